@@ -1,0 +1,1 @@
+//! Benchmarks of cf-ban-audit and the deterministic corpus generator they run on.

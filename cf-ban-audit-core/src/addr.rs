@@ -1,0 +1,150 @@
+//! Addresses and networks read from bytes: the one place where text becomes an [`IpNet`].
+//!
+//! Every parser hands its candidate token here, so the rules are the same everywhere: an
+//! address is a host network (/32 or /128), a CIDR is normalised to its network address, and
+//! IPv4-mapped IPv6 (`::ffff:192.0.2.1`) becomes the IPv4 address it carries.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+/// The longest text an address or CIDR can take (`ffff:...:255.255.255.255/128`).
+const MAX_TOKEN: usize = 49;
+
+/// Turns an IPv4-mapped IPv6 address into the IPv4 address it carries.
+///
+/// ```
+/// use cf_ban_audit_core::addr::normalize_ip;
+/// let mapped: std::net::IpAddr = "::ffff:104.16.0.1".parse().unwrap();
+/// assert_eq!(normalize_ip(mapped).to_string(), "104.16.0.1");
+/// ```
+pub fn normalize_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        },
+        v4 => v4,
+    }
+}
+
+/// Normalises a network: host bits cleared, and an IPv4-mapped IPv6 network of prefix 96
+/// or longer turned into the IPv4 network it carries.
+pub fn normalize_net(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.network().to_ipv4_mapped() {
+            Some(v4) => {
+                IpNet::V4(Ipv4Net::new(v4, v6.prefix_len() - 96).expect("prefix <= 32")).trunc()
+            }
+            None => net.trunc(),
+        },
+        _ => net.trunc(),
+    }
+}
+
+/// The host network (/32 or /128) of an address, normalised.
+pub fn host_net(ip: IpAddr) -> IpNet {
+    match normalize_ip(ip) {
+        IpAddr::V4(v4) => IpNet::V4(Ipv4Net::new(v4, 32).expect("32 is valid")),
+        IpAddr::V6(v6) => IpNet::V6(Ipv6Net::new(v6, 128).expect("128 is valid")),
+    }
+}
+
+/// Parses a single address (no prefix) from bytes.
+///
+/// ```
+/// use cf_ban_audit_core::addr::parse_ip;
+/// assert!(parse_ip(b"2606:4700::1").is_some());
+/// assert!(parse_ip(b"104.16.0.1/24").is_none());
+/// assert!(parse_ip(b"user").is_none());
+/// ```
+pub fn parse_ip(token: &[u8]) -> Option<IpAddr> {
+    if token.is_empty() || token.len() > MAX_TOKEN {
+        return None;
+    }
+    let text = std::str::from_utf8(token).ok()?;
+    // The standard parser accepts exactly the textual forms; it never panics.
+    if let Ok(v4) = text.parse::<Ipv4Addr>() {
+        return Some(IpAddr::V4(v4));
+    }
+    text.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
+}
+
+/// Parses an address or a CIDR from bytes into a normalised network.
+///
+/// A bare address becomes a host network; a CIDR keeps its prefix, with host bits cleared.
+///
+/// ```
+/// use cf_ban_audit_core::addr::parse_net;
+/// assert_eq!(parse_net(b"104.16.5.5").unwrap().to_string(), "104.16.5.5/32");
+/// assert_eq!(parse_net(b"173.245.48.9/20").unwrap().to_string(), "173.245.48.0/20");
+/// assert_eq!(parse_net(b"::ffff:104.16.5.5").unwrap().to_string(), "104.16.5.5/32");
+/// assert!(parse_net(b"104.16.5.5/33").is_none());
+/// ```
+pub fn parse_net(token: &[u8]) -> Option<IpNet> {
+    match memchr::memchr(b'/', token) {
+        None => parse_ip(token).map(host_net),
+        Some(slash) => {
+            let ip = parse_ip(&token[..slash])?;
+            let len_text = &token[slash + 1..];
+            if len_text.is_empty() || len_text.len() > 3 || !len_text.iter().all(u8::is_ascii_digit)
+            {
+                return None;
+            }
+            let len: u8 = std::str::from_utf8(len_text).ok()?.parse().ok()?;
+            let net = IpNet::new(ip, len).ok()?;
+            Some(normalize_net(net))
+        }
+    }
+}
+
+/// Formats a network the way people write it: a bare address for a host network, CIDR
+/// notation otherwise.
+///
+/// ```
+/// use cf_ban_audit_core::addr::{display_net, parse_net};
+/// assert_eq!(display_net(&parse_net(b"104.16.5.5").unwrap()), "104.16.5.5");
+/// assert_eq!(display_net(&parse_net(b"2400:cb00::/32").unwrap()), "2400:cb00::/32");
+/// ```
+pub fn display_net(net: &IpNet) -> String {
+    if net.prefix_len() == net.max_prefix_len() {
+        net.addr().to_string()
+    } else {
+        net.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_garbage_and_oversized_tokens() {
+        assert!(parse_net(b"").is_none());
+        assert!(parse_net(b"/").is_none());
+        assert!(parse_net(b"1.2.3.4/").is_none());
+        assert!(parse_net(b"1.2.3.4/+1").is_none());
+        assert!(parse_net(b"1.2.3.4/0032").is_none());
+        assert!(parse_net(b"\xff\xfe").is_none());
+        assert!(parse_net(&[b'1'; 4096]).is_none());
+        assert!(parse_net(b"01.2.3.4").is_none());
+    }
+
+    #[test]
+    fn maps_v4_mapped_networks() {
+        assert_eq!(
+            parse_net(b"::ffff:104.16.0.0/109").unwrap().to_string(),
+            "104.16.0.0/13"
+        );
+        assert_eq!(parse_net(b"::ffff:0:0/64").unwrap().to_string(), "::/64");
+    }
+
+    #[test]
+    fn keeps_odd_but_valid_v6() {
+        // fail2ban 1.0.2 bans this mis-parsed `[client ADDR:0]` form; it is a valid address.
+        assert_eq!(
+            parse_net(b"2606:4700:4700::1111:0").unwrap().to_string(),
+            "2606:4700:4700::1111:0/128"
+        );
+    }
+}

@@ -1,0 +1,274 @@
+//! Joins [`BanEvent`]s with a [`RangeSet`] into findings. Events of addresses outside the set
+//! are counted and dropped at once, so memory grows with the number of distinct
+//! (tool, format, scope, network) keys that hit a range, never with the input.
+//!
+//! State is replayed per key in time order (ties broken by the rotation number of the file,
+//! older files first, then path and line), so a `Ban` in `fail2ban.log.2.gz` followed by an
+//! `Unban` in `fail2ban.log` is lifted, whatever order the files were read in.
+
+use std::cmp::Reverse;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use ipnet::IpNet;
+
+use crate::addr::display_net;
+use crate::event::{Action, BanEvent, Location, Tool};
+use crate::formats::Format;
+use crate::ranges::RangeSet;
+use crate::report::Finding;
+
+/// How many locations a finding keeps: the earliest half and the latest half.
+const MAX_LOCATIONS: usize = 16;
+
+/// What identifies a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Key {
+    tool: Tool,
+    scope: String,
+    net: IpNet,
+    format: Format,
+}
+
+/// The position of an event in the replay order.
+type Order = (Option<NaiveDateTime>, Reverse<u32>, Arc<Path>, u64);
+
+#[derive(Debug, Clone)]
+struct Aggregate {
+    first_seen: Option<NaiveDateTime>,
+    last_seen: Option<NaiveDateTime>,
+    bans: u64,
+    last: (Order, Action, Option<NaiveDateTime>),
+    locations: Vec<(Order, Location)>,
+}
+
+fn keep_ends(locations: &mut Vec<(Order, Location)>) {
+    if locations.len() > MAX_LOCATIONS {
+        locations.sort();
+        locations.dedup_by(|a, b| a.1 == b.1);
+        let half = MAX_LOCATIONS / 2;
+        let excess = locations.len().saturating_sub(MAX_LOCATIONS);
+        locations.drain(half..half + excess);
+    }
+}
+
+fn min_time(a: Option<NaiveDateTime>, b: Option<NaiveDateTime>) -> Option<NaiveDateTime> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+impl Aggregate {
+    fn merge(&mut self, other: Aggregate) {
+        self.first_seen = min_time(self.first_seen, other.first_seen);
+        self.last_seen = self.last_seen.max(other.last_seen);
+        self.bans += other.bans;
+        if other.last.0 > self.last.0 {
+            self.last = other.last;
+        }
+        self.locations.extend(other.locations);
+        keep_ends(&mut self.locations);
+    }
+}
+
+/// Collects the events that hit a [`RangeSet`], per key, for one file or for a whole scan.
+#[derive(Debug)]
+pub struct Aggregator<'r> {
+    ranges: &'r RangeSet,
+    rank: u32,
+    map: HashMap<Key, Aggregate>,
+    events: u64,
+    hits: u64,
+}
+
+impl<'r> Aggregator<'r> {
+    /// An empty aggregator. `rank` is the rotation number of the file the events come from
+    /// (`fail2ban.log.2.gz` is 2): higher is older, for events of equal time.
+    pub fn new(ranges: &'r RangeSet, rank: u32) -> Self {
+        Aggregator {
+            ranges,
+            rank,
+            map: HashMap::new(),
+            events: 0,
+            hits: 0,
+        }
+    }
+
+    /// Adds an event; it is kept only if its network overlaps the ranges.
+    pub fn add(&mut self, ev: BanEvent) {
+        self.events += 1;
+        if !self.ranges.overlaps(&ev.net) {
+            return;
+        }
+        self.hits += 1;
+        let order: Order = (
+            ev.time,
+            Reverse(self.rank),
+            ev.location.path.clone(),
+            ev.location.line,
+        );
+        let is_ban = ev.action.is_ban();
+        let time = if is_ban { ev.time } else { None };
+        let fresh = Aggregate {
+            first_seen: time,
+            last_seen: time,
+            bans: u64::from(is_ban),
+            last: (order.clone(), ev.action, ev.expires),
+            locations: if is_ban {
+                vec![(order, ev.location)]
+            } else {
+                Vec::new()
+            },
+        };
+        let key = Key {
+            tool: ev.tool,
+            scope: ev.scope,
+            net: ev.net,
+            format: ev.format,
+        };
+        match self.map.get_mut(&key) {
+            Some(agg) => agg.merge(fresh),
+            None => {
+                self.map.insert(key, fresh);
+            }
+        }
+    }
+
+    /// Events added, and how many of them hit the ranges.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.events, self.hits)
+    }
+
+    /// Adds everything another aggregator collected.
+    pub fn merge(&mut self, other: Aggregator<'_>) {
+        self.events += other.events;
+        self.hits += other.hits;
+        for (key, agg) in other.map {
+            match self.map.get_mut(&key) {
+                Some(mine) => mine.merge(agg),
+                None => {
+                    self.map.insert(key, agg);
+                }
+            }
+        }
+    }
+
+    /// The findings: keys with at least one ban, in a stable order (tool, scope, address,
+    /// format). `now` decides whether timed bans have expired.
+    pub fn findings(self, now: NaiveDateTime) -> Vec<Finding> {
+        let ranges = self.ranges;
+        let mut out: Vec<(Key, Finding)> = self
+            .map
+            .into_iter()
+            .filter(|(_, agg)| agg.bans > 0)
+            .map(|(key, mut agg)| {
+                let (_, action, expires) = agg.last;
+                let active = action.is_ban() && expires.is_none_or(|e| e > now);
+                agg.locations.sort();
+                let finding = Finding {
+                    address: display_net(&key.net),
+                    range: ranges
+                        .matching(&key.net)
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
+                    tool: key.tool,
+                    format: key.format,
+                    scope: key.scope.clone(),
+                    active,
+                    first_seen: agg.first_seen,
+                    last_seen: agg.last_seen,
+                    expires: if action.is_ban() { expires } else { None },
+                    events: agg.bans,
+                    locations: agg.locations.into_iter().map(|(_, l)| l).collect(),
+                };
+                (key, finding)
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.into_iter().map(|(_, f)| f).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn t(h: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 11, 24)
+            .unwrap()
+            .and_hms_opt(h, 0, 0)
+            .unwrap()
+    }
+
+    fn ev(addr: &str, action: Action, time: u32, path: &str, line: u64) -> BanEvent {
+        BanEvent {
+            net: addr.parse().unwrap(),
+            tool: Tool::Fail2ban,
+            format: Format::Fail2banLog,
+            scope: "sshd".into(),
+            action,
+            time: Some(t(time)),
+            expires: None,
+            location: Location {
+                path: Arc::from(Path::new(path)),
+                line,
+            },
+        }
+    }
+
+    #[test]
+    fn replay_across_files_in_time_order() {
+        let cf = crate::cloudflare::embedded();
+        // The newer file is read first: its Unban must still win.
+        let mut newer = Aggregator::new(&cf, 0);
+        newer.add(ev("104.16.0.1/32", Action::Unban, 5, "fail2ban.log", 1));
+        let mut older = Aggregator::new(&cf, 1);
+        older.add(ev("104.16.0.1/32", Action::Ban, 4, "fail2ban.log.1", 9));
+        older.add(ev("192.0.2.1/32", Action::Ban, 4, "fail2ban.log.1", 10));
+        newer.merge(older);
+        assert_eq!(newer.counts(), (3, 2));
+        let f = newer.findings(t(6));
+        assert_eq!(f.len(), 1);
+        assert!(!f[0].active);
+        assert_eq!(f[0].events, 1);
+        assert_eq!(f[0].range, "104.16.0.0/13");
+    }
+
+    #[test]
+    fn only_unbans_are_no_finding_and_locations_are_capped() {
+        let cf = crate::cloudflare::embedded();
+        let mut agg = Aggregator::new(&cf, 0);
+        agg.add(ev("104.16.0.2/32", Action::Unban, 1, "a", 1));
+        for i in 0..100 {
+            agg.add(ev("104.16.0.3/32", Action::Ban, 1, "a", i + 2));
+        }
+        let f = agg.findings(t(2));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].events, 100);
+        assert!(f[0].active);
+        let lines: Vec<u64> = f[0].locations.iter().map(|l| l.line).collect();
+        assert_eq!(
+            lines,
+            [2, 3, 4, 5, 6, 7, 8, 9, 94, 95, 96, 97, 98, 99, 100, 101]
+        );
+    }
+
+    #[test]
+    fn expired_timed_bans_are_not_active() {
+        let cf = crate::cloudflare::embedded();
+        let mut agg = Aggregator::new(&cf, 0);
+        let mut e = ev("104.16.0.4/32", Action::Listed, 1, "db", 0);
+        e.expires = Some(t(3));
+        agg.add(e);
+        assert!(agg.findings(t(2))[0].active);
+        let mut agg = Aggregator::new(&cf, 0);
+        let mut e = ev("104.16.0.4/32", Action::Listed, 1, "db", 0);
+        e.expires = Some(t(3));
+        agg.add(e);
+        assert!(!agg.findings(t(4))[0].active);
+    }
+}

@@ -1,0 +1,353 @@
+//! fail2ban's log, in every form fail2ban writes it:
+//!
+//! - 0.9 and later, to a file: `%(asctime)s %(name)-24s[%(process)d]: %(levelname)-7s %(message)s`
+//!   (`2026-11-24 03:06:43,825 fail2ban.actions        [15521]: NOTICE  [sshd] Ban 172.64.155.20`);
+//! - 0.8: the same with `%(name)-16s` and bans at WARNING
+//!   (`2013-06-01 12:00:00,123 fail2ban.actions[1234]: WARNING [ssh] Ban 192.0.2.1`);
+//! - very old, without a PID (`2006-02-13 15:52:30,388 fail2ban.actions: NOTICE [sendmail] Ban 1.2.3.4`);
+//! - through syslog or the journal, where a prefix replaces `asctime` (see [`super::syslog`]).
+//!
+//! A line counts only when its logger is fail2ban's own (`fail2ban.actions` for bans,
+//! `fail2ban.observer` for `Increase Ban`) and its whole message has the exact shape fail2ban
+//! gives it, from the `[jail]` to the end of the line. Text that an attacker put into a logged
+//! line (fail2ban quotes failing lines in `Found a match for ...` warnings) therefore never
+//! reads as a ban.
+
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+
+use super::timestamp::parse_asctime;
+use super::{Format, LineParser, ParseCtx, Sink};
+use crate::addr::parse_net;
+use crate::event::{Action, BanEvent, Location, Tool};
+
+/// What a fail2ban message says about an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    /// `Ban`, `Reban`, `Increase Ban`: a ban (the [`Action`] it maps to).
+    Act(Action),
+    /// `Found`: a failure was seen; context, never a finding.
+    Found,
+    /// `Ignore ... by ...`: the address was ignored; context, never a finding.
+    Ignore,
+}
+
+/// One fail2ban message about one address: `[jail] Ban 192.0.2.1` and its kin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Message<'a> {
+    /// The jail, as written between the brackets.
+    pub jail: &'a [u8],
+    /// What happened.
+    pub kind: MessageKind,
+    /// The address or CIDR as written.
+    pub addr: &'a [u8],
+    /// For `Increase Ban`, the end of the prolonged ban.
+    pub until: Option<NaiveDateTime>,
+}
+
+/// Splits `[jail] rest`; the jail holds no white space or `]`.
+fn split_jail(msg: &[u8]) -> Option<(&[u8], &[u8])> {
+    let rest = msg.strip_prefix(b"[")?;
+    let close = memchr::memchr(b']', rest)?;
+    let jail = &rest[..close];
+    if jail.is_empty() || jail.len() > 128 || jail.iter().any(|b| b.is_ascii_whitespace()) {
+        return None;
+    }
+    Some((jail, rest[close + 1..].strip_prefix(b" ")?))
+}
+
+/// A token that is the whole of `s` and holds no space: the address of the message.
+fn whole_token(s: &[u8]) -> Option<&[u8]> {
+    (!s.is_empty() && !s.contains(&b' ')).then_some(s)
+}
+
+/// Reads a fail2ban message (the `%(message)s` part, trailing white space trimmed).
+///
+/// ```
+/// use cf_ban_audit_core::formats::fail2ban_log::{parse_message, MessageKind};
+/// use cf_ban_audit_core::Action;
+/// let m = parse_message(b"[nginx-limit-req] Ban 173.245.48.0/20").unwrap();
+/// assert_eq!((m.jail, m.kind, m.addr), (&b"nginx-limit-req"[..], MessageKind::Act(Action::Ban), &b"173.245.48.0/20"[..]));
+/// assert_eq!(parse_message(b"[sshd] 104.16.0.1 already banned").unwrap().kind, MessageKind::Act(Action::AlreadyBanned));
+/// assert!(parse_message(b"[sshd] Ban 104.16.0.1 from user x").is_none());
+/// ```
+pub fn parse_message(msg: &[u8]) -> Option<Message<'_>> {
+    let (jail, rest) = split_jail(msg.trim_ascii_end())?;
+    let mut until = None;
+    let (kind, addr) = if let Some(a) = rest.strip_prefix(b"Ban ") {
+        (MessageKind::Act(Action::Ban), whole_token(a)?)
+    } else if let Some(a) = rest.strip_prefix(b"Restore Ban ") {
+        (MessageKind::Act(Action::RestoreBan), whole_token(a)?)
+    } else if let Some(a) = rest.strip_prefix(b"Unban ") {
+        (MessageKind::Act(Action::Unban), whole_token(a)?)
+    } else if let Some(a) = rest.strip_prefix(b"Reban ") {
+        // `Reban ADDR` or `Reban ADDR, action 'NAME'` (1.x).
+        let addr = match memchr::memchr(b',', a) {
+            Some(comma) => {
+                let tail = &a[comma..];
+                if !(tail.starts_with(b", action '") && tail.ends_with(b"'")) {
+                    return None;
+                }
+                &a[..comma]
+            }
+            None => a,
+        };
+        (MessageKind::Act(Action::Ban), whole_token(addr)?)
+    } else if let Some(a) = rest.strip_prefix(b"Increase Ban ") {
+        // `Increase Ban ADDR (3 # 4:00:00 -> 2025-11-03 08:12:55)`
+        let space = memchr::memchr(b' ', a)?;
+        let tail = a[space + 1..].strip_prefix(b"(")?.strip_suffix(b")")?;
+        let arrow = memchr::memmem::find(tail, b" -> ")?;
+        let (count, _) = tail[..arrow].split_at(memchr::memchr(b' ', &tail[..arrow])?);
+        if count.is_empty() || !count.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let date = &tail[arrow + 4..];
+        until = match parse_asctime(date) {
+            Some((t, n)) if n == date.len() => Some(t),
+            _ => None,
+        };
+        (MessageKind::Act(Action::Ban), &a[..space])
+    } else if let Some(a) = rest.strip_suffix(b" already banned") {
+        (MessageKind::Act(Action::AlreadyBanned), whole_token(a)?)
+    } else if let Some(a) = rest.strip_prefix(b"Found ") {
+        let addr = match memchr::memmem::find(a, b" - ") {
+            Some(dash) => &a[..dash],
+            None => a,
+        };
+        (MessageKind::Found, whole_token(addr)?)
+    } else if let Some(a) = rest.strip_prefix(b"Ignore ") {
+        let end = memchr::memchr2(b' ', b',', a).unwrap_or(a.len());
+        (MessageKind::Ignore, &a[..end])
+    } else {
+        return None;
+    };
+    Some(Message {
+        jail,
+        kind,
+        addr,
+        until,
+    })
+}
+
+/// The logger part of a line: `fail2ban.MOD`, then `   [PID]: ` / `[PID]: ` / `: `, then the
+/// level, then the message. Returns the module name, the level and the message.
+pub fn split_logger(s: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    let rest = s.strip_prefix(b"fail2ban.")?;
+    let end = rest
+        .iter()
+        .position(|&b| b == b' ' || b == b'[' || b == b':')?;
+    let module = &rest[..end];
+    if module.is_empty()
+        || !module
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'.' || *b == b'_')
+    {
+        return None;
+    }
+    let mut rest = rest[end..].trim_ascii_start();
+    if let Some(r) = rest.strip_prefix(b"[") {
+        let close = memchr::memchr(b']', r)?;
+        if close == 0 || !r[..close].iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        rest = &r[close + 1..];
+    }
+    let rest = rest.strip_prefix(b":")?.trim_ascii_start();
+    let (level, msg) = split_level(rest)?;
+    Some((module, level, msg))
+}
+
+/// Splits `LEVEL   message` into the level (one of Python's and fail2ban's) and the message.
+fn split_level(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let level_end = memchr::memchr(b' ', s)?;
+    let level = &s[..level_end];
+    is_level(level).then(|| (level, s[level_end..].trim_ascii_start()))
+}
+
+fn is_level(level: &[u8]) -> bool {
+    matches!(
+        level,
+        b"CRITICAL"
+            | b"ERROR"
+            | b"WARNING"
+            | b"NOTICE"
+            | b"INFO"
+            | b"DEBUG"
+            | b"HEAVYDEBUG"
+            | b"TRACEDEBUG"
+            | b"MSG"
+    )
+}
+
+/// Whether a module may log this kind of message (fail2ban's own loggers only).
+fn module_fits(module: &[u8], kind: MessageKind) -> bool {
+    match kind {
+        MessageKind::Act(_) => module == b"actions" || module == b"observer",
+        MessageKind::Found | MessageKind::Ignore => {
+            module == b"filter" || module.starts_with(b"filter")
+        }
+    }
+}
+
+/// Reads a logger part plus message (what follows `asctime` in the file, or the syslog tag
+/// `fail2ban-server[pid]:` in the journal) into a [`Message`], checking that the module may
+/// say it.
+pub fn parse_logged(s: &[u8]) -> Option<Message<'_>> {
+    let (module, _level, msg) = split_logger(s)?;
+    let m = parse_message(msg)?;
+    module_fits(module, m.kind).then_some(m)
+}
+
+/// Reads `LEVEL message` logged by fail2ban's logger `fail2ban.<module>` (the syslog target,
+/// where the logger name is the syslog tag).
+pub fn parse_module_message<'a>(module: &[u8], s: &'a [u8]) -> Option<Message<'a>> {
+    let (_level, msg) = split_level(s)?;
+    let m = parse_message(msg)?;
+    module_fits(module, m.kind).then_some(m)
+}
+
+/// Whether a line looks like a line of fail2ban's log file (for detection).
+pub fn looks_like(line: &[u8]) -> bool {
+    match parse_asctime(line) {
+        Some((_, n)) => line[n..]
+            .strip_prefix(b" ")
+            .is_some_and(|r| split_logger(r).is_some()),
+        None => false,
+    }
+}
+
+/// Turns a message into an event, when it is one (bans and unbans; not `Found`/`Ignore`).
+pub(crate) fn message_event(
+    m: &Message<'_>,
+    format: Format,
+    time: Option<NaiveDateTime>,
+    location: Location,
+    sink: &mut dyn Sink,
+) {
+    let MessageKind::Act(action) = m.kind else {
+        return;
+    };
+    let Some(net) = parse_net(m.addr) else {
+        sink.malformed(
+            location.line,
+            format!(
+                "fail2ban {action:?} of something that is not an address: {:?}",
+                String::from_utf8_lossy(m.addr)
+            ),
+        );
+        return;
+    };
+    sink.event(BanEvent {
+        net,
+        tool: Tool::Fail2ban,
+        format,
+        scope: String::from_utf8_lossy(m.jail).into_owned(),
+        action,
+        time,
+        expires: m.until,
+        location,
+    });
+}
+
+/// The parser of fail2ban's own log file. Lines in the syslog or journal form (a log that
+/// changed `logtarget`, or lines pasted from `journalctl`) are read as [`super::syslog`] reads
+/// them.
+pub struct Fail2banLogParser {
+    path: Arc<std::path::Path>,
+    syslog: super::syslog::SyslogParser,
+}
+
+impl Fail2banLogParser {
+    /// A parser for one file.
+    pub fn new(ctx: &ParseCtx) -> Self {
+        Fail2banLogParser {
+            path: ctx.path.clone(),
+            syslog: super::syslog::SyslogParser::with_format(ctx, Format::Fail2banLog),
+        }
+    }
+}
+
+impl LineParser for Fail2banLogParser {
+    fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
+        let Some((time, n)) = parse_asctime(line) else {
+            self.syslog.line(lineno, line, sink);
+            return;
+        };
+        let Some(rest) = line[n..].strip_prefix(b" ") else {
+            return;
+        };
+        if let Some(m) = parse_logged(rest) {
+            let location = Location {
+                path: self.path.clone(),
+                line: lineno,
+            };
+            message_event(&m, Format::Fail2banLog, Some(time), location, sink);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn logged(s: &str) -> Option<(String, MessageKind, String)> {
+        let line = s.as_bytes();
+        let (_, n) = parse_asctime(line)?;
+        let m = parse_logged(&line[n + 1..])?;
+        Some((
+            String::from_utf8_lossy(m.jail).into(),
+            m.kind,
+            String::from_utf8_lossy(m.addr).into(),
+        ))
+    }
+
+    #[test]
+    fn every_version_of_the_line() {
+        let ban = MessageKind::Act(Action::Ban);
+        for line in [
+            "2026-11-24 03:06:43,825 fail2ban.actions        [15521]: NOTICE  [sshd] Ban 104.16.0.1",
+            "2013-06-01 12:00:00,123 fail2ban.actions[1234]: WARNING [sshd] Ban 104.16.0.1",
+            "2006-02-13 15:52:30,388 fail2ban.actions: NOTICE [sshd] Ban 104.16.0.1",
+            "2026-11-24 03:06:43,825 fail2ban.actions        [15521]: NOTICE  [sshd] Ban 104.16.0.1  \r",
+        ] {
+            assert_eq!(logged(line), Some(("sshd".into(), ban, "104.16.0.1".into())), "{line}");
+        }
+        let restore = logged("2024-05-01 10:00:00,123 fail2ban.actions        [812]: NOTICE  [sshd] Restore Ban 2606:4700::1").unwrap();
+        assert_eq!(restore.1, MessageKind::Act(Action::RestoreBan));
+        let inc = "2025-11-03 04:12:55,000 fail2ban.observer       [812]: NOTICE  [sshd] Increase Ban 104.16.0.1 (3 # 4:00:00 -> 2025-11-03 08:12:55)";
+        assert_eq!(logged(inc).unwrap().1, ban);
+        let reban = "2025-11-03 04:12:55,000 fail2ban.actions        [812]: NOTICE  [sshd] Reban 104.16.0.1, action 'iptables-multiport'";
+        assert_eq!(logged(reban).unwrap().2, "104.16.0.1");
+    }
+
+    #[test]
+    fn forged_text_is_not_a_ban() {
+        for line in [
+            // fail2ban quotes a failing line that an attacker wrote.
+            "2026-11-24 03:06:43,825 fail2ban.filter         [15521]: WARNING Found a match for 'sshd[1]: Invalid user NOTICE  [sshd] Ban 104.16.0.1' but no valid date/time found",
+            // a Ban message from a logger that does not ban
+            "2026-11-24 03:06:43,825 fail2ban.filter         [15521]: NOTICE  [sshd] Ban 104.16.0.1",
+            // text after the address
+            "2026-11-24 03:06:43,825 fail2ban.actions        [15521]: NOTICE  [sshd] Ban 104.16.0.1 x",
+            // a lookalike logger
+            "2026-11-24 03:06:43,825 xfail2ban.actions       [15521]: NOTICE  [sshd] Ban 104.16.0.1",
+            "2026-11-24 03:06:43,825 fail2ban.actions        [15521]: NOTICE  [ss hd] Ban 104.16.0.1",
+            "2026-11-24 03:06:43,825 fail2ban.actions        [15521]: BANNED  [sshd] Ban 104.16.0.1",
+        ] {
+            assert!(!matches!(logged(line), Some((_, MessageKind::Act(_), _))), "{line}");
+        }
+    }
+
+    #[test]
+    fn context_lines() {
+        let found = logged("2020-12-04 18:53:55,849 fail2ban.filter         [1799251]: INFO    [sshd] Found 104.16.0.200 - 2020-12-04 18:53:55").unwrap();
+        assert_eq!(found.1, MessageKind::Found);
+        let ignore = logged("2016-05-19 02:00:29,518 fail2ban.filter         [28253]: INFO    [courier-smtp] Ignore 104.16.0.1 by ip").unwrap();
+        assert_eq!(
+            (ignore.1, ignore.2.as_str()),
+            (MessageKind::Ignore, "104.16.0.1")
+        );
+    }
+}

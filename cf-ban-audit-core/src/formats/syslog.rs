@@ -1,0 +1,144 @@
+//! Syslog and journal text (`/var/log/syslog`, `/var/log/messages`, `journalctl` output): lines
+//! of many programs, each `TIMESTAMP HOST TAG[PID]: MESSAGE`. The timestamp is either the BSD
+//! form without a year (`Nov 24 03:06:43`) or RFC 3339 (rsyslog's high-precision format,
+//! `journalctl -o short-iso`).
+//!
+//! Lines are handed to the parser of the program named by the tag, never by what the message
+//! says, so a message of one program cannot pass for another's. fail2ban writes here in three
+//! ways: with `logtarget = SYSLOG` the tag is its logger (`fail2ban.actions[123]: NOTICE [sshd]
+//! Ban ...`); with `logtarget = SYSTEMD-JOURNAL` the tag is `fail2ban` and the message bare
+//! (`fail2ban[123]: [sshd] Ban ...`); with `logtarget = STDOUT` under systemd the tag is
+//! `fail2ban-server` and the message the file form without its date.
+
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+
+use super::fail2ban_log::{
+    message_event, parse_logged, parse_message, parse_module_message, split_logger,
+};
+use super::timestamp::{parse_iso, parse_syslog};
+use super::{Format, LineParser, ParseCtx, Sink};
+use crate::event::Location;
+
+/// The parts of a syslog line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyslogLine<'a> {
+    /// When.
+    pub time: NaiveDateTime,
+    /// The host name.
+    pub host: &'a [u8],
+    /// The tag (program name) without the PID.
+    pub program: &'a [u8],
+    /// The message, after `: `.
+    pub message: &'a [u8],
+}
+
+/// Splits a syslog line into its parts; `reference` gives the year of BSD timestamps.
+///
+/// ```
+/// use cf_ban_audit_core::formats::syslog::split;
+/// use chrono::NaiveDate;
+/// let reference = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(12, 0, 0).unwrap();
+/// let l = split(b"Nov 24 03:06:43 vm fail2ban.actions[1]: NOTICE [sshd] Ban 104.16.0.1", reference).unwrap();
+/// assert_eq!((l.host, l.program, l.message), (&b"vm"[..], &b"fail2ban.actions"[..], &b"NOTICE [sshd] Ban 104.16.0.1"[..]));
+/// ```
+pub fn split(line: &[u8], reference: NaiveDateTime) -> Option<SyslogLine<'_>> {
+    let (time, n) = parse_syslog(line, reference).or_else(|| parse_iso(line))?;
+    let rest = line[n..].strip_prefix(b" ")?;
+    let host_end = memchr::memchr(b' ', rest)?;
+    let host = &rest[..host_end];
+    if host.is_empty() {
+        return None;
+    }
+    let rest = &rest[host_end + 1..];
+    let colon = memchr::memchr(b':', rest)?;
+    let tag = &rest[..colon];
+    let program = match memchr::memchr(b'[', tag) {
+        Some(open) => {
+            let pid = tag[open + 1..].strip_suffix(b"]")?;
+            if pid.is_empty() || !pid.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            &tag[..open]
+        }
+        None => tag,
+    };
+    if program.is_empty() || program.len() > 64 || program.iter().any(|&b| b == b' ' || b == b'\t')
+    {
+        return None;
+    }
+    let message = rest[colon + 1..]
+        .strip_prefix(b" ")
+        .unwrap_or(&rest[colon + 1..]);
+    Some(SyslogLine {
+        time,
+        host,
+        program,
+        message,
+    })
+}
+
+/// Whether a line looks like syslog (for detection).
+pub fn looks_like(line: &[u8]) -> bool {
+    let reference = chrono::NaiveDate::from_ymd_opt(2100, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("valid date");
+    split(line, reference).is_some()
+}
+
+/// The parser of syslog and journal text.
+pub struct SyslogParser {
+    path: Arc<std::path::Path>,
+    reference: NaiveDateTime,
+    format: Format,
+}
+
+impl SyslogParser {
+    /// A parser for one file.
+    pub fn new(ctx: &ParseCtx) -> Self {
+        SyslogParser::with_format(ctx, Format::Syslog)
+    }
+
+    /// A parser whose events say they come from `format` (for syslog lines inside another
+    /// format's file).
+    pub fn with_format(ctx: &ParseCtx, format: Format) -> Self {
+        SyslogParser {
+            path: ctx.path.clone(),
+            reference: ctx.reference,
+            format,
+        }
+    }
+}
+
+impl LineParser for SyslogParser {
+    fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
+        // Cheap reject before any parsing: only fail2ban's lines are read for now.
+        if memchr::memmem::find(line, b"fail2ban").is_none() {
+            return;
+        }
+        let Some(l) = split(line, self.reference) else {
+            return;
+        };
+        let location = || Location {
+            path: self.path.clone(),
+            line: lineno,
+        };
+        if let Some(module) = l.program.strip_prefix(b"fail2ban.") {
+            // logtarget = SYSLOG: the tag is the logger, the message `LEVEL message`.
+            if let Some(m) = parse_module_message(module, l.message) {
+                message_event(&m, self.format, Some(l.time), location(), sink);
+            }
+        } else if l.program == b"fail2ban-server" || l.program == b"fail2ban" {
+            if split_logger(l.message).is_some() {
+                // STDOUT captured by the journal: the file form without its date.
+                if let Some(m) = parse_logged(l.message) {
+                    message_event(&m, self.format, Some(l.time), location(), sink);
+                }
+            } else if let Some(m) = parse_message(l.message) {
+                // SYSTEMD-JOURNAL: the bare message.
+                message_event(&m, self.format, Some(l.time), location(), sink);
+            }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Timestamps at the start of log lines, read from bytes: Python's `asctime`
+//! (`2026-11-24 03:06:43,825`), the BSD syslog stamp without a year (`Nov 24 03:06:43`), and
+//! ISO 8601 / RFC 3339 (`2026-11-24T03:06:43.123456+01:00`, rsyslog and `journalctl -o short-iso`).
+//!
+//! Times are kept as the wall-clock time written in the log (the host's local time).
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+
+fn digits(b: &[u8], n: usize) -> Option<u32> {
+    if b.len() < n {
+        return None;
+    }
+    let mut v = 0u32;
+    for &c in &b[..n] {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    Some(v)
+}
+
+fn hms(b: &[u8]) -> Option<(u32, u32, u32)> {
+    if b.len() < 8 || b[2] != b':' || b[5] != b':' {
+        return None;
+    }
+    Some((digits(b, 2)?, digits(&b[3..], 2)?, digits(&b[6..], 2)?))
+}
+
+fn ymd(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(
+        digits(b, 4)? as i32,
+        digits(&b[5..], 2)?,
+        digits(&b[8..], 2)?,
+    )
+}
+
+/// Reads `YYYY-MM-DD HH:MM:SS` with an optional `,mmm` (Python `asctime`); returns the time
+/// and the number of bytes it took.
+///
+/// ```
+/// use cf_ban_audit_core::formats::timestamp::parse_asctime;
+/// let (t, n) = parse_asctime(b"2026-11-24 03:06:43,825 fail2ban").unwrap();
+/// assert_eq!(t.to_string(), "2026-11-24 03:06:43.825");
+/// assert_eq!(n, 23);
+/// ```
+pub fn parse_asctime(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
+    let date = ymd(b)?;
+    if b.get(10) != Some(&b' ') {
+        return None;
+    }
+    let (h, m, s) = hms(&b[11..])?;
+    let mut len = 19;
+    let mut millis = 0;
+    if b.get(19) == Some(&b',') {
+        millis = digits(&b[20..], 3)?;
+        len = 23;
+    }
+    Some((date.and_hms_milli_opt(h, m, s, millis)?, len))
+}
+
+/// Reads an ISO 8601 / RFC 3339 timestamp (`T` separator, optional fraction and offset). The
+/// wall-clock time as written is kept; the offset is read and dropped.
+///
+/// ```
+/// use cf_ban_audit_core::formats::timestamp::parse_iso;
+/// let (t, n) = parse_iso(b"2026-11-24T03:06:43.123456+01:00 vm fail2ban").unwrap();
+/// assert_eq!(t.to_string(), "2026-11-24 03:06:43.123456");
+/// assert_eq!(n, 32);
+/// ```
+pub fn parse_iso(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
+    let date = ymd(b)?;
+    if b.get(10) != Some(&b'T') {
+        return None;
+    }
+    let (h, m, s) = hms(&b[11..])?;
+    let mut i = 19;
+    let mut nanos = 0u32;
+    if b.get(i) == Some(&b'.') || b.get(i) == Some(&b',') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() && i - start < 9 {
+            nanos = nanos * 10 + u32::from(b[i] - b'0');
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        nanos *= 10u32.pow((9 - (i - start)) as u32);
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+    }
+    match b.get(i) {
+        Some(b'Z') => i += 1,
+        Some(b'+') | Some(b'-') => {
+            digits(&b[i + 1..], 2)?;
+            if b.get(i + 3) == Some(&b':') {
+                digits(&b[i + 4..], 2)?;
+                i += 6;
+            } else {
+                digits(&b[i + 3..], 2)?;
+                i += 5;
+            }
+        }
+        _ => {}
+    }
+    Some((date.and_hms_nano_opt(h, m, s, nanos)?, i))
+}
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+/// Reads a BSD syslog timestamp `Mmm dd HH:MM:SS` (day space- or zero-padded). The year is
+/// the latest that does not put the date more than a day after `reference`.
+///
+/// ```
+/// use cf_ban_audit_core::formats::timestamp::parse_syslog;
+/// use chrono::NaiveDate;
+/// let reference = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap().and_hms_opt(0, 0, 0).unwrap();
+/// let (t, n) = parse_syslog(b"Dec 31 23:59:59 vm fail2ban", reference).unwrap();
+/// assert_eq!(t.to_string(), "2025-12-31 23:59:59");
+/// assert_eq!(n, 15);
+/// ```
+pub fn parse_syslog(b: &[u8], reference: NaiveDateTime) -> Option<(NaiveDateTime, usize)> {
+    if b.len() < 15 || b[3] != b' ' || b[6] != b' ' {
+        return None;
+    }
+    let month = MONTHS.iter().position(|m| &b[..3] == *m)? as u32 + 1;
+    let day = match (b[4], b[5]) {
+        (b' ', d) if d.is_ascii_digit() => u32::from(d - b'0'),
+        _ => digits(&b[4..], 2)?,
+    };
+    let (h, m, s) = hms(&b[7..])?;
+    let mut year = reference.year();
+    for _ in 0..8 {
+        // Feb 29 exists only in leap years: walk back until the date exists and is not later.
+        if let Some(t) =
+            NaiveDate::from_ymd_opt(year, month, day).and_then(|d| d.and_hms_opt(h, m, s))
+        {
+            if t <= reference + chrono::Duration::days(1) {
+                return Some((t, 15));
+            }
+        }
+        year -= 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference() -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 11, 24)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn syslog_space_padded_day_and_leap_day() {
+        let (t, _) = parse_syslog(b"Sep  6 00:44:55 x", reference()).unwrap();
+        assert_eq!(t.to_string(), "2026-09-06 00:44:55");
+        let (t, _) = parse_syslog(b"Feb 29 10:00:00 x", reference()).unwrap();
+        assert_eq!(t.to_string(), "2024-02-29 10:00:00");
+        assert!(parse_syslog(b"Foo 29 10:00:00 x", reference()).is_none());
+        assert!(parse_syslog(b"Feb 30 10:00:00 x", reference()).is_none());
+    }
+
+    #[test]
+    fn rejects_near_misses() {
+        assert!(parse_asctime(b"2026-13-24 03:06:43,825").is_none());
+        assert!(parse_asctime(b"2026-11-24T03:06:43").is_none());
+        assert!(parse_asctime(b"2026-11-24 03:06").is_none());
+        assert!(parse_iso(b"2026-11-24 03:06:43").is_none());
+        assert!(parse_iso(b"2026-11-24T03:06:43+0").is_none());
+        let (_, n) = parse_iso(b"2026-11-24T03:06:43Z").unwrap();
+        assert_eq!(n, 20);
+        let (_, n) = parse_iso(b"2026-11-24T03:06:43+0100 host").unwrap();
+        assert_eq!(n, 24);
+    }
+}

@@ -1,0 +1,43 @@
+//! cf-ban-audit finds the bans that security tools on an origin server put on Cloudflare's edge
+//! addresses (the cause of Cloudflare's Error 521 for whole regions), and writes the allow and
+//! ignore snippets that stop them.
+//!
+//! The library reads logs, databases and ban lists ([`formats`]), keeps Cloudflare's ranges as
+//! a [`RangeSet`], joins the two into a [`Report`] of findings ([`Scanner`]), and writes
+//! snippets ([`snippet`]). It never prints and never exits: errors are values naming their file.
+//!
+//! ```
+//! use cf_ban_audit_core::{cloudflare, Scanner};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! std::fs::write(
+//!     dir.path().join("fail2ban.log"),
+//!     "2026-11-24 03:06:43,833 fail2ban.actions        [15521]: NOTICE  [sshd] Ban 172.64.155.20\n",
+//! ).unwrap();
+//!
+//! let report = Scanner::new(cloudflare::embedded()).path(dir.path()).scan();
+//! assert_eq!(report.findings.len(), 1);
+//! let finding = &report.findings[0];
+//! assert_eq!((finding.address.as_str(), finding.range.as_str()), ("172.64.155.20", "172.64.0.0/13"));
+//! assert_eq!((finding.scope.as_str(), finding.active), ("sshd", true));
+//! ```
+#![deny(missing_docs)]
+
+pub mod addr;
+pub mod audit;
+pub mod cloudflare;
+pub mod error;
+pub mod event;
+pub mod formats;
+pub mod lines;
+pub mod ranges;
+pub mod report;
+pub mod scan;
+pub mod snippet;
+
+pub use error::Error;
+pub use event::{Action, BanEvent, Location, Tool};
+pub use formats::Format;
+pub use ranges::RangeSet;
+pub use report::{Finding, Report};
+pub use scan::Scanner;

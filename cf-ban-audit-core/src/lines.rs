@@ -1,0 +1,181 @@
+//! Streaming byte lines: a reused buffer, memchr to find line ends, CRLF trimmed, a last line
+//! without a terminator still read, and lines longer than a cap cut rather than buffered.
+//! Inputs may be gzip streams (detected by their magic bytes, not by their name).
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+
+use flate2::read::MultiGzDecoder;
+
+/// The longest line handed to a parser; the rest of a longer line is skipped (counted).
+pub const MAX_LINE: usize = 1 << 20;
+
+/// The size of each read from the input.
+const READ_SIZE: usize = 256 * 1024;
+
+/// The gzip magic bytes.
+pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Trims ASCII white space (including `\r`) at both ends.
+pub fn trim_ascii(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+/// Counts of what a line walk saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineStats {
+    /// Lines read (a cut line counts once).
+    pub lines: u64,
+    /// Lines longer than [`MAX_LINE`], handed over cut to that length.
+    pub long_lines: u64,
+}
+
+/// Opens a file for reading as a stream of bytes, decompressing it when it is gzip.
+pub fn open_stream(path: &Path) -> io::Result<Box<dyn Read + Send>> {
+    let mut file = File::open(path)?;
+    let mut magic = [0u8; 2];
+    let n = read_up_to(&mut file, &mut magic)?;
+    use std::io::Seek;
+    file.seek(io::SeekFrom::Start(0))?;
+    if n == 2 && magic == GZIP_MAGIC {
+        Ok(Box::new(MultiGzDecoder::new(BufReader::with_capacity(
+            READ_SIZE, file,
+        ))))
+    } else {
+        Ok(Box::new(file))
+    }
+}
+
+/// Reads until `buf` is full or the input ends; returns how many bytes were read.
+pub fn read_up_to(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Calls `f(line_number, line)` for every line of `reader`, line numbers from 1, without the
+/// line terminator (`\n` or `\r\n`). On an I/O error the lines before it have been handed over
+/// and the error is returned with the number of the line where reading stopped.
+///
+/// ```
+/// use cf_ban_audit_core::lines::for_each_line;
+/// let mut seen = Vec::new();
+/// for_each_line(&mut &b"a\r\nb\n\nc"[..], |n, l| seen.push((n, l.to_vec()))).unwrap();
+/// assert_eq!(seen, [(1, b"a".to_vec()), (2, b"b".to_vec()), (3, b"".to_vec()), (4, b"c".to_vec())]);
+/// ```
+pub fn for_each_line<F>(reader: &mut dyn Read, mut f: F) -> Result<LineStats, (io::Error, u64)>
+where
+    F: FnMut(u64, &[u8]),
+{
+    let mut stats = LineStats::default();
+    let mut buf: Vec<u8> = vec![0; READ_SIZE];
+    // buf[start..end] holds bytes not yet handed over.
+    let mut start = 0usize;
+    let mut end = 0usize;
+    // While true, the current line was cut and its rest is being skipped.
+    let mut skipping = false;
+    let mut emit = |line: &[u8], stats: &mut LineStats| {
+        stats.lines += 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        f(stats.lines, line);
+    };
+    loop {
+        // Hand over every complete line in the buffer.
+        while let Some(pos) = memchr::memchr(b'\n', &buf[start..end]) {
+            if skipping {
+                skipping = false;
+            } else {
+                emit(&buf[start..start + pos], &mut stats);
+            }
+            start += pos + 1;
+        }
+        let pending = end - start;
+        if !skipping && pending >= MAX_LINE {
+            stats.long_lines += 1;
+            emit(&buf[start..start + MAX_LINE], &mut stats);
+            skipping = true;
+        }
+        if skipping {
+            start = end;
+        }
+        // Make room: move the partial line to the front, grow if it fills the buffer.
+        if start > 0 {
+            buf.copy_within(start..end, 0);
+            end -= start;
+            start = 0;
+        }
+        if end == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = loop {
+            match reader.read(&mut buf[end..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err((e, stats.lines + 1)),
+            }
+        };
+        if n == 0 {
+            if end > start && !skipping {
+                emit(&buf[start..end], &mut stats);
+            }
+            return Ok(stats);
+        }
+        end += n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(input: &[u8]) -> (Vec<Vec<u8>>, LineStats) {
+        let mut out = Vec::new();
+        let stats = for_each_line(&mut &input[..], |_, l| out.push(l.to_vec())).unwrap();
+        (out, stats)
+    }
+
+    #[test]
+    fn long_lines_are_cut_and_the_next_line_survives() {
+        let mut input = vec![b'x'; MAX_LINE * 3 + 17];
+        input.extend_from_slice(b"\nnext\n");
+        let (lines, stats) = collect(&input);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].len(), MAX_LINE);
+        assert_eq!(lines[1], b"next");
+        assert_eq!(
+            stats,
+            LineStats {
+                lines: 2,
+                long_lines: 1
+            }
+        );
+    }
+
+    #[test]
+    fn lines_across_read_boundaries() {
+        let line = b"2026-11-24 03:06:43,825 fail2ban.actions [1]: NOTICE [sshd] Ban 104.16.0.1\n";
+        let input: Vec<u8> = line
+            .iter()
+            .copied()
+            .cycle()
+            .take(line.len() * 10_000)
+            .collect();
+        let (lines, _) = collect(&input);
+        assert_eq!(lines.len(), 10_000);
+        assert!(lines.iter().all(|l| l[..] == line[..line.len() - 1]));
+    }
+
+    #[test]
+    fn empty_input_has_no_lines() {
+        assert_eq!(collect(b"").0.len(), 0);
+        assert_eq!(collect(b"\n").0, vec![Vec::<u8>::new()]);
+    }
+}

@@ -1,0 +1,154 @@
+//! Conformance over the shared corpus (`../shared/corpus`): real files from public projects and
+//! output of the real programs with its ground truth (`generated/README.md`). Skipped with a
+//! notice when the corpus is absent; required in CI.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use cf_ban_audit_core::{cloudflare, Format, RangeSet, Scanner};
+
+fn everything() -> RangeSet {
+    ["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()]
+        .into_iter()
+        .collect()
+}
+
+#[test]
+fn fail2ban_corpus_reads_without_errors_and_finds_the_database_bans() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let report = Scanner::new(everything())
+        .path(corpus.join("fail2ban"))
+        .scan();
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    let db: BTreeSet<(String, String)> = report
+        .findings
+        .iter()
+        .filter(|f| f.format == Format::Fail2banDb)
+        .map(|f| (f.scope.clone(), f.address.clone()))
+        .collect();
+    for (jail, ip) in [("pam-generic", "1.2.3.7"), ("pam-generic", "1.2.3.8")] {
+        assert!(
+            db.contains(&(jail.to_string(), ip.to_string())),
+            "{jail} {ip} missing: {db:?}"
+        );
+    }
+    assert!(
+        db.iter().any(|(_, ip)| ip == "127.0.0.1"),
+        "v1 database ban missing: {db:?}"
+    );
+    // The recidive test log holds real fail2ban lines in the file and syslog forms.
+    let logged: BTreeSet<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.format == Format::Fail2banLog)
+        .map(|f| f.address.as_str())
+        .collect();
+    for ip in ["1.2.3.4", "10.0.0.7", "192.0.2.1", "192.0.2.2"] {
+        assert!(logged.contains(ip), "{ip} missing from {logged:?}");
+    }
+}
+
+/// The Cloudflare addresses the real fail2ban 1.0.2 banned (generated/README.md), per jail.
+const BANNED: &[(&str, &[&str])] = &[
+    (
+        "nginx-limit-req",
+        &[
+            "172.67.140.9",
+            "2400:cb00:a0::1",
+            "173.245.48.0/20",
+            "2a06:98c0:3600::/48",
+        ],
+    ),
+    (
+        "apache-modsecurity",
+        &[
+            "104.21.33.4",
+            "172.68.10.20",
+            "173.245.60.33",
+            "162.159.36.1",
+            "2606:4700:4700::1111:0",
+            "2a06:98c0:3600::103:0",
+        ],
+    ),
+    (
+        "sshd",
+        &["172.64.155.20", "2606:4700:3108::ac42:2b08", "104.20.15.9"],
+    ),
+    (
+        "mod-evasive",
+        &[
+            "104.16.5.6",
+            "172.70.1.2",
+            "2606:4700:8d9b::1",
+            "2a06:98c0:3600::200",
+        ],
+    ),
+];
+
+fn expected() -> BTreeSet<(String, String)> {
+    BANNED
+        .iter()
+        .flat_map(|(jail, ips)| ips.iter().map(move |ip| (jail.to_string(), ip.to_string())))
+        .collect()
+}
+
+#[test]
+fn generated_fail2ban_tree_gives_exactly_the_banned_cloudflare_addresses() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let dir = corpus.join("generated").join("fail2ban");
+    let report = Scanner::new(cloudflare::embedded()).path(&dir).scan();
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    let want = expected();
+    for format in [
+        Format::Fail2banLog,
+        Format::Fail2banStatus,
+        Format::Fail2banBanned,
+    ] {
+        let got: BTreeSet<(String, String)> = report
+            .findings
+            .iter()
+            .filter(|f| f.format == format)
+            .map(|f| (f.scope.clone(), f.address.clone()))
+            .collect();
+        assert_eq!(got, want, "{format}");
+    }
+    // fail2ban was stopped at the end: its log ends with an Unban for every ban.
+    assert!(report
+        .findings
+        .iter()
+        .filter(|f| f.format == Format::Fail2banLog)
+        .all(|f| !f.active));
+    // The saved client output is the state while the bans were in force.
+    assert!(report
+        .findings
+        .iter()
+        .filter(|f| f.format != Format::Fail2banLog)
+        .all(|f| f.active));
+    // Seen but never banned (below maxretry), and the documentation addresses: never findings.
+    for never in [
+        "162.158.200.2",
+        "192.0.2.200",
+        "203.0.113.9",
+        "198.51.100.0/25",
+    ] {
+        assert!(
+            report.findings.iter().all(|f| f.address != never),
+            "{never}"
+        );
+    }
+}
+
+#[test]
+fn whole_corpus_scans_without_panicking() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let report = Scanner::new(cloudflare::embedded()).path(&corpus).scan();
+    assert!(!report.files.is_empty());
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+}

@@ -1,0 +1,93 @@
+//! Every fixture under `fixtures/` with its expected result: `NAME.expected.json` beside an
+//! input file `NAME`, or `expected.json` inside a directory that is scanned as a whole.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use cf_ban_audit_core::{cloudflare, Scanner};
+use chrono::NaiveDateTime;
+use serde_json::Value;
+
+fn cases(dir: &Path, out: &mut Vec<(PathBuf, PathBuf)>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_dir() {
+            cases(&path, out);
+        } else if name == "expected.json" {
+            out.push((dir.to_path_buf(), path.clone()));
+        } else if let Some(input) = name.strip_suffix(".expected.json") {
+            out.push((dir.join(input), path.clone()));
+        }
+    }
+}
+
+/// (address, scope, active) triples, sorted.
+fn triples(findings: &[Value]) -> Vec<(String, String, bool)> {
+    let mut v: Vec<_> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["address"].as_str().unwrap().to_string(),
+                f["scope"].as_str().unwrap().to_string(),
+                f["active"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn every_fixture_gives_its_expected_findings() {
+    let mut all = Vec::new();
+    cases(&common::fixtures(), &mut all);
+    assert!(all.len() >= 7, "fixtures missing: {all:?}");
+    let mut failures = Vec::new();
+    for (input, expected_path) in &all {
+        let expected: Value =
+            serde_json::from_slice(&std::fs::read(expected_path).unwrap()).unwrap();
+        let now: NaiveDateTime = expected["now"]
+            .as_str()
+            .map(|s| s.parse().expect("now is a date-time"))
+            .unwrap_or_else(|| "2026-11-24T12:00:00".parse().unwrap());
+        let report = Scanner::new(cloudflare::embedded())
+            .path(input)
+            .now(now)
+            .scan();
+        let json = serde_json::to_value(&report).unwrap();
+        let got = triples(json["findings"].as_array().unwrap());
+        let want = triples(expected["findings"].as_array().unwrap());
+        if got != want || !report.errors.is_empty() {
+            failures.push(format!(
+                "=== {}\n--- expected\n{want:#?}\n--- actual\n{got:#?}\n--- errors\n{:#?}",
+                input.display(),
+                report.errors
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn sequential_and_parallel_scans_agree() {
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    let one = Scanner::new(cloudflare::embedded())
+        .path(common::fixtures())
+        .now(now)
+        .threads(1)
+        .scan();
+    let many = Scanner::new(cloudflare::embedded())
+        .path(common::fixtures())
+        .now(now)
+        .threads(4)
+        .scan();
+    assert_eq!(one, many);
+    assert!(!one.findings.is_empty());
+}
