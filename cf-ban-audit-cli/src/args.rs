@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use cf_ban_audit_core::snippet::Target;
 use chrono::{Duration, NaiveDateTime};
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Finds bans of Cloudflare edge addresses (the cause of Cloudflare Error 521) in the logs and
@@ -28,10 +30,44 @@ pub enum Command {
         after_help = "Examples:\n  cf-ban-audit snippet fail2ban\n  cf-ban-audit snippet fail2ban --existing /etc/fail2ban/jail.local > jail.local.new"
     )]
     Snippet(SnippetArgs),
-    /// Print the range set in use, with its source and date.
+    /// Audit existing allow/ignore lists: the ranges they miss, entries that are not
+    /// Cloudflare's any more, over-broad entries, fail2ban jails that override DEFAULT.
+    ///
+    /// Exit status: 0 every file covers the ranges, 1 gaps, 2 an error.
+    #[command(
+        after_help = "Examples:\n  cf-ban-audit check /etc/fail2ban/jail.local /etc/csf/csf.ignore\n  cf-ban-audit check --format json /etc/nginx/conf.d/cloudflare.conf"
+    )]
+    Check(CheckArgs),
+    /// Print the range set in use, with its source and date; `ranges update` refreshes it.
+    #[command(
+        after_help = "Examples:\n  cf-ban-audit ranges\n  cf-ban-audit ranges update\n  cf-ban-audit ranges update --ranges-url https://mirror.example/client/v4/ips"
+    )]
     Ranges(RangesArgs),
     /// List the formats cf-ban-audit reads, with their tool and usual paths.
     Formats,
+    /// Combine JSON reports of several hosts (`scan --format json`) into one view.
+    #[command(after_help = "Example:\n  cf-ban-audit merge reports/*/report.json")]
+    Merge(MergeArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Example:\n  cf-ban-audit completions bash > /etc/bash_completion.d/cf-ban-audit"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    #[command(
+        after_help = "Example:\n  cf-ban-audit man > /usr/local/share/man/man1/cf-ban-audit.1"
+    )]
+    Man,
+    /// Exit 0 when every ADDRESS lies in the range set in use, 1 otherwise: for fail2ban's
+    /// `ignorecommand = /usr/local/bin/cf-ban-audit contains <ip>`.
+    #[command(
+        after_help = "Example (jail.local, [DEFAULT]):\n  ignorecommand = /usr/local/bin/cf-ban-audit contains <ip>"
+    )]
+    Contains(ContainsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -52,6 +88,20 @@ pub enum OutputFormat {
     Json,
     /// One JSON finding a line.
     Jsonl,
+    /// node_exporter textfile metrics (Prometheus exposition format).
+    Prometheus,
+    /// One Nagios/Icinga status line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    Nagios,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when standard output is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
 }
 
 #[derive(Debug, Args)]
@@ -80,19 +130,29 @@ pub struct ScanArgs {
     /// Follow symbolic links while walking directories.
     #[arg(long)]
     pub follow_links: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SnippetTarget {
-    /// `ignoreip` for /etc/fail2ban/jail.local.
-    Fail2ban,
+    /// Write the report to FILE (through a temporary file beside it, renamed when complete)
+    /// instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// When to colour the text report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print nothing but errors: the exit status tells (no report, no progress bar).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Also read the live state by running (no shell, fixed arguments) whichever of
+    /// iptables-save, ip6tables-save, ipset save, nft list ruleset, ufw status,
+    /// firewall-cmd --list-all-zones / --direct --get-all-rules, fail2ban-client banned and
+    /// cscli decisions list -a -o json are installed. Needs root for the firewall.
+    #[arg(long)]
+    pub live: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct SnippetArgs {
     /// The tool to write the snippet for.
-    #[arg(value_enum)]
-    pub target: SnippetTarget,
+    #[arg(value_parser = target_parser())]
+    pub target: Target,
     /// Merge into this existing file (e.g. /etc/fail2ban/jail.local) and print the whole
     /// result, keeping everything it already has. The file is only read.
     #[arg(long, value_name = "FILE")]
@@ -102,9 +162,70 @@ pub struct SnippetArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RangesArgs {
+pub struct MergeArgs {
+    /// JSON reports written by `scan --format json`.
+    #[arg(value_name = "REPORT", required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ContainsArgs {
+    /// Addresses (or CIDRs: contained when wholly inside the set).
+    #[arg(value_name = "ADDRESS", required = true)]
+    pub addresses: Vec<String>,
     #[command(flatten)]
     pub ranges: RangeOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The lists to check (jail.local, csf.ignore, nginx/Apache conf, ModSecurity rules, ipset,
+    /// nftables, firewalld ipset XML, CrowdSec whitelist YAML, btwaf ip_white.json, plain lists).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    #[command(flatten)]
+    pub ranges: RangeOpts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// For people.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RangesArgs {
+    #[command(subcommand)]
+    pub action: Option<RangesAction>,
+    #[command(flatten)]
+    pub ranges: RangeOpts,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RangesAction {
+    /// Fetch Cloudflare's current list over HTTPS (the API's JSON; the ips-v4/ips-v6 text
+    /// lists as a fallback) and cache it for scan, snippet and check. Cache:
+    /// $CF_BAN_AUDIT_CACHE, else /var/cache/cf-ban-audit/ips.json (root) or ~/.cache.
+    Update {
+        /// Fetch the API answer from this URL instead (a mirror).
+        #[arg(long, value_name = "URL")]
+        ranges_url: Option<String>,
+    },
+}
+
+/// The snippet targets, by name.
+fn target_parser() -> impl TypedValueParser<Value = Target> {
+    let names: Vec<&'static str> = Target::ALL.iter().map(|t| t.name()).collect();
+    clap::builder::PossibleValuesParser::new(names)
+        .map(|name| Target::from_name(&name).expect("a possible value"))
 }
 
 /// Reads `--since`: an RFC 3339 time, a date, a date and time, or a duration back from `now`.

@@ -2,16 +2,19 @@
 //! `render.rs`; nothing else.
 
 mod args;
+mod fleet;
+mod monitor;
 mod render;
+mod update;
 
-use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 
-use cf_ban_audit_core::{cloudflare, snippet, Format, Scanner, Tool};
+use cf_ban_audit_core::snippet::Target;
+use cf_ban_audit_core::{cloudflare, snippet, Scanner, Tool};
 use clap::Parser;
 
-use args::{Cli, Command, RangeOpts, ScanArgs, SnippetArgs, SnippetTarget};
+use args::{CheckArgs, Cli, Command, ContainsArgs, MergeArgs, RangeOpts, ScanArgs, SnippetArgs};
 
 /// Exit status: nothing found.
 const OK: u8 = 0;
@@ -25,7 +28,19 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(a) => scan(a),
         Command::Snippet(a) => snippet_cmd(a),
-        Command::Ranges(a) => ranges(&a.ranges),
+        Command::Check(a) => check(a),
+        Command::Contains(a) => contains(a),
+        Command::Merge(a) => merge(a),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "cf-ban-audit", &mut io::stdout().lock());
+            Ok(OK)
+        }
+        Command::Man => man(),
+        Command::Ranges(a) => match a.action {
+            None => ranges(&a.ranges),
+            Some(args::RangesAction::Update { ranges_url }) => ranges_update(ranges_url.as_deref()),
+        },
         Command::Formats => render::formats(&mut io::stdout().lock())
             .map(|_| OK)
             .map_err(Into::into),
@@ -64,22 +79,86 @@ impl From<cf_ban_audit_core::Error> for Failure {
     }
 }
 
+/// The ranges a command uses: the cached Cloudflare list (`ranges update`) when there is one,
+/// else the embedded list, plus every `--ranges` file.
 fn load_ranges(opts: &RangeOpts) -> Result<(cf_ban_audit_core::RangeSet, String), Failure> {
-    Ok(cloudflare::build_ranges(&opts.ranges, !opts.no_cloudflare)?)
+    let cached = if opts.no_cloudflare {
+        None
+    } else {
+        read_cache()
+    };
+    let Some((nets, label)) = cached else {
+        return Ok(cloudflare::build_ranges(&opts.ranges, !opts.no_cloudflare)?);
+    };
+    let mut set: cf_ban_audit_core::RangeSet = nets.into_iter().collect();
+    let mut source = label;
+    if !opts.ranges.is_empty() {
+        let (extra, extra_source) = cloudflare::build_ranges(&opts.ranges, false)?;
+        set = set.union(&extra);
+        source = format!("{source} + {extra_source}");
+    }
+    Ok((set, source))
 }
 
-/// The paths scanned when none is given: /var/log and the known locations elsewhere.
-fn default_paths() -> Vec<PathBuf> {
-    let mut paths = vec![PathBuf::from("/var/log")];
-    for format in Format::ALL {
-        for p in format.usual_paths() {
-            let path = Path::new(p);
-            if path.is_absolute() && !path.starts_with("/var/log") && path.exists() {
-                paths.push(path.to_path_buf());
-            }
+/// The cached list, if there is a valid one; a broken cache is reported and ignored.
+fn read_cache() -> Option<(Vec<ipnet::IpNet>, String)> {
+    let path = update::cache_path();
+    let bytes = std::fs::read(&path).ok()?;
+    match cloudflare::parse_ranges(&bytes, &path.display().to_string()) {
+        Ok(loaded) => {
+            let when = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .map(|t| {
+                    chrono::DateTime::<chrono::Local>::from(t)
+                        .format("%Y-%m-%d")
+                        .to_string()
+                })
+                .unwrap_or_else(|_| "?".into());
+            let etag = loaded
+                .etag
+                .map(|e| format!(", etag {e}"))
+                .unwrap_or_default();
+            Some((
+                loaded.nets,
+                format!("cloudflare fetched {when}{etag} (cache {})", path.display()),
+            ))
+        }
+        Err(e) => {
+            eprintln!("cf-ban-audit: warning: ignoring the range cache: {e}");
+            None
         }
     }
-    paths
+}
+
+fn ranges_update(url: Option<&str>) -> Result<u8, Failure> {
+    let updated = update::update(url).map_err(Failure::Message)?;
+    let mut out = io::stdout().lock();
+    let v4 = updated
+        .ranges
+        .nets
+        .iter()
+        .filter(|n| matches!(n, ipnet::IpNet::V4(_)))
+        .count();
+    writeln!(
+        out,
+        "{} {} IPv4 and {} IPv6 ranges from {}{} into {}",
+        if updated.changed {
+            "Updated:"
+        } else {
+            "Unchanged:"
+        },
+        v4,
+        updated.ranges.nets.len() - v4,
+        updated.url,
+        updated
+            .ranges
+            .etag
+            .as_deref()
+            .map(|e| format!(" (etag {e})"))
+            .unwrap_or_default(),
+        updated.cache.display()
+    )?;
+    Ok(OK)
 }
 
 fn scan(a: ScanArgs) -> Result<u8, Failure> {
@@ -87,7 +166,8 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
     let mut scanner = Scanner::new(ranges)
         .ranges_source(source)
         .follow_links(a.follow_links)
-        .active_only(a.active);
+        .active_only(a.active)
+        .live(a.live);
     if let Some(n) = a.threads {
         scanner = scanner.threads(n);
     }
@@ -110,7 +190,7 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
         scanner = scanner.sources(&tools);
     }
     let paths = if a.paths.is_empty() {
-        default_paths()
+        cf_ban_audit_core::scan::existing_default_paths()
     } else {
         a.paths
     };
@@ -123,17 +203,48 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
             scanner = scanner.path(path);
         }
     }
+    let bar = (!a.quiet && io::stderr().is_terminal()).then(render::progress_bar);
+    if let Some(bar) = &bar {
+        let bar = bar.clone();
+        scanner = scanner.on_progress(move |done, total| render::progress(&bar, done, total));
+    }
     let report = scanner.scan();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     for e in &report.errors {
         eprintln!("cf-ban-audit: {}", e.message);
     }
-    let mut out = io::stdout().lock();
+    let mut buffer = Vec::new();
+    let mut stdout = io::stdout().lock();
+    let out: &mut dyn Write = if a.output.is_some() {
+        &mut buffer
+    } else {
+        &mut stdout
+    };
+    let color = match a.color {
+        args::ColorChoice::Always => true,
+        args::ColorChoice::Never => false,
+        args::ColorChoice::Auto => {
+            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let mut nagios = None;
     match a.format {
-        args::OutputFormat::Text => render::text(&mut out, &report)?,
-        args::OutputFormat::Json => render::json(&mut out, &report)?,
-        args::OutputFormat::Jsonl => render::jsonl(&mut out, &report)?,
+        _ if a.quiet && a.output.is_none() => {}
+        args::OutputFormat::Text => render::text(out, &report, color && a.output.is_none())?,
+        args::OutputFormat::Json => render::json(out, &report)?,
+        args::OutputFormat::Jsonl => render::jsonl(out, &report)?,
+        args::OutputFormat::Prometheus => monitor::prometheus(out, &report)?,
+        args::OutputFormat::Nagios => nagios = Some(monitor::nagios(out, &report)?),
     }
     out.flush()?;
+    if let Some(path) = &a.output {
+        write_atomically(path, &buffer)?;
+    }
+    if let Some(code) = nagios {
+        return Ok(code);
+    }
     Ok(if !report.errors.is_empty() {
         ERROR
     } else if report.findings.is_empty() {
@@ -143,26 +254,139 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
     })
 }
 
+/// Writes a file through a temporary file in the same directory and a rename, so readers
+/// (node_exporter, a fetch) never see half of it.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
+    let fail = |e: io::Error| Failure::Message(format!("{}: {e}", path.display()));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(e)
+    })
+}
+
 fn snippet_cmd(a: SnippetArgs) -> Result<u8, Failure> {
     let (ranges, _) = load_ranges(&a.ranges)?;
-    let text = match (a.target, &a.existing) {
-        (SnippetTarget::Fail2ban, None) => snippet::fail2ban::generate(&ranges),
-        (SnippetTarget::Fail2ban, Some(path)) => {
+    let text = match &a.existing {
+        None => a.target.generate(&ranges),
+        Some(path) => {
             let bytes = std::fs::read(path)
                 .map_err(|e| Failure::Message(format!("{}: {e}", path.display())))?;
             let existing = String::from_utf8(bytes)
                 .map_err(|_| Failure::Message(format!("{}: not UTF-8 text", path.display())))?;
-            for jail in snippet::fail2ban::jails_overriding(&existing, &ranges) {
-                eprintln!(
-                    "cf-ban-audit: warning: {}: jail [{jail}] sets its own ignoreip, which replaces [DEFAULT]'s; add the Cloudflare ranges there too",
-                    path.display()
-                );
+            if a.target == Target::Fail2ban {
+                for jail in snippet::fail2ban::jails_overriding(&existing, &ranges) {
+                    eprintln!(
+                        "cf-ban-audit: warning: {}: jail [{jail}] sets its own ignoreip, which replaces [DEFAULT]'s; add the Cloudflare ranges there too",
+                        path.display()
+                    );
+                }
             }
-            snippet::fail2ban::merge(&existing, &ranges)
+            a.target.merge(&existing, &ranges).ok_or_else(|| {
+                Failure::Message(format!(
+                    "--existing is not supported for {}: print the snippet and add it by hand",
+                    a.target.name()
+                ))
+            })?
         }
     };
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(OK)
+}
+
+fn check(a: CheckArgs) -> Result<u8, Failure> {
+    let (ranges, source) = load_ranges(&a.ranges)?;
+    let mut results = Vec::new();
+    let mut errors = 0;
+    for path in &a.files {
+        match cf_ban_audit_core::check::check_file(path, &ranges) {
+            Ok(r) => results.push(r),
+            Err(e) => {
+                eprintln!("cf-ban-audit: {e}");
+                errors += 1;
+            }
+        }
+    }
+    let mut out = io::stdout().lock();
+    match a.format {
+        args::CheckFormat::Text => render::check(&mut out, &results, &source)?,
+        args::CheckFormat::Json => {
+            let doc = serde_json::json!({ "ranges": source, "files": results });
+            serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::from)?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(if errors > 0 {
+        ERROR
+    } else if results.iter().any(|r| r.has_gaps()) {
+        FOUND
+    } else {
+        OK
+    })
+}
+
+fn contains(a: ContainsArgs) -> Result<u8, Failure> {
+    let (ranges, _) = load_ranges(&a.ranges)?;
+    let mut all = true;
+    for text in &a.addresses {
+        let net = cf_ban_audit_core::addr::parse_net(text.trim().as_bytes())
+            .ok_or_else(|| Failure::Message(format!("not an address or CIDR: {text:?}")))?;
+        all &= ranges.covers(&net);
+    }
+    Ok(if all { OK } else { FOUND })
+}
+
+fn merge(a: MergeArgs) -> Result<u8, Failure> {
+    let mut reports = Vec::new();
+    for path in &a.reports {
+        let bytes = std::fs::read(path)
+            .map_err(|e| Failure::Message(format!("{}: {e}", path.display())))?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| Failure::Message(format!("{}: not a JSON report: {e}", path.display())))?;
+        if value.get("version").and_then(|v| v.as_u64()) != Some(1) {
+            return Err(Failure::Message(format!(
+                "{}: not a version 1 report",
+                path.display()
+            )));
+        }
+        reports.push((path.display().to_string(), value));
+    }
+    let merged = fleet::merge_reports(&reports);
+    let mut out = io::stdout().lock();
+    match a.format {
+        args::CheckFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &merged).map_err(io::Error::from)?;
+            writeln!(out)?;
+        }
+        args::CheckFormat::Text => fleet::merged_text(&mut out, &merged)?,
+    }
+    out.flush()?;
+    let findings = merged["findings"].as_array().is_some_and(|f| !f.is_empty());
+    Ok(if findings { FOUND } else { OK })
+}
+
+/// The manual page, with `.TH` first (clap_mangen puts a string definition before it).
+fn man() -> Result<u8, Failure> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page)?;
+    let text = String::from_utf8_lossy(&page);
+    let (title, rest): (Vec<&str>, Vec<&str>) = text.lines().partition(|l| l.starts_with(".TH "));
+    let mut out = io::stdout().lock();
+    for line in title.into_iter().chain(rest) {
+        writeln!(out, "{line}")?;
+    }
     out.flush()?;
     Ok(OK)
 }

@@ -38,14 +38,37 @@ fn time(t: &Option<chrono::NaiveDateTime>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn scope_title(tool: Tool) -> &'static str {
-    match tool {
-        Tool::Fail2ban => "JAIL",
+/// A progress bar on standard error that stays hidden for scans shorter than a moment.
+pub fn progress_bar() -> indicatif::ProgressBar {
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} scanning {pos}/{len} files {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Moves the bar; shows it once the scan has run for half a second.
+pub fn progress(bar: &indicatif::ProgressBar, done: usize, total: usize) {
+    if bar.is_hidden() && bar.elapsed() > std::time::Duration::from_millis(500) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    }
+    bar.set_length(total as u64);
+    bar.set_position(done as u64);
+}
+
+/// Wraps text in an ANSI colour when colour is on.
+fn paint(text: &str, code: &str, on: bool) -> String {
+    if on {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
     }
 }
 
 /// The report for people: a table per tool, what is still active, and what to do.
-pub fn text(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+pub fn text(out: &mut dyn Write, report: &Report, color: bool) -> io::Result<()> {
     let active = report.findings.iter().filter(|f| f.active).count();
     writeln!(
         out,
@@ -64,6 +87,7 @@ pub fn text(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     writeln!(out)?;
     if report.findings.is_empty() {
         writeln!(out, "No bans of Cloudflare addresses found.")?;
+        diagnoses(out, report)?;
         return Ok(());
     }
     writeln!(
@@ -79,11 +103,12 @@ pub fn text(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         }
         writeln!(out)?;
         writeln!(out, "{tool}")?;
+        let scope_title = tool.scope_name().to_uppercase();
         let headers = [
             "STATE",
             "ADDRESS",
             "CLOUDFLARE RANGE",
-            scope_title(*tool),
+            &scope_title,
             "EVENTS",
             "LAST SEEN",
             "SOURCE",
@@ -136,9 +161,12 @@ pub fn text(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         writeln!(out, "{}", line(&headers))?;
         for row in &table {
             let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-            writeln!(out, "{}", line(&cells))?;
+            let text = line(&cells);
+            let code = if row[0] == "ACTIVE" { "1;31" } else { "2" };
+            writeln!(out, "{}", paint(&text, code, color))?;
         }
     }
+    diagnoses(out, report)?;
     let unban: BTreeSet<String> = report
         .findings
         .iter()
@@ -162,11 +190,67 @@ pub fn text(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "Stop it from happening again (firewall ACCEPT rules do not beat the ban tool's own chains; its ignore list does):")?;
     for tool in tools {
-        match tool {
-            Tool::Fail2ban => writeln!(
+        let advice = match tool {
+            Tool::Fail2ban => "cf-ban-audit snippet fail2ban --existing /etc/fail2ban/jail.local > jail.local.new   # then review, move into place, fail2ban-client reload --restart",
+            Tool::Modsecurity | Tool::NginxLimit | Tool::ModEvasive => {
+                "restore visitor addresses in the web server (see the diagnosis above), so these tools act on visitors, not on Cloudflare"
+            }
+            Tool::Btwaf => "enable CDN mode for the site (site.json \"cdn\": true with cf-connecting-ip) and restore visitor addresses",
+            Tool::Csf => "put Cloudflare's ranges in /etc/csf/csf.ignore (not csf.allow: lfd still blocks those), then csf -ra; lift blocks with csf -dr IP / csf -tr IP",
+            Tool::Iptables | Tool::Ipset | Tool::Nftables | Tool::Ufw | Tool::Firewalld | Tool::BtFirewall => {
+                "remove the rule or entry, and fix the ignore list of the ban tool that put it there (fail2ban f2b-*, CrowdSec, CSF): an ACCEPT rule does not beat their chains"
+            }
+            Tool::Crowdsec => "lift with cscli decisions delete --ip IP (or --range CIDR) and allowlist Cloudflare (cscli allowlists, or a parser whitelist)",
+            Tool::NginxDeny | Tool::ApacheDeny | Tool::List => "remove the Cloudflare address or range from the deny list",
+        };
+        writeln!(out, "  {tool}: {advice}")?;
+    }
+    Ok(())
+}
+
+/// The diagnoses, each with its evidence and its fix.
+fn diagnoses(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    for d in &report.diagnoses {
+        writeln!(out)?;
+        writeln!(out, "Diagnosis: {}", d.kind)?;
+        for e in &d.evidence {
+            writeln!(out, "  - {e}")?;
+        }
+        for line in d.fix.lines() {
+            writeln!(out, "  {line}")?;
+        }
+    }
+    Ok(())
+}
+
+/// The result of `check`, a block per file.
+pub fn check(
+    out: &mut dyn Write,
+    results: &[cf_ban_audit_core::check::CheckedFile],
+    source: &str,
+) -> io::Result<()> {
+    writeln!(out, "Ranges: {source}")?;
+    for r in results {
+        writeln!(out)?;
+        let verdict = if r.has_gaps() { "NEEDS WORK" } else { "OK" };
+        let kind = serde_json::to_value(r.kind).ok();
+        let kind = kind.as_ref().and_then(|k| k.as_str()).unwrap_or("list");
+        writeln!(out, "{} ({kind}, {} entries): {verdict}", r.path, r.entries)?;
+        if !r.missing.is_empty() {
+            writeln!(out, "  missing ranges: {}", r.missing.join(" "))?;
+        }
+        if !r.stale.is_empty() {
+            writeln!(out, "  no longer Cloudflare's: {}", r.stale.join(" "))?;
+        }
+        if !r.overbroad.is_empty() {
+            writeln!(
                 out,
-                "  cf-ban-audit snippet fail2ban --existing /etc/fail2ban/jail.local > jail.local.new   # then review, move into place, fail2ban-client reload"
-            )?,
+                "  over-broad (cover addresses that are not Cloudflare's): {}",
+                r.overbroad.join(" ")
+            )?;
+        }
+        for p in &r.problems {
+            writeln!(out, "  {p}")?;
         }
     }
     Ok(())

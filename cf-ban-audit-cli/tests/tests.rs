@@ -40,9 +40,17 @@ fn run(args: &[&str]) -> Output {
     run_stdin(args, None)
 }
 
+/// The cache path tests use unless they set their own: never the machine's.
+const NO_CACHE: &str = "/nonexistent/cf-ban-audit-test/ips.json";
+
 fn run_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    run_with(args, stdin, NO_CACHE)
+}
+
+fn run_with(args: &[&str], stdin: Option<&[u8]>, cache: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cf-ban-audit"))
         .args(args)
+        .env("CF_BAN_AUDIT_CACHE", cache)
         .current_dir(root())
         .stdin(if stdin.is_some() {
             Stdio::piped()
@@ -325,4 +333,625 @@ fn cf_ranges() -> Vec<String> {
         .filter(|l| !l.starts_with('#'))
         .map(String::from)
         .collect()
+}
+
+/// A network namespace made for one test, deleted when dropped.
+struct Netns(String);
+
+impl Netns {
+    fn exec(&self, args: &[&str]) {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.0])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false)
+}
+
+fn have(program: &str) -> bool {
+    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+        .iter()
+        .any(|d| Path::new(d).join(program).exists())
+}
+
+/// `scan --live` inside a namespace this test makes: real iptables, ipset and nft rules.
+#[test]
+fn live_scan_reads_the_firewall_in_a_namespace() {
+    let missing: Vec<&str> = ["ip", "iptables", "ipset", "nft"]
+        .into_iter()
+        .filter(|p| !have(p))
+        .collect();
+    if !is_root() || !missing.is_empty() {
+        let why = format!(
+            "needs root and {missing:?} (apt-get install iproute2 iptables ipset nftables)"
+        );
+        if std::env::var_os("CI").is_some() {
+            panic!("required in CI: {why}");
+        }
+        eprintln!("SKIP: live scan test: {why}");
+        return;
+    }
+    let ns = Netns(format!("cfba-live-{}", std::process::id()));
+    let out = Command::new("ip")
+        .args(["netns", "add", &ns.0])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ns.exec(&["iptables", "-A", "INPUT", "-s", "104.16.77.1", "-j", "DROP"]);
+    ns.exec(&["iptables", "-A", "INPUT", "-s", "192.0.2.1", "-j", "DROP"]);
+    ns.exec(&["ipset", "create", "f2b-test", "hash:ip"]);
+    ns.exec(&["ipset", "add", "f2b-test", "172.64.9.9"]);
+    ns.exec(&[
+        "iptables",
+        "-A",
+        "INPUT",
+        "-m",
+        "set",
+        "--match-set",
+        "f2b-test",
+        "src",
+        "-j",
+        "REJECT",
+    ]);
+    ns.exec(&["ipset", "create", "cloudflare4", "hash:net"]);
+    ns.exec(&["ipset", "add", "cloudflare4", "173.245.48.0/20"]);
+    ns.exec(&[
+        "iptables",
+        "-A",
+        "INPUT",
+        "-p",
+        "tcp",
+        "--dport",
+        "443",
+        "-m",
+        "set",
+        "--match-set",
+        "cloudflare4",
+        "src",
+        "-j",
+        "ACCEPT",
+    ]);
+    ns.exec(&["nft", "add", "table", "inet", "cfbatest"]);
+    ns.exec(&[
+        "nft",
+        "add",
+        "set",
+        "inet",
+        "cfbatest",
+        "blockers",
+        "{ type ipv4_addr; }",
+    ]);
+    ns.exec(&[
+        "nft",
+        "add",
+        "element",
+        "inet",
+        "cfbatest",
+        "blockers",
+        "{ 104.17.1.1 }",
+    ]);
+    ns.exec(&[
+        "nft",
+        "add",
+        "chain",
+        "inet",
+        "cfbatest",
+        "input",
+        "{ type filter hook input priority 0; policy accept; }",
+    ]);
+    ns.exec(&[
+        "nft",
+        "add",
+        "rule",
+        "inet",
+        "cfbatest",
+        "input",
+        "ip",
+        "saddr",
+        "@blockers",
+        "drop",
+    ]);
+
+    let empty = TestEnv::new();
+    let out = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns.0,
+            env!("CARGO_BIN_EXE_cf-ban-audit"),
+            "scan",
+            "--live",
+            "--format",
+            "json",
+        ])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let found: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["tool"].as_str().unwrap().to_string(),
+                f["address"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for want in [
+        ("iptables", "104.16.77.1"),
+        ("ipset", "172.64.9.9"),
+        ("nftables", "104.17.1.1"),
+    ] {
+        assert!(
+            found.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} missing from {found:?}"
+        );
+    }
+    assert!(
+        found.iter().all(|(_, a)| a != "173.245.48.0/20"),
+        "allow set reported: {found:?}"
+    );
+    let files: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        files.iter().any(|p| p.starts_with("live: iptables-save")),
+        "{files:?}"
+    );
+}
+
+#[test]
+fn check_names_gaps_of_an_old_jail_local_and_passes_our_own_snippets() {
+    let env = TestEnv::new();
+    let old = env.write(
+        "jail.local",
+        "[DEFAULT]\nbantime = 1h\nignoreip = 127.0.0.1/8 ::1 199.27.128.0/21 173.245.48.0/20 103.21.244.0/22\n\n[sshd]\nenabled = true\n",
+    );
+    let o = run(&["check", old.to_str().unwrap()]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("104.16.0.0/13") && out.contains("2606:4700::/32"),
+        "{out}"
+    );
+    assert!(
+        out.contains("no longer Cloudflare's: 199.27.128.0/21"),
+        "{out}"
+    );
+
+    let merged = stdout(&run(&[
+        "snippet",
+        "fail2ban",
+        "--existing",
+        old.to_str().unwrap(),
+    ]));
+    let merged_path = env.write("merged/jail.local", merged);
+    let mut files = vec![merged_path];
+    for (target, name) in [
+        ("nginx-realip", "realip.conf"),
+        ("csf", "csf.ignore"),
+        ("nftables", "cf.nft"),
+    ] {
+        files.push(env.write(name, stdout(&run(&["snippet", target]))));
+    }
+    let args: Vec<&str> = std::iter::once("check")
+        .chain(files.iter().map(|p| p.to_str().unwrap()))
+        .collect();
+    let o = run(&args);
+    // The merged file keeps the retired 199.27.128.0/21 the user had: that is still reported.
+    let out = stdout(&o);
+    assert!(
+        out.contains("no longer Cloudflare's: 199.27.128.0/21"),
+        "{out}"
+    );
+    let o = run(&[
+        "check",
+        "--format",
+        "json",
+        files[1].to_str().unwrap(),
+        files[2].to_str().unwrap(),
+        files[3].to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert_eq!(json(&o)["files"].as_array().unwrap().len(), 3);
+    let o = run(&["check", env.path().join("missing.conf").to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+}
+
+/// A one-thread HTTP server on 127.0.0.1 that answers each request with the next
+/// (status, body) and then stops.
+fn serve(answers: Vec<(u16, String)>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for (status, body) in answers {
+            let Ok((stream, _)) = listener.accept() else {
+                return;
+            };
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut line = String::new();
+            while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
+                line.clear();
+            }
+            let mut stream = reader.into_inner();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}/client/v4/ips")
+}
+
+#[test]
+fn ranges_update_fetches_caches_and_is_used() {
+    let env = TestEnv::new();
+    let cache = env.path().join("cache/ips.json");
+    let cache = cache.to_str().unwrap();
+    let answer = r#"{"result":{"ipv4_cidrs":["173.245.48.0/20","198.18.0.0/15"],"ipv6_cidrs":["2606:4700::/32"],"etag":"feedbeef"},"success":true,"errors":[],"messages":[]}"#;
+    let url = serve(vec![(200, answer.to_string()), (500, "oops".to_string())]);
+    let o = run_with(&["ranges", "update", "--ranges-url", &url], None, cache);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Updated: 2 IPv4 and 1 IPv6 ranges") && stdout(&o).contains("feedbeef"),
+        "{}",
+        stdout(&o)
+    );
+    let listed = stdout(&run_with(&["ranges"], None, cache));
+    assert!(
+        listed.starts_with("# cloudflare fetched") && listed.contains("etag feedbeef"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("198.18.0.0/15") && !listed.contains("104.16.0.0/13"),
+        "{listed}"
+    );
+    // scan uses the cached list.
+    env.write(
+        "logs/fail2ban.log",
+        "2026-11-24 03:06:43,833 fail2ban.actions        [1]: NOTICE  [sshd] Ban 198.18.0.9\n",
+    );
+    let o = run_with(
+        &[
+            "scan",
+            "--format",
+            "json",
+            env.path().join("logs").to_str().unwrap(),
+        ],
+        None,
+        cache,
+    );
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(json(&o)["findings"][0]["range"], "198.18.0.0/15");
+    // A failed fetch is an error and leaves the cache as it was.
+    let before = std::fs::read(cache).unwrap();
+    let o = run_with(&["ranges", "update", "--ranges-url", &url], None, cache);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("127.0.0.1"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(cache).unwrap(), before);
+}
+
+/// A fail2ban server in a private directory, stopped when dropped.
+struct Fail2ban {
+    dir: tempfile::TempDir,
+}
+
+impl Fail2ban {
+    fn client(&self, args: &[&str]) -> Output {
+        Command::new("fail2ban-client")
+            .arg("-c")
+            .arg(self.dir.path().join("conf"))
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Fail2ban {
+    fn drop(&mut self) {
+        let _ = self.client(&["stop"]);
+    }
+}
+
+/// The real fail2ban with `cf-ban-audit contains <ip>` as its ignorecommand: the Cloudflare
+/// address is ignored "by command" and never banned; the documentation address is banned.
+#[test]
+fn fail2ban_ignorecommand_never_bans_cloudflare() {
+    if !have("fail2ban-client") || !is_root() {
+        let why = "needs root and fail2ban (apt-get install fail2ban)";
+        if std::env::var_os("CI").is_some() {
+            panic!("required in CI: {why}");
+        }
+        eprintln!("SKIP: ignorecommand test: {why}");
+        return;
+    }
+    let f2b = Fail2ban {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let t = f2b.dir.path();
+    let conf = t.join("conf");
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg("/etc/fail2ban")
+        .arg(&conf)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for entry in std::fs::read_dir(conf.join("jail.d")).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    let log = t.join("app.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::write(
+        conf.join("filter.d/cfba-test.conf"),
+        "[Definition]\nfailregex = ^auth failure from <HOST>$\ndatepattern = {NONE}\n",
+    )
+    .unwrap();
+    let td = t.display();
+    std::fs::write(
+        conf.join("fail2ban.local"),
+        format!(
+            "[Definition]\nloglevel = INFO\nlogtarget = {td}/fail2ban.log\nsocket = {td}/f2b.sock\n\
+             pidfile = {td}/f2b.pid\ndbfile = :memory:\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        conf.join("jail.local"),
+        format!(
+            "[DEFAULT]\nbackend = polling\nignoreself = false\nignoreip = 127.0.0.1/8\n\
+             ignorecommand = {bin} contains <ip>\n\n[cfba-test]\nenabled = true\nfilter = cfba-test\n\
+             logpath = {log}\nmaxretry = 1\nfindtime = 1h\nbantime = 1h\naction = dummy[target={td}/dummy.txt]\n",
+            bin = env!("CARGO_BIN_EXE_cf-ban-audit"),
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    let out = f2b.client(&["start"]);
+    assert!(
+        out.status.success(),
+        "fail2ban start: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    std::fs::write(
+        &log,
+        "auth failure from 104.16.123.4\nauth failure from 192.0.2.77\n",
+    )
+    .unwrap();
+    let f2b_log = t.join("fail2ban.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut text = String::new();
+    while std::time::Instant::now() < deadline {
+        text = std::fs::read_to_string(&f2b_log).unwrap_or_default();
+        if text.contains("Ban 192.0.2.77") && text.contains("Ignore 104.16.123.4") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(
+        text.contains("[cfba-test] Ignore 104.16.123.4 by command"),
+        "{text}"
+    );
+    assert!(text.contains("[cfba-test] Ban 192.0.2.77"), "{text}");
+    assert!(!text.contains("Ban 104.16.123.4"), "{text}");
+    let banned = stdout(&f2b.client(&["banned"]));
+    assert!(
+        banned.contains("192.0.2.77") && !banned.contains("104.16.123.4"),
+        "{banned}"
+    );
+}
+
+#[test]
+fn completions_and_man_page() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = run(&["completions", shell]);
+        assert_eq!(code(&o), 0);
+        assert!(
+            stdout(&o).contains("cf-ban-audit") || stdout(&o).contains("cf__ban__audit"),
+            "{shell}"
+        );
+    }
+    let man = stdout(&run(&["man"]));
+    assert!(
+        man.starts_with(".TH cf-ban-audit 1"),
+        "{}",
+        &man[..80.min(man.len())]
+    );
+    assert!(man.contains("scan") && man.contains("snippet"));
+}
+
+#[test]
+fn prometheus_and_nagios_output() {
+    let env = TestEnv::new();
+    env.write("fail2ban.log", BAN_LINE);
+    let o = run(&[
+        "scan",
+        "--format",
+        "prometheus",
+        env.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert!(out.contains("# TYPE cf_ban_audit_findings gauge"), "{out}");
+    assert!(
+        out.contains("cf_ban_audit_active_findings{tool=\"fail2ban\",scope=\"sshd\"} 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("cf_ban_audit_files_read 1")
+            && out.contains("cf_ban_audit_last_scan_timestamp_seconds "),
+        "{out}"
+    );
+    let o = run(&["scan", "--format", "nagios", env.path().to_str().unwrap()]);
+    assert_eq!(code(&o), 2, "CRITICAL");
+    assert!(
+        stdout(&o).starts_with("CF-BAN-AUDIT CRITICAL - 1 Cloudflare addresses banned now"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("| findings=1;;;0 active=1;1;1;0"),
+        "{}",
+        stdout(&o)
+    );
+    let clean = TestEnv::new();
+    let o = run(&["scan", "--format", "nagios", clean.path().to_str().unwrap()]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).starts_with("CF-BAN-AUDIT OK"));
+    let o = run(&[
+        "scan",
+        "--format",
+        "nagios",
+        clean.path().join("nope").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 3, "UNKNOWN: {}", stdout(&o));
+}
+
+#[test]
+fn quiet_and_color() {
+    let env = TestEnv::new();
+    env.write("fail2ban.log", BAN_LINE);
+    let o = run(&["scan", "-q", env.path().to_str().unwrap()]);
+    assert_eq!((code(&o), stdout(&o).as_str()), (1, ""));
+    let o = run(&["scan", "--color", "always", env.path().to_str().unwrap()]);
+    assert!(stdout(&o).contains("\x1b[1;31m"), "{}", stdout(&o));
+    let o = run(&["scan", env.path().to_str().unwrap()]);
+    assert!(!stdout(&o).contains('\x1b'), "not a terminal: no colour");
+}
+
+#[test]
+fn merge_combines_hosts() {
+    let env = TestEnv::new();
+    env.write("a/fail2ban.log", BAN_LINE);
+    env.write(
+        "b/fail2ban.log",
+        "2026-11-24 03:06:43,833 fail2ban.actions        [1]: NOTICE  [nginx-http-auth] Ban 104.16.9.9\n",
+    );
+    let mut paths = Vec::new();
+    for (dir, host) in [("a", "web1"), ("b", "web2")] {
+        let o = run(&[
+            "scan",
+            "--format",
+            "json",
+            env.path().join(dir).to_str().unwrap(),
+        ]);
+        let mut report = json(&o);
+        report["host"] = Value::String(host.into());
+        paths.push(env.write(
+            &format!("{host}.json"),
+            serde_json::to_vec(&report).unwrap(),
+        ));
+    }
+    let args: Vec<&str> = ["merge", "--format", "json"]
+        .into_iter()
+        .chain(paths.iter().map(|p| p.to_str().unwrap()))
+        .collect();
+    let o = run(&args);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let m = json(&o);
+    assert_eq!(m["hosts"].as_array().unwrap().len(), 2);
+    let found: Vec<(String, String)> = m["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["host"].as_str().unwrap().into(),
+                f["address"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("web2".to_string(), "104.16.9.9".to_string()),
+            ("web1".into(), "172.64.155.20".into())
+        ]
+    );
+    let text = stdout(&run(&[
+        "merge",
+        paths[0].to_str().unwrap(),
+        paths[1].to_str().unwrap(),
+    ]));
+    assert!(
+        text.contains("web1: 1 findings") && text.contains("web2"),
+        "{text}"
+    );
+    let bad = env.write("bad.json", "{}");
+    assert_eq!(code(&run(&["merge", bad.to_str().unwrap()])), 2);
+}
+
+#[test]
+fn contains_for_fail2ban_ignorecommand() {
+    assert_eq!(code(&run(&["contains", "104.16.0.1"])), 0);
+    assert_eq!(
+        code(&run(&["contains", "::ffff:172.64.0.1", "2606:4700::1"])),
+        0
+    );
+    assert_eq!(code(&run(&["contains", "104.16.0.1", "192.0.2.1"])), 1);
+    assert_eq!(code(&run(&["contains", "not-an-ip"])), 2);
+}
+
+#[test]
+fn output_file_is_written_whole() {
+    let env = TestEnv::new();
+    env.write("logs/fail2ban.log", BAN_LINE);
+    let target = env.path().join("metrics/cf.prom");
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    let o = run(&[
+        "scan",
+        "--format",
+        "prometheus",
+        "-o",
+        target.to_str().unwrap(),
+        env.path().join("logs").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(stdout(&o), "");
+    let text = std::fs::read_to_string(&target).unwrap();
+    assert!(
+        text.contains("cf_ban_audit_findings{tool=\"fail2ban\",scope=\"sshd\"} 1"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_dir(target.parent().unwrap()).unwrap().count(),
+        1,
+        "no temp file left"
+    );
 }

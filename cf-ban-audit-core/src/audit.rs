@@ -15,6 +15,7 @@ use chrono::NaiveDateTime;
 use ipnet::IpNet;
 
 use crate::addr::display_net;
+use crate::diagnose::Evidence;
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::formats::Format;
 use crate::ranges::RangeSet;
@@ -82,6 +83,7 @@ pub struct Aggregator<'r> {
     map: HashMap<Key, Aggregate>,
     events: u64,
     hits: u64,
+    evidence: Evidence,
 }
 
 impl<'r> Aggregator<'r> {
@@ -94,12 +96,14 @@ impl<'r> Aggregator<'r> {
             map: HashMap::new(),
             events: 0,
             hits: 0,
+            evidence: Evidence::default(),
         }
     }
 
     /// Adds an event; it is kept only if its network overlaps the ranges.
     pub fn add(&mut self, ev: BanEvent) {
         self.events += 1;
+        self.evidence.observe(&ev, self.ranges);
         if !self.ranges.overlaps(&ev.net) {
             return;
         }
@@ -137,6 +141,26 @@ impl<'r> Aggregator<'r> {
         }
     }
 
+    /// Adds `by` to every line number recorded for `path`: the events of a chunk of a split
+    /// file were numbered from the chunk's start.
+    pub fn shift_lines(&mut self, path: &Path, by: u64) {
+        if by == 0 {
+            return;
+        }
+        for agg in self.map.values_mut() {
+            if *agg.last.0 .2 == *path {
+                agg.last.0 .3 += by;
+            }
+            for (order, loc) in &mut agg.locations {
+                if *loc.path == *path {
+                    order.3 += by;
+                    loc.line += by;
+                }
+            }
+        }
+        self.evidence.shift_lines(path, by);
+    }
+
     /// Events added, and how many of them hit the ranges.
     pub fn counts(&self) -> (u64, u64) {
         (self.events, self.hits)
@@ -146,6 +170,7 @@ impl<'r> Aggregator<'r> {
     pub fn merge(&mut self, other: Aggregator<'_>) {
         self.events += other.events;
         self.hits += other.hits;
+        self.evidence.merge(other.evidence);
         for (key, agg) in other.map {
             match self.map.get_mut(&key) {
                 Some(mine) => mine.merge(agg),
@@ -156,17 +181,41 @@ impl<'r> Aggregator<'r> {
         }
     }
 
+    /// What was seen beyond the findings, for diagnoses.
+    pub fn evidence(&self) -> &Evidence {
+        &self.evidence
+    }
+
+    /// Records that a rule uses a set with a verdict (see [`Evidence::set_use`]).
+    pub fn set_use(&mut self, set: &str, verdict: crate::formats::Verdict) {
+        self.evidence.set_use(set, verdict);
+    }
+
     /// The findings: keys with at least one ban, in a stable order (tool, scope, address,
     /// format). `now` decides whether timed bans have expired.
     pub fn findings(self, now: NaiveDateTime) -> Vec<Finding> {
         let ranges = self.ranges;
+        let evidence = &self.evidence;
+        // Unbans that name no scope (lfd's "temporary block removed") lift the address in every
+        // scope of the same tool and format, when they come after the scope's last event.
+        let mut lifted_everywhere: HashMap<(Tool, IpNet, Format), Order> = HashMap::new();
+        for (key, agg) in &self.map {
+            if key.scope.is_empty() && agg.last.1 == Action::Unban {
+                lifted_everywhere.insert((key.tool, key.net, key.format), agg.last.0.clone());
+            }
+        }
         let mut out: Vec<(Key, Finding)> = self
             .map
             .into_iter()
-            .filter(|(_, agg)| agg.bans > 0)
+            .filter(|(key, agg)| {
+                agg.bans > 0 && (!key.format.is_set_membership() || evidence.set_bans(&key.scope))
+            })
             .map(|(key, mut agg)| {
+                let lifted = lifted_everywhere
+                    .get(&(key.tool, key.net, key.format))
+                    .is_some_and(|unban| *unban > agg.last.0);
                 let (_, action, expires) = agg.last;
-                let active = action.is_ban() && expires.is_none_or(|e| e > now);
+                let active = !lifted && action.is_standing() && expires.is_none_or(|e| e > now);
                 agg.locations.sort();
                 let finding = Finding {
                     address: display_net(&key.net),
@@ -210,6 +259,7 @@ mod tests {
             tool: Tool::Fail2ban,
             format: Format::Fail2banLog,
             scope: "sshd".into(),
+            peer: None,
             action,
             time: Some(t(time)),
             expires: None,
@@ -270,5 +320,20 @@ mod tests {
         e.expires = Some(t(3));
         agg.add(e);
         assert!(!agg.findings(t(4))[0].active);
+    }
+
+    #[test]
+    fn an_unban_without_scope_lifts_every_scope() {
+        let cf = crate::cloudflare::embedded();
+        let mut agg = Aggregator::new(&cf, 0);
+        agg.add(ev("104.16.0.5/32", Action::Ban, 1, "lfd.log", 1));
+        let mut unban = ev("104.16.0.5/32", Action::Unban, 2, "lfd.log", 2);
+        unban.scope = String::new();
+        agg.add(unban);
+        agg.add(ev("104.16.0.6/32", Action::Ban, 3, "lfd.log", 3));
+        let f = agg.findings(t(4));
+        assert_eq!(f.len(), 2);
+        assert!(!f.iter().find(|f| f.address == "104.16.0.5").unwrap().active);
+        assert!(f.iter().find(|f| f.address == "104.16.0.6").unwrap().active);
     }
 }

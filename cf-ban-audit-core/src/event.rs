@@ -12,21 +12,115 @@ use serde::Serialize;
 use crate::formats::Format;
 
 /// The security tool that wrote a ban, one per family of formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Tool {
     /// Fail2Ban: its log, its database and the output of `fail2ban-client`.
     Fail2ban,
+    /// ModSecurity (v2 in Apache, v3/libmodsecurity in nginx): audit logs and error-log denials.
+    Modsecurity,
+    /// BT-Panel / aaPanel web firewall ("btwaf", CC protection).
+    Btwaf,
+    /// nginx `limit_req` / `limit_conn` refusals.
+    NginxLimit,
+    /// Apache mod_evasive.
+    ModEvasive,
+    /// nginx `deny` (ngx_http_access_module).
+    NginxDeny,
+    /// Apache `Require not ip` / `Deny from`.
+    ApacheDeny,
+    /// ConfigServer Security & Firewall (CSF) and its daemon LFD.
+    Csf,
+    /// iptables / ip6tables rules (saved with iptables-save).
+    Iptables,
+    /// ipset sets.
+    Ipset,
+    /// nftables rulesets.
+    Nftables,
+    /// ufw (Uncomplicated Firewall).
+    Ufw,
+    /// firewalld zones, ipsets and rich rules.
+    Firewalld,
+    /// BT-Panel / aaPanel system firewall rules.
+    BtFirewall,
+    /// CrowdSec decisions.
+    Crowdsec,
+    /// A plain list of addresses whose name or place says it is a ban list.
+    List,
 }
 
 impl Tool {
     /// Every tool, in display order.
-    pub const ALL: &'static [Tool] = &[Tool::Fail2ban];
+    pub const ALL: &'static [Tool] = &[
+        Tool::Fail2ban,
+        Tool::Modsecurity,
+        Tool::Btwaf,
+        Tool::NginxLimit,
+        Tool::ModEvasive,
+        Tool::NginxDeny,
+        Tool::ApacheDeny,
+        Tool::Csf,
+        Tool::Iptables,
+        Tool::Ipset,
+        Tool::Nftables,
+        Tool::Ufw,
+        Tool::Firewalld,
+        Tool::BtFirewall,
+        Tool::Crowdsec,
+        Tool::List,
+    ];
 
-    /// The name used in reports and in `--source` (`fail2ban`, ...).
+    /// The name used in reports and in `--source` (`fail2ban`, `nginx-limit`, ...).
     pub fn name(self) -> &'static str {
         match self {
             Tool::Fail2ban => "fail2ban",
+            Tool::Modsecurity => "modsecurity",
+            Tool::Btwaf => "btwaf",
+            Tool::NginxLimit => "nginx-limit",
+            Tool::ModEvasive => "mod_evasive",
+            Tool::NginxDeny => "nginx-deny",
+            Tool::ApacheDeny => "apache-deny",
+            Tool::Csf => "csf",
+            Tool::Iptables => "iptables",
+            Tool::Ipset => "ipset",
+            Tool::Nftables => "nftables",
+            Tool::Ufw => "ufw",
+            Tool::Firewalld => "firewalld",
+            Tool::BtFirewall => "bt-firewall",
+            Tool::Crowdsec => "crowdsec",
+            Tool::List => "list",
+        }
+    }
+
+    /// Whether the tool acts on HTTP requests by the address the web server gives it, so
+    /// that a Cloudflare address in its logs means the web server does not restore visitor
+    /// addresses. (nginx `deny` hits count too, but only as logged in nginx's error log: a
+    /// `deny` line in a configuration is a choice, not evidence.)
+    pub fn is_web_layer(self) -> bool {
+        matches!(
+            self,
+            Tool::Modsecurity | Tool::Btwaf | Tool::NginxLimit | Tool::ModEvasive
+        )
+    }
+
+    /// What the tool calls the scope of a ban (the heading of the scope column).
+    pub fn scope_name(self) -> &'static str {
+        match self {
+            Tool::Fail2ban => "jail",
+            Tool::Modsecurity => "rule",
+            Tool::Btwaf => "site/rule",
+            Tool::NginxLimit => "zone",
+            Tool::ModEvasive => "module",
+            Tool::NginxDeny => "server",
+            Tool::ApacheDeny => "context",
+            Tool::Csf => "list",
+            Tool::Iptables => "chain",
+            Tool::Ipset => "set",
+            Tool::Nftables => "set/chain",
+            Tool::Ufw => "rule",
+            Tool::Firewalld => "zone/ipset",
+            Tool::BtFirewall => "rule",
+            Tool::Crowdsec => "scenario",
+            Tool::List => "list",
         }
     }
 
@@ -42,6 +136,12 @@ impl Tool {
     }
 }
 
+impl Serialize for Tool {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 impl fmt::Display for Tool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -52,7 +152,7 @@ impl fmt::Display for Tool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
-    /// A new ban (fail2ban `Ban`, `Reban`, `Increase Ban`).
+    /// A new ban (fail2ban `Ban`, `Reban`, `Increase Ban`; a timed block).
     Ban,
     /// A ban restored after a restart (fail2ban `Restore Ban`).
     RestoreBan,
@@ -60,14 +160,22 @@ pub enum Action {
     AlreadyBanned,
     /// The address stands in a current ban list or database: banned now, whatever the logs say.
     Listed,
+    /// One request was denied or refused (a WAF denial, a rate-limit refusal): evidence that
+    /// the tool blocks the address, but no standing ban, so never "active" by itself.
+    Deny,
     /// The ban was lifted.
     Unban,
 }
 
 impl Action {
-    /// Whether the address is banned after this action.
+    /// Whether the address is blocked after this action (every action but [`Action::Unban`]).
     pub fn is_ban(self) -> bool {
         !matches!(self, Action::Unban)
+    }
+
+    /// Whether this action leaves a standing ban (a [`Action::Deny`] does not).
+    pub fn is_standing(self) -> bool {
+        !matches!(self, Action::Unban | Action::Deny)
     }
 }
 
@@ -103,6 +211,10 @@ pub struct BanEvent {
     pub format: Format,
     /// Where inside the tool: a fail2ban jail, a rule id, a set or chain name.
     pub scope: String,
+    /// The TCP peer, when the source records it apart from the address acted on (ModSecurity's
+    /// section A or `client_ip` next to a restored client address). A Cloudflare peer with a
+    /// different client address shows that visitor addresses are restored.
+    pub peer: Option<std::net::IpAddr>,
     /// What was done.
     pub action: Action,
     /// When, in the host's local time, if the source says.

@@ -25,11 +25,15 @@
 
 pub mod addr;
 pub mod audit;
+pub mod check;
 pub mod cloudflare;
+pub mod diagnose;
 pub mod error;
 pub mod event;
 pub mod formats;
 pub mod lines;
+pub mod live;
+pub mod purpose;
 pub mod ranges;
 pub mod report;
 pub mod scan;

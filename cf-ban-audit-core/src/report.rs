@@ -76,6 +76,9 @@ pub struct FileStats {
     pub events: u64,
     /// Lines that looked like entries but could not be read.
     pub malformed: u64,
+    /// Remarks about the file (such as "a list of unknown purpose").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// An error, as reported.
@@ -112,6 +115,10 @@ pub struct RangesInfo {
 pub struct Report {
     /// The report format version, [`REPORT_VERSION`].
     pub version: u32,
+    /// The host the scan ran on (for merging reports of a fleet).
+    pub host: Option<String>,
+    /// When the scan ran, in the host's local time.
+    pub scanned_at: NaiveDateTime,
     /// The ranges used.
     pub ranges: RangesInfo,
     /// The bans that hit the ranges, sorted by tool, scope, address and format.

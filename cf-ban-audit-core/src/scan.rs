@@ -14,8 +14,9 @@ use walkdir::WalkDir;
 use crate::audit::Aggregator;
 use crate::error::Error;
 use crate::event::{BanEvent, Tool};
-use crate::formats::{detect, Format, ParseCtx, Parser, Sink};
+use crate::formats::{detect, Format, ParseCtx, Parser, Sink, Verdict};
 use crate::lines::{for_each_line, open_stream, read_up_to};
+use crate::live::{self, LiveOutput, LIVE_SOURCES};
 use crate::ranges::RangeSet;
 use crate::report::{ErrorEntry, FileStats, RangesInfo, Report, REPORT_VERSION};
 
@@ -34,7 +35,7 @@ const HEAD: usize = 8 * 1024;
 /// assert_eq!(report.findings.len(), 0);
 /// assert_eq!(report.errors.len(), 1);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Scanner {
     ranges: RangeSet,
     ranges_source: String,
@@ -46,7 +47,28 @@ pub struct Scanner {
     active_only: bool,
     now: Option<NaiveDateTime>,
     stdin: Option<Vec<u8>>,
+    live: bool,
+    progress: Option<ProgressFn>,
+    chunk_min: u64,
 }
+
+impl std::fmt::Debug for Scanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scanner")
+            .field("ranges", &self.ranges)
+            .field("paths", &self.paths)
+            .field("threads", &self.threads)
+            .field("follow_links", &self.follow_links)
+            .field("since", &self.since)
+            .field("sources", &self.sources)
+            .field("active_only", &self.active_only)
+            .field("live", &self.live)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A callback told how far a scan is: (files done, files in all). Called from worker threads.
+pub type ProgressFn = Arc<dyn Fn(usize, usize) + Send + Sync>;
 
 impl Scanner {
     /// A scanner that looks for bans hitting `ranges`.
@@ -62,6 +84,9 @@ impl Scanner {
             active_only: false,
             now: None,
             stdin: None,
+            live: false,
+            progress: None,
+            chunk_min: CHUNK_MIN,
         }
     }
 
@@ -80,6 +105,27 @@ impl Scanner {
     /// Adds bytes read from standard input (shown as `-`); their format is detected from content.
     pub fn stdin_bytes(mut self, bytes: Vec<u8>) -> Scanner {
         self.stdin = Some(bytes);
+        self
+    }
+
+    /// Also read the live state: the output of `iptables-save`, `ip6tables-save`,
+    /// `ipset save`, `nft list ruleset`, `fail2ban-client banned` and
+    /// `cscli decisions list -a -o json`, where installed (see [`crate::live`]).
+    pub fn live(mut self, yes: bool) -> Scanner {
+        self.live = yes;
+        self
+    }
+
+    /// Calls `f(done, total)` after each file (for a progress bar; the library prints nothing).
+    pub fn on_progress(mut self, f: impl Fn(usize, usize) + Send + Sync + 'static) -> Scanner {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// Files at least this large (default [`CHUNK_MIN`]) of a line-independent format are
+    /// read as several chunks in parallel.
+    pub fn chunk_threshold(mut self, bytes: u64) -> Scanner {
+        self.chunk_min = bytes.max(1);
         self
     }
 
@@ -132,10 +178,18 @@ impl Scanner {
         files.sort();
         files.dedup();
 
+        let done = std::sync::atomic::AtomicUsize::new(0);
         let run = || {
             files
                 .par_iter()
-                .map(|path| self.scan_file(path, now))
+                .map(|path| {
+                    let outcome = self.scan_file(path, now);
+                    if let Some(progress) = &self.progress {
+                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        progress(n, files.len());
+                    }
+                    outcome
+                })
                 .reduce(
                     || FileOutcome::empty(&self.ranges),
                     |mut a, b| {
@@ -152,11 +206,16 @@ impl Scanner {
             None => run(),
         };
         if let Some(bytes) = &self.stdin {
-            outcome.merge(self.scan_input(Path::new("-"), bytes.clone(), now, now));
+            outcome.merge(self.scan_input(Path::new("-"), bytes.clone(), None, now));
+        }
+        if self.live {
+            outcome.merge(self.scan_live(now));
         }
         errors.extend(outcome.errors);
         skipped += outcome.skipped;
+        let evidence = outcome.aggregator.evidence().clone();
         let mut findings = outcome.aggregator.findings(now);
+        let diagnoses = crate::diagnose::diagnose(&findings, &evidence, &self.ranges);
         findings.retain(|f| {
             (!self.active_only || f.active)
                 && match (self.since, f.last_seen) {
@@ -169,13 +228,15 @@ impl Scanner {
         error_entries.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
         Report {
             version: REPORT_VERSION,
+            host: hostname(),
+            scanned_at: now,
             ranges: RangesInfo {
                 source: self.ranges_source.clone(),
                 v4: self.ranges.v4_nets().count(),
                 v6: self.ranges.v6_nets().count(),
             },
             findings,
-            diagnoses: Vec::new(),
+            diagnoses,
             files: outcome.stats,
             skipped_files: skipped,
             errors: error_entries,
@@ -264,6 +325,13 @@ impl Scanner {
             return outcome;
         }
         let rank = rotation_rank(path);
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let compressed = head.starts_with(&crate::lines::GZIP_MAGIC);
+        if format.is_line_independent() && !compressed && size >= self.chunk_min && self.parallel()
+        {
+            drop(stream);
+            return self.scan_chunks(path, format, size, reference, now, rank);
+        }
         self.parse(
             path,
             format,
@@ -276,36 +344,134 @@ impl Scanner {
         outcome
     }
 
+    /// Whether more than one thread will run.
+    fn parallel(&self) -> bool {
+        self.threads.unwrap_or_else(rayon::current_num_threads) > 1
+    }
+
+    /// Reads a large file as line-aligned chunks in parallel, then numbers their lines as one.
+    fn scan_chunks(
+        &self,
+        path: &Path,
+        format: Format,
+        size: u64,
+        reference: NaiveDateTime,
+        now: NaiveDateTime,
+        rank: u32,
+    ) -> FileOutcome<'_> {
+        let mut outcome = FileOutcome::empty(&self.ranges);
+        let bounds = match chunk_bounds(path, size) {
+            Ok(b) => b,
+            Err(source) => {
+                outcome.errors.push(Error::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+                return outcome;
+            }
+        };
+        let parts: Vec<(FileOutcome<'_>, u64)> = bounds
+            .par_windows(2)
+            .map(|w| {
+                let mut part = FileOutcome::empty(&self.ranges);
+                let input = std::fs::File::open(path).and_then(|mut f| {
+                    use std::io::Seek;
+                    f.seek(std::io::SeekFrom::Start(w[0]))?;
+                    Ok(f.take(w[1] - w[0]))
+                });
+                match input {
+                    Ok(input) => self.parse(path, format, input, reference, now, rank, &mut part),
+                    Err(source) => part.errors.push(Error::Io {
+                        path: path.to_path_buf(),
+                        source,
+                    }),
+                }
+                let lines = part.stats.iter().map(|s| s.lines).sum();
+                (part, lines)
+            })
+            .collect();
+        let mut offset = 0;
+        let mut stats: Option<FileStats> = None;
+        for (mut part, lines) in parts {
+            part.aggregator.shift_lines(path, offset);
+            for e in &mut part.errors {
+                if let Error::Line { line, .. } = e {
+                    *line += offset;
+                }
+            }
+            for s in part.stats.drain(..) {
+                match &mut stats {
+                    Some(total) => {
+                        total.lines += s.lines;
+                        total.events += s.events;
+                        total.malformed += s.malformed;
+                        total.notes.extend(s.notes);
+                    }
+                    None => stats = Some(s),
+                }
+            }
+            offset += lines;
+            outcome.merge(part);
+        }
+        outcome.stats.extend(stats);
+        outcome
+    }
+
+    /// Reads bytes that are not a file: standard input (format detected from content) or the
+    /// output of a live command (format known).
     fn scan_input(
         &self,
         path: &Path,
         bytes: Vec<u8>,
-        reference: NaiveDateTime,
+        format: Option<Format>,
         now: NaiveDateTime,
     ) -> FileOutcome<'_> {
         let mut outcome = FileOutcome::empty(&self.ranges);
-        let head = &bytes[..bytes.len().min(HEAD)];
-        match detect(path, head) {
-            Some(format) if self.wanted(format) => {
-                if matches!(format, Format::Fail2banDb) {
-                    outcome.errors.push(Error::File {
-                        path: path.to_path_buf(),
-                        message: "a database cannot be read from standard input; give its path"
-                            .into(),
-                    });
-                } else {
-                    self.parse(
-                        path,
-                        format,
-                        Cursor::new(bytes),
-                        reference,
-                        now,
-                        0,
-                        &mut outcome,
-                    );
+        let format = format.or_else(|| detect(path, &bytes[..bytes.len().min(HEAD)]));
+        match format {
+            Some(format) if self.wanted(format) => match format.parser(&ParseCtx {
+                path: Arc::from(path),
+                reference: now,
+                now,
+            }) {
+                Parser::File(_) => outcome.errors.push(Error::File {
+                    path: path.to_path_buf(),
+                    message: format!("{format} cannot be read from standard input; give its path"),
+                }),
+                Parser::Lines(_) => {
+                    self.parse(path, format, Cursor::new(bytes), now, now, 0, &mut outcome)
                 }
-            }
+            },
             _ => outcome.skipped = 1,
+        }
+        outcome
+    }
+
+    /// Runs the live listing commands and reads their output.
+    fn scan_live(&self, now: NaiveDateTime) -> FileOutcome<'_> {
+        let mut outcome = FileOutcome::empty(&self.ranges);
+        for source in LIVE_SOURCES {
+            if !self.wanted(source.format) {
+                continue;
+            }
+            let label = source.label();
+            match live::run(source) {
+                LiveOutput::Absent => {}
+                LiveOutput::Output(bytes) => outcome.merge(self.scan_input(
+                    Path::new(&label),
+                    bytes,
+                    Some(source.format),
+                    now,
+                )),
+                LiveOutput::Failed(message) => outcome.stats.push(FileStats {
+                    path: label,
+                    format: source.format,
+                    lines: 0,
+                    events: 0,
+                    malformed: 0,
+                    notes: vec![message],
+                }),
+            }
         }
         outcome
     }
@@ -330,6 +496,7 @@ impl Scanner {
             agg: Aggregator::new(&self.ranges, rank),
             malformed: 0,
             events: 0,
+            notes: Vec::new(),
         };
         let mut lines = 0;
         match format.parser(&ctx) {
@@ -360,9 +527,90 @@ impl Scanner {
             lines,
             events: sink.events,
             malformed: sink.malformed,
+            notes: sink.notes,
         });
         outcome.aggregator.merge(sink.agg);
     }
+}
+
+/// Where the supported tools keep their logs, ban lists and databases: what `scan` reads when
+/// given no path. Absent ones are skipped quietly by [`existing_default_paths`].
+pub const DEFAULT_PATHS: &[&str] = &[
+    "/var/log",
+    "/var/lib/fail2ban",
+    "/etc/csf",
+    "/var/lib/csf",
+    "/etc/ufw",
+    "/etc/firewalld",
+    "/etc/iptables",
+    "/etc/sysconfig/iptables",
+    "/etc/sysconfig/ip6tables",
+    "/etc/sysconfig/ipset",
+    "/etc/nftables.conf",
+    "/etc/nftables.d",
+    "/etc/nginx",
+    "/etc/apache2",
+    "/etc/httpd",
+    "/www/server/btwaf",
+    "/www/server/free_waf",
+    "/www/wwwlogs",
+    "/www/server/panel/data/firewall",
+    "/opt/modsecurity/var/audit",
+];
+
+/// The [`DEFAULT_PATHS`] that exist on this machine.
+pub fn existing_default_paths() -> Vec<PathBuf> {
+    DEFAULT_PATHS
+        .iter()
+        .map(PathBuf::from)
+        .filter(|p| p.exists())
+        .collect()
+}
+
+/// Files at least this large (uncompressed, of a line-independent format) are read in chunks.
+pub const CHUNK_MIN: u64 = 64 * 1024 * 1024;
+
+/// The size a chunk aims at.
+const CHUNK_TARGET: u64 = 32 * 1024 * 1024;
+
+/// Offsets that cut a file into line-aligned chunks: 0, the byte after a newline near each
+/// cut, and the size.
+fn chunk_bounds(path: &Path, size: u64) -> std::io::Result<Vec<u64>> {
+    use std::io::{BufRead, BufReader, Seek, SeekFrom};
+    let n = (size / CHUNK_TARGET)
+        .clamp(2, 256)
+        .max(u64::from(rayon::current_num_threads() > 1) * 2);
+    let mut file = BufReader::new(std::fs::File::open(path)?);
+    let mut bounds = vec![0u64];
+    let mut skip = Vec::new();
+    for i in 1..n {
+        let at = size * i / n;
+        if at <= *bounds.last().expect("not empty") {
+            continue;
+        }
+        file.seek(SeekFrom::Start(at))?;
+        skip.clear();
+        // The rest of the line the cut falls in belongs to the previous chunk.
+        let read = file
+            .by_ref()
+            .take(crate::lines::MAX_LINE as u64 * 4)
+            .read_until(b'\n', &mut skip)?;
+        let bound = at + read as u64;
+        if bound < size && bound > *bounds.last().expect("not empty") {
+            bounds.push(bound);
+        }
+    }
+    bounds.push(size);
+    Ok(bounds)
+}
+
+/// The machine's host name, as the kernel has it.
+fn hostname() -> Option<String> {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 /// The rotation number in a file name: `fail2ban.log.2.gz` is 2, `fail2ban.log` is 0.
@@ -381,6 +629,7 @@ struct FileSink<'r> {
     agg: Aggregator<'r>,
     malformed: u64,
     events: u64,
+    notes: Vec<String>,
 }
 
 impl Sink for FileSink<'_> {
@@ -391,6 +640,16 @@ impl Sink for FileSink<'_> {
 
     fn malformed(&mut self, _line: u64, _message: String) {
         self.malformed += 1;
+    }
+
+    fn set_use(&mut self, set: &str, verdict: Verdict) {
+        self.agg.set_use(set, verdict);
+    }
+
+    fn note(&mut self, text: String) {
+        if self.notes.len() < 8 && !self.notes.contains(&text) {
+            self.notes.push(text);
+        }
     }
 }
 

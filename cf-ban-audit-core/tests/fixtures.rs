@@ -91,3 +91,43 @@ fn sequential_and_parallel_scans_agree() {
     assert_eq!(one, many);
     assert!(!one.findings.is_empty());
 }
+
+/// One large log cut into chunks read in parallel gives the same report as one sequential read,
+/// line numbers included.
+#[test]
+fn chunked_scan_of_a_large_log_equals_the_sequential_scan() {
+    use std::fmt::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for i in 0..60_000u32 {
+        let ip = format!("104.16.{}.{}", (i / 250) % 250, i % 250);
+        let action = if i % 7 == 3 { "Unban" } else { "Ban" };
+        let (h, m, s) = (i / 3600 % 24, i / 60 % 60, i % 60);
+        let _ = writeln!(
+            log,
+            "2026-11-2{} {h:02}:{m:02}:{s:02},000 fail2ban.actions        [7]: NOTICE  [jail{}] {action} {ip}",
+            1 + i / 86_400,
+            i % 3
+        );
+        if i % 5 == 0 {
+            let _ = writeln!(log, "2026-11-21 00:00:00,000 fail2ban.filter         [7]: INFO    [sshd] Found 192.0.2.{} - x", i % 250);
+        }
+    }
+    let path = dir.path().join("fail2ban.log");
+    std::fs::write(&path, &log).unwrap();
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    let one = Scanner::new(cloudflare::embedded())
+        .path(&path)
+        .now(now)
+        .threads(1)
+        .scan();
+    let chunked = Scanner::new(cloudflare::embedded())
+        .path(&path)
+        .now(now)
+        .threads(4)
+        .chunk_threshold(64 * 1024)
+        .scan();
+    assert_eq!(one, chunked);
+    assert_eq!(one.files[0].lines, log.lines().count() as u64);
+    assert!(one.findings.len() > 1000);
+}

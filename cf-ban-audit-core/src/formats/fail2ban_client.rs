@@ -69,6 +69,7 @@ fn listed(
             tool: Tool::Fail2ban,
             format,
             scope: String::from_utf8_lossy(jail).into_owned(),
+            peer: None,
             action: Action::Listed,
             time: None,
             expires: None,

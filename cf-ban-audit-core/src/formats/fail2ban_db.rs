@@ -30,8 +30,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Local, NaiveDateTime};
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, ErrorCode, OpenFlags};
+use rusqlite::{Connection, ErrorCode};
 
+use super::sqlite::{is_busy, open_read_only};
 use super::{Format, ParseCtx, Sink};
 use crate::addr::parse_net;
 use crate::error::Error;
@@ -64,7 +65,7 @@ const MAX_QUOTE: usize = 64;
 /// assert!(!looks_like(&dir.path().join("missing.sqlite3")));
 /// ```
 pub fn looks_like(path: &Path) -> bool {
-    let conn = match open(path, DETECT_BUSY_TIMEOUT) {
+    let conn = match open_read_only(path, DETECT_BUSY_TIMEOUT) {
         Ok(conn) => conn,
         Err(e) => return is_busy(&e) && named_fail2ban(path),
     };
@@ -119,7 +120,8 @@ pub fn parse(path: &Path, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), Err
         path: path.to_path_buf(),
         message: describe(what, &e),
     };
-    let conn = open(path, BUSY_TIMEOUT).map_err(|e| fail("cannot open the database", e))?;
+    let conn =
+        open_read_only(path, BUSY_TIMEOUT).map_err(|e| fail("cannot open the database", e))?;
     // One read transaction for everything: `bans` and `bips` are read as of one moment.
     conn.execute_batch("BEGIN")
         .map_err(|e| fail("cannot start a read transaction", e))?;
@@ -373,6 +375,7 @@ fn event(
         tool: Tool::Fail2ban,
         format: Format::Fail2banDb,
         scope,
+        peer: None,
         action,
         time: Some(time),
         expires,
@@ -476,84 +479,12 @@ fn read_bans(
     Ok(())
 }
 
-/// Opens the database read-only, falling back to `immutable=1` when SQLite cannot set up its
-/// shared state beside a file in a read-only place; checks that the file is readable.
-fn open(path: &Path, busy: Duration) -> rusqlite::Result<Connection> {
-    let first = open_uri(path, false, busy).and_then(|conn| probe(&conn).map(|()| conn));
-    match first {
-        Err(e) if needs_immutable(&e) => open_uri(path, true, busy)
-            .and_then(|conn| probe(&conn).map(|()| conn))
-            .map_err(|_| e),
-        other => other,
-    }
-}
-
-fn open_uri(path: &Path, immutable: bool, busy: Duration) -> rusqlite::Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-        | OpenFlags::SQLITE_OPEN_URI
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(uri(path, immutable), flags)?;
-    conn.busy_timeout(busy)?;
-    Ok(conn)
-}
-
-/// Reads the schema once: the first read, where a file that is no database shows.
-fn probe(conn: &Connection) -> rusqlite::Result<()> {
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
-}
-
-fn needs_immutable(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly)
-    )
-}
-
-fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
-    )
-}
-
 fn named_fail2ban(path: &Path) -> bool {
     path.file_name().is_some_and(|n| {
         n.to_string_lossy()
             .to_ascii_lowercase()
             .contains("fail2ban")
     })
-}
-
-/// The `file:` URI of a path, read-only (`mode=ro`) or `immutable=1`.
-fn uri(path: &Path, immutable: bool) -> String {
-    #[cfg(unix)]
-    let bytes = {
-        use std::os::unix::ffi::OsStrExt;
-        path.as_os_str().as_bytes().to_vec()
-    };
-    #[cfg(not(unix))]
-    let bytes = path.to_string_lossy().replace('\\', "/").into_bytes();
-    let mut out = String::with_capacity(bytes.len() + 32);
-    // `file:///abs/path` (an empty authority, so a path starting with `//` stays a path), or
-    // `file:relative/path`.
-    out.push_str(if bytes.first() == Some(&b'/') {
-        "file://"
-    } else {
-        "file:"
-    });
-    for &b in &bytes {
-        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out.push_str(if immutable {
-        "?immutable=1"
-    } else {
-        "?mode=ro"
-    });
-    out
 }
 
 /// A message naming what failed and why, in words.
@@ -934,15 +865,15 @@ mod tests {
     #[test]
     fn uri_escapes_the_path() {
         assert_eq!(
-            uri(Path::new("/var/lib/fail2ban/fail2ban.sqlite3"), false),
+            super::super::sqlite::uri(Path::new("/var/lib/fail2ban/fail2ban.sqlite3"), false),
             "file:///var/lib/fail2ban/fail2ban.sqlite3?mode=ro"
         );
         assert_eq!(
-            uri(Path::new("//x/a b?c#d%e"), true),
+            super::super::sqlite::uri(Path::new("//x/a b?c#d%e"), true),
             "file:////x/a%20b%3Fc%23d%25e?immutable=1"
         );
         assert_eq!(
-            uri(Path::new("rel/f2b.db"), false),
+            super::super::sqlite::uri(Path::new("rel/f2b.db"), false),
             "file:rel/f2b.db?mode=ro"
         );
         let dir = tempfile::tempdir().unwrap();

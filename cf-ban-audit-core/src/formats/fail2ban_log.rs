@@ -244,6 +244,7 @@ pub(crate) fn message_event(
         tool: Tool::Fail2ban,
         format,
         scope: String::from_utf8_lossy(m.jail).into_owned(),
+        peer: None,
         action,
         time,
         expires: m.until,

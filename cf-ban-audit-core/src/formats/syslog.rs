@@ -113,8 +113,12 @@ impl SyslogParser {
 
 impl LineParser for SyslogParser {
     fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
-        // Cheap reject before any parsing: only fail2ban's lines are read for now.
-        if memchr::memmem::find(line, b"fail2ban").is_none() {
+        // Cheap reject before any parsing: only the lines of the programs read here.
+        if memchr::memmem::find(line, b"fail2ban").is_none()
+            && memchr::memmem::find(line, b"mod_evasive").is_none()
+            && memchr::memmem::find(line, b" lfd[").is_none()
+            && memchr::memmem::find(line, b" nginx").is_none()
+        {
             return;
         }
         let Some(l) = split(line, self.reference) else {
@@ -129,6 +133,18 @@ impl LineParser for SyslogParser {
             if let Some(m) = parse_module_message(module, l.message) {
                 message_event(&m, self.format, Some(l.time), location(), sink);
             }
+        } else if l.program == b"mod_evasive" {
+            super::mod_evasive::syslog_message(
+                l.message,
+                Some(l.time),
+                location(),
+                self.format,
+                sink,
+            );
+        } else if l.program == b"nginx" {
+            super::nginx_error::syslog_message(l.message, self.format, location(), sink);
+        } else if l.program == b"lfd" {
+            super::csf::lfd_message(l.message, Some(l.time), location(), self.format, sink);
         } else if l.program == b"fail2ban-server" || l.program == b"fail2ban" {
             if split_logger(l.message).is_some() {
                 // STDOUT captured by the journal: the file form without its date.

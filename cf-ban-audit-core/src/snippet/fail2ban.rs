@@ -160,6 +160,27 @@ fn parse_entry(entry: &str) -> Option<IpNet> {
     parse_net(format!("{ip}/{len}").as_bytes())
 }
 
+/// The entries of `[DEFAULT]`'s `ignoreip` as fail2ban splits them (the last `ignoreip` of the
+/// last `[DEFAULT]`), or `None` when there is none. `;` comments are already gone; a `#` after a
+/// value is not a comment for fail2ban, so `#` and the words after it come back as entries.
+///
+/// ```
+/// use cf_ban_audit_core::snippet::fail2ban::default_ignoreip;
+/// let e = default_ignoreip("[DEFAULT]\nignoreip = 127.0.0.1/8 ::1 # office\n 10.0.0.0/8 ; lan\n").unwrap();
+/// assert_eq!(e, ["127.0.0.1/8", "::1", "#", "office", "10.0.0.0/8"]);
+/// ```
+pub fn default_ignoreip(text: &str) -> Option<Vec<String>> {
+    let p = parse(text);
+    p.default_ignoreip()
+        .map(|o| o.entries().map(String::from).collect())
+}
+
+/// An `ignoreip` entry as a network (an address, a CIDR, or `address/dotted-mask`); `None`
+/// for host names, `file:` entries and interpolations.
+pub fn ignoreip_entry(entry: &str) -> Option<IpNet> {
+    parse_entry(entry)
+}
+
 /// A file as fail2ban reads it.
 #[derive(Debug)]
 struct Parsed<'a> {

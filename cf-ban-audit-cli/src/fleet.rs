@@ -1,0 +1,92 @@
+//! `merge`: many hosts' JSON reports in one view. Each finding and error gets its host.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+/// Combines reports (path, parsed JSON) into `{version, hosts, findings, diagnoses, errors}`.
+pub fn merge_reports(reports: &[(String, Value)]) -> Value {
+    let mut hosts = Vec::new();
+    let mut findings = Vec::new();
+    let mut diagnoses = Vec::new();
+    let mut errors = Vec::new();
+    for (path, r) in reports {
+        let host = r["host"]
+            .as_str()
+            .map(String::from)
+            .unwrap_or_else(|| path.clone());
+        hosts.push(json!({
+            "host": host, "report": path, "scanned_at": r["scanned_at"],
+            "findings": r["findings"].as_array().map_or(0, Vec::len),
+            "files": r["files"].as_array().map_or(0, Vec::len),
+            "errors": r["errors"].as_array().map_or(0, Vec::len),
+        }));
+        for (list, out) in [
+            ("findings", &mut findings),
+            ("diagnoses", &mut diagnoses),
+            ("errors", &mut errors),
+        ] {
+            for item in r[list].as_array().into_iter().flatten() {
+                let mut item = item.clone();
+                if let Value::Object(m) = &mut item {
+                    m.insert("host".into(), Value::String(host.clone()));
+                }
+                out.push(item);
+            }
+        }
+    }
+    findings.sort_by_key(|f| {
+        (
+            f["address"].as_str().unwrap_or("").to_string(),
+            f["tool"].as_str().unwrap_or("").to_string(),
+            f["host"].as_str().unwrap_or("").to_string(),
+        )
+    });
+    json!({ "version": 1, "hosts": hosts, "findings": findings, "diagnoses": diagnoses, "errors": errors })
+}
+
+/// The merged view for people: per host a line, then every finding with its host.
+pub fn merged_text(out: &mut dyn Write, merged: &Value) -> io::Result<()> {
+    for h in merged["hosts"].as_array().into_iter().flatten() {
+        writeln!(
+            out,
+            "{}: {} findings, {} files, {} errors ({})",
+            h["host"].as_str().unwrap_or("?"),
+            h["findings"],
+            h["files"],
+            h["errors"],
+            h["report"].as_str().unwrap_or("")
+        )?;
+    }
+    let findings = merged["findings"].as_array().cloned().unwrap_or_default();
+    if findings.is_empty() {
+        writeln!(out, "\nNo bans of Cloudflare addresses on any host.")?;
+        return Ok(());
+    }
+    writeln!(out)?;
+    for f in &findings {
+        writeln!(
+            out,
+            "{:<7} {:<20} {:<28} {:<12} {:<20} {}",
+            if f["active"].as_bool() == Some(true) {
+                "ACTIVE"
+            } else {
+                "lifted"
+            },
+            f["host"].as_str().unwrap_or(""),
+            f["address"].as_str().unwrap_or(""),
+            f["tool"].as_str().unwrap_or(""),
+            f["scope"].as_str().unwrap_or(""),
+            f["range"].as_str().unwrap_or("")
+        )?;
+    }
+    for d in merged["diagnoses"].as_array().into_iter().flatten() {
+        writeln!(
+            out,
+            "diagnosis on {}: {}",
+            d["host"].as_str().unwrap_or(""),
+            d["kind"].as_str().unwrap_or("")
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! Output for monitoring: node_exporter textfile metrics and a Nagios/Icinga status line.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use cf_ban_audit_core::Report;
+
+/// Escapes a Prometheus label value (backslash, double quote, newline).
+fn label(s: &str) -> String {
+    s.replace('\\', r"\\")
+        .replace('"', "\\\"")
+        .replace('\n', r"\n")
+}
+
+/// node_exporter textfile collector metrics (write to a `.prom` file atomically).
+pub fn prometheus(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let mut by_scope: BTreeMap<(&str, &str), (u64, u64)> = BTreeMap::new();
+    for f in &report.findings {
+        let e = by_scope
+            .entry((f.tool.name(), f.scope.as_str()))
+            .or_default();
+        e.0 += 1;
+        e.1 += u64::from(f.active);
+    }
+    writeln!(
+        out,
+        "# HELP cf_ban_audit_findings Bans of Cloudflare addresses found, by tool and scope."
+    )?;
+    writeln!(out, "# TYPE cf_ban_audit_findings gauge")?;
+    for ((tool, scope), (n, _)) in &by_scope {
+        writeln!(
+            out,
+            "cf_ban_audit_findings{{tool=\"{}\",scope=\"{}\"}} {n}",
+            label(tool),
+            label(scope)
+        )?;
+    }
+    writeln!(out, "# HELP cf_ban_audit_active_findings Bans of Cloudflare addresses still in force, by tool and scope.")?;
+    writeln!(out, "# TYPE cf_ban_audit_active_findings gauge")?;
+    for ((tool, scope), (_, active)) in &by_scope {
+        writeln!(
+            out,
+            "cf_ban_audit_active_findings{{tool=\"{}\",scope=\"{}\"}} {active}",
+            label(tool),
+            label(scope)
+        )?;
+    }
+    writeln!(
+        out,
+        "# HELP cf_ban_audit_files_read Files read by the last scan."
+    )?;
+    writeln!(out, "# TYPE cf_ban_audit_files_read gauge")?;
+    writeln!(out, "cf_ban_audit_files_read {}", report.files.len())?;
+    writeln!(
+        out,
+        "# HELP cf_ban_audit_errors Errors met by the last scan."
+    )?;
+    writeln!(out, "# TYPE cf_ban_audit_errors gauge")?;
+    writeln!(out, "cf_ban_audit_errors {}", report.errors.len())?;
+    writeln!(
+        out,
+        "# HELP cf_ban_audit_diagnoses Set-up problems found (such as real-ip-not-restored)."
+    )?;
+    writeln!(out, "# TYPE cf_ban_audit_diagnoses gauge")?;
+    for d in &report.diagnoses {
+        writeln!(
+            out,
+            "cf_ban_audit_diagnoses{{kind=\"{}\"}} 1",
+            label(&d.kind)
+        )?;
+    }
+    writeln!(
+        out,
+        "# HELP cf_ban_audit_last_scan_timestamp_seconds When the last scan ran (Unix time)."
+    )?;
+    writeln!(out, "# TYPE cf_ban_audit_last_scan_timestamp_seconds gauge")?;
+    let ts = report
+        .scanned_at
+        .and_local_timezone(chrono::Local)
+        .earliest()
+        .map(|t| t.timestamp())
+        .unwrap_or_default();
+    writeln!(out, "cf_ban_audit_last_scan_timestamp_seconds {ts}")?;
+    Ok(())
+}
+
+/// One Nagios plugin line; returns the plugin exit status: 0 OK (nothing found), 1 WARNING
+/// (bans found, none in force), 2 CRITICAL (bans in force), 3 UNKNOWN (errors, nothing found).
+pub fn nagios(out: &mut dyn Write, report: &Report) -> io::Result<u8> {
+    let total = report.findings.len();
+    let active: Vec<_> = report.findings.iter().filter(|f| f.active).collect();
+    let (code, state) = match (active.len(), total, report.errors.len()) {
+        (a, _, _) if a > 0 => (2, "CRITICAL"),
+        (_, t, _) if t > 0 => (1, "WARNING"),
+        (_, _, e) if e > 0 => (3, "UNKNOWN"),
+        _ => (0, "OK"),
+    };
+    let summary = match code {
+        2 => {
+            let shown: Vec<String> = active
+                .iter()
+                .take(5)
+                .map(|f| format!("{} {} {}", f.tool, f.scope, f.address))
+                .collect();
+            let more = if active.len() > 5 {
+                format!(", +{} more", active.len() - 5)
+            } else {
+                String::new()
+            };
+            format!(
+                "{} Cloudflare addresses banned now ({}{more})",
+                active.len(),
+                shown.join(", ")
+            )
+        }
+        1 => format!("{total} past bans of Cloudflare addresses, none in force"),
+        3 => format!(
+            "{} errors while scanning: {}",
+            report.errors.len(),
+            report.errors[0].message
+        ),
+        _ => "no bans of Cloudflare addresses".to_string(),
+    };
+    let summary = summary.replace('|', "/").replace('\n', " ");
+    writeln!(
+        out,
+        "CF-BAN-AUDIT {state} - {summary} | findings={total};;;0 active={};1;1;0 files={};;;0 errors={};;;0",
+        active.len(),
+        report.files.len(),
+        report.errors.len()
+    )?;
+    Ok(code)
+}

@@ -1,0 +1,327 @@
+//! `check`: audits existing allow/ignore lists against a [`RangeSet`]: which ranges a list
+//! misses, which of its entries are no longer Cloudflare's (retired ranges) or over-broad
+//! (they cover addresses that are not Cloudflare's), and for fail2ban the jails whose own
+//! `ignoreip` replaces DEFAULT's without the ranges, and `#` comments inside `ignoreip`.
+
+use std::path::Path;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use crate::addr::parse_net;
+use crate::cloudflare::RETIRED;
+use crate::error::Error;
+use crate::ranges::RangeSet;
+use crate::snippet::fail2ban;
+
+/// The kinds of allow/ignore list `check` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ListKind {
+    /// fail2ban jail.local / jail.d/*.local (`ignoreip`).
+    Fail2ban,
+    /// CSF csf.ignore / csf.allow.
+    Csf,
+    /// nginx configuration (`set_real_ip_from`, `allow`).
+    Nginx,
+    /// Apache configuration (`RemoteIPTrustedProxy`, `Require ip`).
+    Apache,
+    /// ModSecurity rules (`@ipMatch`).
+    Modsecurity,
+    /// `ipset save` / `ipset restore` input.
+    Ipset,
+    /// nftables ruleset (set elements).
+    Nftables,
+    /// firewalld ipset XML (`<entry>`).
+    Firewalld,
+    /// CrowdSec whitelist YAML (`cidr:`/`ip:` lists).
+    Crowdsec,
+    /// btwaf `ip_white.json` (octet or integer ranges) / `ip_white_v6.json`.
+    Btwaf,
+    /// One address or CIDR a line.
+    Plain,
+}
+
+/// What `check` found in one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckedFile {
+    /// The file.
+    pub path: String,
+    /// What kind of list it is.
+    pub kind: ListKind,
+    /// How many address entries it has.
+    pub entries: usize,
+    /// Ranges of the set that the list does not cover (fully).
+    pub missing: Vec<String>,
+    /// Entries that were Cloudflare's once and are not any more.
+    pub stale: Vec<String>,
+    /// Entries that overlap the ranges but also cover other addresses.
+    pub overbroad: Vec<String>,
+    /// Other problems (fail2ban jails overriding DEFAULT, `#` inside `ignoreip`).
+    pub problems: Vec<String>,
+}
+
+impl CheckedFile {
+    /// Whether anything needs fixing.
+    pub fn has_gaps(&self) -> bool {
+        !(self.missing.is_empty()
+            && self.stale.is_empty()
+            && self.overbroad.is_empty()
+            && self.problems.is_empty())
+    }
+}
+
+/// Decides the kind of a list from its name and content.
+pub fn detect_kind(path: &Path, text: &str) -> ListKind {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let has = |s: &str| text.contains(s);
+    if name.ends_with(".local") || name.ends_with(".conf") && has("ignoreip") || has("[DEFAULT]") {
+        ListKind::Fail2ban
+    } else if name.starts_with("csf.") {
+        ListKind::Csf
+    } else if has("set_real_ip_from")
+        || text
+            .lines()
+            .any(|l| l.trim_start().starts_with("allow ") && l.trim_end().ends_with(';'))
+    {
+        ListKind::Nginx
+    } else if has("RemoteIPTrustedProxy") || has("RemoteIPInternalProxy") || has("Require ip") {
+        ListKind::Apache
+    } else if has("@ipMatch") {
+        ListKind::Modsecurity
+    } else if text.lines().any(|l| l.starts_with("create "))
+        && text.lines().any(|l| l.starts_with("add "))
+    {
+        ListKind::Ipset
+    } else if has("elements") && has("{") {
+        ListKind::Nftables
+    } else if has("<ipset") && has("<entry>") {
+        ListKind::Firewalld
+    } else if has("whitelist:") || has("cidr:") {
+        ListKind::Crowdsec
+    } else if text.trim_start().starts_with('[') && name.ends_with(".json") {
+        ListKind::Btwaf
+    } else {
+        ListKind::Plain
+    }
+}
+
+/// The address entries of a list of this kind.
+fn entries(kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>) {
+    let mut problems = Vec::new();
+    let nets = match kind {
+        ListKind::Fail2ban => match fail2ban::default_ignoreip(text) {
+            Some(words) => {
+                if let Some(i) = words.iter().position(|w| w.starts_with('#')) {
+                    problems.push(format!(
+                        "`#` inside [DEFAULT] ignoreip: fail2ban reads {:?} as host names (only `;` starts an inline comment)",
+                        words[i..].join(" ")
+                    ));
+                }
+                words
+                    .iter()
+                    .filter_map(|w| fail2ban::ignoreip_entry(w))
+                    .collect()
+            }
+            None => {
+                problems.push("no ignoreip in [DEFAULT]".to_string());
+                Vec::new()
+            }
+        },
+        ListKind::Btwaf => btwaf_entries(text),
+        _ => text
+            .lines()
+            .map(|l| match kind {
+                // `#` starts a comment in all of these but firewalld XML and JSON.
+                ListKind::Firewalld => l,
+                _ => l.split('#').next().unwrap_or(""),
+            })
+            .flat_map(|l| {
+                l.split(|c: char| c.is_whitespace() || ",;\"'<>={}[]()".contains(c))
+                    .filter_map(|t| parse_net(t.as_bytes()))
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+    };
+    (nets, problems)
+}
+
+/// btwaf's whitelist JSON: `[[[a,b,c,d],[a,b,c,d]],...]`, `[[start,end],...]` or `["cidr",...]`.
+fn btwaf_entries(text: &str) -> Vec<IpNet> {
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(text)
+    else {
+        return Vec::new();
+    };
+    let octets = |v: &serde_json::Value| -> Option<u32> {
+        let a = v.as_array()?;
+        if a.len() != 4 {
+            return None;
+        }
+        let mut n = 0u32;
+        for o in a {
+            n = (n << 8) | u32::try_from(o.as_u64()?).ok().filter(|x| *x < 256)?;
+        }
+        Some(n)
+    };
+    let mut out = Vec::new();
+    for item in items {
+        if let Some(s) = item.as_str() {
+            out.extend(parse_net(s.as_bytes()));
+            continue;
+        }
+        let Some(pair) = item.as_array().filter(|p| p.len() == 2) else {
+            continue;
+        };
+        let bound = |v: &serde_json::Value| {
+            v.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .or_else(|| octets(v))
+        };
+        if let (Some(lo), Some(hi)) = (bound(&pair[0]), bound(&pair[1])) {
+            if lo <= hi {
+                out.extend(interval_nets(lo, hi));
+            }
+        }
+    }
+    out
+}
+
+/// The CIDR blocks of an IPv4 interval.
+fn interval_nets(lo: u32, hi: u32) -> Vec<IpNet> {
+    let mut out = Vec::new();
+    let mut start = u64::from(lo);
+    let end = u64::from(hi);
+    while start <= end {
+        let mut size = if start == 0 {
+            32
+        } else {
+            start.trailing_zeros().min(32)
+        };
+        while start + (1u64 << size) - 1 > end {
+            size -= 1;
+        }
+        let addr = std::net::Ipv4Addr::from(start as u32);
+        out.push(IpNet::V4(
+            ipnet::Ipv4Net::new(addr, (32 - size) as u8).expect("valid"),
+        ));
+        start += 1u64 << size;
+    }
+    out
+}
+
+/// Checks one list's text against the ranges.
+///
+/// ```
+/// use cf_ban_audit_core::{check, cloudflare};
+/// use std::path::Path;
+/// let old = "[DEFAULT]\nignoreip = 127.0.0.1/8 199.27.128.0/21 104.16.0.0/12\n";
+/// let r = check::check_text(Path::new("jail.local"), old, &cloudflare::embedded());
+/// assert!(r.missing.contains(&"131.0.72.0/22".to_string()));
+/// assert_eq!(r.stale, ["199.27.128.0/21"]);
+/// assert_eq!(r.overbroad, ["104.16.0.0/12"]);
+/// assert!(r.has_gaps());
+/// ```
+pub fn check_text(path: &Path, text: &str, ranges: &RangeSet) -> CheckedFile {
+    let kind = detect_kind(path, text);
+    let (nets, mut problems) = entries(kind, text);
+    let have: RangeSet = nets.iter().copied().collect();
+    let missing = ranges
+        .nets()
+        .iter()
+        .filter(|n| !have.covers(n))
+        .map(|n| n.to_string())
+        .collect();
+    let retired: RangeSet = RETIRED
+        .iter()
+        .filter_map(|r| r.parse::<IpNet>().ok())
+        .collect();
+    let mut stale = Vec::new();
+    let mut overbroad = Vec::new();
+    for net in &nets {
+        let alone: RangeSet = std::iter::once(*net).collect();
+        if ranges.overlaps(net) {
+            if !alone.difference(ranges).is_empty() {
+                overbroad.push(net.to_string());
+            }
+        } else if retired.overlaps(net) {
+            stale.push(net.to_string());
+        }
+    }
+    if kind == ListKind::Fail2ban {
+        for jail in fail2ban::jails_overriding(text, ranges) {
+            problems.push(format!(
+                "jail [{jail}] sets its own ignoreip without every range: it replaces [DEFAULT]'s"
+            ));
+        }
+    }
+    CheckedFile {
+        path: path.display().to_string(),
+        kind,
+        entries: nets.len(),
+        missing,
+        stale,
+        overbroad,
+        problems,
+    }
+}
+
+/// Reads and checks one file.
+pub fn check_file(path: &Path, ranges: &RangeSet) -> Result<CheckedFile, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(check_text(path, &text, ranges))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloudflare::embedded;
+    use crate::snippet::Target;
+
+    #[test]
+    fn own_snippets_cover_everything() {
+        let cf = embedded();
+        for (name, target) in [
+            ("jail.local", Target::Fail2ban),
+            ("csf.ignore", Target::Csf),
+            ("cloudflare-realip.conf", Target::NginxRealip),
+            ("allow.conf", Target::NginxAllow),
+            ("remoteip.conf", Target::ApacheRemoteip),
+            ("modsec.conf", Target::Modsecurity),
+            ("cloudflare.ipset", Target::Ipset),
+            ("cloudflare.nft", Target::Nftables),
+            ("cloudflare-whitelist.yaml", Target::Crowdsec),
+            ("cloudflare.txt", Target::Plain),
+        ] {
+            let r = check_text(Path::new(name), &target.generate(&cf), &cf);
+            assert!(!r.has_gaps(), "{name}: {r:?}");
+        }
+        for json in [
+            crate::snippet::btwaf::ip_white_octets(&cf),
+            crate::snippet::btwaf::ip_white_integers(&cf),
+        ] {
+            let r = check_text(Path::new("ip_white.json"), &json, &cf);
+            assert_eq!(r.kind, ListKind::Btwaf);
+            assert_eq!(r.missing.len(), 7, "only the IPv6 ranges: {r:?}");
+        }
+    }
+
+    #[test]
+    fn fail2ban_traps() {
+        let cf = embedded();
+        let merged = crate::snippet::fail2ban::merge(
+            "[DEFAULT]\nignoreip = 127.0.0.1/8 # office\n\n[sshd]\nignoreip = 10.0.0.0/8\n",
+            &cf,
+        );
+        let r = check_text(Path::new("jail.local"), &merged, &cf);
+        assert!(r.missing.is_empty(), "{r:?}");
+        assert!(r.problems.iter().any(|p| p.contains("`#` inside")), "{r:?}");
+        assert!(r.problems.iter().any(|p| p.contains("[sshd]")), "{r:?}");
+    }
+}

@@ -1,0 +1,442 @@
+//! The BT-Panel (Baota) / aaPanel system firewall's rules, as the panel exports and imports
+//! them (`safeModel/firewallModel.py`, `export_rules` / `import_rules` / `hand_import_rules`).
+//!
+//! The panel keeps its rules in the SQLite database `/www/server/panel/data/default.db`:
+//! table `firewall_ip` (`id, types, address, brief, addtime`, newer panels add `sid, domain`)
+//! for address rules, `firewall_new` (`id, protocol, ports, types, address, brief, addtime`)
+//! for port rules, and applies them through ufw, firewalld or iptables. "Export" writes the
+//! rows to `/www/server/panel/data/firewall/ip.json` (and `port.json`) as one JSON object a
+//! line; "import" reads that, a JSON array, or a single object. Those files are read here (the
+//! database itself is not):
+//!
+//! ```text
+//! {"id": 3, "types": "drop", "address": "203.0.113.7", "brief": "scanner", "addtime": "2026-11-20 10:00:00"}
+//! [{"id":1,"types":"drop","address":"1.2.3.4","brief":"…","addtime":"2026-11-20 10:00:00","sid":0,"domain":""}]
+//! ```
+//!
+//! A rule with `types` `drop` (or `reject`) bans its `address`: an address, a CIDR, an IPv6
+//! address, or a range `a-b` (which the panel turns into an ipset; here it becomes its minimal
+//! CIDR blocks, see [`super::plain_list::range_nets`]). Each is an [`Action::Listed`] event
+//! with scope `ip_rule` (or `port_rule` for a port rule with a source address) and the rule's
+//! `addtime` as its time. `accept` rules are allow rules and give nothing; port rules without
+//! an address close a port to everyone and name no banned source.
+//!
+//! `brief` is the admin's remark and is never read for addresses.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use serde_json::{Map, Value};
+
+use super::plain_list::parse_entry;
+use super::timestamp::parse_asctime;
+use super::{Format, LineParser, ParseCtx, Parser, Sink};
+use crate::event::{Action, BanEvent, Location, Tool};
+
+/// The most a whole (not one-object-a-line) document may hold before it is refused.
+const MAX_DOCUMENT: usize = 32 << 20;
+
+/// The scope of address rules.
+pub const IP_RULE_SCOPE: &str = "ip_rule";
+/// The scope of port rules that name a source address.
+pub const PORT_RULE_SCOPE: &str = "port_rule";
+
+/// Whether a JSON object is a panel firewall rule: `types` is `accept`, `drop` or `reject`,
+/// `address` is a string, and `addtime` or `brief` is there.
+fn is_rule(obj: &Map<String, Value>) -> bool {
+    let types = obj.get("types").and_then(Value::as_str);
+    matches!(types, Some("accept" | "drop" | "reject"))
+        && obj.get("address").is_some_and(Value::is_string)
+        && (obj.contains_key("addtime") || obj.contains_key("brief"))
+}
+
+/// The first rule-shaped object of a parsed document: an object, an array of them, or
+/// `{"data": [...]}`.
+fn first_rule(value: &Value) -> Option<&Map<String, Value>> {
+    match value {
+        Value::Array(items) => items.first().and_then(Value::as_object),
+        Value::Object(obj) => match obj.get("data") {
+            Some(Value::Array(items)) => items.first().and_then(Value::as_object),
+            _ => Some(obj),
+        },
+        _ => None,
+    }
+    .filter(|obj| is_rule(obj))
+}
+
+/// For a document cut by the end of the head: `"types"` with a rule verdict, and the
+/// `"address"` and `"addtime"` keys.
+fn cut_document_looks_like_rules(text: &[u8]) -> bool {
+    let key_then = |key: &[u8], values: &[&[u8]]| {
+        memchr::memmem::find_iter(text, key).any(|at| {
+            let rest = text[at + key.len()..].trim_ascii_start();
+            let Some(rest) = rest.strip_prefix(b":") else {
+                return false;
+            };
+            let rest = rest.trim_ascii_start();
+            values.is_empty() || values.iter().any(|v| rest.starts_with(v))
+        })
+    };
+    key_then(b"\"types\"", &[b"\"drop\"", b"\"accept\"", b"\"reject\""])
+        && key_then(b"\"address\"", &[])
+        && key_then(b"\"addtime\"", &[])
+}
+
+/// Decides whether a file is the panel's firewall rule JSON, strictly by its shape.
+///
+/// ```
+/// use cf_ban_audit_core::formats::{bt_firewall, Format};
+/// use std::path::Path;
+/// let line = br#"{"id": 1, "types": "drop", "address": "104.16.0.1", "brief": "", "addtime": "2026-11-20 10:00:00"}"#;
+/// assert_eq!(bt_firewall::detect(Path::new("ip.json"), line), Some(Format::BtFirewall));
+/// assert_eq!(bt_firewall::detect(Path::new("x.json"), br#"{"type": "ban", "value": "104.16.0.1"}"#), None);
+/// ```
+pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
+    let text = head
+        .strip_prefix(b"\xef\xbb\xbf")
+        .unwrap_or(head)
+        .trim_ascii_start();
+    if !text.starts_with(b"{") && !text.starts_with(b"[") {
+        return None;
+    }
+    // One object (or one array) a line, as the panel exports.
+    let first_line = text.split(|&b| b == b'\n').next().unwrap_or(b"");
+    if let Ok(value) = serde_json::from_slice::<Value>(first_line) {
+        return first_rule(&value).map(|_| Format::BtFirewall);
+    }
+    // A whole document.
+    if let Ok(value) = serde_json::from_slice::<Value>(text) {
+        return first_rule(&value).map(|_| Format::BtFirewall);
+    }
+    cut_document_looks_like_rules(text).then_some(Format::BtFirewall)
+}
+
+/// The parser of `format` for one input.
+pub fn parser(_format: Format, ctx: &ParseCtx) -> Parser {
+    Parser::Lines(Box::new(BtFirewallParser::new(ctx)))
+}
+
+/// How the input is laid out.
+enum Mode {
+    /// Nothing read yet.
+    Start,
+    /// One JSON value a line (the panel's export).
+    Lines,
+    /// One document over many lines, kept until the end: its text and first line.
+    Document(Vec<u8>, u64),
+    /// A document too large to keep.
+    TooLarge,
+}
+
+/// The parser of the panel's firewall rule JSON.
+pub struct BtFirewallParser {
+    path: Arc<Path>,
+    mode: Mode,
+}
+
+impl BtFirewallParser {
+    /// A parser for one file.
+    pub fn new(ctx: &ParseCtx) -> Self {
+        BtFirewallParser {
+            path: ctx.path.clone(),
+            mode: Mode::Start,
+        }
+    }
+
+    fn location(&self, line: u64) -> Location {
+        Location {
+            path: self.path.clone(),
+            line,
+        }
+    }
+
+    /// Handles every rule of a parsed value, the `n`-th at `lines(n)`.
+    fn value(&self, value: &Value, lines: &dyn Fn(usize) -> u64, sink: &mut dyn Sink) {
+        let items: Vec<&Value> = match value {
+            Value::Array(items) => items.iter().collect(),
+            Value::Object(obj) => match obj.get("data") {
+                Some(Value::Array(items)) if !obj.contains_key("types") => items.iter().collect(),
+                _ => vec![value],
+            },
+            _ => Vec::new(),
+        };
+        for (n, item) in items.into_iter().enumerate() {
+            let line = lines(n);
+            match item.as_object() {
+                Some(obj) => rule(obj, self.location(line), sink),
+                None => sink.malformed(line, "not a firewall rule object".into()),
+            }
+        }
+    }
+}
+
+/// The line of the `n`-th `"address":` key of a document, when there is one per rule.
+fn address_key_lines(text: &[u8], first_line: u64) -> Vec<u64> {
+    let mut lines = Vec::new();
+    let (mut line, mut last) = (first_line, 0usize);
+    for at in memchr::memmem::find_iter(text, b"\"address\"") {
+        let after = text[at + 9..].trim_ascii_start();
+        if !after.starts_with(b":") {
+            continue;
+        }
+        line += memchr::memchr_iter(b'\n', &text[last..at]).count() as u64;
+        last = at;
+        lines.push(line);
+    }
+    lines
+}
+
+/// One rule object: an event per banned network.
+fn rule(obj: &Map<String, Value>, location: Location, sink: &mut dyn Sink) {
+    let (Some(types), Some(address)) = (
+        obj.get("types").and_then(Value::as_str),
+        obj.get("address").and_then(Value::as_str),
+    ) else {
+        sink.malformed(location.line, "a rule without types or address".into());
+        return;
+    };
+    if !matches!(
+        types.to_ascii_lowercase().as_str(),
+        "drop" | "reject" | "deny"
+    ) {
+        return;
+    }
+    let ports = obj
+        .get("ports")
+        .and_then(Value::as_str)
+        .is_some_and(|p| !p.trim().is_empty());
+    let scope = if ports {
+        PORT_RULE_SCOPE
+    } else {
+        IP_RULE_SCOPE
+    };
+    let address = address.trim();
+    if address.is_empty() {
+        if !ports {
+            sink.malformed(location.line, "a drop rule without an address".into());
+        }
+        return;
+    }
+    let time = obj.get("addtime").and_then(Value::as_str).and_then(addtime);
+    for part in address.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some(nets) = parse_entry(part.as_bytes()) else {
+            sink.malformed(
+                location.line,
+                format!("not an address, CIDR or range: {part:?}"),
+            );
+            continue;
+        };
+        for net in nets {
+            sink.event(BanEvent {
+                net,
+                tool: Tool::BtFirewall,
+                format: Format::BtFirewall,
+                scope: scope.into(),
+                peer: None,
+                action: Action::Listed,
+                time,
+                expires: None,
+                location: location.clone(),
+            });
+        }
+    }
+}
+
+/// The panel's `addtime`: `%Y-%m-%d %X`.
+fn addtime(text: &str) -> Option<NaiveDateTime> {
+    let text = text.trim();
+    let (time, n) = parse_asctime(text.as_bytes())?;
+    (n == text.len()).then_some(time)
+}
+
+impl LineParser for BtFirewallParser {
+    fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
+        match &mut self.mode {
+            Mode::Document(text, _) => {
+                if text.len() + line.len() >= MAX_DOCUMENT {
+                    self.mode = Mode::TooLarge;
+                } else {
+                    text.extend_from_slice(line);
+                    text.push(b'\n');
+                }
+                return;
+            }
+            Mode::TooLarge => return,
+            Mode::Start | Mode::Lines => {}
+        }
+        let trimmed = if lineno == 1 {
+            line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line)
+        } else {
+            line
+        }
+        .trim_ascii();
+        if trimmed.is_empty() {
+            return;
+        }
+        match serde_json::from_slice::<Value>(trimmed) {
+            Ok(value) => {
+                self.mode = Mode::Lines;
+                self.value(&value, &|_| lineno, sink);
+            }
+            Err(_) if matches!(self.mode, Mode::Start) => {
+                let mut text = trimmed.to_vec();
+                text.push(b'\n');
+                self.mode = Mode::Document(text, lineno);
+            }
+            Err(e) => sink.malformed(lineno, format!("not a JSON rule: {e}")),
+        }
+    }
+
+    fn finish(&mut self, sink: &mut dyn Sink) {
+        match std::mem::replace(&mut self.mode, Mode::Lines) {
+            Mode::Document(text, first) => match serde_json::from_slice::<Value>(&text) {
+                Ok(value) => {
+                    let keys = address_key_lines(&text, first);
+                    let count = match &value {
+                        Value::Array(items) => items.len(),
+                        Value::Object(obj) => match obj.get("data") {
+                            Some(Value::Array(items)) if !obj.contains_key("types") => items.len(),
+                            _ => 1,
+                        },
+                        _ => 0,
+                    };
+                    let lines = |n: usize| {
+                        if keys.len() == count {
+                            keys[n]
+                        } else {
+                            first
+                        }
+                    };
+                    self.value(&value, &lines, sink);
+                }
+                Err(e) => sink.malformed(first, format!("not a JSON document: {e}")),
+            },
+            Mode::TooLarge => sink.note(format!(
+                "a JSON document larger than {} MiB, not read",
+                MAX_DOCUMENT >> 20
+            )),
+            Mode::Start | Mode::Lines => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect {
+        events: Vec<BanEvent>,
+        malformed: Vec<u64>,
+        notes: Vec<String>,
+    }
+
+    impl Sink for Collect {
+        fn event(&mut self, event: BanEvent) {
+            self.events.push(event);
+        }
+        fn malformed(&mut self, line: u64, _message: String) {
+            self.malformed.push(line);
+        }
+        fn note(&mut self, text: String) {
+            self.notes.push(text);
+        }
+    }
+
+    fn run(text: &str) -> Collect {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        let ctx = ParseCtx {
+            path: Arc::from(Path::new("ip.json")),
+            reference: now,
+            now,
+        };
+        let mut p = BtFirewallParser::new(&ctx);
+        let mut sink = Collect::default();
+        for (i, line) in text.split('\n').enumerate() {
+            p.line(i as u64 + 1, line.as_bytes(), &mut sink);
+        }
+        p.finish(&mut sink);
+        sink
+    }
+
+    fn nets(c: &Collect) -> Vec<(String, String, u64)> {
+        c.events
+            .iter()
+            .map(|e| (e.net.to_string(), e.scope.clone(), e.location.line))
+            .collect()
+    }
+
+    #[test]
+    fn export_lines() {
+        let c = run(concat!(
+            r#"{"id": 4, "types": "drop", "address": "104.16.0.0/13", "brief": "", "addtime": "2026-11-20 10:00:00"}"#,
+            "\n",
+            r#"{"id": 3, "types": "accept", "address": "173.245.48.0/20", "brief": "cloudflare", "addtime": "2026-11-20 10:00:00"}"#,
+            "\n\n",
+            r#"{"id": 2, "types": "drop", "address": "198.51.100.1-198.51.100.6", "brief": "104.17.0.1", "addtime": "x"}"#,
+            "\n",
+            r#"{"id": 1, "protocol": "tcp", "ports": "443", "types": "drop", "address": "2606:4700::/32", "brief": "", "addtime": "2026-11-20 10:00:00"}"#,
+            "\n",
+            r#"{"id": 0, "types": "drop", "address": "not-an-ip", "brief": "", "addtime": ""}"#,
+        ));
+        assert_eq!(
+            nets(&c),
+            [
+                ("104.16.0.0/13".into(), "ip_rule".into(), 1),
+                ("198.51.100.1/32".into(), "ip_rule".into(), 4),
+                ("198.51.100.2/31".into(), "ip_rule".into(), 4),
+                ("198.51.100.4/31".into(), "ip_rule".into(), 4),
+                ("198.51.100.6/32".into(), "ip_rule".into(), 4),
+                ("2606:4700::/32".into(), "port_rule".into(), 5),
+            ]
+        );
+        assert_eq!(c.events[0].time.unwrap().to_string(), "2026-11-20 10:00:00");
+        assert_eq!(c.events[1].time, None);
+        assert_eq!(c.malformed, [6]);
+    }
+
+    #[test]
+    fn pretty_documents_keep_their_lines() {
+        let c = run("[\n  {\n    \"id\": 1,\n    \"types\": \"drop\",\n    \"address\": \"104.16.0.1\",\n    \"brief\": \"\\\"address\\\": x\",\n    \"addtime\": \"2026-11-20 10:00:00\"\n  },\n  {\n    \"id\": 2,\n    \"types\": \"drop\",\n    \"address\": \"2606:4700::1\",\n    \"brief\": \"address\",\n    \"addtime\": \"2026-11-20 10:00:00\"\n  }\n]");
+        assert_eq!(
+            nets(&c),
+            [
+                ("104.16.0.1/32".into(), "ip_rule".into(), 5),
+                ("2606:4700::1/128".into(), "ip_rule".into(), 12),
+            ]
+        );
+        let wrapped = run(
+            r#"{"data": [{"id": 1, "types": "drop", "address": "104.16.0.2", "brief": "", "addtime": ""}]}"#,
+        );
+        assert_eq!(wrapped.events.len(), 1);
+        let broken = run("[\n{\"types\": \"drop\",");
+        assert_eq!(broken.malformed, [1]);
+    }
+
+    #[test]
+    fn detection_is_strict() {
+        let p = Path::new("x");
+        let pretty = b"[\n  {\n    \"id\": 1,\n    \"types\": \"drop\",\n    \"address\": \"104.16.0.1\",\n    \"brief\": \"\",\n    \"addtime\": \"2026-11-20 10:00:00\"\n  },\n  {\n    \"id\": 2,";
+        assert_eq!(detect(p, pretty), Some(Format::BtFirewall));
+        assert_eq!(
+            detect(
+                p,
+                br#"[{"types": "drop", "address": "104.16.0.1", "addtime": ""}]"#
+            ),
+            Some(Format::BtFirewall)
+        );
+        assert_eq!(
+            detect(
+                p,
+                br#"{"types": "block", "address": "104.16.0.1", "addtime": ""}"#
+            ),
+            None
+        );
+        assert_eq!(detect(p, br#"[{"decisions": [{"type": "ban"}]}]"#), None);
+        assert_eq!(detect(p, b"104.16.0.1\n"), None);
+    }
+}

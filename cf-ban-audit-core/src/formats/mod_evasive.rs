@@ -1,0 +1,497 @@
+//! Apache mod_evasive: its syslog lines and its lock files `dos-<address>`.
+//!
+//! What mod_evasive 1.10 (`mod_evasive20.c`) writes, and how it is read here:
+//!
+//! - When an address is refused (the reply is `DOSHTTPStatus`, 403 by default) and no file
+//!   `<DOSLogDir>/dos-<address>` exists yet, mod_evasive creates that file with
+//!   `fprintf(file, "%ld\n", getpid())` and logs, through syslog (ident `mod_evasive`, facility
+//!   daemon, LOG_ALERT), `Blacklisting address <address>: possible DoS attack.` While the file
+//!   exists nothing more is logged for the address (and `DOSEmailNotify` / `DOSSystemCommand`
+//!   do not run again). If the file cannot be created, it logs `Couldn't open logfile
+//!   <DOSLogDir>/dos-<address>: <strerror>` instead, again for every refused request.
+//! - The refusal itself is an in-memory hold: the address gets the 403 for `DOSBlockingPeriod`
+//!   seconds (10 by default) after its last request, the period starting again with every
+//!   request made while on hold. mod_evasive logs neither the end of a hold nor its length.
+//!
+//! Events:
+//!
+//! - a `Blacklisting address` line (and a `Couldn't open logfile .../dos-<address>` line,
+//!   which shows the same refusal with a lock file that could not be written) is an
+//!   [`Action::Ban`] that ends [`DEFAULT_BLOCKING_PERIOD`] seconds after the line, the
+//!   default `DOSBlockingPeriod`. A hold prolonged by further requests, or a longer configured
+//!   period, is not visible in the log; the finding therefore turns inactive soon after the
+//!   line, as the hold usually does. The message must be the whole message, so text
+//!   elsewhere in a line can never pass for one; syslog lines are handed here only when their
+//!   tag is `mod_evasive` (see [`super::syslog`]).
+//! - a lock file (a file named `dos-` followed by an address, holding a PID or nothing) is an
+//!   [`Action::Listed`] event without end, dated by the file's modification time. mod_evasive
+//!   never deletes these files (the administrator or a reboot that clears the temporary
+//!   directory does): while one exists the address stays marked as blacklisted, no further
+//!   `Blacklisting` line is logged for it, and whatever `DOSSystemCommand` did to it (often
+//!   a firewall ban) has usually not been undone. The finding is therefore active for as long
+//!   as the file exists, even though the in-memory 403 hold itself may be over.
+//!
+//! The default DOSLogDir is `/tmp` (`DEFAULT_LOG_DIR`); under systemd with `PrivateTmp=yes`
+//! (Debian's apache2.service) that is `/tmp/systemd-private-*-apache2.service-*/tmp`.
+//! IPv6 lock files have colons in their names (`dos-2606:4700:8d9b::1`). mod_evasive 1.10
+//! acts on the TCP peer, not on the address restored by mod_remoteip.
+
+use std::net::IpAddr;
+use std::path::Path;
+
+use chrono::{DateTime, Local, NaiveDateTime, TimeDelta};
+
+use super::{Format, ParseCtx, Parser, Sink};
+use crate::addr::{host_net, parse_ip};
+use crate::error::Error;
+use crate::event::{Action, BanEvent, Location, Tool};
+
+/// mod_evasive's default `DOSBlockingPeriod` (`DEFAULT_BLOCKING_PERIOD`), in seconds: how long
+/// a `Blacklisting` line is taken to hold.
+pub const DEFAULT_BLOCKING_PERIOD: i64 = 10;
+
+/// The scope of every mod_evasive event (the module has no rules or zones).
+pub const SCOPE: &str = "mod_evasive";
+
+/// The longest lock file read: a PID and its newline, with room to spare.
+const MAX_LOCK_SIZE: usize = 64;
+
+const BLACKLISTING: &[u8] = b"Blacklisting address ";
+const DOS_ATTACK: &[u8] = b": possible DoS attack.";
+const CANNOT_OPEN: &[u8] = b"Couldn't open logfile ";
+
+/// What a mod_evasive syslog message says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Message {
+    /// `Blacklisting address X: possible DoS attack.`
+    Blacklisting(IpAddr),
+    /// `Couldn't open logfile <dir>/dos-X: <error>`: refused, lock file not written.
+    LockFailed(IpAddr),
+}
+
+impl Message {
+    /// The address the message is about.
+    pub fn address(self) -> IpAddr {
+        match self {
+            Message::Blacklisting(ip) | Message::LockFailed(ip) => ip,
+        }
+    }
+}
+
+/// Reads the message of a mod_evasive syslog line. `Ok(None)`: a message that is not about
+/// an address; `Err`: a message of the right shape whose address cannot be read.
+///
+/// ```
+/// use cf_ban_audit_core::formats::mod_evasive::{parse_message, Message};
+/// let m = parse_message(b"Blacklisting address 2606:4700:8d9b::1: possible DoS attack.").unwrap();
+/// assert_eq!(m, Some(Message::Blacklisting("2606:4700:8d9b::1".parse().unwrap())));
+/// let m = parse_message(b"Couldn't open logfile /tmp/dos-104.16.5.6: Permission denied").unwrap();
+/// assert_eq!(m, Some(Message::LockFailed("104.16.5.6".parse().unwrap())));
+/// // Anchored: anything after the sentence and the line is not mod_evasive's.
+/// assert!(parse_message(b"Blacklisting address 104.16.5.6: possible DoS attack. from x").is_err());
+/// ```
+pub fn parse_message(message: &[u8]) -> Result<Option<Message>, String> {
+    let message = message.trim_ascii_end();
+    if let Some(rest) = message.strip_prefix(BLACKLISTING) {
+        let addr = rest
+            .strip_suffix(DOS_ATTACK)
+            .ok_or_else(|| format!("Blacklisting line of an unknown shape: {}", quote(message)))?;
+        return parse_ip(addr)
+            .map(|ip| Some(Message::Blacklisting(ip)))
+            .ok_or_else(|| format!("Blacklisting line without an address: {}", quote(message)));
+    }
+    if let Some(rest) = message.strip_prefix(CANNOT_OPEN) {
+        // `<dir>/dos-<address>: <strerror>`; an IPv6 address holds colons but never ": ".
+        let Some(at) = memchr::memmem::rfind(rest, b"/dos-") else {
+            return Ok(None);
+        };
+        let name = &rest[at + 5..];
+        let Some(end) = memchr::memmem::find(name, b": ") else {
+            return Ok(None);
+        };
+        let reason = &name[end + 2..];
+        if reason.is_empty() || reason.contains(&b':') {
+            return Ok(None);
+        }
+        return parse_ip(&name[..end])
+            .map(|ip| Some(Message::LockFailed(ip)))
+            .ok_or_else(|| format!("lock file of no address: {}", quote(message)));
+    }
+    Ok(None)
+}
+
+/// Reads the message of a syslog line tagged `mod_evasive` (`Blacklisting address X: possible
+/// DoS attack.`), with the line's time and place, into an [`Action::Ban`] that ends
+/// [`DEFAULT_BLOCKING_PERIOD`] seconds after the line.
+///
+/// ```
+/// use cf_ban_audit_core::formats::{mod_evasive, Format, Sink};
+/// use cf_ban_audit_core::{Action, BanEvent, Location};
+/// use std::{path::Path, sync::Arc};
+///
+/// struct Events(Vec<BanEvent>);
+/// impl Sink for Events {
+///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
+///     fn malformed(&mut self, _: u64, _: String) {}
+/// }
+/// let time = "2026-11-24T03:05:42".parse().unwrap();
+/// let at = Location { path: Arc::from(Path::new("/var/log/syslog")), line: 7 };
+/// let mut sink = Events(Vec::new());
+/// mod_evasive::syslog_message(b"Blacklisting address 104.16.5.6: possible DoS attack.",
+///     Some(time), at, Format::Syslog, &mut sink);
+/// let e = &sink.0[0];
+/// assert_eq!((e.net.to_string().as_str(), e.scope.as_str(), e.action), ("104.16.5.6/32", "mod_evasive", Action::Ban));
+/// assert_eq!(e.expires.unwrap().to_string(), "2026-11-24 03:05:52");
+/// ```
+pub fn syslog_message(
+    message: &[u8],
+    time: Option<NaiveDateTime>,
+    location: Location,
+    format: Format,
+    sink: &mut dyn Sink,
+) {
+    match parse_message(message) {
+        Ok(Some(m)) => {
+            let expires = time
+                .and_then(|t| t.checked_add_signed(TimeDelta::seconds(DEFAULT_BLOCKING_PERIOD)));
+            sink.event(BanEvent {
+                net: host_net(m.address()),
+                tool: Tool::ModEvasive,
+                format,
+                scope: SCOPE.to_string(),
+                peer: None,
+                action: Action::Ban,
+                time,
+                expires,
+                location,
+            });
+        }
+        Ok(None) => {}
+        Err(message) => sink.malformed(location.line, message),
+    }
+}
+
+/// The address a lock file is named for: `dos-` and an address, nothing else.
+///
+/// ```
+/// use cf_ban_audit_core::formats::mod_evasive::lock_address;
+/// use std::path::Path;
+/// assert!(lock_address(Path::new("/tmp/dos-2a06:98c0:3600::200")).is_some());
+/// assert!(lock_address(Path::new("/tmp/dos-foo")).is_none());
+/// assert!(lock_address(Path::new("/tmp/dos-104.16.5.6.bak")).is_none());
+/// ```
+pub fn lock_address(path: &Path) -> Option<IpAddr> {
+    let name = path.file_name()?;
+    #[cfg(unix)]
+    let name = {
+        use std::os::unix::ffi::OsStrExt;
+        name.as_bytes()
+    };
+    #[cfg(not(unix))]
+    let name = name.to_str()?.as_bytes();
+    parse_ip(name.strip_prefix(b"dos-")?)
+}
+
+/// Whether the content of a lock file is what mod_evasive writes: a PID and a newline, or
+/// nothing (a file created but not yet written).
+fn is_lock_content(content: &[u8]) -> bool {
+    let digits = content.strip_suffix(b"\n").unwrap_or(content);
+    content.is_empty()
+        || (!digits.is_empty() && digits.len() <= 19 && digits.iter().all(u8::is_ascii_digit))
+}
+
+/// Decides whether a file is a mod_evasive lock file: its name is `dos-<address>` and its
+/// content is a PID or nothing.
+///
+/// ```
+/// use cf_ban_audit_core::formats::{mod_evasive, Format};
+/// use std::path::Path;
+/// assert_eq!(mod_evasive::detect(Path::new("/tmp/dos-104.16.5.6"), b"15278\n"), Some(Format::ModEvasiveLock));
+/// assert_eq!(mod_evasive::detect(Path::new("/tmp/dos-104.16.5.6"), b"hello\n"), None);
+/// assert_eq!(mod_evasive::detect(Path::new("/tmp/dos-foo"), b"15278\n"), None);
+/// ```
+pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
+    (lock_address(path).is_some() && is_lock_content(head)).then_some(Format::ModEvasiveLock)
+}
+
+/// The parser of `format` for one input: lock files are read whole.
+pub fn parser(_format: Format, _ctx: &ParseCtx) -> Parser {
+    Parser::File(parse_lock)
+}
+
+/// Reads a lock file `dos-<address>` into one [`Action::Listed`] event for that address,
+/// dated by the file's modification time (see the [module documentation](self)). A file whose
+/// name or content is not a lock file's is an [`Error::File`].
+///
+/// ```
+/// use cf_ban_audit_core::formats::{mod_evasive, ParseCtx, Sink};
+/// use cf_ban_audit_core::{Action, BanEvent};
+/// use std::sync::Arc;
+///
+/// struct Events(Vec<BanEvent>);
+/// impl Sink for Events {
+///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
+///     fn malformed(&mut self, _: u64, _: String) {}
+/// }
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("dos-172.70.1.2");
+/// std::fs::write(&path, "15278\n").unwrap();
+/// let now = chrono::Local::now().naive_local();
+/// let ctx = ParseCtx { path: Arc::from(path.as_path()), reference: now, now };
+/// let mut sink = Events(Vec::new());
+/// mod_evasive::parse_lock(&path, &ctx, &mut sink).unwrap();
+/// assert_eq!(sink.0[0].net.to_string(), "172.70.1.2/32");
+/// assert_eq!((sink.0[0].action, sink.0[0].expires), (Action::Listed, None));
+/// ```
+pub fn parse_lock(path: &Path, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), Error> {
+    let fail = |message: String| Error::File {
+        path: path.to_path_buf(),
+        message,
+    };
+    let ip = lock_address(path).ok_or_else(|| {
+        fail("not a mod_evasive lock file: the name is not dos-<address>".to_string())
+    })?;
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    let mut content = Vec::with_capacity(MAX_LOCK_SIZE + 1);
+    {
+        use std::io::Read;
+        file.take(MAX_LOCK_SIZE as u64 + 1)
+            .read_to_end(&mut content)
+            .map_err(io)?;
+    }
+    if !is_lock_content(&content) {
+        return Err(fail(format!(
+            "not a mod_evasive lock file: the content is not a PID: {}",
+            quote(&content)
+        )));
+    }
+    let time = meta
+        .modified()
+        .ok()
+        .map(|t| DateTime::<Local>::from(t).naive_local())
+        .unwrap_or(ctx.reference);
+    sink.event(BanEvent {
+        net: host_net(ip),
+        tool: Tool::ModEvasive,
+        format: Format::ModEvasiveLock,
+        scope: SCOPE.to_string(),
+        peer: None,
+        action: Action::Listed,
+        time: Some(time),
+        expires: None,
+        location: Location {
+            path: ctx.path.clone(),
+            line: 0,
+        },
+    });
+    Ok(())
+}
+
+/// Text for a message, cut short.
+fn quote(bytes: &[u8]) -> String {
+    const MAX: usize = 80;
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX)]);
+    if bytes.len() > MAX {
+        format!("{text:?}...")
+    } else {
+        format!("{text:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[derive(Default)]
+    struct Collect {
+        events: Vec<BanEvent>,
+        malformed: Vec<(u64, String)>,
+    }
+
+    impl Sink for Collect {
+        fn event(&mut self, e: BanEvent) {
+            self.events.push(e);
+        }
+        fn malformed(&mut self, line: u64, message: String) {
+            self.malformed.push((line, message));
+        }
+    }
+
+    fn at(line: u64) -> Location {
+        Location {
+            path: Arc::from(Path::new("syslog")),
+            line,
+        }
+    }
+
+    fn ctx(path: &Path) -> ParseCtx {
+        let now = "2026-11-24T12:00:00".parse().unwrap();
+        ParseCtx {
+            path: Arc::from(path),
+            reference: now,
+            now,
+        }
+    }
+
+    #[test]
+    fn blacklisting_lines_of_every_address_family() {
+        for (msg, ip) in [
+            (
+                "Blacklisting address 104.16.5.6: possible DoS attack.",
+                "104.16.5.6",
+            ),
+            (
+                "Blacklisting address 2a06:98c0:3600::200: possible DoS attack.",
+                "2a06:98c0:3600::200",
+            ),
+            (
+                "Blacklisting address ::ffff:172.70.1.2: possible DoS attack.  ",
+                "::ffff:172.70.1.2",
+            ),
+        ] {
+            let m = parse_message(msg.as_bytes()).unwrap().unwrap();
+            assert_eq!(m, Message::Blacklisting(ip.parse().unwrap()), "{msg}");
+        }
+        let mut sink = Collect::default();
+        syslog_message(
+            b"Blacklisting address ::ffff:172.70.1.2: possible DoS attack.",
+            None,
+            at(3),
+            Format::Syslog,
+            &mut sink,
+        );
+        // Mapped addresses are read as the IPv4 address they carry; no time, no end.
+        assert_eq!(sink.events[0].net.to_string(), "172.70.1.2/32");
+        assert_eq!((sink.events[0].time, sink.events[0].expires), (None, None));
+    }
+
+    #[test]
+    fn only_the_whole_sentence_counts() {
+        for msg in [
+            "Blacklisting address 104.16.5.6: possible DoS attack. user=root",
+            "Blacklisting address 104.16.5.6 : possible DoS attack.",
+            "Blacklisting address 104.16.5.6, 104.16.5.7: possible DoS attack.",
+            "Blacklisting address : possible DoS attack.",
+            "Blacklisting address 104.16.5.6:80: possible DoS attack.",
+        ] {
+            let mut sink = Collect::default();
+            syslog_message(msg.as_bytes(), None, at(9), Format::Syslog, &mut sink);
+            assert!(sink.events.is_empty(), "{msg}");
+            assert_eq!(sink.malformed.len(), 1, "{msg}");
+            assert_eq!(sink.malformed[0].0, 9);
+        }
+        for msg in [
+            "blacklisting address 104.16.5.6: possible DoS attack.",
+            "x Blacklisting address 104.16.5.6: possible DoS attack.",
+            "Couldn't open logfile /tmp/dos-104.16.5.6",
+            "Couldn't open logfile /tmp/dos-104.16.5.6: a: b",
+            "",
+        ] {
+            let mut sink = Collect::default();
+            syslog_message(msg.as_bytes(), None, at(1), Format::Syslog, &mut sink);
+            assert!(sink.events.is_empty() && sink.malformed.is_empty(), "{msg}");
+        }
+    }
+
+    #[test]
+    fn a_lock_file_that_cannot_be_written_still_shows_the_refusal() {
+        let m = parse_message(
+            b"Couldn't open logfile /var/lock/mod_evasive/dos-2606:4700:8d9b::1: No such file or directory",
+        )
+        .unwrap();
+        assert_eq!(
+            m,
+            Some(Message::LockFailed("2606:4700:8d9b::1".parse().unwrap()))
+        );
+        let mut sink = Collect::default();
+        let time = "2026-11-24T03:05:42".parse().unwrap();
+        syslog_message(
+            b"Couldn't open logfile /tmp/dos-104.16.5.6: Permission denied",
+            Some(time),
+            at(2),
+            Format::Syslog,
+            &mut sink,
+        );
+        assert_eq!(sink.events[0].action, Action::Ban);
+        assert_eq!(
+            sink.events[0].expires,
+            Some(time + TimeDelta::seconds(DEFAULT_BLOCKING_PERIOD))
+        );
+    }
+
+    #[test]
+    fn lock_file_detection_needs_the_name_and_a_pid() {
+        let lock = Some(Format::ModEvasiveLock);
+        for (name, head, want) in [
+            ("dos-104.16.5.6", &b"15278\n"[..], lock),
+            ("dos-104.16.5.6", b"", lock),
+            ("dos-104.16.5.6", b"15278", lock),
+            ("dos-2606:4700:8d9b::1", b"1\n", lock),
+            ("dos-104.16.5.6", b"\n", None),
+            ("dos-104.16.5.6", b"15278\n15279\n", None),
+            ("dos-104.16.5.6", b"-1\n", None),
+            ("dos-104.16.5.6", b"104.16.5.6\n", None),
+            ("dos-104.16.5.6", b"12345678901234567890\n", None),
+            ("dos-104.16.5.6/24", b"1\n", None),
+            ("dos-104.16.5.600", b"1\n", None),
+            ("dos-", b"1\n", None),
+            ("dos-foo", b"1\n", None),
+            ("xdos-104.16.5.6", b"1\n", None),
+            ("104.16.5.6", b"1\n", None),
+        ] {
+            let path = Path::new("/tmp").join(name);
+            assert_eq!(detect(&path, head), want, "{name} {head:?}");
+        }
+    }
+
+    #[test]
+    fn lock_files_are_listed_with_their_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dos-2a06:98c0:3600::200");
+        std::fs::write(&path, "15278\n").unwrap();
+        let mut sink = Collect::default();
+        parse_lock(&path, &ctx(&path), &mut sink).unwrap();
+        let e = &sink.events[0];
+        assert_eq!(e.net.to_string(), "2a06:98c0:3600::200/128");
+        assert_eq!(
+            (e.tool, e.format),
+            (Tool::ModEvasive, Format::ModEvasiveLock)
+        );
+        assert_eq!(
+            (e.action, e.expires, e.location.line),
+            (Action::Listed, None, 0)
+        );
+        let mtime: NaiveDateTime =
+            DateTime::<Local>::from(std::fs::metadata(&path).unwrap().modified().unwrap())
+                .naive_local();
+        assert_eq!(e.time, Some(mtime));
+    }
+
+    #[test]
+    fn files_that_are_not_lock_files_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let odd = dir.path().join("dos-104.16.5.6");
+        std::fs::write(&odd, "<?php system($_GET['c']); ?>\n").unwrap();
+        let mut sink = Collect::default();
+        let err = parse_lock(&odd, &ctx(&odd), &mut sink).unwrap_err();
+        assert!(err.to_string().contains("not a PID"), "{err}");
+        let big = dir.path().join("dos-104.16.5.7");
+        std::fs::write(&big, "1".repeat(4096)).unwrap();
+        assert!(parse_lock(&big, &ctx(&big), &mut sink).is_err());
+        let named = dir.path().join("dos-foo");
+        std::fs::write(&named, "1\n").unwrap();
+        assert!(parse_lock(&named, &ctx(&named), &mut sink).is_err());
+        let missing = dir.path().join("dos-104.16.5.8");
+        assert!(matches!(
+            parse_lock(&missing, &ctx(&missing), &mut sink),
+            Err(Error::Io { .. })
+        ));
+        assert!(sink.events.is_empty());
+    }
+}

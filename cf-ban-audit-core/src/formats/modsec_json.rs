@@ -1,0 +1,555 @@
+//! ModSecurity's JSON audit logs, one object per line (`SecAuditLogFormat JSON`), in serial
+//! logs and in concurrent per-transaction files:
+//!
+//! - v2 (2.9+, `apache2/msc_logging.c`): `{"transaction":{"time":"24/Nov/2026:03:04:39.384777 +0000",
+//!   "transaction_id":…,"remote_address":…,"remote_port":…,"local_address":…,"local_port":…},
+//!   "request":{…},"response":{"status":403,…},"audit_data":{"messages":["Access denied with code 403
+//!   (phase 1). …"],"error_messages":["[file \"apache2_util.c\"] … [client 173.245.60.33] ModSecurity: …"],
+//!   "action":{"intercepted":true,"phase":1,…},…}}`;
+//! - v3 (libmodsecurity, `src/transaction.cc toJSON`): `{"transaction":{"client_ip":…,
+//!   "time_stamp":"Tue Nov 24 03:03:00 2026","client_port":0,"host_ip":…,"unique_id":…
+//!   (`"id"` in 3.0.2),"request":{…},"response":{"http_code":403,…},"producer":{…,
+//!   "secrules_engine":"Enabled",…},"messages":[{"message":"…","details":{"ruleId":"100001",…}}]}}`.
+//!
+//! Each line is parsed as JSON (lines that are not valid UTF-8, such as v2's raw response
+//! bodies, are read with the bad bytes replaced), so request data inside strings can never
+//! pass for structure; repeated keys keep their last value. A line that is not a JSON object
+//! with a `transaction` object holding a client address is malformed.
+//!
+//! v2 entries are judged as the native ones are ([`super::modsec_audit`]): the first
+//! `Access denied` message decides, else `audit_data.action.intercepted`; the address is the
+//! `[client X]` of `error_messages` (Apache's address after mod_remoteip), with
+//! `remote_address` as the peer when it differs (ModSecurity 2.9 records the proxy there for
+//! phase-1 denials), or `remote_address` when there is no such message.
+//!
+//! v3 messages do not say which rule was disruptive, nor whether the request was refused. A
+//! `transaction.is_interrupted` flag (libmodsecurity after 3.0.14) decides when present.
+//! Otherwise an entry is a denial when the rule engine was on (`producer.secrules_engine` is
+//! not `DetectionOnly` or `Disabled`), at least one rule logged a message, and the response
+//! status is 4xx or 5xx other than 404 (a 404 with scanner warnings is the application's
+//! answer; `SecAuditLogRelevantStatus` logs 4xx and 5xx entries with no message at all, and
+//! those are not denials). The scope is the `ruleId` of the last message, the rule that ran
+//! last before the interruption. The event is on `client_ip`, the address after the
+//! connector restored it (nginx realip); v3 keeps no TCP peer. Without part H in
+//! `SecAuditLogParts` there are no messages, so no denials. `request.headers` keeps
+//! `CF-Connecting-IP` / `X-Forwarded-For`, which next to a Cloudflare `client_ip` shows that
+//! visitor addresses are not restored.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::modsec_audit::{month, parse_audit_time, Dialect, Verdict, UNKNOWN_RULE};
+use super::{Format, LineParser, ParseCtx, Parser, Sink};
+use crate::addr::{host_net, parse_ip};
+use crate::event::{Action, BanEvent, Location, Tool};
+
+/// Whether a line opens a JSON object whose first key is `transaction`.
+fn opens_transaction(line: &[u8]) -> bool {
+    let Some(rest) = line.trim_ascii_start().strip_prefix(b"{") else {
+        return false;
+    };
+    let Some(rest) = rest.trim_ascii_start().strip_prefix(b"\"transaction\"") else {
+        return false;
+    };
+    rest.trim_ascii_start()
+        .strip_prefix(b":")
+        .is_some_and(|r| r.trim_ascii_start().starts_with(b"{"))
+}
+
+/// Decides whether a file is a JSON audit log: its first line opens an object whose first key
+/// is `transaction`.
+///
+/// ```
+/// use cf_ban_audit_core::formats::{modsec_json, Format};
+/// use std::path::Path;
+/// let head = br#"{"transaction":{"client_ip":"104.16.1.10","time_stamp":"Tue Nov 24 03:03:00 2026"}}"#;
+/// assert_eq!(modsec_json::detect(Path::new("modsec_audit.json"), head), Some(Format::ModsecJson));
+/// assert_eq!(modsec_json::detect(Path::new("x.json"), br#"{"level":"info"}"#), None);
+/// ```
+pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
+    head.split(|&b| b == b'\n')
+        .find(|l| !l.trim_ascii().is_empty())
+        .filter(|l| opens_transaction(l))
+        .map(|_| Format::ModsecJson)
+}
+
+/// Reads v3's `time_stamp`, C's `asctime` without the newline: `Tue Nov  5 16:10:57 2024`.
+///
+/// ```
+/// use cf_ban_audit_core::formats::modsec_json::parse_asctime_c;
+/// assert_eq!(parse_asctime_c("Tue Nov  5 16:10:57 2024").unwrap().to_string(), "2024-11-05 16:10:57");
+/// assert!(parse_asctime_c("Tue Nov 31 16:10:57 2024").is_none());
+/// ```
+pub fn parse_asctime_c(s: &str) -> Option<NaiveDateTime> {
+    let mut f = s.split_ascii_whitespace();
+    let _weekday = f.next()?;
+    let mon = month(f.next()?.as_bytes())?;
+    let day: u32 = f.next()?.parse().ok()?;
+    let hms = f.next()?;
+    let year: i32 = f.next()?.parse().ok()?;
+    if f.next().is_some() {
+        return None;
+    }
+    let mut t = hms.split(':').map(|p| p.parse::<u32>().ok());
+    let (h, m, sec) = (t.next()??, t.next()??, t.next()??);
+    NaiveDate::from_ymd_opt(year, mon, day)?.and_hms_opt(h, m, sec)
+}
+
+/// The parser of JSON audit logs.
+pub struct JsonAuditParser {
+    path: Arc<Path>,
+}
+
+impl JsonAuditParser {
+    /// A parser for one file.
+    pub fn new(ctx: &ParseCtx) -> Self {
+        JsonAuditParser {
+            path: ctx.path.clone(),
+        }
+    }
+}
+
+/// The parts of an entry that matter; everything else (the request, bodies, headers) is
+/// skipped unread. Values whose type varies between writers are kept as [`Value`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Entry<'a> {
+    #[serde(borrow)]
+    transaction: Option<Transaction<'a>>,
+    /// v2.
+    #[serde(borrow)]
+    audit_data: Option<AuditData<'a>>,
+    /// Coraza keeps v3's messages beside the transaction.
+    messages: Option<Vec<Message>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Transaction<'a> {
+    /// v2.
+    #[serde(borrow)]
+    remote_address: Option<Cow<'a, str>>,
+    /// v2.
+    #[serde(borrow)]
+    time: Option<Cow<'a, str>>,
+    /// v3.
+    #[serde(borrow)]
+    client_ip: Option<Cow<'a, str>>,
+    /// v3.
+    #[serde(borrow)]
+    time_stamp: Option<Cow<'a, str>>,
+    is_interrupted: Option<Value>,
+    response: Option<Response>,
+    #[serde(borrow)]
+    producer: Option<Producer<'a>>,
+    messages: Option<Vec<Message>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Producer<'a> {
+    #[serde(borrow)]
+    secrules_engine: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Response {
+    http_code: Option<Value>,
+    status: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AuditData<'a> {
+    #[serde(borrow)]
+    messages: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow)]
+    error_messages: Option<Vec<Cow<'a, str>>>,
+    action: Option<AuditAction>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AuditAction {
+    intercepted: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Message {
+    /// v3.
+    details: Option<Details>,
+    /// Coraza.
+    data: Option<CorazaData>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Details {
+    #[serde(rename = "ruleId")]
+    rule_id: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CorazaData {
+    id: Option<Value>,
+}
+
+/// Reads one line. Repeated keys (the last wins) and values of unexpected types go through a
+/// [`Value`] first.
+fn read(text: &str) -> Result<Entry<'_>, serde_json::Error> {
+    match serde_json::from_str::<Entry<'_>>(text) {
+        Ok(entry) => Ok(entry),
+        Err(e) if e.is_data() => Entry::deserialize(serde_json::from_str::<Value>(text)?),
+        Err(e) => Err(e),
+    }
+}
+
+/// A rule id written as a string or a number.
+fn rule_id(v: Option<&Value>) -> Option<String> {
+    let id = match v? {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    let valid = !id.is_empty()
+        && id != "-1"
+        && id != "0"
+        && id.len() <= 64
+        && !id.chars().any(char::is_whitespace);
+    valid.then_some(id)
+}
+
+/// A status written as a number or a string.
+fn status(v: Option<&Value>) -> Option<u64> {
+    match v? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+impl JsonAuditParser {
+    fn v2(&self, entry: &Entry<'_>, addr: &str, location: Location, sink: &mut dyn Sink) {
+        let Some(recorded) = parse_ip(addr.as_bytes()) else {
+            return sink.malformed(
+                location.line,
+                format!("ModSecurity JSON remote_address is not an address: {addr:?}"),
+            );
+        };
+        let time = entry
+            .transaction
+            .as_ref()
+            .and_then(|t| t.time.as_deref())
+            .and_then(|t| {
+                let (time, n) = parse_audit_time(t.as_bytes())?;
+                (n == t.len()).then_some(time)
+            });
+        let mut verdict = Verdict::default();
+        if let Some(audit) = &entry.audit_data {
+            for m in audit.messages.iter().flatten() {
+                verdict.message(m.as_bytes(), Dialect::V2);
+            }
+            for m in audit.error_messages.iter().flatten() {
+                verdict.apache_error(m.as_bytes());
+            }
+            verdict.intercepted = audit
+                .action
+                .as_ref()
+                .and_then(|a| a.intercepted.as_ref())
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+        }
+        verdict.emit(recorded, time, Format::ModsecJson, location, sink);
+    }
+
+    fn v3(
+        &self,
+        entry: &Entry<'_>,
+        tx: &Transaction<'_>,
+        addr: &str,
+        location: Location,
+        sink: &mut dyn Sink,
+    ) {
+        let Some(client) = parse_ip(addr.as_bytes()) else {
+            return sink.malformed(
+                location.line,
+                format!("ModSecurity JSON client_ip is not an address: {addr:?}"),
+            );
+        };
+        let messages = tx
+            .messages
+            .as_deref()
+            .or(entry.messages.as_deref())
+            .unwrap_or_default();
+        let denied = match tx.is_interrupted.as_ref().and_then(Value::as_bool) {
+            Some(interrupted) => interrupted,
+            None => {
+                let engine = tx
+                    .producer
+                    .as_ref()
+                    .and_then(|p| p.secrules_engine.as_deref())
+                    .unwrap_or("Enabled");
+                let code = tx.response.as_ref().and_then(|r| {
+                    status(r.http_code.as_ref()).or_else(|| status(r.status.as_ref()))
+                });
+                !matches!(engine, "DetectionOnly" | "Disabled")
+                    && !messages.is_empty()
+                    && code.is_some_and(|c| (400..600).contains(&c) && c != 404)
+            }
+        };
+        if !denied {
+            return;
+        }
+        let scope = messages
+            .iter()
+            .rev()
+            .find_map(|m| {
+                rule_id(m.details.as_ref().and_then(|d| d.rule_id.as_ref()))
+                    .or_else(|| rule_id(m.data.as_ref().and_then(|d| d.id.as_ref())))
+            })
+            .unwrap_or_else(|| UNKNOWN_RULE.to_string());
+        let time = tx.time_stamp.as_deref().and_then(parse_asctime_c);
+        sink.event(BanEvent {
+            net: host_net(client),
+            tool: Tool::Modsecurity,
+            format: Format::ModsecJson,
+            scope,
+            peer: None,
+            action: Action::Deny,
+            time,
+            expires: None,
+            location,
+        });
+    }
+}
+
+impl LineParser for JsonAuditParser {
+    fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            return;
+        }
+        let text: Cow<'_, str> = match std::str::from_utf8(line) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(line),
+        };
+        let entry = match read(&text) {
+            Ok(entry) => entry,
+            Err(e) => {
+                return sink.malformed(
+                    lineno,
+                    format!("ModSecurity JSON audit line is not an audit entry: {e}"),
+                )
+            }
+        };
+        let Some(tx) = &entry.transaction else {
+            return sink.malformed(
+                lineno,
+                "JSON audit line without a transaction object".into(),
+            );
+        };
+        let location = Location {
+            path: self.path.clone(),
+            line: lineno,
+        };
+        if let Some(addr) = tx.remote_address.as_deref() {
+            self.v2(&entry, addr, location, sink);
+        } else if let Some(addr) = tx.client_ip.as_deref() {
+            self.v3(&entry, tx, addr, location, sink);
+        } else {
+            sink.malformed(
+                lineno,
+                "JSON audit transaction without remote_address or client_ip".into(),
+            );
+        }
+    }
+}
+
+/// Returns the request header `name` (compared without case) of a v3 entry, for callers that
+/// look for `CF-Connecting-IP` / `X-Forwarded-For` next to a Cloudflare client address.
+///
+/// ```
+/// use cf_ban_audit_core::formats::modsec_json::v3_request_header;
+/// let entry: serde_json::Value = serde_json::from_str(r#"{"transaction":{"client_ip":"104.16.1.10","request":{"headers":{"CF-Connecting-IP":"104.16.1.10"}}}}"#).unwrap();
+/// assert_eq!(v3_request_header(&entry, "cf-connecting-ip"), Some("104.16.1.10"));
+/// ```
+pub fn v3_request_header<'a>(entry: &'a Value, name: &str) -> Option<&'a str> {
+    entry
+        .get("transaction")?
+        .get("request")?
+        .get("headers")?
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.as_str())
+}
+
+/// The parser of `format` for one input.
+pub fn parser(_format: Format, ctx: &ParseCtx) -> Parser {
+    Parser::Lines(Box::new(JsonAuditParser::new(ctx)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect {
+        events: Vec<BanEvent>,
+        malformed: Vec<u64>,
+    }
+
+    impl Sink for Collect {
+        fn event(&mut self, event: BanEvent) {
+            self.events.push(event);
+        }
+        fn malformed(&mut self, line: u64, _message: String) {
+            self.malformed.push(line);
+        }
+    }
+
+    fn run(lines: &[&[u8]]) -> Collect {
+        let ctx = ParseCtx {
+            path: Arc::from(Path::new("modsec_audit.json")),
+            reference: "2026-11-24T12:00:00".parse().unwrap(),
+            now: "2026-11-24T12:00:00".parse().unwrap(),
+        };
+        let mut p = JsonAuditParser::new(&ctx);
+        let mut sink = Collect::default();
+        for (i, l) in lines.iter().enumerate() {
+            p.line(i as u64 + 1, l, &mut sink);
+        }
+        sink
+    }
+
+    fn found(c: &Collect) -> Vec<(String, String, Option<String>)> {
+        c.events
+            .iter()
+            .map(|e| {
+                (
+                    e.net.addr().to_string(),
+                    e.scope.clone(),
+                    e.peer.map(|p| p.to_string()),
+                )
+            })
+            .collect()
+    }
+
+    const V3: &str = r#"{"transaction":{"client_ip":"CLIENT","time_stamp":"Tue Nov 24 03:03:00 2026","server_id":"2ce1","client_port":0,"host_ip":"127.0.0.1","host_port":18081,"unique_id":"179548938033.862421","request":{"method":"GET","http_version":1.1,"uri":"/wp-login.php","headers":{"Host":"127.0.0.1:18081","CF-Connecting-IP":"CLIENT"}},"response":{"body":"","http_code":CODE,"headers":{}},"producer":{"modsecurity":"ModSecurity v3.0.9 (Linux)","connector":"ModSecurity-nginx v1.0.3","secrules_engine":"ENGINE","components":[]},"messages":MESSAGES}}"#;
+
+    fn v3(client: &str, code: &str, engine: &str, messages: &str) -> Vec<u8> {
+        V3.replace("CLIENT", client)
+            .replace("CODE", code)
+            .replace("ENGINE", engine)
+            .replace("MESSAGES", messages)
+            .into_bytes()
+    }
+
+    const MSG: &str = r#"[{"message":"Blocked WordPress login probe","details":{"match":"Matched","reference":"o0,13v4,13","ruleId":"100001","file":"/x.conf","lineNumber":"10","data":"","severity":"0","ver":"","rev":"","tags":[],"maturity":"0","accuracy":"0"}}]"#;
+
+    #[test]
+    fn v3_denials_and_non_denials() {
+        let c = run(&[
+            &v3("104.16.1.10", "403", "Enabled", MSG),
+            &v3("104.16.1.11", "403", "DetectionOnly", MSG),
+            &v3("104.16.1.12", "404", "Enabled", MSG),
+            &v3("104.16.1.13", "500", "Enabled", "[]"),
+            &v3("104.16.1.14", "200", "Enabled", MSG),
+            &v3(
+                "2606:4700::1",
+                "\"403\"",
+                "Enabled",
+                &MSG.replace("\"100001\"", "100002"),
+            ),
+        ]);
+        assert_eq!(
+            found(&c),
+            [
+                ("104.16.1.10".into(), "100001".into(), None),
+                ("2606:4700::1".into(), "100002".into(), None)
+            ]
+        );
+        assert_eq!(c.events[0].time.unwrap().to_string(), "2026-11-24 03:03:00");
+        assert!(c.malformed.is_empty());
+    }
+
+    #[test]
+    fn is_interrupted_decides_when_present() {
+        let yes = String::from_utf8(v3("104.16.1.10", "200", "Enabled", MSG))
+            .unwrap()
+            .replace("\"unique_id\"", "\"is_interrupted\":true,\"unique_id\"");
+        let no = String::from_utf8(v3("104.16.1.11", "403", "Enabled", MSG))
+            .unwrap()
+            .replace("\"unique_id\"", "\"is_interrupted\":false,\"unique_id\"");
+        let c = run(&[yes.as_bytes(), no.as_bytes()]);
+        assert_eq!(found(&c), [("104.16.1.10".into(), "100001".into(), None)]);
+    }
+
+    #[test]
+    fn v2_entries() {
+        let phase1 = br#"{"transaction":{"time":"24/Nov/2026:03:04:39.384777 +0000","transaction_id":"awT","remote_address":"127.0.0.1","remote_port":57544,"local_address":"127.0.0.1","local_port":18093},"request":{"request_line":"GET /wp-login.php HTTP/1.1","headers":{"Host":"h","Host":"h2"}},"response":{"protocol":"HTTP/1.1","status":403},"audit_data":{"messages":["Access denied with code 403 (phase 1). String match \"/wp-login.php\" at REQUEST_URI. [file \"/r.conf\"] [line \"11\"] [id \"200001\"] [msg \"m\"]"],"error_messages":["[file \"apache2_util.c\"] [line 275] [level 3] [client 173.245.60.33] ModSecurity: Access denied with code 403 (phase 1). String match \"/wp-login.php\" at REQUEST_URI. [file \"/r.conf\"] [line \"11\"] [id \"200001\"] [msg \"m\"] [hostname \"127.0.0.1\"] [uri \"/wp-login.php\"] [unique_id \"awT\"]"],"action":{"intercepted":true,"phase":1,"message":"x"}}}"#;
+        let evasive = br#"{"transaction":{"time":"24/Nov/2026:03:05:00.468048 +0000","transaction_id":"awT","remote_address":"162.159.36.1","remote_port":41640,"local_address":"127.0.0.1","local_port":18093},"response":{"status":403},"audit_data":{"error_messages":["[file \"mod_evasive20.c\"] [line 258] [level 3] client denied by server configuration: /var/www/html/xmlrpc.php"]}}"#;
+        let warning = br#"{"transaction":{"time":"13/May/2017:08:39:31 --0400","remote_address":"104.16.0.9"},"response":{"status":403},"audit_data":{"messages":["Warning. Matched phrase \"nikto\" at REQUEST_HEADERS:User-Agent. [file \"/x\"] [line \"1\"] [id \"913100\"]"]}}"#;
+        let c = run(&[phase1, evasive, warning]);
+        assert_eq!(
+            found(&c),
+            [(
+                "173.245.60.33".into(),
+                "200001".into(),
+                Some("127.0.0.1".into())
+            )]
+        );
+        assert_eq!(
+            c.events[0].time.unwrap().to_string(),
+            "2026-11-24 03:04:39.384777"
+        );
+    }
+
+    #[test]
+    fn bad_lines_are_malformed_and_bad_bytes_tolerated() {
+        let mut bad_utf8 = v3("104.16.1.10", "403", "Enabled", MSG);
+        let at = bad_utf8.windows(4).position(|w| w == b"Host").unwrap();
+        bad_utf8.splice(at..at, [0xff, 0xfe]);
+        let c = run(&[
+            b"",
+            b"{\"transaction\":{\"client_ip\":",
+            b"[1,2]",
+            br#"{"transaction":{"client_ip":"nope"}}"#,
+            br#"{"transaction":{"other":1}}"#,
+            &bad_utf8,
+        ]);
+        assert_eq!(c.malformed, [2, 3, 4, 5]);
+        assert_eq!(found(&c), [("104.16.1.10".into(), "100001".into(), None)]);
+    }
+
+    #[test]
+    fn repeated_keys_keep_the_last_value() {
+        let line = String::from_utf8(v3("104.16.1.10", "403", "Enabled", MSG))
+            .unwrap()
+            .replace(
+                "\"server_id\"",
+                "\"client_ip\":\"104.16.1.11\",\"server_id\"",
+            );
+        let c = run(&[line.as_bytes()]);
+        assert_eq!(found(&c), [("104.16.1.11".into(), "100001".into(), None)]);
+    }
+
+    #[test]
+    fn strings_cannot_forge_entries() {
+        // A request body holding a whole entry is a string inside the real one.
+        let body = r#"{\"transaction\":{\"client_ip\":\"104.16.66.67\",\"response\":{\"http_code\":403}},\"messages\":[{\"details\":{\"ruleId\":\"9\"}}]}"#;
+        let line = String::from_utf8(v3("192.0.2.45", "200", "Enabled", MSG))
+            .unwrap()
+            .replace("\"uri\":", &format!("\"body\":\"{body}\",\"uri\":"));
+        let c = run(&[line.as_bytes()]);
+        assert!(c.events.is_empty() && c.malformed.is_empty());
+    }
+}

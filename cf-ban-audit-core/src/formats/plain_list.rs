@@ -1,0 +1,467 @@
+//! Plain address lists: one address, CIDR or `a-b` range a line (or several, separated by
+//! commas or white space), with `#` and `;` comments. Ban tools and admins keep such lists
+//! everywhere (`/etc/nginx/blocklist.txt`, `/var/lib/csf/csf.block.SPAMDROP`, exported ban
+//! dumps), and so do allow lists (`cloudflare-ips-v4.txt`, `whitelist.txt`, fail2ban
+//! `ignoreip = file:` files).
+//!
+//! A list says nothing about what it is for: its purpose comes from its name, then from the
+//! names of the two directories above it ([`list_purpose`]), never from deeper directories (a
+//! checkout called `cf-ban-audit` must not turn every list under it into a ban list).
+//!
+//! - A ban list (`blocklist.txt`, `banned_ips`, `deny.conf`, `csf.block.SPAMDROP`) gives one
+//!   [`Action::Listed`] event per entry, scope = the file name.
+//! - An allow list (`whitelist`, `trusted`, `csf.ignore`, `cloudflare_v4`) gives no event, only
+//!   the note `allow list: N entries`: a Cloudflare allow list is the fix, never a finding.
+//! - A list whose name says neither gives no event, only the note
+//!   `list of unknown purpose: N entries` under the file's statistics.
+//!
+//! What includes a list (csf `Include` in `csf.deny` versus `csf.ignore`, fail2ban
+//! `ignoreip = file:...`) would also tell its purpose, but that crosses files and is not read
+//! here: csf's own `Include`s of `csf.deny` are followed by [`super::csf`], which reports their
+//! entries as csf bans.
+//!
+//! [`detect`] is called last, for files no other format claimed: a file is a plain list when at
+//! least 90% of its non-blank, non-comment lines (and at least one) hold only addresses.
+
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use ipnet::IpNet;
+
+use super::{Format, LineParser, ParseCtx, Parser, Sink};
+use crate::addr::{normalize_ip, parse_ip, parse_net};
+use crate::event::{Action, BanEvent, Location, Tool};
+use crate::purpose::{purpose_from_name, Purpose};
+
+/// How many lines of the head [`detect`] looks at.
+const DETECT_LINES: usize = 200;
+
+/// Tool names that say which program a list belongs to, not whether it bans or allows
+/// (`f2b-ignore.txt` is an allow list, `fail2ban-banned.txt` a ban list).
+const TOOL_WORDS: &[&str] = &["fail2ban", "f2b", "crowdsec", "jail"];
+
+/// Decides whether a file is a plain address list, from its first bytes.
+///
+/// ```
+/// use cf_ban_audit_core::formats::{plain_list, Format};
+/// use std::path::Path;
+/// let list = b"# banned by hand\n104.16.0.0/13\n203.0.113.7 # scanner\n2606:4700::/32\n";
+/// assert_eq!(plain_list::detect(Path::new("/etc/x/blocklist.txt"), list), Some(Format::PlainList));
+/// assert_eq!(plain_list::detect(Path::new("/etc/x/notes"), b"call 203.0.113.7 back\n"), None);
+/// ```
+pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let mut lines: Vec<&[u8]> = head.split(|&b| b == b'\n').collect();
+    // The head may end in the middle of a line: do not judge that piece.
+    if lines.len() > 1 && !head.ends_with(b"\n") {
+        lines.pop();
+    }
+    let (mut entries, mut others) = (0usize, 0usize);
+    for line in lines.into_iter().take(DETECT_LINES) {
+        match parse_line(line) {
+            ListLine::Blank => {}
+            ListLine::Entries(_) => entries += 1,
+            ListLine::Other => others += 1,
+        }
+    }
+    (entries >= 1 && entries * 10 >= (entries + others) * 9).then_some(Format::PlainList)
+}
+
+/// The parser of `format` for one input.
+pub fn parser(_format: Format, ctx: &ParseCtx) -> Parser {
+    Parser::Lines(Box::new(PlainListParser::new(ctx)))
+}
+
+/// What a list is for, from its file name, else from the names of its parent and grandparent
+/// directories. Tool names alone (`fail2ban`, `f2b`, `crowdsec`, `jail`) say nothing: the list
+/// of a ban tool may be its ban dump or its ignore list.
+///
+/// ```
+/// use cf_ban_audit_core::formats::plain_list::list_purpose;
+/// use cf_ban_audit_core::purpose::Purpose;
+/// use std::path::Path;
+/// assert_eq!(list_purpose(Path::new("/etc/nginx/blocklist.txt")), Purpose::Ban);
+/// assert_eq!(list_purpose(Path::new("/etc/csf/csf.ignore")), Purpose::Allow);
+/// assert_eq!(list_purpose(Path::new("/etc/fail2ban/f2b-ignore.txt")), Purpose::Allow);
+/// assert_eq!(list_purpose(Path::new("/etc/nginx/cloudflare/ips-v4")), Purpose::Allow);
+/// assert_eq!(list_purpose(Path::new("/srv/banned/lists/today.txt")), Purpose::Ban);
+/// assert_eq!(list_purpose(Path::new("/srv/cf-ban-audit/fixtures/lists/ips.txt")), Purpose::Unknown);
+/// ```
+pub fn list_purpose(path: &Path) -> Purpose {
+    let mut names = Vec::with_capacity(3);
+    if let Some(name) = path.file_name() {
+        names.push(name.to_string_lossy());
+    }
+    names.extend(
+        path.parent()
+            .into_iter()
+            .flat_map(Path::ancestors)
+            .take(2)
+            .filter_map(Path::file_name)
+            .map(|n| n.to_string_lossy()),
+    );
+    names
+        .iter()
+        .map(|n| name_purpose(n))
+        .find(|p| *p != Purpose::Unknown)
+        .unwrap_or(Purpose::Unknown)
+}
+
+/// [`purpose_from_name`] with the tool names taken out of the name first.
+fn name_purpose(name: &str) -> Purpose {
+    let mut lower = name.to_ascii_lowercase();
+    for word in TOOL_WORDS {
+        lower = lower.replace(word, "-");
+    }
+    purpose_from_name(&lower)
+}
+
+/// The smallest set of CIDR blocks that covers exactly the addresses `start..=end`, or `None`
+/// when the two are of different families or `start` comes after `end`. IPv4-mapped IPv6
+/// addresses count as IPv4.
+///
+/// ```
+/// use cf_ban_audit_core::formats::plain_list::range_nets;
+/// let nets = range_nets("104.16.0.0".parse().unwrap(), "104.27.255.255".parse().unwrap()).unwrap();
+/// let text: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
+/// assert_eq!(text, ["104.16.0.0/13", "104.24.0.0/14"]);
+/// assert_eq!(range_nets("::".parse().unwrap(), "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff".parse().unwrap()).unwrap()[0].to_string(), "::/0");
+/// assert!(range_nets("192.0.2.9".parse().unwrap(), "192.0.2.1".parse().unwrap()).is_none());
+/// ```
+pub fn range_nets(start: IpAddr, end: IpAddr) -> Option<Vec<IpNet>> {
+    match (normalize_ip(start), normalize_ip(end)) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            let blocks = split_range(u128::from(u32::from(a)), u128::from(u32::from(b)), 32)?;
+            blocks
+                .into_iter()
+                .map(|(lo, len)| {
+                    let addr = std::net::Ipv4Addr::from(u32::try_from(lo).ok()?);
+                    IpNet::new(IpAddr::V4(addr), len).ok()
+                })
+                .collect()
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => {
+            let blocks = split_range(u128::from(a), u128::from(b), 128)?;
+            blocks
+                .into_iter()
+                .map(|(lo, len)| IpNet::new(IpAddr::V6(std::net::Ipv6Addr::from(lo)), len).ok())
+                .collect()
+        }
+        _ => None,
+    }
+}
+
+/// Splits `lo..=hi` (in a space of `bits` bits) into aligned blocks `(start, prefix length)`.
+fn split_range(mut lo: u128, hi: u128, bits: u32) -> Option<Vec<(u128, u8)>> {
+    if lo > hi {
+        return None;
+    }
+    let mut out = Vec::new();
+    loop {
+        let mut k = if lo == 0 {
+            bits
+        } else {
+            lo.trailing_zeros().min(bits)
+        };
+        // The largest aligned block starting at `lo` that stays within `hi`.
+        let span = loop {
+            let span = if k >= 128 {
+                u128::MAX
+            } else {
+                (1u128 << k) - 1
+            };
+            if lo.checked_add(span).is_some_and(|last| last <= hi) {
+                break span;
+            }
+            k -= 1;
+        };
+        out.push((lo, u8::try_from(bits - k).ok()?));
+        let last = lo + span;
+        if last >= hi {
+            return Some(out);
+        }
+        lo = last + 1;
+    }
+}
+
+/// Reads one entry: an address, a CIDR, or a range `a-b` of two full addresses.
+///
+/// ```
+/// use cf_ban_audit_core::formats::plain_list::parse_entry;
+/// assert_eq!(parse_entry(b"104.16.0.1").unwrap()[0].to_string(), "104.16.0.1/32");
+/// assert_eq!(parse_entry(b"198.51.100.0-198.51.100.255").unwrap()[0].to_string(), "198.51.100.0/24");
+/// assert!(parse_entry(b"example.com").is_none());
+/// ```
+pub fn parse_entry(token: &[u8]) -> Option<Vec<IpNet>> {
+    if let Some(net) = parse_net(token) {
+        return Some(vec![net]);
+    }
+    let dash = memchr::memchr(b'-', token)?;
+    let start = parse_ip(token[..dash].trim_ascii())?;
+    let end = parse_ip(token[dash + 1..].trim_ascii())?;
+    range_nets(start, end)
+}
+
+/// What one line of a list holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListLine {
+    /// Blank, or only a comment.
+    Blank,
+    /// One or more entries (addresses, CIDRs, ranges as CIDR blocks).
+    Entries(Vec<IpNet>),
+    /// Something else (a host name, words).
+    Other,
+}
+
+/// Reads one line of a list: entries separated by commas or white space, then an optional
+/// `#` or `;` comment.
+///
+/// ```
+/// use cf_ban_audit_core::formats::plain_list::{parse_line, ListLine};
+/// assert_eq!(parse_line(b"  # only a comment"), ListLine::Blank);
+/// assert!(matches!(parse_line(b"192.0.2.200, 2001:db8::c8   # 2 IPs"), ListLine::Entries(v) if v.len() == 2));
+/// assert_eq!(parse_line(b"test-local-net ; a host name"), ListLine::Other);
+/// ```
+pub fn parse_line(line: &[u8]) -> ListLine {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let content = match memchr::memchr2(b'#', b';', line) {
+        Some(i) => &line[..i],
+        None => line,
+    };
+    let mut nets = Vec::new();
+    for token in content
+        .split(|&b| b == b',' || b.is_ascii_whitespace())
+        .filter(|t| !t.is_empty())
+    {
+        match parse_entry(token) {
+            Some(found) => nets.extend(found),
+            None => return ListLine::Other,
+        }
+    }
+    if nets.is_empty() {
+        ListLine::Blank
+    } else {
+        ListLine::Entries(nets)
+    }
+}
+
+/// The line parser of a plain list.
+pub struct PlainListParser {
+    path: Arc<Path>,
+    scope: String,
+    purpose: Purpose,
+    entries: u64,
+}
+
+impl PlainListParser {
+    /// A parser for one list; its purpose comes from [`list_purpose`] of its path.
+    pub fn new(ctx: &ParseCtx) -> Self {
+        let scope = ctx
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| ctx.path.display().to_string());
+        PlainListParser {
+            path: ctx.path.clone(),
+            scope,
+            purpose: list_purpose(&ctx.path),
+            entries: 0,
+        }
+    }
+}
+
+impl LineParser for PlainListParser {
+    fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
+        match parse_line(line) {
+            ListLine::Blank => {}
+            ListLine::Other => sink.malformed(
+                lineno,
+                format!(
+                    "not an address, CIDR or range: {:?}",
+                    String::from_utf8_lossy(line.trim_ascii())
+                ),
+            ),
+            ListLine::Entries(nets) => {
+                self.entries += nets.len() as u64;
+                if self.purpose != Purpose::Ban {
+                    return;
+                }
+                for net in nets {
+                    sink.event(BanEvent {
+                        net,
+                        tool: Tool::List,
+                        format: Format::PlainList,
+                        scope: self.scope.clone(),
+                        peer: None,
+                        action: Action::Listed,
+                        time: None,
+                        expires: None,
+                        location: Location {
+                            path: self.path.clone(),
+                            line: lineno,
+                        },
+                    });
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, sink: &mut dyn Sink) {
+        match self.purpose {
+            Purpose::Ban => {}
+            Purpose::Allow => sink.note(format!("allow list: {} entries", self.entries)),
+            Purpose::Unknown => {
+                sink.note(format!("list of unknown purpose: {} entries", self.entries))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect {
+        events: Vec<BanEvent>,
+        malformed: Vec<u64>,
+        notes: Vec<String>,
+    }
+
+    impl Sink for Collect {
+        fn event(&mut self, event: BanEvent) {
+            self.events.push(event);
+        }
+        fn malformed(&mut self, line: u64, _message: String) {
+            self.malformed.push(line);
+        }
+        fn note(&mut self, text: String) {
+            self.notes.push(text);
+        }
+    }
+
+    fn run(path: &str, text: &str) -> Collect {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        let ctx = ParseCtx {
+            path: Arc::from(Path::new(path)),
+            reference: now,
+            now,
+        };
+        let mut p = PlainListParser::new(&ctx);
+        let mut sink = Collect::default();
+        for (i, line) in text.lines().enumerate() {
+            p.line(i as u64 + 1, line.as_bytes(), &mut sink);
+        }
+        p.finish(&mut sink);
+        sink
+    }
+
+    #[test]
+    fn ranges_split_into_minimal_blocks() {
+        let nets = range_nets(
+            "173.245.48.5".parse().unwrap(),
+            "173.245.48.20".parse().unwrap(),
+        )
+        .unwrap();
+        let text: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            text,
+            [
+                "173.245.48.5/32",
+                "173.245.48.6/31",
+                "173.245.48.8/29",
+                "173.245.48.16/30",
+                "173.245.48.20/32"
+            ]
+        );
+        let all = range_nets(
+            "0.0.0.0".parse().unwrap(),
+            "255.255.255.255".parse().unwrap(),
+        );
+        assert_eq!(all.unwrap()[0].to_string(), "0.0.0.0/0");
+        let one = range_nets(
+            "2606:4700::1".parse().unwrap(),
+            "2606:4700::1".parse().unwrap(),
+        );
+        assert_eq!(one.unwrap()[0].to_string(), "2606:4700::1/128");
+        assert!(range_nets("192.0.2.1".parse().unwrap(), "2001:db8::1".parse().unwrap()).is_none());
+        // the worst case stays small
+        let worst = range_nets(
+            "::1".parse().unwrap(),
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe".parse().unwrap(),
+        );
+        assert_eq!(worst.unwrap().len(), 254);
+    }
+
+    #[test]
+    fn detection_needs_nearly_all_lines_to_be_addresses() {
+        let p = Path::new("x");
+        assert_eq!(detect(p, b"104.16.0.1\n"), Some(Format::PlainList));
+        assert_eq!(
+            detect(p, b"\xef\xbb\xbf104.16.0.1\r\n2606:4700::/32\r\n"),
+            Some(Format::PlainList)
+        );
+        assert_eq!(detect(p, b"# nothing\n\n"), None);
+        assert_eq!(detect(p, b""), None);
+        // csf.ignore: an address and two Include lines
+        assert_eq!(detect(p, b"127.0.0.1\n\nInclude /etc/csf/cpanel.comodo.ignore\nInclude /etc/csf/cpanel.ignore\n"), None);
+        // fail2ban's ignoreip test file: host names among addresses
+        assert_eq!(detect(p, b"test-local-net ; x\ntest-subnet-a, test-subnet-b ; y\n192.0.2.200, 2001:0db8::00c8 # 2 IPs\n"), None);
+        // a cut last line is not judged
+        let mut head = b"104.16.0.1\n".repeat(5);
+        head.extend_from_slice(b"104.16.");
+        assert_eq!(detect(p, &head), Some(Format::PlainList));
+        // a log line is not a list
+        assert_eq!(
+            detect(
+                p,
+                b"104.16.0.1 - - [24/Nov/2026:03:06:43 +0000] \"GET / HTTP/1.1\" 200\n"
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn a_ban_list_gives_one_event_per_entry() {
+        let s = run(
+            "/etc/nginx/blocklist.txt",
+            "# bad ones\n104.16.0.1\n\n198.51.100.0-198.51.100.255 ; a range\n2606:4700::/32, 203.0.113.9\nbad.example\n#104.17.0.1\n",
+        );
+        let nets: Vec<String> = s.events.iter().map(|e| e.net.to_string()).collect();
+        assert_eq!(
+            nets,
+            [
+                "104.16.0.1/32",
+                "198.51.100.0/24",
+                "2606:4700::/32",
+                "203.0.113.9/32"
+            ]
+        );
+        assert!(s.events.iter().all(|e| e.scope == "blocklist.txt"
+            && e.action == Action::Listed
+            && e.tool == Tool::List));
+        assert_eq!(s.events[1].location.line, 4);
+        assert_eq!(s.malformed, [6]);
+        assert!(s.notes.is_empty());
+    }
+
+    #[test]
+    fn allow_and_unknown_lists_only_give_notes() {
+        let allow = run(
+            "/etc/nginx/cloudflare-ips-v4",
+            "173.245.48.0/20\n103.21.244.0/22\n",
+        );
+        assert!(allow.events.is_empty());
+        assert_eq!(allow.notes, ["allow list: 2 entries"]);
+        let unknown = run("/srv/data/ips.txt", "104.16.0.1\n104.16.0.2\n104.16.0.3\n");
+        assert!(unknown.events.is_empty());
+        assert_eq!(unknown.notes, ["list of unknown purpose: 3 entries"]);
+        let ignore = run("/etc/fail2ban/f2b-ignoreip.list", "104.16.0.1\n");
+        assert!(ignore.events.is_empty());
+        assert_eq!(ignore.notes, ["allow list: 1 entries"]);
+    }
+}

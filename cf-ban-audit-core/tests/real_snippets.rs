@@ -1,0 +1,323 @@
+//! Every snippet loaded by the real program where Debian ships it: nginx -t, apache2 -t (with
+//! mod_remoteip, mod_authz_host, mod_security2 and mod_evasive), nft -c, ipset restore and the
+//! iptables script (both inside a network namespace this test makes). YAML and JSON snippets
+//! are parsed back. Skipped with a notice where a program (or root) is absent; required in CI.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use cf_ban_audit_core::snippet::Target;
+use cf_ban_audit_core::{cloudflare, snippet};
+
+fn which(program: &str) -> Option<PathBuf> {
+    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+        .iter()
+        .map(|d| Path::new(d).join(program))
+        .find(|p| p.exists())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false)
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn nginx_test(body_http: &str, body_location: &str) {
+    let Some(nginx) = common::need(
+        which("nginx"),
+        "nginx not installed (apt-get install nginx)",
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    std::fs::write(dir.path().join("http.conf"), body_http).unwrap();
+    std::fs::write(dir.path().join("location.conf"), body_location).unwrap();
+    let conf = format!(
+        "pid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n  include {d}/http.conf;\n  \
+         client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;\n  \
+         uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n  access_log off;\n  \
+         server {{ listen 127.0.0.1:18099; location / {{ include {d}/location.conf; return 204; }} }}\n}}\n"
+    );
+    let conf_path = dir.path().join("nginx.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let out = Command::new(nginx)
+        .arg("-t")
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-c")
+        .arg(&conf_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "nginx -t failed:\n{}", text(&out));
+    assert!(text(&out).contains("syntax is ok"), "{}", text(&out));
+}
+
+#[test]
+fn nginx_loads_realip_and_allow() {
+    let cf = cloudflare::embedded();
+    nginx_test(&snippet::nginx::realip(&cf), &snippet::nginx::allow(&cf));
+    // The merge of an older realip file loads too.
+    let merged = snippet::nginx::merge_realip("set_real_ip_from 104.16.0.0/12;\n", &cf);
+    nginx_test(&merged, "");
+}
+
+#[test]
+fn apache_loads_remoteip_allow_modsecurity_and_evasive() {
+    let Some(apache) = common::need(
+        which("apache2"),
+        "apache2 not installed (apt-get install apache2)",
+    ) else {
+        return;
+    };
+    let m = Path::new("/usr/lib/apache2/modules");
+    let wanted = ["mod_security2.so", "mod_evasive20.so"];
+    let missing: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|f| !m.join(f).exists())
+        .collect();
+    if common::need(missing.is_empty().then_some(()), &format!("apache modules {missing:?} (apt-get install libapache2-mod-security2 libapache2-mod-evasive)")).is_none() {
+        return;
+    }
+    let cf = cloudflare::embedded();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    for (name, body) in [
+        ("remoteip.conf", snippet::apache::remoteip(&cf)),
+        ("allow.conf", snippet::apache::allow(&cf)),
+        ("modsecurity.conf", snippet::modsecurity::generate(&cf)),
+        ("evasive.conf", snippet::mod_evasive::generate(&cf)),
+    ] {
+        std::fs::write(dir.path().join(name), body).unwrap();
+    }
+    let conf = format!(
+        "ServerRoot {d}\nServerName localhost\nListen 127.0.0.1:18098\nPidFile {d}/httpd.pid\n\
+         ErrorLog {d}/error.log\n\
+         LoadModule mpm_event_module {m}/mod_mpm_event.so\n\
+         LoadModule authz_core_module {m}/mod_authz_core.so\n\
+         LoadModule authz_host_module {m}/mod_authz_host.so\n\
+         LoadModule remoteip_module {m}/mod_remoteip.so\n\
+         LoadModule unique_id_module {m}/mod_unique_id.so\n\
+         LoadModule security2_module {m}/mod_security2.so\n\
+         LoadModule evasive20_module {m}/mod_evasive20.so\n\
+         SecRuleEngine On\nSecDataDir {d}\nSecTmpDir {d}\n\
+         Include {d}/remoteip.conf\nInclude {d}/modsecurity.conf\nInclude {d}/evasive.conf\n\
+         <Location />\nInclude {d}/allow.conf\n</Location>\n",
+        m = m.display()
+    );
+    let conf_path = dir.path().join("httpd.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let out = Command::new(apache)
+        .arg("-t")
+        .arg("-f")
+        .arg(&conf_path)
+        .env("APACHE_RUN_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "apache2 -t failed:\n{}", text(&out));
+    assert!(text(&out).contains("Syntax OK"), "{}", text(&out));
+}
+
+/// A network namespace made for one test, deleted when dropped.
+struct Netns(String);
+
+impl Netns {
+    fn new(tag: &str) -> Option<Netns> {
+        let missing: Vec<&str> = ["ip", "iptables", "ip6tables", "ipset", "nft"]
+            .into_iter()
+            .filter(|p| which(p).is_none())
+            .collect();
+        let ok = is_root() && missing.is_empty();
+        common::need(
+            ok.then_some(()),
+            &format!("root and {missing:?} (apt-get install iproute2 iptables ipset nftables)"),
+        )?;
+        let name = format!("cfba-{tag}-{}", std::process::id());
+        let out = Command::new("ip")
+            .args(["netns", "add", &name])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        Some(Netns(name))
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        use std::io::Write;
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.0])
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            input.write_all(s.as_bytes()).unwrap();
+        }
+        drop(input);
+        child.wait_with_output().unwrap()
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
+    }
+}
+
+#[test]
+fn nft_checks_and_loads_the_nftables_snippet() {
+    let Some(ns) = Netns::new("nft") else { return };
+    let cf = cloudflare::embedded();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), snippet::nftables::generate(&cf)).unwrap();
+    let path = file.path().to_str().unwrap();
+    let out = ns.run(&["nft", "-c", "-f", path], None);
+    assert!(out.status.success(), "nft -c failed:\n{}", text(&out));
+    // Loading twice works (re-loadable) and the sets hold every range.
+    for _ in 0..2 {
+        let out = ns.run(&["nft", "-f", path], None);
+        assert!(out.status.success(), "nft -f failed:\n{}", text(&out));
+    }
+    let listed = text(&ns.run(&["nft", "list", "table", "inet", "cloudflare"], None));
+    for net in cf.nets() {
+        assert!(
+            listed.contains(&net.to_string()),
+            "{net} missing:\n{listed}"
+        );
+    }
+}
+
+#[test]
+fn ipset_restores_the_ipset_snippet_twice() {
+    let Some(ns) = Netns::new("ipset") else {
+        return;
+    };
+    let cf = cloudflare::embedded();
+    let input = snippet::ipset::generate(&cf);
+    for _ in 0..2 {
+        let out = ns.run(&["ipset", "restore"], Some(&input));
+        assert!(
+            out.status.success(),
+            "ipset restore failed:\n{}",
+            text(&out)
+        );
+    }
+    let saved = text(&ns.run(&["ipset", "save"], None));
+    for net in cf.nets() {
+        assert_eq!(
+            saved.matches(&format!(" {net}")).count(),
+            1,
+            "{net}:\n{saved}"
+        );
+    }
+}
+
+#[test]
+fn iptables_script_runs_twice_and_leaves_one_jump() {
+    let Some(ns) = Netns::new("ipt") else { return };
+    let cf = cloudflare::embedded();
+    let script = snippet::iptables::generate(&cf);
+    for _ in 0..2 {
+        let out = ns.run(&["sh", "-s"], Some(&script));
+        assert!(out.status.success(), "script failed:\n{}", text(&out));
+    }
+    let v4 = text(&ns.run(&["iptables-save"], None));
+    let v6 = text(&ns.run(&["ip6tables-save"], None));
+    assert_eq!(v4.matches("-A INPUT -j CLOUDFLARE").count(), 1, "{v4}");
+    assert_eq!(v6.matches("-A INPUT -j CLOUDFLARE").count(), 1, "{v6}");
+    for net in cf.v4_nets() {
+        assert_eq!(v4.matches(&format!("-s {net} ")).count(), 1, "{net}:\n{v4}");
+    }
+    for net in cf.v6_nets() {
+        assert_eq!(v6.matches(&format!("-s {net} ")).count(), 1, "{net}:\n{v6}");
+    }
+}
+
+#[test]
+fn yaml_and_json_snippets_parse_back() {
+    let cf = cloudflare::embedded();
+    let yaml = yaml_rust2::YamlLoader::load_from_str(&snippet::crowdsec::generate(&cf)).unwrap();
+    let cidrs = yaml[0]["whitelist"]["cidr"].as_vec().unwrap();
+    assert_eq!(cidrs.len(), 22);
+    assert_eq!(yaml[0]["name"].as_str(), Some("local/cloudflare-whitelist"));
+    let merged = snippet::crowdsec::merge(
+        "name: local/cf\nwhitelist:\n  reason: \"cf\"\n  cidr:\n    - \"104.16.0.0/13\"\n  ip:\n    - \"127.0.0.1\"\n",
+        &cf,
+    );
+    let yaml = yaml_rust2::YamlLoader::load_from_str(&merged).unwrap();
+    assert_eq!(
+        yaml[0]["whitelist"]["cidr"].as_vec().unwrap().len(),
+        22,
+        "{merged}"
+    );
+    assert_eq!(
+        yaml[0]["whitelist"]["ip"].as_vec().unwrap().len(),
+        1,
+        "{merged}"
+    );
+    let v4: serde_json::Value =
+        serde_json::from_str(&snippet::btwaf::ip_white_octets(&cf)).unwrap();
+    assert_eq!(v4.as_array().unwrap().len(), 15);
+    let ints: serde_json::Value =
+        serde_json::from_str(&snippet::btwaf::ip_white_integers(&cf)).unwrap();
+    assert!(ints
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!([2918526976u32, 2918531071u32])));
+    let v6: serde_json::Value = serde_json::from_str(&snippet::btwaf::ip_white_v6(&cf)).unwrap();
+    assert_eq!(v6.as_array().unwrap().len(), 7);
+}
+
+#[test]
+fn every_target_holds_every_range_in_its_encoding() {
+    let cf = cloudflare::embedded();
+    for target in Target::ALL {
+        let s = target.generate(&cf);
+        match target {
+            Target::ModEvasive => {
+                assert_eq!(
+                    s.lines()
+                        .filter(|l| l.trim_start().starts_with("DOSWhitelist "))
+                        .count(),
+                    346
+                )
+            }
+            Target::Btwaf => {
+                assert!(s.contains("[2918526976,2918531071]") && s.contains("\"2c0f:f248::/32\""))
+            }
+            _ => {
+                for net in cf.nets() {
+                    assert!(
+                        s.contains(&net.to_string()),
+                        "{}: {net} missing",
+                        target.name()
+                    );
+                }
+            }
+        }
+        if target.can_merge() {
+            let once = target.merge("", &cf).unwrap();
+            assert_eq!(
+                target.merge(&once, &cf).unwrap(),
+                once,
+                "{} merge not idempotent",
+                target.name()
+            );
+        }
+    }
+}
