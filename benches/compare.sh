@@ -17,11 +17,11 @@ cargo build --release -p cf-ban-audit-cli -p cf-ban-audit-benches
 if [ ! -d "$OUT" ]; then
     target/release/gen-corpus "$OUT" "$SIZE" "$HOSTS" 1
 fi
-F2B=$(find "$OUT" -name fail2ban.log | sort)
-ALL=$(find "$OUT" -type f | sort)
+F2B=$(find "$OUT" -name fail2ban.log | sort | tr "\n" " ")
+ALL=$(find "$OUT" -type f | sort | tr "\n" " ")
 BYTES=$(cat $ALL | wc -c)
 F2B_BYTES=$(cat $F2B | wc -c)
-echo "corpus: $OUT, $((BYTES / 1048576)) MiB in $(echo "$ALL" | wc -l) files; fail2ban part $((F2B_BYTES / 1048576)) MiB"
+echo "corpus: $OUT, $((BYTES / 1048576)) MiB in $(echo "$ALL" | wc -w) files; fail2ban part $((F2B_BYTES / 1048576)) MiB"
 
 # The pipeline admins run today (Cloudflare's list as grepcidr patterns).
 CF=$(mktemp); $BIN ranges | grep -v '^#' > "$CF"

@@ -217,7 +217,7 @@ pub fn generate(out: &Path, size_mb: u64, hosts: u32, seed: u64) -> io::Result<T
                         if cf {
                             t("nginx-limit", a);
                         }
-                        let _ = writeln!(b, "{head} [error] 14412#14412: *{cid} limiting requests, excess: 3.{} by zone \"perip\", {ctx}", rng.below(999));
+                        let _ = writeln!(b, "{head} [error] 14412#14412: *{cid} limiting requests, excess: 3.{:03} by zone \"perip\", {ctx}", rng.below(999));
                     }
                     4 => {
                         if cf {
@@ -226,7 +226,7 @@ pub fn generate(out: &Path, size_mb: u64, hosts: u32, seed: u64) -> io::Result<T
                         let _ = writeln!(b, "{head} [error] 14412#14412: *{cid} limiting connections by zone \"perconn\", {ctx}");
                     }
                     5 | 6 => {
-                        let _ = writeln!(b, "{head} [warn] 14412#14412: *{cid} delaying request, excess: 0.{}, by zone \"perip\", {ctx}", rng.below(999));
+                        let _ = writeln!(b, "{head} [warn] 14412#14412: *{cid} delaying request, excess: 0.{:03}, by zone \"perip\", {ctx}", rng.below(999));
                     }
                     7 => {
                         if cf {

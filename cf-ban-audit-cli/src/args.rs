@@ -38,6 +38,15 @@ pub enum Command {
         after_help = "Examples:\n  cf-ban-audit check /etc/fail2ban/jail.local /etc/csf/csf.ignore\n  cf-ban-audit check --format json /etc/nginx/conf.d/cloudflare.conf"
     )]
     Check(CheckArgs),
+    /// Check every cause of a Cloudflare 521 the origin can see: web server, listeners,
+    /// firewall verdict for Cloudflare's ranges, bans, resources. A checklist with evidence
+    /// and fixes.
+    ///
+    /// Exit status: 0 no FAIL (warnings allowed), 1 any FAIL, 2 an error.
+    #[command(
+        after_help = "Examples:\n  cf-ban-audit doctor\n  cf-ban-audit doctor --port 443 --format json\n  cf-ban-audit doctor --no-live --iptables rules.v4 --nft nftables.conf --ss ss.txt --no-scan"
+    )]
+    Doctor(crate::doctor_cmd::DoctorArgs),
     /// Print the range set in use, with its source and date; `ranges update` refreshes it.
     #[command(
         after_help = "Examples:\n  cf-ban-audit ranges\n  cf-ban-audit ranges update\n  cf-ban-audit ranges update --ranges-url https://mirror.example/client/v4/ips"

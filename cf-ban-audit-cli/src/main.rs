@@ -2,6 +2,7 @@
 //! `render.rs`; nothing else.
 
 mod args;
+mod doctor_cmd;
 mod fleet;
 mod monitor;
 mod render;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         Command::Scan(a) => scan(a),
         Command::Snippet(a) => snippet_cmd(a),
         Command::Check(a) => check(a),
+        Command::Doctor(a) => doctor_cmd::run(a),
         Command::Contains(a) => contains(a),
         Command::Merge(a) => merge(a),
         Command::Completions { shell } => {

@@ -28,6 +28,7 @@ pub mod audit;
 pub mod check;
 pub mod cloudflare;
 pub mod diagnose;
+pub mod doctor;
 pub mod error;
 pub mod event;
 pub mod formats;

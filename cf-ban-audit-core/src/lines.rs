@@ -31,7 +31,15 @@ pub struct LineStats {
     pub long_lines: u64,
 }
 
-/// Opens a file for reading as a stream of bytes, decompressing it when it is gzip.
+/// The least a gzip file may expand to before [`open_stream`] calls it a bomb.
+pub const MIN_EXPANSION_CAP: u64 = 1 << 30;
+
+/// How many times its compressed size a gzip file may expand to (real logs: 5x to 50x).
+pub const MAX_EXPANSION_RATIO: u64 = 100;
+
+/// Opens a file for reading as a stream of bytes, decompressing it when it is gzip. A gzip
+/// stream that expands past `max(1 GiB, 100 x its size)` ends with an error (a gzip bomb), so
+/// time stays bounded as memory is (by the line cap).
 pub fn open_stream(path: &Path) -> io::Result<Box<dyn Read + Send>> {
     let mut file = File::open(path)?;
     let mut magic = [0u8; 2];
@@ -39,11 +47,54 @@ pub fn open_stream(path: &Path) -> io::Result<Box<dyn Read + Send>> {
     use std::io::Seek;
     file.seek(io::SeekFrom::Start(0))?;
     if n == 2 && magic == GZIP_MAGIC {
-        Ok(Box::new(MultiGzDecoder::new(BufReader::with_capacity(
-            READ_SIZE, file,
-        ))))
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let cap = MIN_EXPANSION_CAP.max(size.saturating_mul(MAX_EXPANSION_RATIO));
+        let decoder = MultiGzDecoder::new(BufReader::with_capacity(READ_SIZE, file));
+        Ok(Box::new(Capped {
+            inner: decoder,
+            left: cap,
+            cap,
+        }))
     } else {
         Ok(Box::new(file))
+    }
+}
+
+/// A reader that fails once more than `cap` bytes have come out of it.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    cap: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            return Err(self.exceeded());
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        if n == 0 {
+            return Ok(0);
+        }
+        // Hand over what fits; the next read past the cap fails.
+        Ok(n)
+    }
+}
+
+impl<R> Capped<R> {
+    fn exceeded(&self) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "gzip data expands past {} MiB ({}x its size): not read further (a gzip bomb?)",
+                self.cap >> 20,
+                MAX_EXPANSION_RATIO
+            ),
+        )
     }
 }
 
@@ -177,5 +228,17 @@ mod tests {
     fn empty_input_has_no_lines() {
         assert_eq!(collect(b"").0.len(), 0);
         assert_eq!(collect(b"\n").0, vec![Vec::<u8>::new()]);
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_at_the_cap() {
+        let mut capped = Capped {
+            inner: std::io::repeat(b'\n'),
+            left: 10_000,
+            cap: 10_000,
+        };
+        let err = for_each_line(&mut capped, |_, _| {}).unwrap_err();
+        assert!(err.0.to_string().contains("gzip bomb"), "{}", err.0);
+        assert!(err.1 > 9_000);
     }
 }

@@ -169,6 +169,41 @@ fn v6_bounds(net: &Ipv6Net) -> (u128, u128) {
     (u128::from(net.network()), u128::from(net.broadcast()))
 }
 
+/// A network as the intervals it stands for: IPv4-mapped IPv6 addresses are IPv4, so the
+/// mapped block of an IPv6 network (`::/0` holds all of it) is its IPv4 part.
+struct Parts {
+    v4: Option<(u32, u32)>,
+    v6: [Option<(u128, u128)>; 2],
+}
+
+impl Parts {
+    fn of(net: &IpNet) -> Parts {
+        match normalize_net(*net) {
+            IpNet::V4(n) => Parts {
+                v4: Some(v4_bounds(&n)),
+                v6: [None, None],
+            },
+            IpNet::V6(n) => {
+                let (lo, hi) = v6_bounds(&n);
+                let (mlo, mhi) = (lo.max(MAPPED.0), hi.min(MAPPED.1));
+                if mlo > mhi {
+                    return Parts {
+                        v4: None,
+                        v6: [Some((lo, hi)), None],
+                    };
+                }
+                Parts {
+                    v4: Some((mlo as u32, mhi as u32)),
+                    v6: [
+                        (lo < mlo).then(|| (lo, mlo - 1)),
+                        (mhi < hi).then(|| (mhi + 1, hi)),
+                    ],
+                }
+            }
+        }
+    }
+}
+
 /// A set of IPv4 and IPv6 networks, such as Cloudflare's published ranges.
 ///
 /// Networks are merged on construction; IPv4-mapped IPv6 addresses and networks are matched
@@ -222,48 +257,57 @@ impl RangeSet {
 
     /// Whether any address of `net` is in the set (a CIDR ban that hits a range).
     pub fn overlaps(&self, net: &IpNet) -> bool {
-        match normalize_net(*net) {
-            IpNet::V4(n) => {
-                let (lo, hi) = v4_bounds(&n);
-                self.v4.overlaps(lo, hi)
-            }
-            IpNet::V6(n) => {
-                let (lo, hi) = v6_bounds(&n);
-                self.v6.overlaps(lo, hi)
-            }
-        }
+        let parts = Parts::of(net);
+        parts.v4.is_some_and(|(lo, hi)| self.v4.overlaps(lo, hi))
+            || parts
+                .v6
+                .iter()
+                .flatten()
+                .any(|&(lo, hi)| self.v6.overlaps(lo, hi))
     }
 
     /// Whether every address of `net` is in the set.
     pub fn covers(&self, net: &IpNet) -> bool {
-        match normalize_net(*net) {
-            IpNet::V4(n) => {
-                let (lo, hi) = v4_bounds(&n);
-                self.v4.covers(lo, hi)
-            }
-            IpNet::V6(n) => {
-                let (lo, hi) = v6_bounds(&n);
-                self.v6.covers(lo, hi)
-            }
-        }
+        let parts = Parts::of(net);
+        parts.v4.is_none_or(|(lo, hi)| self.v4.covers(lo, hi))
+            && parts
+                .v6
+                .iter()
+                .flatten()
+                .all(|&(lo, hi)| self.v6.covers(lo, hi))
     }
 
     /// The first network of the set (in [`RangeSet::nets`] order) that `net` overlaps: the
     /// range a ban hits.
     pub fn matching(&self, net: &IpNet) -> Option<IpNet> {
-        let net = normalize_net(*net);
-        let i = self.nets.partition_point(|n| match (n, &net) {
-            (IpNet::V4(_), IpNet::V6(_)) => true,
-            (IpNet::V6(_), IpNet::V4(_)) => false,
-            _ => n.broadcast() < net.network(),
+        let parts = Parts::of(net);
+        let v4 = parts.v4.and_then(|(lo, hi)| {
+            let lo = IpAddr::V4(Ipv4Addr::from(lo));
+            let hi = IpAddr::V4(Ipv4Addr::from(hi));
+            self.first_overlapping(lo, hi)
         });
-        self.nets.get(i).copied().filter(|n| {
-            n.network() <= net.broadcast()
-                && matches!(
-                    (n, &net),
-                    (IpNet::V4(_), IpNet::V4(_)) | (IpNet::V6(_), IpNet::V6(_))
+        v4.or_else(|| {
+            parts.v6.iter().flatten().find_map(|&(lo, hi)| {
+                self.first_overlapping(
+                    IpAddr::V6(Ipv6Addr::from(lo)),
+                    IpAddr::V6(Ipv6Addr::from(hi)),
                 )
+            })
         })
+    }
+
+    /// The first network of [`RangeSet::nets`] that meets `[lo, hi]` (one family).
+    fn first_overlapping(&self, lo: IpAddr, hi: IpAddr) -> Option<IpNet> {
+        let v6 = lo.is_ipv6();
+        let i = self.nets.partition_point(|n| match (n, v6) {
+            (IpNet::V4(_), true) => true,
+            (IpNet::V6(_), false) => false,
+            _ => n.broadcast() < lo,
+        });
+        self.nets
+            .get(i)
+            .copied()
+            .filter(|n| matches!(n, IpNet::V6(_)) == v6 && n.network() <= hi)
     }
 
     /// Every address of either set.
@@ -310,15 +354,17 @@ impl RangeSet {
     }
 }
 
+/// The IPv4-mapped block `::ffff:0:0/96`, as an interval.
+const MAPPED: (u128, u128) = (0xffff_0000_0000, 0xffff_ffff_ffff);
+
 impl FromIterator<IpNet> for RangeSet {
     fn from_iter<I: IntoIterator<Item = IpNet>>(iter: I) -> RangeSet {
         let mut v4 = Vec::new();
         let mut v6 = Vec::new();
         for net in iter {
-            match normalize_net(net) {
-                IpNet::V4(n) => v4.push(v4_bounds(&n)),
-                IpNet::V6(n) => v6.push(v6_bounds(&n)),
-            }
+            let parts = Parts::of(&net);
+            v4.extend(parts.v4);
+            v6.extend(parts.v6.into_iter().flatten());
         }
         RangeSet::from_intervals(Intervals::from_unsorted(v4), Intervals::from_unsorted(v6))
     }
@@ -350,10 +396,10 @@ mod tests {
             "10.0.0.0/25",
             "10.0.0.128/25",
             "10.0.0.5/32",
-            "::/1",
-            "8000::/1",
+            "2000::/4",
+            "3000::/4",
         ]);
-        assert_eq!(strings(&s), ["10.0.0.0/24", "::/0"]);
+        assert_eq!(strings(&s), ["10.0.0.0/24", "2000::/3"]);
     }
 
     #[test]
@@ -438,5 +484,19 @@ mod tests {
         let s = set(&["::ffff:104.16.0.0/109"]);
         assert_eq!(strings(&s), ["104.16.0.0/13"]);
         assert!(s.contains("::ffff:104.23.255.255".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_mapped_block_of_a_wide_v6_network_is_ipv4() {
+        let all6 = set(&["::/0"]);
+        assert!(all6.contains("::ffff:104.16.0.1".parse().unwrap()));
+        assert!(all6.contains("104.16.0.1".parse().unwrap()));
+        assert!(all6.covers(&"::ffff:0.0.0.0/95".parse().unwrap()));
+        assert!(all6.contains("2606:4700::1".parse().unwrap()));
+        let back: RangeSet = all6.nets().iter().copied().collect();
+        assert_eq!(back, all6);
+        let cut = all6.difference(&set(&["::/96", "::1:0:0:0/80"]));
+        let back: RangeSet = cut.nets().iter().copied().collect();
+        assert_eq!(back, cut);
     }
 }

@@ -595,6 +595,10 @@ fn chunk_bounds(path: &Path, size: u64) -> std::io::Result<Vec<u64>> {
             .by_ref()
             .take(crate::lines::MAX_LINE as u64 * 4)
             .read_until(b'\n', &mut skip)?;
+        // Only a cut right after a newline keeps lines whole; a longer line keeps its chunk.
+        if skip.last() != Some(&b'\n') {
+            continue;
+        }
         let bound = at + read as u64;
         if bound < size && bound > *bounds.last().expect("not empty") {
             bounds.push(bound);

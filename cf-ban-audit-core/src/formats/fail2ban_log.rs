@@ -272,6 +272,13 @@ impl Fail2banLogParser {
 
 impl LineParser for Fail2banLogParser {
     fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
+        // Fast path: most lines are `fail2ban.filter` (Found) or other loggers that never ban;
+        // only `fail2ban.actions` and `fail2ban.observer` lines can.
+        if let Some(logger) = line.get(23..).and_then(|r| r.strip_prefix(b" fail2ban.")) {
+            if !(logger.starts_with(b"actions") || logger.starts_with(b"observer")) {
+                return;
+            }
+        }
         let Some((time, n)) = parse_asctime(line) else {
             self.syslog.line(lineno, line, sink);
             return;

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::event::{BanEvent, Tool};
 
+pub mod apache_conf;
 pub mod apache_error;
 pub mod bt_firewall;
 pub mod btwaf;
@@ -29,13 +30,27 @@ pub mod mod_evasive;
 pub mod modsec_audit;
 pub mod modsec_json;
 pub mod nftables;
+pub mod nginx_conf;
 pub mod nginx_error;
 pub mod plain_list;
 mod sqlite;
 pub mod syslog;
 pub mod timestamp;
 pub mod ufw;
-pub mod webserver_conf;
+
+/// The longest text quoted from the input in a message.
+const MAX_QUOTE: usize = 64;
+
+/// Input text for a message: quoted as a Rust string, cut after [`MAX_QUOTE`] bytes (and then
+/// followed by `...`). Shared by the parsers whose messages quote the same way.
+pub(crate) fn quote(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_QUOTE)]);
+    if bytes.len() > MAX_QUOTE {
+        format!("{text:?}...")
+    } else {
+        format!("{text:?}")
+    }
+}
 
 /// A file format cf-ban-audit reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -442,7 +457,8 @@ impl Format {
                 firewalld::parser(self, ctx)
             }
             Format::BtFirewall => bt_firewall::parser(self, ctx),
-            Format::NginxConf | Format::ApacheConf => webserver_conf::parser(self, ctx),
+            Format::NginxConf => nginx_conf::parser(self, ctx),
+            Format::ApacheConf => apache_conf::parser(self, ctx),
             Format::CrowdsecJson | Format::CrowdsecCsv => crowdsec::parser(self, ctx),
             Format::PlainList => plain_list::parser(self, ctx),
         }
@@ -475,7 +491,19 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
         if fail2ban_db::looks_like(path) {
             return Some(Format::Fail2banDb);
         }
-        return btwaf::looks_like_db(path).then_some(Format::BtwafDb);
+        if btwaf::looks_like_db(path) {
+            return Some(Format::BtwafDb);
+        }
+        // A database that cannot be opened (truncated, corrupt) under a known name is still
+        // that tool's: its parser then names the file in an error instead of skipping it.
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if name.contains("fail2ban") {
+            return Some(Format::Fail2banDb);
+        }
+        return name.contains("totla_db").then_some(Format::BtwafDb);
     }
     // Lock files are told by their name; their content is a PID or nothing.
     if let Some(format) = mod_evasive::detect(path, head) {
@@ -492,7 +520,7 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     }
     // Formats with a distinctive structure first; plain lists (which any text with an address
     // a line resembles) last.
-    let detectors: [Detector; 14] = [
+    let detectors: [Detector; 15] = [
         modsec_audit::detect,
         modsec_json::detect,
         btwaf::detect,
@@ -504,7 +532,8 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
         ufw::detect,
         firewalld::detect,
         csf::detect,
-        webserver_conf::detect,
+        nginx_conf::detect,
+        apache_conf::detect,
         apache_error::detect,
         nginx_error::detect,
     ];

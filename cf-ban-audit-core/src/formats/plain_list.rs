@@ -23,16 +23,19 @@
 //! [`detect`] is called last, for files no other format claimed: a file is a plain list when at
 //! least 90% of its non-blank, non-comment lines (and at least one) hold only addresses.
 
-use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 
 use ipnet::IpNet;
 
 use super::{Format, LineParser, ParseCtx, Parser, Sink};
-use crate::addr::{normalize_ip, parse_ip, parse_net};
+use crate::addr::{parse_ip, parse_net};
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::purpose::{purpose_from_name, Purpose};
+
+/// The smallest set of CIDR blocks that covers a range `a-b`: the crate's one range splitter,
+/// [`crate::addr::range_nets`], kept at this path.
+pub use crate::addr::range_nets;
 
 /// How many lines of the head [`detect`] looks at.
 const DETECT_LINES: usize = 200;
@@ -115,74 +118,6 @@ fn name_purpose(name: &str) -> Purpose {
         lower = lower.replace(word, "-");
     }
     purpose_from_name(&lower)
-}
-
-/// The smallest set of CIDR blocks that covers exactly the addresses `start..=end`, or `None`
-/// when the two are of different families or `start` comes after `end`. IPv4-mapped IPv6
-/// addresses count as IPv4.
-///
-/// ```
-/// use cf_ban_audit_core::formats::plain_list::range_nets;
-/// let nets = range_nets("104.16.0.0".parse().unwrap(), "104.27.255.255".parse().unwrap()).unwrap();
-/// let text: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
-/// assert_eq!(text, ["104.16.0.0/13", "104.24.0.0/14"]);
-/// assert_eq!(range_nets("::".parse().unwrap(), "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff".parse().unwrap()).unwrap()[0].to_string(), "::/0");
-/// assert!(range_nets("192.0.2.9".parse().unwrap(), "192.0.2.1".parse().unwrap()).is_none());
-/// ```
-pub fn range_nets(start: IpAddr, end: IpAddr) -> Option<Vec<IpNet>> {
-    match (normalize_ip(start), normalize_ip(end)) {
-        (IpAddr::V4(a), IpAddr::V4(b)) => {
-            let blocks = split_range(u128::from(u32::from(a)), u128::from(u32::from(b)), 32)?;
-            blocks
-                .into_iter()
-                .map(|(lo, len)| {
-                    let addr = std::net::Ipv4Addr::from(u32::try_from(lo).ok()?);
-                    IpNet::new(IpAddr::V4(addr), len).ok()
-                })
-                .collect()
-        }
-        (IpAddr::V6(a), IpAddr::V6(b)) => {
-            let blocks = split_range(u128::from(a), u128::from(b), 128)?;
-            blocks
-                .into_iter()
-                .map(|(lo, len)| IpNet::new(IpAddr::V6(std::net::Ipv6Addr::from(lo)), len).ok())
-                .collect()
-        }
-        _ => None,
-    }
-}
-
-/// Splits `lo..=hi` (in a space of `bits` bits) into aligned blocks `(start, prefix length)`.
-fn split_range(mut lo: u128, hi: u128, bits: u32) -> Option<Vec<(u128, u8)>> {
-    if lo > hi {
-        return None;
-    }
-    let mut out = Vec::new();
-    loop {
-        let mut k = if lo == 0 {
-            bits
-        } else {
-            lo.trailing_zeros().min(bits)
-        };
-        // The largest aligned block starting at `lo` that stays within `hi`.
-        let span = loop {
-            let span = if k >= 128 {
-                u128::MAX
-            } else {
-                (1u128 << k) - 1
-            };
-            if lo.checked_add(span).is_some_and(|last| last <= hi) {
-                break span;
-            }
-            k -= 1;
-        };
-        out.push((lo, u8::try_from(bits - k).ok()?));
-        let last = lo + span;
-        if last >= hi {
-            return Some(out);
-        }
-        lo = last + 1;
-    }
 }
 
 /// Reads one entry: an address, a CIDR, or a range `a-b` of two full addresses.

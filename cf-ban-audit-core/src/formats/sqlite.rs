@@ -31,6 +31,16 @@ pub(crate) fn open_read_only(path: &Path, busy: Duration) -> rusqlite::Result<Co
     }
 }
 
+/// Whether the database has a table of this name (in any case).
+pub(crate) fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+        [name],
+        |row| row.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+}
+
 /// Whether the file is a WAL-mode database (header bytes 18 and 19 are 2) with no `-wal` file
 /// beside it: no connection has it open.
 fn is_closed_wal(path: &Path) -> bool {

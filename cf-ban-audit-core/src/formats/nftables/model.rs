@@ -7,10 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDateTime};
-use ipnet::{IpNet, Ipv4Subnets, Ipv6Subnets};
+use ipnet::IpNet;
 
 use super::super::{Format, Sink, Verdict};
-use crate::addr::{host_net, normalize_ip, parse_ip, parse_net};
+use crate::addr::{host_net, parse_ip, parse_net, range_nets};
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::purpose::{purpose_from_name, Purpose};
 
@@ -555,17 +555,9 @@ pub(super) fn parse_nets(text: &str) -> Option<Vec<IpNet>> {
         return parse_net(bytes).map(|n| vec![n]);
     }
     if let Some(dash) = memchr::memchr(b'-', bytes) {
-        let a = normalize_ip(parse_ip(&bytes[..dash])?);
-        let b = normalize_ip(parse_ip(&bytes[dash + 1..])?);
-        return match (a, b) {
-            (std::net::IpAddr::V4(a), std::net::IpAddr::V4(b)) if a <= b => {
-                Some(Ipv4Subnets::new(a, b, 0).map(IpNet::V4).collect())
-            }
-            (std::net::IpAddr::V6(a), std::net::IpAddr::V6(b)) if a <= b => {
-                Some(Ipv6Subnets::new(a, b, 0).map(IpNet::V6).collect())
-            }
-            _ => None,
-        };
+        let a = parse_ip(&bytes[..dash])?;
+        let b = parse_ip(&bytes[dash + 1..])?;
+        return range_nets(a, b);
     }
     parse_ip(bytes).map(|ip| vec![host_net(ip)])
 }

@@ -1,0 +1,28 @@
+//! The generated corpus and the scanner agree: a small seeded corpus gives exactly its ground
+//! truth, every format of the generator included.
+
+use std::collections::BTreeSet;
+
+use cf_ban_audit_core::{cloudflare, Scanner};
+
+#[test]
+fn a_seeded_corpus_gives_exactly_its_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("corpus");
+    let truth = cf_ban_audit_benches::generate(&out, 8, 2, 42).unwrap();
+    let report = Scanner::new(cloudflare::embedded()).path(&out).scan();
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    let got: BTreeSet<(String, String)> = report
+        .findings
+        .iter()
+        .map(|f| (f.tool.name().to_string(), f.address.clone()))
+        .collect();
+    let missing: Vec<_> = truth.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&truth).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}\nunexpected {extra:?}"
+    );
+    let tools: BTreeSet<&str> = truth.iter().map(|(t, _)| t.as_str()).collect();
+    assert!(tools.len() >= 10, "every format in play: {tools:?}");
+}

@@ -1,0 +1,921 @@
+//! The iptables/ip6tables evaluator: what the rules of `iptables-save` (or `iptables -S`) do
+//! with a new TCP connection from one address to one port.
+//!
+//! The chains a packet for this host goes through are walked in the kernel's order: raw,
+//! mangle and nat `PREROUTING`, then mangle, filter, security and nat `INPUT`. Each rule is
+//! read the way `iptables-restore` reads it and compiled into a three-valued match:
+//!
+//! - understood: `-s`/`-d` (with `!`, comma lists, CIDR or mask), `-p`, `-i` (`lo` never
+//!   matches Cloudflare; other names against the interface of the default route), `-f`,
+//!   `--dport`/`--sport`, `--syn`, `--tcp-flags`, `-m multiport --dports/--ports`,
+//!   `-m conntrack --ctstate/--ctdir/--ctproto`, `-m state --state`, `-m set --match-set NAME
+//!   src` (with the members from `ipset save`), `-m iprange`, `-m addrtype --dst-type LOCAL`,
+//!   `-m pkttype`, `-m comment`; targets `ACCEPT`, `DROP`, `REJECT`, `TARPIT` (a drop),
+//!   `RETURN`, jumps (`-j CHAIN`) and gotos (`-g CHAIN`) into user chains, and the targets
+//!   that change nothing for the verdict (`LOG`, `NFLOG`, `MARK`, `CT`, `SET`, ...).
+//! - anything else (`-m limit`, `-m recent`, `-m geoip`, `NFQUEUE`, `DNAT`, an ipset whose
+//!   members were not read) is undecided: the walk follows both branches, and the verdict is
+//!   `UNKNOWN` naming the rule when they disagree.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::verdict::{
+    base_chain_paths, decide, iface_tri, Action, Decision, End, EvalRule, Layer, Probe, Tri, Walker,
+};
+
+/// One chain of a saved table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChainDef {
+    /// The policy of a built-in chain (`ACCEPT`, `DROP`); `None` for a user chain.
+    pub policy: Option<String>,
+    /// The rules in order: the arguments after `-A CHAIN`, and the line as written.
+    pub rules: Vec<(Vec<String>, String)>,
+}
+
+/// A rule set as saved by `iptables-save` or listed by `iptables -S`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IptablesRuleset {
+    /// Tables by name (`filter`, `raw`, ...), each its chains by name.
+    pub tables: BTreeMap<String, BTreeMap<String, ChainDef>>,
+    /// Lines that were not understood.
+    pub notes: Vec<String>,
+    /// Whether `iptables-save` said it is the nf_tables variant (its tables then also show in
+    /// `nft list ruleset`).
+    pub nf_tables: bool,
+}
+
+impl IptablesRuleset {
+    /// Reads `iptables-save` output (or `iptables -S`, taken as the filter table).
+    ///
+    /// ```
+    /// use cf_ban_audit_core::doctor::firewall_eval::IptablesRuleset;
+    /// use cf_ban_audit_core::doctor::{Probe, Verdict};
+    /// let rules = IptablesRuleset::parse("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n");
+    /// let probe = Probe { source: "104.16.0.1".parse().unwrap(), port: 443, interface: None, destination: None };
+    /// let d = rules.evaluate(&probe, None);
+    /// assert_eq!(d.verdict, Verdict::Drop);
+    /// assert!(d.by.contains("policy DROP"), "{}", d.by);
+    /// ```
+    pub fn parse(text: &str) -> IptablesRuleset {
+        let mut rs = IptablesRuleset::default();
+        let mut table = String::from("filter");
+        for (n, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() {
+                continue;
+            }
+            if line.starts_with('#') {
+                if line.contains("iptables-save") && line.contains("nf_tables") {
+                    rs.nf_tables = true;
+                }
+                continue;
+            }
+            if let Some(t) = line.strip_prefix('*') {
+                table = t.trim().to_string();
+                rs.tables.entry(table.clone()).or_default();
+                continue;
+            }
+            if line == "COMMIT" {
+                continue;
+            }
+            if let Some(decl) = line.strip_prefix(':') {
+                let mut parts = decl.split_whitespace();
+                if let (Some(name), Some(policy)) = (parts.next(), parts.next()) {
+                    let chain = rs.chain_mut(&table, name);
+                    chain.policy = (policy != "-").then(|| policy.to_string());
+                }
+                continue;
+            }
+            // Counters in front (`iptables-save -c`).
+            let line = match line.strip_prefix('[') {
+                Some(rest) => rest.split_once(']').map(|(_, r)| r.trim()).unwrap_or(line),
+                None => line,
+            };
+            let Some(args) = split_args(line) else {
+                rs.notes
+                    .push(format!("line {}: unbalanced quotes: {line}", n + 1));
+                continue;
+            };
+            match args.first().map(String::as_str) {
+                Some("-A") | Some("--append") if args.len() >= 2 => {
+                    let chain = rs.chain_mut(&table, &args[1]);
+                    chain.rules.push((args[2..].to_vec(), line.to_string()));
+                }
+                Some("-I") | Some("--insert") if args.len() >= 2 => {
+                    let (pos, rest) = match args.get(2).and_then(|a| a.parse::<usize>().ok()) {
+                        Some(p) => (p.max(1) - 1, &args[3..]),
+                        None => (0, &args[2..]),
+                    };
+                    let chain = rs.chain_mut(&table, &args[1]);
+                    let pos = pos.min(chain.rules.len());
+                    chain.rules.insert(pos, (rest.to_vec(), line.to_string()));
+                }
+                Some("-P") | Some("--policy") if args.len() >= 3 => {
+                    rs.chain_mut(&table, &args[1]).policy = Some(args[2].clone());
+                }
+                Some("-N") | Some("--new-chain") if args.len() >= 2 => {
+                    rs.chain_mut(&table, &args[1]);
+                }
+                _ => rs
+                    .notes
+                    .push(format!("line {}: not understood: {line}", n + 1)),
+            }
+        }
+        rs
+    }
+
+    fn chain_mut(&mut self, table: &str, chain: &str) -> &mut ChainDef {
+        self.tables
+            .entry(table.to_string())
+            .or_default()
+            .entry(chain.to_string())
+            .or_default()
+    }
+
+    /// Whether the rule set has no rules and no policy other than `ACCEPT`.
+    pub fn is_empty(&self) -> bool {
+        self.tables
+            .values()
+            .flat_map(|t| t.values())
+            .all(|c| c.rules.is_empty() && c.policy.as_deref().is_none_or(|p| p == "ACCEPT"))
+    }
+
+    /// The base chains a probe goes through, walked: one [`Layer`] each.
+    pub fn layers(&self, probe: &Probe, ipsets: Option<&Ipsets>) -> Vec<Layer> {
+        // (table, chain, hook, priority), in the kernel's order.
+        const BASE: &[(&str, &str, u8, i32)] = &[
+            ("raw", "PREROUTING", 1, -300),
+            ("mangle", "PREROUTING", 1, -150),
+            ("nat", "PREROUTING", 1, -100),
+            ("mangle", "INPUT", 2, -150),
+            ("filter", "INPUT", 2, 0),
+            ("security", "INPUT", 2, 50),
+            ("nat", "INPUT", 2, 100),
+        ];
+        let mut layers = Vec::new();
+        for &(table, chain, hook, priority) in BASE {
+            let Some(chains) = self.tables.get(table) else {
+                continue;
+            };
+            let Some(base) = chains.get(chain) else {
+                continue;
+            };
+            let policy = base.policy.clone().unwrap_or_else(|| "ACCEPT".into());
+            if base.rules.is_empty() && policy == "ACCEPT" {
+                continue;
+            }
+            let compiled: HashMap<String, Vec<EvalRule>> = chains
+                .iter()
+                .map(|(name, def)| {
+                    let rules = def
+                        .rules
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (args, text))| {
+                            compile(
+                                args,
+                                text,
+                                &format!("{table} {name} #{}", i + 1),
+                                probe,
+                                ipsets,
+                                chains,
+                            )
+                        })
+                        .collect();
+                    (name.clone(), rules)
+                })
+                .collect();
+            let walked = Walker { chains: &compiled }.run(chain);
+            let end = match policy.as_str() {
+                "ACCEPT" => End::Accept,
+                "DROP" => End::Drop,
+                other => End::Unknown(format!("policy {other}")),
+            };
+            let label = format!("policy {policy} of {table} {chain}");
+            layers.push(Layer {
+                order: (hook, priority),
+                paths: base_chain_paths(walked, end, &label),
+            });
+        }
+        layers
+    }
+
+    /// The verdict for a probe by these rules alone.
+    pub fn evaluate(&self, probe: &Probe, ipsets: Option<&Ipsets>) -> Decision {
+        decide(self.layers(probe, ipsets))
+    }
+}
+
+/// Splits a rule line into arguments the way `iptables-restore` does: double quotes (with
+/// `\"` and `\\` inside) make one argument. `None` for unbalanced quotes.
+pub fn split_args(line: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quoted = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            '\\' if quoted => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            c if c.is_whitespace() && !quoted => {
+                if in_word {
+                    out.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if quoted {
+        return None;
+    }
+    if in_word {
+        out.push(cur);
+    }
+    Some(out)
+}
+
+/// Targets that change nothing for the verdict: evaluation goes on with the next rule.
+const CONTINUING: &[&str] = &[
+    "LOG",
+    "NFLOG",
+    "ULOG",
+    "TRACE",
+    "AUDIT",
+    "MARK",
+    "CONNMARK",
+    "CT",
+    "NOTRACK",
+    "SET",
+    "CLASSIFY",
+    "DSCP",
+    "TOS",
+    "TTL",
+    "HL",
+    "TCPMSS",
+    "CONNSECMARK",
+    "SECMARK",
+    "CHECKSUM",
+    "IDLETIMER",
+    "LED",
+    "RATEEST",
+    "NETMAP",
+];
+
+/// Matches that never change the result for a probe.
+const NEUTRAL_MODULES: &[&str] = &[
+    "tcp",
+    "comment",
+    "multiport",
+    "conntrack",
+    "state",
+    "set",
+    "iprange",
+    "addrtype",
+    "pkttype",
+];
+
+fn compile(
+    args: &[String],
+    text: &str,
+    label: &str,
+    probe: &Probe,
+    ipsets: Option<&Ipsets>,
+    chains: &BTreeMap<String, ChainDef>,
+) -> EvalRule {
+    let label = format!("{label}: {text}");
+    let mut cond = Tri::Yes;
+    let mut action = Action::Continue;
+    let mut neg = false;
+    let mut i = 0;
+    let value = |i: usize| args.get(i + 1).map(String::as_str).unwrap_or("");
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "!" {
+            neg = true;
+            i += 1;
+            continue;
+        }
+        let mut used = 2; // the option and one value
+        let t = match a {
+            "-s" | "--source" | "--src" => {
+                addr_list_tri(value(i), Some(probe.source)).or_maybe(String::new)
+            }
+            "-d" | "--destination" | "--dst" => addr_list_tri(value(i), probe.destination)
+                .or_maybe(|| format!("-d {}: the destination address is not known", value(i))),
+            "-p" | "--protocol" => {
+                let p = value(i).to_ascii_lowercase();
+                Tri::from_bool(matches!(p.as_str(), "tcp" | "6" | "all" | "0"))
+            }
+            "-i" | "--in-interface" => iface_tri(value(i), probe),
+            "-o" | "--out-interface" => Tri::Maybe(format!("-o {}", value(i))),
+            "-f" | "--fragment" => {
+                used = 1;
+                Tri::No
+            }
+            "-m" | "--match" => {
+                let module = value(i);
+                if NEUTRAL_MODULES.contains(&module) || module == "udp" {
+                    Tri::Yes
+                } else {
+                    // Unknown module: undecided, whatever its options say.
+                    let opts: Vec<&str> = args[i + 2..]
+                        .iter()
+                        .take_while(|a| {
+                            !matches!(
+                                a.as_str(),
+                                "-m" | "--match" | "-j" | "--jump" | "-g" | "--goto"
+                            )
+                        })
+                        .map(String::as_str)
+                        .collect();
+                    used = 2 + opts.len();
+                    let shown = if opts.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {}", opts.join(" "))
+                    };
+                    Tri::Maybe(format!("-m {module}{shown} is beyond the evaluator"))
+                }
+            }
+            "-j" | "--jump" | "-g" | "--goto" => {
+                let target = value(i);
+                let goto = matches!(a, "-g" | "--goto");
+                action = target_action(target, goto, &args[(i + 2).min(args.len())..], chains);
+                break;
+            }
+            "-c" | "--set-counters" => {
+                used = 3;
+                Tri::Yes
+            }
+            "--dport" | "--destination-port" => port_range_tri(value(i), probe.port),
+            "--sport" | "--source-port" => source_port_tri(value(i)),
+            "--dports" | "--destination-ports" => port_list_tri(value(i), probe.port),
+            "--sports" | "--source-ports" => source_port_tri(value(i)),
+            "--ports" => match port_list_tri(value(i), probe.port) {
+                Tri::Yes => Tri::Yes,
+                _ => Tri::Maybe(format!(
+                    "--ports {}: the source port is not known",
+                    value(i)
+                )),
+            },
+            "--syn" => {
+                used = 1;
+                Tri::Yes
+            }
+            "--tcp-flags" => {
+                used = 3;
+                tcp_flags_tri(value(i), args.get(i + 2).map(String::as_str).unwrap_or(""))
+            }
+            "--ctstate" | "--state" => {
+                Tri::from_bool(value(i).split(',').any(|s| s.eq_ignore_ascii_case("NEW")))
+            }
+            "--ctdir" => Tri::from_bool(value(i).eq_ignore_ascii_case("ORIGINAL")),
+            "--ctproto" => Tri::from_bool(matches!(
+                value(i).to_ascii_lowercase().as_str(),
+                "tcp" | "6"
+            )),
+            "--ctorigsrc" => addr_list_tri(value(i), Some(probe.source)).or_maybe(String::new),
+            "--match-set" => {
+                used = 3;
+                let flags = args.get(i + 2).map(String::as_str).unwrap_or("");
+                set_tri(value(i), flags, probe, ipsets)
+            }
+            "--return-nomatch" | "--update-counters" | "--update-subcounters" => {
+                used = 1;
+                if a == "--return-nomatch" {
+                    Tri::Maybe("--return-nomatch".into())
+                } else {
+                    Tri::Yes
+                }
+            }
+            "--src-range" => range_tri(value(i), Some(probe.source)).or_maybe(String::new),
+            "--dst-range" => range_tri(value(i), probe.destination).or_maybe(|| {
+                format!(
+                    "--dst-range {}: the destination address is not known",
+                    value(i)
+                )
+            }),
+            "--dst-type" => match value(i) {
+                "LOCAL" => Tri::Yes,
+                "UNICAST" | "UNSPEC" => Tri::Maybe(format!("--dst-type {}", value(i))),
+                _ => Tri::No,
+            },
+            "--src-type" => match value(i) {
+                "UNICAST" => Tri::Yes,
+                "LOCAL" | "BROADCAST" | "MULTICAST" | "ANYCAST" | "BLACKHOLE" | "UNREACHABLE"
+                | "PROHIBIT" => Tri::No,
+                other => Tri::Maybe(format!("--src-type {other}")),
+            },
+            "--limit-iface-in" => {
+                used = 1;
+                Tri::Yes
+            }
+            "--pkt-type" => Tri::from_bool(value(i) == "unicast"),
+            "--comment" => Tri::Yes,
+            other => Tri::Maybe(format!("{other} {} is beyond the evaluator", value(i))),
+        };
+        cond = cond.and(t.negate(neg));
+        neg = false;
+        i += used;
+        if cond == Tri::No {
+            break;
+        }
+    }
+    EvalRule {
+        label,
+        cond,
+        action,
+    }
+}
+
+fn target_action(
+    target: &str,
+    goto: bool,
+    opts: &[String],
+    chains: &BTreeMap<String, ChainDef>,
+) -> Action {
+    match target {
+        "ACCEPT" => Action::Accept,
+        "DROP" | "TARPIT" => Action::Drop,
+        "REJECT" => Action::Reject,
+        "RETURN" => Action::Return,
+        t if CONTINUING.contains(&t) => Action::Continue,
+        "QUEUE" | "NFQUEUE" => Action::Unknown(format!("{target}: a user-space program decides")),
+        "DNAT" | "REDIRECT" | "SNAT" | "MASQUERADE" => Action::Unknown(format!(
+            "{target} {}: the connection is translated; where it goes is beyond the evaluator",
+            opts.join(" ")
+        )),
+        t if chains.contains_key(t) => {
+            if goto {
+                Action::Goto(t.to_string())
+            } else {
+                Action::Jump(t.to_string())
+            }
+        }
+        t => Action::Unknown(format!("target {t} is beyond the evaluator")),
+    }
+}
+
+trait OrMaybe {
+    fn or_maybe(self, why: impl FnOnce() -> String) -> Tri;
+}
+
+impl OrMaybe for Option<Tri> {
+    fn or_maybe(self, why: impl FnOnce() -> String) -> Tri {
+        self.unwrap_or_else(|| Tri::Maybe(why()))
+    }
+}
+
+/// Parses `1.2.3.4`, `1.2.3.0/24` or `1.2.3.0/255.255.255.0`.
+pub fn parse_addr_net(text: &str) -> Option<IpNet> {
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Some(net);
+    }
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Some(IpNet::from(ip));
+    }
+    let (addr, mask) = text.split_once('/')?;
+    let addr: IpAddr = addr.parse().ok()?;
+    let mask: IpAddr = mask.parse().ok()?;
+    let prefix = match mask {
+        IpAddr::V4(m) => u32::from(m).leading_ones() as u8,
+        IpAddr::V6(m) => u128::from(m).leading_ones() as u8,
+    };
+    IpNet::new(addr, prefix).ok().map(|n| n.trunc())
+}
+
+/// `Some(Yes/No)` when the address is known; `None` when it is not.
+fn addr_list_tri(list: &str, addr: Option<IpAddr>) -> Option<Tri> {
+    let addr = addr?;
+    let mut nets = Vec::new();
+    for part in list.split(',') {
+        match parse_addr_net(part.trim()) {
+            Some(n) => nets.push(n),
+            None => return Some(Tri::Maybe(format!("address {part} not understood"))),
+        }
+    }
+    Some(Tri::from_bool(nets.iter().any(|n| n.contains(&addr))))
+}
+
+fn range_tri(range: &str, addr: Option<IpAddr>) -> Option<Tri> {
+    let addr = addr?;
+    let Some((a, b)) = range.split_once('-') else {
+        return Some(Tri::Maybe(format!("range {range} not understood")));
+    };
+    match (a.trim().parse::<IpAddr>(), b.trim().parse::<IpAddr>()) {
+        (Ok(a), Ok(b)) => Some(Tri::from_bool(
+            a <= addr && addr <= b && a.is_ipv4() == addr.is_ipv4(),
+        )),
+        _ => Some(Tri::Maybe(format!("range {range} not understood"))),
+    }
+}
+
+/// `443` or `400:500` (either end may be empty).
+fn port_range_tri(spec: &str, port: u16) -> Tri {
+    match port_in(spec, port) {
+        Some(b) => Tri::from_bool(b),
+        None => Tri::Maybe(format!("port {spec} not understood")),
+    }
+}
+
+fn port_in(spec: &str, port: u16) -> Option<bool> {
+    let spec = spec.trim();
+    let (lo, hi) = match spec.split_once(':') {
+        Some((a, b)) => (
+            if a.is_empty() { 0 } else { service_port(a)? },
+            if b.is_empty() {
+                65535
+            } else {
+                service_port(b)?
+            },
+        ),
+        None => {
+            let p = service_port(spec)?;
+            (p, p)
+        }
+    };
+    Some(lo <= port && port <= hi)
+}
+
+/// A port number or a common service name.
+pub fn service_port(s: &str) -> Option<u16> {
+    if let Ok(p) = s.parse() {
+        return Some(p);
+    }
+    Some(match s {
+        "http" | "www" => 80,
+        "https" => 443,
+        "ssh" => 22,
+        "http-alt" | "webcache" => 8080,
+        "ftp" => 21,
+        "smtp" => 25,
+        "domain" => 53,
+        _ => return None,
+    })
+}
+
+fn port_list_tri(list: &str, port: u16) -> Tri {
+    let mut out = Tri::No;
+    for part in list.split(',') {
+        match port_in(part, port) {
+            Some(true) => return Tri::Yes,
+            Some(false) => {}
+            None => out = Tri::Maybe(format!("port {part} not understood")),
+        }
+    }
+    out
+}
+
+fn source_port_tri(spec: &str) -> Tri {
+    if spec
+        .split(',')
+        .any(|p| matches!(p, "0:65535" | "1:65535" | ":" | "0:" | "1:"))
+    {
+        Tri::Yes
+    } else {
+        Tri::Maybe(format!(
+            "source port {spec}: Cloudflare's source ports vary"
+        ))
+    }
+}
+
+/// `--tcp-flags MASK COMP` for a SYN.
+fn tcp_flags_tri(mask: &str, comp: &str) -> Tri {
+    let bits = |s: &str| -> Option<u8> {
+        let mut v = 0u8;
+        for f in s.split(',') {
+            v |= match f {
+                "FIN" => 1,
+                "SYN" => 2,
+                "RST" => 4,
+                "PSH" => 8,
+                "ACK" => 16,
+                "URG" => 32,
+                "ECE" => 64,
+                "CWR" => 128,
+                "ALL" => 255,
+                "NONE" => 0,
+                _ => return None,
+            };
+        }
+        Some(v)
+    };
+    match (bits(mask), bits(comp)) {
+        // A SYN may carry ECE and CWR (ECN negotiation): decided only when they do not matter.
+        (Some(m), Some(c)) => {
+            let plain = (2 & m) == c;
+            let ecn = (2 | 64 | 128) & m == c;
+            if plain == ecn {
+                Tri::from_bool(plain)
+            } else {
+                Tri::Maybe(format!("--tcp-flags {mask} {comp}: depends on ECN"))
+            }
+        }
+        _ => Tri::Maybe(format!("--tcp-flags {mask} {comp} not understood")),
+    }
+}
+
+fn set_tri(name: &str, flags: &str, probe: &Probe, ipsets: Option<&Ipsets>) -> Tri {
+    let dims: Vec<&str> = flags.split(',').collect();
+    if dims.len() != 1 {
+        return Tri::Maybe(format!("--match-set {name} {flags}: several dimensions"));
+    }
+    let addr = match dims[0] {
+        "src" => Some(probe.source),
+        "dst" => probe.destination,
+        _ => None,
+    };
+    let Some(addr) = addr else {
+        return Tri::Maybe(format!(
+            "--match-set {name} {flags}: the address is not known"
+        ));
+    };
+    match ipsets {
+        None => Tri::Maybe(format!(
+            "ipset {name}: its members were not read (ipset save)"
+        )),
+        Some(sets) => sets.contains(name, addr, 0),
+    }
+}
+
+/// One ipset, as `ipset save` writes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ipset {
+    /// `hash:net`, `hash:ip`, `list:set`, ...
+    pub kind: String,
+    /// Its members: a network and whether it is a `nomatch` entry; for `list:set`, set names
+    /// come in [`Ipset::sets`].
+    pub members: Vec<(IpNet, bool)>,
+    /// Members of a `list:set`.
+    pub sets: Vec<String>,
+}
+
+/// The sets of `ipset save`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ipsets {
+    /// Sets by name.
+    pub sets: BTreeMap<String, Ipset>,
+}
+
+impl Ipsets {
+    /// Reads `ipset save` output (`create NAME TYPE ...`, `add NAME MEMBER [options]`).
+    pub fn parse(text: &str) -> Ipsets {
+        let mut out = Ipsets::default();
+        for line in text.lines() {
+            let mut parts = line.split_whitespace();
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some("create"), Some(name), Some(kind)) => {
+                    out.sets.entry(name.to_string()).or_default().kind = kind.to_string();
+                }
+                (Some("add"), Some(name), Some(member)) => {
+                    let nomatch = line.split_whitespace().any(|w| w == "nomatch");
+                    let set = out.sets.entry(name.to_string()).or_default();
+                    if set.kind == "list:set" {
+                        set.sets.push(member.to_string());
+                        continue;
+                    }
+                    // The address is the first dimension of the member (`1.2.3.4,tcp:80`).
+                    let first = member.split(',').next().unwrap_or(member);
+                    if let Some((a, b)) = first.split_once('-') {
+                        if let (Ok(a), Ok(b)) = (a.parse::<IpAddr>(), b.parse::<IpAddr>()) {
+                            for net in range_nets(a, b) {
+                                set.members.push((net, nomatch));
+                            }
+                            continue;
+                        }
+                    }
+                    if let Some(net) = parse_addr_net(first) {
+                        set.members.push((net, nomatch));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Whether the set holds `addr` (as a `src` match).
+    pub fn contains(&self, name: &str, addr: IpAddr, depth: usize) -> Tri {
+        let Some(set) = self.sets.get(name) else {
+            return Tri::Maybe(format!("ipset {name} is not in the ipset listing"));
+        };
+        if set.kind == "list:set" {
+            if depth > 8 {
+                return Tri::Maybe(format!("ipset {name}: nested too deep"));
+            }
+            let mut out = Tri::No;
+            for s in &set.sets {
+                match self.contains(s, addr, depth + 1) {
+                    Tri::Yes => return Tri::Yes,
+                    Tri::Maybe(w) => out = Tri::Maybe(w),
+                    Tri::No => {}
+                }
+            }
+            return out;
+        }
+        if !matches!(set.kind.as_str(), "hash:ip" | "hash:net" | "bitmap:ip") {
+            return Tri::Maybe(format!(
+                "ipset {name} of type {} is beyond the evaluator",
+                set.kind
+            ));
+        }
+        // The most specific entry decides (a `nomatch` entry excludes its network).
+        let best = set
+            .members
+            .iter()
+            .filter(|(n, _)| n.contains(&addr))
+            .max_by_key(|(n, _)| n.prefix_len());
+        Tri::from_bool(matches!(best, Some((_, false))))
+    }
+}
+
+/// The CIDR blocks that make up the address range `first`..=`last` (of one family).
+pub fn range_nets(first: IpAddr, last: IpAddr) -> Vec<IpNet> {
+    let (a, b, bits) = match (first, last) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            (u128::from(u32::from(a)), u128::from(u32::from(b)), 32u32)
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), 128u32),
+        _ => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    let mut cur = a;
+    while cur <= b && out.len() < 256 {
+        // The largest block aligned at `cur` that does not pass `b`.
+        let mut size = if cur == 0 {
+            bits
+        } else {
+            cur.trailing_zeros().min(bits)
+        };
+        let span = |size: u32| {
+            if size >= 128 {
+                u128::MAX
+            } else {
+                (1u128 << size) - 1
+            }
+        };
+        while size > 0 && cur.checked_add(span(size)).is_none_or(|end| end > b) {
+            size -= 1;
+        }
+        let prefix = (bits - size) as u8;
+        let net = if bits == 32 {
+            IpNet::new(IpAddr::V4((cur as u32).into()), prefix)
+        } else {
+            IpNet::new(IpAddr::V6(cur.into()), prefix)
+        };
+        if let Ok(n) = net {
+            out.push(n);
+        }
+        let step = if size >= 128 { break } else { 1u128 << size };
+        match cur.checked_add(step) {
+            Some(n) => cur = n,
+            None => break,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::verdict::Verdict;
+
+    fn probe(src: &str, port: u16) -> Probe {
+        Probe {
+            source: src.parse().unwrap(),
+            port,
+            interface: Some("eth0".into()),
+            destination: None,
+        }
+    }
+
+    fn verdict(rules: &str, src: &str) -> Decision {
+        IptablesRuleset::parse(rules).evaluate(&probe(src, 443), None)
+    }
+
+    #[test]
+    fn policy_and_ssh_only() {
+        let d = verdict("*filter\n:INPUT DROP [0:0]\n-A INPUT -i lo -j ACCEPT\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n", "104.16.0.1");
+        assert_eq!(d.verdict, Verdict::Drop);
+        assert_eq!(d.by, "policy DROP of filter INPUT");
+    }
+
+    #[test]
+    fn negation_multiport_and_reject() {
+        let rules = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT ! -s 10.0.0.0/8 -p tcp -m multiport --dports 80,443 -j REJECT --reject-with tcp-reset\n";
+        assert_eq!(verdict(rules, "104.16.0.1").verdict, Verdict::Reject);
+        assert_eq!(verdict(rules, "10.1.1.1").verdict, Verdict::Accept);
+        let d = IptablesRuleset::parse(rules).evaluate(&probe("104.16.0.1", 22), None);
+        assert_eq!(d.verdict, Verdict::Accept);
+    }
+
+    #[test]
+    fn user_chains_return_goto_and_log() {
+        let rules = "*filter\n:INPUT DROP [0:0]\n:f2b - [0:0]\n:cf - [0:0]\n-A INPUT -j LOG --log-prefix \"in -j DROP \"\n-A INPUT -p tcp -m multiport --dports 80,443 -j f2b\n-A INPUT -p tcp --dport 443 -g cf\n-A f2b -s 1.2.3.4/32 -j REJECT\n-A f2b -j RETURN\n-A cf -s 104.16.0.0/13 -j ACCEPT\n";
+        let d = verdict(rules, "104.16.0.1");
+        assert_eq!(
+            (d.verdict, d.by.as_str()),
+            (
+                Verdict::Accept,
+                "filter cf #1: -A cf -s 104.16.0.0/13 -j ACCEPT"
+            )
+        );
+        // Falling off a chain entered by goto returns to INPUT's caller: the policy.
+        let d = verdict(rules, "198.41.128.1");
+        assert_eq!(
+            (d.verdict, d.by.as_str()),
+            (Verdict::Drop, "policy DROP of filter INPUT")
+        );
+        assert_eq!(verdict(rules, "1.2.3.4").verdict, Verdict::Reject);
+    }
+
+    #[test]
+    fn ranges_split_into_blocks() {
+        let nets = range_nets("10.0.0.1".parse().unwrap(), "10.0.0.6".parse().unwrap());
+        let s: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            s,
+            ["10.0.0.1/32", "10.0.0.2/31", "10.0.0.4/31", "10.0.0.6/32"]
+        );
+        assert_eq!(
+            range_nets(
+                "0.0.0.0".parse().unwrap(),
+                "255.255.255.255".parse().unwrap()
+            )[0]
+            .to_string(),
+            "0.0.0.0/0"
+        );
+    }
+
+    #[test]
+    fn ipsets_decide_or_stay_unknown() {
+        let rules =
+            "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m set --match-set bans src -j DROP\n";
+        let sets = Ipsets::parse("create bans hash:net family inet hashsize 1024\nadd bans 104.16.0.0/13\nadd bans 104.16.0.0/24 nomatch\n");
+        let r = IptablesRuleset::parse(rules);
+        assert_eq!(
+            r.evaluate(&probe("104.17.0.1", 443), Some(&sets)).verdict,
+            Verdict::Drop
+        );
+        assert_eq!(
+            r.evaluate(&probe("104.16.0.1", 443), Some(&sets)).verdict,
+            Verdict::Accept
+        );
+        let d = r.evaluate(&probe("104.17.0.1", 443), None);
+        assert_eq!(d.verdict, Verdict::Unknown);
+        assert!(d.by.contains("ipset bans"), "{}", d.by);
+    }
+
+    #[test]
+    fn unknown_matches_only_matter_when_they_change_the_verdict() {
+        let rules = "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 443 -m limit --limit 5/s -j ACCEPT\n";
+        let d = verdict(rules, "104.16.0.1");
+        assert_eq!(d.verdict, Verdict::Unknown);
+        assert!(d.by.contains("-m limit --limit 5/s"), "{}", d.by);
+        let rules = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m recent --rcheck -j LOG\n-A INPUT -s 104.16.0.0/13 -j DROP\n";
+        let d = verdict(rules, "104.16.0.1");
+        assert_eq!(d.verdict, Verdict::Drop);
+        assert_eq!(d.undecided.len(), 1);
+        // NFQUEUE: a program decides.
+        assert_eq!(
+            verdict(
+                "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j NFQUEUE --queue-num 0\n",
+                "104.16.0.1"
+            )
+            .verdict,
+            Verdict::Unknown
+        );
+    }
+
+    #[test]
+    fn raw_prerouting_and_tcp_flags() {
+        let rules = "*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -s 104.16.0.0/12 -j DROP\nCOMMIT\n*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp ! --tcp-flags FIN,SYN,RST,ACK SYN -j DROP\nCOMMIT\n";
+        let d = verdict(rules, "104.16.0.1");
+        assert_eq!(
+            d.by,
+            "raw PREROUTING #1: -A PREROUTING -s 104.16.0.0/12 -j DROP"
+        );
+        assert_eq!(verdict(rules, "172.64.0.1").verdict, Verdict::Accept);
+        assert!(
+            IptablesRuleset::parse("-P INPUT ACCEPT\n-A INPUT -s 1.2.3.0/255.255.255.0 -j DROP\n")
+                .evaluate(&probe("1.2.3.9", 443), None)
+                .verdict
+                == Verdict::Drop
+        );
+    }
+}

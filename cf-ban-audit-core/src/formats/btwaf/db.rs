@@ -1,0 +1,305 @@
+//! btwaf's SQLite database `totla_db.db`, table `blocking_ip`, opened strictly read-only in
+//! one read transaction.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, ErrorCode};
+
+use super::{local, quote, scope, LOCALTIME, MAX_EPOCH};
+use crate::addr::{host_net, parse_ip};
+use crate::error::Error;
+use crate::event::{Action, BanEvent, Location, Tool};
+use crate::formats::sqlite::{is_busy, open_read_only, table_exists};
+use crate::formats::{Format, ParseCtx, Sink};
+
+/// How long to wait for a lock held by btwaf while it writes.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long detection waits for a lock.
+const DETECT_BUSY_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Whether an SQLite file is btwaf's database (`totla_db.db` with a `blocking_ip` table): it
+/// opens read-only and has that table. Never fails: a file that cannot be read is not one,
+/// except a locked file named like btwaf's, which is taken as one so that [`parse_db`]
+/// reports the lock.
+///
+/// ```
+/// use cf_ban_audit_core::formats::btwaf::looks_like_db;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("totla_db.db");
+/// let db = rusqlite::Connection::open(&path).unwrap();
+/// db.execute_batch("CREATE TABLE blocking_ip(id INTEGER PRIMARY KEY, time INTEGER, ip TEXT, blocking_time INTEGER);").unwrap();
+/// assert!(looks_like_db(&path));
+/// assert!(!looks_like_db(&dir.path().join("missing.db")));
+/// ```
+pub fn looks_like_db(path: &Path) -> bool {
+    let named = || {
+        path.file_name()
+            .is_some_and(|n| n.to_string_lossy().contains("totla_db"))
+    };
+    match open_read_only(path, DETECT_BUSY_TIMEOUT) {
+        Ok(conn) => match table_exists(&conn, "blocking_ip") {
+            Ok(found) => found,
+            Err(e) => is_busy(&e) && named(),
+        },
+        Err(e) => is_busy(&e) && named(),
+    }
+}
+
+/// Reads the `blocking_ip` table of a btwaf database: each row an [`Action::Ban`] (see the
+/// [module documentation](super)). Rows that cannot be read are skipped and counted as
+/// malformed; a file that is not a readable btwaf database is an [`Error::File`].
+///
+/// ```
+/// use cf_ban_audit_core::formats::{btwaf, ParseCtx, Sink};
+/// use cf_ban_audit_core::{Action, BanEvent};
+/// use std::sync::Arc;
+///
+/// struct Events(Vec<BanEvent>);
+/// impl Sink for Events {
+///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
+///     fn malformed(&mut self, _: u64, _: String) {}
+/// }
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("totla_db.db");
+/// rusqlite::Connection::open(&path).unwrap().execute_batch(
+///     "CREATE TABLE blocking_ip (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER,
+///        time_localtime TEXT, server_name TEXT, ip TEXT, blockade TEXT,
+///        blocking_time INTEGER, is_status INTEGER);
+///      INSERT INTO blocking_ip(time, time_localtime, server_name, ip, blockade, blocking_time, is_status)
+///        VALUES (1795489200, '2026-11-24 11:00:00', 'example.com', '104.16.5.5', 'cc', 86400, 1);",
+/// ).unwrap();
+///
+/// let now = chrono::Local::now().naive_local();
+/// let ctx = ParseCtx { path: Arc::from(path.as_path()), reference: now, now };
+/// let mut sink = Events(Vec::new());
+/// btwaf::parse_db(&path, &ctx, &mut sink).unwrap();
+/// let e = &sink.0[0];
+/// assert_eq!((e.action, e.scope.as_str()), (Action::Ban, "example.com/cc"));
+/// assert_eq!(e.expires.unwrap() - e.time.unwrap(), chrono::TimeDelta::seconds(86400));
+/// ```
+pub fn parse_db(path: &Path, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), Error> {
+    if let Err(source) = std::fs::metadata(path) {
+        return Err(Error::Io {
+            path: path.to_path_buf(),
+            source,
+        });
+    }
+    let fail = |message: String| Error::File {
+        path: path.to_path_buf(),
+        message: format!("btwaf database: {message}"),
+    };
+    let conn = open_read_only(path, BUSY_TIMEOUT)
+        .map_err(|e| fail(describe("cannot open the database", &e)))?;
+    conn.execute_batch("BEGIN")
+        .map_err(|e| fail(describe("cannot start a read transaction", &e)))?;
+    let result = read_db(&conn, ctx, sink).map_err(fail);
+    // Nothing was written; ending the transaction releases the shared lock at once.
+    let _ = conn.execute_batch("ROLLBACK");
+    result
+}
+
+/// A column's name in the query, or `NULL` when the table lacks it.
+fn column<'a>(names: &[String], name: &'a str) -> &'a str {
+    if names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+        name
+    } else {
+        "NULL"
+    }
+}
+
+fn read_db(conn: &Connection, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), String> {
+    let schema = |e: rusqlite::Error| describe("cannot read the schema", &e);
+    if !table_exists(conn, "blocking_ip").map_err(schema)? {
+        return Err("no table blocking_ip: not a btwaf database".into());
+    }
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('blocking_ip')")
+        .and_then(|mut stmt| {
+            stmt.query_map([], |row| row.get::<_, String>(0))?
+                .collect::<rusqlite::Result<_>>()
+        })
+        .map_err(schema)?;
+    let has = |c: &str| names.iter().any(|n| n.eq_ignore_ascii_case(c));
+    for needed in ["ip", "blocking_time"] {
+        if !has(needed) {
+            return Err(format!("table blocking_ip has no column {needed}"));
+        }
+    }
+    if !has("time") && !has("time_localtime") {
+        return Err("table blocking_ip has no column time or time_localtime".into());
+    }
+    let query = format!(
+        "SELECT {}, {}, ip, {}, {}, blocking_time, {}, {} FROM blocking_ip",
+        column(&names, "id"),
+        column(&names, "server_name"),
+        column(&names, "time"),
+        column(&names, "time_localtime"),
+        column(&names, "is_status"),
+        column(&names, "blockade"),
+    );
+    let what = |e: rusqlite::Error| describe("cannot read table blocking_ip", &e);
+    let mut stmt = conn.prepare(&query).map_err(what)?;
+    let mut rows = stmt.query([]).map_err(what)?;
+    while let Some(row) = rows.next().map_err(what)? {
+        let get = |i| row.get_ref(i).map_err(what);
+        let parsed = DbRow {
+            id: get(0)?,
+            site: get(1)?,
+            ip: get(2)?,
+            time: get(3)?,
+            localtime: get(4)?,
+            seconds: get(5)?,
+            status: get(6)?,
+            blockade: get(7)?,
+        }
+        .event(ctx);
+        match parsed {
+            Ok(event) => sink.event(event),
+            Err(message) => sink.malformed(0, message),
+        }
+    }
+    Ok(())
+}
+
+/// The values of one `blocking_ip` row that matter.
+struct DbRow<'a> {
+    id: ValueRef<'a>,
+    site: ValueRef<'a>,
+    ip: ValueRef<'a>,
+    time: ValueRef<'a>,
+    localtime: ValueRef<'a>,
+    seconds: ValueRef<'a>,
+    status: ValueRef<'a>,
+    blockade: ValueRef<'a>,
+}
+
+/// Text of a TEXT (or BLOB) value.
+fn value_str(value: ValueRef<'_>) -> Option<Cow<'_, str>> {
+    match value {
+        ValueRef::Text(b) | ValueRef::Blob(b) => Some(String::from_utf8_lossy(b)),
+        _ => None,
+    }
+}
+
+/// A whole number from an INTEGER, a REAL without fraction or a number in TEXT.
+fn value_whole(value: ValueRef<'_>) -> Option<i64> {
+    match value {
+        ValueRef::Integer(n) => Some(n),
+        ValueRef::Real(f) if f.is_finite() && f.abs() < 9.0e15 => Some(f.floor() as i64),
+        ValueRef::Text(t) => {
+            let s = std::str::from_utf8(t).ok()?.trim();
+            s.parse().ok().or_else(|| {
+                let f: f64 = s.parse().ok()?;
+                (f.is_finite() && f.abs() < 9.0e15).then_some(f.floor() as i64)
+            })
+        }
+        _ => None,
+    }
+}
+
+/// `is_status`: `Some(false)` for 0 / false, `Some(true)` for other values, `None` for NULL.
+fn value_status(value: ValueRef<'_>) -> Option<bool> {
+    match value {
+        ValueRef::Null => None,
+        ValueRef::Integer(n) => Some(n != 0),
+        ValueRef::Real(f) => Some(f != 0.0),
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            let s = String::from_utf8_lossy(t);
+            let s = s.trim();
+            Some(!(s.is_empty() || s == "0" || s.eq_ignore_ascii_case("false")))
+        }
+    }
+}
+
+fn value_text(value: ValueRef<'_>) -> String {
+    match value {
+        ValueRef::Null => "NULL".to_string(),
+        ValueRef::Integer(n) => n.to_string(),
+        ValueRef::Real(f) => f.to_string(),
+        ValueRef::Text(b) | ValueRef::Blob(b) => quote(&String::from_utf8_lossy(b)),
+    }
+}
+
+impl DbRow<'_> {
+    fn event(&self, ctx: &ParseCtx) -> Result<BanEvent, String> {
+        let id = value_text(self.id);
+        let ip = value_str(self.ip)
+            .and_then(|s| parse_ip(s.trim().as_bytes()))
+            .ok_or_else(|| {
+                format!(
+                    "blocking_ip row {id}: not an address: {}",
+                    value_text(self.ip)
+                )
+            })?;
+        let seconds = value_whole(self.seconds)
+            .filter(|s| (0..MAX_EPOCH).contains(s))
+            .ok_or_else(|| {
+                format!(
+                    "blocking_ip row {id}: blocking_time is not a duration: {}",
+                    value_text(self.seconds)
+                )
+            })?;
+        let epoch = value_whole(self.time).filter(|t| (1..MAX_EPOCH).contains(t));
+        let (time, end) = match epoch {
+            Some(t) => (local(t), local(t + seconds)),
+            None => {
+                let t = value_str(self.localtime)
+                    .and_then(|s| NaiveDateTime::parse_from_str(s.trim(), LOCALTIME).ok());
+                (
+                    t,
+                    t.and_then(|t| t.checked_add_signed(TimeDelta::seconds(seconds))),
+                )
+            }
+        };
+        let (Some(time), Some(end)) = (time, end) else {
+            return Err(format!(
+                "blocking_ip row {id}: no time: time {}, time_localtime {}",
+                value_text(self.time),
+                value_text(self.localtime)
+            ));
+        };
+        // Lifted before its end (is_status false): over, at the latest now.
+        let expires = match value_status(self.status) {
+            Some(false) => end.min(ctx.now),
+            _ => end,
+        };
+        let site = value_str(self.site).unwrap_or(Cow::Borrowed("-"));
+        let rule = value_str(self.blockade);
+        Ok(BanEvent {
+            net: host_net(ip),
+            tool: Tool::Btwaf,
+            format: Format::BtwafDb,
+            scope: scope(&site, rule.as_deref()),
+            peer: None,
+            action: Action::Ban,
+            time: Some(time),
+            expires: Some(expires),
+            location: Location {
+                path: ctx.path.clone(),
+                line: 0,
+            },
+        })
+    }
+}
+
+/// A message naming what failed and why, in words.
+fn describe(what: &str, e: &rusqlite::Error) -> String {
+    let why = match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => "not an SQLite database".to_string(),
+        Some(ErrorCode::DatabaseCorrupt) => format!("the database is corrupt ({e})"),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
+            "the database stayed locked for more than {} s (btwaf writing to it?); try again",
+            BUSY_TIMEOUT.as_secs()
+        ),
+        Some(ErrorCode::CannotOpen) => format!("cannot open the file read-only ({e})"),
+        Some(ErrorCode::PermissionDenied) => format!("permission denied ({e})"),
+        _ => e.to_string(),
+    };
+    format!("{what}: {why}")
+}

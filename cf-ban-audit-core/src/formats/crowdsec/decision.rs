@@ -1,0 +1,209 @@
+//! A decision, whatever its source (JSON or CSV), and the [`Emitter`] that turns it into an
+//! event: its network, scope, end and action.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use ipnet::IpNet;
+
+use super::time::{parse_go_duration, parse_time};
+use super::{ALERT_SUFFIX, SIMULATED_SUFFIX};
+use crate::addr::parse_net;
+use crate::event::{Action, BanEvent, Location, Tool};
+use crate::formats::{Format, ParseCtx, Sink};
+
+/// One decision as read from any of the formats.
+#[derive(Debug, Default)]
+pub(super) struct Decision<'a> {
+    pub(super) scope: &'a str,
+    pub(super) value: &'a str,
+    pub(super) kind: &'a str,
+    pub(super) scenario: &'a str,
+    pub(super) simulated: bool,
+    pub(super) time: Option<NaiveDateTime>,
+    pub(super) until: Option<&'a str>,
+    pub(super) duration: Option<&'a str>,
+    pub(super) action: Option<Action>,
+    /// A line of `cscli alerts list -o raw`.
+    pub(super) alert: bool,
+}
+
+/// What decisions of one file share: where they come from, and what was skipped.
+pub(super) struct Emitter {
+    pub(super) path: Arc<Path>,
+    format: Format,
+    reference: NaiveDateTime,
+    now: NaiveDateTime,
+    other_scopes: BTreeMap<String, u64>,
+    other_types: BTreeMap<String, u64>,
+    simulated: u64,
+}
+
+impl Emitter {
+    pub(super) fn new(ctx: &ParseCtx, format: Format) -> Self {
+        Emitter {
+            path: ctx.path.clone(),
+            format,
+            reference: ctx.reference,
+            now: ctx.now,
+            other_scopes: BTreeMap::new(),
+            other_types: BTreeMap::new(),
+            simulated: 0,
+        }
+    }
+
+    /// The end of a decision from its remaining duration.
+    fn expiry(&self, duration: &str) -> Option<NaiveDateTime> {
+        let d = parse_go_duration(duration)?;
+        let base = if d < TimeDelta::zero() {
+            self.reference.min(self.now)
+        } else {
+            self.reference
+        };
+        base.checked_add_signed(d)
+    }
+
+    /// The network and scope a decision acts on, or `None` when it is not an address ban
+    /// (counted) or cannot be read (reported).
+    pub(super) fn target(
+        &mut self,
+        d: &Decision<'_>,
+        line: u64,
+        sink: &mut dyn Sink,
+    ) -> Option<IpNet> {
+        let scope = d.scope.trim();
+        if !(scope.eq_ignore_ascii_case("ip") || scope.eq_ignore_ascii_case("range")) {
+            let name = if scope.is_empty() { "(none)" } else { scope };
+            *self.other_scopes.entry(name.to_string()).or_default() += 1;
+            return None;
+        }
+        let net = parse_net(d.value.trim().as_bytes());
+        if net.is_none() {
+            sink.malformed(
+                line,
+                format!(
+                    "CrowdSec decision of scope {scope} whose value is not an address: {:?}",
+                    truncate(d.value)
+                ),
+            );
+        }
+        net
+    }
+
+    /// The scope (scenario, marked when simulated) of a decision.
+    pub(super) fn scope(d: &Decision<'_>) -> String {
+        let scenario = d.scenario.trim();
+        let mut scope = if scenario.is_empty() {
+            "crowdsec"
+        } else {
+            scenario
+        }
+        .to_string();
+        if d.alert {
+            scope.push_str(ALERT_SUFFIX);
+        }
+        if d.simulated {
+            scope.push_str(SIMULATED_SUFFIX);
+        }
+        scope
+    }
+
+    /// Emits one decision.
+    pub(super) fn emit(&mut self, d: &Decision<'_>, line: u64, sink: &mut dyn Sink) {
+        if let Some(net) = self.target(d, line, sink) {
+            self.emit_net(d, net, line, sink);
+        }
+    }
+
+    /// Emits one decision whose network was read by [`Emitter::target`].
+    pub(super) fn emit_net(
+        &mut self,
+        d: &Decision<'_>,
+        net: IpNet,
+        line: u64,
+        sink: &mut dyn Sink,
+    ) {
+        // Every type is a remediation that bouncers apply: it counts. Types other than the
+        // usual ones are named in a note.
+        let kind = d.kind.trim();
+        if !(kind.is_empty()
+            || kind.eq_ignore_ascii_case("ban")
+            || kind.eq_ignore_ascii_case("captcha"))
+        {
+            *self
+                .other_types
+                .entry(truncate(kind).to_string())
+                .or_default() += 1;
+        }
+        let action = match d.action {
+            Some(a) => a,
+            None if d.simulated => Action::Deny,
+            None => Action::Listed,
+        };
+        if d.simulated && action != Action::Unban {
+            self.simulated += 1;
+        }
+        let expires = d
+            .until
+            .and_then(parse_time)
+            .or_else(|| d.duration.and_then(|s| self.expiry(s)));
+        sink.event(BanEvent {
+            net,
+            tool: Tool::Crowdsec,
+            format: self.format,
+            scope: Self::scope(d),
+            peer: None,
+            action,
+            time: d.time,
+            expires,
+            location: Location {
+                path: self.path.clone(),
+                line,
+            },
+        });
+    }
+
+    /// Notes on what was skipped or marked.
+    pub(super) fn notes(&mut self, sink: &mut dyn Sink) {
+        if !self.other_scopes.is_empty() {
+            let list: Vec<String> = self
+                .other_scopes
+                .iter()
+                .map(|(scope, n)| format!("{n} of scope {scope}"))
+                .collect();
+            sink.note(format!(
+                "decisions that are not address bans (skipped): {}",
+                list.join(", ")
+            ));
+        }
+        if !self.other_types.is_empty() {
+            let list: Vec<String> = self
+                .other_types
+                .iter()
+                .map(|(kind, n)| format!("{n} {kind}"))
+                .collect();
+            sink.note(format!(
+                "decisions of types other than ban and captcha, counted as blocks: {}",
+                list.join(", ")
+            ));
+        }
+        if self.simulated > 0 {
+            sink.note(format!(
+                "{} simulated decision(s): reported with the scope suffix \"{}\", never active \
+                 (bouncers do not apply them)",
+                self.simulated,
+                SIMULATED_SUFFIX.trim()
+            ));
+        }
+    }
+}
+
+/// The first characters of a text, for messages.
+pub(super) fn truncate(s: &str) -> &str {
+    match s.char_indices().nth(64) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}

@@ -1,0 +1,142 @@
+//! CrowdSec decisions, in every form they are saved or served:
+//!
+//! - [`Format::CrowdsecJson`]:
+//!   - `cscli decisions list -o json` and `cscli alerts list -o json`: `json.MarshalIndent` of
+//!     `[]models.Alert`, each alert with its `decisions: [...]` (`[]` or `null` when empty);
+//!   - alerts as the Local API receives them (the same objects, keys in any case: Go's
+//!     `encoding/json` matches keys case-insensitively);
+//!   - the bouncer stream `GET /v1/decisions/stream`: `{"new": [...], "deleted": [...]}`
+//!     (either key may be missing or `null`), and the plain decision array of
+//!     `GET /v1/decisions`;
+//!   - the import file of `cscli decisions import` (an array of
+//!     `{"duration", "reason", "scope", "type", "value"}`, every key but `value` optional).
+//! - [`Format::CrowdsecCsv`]:
+//!   - `cscli decisions list -o raw` (header `id,source,ip,reason,action,country,as,
+//!     events_count,expiration,simulated,alert_id[,machine]`, the `ip` column being
+//!     `Scope:Value`, e.g. `Ip:192.0.2.1` or `Range:198.51.100.0/24`);
+//!   - `cscli alerts list -o raw` (header `id,scope,value,reason,country,as,decisions,
+//!     created_at[,machine]`, the `decisions` column counting decisions by type, e.g.
+//!     `ban:1`, `(simul)ban:2 captcha:1`);
+//!   - the import CSV of `cscli decisions import` (a header naming any of `duration`,
+//!     `reason`, `scope`, `type`, `value`; `value` required).
+//!
+//! What becomes an event:
+//!
+//! - Only decisions of scope `Ip` or `Range` (in any case) are address bans; `Country`, `AS`
+//!   and custom scopes are skipped (counted in a note). The address is the decision's `value`
+//!   and nothing else: alert fields that can carry attacker text (`message`, `events`, `meta`,
+//!   `labels`) are never read, and neither is the alert's `source` (except in
+//!   `cscli alerts list -o raw`, which has nothing else and writes the source CrowdSec parsed).
+//!   A `Range` decision is emitted as the network written, so that its overlap with a
+//!   Cloudflare range is found.
+//! - Every decision type counts as a block: `ban`, `captcha` and custom types (`throttle`,
+//!   ...), which bouncers apply as remediations.
+//! - A decision that stands in a list (decisions list, alerts list, stream `new`, import file)
+//!   is an [`Action::Listed`] event; its end is its `until` (RFC 3339) when given, else its
+//!   `duration`, a Go duration (`3h59m12.5s`) that CrowdSec computes as the time left when
+//!   the list was written, counted from the time the file was written (`ParseCtx::reference`;
+//!   a negative duration, an expired decision, is counted from the earlier of that time and
+//!   the scan's time, so it is expired whatever the file's date). For an import file the
+//!   duration is the one the import gives (4h when missing, as `cscli decisions import`).
+//!   Its time is the alert's `created_at` (or `start_at`) when it belongs to an alert.
+//! - A decision in the stream's `deleted` list is an [`Action::Unban`], unless the same
+//!   decision (scenario and value) is also in `new`: a bouncer applies `deleted` first and
+//!   then `new`, whatever their order in the file.
+//! - A simulated decision (`simulated: true` on the decision or on its alert, `true` in the
+//!   `simulated` column, `(simul)` before its type) is reported with the scope
+//!   `<scenario> (simulated)` as an [`Action::Deny`]: evidence that CrowdSec decided against
+//!   the address, never active, since bouncers do not apply simulated decisions.
+//! - A line of `cscli alerts list -o raw` is history: an alert that led to decisions, whose
+//!   values and durations the listing does not give (its `value` is the alert's source, which
+//!   CrowdSec parsed; a decision may be on a wider range). It is an [`Action::Deny`] at the
+//!   alert's time, never active, with the scope `<scenario> (alert)`, so that it never hides
+//!   or stands for the state a decision listing of the same format gives. For the decisions
+//!   in force, read `cscli decisions list`.
+//! - The scope is the decision's scenario (the `reason` of manual and imported decisions),
+//!   else its origin.
+//!
+//! JSON is read in a streaming way: each top-level entry (an alert, or a decision) is cut out
+//! of the text as it arrives and parsed with `serde_json` on its own, so memory is bounded by
+//! the largest entry, not by the file, and each decision keeps its own line number. A line
+//! longer than [`crate::lines::MAX_LINE`] (a stream saved on a single line) is cut by the line
+//! reader: its entries up to the cut are read, the rest is reported as malformed.
+//!
+//! [`Action::Listed`]: crate::event::Action::Listed
+//! [`Action::Unban`]: crate::event::Action::Unban
+//! [`Action::Deny`]: crate::event::Action::Deny
+
+mod csv;
+mod decision;
+mod json;
+mod json_shape;
+mod time;
+
+use std::path::Path;
+
+use super::{Format, ParseCtx, Parser};
+use csv::CsvKind;
+use json_shape::json_shape;
+
+pub use csv::{split_csv, CrowdsecCsvParser};
+pub use json::CrowdsecJsonParser;
+pub use time::{parse_go_duration, parse_time};
+
+/// The scope suffix that marks a simulated decision.
+pub const SIMULATED_SUFFIX: &str = " (simulated)";
+
+/// The scope suffix that marks an alert of `cscli alerts list -o raw` (history, not a
+/// decision in force).
+pub const ALERT_SUFFIX: &str = " (alert)";
+
+/// The duration `cscli decisions import` gives an entry without one.
+const IMPORT_DEFAULT_DURATION: &str = "4h";
+
+/// The largest JSON entry (one alert with its events) or CSV record read.
+const MAX_ENTRY: usize = 32 << 20;
+/// The largest CSV record (quoted fields may span lines).
+const MAX_RECORD: usize = 1 << 20;
+
+/// Decides whether a file is CrowdSec JSON or CSV, from its first bytes (and, for the empty
+/// answers `[]` and `null`, its name).
+///
+/// JSON must have one of the shapes CrowdSec writes: an array whose first element is an
+/// alert (a `decisions` key beside alert keys, or `scenario` + `source` + alert keys) or a
+/// decision (`value` + `scope`/`type` + `scenario`/`reason`/`duration`/`origin`/`until`), or
+/// an object whose keys are only `new` and `deleted`, holding arrays or `null`. CSV is told by
+/// its header.
+///
+/// ```
+/// use cf_ban_audit_core::formats::{crowdsec, Format};
+/// use std::path::Path;
+/// let raw = b"id,source,ip,reason,action,country,as,events_count,expiration,simulated,alert_id\n";
+/// assert_eq!(crowdsec::detect(Path::new("/tmp/x.csv"), raw), Some(Format::CrowdsecCsv));
+/// let stream = br#"{"new":[{"duration":"3h","origin":"crowdsec","scenario":"crowdsecurity/ssh-bf","scope":"Ip","type":"ban","value":"192.0.2.1"}],"deleted":null}"#;
+/// assert_eq!(crowdsec::detect(Path::new("/tmp/x"), stream), Some(Format::CrowdsecJson));
+/// assert_eq!(crowdsec::detect(Path::new("/tmp/x.json"), br#"[{"ip": "192.0.2.1"}]"#), None);
+/// ```
+pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
+    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let text = text.trim_ascii_start();
+    match text.first() {
+        Some(b'[') | Some(b'{') | Some(b'n') => {
+            json_shape(text, path).then_some(Format::CrowdsecJson)
+        }
+        Some(_) => {
+            let first = text.split(|&b| b == b'\n').next().unwrap_or(b"");
+            let first = first.strip_suffix(b"\r").unwrap_or(first);
+            CsvKind::from_header(first).map(|_| Format::CrowdsecCsv)
+        }
+        None => None,
+    }
+}
+
+/// The parser of `format` for one input.
+pub fn parser(format: Format, ctx: &ParseCtx) -> Parser {
+    match format {
+        Format::CrowdsecCsv => Parser::Lines(Box::new(CrowdsecCsvParser::new(ctx))),
+        _ => Parser::Lines(Box::new(CrowdsecJsonParser::new(ctx))),
+    }
+}
+
+#[cfg(test)]
+mod tests;

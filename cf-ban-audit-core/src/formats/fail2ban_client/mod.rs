@@ -1,0 +1,86 @@
+//! Saved output of `fail2ban-client`: the current ban lists, as the running server reports
+//! them. Every address read becomes an [`Action::Listed`] event, without time or expiry.
+//!
+//! - `fail2ban-client status <jail>` prints a tree, one `key:<TAB>value` per line (tabs shown
+//!   as spaces here):
+//!
+//!   ```text
+//!   Status for the jail: sshd
+//!   |- Filter
+//!   |  |- Currently failed:  0
+//!   |  |- Total failed:  0
+//!   |  `- File list:  /var/log/auth.log
+//!   `- Actions
+//!      |- Currently banned:  2
+//!      |- Total banned:  2
+//!      `- Banned IP list:  104.16.9.9 2606:4700::abcd
+//!   ```
+//!
+//!   Journal jails print `Journal matches:` instead of `File list:`; fail2ban 0.8 prints
+//!   `filter` / `action` and an `IP list:` nested under `Currently banned:`; fail2ban 1.1's
+//!   `status --all` nests the same tree under `` `- Status for the jails:`` and one
+//!   `|- Jail: NAME` item per jail. The parser reads the addresses of a `Banned IP list:` (or
+//!   `IP list:`) item inside the `Actions` branch of the jail named by the last
+//!   `Status for the jail:` header or `Jail:` item. Files holding several outputs one after
+//!   another are read as such.
+//! - `fail2ban-client banned` prints the Python `repr` of a list of `{jail: [address, ...]}`
+//!   dicts: `[{'sshd': ['104.16.9.9', '192.0.2.5']}, {'nginx-http-auth': []}]`. It is read with
+//!   a small tokenizer for that subset of Python literals (quoted strings with their escapes,
+//!   lists, dicts; never `eval`), so text inside a quoted name is never taken for structure.
+//!   `banned <ip> ...` prints a list of lists of jail names (`[['sshd'], []]`): it names no
+//!   address and gives no event.
+
+mod banned;
+mod python_repr;
+mod status;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{quote, Format, Sink};
+use crate::addr::parse_net;
+use crate::event::{Action, BanEvent, Location, Tool};
+
+pub use banned::{looks_like_banned, BannedParser};
+pub use status::{looks_like_status, StatusParser};
+
+/// The most `fail2ban-client banned` output kept in memory; what follows is not read (and is
+/// reported as malformed).
+pub const MAX_BANNED_BYTES: usize = 64 << 20;
+
+/// The event of one listed address, or a malformed report when it is none.
+fn listed(
+    path: &Arc<Path>,
+    format: Format,
+    jail: &[u8],
+    addr: &[u8],
+    line: u64,
+    sink: &mut dyn Sink,
+) {
+    match parse_net(addr) {
+        Some(net) => sink.event(BanEvent {
+            net,
+            tool: Tool::Fail2ban,
+            format,
+            scope: String::from_utf8_lossy(jail).into_owned(),
+            peer: None,
+            action: Action::Listed,
+            time: None,
+            expires: None,
+            location: Location {
+                path: path.clone(),
+                line,
+            },
+        }),
+        None => sink.malformed(
+            line,
+            format!(
+                "{format}: jail {}: not an address: {}",
+                String::from_utf8_lossy(jail),
+                quote(addr)
+            ),
+        ),
+    }
+}
+#[cfg(test)]
+mod tests;

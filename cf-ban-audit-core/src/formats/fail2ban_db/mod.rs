@@ -1,0 +1,255 @@
+//! fail2ban's SQLite database (`/var/lib/fail2ban/fail2ban.sqlite3`), schema v1 to v4.
+//!
+//! The database is opened strictly read-only (`file:...?mode=ro`, with a 2 s busy timeout),
+//! so that a running fail2ban, which holds it open, is never disturbed; only when that fails
+//! because SQLite cannot set up its shared state next to the file (a WAL database in a
+//! read-only directory) is it opened again as `immutable=1`. All tables are read in one read
+//! transaction, so `bans` and `bips` agree.
+//!
+//! What is read is decided from the columns present, not from `fail2banDb.version` alone:
+//!
+//! - `bips(ip, jail, timeofban, bantime, ...)` (v4, fail2ban 0.11.1+): the current bans, one row
+//!   per (address, jail); each row is an [`Action::Listed`] event. `bantime = -1` is permanent
+//!   (no expiry); `-2` ("unknown", rows carried over from an older schema) has no known end and
+//!   is kept without expiry too, as fail2ban itself restores such rows.
+//! - `bans(jail, ip, timeofban[, bantime, bancount], data)`: the ban history, each row an
+//!   [`Action::Ban`] event that ends at `timeofban + bantime`. When a `bips` table exists, the
+//!   history row that `bips` repeats (same jail, address and time) is skipped, and a history row
+//!   whose (jail, address) is no longer in `bips` is over at the latest now (fail2ban removes
+//!   both rows when an address is unbanned by hand). Without a `bantime` column (v1, v2: fail2ban
+//!   0.9 and 0.10) or with an unknown one (`-2`), the jail's ban time cannot be known: the row
+//!   is taken to end after [`DEFAULT_BANTIME`], fail2ban's default `bantime`. Such a row is
+//!   therefore reported as inactive once that has passed, although a jail configured with a
+//!   longer `bantime` may still hold the address; fail2ban's log tells more.
+//!
+//! `timeofban` is Unix time (an INTEGER, or a REAL in v1 databases: `1388009242.25932`), turned
+//! into the host's local time. Events have no line (their [`Location`] line is 0).
+//!
+//! [`Action::Listed`]: crate::event::Action::Listed
+//! [`Action::Ban`]: crate::event::Action::Ban
+//! [`Location`]: crate::event::Location
+
+mod rows;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, ErrorCode};
+
+use super::sqlite::{is_busy, open_read_only, table_exists};
+use super::{ParseCtx, Sink};
+use crate::error::Error;
+use rows::{read_bans, read_bips};
+
+/// The ban time assumed for history rows that do not say theirs: fail2ban's default
+/// `bantime` (10 minutes), in seconds.
+pub const DEFAULT_BANTIME: i64 = 600;
+
+/// How long to wait for a lock held by fail2ban while it writes.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long detection waits for a lock.
+const DETECT_BUSY_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Whether an SQLite file is fail2ban's database: it opens read-only and has a `fail2banDb`
+/// table. Never fails: a file that cannot be read is not one, except a locked file whose name
+/// says fail2ban, which is taken as one so that [`parse`] reports the lock.
+///
+/// ```
+/// use cf_ban_audit_core::formats::fail2ban_db::looks_like;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("f2b.sqlite3");
+/// let db = rusqlite::Connection::open(&path).unwrap();
+/// db.execute_batch("CREATE TABLE fail2banDb(version INTEGER); INSERT INTO fail2banDb VALUES(4);").unwrap();
+/// assert!(looks_like(&path));
+/// assert!(!looks_like(&dir.path().join("missing.sqlite3")));
+/// ```
+pub fn looks_like(path: &Path) -> bool {
+    let conn = match open_read_only(path, DETECT_BUSY_TIMEOUT) {
+        Ok(conn) => conn,
+        Err(e) => return is_busy(&e) && named_fail2ban(path),
+    };
+    match table_exists(&conn, "fail2banDb") {
+        Ok(found) => found,
+        Err(e) => is_busy(&e) && named_fail2ban(path),
+    }
+}
+
+/// Reads the bans of a fail2ban database (see the [module documentation](self) for what each
+/// row becomes). Rows whose address does not parse are skipped and counted as malformed; a file
+/// that is not a readable fail2ban database is an [`Error::File`] naming what failed.
+///
+/// ```
+/// use cf_ban_audit_core::formats::{fail2ban_db, ParseCtx, Sink};
+/// use cf_ban_audit_core::{Action, BanEvent};
+/// use std::sync::Arc;
+///
+/// struct Events(Vec<BanEvent>);
+/// impl Sink for Events {
+///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
+///     fn malformed(&mut self, _: u64, _: String) {}
+/// }
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("fail2ban.sqlite3");
+/// rusqlite::Connection::open(&path).unwrap().execute_batch(
+///     "CREATE TABLE fail2banDb(version INTEGER); INSERT INTO fail2banDb VALUES(4);
+///      CREATE TABLE bans(jail TEXT, ip TEXT, timeofban INTEGER, bantime INTEGER, bancount INTEGER, data JSON);
+///      CREATE TABLE bips(ip TEXT, jail TEXT, timeofban INTEGER, bantime INTEGER, bancount INTEGER, data JSON);
+///      INSERT INTO bans VALUES('sshd', '104.16.9.9', 1795491472, -1, 1, '{}');
+///      INSERT INTO bips VALUES('104.16.9.9', 'sshd', 1795491472, -1, 1, '{}');",
+/// ).unwrap();
+///
+/// let now = chrono::Local::now().naive_local();
+/// let ctx = ParseCtx { path: Arc::from(path.as_path()), reference: now, now };
+/// let mut sink = Events(Vec::new());
+/// fail2ban_db::parse(&path, &ctx, &mut sink).unwrap();
+/// // The history row repeats the current one: one event, permanent.
+/// assert_eq!(sink.0.len(), 1);
+/// assert_eq!((sink.0[0].action, sink.0[0].scope.as_str()), (Action::Listed, "sshd"));
+/// assert_eq!(sink.0[0].expires, None);
+/// ```
+pub fn parse(path: &Path, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), Error> {
+    if let Err(source) = std::fs::metadata(path) {
+        return Err(Error::Io {
+            path: path.to_path_buf(),
+            source,
+        });
+    }
+    let fail = |what: &str, e: rusqlite::Error| Error::File {
+        path: path.to_path_buf(),
+        message: describe(what, &e),
+    };
+    let conn =
+        open_read_only(path, BUSY_TIMEOUT).map_err(|e| fail("cannot open the database", e))?;
+    // One read transaction for everything: `bans` and `bips` are read as of one moment.
+    conn.execute_batch("BEGIN")
+        .map_err(|e| fail("cannot start a read transaction", e))?;
+    let result = read(&conn, ctx, sink).map_err(|f| match f {
+        Failure::Sql(what, e) => fail(what, e),
+        Failure::Schema(message) => Error::File {
+            path: path.to_path_buf(),
+            message,
+        },
+    });
+    // Nothing was written; ending the transaction releases the shared lock at once.
+    let _ = conn.execute_batch("ROLLBACK");
+    result
+}
+
+/// What the schema holds.
+struct Schema {
+    bans: Option<Columns>,
+    bips: Option<Columns>,
+}
+
+/// The columns of a bans-like table that matter.
+struct Columns {
+    bantime: bool,
+}
+
+/// Why reading stopped.
+enum Failure {
+    /// An SQLite error while doing something.
+    Sql(&'static str, rusqlite::Error),
+    /// The schema is not what fail2ban writes.
+    Schema(String),
+}
+
+/// Wraps an SQLite error with what was being done.
+fn sql(what: &'static str) -> impl Fn(rusqlite::Error) -> Failure {
+    move |e| Failure::Sql(what, e)
+}
+
+fn read(conn: &Connection, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), Failure> {
+    let has_db_table = table_exists(conn, "fail2banDb").map_err(sql("cannot read the schema"))?;
+    if !has_db_table {
+        return Err(Failure::Schema(
+            "no table fail2banDb: not a fail2ban database".into(),
+        ));
+    }
+    let version: Option<i64> = conn
+        .query_row("SELECT version FROM fail2banDb LIMIT 1", [], |row| {
+            Ok(match row.get_ref(0)? {
+                ValueRef::Integer(v) => Some(v),
+                _ => None,
+            })
+        })
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })
+        .map_err(sql("cannot read fail2banDb.version"))?;
+    let version_text = version.map_or_else(|| "unknown".to_string(), |v| v.to_string());
+    let schema = Schema {
+        bans: columns(conn, "bans", &version_text)?,
+        bips: columns(conn, "bips", &version_text)?,
+    };
+    if schema.bans.is_none() && schema.bips.is_none() {
+        return Err(Failure::Schema(format!(
+            "fail2ban database (schema version {version_text}) without a bans or bips table"
+        )));
+    }
+    if let Some(bans) = &schema.bans {
+        read_bans(conn, bans, schema.bips.is_some(), ctx, sink)?;
+    }
+    if let Some(bips) = &schema.bips {
+        read_bips(conn, bips, ctx, sink)?;
+    }
+    Ok(())
+}
+
+/// The columns of `table`, `None` when there is no such table; an error when the table lacks
+/// one of `jail`, `ip`, `timeofban`.
+fn columns(conn: &Connection, table: &str, version: &str) -> Result<Option<Columns>, Failure> {
+    let what = sql("cannot read the schema");
+    if !table_exists(conn, table).map_err(&what)? {
+        return Ok(None);
+    }
+    let mut stmt = conn
+        .prepare("SELECT name FROM pragma_table_info(?1)")
+        .map_err(&what)?;
+    let names: Vec<String> = stmt
+        .query_map([table], |row| row.get::<_, String>(0))
+        .and_then(|rows| rows.collect())
+        .map_err(&what)?;
+    let has = |c: &str| names.iter().any(|n| n.eq_ignore_ascii_case(c));
+    for needed in ["jail", "ip", "timeofban"] {
+        if !has(needed) {
+            return Err(Failure::Schema(format!(
+                "table {table} (schema version {version}) has no column {needed}"
+            )));
+        }
+    }
+    Ok(Some(Columns {
+        bantime: has("bantime"),
+    }))
+}
+
+fn named_fail2ban(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| {
+        n.to_string_lossy()
+            .to_ascii_lowercase()
+            .contains("fail2ban")
+    })
+}
+
+/// A message naming what failed and why, in words.
+fn describe(what: &str, e: &rusqlite::Error) -> String {
+    let why = match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => "not an SQLite database".to_string(),
+        Some(ErrorCode::DatabaseCorrupt) => format!("the database is corrupt ({e})"),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
+            "the database stayed locked for more than {} s (fail2ban writing to it?); try again",
+            BUSY_TIMEOUT.as_secs()
+        ),
+        Some(ErrorCode::CannotOpen) => format!("cannot open the file read-only ({e})"),
+        Some(ErrorCode::PermissionDenied) => format!("permission denied ({e})"),
+        _ => e.to_string(),
+    };
+    format!("fail2ban database: {what}: {why}")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,211 @@
+//! Where what the readers find becomes events: banned sources, ipset members, uses of sets,
+//! and the iptables arguments of direct rules and passthroughs.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ipnet::IpNet;
+
+use super::rules::{ipset_entry_nets, RichRule, Source};
+use crate::addr::parse_net;
+use crate::event::{Action, BanEvent, Location, Tool};
+use crate::formats::ufw::shell_words;
+use crate::formats::{quote, Format, Sink, Verdict};
+
+/// Where events go, for one input.
+pub(super) struct Out<'a> {
+    pub(super) path: &'a Arc<Path>,
+    /// The format of events that are not ipset members.
+    pub(super) format: Format,
+}
+
+impl Out<'_> {
+    pub(super) fn event(
+        &self,
+        net: IpNet,
+        format: Format,
+        scope: &str,
+        line: u64,
+        sink: &mut dyn Sink,
+    ) {
+        sink.event(BanEvent {
+            net,
+            tool: Tool::Firewalld,
+            format,
+            scope: scope.to_string(),
+            peer: None,
+            action: Action::Listed,
+            time: None,
+            expires: None,
+            location: Location {
+                path: self.path.clone(),
+                line,
+            },
+        });
+    }
+
+    /// A banned address or CIDR as written.
+    pub(super) fn ban(&self, addr: &str, scope: &str, line: u64, sink: &mut dyn Sink) {
+        match parse_net(addr.trim().as_bytes()) {
+            Some(net) => self.event(net, self.format, scope, line, sink),
+            None => sink.malformed(
+                line,
+                format!(
+                    "firewalld {scope}: source is not an address: {}",
+                    quote(addr.as_bytes())
+                ),
+            ),
+        }
+    }
+
+    /// A source of a zone whose target gives `verdict`.
+    pub(super) fn zone_source(
+        &self,
+        source: &Source,
+        verdict: Option<Verdict>,
+        scope: &str,
+        line: u64,
+        sink: &mut dyn Sink,
+    ) {
+        match (source, verdict) {
+            (Source::Address(a), Some(Verdict::Drop)) => self.ban(a, scope, line, sink),
+            (Source::Ipset(name), Some(v)) => sink.set_use(name, v),
+            _ => {}
+        }
+    }
+
+    /// A rich rule of a zone or policy.
+    pub(super) fn rich_rule(&self, rule: &RichRule, scope: &str, line: u64, sink: &mut dyn Sink) {
+        match (&rule.source, rule.verdict()) {
+            (Some(Source::Address(a)), Some(Verdict::Drop)) => self.ban(a, scope, line, sink),
+            (Some(Source::Ipset(name)), Some(v)) => sink.set_use(name, v),
+            _ => {}
+        }
+    }
+
+    /// One ipset entry.
+    pub(super) fn entry(
+        &self,
+        entry: &str,
+        ipset_type: &str,
+        set: &str,
+        line: u64,
+        sink: &mut dyn Sink,
+    ) {
+        match ipset_entry_nets(entry, ipset_type) {
+            Ok(nets) => {
+                for net in nets {
+                    self.event(net, Format::FirewalldIpset, set, line, sink);
+                }
+            }
+            Err(message) => sink.malformed(line, format!("firewalld ipset {set}: {message}")),
+        }
+    }
+
+    /// The arguments of a direct rule (`chain` given) or passthrough (`-A CHAIN` inside).
+    pub(super) fn direct(
+        &self,
+        chain: Option<&str>,
+        args: &[String],
+        line: u64,
+        sink: &mut dyn Sink,
+    ) {
+        let mut chain = chain.map(str::to_string);
+        let (mut sources, mut set, mut target) = (Vec::new(), None, None);
+        let mut negate = false;
+        let mut it = args.iter().map(String::as_str);
+        while let Some(arg) = it.next() {
+            match arg {
+                "!" => {
+                    negate = true;
+                    continue;
+                }
+                "-s" | "--source" | "--src" => {
+                    let mut value = it.next().unwrap_or_default();
+                    // The old `-s ! ADDR` form.
+                    if value == "!" {
+                        negate = true;
+                        value = it.next().unwrap_or_default();
+                    }
+                    if !negate {
+                        sources.extend(value.split(',').filter(|s| !s.is_empty()));
+                    }
+                }
+                "--match-set" => {
+                    let name = it.next().unwrap_or_default();
+                    let flags = it.next().unwrap_or_default();
+                    if !negate && flags.split(',').next() == Some("src") {
+                        set = Some(name);
+                    }
+                }
+                "-j" | "--jump" => target = it.next(),
+                "-A" | "--append" | "-I" | "--insert" => chain = it.next().map(str::to_string),
+                "-D" | "--delete" | "-N" | "--new-chain" | "-X" | "--delete-chain" | "-F"
+                | "--flush" | "-P" | "--policy" | "-R" | "--replace" | "-Z" | "--zero" => return,
+                _ => {}
+            }
+            negate = false;
+        }
+        let Some(chain) = chain else { return };
+        if matches!(chain.as_str(), "OUTPUT" | "POSTROUTING") {
+            return;
+        }
+        let verdict = match target {
+            Some("DROP" | "REJECT") => Verdict::Drop,
+            Some("ACCEPT") => Verdict::Accept,
+            _ => return,
+        };
+        if let Some(name) = set {
+            sink.set_use(name, verdict);
+        }
+        if verdict == Verdict::Drop {
+            let scope = format!("direct:{chain}");
+            for s in sources {
+                if let Some(net) = parse_net(s.as_bytes()) {
+                    self.event(net, self.format, &scope, line, sink);
+                } else if s
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'/'))
+                {
+                    sink.malformed(
+                        line,
+                        format!(
+                            "firewalld {scope}: source is not an address: {}",
+                            quote(s.as_bytes())
+                        ),
+                    );
+                }
+                // Anything else is a host name, resolved by iptables when the rule was added.
+            }
+        }
+    }
+}
+
+/// The table, chain and arguments of a `--direct --get-all-rules` line (`ipv4 filter INPUT 0
+/// -s ...`), or the arguments of a `--get-all-passthroughs` line (`ipv4 -A INPUT ...`, chain
+/// `None`). ebtables (`eb`) lines are not about IP addresses and give `None`.
+pub(super) fn direct_line(t: &[u8]) -> Option<(Option<String>, Vec<String>)> {
+    if !(t.starts_with(b"ipv4 ") || t.starts_with(b"ipv6 ")) {
+        return None;
+    }
+    let words = shell_words(t)?;
+    let second = words.get(1)?;
+    if matches!(
+        second.as_str(),
+        "filter" | "nat" | "mangle" | "raw" | "security"
+    ) {
+        let chain = words.get(2)?;
+        words.get(3)?.parse::<i64>().ok()?;
+        if !words.get(4).is_some_and(|w| w.starts_with('-') || w == "!") {
+            return None;
+        }
+        return Some((Some(chain.clone()), words[4..].to_vec()));
+    }
+    if matches!(
+        second.as_str(),
+        "-A" | "-I" | "-t" | "--append" | "--insert" | "--table"
+    ) {
+        return Some((None, words[1..].to_vec()));
+    }
+    None
+}

@@ -1,0 +1,430 @@
+//! The parser of `ipset save` / `ipset list` output: the commands and blocks applied in
+//! order, so that the members read are those the sets hold at the end of the file.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use ipnet::IpNet;
+
+use super::tokens::{tokenize, Token};
+use super::{parse_nets, type_kind, Kind, SetState, MAX_CONTINUED};
+use crate::addr::normalize_net;
+use crate::event::{Action, BanEvent, Location, Tool};
+use crate::formats::{quote, Format, LineParser, ParseCtx, Sink};
+
+/// Parser of `ipset save` / `ipset list` output (see the [module documentation](super)).
+///
+/// ```
+/// use cf_ban_audit_core::formats::ipset::IpsetParser;
+/// use cf_ban_audit_core::formats::{LineParser, ParseCtx, Sink};
+/// use cf_ban_audit_core::BanEvent;
+/// use std::{path::Path, sync::Arc};
+///
+/// struct Events(Vec<BanEvent>);
+/// impl Sink for Events {
+///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
+///     fn malformed(&mut self, _: u64, _: String) {}
+/// }
+///
+/// let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(12, 0, 0).unwrap();
+/// let ctx = ParseCtx { path: Arc::from(Path::new("ipsets")), reference: now, now };
+/// let mut parser = IpsetParser::new(&ctx);
+/// let mut sink = Events(Vec::new());
+/// let text = "create f2b-sshd hash:ip family inet hashsize 1024 maxelem 65536 timeout 600\n\
+///             add f2b-sshd 104.16.0.1 timeout 545\n\
+///             add f2b-sshd 192.0.2.7 timeout 0 comment \"add f2b-sshd 104.16.9.9\"\n";
+/// for (n, line) in text.lines().enumerate() {
+///     parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
+/// }
+/// parser.finish(&mut sink);
+/// assert_eq!(sink.0.len(), 2);
+/// assert_eq!(sink.0[0].scope, "f2b-sshd");
+/// assert_eq!(sink.0[0].expires, Some(now + chrono::TimeDelta::seconds(545)));
+/// assert_eq!(sink.0[1].net.to_string(), "192.0.2.7/32");
+/// assert_eq!(sink.0[1].expires, None);
+/// ```
+pub struct IpsetParser {
+    path: Arc<Path>,
+    now: NaiveDateTime,
+    sets: HashMap<Vec<u8>, SetState>,
+    next_seq: u64,
+    /// `ipset list`: the set being listed, and whether its members are being read.
+    listing: Option<Vec<u8>>,
+    in_members: bool,
+    /// A line ending inside a quote: its first line number and the text so far.
+    pending: Option<(u64, Vec<u8>)>,
+    /// Members whose timeout is not a number (ipset's test files print `timeout x`).
+    odd_timeouts: u64,
+}
+
+impl IpsetParser {
+    /// A parser for one input.
+    pub fn new(ctx: &ParseCtx) -> Self {
+        IpsetParser {
+            path: ctx.path.clone(),
+            now: ctx.now,
+            sets: HashMap::new(),
+            next_seq: 0,
+            listing: None,
+            in_members: false,
+            pending: None,
+            odd_timeouts: 0,
+        }
+    }
+
+    fn set_mut(&mut self, name: &[u8], kind: Kind) -> &mut SetState {
+        let seq = self.next_seq;
+        let state = self
+            .sets
+            .entry(name.to_vec())
+            .or_insert_with(|| SetState::new(seq, kind));
+        if state.seq == seq {
+            self.next_seq += 1;
+        }
+        state
+    }
+
+    /// `create NAME TYPE options` (and `Type:` + `Header:` of a listing).
+    fn create(&mut self, name: &[u8], kind_name: &[u8], options: &[Token]) {
+        let kind = type_kind(kind_name).unwrap_or(Kind::Unknown);
+        let state = self.set_mut(name, kind);
+        state.kind = kind;
+        apply_header(state, options);
+    }
+
+    /// One member of a set, with its options.
+    fn member(
+        &mut self,
+        lineno: u64,
+        set: &[u8],
+        tokens: &[Token],
+        remove: bool,
+        sink: &mut dyn Sink,
+    ) {
+        let Some((elem, options)) = tokens.split_first() else {
+            sink.malformed(
+                lineno,
+                format!("ipset: set {}: a member line without a member", quote(set)),
+            );
+            return;
+        };
+        let state = self.set_mut(set, Kind::Unknown);
+        if state.kind == Kind::NoAddresses {
+            return;
+        }
+        let mut expires = None;
+        let mut nomatch = false;
+        let mut odd_timeout = false;
+        let mut i = 0;
+        while i < options.len() {
+            let opt = &options[i];
+            if opt.quoted {
+                i += 1;
+                continue;
+            }
+            match opt.text.as_slice() {
+                b"nomatch" => nomatch = true,
+                b"timeout" => {
+                    match options.get(i + 1).and_then(|t| parse_seconds(&t.text)) {
+                        Some(0) => {}
+                        Some(n) => {
+                            expires = TimeDelta::try_seconds(n)
+                                .and_then(|d| self.now.checked_add_signed(d))
+                        }
+                        None => odd_timeout = true,
+                    }
+                    i += 1;
+                }
+                // Options with a value, which is never a keyword.
+                b"comment" | b"packets" | b"bytes" | b"skbmark" | b"skbprio" | b"skbqueue"
+                | b"before" | b"after" => i += 1,
+                _ => {}
+            }
+            i += 1;
+        }
+        if odd_timeout {
+            self.odd_timeouts += 1;
+        }
+        let state = self.set_mut(set, Kind::Unknown);
+        if nomatch && !remove {
+            // An exception inside a network of the set: not matched, not banned.
+            return;
+        }
+        let addr = elem.text.split(|&b| b == b',').next().unwrap_or_default();
+        let nets = if elem.quoted { None } else { parse_nets(addr) };
+        let Some(mut nets) = nets else {
+            if state.kind == Kind::Addresses {
+                sink.malformed(
+                    lineno,
+                    format!(
+                        "ipset: set {}: not an address: {}",
+                        quote(set),
+                        quote(&elem.text)
+                    ),
+                );
+            }
+            return;
+        };
+        if let Some(mask) = state.netmask {
+            let bare = memchr::memchr2(b'/', b'-', addr).is_none();
+            if bare {
+                for net in &mut nets {
+                    if let Ok(masked) = IpNet::new(net.addr(), mask) {
+                        *net = normalize_net(masked);
+                    }
+                }
+            }
+        }
+        for net in nets {
+            if remove {
+                state.members.remove(&net);
+            } else {
+                state.members.insert(net, (lineno, expires));
+            }
+        }
+    }
+
+    /// One complete command line (after joining lines continued inside a quote).
+    fn command(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
+        let trimmed = line.trim_ascii();
+        if trimmed.is_empty() {
+            self.in_members = false;
+            return;
+        }
+        if trimmed.starts_with(b"#") {
+            return;
+        }
+        let Some(tokens) = tokenize(trimmed) else {
+            sink.malformed(lineno, "ipset: a quote is not closed".to_string());
+            return;
+        };
+        let first = tokens[0].text.as_slice();
+        if tokens[0].quoted {
+            sink.malformed(lineno, format!("ipset: not a command: {}", quote(trimmed)));
+            return;
+        }
+        // `ipset list` headers.
+        match first {
+            b"Name:" => {
+                self.in_members = false;
+                match tokens.get(1) {
+                    Some(name) if tokens.len() == 2 => {
+                        let name = name.text.clone();
+                        self.set_mut(&name, Kind::Unknown);
+                        self.listing = Some(name);
+                    }
+                    _ => {
+                        self.listing = None;
+                        sink.malformed(
+                            lineno,
+                            format!("ipset: bad set name line: {}", quote(trimmed)),
+                        );
+                    }
+                }
+                return;
+            }
+            b"Type:" | b"Header:" => {
+                self.in_members = false;
+                if let Some(name) = self.listing.clone() {
+                    if first == b"Type:" {
+                        let kind_name = tokens.get(1).map(|t| t.text.clone()).unwrap_or_default();
+                        self.create(&name, &kind_name, &[]);
+                    } else {
+                        let state = self.set_mut(&name, Kind::Unknown);
+                        apply_header(state, &tokens[1..]);
+                    }
+                }
+                return;
+            }
+            b"Members:" => {
+                self.in_members = self.listing.is_some();
+                return;
+            }
+            _ => {}
+        }
+        if self.in_members {
+            if let Some(name) = self.listing.clone() {
+                self.member(lineno, &name, &tokens, false, sink);
+                return;
+            }
+        }
+        if self.listing.is_some() && is_list_header(trimmed) {
+            // `Revision:`, `Size in memory:`, `References:`, `Number of entries:` and any
+            // header a later ipset adds.
+            return;
+        }
+        // Restore commands; `-exist` / `-!` may stand anywhere.
+        let args: Vec<Token> = tokens
+            .into_iter()
+            .filter(|t| t.quoted || !matches!(t.text.as_slice(), b"-exist" | b"-!"))
+            .collect();
+        let name = |i: usize| args.get(i).map(|t| t.text.clone());
+        let Some(command) = args.first() else {
+            return;
+        };
+        match command.text.as_slice() {
+            b"create" | b"-N" | b"--create" | b"n" => match (name(1), name(2)) {
+                (Some(set), Some(kind)) => self.create(&set, &kind, &args[3..]),
+                _ => sink.malformed(
+                    lineno,
+                    format!("ipset: create without a name and type: {}", quote(trimmed)),
+                ),
+            },
+            b"add" | b"-A" | b"--add" | b"a" | b"del" | b"-D" | b"--del" | b"d" => {
+                let remove = matches!(command.text.as_slice(), b"del" | b"-D" | b"--del" | b"d");
+                match name(1) {
+                    Some(set) => self.member(lineno, &set, &args[2..], remove, sink),
+                    None => sink.malformed(
+                        lineno,
+                        format!("ipset: a member without a set: {}", quote(trimmed)),
+                    ),
+                }
+            }
+            b"flush" | b"-F" | b"--flush" => match name(1) {
+                Some(set) => {
+                    if let Some(state) = self.sets.get_mut(&set) {
+                        state.members.clear();
+                    }
+                }
+                None => self.sets.values_mut().for_each(|s| s.members.clear()),
+            },
+            b"destroy" | b"-X" | b"--destroy" | b"x" => match name(1) {
+                Some(set) => {
+                    self.sets.remove(&set);
+                }
+                None => self.sets.clear(),
+            },
+            b"rename" | b"-E" | b"--rename" | b"e" => match (name(1), name(2)) {
+                (Some(from), Some(to)) => {
+                    if let Some(state) = self.sets.remove(&from) {
+                        self.sets.insert(to, state);
+                    }
+                }
+                _ => sink.malformed(
+                    lineno,
+                    format!("ipset: rename needs two names: {}", quote(trimmed)),
+                ),
+            },
+            b"swap" | b"-W" | b"--swap" | b"w" => match (name(1), name(2)) {
+                (Some(a), Some(b)) => {
+                    if let (Some(x), Some(y)) = (self.sets.remove(&a), self.sets.remove(&b)) {
+                        self.sets.insert(a, y);
+                        self.sets.insert(b, x);
+                    }
+                }
+                _ => sink.malformed(
+                    lineno,
+                    format!("ipset: swap needs two names: {}", quote(trimmed)),
+                ),
+            },
+            b"test" | b"-T" | b"--test" | b"t" | b"COMMIT" | b"commit" => {}
+            _ => sink.malformed(
+                lineno,
+                format!("ipset: not an ipset command: {}", quote(trimmed)),
+            ),
+        }
+    }
+}
+
+/// `Capitalised words: value`, a header line of `ipset list`.
+fn is_list_header(line: &[u8]) -> bool {
+    let Some(colon) = memchr::memchr(b':', line) else {
+        return false;
+    };
+    let key = &line[..colon];
+    key.first().is_some_and(u8::is_ascii_uppercase)
+        && key.iter().all(|&b| b.is_ascii_alphabetic() || b == b' ')
+}
+
+/// Reads the create options that matter: `netmask N` (`--netmask N` in ipset 4.x).
+fn apply_header(state: &mut SetState, options: &[Token]) {
+    let mut i = 0;
+    while i < options.len() {
+        let opt = &options[i];
+        if !opt.quoted && matches!(opt.text.as_slice(), b"netmask" | b"--netmask") {
+            state.netmask = options
+                .get(i + 1)
+                .and_then(|t| std::str::from_utf8(&t.text).ok())
+                .and_then(|t| t.parse::<u8>().ok())
+                .filter(|&n| n <= 128);
+            i += 1;
+        }
+        i += 1;
+    }
+}
+
+/// A number of seconds (ipset prints whole seconds).
+fn parse_seconds(text: &[u8]) -> Option<i64> {
+    if text.is_empty() || text.len() > 12 || !text.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(text).ok()?.parse().ok()
+}
+
+impl LineParser for IpsetParser {
+    fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
+        if let Some((start, mut text)) = self.pending.take() {
+            text.push(b'\n');
+            text.extend_from_slice(line);
+            if tokenize(&text).is_some() {
+                self.command(start, &text, sink);
+            } else if text.len() > MAX_CONTINUED {
+                sink.malformed(start, "ipset: a quote is not closed".to_string());
+            } else {
+                self.pending = Some((start, text));
+            }
+            return;
+        }
+        if memchr::memchr(b'"', line).is_some() && tokenize(line).is_none() {
+            // A comment holding a line break: the command goes on on the next line.
+            self.pending = Some((lineno, line.to_vec()));
+            return;
+        }
+        self.command(lineno, line, sink);
+    }
+
+    fn finish(&mut self, sink: &mut dyn Sink) {
+        if let Some((start, _)) = self.pending.take() {
+            sink.malformed(
+                start,
+                "ipset: a quote is not closed at the end of the input".to_string(),
+            );
+        }
+        if self.odd_timeouts > 0 {
+            sink.note(format!(
+                "{} members with a timeout that is not a number of seconds (read as without expiry)",
+                self.odd_timeouts
+            ));
+        }
+        let mut sets: Vec<(Vec<u8>, SetState)> =
+            std::mem::take(&mut self.sets).into_iter().collect();
+        sets.sort_by_key(|(_, s)| s.seq);
+        for (name, state) in sets {
+            if state.kind == Kind::NoAddresses {
+                continue;
+            }
+            let scope = String::from_utf8_lossy(&name).into_owned();
+            let mut members: Vec<(IpNet, (u64, Option<NaiveDateTime>))> =
+                state.members.into_iter().collect();
+            members.sort_by_key(|(net, (line, _))| (*line, *net));
+            for (net, (line, expires)) in members {
+                sink.event(BanEvent {
+                    net,
+                    tool: Tool::Ipset,
+                    format: Format::Ipset,
+                    scope: scope.clone(),
+                    peer: None,
+                    action: Action::Listed,
+                    time: None,
+                    expires,
+                    location: Location {
+                        path: self.path.clone(),
+                        line,
+                    },
+                });
+            }
+        }
+    }
+}

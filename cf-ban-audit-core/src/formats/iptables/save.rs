@@ -1,0 +1,337 @@
+//! The save forms: `iptables-save` / `ip6tables-save` dumps and `iptables -S`, each rule
+//! split into its arguments the way `iptables-restore` does it.
+
+use ipnet::IpNet;
+
+use super::chains::{Rule, SetMatch};
+use super::{lossy, parse_addr, IptablesParser};
+use crate::formats::ipset::parse_nets;
+use crate::formats::{quote, Sink};
+
+/// Options whose single value is free text (quoted by iptables-save when it needs to be).
+const FREE_TEXT: &[&[u8]] = &[
+    b"--comment",
+    b"--log-prefix",
+    b"--nflog-prefix",
+    b"--string",
+    b"--hex-string",
+    b"--name",
+    b"--helper",
+];
+
+/// One argument of a rule: its text and whether it was (partly) quoted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arg {
+    /// The argument, quotes and escapes removed.
+    pub text: Vec<u8>,
+    /// Whether it was written in double quotes (then it is a value, never an option).
+    pub quoted: bool,
+}
+
+/// Splits a rule line into arguments the way `iptables-restore` does: at spaces and tabs,
+/// except inside double quotes, where `\` escapes the next character; a closing quote ends the
+/// argument. `None` when a quote is left open (the rule goes on on the next line).
+///
+/// ```
+/// use cf_ban_audit_core::formats::iptables::split_args;
+/// let args = split_args(br#"-A X -m comment --comment "a \"b\" -s 104.16.0.1" -j DROP"#).unwrap();
+/// let text: Vec<&[u8]> = args.iter().map(|a| a.text.as_slice()).collect();
+/// assert_eq!(text, [&b"-A"[..], b"X", b"-m", b"comment", b"--comment", br#"a "b" -s 104.16.0.1"#, b"-j", b"DROP"]);
+/// assert!(args[5].quoted);
+/// assert!(split_args(b"-A X -m comment --comment \"open").is_none());
+/// ```
+pub fn split_args(line: &[u8]) -> Option<Vec<Arg>> {
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    let mut quoted = false;
+    let mut in_quote = false;
+    let mut escaped = false;
+    for &c in line {
+        if in_quote {
+            if escaped {
+                buf.push(c);
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_quote = false;
+                out.push(Arg {
+                    text: std::mem::take(&mut buf),
+                    quoted: true,
+                });
+                quoted = false;
+            } else {
+                buf.push(c);
+            }
+            continue;
+        }
+        match c {
+            b'"' => {
+                in_quote = true;
+                quoted = true;
+            }
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                if !buf.is_empty() {
+                    out.push(Arg {
+                        text: std::mem::take(&mut buf),
+                        quoted,
+                    });
+                    quoted = false;
+                }
+            }
+            _ => buf.push(c),
+        }
+    }
+    if in_quote {
+        return None;
+    }
+    if !buf.is_empty() {
+        out.push(Arg { text: buf, quoted });
+    }
+    Some(out)
+}
+
+/// `[packets:bytes]`.
+pub(super) fn is_counters(t: &[u8]) -> bool {
+    t.len() >= 5
+        && t.starts_with(b"[")
+        && t.ends_with(b"]")
+        && t[1..t.len() - 1]
+            .iter()
+            .all(|&b| b.is_ascii_digit() || b == b':')
+        && memchr::memchr(b':', t).is_some()
+}
+
+/// `:NAME POLICY [p:b]` → (name, whether built-in).
+pub(super) fn chain_declaration(line: &[u8]) -> Option<(&[u8], bool)> {
+    let mut it = line[1..]
+        .split(u8::is_ascii_whitespace)
+        .filter(|t| !t.is_empty());
+    let name = it.next()?;
+    let policy = it.next()?;
+    let counters = it.next();
+    if it.next().is_some() || counters.is_some_and(|c| !is_counters(c)) {
+        return None;
+    }
+    let builtin = match policy {
+        b"-" => false,
+        b"ACCEPT" | b"DROP" | b"QUEUE" | b"RETURN" | b"REJECT" => true,
+        _ => return None,
+    };
+    Some((name, builtin))
+}
+
+impl IptablesParser {
+    /// One complete line of the save / `-S` forms.
+    pub(super) fn save_line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
+        if line.starts_with(b"#") {
+            return;
+        }
+        if let Some(table) = line.strip_prefix(b"*") {
+            if table.is_empty() || table.iter().any(u8::is_ascii_whitespace) {
+                sink.malformed(lineno, format!("iptables: bad table line: {}", quote(line)));
+            }
+            self.new_section();
+            return;
+        }
+        if line.starts_with(b":") {
+            match chain_declaration(line) {
+                Some((name, builtin)) => {
+                    self.section().chain(name, builtin);
+                }
+                None => {
+                    sink.malformed(lineno, format!("iptables: bad chain line: {}", quote(line)))
+                }
+            }
+            return;
+        }
+        if line == b"COMMIT" {
+            return;
+        }
+        let Some(args) = split_args(line) else {
+            sink.malformed(lineno, "iptables: a quote is not closed".to_string());
+            return;
+        };
+        let words: Vec<&[u8]> = args.iter().map(|a| a.text.as_slice()).collect();
+        match words.as_slice() {
+            [b"-P", name, _] => {
+                if self.section().has_rules {
+                    // `iptables -S` of another table or family, one after another.
+                    self.new_section();
+                }
+                self.section().chain(name, true);
+            }
+            [b"-N", name] => {
+                self.section().chain(name, false);
+            }
+            _ => match parse_rule(&args, lineno, sink) {
+                Some((chain, rule)) => {
+                    let section = self.section();
+                    let i = section.chain(&chain, false);
+                    section.chains[i].rules.push(rule);
+                    section.has_rules = true;
+                }
+                None => sink.malformed(lineno, format!("iptables: not a rule: {}", quote(line))),
+            },
+        }
+    }
+}
+
+/// Adds the sources of one `-s` value (a comma list) to a rule.
+fn add_sources(rule: &mut Rule, value: &[u8], negated: bool, lineno: u64, sink: &mut dyn Sink) {
+    let mut nets = Vec::new();
+    for item in value.split(|&b| b == b',') {
+        match parse_addr(item.trim_ascii()) {
+            Some(net) => nets.push(net),
+            None => sink.malformed(
+                lineno,
+                format!("iptables: source is not an address: {}", quote(item)),
+            ),
+        }
+    }
+    add_nets(rule, nets, negated);
+}
+
+pub(super) fn add_nets(rule: &mut Rule, nets: Vec<IpNet>, negated: bool) {
+    if negated {
+        rule.conditional = true;
+        return;
+    }
+    for net in nets {
+        // `0.0.0.0/0` and `::/0` are every address: no restriction on the source.
+        if net.prefix_len() > 0 {
+            rule.sources.push(net);
+            rule.source_specific = true;
+        }
+    }
+}
+
+/// Reads one `-A CHAIN ...` rule into its chain name and what matters of it.
+fn parse_rule(args: &[Arg], lineno: u64, sink: &mut dyn Sink) -> Option<(Vec<u8>, Rule)> {
+    let mut i = 0;
+    if args
+        .first()
+        .is_some_and(|a| !a.quoted && is_counters(&a.text))
+    {
+        i = 1;
+    }
+    let cmd = args.get(i).filter(|a| !a.quoted)?;
+    let insert = match cmd.text.as_slice() {
+        b"-A" | b"--append" => false,
+        b"-I" | b"--insert" => true,
+        _ => return None,
+    };
+    let chain = args.get(i + 1)?.text.clone();
+    if chain.is_empty() || chain.starts_with(b"-") {
+        return None;
+    }
+    i += 2;
+    if insert
+        && args
+            .get(i)
+            .is_some_and(|a| !a.text.is_empty() && a.text.iter().all(u8::is_ascii_digit))
+    {
+        i += 1;
+    }
+    let mut rule = Rule {
+        line: lineno,
+        ..Rule::default()
+    };
+    let mut negate = false;
+    let mut module: Vec<u8> = Vec::new();
+    let mut after_target = false;
+    let value = |j: usize| args.get(j).map(|a| a.text.as_slice());
+    while i < args.len() {
+        let arg = &args[i];
+        if arg.quoted {
+            i += 1;
+            negate = false;
+            continue;
+        }
+        let mut step = 1;
+        match arg.text.as_slice() {
+            b"!" => {
+                negate = true;
+                i += 1;
+                continue;
+            }
+            b"-s" | b"--source" | b"--src" => {
+                // iptables before 1.4.3 wrote `-s ! ADDR`.
+                let (neg, at) = if value(i + 1) == Some(b"!") {
+                    (true, i + 2)
+                } else {
+                    (negate, i + 1)
+                };
+                match value(at) {
+                    Some(v) => add_sources(&mut rule, v, neg, lineno, sink),
+                    None => sink.malformed(lineno, "iptables: -s without a value".to_string()),
+                }
+                step = at + 1 - i;
+            }
+            b"-d" | b"--destination" | b"--dst" => {
+                rule.conditional = true;
+                step = if value(i + 1) == Some(b"!") { 3 } else { 2 };
+            }
+            b"-j" | b"--jump" | b"-g" | b"--goto" => {
+                rule.target = value(i + 1).map(lossy);
+                after_target = true;
+                step = 2;
+            }
+            b"-m" | b"--match" => {
+                module = value(i + 1).unwrap_or_default().to_vec();
+                if module != b"comment" {
+                    rule.conditional = true;
+                }
+                step = 2;
+            }
+            // `--set` is the name ipset matches had before iptables 1.4.4 (and a flag of
+            // `-m recent`, without a value).
+            opt if opt == b"--match-set" || (opt == b"--set" && module == b"set") => {
+                let name = value(i + 1).unwrap_or_default();
+                let flags = value(i + 2).unwrap_or_default();
+                if flags.starts_with(b"src") && !name.is_empty() {
+                    rule.sets.push(SetMatch {
+                        name: lossy(name),
+                        negated: negate,
+                    });
+                    if negate {
+                        rule.conditional = true;
+                    } else {
+                        rule.source_specific = true;
+                    }
+                } else {
+                    rule.conditional = true;
+                }
+                step = 3;
+            }
+            b"--src-range" => {
+                let range = value(i + 1).unwrap_or_default();
+                match parse_nets(range) {
+                    Some(nets) => add_nets(&mut rule, nets, negate),
+                    None => sink.malformed(
+                        lineno,
+                        format!("iptables: bad --src-range: {}", quote(range)),
+                    ),
+                }
+                step = 2;
+            }
+            b"-p" | b"--protocol" | b"-i" | b"--in-interface" | b"-o" | b"--out-interface" => {
+                rule.conditional = true;
+                step = 2;
+            }
+            b"-c" | b"--set-counters" => step = 3,
+            opt if FREE_TEXT.contains(&opt) => {
+                if !after_target && opt != b"--comment" {
+                    rule.conditional = true;
+                }
+                step = 2;
+            }
+            // A match option (target options come after the target).
+            opt if opt.starts_with(b"-") && !after_target => rule.conditional = true,
+            _ => {}
+        }
+        negate = false;
+        i += step;
+    }
+    Some((chain, rule))
+}

@@ -1,0 +1,332 @@
+//! nftables rulesets: `nft list ruleset` text, `/etc/nftables.conf` (and other `nft -f`
+//! scripts), and `nft -j list ruleset` JSON.
+//!
+//! A ruleset is self-contained: the rules that use a set are in the same table as the set.
+//! So the whole input is read first (the text form by a tokenizer and a push parser, one
+//! line at a time; the JSON form with serde_json), and what bans is decided at the end:
+//!
+//! - **Named sets** (`set NAME { type ipv4_addr; flags interval,timeout; elements = { ... } }`,
+//!   `typeof ip saddr`, concatenations such as `ipv4_addr . inet_service`, whose address
+//!   component is taken): a set is a ban set when some rule drops or rejects on
+//!   `ip saddr @NAME` / `ip6 saddr @NAME`, directly or through `jump`/`goto` to a chain that
+//!   ends in `drop` (firewalld's `ip saddr @set goto filter_IN_drop`). A set rules only accept
+//!   on (a Cloudflare allow set), one a rule drops on by negation (`saddr != @set drop`, a
+//!   lock-down), and one used only as a destination (`daddr @set`) are never findings. A set
+//!   no rule decides on is judged by its name ([`purpose_from_name`]: `crowdsec-blacklists`,
+//!   `f2b-*`, `blocklist` ban; `cloudflare`, `whitelist` allow); a name that says neither is
+//!   reported as a note on the file, not as findings. Each element of a ban set is one
+//!   [`Action::Listed`] event, scope `TABLE/SET` (`f2b-table/addr-set-sshd`), with `expires`
+//!   = now + the element's `expires` when it has one. (A `timeout` without `expires`, as in a
+//!   configuration file, ends a timeout after the file is loaded, at an unknown time: no end.)
+//! - **Verdict maps** (`map NAME { type ipv4_addr : verdict; ... }` used by
+//!   `ip saddr vmap @NAME`, and anonymous `ip saddr vmap { 1.2.3.4 : drop, ... }`): each entry
+//!   whose verdict drops (`drop`, or `jump`/`goto` to a dropping chain) is a ban.
+//! - **Rules** that drop or reject on `ip saddr 1.2.3.4`, a CIDR, an `a-b` range or an
+//!   anonymous set `{ ... }`: each address is a ban, scope `TABLE/CHAIN`. Negated matches
+//!   (`ip saddr != 1.2.3.4 drop`) and accepting rules are not. Whatever else the rule matches
+//!   (ports, interfaces) does not change that: the address is blocked on some traffic.
+//! - `a-b` ranges become their minimal CIDR blocks (the aggregator checks overlap).
+//! - iptables-nft writes its rules into nft tables (`table ip filter`); their `-s` sources
+//!   show as `ip saddr`, and read as above, but iptables matches nft cannot translate show
+//!   as `xt match set` (or `xt match "set"`, `# xt_set`): a rule that drops on one names no
+//!   address here, and is reported as a note pointing to `iptables-save`/`ipset save`. A set
+//!   a rule drops on that is not in the ruleset (an ipset named by a translation) is reported
+//!   to the sink as used ([`Sink::set_use`]).
+//!
+//! Comments (`#`, outside quoted strings) and quoted strings (element and rule `comment "..."`,
+//! log prefixes) never give an address. `define NAME = value` and `$NAME` are expanded;
+//! `include` is not followed (a note says so: the included files are read as files of their
+//! own). `flush ruleset` forgets what came before it.
+//!
+//! ```
+//! use cf_ban_audit_core::formats::{nftables, Format};
+//! use std::path::Path;
+//! let head = b"table inet f2b-table {\n\tset addr-set-sshd {\n";
+//! assert_eq!(nftables::detect(Path::new("/tmp/ruleset.txt"), head), Some(Format::NftRuleset));
+//! let json = b"{\"nftables\": [{\"metainfo\": {\"version\": \"1.0.6\"}}]}";
+//! assert_eq!(nftables::detect(Path::new("/tmp/ruleset"), json), Some(Format::NftJson));
+//! ```
+//!
+//! [`purpose_from_name`]: crate::purpose::purpose_from_name
+//! [`Action::Listed`]: crate::event::Action::Listed
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+
+use super::{Format, LineParser, ParseCtx, Parser, Sink};
+use crate::error::Error;
+
+mod json;
+mod model;
+mod text;
+
+use model::{Emitter, Ruleset};
+
+/// The most JSON read from one input (a file, standard input, a live command); a larger
+/// document is not read.
+pub const MAX_JSON_BYTES: usize = 256 << 20;
+
+/// Decides whether a file is of this module's formats, from its name and first bytes.
+///
+/// JSON: the document starts with `{"nftables": [` (white space allowed). Text: a line of
+/// the first block is `#!/usr/sbin/nft -f` (any path to `nft`), `flush ruleset`, or opens a
+/// table (`table [FAMILY] NAME {`, `add table ...`); or the file is named `nftables.conf` or
+/// `*.nft` and holds nft statements.
+pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    if looks_like_json(head) {
+        return Some(Format::NftJson);
+    }
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.trim_ascii())
+        .filter(|l| !l.is_empty());
+    let named = path.file_name().is_some_and(|n| {
+        let n = n.to_string_lossy();
+        n == "nftables.conf" || n.ends_with(".nft")
+    });
+    let mut statements = 0;
+    for line in lines.by_ref().take(64) {
+        if line.starts_with(b"#!") {
+            if memchr::memmem::find(line, b"nft").is_some() {
+                return Some(Format::NftRuleset);
+            }
+            continue;
+        }
+        if line.starts_with(b"#") {
+            continue;
+        }
+        if opens_table(line) || line.starts_with(b"flush ruleset") {
+            return Some(Format::NftRuleset);
+        }
+        let first = line
+            .split(|b| b.is_ascii_whitespace())
+            .next()
+            .unwrap_or(b"");
+        if matches!(
+            first,
+            b"define" | b"include" | b"add" | b"insert" | b"flush" | b"delete" | b"create"
+        ) {
+            statements += 1;
+        }
+    }
+    (named && statements > 0).then_some(Format::NftRuleset)
+}
+
+/// `{ "nftables" : [`.
+fn looks_like_json(head: &[u8]) -> bool {
+    let mut rest = head.trim_ascii_start();
+    for part in [&b"{"[..], b"\"nftables\"", b":", b"["] {
+        match rest.strip_prefix(part) {
+            Some(r) => rest = r.trim_ascii_start(),
+            None => return false,
+        }
+    }
+    true
+}
+
+/// `table [FAMILY] NAME {` or `add|create table [FAMILY] NAME`.
+fn opens_table(line: &[u8]) -> bool {
+    // `table ip t{` is written without a space too.
+    let spaced;
+    let line = match memchr::memchr(b'{', line) {
+        Some(brace) if brace > 0 && line[brace - 1] != b' ' => {
+            spaced = [&line[..brace], b" ", &line[brace..]].concat();
+            &spaced[..]
+        }
+        _ => line,
+    };
+    let words: Vec<&[u8]> = line
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let family = |w: &[u8]| model::FAMILIES.iter().any(|f| f.as_bytes() == w);
+    let name_ok = |w: &[u8]| {
+        !w.is_empty()
+            && w.iter()
+                .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'$'))
+    };
+    match words.as_slice() {
+        [b"table", f, n, b"{", ..] => family(f) && name_ok(n),
+        [b"table", n, b"{", ..] => name_ok(n),
+        [b"add" | b"create", b"table", f, n, ..] => family(f) && name_ok(n),
+        _ => false,
+    }
+}
+
+/// The parser of `format` for one input.
+///
+/// The JSON form is one line however large the ruleset: a regular file is read whole by the
+/// parser itself (the line reader cuts lines at [`crate::lines::MAX_LINE`]); a stream is
+/// gathered line by line.
+pub fn parser(format: Format, ctx: &ParseCtx) -> Parser {
+    match format {
+        Format::NftJson if ctx.path.as_ref() != Path::new("-") && ctx.path.is_file() => {
+            Parser::File(parse_json_file)
+        }
+        Format::NftJson => Parser::Lines(Box::new(NftJsonParser::new(ctx))),
+        _ => Parser::Lines(Box::new(NftRulesetParser::new(ctx))),
+    }
+}
+
+/// Reads a whole `nft -j list ruleset` file (gzip or plain).
+fn parse_json_file(path: &Path, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), Error> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let reader = crate::lines::open_stream(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(reader, MAX_JSON_BYTES as u64 + 1),
+        &mut bytes,
+    )
+    .map_err(io)?;
+    if bytes.len() > MAX_JSON_BYTES {
+        return Err(Error::File {
+            path: path.to_path_buf(),
+            message: format!("nft JSON ruleset larger than {MAX_JSON_BYTES} bytes: not read"),
+        });
+    }
+    let mut model = Ruleset::default();
+    json::read(&bytes, ctx.now, &mut model, sink).map_err(|message| Error::File {
+        path: path.to_path_buf(),
+        message,
+    })?;
+    emit(model, ctx.path.clone(), Format::NftJson, sink);
+    Ok(())
+}
+
+fn emit(model: Ruleset, path: Arc<Path>, format: Format, sink: &mut dyn Sink) {
+    model.emit(&mut Emitter {
+        path,
+        format,
+        sink,
+        hidden_noted: Vec::new(),
+    });
+}
+
+/// The parser of the text form (`nft list ruleset`, `/etc/nftables.conf`).
+///
+/// ```
+/// use cf_ban_audit_core::formats::nftables::NftRulesetParser;
+/// use cf_ban_audit_core::formats::{LineParser, ParseCtx, Sink};
+/// use cf_ban_audit_core::BanEvent;
+/// # use std::{path::Path, sync::Arc};
+/// struct Events(Vec<BanEvent>);
+/// impl Sink for Events {
+///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
+///     fn malformed(&mut self, _: u64, m: String) { panic!("{m}") }
+/// }
+/// let now = "2026-11-24T12:00:00".parse().unwrap();
+/// let ctx = ParseCtx { path: Arc::from(Path::new("ruleset.txt")), reference: now, now };
+/// let mut parser = NftRulesetParser::new(&ctx);
+/// let mut sink = Events(Vec::new());
+/// let text = "table ip crowdsec {
+///     set crowdsec-blacklists {
+///         type ipv4_addr
+///         flags timeout
+///         elements = { 172.70.1.2 timeout 4h expires 3h59m, 192.0.2.7 }
+///     }
+///     chain crowdsec-chain {
+///         type filter hook input priority filter; policy accept;
+///         ip saddr @crowdsec-blacklists drop
+///     }
+/// }";
+/// for (n, line) in text.lines().enumerate() {
+///     parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
+/// }
+/// parser.finish(&mut sink);
+/// assert_eq!(sink.0.len(), 2);
+/// assert_eq!(sink.0[0].net.to_string(), "172.70.1.2/32");
+/// assert_eq!(sink.0[0].scope, "crowdsec/crowdsec-blacklists");
+/// assert_eq!(sink.0[0].expires.unwrap().to_string(), "2026-11-24 15:59:00");
+/// ```
+pub struct NftRulesetParser {
+    path: Arc<Path>,
+    reader: text::TextReader,
+    last_line: u64,
+}
+
+impl NftRulesetParser {
+    /// A parser for one input.
+    pub fn new(ctx: &ParseCtx) -> NftRulesetParser {
+        NftRulesetParser {
+            path: ctx.path.clone(),
+            reader: text::TextReader::new(ctx.now),
+            last_line: 0,
+        }
+    }
+}
+
+impl LineParser for NftRulesetParser {
+    fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
+        self.last_line = lineno;
+        self.reader.line(lineno, line, sink);
+    }
+
+    fn finish(&mut self, sink: &mut dyn Sink) {
+        self.reader.finish(self.last_line, sink);
+        let model = std::mem::take(&mut self.reader.model);
+        emit(model, self.path.clone(), Format::NftRuleset, sink);
+    }
+}
+
+/// The parser of the JSON form read from a stream (standard input, `nft -j list ruleset`
+/// run live): the lines are gathered, and read as one document at the end.
+pub struct NftJsonParser {
+    path: Arc<Path>,
+    now: NaiveDateTime,
+    bytes: Vec<u8>,
+    /// A line was cut by the line reader or the document passed [`MAX_JSON_BYTES`].
+    cut: bool,
+}
+
+impl NftJsonParser {
+    /// A parser for one input.
+    pub fn new(ctx: &ParseCtx) -> NftJsonParser {
+        NftJsonParser {
+            path: ctx.path.clone(),
+            now: ctx.now,
+            bytes: Vec::new(),
+            cut: false,
+        }
+    }
+}
+
+impl LineParser for NftJsonParser {
+    fn line(&mut self, _lineno: u64, line: &[u8], _sink: &mut dyn Sink) {
+        if line.len() >= crate::lines::MAX_LINE
+            || self.bytes.len() + line.len() + 1 > MAX_JSON_BYTES
+        {
+            self.cut = true;
+        }
+        if self.bytes.len() + line.len() < MAX_JSON_BYTES {
+            self.bytes.extend_from_slice(line);
+            self.bytes.push(b'\n');
+        }
+    }
+
+    fn finish(&mut self, sink: &mut dyn Sink) {
+        let bytes = std::mem::take(&mut self.bytes);
+        let mut model = Ruleset::default();
+        if let Err(message) = json::read(&bytes, self.now, &mut model, sink) {
+            let why = if self.cut {
+                format!(
+                    "{message} (the document is longer than this reader keeps from a \
+                     stream: save it to a file and scan the file)"
+                )
+            } else {
+                message
+            };
+            sink.malformed(1, why);
+            return;
+        }
+        emit(model, self.path.clone(), Format::NftJson, sink);
+    }
+}
+
+#[cfg(test)]
+mod tests;

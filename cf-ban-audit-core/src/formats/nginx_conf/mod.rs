@@ -1,0 +1,148 @@
+//! nginx configuration that denies addresses: `deny` lines.
+//!
+//! **nginx** ([`Format::NginxConf`], tool [`Tool::NginxDeny`]): `deny ADDRESS|CIDR;`
+//! (ngx_http_access_module, and ngx_stream_access_module in `stream {}`). The file is read
+//! with nginx's own lexical rules (`ngx_conf_read_token`): words separated by white space,
+//! `;` ends a directive, `{` opens a block and `}` closes it, `#` at the start of a word begins
+//! a comment, quotes (`"…"`, `'…'`) hold white space, `;` and `#`, and a backslash escapes the
+//! next character. So an address in a comment, in a quoted string (`add_header`,
+//! `log_format`, `return`) or in any directive other than `deny` is never read as a ban.
+//!
+//! - `deny` counts at the top level of a file (an included snippet) and inside `http`,
+//!   `server`, `location`, `limit_except` and `stream` blocks, the contexts where nginx
+//!   accepts it; inside other blocks (`geo`, `map`, `if`, `upstream`, `*_by_lua_block`, ...)
+//!   the word is not the directive.
+//! - `deny all;` is a lock-down (usually after `allow` lines for trusted addresses), not a
+//!   ban of Cloudflare: never an event. `deny unix:;` is not an address.
+//! - The access module checks the rules of one block in order and the first match wins: a
+//!   `deny` whose network an earlier `allow` of the same block covers whole (or after
+//!   `allow all;`) never applies and is skipped (noted). A `deny` only partly covered by an
+//!   earlier `allow` still blocks the rest and is reported as written. Rules inherited from
+//!   enclosing blocks, or brought by `include`, are not weighed.
+//! - nginx does not merge access rules across levels: a block with `allow`/`deny` lines of
+//!   its own replaces the rules of the enclosing blocks. The `deny` lines of an `http` or
+//!   `server` block that never handles a request itself (an `http` block; a `server` with a
+//!   `location /`) are skipped (noted) when every `server`/`location` below it has rules of
+//!   its own and no `include` (other than `mime.types` and `*params`) may add more.
+//! - `include` is not followed: included files are read on their own when they are under a
+//!   scanned path.
+//! - The scope is the first name of the enclosing `server` block's `server_name` (wherever
+//!   in the block it is written), or the file name when there is none (or it is `_`).
+//!
+//! Every event is an [`Action::Listed`] entry without time or end: it stands in the
+//! configuration. Apache configuration is read by [`super::apache_conf`].
+//!
+//! [`Tool::NginxDeny`]: crate::event::Tool::NginxDeny
+//! [`Action::Listed`]: crate::event::Action::Listed
+
+mod parser;
+
+use std::path::Path;
+
+use super::apache_conf::{self, conf_dirs, head_lines};
+use super::{Format, ParseCtx, Parser};
+use crate::addr::parse_net;
+
+pub use parser::NginxConfParser;
+
+/// Decides whether a file is nginx configuration, from its name and first bytes.
+///
+/// A line opening an `http`, `server`, `events`, `stream`, `location` or `upstream` block
+/// together with a directive ending in `;`, or a file made only of `allow`/`deny` lines (a
+/// snippet that `include` brings in). A `.conf` file under a directory named `nginx` is taken
+/// by its place when its lines look like directives. Files that Apache configuration claims by
+/// their name or their lines ([`apache_conf::detect`]) are left to it.
+///
+/// ```
+/// use cf_ban_audit_core::formats::{nginx_conf, Format};
+/// use std::path::Path;
+/// let nginx = b"server {\n    listen 80;\n    deny 104.16.0.1;\n}\n";
+/// assert_eq!(nginx_conf::detect(Path::new("/tmp/site"), nginx), Some(Format::NginxConf));
+/// assert_eq!(nginx_conf::detect(Path::new("/tmp/notes.txt"), b"deny this; allow that\n"), None);
+/// ```
+pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
+    if apache_conf::claims(path, head) {
+        return None;
+    }
+    let lines = || head_lines(head);
+    if lines().any(nginx_block_line) && lines().any(|l| strip_nginx_comment(l).ends_with(b";")) {
+        return Some(Format::NginxConf);
+    }
+    let mut access = 0;
+    let mut denies = 0;
+    let mut others = 0;
+    for l in lines() {
+        match access_line(l) {
+            Some(deny) => {
+                access += 1;
+                denies += usize::from(deny);
+            }
+            None => others += 1,
+        }
+    }
+    if denies > 0 && others == 0 && access > 0 {
+        return Some(Format::NginxConf);
+    }
+    // By place: a .conf file in nginx's directory whose lines look like directives.
+    let dirs = conf_dirs(path, head)?;
+    (dirs.iter().any(|d| d == "nginx") && lines().any(|l| strip_nginx_comment(l).ends_with(b";")))
+        .then_some(Format::NginxConf)
+}
+
+/// A line that opens one of nginx's main blocks.
+fn nginx_block_line(l: &[u8]) -> bool {
+    let l = strip_nginx_comment(l);
+    let Some(body) = l.strip_suffix(b"{") else {
+        return false;
+    };
+    let words: Vec<&[u8]> = body
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect();
+    match words.as_slice() {
+        [b"http" | b"server" | b"events" | b"stream" | b"mail"] => true,
+        [b"location", ..] if words.len() >= 2 => true,
+        [b"upstream", _] => true,
+        _ => false,
+    }
+}
+
+/// A line without a trailing `# comment` (a `#` after white space), trimmed.
+fn strip_nginx_comment(l: &[u8]) -> &[u8] {
+    let mut prev_space = true;
+    for (i, &b) in l.iter().enumerate() {
+        if b == b'#' && prev_space {
+            return l[..i].trim_ascii();
+        }
+        if b == b'"' || b == b'\'' {
+            // Quoted text: do not look for comments inside (good enough for detection).
+            return l;
+        }
+        prev_space = b.is_ascii_whitespace();
+    }
+    l
+}
+
+/// `allow X;` (Some(false)) or `deny X;` (Some(true)), as a whole line.
+fn access_line(l: &[u8]) -> Option<bool> {
+    let l = strip_nginx_comment(l);
+    let body = l.strip_suffix(b";")?.trim_ascii_end();
+    let (word, arg) = if let Some(a) = body.strip_prefix(b"deny") {
+        (true, a)
+    } else {
+        (false, body.strip_prefix(b"allow")?)
+    };
+    if !arg.first().is_some_and(|b| b.is_ascii_whitespace()) {
+        return None;
+    }
+    let arg = arg.trim_ascii();
+    (arg == b"all" || parse_net(arg).is_some()).then_some(word)
+}
+
+/// The parser of `format` for one input.
+pub fn parser(_format: Format, ctx: &ParseCtx) -> Parser {
+    Parser::Lines(Box::new(NginxConfParser::new(ctx)))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,132 @@
+//! Unit tests of the nginx configuration reader, on literal inputs.
+
+use super::*;
+use crate::event::BanEvent;
+use crate::formats::Sink;
+use chrono::NaiveDateTime;
+use std::sync::Arc;
+
+#[derive(Default)]
+struct Collect {
+    events: Vec<BanEvent>,
+    malformed: Vec<(u64, String)>,
+    notes: Vec<String>,
+}
+
+impl Sink for Collect {
+    fn event(&mut self, e: BanEvent) {
+        self.events.push(e);
+    }
+    fn malformed(&mut self, line: u64, message: String) {
+        self.malformed.push((line, message));
+    }
+    fn note(&mut self, text: String) {
+        self.notes.push(text);
+    }
+}
+
+fn run(format: Format, name: &str, text: &str) -> Collect {
+    let t: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    let ctx = ParseCtx {
+        path: Arc::from(Path::new(name)),
+        reference: t,
+        now: t,
+    };
+    let mut sink = Collect::default();
+    let Parser::Lines(mut p) = format.parser(&ctx) else {
+        panic!()
+    };
+    for (i, line) in text.split('\n').enumerate() {
+        p.line(i as u64 + 1, line.as_bytes(), &mut sink);
+    }
+    p.finish(&mut sink);
+    sink
+}
+
+fn brief(c: &Collect) -> Vec<(String, String, u64)> {
+    let mut v: Vec<_> = c
+        .events
+        .iter()
+        .map(|e| (e.net.to_string(), e.scope.clone(), e.location.line))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn nginx_denies_and_traps() {
+    let text = r#"http {
+    log_format main '$remote_addr deny 104.16.0.9; "$request"';
+    deny 104.16.0.1;   # deny 104.16.0.2;
+    # deny 104.16.0.3;
+    geo $bad { 104.16.0.4 1; }
+    map $x $y { deny 104.16.0.5; }
+    server {
+        listen 80;
+        location /admin {
+            allow 104.16.0.0/13;
+            deny 104.16.0.6;
+            deny 172.64.0.0/12;
+            deny all;
+        }
+        location / {
+            deny
+              2606:4700::/32;
+            add_header X-Why "deny 104.16.0.7;";
+            if ($bad) { deny 104.16.0.8; }
+            return 403 'deny 104.16.0.10;';
+        }
+        server_name example.com www.example.com;
+    }
+    server {
+        server_name _;
+        deny 173.245.48.1;
+    }
+}
+"#;
+    let c = run(Format::NginxConf, "/etc/nginx/nginx.conf", text);
+    assert!(c.malformed.is_empty(), "{:?}", c.malformed);
+    assert_eq!(
+        brief(&c),
+        vec![
+            ("172.64.0.0/12".into(), "example.com".into(), 12),
+            ("173.245.48.1/32".into(), "nginx.conf".into(), 26),
+            ("2606:4700::/32".into(), "example.com".into(), 16),
+        ]
+    );
+    // The shadowed deny in /admin, and the http-level deny that no server uses.
+    assert_eq!(c.notes.len(), 2, "{:?}", c.notes);
+}
+
+#[test]
+fn nginx_inheritance() {
+    // Server rules reach the locations without rules of their own, and the server
+    // itself when no `location /` takes every request.
+    let text = "http {\n deny 104.16.0.1;\n server {\n  location / { deny 104.16.0.2; }\n  location /a { }\n }\n}\n";
+    let c = run(Format::NginxConf, "/x/a.conf", text);
+    assert_eq!(brief(&c).len(), 2, "{:?}", brief(&c));
+    let text = "http {\n deny 104.16.0.1;\n server {\n  deny 104.16.0.3;\n  location / { deny 104.16.0.2; }\n }\n server { include x.conf; }\n}\n";
+    let c = run(Format::NginxConf, "/x/a.conf", text);
+    let nets: Vec<String> = brief(&c).into_iter().map(|b| b.0).collect();
+    assert_eq!(nets, ["104.16.0.1/32", "104.16.0.2/32"]);
+    let text = "server {\n deny 104.16.0.3;\n location /a { allow all; }\n}\n";
+    let c = run(Format::NginxConf, "/x/a.conf", text);
+    assert_eq!(brief(&c).len(), 1);
+}
+
+#[test]
+fn nginx_snippet_and_bad_lines() {
+    let c = run(
+        Format::NginxConf,
+        "/etc/nginx/conf.d/blockips.conf",
+        "deny 104.16.0.1;\ndeny \"198.51.100.0/24\";\ndeny 104.16.0.300;\ndeny a b;\nallow all;\ndeny 104.16.0.2;\ndeny 104.16",
+    );
+    assert_eq!(
+        brief(&c),
+        vec![
+            ("104.16.0.1/32".into(), "blockips.conf".into(), 1),
+            ("198.51.100.0/24".into(), "blockips.conf".into(), 2),
+        ]
+    );
+    assert_eq!(c.malformed.len(), 3, "{:?}", c.malformed);
+}

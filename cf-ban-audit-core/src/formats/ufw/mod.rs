@@ -1,0 +1,324 @@
+//! ufw (Uncomplicated Firewall): its rule files and the saved output of `ufw status` and
+//! `ufw show added`. Every `deny` or `reject` rule of incoming (or routed) traffic from a
+//! given source becomes an [`Action::Listed`] event for that source, without time or expiry:
+//! the rule stands until it is deleted.
+//!
+//! - **`/etc/ufw/user.rules`, `/etc/ufw/user6.rules`** ([`Format::UfwRules`], ufw 0.36 layout).
+//!   ufw writes one `### tuple ###` comment per rule and below it the `-A ufw-user-input ...`
+//!   lines it compiled from the rule. The tuple is what ufw itself reads back, so it is the
+//!   source of truth here and the compiled lines are not read (no rule is counted twice):
+//!
+//!   ```text
+//!   ### tuple ### deny any any 0.0.0.0/0 any 104.16.123.96 in comment=6279204661696c3242616e...
+//!   -A ufw-user-input -s 104.16.123.96 -j DROP
+//!   ```
+//!
+//!   The fields are `ACTION PROTO DPORT DST SPORT SRC [DAPP SAPP] DIRECTION [comment=HEX]`
+//!   (`backend_iptables.py`, `_write_rules`); files of old ufw versions lack the direction (6
+//!   or 8 fields, read as `in`). `ACTION` is `allow`, `deny`, `reject` or `limit`, with a
+//!   `_log`/`_log-all` suffix for logged rules and a `route:` prefix for routed rules;
+//!   `DIRECTION` is `in`, `out`, `in_eth0`, `out_eth0` or `in_eth0!out_eth1`; application
+//!   names have their spaces written `%20`. The comment is the hex of the UTF-8 text (fail2ban's
+//!   ufw action writes `by Fail2Ban after 5 attempts against sshd`).
+//! - **`ufw status` / `ufw status numbered` / `ufw status verbose`** ([`Format::UfwStatus`]):
+//!   after `Status: active`, a `To  Action  From` table, one rule a row, in the layout
+//!   `%-26s %-12s%-26s` then ` (log)`-like attributes and ` # comment`:
+//!
+//!   ```text
+//!   [ 1] Anywhere                   DENY IN     162.158.0.0/15
+//!   [10] 443/tcp                    REJECT IN   2400:cb00::/32             # edge
+//!   ```
+//!
+//!   The action is the first `ALLOW`/`DENY`/`REJECT`/`LIMIT` word after the `To` column,
+//!   followed by `IN`, `OUT` or `FWD` (plain `ufw status` omits `IN`); the source is the first
+//!   word of the `From` column. Rows are read only after the table's dashes line.
+//! - **`ufw show added`** ([`Format::UfwStatus`]): `Added user rules (see 'ufw status' for
+//!   running firewall):` then one `ufw deny from 104.16.123.96 ...` command a line.
+//!
+//! What counts: `deny` and `reject` (logged or not) of incoming traffic, and routed (`route`,
+//! `FWD`) rules, from a source other than `0.0.0.0/0`/`::/0`/`Anywhere`. Not bans: `allow`;
+//! `limit` (a rate limit of everyone, not a block of a source); outgoing rules (`out`: their
+//! far end is the destination, and replies to Cloudflare's connections are not new outgoing
+//! connections); rules that only name a destination. Text inside comments is never read as an
+//! address (in `user.rules` the comment is hex).
+//!
+//! The scope is the rule's comment when it has one, else a short description of the rule in
+//! the words of `ufw status verbose`: `[route ]ACTION[ DST][ PORTS[/PROTO][ (APP)]][ on IFACE]`,
+//! such as `deny`, `deny 22/tcp`, `reject 443/tcp`, `deny 80/tcp on eth0`,
+//! `route deny 10.0.0.5 8080/tcp` or `deny 80,443/tcp (WWW Full)`.
+//!
+//! Backups beside the rules (`user.rules.20261124_030731` left by `ufw reset`, `*.dpkg-old`,
+//! `*~`, `*.bak`) are not in force: they are recognised, so that no other format claims them,
+//! and not read (the file gets a note saying so).
+
+mod rules;
+mod status;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{Format, ParseCtx, Parser};
+use crate::event::{Action, BanEvent, Location, Tool};
+
+pub use rules::{parse_tuple, RulesParser, Tuple};
+pub use status::StatusParser;
+
+/// The longest comment kept as a scope, in characters.
+const MAX_SCOPE: usize = 200;
+
+/// The non-empty lines of `head`, trimmed.
+fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
+    head.split(|&b| b == b'\n')
+        .map(<[u8]>::trim_ascii)
+        .filter(|l| !l.is_empty())
+}
+
+/// Decides whether a file is ufw's: `user.rules`/`user6.rules` (by name with ufw content, or
+/// by content: `*filter` and `### RULES ###`), or saved `ufw status` / `ufw show added`
+/// output. Backups (`user.rules.<something>`, see [`is_backup_name`]) are detected as
+/// [`Format::UfwRules`] and not read.
+///
+/// ```
+/// use cf_ban_audit_core::formats::{ufw, Format};
+/// use std::path::Path;
+/// let rules = b"*filter\n:ufw-user-input - [0:0]\n### RULES ###\n\n### tuple ### deny any any 0.0.0.0/0 any 104.16.0.1 in\n";
+/// assert_eq!(ufw::detect(Path::new("/etc/ufw/user.rules"), rules), Some(Format::UfwRules));
+/// assert_eq!(ufw::detect(Path::new("/tmp/saved"), rules), Some(Format::UfwRules));
+/// assert_eq!(ufw::detect(Path::new("/etc/ufw/user.rules.20261124_030731"), rules), Some(Format::UfwRules));
+/// let status = b"Status: active\n\nTo                         Action      From\n";
+/// assert_eq!(ufw::detect(Path::new("status.txt"), status), Some(Format::UfwStatus));
+/// assert_eq!(ufw::detect(Path::new("notes.txt"), b"*filter\n-A INPUT -j DROP\nCOMMIT\n"), None);
+/// ```
+pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let has = |needle: &[u8]| memchr::memmem::find(head, needle).is_some();
+    let first = head_lines(head).next();
+    if first == Some(b"Status: active")
+        || first.is_some_and(|l| l.starts_with(b"Added user rules (see 'ufw status'"))
+    {
+        return Some(Format::UfwStatus);
+    }
+    let rules_marker = has(b"### RULES ###") || has(b"### tuple ###");
+    let by_name = matches!(name.as_str(), "user.rules" | "user6.rules")
+        && (rules_marker || has(b"ufw-user-input") || has(b"ufw6-user-input"));
+    let backup = is_backup_name(&name) && rules_marker;
+    let by_content = first == Some(b"*filter") && rules_marker;
+    (by_name || backup || by_content).then_some(Format::UfwRules)
+}
+
+/// Whether a file name is that of a backup of ufw's rules, not in force:
+/// `user.rules.<anything>` (what `ufw reset` leaves), or a name ending in `~`, `.bak`, `.old`,
+/// `.orig`, `.dpkg-old`, `.dpkg-dist`, `.ucf-old` or `.ucf-dist`.
+///
+/// ```
+/// use cf_ban_audit_core::formats::ufw::is_backup_name;
+/// assert!(is_backup_name("user.rules.20261124_030731"));
+/// assert!(is_backup_name("user6.rules~"));
+/// assert!(!is_backup_name("user.rules"));
+/// ```
+pub fn is_backup_name(name: &str) -> bool {
+    name.starts_with("user.rules.")
+        || name.starts_with("user6.rules.")
+        || name.ends_with('~')
+        || [
+            ".bak",
+            ".old",
+            ".orig",
+            ".dpkg-old",
+            ".dpkg-dist",
+            ".ucf-old",
+            ".ucf-dist",
+        ]
+        .iter()
+        .any(|s| name.ends_with(s))
+}
+
+/// The parser of `format` for one input.
+pub fn parser(format: Format, ctx: &ParseCtx) -> Parser {
+    match format {
+        Format::UfwStatus => Parser::Lines(Box::new(StatusParser::new(ctx))),
+        _ => Parser::Lines(Box::new(RulesParser::new(ctx))),
+    }
+}
+
+/// Decodes a ufw comment (the hex of its UTF-8 text, as in `comment=...` of a tuple) the way
+/// ufw does: an odd last digit is dropped and invalid UTF-8 is replaced. `None` when the text
+/// is not hex.
+///
+/// ```
+/// use cf_ban_audit_core::formats::ufw::decode_comment;
+/// let hex = b"6279204661696c3242616e206166746572203520617474656d70747320616761696e73742073736864";
+/// assert_eq!(decode_comment(hex).unwrap(), "by Fail2Ban after 5 attempts against sshd");
+/// assert_eq!(decode_comment(b"zz"), None);
+/// ```
+pub fn decode_comment(hex: &[u8]) -> Option<String> {
+    let hex = &hex[..hex.len() & !1];
+    let digit = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let bytes: Option<Vec<u8>> = hex
+        .chunks_exact(2)
+        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
+        .collect();
+    Some(String::from_utf8_lossy(&bytes?).into_owned())
+}
+
+/// A comment made fit to be a scope: control characters turned into spaces, trimmed, cut.
+fn clean_comment(text: &str) -> Option<String> {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_SCOPE)
+        .collect();
+    let cleaned = cleaned.trim();
+    (!cleaned.is_empty()).then(|| cleaned.to_string())
+}
+
+/// Whether a tuple address means any address.
+fn is_any(addr: &str) -> bool {
+    matches!(addr, "0.0.0.0/0" | "::/0" | "any")
+}
+
+/// The description of a rule used as its scope when it has no comment (see the
+/// [module documentation](self)).
+fn describe(
+    route: bool,
+    action: &str,
+    dst: Option<&str>,
+    ports: Option<&str>,
+    iface: Option<&str>,
+) -> String {
+    let mut s = String::new();
+    if route {
+        s.push_str("route ");
+    }
+    s.push_str(action);
+    for part in [dst, ports].into_iter().flatten() {
+        s.push(' ');
+        s.push_str(part);
+    }
+    if let Some(iface) = iface {
+        s.push_str(" on ");
+        s.push_str(iface);
+    }
+    s
+}
+
+/// The words of `bytes` split at ASCII white space, each with its start offset.
+fn words(bytes: &[u8]) -> Vec<(usize, &[u8])> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i > start {
+            out.push((start, &bytes[start..i]));
+        }
+    }
+    out
+}
+
+/// Text that is meant to be an address (digits, hex, dots, colons and a slash only), so that
+/// failing to read it is worth a report rather than a silent skip.
+fn looks_like_address(token: &[u8]) -> bool {
+    !token.is_empty()
+        && token.iter().any(u8::is_ascii_digit)
+        && (token.contains(&b'.') || token.contains(&b':'))
+        && token
+            .iter()
+            .all(|&b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'/'))
+}
+
+fn listed(
+    path: &Arc<Path>,
+    format: Format,
+    net: ipnet::IpNet,
+    scope: String,
+    line: u64,
+) -> BanEvent {
+    BanEvent {
+        net,
+        tool: Tool::Ufw,
+        format,
+        scope,
+        peer: None,
+        action: Action::Listed,
+        time: None,
+        expires: None,
+        location: Location {
+            path: path.clone(),
+            line,
+        },
+    }
+}
+
+/// Splits a command line into words the way a POSIX shell does for quotes (`'...'`, `"..."`)
+/// and backslashes; `None` when a quote is left open.
+pub(crate) fn shell_words(line: &[u8]) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut cur: Vec<u8> = Vec::new();
+    let mut in_word = false;
+    let mut i = 0;
+    while i < line.len() {
+        let b = line[i];
+        match b {
+            b'\'' => {
+                let end = memchr::memchr(b'\'', &line[i + 1..])?;
+                cur.extend_from_slice(&line[i + 1..i + 1 + end]);
+                i += end + 2;
+                in_word = true;
+                continue;
+            }
+            b'"' => {
+                let mut j = i + 1;
+                loop {
+                    match *line.get(j)? {
+                        b'"' => break,
+                        b'\\' if matches!(line.get(j + 1), Some(b'"' | b'\\' | b'$' | b'`')) => {
+                            cur.push(line[j + 1]);
+                            j += 2;
+                        }
+                        c => {
+                            cur.push(c);
+                            j += 1;
+                        }
+                    }
+                }
+                i = j + 1;
+                in_word = true;
+                continue;
+            }
+            b'\\' if i + 1 < line.len() => {
+                cur.push(line[i + 1]);
+                i += 2;
+                in_word = true;
+                continue;
+            }
+            b if b.is_ascii_whitespace() => {
+                if in_word {
+                    out.push(String::from_utf8_lossy(&cur).into_owned());
+                    cur.clear();
+                    in_word = false;
+                }
+            }
+            b => {
+                cur.push(b);
+                in_word = true;
+            }
+        }
+        i += 1;
+    }
+    if in_word {
+        out.push(String::from_utf8_lossy(&cur).into_owned());
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests;
