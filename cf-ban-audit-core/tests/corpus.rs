@@ -4,15 +4,11 @@
 
 mod common;
 
+use common::everything;
+
 use std::collections::BTreeSet;
 
-use cf_ban_audit_core::{cloudflare, Format, RangeSet, Scanner};
-
-fn everything() -> RangeSet {
-    ["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()]
-        .into_iter()
-        .collect()
-}
+use cf_ban_audit_core::{cloudflare, Format, Scanner};
 
 #[test]
 fn fail2ban_corpus_reads_without_errors_and_finds_the_database_bans() {

@@ -6,16 +6,12 @@
 
 mod common;
 
+use common::everything;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use cf_ban_audit_core::{cloudflare, Format, RangeSet, Report, Scanner, Tool};
-
-fn everything() -> RangeSet {
-    ["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()]
-        .into_iter()
-        .collect()
-}
 
 /// The decisions of the real run that hit Cloudflare, by scope (the scenario, or the reason
 /// given to `cscli decisions add`), per generated/README.md.

@@ -5,15 +5,11 @@
 
 mod common;
 
+use common::everything;
+
 use std::collections::BTreeSet;
 
-use cf_ban_audit_core::{cloudflare, Format, RangeSet, Report, Scanner, Tool};
-
-fn everything() -> RangeSet {
-    ["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()]
-        .into_iter()
-        .collect()
-}
+use cf_ban_audit_core::{cloudflare, Format, Report, Scanner, Tool};
 
 /// (format, scope, address) of the findings of one tool.
 fn findings(report: &Report, tool: Tool) -> BTreeSet<(Format, String, String)> {

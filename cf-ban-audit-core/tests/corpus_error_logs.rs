@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::everything;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -35,12 +37,6 @@ fn triples(report: &Report) -> Triples {
 fn want(list: &[(Tool, &str, &str)]) -> Triples {
     list.iter()
         .map(|(t, s, a)| (*t, s.to_string(), a.to_string()))
-        .collect()
-}
-
-fn everything() -> RangeSet {
-    ["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()]
-        .into_iter()
         .collect()
 }
 

@@ -5,16 +5,12 @@
 
 mod common;
 
+use common::{everything, set};
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use cf_ban_audit_core::{cloudflare, Format, RangeSet, Report, Scanner, Tool};
-
-fn everything() -> RangeSet {
-    ["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()]
-        .into_iter()
-        .collect()
-}
 
 /// Scans `path` and checks that it reads without errors or malformed lines, in `formats`.
 fn scan(path: &Path, ranges: RangeSet, formats: &[Format]) -> Report {
@@ -45,13 +41,6 @@ fn pairs(report: &Report) -> BTreeSet<(String, String)> {
         .iter()
         .filter(|f| f.tool == Tool::Modsecurity)
         .map(|f| (f.scope.clone(), f.address.clone()))
-        .collect()
-}
-
-fn set(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
-    items
-        .iter()
-        .map(|(s, a)| (s.to_string(), a.to_string()))
         .collect()
 }
 

@@ -5,40 +5,12 @@
 
 mod common;
 
+use common::{everything, found, set};
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use cf_ban_audit_core::{cloudflare, Format, RangeSet, Report, Scanner, Tool};
-
-fn everything() -> RangeSet {
-    ["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()]
-        .into_iter()
-        .collect()
-}
-
-fn set(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
-    items
-        .iter()
-        .map(|(s, a)| (s.to_string(), a.to_string()))
-        .collect()
-}
-
-/// (scope, address) of the findings of one tool, optionally only those read from one file.
-fn found(report: &Report, tool: Tool, file: Option<&str>) -> BTreeSet<(String, String)> {
-    report
-        .findings
-        .iter()
-        .filter(|f| f.tool == tool)
-        .filter(|f| {
-            file.is_none_or(|name| {
-                f.locations
-                    .iter()
-                    .any(|l| l.path.file_name().is_some_and(|n| n == name))
-            })
-        })
-        .map(|f| (f.scope.clone(), f.address.clone()))
-        .collect()
-}
 
 fn scan_with(ranges: RangeSet, path: &Path) -> Report {
     let report = Scanner::new(ranges).path(path).scan();

@@ -3,7 +3,10 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+use cf_ban_audit_core::{RangeSet, Report, Tool};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -45,4 +48,36 @@ pub fn corpus() -> Option<PathBuf> {
         dir.is_dir().then_some(dir),
         "the shared corpus (../shared/corpus) is absent",
     )
+}
+
+/// Every address: a range set under which every ban is a finding.
+pub fn everything() -> RangeSet {
+    ["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()]
+        .into_iter()
+        .collect()
+}
+
+/// (scope, address) pairs, as the tests write their expectations.
+pub fn set(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
+    items
+        .iter()
+        .map(|(s, a)| (s.to_string(), a.to_string()))
+        .collect()
+}
+
+/// (scope, address) of the findings of one tool, optionally of one file.
+pub fn found(report: &Report, tool: Tool, file: Option<&str>) -> BTreeSet<(String, String)> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.tool == tool)
+        .filter(|f| {
+            file.is_none_or(|name| {
+                f.locations
+                    .iter()
+                    .any(|l| l.path.file_name().is_some_and(|n| n == name))
+            })
+        })
+        .map(|f| (f.scope.clone(), f.address.clone()))
+        .collect()
 }
