@@ -42,16 +42,34 @@ struct Aggregate {
     last_seen: Option<NaiveDateTime>,
     bans: u64,
     last: (Order, Action, Option<NaiveDateTime>),
-    locations: Vec<(Order, Location)>,
+    /// Where the bans were, sorted and distinct: the earliest and the latest
+    /// [`MAX_LOCATIONS`]` / 2`. The path and line of a location are those of its [`Order`],
+    /// so each is held once, and the vector never holds more than `MAX_LOCATIONS + 1`.
+    locations: Vec<Order>,
 }
 
-fn keep_ends(locations: &mut Vec<(Order, Location)>) {
+/// Adds a ban's place to a finding's locations, keeping the ends (see [`Aggregate`]).
+fn keep_location(locations: &mut Vec<Order>, order: Order) {
+    if let Some(same) = locations
+        .iter_mut()
+        .find(|o| o.3 == order.3 && o.2 == order.2)
+    {
+        // One place is listed once, at its earliest order.
+        if order < *same {
+            *same = order;
+            locations.sort();
+        }
+        return;
+    }
+    let at = locations.binary_search(&order).unwrap_or_else(|at| at);
+    if locations.len() == locations.capacity() {
+        let want = (locations.capacity() * 2).clamp(4, MAX_LOCATIONS + 1);
+        locations.reserve_exact(want - locations.len());
+    }
+    locations.insert(at, order);
     if locations.len() > MAX_LOCATIONS {
-        locations.sort();
-        locations.dedup_by(|a, b| a.1 == b.1);
-        let half = MAX_LOCATIONS / 2;
-        let excess = locations.len().saturating_sub(MAX_LOCATIONS);
-        locations.drain(half..half + excess);
+        // Sorted, one too many: the middle one is neither among the earliest nor the latest.
+        locations.remove(MAX_LOCATIONS / 2);
     }
 }
 
@@ -70,8 +88,16 @@ impl Aggregate {
         if other.last.0 > self.last.0 {
             self.last = other.last;
         }
-        self.locations.extend(other.locations);
-        keep_ends(&mut self.locations);
+        if self.locations.len() < other.locations.len() {
+            let mine = std::mem::replace(&mut self.locations, other.locations);
+            for order in mine {
+                keep_location(&mut self.locations, order);
+            }
+        } else {
+            for order in other.locations {
+                keep_location(&mut self.locations, order);
+            }
+        }
     }
 }
 
@@ -111,7 +137,7 @@ impl<'r> Aggregator<'r> {
         let order: Order = (
             ev.time,
             Reverse(self.rank),
-            ev.location.path.clone(),
+            ev.location.path,
             ev.location.line,
         );
         let is_ban = ev.action.is_ban();
@@ -121,11 +147,7 @@ impl<'r> Aggregator<'r> {
             last_seen: time,
             bans: u64::from(is_ban),
             last: (order.clone(), ev.action, ev.expires),
-            locations: if is_ban {
-                vec![(order, ev.location)]
-            } else {
-                Vec::new()
-            },
+            locations: if is_ban { vec![order] } else { Vec::new() },
         };
         let key = Key {
             tool: ev.tool,
@@ -151,10 +173,9 @@ impl<'r> Aggregator<'r> {
             if *agg.last.0 .2 == *path {
                 agg.last.0 .3 += by;
             }
-            for (order, loc) in &mut agg.locations {
-                if *loc.path == *path {
+            for order in &mut agg.locations {
+                if *order.2 == *path {
                     order.3 += by;
-                    loc.line += by;
                 }
             }
         }
@@ -171,7 +192,12 @@ impl<'r> Aggregator<'r> {
         self.events += other.events;
         self.hits += other.hits;
         self.evidence.merge(other.evidence);
-        for (key, agg) in other.map {
+        // Merge the smaller map into the larger: the larger is not grown (rehashed) again.
+        let mut other = other.map;
+        if self.map.len() < other.len() {
+            std::mem::swap(&mut self.map, &mut other);
+        }
+        for (key, agg) in other {
             match self.map.get_mut(&key) {
                 Some(mine) => mine.merge(agg),
                 None => {
@@ -210,13 +236,12 @@ impl<'r> Aggregator<'r> {
             .filter(|(key, agg)| {
                 agg.bans > 0 && (!key.format.is_set_membership() || evidence.set_bans(&key.scope))
             })
-            .map(|(key, mut agg)| {
+            .map(|(key, agg)| {
                 let lifted = lifted_everywhere
                     .get(&(key.tool, key.net, key.format))
                     .is_some_and(|unban| *unban > agg.last.0);
                 let (_, action, expires) = agg.last;
                 let active = !lifted && action.is_standing() && expires.is_none_or(|e| e > now);
-                agg.locations.sort();
                 let finding = Finding {
                     address: display_net(&key.net),
                     range: ranges
@@ -231,7 +256,11 @@ impl<'r> Aggregator<'r> {
                     last_seen: agg.last_seen,
                     expires: if action.is_ban() { expires } else { None },
                     events: agg.bans,
-                    locations: agg.locations.into_iter().map(|(_, l)| l).collect(),
+                    locations: agg
+                        .locations
+                        .into_iter()
+                        .map(|(_, _, path, line)| Location { path, line })
+                        .collect(),
                 };
                 (key, finding)
             })
@@ -335,5 +364,59 @@ mod tests {
         assert_eq!(f.len(), 2);
         assert!(!f.iter().find(|f| f.address == "104.16.0.5").unwrap().active);
         assert!(f.iter().find(|f| f.address == "104.16.0.6").unwrap().active);
+    }
+
+    /// The locations kept are the earliest and latest halves of all distinct places, whatever
+    /// the order events arrive in and however they are split over aggregators.
+    #[test]
+    fn locations_do_not_depend_on_order_or_split() {
+        let cf = crate::cloudflare::embedded();
+        let events: Vec<BanEvent> = (0..60u64)
+            .map(|i| {
+                ev(
+                    "104.16.0.7/32",
+                    Action::Ban,
+                    (i % 5) as u32,
+                    "f",
+                    i % 40 + 1,
+                )
+            })
+            .collect();
+        // The oracle: each (path, line) once at its earliest order; 8 first and 8 last.
+        let mut all: Vec<(u32, u64)> = (1..=40u64)
+            .map(|line| {
+                let hour = (0..60u64)
+                    .filter(|i| i % 40 + 1 == line)
+                    .map(|i| (i % 5) as u32);
+                (hour.min().unwrap(), line)
+            })
+            .collect();
+        all.sort();
+        let want: Vec<u64> = all[..8].iter().chain(&all[32..]).map(|a| a.1).collect();
+        let mut seed = 7u64;
+        for round in 0..20 {
+            let mut order = events.clone();
+            for i in (1..order.len()).rev() {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                order.swap(i, (seed >> 33) as usize % (i + 1));
+            }
+            let cut = round * 3 % order.len();
+            let mut left = Aggregator::new(&cf, 0);
+            let mut right = Aggregator::new(&cf, 0);
+            for (i, e) in order.into_iter().enumerate() {
+                if i < cut {
+                    left.add(e)
+                } else {
+                    right.add(e)
+                }
+            }
+            left.merge(right);
+            let f = left.findings(t(9));
+            assert_eq!(f[0].events, 60);
+            let got: Vec<u64> = f[0].locations.iter().map(|l| l.line).collect();
+            assert_eq!(got, want, "round {round}");
+        }
     }
 }

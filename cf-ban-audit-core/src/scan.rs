@@ -123,7 +123,7 @@ impl Scanner {
     }
 
     /// Files at least this large (default [`CHUNK_MIN`]) of a line-independent format are
-    /// read as several chunks in parallel.
+    /// read as several chunks in parallel, each at most half this size (and 32 MiB).
     pub fn chunk_threshold(mut self, bytes: u64) -> Scanner {
         self.chunk_min = bytes.max(1);
         self
@@ -178,33 +178,34 @@ impl Scanner {
         files.sort();
         files.dedup();
 
+        // One scan-wide outcome that each file's outcome joins as soon as the file is read:
+        // memory holds the scan's findings once plus those of the files in flight, however
+        // rayon splits the work.
+        let total = std::sync::Mutex::new(FileOutcome::empty(&self.ranges));
         let done = std::sync::atomic::AtomicUsize::new(0);
         let run = || {
-            files
-                .par_iter()
-                .map(|path| {
-                    let outcome = self.scan_file(path, now);
-                    if let Some(progress) = &self.progress {
-                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                        progress(n, files.len());
-                    }
-                    outcome
-                })
-                .reduce(
-                    || FileOutcome::empty(&self.ranges),
-                    |mut a, b| {
-                        a.merge(b);
-                        a
-                    },
-                )
+            files.par_iter().for_each(|path| {
+                let outcome = self.scan_file(path, now);
+                total
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .merge(outcome);
+                if let Some(progress) = &self.progress {
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    progress(n, files.len());
+                }
+            })
         };
-        let mut outcome = match self.threads {
+        match self.threads {
             Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
                 Ok(pool) => pool.install(run),
                 Err(_) => run(),
             },
             None => run(),
         };
+        let mut outcome = total
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(bytes) = &self.stdin {
             outcome.merge(self.scan_input(Path::new("-"), bytes.clone(), None, now));
         }
@@ -360,7 +361,8 @@ impl Scanner {
         rank: u32,
     ) -> FileOutcome<'_> {
         let mut outcome = FileOutcome::empty(&self.ranges);
-        let bounds = match chunk_bounds(path, size) {
+        let target = CHUNK_TARGET.min(self.chunk_min / 2).max(1);
+        let bounds = match chunk_bounds(path, size, target) {
             Ok(b) => b,
             Err(source) => {
                 outcome.errors.push(Error::Io {
@@ -370,7 +372,9 @@ impl Scanner {
                 return outcome;
             }
         };
-        let parts: Vec<(FileOutcome<'_>, u64)> = bounds
+        // Adjacent chunks are joined in file order as they finish (rayon keeps the order of an
+        // indexed iterator in `reduce`): the right one's lines are renumbered after the left's.
+        let joined = bounds
             .par_windows(2)
             .map(|w| {
                 let mut part = FileOutcome::empty(&self.ranges);
@@ -387,32 +391,29 @@ impl Scanner {
                     }),
                 }
                 let lines = part.stats.iter().map(|s| s.lines).sum();
-                (part, lines)
+                let stats = part.stats.drain(..).reduce(add_stats);
+                Chunk { part, lines, stats }
             })
-            .collect();
-        let mut offset = 0;
-        let mut stats: Option<FileStats> = None;
-        for (mut part, lines) in parts {
-            part.aggregator.shift_lines(path, offset);
-            for e in &mut part.errors {
-                if let Error::Line { line, .. } = e {
-                    *line += offset;
-                }
-            }
-            for s in part.stats.drain(..) {
-                match &mut stats {
-                    Some(total) => {
-                        total.lines += s.lines;
-                        total.events += s.events;
-                        total.malformed += s.malformed;
-                        total.notes.extend(s.notes);
+            .reduce_with(|mut left, mut right| {
+                right.part.aggregator.shift_lines(path, left.lines);
+                for e in &mut right.part.errors {
+                    if let Error::Line { line, .. } = e {
+                        *line += left.lines;
                     }
-                    None => stats = Some(s),
                 }
-            }
-            offset += lines;
-            outcome.merge(part);
-        }
+                left.part.merge(right.part);
+                left.lines += right.lines;
+                left.stats = match (left.stats, right.stats) {
+                    (Some(l), Some(r)) => Some(add_stats(l, r)),
+                    (l, r) => l.or(r),
+                };
+                left
+            });
+        let Some(joined) = joined else {
+            return outcome;
+        };
+        outcome.merge(joined.part);
+        let stats = joined.stats;
         outcome.stats.extend(stats);
         outcome
     }
@@ -570,14 +571,14 @@ pub fn existing_default_paths() -> Vec<PathBuf> {
 /// Files at least this large (uncompressed, of a line-independent format) are read in chunks.
 pub const CHUNK_MIN: u64 = 64 * 1024 * 1024;
 
-/// The size a chunk aims at.
+/// The size a chunk aims at (or half the threshold, when [`Scanner::chunk_threshold`] is lower).
 const CHUNK_TARGET: u64 = 32 * 1024 * 1024;
 
 /// Offsets that cut a file into line-aligned chunks: 0, the byte after a newline near each
 /// cut, and the size.
-fn chunk_bounds(path: &Path, size: u64) -> std::io::Result<Vec<u64>> {
+fn chunk_bounds(path: &Path, size: u64, target: u64) -> std::io::Result<Vec<u64>> {
     use std::io::{BufRead, BufReader, Seek, SeekFrom};
-    let n = (size / CHUNK_TARGET)
+    let n = (size / target)
         .clamp(2, 256)
         .max(u64::from(rayon::current_num_threads() > 1) * 2);
     let mut file = BufReader::new(std::fs::File::open(path)?);
@@ -627,6 +628,26 @@ fn rotation_rank(path: &Path) -> u32 {
     name.rsplit_once('.')
         .and_then(|(_, n)| if n.len() <= 4 { n.parse().ok() } else { None })
         .unwrap_or(0)
+}
+
+/// A read chunk of a split file: what it found, its line count and its statistics.
+struct Chunk<'r> {
+    part: FileOutcome<'r>,
+    lines: u64,
+    stats: Option<FileStats>,
+}
+
+/// The statistics of two chunks of one file, as one.
+fn add_stats(mut total: FileStats, s: FileStats) -> FileStats {
+    total.lines += s.lines;
+    total.events += s.events;
+    total.malformed += s.malformed;
+    for note in s.notes {
+        if total.notes.len() < 8 && !total.notes.contains(&note) {
+            total.notes.push(note);
+        }
+    }
+    total
 }
 
 struct FileSink<'r> {
