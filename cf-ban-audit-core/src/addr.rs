@@ -62,12 +62,38 @@ pub fn parse_ip(token: &[u8]) -> Option<IpAddr> {
     if token.is_empty() || token.len() > MAX_TOKEN {
         return None;
     }
-    let text = std::str::from_utf8(token).ok()?;
-    // The standard parser accepts exactly the textual forms; it never panics.
-    if let Ok(v4) = text.parse::<Ipv4Addr>() {
-        return Some(IpAddr::V4(v4));
+    if memchr::memchr(b':', token).is_none() {
+        return parse_ipv4(token).map(IpAddr::V4);
     }
+    // The standard parser accepts exactly the textual forms; it never panics.
+    let text = std::str::from_utf8(token).ok()?;
     text.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
+}
+
+/// Dotted-quad IPv4 from bytes, by the standard library's rules (four decimal octets of at
+/// most 255, no leading zeros, nothing else), without going through `str`: it is the hot
+/// path of every parser.
+fn parse_ipv4(token: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = token.split(|&b| b == b'.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+            return None;
+        }
+        let mut value = 0u16;
+        for &b in part {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            value = value * 10 + u16::from(b - b'0');
+        }
+        *octet = u8::try_from(value).ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Ipv4Addr::from(octets))
 }
 
 /// Parses an address or a CIDR from bytes into a normalised network.
@@ -225,5 +251,20 @@ mod tests {
             parse_net(b"2606:4700:4700::1111:0").unwrap().to_string(),
             "2606:4700:4700::1111:0/128"
         );
+    }
+
+    proptest::proptest! {
+        /// The byte parser of IPv4 accepts exactly what the standard library's does.
+        #[test]
+        fn ipv4_bytes_agree_with_std(token in "[0-9.]{0,17}|[0-9a-f.x+ -]{0,12}|(0|00|1|25[0-9]|2[0-9]{2}|[0-9]{1,4})(\\.(0|00|1|25[0-9]|2[0-9]{2}|[0-9]{1,4})){2,4}") {
+            let std = token.parse::<Ipv4Addr>().ok();
+            proptest::prop_assert_eq!(parse_ipv4(token.as_bytes()), std, "{:?}", token);
+        }
+
+        #[test]
+        fn ipv4_any_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let std = std::str::from_utf8(&bytes).ok().and_then(|t| t.parse::<Ipv4Addr>().ok());
+            proptest::prop_assert_eq!(parse_ipv4(&bytes), std);
+        }
     }
 }

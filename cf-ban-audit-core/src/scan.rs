@@ -362,7 +362,19 @@ impl Scanner {
     ) -> FileOutcome<'_> {
         let mut outcome = FileOutcome::empty(&self.ranges);
         let target = CHUNK_TARGET.min(self.chunk_min / 2).max(1);
-        let bounds = match chunk_bounds(path, size, target) {
+        // One open file for every chunk: a rename or rotation during the scan cannot make
+        // chunks read different files or fail one by one.
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(source) => {
+                outcome.errors.push(Error::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+                return outcome;
+            }
+        };
+        let bounds = match chunk_bounds(&file, size, target) {
             Ok(b) => b,
             Err(source) => {
                 outcome.errors.push(Error::Io {
@@ -378,18 +390,12 @@ impl Scanner {
             .par_windows(2)
             .map(|w| {
                 let mut part = FileOutcome::empty(&self.ranges);
-                let input = std::fs::File::open(path).and_then(|mut f| {
-                    use std::io::Seek;
-                    f.seek(std::io::SeekFrom::Start(w[0]))?;
-                    Ok(f.take(w[1] - w[0]))
-                });
-                match input {
-                    Ok(input) => self.parse(path, format, input, reference, now, rank, &mut part),
-                    Err(source) => part.errors.push(Error::Io {
-                        path: path.to_path_buf(),
-                        source,
-                    }),
-                }
+                let input = Span {
+                    file: &file,
+                    at: w[0],
+                    end: w[1],
+                };
+                self.parse(path, format, input, reference, now, rank, &mut part);
                 let lines = part.stats.iter().map(|s| s.lines).sum();
                 let stats = part.stats.drain(..).reduce(add_stats);
                 Chunk { part, lines, stats }
@@ -576,12 +582,16 @@ const CHUNK_TARGET: u64 = 32 * 1024 * 1024;
 
 /// Offsets that cut a file into line-aligned chunks: 0, the byte after a newline near each
 /// cut, and the size.
-fn chunk_bounds(path: &Path, size: u64, target: u64) -> std::io::Result<Vec<u64>> {
+fn chunk_bounds(file: &std::fs::File, size: u64, target: u64) -> std::io::Result<Vec<u64>> {
     use std::io::{BufRead, BufReader, Seek, SeekFrom};
     let n = (size / target)
         .clamp(2, 256)
         .max(u64::from(rayon::current_num_threads() > 1) * 2);
-    let mut file = BufReader::new(std::fs::File::open(path)?);
+    let mut file = BufReader::new(Span {
+        file,
+        at: 0,
+        end: size,
+    });
     let mut bounds = vec![0u64];
     let mut skip = Vec::new();
     for i in 1..n {
@@ -628,6 +638,46 @@ fn rotation_rank(path: &Path) -> u32 {
     name.rsplit_once('.')
         .and_then(|(_, n)| if n.len() <= 4 { n.parse().ok() } else { None })
         .unwrap_or(0)
+}
+
+/// Bytes `at..end` of an open file, read with positional reads: many spans of one file are
+/// read at once from several threads without sharing a file offset.
+struct Span<'f> {
+    file: &'f std::fs::File,
+    at: u64,
+    end: u64,
+}
+
+impl Read for Span<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = usize::try_from(self.end.saturating_sub(self.at)).unwrap_or(usize::MAX);
+        let want = buf.len().min(left);
+        if want == 0 {
+            return Ok(0);
+        }
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(self.file, &mut buf[..want], self.at)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(self.file, &mut buf[..want], self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for Span<'_> {
+    /// Only what [`chunk_bounds`] needs: a move to an absolute offset.
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        match pos {
+            std::io::SeekFrom::Start(at) => {
+                self.at = at;
+                Ok(at)
+            }
+            _ => Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "a span seeks only from its start",
+            )),
+        }
+    }
 }
 
 /// A read chunk of a split file: what it found, its line count and its statistics.

@@ -56,11 +56,12 @@
 
 use std::net::IpAddr;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::modsec_audit::{refusal, rule_id_v2, UNKNOWN_RULE};
+use super::prefilter::Prefilter;
 use super::{Format, LineParser, ParseCtx, Parser, Sink};
 use crate::addr::{host_net, parse_ip};
 use crate::event::{Action, BanEvent, Location, Tool};
@@ -131,8 +132,14 @@ fn time_of_day(b: &[u8]) -> Option<(u32, u32, u32, u32)> {
 /// (`Tue Nov 24 03:04:39 2026`, `Tue Nov 24 03:04:39.334147 2026`), or the compact ISO form
 /// of `%{cu}t` (`2026-11-24 03:04:39.334147`).
 fn parse_time(b: &[u8]) -> Option<NaiveDateTime> {
-    let fields: Vec<&[u8]> = b.split(|&c| c == b' ').filter(|f| !f.is_empty()).collect();
-    let (date, tod) = match fields.as_slice() {
+    // At most five fields, kept on the stack: this runs for every candidate line.
+    let mut fields: [&[u8]; 5] = [&[]; 5];
+    let mut n = 0;
+    for field in b.split(|&c| c == b' ').filter(|f| !f.is_empty()) {
+        *fields.get_mut(n)? = field;
+        n += 1;
+    }
+    let (date, tod) = match &fields[..n] {
         [wday, mon, day, tod, year] => {
             if wday.len() != 3 || !wday.iter().all(u8::is_ascii_alphabetic) || year.len() != 4 {
                 return None;
@@ -569,9 +576,9 @@ impl ApacheErrorParser {
 impl LineParser for ApacheErrorParser {
     fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
         // Cheap reject: only ModSecurity's and mod_evasive's lines.
-        if memchr::memmem::find(line, b"ModSecurity:").is_none()
-            && memchr::memmem::find(line, b"client denied").is_none()
-        {
+        static WORDS: LazyLock<Prefilter> =
+            LazyLock::new(|| Prefilter::new(&["ModSecurity:", "client denied"]));
+        if !WORDS.matches(line) {
             return;
         }
         let Some(l) = parse_line(line).or_else(|| parse_syslog_line(line, self.reference)) else {

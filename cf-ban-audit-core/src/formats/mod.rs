@@ -33,6 +33,7 @@ pub mod nftables;
 pub mod nginx_conf;
 pub mod nginx_error;
 pub mod plain_list;
+mod prefilter;
 mod sqlite;
 pub mod syslog;
 pub mod timestamp;

@@ -43,11 +43,12 @@
 
 use std::net::IpAddr;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::modsec_audit::{refusal, rule_id_v3, UNKNOWN_RULE};
+use super::prefilter::Prefilter;
 use super::{Format, LineParser, ParseCtx, Parser, Sink};
 use crate::addr::{host_net, parse_ip};
 use crate::event::{Action, BanEvent, Location, Tool};
@@ -415,10 +416,10 @@ impl NginxErrorParser {
 impl LineParser for NginxErrorParser {
     fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
         // Cheap reject: only the messages read here.
-        if memchr::memmem::find(line, b"limiting ").is_none()
-            && memchr::memmem::find(line, b"access forbidden").is_none()
-            && memchr::memmem::find(line, b"ModSecurity: Access").is_none()
-        {
+        static WORDS: LazyLock<Prefilter> = LazyLock::new(|| {
+            Prefilter::new(&["limiting ", "access forbidden", "ModSecurity: Access"])
+        });
+        if !WORDS.matches(line) {
             return;
         }
         let Some(l) = parse_line(line) else {

@@ -129,13 +129,29 @@ fn name_purpose(name: &str) -> Purpose {
 /// assert!(parse_entry(b"example.com").is_none());
 /// ```
 pub fn parse_entry(token: &[u8]) -> Option<Vec<IpNet>> {
+    let mut nets = Vec::new();
+    entry_into(token, &mut nets).then_some(nets)
+}
+
+/// [`parse_entry`] into a vector the caller reuses; false (and nothing added) when the token
+/// is not an entry.
+fn entry_into(token: &[u8], nets: &mut Vec<IpNet>) -> bool {
     if let Some(net) = parse_net(token) {
-        return Some(vec![net]);
+        nets.push(net);
+        return true;
     }
-    let dash = memchr::memchr(b'-', token)?;
-    let start = parse_ip(token[..dash].trim_ascii())?;
-    let end = parse_ip(token[dash + 1..].trim_ascii())?;
-    range_nets(start, end)
+    let range = memchr::memchr(b'-', token).and_then(|dash| {
+        let start = parse_ip(token[..dash].trim_ascii())?;
+        let end = parse_ip(token[dash + 1..].trim_ascii())?;
+        range_nets(start, end)
+    });
+    match range {
+        Some(range) => {
+            nets.extend(range);
+            true
+        }
+        None => false,
+    }
 }
 
 /// What one line of a list holds.
@@ -159,25 +175,42 @@ pub enum ListLine {
 /// assert_eq!(parse_line(b"test-local-net ; a host name"), ListLine::Other);
 /// ```
 pub fn parse_line(line: &[u8]) -> ListLine {
+    let mut nets = Vec::new();
+    match line_into(line, &mut nets) {
+        Kind::Blank => ListLine::Blank,
+        Kind::Entries => ListLine::Entries(nets),
+        Kind::Other => ListLine::Other,
+    }
+}
+
+/// What [`line_into`] found.
+enum Kind {
+    Blank,
+    Entries,
+    Other,
+}
+
+/// [`parse_line`] into a vector the caller clears and reuses: no allocation per line.
+fn line_into(line: &[u8], nets: &mut Vec<IpNet>) -> Kind {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let content = match memchr::memchr2(b'#', b';', line) {
         Some(i) => &line[..i],
         None => line,
     };
-    let mut nets = Vec::new();
+    nets.clear();
     for token in content
         .split(|&b| b == b',' || b.is_ascii_whitespace())
         .filter(|t| !t.is_empty())
     {
-        match parse_entry(token) {
-            Some(found) => nets.extend(found),
-            None => return ListLine::Other,
+        if !entry_into(token, nets) {
+            nets.clear();
+            return Kind::Other;
         }
     }
     if nets.is_empty() {
-        ListLine::Blank
+        Kind::Blank
     } else {
-        ListLine::Entries(nets)
+        Kind::Entries
     }
 }
 
@@ -187,6 +220,8 @@ pub struct PlainListParser {
     scope: String,
     purpose: Purpose,
     entries: u64,
+    /// The entries of the current line (reused).
+    nets: Vec<IpNet>,
 }
 
 impl PlainListParser {
@@ -202,27 +237,28 @@ impl PlainListParser {
             scope,
             purpose: list_purpose(&ctx.path),
             entries: 0,
+            nets: Vec::new(),
         }
     }
 }
 
 impl LineParser for PlainListParser {
     fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
-        match parse_line(line) {
-            ListLine::Blank => {}
-            ListLine::Other => sink.malformed(
+        match line_into(line, &mut self.nets) {
+            Kind::Blank => {}
+            Kind::Other => sink.malformed(
                 lineno,
                 format!(
                     "not an address, CIDR or range: {:?}",
                     String::from_utf8_lossy(line.trim_ascii())
                 ),
             ),
-            ListLine::Entries(nets) => {
-                self.entries += nets.len() as u64;
+            Kind::Entries => {
+                self.entries += self.nets.len() as u64;
                 if self.purpose != Purpose::Ban {
                     return;
                 }
-                for net in nets {
+                for &net in &self.nets {
                     sink.event(BanEvent {
                         net,
                         tool: Tool::List,

@@ -10,13 +10,14 @@
 //! (`fail2ban[123]: [sshd] Ban ...`); with `logtarget = STDOUT` under systemd the tag is
 //! `fail2ban-server` and the message the file form without its date.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use chrono::NaiveDateTime;
 
 use super::fail2ban_log::{
     message_event, parse_logged, parse_message, parse_module_message, split_logger,
 };
+use super::prefilter::Prefilter;
 use super::timestamp::{parse_iso, parse_syslog};
 use super::{Format, LineParser, ParseCtx, Sink};
 use crate::event::Location;
@@ -114,11 +115,9 @@ impl SyslogParser {
 impl LineParser for SyslogParser {
     fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
         // Cheap reject before any parsing: only the lines of the programs read here.
-        if memchr::memmem::find(line, b"fail2ban").is_none()
-            && memchr::memmem::find(line, b"mod_evasive").is_none()
-            && memchr::memmem::find(line, b" lfd[").is_none()
-            && memchr::memmem::find(line, b" nginx").is_none()
-        {
+        static WORDS: LazyLock<Prefilter> =
+            LazyLock::new(|| Prefilter::new(&["fail2ban", "mod_evasive", " lfd[", " nginx"]));
+        if !WORDS.matches(line) {
             return;
         }
         let Some(l) = split(line, self.reference) else {
