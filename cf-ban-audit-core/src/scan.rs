@@ -297,24 +297,12 @@ impl Scanner {
             .unwrap_or(now);
         let mut stream = match open_stream(path) {
             Ok(s) => s,
-            Err(source) => {
-                outcome.errors.push(Error::Io {
-                    path: path.to_path_buf(),
-                    source,
-                });
-                return outcome;
-            }
+            Err(source) => return outcome.failed(path, source),
         };
         let mut head = vec![0u8; HEAD];
         let n = match read_up_to(&mut stream, &mut head) {
             Ok(n) => n,
-            Err(source) => {
-                outcome.errors.push(Error::Io {
-                    path: path.to_path_buf(),
-                    source,
-                });
-                return outcome;
-            }
+            Err(source) => return outcome.failed(path, source),
         };
         head.truncate(n);
         let Some(format) = detect(path, &head) else {
@@ -366,23 +354,11 @@ impl Scanner {
         // chunks read different files or fail one by one.
         let file = match std::fs::File::open(path) {
             Ok(f) => f,
-            Err(source) => {
-                outcome.errors.push(Error::Io {
-                    path: path.to_path_buf(),
-                    source,
-                });
-                return outcome;
-            }
+            Err(source) => return outcome.failed(path, source),
         };
         let bounds = match chunk_bounds(&file, size, target) {
             Ok(b) => b,
-            Err(source) => {
-                outcome.errors.push(Error::Io {
-                    path: path.to_path_buf(),
-                    source,
-                });
-                return outcome;
-            }
+            Err(source) => return outcome.failed(path, source),
         };
         // Adjacent chunks are joined in file order as they finish (rayon keeps the order of an
         // indexed iterator in `reduce`): the right one's lines are renumbered after the left's.
@@ -743,6 +719,15 @@ impl<'r> FileOutcome<'r> {
             errors: Vec::new(),
             skipped: 0,
         }
+    }
+
+    /// This outcome with an I/O error on `path` added (the file could not be read on).
+    fn failed(mut self, path: &Path, source: std::io::Error) -> Self {
+        self.errors.push(Error::Io {
+            path: path.to_path_buf(),
+            source,
+        });
+        self
     }
 
     fn merge(&mut self, other: FileOutcome<'r>) {
