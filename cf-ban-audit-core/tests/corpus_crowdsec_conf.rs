@@ -13,15 +13,15 @@ use std::path::Path;
 
 use cf_ban_audit_core::{cloudflare, Format, RangeSet, Report, Scanner, Tool};
 
-/// The decisions of the real run that hit Cloudflare, by scope (the scenario, or the reason
-/// given to `cscli decisions add`), per generated/README.md.
+/// The ban decisions of the real run that hit Cloudflare, by scope (the scenario, or the reason
+/// given to `cscli decisions add`), per generated/README.md. The captcha decision on
+/// 172.64.33.2 ("captcha, not ban") is not among them.
 const MANUAL: &[(&str, &str)] = &[
     ("manual: wp-login brute force", "104.16.1.10"),
     ("manual: scanner", "2606:4700:3033::6815:1a2b"),
     ("manual: range test", "162.158.0.0/15"),
     ("manual: v6 range test", "2400:cb00::/32"),
     ("manual: scope/value form", "2a06:98c0::/29"),
-    ("manual: captcha test", "172.64.33.2"),
 ];
 const SSH_BF: &[(&str, &str)] = &[
     ("crowdsecurity/ssh-bf", "104.26.10.78"),
@@ -104,8 +104,22 @@ fn generated_crowdsec_output_gives_exactly_the_banned_cloudflare_addresses() {
     );
     assert_eq!(got, want);
 
-    // 172.66.0.5 failed only twice: never banned. 104.26.10.78 is in 104.24.0.0/14.
+    // 172.66.0.5 failed only twice: never banned. 172.64.33.2 got a captcha, not a ban.
+    // 104.26.10.78 is in 104.24.0.0/14.
     assert!(report.findings.iter().all(|f| f.address != "172.66.0.5"));
+    assert!(report.findings.iter().all(|f| f.address != "172.64.33.2"));
+    let csv = report
+        .files
+        .iter()
+        .find(|s| s.path.ends_with("cscli-decisions-list-raw.csv"))
+        .unwrap();
+    assert!(
+        csv.notes
+            .iter()
+            .any(|n| n.starts_with("1 captcha decision(s)")),
+        "{:?}",
+        csv.notes
+    );
     let f = report
         .findings
         .iter()

@@ -251,19 +251,30 @@ impl CrowdsecCsvParser {
                 let decisions = self.column(&fields, "decisions").unwrap_or("");
                 let mut any = false;
                 let mut enforced = false;
+                let mut challenges = 0;
                 for token in decisions.split_ascii_whitespace() {
                     let Some((kind, count)) = token.rsplit_once(':') else {
                         continue;
                     };
-                    if count.parse::<u64>().map_or(true, |n| n == 0) {
+                    let Some(count) = count.parse::<u64>().ok().filter(|&n| n > 0) else {
+                        continue;
+                    };
+                    let simulated = kind.starts_with("(simul)");
+                    // A captcha is a challenge, not a ban (see the module docs).
+                    if kind
+                        .trim_start_matches("(simul)")
+                        .eq_ignore_ascii_case("captcha")
+                    {
+                        challenges += count;
                         continue;
                     }
                     any = true;
-                    if !kind.starts_with("(simul)") {
+                    if !simulated {
                         enforced = true;
                     }
                 }
                 if !any {
+                    self.emit.challenges += challenges;
                     return;
                 }
                 let d = Decision {

@@ -39,6 +39,8 @@ pub(super) struct Emitter {
     other_scopes: BTreeMap<String, u64>,
     other_types: BTreeMap<String, u64>,
     simulated: u64,
+    /// Captcha decisions: challenges, not bans (not reported).
+    pub(super) challenges: u64,
 }
 
 impl Emitter {
@@ -51,6 +53,7 @@ impl Emitter {
             other_scopes: BTreeMap::new(),
             other_types: BTreeMap::new(),
             simulated: 0,
+            challenges: 0,
         }
     }
 
@@ -125,13 +128,15 @@ impl Emitter {
         line: u64,
         sink: &mut dyn Sink,
     ) {
-        // Every type is a remediation that bouncers apply: it counts. Types other than the
-        // usual ones are named in a note.
+        // A captcha is a challenge the visitor can pass, not a ban: counted in a note only.
+        // Other types than ban are remediations some bouncer applies: they count as blocks,
+        // named in a note.
         let kind = d.kind.trim();
-        if !(kind.is_empty()
-            || kind.eq_ignore_ascii_case("ban")
-            || kind.eq_ignore_ascii_case("captcha"))
-        {
+        if kind.eq_ignore_ascii_case("captcha") {
+            self.challenges += 1;
+            return;
+        }
+        if !(kind.is_empty() || kind.eq_ignore_ascii_case("ban")) {
             *self
                 .other_types
                 .entry(truncate(kind).to_string())
@@ -187,6 +192,12 @@ impl Emitter {
             sink.note(format!(
                 "decisions of types other than ban and captcha, counted as blocks: {}",
                 list.join(", ")
+            ));
+        }
+        if self.challenges > 0 {
+            sink.note(format!(
+                "{} captcha decision(s): challenges, not bans (not reported)",
+                self.challenges
             ));
         }
         if self.simulated > 0 {

@@ -29,8 +29,10 @@
 //!   `cscli alerts list -o raw`, which has nothing else and writes the source CrowdSec parsed).
 //!   A `Range` decision is emitted as the network written, so that its overlap with a
 //!   Cloudflare range is found.
-//! - Every decision type counts as a block: `ban`, `captcha` and custom types (`throttle`,
-//!   ...), which bouncers apply as remediations.
+//! - A `ban` decision is a block; so are custom types (`throttle`, ...), which some bouncer
+//!   applies as a remediation (named in a note). A `captcha` decision is not: visitors behind
+//!   the address are challenged, not refused, so it is counted in a note and not reported
+//!   (nor is an alert whose only decisions are captchas).
 //! - A decision that stands in a list (decisions list, alerts list, stream `new`, import file)
 //!   is an [`Action::Listed`] event; its end is its `until` (RFC 3339) when given, else its
 //!   `duration`, a Go duration (`3h59m12.5s`) that CrowdSec computes as the time left when

@@ -92,11 +92,14 @@ fn alerts_with_decisions_lines_and_times() {
     "origin": "crowdsec",
     "scenario": "crowdsecurity/ssh-bf",
     "scope": "Range",
-    "type": "captcha",
+    "type": "ban",
     "value": "162.158.0.0/15"
    },
    {
     "duration": "1h", "origin": "cscli", "scenario": "geo", "scope": "Country", "type": "ban", "value": "CN"
+   },
+   {
+    "duration": "1h", "origin": "cscli", "scenario": "challenge", "scope": "Ip", "type": "Captcha", "value": "172.64.33.2"
    }
   ],
   "message": "Ip 104.16.9.9 performed 'x' deny 104.16.9.9",
@@ -130,6 +133,12 @@ fn alerts_with_decisions_lines_and_times() {
     assert!(c.events[1].expires.unwrap() < now);
     assert_eq!(c.events[0].time, parse_time("2026-11-24T03:09:23Z"));
     assert!(c.notes[0].contains("1 of scope Country"), "{:?}", c.notes);
+    // A captcha is a challenge, not a ban: a note, no event.
+    assert!(
+        c.notes[1].starts_with("1 captcha decision(s)"),
+        "{:?}",
+        c.notes
+    );
 }
 
 #[test]
@@ -246,14 +255,12 @@ reason\",ban,,,1,-11h,false,3
                 Action::Listed,
                 3
             ),
-            (
-                "172.64.33.2/32".into(),
-                "t (simulated)".into(),
-                Action::Deny,
-                6
-            ),
         ]
     );
+    assert!(c
+        .notes
+        .iter()
+        .any(|n| n.starts_with("1 captcha decision(s)")));
     assert!(c.events[1].expires.unwrap() < ctx().now);
     assert_eq!(c.malformed.len(), 1, "{:?}", c.malformed);
 }
