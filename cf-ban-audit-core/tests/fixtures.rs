@@ -1,5 +1,6 @@
 //! Every fixture under `fixtures/` with its expected result: `NAME.expected.json` beside an
-//! input file `NAME`, or `expected.json` inside a directory that is scanned as a whole.
+//! input file `NAME`, or `expected.json` inside a directory that is scanned as a whole. An
+//! expected result with `"written"` is checked on a copy whose files were last modified then.
 
 mod common;
 
@@ -25,6 +26,30 @@ fn cases(dir: &Path, out: &mut Vec<(PathBuf, PathBuf)>) {
             out.push((dir.join(input), path.clone()));
         }
     }
+}
+
+/// A copy of `input` (a file or a directory) in a temporary directory, every file's
+/// modification time set to `written` (host local time): inputs whose timed entries count
+/// from the time the file was written (`ipset save`, `nft list`) get the same result on
+/// every checkout.
+fn pinned_copy(input: &Path, written: NaiveDateTime) -> (tempfile::TempDir, PathBuf) {
+    use chrono::TimeZone;
+    let dir = tempfile::tempdir().unwrap();
+    let base = input.parent().unwrap();
+    let when = std::time::SystemTime::from(chrono::Local.from_local_datetime(&written).unwrap());
+    for entry in walkdir::WalkDir::new(input) {
+        let entry = entry.unwrap();
+        let to = dir.path().join(entry.path().strip_prefix(base).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+            let file = std::fs::File::options().write(true).open(&to).unwrap();
+            file.set_modified(when).unwrap();
+        }
+    }
+    let copy = dir.path().join(input.file_name().unwrap());
+    (dir, copy)
 }
 
 /// (address, scope, active) triples, sorted.
@@ -57,8 +82,13 @@ fn every_fixture_gives_its_expected_findings() {
             .as_str()
             .map(|s| s.parse().expect("now is a date-time"))
             .unwrap_or_else(|| "2026-11-24T12:00:00".parse().unwrap());
+        let written: Option<NaiveDateTime> = expected["written"]
+            .as_str()
+            .map(|s| s.parse().expect("written is a date-time"));
+        let pinned = written.map(|w| pinned_copy(input, w));
+        let path = pinned.as_ref().map_or(input.as_path(), |(_, p)| p.as_path());
         let report = Scanner::new(cloudflare::embedded())
-            .path(input)
+            .path(path)
             .now(now)
             .scan();
         let json = serde_json::to_value(&report).unwrap();

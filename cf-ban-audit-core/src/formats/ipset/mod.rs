@@ -30,7 +30,8 @@
 //! without addresses (`bitmap:port`, `hash:mac`, `list:set`) are skipped.
 //!
 //! Every member becomes an [`Action::Listed`] event of [`Format::Ipset`] whose scope is the set
-//! name exactly, with `expires` = now + the member's remaining `timeout` when it has one above 0.
+//! name exactly, with `expires` = the time the dump was written (the file's modification
+//! time, or now for live output) + the member's remaining `timeout` when it has one above 0.
 //! Whether a set bans or allows is not decided here: rules that use it report it through
 //! [`Sink::set_use`], and the aggregator keeps members as findings only
 //! for ban sets.

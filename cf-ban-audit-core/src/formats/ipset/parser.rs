@@ -47,7 +47,8 @@ use crate::formats::{quote, Format, LineParser, ParseCtx, Sink};
 /// ```
 pub struct IpsetParser {
     path: Arc<Path>,
-    now: NaiveDateTime,
+    /// When the dump was written: remaining timeouts count from then.
+    written: NaiveDateTime,
     sets: HashMap<Vec<u8>, SetState>,
     next_seq: u64,
     /// `ipset list`: the set being listed, and whether its members are being read.
@@ -64,7 +65,7 @@ impl IpsetParser {
     pub fn new(ctx: &ParseCtx) -> Self {
         IpsetParser {
             path: ctx.path.clone(),
-            now: ctx.now,
+            written: ctx.reference,
             sets: HashMap::new(),
             next_seq: 0,
             listing: None,
@@ -131,7 +132,7 @@ impl IpsetParser {
                         Some(0) => {}
                         Some(n) => {
                             expires = TimeDelta::try_seconds(n)
-                                .and_then(|d| self.now.checked_add_signed(d))
+                                .and_then(|d| self.written.checked_add_signed(d))
                         }
                         None => odd_timeout = true,
                     }

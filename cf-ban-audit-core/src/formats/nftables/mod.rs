@@ -16,7 +16,8 @@
 //!   `f2b-*`, `blocklist` ban; `cloudflare`, `whitelist` allow); a name that says neither is
 //!   reported as a note on the file, not as findings. Each element of a ban set is one
 //!   [`Action::Listed`] event, scope `TABLE/SET` (`f2b-table/addr-set-sshd`), with `expires`
-//!   = now + the element's `expires` when it has one. (A `timeout` without `expires`, as in a
+//!   = the time the listing was written (the file's modification time, or now for live
+//!   output) + the element's `expires` when it has one. (A `timeout` without `expires`, as in a
 //!   configuration file, ends a timeout after the file is loaded, at an unknown time: no end.)
 //! - **Verdict maps** (`map NAME { type ipv4_addr : verdict; ... }` used by
 //!   `ip saddr vmap @NAME`, and anonymous `ip saddr vmap { 1.2.3.4 : drop, ... }`): each entry
@@ -191,7 +192,7 @@ fn parse_json_file(path: &Path, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(
         });
     }
     let mut model = Ruleset::default();
-    json::read(&bytes, ctx.now, &mut model, sink).map_err(|message| Error::File {
+    json::read(&bytes, ctx.reference, &mut model, sink).map_err(|message| Error::File {
         path: path.to_path_buf(),
         message,
     })?;
@@ -255,7 +256,7 @@ impl NftRulesetParser {
     pub fn new(ctx: &ParseCtx) -> NftRulesetParser {
         NftRulesetParser {
             path: ctx.path.clone(),
-            reader: text::TextReader::new(ctx.now),
+            reader: text::TextReader::new(ctx.reference),
             last_line: 0,
         }
     }
@@ -278,7 +279,8 @@ impl LineParser for NftRulesetParser {
 /// run live): the lines are gathered, and read as one document at the end.
 pub struct NftJsonParser {
     path: Arc<Path>,
-    now: NaiveDateTime,
+    /// When the listing was written: remaining `expires` count from then.
+    written: NaiveDateTime,
     bytes: Vec<u8>,
     /// A line was cut by the line reader or the document passed [`MAX_JSON_BYTES`].
     cut: bool,
@@ -289,7 +291,7 @@ impl NftJsonParser {
     pub fn new(ctx: &ParseCtx) -> NftJsonParser {
         NftJsonParser {
             path: ctx.path.clone(),
-            now: ctx.now,
+            written: ctx.reference,
             bytes: Vec::new(),
             cut: false,
         }
@@ -312,7 +314,7 @@ impl LineParser for NftJsonParser {
     fn finish(&mut self, sink: &mut dyn Sink) {
         let bytes = std::mem::take(&mut self.bytes);
         let mut model = Ruleset::default();
-        if let Err(message) = json::read(&bytes, self.now, &mut model, sink) {
+        if let Err(message) = json::read(&bytes, self.written, &mut model, sink) {
             let why = if self.cut {
                 format!(
                     "{message} (the document is longer than this reader keeps from a \

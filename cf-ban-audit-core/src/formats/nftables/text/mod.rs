@@ -68,7 +68,8 @@ enum Block {
 /// The push parser of the text form.
 pub(super) struct TextReader {
     pub model: Ruleset,
-    now: NaiveDateTime,
+    /// When the listing was written: remaining `expires` count from then.
+    written: NaiveDateTime,
     vars: HashMap<String, Vec<Tok>>,
     stack: Vec<Block>,
     stmt: Vec<Token>,
@@ -84,10 +85,10 @@ pub(super) struct TextReader {
 }
 
 impl TextReader {
-    pub fn new(now: NaiveDateTime) -> TextReader {
+    pub fn new(written: NaiveDateTime) -> TextReader {
         TextReader {
             model: Ruleset::default(),
-            now,
+            written,
             vars: HashMap::new(),
             stack: Vec::new(),
             stmt: Vec::new(),

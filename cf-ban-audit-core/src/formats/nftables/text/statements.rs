@@ -147,7 +147,7 @@ impl TextReader {
             return;
         }
         let elem = std::mem::take(&mut self.elem);
-        let now = self.now;
+        let now = self.written;
         let set = self.model.set_at(index);
         if set.kind == SetKind::DataMap {
             self.elem = recycle(elem);
