@@ -86,7 +86,9 @@ fn every_fixture_gives_its_expected_findings() {
             .as_str()
             .map(|s| s.parse().expect("written is a date-time"));
         let pinned = written.map(|w| pinned_copy(input, w));
-        let path = pinned.as_ref().map_or(input.as_path(), |(_, p)| p.as_path());
+        let path = pinned
+            .as_ref()
+            .map_or(input.as_path(), |(_, p)| p.as_path());
         let report = Scanner::new(cloudflare::embedded())
             .path(path)
             .now(now)
