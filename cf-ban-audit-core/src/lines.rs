@@ -1,5 +1,6 @@
-//! Streaming byte lines: a reused buffer, memchr to find line ends, CRLF trimmed, a last line
-//! without a terminator still read, and lines longer than a cap cut rather than buffered.
+//! Streaming byte lines: a reused buffer, memchr to find line ends, CRLF trimmed, NULs at a
+//! line's start (a write lost in a crash) dropped, a last line without a terminator still
+//! read, and lines longer than a cap cut rather than buffered.
 //! Inputs may be gzip streams (detected by their magic bytes, not by their name).
 
 use std::fs::File;
@@ -136,6 +137,12 @@ where
     let mut emit = |line: &[u8], stats: &mut LineStats| {
         stats.lines += 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        // NULs where a crash lost a write: the text after them is the line.
+        let line = match line.iter().position(|&b| b != 0) {
+            Some(0) => line,
+            Some(start) => &line[start..],
+            None => &line[line.len()..],
+        };
         f(stats.lines, line);
     };
     loop {
@@ -222,6 +229,14 @@ mod tests {
         let (lines, _) = collect(&input);
         assert_eq!(lines.len(), 10_000);
         assert!(lines.iter().all(|l| l[..] == line[..line.len() - 1]));
+    }
+
+    #[test]
+    fn nuls_a_crash_left_before_a_line_are_dropped() {
+        let mut input = vec![0u8; 3000];
+        input.extend_from_slice(b"first\n\0\0second\n\0\0\0\nthird\0x\n");
+        let (lines, _) = collect(&input);
+        assert_eq!(lines, [&b"first"[..], b"second", b"", b"third\0x"]);
     }
 
     #[test]

@@ -305,7 +305,7 @@ impl Scanner {
             Err(source) => return outcome.failed(path, source),
         };
         head.truncate(n);
-        let Some(format) = detect(path, &head) else {
+        let Some(format) = detect_text(path, &head) else {
             outcome.skipped = 1;
             return outcome;
         };
@@ -410,7 +410,7 @@ impl Scanner {
         now: NaiveDateTime,
     ) -> FileOutcome<'_> {
         let mut outcome = FileOutcome::empty(&self.ranges);
-        let format = format.or_else(|| detect(path, &bytes[..bytes.len().min(HEAD)]));
+        let format = format.or_else(|| detect_text(path, &bytes[..bytes.len().min(HEAD)]));
         match format {
             Some(format) if self.wanted(format) => match format.parser(&ParseCtx {
                 path: Arc::from(path),
@@ -593,6 +593,17 @@ fn chunk_bounds(file: &std::fs::File, size: u64, target: u64) -> std::io::Result
     }
     bounds.push(size);
     Ok(bounds)
+}
+
+/// [`detect`], then, for a file it does not know that holds NUL bytes, [`detect`] again on its
+/// bytes without them: the log of a machine that crashed holds runs of NULs where writes were
+/// lost, sometimes at its very start, and it is still a log.
+fn detect_text(path: &Path, head: &[u8]) -> Option<Format> {
+    detect(path, head).or_else(|| {
+        memchr::memchr(0, head)?;
+        let text: Vec<u8> = head.iter().copied().filter(|&b| b != 0).collect();
+        detect(path, &text)
+    })
 }
 
 /// The machine's host name, as the kernel has it.
