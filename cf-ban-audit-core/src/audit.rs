@@ -234,7 +234,9 @@ impl<'r> Aggregator<'r> {
             .map
             .into_iter()
             .filter(|(key, agg)| {
-                agg.bans > 0 && (!key.format.is_set_membership() || evidence.set_bans(&key.scope))
+                agg.bans > 0
+                    && (!key.format.is_set_membership()
+                        || evidence.set_bans(&key.scope, key.format.set_judged_by_name()))
             })
             .map(|(key, agg)| {
                 let lifted = lifted_everywhere

@@ -88,12 +88,12 @@ impl Evidence {
     }
 
     /// Whether a set bans: a rule drops or rejects on it; or, when no rule accepts on it
-    /// either, its name says so.
-    pub fn set_bans(&self, set: &str) -> bool {
+    /// either and `by_name` allows it, its name says so.
+    pub fn set_bans(&self, set: &str, by_name: bool) -> bool {
         match self.set_uses.get(set) {
             Some(v) if v.contains(&Verdict::Drop) => true,
             Some(v) if v.contains(&Verdict::Accept) => false,
-            _ => crate::purpose::purpose_from_name(set) == crate::purpose::Purpose::Ban,
+            _ => by_name && crate::purpose::purpose_from_name(set) == crate::purpose::Purpose::Ban,
         }
     }
 }

@@ -113,12 +113,18 @@ pub enum Format {
     BtFirewall,
     /// nginx configuration: `deny` lines.
     NginxConf,
+    /// nginx `geo`/`map` blocklists: entries of a variable an `if` refuses requests on
+    /// (read from nginx configuration; see [`nginx_conf`]).
+    NginxGeo,
     /// Apache configuration and .htaccess: `Require not ip`, `Deny from`.
     ApacheConf,
     /// CrowdSec JSON: `cscli decisions list -o json`, alerts, the decision stream, import files.
     CrowdsecJson,
     /// CrowdSec CSV: `cscli decisions list -o raw` and import files.
     CrowdsecCsv,
+    /// CrowdSec's own log (`/var/log/crowdsec.log`, rotated and gzipped copies): the decisions
+    /// the Local API stored, one line each.
+    CrowdsecLog,
     /// A plain list of addresses, one a line, whose purpose comes from its name and place.
     PlainList,
 }
@@ -153,9 +159,11 @@ impl Format {
         Format::FirewalldRich,
         Format::BtFirewall,
         Format::NginxConf,
+        Format::NginxGeo,
         Format::ApacheConf,
         Format::CrowdsecJson,
         Format::CrowdsecCsv,
+        Format::CrowdsecLog,
         Format::PlainList,
     ];
 
@@ -189,9 +197,11 @@ impl Format {
             Format::FirewalldRich => "firewalld-rich",
             Format::BtFirewall => "bt-firewall",
             Format::NginxConf => "nginx-conf",
+            Format::NginxGeo => "nginx-geo",
             Format::ApacheConf => "apache-conf",
             Format::CrowdsecJson => "crowdsec-json",
             Format::CrowdsecCsv => "crowdsec-csv",
+            Format::CrowdsecLog => "crowdsec-log",
             Format::PlainList => "list",
         }
     }
@@ -230,10 +240,11 @@ impl Format {
             Format::FirewalldIpset => &[Tool::Firewalld],
             Format::FirewalldRich => &[Tool::Firewalld],
             Format::BtFirewall => &[Tool::BtFirewall],
-            Format::NginxConf => &[Tool::NginxDeny],
+            Format::NginxConf | Format::NginxGeo => &[Tool::NginxDeny],
             Format::ApacheConf => &[Tool::ApacheDeny],
             Format::CrowdsecJson => &[Tool::Crowdsec],
             Format::CrowdsecCsv => &[Tool::Crowdsec],
+            Format::CrowdsecLog => &[Tool::Crowdsec],
             Format::PlainList => &[Tool::List],
         }
     }
@@ -297,10 +308,11 @@ impl Format {
                 &["(saved output of firewall-cmd --list-all / --list-rich-rules)"]
             }
             Format::BtFirewall => &["/www/server/panel/data/firewall"],
-            Format::NginxConf => &["/etc/nginx"],
+            Format::NginxConf | Format::NginxGeo => &["/etc/nginx"],
             Format::ApacheConf => &["/etc/apache2", "/etc/httpd"],
             Format::CrowdsecJson => &["(saved output of cscli decisions list -o json)"],
             Format::CrowdsecCsv => &["(saved output of cscli decisions list -o raw)"],
+            Format::CrowdsecLog => &["/var/log/crowdsec.log"],
             Format::PlainList => &["/etc/*blocklist*", "/etc/*banned*"],
         }
     }
@@ -335,9 +347,11 @@ impl Format {
             Format::FirewalldRich => "firewall-cmd output: rich rules and sources",
             Format::BtFirewall => "BT-Panel firewall exported rule JSON",
             Format::NginxConf => "nginx configuration deny lines",
+            Format::NginxGeo => "nginx geo/map blocklists that an if refuses (return 403/444)",
             Format::ApacheConf => "Apache Require not ip / Deny from",
             Format::CrowdsecJson => "CrowdSec decisions/alerts JSON",
             Format::CrowdsecCsv => "CrowdSec decisions CSV",
+            Format::CrowdsecLog => "CrowdSec log crowdsec.log: decisions the Local API stored",
             Format::PlainList => "plain address list (ban list by name/place)",
         }
     }
@@ -348,10 +362,20 @@ impl Format {
         matches!(self, Format::Fail2banLog | Format::Syslog)
     }
 
+    /// Whether, when no rule in the scan uses a set of this format, its name decides whether
+    /// it bans (`f2b-sshd`, `blocklist`). Not for nginx variables, which serve many ends
+    /// (logging, rate-limit keys) besides refusing requests.
+    pub fn set_judged_by_name(self) -> bool {
+        matches!(self, Format::Ipset | Format::FirewalldIpset)
+    }
+
     /// Whether events of this format are members of a named set whose purpose (ban or allow)
     /// is decided by the rules that use it ([`Sink::set_use`]) or else by its name.
     pub fn is_set_membership(self) -> bool {
-        matches!(self, Format::Ipset | Format::FirewalldIpset)
+        matches!(
+            self,
+            Format::Ipset | Format::FirewalldIpset | Format::NginxGeo
+        )
     }
 
     /// Looks a format up by the name [`Format::name`] gives it.
@@ -458,9 +482,11 @@ impl Format {
                 firewalld::parser(self, ctx)
             }
             Format::BtFirewall => bt_firewall::parser(self, ctx),
-            Format::NginxConf => nginx_conf::parser(self, ctx),
+            Format::NginxConf | Format::NginxGeo => nginx_conf::parser(self, ctx),
             Format::ApacheConf => apache_conf::parser(self, ctx),
-            Format::CrowdsecJson | Format::CrowdsecCsv => crowdsec::parser(self, ctx),
+            Format::CrowdsecJson | Format::CrowdsecCsv | Format::CrowdsecLog => {
+                crowdsec::parser(self, ctx)
+            }
             Format::PlainList => plain_list::parser(self, ctx),
         }
     }

@@ -1,4 +1,5 @@
-//! nginx configuration that denies addresses: `deny` lines.
+//! nginx configuration that denies addresses: `deny` lines, and `geo`/`map` blocklists that
+//! an `if` refuses requests on (see [`geo`] below for those).
 //!
 //! **nginx** ([`Format::NginxConf`], tool [`Tool::NginxDeny`]): `deny ADDRESS|CIDR;`
 //! (ngx_http_access_module, and ngx_stream_access_module in `stream {}`). The file is read
@@ -35,6 +36,7 @@
 //! [`Tool::NginxDeny`]: crate::event::Tool::NginxDeny
 //! [`Action::Listed`]: crate::event::Action::Listed
 
+pub mod geo;
 mod parser;
 
 use std::path::Path;
@@ -103,6 +105,9 @@ fn nginx_block_line(l: &[u8]) -> bool {
         [b"http" | b"server" | b"events" | b"stream" | b"mail"] => true,
         [b"location", ..] if words.len() >= 2 => true,
         [b"upstream", _] => true,
+        // `geo $var {`, `geo $remote_addr $var {`, `map $src $var {`: nginx's own syntax.
+        [b"geo", var] => var.starts_with(b"$"),
+        [b"geo" | b"map", src, var] => src.starts_with(b"$") && var.starts_with(b"$"),
         _ => false,
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
+use super::geo::{return_refuses, Condition, List};
 use crate::addr::parse_net;
 use crate::event::Tool;
 use crate::formats::apache_conf::{file_scope, listed, shown};
@@ -44,6 +45,11 @@ struct Block {
     denies: Vec<(IpNet, u64)>,
     /// For a `server` block: its name and the `deny` lines of it and its locations.
     server: Option<Server>,
+    /// For a `geo`/`map` block on the connecting address: its entries so far.
+    list: Option<List>,
+    /// For an `if` on a variable: its condition, and whether its block refuses requests.
+    cond: Option<Condition>,
+    refuses: bool,
 }
 
 impl Block {
@@ -228,9 +234,22 @@ impl NginxConfParser {
             }
         }
         let server = (name == b"server").then(Server::default);
+        let refs: Vec<(&[u8], u64)> = words.iter().map(|w| (w.text.as_slice(), w.line)).collect();
+        let list = match name.as_slice() {
+            b"geo" | b"map" => List::open(&refs),
+            _ => None,
+        };
+        let cond = if name == b"if" {
+            let rest: Vec<&[u8]> = refs[1..].iter().map(|w| w.0).collect();
+            Condition::parse(&rest)
+        } else {
+            None
+        };
         self.blocks.push(Block {
             name,
             server,
+            list,
+            cond,
             ..Block::default()
         });
     }
@@ -245,6 +264,12 @@ impl NginxConfParser {
             return;
         }
         let mut block = self.blocks.pop().expect("more than one");
+        if let Some(list) = block.list.take() {
+            list.close(&self.path, sink);
+        }
+        if let (Some(cond), true) = (&block.cond, block.refuses) {
+            cond.refusing(sink);
+        }
         let denies = std::mem::take(&mut block.denies);
         if block.rules_unused() {
             self.unused += denies.len() as u64;
@@ -307,6 +332,18 @@ impl NginxConfParser {
         let Some((name, args)) = words.split_first() else {
             return;
         };
+        let block = self.blocks.last_mut().expect("the file block stays");
+        if let Some(list) = block.list.as_mut() {
+            let refs: Vec<(&[u8], u64)> =
+                words.iter().map(|w| (w.text.as_slice(), w.line)).collect();
+            list.entry(&refs, sink);
+            return;
+        }
+        if name.text == b"return" && block.cond.is_some() {
+            let args: Vec<&[u8]> = args.iter().map(|w| w.text.as_slice()).collect();
+            block.refuses |= return_refuses(&args);
+            return;
+        }
         match name.text.as_slice() {
             b"server_name" => {
                 let first = args

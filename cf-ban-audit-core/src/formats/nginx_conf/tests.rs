@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::event::BanEvent;
-use crate::formats::Sink;
+use crate::formats::{Sink, Verdict};
 use chrono::NaiveDateTime;
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ struct Collect {
     events: Vec<BanEvent>,
     malformed: Vec<(u64, String)>,
     notes: Vec<String>,
+    uses: Vec<(String, Verdict)>,
 }
 
 impl Sink for Collect {
@@ -22,6 +23,9 @@ impl Sink for Collect {
     }
     fn note(&mut self, text: String) {
         self.notes.push(text);
+    }
+    fn set_use(&mut self, set: &str, verdict: Verdict) {
+        self.uses.push((set.to_string(), verdict));
     }
 }
 
@@ -84,8 +88,20 @@ fn nginx_denies_and_traps() {
     }
 }
 "#;
-    let c = run(Format::NginxConf, "/etc/nginx/nginx.conf", text);
+    let mut c = run(Format::NginxConf, "/etc/nginx/nginx.conf", text);
     assert!(c.malformed.is_empty(), "{:?}", c.malformed);
+    // The geo entry is a member of the set `nginx $bad` (see the geo tests), not a deny.
+    let geo: Vec<_> = c
+        .events
+        .iter()
+        .filter(|e| e.format == Format::NginxGeo)
+        .collect();
+    assert_eq!(geo.len(), 1);
+    assert_eq!(
+        (geo[0].net.to_string(), geo[0].scope.as_str()),
+        ("104.16.0.4/32".into(), "nginx $bad")
+    );
+    c.events.retain(|e| e.format == Format::NginxConf);
     assert_eq!(
         brief(&c),
         vec![
@@ -129,4 +145,87 @@ fn nginx_snippet_and_bad_lines() {
         ]
     );
     assert_eq!(c.malformed.len(), 3, "{:?}", c.malformed);
+}
+
+#[test]
+fn geo_and_map_blocklists_are_sets_an_if_decides() {
+    let text = r#"http {
+    geo $blocked_ip {
+        default 0;
+        104.16.0.0/13 1;
+        2606:4700::/32 "1";
+        104.24.0.0/14 0;          # an exception, not a member
+        198.51.100.0/24 1;
+        delete 198.51.100.0/24;
+        include /etc/nginx/more-bad.conf;
+    }
+    geo $http_x_forwarded_for $bad_xff { 104.20.0.1 1; }
+    geo $realip_remote_addr $edge_block {
+        ranges;
+        172.64.0.0-172.64.255.255 yes;
+    }
+    map $remote_addr $deny_map {
+        default 0;
+        162.158.1.1 1;
+        ~^141\.101\. 1;
+        "104.16.0.0/13" 1;
+    }
+    log_format x '104.16.9.9 1;';
+    server {
+        server_name example.com;
+        if ($blocked_ip) { return 444; }
+        if ( $edge_block != 0 ) { return 403; }
+        if ($deny_map = "1") { return 403; }
+        location / { if ($bad_xff) { return 301 https://example.com/; } }
+    }
+}
+"#;
+    let c = run(Format::NginxConf, "/etc/nginx/nginx.conf", text);
+    assert!(c.malformed.is_empty(), "{:?}", c.malformed);
+    assert_eq!(
+        brief(&c),
+        vec![
+            ("104.16.0.0/13".into(), "nginx $blocked_ip".into(), 4),
+            ("162.158.1.1/32".into(), "nginx $deny_map".into(), 18),
+            ("172.64.0.0/16".into(), "nginx $edge_block".into(), 14),
+            ("2606:4700::/32".into(), "nginx $blocked_ip".into(), 5),
+        ]
+    );
+    assert!(c.events.iter().all(|e| e.format == Format::NginxGeo));
+    let mut uses = c.uses.clone();
+    uses.sort();
+    assert_eq!(
+        uses,
+        [
+            ("nginx $blocked_ip".to_string(), Verdict::Drop),
+            ("nginx $deny_map".to_string(), Verdict::Drop),
+            ("nginx $edge_block".to_string(), Verdict::Drop),
+        ]
+    );
+    assert!(
+        c.notes.iter().any(|n| n.contains("include")),
+        "{:?}",
+        c.notes
+    );
+}
+
+#[test]
+fn an_if_letting_the_listed_in_makes_an_allow_set() {
+    let text = r#"geo $trusted { default 0; 104.16.0.0/13 1; }
+if ($trusted = 0) { return 403; }
+if ($other = "") { return 403; }
+if ($x ~ foo) { return 403; }
+if ($nothing) { return 200 "ok"; }
+"#;
+    let c = run(Format::NginxConf, "/etc/nginx/conf.d/trusted.conf", text);
+    assert_eq!(c.events.len(), 1);
+    let mut uses = c.uses.clone();
+    uses.sort();
+    assert_eq!(
+        uses,
+        [
+            ("nginx $other".to_string(), Verdict::Accept),
+            ("nginx $trusted".to_string(), Verdict::Accept),
+        ]
+    );
 }
