@@ -47,6 +47,13 @@ fn run(format: Format, name: &str, text: &str) -> Collect {
     sink
 }
 
+/// The set uses a parser reported, sorted.
+fn sorted_uses(c: &Collect) -> Vec<(String, Verdict)> {
+    let mut uses = c.uses.clone();
+    uses.sort();
+    uses
+}
+
 fn brief(c: &Collect) -> Vec<(String, String, u64)> {
     let mut v: Vec<_> = c
         .events
@@ -192,10 +199,8 @@ fn geo_and_map_blocklists_are_sets_an_if_decides() {
         ]
     );
     assert!(c.events.iter().all(|e| e.format == Format::NginxGeo));
-    let mut uses = c.uses.clone();
-    uses.sort();
     assert_eq!(
-        uses,
+        sorted_uses(&c),
         [
             ("nginx $blocked_ip".to_string(), Verdict::Drop),
             ("nginx $deny_map".to_string(), Verdict::Drop),
@@ -219,10 +224,8 @@ if ($nothing) { return 200 "ok"; }
 "#;
     let c = run(Format::NginxConf, "/etc/nginx/conf.d/trusted.conf", text);
     assert_eq!(c.events.len(), 1);
-    let mut uses = c.uses.clone();
-    uses.sort();
     assert_eq!(
-        uses,
+        sorted_uses(&c),
         [
             ("nginx $other".to_string(), Verdict::Accept),
             ("nginx $trusted".to_string(), Verdict::Accept),
