@@ -38,8 +38,10 @@
 //! read. For ModSecurity lines, the address is libmodsecurity's `[client X]` tag that opens the
 //! message (the same `addr_text`); nginx's `client:` is not looked for, since the matched value
 //! and the URI before it are raw client text. One limit remains: nginx writes raw newlines
-//! that an upstream sent on stderr (`FastCGI sent in stderr: "..."`), so a line forged whole by
-//! a script cannot be told from nginx's own.
+//! that an upstream sent on stderr (`FastCGI sent in stderr: "..."`), and the decoded path of
+//! a missing file (`open() "/var/www/html/x<LF>..." failed`, after a request for `/x%0A...`:
+//! `ngx_http_parse_complex_uri` decodes `%0A`), so a line forged whole by a request or a script
+//! cannot be told from nginx's own (tests/forgery.rs shows one).
 
 use std::net::IpAddr;
 use std::path::Path;

@@ -100,11 +100,37 @@ pub fn rule_id_v3(msg: &[u8]) -> Option<&[u8]> {
     None
 }
 
+/// The source file of ModSecurity 2's own error-log messages (`internal_log_ex`).
+const MODSEC_SOURCE: &[u8] = b"apache2_util.c";
+
+/// Whether an error message's `[file "..."]` tag names ModSecurity's logging code: the
+/// file name, or a path ending in it, as `__FILE__` was given to the compiler.
+fn from_modsecurity(em: &[u8]) -> bool {
+    let Some(rest) = em.strip_prefix(b"[file \"") else {
+        return false;
+    };
+    let Some(end) = memchr::memchr(b'"', rest) else {
+        return false;
+    };
+    let file = &rest[..end];
+    rest[end..].starts_with(b"\"] ")
+        && file
+            .strip_suffix(MODSEC_SOURCE)
+            .is_some_and(|dir| dir.is_empty() || dir.ends_with(b"/"))
+}
+
 /// Reads v2's copy of an Apache error message (`Apache-Error:` lines in section H, and
 /// `audit_data.error_messages` of the JSON format):
 /// `[file "apache2_util.c"] [line 275] [level 3] [client 192.0.2.1] ModSecurity: <message>`.
 /// Returns the client (Apache's `useragent_ip`, after mod_remoteip) and the message; messages
 /// of other modules give `None`.
+///
+/// ModSecurity's `hook_error_log` (`apache2/mod_security2.c`) keeps every error message of
+/// the request, from any module, and `format_error_log_message` writes it with
+/// `log_escape_nq`, which leaves quotes and brackets alone. A script's own message (PHP's
+/// `error_log()`, mod_lua's `r:err()`) can start with `[client X] ModSecurity: Access
+/// denied ...`, so only messages whose `[file]` tag is ModSecurity's `apache2_util.c`
+/// (`internal_log_ex`, which writes the `[client %s] ModSecurity: ` prefix) are read.
 ///
 /// ```
 /// use cf_ban_audit_core::formats::modsec_audit::apache_error_client;
@@ -112,9 +138,14 @@ pub fn rule_id_v3(msg: &[u8]) -> Option<&[u8]> {
 /// assert_eq!(ip.to_string(), "2606:4700:4700::1111");
 /// assert!(msg.starts_with(b"Access denied"));
 /// assert!(apache_error_client(br#"[file "mod_authz_core.c"] [line 879] [level 3] AH01630: client denied by server configuration: /x"#).is_none());
+/// // mod_lua's r:err() with the request's text
+/// assert!(apache_error_client(br#"[file "@/srv/hook.lua"] [line 3] [level 3] [client 104.16.0.1] ModSecurity: Access denied with code 403 (phase 2)."#).is_none());
 /// ```
 pub fn apache_error_client(em: &[u8]) -> Option<(IpAddr, &[u8])> {
     let mut rest = em.trim_ascii_start();
+    if !from_modsecurity(rest) {
+        return None;
+    }
     loop {
         let inner = rest.strip_prefix(b"[")?;
         let close = memchr::memchr(b']', inner)?;
