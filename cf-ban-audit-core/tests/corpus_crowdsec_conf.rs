@@ -74,6 +74,8 @@ fn generated_crowdsec_output_gives_exactly_the_banned_cloudflare_addresses() {
     let all = set(&[MANUAL, SSH_BF, NGINX_REQ_LIMIT], "");
     let mut want: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
     want.insert("cscli-decisions-list-raw.csv".into(), all.clone());
+    // The Local API's log: one line per decision stored.
+    want.insert("crowdsec.log".into(), all.clone());
     want.insert("cscli-decisions-list-raw-machines.csv".into(), all);
     // Alert listings are history, marked as such in the scope.
     want.insert(
@@ -157,9 +159,75 @@ fn generated_crowdsec_output_gives_exactly_the_banned_cloudflare_addresses() {
             "cscli-decisions-list-nginx-req-limit.json",
             Format::CrowdsecJson,
         ),
+        ("crowdsec.log", Format::CrowdsecLog),
     ] {
         assert_eq!(formats.get(name), Some(&(format, 0)), "{name}");
     }
+}
+
+/// CrowdSec's own log of the real run, read alone: exactly the 9 Cloudflare ban decisions of
+/// the ground truth, each ending at its line's time plus its duration.
+#[test]
+fn generated_crowdsec_log_gives_exactly_the_banned_cloudflare_addresses() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let file = corpus
+        .join("generated")
+        .join("crowdsec")
+        .join("crowdsec.log");
+    // The decisions were stored at 03:09:23 (manual) and 03:10:00-03:10:03 (scenarios), log
+    // time: six hours later only the 12h and 24h bans stand.
+    let now: chrono::NaiveDateTime = "2026-11-24T09:30:00".parse().unwrap();
+    let report = Scanner::new(cloudflare::embedded())
+        .path(&file)
+        .now(now)
+        .scan();
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert_eq!(report.files.len(), 1, "{:#?}", report.files);
+    let stats = &report.files[0];
+    assert_eq!((stats.format, stats.malformed), (Format::CrowdsecLog, 0));
+    assert!(
+        stats
+            .notes
+            .iter()
+            .any(|n| n.starts_with("1 captcha decision(s)")),
+        "{:?}",
+        stats.notes
+    );
+    let got: BTreeSet<(String, String)> = report
+        .findings
+        .iter()
+        .map(|f| {
+            assert_eq!(f.tool, Tool::Crowdsec);
+            (f.scope.clone(), f.address.clone())
+        })
+        .collect();
+    assert_eq!(got, set(&[MANUAL, SSH_BF, NGINX_REQ_LIMIT], ""));
+    assert_eq!(report.findings.len(), 9);
+    // 172.64.33.2 got a captcha, not a ban; 172.66.0.5 was never banned.
+    assert!(report.findings.iter().all(|f| f.address != "172.64.33.2"));
+    assert!(report.findings.iter().all(|f| f.address != "172.66.0.5"));
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.address == "104.26.10.78")
+        .unwrap();
+    assert_eq!(f.range, "104.24.0.0/14");
+    let active: BTreeSet<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.active)
+        .map(|f| f.address.as_str())
+        .collect();
+    let want: BTreeSet<&str> = [
+        "2606:4700:3033::6815:1a2b",
+        "162.158.0.0/15",
+        "2400:cb00::/32",
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(active, want);
 }
 
 #[test]
@@ -266,7 +334,7 @@ fn nothing_else_in_the_corpus_is_taken_for_crowdsec_or_web_server_configuration(
         let path = s.path.replace('\\', "/");
         let crowdsec_dir = path.contains("/crowdsec/");
         match s.format {
-            Format::CrowdsecJson | Format::CrowdsecCsv => {
+            Format::CrowdsecJson | Format::CrowdsecCsv | Format::CrowdsecLog => {
                 assert!(crowdsec_dir, "{path} taken for {}", s.format)
             }
             Format::NginxConf | Format::ApacheConf => panic!("{path} taken for {}", s.format),
@@ -280,4 +348,12 @@ fn nothing_else_in_the_corpus_is_taken_for_crowdsec_or_web_server_configuration(
         .map(|s| s.path.as_str())
         .collect();
     assert_eq!(files.len(), 17, "{files:#?}");
+    let logs: Vec<&str> = report
+        .files
+        .iter()
+        .filter(|s| s.format == Format::CrowdsecLog)
+        .map(|s| s.path.as_str())
+        .collect();
+    assert_eq!(logs.len(), 1, "{logs:#?}");
+    assert!(logs[0].ends_with("crowdsec.log"), "{logs:#?}");
 }

@@ -24,6 +24,8 @@ pub(super) struct Decision<'a> {
     pub(super) simulated: bool,
     pub(super) time: Option<NaiveDateTime>,
     pub(super) until: Option<&'a str>,
+    /// The end, when the source gives it as a time already (the log: its time + duration).
+    pub(super) expires: Option<NaiveDateTime>,
     pub(super) duration: Option<&'a str>,
     pub(super) action: Option<Action>,
     /// A line of `cscli alerts list -o raw`.
@@ -151,8 +153,8 @@ impl Emitter {
             self.simulated += 1;
         }
         let expires = d
-            .until
-            .and_then(parse_time)
+            .expires
+            .or_else(|| d.until.and_then(parse_time))
             .or_else(|| d.duration.and_then(|s| self.expiry(s)));
         sink.event(BanEvent {
             net,

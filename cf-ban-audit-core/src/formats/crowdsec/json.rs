@@ -335,6 +335,7 @@ impl CrowdsecJsonParser {
             simulated: get_bool(d, "simulated") || alert.is_some_and(|a| a.simulated),
             time: alert.and_then(|a| a.time),
             until: get_str(d, "until"),
+            expires: None,
             duration: get_str(d, "duration").or(import.then_some(IMPORT_DEFAULT_DURATION)),
             action: (role == Role::Deleted).then_some(Action::Unban),
             alert: false,

@@ -19,6 +19,12 @@
 //!     `ban:1`, `(simul)ban:2 captcha:1`);
 //!   - the import CSV of `cscli decisions import` (a header naming any of `duration`,
 //!     `reason`, `scope`, `type`, `value`; `value` required).
+//! - [`Format::CrowdsecLog`]: CrowdSec's own log (`/var/log/crowdsec.log`, rotated and gzipped
+//!   copies), where the Local API writes one line per decision it stores
+//!   (`(machine/origin) scenario by ip X : 4h ban on Ip X`), in logrus text or JSON form; read
+//!   from the end of the line, so that a reason holding decision text is never taken for a
+//!   decision (see [`log`]). Each decision line is an [`Action::Ban`] at the line's time, ending
+//!   after its duration.
 //!
 //! What becomes an event:
 //!
@@ -63,6 +69,7 @@
 //! longer than [`crate::lines::MAX_LINE`] (a stream saved on a single line) is cut by the line
 //! reader: its entries up to the cut are read, the rest is reported as malformed.
 //!
+//! [`Action::Ban`]: crate::event::Action::Ban
 //! [`Action::Listed`]: crate::event::Action::Listed
 //! [`Action::Unban`]: crate::event::Action::Unban
 //! [`Action::Deny`]: crate::event::Action::Deny
@@ -71,6 +78,7 @@ mod csv;
 mod decision;
 mod json;
 mod json_shape;
+pub mod log;
 mod time;
 
 use std::path::Path;
@@ -81,6 +89,10 @@ use json_shape::json_shape;
 
 pub use csv::{split_csv, CrowdsecCsvParser};
 pub use json::CrowdsecJsonParser;
+pub use log::{
+    looks_like_log, parse_log_time, parse_message, split_entry, unquote, CrowdsecLogParser,
+    LogDecision,
+};
 pub use time::{parse_go_duration, parse_time};
 
 /// The scope suffix that marks a simulated decision.
@@ -98,8 +110,8 @@ const MAX_ENTRY: usize = 32 << 20;
 /// The largest CSV record (quoted fields may span lines).
 const MAX_RECORD: usize = 1 << 20;
 
-/// Decides whether a file is CrowdSec JSON or CSV, from its first bytes (and, for the empty
-/// answers `[]` and `null`, its name).
+/// Decides whether a file is CrowdSec's log ([`looks_like_log`]), CrowdSec JSON or CSV, from
+/// its first bytes (and, for the log and for the empty answers `[]` and `null`, its name).
 ///
 /// JSON must have one of the shapes CrowdSec writes: an array whose first element is an
 /// alert (a `decisions` key beside alert keys, or `scenario` + `source` + alert keys) or a
@@ -118,6 +130,9 @@ const MAX_RECORD: usize = 1 << 20;
 /// ```
 pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    if looks_like_log(path, text) {
+        return Some(Format::CrowdsecLog);
+    }
     let text = text.trim_ascii_start();
     match text.first() {
         Some(b'[') | Some(b'{') | Some(b'n') => {
@@ -136,6 +151,7 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
 pub fn parser(format: Format, ctx: &ParseCtx) -> Parser {
     match format {
         Format::CrowdsecCsv => Parser::Lines(Box::new(CrowdsecCsvParser::new(ctx))),
+        Format::CrowdsecLog => Parser::Lines(Box::new(CrowdsecLogParser::new(ctx))),
         _ => Parser::Lines(Box::new(CrowdsecJsonParser::new(ctx))),
     }
 }
