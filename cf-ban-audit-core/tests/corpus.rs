@@ -119,11 +119,13 @@ fn generated_fail2ban_tree_gives_exactly_the_banned_cloudflare_addresses() {
         .iter()
         .filter(|f| f.format == Format::Fail2banLog)
         .all(|f| !f.active));
-    // The saved client output is the state while the bans were in force.
+    // The saved client output is the state while the bans were in force. (The bans of
+    // `banip --with-time` carry their end: checked against a fixed time in
+    // `generated_fail2ban_ban_times_give_the_sshd_bans_with_their_end`.)
     assert!(report
         .findings
         .iter()
-        .filter(|f| f.format != Format::Fail2banLog)
+        .filter(|f| f.format != Format::Fail2banLog && f.format != Format::Fail2banBanTimes)
         .all(|f| f.active));
     // Seen but never banned (below maxretry), and the documentation addresses: never findings.
     for never in [
@@ -137,6 +139,44 @@ fn generated_fail2ban_tree_gives_exactly_the_banned_cloudflare_addresses() {
             "{never}"
         );
     }
+}
+
+/// `fail2ban-client get sshd banip --with-time` of the real run: exactly the three Cloudflare
+/// addresses the sshd jail banned (jail from the file name), each banned at 03:06:42 for a
+/// day: standing on the 24th, ended on the 26th.
+#[test]
+fn generated_fail2ban_ban_times_give_the_sshd_bans_with_their_end() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let file = corpus.join("generated/fail2ban/fail2ban-client-get-sshd-banip-with-time.txt");
+    let scan = |now: &str| {
+        Scanner::new(cloudflare::embedded())
+            .path(&file)
+            .now(now.parse().unwrap())
+            .scan()
+    };
+    let report = scan("2026-11-24T12:00:00");
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert_eq!(report.files.len(), 1);
+    assert_eq!(
+        (report.files[0].format, report.files[0].malformed),
+        (Format::Fail2banBanTimes, 0)
+    );
+    let got: BTreeSet<(String, String, bool)> = report
+        .findings
+        .iter()
+        .map(|f| (f.scope.clone(), f.address.clone(), f.active))
+        .collect();
+    let want: BTreeSet<(String, String, bool)> =
+        ["172.64.155.20", "2606:4700:3108::ac42:2b08", "104.20.15.9"]
+            .iter()
+            .map(|ip| ("sshd".to_string(), ip.to_string(), true))
+            .collect();
+    assert_eq!(got, want);
+    let later = scan("2026-11-26T12:00:00");
+    assert_eq!(later.findings.len(), 3);
+    assert!(later.findings.iter().all(|f| !f.active));
 }
 
 #[test]

@@ -76,7 +76,9 @@ fn generated_crowdsec_output_gives_exactly_the_banned_cloudflare_addresses() {
     want.insert("cscli-decisions-list-raw.csv".into(), all.clone());
     // The Local API's log: one line per decision stored.
     want.insert("crowdsec.log".into(), all.clone());
-    want.insert("cscli-decisions-list-raw-machines.csv".into(), all);
+    want.insert("cscli-decisions-list-raw-machines.csv".into(), all.clone());
+    // The default (table) output of the same listing.
+    want.insert("cscli-decisions-list-human.txt".into(), all);
     // Alert listings are history, marked as such in the scope.
     want.insert(
         "cscli-alerts-list-raw.csv".into(),
@@ -160,6 +162,7 @@ fn generated_crowdsec_output_gives_exactly_the_banned_cloudflare_addresses() {
             Format::CrowdsecJson,
         ),
         ("crowdsec.log", Format::CrowdsecLog),
+        ("cscli-decisions-list-human.txt", Format::CrowdsecTable),
     ] {
         assert_eq!(formats.get(name), Some(&(format, 0)), "{name}");
     }

@@ -67,6 +67,9 @@ pub enum Format {
     Fail2banStatus,
     /// Saved output of `fail2ban-client banned` (a Python repr of `[{jail: [ip, ...]}]`).
     Fail2banBanned,
+    /// Saved output of `fail2ban-client get <jail> banip --with-time` (one ban a line with its
+    /// start, ban time and end).
+    Fail2banBanTimes,
     /// ModSecurity native audit log: v2 (`--xxxxxxxx-A--`) and v3 (`---xxxxxxxx---A--`) serial
     /// logs, and the per-transaction files of the concurrent mode.
     ModsecAudit,
@@ -125,6 +128,8 @@ pub enum Format {
     /// CrowdSec's own log (`/var/log/crowdsec.log`, rotated and gzipped copies): the decisions
     /// the Local API stored, one line each.
     CrowdsecLog,
+    /// The table `cscli decisions list` prints by default (human output).
+    CrowdsecTable,
     /// A plain list of addresses, one a line, whose purpose comes from its name and place.
     PlainList,
 }
@@ -137,6 +142,7 @@ impl Format {
         Format::Fail2banDb,
         Format::Fail2banStatus,
         Format::Fail2banBanned,
+        Format::Fail2banBanTimes,
         Format::ModsecAudit,
         Format::ModsecAuditIndex,
         Format::ModsecJson,
@@ -164,6 +170,7 @@ impl Format {
         Format::CrowdsecJson,
         Format::CrowdsecCsv,
         Format::CrowdsecLog,
+        Format::CrowdsecTable,
         Format::PlainList,
     ];
 
@@ -175,6 +182,7 @@ impl Format {
             Format::Fail2banDb => "fail2ban-db",
             Format::Fail2banStatus => "fail2ban-status",
             Format::Fail2banBanned => "fail2ban-banned",
+            Format::Fail2banBanTimes => "fail2ban-ban-times",
             Format::ModsecAudit => "modsec-audit",
             Format::ModsecAuditIndex => "modsec-audit-index",
             Format::ModsecJson => "modsec-json",
@@ -202,6 +210,7 @@ impl Format {
             Format::CrowdsecJson => "crowdsec-json",
             Format::CrowdsecCsv => "crowdsec-csv",
             Format::CrowdsecLog => "crowdsec-log",
+            Format::CrowdsecTable => "crowdsec-table",
             Format::PlainList => "list",
         }
     }
@@ -212,7 +221,8 @@ impl Format {
             Format::Fail2banLog
             | Format::Fail2banDb
             | Format::Fail2banStatus
-            | Format::Fail2banBanned => &[Tool::Fail2ban],
+            | Format::Fail2banBanned
+            | Format::Fail2banBanTimes => &[Tool::Fail2ban],
             Format::Syslog => &[
                 Tool::Fail2ban,
                 Tool::ModEvasive,
@@ -245,6 +255,7 @@ impl Format {
             Format::CrowdsecJson => &[Tool::Crowdsec],
             Format::CrowdsecCsv => &[Tool::Crowdsec],
             Format::CrowdsecLog => &[Tool::Crowdsec],
+            Format::CrowdsecTable => &[Tool::Crowdsec],
             Format::PlainList => &[Tool::List],
         }
     }
@@ -261,6 +272,9 @@ impl Format {
             Format::Fail2banDb => &["/var/lib/fail2ban/fail2ban.sqlite3"],
             Format::Fail2banStatus => &["(saved output of fail2ban-client status <jail>)"],
             Format::Fail2banBanned => &["(saved output of fail2ban-client banned)"],
+            Format::Fail2banBanTimes => {
+                &["(saved output of fail2ban-client get <jail> banip --with-time)"]
+            }
             Format::ModsecAudit => &[
                 "/var/log/apache2/modsec_audit.log",
                 "/var/log/httpd/modsec_audit.log",
@@ -313,6 +327,7 @@ impl Format {
             Format::CrowdsecJson => &["(saved output of cscli decisions list -o json)"],
             Format::CrowdsecCsv => &["(saved output of cscli decisions list -o raw)"],
             Format::CrowdsecLog => &["/var/log/crowdsec.log"],
+            Format::CrowdsecTable => &["(saved output of cscli decisions list)"],
             Format::PlainList => &["/etc/*blocklist*", "/etc/*banned*"],
         }
     }
@@ -325,6 +340,7 @@ impl Format {
             Format::Fail2banDb => "fail2ban SQLite database, schema v1 to v4 (bips, bans)",
             Format::Fail2banStatus => "fail2ban-client status output (Banned IP list)",
             Format::Fail2banBanned => "fail2ban-client banned output (Python repr)",
+            Format::Fail2banBanTimes => "fail2ban-client get <jail> banip --with-time output (bans with start and end)",
             Format::ModsecAudit => "ModSecurity native audit log, v2 and v3, serial and concurrent",
             Format::ModsecAuditIndex => "ModSecurity concurrent audit index",
             Format::ModsecJson => "ModSecurity JSON audit log, v2 and v3",
@@ -352,6 +368,7 @@ impl Format {
             Format::CrowdsecJson => "CrowdSec decisions/alerts JSON",
             Format::CrowdsecCsv => "CrowdSec decisions CSV",
             Format::CrowdsecLog => "CrowdSec log crowdsec.log: decisions the Local API stored",
+            Format::CrowdsecTable => "cscli decisions list table (human output)",
             Format::PlainList => "plain address list (ban list by name/place)",
         }
     }
@@ -465,6 +482,9 @@ impl Format {
             Format::Fail2banBanned => {
                 Parser::Lines(Box::new(fail2ban_client::BannedParser::new(ctx)))
             }
+            Format::Fail2banBanTimes => {
+                Parser::Lines(Box::new(fail2ban_client::BanTimesParser::new(ctx)))
+            }
             Format::ModsecAudit | Format::ModsecAuditIndex => modsec_audit::parser(self, ctx),
             Format::ModsecJson => modsec_json::parser(self, ctx),
             Format::ApacheError => apache_error::parser(self, ctx),
@@ -484,9 +504,10 @@ impl Format {
             Format::BtFirewall => bt_firewall::parser(self, ctx),
             Format::NginxConf | Format::NginxGeo => nginx_conf::parser(self, ctx),
             Format::ApacheConf => apache_conf::parser(self, ctx),
-            Format::CrowdsecJson | Format::CrowdsecCsv | Format::CrowdsecLog => {
-                crowdsec::parser(self, ctx)
-            }
+            Format::CrowdsecJson
+            | Format::CrowdsecCsv
+            | Format::CrowdsecLog
+            | Format::CrowdsecTable => crowdsec::parser(self, ctx),
             Format::PlainList => plain_list::parser(self, ctx),
         }
     }
@@ -544,6 +565,9 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     }
     if fail2ban_client::looks_like_banned(head) {
         return Some(Format::Fail2banBanned);
+    }
+    if fail2ban_client::looks_like_ban_times(head) {
+        return Some(Format::Fail2banBanTimes);
     }
     // Formats with a distinctive structure first; plain lists (which any text with an address
     // a line resembles) last.

@@ -19,6 +19,13 @@
 //!     `ban:1`, `(simul)ban:2 captcha:1`);
 //!   - the import CSV of `cscli decisions import` (a header naming any of `duration`,
 //!     `reason`, `scope`, `type`, `value`; `value` required).
+//! - [`Format::CrowdsecTable`]: the human output of `cscli decisions list` (the default), a
+//!   table drawn by tablewriter, aquasecurity/table or go-pretty depending on the version
+//!   (`+----+` rules and `|` borders, or rounded box characters and ANSI colours on a
+//!   terminal), header `ID | Source | Scope:Value | Reason | Action | Country | AS | Events |
+//!   expiration | Alert ID [| Machine]`; columns are cut at the rule's `+` positions and read
+//!   by header name, wrapped cells joined (see [`table`]). Its rows are read as those of
+//!   `-o raw`.
 //! - [`Format::CrowdsecLog`]: CrowdSec's own log (`/var/log/crowdsec.log`, rotated and gzipped
 //!   copies), where the Local API writes one line per decision it stores
 //!   (`(machine/origin) scenario by ip X : 4h ban on Ip X`), in logrus text or JSON form; read
@@ -79,6 +86,7 @@ mod decision;
 mod json;
 mod json_shape;
 pub mod log;
+pub mod table;
 mod time;
 
 use std::path::Path;
@@ -93,6 +101,7 @@ pub use log::{
     looks_like_log, parse_log_time, parse_message, split_entry, unquote, CrowdsecLogParser,
     LogDecision,
 };
+pub use table::CrowdsecTableParser;
 pub use time::{parse_go_duration, parse_time};
 
 /// The scope suffix that marks a simulated decision.
@@ -110,7 +119,8 @@ const MAX_ENTRY: usize = 32 << 20;
 /// The largest CSV record (quoted fields may span lines).
 const MAX_RECORD: usize = 1 << 20;
 
-/// Decides whether a file is CrowdSec's log ([`looks_like_log`]), CrowdSec JSON or CSV, from
+/// Decides whether a file is CrowdSec's log ([`looks_like_log`]), a `cscli decisions list`
+/// table, CrowdSec JSON or CSV, from
 /// its first bytes (and, for the log and for the empty answers `[]` and `null`, its name).
 ///
 /// JSON must have one of the shapes CrowdSec writes: an array whose first element is an
@@ -134,6 +144,9 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
         return Some(Format::CrowdsecLog);
     }
     let text = text.trim_ascii_start();
+    if table::looks_like_table(text) {
+        return Some(Format::CrowdsecTable);
+    }
     match text.first() {
         Some(b'[') | Some(b'{') | Some(b'n') => {
             json_shape(text, path).then_some(Format::CrowdsecJson)
@@ -152,6 +165,7 @@ pub fn parser(format: Format, ctx: &ParseCtx) -> Parser {
     match format {
         Format::CrowdsecCsv => Parser::Lines(Box::new(CrowdsecCsvParser::new(ctx))),
         Format::CrowdsecLog => Parser::Lines(Box::new(CrowdsecLogParser::new(ctx))),
+        Format::CrowdsecTable => Parser::Lines(Box::new(CrowdsecTableParser::new(ctx))),
         _ => Parser::Lines(Box::new(CrowdsecJsonParser::new(ctx))),
     }
 }

@@ -1,5 +1,6 @@
 //! Saved output of `fail2ban-client`: the current ban lists, as the running server reports
-//! them. Every address read becomes an [`Action::Listed`] event, without time or expiry.
+//! them. Every address read becomes an [`Action::Listed`] event, without time or expiry
+//! (except with `--with-time`, below).
 //!
 //! - `fail2ban-client status <jail>` prints a tree, one `key:<TAB>value` per line (tabs shown
 //!   as spaces here):
@@ -29,7 +30,15 @@
 //!   lists, dicts; never `eval`), so text inside a quoted name is never taken for structure.
 //!   `banned <ip> ...` prints a list of lists of jail names (`[['sshd'], []]`): it names no
 //!   address and gives no event.
+//! - `fail2ban-client get <JAIL> banip --with-time` prints one ban a line,
+//!   `ADDRESS \tSTART + BANTIME = END` (fail2ban 0.11 and later, `BanManager.getBanList(...,
+//!   withTime=True)`). Unlike the others, each ban keeps its start and end: its event has
+//!   the start as time and the end as expiry (none when the ban time is negative: permanent),
+//!   so a scan decides whether it still stands. The output names no jail: it is taken from
+//!   the file name (`...get-<jail>-banip...`, `<jail>-banip...`, see [`jail_from_name`]), else
+//!   the scope is [`UNNAMED_JAIL`]. See [`ban_times`].
 
+pub mod ban_times;
 mod banned;
 mod python_repr;
 mod status;
@@ -41,6 +50,7 @@ use super::{quote, Format, Sink};
 use crate::addr::parse_net;
 use crate::event::{Action, BanEvent, Location, Tool};
 
+pub use ban_times::{jail_from_name, looks_like_ban_times, BanTimesParser, UNNAMED_JAIL};
 pub use banned::{looks_like_banned, BannedParser};
 pub use status::{looks_like_status, StatusParser};
 
