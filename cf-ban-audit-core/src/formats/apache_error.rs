@@ -623,17 +623,7 @@ impl LineParser for ApacheErrorParser {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Collect(Vec<BanEvent>, Vec<(u64, String)>);
-
-    impl Sink for Collect {
-        fn event(&mut self, event: BanEvent) {
-            self.0.push(event);
-        }
-        fn malformed(&mut self, line: u64, message: String) {
-            self.1.push((line, message));
-        }
-    }
+    use crate::formats::test_support::Collect;
 
     fn run(text: &str) -> Collect {
         let mut p = ApacheErrorParser {
@@ -643,7 +633,7 @@ mod tests {
                 .and_hms_opt(12, 0, 0)
                 .unwrap(),
         };
-        let mut sink = Collect(Vec::new(), Vec::new());
+        let mut sink = Collect::default();
         for (i, line) in text.lines().enumerate() {
             p.line(i as u64 + 1, line.as_bytes(), &mut sink);
         }
@@ -652,7 +642,7 @@ mod tests {
 
     fn seen(text: &str) -> Vec<(String, Tool, String)> {
         run(text)
-            .0
+            .events
             .into_iter()
             .map(|e| (e.net.addr().to_string(), e.tool, e.scope))
             .collect()
@@ -720,8 +710,8 @@ mod tests {
             r#"[Thu Sep 30 13:27:06 2021] [error] [client 198.51.100.9] [client 104.16.0.8] ModSecurity: Access denied with code 403 (phase 2). [id "1"]"#,
             "\n"
         ));
-        assert!(c.0.is_empty());
-        assert_eq!(c.1.len(), 1);
+        assert!(c.events.is_empty());
+        assert_eq!(c.malformed.len(), 1);
     }
 
     #[test]
@@ -742,7 +732,7 @@ mod tests {
             r#"[Tue Nov 24 03:04:39.341574 2026] [security2:error] [pid 1] [remote 104.16.0.9:0] [client 198.51.100.10] ModSecurity: Access denied with connection close (phase 2). [id "5"]"#,
             "\n"
         ));
-        let e = &c.0[0];
+        let e = &c.events[0];
         assert_eq!(e.net.addr().to_string(), "198.51.100.10");
         assert_eq!(e.peer.map(|p| p.to_string()).as_deref(), Some("104.16.0.9"));
     }
@@ -750,8 +740,8 @@ mod tests {
     #[test]
     fn unreadable_client_is_malformed() {
         let c = run("[Tue Nov 24 03:04:39.341574 2026] [security2:error] [pid 1] ModSecurity: Access denied with code 403 (phase 2).\n[Tue Nov 24 03:04:39 2026] [evasive20:error] [pid 1] [client nope:0] client denied by server configuration: /x\n");
-        assert!(c.0.is_empty());
-        assert_eq!(c.1.len(), 2, "{:?}", c.1);
+        assert!(c.events.is_empty());
+        assert_eq!(c.malformed.len(), 2, "{:?}", c.malformed);
     }
 
     #[test]

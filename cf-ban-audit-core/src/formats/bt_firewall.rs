@@ -324,37 +324,10 @@ impl LineParser for BtFirewallParser {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Default)]
-    struct Collect {
-        events: Vec<BanEvent>,
-        malformed: Vec<u64>,
-        notes: Vec<String>,
-    }
-
-    impl Sink for Collect {
-        fn event(&mut self, event: BanEvent) {
-            self.events.push(event);
-        }
-        fn malformed(&mut self, line: u64, _message: String) {
-            self.malformed.push(line);
-        }
-        fn note(&mut self, text: String) {
-            self.notes.push(text);
-        }
-    }
+    use crate::formats::test_support::{ctx, Collect};
 
     fn run(text: &str) -> Collect {
-        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
-            .unwrap()
-            .and_hms_opt(12, 0, 0)
-            .unwrap();
-        let ctx = ParseCtx {
-            path: Arc::from(Path::new("ip.json")),
-            reference: now,
-            now,
-        };
-        let mut p = BtFirewallParser::new(&ctx);
+        let mut p = BtFirewallParser::new(&ctx("ip.json"));
         let mut sink = Collect::default();
         for (i, line) in text.split('\n').enumerate() {
             p.line(i as u64 + 1, line.as_bytes(), &mut sink);
@@ -396,7 +369,7 @@ mod tests {
         );
         assert_eq!(c.events[0].time.unwrap().to_string(), "2026-11-20 10:00:00");
         assert_eq!(c.events[1].time, None);
-        assert_eq!(c.malformed, [6]);
+        assert_eq!(c.malformed_lines(), [6]);
     }
 
     #[test]
@@ -414,7 +387,7 @@ mod tests {
         );
         assert_eq!(wrapped.events.len(), 1);
         let broken = run("[\n{\"types\": \"drop\",");
-        assert_eq!(broken.malformed, [1]);
+        assert_eq!(broken.malformed_lines(), [1]);
     }
 
     #[test]

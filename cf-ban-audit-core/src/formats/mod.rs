@@ -36,6 +36,8 @@ pub mod plain_list;
 mod prefilter;
 mod sqlite;
 pub mod syslog;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod timestamp;
 pub mod ufw;
 

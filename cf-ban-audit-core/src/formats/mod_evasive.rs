@@ -306,36 +306,13 @@ fn quote(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::test_support::{ctx, Collect};
     use std::sync::Arc;
-
-    #[derive(Default)]
-    struct Collect {
-        events: Vec<BanEvent>,
-        malformed: Vec<(u64, String)>,
-    }
-
-    impl Sink for Collect {
-        fn event(&mut self, e: BanEvent) {
-            self.events.push(e);
-        }
-        fn malformed(&mut self, line: u64, message: String) {
-            self.malformed.push((line, message));
-        }
-    }
 
     fn at(line: u64) -> Location {
         Location {
             path: Arc::from(Path::new("syslog")),
             line,
-        }
-    }
-
-    fn ctx(path: &Path) -> ParseCtx {
-        let now = "2026-11-24T12:00:00".parse().unwrap();
-        ParseCtx {
-            path: Arc::from(path),
-            reference: now,
-            now,
         }
     }
 
@@ -456,7 +433,7 @@ mod tests {
         let path = dir.path().join("dos-2a06:98c0:3600::200");
         std::fs::write(&path, "15278\n").unwrap();
         let mut sink = Collect::default();
-        parse_lock(&path, &ctx(&path), &mut sink).unwrap();
+        parse_lock(&path, &ctx(path.to_str().unwrap()), &mut sink).unwrap();
         let e = &sink.events[0];
         assert_eq!(e.net.to_string(), "2a06:98c0:3600::200/128");
         assert_eq!(
@@ -479,17 +456,17 @@ mod tests {
         let odd = dir.path().join("dos-104.16.5.6");
         std::fs::write(&odd, "<?php system($_GET['c']); ?>\n").unwrap();
         let mut sink = Collect::default();
-        let err = parse_lock(&odd, &ctx(&odd), &mut sink).unwrap_err();
+        let err = parse_lock(&odd, &ctx(odd.to_str().unwrap()), &mut sink).unwrap_err();
         assert!(err.to_string().contains("not a PID"), "{err}");
         let big = dir.path().join("dos-104.16.5.7");
         std::fs::write(&big, "1".repeat(4096)).unwrap();
-        assert!(parse_lock(&big, &ctx(&big), &mut sink).is_err());
+        assert!(parse_lock(&big, &ctx(big.to_str().unwrap()), &mut sink).is_err());
         let named = dir.path().join("dos-foo");
         std::fs::write(&named, "1\n").unwrap();
-        assert!(parse_lock(&named, &ctx(&named), &mut sink).is_err());
+        assert!(parse_lock(&named, &ctx(named.to_str().unwrap()), &mut sink).is_err());
         let missing = dir.path().join("dos-104.16.5.8");
         assert!(matches!(
-            parse_lock(&missing, &ctx(&missing), &mut sink),
+            parse_lock(&missing, &ctx(missing.to_str().unwrap()), &mut sink),
             Err(Error::Io { .. })
         ));
         assert!(sink.events.is_empty());

@@ -400,29 +400,10 @@ pub fn parser(_format: Format, ctx: &ParseCtx) -> Parser {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Default)]
-    struct Collect {
-        events: Vec<BanEvent>,
-        malformed: Vec<u64>,
-    }
-
-    impl Sink for Collect {
-        fn event(&mut self, event: BanEvent) {
-            self.events.push(event);
-        }
-        fn malformed(&mut self, line: u64, _message: String) {
-            self.malformed.push(line);
-        }
-    }
+    use crate::formats::test_support::{ctx, Collect};
 
     fn run(lines: &[&[u8]]) -> Collect {
-        let ctx = ParseCtx {
-            path: Arc::from(Path::new("modsec_audit.json")),
-            reference: "2026-11-24T12:00:00".parse().unwrap(),
-            now: "2026-11-24T12:00:00".parse().unwrap(),
-        };
-        let mut p = JsonAuditParser::new(&ctx);
+        let mut p = JsonAuditParser::new(&ctx("modsec_audit.json"));
         let mut sink = Collect::default();
         for (i, l) in lines.iter().enumerate() {
             p.line(i as u64 + 1, l, &mut sink);
@@ -526,7 +507,7 @@ mod tests {
             br#"{"transaction":{"other":1}}"#,
             &bad_utf8,
         ]);
-        assert_eq!(c.malformed, [2, 3, 4, 5]);
+        assert_eq!(c.malformed_lines(), [2, 3, 4, 5]);
         assert_eq!(found(&c), [("104.16.1.10".into(), "100001".into(), None)]);
     }
 

@@ -438,23 +438,13 @@ impl LineParser for NginxErrorParser {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Collect(Vec<BanEvent>, Vec<(u64, String)>);
-
-    impl Sink for Collect {
-        fn event(&mut self, event: BanEvent) {
-            self.0.push(event);
-        }
-        fn malformed(&mut self, line: u64, message: String) {
-            self.1.push((line, message));
-        }
-    }
+    use crate::formats::test_support::Collect;
 
     fn run(text: &str) -> Collect {
         let mut p = NginxErrorParser {
             path: Arc::from(Path::new("error.log")),
         };
-        let mut sink = Collect(Vec::new(), Vec::new());
+        let mut sink = Collect::default();
         for (i, line) in text.lines().enumerate() {
             p.line(i as u64 + 1, line.as_bytes(), &mut sink);
         }
@@ -463,7 +453,7 @@ mod tests {
 
     fn seen(text: &str) -> Vec<(String, Tool, String)> {
         run(text)
-            .0
+            .events
             .into_iter()
             .map(|e| (e.net.addr().to_string(), e.tool, e.scope))
             .collect()
@@ -582,8 +572,8 @@ mod tests {
             "2026/11/24 03:03:26 [error] 1#1: *9 limiting requests, excess: 1.000 by zone \"z\", client: nope, server: s\n",
             "2026/11/24 03:03:26 [error] 1#1: *9 limiting connections by zone \"z\"\n",
         ));
-        assert!(c.0.is_empty());
-        assert_eq!(c.1.len(), 2, "{:?}", c.1);
+        assert!(c.events.is_empty());
+        assert_eq!(c.malformed.len(), 2, "{:?}", c.malformed);
     }
 
     #[test]

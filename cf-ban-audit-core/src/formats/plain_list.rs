@@ -292,37 +292,10 @@ impl LineParser for PlainListParser {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Default)]
-    struct Collect {
-        events: Vec<BanEvent>,
-        malformed: Vec<u64>,
-        notes: Vec<String>,
-    }
-
-    impl Sink for Collect {
-        fn event(&mut self, event: BanEvent) {
-            self.events.push(event);
-        }
-        fn malformed(&mut self, line: u64, _message: String) {
-            self.malformed.push(line);
-        }
-        fn note(&mut self, text: String) {
-            self.notes.push(text);
-        }
-    }
+    use crate::formats::test_support::{ctx, Collect};
 
     fn run(path: &str, text: &str) -> Collect {
-        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
-            .unwrap()
-            .and_hms_opt(12, 0, 0)
-            .unwrap();
-        let ctx = ParseCtx {
-            path: Arc::from(Path::new(path)),
-            reference: now,
-            now,
-        };
-        let mut p = PlainListParser::new(&ctx);
+        let mut p = PlainListParser::new(&ctx(path));
         let mut sink = Collect::default();
         for (i, line) in text.lines().enumerate() {
             p.line(i as u64 + 1, line.as_bytes(), &mut sink);
@@ -416,7 +389,7 @@ mod tests {
             && e.action == Action::Listed
             && e.tool == Tool::List));
         assert_eq!(s.events[1].location.line, 4);
-        assert_eq!(s.malformed, [6]);
+        assert_eq!(s.malformed_lines(), [6]);
         assert!(s.notes.is_empty());
     }
 

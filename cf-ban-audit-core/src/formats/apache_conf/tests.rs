@@ -2,47 +2,8 @@
 //! reading of both web server configurations (nginx's and Apache's) side by side.
 
 use super::*;
-use crate::event::BanEvent;
 use crate::formats::nginx_conf;
-use crate::formats::Sink;
-use chrono::NaiveDateTime;
-
-#[derive(Default)]
-struct Collect {
-    events: Vec<BanEvent>,
-    malformed: Vec<(u64, String)>,
-    notes: Vec<String>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, e: BanEvent) {
-        self.events.push(e);
-    }
-    fn malformed(&mut self, line: u64, message: String) {
-        self.malformed.push((line, message));
-    }
-    fn note(&mut self, text: String) {
-        self.notes.push(text);
-    }
-}
-
-fn run(format: Format, name: &str, text: &str) -> Collect {
-    let t: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
-    let ctx = ParseCtx {
-        path: Arc::from(Path::new(name)),
-        reference: t,
-        now: t,
-    };
-    let mut sink = Collect::default();
-    let Parser::Lines(mut p) = format.parser(&ctx) else {
-        panic!()
-    };
-    for (i, line) in text.split('\n').enumerate() {
-        p.line(i as u64 + 1, line.as_bytes(), &mut sink);
-    }
-    p.finish(&mut sink);
-    sink
-}
+use crate::formats::test_support::{run_lines, Collect};
 
 fn brief(c: &Collect) -> Vec<(String, String, u64)> {
     let mut v: Vec<_> = c
@@ -88,7 +49,7 @@ fn apache_requires_and_denies() {
 </Location>
 Require not ip 300.1.1.1
 "#;
-    let c = run(
+    let c = run_lines(
         Format::ApacheConf,
         "/etc/apache2/sites-enabled/site.conf",
         text,
@@ -124,7 +85,7 @@ Require not ip 300.1.1.1
 
 #[test]
 fn htaccess_scope_is_the_file() {
-    let c = run(
+    let c = run_lines(
         Format::ApacheConf,
         "/var/www/.htaccess",
         "order allow,deny\nallow from all\ndeny from 104.16.0.1\n",
@@ -134,7 +95,7 @@ fn htaccess_scope_is_the_file() {
         vec![("104.16.0.1/32".into(), ".htaccess".into(), 3)]
     );
     // Default order Deny,Allow: Allow from all lets everyone in.
-    let c = run(
+    let c = run_lines(
         Format::ApacheConf,
         "/var/www/.htaccess",
         "deny from 104.16.0.1\nallow from all\n",
@@ -202,7 +163,7 @@ fn cut_and_garbled_input_never_panics() {
     for sample in samples {
         for format in [Format::NginxConf, Format::ApacheConf] {
             for cut in 0..=sample.len() {
-                run(format, "/x/a.conf", &sample[..cut]);
+                run_lines(format, "/x/a.conf", &sample[..cut]);
             }
             for _ in 0..300 {
                 let mut bytes = sample.as_bytes().to_vec();
@@ -213,7 +174,7 @@ fn cut_and_garbled_input_never_panics() {
                     let at = (seed >> 33) as usize % bytes.len();
                     bytes[at] = alphabet[(seed >> 17) as usize % alphabet.len()];
                 }
-                run(format, "/x/a.conf", &String::from_utf8_lossy(&bytes));
+                run_lines(format, "/x/a.conf", &String::from_utf8_lossy(&bytes));
             }
         }
     }

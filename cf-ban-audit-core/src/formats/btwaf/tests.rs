@@ -2,51 +2,14 @@
 
 use super::*;
 use crate::error::Error;
-use crate::event::{Action, BanEvent};
-use crate::formats::Sink;
+use crate::event::Action;
+use crate::formats::test_support::{ctx, run_lines, Collect};
 use chrono::TimeDelta;
 use rusqlite::Connection;
 use std::path::PathBuf;
-use std::sync::Arc;
-
-#[derive(Default)]
-struct Collect {
-    events: Vec<BanEvent>,
-    malformed: Vec<(u64, String)>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, e: BanEvent) {
-        self.events.push(e);
-    }
-    fn malformed(&mut self, line: u64, message: String) {
-        self.malformed.push((line, message));
-    }
-}
 
 fn now() -> NaiveDateTime {
     "2026-11-24T12:00:00".parse().unwrap()
-}
-
-fn ctx(path: &Path) -> ParseCtx {
-    ParseCtx {
-        path: Arc::from(path),
-        reference: now(),
-        now: now(),
-    }
-}
-
-fn lines(format: Format, path: &str, text: &str) -> Collect {
-    let ctx = ctx(Path::new(path));
-    let Parser::Lines(mut p) = parser(format, &ctx) else {
-        panic!("a line parser")
-    };
-    let mut sink = Collect::default();
-    for (i, line) in text.lines().enumerate() {
-        p.line(i as u64 + 1, line.as_bytes(), &mut sink);
-    }
-    p.finish(&mut sink);
-    sink
 }
 
 fn addrs(c: &Collect) -> Vec<String> {
@@ -63,7 +26,7 @@ fn drop_entries_of_both_lengths() {
         r#"[1795489200.0,"172.64.1.1","a.example",null,"300"]"#,
         "\n",
     );
-    let got = lines(Format::BtwafDropIp, "/www/server/btwaf/drop_ip.log", text);
+    let got = run_lines(Format::BtwafDropIp, "/www/server/btwaf/drop_ip.log", text);
     assert!(got.malformed.is_empty(), "{:?}", got.malformed);
     assert_eq!(
         addrs(&got),
@@ -96,7 +59,7 @@ fn forged_entries_inside_strings_are_strings() {
         r#"[1795489200,"104.16.0.4","example.com","\/",86400,"cc""#,
         "\n",
     );
-    let got = lines(Format::BtwafDropIp, "drop_ip.log", text);
+    let got = run_lines(Format::BtwafDropIp, "drop_ip.log", text);
     assert_eq!(addrs(&got), ["203.0.113.50", "203.0.113.51"]);
     assert_eq!(got.malformed.len(), 1);
     assert_eq!(got.malformed[0].0, 3);
@@ -117,7 +80,7 @@ fn bad_drop_entries_are_malformed() {
         r#"[]"#,
         "garbage 104.16.0.1",
     ] {
-        let got = lines(Format::BtwafDropIp, "drop_ip.log", line);
+        let got = run_lines(Format::BtwafDropIp, "drop_ip.log", line);
         assert!(got.events.is_empty(), "{line}");
         assert_eq!(got.malformed.len(), 1, "{line}");
     }
@@ -130,7 +93,7 @@ fn an_array_of_entries_on_one_line() {
         r#"[1795489200,"not-an-ip","example.com","\/",86400,"cc"],"#,
         r#"[1795489200,"198.51.100.4","example.com","\/",86400,"head"]]"#
     );
-    let got = lines(Format::BtwafDropIp, "drop_ip.log", text);
+    let got = run_lines(Format::BtwafDropIp, "drop_ip.log", text);
     assert_eq!(addrs(&got), ["131.0.72.5", "198.51.100.4"]);
     assert_eq!(got.malformed.len(), 1);
 }
@@ -147,7 +110,7 @@ fn site_lines_deny_or_ban() {
         r#"["2026-11-23 12:00:00","2400:cb00:2048:1::c629:d7a2","GET","\/",null,"cc","假蜘蛛拦截","GET \/ HTTP\/1.1","假蜘蛛"]"#,
         "\n",
     );
-    let got = lines(
+    let got = run_lines(
         Format::BtwafSiteLog,
         "/www/wwwlogs/btwaf/example.com_2026-11-23.log",
         text,
@@ -209,7 +172,7 @@ fn forged_site_lines_are_strings() {
         r#"["2026-11-23 10:00:00","104.16.0.12","GET","\/","ua"]"#,
         "\n",
     );
-    let got = lines(Format::BtwafSiteLog, "example.com_2026-11-23.log", text);
+    let got = run_lines(Format::BtwafSiteLog, "example.com_2026-11-23.log", text);
     assert_eq!(addrs(&got), ["198.51.100.5"]);
     assert_eq!(got.events[0].action, Action::Deny);
     assert_eq!(got.events[0].scope, "example.com/user_agent");
@@ -347,7 +310,7 @@ fn db(dir: &tempfile::TempDir, name: &str, sql: &str) -> PathBuf {
 
 fn run(path: &Path) -> Result<Collect, Error> {
     let mut sink = Collect::default();
-    parse_db(path, &ctx(path), &mut sink)?;
+    parse_db(path, &ctx(path.to_str().unwrap()), &mut sink)?;
     Ok(sink)
 }
 
@@ -509,7 +472,7 @@ fn a_wal_database_is_read_without_writing_beside_it() {
 
 #[test]
 fn the_parser_of_each_format() {
-    let c = ctx(Path::new("x"));
+    let c = ctx("x");
     assert!(matches!(parser(Format::BtwafDb, &c), Parser::File(_)));
     assert!(matches!(parser(Format::BtwafDropIp, &c), Parser::Lines(_)));
     assert!(matches!(parser(Format::BtwafSiteLog, &c), Parser::Lines(_)));

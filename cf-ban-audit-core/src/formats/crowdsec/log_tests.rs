@@ -2,37 +2,12 @@
 //! (text, `02-01-2006 15:04:05`) and later versions (RFC 3339, `log_format: json`) write.
 
 use super::*;
-use crate::event::BanEvent;
+use crate::formats::test_support::{ctx, Collect};
 use crate::formats::{detect, Parser};
 use chrono::TimeDelta;
-use std::sync::Arc;
-
-#[derive(Default)]
-struct Collect {
-    events: Vec<BanEvent>,
-    malformed: Vec<(u64, String)>,
-    notes: Vec<String>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, e: BanEvent) {
-        self.events.push(e);
-    }
-    fn malformed(&mut self, line: u64, message: String) {
-        self.malformed.push((line, message));
-    }
-    fn note(&mut self, text: String) {
-        self.notes.push(text);
-    }
-}
 
 fn run_bytes(lines: &[&[u8]]) -> Collect {
-    let t: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
-    let ctx = ParseCtx {
-        path: Arc::from(Path::new("/var/log/crowdsec.log")),
-        reference: t,
-        now: t,
-    };
+    let ctx = ctx("/var/log/crowdsec.log");
     let Parser::Lines(mut p) = super::super::parser(Format::CrowdsecLog, &ctx) else {
         panic!("a line parser")
     };

@@ -1,41 +1,13 @@
 //! Unit tests of the `cscli decisions list` table reader, on literal inputs.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use super::*;
-use crate::event::{Action, BanEvent};
-
-#[derive(Default)]
-struct Collect {
-    events: Vec<BanEvent>,
-    malformed: Vec<(u64, String)>,
-    notes: Vec<String>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, event: BanEvent) {
-        self.events.push(event);
-    }
-    fn malformed(&mut self, line: u64, message: String) {
-        self.malformed.push((line, message));
-    }
-    fn note(&mut self, text: String) {
-        self.notes.push(text);
-    }
-}
+use crate::event::Action;
+use crate::formats::test_support::{ctx, Collect};
 
 fn read(input: &[u8]) -> Collect {
-    let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
-        .unwrap()
-        .and_hms_opt(12, 0, 0)
-        .unwrap();
-    let ctx = ParseCtx {
-        path: Arc::from(Path::new("decisions.txt")),
-        reference: now,
-        now,
-    };
-    let mut parser = CrowdsecTableParser::new(&ctx);
+    let mut parser = CrowdsecTableParser::new(&ctx("decisions.txt"));
     let mut sink = Collect::default();
     crate::lines::for_each_line(&mut &input[..], |n, l| parser.line(n, l, &mut sink)).unwrap();
     parser.finish(&mut sink);

@@ -1,49 +1,13 @@
 //! Unit tests of the CrowdSec readers (JSON and CSV), on literal inputs.
 
 use super::*;
-use crate::event::{Action, BanEvent};
-use crate::formats::Sink;
-use chrono::{NaiveDateTime, TimeDelta};
-use std::sync::Arc;
+use crate::event::Action;
+use crate::formats::test_support::{ctx, run_lines, Collect};
+use chrono::TimeDelta;
 
-#[derive(Default)]
-struct Collect {
-    events: Vec<BanEvent>,
-    malformed: Vec<(u64, String)>,
-    notes: Vec<String>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, e: BanEvent) {
-        self.events.push(e);
-    }
-    fn malformed(&mut self, line: u64, message: String) {
-        self.malformed.push((line, message));
-    }
-    fn note(&mut self, text: String) {
-        self.notes.push(text);
-    }
-}
-
-fn ctx() -> ParseCtx {
-    let t: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
-    ParseCtx {
-        path: Arc::from(Path::new("/tmp/x")),
-        reference: t,
-        now: t,
-    }
-}
-
+/// Reads `text` as `format`, from an input named `/tmp/x`.
 fn run(format: Format, text: &str) -> Collect {
-    let mut sink = Collect::default();
-    let Parser::Lines(mut p) = parser(format, &ctx()) else {
-        panic!()
-    };
-    for (i, line) in text.split('\n').enumerate() {
-        p.line(i as u64 + 1, line.as_bytes(), &mut sink);
-    }
-    p.finish(&mut sink);
-    sink
+    run_lines(format, "/tmp/x", text)
 }
 
 fn brief(c: &Collect) -> Vec<(String, String, Action, u64)> {
@@ -128,7 +92,7 @@ fn alerts_with_decisions_lines_and_times() {
             ),
         ]
     );
-    let now = ctx().now;
+    let now = ctx("/tmp/x").now;
     assert!(c.events[0].expires.unwrap() > now);
     assert!(c.events[1].expires.unwrap() < now);
     assert_eq!(c.events[0].time, parse_time("2026-11-24T03:09:23Z"));
@@ -226,7 +190,7 @@ fn import_json_defaults() {
     assert_eq!(b[1].1, "crowdsec");
     assert_eq!(
         c.events[0].expires,
-        Some(ctx().reference + TimeDelta::hours(4))
+        Some(ctx("/tmp/x").reference + TimeDelta::hours(4))
     );
 }
 
@@ -261,7 +225,7 @@ reason\",ban,,,1,-11h,false,3
         .notes
         .iter()
         .any(|n| n.starts_with("1 captcha decision(s)")));
-    assert!(c.events[1].expires.unwrap() < ctx().now);
+    assert!(c.events[1].expires.unwrap() < ctx("/tmp/x").now);
     assert_eq!(c.malformed.len(), 1, "{:?}", c.malformed);
 }
 

@@ -3,29 +3,10 @@
 use super::deny::parse_localtime;
 use super::lfd::unblock_nets;
 use super::*;
-use crate::event::{Action, BanEvent, Location};
-use crate::formats::{LineParser, Sink};
-use chrono::NaiveDate;
+use crate::event::{Action, Location};
+use crate::formats::test_support::{ctx, Collect};
+use crate::formats::LineParser;
 use std::sync::Arc;
-
-#[derive(Default)]
-struct Collect {
-    events: Vec<BanEvent>,
-    malformed: Vec<u64>,
-    notes: Vec<String>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, event: BanEvent) {
-        self.events.push(event);
-    }
-    fn malformed(&mut self, line: u64, _message: String) {
-        self.malformed.push(line);
-    }
-    fn note(&mut self, text: String) {
-        self.notes.push(text);
-    }
-}
 
 fn ban(line: &str) -> Option<String> {
     match parse_deny_line(line.as_bytes()) {
@@ -42,18 +23,6 @@ fn block(msg: &str) -> Option<(String, String, Option<u64>)> {
             b.secs,
         )
     })
-}
-
-fn ctx(path: &Path) -> ParseCtx {
-    let now = NaiveDate::from_ymd_opt(2026, 11, 24)
-        .unwrap()
-        .and_hms_opt(12, 0, 0)
-        .unwrap();
-    ParseCtx {
-        path: Arc::from(path),
-        reference: now,
-        now,
-    }
 }
 
 #[test]
@@ -155,7 +124,7 @@ fn includes_are_followed_once_with_their_own_lines() {
         "# more\n104.16.0.2\nInclude csf.deny\n",
     )
     .unwrap();
-    let mut parser = CsfDenyParser::new(&ctx(&deny));
+    let mut parser = CsfDenyParser::new(&ctx(deny.to_str().unwrap()));
     let mut sink = Collect::default();
     let text = std::fs::read(&deny).unwrap();
     for (i, line) in text.split(|&b| b == b'\n').enumerate() {
@@ -191,8 +160,7 @@ fn includes_are_followed_once_with_their_own_lines() {
 
 #[test]
 fn tempban_entries_expire() {
-    let path = Path::new("/var/lib/csf/csf.tempban");
-    let mut parser = CsfTempbanParser::new(&ctx(path));
+    let mut parser = CsfTempbanParser::new(&ctx("/var/lib/csf/csf.tempban"));
     let mut sink = Collect::default();
     for (i, line) in [
         "1700000000|104.16.0.1|22|in|3600|lfd - (sshd) Failed SSH login",
@@ -207,7 +175,7 @@ fn tempban_entries_expire() {
         parser.line(i as u64 + 1, line.as_bytes(), &mut sink);
     }
     assert_eq!(sink.events.len(), 1);
-    assert_eq!(sink.malformed, [3, 4]);
+    assert_eq!(sink.malformed_lines(), [3, 4]);
     let e = &sink.events[0];
     assert_eq!(
         e.expires.unwrap() - e.time.unwrap(),

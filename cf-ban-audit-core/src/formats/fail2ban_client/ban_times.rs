@@ -249,6 +249,7 @@ impl LineParser for BanTimesParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::test_support::{ctx, Collect};
 
     #[test]
     fn entry_shape() {
@@ -303,32 +304,8 @@ mod tests {
         assert_eq!(jail_from_name("\u{e9}\u{e9}-banip"), None);
     }
 
-    #[derive(Default)]
-    struct Collect {
-        events: Vec<BanEvent>,
-        malformed: Vec<(u64, String)>,
-    }
-
-    impl Sink for Collect {
-        fn event(&mut self, event: BanEvent) {
-            self.events.push(event);
-        }
-        fn malformed(&mut self, line: u64, message: String) {
-            self.malformed.push((line, message));
-        }
-    }
-
     fn read(name: &str, input: &[u8]) -> Collect {
-        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
-            .unwrap()
-            .and_hms_opt(12, 0, 0)
-            .unwrap();
-        let ctx = ParseCtx {
-            path: Arc::from(Path::new(name)),
-            reference: now,
-            now,
-        };
-        let mut parser = BanTimesParser::new(&ctx);
+        let mut parser = BanTimesParser::new(&ctx(name));
         let mut sink = Collect::default();
         crate::lines::for_each_line(&mut &input[..], |n, l| parser.line(n, l, &mut sink)).unwrap();
         parser.finish(&mut sink);

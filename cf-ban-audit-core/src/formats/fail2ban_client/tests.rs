@@ -1,23 +1,9 @@
 //! Unit tests of the `fail2ban-client` output readers (`status`, `banned`), on literal inputs.
 
 use super::*;
-use crate::formats::{LineParser, ParseCtx};
+use crate::formats::test_support::{ctx, Collect};
+use crate::formats::LineParser;
 use crate::lines::MAX_LINE;
-
-#[derive(Default)]
-struct Collect {
-    events: Vec<BanEvent>,
-    malformed: Vec<(u64, String)>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, event: BanEvent) {
-        self.events.push(event);
-    }
-    fn malformed(&mut self, line: u64, message: String) {
-        self.malformed.push((line, message));
-    }
-}
 
 impl Collect {
     /// (jail, address, line)
@@ -35,18 +21,6 @@ impl Collect {
     }
 }
 
-fn ctx() -> ParseCtx {
-    let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
-        .unwrap()
-        .and_hms_opt(12, 0, 0)
-        .unwrap();
-    ParseCtx {
-        path: Arc::from(Path::new("out.txt")),
-        reference: now,
-        now,
-    }
-}
-
 fn feed(parser: &mut dyn LineParser, input: &[u8]) -> Collect {
     let mut sink = Collect::default();
     crate::lines::for_each_line(&mut &input[..], |n, l| parser.line(n, l, &mut sink)).unwrap();
@@ -55,11 +29,11 @@ fn feed(parser: &mut dyn LineParser, input: &[u8]) -> Collect {
 }
 
 fn status(input: &str) -> Collect {
-    feed(&mut StatusParser::new(&ctx()), input.as_bytes())
+    feed(&mut StatusParser::new(&ctx("out.txt")), input.as_bytes())
 }
 
 fn banned(input: &[u8]) -> Collect {
-    feed(&mut BannedParser::new(&ctx()), input)
+    feed(&mut BannedParser::new(&ctx("out.txt")), input)
 }
 
 fn t(jail: &str, addr: &str, line: u64) -> (String, String, u64) {
@@ -181,7 +155,7 @@ Status for the jail: x `- Banned IP list:\t104.16.0.2
 Status for the jail: \n`- Actions
    `- Banned IP list:\t104.16.0.9
 ";
-    let got = feed(&mut StatusParser::new(&ctx()), text);
+    let got = feed(&mut StatusParser::new(&ctx("out.txt")), text);
     let jail = "x `- Banned IP list:\t104.16.0.2";
     assert_eq!(
         got.triples(),
@@ -205,10 +179,10 @@ fn status_invalid_utf8_and_garbage_never_panic() {
             noise.extend_from_slice(b"\nStatus for the jail: \xff\n`- Actions\n");
         }
     }
-    let _ = feed(&mut StatusParser::new(&ctx()), &noise);
+    let _ = feed(&mut StatusParser::new(&ctx("out.txt")), &noise);
     let _ = looks_like_status(&noise);
     let got = feed(
-        &mut StatusParser::new(&ctx()),
+        &mut StatusParser::new(&ctx("out.txt")),
         b"Status for the jail: \xc3\xa9t\xff\n`- Actions\n   `- Banned IP list:\t104.16.0.1\n",
     );
     assert_eq!(got.events[0].scope, "\u{e9}t\u{fffd}");
@@ -220,7 +194,7 @@ fn status_line_cut_by_the_reader_drops_its_last_token() {
     while text.len() < MAX_LINE + 100 {
         text.extend_from_slice(b"2606:4700::abcd ");
     }
-    let got = feed(&mut StatusParser::new(&ctx()), &text);
+    let got = feed(&mut StatusParser::new(&ctx("out.txt")), &text);
     assert_eq!(got.malformed.len(), 1);
     assert!(got
         .events

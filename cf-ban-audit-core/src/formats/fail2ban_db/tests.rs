@@ -2,34 +2,12 @@
 
 use super::rows::local;
 use super::*;
-use crate::event::{Action, BanEvent, Tool};
+use crate::event::{Action, Tool};
+use crate::formats::test_support::Collect;
 use crate::formats::Format;
 use chrono::NaiveDateTime;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-#[derive(Default)]
-struct Collect {
-    events: Vec<BanEvent>,
-    malformed: Vec<String>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, event: BanEvent) {
-        self.events.push(event);
-    }
-    fn malformed(&mut self, _line: u64, message: String) {
-        self.malformed.push(message);
-    }
-}
-
-fn ctx(path: &Path, now: NaiveDateTime) -> ParseCtx {
-    ParseCtx {
-        path: Arc::from(path),
-        reference: now,
-        now,
-    }
-}
 
 fn at(secs: i64) -> NaiveDateTime {
     local((secs, 0)).unwrap()
@@ -43,7 +21,12 @@ fn db(dir: &tempfile::TempDir, name: &str, sql: &str) -> PathBuf {
 
 fn run(path: &Path, now: NaiveDateTime) -> Result<Collect, Error> {
     let mut sink = Collect::default();
-    parse(path, &ctx(path, now), &mut sink)?;
+    let ctx = ParseCtx {
+        path: Arc::from(path),
+        reference: now,
+        now,
+    };
+    parse(path, &ctx, &mut sink)?;
     Ok(sink)
 }
 
@@ -144,8 +127,8 @@ fn v2_rows_any_number_type_and_garbage() {
         ["104.16.0.7", "104.16.0.9", "172.64.0.0/13", "2606:4700::1"]
     );
     assert_eq!(got.malformed.len(), 3, "{:?}", got.malformed);
-    assert!(got.malformed.iter().any(|m| m.contains("not-an-ip")));
-    assert!(got.malformed.iter().any(|m| m.contains("yesterday")));
+    assert!(got.malformed.iter().any(|m| m.1.contains("not-an-ip")));
+    assert!(got.malformed.iter().any(|m| m.1.contains("yesterday")));
     for e in &got.events {
         assert_eq!(e.action, Action::Ban);
         let t = e.time.unwrap();

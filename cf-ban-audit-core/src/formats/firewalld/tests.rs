@@ -3,41 +3,8 @@
 use super::rules::is_mac;
 use super::xml::decode_entities;
 use super::*;
-use crate::event::BanEvent;
-use crate::formats::{LineParser, Sink, Verdict};
-use std::path::PathBuf;
-use std::sync::Arc;
-
-#[derive(Default)]
-struct Collect {
-    events: Vec<BanEvent>,
-    malformed: Vec<(u64, String)>,
-    uses: Vec<(String, Verdict)>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, e: BanEvent) {
-        self.events.push(e);
-    }
-    fn malformed(&mut self, line: u64, message: String) {
-        self.malformed.push((line, message));
-    }
-    fn set_use(&mut self, set: &str, verdict: Verdict) {
-        self.uses.push((set.to_string(), verdict));
-    }
-}
-
-fn ctx(path: &str) -> ParseCtx {
-    let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
-        .unwrap()
-        .and_hms_opt(12, 0, 0)
-        .unwrap();
-    ParseCtx {
-        path: Arc::from(PathBuf::from(path).as_path()),
-        reference: now,
-        now,
-    }
-}
+use crate::formats::test_support::{ctx, Collect};
+use crate::formats::{LineParser, Verdict};
 
 fn run(mut parser: impl LineParser, text: &str) -> Collect {
     let mut sink = Collect::default();

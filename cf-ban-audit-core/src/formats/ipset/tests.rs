@@ -1,41 +1,17 @@
 //! Unit tests of the ipset reader (`ipset save` and `ipset list`), on literal inputs.
 
 use super::*;
-use crate::event::{Action, BanEvent};
-use crate::formats::{LineParser, Sink};
+use crate::event::Action;
+use crate::formats::test_support::{ctx, Collect};
+use crate::formats::LineParser;
 use chrono::TimeDelta;
-use std::sync::Arc;
-
-#[derive(Default)]
-struct Collect {
-    events: Vec<BanEvent>,
-    malformed: Vec<(u64, String)>,
-    notes: Vec<String>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, e: BanEvent) {
-        self.events.push(e);
-    }
-    fn malformed(&mut self, line: u64, message: String) {
-        self.malformed.push((line, message));
-    }
-    fn note(&mut self, text: String) {
-        self.notes.push(text);
-    }
-}
 
 fn now() -> NaiveDateTime {
     "2026-11-24T12:00:00".parse().unwrap()
 }
 
 fn run(text: &str) -> Collect {
-    let ctx = ParseCtx {
-        path: Arc::from(Path::new("ipsets")),
-        reference: now(),
-        now: now(),
-    };
-    let mut p = IpsetParser::new(&ctx);
+    let mut p = IpsetParser::new(&ctx("ipsets"));
     let mut sink = Collect::default();
     for (n, line) in text.split('\n').enumerate() {
         p.line(n as u64 + 1, line.as_bytes(), &mut sink);

@@ -1,40 +1,12 @@
 //! Unit tests of the iptables reader (save, `-S` and `-L` forms), on literal inputs.
 
 use super::*;
-use crate::event::{Action, BanEvent};
+use crate::event::Action;
+use crate::formats::test_support::{ctx, Collect};
 use crate::formats::Verdict;
 
-#[derive(Default)]
-struct Collect {
-    events: Vec<BanEvent>,
-    malformed: Vec<(u64, String)>,
-    sets: Vec<(String, Verdict)>,
-    notes: Vec<String>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, e: BanEvent) {
-        self.events.push(e);
-    }
-    fn malformed(&mut self, line: u64, message: String) {
-        self.malformed.push((line, message));
-    }
-    fn set_use(&mut self, set: &str, verdict: Verdict) {
-        self.sets.push((set.to_string(), verdict));
-    }
-    fn note(&mut self, text: String) {
-        self.notes.push(text);
-    }
-}
-
 fn run(text: &str) -> Collect {
-    let now = "2026-11-24T12:00:00".parse().unwrap();
-    let ctx = ParseCtx {
-        path: Arc::from(Path::new("rules.v4")),
-        reference: now,
-        now,
-    };
-    let mut p = IptablesParser::new(&ctx);
+    let mut p = IptablesParser::new(&ctx("rules.v4"));
     let mut sink = Collect::default();
     for (n, line) in text.split('\n').enumerate() {
         p.line(n as u64 + 1, line.as_bytes(), &mut sink);
@@ -150,7 +122,7 @@ fn set_uses_follow_the_verdict() {
                  COMMIT\n");
     assert!(c.malformed.is_empty(), "{:?}", c.malformed);
     assert!(c.events.is_empty());
-    let mut sets = c.sets.clone();
+    let mut sets = c.uses.clone();
     sets.sort();
     assert_eq!(
         sets,
@@ -219,7 +191,7 @@ DROP       all      2001:db8::/32        anywhere\n");
             ("INPUT", "2001:db8::/32"),
         ])
     );
-    assert_eq!(c.sets, [("f2b-modsec".to_string(), Verdict::Drop)]);
+    assert_eq!(c.uses, [("f2b-modsec".to_string(), Verdict::Drop)]);
 }
 
 #[test]

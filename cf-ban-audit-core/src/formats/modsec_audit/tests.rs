@@ -1,32 +1,11 @@
 //! Unit tests of the ModSecurity native audit log readers, on literal inputs.
 
 use super::*;
-use crate::event::BanEvent;
-use crate::formats::{LineParser, Sink};
-use std::sync::Arc;
-
-#[derive(Default)]
-struct Collect {
-    events: Vec<BanEvent>,
-    malformed: Vec<u64>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, event: BanEvent) {
-        self.events.push(event);
-    }
-    fn malformed(&mut self, line: u64, _message: String) {
-        self.malformed.push(line);
-    }
-}
+use crate::formats::test_support::{ctx, Collect};
+use crate::formats::LineParser;
 
 fn run(text: &str) -> Collect {
-    let ctx = ParseCtx {
-        path: Arc::from(Path::new("modsec_audit.log")),
-        reference: "2026-11-24T12:00:00".parse().unwrap(),
-        now: "2026-11-24T12:00:00".parse().unwrap(),
-    };
-    let mut p = AuditLogParser::new(&ctx);
+    let mut p = AuditLogParser::new(&ctx("modsec_audit.log"));
     let mut sink = Collect::default();
     for (i, l) in text.split('\n').enumerate() {
         p.line(i as u64 + 1, l.as_bytes(), &mut sink);
@@ -197,7 +176,7 @@ fn section_a_and_times() {
 fn unreadable_section_a_is_malformed() {
     let c = run("--11111111-A--\n[24/Nov/2026:03:04:39 +0000] X not-an-address 1 127.0.0.1 80\n--11111111-H--\nAction: Intercepted (phase 1)\n--11111111-Z--\n");
     assert!(c.events.is_empty());
-    assert_eq!(c.malformed, [2]);
+    assert_eq!(c.malformed_lines(), [2]);
 }
 
 #[test]

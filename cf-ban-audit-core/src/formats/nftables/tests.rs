@@ -1,47 +1,13 @@
 //! Unit tests of the nftables readers (text and JSON), on literal inputs.
 
 use super::*;
-use crate::event::{Action, BanEvent};
+use crate::event::Action;
+use crate::formats::test_support::{ctx, Collect};
 use crate::formats::Verdict;
-
-#[derive(Default)]
-struct Collect {
-    events: Vec<BanEvent>,
-    malformed: Vec<(u64, String)>,
-    notes: Vec<String>,
-    uses: Vec<(String, Verdict)>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, e: BanEvent) {
-        self.events.push(e);
-    }
-    fn malformed(&mut self, line: u64, message: String) {
-        self.malformed.push((line, message));
-    }
-    fn set_use(&mut self, set: &str, verdict: Verdict) {
-        self.uses.push((set.to_string(), verdict));
-    }
-    fn note(&mut self, text: String) {
-        self.notes.push(text);
-    }
-}
-
-fn now() -> NaiveDateTime {
-    "2026-11-24T12:00:00".parse().unwrap()
-}
-
-fn ctx() -> ParseCtx {
-    ParseCtx {
-        path: Arc::from(Path::new("test")),
-        reference: now(),
-        now: now(),
-    }
-}
 
 fn run_text(input: &str) -> Collect {
     let mut sink = Collect::default();
-    let mut p = NftRulesetParser::new(&ctx());
+    let mut p = NftRulesetParser::new(&ctx("test"));
     for (n, line) in input.lines().enumerate() {
         p.line(n as u64 + 1, line.as_bytes(), &mut sink);
     }
@@ -51,7 +17,7 @@ fn run_text(input: &str) -> Collect {
 
 fn run_json(input: &str) -> Collect {
     let mut sink = Collect::default();
-    let mut p = NftJsonParser::new(&ctx());
+    let mut p = NftJsonParser::new(&ctx("test"));
     for (n, line) in input.lines().enumerate() {
         p.line(n as u64 + 1, line.as_bytes(), &mut sink);
     }

@@ -1,51 +1,8 @@
 //! Unit tests of the nginx configuration reader, on literal inputs.
 
 use super::*;
-use crate::event::BanEvent;
-use crate::formats::{Sink, Verdict};
-use chrono::NaiveDateTime;
-use std::sync::Arc;
-
-#[derive(Default)]
-struct Collect {
-    events: Vec<BanEvent>,
-    malformed: Vec<(u64, String)>,
-    notes: Vec<String>,
-    uses: Vec<(String, Verdict)>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, e: BanEvent) {
-        self.events.push(e);
-    }
-    fn malformed(&mut self, line: u64, message: String) {
-        self.malformed.push((line, message));
-    }
-    fn note(&mut self, text: String) {
-        self.notes.push(text);
-    }
-    fn set_use(&mut self, set: &str, verdict: Verdict) {
-        self.uses.push((set.to_string(), verdict));
-    }
-}
-
-fn run(format: Format, name: &str, text: &str) -> Collect {
-    let t: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
-    let ctx = ParseCtx {
-        path: Arc::from(Path::new(name)),
-        reference: t,
-        now: t,
-    };
-    let mut sink = Collect::default();
-    let Parser::Lines(mut p) = format.parser(&ctx) else {
-        panic!()
-    };
-    for (i, line) in text.split('\n').enumerate() {
-        p.line(i as u64 + 1, line.as_bytes(), &mut sink);
-    }
-    p.finish(&mut sink);
-    sink
-}
+use crate::formats::test_support::{run_lines, Collect};
+use crate::formats::Verdict;
 
 /// The set uses a parser reported, sorted.
 fn sorted_uses(c: &Collect) -> Vec<(String, Verdict)> {
@@ -95,7 +52,7 @@ fn nginx_denies_and_traps() {
     }
 }
 "#;
-    let mut c = run(Format::NginxConf, "/etc/nginx/nginx.conf", text);
+    let mut c = run_lines(Format::NginxConf, "/etc/nginx/nginx.conf", text);
     assert!(c.malformed.is_empty(), "{:?}", c.malformed);
     // The geo entry is a member of the set `nginx $bad` (see the geo tests), not a deny.
     let geo: Vec<_> = c
@@ -126,20 +83,20 @@ fn nginx_inheritance() {
     // Server rules reach the locations without rules of their own, and the server
     // itself when no `location /` takes every request.
     let text = "http {\n deny 104.16.0.1;\n server {\n  location / { deny 104.16.0.2; }\n  location /a { }\n }\n}\n";
-    let c = run(Format::NginxConf, "/x/a.conf", text);
+    let c = run_lines(Format::NginxConf, "/x/a.conf", text);
     assert_eq!(brief(&c).len(), 2, "{:?}", brief(&c));
     let text = "http {\n deny 104.16.0.1;\n server {\n  deny 104.16.0.3;\n  location / { deny 104.16.0.2; }\n }\n server { include x.conf; }\n}\n";
-    let c = run(Format::NginxConf, "/x/a.conf", text);
+    let c = run_lines(Format::NginxConf, "/x/a.conf", text);
     let nets: Vec<String> = brief(&c).into_iter().map(|b| b.0).collect();
     assert_eq!(nets, ["104.16.0.1/32", "104.16.0.2/32"]);
     let text = "server {\n deny 104.16.0.3;\n location /a { allow all; }\n}\n";
-    let c = run(Format::NginxConf, "/x/a.conf", text);
+    let c = run_lines(Format::NginxConf, "/x/a.conf", text);
     assert_eq!(brief(&c).len(), 1);
 }
 
 #[test]
 fn nginx_snippet_and_bad_lines() {
-    let c = run(
+    let c = run_lines(
         Format::NginxConf,
         "/etc/nginx/conf.d/blockips.conf",
         "deny 104.16.0.1;\ndeny \"198.51.100.0/24\";\ndeny 104.16.0.300;\ndeny a b;\nallow all;\ndeny 104.16.0.2;\ndeny 104.16",
@@ -187,7 +144,7 @@ fn geo_and_map_blocklists_are_sets_an_if_decides() {
     }
 }
 "#;
-    let c = run(Format::NginxConf, "/etc/nginx/nginx.conf", text);
+    let c = run_lines(Format::NginxConf, "/etc/nginx/nginx.conf", text);
     assert!(c.malformed.is_empty(), "{:?}", c.malformed);
     assert_eq!(
         brief(&c),
@@ -222,7 +179,7 @@ if ($other = "") { return 403; }
 if ($x ~ foo) { return 403; }
 if ($nothing) { return 200 "ok"; }
 "#;
-    let c = run(Format::NginxConf, "/etc/nginx/conf.d/trusted.conf", text);
+    let c = run_lines(Format::NginxConf, "/etc/nginx/conf.d/trusted.conf", text);
     assert_eq!(c.events.len(), 1);
     assert_eq!(
         sorted_uses(&c),

@@ -1,35 +1,8 @@
 //! Unit tests of the ufw readers (`user.rules`, `ufw status`, `ufw show added`), on literal inputs.
 
 use super::*;
-use crate::formats::{LineParser, Sink};
-use std::path::PathBuf;
-
-#[derive(Default)]
-struct Collect {
-    events: Vec<BanEvent>,
-    malformed: Vec<(u64, String)>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, e: BanEvent) {
-        self.events.push(e);
-    }
-    fn malformed(&mut self, line: u64, message: String) {
-        self.malformed.push((line, message));
-    }
-}
-
-fn ctx(path: &str) -> ParseCtx {
-    let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
-        .unwrap()
-        .and_hms_opt(12, 0, 0)
-        .unwrap();
-    ParseCtx {
-        path: Arc::from(PathBuf::from(path).as_path()),
-        reference: now,
-        now,
-    }
-}
+use crate::formats::test_support::{ctx, Collect};
+use crate::formats::LineParser;
 
 fn run(mut parser: impl LineParser, text: &str) -> Collect {
     let mut sink = Collect::default();

@@ -1,0 +1,70 @@
+//! Helpers shared by the unit tests of the format readers: a [`Sink`] that records all it is
+//! given, and the [`ParseCtx`] and line feeding the tests read their literal inputs with.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+
+use super::{Format, ParseCtx, Parser, Sink, Verdict};
+use crate::event::BanEvent;
+
+/// A [`Sink`] that keeps everything a parser reports, in order.
+#[derive(Default)]
+pub(crate) struct Collect {
+    /// The events.
+    pub events: Vec<BanEvent>,
+    /// The malformed lines: (line number, message).
+    pub malformed: Vec<(u64, String)>,
+    /// The remarks about the input as a whole.
+    pub notes: Vec<String>,
+    /// The set uses: (set name, verdict).
+    pub uses: Vec<(String, Verdict)>,
+}
+
+impl Collect {
+    /// The line numbers of the malformed lines, in order.
+    pub(crate) fn malformed_lines(&self) -> Vec<u64> {
+        self.malformed.iter().map(|m| m.0).collect()
+    }
+}
+
+impl Sink for Collect {
+    fn event(&mut self, event: BanEvent) {
+        self.events.push(event);
+    }
+    fn malformed(&mut self, line: u64, message: String) {
+        self.malformed.push((line, message));
+    }
+    fn set_use(&mut self, set: &str, verdict: Verdict) {
+        self.uses.push((set.to_string(), verdict));
+    }
+    fn note(&mut self, text: String) {
+        self.notes.push(text);
+    }
+}
+
+/// The context of an input named `name`, read (and last written) at 2026-11-24T12:00:00.
+pub(crate) fn ctx(name: &str) -> ParseCtx {
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    ParseCtx {
+        path: Arc::from(Path::new(name)),
+        reference: now,
+        now,
+    }
+}
+
+/// Reads `text`, split on '\n' into lines numbered from 1, with the line parser of `format`
+/// for an input named `name` (see [`ctx`]), and returns what it reported. Panics when the
+/// format is not read line by line.
+pub(crate) fn run_lines(format: Format, name: &str, text: &str) -> Collect {
+    let Parser::Lines(mut p) = format.parser(&ctx(name)) else {
+        panic!("{format} is not read line by line")
+    };
+    let mut sink = Collect::default();
+    for (i, line) in text.split('\n').enumerate() {
+        p.line(i as u64 + 1, line.as_bytes(), &mut sink);
+    }
+    p.finish(&mut sink);
+    sink
+}
