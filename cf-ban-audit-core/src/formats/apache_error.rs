@@ -623,29 +623,14 @@ impl LineParser for ApacheErrorParser {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::test_support::Collect;
+    use crate::formats::test_support::{addr_tool_scope, run_lines, Collect};
 
     fn run(text: &str) -> Collect {
-        let mut p = ApacheErrorParser {
-            path: Arc::from(Path::new("error.log")),
-            reference: NaiveDate::from_ymd_opt(2026, 11, 24)
-                .unwrap()
-                .and_hms_opt(12, 0, 0)
-                .unwrap(),
-        };
-        let mut sink = Collect::default();
-        for (i, line) in text.lines().enumerate() {
-            p.line(i as u64 + 1, line.as_bytes(), &mut sink);
-        }
-        sink
+        run_lines(Format::ApacheError, "error.log", text)
     }
 
     fn seen(text: &str) -> Vec<(String, Tool, String)> {
-        run(text)
-            .events
-            .into_iter()
-            .map(|e| (e.net.addr().to_string(), e.tool, e.scope))
-            .collect()
+        addr_tool_scope(&run(text))
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 
 use super::{Format, ParseCtx, Parser, Sink, Verdict};
-use crate::event::BanEvent;
+use crate::event::{BanEvent, Tool};
 
 /// A [`Sink`] that keeps everything a parser reports, in order.
 #[derive(Default)]
@@ -67,4 +67,12 @@ pub(crate) fn run_lines(format: Format, name: &str, text: &str) -> Collect {
     }
     p.finish(&mut sink);
     sink
+}
+
+/// (address, tool, scope) of each event, in order: what most readers' tests compare.
+pub(crate) fn addr_tool_scope(c: &Collect) -> Vec<(String, Tool, String)> {
+    c.events
+        .iter()
+        .map(|e| (e.net.addr().to_string(), e.tool, e.scope.clone()))
+        .collect()
 }
