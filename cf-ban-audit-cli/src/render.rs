@@ -3,8 +3,9 @@
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 
+use cf_ban_audit_core::formats::Registry;
 use cf_ban_audit_core::report::Finding;
-use cf_ban_audit_core::{Format, RangeSet, Report, Tool};
+use cf_ban_audit_core::{RangeSet, Report, Tool};
 
 /// The JSON report, one document.
 pub fn json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
@@ -272,15 +273,15 @@ pub fn ranges(out: &mut dyn Write, set: &RangeSet, source: &str) -> io::Result<(
 
 /// The formats read, one a line.
 pub fn formats(out: &mut dyn Write) -> io::Result<()> {
-    for f in Format::ALL {
-        let tools: Vec<&str> = f.tools().iter().map(|t| t.name()).collect();
+    for d in Registry::builtin().formats() {
+        let tools: Vec<&str> = d.tools().iter().map(|t| t.name()).collect();
         writeln!(
             out,
             "{:<18} {:<10} {}  [{}]",
-            f.name(),
+            d.format().name(),
             tools.join(","),
-            f.description(),
-            f.usual_paths().join(" ")
+            d.description(),
+            d.paths().join(" ")
         )?;
     }
     Ok(())

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use ipnet::IpNet;
 use serde::Serialize;
 
-use crate::formats::Format;
+use crate::format_id::Format;
 
 /// The security tool that wrote a ban, one per family of formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -31,6 +31,7 @@ pub mod diagnose;
 pub mod doctor;
 pub mod error;
 pub mod event;
+pub mod format_id;
 pub mod formats;
 pub mod lines;
 pub mod live;
@@ -42,7 +43,7 @@ pub mod snippet;
 
 pub use error::Error;
 pub use event::{Action, BanEvent, Location, Tool};
-pub use formats::Format;
+pub use format_id::Format;
 pub use ranges::RangeSet;
 pub use report::{Finding, Report};
 pub use scan::Scanner;

@@ -7,7 +7,7 @@ use serde::{Serialize, Serializer};
 
 use crate::error::Error;
 use crate::event::{Location, Tool};
-use crate::formats::Format;
+use crate::format_id::Format;
 
 /// The version of the JSON report.
 pub const REPORT_VERSION: u32 = 1;

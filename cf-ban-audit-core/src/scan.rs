@@ -14,7 +14,7 @@ use walkdir::WalkDir;
 use crate::audit::Aggregator;
 use crate::error::Error;
 use crate::event::{BanEvent, Tool};
-use crate::formats::{detect, Format, ParseCtx, Parser, Sink, Verdict};
+use crate::formats::{Format, FormatDescriptor, ParseCtx, Reader, Registry, Sink, Verdict};
 use crate::lines::{for_each_line, open_stream, read_up_to};
 use crate::live::{self, LiveOutput, LIVE_SOURCES};
 use crate::ranges::RangeSet;
@@ -50,6 +50,7 @@ pub struct Scanner {
     live: bool,
     progress: Option<ProgressFn>,
     chunk_min: u64,
+    registry: Option<Arc<Registry>>,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -87,7 +88,37 @@ impl Scanner {
             live: false,
             progress: None,
             chunk_min: CHUNK_MIN,
+            registry: None,
         }
+    }
+
+    /// Also reads a format of the embedder's own (as `ignore`'s `TypesBuilder::add_def` adds a
+    /// file type): detected by its descriptor's tests at their ranks among the built-in ones,
+    /// read as it says. A name already taken is refused.
+    ///
+    /// ```
+    /// use cf_ban_audit_core::formats::{Detection, FormatDescriptor, LineParser, Sink};
+    /// use cf_ban_audit_core::{cloudflare, Format, Scanner, Tool};
+    ///
+    /// struct Never;
+    /// impl LineParser for Never {
+    ///     fn line(&mut self, _: u64, _: &[u8], _: &mut dyn Sink) {}
+    /// }
+    /// const MINE: FormatDescriptor =
+    ///     FormatDescriptor::new(Format::custom("mine"), &[Tool::List], "mine", |_| Box::new(Never))
+    ///         .detected_by(&[Detection::text(150, |_, head| head.starts_with(b"MINE"))]);
+    /// let scanner = Scanner::new(cloudflare::embedded()).format(MINE).unwrap();
+    /// assert!(scanner.format(MINE).is_err());
+    /// ```
+    pub fn format(mut self, descriptor: FormatDescriptor) -> Result<Scanner, String> {
+        let registry = self.registry().with(descriptor)?;
+        self.registry = Some(Arc::new(registry));
+        Ok(self)
+    }
+
+    /// The formats this scanner reads.
+    pub fn registry(&self) -> &Registry {
+        self.registry.as_deref().unwrap_or(Registry::builtin())
     }
 
     /// Names where the ranges come from, for the report.
@@ -285,8 +316,16 @@ impl Scanner {
     fn wanted(&self, format: Format) -> bool {
         match &self.sources {
             None => true,
-            Some(tools) => format.tools().iter().any(|t| tools.contains(t)),
+            Some(tools) => self
+                .registry()
+                .get(format)
+                .is_some_and(|d| d.tools().iter().any(|t| tools.contains(t))),
         }
+    }
+
+    /// How `format` is read (every detected format has a descriptor).
+    fn read_as(&self, format: Format) -> Option<Reader> {
+        self.registry().get(format).map(FormatDescriptor::reader)
     }
 
     fn scan_file(&self, path: &Path, now: NaiveDateTime) -> FileOutcome<'_> {
@@ -305,7 +344,7 @@ impl Scanner {
             Err(source) => return outcome.failed(path, source),
         };
         head.truncate(n);
-        let Some(format) = detect_text(path, &head) else {
+        let Some(format) = detect_text(self.registry(), path, &head) else {
             outcome.skipped = 1;
             return outcome;
         };
@@ -316,8 +355,11 @@ impl Scanner {
         let rank = rotation_rank(path);
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         let compressed = head.starts_with(&crate::lines::GZIP_MAGIC);
-        if format.is_line_independent() && !compressed && size >= self.chunk_min && self.parallel()
-        {
+        let chunkable = self
+            .registry()
+            .get(format)
+            .is_some_and(FormatDescriptor::is_chunkable);
+        if chunkable && !compressed && size >= self.chunk_min && self.parallel() {
             drop(stream);
             return self.scan_chunks(path, format, size, reference, now, rank);
         }
@@ -410,20 +452,15 @@ impl Scanner {
         now: NaiveDateTime,
     ) -> FileOutcome<'_> {
         let mut outcome = FileOutcome::empty(&self.ranges);
-        let format = format.or_else(|| detect_text(path, &bytes[..bytes.len().min(HEAD)]));
+        let format =
+            format.or_else(|| detect_text(self.registry(), path, &bytes[..bytes.len().min(HEAD)]));
         match format {
-            Some(format) if self.wanted(format) => match format.parser(&ParseCtx {
-                path: Arc::from(path),
-                reference: now,
-                now,
-            }) {
-                Parser::File(_) => outcome.errors.push(Error::File {
+            Some(format) if self.wanted(format) => match self.read_as(format) {
+                Some(Reader::File(_)) => outcome.errors.push(Error::File {
                     path: path.to_path_buf(),
                     message: format!("{format} cannot be read from standard input; give its path"),
                 }),
-                Parser::Lines(_) => {
-                    self.parse(path, format, Cursor::new(bytes), now, now, 0, &mut outcome)
-                }
+                _ => self.parse(path, format, Cursor::new(bytes), now, now, 0, &mut outcome),
             },
             _ => outcome.skipped = 1,
         }
@@ -482,8 +519,9 @@ impl Scanner {
             notes: Vec::new(),
         };
         let mut lines = 0;
-        match format.parser(&ctx) {
-            Parser::Lines(mut parser) => {
+        match self.read_as(format) {
+            Some(Reader::Lines(make)) => {
+                let mut parser = make(&ctx);
                 let result = for_each_line(&mut input, |n, line| parser.line(n, line, &mut sink));
                 parser.finish(&mut sink);
                 match result {
@@ -498,11 +536,31 @@ impl Scanner {
                     }
                 }
             }
-            Parser::File(parse) => {
+            Some(Reader::Document { limit, read }) => {
+                let mut bytes = Vec::new();
+                let result = input
+                    .take(limit as u64 + 1)
+                    .read_to_end(&mut bytes)
+                    .map_err(|source| Error::Io {
+                        path: path.to_path_buf(),
+                        source,
+                    })
+                    .and_then(|_| {
+                        read(&bytes, &ctx, &mut sink).map_err(|message| Error::File {
+                            path: path.to_path_buf(),
+                            message,
+                        })
+                    });
+                if let Err(e) = result {
+                    outcome.errors.push(e);
+                }
+            }
+            Some(Reader::File(parse)) => {
                 if let Err(e) = parse(path, &ctx, &mut sink) {
                     outcome.errors.push(e);
                 }
             }
+            None => {}
         }
         outcome.stats.push(FileStats {
             path: path.display().to_string(),
@@ -595,14 +653,14 @@ fn chunk_bounds(file: &std::fs::File, size: u64, target: u64) -> std::io::Result
     Ok(bounds)
 }
 
-/// [`detect`], then, for a file it does not know that holds NUL bytes, [`detect`] again on its
+/// [`Registry::detect`], then, for a file it does not know that holds NUL bytes, the same again on its
 /// bytes without them: the log of a machine that crashed holds runs of NULs where writes were
 /// lost, sometimes at its very start, and it is still a log.
-fn detect_text(path: &Path, head: &[u8]) -> Option<Format> {
-    detect(path, head).or_else(|| {
+fn detect_text(registry: &Registry, path: &Path, head: &[u8]) -> Option<Format> {
+    registry.detect(path, head).or_else(|| {
         memchr::memchr(0, head)?;
         let text: Vec<u8> = head.iter().copied().filter(|&b| b != 0).collect();
-        detect(path, &text)
+        registry.detect(path, &text)
     })
 }
 

@@ -25,7 +25,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use cf_ban_audit_core::check::{check_text, ListKind};
-use cf_ban_audit_core::formats::{detect, ParseCtx, Parser, Sink, Verdict};
+use cf_ban_audit_core::formats::{self, detect, ParseCtx, Reader, Sink, Verdict};
 use cf_ban_audit_core::report::Report;
 use cf_ban_audit_core::snippet::Target;
 use cf_ban_audit_core::{cloudflare, BanEvent, Format, RangeSet, Scanner};
@@ -97,8 +97,9 @@ fn run_parser(format: Format, bytes: &[u8], dir: &Path) -> Result<(Recorder, u64
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let mut sink = Recorder::default();
         let mut lines = 0u64;
-        match format.parser(&ctx) {
-            Parser::Lines(mut parser) => {
+        match format.descriptor().expect("a built-in format").reader() {
+            Reader::Lines(make) => {
+                let mut parser = make(&ctx);
                 if !bytes.is_empty() {
                     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
                     for line in body.split(|&b| b == b'\n') {
@@ -109,7 +110,11 @@ fn run_parser(format: Format, bytes: &[u8], dir: &Path) -> Result<(Recorder, u64
                 }
                 parser.finish(&mut sink);
             }
-            Parser::File(parse) => {
+            Reader::Document { limit, read } => {
+                // Ok or Err, both fine: only a panic is a failure.
+                let _ = read(&bytes[..bytes.len().min(limit + 1)], &ctx, &mut sink);
+            }
+            Reader::File(parse) => {
                 let name = path.file_name().map(|n| n.to_owned()).unwrap_or_default();
                 let file = dir.join(name);
                 std::fs::write(&file, bytes).unwrap();
@@ -117,6 +122,7 @@ fn run_parser(format: Format, bytes: &[u8], dir: &Path) -> Result<(Recorder, u64
                 let _ = parse(&file, &ctx, &mut sink);
                 std::fs::remove_file(&file).unwrap();
             }
+            _ => unreachable!("every way of reading is fed above"),
         }
         (sink, lines)
     }));
@@ -489,7 +495,7 @@ fn arbitrary_document() -> impl Strategy<Value = Vec<u8>> {
 /// Every format's parser on one document: no panic, no event placed on a line that was not
 /// fed, and no parser that takes long over a small input.
 fn every_parser_survives(doc: &[u8], dir: &Path) -> Result<(), TestCaseError> {
-    for &format in Format::ALL {
+    for format in formats::all() {
         let started = Instant::now();
         let outcome = run_parser(format, doc, dir);
         let (sink, lines) = match outcome {
@@ -507,7 +513,7 @@ fn every_parser_survives(doc: &[u8], dir: &Path) -> Result<(), TestCaseError> {
             "{format} took {took:?} over {} bytes",
             doc.len()
         );
-        if matches!(format.parser(&ctx_for(format)), Parser::Lines(_)) {
+        if is_line_format(format) {
             for e in &sink.events {
                 prop_assert!(
                     e.location.line <= lines,
@@ -518,14 +524,6 @@ fn every_parser_survives(doc: &[u8], dir: &Path) -> Result<(), TestCaseError> {
         }
     }
     Ok(())
-}
-
-fn ctx_for(format: Format) -> ParseCtx {
-    ParseCtx {
-        path: Arc::from(usual_path(format).as_path()),
-        reference: now(),
-        now: now(),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -929,8 +927,8 @@ fn any_path() -> impl Strategy<Value = PathBuf> {
             PathBuf::from("/var/log").join(&names[i.index(names.len())])
         }),
         any::<Index>().prop_map(|i| {
-            let f = Format::ALL[i.index(Format::ALL.len())];
-            usual_path(f)
+            let all: Vec<Format> = formats::all().collect();
+            usual_path(all[i.index(all.len())])
         }),
         "[a-z0-9._-]{0,24}".prop_map(|s| PathBuf::from("/tmp").join(s)),
         prop::collection::vec(any::<u8>(), 0..40).prop_map(|b| {
@@ -967,11 +965,15 @@ proptest! {
 
 /// The line formats (parsers fed a line at a time).
 fn line_formats() -> Vec<Format> {
-    Format::ALL
-        .iter()
-        .copied()
-        .filter(|f| matches!(f.parser(&ctx_for(*f)), Parser::Lines(_)))
-        .collect()
+    formats::all().filter(|&f| is_line_format(f)).collect()
+}
+
+/// Whether `format` is read line by line.
+fn is_line_format(format: Format) -> bool {
+    matches!(
+        format.descriptor().map(|d| d.reader()),
+        Some(Reader::Lines(_))
+    )
 }
 
 /// Times one run of a parser over `doc`; panics name the format.

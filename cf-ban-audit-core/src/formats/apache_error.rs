@@ -54,6 +54,7 @@
 //! no module (Apache 2.2, `[:error]`) are ModSecurity's only when their two client tags agree,
 //! so a script cannot name an address other than its own client's.
 
+use super::registry::{Detection, FormatDescriptor};
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
@@ -62,7 +63,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use super::modsec_audit::{refusal, rule_id_v2, UNKNOWN_RULE};
 use super::prefilter::Prefilter;
-use super::{Format, LineParser, ParseCtx, Parser, Sink};
+use super::{Format, LineParser, ParseCtx, Sink};
 use crate::addr::{host_net, parse_ip};
 use crate::event::{Action, BanEvent, Location, Tool};
 
@@ -552,11 +553,6 @@ pub(crate) fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
         .take(HEAD_LINES)
 }
 
-/// The parser of `format` for one input.
-pub fn parser(_format: Format, ctx: &ParseCtx) -> Parser {
-    Parser::Lines(Box::new(ApacheErrorParser::new(ctx)))
-}
-
 /// The line parser of Apache error logs.
 pub struct ApacheErrorParser {
     path: Arc<Path>,
@@ -619,6 +615,26 @@ impl LineParser for ApacheErrorParser {
         });
     }
 }
+
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// Apache's error log (ModSecurity and mod_evasive denials).
+    pub const ApacheError: Format = Format::builtin(9, "apache-error");
+}
+
+/// The Apache error log's descriptor.
+pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
+    Format::ApacheError,
+    &[Tool::Modsecurity, Tool::ModEvasive],
+    "Apache error log: ModSecurity Access denied, mod_evasive denials",
+    |ctx| Box::new(ApacheErrorParser::new(ctx)),
+)
+.usual_paths(&["/var/log/apache2/error.log", "/var/log/httpd/error_log"])
+.detected_by(&[Detection::text(330, |path, head| {
+    detect(path, head).is_some()
+})]);
 
 #[cfg(test)]
 mod tests {

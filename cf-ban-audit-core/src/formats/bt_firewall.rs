@@ -23,6 +23,7 @@
 //!
 //! `brief` is the admin's remark and is never read for addresses.
 
+use super::registry::{Detection, FormatDescriptor};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -31,7 +32,7 @@ use serde_json::{Map, Value};
 
 use super::plain_list::parse_entry;
 use super::timestamp::parse_asctime;
-use super::{Format, LineParser, ParseCtx, Parser, Sink};
+use super::{Format, LineParser, ParseCtx, Sink};
 use crate::event::{Action, BanEvent, Location, Tool};
 
 /// The most a whole (not one-object-a-line) document may hold before it is refused.
@@ -110,11 +111,6 @@ pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
         return first_rule(&value).map(|_| Format::BtFirewall);
     }
     cut_document_looks_like_rules(text).then_some(Format::BtFirewall)
-}
-
-/// The parser of `format` for one input.
-pub fn parser(_format: Format, ctx: &ParseCtx) -> Parser {
-    Parser::Lines(Box::new(BtFirewallParser::new(ctx)))
 }
 
 /// How the input is laid out.
@@ -320,6 +316,26 @@ impl LineParser for BtFirewallParser {
         }
     }
 }
+
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// BT-Panel / aaPanel system firewall rule JSON (`types: drop`).
+    pub const BtFirewall: Format = Format::builtin(26, "bt-firewall");
+}
+
+/// The BT firewall descriptor.
+pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
+    Format::BtFirewall,
+    &[Tool::BtFirewall],
+    "BT-Panel firewall exported rule JSON",
+    |ctx| Box::new(BtFirewallParser::new(ctx)),
+)
+.usual_paths(&["/www/server/panel/data/firewall"])
+.detected_by(&[Detection::text(240, |path, head| {
+    detect(path, head).is_some()
+})]);
 
 #[cfg(test)]
 mod tests {

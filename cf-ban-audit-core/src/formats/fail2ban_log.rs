@@ -13,6 +13,7 @@
 //! line (fail2ban quotes failing lines in `Found a match for ...` warnings) therefore never
 //! reads as a ban.
 
+use super::registry::{Detection, FormatDescriptor, SyslogEntry, SyslogTag};
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
@@ -293,6 +294,56 @@ impl LineParser for Fail2banLogParser {
             };
             message_event(&m, Format::Fail2banLog, Some(time), location, sink);
         }
+    }
+}
+
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// fail2ban's own log file (`/var/log/fail2ban.log`, rotated and gzipped copies).
+    pub const Fail2banLog: Format = Format::builtin(0, "fail2ban-log");
+}
+
+/// The fail2ban log's descriptor; it also owns fail2ban's syslog tags (its loggers
+/// `fail2ban.*` with `logtarget = SYSLOG`, `fail2ban` with `SYSTEMD-JOURNAL`, and
+/// `fail2ban-server` with `STDOUT` under systemd).
+pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
+    Format::Fail2banLog,
+    &[Tool::Fail2ban],
+    "fail2ban log: Ban, Restore Ban, Unban, already banned (0.8 to 1.x)",
+    |ctx| Box::new(Fail2banLogParser::new(ctx)),
+)
+.usual_paths(&["/var/log/fail2ban.log"])
+.detected_by(&[Detection::text(400, |_, head| {
+    super::head_lines(head).any(looks_like)
+})])
+.chunkable()
+.syslog_tags(&[
+    SyslogTag::prefix(b"fail2ban.", "fail2ban", syslog_logger),
+    SyslogTag::exact(b"fail2ban-server", "fail2ban", syslog_bare),
+    SyslogTag::exact(b"fail2ban", "fail2ban", syslog_bare),
+]);
+
+/// A syslog line of one of fail2ban's loggers (`logtarget = SYSLOG`): the tag is the logger,
+/// the message `LEVEL message`.
+fn syslog_logger(e: &SyslogEntry<'_>, sink: &mut dyn Sink) {
+    let module = &e.program[b"fail2ban.".len()..];
+    if let Some(m) = parse_module_message(module, e.message) {
+        message_event(&m, e.format, Some(e.time), e.location.clone(), sink);
+    }
+}
+
+/// A syslog line tagged `fail2ban` or `fail2ban-server`: STDOUT captured by the journal (the
+/// file form without its date), or the bare message of `SYSTEMD-JOURNAL`.
+fn syslog_bare(e: &SyslogEntry<'_>, sink: &mut dyn Sink) {
+    let m = if split_logger(e.message).is_some() {
+        parse_logged(e.message)
+    } else {
+        parse_message(e.message)
+    };
+    if let Some(m) = m {
+        message_event(&m, e.format, Some(e.time), e.location.clone(), sink);
     }
 }
 

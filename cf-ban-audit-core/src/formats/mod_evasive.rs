@@ -36,14 +36,14 @@
 //! IPv6 lock files have colons in their names (`dos-2606:4700:8d9b::1`). mod_evasive 1.10
 //! acts on the TCP peer, not on the address restored by mod_remoteip.
 
+use super::registry::{Detection, FormatDescriptor, Reader, SyslogTag};
 use std::net::IpAddr;
 use std::path::Path;
 
-use chrono::{DateTime, Local, NaiveDateTime, TimeDelta};
+use chrono::{NaiveDateTime, TimeDelta};
 
-use super::{Format, ParseCtx, Parser, Sink};
+use super::{Format, ParseCtx, Sink};
 use crate::addr::{host_net, parse_ip};
-use crate::error::Error;
 use crate::event::{Action, BanEvent, Location, Tool};
 
 /// mod_evasive's default `DOSBlockingPeriod` (`DEFAULT_BLOCKING_PERIOD`), in seconds: how long
@@ -214,18 +214,16 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     (lock_address(path).is_some() && is_lock_content(head)).then_some(Format::ModEvasiveLock)
 }
 
-/// The parser of `format` for one input: lock files are read whole.
-pub fn parser(_format: Format, _ctx: &ParseCtx) -> Parser {
-    Parser::File(parse_lock)
-}
-
 /// Reads a lock file `dos-<address>` into one [`Action::Listed`] event for that address,
-/// dated by the file's modification time (see the [module documentation](self)). A file whose
-/// name or content is not a lock file's is an [`Error::File`].
+/// dated by the time the file was last written, [`ParseCtx::reference`] (see the [module
+/// documentation](self)). The address comes from the file's name, [`ParseCtx::path`]; the
+/// content must be a PID or nothing. An input whose name or content is not a lock file's is an
+/// error naming what is wrong.
 ///
 /// ```
 /// use cf_ban_audit_core::formats::{mod_evasive, ParseCtx, Sink};
 /// use cf_ban_audit_core::{Action, BanEvent};
+/// use std::path::Path;
 /// use std::sync::Arc;
 ///
 /// struct Events(Vec<BanEvent>);
@@ -233,48 +231,23 @@ pub fn parser(_format: Format, _ctx: &ParseCtx) -> Parser {
 ///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
 ///     fn malformed(&mut self, _: u64, _: String) {}
 /// }
-/// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("dos-172.70.1.2");
-/// std::fs::write(&path, "15278\n").unwrap();
+/// let path = Path::new("/tmp/dos-172.70.1.2");
 /// let now = chrono::Local::now().naive_local();
-/// let ctx = ParseCtx { path: Arc::from(path.as_path()), reference: now, now };
+/// let ctx = ParseCtx { path: Arc::from(path), reference: now, now };
 /// let mut sink = Events(Vec::new());
-/// mod_evasive::parse_lock(&path, &ctx, &mut sink).unwrap();
+/// mod_evasive::read_lock(b"15278\n", &ctx, &mut sink).unwrap();
 /// assert_eq!(sink.0[0].net.to_string(), "172.70.1.2/32");
 /// assert_eq!((sink.0[0].action, sink.0[0].expires), (Action::Listed, None));
 /// ```
-pub fn parse_lock(path: &Path, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), Error> {
-    let fail = |message: String| Error::File {
-        path: path.to_path_buf(),
-        message,
-    };
-    let ip = lock_address(path).ok_or_else(|| {
-        fail("not a mod_evasive lock file: the name is not dos-<address>".to_string())
-    })?;
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
-    let mut content = Vec::with_capacity(MAX_LOCK_SIZE + 1);
-    {
-        use std::io::Read;
-        file.take(MAX_LOCK_SIZE as u64 + 1)
-            .read_to_end(&mut content)
-            .map_err(io)?;
-    }
-    if !is_lock_content(&content) {
-        return Err(fail(format!(
+pub fn read_lock(content: &[u8], ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), String> {
+    let ip = lock_address(&ctx.path)
+        .ok_or("not a mod_evasive lock file: the name is not dos-<address>")?;
+    if !is_lock_content(content) {
+        return Err(format!(
             "not a mod_evasive lock file: the content is not a PID: {}",
-            quote(&content)
-        )));
+            quote(content)
+        ));
     }
-    let time = meta
-        .modified()
-        .ok()
-        .map(|t| DateTime::<Local>::from(t).naive_local())
-        .unwrap_or(ctx.reference);
     sink.event(BanEvent {
         net: host_net(ip),
         tool: Tool::ModEvasive,
@@ -282,7 +255,7 @@ pub fn parse_lock(path: &Path, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<()
         scope: SCOPE.to_string(),
         peer: None,
         action: Action::Listed,
-        time: Some(time),
+        time: Some(ctx.reference),
         expires: None,
         location: Location {
             path: ctx.path.clone(),
@@ -303,10 +276,40 @@ fn quote(bytes: &[u8]) -> String {
     }
 }
 
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// mod_evasive's lock files `dos-<address>` in its DOSLogDir.
+    pub const ModEvasiveLock: Format = Format::builtin(11, "mod-evasive-lock");
+}
+
+/// The lock files' descriptor (told by their name: their content is a PID or nothing); it also
+/// owns the syslog tag `mod_evasive`.
+pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::read_as(
+    Format::ModEvasiveLock,
+    &[Tool::ModEvasive],
+    "mod_evasive lock file dos-<address>",
+    Reader::Document {
+        limit: MAX_LOCK_SIZE,
+        read: read_lock,
+    },
+)
+.usual_paths(&["/tmp/dos-*", "/var/log/mod_evasive/dos-*"])
+.detected_by(&[Detection::name(100, |path, head| {
+    detect(path, head).is_some()
+})])
+.syslog_tags(&[SyslogTag::exact(
+    b"mod_evasive",
+    "mod_evasive",
+    |e, sink| syslog_message(e.message, Some(e.time), e.location.clone(), e.format, sink),
+)]);
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::formats::test_support::{ctx, Collect};
+    use chrono::{DateTime, Local};
     use std::sync::Arc;
 
     fn at(line: u64) -> Location {
@@ -433,7 +436,10 @@ mod tests {
         let path = dir.path().join("dos-2a06:98c0:3600::200");
         std::fs::write(&path, "15278\n").unwrap();
         let mut sink = Collect::default();
-        parse_lock(&path, &ctx(path.to_str().unwrap()), &mut sink).unwrap();
+        let mtime: NaiveDateTime =
+            DateTime::<Local>::from(std::fs::metadata(&path).unwrap().modified().unwrap())
+                .naive_local();
+        read(&path, mtime, &mut sink).unwrap();
         let e = &sink.events[0];
         assert_eq!(e.net.to_string(), "2a06:98c0:3600::200/128");
         assert_eq!(
@@ -444,9 +450,6 @@ mod tests {
             (e.action, e.expires, e.location.line),
             (Action::Listed, None, 0)
         );
-        let mtime: NaiveDateTime =
-            DateTime::<Local>::from(std::fs::metadata(&path).unwrap().modified().unwrap())
-                .naive_local();
         assert_eq!(e.time, Some(mtime));
     }
 
@@ -456,19 +459,38 @@ mod tests {
         let odd = dir.path().join("dos-104.16.5.6");
         std::fs::write(&odd, "<?php system($_GET['c']); ?>\n").unwrap();
         let mut sink = Collect::default();
-        let err = parse_lock(&odd, &ctx(odd.to_str().unwrap()), &mut sink).unwrap_err();
+        let now = ctx("x").now;
+        let err = read(&odd, now, &mut sink).unwrap_err();
         assert!(err.to_string().contains("not a PID"), "{err}");
         let big = dir.path().join("dos-104.16.5.7");
         std::fs::write(&big, "1".repeat(4096)).unwrap();
-        assert!(parse_lock(&big, &ctx(big.to_str().unwrap()), &mut sink).is_err());
+        assert!(read(&big, now, &mut sink).is_err());
         let named = dir.path().join("dos-foo");
         std::fs::write(&named, "1\n").unwrap();
-        assert!(parse_lock(&named, &ctx(named.to_str().unwrap()), &mut sink).is_err());
-        let missing = dir.path().join("dos-104.16.5.8");
-        assert!(matches!(
-            parse_lock(&missing, &ctx(missing.to_str().unwrap()), &mut sink),
-            Err(Error::Io { .. })
-        ));
+        assert!(read(&named, now, &mut sink).is_err());
         assert!(sink.events.is_empty());
+        // A lock file that vanished before it was read: the scanner, which opens every file,
+        // names it in an error.
+        let missing = dir.path().join("dos-104.16.5.8");
+        let report = crate::Scanner::new(crate::cloudflare::embedded())
+            .path(&missing)
+            .scan();
+        assert!(report.findings.is_empty());
+        assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    }
+
+    /// Reads the lock file at `path` as the scanner does: at most one byte past the limit,
+    /// with the time it was last written.
+    fn read(path: &Path, written: NaiveDateTime, sink: &mut Collect) -> Result<(), String> {
+        use std::io::Read as _;
+        let mut content = Vec::new();
+        std::fs::File::open(path)
+            .unwrap()
+            .take(MAX_LOCK_SIZE as u64 + 1)
+            .read_to_end(&mut content)
+            .unwrap();
+        let mut c = ctx(path.to_str().unwrap());
+        c.reference = written;
+        read_lock(&content, &c, sink)
     }
 }

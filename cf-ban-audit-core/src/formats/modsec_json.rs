@@ -35,6 +35,7 @@
 //! `CF-Connecting-IP` / `X-Forwarded-For`, which next to a Cloudflare `client_ip` shows that
 //! visitor addresses are not restored.
 
+use super::registry::{Detection, FormatDescriptor};
 use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
@@ -44,7 +45,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::modsec_audit::{month, parse_audit_time, Dialect, Verdict, UNKNOWN_RULE};
-use super::{Format, LineParser, ParseCtx, Parser, Sink};
+use super::{Format, LineParser, ParseCtx, Sink};
 use crate::addr::{host_net, parse_ip};
 use crate::event::{Action, BanEvent, Location, Tool};
 
@@ -392,10 +393,28 @@ pub fn v3_request_header<'a>(entry: &'a Value, name: &str) -> Option<&'a str> {
         .and_then(|(_, v)| v.as_str())
 }
 
-/// The parser of `format` for one input.
-pub fn parser(_format: Format, ctx: &ParseCtx) -> Parser {
-    Parser::Lines(Box::new(JsonAuditParser::new(ctx)))
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// ModSecurity JSON audit log (v2 `SecAuditLogFormat JSON`, v3 JSON lines).
+    pub const ModsecJson: Format = Format::builtin(8, "modsec-json");
 }
+
+/// The JSON audit log's descriptor.
+pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
+    Format::ModsecJson,
+    &[Tool::Modsecurity],
+    "ModSecurity JSON audit log, v2 and v3",
+    |ctx| Box::new(JsonAuditParser::new(ctx)),
+)
+.usual_paths(&[
+    "/var/log/modsec_audit.json",
+    "/var/log/nginx/modsec_audit.log",
+])
+.detected_by(&[Detection::text(210, |path, head| {
+    detect(path, head).is_some()
+})]);
 
 #[cfg(test)]
 mod tests {

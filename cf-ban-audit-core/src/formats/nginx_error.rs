@@ -43,6 +43,7 @@
 //! `ngx_http_parse_complex_uri` decodes `%0A`), so a line forged whole by a request or a script
 //! cannot be told from nginx's own (tests/forgery.rs shows one).
 
+use super::registry::{Detection, FormatDescriptor, SyslogTag};
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
@@ -51,7 +52,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use super::modsec_audit::{refusal, rule_id_v3, UNKNOWN_RULE};
 use super::prefilter::Prefilter;
-use super::{Format, LineParser, ParseCtx, Parser, Sink};
+use super::{Format, LineParser, ParseCtx, Sink};
 use crate::addr::{host_net, parse_ip};
 use crate::event::{Action, BanEvent, Location, Tool};
 
@@ -326,11 +327,6 @@ pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
     (mostly_plain || all_prefixed).then_some(Format::NginxError)
 }
 
-/// The parser of `format` for one input.
-pub fn parser(_format: Format, ctx: &ParseCtx) -> Parser {
-    Parser::Lines(Box::new(NginxErrorParser::new(ctx)))
-}
-
 /// Turns an nginx line into its event, if it is a refusal (`format` names the file's format,
 /// for nginx lines met inside another one, such as a syslog file).
 pub fn line_event(l: &NginxLine<'_>, format: Format, location: Location, sink: &mut dyn Sink) {
@@ -434,6 +430,31 @@ impl LineParser for NginxErrorParser {
         line_event(&l, Format::NginxError, location, sink);
     }
 }
+
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// nginx's error log (ModSecurity denials, `limiting requests`, `limiting connections`,
+    /// `access forbidden by rule`).
+    pub const NginxError: Format = Format::builtin(10, "nginx-error");
+}
+
+/// The nginx error log's descriptor; it also owns the syslog tag `nginx` (`error_log
+/// syslog:server=...`).
+pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
+    Format::NginxError,
+    &[Tool::Modsecurity, Tool::NginxLimit, Tool::NginxDeny],
+    "nginx error log: ModSecurity, limiting requests/connections, deny",
+    |ctx| Box::new(NginxErrorParser::new(ctx)),
+)
+.usual_paths(&["/var/log/nginx/error.log"])
+.detected_by(&[Detection::text(340, |path, head| {
+    detect(path, head).is_some()
+})])
+.syslog_tags(&[SyslogTag::exact(b"nginx", " nginx", |e, sink| {
+    syslog_message(e.message, e.format, e.location.clone(), sink)
+})]);
 
 #[cfg(test)]
 mod tests {

@@ -23,12 +23,13 @@
 //! [`detect`] is called last, for files no other format claimed: a file is a plain list when at
 //! least 90% of its non-blank, non-comment lines (and at least one) hold only addresses.
 
+use super::registry::{Detection, FormatDescriptor};
 use std::path::Path;
 use std::sync::Arc;
 
 use ipnet::IpNet;
 
-use super::{Format, LineParser, ParseCtx, Parser, Sink};
+use super::{Format, LineParser, ParseCtx, Sink};
 use crate::addr::{parse_ip, parse_net};
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::purpose::{purpose_from_name, Purpose};
@@ -69,11 +70,6 @@ pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
         }
     }
     (entries >= 1 && entries * 10 >= (entries + others) * 9).then_some(Format::PlainList)
-}
-
-/// The parser of `format` for one input.
-pub fn parser(_format: Format, ctx: &ParseCtx) -> Parser {
-    Parser::Lines(Box::new(PlainListParser::new(ctx)))
 }
 
 /// What a list is for, from its file name, else from the names of its parent and grandparent
@@ -288,6 +284,27 @@ impl LineParser for PlainListParser {
         }
     }
 }
+
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// A plain list of addresses, one a line, whose purpose comes from its name and place.
+    pub const PlainList: Format = Format::builtin(34, "list");
+}
+
+/// The plain list's descriptor: asked last, as any text with an address a line resembles a
+/// list.
+pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
+    Format::PlainList,
+    &[Tool::List],
+    "plain address list (ban list by name/place)",
+    |ctx| Box::new(PlainListParser::new(ctx)),
+)
+.usual_paths(&["/etc/*blocklist*", "/etc/*banned*"])
+.detected_by(&[Detection::text(500, |path, head| {
+    detect(path, head).is_some()
+})]);
 
 #[cfg(test)]
 mod tests {

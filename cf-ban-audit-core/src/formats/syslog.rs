@@ -14,13 +14,11 @@ use std::sync::{Arc, LazyLock};
 
 use chrono::NaiveDateTime;
 
-use super::fail2ban_log::{
-    message_event, parse_logged, parse_message, parse_module_message, split_logger,
-};
 use super::prefilter::Prefilter;
+use super::registry::{Detection, FormatDescriptor, Registry, SyslogEntry};
 use super::timestamp::{parse_iso, parse_syslog};
 use super::{Format, LineParser, ParseCtx, Sink};
-use crate::event::Location;
+use crate::event::{Location, Tool};
 
 /// The parts of a syslog line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,46 +112,69 @@ impl SyslogParser {
 
 impl LineParser for SyslogParser {
     fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
-        // Cheap reject before any parsing: only the lines of the programs read here.
-        static WORDS: LazyLock<Prefilter> =
-            LazyLock::new(|| Prefilter::new(&["fail2ban", "mod_evasive", " lfd[", " nginx"]));
+        // Cheap reject before any parsing: only the lines of the programs some format owns.
+        static WORDS: LazyLock<Prefilter> = LazyLock::new(|| {
+            let words: Vec<&str> = Registry::builtin()
+                .syslog_tags()
+                .map(|(t, _)| t.needle)
+                .collect();
+            Prefilter::new(&words)
+        });
         if !WORDS.matches(line) {
             return;
         }
         let Some(l) = split(line, self.reference) else {
             return;
         };
-        let location = || Location {
-            path: self.path.clone(),
-            line: lineno,
+        let Some((tag, _)) = Registry::builtin()
+            .syslog_tags()
+            .find(|(t, _)| t.owns(l.program))
+        else {
+            return;
         };
-        if let Some(module) = l.program.strip_prefix(b"fail2ban.") {
-            // logtarget = SYSLOG: the tag is the logger, the message `LEVEL message`.
-            if let Some(m) = parse_module_message(module, l.message) {
-                message_event(&m, self.format, Some(l.time), location(), sink);
-            }
-        } else if l.program == b"mod_evasive" {
-            super::mod_evasive::syslog_message(
-                l.message,
-                Some(l.time),
-                location(),
-                self.format,
-                sink,
-            );
-        } else if l.program == b"nginx" {
-            super::nginx_error::syslog_message(l.message, self.format, location(), sink);
-        } else if l.program == b"lfd" {
-            super::csf::lfd_message(l.message, Some(l.time), location(), self.format, sink);
-        } else if l.program == b"fail2ban-server" || l.program == b"fail2ban" {
-            if split_logger(l.message).is_some() {
-                // STDOUT captured by the journal: the file form without its date.
-                if let Some(m) = parse_logged(l.message) {
-                    message_event(&m, self.format, Some(l.time), location(), sink);
-                }
-            } else if let Some(m) = parse_message(l.message) {
-                // SYSTEMD-JOURNAL: the bare message.
-                message_event(&m, self.format, Some(l.time), location(), sink);
-            }
-        }
+        let entry = SyslogEntry {
+            program: l.program,
+            message: l.message,
+            time: l.time,
+            location: Location {
+                path: self.path.clone(),
+                line: lineno,
+            },
+            format: self.format,
+        };
+        (tag.read)(&entry, sink);
     }
 }
+
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// A syslog or journal text file holding lines of several programs (`/var/log/syslog`,
+    /// `/var/log/messages`, `journalctl` output); the lines of the supported tools are read.
+    pub const Syslog: Format = Format::builtin(1, "syslog");
+}
+
+/// The syslog descriptor. The tags it reads are declared by the formats that own them.
+pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
+    Format::Syslog,
+    &[
+        Tool::Fail2ban,
+        Tool::ModEvasive,
+        Tool::Csf,
+        Tool::NginxLimit,
+        Tool::NginxDeny,
+        Tool::Modsecurity,
+    ],
+    "syslog/journal text: fail2ban, mod_evasive, lfd and nginx lines logged through syslog",
+    |ctx| Box::new(SyslogParser::new(ctx)),
+)
+.usual_paths(&[
+    "/var/log/syslog",
+    "/var/log/messages",
+    "/var/log/daemon.log",
+])
+.detected_by(&[Detection::text(410, |_, head| {
+    super::head_lines(head).any(looks_like)
+})])
+.chunkable();

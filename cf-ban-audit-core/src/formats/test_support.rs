@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
-use super::{Format, ParseCtx, Parser, Sink, Verdict};
+use super::{Format, ParseCtx, Sink, Verdict};
 use crate::event::{BanEvent, Tool};
 
 /// A [`Sink`] that keeps everything a parser reports, in order.
@@ -58,7 +58,7 @@ pub(crate) fn ctx(name: &str) -> ParseCtx {
 /// for an input named `name` (see [`ctx`]), and returns what it reported. Panics when the
 /// format is not read line by line.
 pub(crate) fn run_lines(format: Format, name: &str, text: &str) -> Collect {
-    let Parser::Lines(mut p) = format.parser(&ctx(name)) else {
+    let Some(mut p) = format.descriptor().and_then(|d| d.line_parser(&ctx(name))) else {
         panic!("{format} is not read line by line")
     };
     let mut sink = Collect::default();

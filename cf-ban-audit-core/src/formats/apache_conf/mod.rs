@@ -33,12 +33,13 @@
 
 mod parser;
 
+use super::registry::{Detection, FormatDescriptor};
 use std::path::Path;
 use std::sync::Arc;
 
 use ipnet::{IpNet, Ipv4Net};
 
-use super::{Format, ParseCtx, Parser};
+use super::Format;
 use crate::addr::parse_net;
 use crate::event::{Action, BanEvent, Location, Tool};
 
@@ -161,11 +162,6 @@ fn apache_line(l: &[u8]) -> bool {
         [b"order", order] => matches!(*order, b"allow,deny" | b"deny,allow" | b"mutual-failure"),
         _ => false,
     }
-}
-
-/// The parser of `format` for one input.
-pub fn parser(_format: Format, ctx: &ParseCtx) -> Parser {
-    Parser::Lines(Box::new(ApacheConfParser::new(ctx)))
 }
 
 // What the parsers of Apache and nginx configuration share.
@@ -294,6 +290,26 @@ fn partial_ipv4(s: &[u8]) -> Option<IpNet> {
         .ok()
         .map(|net| IpNet::V4(net.trunc()))
 }
+
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// Apache configuration and .htaccess: `Require not ip`, `Deny from`.
+    pub const ApacheConf: Format = Format::builtin(29, "apache-conf");
+}
+
+/// The Apache configuration descriptor.
+pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
+    Format::ApacheConf,
+    &[Tool::ApacheDeny],
+    "Apache Require not ip / Deny from",
+    |ctx| Box::new(ApacheConfParser::new(ctx)),
+)
+.usual_paths(&["/etc/apache2", "/etc/httpd"])
+.detected_by(&[Detection::text(320, |path, head| {
+    detect(path, head).is_some()
+})]);
 
 #[cfg(test)]
 mod tests;

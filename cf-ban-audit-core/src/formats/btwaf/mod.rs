@@ -57,6 +57,8 @@ mod db;
 mod drop_ip;
 mod site_log;
 
+use super::registry::{Detection, FormatDescriptor, Reader};
+use crate::event::Tool;
 use std::borrow::Cow;
 use std::net::IpAddr;
 use std::path::Path;
@@ -64,7 +66,7 @@ use std::path::Path;
 use chrono::{DateTime, Local, NaiveDateTime};
 use serde_json::Value;
 
-use super::{Format, ParseCtx, Parser};
+use super::Format;
 use crate::addr::parse_ip;
 use site_log::is_date;
 
@@ -347,14 +349,63 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     }
 }
 
-/// The parser of `format` for one input.
-pub fn parser(format: Format, ctx: &ParseCtx) -> Parser {
-    match format {
-        Format::BtwafDb => Parser::File(parse_db),
-        Format::BtwafSiteLog => Parser::Lines(Box::new(SiteLogParser::new(ctx))),
-        _ => Parser::Lines(Box::new(DropIpParser::new(ctx))),
-    }
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// btwaf's `drop_ip.log` (JSON arrays of blocked addresses).
+    pub const BtwafDropIp: Format = Format::builtin(12, "btwaf-drop-ip");
+    /// btwaf's per-site logs `/www/wwwlogs/btwaf/<site>_<date>.log`.
+    pub const BtwafSiteLog: Format = Format::builtin(13, "btwaf-site-log");
+    /// btwaf's SQLite database (`totla_db.db`, table `blocking_ip`).
+    pub const BtwafDb: Format = Format::builtin(14, "btwaf-db");
 }
+
+/// `drop_ip.log`.
+pub(crate) const DROP_IP: FormatDescriptor = FormatDescriptor::new(
+    Format::BtwafDropIp,
+    &[Tool::Btwaf],
+    "btwaf/free_waf drop_ip.log (blocked addresses with duration)",
+    |ctx| Box::new(DropIpParser::new(ctx)),
+)
+.usual_paths(&[
+    "/www/server/btwaf/drop_ip.log",
+    "/www/server/free_waf/drop_ip.log",
+])
+.detected_by(&[Detection::text(220, |path, head| {
+    detect(path, head) == Some(Format::BtwafDropIp)
+})]);
+
+/// The per-site logs.
+pub(crate) const SITE_LOG: FormatDescriptor = FormatDescriptor::new(
+    Format::BtwafSiteLog,
+    &[Tool::Btwaf],
+    "btwaf/free_waf per-site interception log",
+    |ctx| Box::new(SiteLogParser::new(ctx)),
+)
+.usual_paths(&[
+    "/www/wwwlogs/btwaf/<site>_<date>.log",
+    "/www/wwwlogs/free_waf_log/",
+])
+.detected_by(&[Detection::text(220, |path, head| {
+    detect(path, head) == Some(Format::BtwafSiteLog)
+})]);
+
+/// `totla_db.db`. A database that cannot be opened under the name `totla_db` is still btwaf's:
+/// its reader then names the file in an error instead of skipping it.
+pub(crate) const DB: FormatDescriptor = FormatDescriptor::read_as(
+    Format::BtwafDb,
+    &[Tool::Btwaf],
+    "btwaf totla_db.db SQLite (blocking_ip)",
+    Reader::File(parse_db),
+)
+.usual_paths(&["/www/server/btwaf/totla_db/totla_db.db"])
+.detected_by(&[
+    Detection::sqlite(110, |path, _| looks_like_db(path)),
+    Detection::sqlite(130, |path, _| {
+        super::lower_file_name(path).contains("totla_db")
+    }),
+]);
 
 #[cfg(test)]
 mod tests;

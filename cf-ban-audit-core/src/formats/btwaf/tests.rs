@@ -473,7 +473,13 @@ fn a_wal_database_is_read_without_writing_beside_it() {
 #[test]
 fn the_parser_of_each_format() {
     let c = ctx("x");
-    assert!(matches!(parser(Format::BtwafDb, &c), Parser::File(_)));
-    assert!(matches!(parser(Format::BtwafDropIp, &c), Parser::Lines(_)));
-    assert!(matches!(parser(Format::BtwafSiteLog, &c), Parser::Lines(_)));
+    let read = |f: Format| f.descriptor().unwrap().reader();
+    assert!(matches!(read(Format::BtwafDb), Reader::File(_)));
+    assert!(matches!(read(Format::BtwafDropIp), Reader::Lines(_)));
+    assert!(matches!(read(Format::BtwafSiteLog), Reader::Lines(_)));
+    assert!(Format::BtwafDropIp
+        .descriptor()
+        .unwrap()
+        .line_parser(&c)
+        .is_some());
 }

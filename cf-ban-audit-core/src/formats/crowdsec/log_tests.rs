@@ -2,13 +2,13 @@
 //! (text, `02-01-2006 15:04:05`) and later versions (RFC 3339, `log_format: json`) write.
 
 use super::*;
+use crate::formats::detect;
 use crate::formats::test_support::{ctx, Collect};
-use crate::formats::{detect, Parser};
 use chrono::TimeDelta;
 
 fn run_bytes(lines: &[&[u8]]) -> Collect {
     let ctx = ctx("/var/log/crowdsec.log");
-    let Parser::Lines(mut p) = super::super::parser(Format::CrowdsecLog, &ctx) else {
+    let Some(mut p) = crate::formats::crowdsec::LOG.line_parser(&ctx) else {
         panic!("a line parser")
     };
     let mut sink = Collect::default();

@@ -89,9 +89,11 @@ pub mod log;
 pub mod table;
 mod time;
 
+use super::registry::{Detection, FormatDescriptor};
+use crate::event::Tool;
 use std::path::Path;
 
-use super::{Format, ParseCtx, Parser};
+use super::Format;
 use csv::CsvKind;
 use json_shape::json_shape;
 
@@ -160,15 +162,68 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     }
 }
 
-/// The parser of `format` for one input.
-pub fn parser(format: Format, ctx: &ParseCtx) -> Parser {
-    match format {
-        Format::CrowdsecCsv => Parser::Lines(Box::new(CrowdsecCsvParser::new(ctx))),
-        Format::CrowdsecLog => Parser::Lines(Box::new(CrowdsecLogParser::new(ctx))),
-        Format::CrowdsecTable => Parser::Lines(Box::new(CrowdsecTableParser::new(ctx))),
-        _ => Parser::Lines(Box::new(CrowdsecJsonParser::new(ctx))),
-    }
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// CrowdSec JSON: `cscli decisions list -o json`, alerts, the decision stream, import files.
+    pub const CrowdsecJson: Format = Format::builtin(30, "crowdsec-json");
+    /// CrowdSec CSV: `cscli decisions list -o raw` and import files.
+    pub const CrowdsecCsv: Format = Format::builtin(31, "crowdsec-csv");
+    /// CrowdSec's own log (`/var/log/crowdsec.log`, rotated and gzipped copies): the decisions
+    /// the Local API stored, one line each.
+    pub const CrowdsecLog: Format = Format::builtin(32, "crowdsec-log");
+    /// The table `cscli decisions list` prints by default (human output).
+    pub const CrowdsecTable: Format = Format::builtin(33, "crowdsec-table");
 }
+
+/// CrowdSec JSON.
+pub(crate) const JSON: FormatDescriptor = FormatDescriptor::new(
+    Format::CrowdsecJson,
+    &[Tool::Crowdsec],
+    "CrowdSec decisions/alerts JSON",
+    |ctx| Box::new(CrowdsecJsonParser::new(ctx)),
+)
+.usual_paths(&["(saved output of cscli decisions list -o json)"])
+.detected_by(&[Detection::text(230, |path, head| {
+    detect(path, head) == Some(Format::CrowdsecJson)
+})]);
+
+/// CrowdSec CSV.
+pub(crate) const CSV: FormatDescriptor = FormatDescriptor::new(
+    Format::CrowdsecCsv,
+    &[Tool::Crowdsec],
+    "CrowdSec decisions CSV",
+    |ctx| Box::new(CrowdsecCsvParser::new(ctx)),
+)
+.usual_paths(&["(saved output of cscli decisions list -o raw)"])
+.detected_by(&[Detection::text(230, |path, head| {
+    detect(path, head) == Some(Format::CrowdsecCsv)
+})]);
+
+/// `crowdsec.log`.
+pub(crate) const LOG: FormatDescriptor = FormatDescriptor::new(
+    Format::CrowdsecLog,
+    &[Tool::Crowdsec],
+    "CrowdSec log crowdsec.log: decisions the Local API stored",
+    |ctx| Box::new(CrowdsecLogParser::new(ctx)),
+)
+.usual_paths(&["/var/log/crowdsec.log"])
+.detected_by(&[Detection::text(230, |path, head| {
+    detect(path, head) == Some(Format::CrowdsecLog)
+})]);
+
+/// The `cscli decisions list` table.
+pub(crate) const TABLE: FormatDescriptor = FormatDescriptor::new(
+    Format::CrowdsecTable,
+    &[Tool::Crowdsec],
+    "cscli decisions list table (human output)",
+    |ctx| Box::new(CrowdsecTableParser::new(ctx)),
+)
+.usual_paths(&["(saved output of cscli decisions list)"])
+.detected_by(&[Detection::text(230, |path, head| {
+    detect(path, head) == Some(Format::CrowdsecTable)
+})]);
 
 #[cfg(test)]
 mod tests;

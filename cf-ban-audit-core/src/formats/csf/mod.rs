@@ -36,12 +36,14 @@ mod deny;
 mod lfd;
 mod tempban;
 
+use super::registry::{Detection, FormatDescriptor, SyslogTag};
+use crate::event::Tool;
 use std::path::Path;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use ipnet::IpNet;
 
-use super::{Format, ParseCtx, Parser};
+use super::Format;
 use crate::addr::{parse_ip, parse_net};
 use crate::purpose::{purpose_from_name, Purpose};
 
@@ -115,14 +117,6 @@ fn looks_like_csf_entry(line: &[u8]) -> bool {
             || (lower.contains(&b'|') && (contains(&lower, b"s=") || contains(&lower, b"d="))))
 }
 
-/// The parser of `format` for one input.
-pub fn parser(format: Format, ctx: &ParseCtx) -> Parser {
-    match format {
-        Format::CsfTempban => Parser::Lines(Box::new(CsfTempbanParser::new(ctx))),
-        _ => Parser::Lines(Box::new(CsfDenyParser::new(ctx))),
-    }
-}
-
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(hay, needle).is_some()
 }
@@ -165,6 +159,43 @@ fn number(b: &[u8]) -> Option<u64> {
 fn plus_secs(time: NaiveDateTime, secs: u64) -> Option<NaiveDateTime> {
     time.checked_add_signed(TimeDelta::try_seconds(i64::try_from(secs).ok()?)?)
 }
+
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// CSF deny list `csf.deny` (addresses, CIDRs, advanced rules, `Include`).
+    pub const CsfDeny: Format = Format::builtin(15, "csf-deny");
+    /// CSF temporary bans `csf.tempban` (`time|ip|port|inout|timeout|message`).
+    pub const CsfTempban: Format = Format::builtin(16, "csf-tempban");
+}
+
+/// `csf.deny`; it also owns the syslog tag of CSF's daemon, `lfd`.
+pub(crate) const DENY: FormatDescriptor = FormatDescriptor::new(
+    Format::CsfDeny,
+    &[Tool::Csf],
+    "CSF csf.deny: permanent blocks",
+    |ctx| Box::new(CsfDenyParser::new(ctx)),
+)
+.usual_paths(&["/etc/csf/csf.deny"])
+.detected_by(&[Detection::text(300, |path, head| {
+    detect(path, head) == Some(Format::CsfDeny)
+})])
+.syslog_tags(&[SyslogTag::exact(b"lfd", " lfd[", |e, sink| {
+    lfd_message(e.message, Some(e.time), e.location.clone(), e.format, sink)
+})]);
+
+/// `csf.tempban`.
+pub(crate) const TEMPBAN: FormatDescriptor = FormatDescriptor::new(
+    Format::CsfTempban,
+    &[Tool::Csf],
+    "CSF csf.tempban: temporary blocks with their end",
+    |ctx| Box::new(CsfTempbanParser::new(ctx)),
+)
+.usual_paths(&["/var/lib/csf/csf.tempban"])
+.detected_by(&[Detection::text(300, |path, head| {
+    detect(path, head) == Some(Format::CsfTempban)
+})]);
 
 #[cfg(test)]
 mod tests;

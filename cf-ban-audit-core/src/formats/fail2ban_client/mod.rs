@@ -43,6 +43,7 @@ mod banned;
 mod python_repr;
 mod status;
 
+use super::registry::{Detection, FormatDescriptor};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -92,5 +93,48 @@ fn listed(
         ),
     }
 }
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// Saved output of `fail2ban-client status <jail>` (or `status --all`).
+    pub const Fail2banStatus: Format = Format::builtin(3, "fail2ban-status");
+    /// Saved output of `fail2ban-client banned` (a Python repr of `[{jail: [ip, ...]}]`).
+    pub const Fail2banBanned: Format = Format::builtin(4, "fail2ban-banned");
+    /// Saved output of `fail2ban-client get <jail> banip --with-time` (one ban a line with its
+    /// start, ban time and end).
+    pub const Fail2banBanTimes: Format = Format::builtin(5, "fail2ban-ban-times");
+}
+
+/// `fail2ban-client status`.
+pub(crate) const STATUS: FormatDescriptor = FormatDescriptor::new(
+    Format::Fail2banStatus,
+    &[Tool::Fail2ban],
+    "fail2ban-client status output (Banned IP list)",
+    |ctx| Box::new(StatusParser::new(ctx)),
+)
+.usual_paths(&["(saved output of fail2ban-client status <jail>)"])
+.detected_by(&[Detection::text(100, |_, head| looks_like_status(head))]);
+
+/// `fail2ban-client banned`.
+pub(crate) const BANNED: FormatDescriptor = FormatDescriptor::new(
+    Format::Fail2banBanned,
+    &[Tool::Fail2ban],
+    "fail2ban-client banned output (Python repr)",
+    |ctx| Box::new(BannedParser::new(ctx)),
+)
+.usual_paths(&["(saved output of fail2ban-client banned)"])
+.detected_by(&[Detection::text(110, |_, head| looks_like_banned(head))]);
+
+/// `fail2ban-client get <jail> banip --with-time`.
+pub(crate) const BAN_TIMES: FormatDescriptor = FormatDescriptor::new(
+    Format::Fail2banBanTimes,
+    &[Tool::Fail2ban],
+    "fail2ban-client get <jail> banip --with-time output (bans with start and end)",
+    |ctx| Box::new(BanTimesParser::new(ctx)),
+)
+.usual_paths(&["(saved output of fail2ban-client get <jail> banip --with-time)"])
+.detected_by(&[Detection::text(120, |_, head| looks_like_ban_times(head))]);
+
 #[cfg(test)]
 mod tests;

@@ -31,6 +31,9 @@
 
 mod rows;
 
+use super::registry::{Detection, FormatDescriptor, Reader};
+use super::Format;
+use crate::event::Tool;
 use std::path::Path;
 use std::time::Duration;
 
@@ -250,6 +253,31 @@ fn describe(what: &str, e: &rusqlite::Error) -> String {
     };
     format!("fail2ban database: {what}: {why}")
 }
+
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// fail2ban's SQLite database (`/var/lib/fail2ban/fail2ban.sqlite3`).
+    pub const Fail2banDb: Format = Format::builtin(2, "fail2ban-db");
+}
+
+/// The fail2ban database's descriptor. A database that cannot be opened (truncated, corrupt)
+/// under a name that says fail2ban is still fail2ban's: its reader then names the file in an
+/// error instead of skipping it.
+pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::read_as(
+    Format::Fail2banDb,
+    &[Tool::Fail2ban],
+    "fail2ban SQLite database, schema v1 to v4 (bips, bans)",
+    Reader::File(parse),
+)
+.usual_paths(&["/var/lib/fail2ban/fail2ban.sqlite3"])
+.detected_by(&[
+    Detection::sqlite(100, |path, _| looks_like(path)),
+    Detection::sqlite(120, |path, _| {
+        super::lower_file_name(path).contains("fail2ban")
+    }),
+]);
 
 #[cfg(test)]
 mod tests;

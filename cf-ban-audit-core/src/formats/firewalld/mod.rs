@@ -69,9 +69,11 @@ mod events;
 mod rules;
 mod xml;
 
+use super::registry::{Detection, FormatDescriptor, Membership};
+use crate::event::Tool;
 use std::path::Path;
 
-use super::{Format, ParseCtx, Parser};
+use super::Format;
 use events::direct_line;
 use xml::xml_root;
 
@@ -207,13 +209,55 @@ fn is_rich_rule(t: &[u8]) -> bool {
     })
 }
 
-/// The parser of `format` for one input.
-pub fn parser(format: Format, ctx: &ParseCtx) -> Parser {
-    match format {
-        Format::FirewalldRich => Parser::Lines(Box::new(RichParser::new(ctx))),
-        _ => Parser::Lines(Box::new(XmlParser::new(format, ctx))),
-    }
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// firewalld zone XML (`/etc/firewalld/zones/*.xml`).
+    pub const FirewalldZone: Format = Format::builtin(23, "firewalld-zone");
+    /// firewalld ipset XML (`/etc/firewalld/ipsets/*.xml`).
+    pub const FirewalldIpset: Format = Format::builtin(24, "firewalld-ipset");
+    /// Saved `firewall-cmd --list-rich-rules` / `--list-all` output.
+    pub const FirewalldRich: Format = Format::builtin(25, "firewalld-rich");
 }
+
+/// Zone XML.
+pub(crate) const ZONE: FormatDescriptor = FormatDescriptor::new(
+    Format::FirewalldZone,
+    &[Tool::Firewalld],
+    "firewalld zone XML: drop/block sources, rich rules",
+    |ctx| Box::new(XmlParser::new(Format::FirewalldZone, ctx)),
+)
+.usual_paths(&["/etc/firewalld/zones"])
+.detected_by(&[Detection::text(290, |path, head| {
+    detect(path, head) == Some(Format::FirewalldZone)
+})]);
+
+/// ipset XML: members of sets whose purpose the rules that use them decide, or else their
+/// name.
+pub(crate) const IPSET: FormatDescriptor = FormatDescriptor::new(
+    Format::FirewalldIpset,
+    &[Tool::Firewalld],
+    "firewalld ipset XML, resolved through the rules that use it",
+    |ctx| Box::new(XmlParser::new(Format::FirewalldIpset, ctx)),
+)
+.usual_paths(&["/etc/firewalld/ipsets"])
+.detected_by(&[Detection::text(290, |path, head| {
+    detect(path, head) == Some(Format::FirewalldIpset)
+})])
+.membership(Membership::ByRulesOrName);
+
+/// `firewall-cmd` output.
+pub(crate) const RICH: FormatDescriptor = FormatDescriptor::new(
+    Format::FirewalldRich,
+    &[Tool::Firewalld],
+    "firewall-cmd output: rich rules and sources",
+    |ctx| Box::new(RichParser::new(ctx)),
+)
+.usual_paths(&["(saved output of firewall-cmd --list-all / --list-rich-rules)"])
+.detected_by(&[Detection::text(290, |path, head| {
+    detect(path, head) == Some(Format::FirewalldRich)
+})]);
 
 #[cfg(test)]
 mod tests;

@@ -45,6 +45,8 @@
 mod parser;
 mod tokens;
 
+use super::registry::{Detection, FormatDescriptor, Membership};
+use crate::event::Tool;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
@@ -52,7 +54,7 @@ use std::path::Path;
 use chrono::NaiveDateTime;
 use ipnet::{IpNet, Ipv4Net, Ipv4Subnets, Ipv6Net, Ipv6Subnets};
 
-use super::{Format, ParseCtx, Parser};
+use super::Format;
 use crate::addr::{normalize_net, parse_ip, parse_net};
 
 pub use parser::IpsetParser;
@@ -168,11 +170,6 @@ pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
     }
 }
 
-/// The parser of `format` for one input.
-pub fn parser(_format: Format, ctx: &ParseCtx) -> Parser {
-    Parser::Lines(Box::new(IpsetParser::new(ctx)))
-}
-
 /// Whether a set's members hold addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -205,6 +202,32 @@ impl SetState {
         }
     }
 }
+
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// `ipset save` and `ipset list` output.
+    pub const Ipset: Format = Format::builtin(18, "ipset");
+}
+
+/// The ipset descriptor: members of sets whose purpose the rules that use them decide, or
+/// else their name.
+pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
+    Format::Ipset,
+    &[Tool::Ipset],
+    "ipset save/list: members of ban sets",
+    |ctx| Box::new(IpsetParser::new(ctx)),
+)
+.usual_paths(&[
+    "/etc/iptables/ipsets",
+    "/etc/sysconfig/ipset",
+    "/etc/ipset.conf",
+])
+.detected_by(&[Detection::text(260, |path, head| {
+    detect(path, head).is_some()
+})])
+.membership(Membership::ByRulesOrName);
 
 #[cfg(test)]
 mod tests;

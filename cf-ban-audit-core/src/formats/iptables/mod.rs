@@ -51,13 +51,15 @@ mod chains;
 mod save;
 mod table;
 
+use super::registry::{Detection, FormatDescriptor};
+use crate::event::Tool;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 
 use ipnet::IpNet;
 
-use super::{Format, LineParser, ParseCtx, Parser, Sink};
+use super::{Format, LineParser, ParseCtx, Sink};
 use crate::addr::{normalize_net, parse_ip, parse_net};
 use chains::Section;
 use save::{chain_declaration, is_counters};
@@ -169,11 +171,6 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
         return ok.then_some(Format::IptablesSave);
     }
     None
-}
-
-/// The parser of `format` for one input.
-pub fn parser(_format: Format, ctx: &ParseCtx) -> Parser {
-    Parser::Lines(Box::new(IptablesParser::new(ctx)))
 }
 
 /// Parser of iptables rule sets (see the [module documentation](self)).
@@ -295,6 +292,31 @@ impl LineParser for IptablesParser {
         self.emit(sink);
     }
 }
+
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// iptables-save / ip6tables-save output (`/etc/iptables/rules.v4`).
+    pub const IptablesSave: Format = Format::builtin(17, "iptables-save");
+}
+
+/// The iptables-save descriptor.
+pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
+    Format::IptablesSave,
+    &[Tool::Iptables],
+    "iptables-save/ip6tables-save: DROP/REJECT sources and chains",
+    |ctx| Box::new(IptablesParser::new(ctx)),
+)
+.usual_paths(&[
+    "/etc/iptables/rules.v4",
+    "/etc/iptables/rules.v6",
+    "/etc/sysconfig/iptables",
+    "/etc/sysconfig/ip6tables",
+])
+.detected_by(&[Detection::text(250, |path, head| {
+    detect(path, head).is_some()
+})]);
 
 #[cfg(test)]
 mod tests;

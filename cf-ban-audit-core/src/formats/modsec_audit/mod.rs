@@ -67,9 +67,11 @@ mod messages;
 mod sections;
 mod serial;
 
+use super::registry::{Detection, FormatDescriptor};
+use crate::event::Tool;
 use std::path::Path;
 
-use super::{Format, ParseCtx, Parser};
+use super::Format;
 
 pub use index::{parse_index_line, IndexLine, IndexParser};
 pub(crate) use messages::Verdict;
@@ -111,13 +113,46 @@ pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
         .then_some(Format::ModsecAudit)
 }
 
-/// The parser of `format` for one input.
-pub fn parser(format: Format, ctx: &ParseCtx) -> Parser {
-    match format {
-        Format::ModsecAuditIndex => Parser::Lines(Box::new(IndexParser)),
-        _ => Parser::Lines(Box::new(AuditLogParser::new(ctx))),
-    }
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// ModSecurity native audit log: v2 (`--xxxxxxxx-A--`) and v3 (`---xxxxxxxx---A--`) serial
+    /// logs, and the per-transaction files of the concurrent mode.
+    pub const ModsecAudit: Format = Format::builtin(6, "modsec-audit");
+    /// The index of ModSecurity's concurrent audit log (one line per transaction).
+    pub const ModsecAuditIndex: Format = Format::builtin(7, "modsec-audit-index");
 }
+
+/// The native audit log.
+pub(crate) const AUDIT: FormatDescriptor = FormatDescriptor::new(
+    Format::ModsecAudit,
+    &[Tool::Modsecurity],
+    "ModSecurity native audit log, v2 and v3, serial and concurrent",
+    |ctx| Box::new(AuditLogParser::new(ctx)),
+)
+.usual_paths(&[
+    "/var/log/apache2/modsec_audit.log",
+    "/var/log/httpd/modsec_audit.log",
+    "/var/log/modsec_audit.log",
+    "/var/log/nginx/modsec_audit.log",
+    "/opt/modsecurity/var/audit",
+])
+.detected_by(&[Detection::text(200, |path, head| {
+    detect(path, head) == Some(Format::ModsecAudit)
+})]);
+
+/// The concurrent audit log's index.
+pub(crate) const INDEX: FormatDescriptor = FormatDescriptor::new(
+    Format::ModsecAuditIndex,
+    &[Tool::Modsecurity],
+    "ModSecurity concurrent audit index",
+    |_| Box::new(IndexParser),
+)
+.usual_paths(&["/var/log/apache2/modsec_audit.log (concurrent mode)"])
+.detected_by(&[Detection::text(200, |path, head| {
+    detect(path, head) == Some(Format::ModsecAuditIndex)
+})]);
 
 #[cfg(test)]
 mod tests;

@@ -51,13 +51,14 @@
 //! [`purpose_from_name`]: crate::purpose::purpose_from_name
 //! [`Action::Listed`]: crate::event::Action::Listed
 
+use super::registry::{Detection, FormatDescriptor, Reader};
+use crate::event::Tool;
 use std::path::Path;
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
-use super::{Format, LineParser, ParseCtx, Parser, Sink};
-use crate::error::Error;
+use super::{Format, LineParser, ParseCtx, Sink};
 
 mod json;
 mod model;
@@ -157,45 +158,16 @@ fn opens_table(line: &[u8]) -> bool {
     }
 }
 
-/// The parser of `format` for one input.
-///
-/// The JSON form is one line however large the ruleset: a regular file is read whole by the
-/// parser itself (the line reader cuts lines at [`crate::lines::MAX_LINE`]); a stream is
-/// gathered line by line.
-pub fn parser(format: Format, ctx: &ParseCtx) -> Parser {
-    match format {
-        Format::NftJson if ctx.path.as_ref() != Path::new("-") && ctx.path.is_file() => {
-            Parser::File(parse_json_file)
-        }
-        Format::NftJson => Parser::Lines(Box::new(NftJsonParser::new(ctx))),
-        _ => Parser::Lines(Box::new(NftRulesetParser::new(ctx))),
-    }
-}
-
-/// Reads a whole `nft -j list ruleset` file (gzip or plain).
-fn parse_json_file(path: &Path, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), Error> {
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let reader = crate::lines::open_stream(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(reader, MAX_JSON_BYTES as u64 + 1),
-        &mut bytes,
-    )
-    .map_err(io)?;
+/// Reads a whole `nft -j list ruleset` document (the scanner hands over at most
+/// [`MAX_JSON_BYTES`] and one byte more).
+fn read_json_document(bytes: &[u8], ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), String> {
     if bytes.len() > MAX_JSON_BYTES {
-        return Err(Error::File {
-            path: path.to_path_buf(),
-            message: format!("nft JSON ruleset larger than {MAX_JSON_BYTES} bytes: not read"),
-        });
+        return Err(format!(
+            "nft JSON ruleset larger than {MAX_JSON_BYTES} bytes: not read"
+        ));
     }
     let mut model = Ruleset::default();
-    json::read(&bytes, ctx.reference, &mut model, sink).map_err(|message| Error::File {
-        path: path.to_path_buf(),
-        message,
-    })?;
+    json::read(bytes, ctx.reference, &mut model, sink)?;
     emit(model, ctx.path.clone(), Format::NftJson, sink);
     Ok(())
 }
@@ -329,6 +301,43 @@ impl LineParser for NftJsonParser {
         emit(model, self.path.clone(), Format::NftJson, sink);
     }
 }
+
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// `nft list ruleset` text and `/etc/nftables.conf`.
+    pub const NftRuleset: Format = Format::builtin(19, "nftables");
+    /// `nft -j list ruleset` JSON.
+    pub const NftJson: Format = Format::builtin(20, "nftables-json");
+}
+
+/// The ruleset text.
+pub(crate) const TEXT: FormatDescriptor = FormatDescriptor::new(
+    Format::NftRuleset,
+    &[Tool::Nftables],
+    "nftables ruleset text: set elements and rules that drop/reject",
+    |ctx| Box::new(NftRulesetParser::new(ctx)),
+)
+.usual_paths(&["/etc/nftables.conf", "/etc/nftables.d"])
+.detected_by(&[Detection::text(270, |path, head| {
+    detect(path, head) == Some(Format::NftRuleset)
+})]);
+
+/// The JSON ruleset: one line however large, so it is read as a whole document.
+pub(crate) const JSON: FormatDescriptor = FormatDescriptor::read_as(
+    Format::NftJson,
+    &[Tool::Nftables],
+    "nftables JSON ruleset",
+    Reader::Document {
+        limit: MAX_JSON_BYTES,
+        read: read_json_document,
+    },
+)
+.usual_paths(&["(saved output of nft -j list ruleset)"])
+.detected_by(&[Detection::text(270, |path, head| {
+    detect(path, head) == Some(Format::NftJson)
+})]);
 
 #[cfg(test)]
 mod tests;

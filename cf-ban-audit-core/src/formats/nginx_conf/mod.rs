@@ -39,10 +39,12 @@
 pub mod geo;
 mod parser;
 
+use super::registry::{Detection, FormatDescriptor, Membership};
+use crate::event::Tool;
 use std::path::Path;
 
 use super::apache_conf::{self, conf_dirs, head_lines};
-use super::{Format, ParseCtx, Parser};
+use super::Format;
 use crate::addr::parse_net;
 
 pub use parser::NginxConfParser;
@@ -144,10 +146,39 @@ fn access_line(l: &[u8]) -> Option<bool> {
     (arg == b"all" || parse_net(arg).is_some()).then_some(word)
 }
 
-/// The parser of `format` for one input.
-pub fn parser(_format: Format, ctx: &ParseCtx) -> Parser {
-    Parser::Lines(Box::new(NginxConfParser::new(ctx)))
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// nginx configuration: `deny` lines.
+    pub const NginxConf: Format = Format::builtin(27, "nginx-conf");
+    /// nginx `geo`/`map` blocklists: entries of a variable an `if` refuses requests on
+    /// (read from nginx configuration; see [`nginx_conf`](self)).
+    pub const NginxGeo: Format = Format::builtin(28, "nginx-geo");
 }
+
+/// nginx configuration.
+pub(crate) const CONF: FormatDescriptor = FormatDescriptor::new(
+    Format::NginxConf,
+    &[Tool::NginxDeny],
+    "nginx configuration deny lines",
+    |ctx| Box::new(NginxConfParser::new(ctx)),
+)
+.usual_paths(&["/etc/nginx"])
+.detected_by(&[Detection::text(310, |path, head| {
+    detect(path, head).is_some()
+})]);
+
+/// The `geo`/`map` entries the configuration reader finds: never detected on their own; the
+/// variable's purpose is decided by the `if` that uses it, never by its name.
+pub(crate) const GEO: FormatDescriptor = FormatDescriptor::new(
+    Format::NginxGeo,
+    &[Tool::NginxDeny],
+    "nginx geo/map blocklists that an if refuses (return 403/444)",
+    |ctx| Box::new(NginxConfParser::new(ctx)),
+)
+.usual_paths(&["/etc/nginx"])
+.membership(Membership::ByRules);
 
 #[cfg(test)]
 mod tests;

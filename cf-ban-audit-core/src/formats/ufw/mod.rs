@@ -54,10 +54,11 @@
 mod rules;
 mod status;
 
+use super::registry::{Detection, FormatDescriptor};
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{Format, ParseCtx, Parser};
+use super::Format;
 use crate::event::{Action, BanEvent, Location, Tool};
 
 pub use rules::{parse_tuple, RulesParser, Tuple};
@@ -134,14 +135,6 @@ pub fn is_backup_name(name: &str) -> bool {
         ]
         .iter()
         .any(|s| name.ends_with(s))
-}
-
-/// The parser of `format` for one input.
-pub fn parser(format: Format, ctx: &ParseCtx) -> Parser {
-    match format {
-        Format::UfwStatus => Parser::Lines(Box::new(StatusParser::new(ctx))),
-        _ => Parser::Lines(Box::new(RulesParser::new(ctx))),
-    }
 }
 
 /// Decodes a ufw comment (the hex of its UTF-8 text, as in `comment=...` of a tuple) the way
@@ -319,6 +312,40 @@ pub(crate) fn shell_words(line: &[u8]) -> Option<Vec<String>> {
     }
     Some(out)
 }
+
+// The formats are named like the enum variants they once were, so that they read as such in
+// `match` patterns and tests.
+#[allow(non_upper_case_globals)]
+impl Format {
+    /// ufw `user.rules` / `user6.rules`.
+    pub const UfwRules: Format = Format::builtin(21, "ufw-rules");
+    /// Saved `ufw status` output.
+    pub const UfwStatus: Format = Format::builtin(22, "ufw-status");
+}
+
+/// `user.rules`.
+pub(crate) const RULES: FormatDescriptor = FormatDescriptor::new(
+    Format::UfwRules,
+    &[Tool::Ufw],
+    "ufw user.rules tuples (deny/reject)",
+    |ctx| Box::new(RulesParser::new(ctx)),
+)
+.usual_paths(&["/etc/ufw/user.rules", "/etc/ufw/user6.rules"])
+.detected_by(&[Detection::text(280, |path, head| {
+    detect(path, head) == Some(Format::UfwRules)
+})]);
+
+/// `ufw status`.
+pub(crate) const STATUS: FormatDescriptor = FormatDescriptor::new(
+    Format::UfwStatus,
+    &[Tool::Ufw],
+    "ufw status output (DENY/REJECT rows)",
+    |ctx| Box::new(StatusParser::new(ctx)),
+)
+.usual_paths(&["(saved output of ufw status)"])
+.detected_by(&[Detection::text(280, |path, head| {
+    detect(path, head) == Some(Format::UfwStatus)
+})]);
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,109 @@
+//! A format defined outside the crate, registered through `Scanner::format`: detected among the
+//! built-in formats by its own test and rank, read by its own parser, reported under its name.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use cf_ban_audit_core::formats::{Detection, FormatDescriptor, LineParser, ParseCtx, Sink};
+use cf_ban_audit_core::{cloudflare, Action, BanEvent, Format, Location, Scanner, Tool};
+
+/// `MYWAF 1` on the first line, then `BLOCK <address>` lines.
+struct MyWafParser {
+    path: Arc<Path>,
+}
+
+impl LineParser for MyWafParser {
+    fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
+        let Some(rest) = line.strip_prefix(b"BLOCK ") else {
+            return;
+        };
+        let Some(net) = std::str::from_utf8(rest)
+            .ok()
+            .and_then(|t| t.parse::<std::net::IpAddr>().ok())
+        else {
+            sink.malformed(lineno, "not an address".into());
+            return;
+        };
+        sink.event(BanEvent {
+            net: net.into(),
+            tool: Tool::List,
+            format: MY_WAF.format(),
+            scope: "my-waf".into(),
+            peer: None,
+            action: Action::Listed,
+            time: None,
+            expires: None,
+            location: Location {
+                path: self.path.clone(),
+                line: lineno,
+            },
+        });
+    }
+}
+
+const MY_WAF: FormatDescriptor = FormatDescriptor::new(
+    Format::custom("my-waf"),
+    &[Tool::List],
+    "my WAF's block list",
+    |ctx: &ParseCtx| {
+        Box::new(MyWafParser {
+            path: ctx.path.clone(),
+        })
+    },
+)
+.detected_by(&[Detection::text(150, |_, head| {
+    head.starts_with(b"MYWAF 1\n")
+})]);
+
+#[test]
+fn a_registered_format_is_detected_read_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("blocks.txt"),
+        "MYWAF 1\nBLOCK 172.64.155.20\nBLOCK 192.0.2.1\nBLOCK nonsense\n",
+    )
+    .unwrap();
+
+    // Without it, the file is of no known format.
+    let plain = Scanner::new(cloudflare::embedded()).path(dir.path()).scan();
+    assert!(plain.findings.is_empty());
+    assert_eq!(plain.skipped_files, 1);
+
+    let scanner = Scanner::new(cloudflare::embedded())
+        .format(MY_WAF)
+        .unwrap()
+        .path(dir.path());
+    let report = scanner.scan();
+    let found: Vec<(String, String, bool)> = report
+        .findings
+        .iter()
+        .map(|f| (f.address.clone(), f.format.to_string(), f.active))
+        .collect();
+    assert_eq!(found, [("172.64.155.20".into(), "my-waf".into(), true)]);
+    assert_eq!(report.files.len(), 1);
+    assert_eq!((report.files[0].events, report.files[0].malformed), (2, 1));
+
+    // `--source` filters by the tools its descriptor names.
+    let other = Scanner::new(cloudflare::embedded())
+        .format(MY_WAF)
+        .unwrap()
+        .sources(&[Tool::Fail2ban])
+        .path(dir.path())
+        .scan();
+    assert!(other.findings.is_empty());
+}
+
+#[test]
+fn a_name_already_taken_is_refused() {
+    let taken = FormatDescriptor::new(Format::custom("fail2ban-log"), &[Tool::List], "x", |ctx| {
+        Box::new(MyWafParser {
+            path: ctx.path.clone(),
+        })
+    });
+    let err = Scanner::new(cloudflare::embedded())
+        .format(taken)
+        .unwrap_err();
+    assert!(err.contains("fail2ban-log"), "{err}");
+    let twice = Scanner::new(cloudflare::embedded()).format(MY_WAF).unwrap();
+    assert!(twice.format(MY_WAF).is_err());
+}
