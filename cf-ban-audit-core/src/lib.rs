@@ -35,6 +35,7 @@ pub mod format_id;
 pub mod formats;
 pub mod lines;
 pub mod live;
+pub(crate) mod open;
 pub mod purpose;
 pub mod ranges;
 pub mod report;

@@ -14,9 +14,12 @@ use walkdir::WalkDir;
 use crate::audit::Aggregator;
 use crate::error::Error;
 use crate::event::{BanEvent, Tool};
-use crate::formats::{Format, FormatDescriptor, ParseCtx, Reader, Registry, Sink, Verdict};
+use crate::formats::{
+    is_sqlite, Format, FormatDescriptor, IncludeError, ParseCtx, Reader, Registry, Sink, Verdict,
+};
 use crate::lines::{for_each_line, open_stream, read_up_to};
 use crate::live::{self, LiveOutput, LIVE_SOURCES};
+use crate::open::Includes;
 use crate::ranges::RangeSet;
 use crate::report::{ErrorEntry, FileStats, RangesInfo, Report, REPORT_VERSION};
 
@@ -344,7 +347,12 @@ impl Scanner {
             Err(source) => return outcome.failed(path, source),
         };
         head.truncate(n);
-        let Some(format) = detect_text(self.registry(), path, &head) else {
+        let detected = if is_sqlite(&head) {
+            crate::open::sqlite_format(self.registry(), path)
+        } else {
+            detect_text(self.registry(), path, &head)
+        };
+        let Some(format) = detected else {
             outcome.skipped = 1;
             return outcome;
         };
@@ -456,7 +464,7 @@ impl Scanner {
             format.or_else(|| detect_text(self.registry(), path, &bytes[..bytes.len().min(HEAD)]));
         match format {
             Some(format) if self.wanted(format) => match self.read_as(format) {
-                Some(Reader::File(_)) => outcome.errors.push(Error::File {
+                Some(Reader::Sqlite(_)) => outcome.errors.push(Error::File {
                     path: path.to_path_buf(),
                     message: format!("{format} cannot be read from standard input; give its path"),
                 }),
@@ -517,6 +525,7 @@ impl Scanner {
             malformed: 0,
             events: 0,
             notes: Vec::new(),
+            includes: Includes::default(),
         };
         let mut lines = 0;
         match self.read_as(format) {
@@ -555,8 +564,8 @@ impl Scanner {
                     outcome.errors.push(e);
                 }
             }
-            Some(Reader::File(parse)) => {
-                if let Err(e) = parse(path, &ctx, &mut sink) {
+            Some(Reader::Sqlite(read)) => {
+                if let Err(e) = crate::open::open_sqlite(path, &ctx, &mut sink, read) {
                     outcome.errors.push(e);
                 }
             }
@@ -750,6 +759,7 @@ struct FileSink<'r> {
     malformed: u64,
     events: u64,
     notes: Vec<String>,
+    includes: Includes,
 }
 
 impl Sink for FileSink<'_> {
@@ -770,6 +780,10 @@ impl Sink for FileSink<'_> {
         if self.notes.len() < 8 && !self.notes.contains(&text) {
             self.notes.push(text);
         }
+    }
+
+    fn include(&mut self, from: &Path, target: &Path) -> Result<Vec<u8>, IncludeError> {
+        self.includes.open(from, target)
     }
 }
 

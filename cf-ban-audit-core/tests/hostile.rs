@@ -114,12 +114,16 @@ fn run_parser(format: Format, bytes: &[u8], dir: &Path) -> Result<(Recorder, u64
                 // Ok or Err, both fine: only a panic is a failure.
                 let _ = read(&bytes[..bytes.len().min(limit + 1)], &ctx, &mut sink);
             }
-            Reader::File(parse) => {
+            Reader::Sqlite(read) => {
                 let name = path.file_name().map(|n| n.to_owned()).unwrap_or_default();
                 let file = dir.join(name);
                 std::fs::write(&file, bytes).unwrap();
+                let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
                 // Ok or Err, both fine: only a panic is a failure.
-                let _ = parse(&file, &ctx, &mut sink);
+                let _ = match rusqlite::Connection::open_with_flags(&file, flags) {
+                    Ok(conn) => read(Ok(&conn), &ctx, &mut sink),
+                    Err(e) => read(Err(e), &ctx, &mut sink),
+                };
                 std::fs::remove_file(&file).unwrap();
             }
             _ => unreachable!("every way of reading is fed above"),

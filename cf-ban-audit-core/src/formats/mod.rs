@@ -39,7 +39,7 @@ pub mod nginx_error;
 pub mod plain_list;
 mod prefilter;
 mod registry;
-mod sqlite;
+pub(crate) mod sqlite;
 pub mod syslog;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -47,8 +47,9 @@ pub mod timestamp;
 pub mod ufw;
 
 pub use registry::{
-    Detection, FormatDescriptor, Membership, Reader, Registry, SyslogEntry, SyslogTag,
+    is_sqlite, Detection, FormatDescriptor, Membership, Reader, Registry, SyslogEntry, SyslogTag,
 };
+pub use sqlite::{Database, SqliteReader};
 
 /// Every built-in format, in display order (the order `cf-ban-audit formats` lists them in and
 /// findings of one address sort by). Detection order is each descriptor's own rank.
@@ -170,6 +171,31 @@ pub trait Sink {
     /// A remark about the file as a whole (such as "a list of unknown purpose"), shown with
     /// its statistics.
     fn note(&mut self, _text: String) {}
+    /// The input names another file to read as more of itself (csf's `Include`): the line of
+    /// `from` names `target` (already made absolute against `from`'s directory where it was
+    /// relative). The scanner opens it under its policy and returns its bytes; a sink that
+    /// does not follow includes (the default) says so.
+    fn include(&mut self, _from: &Path, _target: &Path) -> Result<Vec<u8>, IncludeError> {
+        Err(IncludeError::NotFollowed)
+    }
+}
+
+/// Why a file an input names was not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IncludeError {
+    /// There is no such file.
+    Missing,
+    /// It is not a regular file (a directory, a device, a FIFO).
+    NotRegular,
+    /// It was read already for this input (an include loop).
+    AlreadyRead,
+    /// It is larger than this many bytes.
+    TooLarge(u64),
+    /// Opening or reading it failed.
+    Unreadable(String),
+    /// The sink follows no includes.
+    NotFollowed,
 }
 
 /// What a rule does with the packets it matches.

@@ -9,8 +9,7 @@ use std::sync::LazyLock;
 
 use chrono::NaiveDateTime;
 
-use super::{LineParser, ParseCtx, Sink};
-use crate::error::Error;
+use super::{Database, LineParser, ParseCtx, Sink, SqliteReader};
 use crate::event::{Location, Tool};
 use crate::format_id::Format;
 
@@ -31,7 +30,16 @@ enum Stage {
 pub struct Detection {
     stage: Stage,
     rank: u16,
-    test: fn(&Path, &[u8]) -> bool,
+    test: Test,
+}
+
+/// What a detection test looks at.
+#[derive(Clone, Copy)]
+enum Test {
+    /// The file's name and first bytes.
+    Head(fn(&Path, &[u8]) -> bool),
+    /// The file's name and what the scanner could open of the database.
+    Database(fn(&Path, Database<'_>) -> bool),
 }
 
 impl Detection {
@@ -42,7 +50,7 @@ impl Detection {
         Detection {
             stage: Stage::Text,
             rank,
-            test,
+            test: Test::Head(test),
         }
     }
 
@@ -52,16 +60,17 @@ impl Detection {
         Detection {
             stage: Stage::Name,
             rank,
-            test,
+            test: Test::Head(test),
         }
     }
 
-    /// A SQLite database, asked only for files that begin with SQLite's header.
-    pub(crate) const fn sqlite(rank: u16, test: fn(&Path, &[u8]) -> bool) -> Detection {
+    /// A SQLite database, asked only for files that begin with SQLite's header, with what the
+    /// scanner could open of it.
+    pub(crate) const fn sqlite(rank: u16, test: fn(&Path, Database<'_>) -> bool) -> Detection {
         Detection {
             stage: Stage::Sqlite,
             rank,
-            test,
+            test: Test::Database(test),
         }
     }
 }
@@ -81,8 +90,8 @@ pub enum Reader {
         /// The reader.
         read: fn(&[u8], &ParseCtx, &mut dyn Sink) -> Result<(), String>,
     },
-    /// A whole file opened by the reader itself (a database).
-    File(fn(&Path, &ParseCtx, &mut dyn Sink) -> Result<(), Error>),
+    /// A SQLite database the scanner opens read-only and hands over (never standard input).
+    Sqlite(SqliteReader),
 }
 
 /// Whether the events of a format are members of a named set, whose purpose (ban or allow)
@@ -352,7 +361,8 @@ impl Registry {
     fn push(&mut self, d: FormatDescriptor) {
         let index = self.formats.len();
         self.order.extend(d.detect.iter().map(|&t| (t, index)));
-        self.order.sort_by_key(|(t, index)| (t.stage, t.rank, *index));
+        self.order
+            .sort_by_key(|(t, index)| (t.stage, t.rank, *index));
         self.syslog.extend(d.syslog.iter().map(|&t| (t, index)));
         self.formats.push(d);
     }
@@ -390,17 +400,20 @@ impl Registry {
     /// Decides the format of a file from its name and its first bytes: see [`detect`].
     ///
     /// [`detect`]: super::detect
+    /// For a file that begins with SQLite's header, only the tests that need no open
+    /// database answer here (names); the scanner asks [`Registry::detect_database`] with the
+    /// database it opened.
     pub fn detect(&self, path: &Path, head: &[u8]) -> Option<Format> {
+        if is_sqlite(head) {
+            return self.detect_database(path, Database::Closed);
+        }
         let first = |stage: Stage| {
             self.order
                 .iter()
                 .filter(|(t, _)| t.stage == stage)
-                .find(|(t, _)| (t.test)(path, head))
+                .find(|(t, _)| matches!(t.test, Test::Head(test) if test(path, head)))
                 .map(|&(_, index)| self.formats[index].format)
         };
-        if head.starts_with(SQLITE_MAGIC) {
-            return first(Stage::Sqlite);
-        }
         if let Some(format) = first(Stage::Name) {
             return Some(format);
         }
@@ -410,12 +423,27 @@ impl Registry {
         first(Stage::Text)
     }
 
+    /// Decides the format of a SQLite database from its name and what the scanner could open
+    /// of it.
+    pub fn detect_database(&self, path: &Path, db: Database<'_>) -> Option<Format> {
+        self.order
+            .iter()
+            .filter(|(t, _)| t.stage == Stage::Sqlite)
+            .find(|(t, _)| matches!(t.test, Test::Database(test) if test(path, db)))
+            .map(|&(_, index)| self.formats[index].format)
+    }
+
     /// The syslog tags formats own, each with the format that owns it.
     pub(crate) fn syslog_tags(&self) -> impl Iterator<Item = (&SyslogTag, Format)> {
         self.syslog
             .iter()
             .map(|(t, index)| (t, self.formats[*index].format))
     }
+}
+
+/// Whether a file's first bytes are SQLite's header.
+pub fn is_sqlite(head: &[u8]) -> bool {
+    head.starts_with(SQLITE_MAGIC)
 }
 
 /// Mostly non-text bytes in the first block: a binary file. (A stray NUL is not enough: logs

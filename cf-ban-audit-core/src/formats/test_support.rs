@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
-use super::{Format, ParseCtx, Sink, Verdict};
+use super::{Format, IncludeError, ParseCtx, Sink, Verdict};
 use crate::event::{BanEvent, Tool};
 
 /// A [`Sink`] that keeps everything a parser reports, in order.
@@ -20,6 +20,8 @@ pub(crate) struct Collect {
     pub notes: Vec<String>,
     /// The set uses: (set name, verdict).
     pub uses: Vec<(String, Verdict)>,
+    /// The files included so far, opened as the scanner opens them.
+    includes: crate::open::Includes,
 }
 
 impl Collect {
@@ -41,6 +43,9 @@ impl Sink for Collect {
     }
     fn note(&mut self, text: String) {
         self.notes.push(text);
+    }
+    fn include(&mut self, from: &Path, target: &Path) -> Result<Vec<u8>, IncludeError> {
+        self.includes.open(from, target)
     }
 }
 

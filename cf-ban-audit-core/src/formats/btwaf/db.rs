@@ -1,9 +1,8 @@
-//! btwaf's SQLite database `totla_db.db`, table `blocking_ip`, opened strictly read-only in
-//! one read transaction.
+//! btwaf's SQLite database `totla_db.db`, table `blocking_ip`, which the scanner opens strictly
+//! read-only, read in one read transaction.
 
 use std::borrow::Cow;
 use std::path::Path;
-use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use rusqlite::types::ValueRef;
@@ -11,52 +10,47 @@ use rusqlite::{Connection, ErrorCode};
 
 use super::{local, quote, scope, LOCALTIME, MAX_EPOCH};
 use crate::addr::{host_net, parse_ip};
-use crate::error::Error;
 use crate::event::{Action, BanEvent, Location, Tool};
-use crate::formats::sqlite::{is_busy, open_read_only, table_exists};
+use crate::formats::sqlite::{is_busy, table_exists, Database};
 use crate::formats::{Format, ParseCtx, Sink};
 
-/// How long to wait for a lock held by btwaf while it writes.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// How long detection waits for a lock.
-const DETECT_BUSY_TIMEOUT: Duration = Duration::from_millis(500);
-
-/// Whether an SQLite file is btwaf's database (`totla_db.db` with a `blocking_ip` table): it
-/// opens read-only and has that table. Never fails: a file that cannot be read is not one,
-/// except a locked file named like btwaf's, which is taken as one so that [`parse_db`]
-/// reports the lock.
+/// Whether a SQLite file is btwaf's database (`totla_db.db` with a `blocking_ip` table): it
+/// opened read-only and has that table. A file that could not be read is not one, except a
+/// locked file named like btwaf's, which is taken as one so that [`read_database`] reports the
+/// lock.
 ///
 /// ```
-/// use cf_ban_audit_core::formats::btwaf::looks_like_db;
-/// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("totla_db.db");
-/// let db = rusqlite::Connection::open(&path).unwrap();
+/// use cf_ban_audit_core::formats::{btwaf::looks_like_db, Database};
+/// use std::path::Path;
+/// let db = rusqlite::Connection::open_in_memory().unwrap();
 /// db.execute_batch("CREATE TABLE blocking_ip(id INTEGER PRIMARY KEY, time INTEGER, ip TEXT, blocking_time INTEGER);").unwrap();
-/// assert!(looks_like_db(&path));
-/// assert!(!looks_like_db(&dir.path().join("missing.db")));
+/// assert!(looks_like_db(Path::new("totla_db.db"), Database::Open(&db)));
+/// assert!(!looks_like_db(Path::new("missing.db"), Database::Closed));
 /// ```
-pub fn looks_like_db(path: &Path) -> bool {
+pub fn looks_like_db(path: &Path, db: Database<'_>) -> bool {
     let named = || {
         path.file_name()
             .is_some_and(|n| n.to_string_lossy().contains("totla_db"))
     };
-    match open_read_only(path, DETECT_BUSY_TIMEOUT) {
-        Ok(conn) => match table_exists(&conn, "blocking_ip") {
+    match db {
+        Database::Open(conn) => match table_exists(conn, "blocking_ip") {
             Ok(found) => found,
             Err(e) => is_busy(&e) && named(),
         },
-        Err(e) => is_busy(&e) && named(),
+        Database::Busy => named(),
+        Database::Closed => false,
     }
 }
 
-/// Reads the `blocking_ip` table of a btwaf database: each row an [`Action::Ban`] (see the
-/// [module documentation](super)). Rows that cannot be read are skipped and counted as
-/// malformed; a file that is not a readable btwaf database is an [`Error::File`].
+/// Reads the `blocking_ip` table of a btwaf database the scanner opened: each row an
+/// [`Action::Ban`] (see the [module documentation](super)). Rows that cannot be read are
+/// skipped and counted as malformed; a database that could not be opened or is not a readable
+/// btwaf database is an error naming what failed.
 ///
 /// ```
 /// use cf_ban_audit_core::formats::{btwaf, ParseCtx, Sink};
 /// use cf_ban_audit_core::{Action, BanEvent};
+/// use std::path::Path;
 /// use std::sync::Arc;
 ///
 /// struct Events(Vec<BanEvent>);
@@ -65,9 +59,8 @@ pub fn looks_like_db(path: &Path) -> bool {
 ///     fn malformed(&mut self, _: u64, _: String) {}
 /// }
 ///
-/// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("totla_db.db");
-/// rusqlite::Connection::open(&path).unwrap().execute_batch(
+/// let db = rusqlite::Connection::open_in_memory().unwrap();
+/// db.execute_batch(
 ///     "CREATE TABLE blocking_ip (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER,
 ///        time_localtime TEXT, server_name TEXT, ip TEXT, blockade TEXT,
 ///        blocking_time INTEGER, is_status INTEGER);
@@ -76,29 +69,23 @@ pub fn looks_like_db(path: &Path) -> bool {
 /// ).unwrap();
 ///
 /// let now = chrono::Local::now().naive_local();
-/// let ctx = ParseCtx { path: Arc::from(path.as_path()), reference: now, now };
+/// let ctx = ParseCtx { path: Arc::from(Path::new("totla_db.db")), reference: now, now };
 /// let mut sink = Events(Vec::new());
-/// btwaf::parse_db(&path, &ctx, &mut sink).unwrap();
+/// btwaf::read_database(Ok(&db), &ctx, &mut sink).unwrap();
 /// let e = &sink.0[0];
 /// assert_eq!((e.action, e.scope.as_str()), (Action::Ban, "example.com/cc"));
 /// assert_eq!(e.expires.unwrap() - e.time.unwrap(), chrono::TimeDelta::seconds(86400));
 /// ```
-pub fn parse_db(path: &Path, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), Error> {
-    if let Err(source) = std::fs::metadata(path) {
-        return Err(Error::Io {
-            path: path.to_path_buf(),
-            source,
-        });
-    }
-    let fail = |message: String| Error::File {
-        path: path.to_path_buf(),
-        message: format!("btwaf database: {message}"),
-    };
-    let conn = open_read_only(path, BUSY_TIMEOUT)
-        .map_err(|e| fail(describe("cannot open the database", &e)))?;
+pub fn read_database(
+    conn: Result<&Connection, rusqlite::Error>,
+    ctx: &ParseCtx,
+    sink: &mut dyn Sink,
+) -> Result<(), String> {
+    let fail = |message: String| format!("btwaf database: {message}");
+    let conn = conn.map_err(|e| fail(describe("cannot open the database", &e)))?;
     conn.execute_batch("BEGIN")
         .map_err(|e| fail(describe("cannot start a read transaction", &e)))?;
-    let result = read_db(&conn, ctx, sink).map_err(fail);
+    let result = read_db(conn, ctx, sink).map_err(fail);
     // Nothing was written; ending the transaction releases the shared lock at once.
     let _ = conn.execute_batch("ROLLBACK");
     result
@@ -295,7 +282,7 @@ fn describe(what: &str, e: &rusqlite::Error) -> String {
         Some(ErrorCode::DatabaseCorrupt) => format!("the database is corrupt ({e})"),
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
             "the database stayed locked for more than {} s (btwaf writing to it?); try again",
-            BUSY_TIMEOUT.as_secs()
+            crate::open::SQLITE_BUSY_TIMEOUT.as_secs()
         ),
         Some(ErrorCode::CannotOpen) => format!("cannot open the file read-only ({e})"),
         Some(ErrorCode::PermissionDenied) => format!("permission denied ({e})"),

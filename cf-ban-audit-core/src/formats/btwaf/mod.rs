@@ -70,7 +70,7 @@ use super::Format;
 use crate::addr::parse_ip;
 use site_log::is_date;
 
-pub use db::{looks_like_db, parse_db};
+pub use db::{looks_like_db, read_database};
 pub use drop_ip::{read_drop_line, DropEntry, DropIpParser};
 pub use site_log::{block_seconds, read_site_line, site_of, SiteEntry, SiteLogParser};
 
@@ -397,11 +397,11 @@ pub(crate) const DB: FormatDescriptor = FormatDescriptor::read_as(
     Format::BtwafDb,
     &[Tool::Btwaf],
     "btwaf totla_db.db SQLite (blocking_ip)",
-    Reader::File(parse_db),
+    Reader::Sqlite(read_database),
 )
 .usual_paths(&["/www/server/btwaf/totla_db/totla_db.db"])
 .detected_by(&[
-    Detection::sqlite(110, |path, _| looks_like_db(path)),
+    Detection::sqlite(110, looks_like_db),
     Detection::sqlite(130, |path, _| {
         super::lower_file_name(path).contains("totla_db")
     }),

@@ -310,8 +310,13 @@ fn db(dir: &tempfile::TempDir, name: &str, sql: &str) -> PathBuf {
 
 fn run(path: &Path) -> Result<Collect, Error> {
     let mut sink = Collect::default();
-    parse_db(path, &ctx(path.to_str().unwrap()), &mut sink)?;
+    crate::open::open_sqlite(path, &ctx(path.to_str().unwrap()), &mut sink, read_database)?;
     Ok(sink)
+}
+
+/// Whether detection, opening `path` as the scanner does, takes it for btwaf's database.
+fn looks_like_db(path: &Path) -> bool {
+    crate::open::with_database(path, |db| super::looks_like_db(path, db))
 }
 
 fn row(time: &str, site: &str, ip: &str, blockade: &str, secs: &str, status: &str) -> String {
@@ -474,7 +479,7 @@ fn a_wal_database_is_read_without_writing_beside_it() {
 fn the_parser_of_each_format() {
     let c = ctx("x");
     let read = |f: Format| f.descriptor().unwrap().reader();
-    assert!(matches!(read(Format::BtwafDb), Reader::File(_)));
+    assert!(matches!(read(Format::BtwafDb), Reader::Sqlite(_)));
     assert!(matches!(read(Format::BtwafDropIp), Reader::Lines(_)));
     assert!(matches!(read(Format::BtwafSiteLog), Reader::Lines(_)));
     assert!(Format::BtwafDropIp

@@ -1,8 +1,6 @@
 //! `csf.deny`: addresses, CIDRs and advanced rules, one a line, with csf's `Include`s
 //! followed, read as `csf.pl` `linefilter` reads them.
 
-use std::collections::HashSet;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,7 +9,7 @@ use ipnet::IpNet;
 
 use super::{check_ip, contains, number, split_token, DENY_SCOPE};
 use crate::event::{Action, BanEvent, Location, Tool};
-use crate::formats::{Format, LineParser, ParseCtx, Sink};
+use crate::formats::{Format, IncludeError, LineParser, ParseCtx, Sink};
 
 /// How deep `Include`s may nest.
 const MAX_INCLUDE_DEPTH: usize = 16;
@@ -184,45 +182,32 @@ pub(super) fn parse_localtime(b: &[u8]) -> Option<NaiveDateTime> {
     )
 }
 
-/// The parser of `csf.deny` and of the files it includes.
+/// The parser of `csf.deny` and of the files it includes. An `Include` is asked of the sink
+/// ([`Sink::include`]): the scanner opens the file (regular files only, each once, so that an
+/// `Include` loop ends) and its lines are read here as more of the list.
 pub struct CsfDenyParser {
     path: Arc<Path>,
-    /// The files read so far (canonical paths), so that an `Include` loop ends.
-    read: HashSet<PathBuf>,
 }
 
 impl CsfDenyParser {
     /// A parser for one `csf.deny`.
     pub fn new(ctx: &ParseCtx) -> Self {
-        let mut read = HashSet::new();
-        if let Ok(canonical) = std::fs::canonicalize(&ctx.path) {
-            read.insert(canonical);
-        }
         CsfDenyParser {
             path: ctx.path.clone(),
-            read,
         }
     }
 }
 
 impl LineParser for CsfDenyParser {
     fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
-        let path = self.path.clone();
-        deny_line(&mut self.read, 0, &path, lineno, line, sink);
+        deny_line(0, &self.path, lineno, line, sink);
     }
 }
 
-fn deny_line(
-    read: &mut HashSet<PathBuf>,
-    depth: usize,
-    path: &Arc<Path>,
-    lineno: u64,
-    line: &[u8],
-    sink: &mut dyn Sink,
-) {
+fn deny_line(depth: usize, path: &Arc<Path>, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
     match parse_deny_line(line) {
         DenyLine::Skip | DenyLine::NoSource => {}
-        DenyLine::Include(target) => include(read, depth, path, lineno, target, sink),
+        DenyLine::Include(target) => include(depth, path, lineno, target, sink),
         DenyLine::Ban { net, time } => sink.event(BanEvent {
             net,
             tool: Tool::Csf,
@@ -244,14 +229,7 @@ fn deny_line(
 }
 
 /// Reads the file an `Include` names, as more lines of `csf.deny`.
-fn include(
-    read: &mut HashSet<PathBuf>,
-    depth: usize,
-    from: &Arc<Path>,
-    lineno: u64,
-    target: &[u8],
-    sink: &mut dyn Sink,
-) {
+fn include(depth: usize, from: &Arc<Path>, lineno: u64, target: &[u8], sink: &mut dyn Sink) {
     let shown = String::from_utf8_lossy(target);
     let place = format!("{}:{lineno}: Include {shown}", from.display());
     let Ok(text) = std::str::from_utf8(target) else {
@@ -268,34 +246,26 @@ fn include(
         sink.note(format!("{place}: Includes nested too deep, not read"));
         return;
     }
-    match std::fs::metadata(&path) {
-        Err(_) => {
-            sink.note(format!("{place}: no such file (csf skips it too)"));
-            return;
-        }
-        Ok(meta) if !meta.is_file() => {
-            sink.note(format!("{place}: not a regular file, not read"));
-            return;
-        }
-        Ok(_) => {}
-    }
-    let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-    if !read.insert(canonical) {
-        sink.note(format!(
-            "{place}: already read (an Include loop?), not read again"
-        ));
-        return;
-    }
-    let mut file = match File::open(&path) {
-        Ok(f) => f,
-        Err(e) => {
-            sink.note(format!("{place}: {e}"));
+    let bytes = match sink.include(from, &path) {
+        Ok(bytes) => bytes,
+        Err(why) => {
+            let why = match why {
+                IncludeError::Missing => "no such file (csf skips it too)".to_string(),
+                IncludeError::NotRegular => "not a regular file, not read".to_string(),
+                IncludeError::AlreadyRead => {
+                    "already read (an Include loop?), not read again".to_string()
+                }
+                IncludeError::TooLarge(max) => format!("larger than {max} bytes, not read"),
+                IncludeError::Unreadable(e) => e,
+                _ => "not followed here".to_string(),
+            };
+            sink.note(format!("{place}: {why}"));
             return;
         }
     };
     let included: Arc<Path> = Arc::from(path.as_path());
-    let result = crate::lines::for_each_line(&mut file, |n, l| {
-        deny_line(&mut *read, depth + 1, &included, n, l, &mut *sink)
+    let result = crate::lines::for_each_line(&mut bytes.as_slice(), |n, l| {
+        deny_line(depth + 1, &included, n, l, &mut *sink)
     });
     if let Err((e, n)) = result {
         sink.note(format!("{}:{n}: read error: {e}", included.display()));

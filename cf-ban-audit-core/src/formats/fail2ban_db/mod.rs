@@ -1,10 +1,10 @@
 //! fail2ban's SQLite database (`/var/lib/fail2ban/fail2ban.sqlite3`), schema v1 to v4.
 //!
-//! The database is opened strictly read-only (`file:...?mode=ro`, with a 2 s busy timeout),
-//! so that a running fail2ban, which holds it open, is never disturbed; only when that fails
-//! because SQLite cannot set up its shared state next to the file (a WAL database in a
-//! read-only directory) is it opened again as `immutable=1`. All tables are read in one read
-//! transaction, so `bans` and `bips` agree.
+//! The scanner opens the database strictly read-only (`file:...?mode=ro`, with
+//! a 2 s busy timeout), so that a running fail2ban, which holds it open, is never disturbed;
+//! only when that fails because SQLite cannot set up its shared state next to the file (a WAL
+//! database in a read-only directory) is it opened again as `immutable=1`. The reader gets the
+//! connection and reads all tables in one read transaction, so `bans` and `bips` agree.
 //!
 //! What is read is decided from the columns present, not from `fail2banDb.version` alone:
 //!
@@ -35,57 +35,51 @@ use super::registry::{Detection, FormatDescriptor, Reader};
 use super::Format;
 use crate::event::Tool;
 use std::path::Path;
-use std::time::Duration;
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode};
 
-use super::sqlite::{is_busy, open_read_only, table_exists};
+use super::sqlite::{is_busy, table_exists, Database};
 use super::{ParseCtx, Sink};
-use crate::error::Error;
 use rows::{read_bans, read_bips};
 
 /// The ban time assumed for history rows that do not say theirs: fail2ban's default
 /// `bantime` (10 minutes), in seconds.
 pub const DEFAULT_BANTIME: i64 = 600;
 
-/// How long to wait for a lock held by fail2ban while it writes.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// How long detection waits for a lock.
-const DETECT_BUSY_TIMEOUT: Duration = Duration::from_millis(500);
-
-/// Whether an SQLite file is fail2ban's database: it opens read-only and has a `fail2banDb`
-/// table. Never fails: a file that cannot be read is not one, except a locked file whose name
-/// says fail2ban, which is taken as one so that [`parse`] reports the lock.
+/// Whether a SQLite file is fail2ban's database: it opened read-only and has a `fail2banDb`
+/// table. A file that could not be read is not one, except a locked file whose name says
+/// fail2ban, which is taken as one so that its reader reports the lock.
 ///
 /// ```
-/// use cf_ban_audit_core::formats::fail2ban_db::looks_like;
-/// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("f2b.sqlite3");
-/// let db = rusqlite::Connection::open(&path).unwrap();
+/// use cf_ban_audit_core::formats::{fail2ban_db::looks_like, Database};
+/// use std::path::Path;
+/// let db = rusqlite::Connection::open_in_memory().unwrap();
 /// db.execute_batch("CREATE TABLE fail2banDb(version INTEGER); INSERT INTO fail2banDb VALUES(4);").unwrap();
-/// assert!(looks_like(&path));
-/// assert!(!looks_like(&dir.path().join("missing.sqlite3")));
+/// assert!(looks_like(Path::new("f2b.sqlite3"), Database::Open(&db)));
+/// assert!(!looks_like(Path::new("missing.sqlite3"), Database::Closed));
+/// assert!(looks_like(Path::new("fail2ban.sqlite3"), Database::Busy));
 /// ```
-pub fn looks_like(path: &Path) -> bool {
-    let conn = match open_read_only(path, DETECT_BUSY_TIMEOUT) {
-        Ok(conn) => conn,
-        Err(e) => return is_busy(&e) && named_fail2ban(path),
-    };
-    match table_exists(&conn, "fail2banDb") {
-        Ok(found) => found,
-        Err(e) => is_busy(&e) && named_fail2ban(path),
+pub fn looks_like(path: &Path, db: Database<'_>) -> bool {
+    match db {
+        Database::Open(conn) => match table_exists(conn, "fail2banDb") {
+            Ok(found) => found,
+            Err(e) => is_busy(&e) && named_fail2ban(path),
+        },
+        Database::Busy => named_fail2ban(path),
+        Database::Closed => false,
     }
 }
 
-/// Reads the bans of a fail2ban database (see the [module documentation](self) for what each
-/// row becomes). Rows whose address does not parse are skipped and counted as malformed; a file
-/// that is not a readable fail2ban database is an [`Error::File`] naming what failed.
+/// Reads the bans of a fail2ban database the scanner opened (see the [module
+/// documentation](self) for what each row becomes). Rows whose address does not parse are
+/// skipped and counted as malformed; a database that could not be opened or is not a readable
+/// fail2ban database is an error naming what failed.
 ///
 /// ```
 /// use cf_ban_audit_core::formats::{fail2ban_db, ParseCtx, Sink};
 /// use cf_ban_audit_core::{Action, BanEvent};
+/// use std::path::Path;
 /// use std::sync::Arc;
 ///
 /// struct Events(Vec<BanEvent>);
@@ -94,9 +88,8 @@ pub fn looks_like(path: &Path) -> bool {
 ///     fn malformed(&mut self, _: u64, _: String) {}
 /// }
 ///
-/// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("fail2ban.sqlite3");
-/// rusqlite::Connection::open(&path).unwrap().execute_batch(
+/// let db = rusqlite::Connection::open_in_memory().unwrap();
+/// db.execute_batch(
 ///     "CREATE TABLE fail2banDb(version INTEGER); INSERT INTO fail2banDb VALUES(4);
 ///      CREATE TABLE bans(jail TEXT, ip TEXT, timeofban INTEGER, bantime INTEGER, bancount INTEGER, data JSON);
 ///      CREATE TABLE bips(ip TEXT, jail TEXT, timeofban INTEGER, bantime INTEGER, bancount INTEGER, data JSON);
@@ -105,36 +98,26 @@ pub fn looks_like(path: &Path) -> bool {
 /// ).unwrap();
 ///
 /// let now = chrono::Local::now().naive_local();
-/// let ctx = ParseCtx { path: Arc::from(path.as_path()), reference: now, now };
+/// let ctx = ParseCtx { path: Arc::from(Path::new("fail2ban.sqlite3")), reference: now, now };
 /// let mut sink = Events(Vec::new());
-/// fail2ban_db::parse(&path, &ctx, &mut sink).unwrap();
+/// fail2ban_db::read_database(Ok(&db), &ctx, &mut sink).unwrap();
 /// // The history row repeats the current one: one event, permanent.
 /// assert_eq!(sink.0.len(), 1);
 /// assert_eq!((sink.0[0].action, sink.0[0].scope.as_str()), (Action::Listed, "sshd"));
 /// assert_eq!(sink.0[0].expires, None);
 /// ```
-pub fn parse(path: &Path, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), Error> {
-    if let Err(source) = std::fs::metadata(path) {
-        return Err(Error::Io {
-            path: path.to_path_buf(),
-            source,
-        });
-    }
-    let fail = |what: &str, e: rusqlite::Error| Error::File {
-        path: path.to_path_buf(),
-        message: describe(what, &e),
-    };
-    let conn =
-        open_read_only(path, BUSY_TIMEOUT).map_err(|e| fail("cannot open the database", e))?;
+pub fn read_database(
+    conn: Result<&Connection, rusqlite::Error>,
+    ctx: &ParseCtx,
+    sink: &mut dyn Sink,
+) -> Result<(), String> {
+    let conn = conn.map_err(|e| describe("cannot open the database", &e))?;
     // One read transaction for everything: `bans` and `bips` are read as of one moment.
     conn.execute_batch("BEGIN")
-        .map_err(|e| fail("cannot start a read transaction", e))?;
-    let result = read(&conn, ctx, sink).map_err(|f| match f {
-        Failure::Sql(what, e) => fail(what, e),
-        Failure::Schema(message) => Error::File {
-            path: path.to_path_buf(),
-            message,
-        },
+        .map_err(|e| describe("cannot start a read transaction", &e))?;
+    let result = read(conn, ctx, sink).map_err(|f| match f {
+        Failure::Sql(what, e) => describe(what, &e),
+        Failure::Schema(message) => message,
     });
     // Nothing was written; ending the transaction releases the shared lock at once.
     let _ = conn.execute_batch("ROLLBACK");
@@ -245,7 +228,7 @@ fn describe(what: &str, e: &rusqlite::Error) -> String {
         Some(ErrorCode::DatabaseCorrupt) => format!("the database is corrupt ({e})"),
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
             "the database stayed locked for more than {} s (fail2ban writing to it?); try again",
-            BUSY_TIMEOUT.as_secs()
+            crate::open::SQLITE_BUSY_TIMEOUT.as_secs()
         ),
         Some(ErrorCode::CannotOpen) => format!("cannot open the file read-only ({e})"),
         Some(ErrorCode::PermissionDenied) => format!("permission denied ({e})"),
@@ -269,11 +252,11 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::read_as(
     Format::Fail2banDb,
     &[Tool::Fail2ban],
     "fail2ban SQLite database, schema v1 to v4 (bips, bans)",
-    Reader::File(parse),
+    Reader::Sqlite(read_database),
 )
 .usual_paths(&["/var/lib/fail2ban/fail2ban.sqlite3"])
 .detected_by(&[
-    Detection::sqlite(100, |path, _| looks_like(path)),
+    Detection::sqlite(100, looks_like),
     Detection::sqlite(120, |path, _| {
         super::lower_file_name(path).contains("fail2ban")
     }),

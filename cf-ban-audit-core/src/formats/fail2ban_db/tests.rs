@@ -2,12 +2,24 @@
 
 use super::rows::local;
 use super::*;
+use crate::error::Error;
 use crate::event::{Action, Tool};
 use crate::formats::test_support::Collect;
 use crate::formats::Format;
 use chrono::NaiveDateTime;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// Reads the database at `path` as the scanner does: opened read-only, then handed over.
+fn parse(path: &Path, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), Error> {
+    crate::open::open_sqlite(path, ctx, sink, read_database)
+}
+
+/// Whether detection, opening `path` as the scanner does, takes it for fail2ban's database.
+fn looks_like(path: &Path) -> bool {
+    crate::open::with_database(path, |db| super::looks_like(path, db))
+}
 
 fn at(secs: i64) -> NaiveDateTime {
     local((secs, 0)).unwrap()
@@ -347,15 +359,15 @@ fn wal_databases_are_read_with_and_without_a_writer() {
 #[test]
 fn uri_escapes_the_path() {
     assert_eq!(
-        super::super::sqlite::uri(Path::new("/var/lib/fail2ban/fail2ban.sqlite3"), false),
+        crate::open::uri(Path::new("/var/lib/fail2ban/fail2ban.sqlite3"), false),
         "file:///var/lib/fail2ban/fail2ban.sqlite3?mode=ro"
     );
     assert_eq!(
-        super::super::sqlite::uri(Path::new("//x/a b?c#d%e"), true),
+        crate::open::uri(Path::new("//x/a b?c#d%e"), true),
         "file:////x/a%20b%3Fc%23d%25e?immutable=1"
     );
     assert_eq!(
-        super::super::sqlite::uri(Path::new("rel/f2b.db"), false),
+        crate::open::uri(Path::new("rel/f2b.db"), false),
         "file:rel/f2b.db?mode=ro"
     );
     let dir = tempfile::tempdir().unwrap();
