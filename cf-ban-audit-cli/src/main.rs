@@ -192,7 +192,7 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
         scanner = scanner.sources(&tools);
     }
     let paths = if a.paths.is_empty() {
-        cf_ban_audit_core::scan::existing_default_paths()
+        cf_ban_audit_core::existing_default_paths()
     } else {
         a.paths
     };
@@ -343,7 +343,7 @@ fn contains(a: ContainsArgs) -> Result<u8, Failure> {
     let (ranges, _) = load_ranges(&a.ranges)?;
     let mut all = true;
     for text in &a.addresses {
-        let net = cf_ban_audit_core::addr::parse_net(text.trim().as_bytes())
+        let net = cf_ban_audit_core::parse_net(text.trim().as_bytes())
             .ok_or_else(|| Failure::Message(format!("not an address or CIDR: {text:?}")))?;
         all &= ranges.covers(&net);
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use cf_ban_audit_core::formats::Registry;
-use cf_ban_audit_core::report::Finding;
+use cf_ban_audit_core::Finding;
 use cf_ban_audit_core::{RangeSet, Report, Tool};
 
 /// The JSON report, one document.

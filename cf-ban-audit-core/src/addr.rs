@@ -12,12 +12,6 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 const MAX_TOKEN: usize = 49;
 
 /// Turns an IPv4-mapped IPv6 address into the IPv4 address it carries.
-///
-/// ```
-/// use cf_ban_audit_core::addr::normalize_ip;
-/// let mapped: std::net::IpAddr = "::ffff:104.16.0.1".parse().unwrap();
-/// assert_eq!(normalize_ip(mapped).to_string(), "104.16.0.1");
-/// ```
 pub fn normalize_ip(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -51,13 +45,6 @@ pub fn host_net(ip: IpAddr) -> IpNet {
 }
 
 /// Parses a single address (no prefix) from bytes.
-///
-/// ```
-/// use cf_ban_audit_core::addr::parse_ip;
-/// assert!(parse_ip(b"2606:4700::1").is_some());
-/// assert!(parse_ip(b"104.16.0.1/24").is_none());
-/// assert!(parse_ip(b"user").is_none());
-/// ```
 pub fn parse_ip(token: &[u8]) -> Option<IpAddr> {
     if token.is_empty() || token.len() > MAX_TOKEN {
         return None;
@@ -101,7 +88,7 @@ fn parse_ipv4(token: &[u8]) -> Option<Ipv4Addr> {
 /// A bare address becomes a host network; a CIDR keeps its prefix, with host bits cleared.
 ///
 /// ```
-/// use cf_ban_audit_core::addr::parse_net;
+/// use cf_ban_audit_core::parse_net;
 /// assert_eq!(parse_net(b"104.16.5.5").unwrap().to_string(), "104.16.5.5/32");
 /// assert_eq!(parse_net(b"173.245.48.9/20").unwrap().to_string(), "173.245.48.0/20");
 /// assert_eq!(parse_net(b"::ffff:104.16.5.5").unwrap().to_string(), "104.16.5.5/32");
@@ -131,22 +118,6 @@ pub fn parse_net(token: &[u8]) -> Option<IpNet> {
 /// The firewalld, nftables and plain-list readers (and bt_firewall, through plain lists) read
 /// `a-b` ranges with this one; [`crate::formats::plain_list::range_nets`] and
 /// [`crate::formats::firewalld::range_to_nets`] are this function under their old names.
-///
-/// ```
-/// use cf_ban_audit_core::addr::range_nets;
-/// let nets = range_nets("104.16.0.0".parse().unwrap(), "104.27.255.255".parse().unwrap()).unwrap();
-/// let text: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
-/// assert_eq!(text, ["104.16.0.0/13", "104.24.0.0/14"]);
-/// assert_eq!(range_nets("::".parse().unwrap(), "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff".parse().unwrap()).unwrap()[0].to_string(), "::/0");
-/// assert!(range_nets("192.0.2.9".parse().unwrap(), "192.0.2.1".parse().unwrap()).is_none());
-///
-/// use cf_ban_audit_core::formats::firewalld::range_to_nets;
-/// let nets = range_to_nets("141.101.64.0".parse().unwrap(), "141.101.127.255".parse().unwrap()).unwrap();
-/// assert_eq!(nets.iter().map(|n| n.to_string()).collect::<Vec<_>>(), ["141.101.64.0/18"]);
-/// let nets = range_to_nets("192.0.2.1".parse().unwrap(), "192.0.2.4".parse().unwrap()).unwrap();
-/// assert_eq!(nets.iter().map(|n| n.to_string()).collect::<Vec<_>>(), ["192.0.2.1/32", "192.0.2.2/31", "192.0.2.4/32"]);
-/// assert!(range_to_nets("192.0.2.9".parse().unwrap(), "192.0.2.1".parse().unwrap()).is_none());
-/// ```
 pub fn range_nets(start: IpAddr, end: IpAddr) -> Option<Vec<IpNet>> {
     match (normalize_ip(start), normalize_ip(end)) {
         (IpAddr::V4(a), IpAddr::V4(b)) => {
@@ -205,12 +176,6 @@ fn split_range(mut lo: u128, hi: u128, bits: u32) -> Option<Vec<(u128, u8)>> {
 
 /// Formats a network the way people write it: a bare address for a host network, CIDR
 /// notation otherwise.
-///
-/// ```
-/// use cf_ban_audit_core::addr::{display_net, parse_net};
-/// assert_eq!(display_net(&parse_net(b"104.16.5.5").unwrap()), "104.16.5.5");
-/// assert_eq!(display_net(&parse_net(b"2400:cb00::/32").unwrap()), "2400:cb00::/32");
-/// ```
 pub fn display_net(net: &IpNet) -> String {
     if net.prefix_len() == net.max_prefix_len() {
         net.addr().to_string()
@@ -266,5 +231,79 @@ mod tests {
             let std = std::str::from_utf8(&bytes).ok().and_then(|t| t.parse::<Ipv4Addr>().ok());
             proptest::prop_assert_eq!(parse_ipv4(&bytes), std);
         }
+    }
+}
+
+/// Worked examples of this module's functions.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn normalize_ip() {
+        use crate::addr::normalize_ip;
+        let mapped: std::net::IpAddr = "::ffff:104.16.0.1".parse().unwrap();
+        assert_eq!(normalize_ip(mapped).to_string(), "104.16.0.1");
+    }
+
+    #[test]
+    fn parse_ip() {
+        use crate::addr::parse_ip;
+        assert!(parse_ip(b"2606:4700::1").is_some());
+        assert!(parse_ip(b"104.16.0.1/24").is_none());
+        assert!(parse_ip(b"user").is_none());
+    }
+
+    #[test]
+    fn range_nets() {
+        use crate::addr::range_nets;
+        let nets = range_nets(
+            "104.16.0.0".parse().unwrap(),
+            "104.27.255.255".parse().unwrap(),
+        )
+        .unwrap();
+        let text: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
+        assert_eq!(text, ["104.16.0.0/13", "104.24.0.0/14"]);
+        assert_eq!(
+            range_nets(
+                "::".parse().unwrap(),
+                "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff".parse().unwrap()
+            )
+            .unwrap()[0]
+                .to_string(),
+            "::/0"
+        );
+        assert!(range_nets("192.0.2.9".parse().unwrap(), "192.0.2.1".parse().unwrap()).is_none());
+
+        use crate::formats::firewalld::range_to_nets;
+        let nets = range_to_nets(
+            "141.101.64.0".parse().unwrap(),
+            "141.101.127.255".parse().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            nets.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+            ["141.101.64.0/18"]
+        );
+        let nets =
+            range_to_nets("192.0.2.1".parse().unwrap(), "192.0.2.4".parse().unwrap()).unwrap();
+        assert_eq!(
+            nets.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+            ["192.0.2.1/32", "192.0.2.2/31", "192.0.2.4/32"]
+        );
+        assert!(
+            range_to_nets("192.0.2.9".parse().unwrap(), "192.0.2.1".parse().unwrap()).is_none()
+        );
+    }
+
+    #[test]
+    fn display_net() {
+        use crate::addr::{display_net, parse_net};
+        assert_eq!(
+            display_net(&parse_net(b"104.16.5.5").unwrap()),
+            "104.16.5.5"
+        );
+        assert_eq!(
+            display_net(&parse_net(b"2400:cb00::/32").unwrap()),
+            "2400:cb00::/32"
+        );
     }
 }

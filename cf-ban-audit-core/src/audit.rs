@@ -183,6 +183,7 @@ impl<'r> Aggregator<'r> {
     }
 
     /// Events added, and how many of them hit the ranges.
+    #[cfg(test)]
     pub fn counts(&self) -> (u64, u64) {
         (self.events, self.hits)
     }

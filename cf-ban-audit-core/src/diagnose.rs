@@ -114,12 +114,6 @@ fn bans_in_firewall(tool: Tool) -> bool {
 }
 
 /// The diagnoses for a scan's findings and evidence.
-///
-/// ```
-/// use cf_ban_audit_core::diagnose::{diagnose, Evidence};
-/// let cf = cf_ban_audit_core::cloudflare::embedded();
-/// assert!(diagnose(&[], &Evidence::default(), &cf).is_empty());
-/// ```
 pub fn diagnose(findings: &[Finding], evidence: &Evidence, ranges: &RangeSet) -> Vec<Diagnosis> {
     let mut out = Vec::new();
     let web: Vec<&Finding> = findings
@@ -328,5 +322,16 @@ mod tests {
             .map(|d| d.kind)
             .collect();
         assert_eq!(kinds, ["real-ip-restored", "firewall-bans-ineffective"]);
+    }
+}
+
+/// Worked examples of this module's functions.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn diagnose() {
+        use crate::diagnose::{diagnose, Evidence};
+        let cf = crate::cloudflare::embedded();
+        assert!(diagnose(&[], &Evidence::default(), &cf).is_empty());
     }
 }

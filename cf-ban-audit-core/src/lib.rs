@@ -23,28 +23,30 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod addr;
-pub mod audit;
+mod addr;
+mod audit;
 pub mod check;
 pub mod cloudflare;
-pub mod diagnose;
+mod diagnose;
 pub mod doctor;
-pub mod error;
-pub mod event;
-pub mod format_id;
+mod error;
+mod event;
+mod format_id;
 pub mod formats;
 pub mod lines;
-pub mod live;
-pub(crate) mod open;
-pub mod purpose;
-pub mod ranges;
-pub mod report;
-pub mod scan;
+mod live;
+mod open;
+mod purpose;
+mod ranges;
+mod report;
+mod scan;
 pub mod snippet;
 
+pub use addr::parse_net;
 pub use error::Error;
 pub use event::{Action, BanEvent, Location, Tool};
 pub use format_id::Format;
+pub use purpose::Purpose;
 pub use ranges::RangeSet;
-pub use report::{Finding, Report};
-pub use scan::Scanner;
+pub use report::{Diagnosis, ErrorEntry, FileStats, Finding, RangesInfo, Report, REPORT_VERSION};
+pub use scan::{existing_default_paths, ProgressFn, Scanner, CHUNK_MIN, DEFAULT_PATHS};

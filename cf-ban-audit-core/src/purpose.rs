@@ -52,16 +52,6 @@ const ALLOW_WORDS: &[&str] = &[
 
 /// Reads a list's purpose from its name (a set name, a file name). Ban words win over allow
 /// words (`cf-blocklist` bans), except negated forms such as `unban`.
-///
-/// ```
-/// use cf_ban_audit_core::purpose::{purpose_from_name, Purpose};
-/// assert_eq!(purpose_from_name("f2b-sshd"), Purpose::Ban);
-/// assert_eq!(purpose_from_name("crowdsec6-blacklists-0"), Purpose::Ban);
-/// assert_eq!(purpose_from_name("cf-blocklist-v4"), Purpose::Ban);
-/// assert_eq!(purpose_from_name("cloudflare4"), Purpose::Allow);
-/// assert_eq!(purpose_from_name("whitelist.txt"), Purpose::Allow);
-/// assert_eq!(purpose_from_name("office"), Purpose::Unknown);
-/// ```
 pub fn purpose_from_name(name: &str) -> Purpose {
     let lower = name.to_ascii_lowercase();
     let has = |w: &&str| lower.contains(*w);
@@ -82,4 +72,19 @@ fn is_cf_short(lower: &str) -> bool {
     lower
         .split(|c: char| !c.is_ascii_alphanumeric())
         .any(|w| matches!(w, "cf" | "cf4" | "cf6" | "cfv4" | "cfv6" | "cfips"))
+}
+
+/// Worked examples of this module's functions.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn purpose_from_name() {
+        use crate::purpose::{purpose_from_name, Purpose};
+        assert_eq!(purpose_from_name("f2b-sshd"), Purpose::Ban);
+        assert_eq!(purpose_from_name("crowdsec6-blacklists-0"), Purpose::Ban);
+        assert_eq!(purpose_from_name("cf-blocklist-v4"), Purpose::Ban);
+        assert_eq!(purpose_from_name("cloudflare4"), Purpose::Allow);
+        assert_eq!(purpose_from_name("whitelist.txt"), Purpose::Allow);
+        assert_eq!(purpose_from_name("office"), Purpose::Unknown);
+    }
 }

@@ -144,7 +144,8 @@ impl Scanner {
 
     /// Also read the live state: the output of `iptables-save`, `ip6tables-save`,
     /// `ipset save`, `nft list ruleset`, `fail2ban-client banned` and
-    /// `cscli decisions list -a -o json`, where installed (see [`crate::live`]).
+    /// `cscli decisions list -a -o json`, where installed: fixed argument lists of programs in
+    /// the system directories, run without a shell and with a time limit.
     pub fn live(mut self, yes: bool) -> Scanner {
         self.live = yes;
         self

@@ -26,8 +26,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use cf_ban_audit_core::check::{check_text, ListKind};
 use cf_ban_audit_core::formats::{self, detect, ParseCtx, Reader, Sink, Verdict};
-use cf_ban_audit_core::report::Report;
 use cf_ban_audit_core::snippet::Target;
+use cf_ban_audit_core::Report;
 use cf_ban_audit_core::{cloudflare, BanEvent, Format, RangeSet, Scanner};
 use chrono::NaiveDateTime;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};

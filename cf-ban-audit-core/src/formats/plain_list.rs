@@ -78,7 +78,7 @@ pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
 ///
 /// ```
 /// use cf_ban_audit_core::formats::plain_list::list_purpose;
-/// use cf_ban_audit_core::purpose::Purpose;
+/// use cf_ban_audit_core::Purpose;
 /// use std::path::Path;
 /// assert_eq!(list_purpose(Path::new("/etc/nginx/blocklist.txt")), Purpose::Ban);
 /// assert_eq!(list_purpose(Path::new("/etc/csf/csf.ignore")), Purpose::Allow);

@@ -12,7 +12,7 @@
 //!   ends in `drop` (firewalld's `ip saddr @set goto filter_IN_drop`). A set rules only accept
 //!   on (a Cloudflare allow set), one a rule drops on by negation (`saddr != @set drop`, a
 //!   lock-down), and one used only as a destination (`daddr @set`) are never findings. A set
-//!   no rule decides on is judged by its name ([`purpose_from_name`]: `crowdsec-blacklists`,
+//!   no rule decides on is judged by its name (`crowdsec-blacklists`,
 //!   `f2b-*`, `blocklist` ban; `cloudflare`, `whitelist` allow); a name that says neither is
 //!   reported as a note on the file, not as findings. Each element of a ban set is one
 //!   [`Action::Listed`] event, scope `TABLE/SET` (`f2b-table/addr-set-sshd`), with `expires`
@@ -48,7 +48,6 @@
 //! assert_eq!(nftables::detect(Path::new("/tmp/ruleset"), json), Some(Format::NftJson));
 //! ```
 //!
-//! [`purpose_from_name`]: crate::purpose::purpose_from_name
 //! [`Action::Listed`]: crate::event::Action::Listed
 
 use super::registry::{Detection, FormatDescriptor, Reader};
