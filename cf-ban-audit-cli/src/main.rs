@@ -286,7 +286,7 @@ fn snippet_cmd(a: SnippetArgs) -> Result<u8, Failure> {
             let existing = String::from_utf8(bytes)
                 .map_err(|_| Failure::Message(format!("{}: not UTF-8 text", path.display())))?;
             if a.target == Target::Fail2ban {
-                for jail in snippet::fail2ban::jails_overriding(&existing, &ranges) {
+                for jail in snippet::jails_overriding(&existing, &ranges) {
                     eprintln!(
                         "cf-ban-audit: warning: {}: jail [{jail}] sets its own ignoreip, which replaces [DEFAULT]'s; add the Cloudflare ranges there too",
                         path.display()

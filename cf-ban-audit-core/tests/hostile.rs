@@ -1254,10 +1254,14 @@ proptest! {
             prop_assert!(!r.has_gaps(), "{}: {:?}\n{}", name, r, text);
         }
         // btwaf's whitelist holds IPv4 only: exactly the IPv6 ranges are missing.
-        for json in [
-            cf_ban_audit_core::snippet::btwaf::ip_white_octets(&ranges),
-            cf_ban_audit_core::snippet::btwaf::ip_white_integers(&ranges),
-        ] {
+        // ip_white.json with octets and with integers: the line after each heading.
+        let btwaf = Target::Btwaf.generate(&ranges);
+        let lines: Vec<&str> = btwaf.lines().collect();
+        let whitelists = lines
+            .windows(2)
+            .filter(|w| w[0].starts_with("# /www/server/btwaf/rule/ip_white.json"))
+            .map(|w| w[1].to_string());
+        for json in whitelists {
             let r = check_text(Path::new("ip_white.json"), &json, &ranges);
             prop_assert_eq!(r.kind, ListKind::Btwaf);
             let v6: Vec<String> = ranges.v6_nets().map(|n| n.to_string()).collect();

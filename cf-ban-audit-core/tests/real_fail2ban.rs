@@ -15,7 +15,25 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cf_ban_audit_core::{cloudflare, snippet::fail2ban, RangeSet};
+use cf_ban_audit_core::{cloudflare, RangeSet};
+
+/// The fail2ban snippet as `cf-ban-audit snippet fail2ban [--existing]` writes it.
+mod fail2ban {
+    use cf_ban_audit_core::snippet::Target;
+    use cf_ban_audit_core::RangeSet;
+
+    pub use cf_ban_audit_core::snippet::jails_overriding;
+
+    pub fn generate(ranges: &RangeSet) -> String {
+        Target::Fail2ban.generate(ranges)
+    }
+
+    pub fn merge(existing: &str, ranges: &RangeSet) -> String {
+        Target::Fail2ban
+            .merge(existing, ranges)
+            .expect("fail2ban merges")
+    }
+}
 
 /// The jails of the fixture; all are enabled by it.
 const FIXTURE_JAILS: &[&str] = &[

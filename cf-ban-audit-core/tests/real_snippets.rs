@@ -8,8 +8,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use cf_ban_audit_core::cloudflare;
 use cf_ban_audit_core::snippet::Target;
-use cf_ban_audit_core::{cloudflare, snippet};
 
 fn which(program: &str) -> Option<PathBuf> {
     ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
@@ -68,9 +68,14 @@ fn nginx_test(body_http: &str, body_location: &str) {
 #[test]
 fn nginx_loads_realip_and_allow() {
     let cf = cloudflare::embedded();
-    nginx_test(&snippet::nginx::realip(&cf), &snippet::nginx::allow(&cf));
+    nginx_test(
+        &Target::NginxRealip.generate(&cf),
+        &Target::NginxAllow.generate(&cf),
+    );
     // The merge of an older realip file loads too.
-    let merged = snippet::nginx::merge_realip("set_real_ip_from 104.16.0.0/12;\n", &cf);
+    let merged = Target::NginxRealip
+        .merge("set_real_ip_from 104.16.0.0/12;\n", &cf)
+        .unwrap();
     nginx_test(&merged, "");
 }
 
@@ -96,10 +101,10 @@ fn apache_loads_remoteip_allow_modsecurity_and_evasive() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();
     for (name, body) in [
-        ("remoteip.conf", snippet::apache::remoteip(&cf)),
-        ("allow.conf", snippet::apache::allow(&cf)),
-        ("modsecurity.conf", snippet::modsecurity::generate(&cf)),
-        ("evasive.conf", snippet::mod_evasive::generate(&cf)),
+        ("remoteip.conf", Target::ApacheRemoteip.generate(&cf)),
+        ("allow.conf", Target::ApacheAllow.generate(&cf)),
+        ("modsecurity.conf", Target::Modsecurity.generate(&cf)),
+        ("evasive.conf", Target::ModEvasive.generate(&cf)),
     ] {
         std::fs::write(dir.path().join(name), body).unwrap();
     }
@@ -184,7 +189,7 @@ fn nft_checks_and_loads_the_nftables_snippet() {
     let Some(ns) = Netns::new("nft") else { return };
     let cf = cloudflare::embedded();
     let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), snippet::nftables::generate(&cf)).unwrap();
+    std::fs::write(file.path(), Target::Nftables.generate(&cf)).unwrap();
     let path = file.path().to_str().unwrap();
     let out = ns.run(&["nft", "-c", "-f", path], None);
     assert!(out.status.success(), "nft -c failed:\n{}", text(&out));
@@ -208,7 +213,7 @@ fn ipset_restores_the_ipset_snippet_twice() {
         return;
     };
     let cf = cloudflare::embedded();
-    let input = snippet::ipset::generate(&cf);
+    let input = Target::Ipset.generate(&cf);
     for _ in 0..2 {
         let out = ns.run(&["ipset", "restore"], Some(&input));
         assert!(
@@ -231,7 +236,7 @@ fn ipset_restores_the_ipset_snippet_twice() {
 fn iptables_script_runs_twice_and_leaves_one_jump() {
     let Some(ns) = Netns::new("ipt") else { return };
     let cf = cloudflare::embedded();
-    let script = snippet::iptables::generate(&cf);
+    let script = Target::Iptables.generate(&cf);
     for _ in 0..2 {
         let out = ns.run(&["sh", "-s"], Some(&script));
         assert!(out.status.success(), "script failed:\n{}", text(&out));
@@ -248,17 +253,35 @@ fn iptables_script_runs_twice_and_leaves_one_jump() {
     }
 }
 
+/// The three files of the btwaf snippet: `ip_white.json` with octets, with integers, and
+/// `ip_white_v6.json`, each the line after its `# /www/server/btwaf/rule/...` heading.
+fn btwaf_files(cf: &cf_ban_audit_core::RangeSet) -> [String; 3] {
+    let text = Target::Btwaf.generate(cf);
+    let lines: Vec<&str> = text.lines().collect();
+    let after = |heading: &str| {
+        let i = lines.iter().position(|l| l.starts_with(heading)).unwrap();
+        lines[i + 1].to_string()
+    };
+    [
+        after("# /www/server/btwaf/rule/ip_white.json (older"),
+        after("# /www/server/btwaf/rule/ip_white.json (newer"),
+        after("# /www/server/btwaf/rule/ip_white_v6.json"),
+    ]
+}
+
 #[test]
 fn yaml_and_json_snippets_parse_back() {
     let cf = cloudflare::embedded();
-    let yaml = yaml_rust2::YamlLoader::load_from_str(&snippet::crowdsec::generate(&cf)).unwrap();
+    let yaml = yaml_rust2::YamlLoader::load_from_str(&Target::Crowdsec.generate(&cf)).unwrap();
     let cidrs = yaml[0]["whitelist"]["cidr"].as_vec().unwrap();
     assert_eq!(cidrs.len(), 22);
     assert_eq!(yaml[0]["name"].as_str(), Some("local/cloudflare-whitelist"));
-    let merged = snippet::crowdsec::merge(
-        "name: local/cf\nwhitelist:\n  reason: \"cf\"\n  cidr:\n    - \"104.16.0.0/13\"\n  ip:\n    - \"127.0.0.1\"\n",
-        &cf,
-    );
+    let merged = Target::Crowdsec
+        .merge(
+            "name: local/cf\nwhitelist:\n  reason: \"cf\"\n  cidr:\n    - \"104.16.0.0/13\"\n  ip:\n    - \"127.0.0.1\"\n",
+            &cf,
+        )
+        .unwrap();
     let yaml = yaml_rust2::YamlLoader::load_from_str(&merged).unwrap();
     assert_eq!(
         yaml[0]["whitelist"]["cidr"].as_vec().unwrap().len(),
@@ -270,16 +293,15 @@ fn yaml_and_json_snippets_parse_back() {
         1,
         "{merged}"
     );
-    let v4: serde_json::Value =
-        serde_json::from_str(&snippet::btwaf::ip_white_octets(&cf)).unwrap();
+    let [octets, integers, v6] = btwaf_files(&cf);
+    let v4: serde_json::Value = serde_json::from_str(&octets).unwrap();
     assert_eq!(v4.as_array().unwrap().len(), 15);
-    let ints: serde_json::Value =
-        serde_json::from_str(&snippet::btwaf::ip_white_integers(&cf)).unwrap();
+    let ints: serde_json::Value = serde_json::from_str(&integers).unwrap();
     assert!(ints
         .as_array()
         .unwrap()
         .contains(&serde_json::json!([2918526976u32, 2918531071u32])));
-    let v6: serde_json::Value = serde_json::from_str(&snippet::btwaf::ip_white_v6(&cf)).unwrap();
+    let v6: serde_json::Value = serde_json::from_str(&v6).unwrap();
     assert_eq!(v6.as_array().unwrap().len(), 7);
 }
 

@@ -10,11 +10,6 @@ use crate::ranges::RangeSet;
 
 /// The old layout of `rule/ip_white.json`: `[[[a,b,c,d],[a,b,c,d]], ...]` (start and end
 /// octets).
-///
-/// ```
-/// let s = cf_ban_audit_core::snippet::btwaf::ip_white_octets(&cf_ban_audit_core::cloudflare::embedded());
-/// assert!(s.contains("[[173,245,48,0],[173,245,63,255]]"));
-/// ```
 pub fn ip_white_octets(ranges: &RangeSet) -> String {
     let items: Vec<String> = v4_bounds(ranges)
         .map(|(a, b)| {
@@ -29,11 +24,6 @@ pub fn ip_white_octets(ranges: &RangeSet) -> String {
 }
 
 /// The new layout of `rule/ip_white.json`: `[[start, end], ...]` as 32-bit integers.
-///
-/// ```
-/// let s = cf_ban_audit_core::snippet::btwaf::ip_white_integers(&cf_ban_audit_core::cloudflare::embedded());
-/// assert!(s.contains("[2918526976,2918531071]"));
-/// ```
 pub fn ip_white_integers(ranges: &RangeSet) -> String {
     let items: Vec<String> = v4_bounds(ranges)
         .map(|(a, b)| format!("[{a},{b}]"))
@@ -78,4 +68,20 @@ pub fn generate(ranges: &RangeSet) -> String {
     let _ = writeln!(s, "# /www/server/btwaf/rule/ip_white_v6.json");
     let _ = writeln!(s, "{}", ip_white_v6(ranges));
     s
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn ip_white_octets() {
+        let s = crate::snippet::btwaf::ip_white_octets(&crate::cloudflare::embedded());
+        assert!(s.contains("[[173,245,48,0],[173,245,63,255]]"));
+    }
+
+    #[test]
+    fn ip_white_integers() {
+        let s = crate::snippet::btwaf::ip_white_integers(&crate::cloudflare::embedded());
+        assert!(s.contains("[2918526976,2918531071]"));
+    }
 }

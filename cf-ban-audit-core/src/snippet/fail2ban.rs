@@ -163,12 +163,6 @@ fn parse_entry(entry: &str) -> Option<IpNet> {
 /// The entries of `[DEFAULT]`'s `ignoreip` as fail2ban splits them (the last `ignoreip` of the
 /// last `[DEFAULT]`), or `None` when there is none. `;` comments are already gone; a `#` after a
 /// value is not a comment for fail2ban, so `#` and the words after it come back as entries.
-///
-/// ```
-/// use cf_ban_audit_core::snippet::fail2ban::default_ignoreip;
-/// let e = default_ignoreip("[DEFAULT]\nignoreip = 127.0.0.1/8 ::1 # office\n 10.0.0.0/8 ; lan\n").unwrap();
-/// assert_eq!(e, ["127.0.0.1/8", "::1", "#", "office", "10.0.0.0/8"]);
-/// ```
 pub fn default_ignoreip(text: &str) -> Option<Vec<String>> {
     let p = parse(text);
     p.default_ignoreip()
@@ -367,13 +361,6 @@ fn marker(source: &str) -> String {
 /// bans already in place), then sets `[DEFAULT]` `ignoreip` to the loopback entries and every
 /// range, one per indented continuation line, IPv4 first. The comments name the embedded
 /// snapshot when `ranges` is it; use [`generate_with_source`] to name another source.
-///
-/// ```
-/// use cf_ban_audit_core::{cloudflare, snippet::fail2ban};
-/// let text = fail2ban::generate(&cloudflare::embedded());
-/// assert!(text.contains("[DEFAULT]\nignoreip = 127.0.0.1/8 ::1\n           103.21.244.0/22\n"));
-/// assert!(text.ends_with("           2c0f:f248::/32\n"));
-/// ```
 pub fn generate(ranges: &RangeSet) -> String {
     generate_with_source(ranges, &describe(ranges))
 }
@@ -447,17 +434,6 @@ pub fn generate_with_source(ranges: &RangeSet, source: &str) -> String {
 ///
 /// An empty file gives [`generate`]'s fragment; an empty `ranges` leaves the file as it is.
 /// Merging again changes nothing: `merge(&merge(x, r), r) == merge(x, r)`.
-///
-/// ```
-/// use cf_ban_audit_core::{cloudflare, snippet::fail2ban};
-/// let cf = cloudflare::embedded();
-/// let before = "[DEFAULT]\nignoreip = 127.0.0.1/8 ::1 ; loopback\nbantime = 1h\n\n[sshd]\nenabled = true\n";
-/// let after = fail2ban::merge(before, &cf);
-/// assert!(after.starts_with("[DEFAULT]\nignoreip = 127.0.0.1/8 ::1 ; loopback\n# cf-ban-audit: "));
-/// assert!(after.contains("\n           173.245.48.0/20\n"));
-/// assert!(after.ends_with("           2c0f:f248::/32\nbantime = 1h\n\n[sshd]\nenabled = true\n"));
-/// assert_eq!(fail2ban::merge(&after, &cf), after);
-/// ```
 pub fn merge(existing: &str, ranges: &RangeSet) -> String {
     merge_with_source(existing, ranges, &describe(ranges))
 }
@@ -579,14 +555,8 @@ fn assemble(p: &Parsed<'_>, at: usize, added: &[String]) -> String {
 /// covering every network of `ranges`, in file order.
 ///
 /// A jail's `ignoreip` replaces `[DEFAULT]`'s, so these jails would still ban Cloudflare
-/// after [`merge`]. A value that includes `%(default/ignoreip)s` or `%(known/ignoreip)s`
+/// after the merge ([`Target::merge`](super::Target::merge)). A value that includes `%(default/ignoreip)s` or `%(known/ignoreip)s`
 /// takes `[DEFAULT]`'s list along and is not reported.
-///
-/// ```
-/// use cf_ban_audit_core::{cloudflare, snippet::fail2ban};
-/// let text = "[DEFAULT]\nignoreip = 127.0.0.1/8\n[sshd]\nignoreip = 192.0.2.1\n[nginx-limit-req]\nignoreip = %(known/ignoreip)s 192.0.2.1\n";
-/// assert_eq!(fail2ban::jails_overriding(text, &cloudflare::embedded()), ["sshd"]);
-/// ```
 pub fn jails_overriding(existing: &str, ranges: &RangeSet) -> Vec<String> {
     let text = existing.trim_start_matches('\u{feff}');
     let p = parse(text);
@@ -1152,5 +1122,54 @@ mod tests {
             assert_eq!(merge(&once, &ranges), once, "input {text:?}");
             let _ = jails_overriding(&text, &ranges);
         }
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn default_ignoreip() {
+        use crate::snippet::fail2ban::default_ignoreip;
+        let e =
+            default_ignoreip("[DEFAULT]\nignoreip = 127.0.0.1/8 ::1 # office\n 10.0.0.0/8 ; lan\n")
+                .unwrap();
+        assert_eq!(e, ["127.0.0.1/8", "::1", "#", "office", "10.0.0.0/8"]);
+    }
+
+    #[test]
+    fn generate() {
+        use crate::{cloudflare, snippet::fail2ban};
+        let text = fail2ban::generate(&cloudflare::embedded());
+        assert!(
+            text.contains("[DEFAULT]\nignoreip = 127.0.0.1/8 ::1\n           103.21.244.0/22\n")
+        );
+        assert!(text.ends_with("           2c0f:f248::/32\n"));
+    }
+
+    #[test]
+    fn merge() {
+        use crate::{cloudflare, snippet::fail2ban};
+        let cf = cloudflare::embedded();
+        let before = "[DEFAULT]\nignoreip = 127.0.0.1/8 ::1 ; loopback\nbantime = 1h\n\n[sshd]\nenabled = true\n";
+        let after = fail2ban::merge(before, &cf);
+        assert!(
+            after.starts_with("[DEFAULT]\nignoreip = 127.0.0.1/8 ::1 ; loopback\n# cf-ban-audit: ")
+        );
+        assert!(after.contains("\n           173.245.48.0/20\n"));
+        assert!(
+            after.ends_with("           2c0f:f248::/32\nbantime = 1h\n\n[sshd]\nenabled = true\n")
+        );
+        assert_eq!(fail2ban::merge(&after, &cf), after);
+    }
+
+    #[test]
+    fn jails_overriding() {
+        use crate::{cloudflare, snippet::fail2ban};
+        let text = "[DEFAULT]\nignoreip = 127.0.0.1/8\n[sshd]\nignoreip = 192.0.2.1\n[nginx-limit-req]\nignoreip = %(known/ignoreip)s 192.0.2.1\n";
+        assert_eq!(
+            fail2ban::jails_overriding(text, &cloudflare::embedded()),
+            ["sshd"]
+        );
     }
 }

@@ -5,12 +5,6 @@ use std::fmt::Write;
 use crate::ranges::RangeSet;
 
 /// `firewall-cmd --permanent` commands, then a reload.
-///
-/// ```
-/// let s = cf_ban_audit_core::snippet::firewalld::generate(&cf_ban_audit_core::cloudflare::embedded());
-/// assert!(s.contains("firewall-cmd --permanent --ipset=cloudflare4 --add-entry=173.245.48.0/20\n"));
-/// assert!(s.contains("source ipset=\"cloudflare6\""));
-/// ```
 pub fn generate(ranges: &RangeSet) -> String {
     let mut s = String::from(
         "#!/bin/sh\n\
@@ -51,4 +45,17 @@ pub fn generate(ranges: &RangeSet) -> String {
     }
     s.push_str("firewall-cmd --reload\n");
     s
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn generate() {
+        let s = crate::snippet::firewalld::generate(&crate::cloudflare::embedded());
+        assert!(s.contains(
+            "firewall-cmd --permanent --ipset=cloudflare4 --add-entry=173.245.48.0/20\n"
+        ));
+        assert!(s.contains("source ipset=\"cloudflare6\""));
+    }
 }

@@ -11,12 +11,6 @@ use crate::ranges::RangeSet;
 pub const CHAIN: &str = "CLOUDFLARE";
 
 /// The script.
-///
-/// ```
-/// let s = cf_ban_audit_core::snippet::iptables::generate(&cf_ban_audit_core::cloudflare::embedded());
-/// assert!(s.contains("iptables -w -A CLOUDFLARE -p tcp -m multiport --dports 80,443 -s 173.245.48.0/20 -j ACCEPT\n"));
-/// assert!(s.contains("ip6tables -w -A CLOUDFLARE -p tcp -m multiport --dports 80,443 -s 2400:cb00::/32 -j ACCEPT\n"));
-/// ```
 pub fn generate(ranges: &RangeSet) -> String {
     let mut s = String::from(
         "#!/bin/sh\n\
@@ -46,4 +40,15 @@ pub fn generate(ranges: &RangeSet) -> String {
         );
     }
     s
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn generate() {
+        let s = crate::snippet::iptables::generate(&crate::cloudflare::embedded());
+        assert!(s.contains("iptables -w -A CLOUDFLARE -p tcp -m multiport --dports 80,443 -s 173.245.48.0/20 -j ACCEPT\n"));
+        assert!(s.contains("ip6tables -w -A CLOUDFLARE -p tcp -m multiport --dports 80,443 -s 2400:cb00::/32 -j ACCEPT\n"));
+    }
 }

@@ -10,21 +10,23 @@ use std::fmt::Write;
 use crate::addr::parse_net;
 use crate::ranges::RangeSet;
 
-pub mod apache;
-pub mod btwaf;
-pub mod crowdsec;
-pub mod csf;
-pub mod fail2ban;
-pub mod firewalld;
-pub mod imunify360;
-pub mod ipset;
-pub mod iptables;
-pub mod mod_evasive;
-pub mod modsecurity;
-pub mod nftables;
-pub mod nginx;
-pub mod plain;
-pub mod ufw;
+pub(crate) mod apache;
+pub(crate) mod btwaf;
+pub(crate) mod crowdsec;
+pub(crate) mod csf;
+pub(crate) mod fail2ban;
+pub(crate) mod firewalld;
+pub(crate) mod imunify360;
+pub(crate) mod ipset;
+pub(crate) mod iptables;
+pub(crate) mod mod_evasive;
+pub(crate) mod modsecurity;
+pub(crate) mod nftables;
+pub(crate) mod nginx;
+pub(crate) mod plain;
+pub(crate) mod ufw;
+
+pub use fail2ban::jails_overriding;
 
 /// A tool to write a snippet for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

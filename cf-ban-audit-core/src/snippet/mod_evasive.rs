@@ -11,14 +11,6 @@ use ipnet::IpNet;
 use crate::ranges::RangeSet;
 
 /// The wildcard patterns that cover exactly the IPv4 ranges of the set.
-///
-/// ```
-/// use cf_ban_audit_core::snippet::mod_evasive::wildcards;
-/// let w = wildcards(&cf_ban_audit_core::cloudflare::embedded());
-/// assert_eq!(w.len(), 346);
-/// assert!(w.contains(&"173.245.48.*".to_string()));
-/// assert!(w.contains(&"104.16.*.*".to_string()));
-/// ```
 pub fn wildcards(ranges: &RangeSet) -> Vec<String> {
     let mut out = Vec::new();
     for net in ranges.v4_nets() {
@@ -59,4 +51,17 @@ pub fn generate(ranges: &RangeSet) -> String {
     }
     s.push_str("</IfModule>\n");
     s
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn wildcards() {
+        use crate::snippet::mod_evasive::wildcards;
+        let w = wildcards(&crate::cloudflare::embedded());
+        assert_eq!(w.len(), 346);
+        assert!(w.contains(&"173.245.48.*".to_string()));
+        assert!(w.contains(&"104.16.*.*".to_string()));
+    }
 }

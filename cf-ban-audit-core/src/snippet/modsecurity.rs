@@ -11,13 +11,6 @@ pub const RULE_ID: u32 = 1_000_100;
 pub const IP_BLOCK_TAG: &str = "ip-block";
 
 /// A `SecRule REMOTE_ADDR "@ipMatch ..."` exemption, loaded before the rules it exempts.
-///
-/// ```
-/// let s = cf_ban_audit_core::snippet::modsecurity::generate(&cf_ban_audit_core::cloudflare::embedded());
-/// assert!(s.contains("SecRule REMOTE_ADDR \"@ipMatch 103.21.244.0/22,"));
-/// assert!(s.contains(",173.245.48.0/20,"));
-/// assert!(s.contains("id:1000100,"));
-/// ```
 pub fn generate(ranges: &RangeSet) -> String {
     let list: Vec<String> = ranges.nets().iter().map(|n| n.to_string()).collect();
     format!(
@@ -31,4 +24,16 @@ pub fn generate(ranges: &RangeSet) -> String {
          \x20   \"id:{RULE_ID},phase:1,pass,nolog,t:none,ctl:ruleRemoveByTag={IP_BLOCK_TAG}\"\n",
         list.join(",")
     )
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn generate() {
+        let s = crate::snippet::modsecurity::generate(&crate::cloudflare::embedded());
+        assert!(s.contains("SecRule REMOTE_ADDR \"@ipMatch 103.21.244.0/22,"));
+        assert!(s.contains(",173.245.48.0/20,"));
+        assert!(s.contains("id:1000100,"));
+    }
 }

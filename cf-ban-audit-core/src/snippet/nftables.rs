@@ -7,12 +7,6 @@ use std::fmt::Write;
 use crate::ranges::RangeSet;
 
 /// An `nft -f` file (re-loadable: the table is declared, flushed and refilled).
-///
-/// ```
-/// let s = cf_ban_audit_core::snippet::nftables::generate(&cf_ban_audit_core::cloudflare::embedded());
-/// assert!(s.contains("table inet cloudflare {"));
-/// assert!(s.contains("2c0f:f248::/32"));
-/// ```
 pub fn generate(ranges: &RangeSet) -> String {
     let list = |v: Vec<String>| v.join(",\n\t\t\t     ");
     let v4: Vec<String> = ranges.v4_nets().map(|n| n.to_string()).collect();
@@ -42,4 +36,15 @@ pub fn generate(ranges: &RangeSet) -> String {
          }\n",
     );
     s
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn generate() {
+        let s = crate::snippet::nftables::generate(&crate::cloudflare::embedded());
+        assert!(s.contains("table inet cloudflare {"));
+        assert!(s.contains("2c0f:f248::/32"));
+    }
 }

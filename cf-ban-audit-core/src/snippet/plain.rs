@@ -7,11 +7,6 @@ use super::merge_list;
 use crate::ranges::RangeSet;
 
 /// One CIDR a line, IPv4 first.
-///
-/// ```
-/// let s = cf_ban_audit_core::snippet::plain::generate(&cf_ban_audit_core::cloudflare::embedded());
-/// assert_eq!(s.lines().count(), 22);
-/// ```
 pub fn generate(ranges: &RangeSet) -> String {
     let mut s = String::new();
     for net in ranges.nets() {
@@ -28,4 +23,14 @@ pub fn merge(existing: &str, ranges: &RangeSet) -> String {
         "",
         "# Cloudflare ranges added by cf-ban-audit",
     )
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn generate() {
+        let s = crate::snippet::plain::generate(&crate::cloudflare::embedded());
+        assert_eq!(s.lines().count(), 22);
+    }
 }

@@ -6,11 +6,6 @@ use std::fmt::Write;
 use crate::ranges::RangeSet;
 
 /// The commands.
-///
-/// ```
-/// let s = cf_ban_audit_core::snippet::ufw::generate(&cf_ban_audit_core::cloudflare::embedded());
-/// assert!(s.contains("ufw allow proto tcp from 104.16.0.0/13 to any port 80,443 comment 'Cloudflare'\n"));
-/// ```
 pub fn generate(ranges: &RangeSet) -> String {
     let mut s = String::from(
         "#!/bin/sh\n\
@@ -25,4 +20,16 @@ pub fn generate(ranges: &RangeSet) -> String {
         );
     }
     s
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn generate() {
+        let s = crate::snippet::ufw::generate(&crate::cloudflare::embedded());
+        assert!(s.contains(
+            "ufw allow proto tcp from 104.16.0.0/13 to any port 80,443 comment 'Cloudflare'\n"
+        ));
+    }
 }
