@@ -31,6 +31,7 @@ pub mod diagnose;
 pub mod doctor;
 pub mod error;
 pub mod event;
+pub mod firewall;
 pub mod formats;
 pub mod lines;
 pub mod live;

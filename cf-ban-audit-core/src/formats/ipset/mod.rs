@@ -54,6 +54,7 @@ use ipnet::IpNet;
 use super::{Format, ParseCtx, Parser};
 use crate::addr::{parse_ip, parse_net, range_nets};
 
+pub(crate) use parser::read_sets;
 pub use parser::IpsetParser;
 
 /// The most bytes a command continued over several lines (a comment holding line breaks) may
@@ -169,6 +170,12 @@ struct SetState {
     netmask: Option<u8>,
     /// Member network → (line, expiry).
     members: HashMap<IpNet, (u64, Option<NaiveDateTime>)>,
+    /// The type as written (`hash:ip`, `list:set`), for the firewall model.
+    type_name: Vec<u8>,
+    /// `nomatch` member network → line: exceptions, never bans; kept for the firewall model.
+    exceptions: HashMap<IpNet, u64>,
+    /// The member sets of a `list:set`.
+    list: Vec<Vec<u8>>,
 }
 
 impl SetState {
@@ -178,6 +185,9 @@ impl SetState {
             kind,
             netmask: None,
             members: HashMap::new(),
+            type_name: Vec::new(),
+            exceptions: HashMap::new(),
+            list: Vec::new(),
         }
     }
 }

@@ -48,6 +48,7 @@
 //! [`Verdict::Accept`]: crate::formats::Verdict::Accept
 
 mod chains;
+mod ruleset;
 mod save;
 mod table;
 
@@ -63,6 +64,7 @@ use chains::Section;
 use save::{chain_declaration, is_counters};
 use table::{list_chain_header, Listing};
 
+pub(crate) use ruleset::read_ruleset;
 pub use save::{split_args, Arg};
 
 /// The most bytes a rule continued over several lines (a comment holding line breaks) may
