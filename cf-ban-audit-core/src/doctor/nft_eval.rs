@@ -1,6 +1,7 @@
 //! The nftables evaluator: what a ruleset (as `nft list ruleset` prints it, or a file in the
 //! same block syntax with `define`s) does with a new TCP connection from one address to one
-//! port.
+//! port. The ruleset is the firewall model's ([`NftRuleset`], read by the nft reader); this
+//! module compiles its rules' expressions into verdicts.
 //!
 //! Every base chain on the packet's way in (hooks `ingress`, `prerouting` and `input` of the
 //! `ip`, `ip6`, `inet` and `netdev` tables) is walked in hook and priority order. Each base
@@ -18,7 +19,7 @@
 //! `ct count`, concatenations, `xt` compat matches, `queue`, NAT) is undecided: both branches
 //! are followed and the verdict is `UNKNOWN` naming the rule when they disagree.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use super::firewall_eval::{parse_addr_net, service_port};
@@ -26,323 +27,10 @@ use super::verdict::{
     base_chain_paths, decide, iface_tri, Action, Decision, End, EvalRule, Layer, Path, Probe, Tri,
     Walker,
 };
-
-/// A token of nft's syntax.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tok {
-    /// A word (`ip`, `104.16.0.0/13`, `@set`, `!=`).
-    Word(String),
-    /// A quoted string, without its quotes.
-    Str(String),
-    /// `{`
-    Open,
-    /// `}`
-    Close,
-    /// `;`
-    Semi,
-    /// A line break.
-    Newline,
-    /// `,`
-    Comma,
-    /// A `:` standing alone (map elements).
-    Colon,
-}
-
-impl Tok {
-    fn word(&self) -> Option<&str> {
-        match self {
-            Tok::Word(w) | Tok::Str(w) => Some(w),
-            _ => None,
-        }
-    }
-}
-
-/// Splits nft text into tokens (comments dropped, `\` line continuations joined).
-pub fn tokenize(text: &str) -> Vec<Tok> {
-    let mut out = Vec::new();
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut Vec<Tok>| {
-        if !word.is_empty() {
-            let w = std::mem::take(word);
-            out.push(if w == ":" { Tok::Colon } else { Tok::Word(w) });
-        }
-    };
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '#' => {
-                flush(&mut word, &mut out);
-                for n in chars.by_ref() {
-                    if n == '\n' {
-                        out.push(Tok::Newline);
-                        break;
-                    }
-                }
-            }
-            '"' => {
-                flush(&mut word, &mut out);
-                let mut s = String::new();
-                while let Some(n) = chars.next() {
-                    match n {
-                        '"' => break,
-                        '\\' => {
-                            if let Some(e) = chars.next() {
-                                s.push(e);
-                            }
-                        }
-                        n => s.push(n),
-                    }
-                }
-                out.push(Tok::Str(s));
-            }
-            '\\' if chars.peek() == Some(&'\n') => {
-                chars.next();
-            }
-            '{' | '}' | ';' | ',' | '\n' => {
-                flush(&mut word, &mut out);
-                out.push(match c {
-                    '{' => Tok::Open,
-                    '}' => Tok::Close,
-                    ';' => Tok::Semi,
-                    ',' => Tok::Comma,
-                    _ => Tok::Newline,
-                });
-            }
-            c if c.is_whitespace() => flush(&mut word, &mut out),
-            c => word.push(c),
-        }
-    }
-    flush(&mut word, &mut out);
-    out
-}
-
-/// Renders tokens back as text (for labels).
-pub fn render(toks: &[Tok]) -> String {
-    let mut s = String::new();
-    for t in toks {
-        let piece = match t {
-            Tok::Word(w) => w.clone(),
-            Tok::Str(w) => format!("\"{w}\""),
-            Tok::Open => "{".into(),
-            Tok::Close => "}".into(),
-            Tok::Semi => ";".into(),
-            Tok::Newline => continue,
-            Tok::Comma => ",".into(),
-            Tok::Colon => ":".into(),
-        };
-        if !s.is_empty() && !matches!(t, Tok::Comma) {
-            s.push(' ');
-        }
-        s.push_str(&piece);
-    }
-    s
-}
-
-/// A base chain's hook, priority, policy and device.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BaseChain {
-    /// `filter`, `nat`, `route`.
-    pub kind: String,
-    /// `input`, `prerouting`, `ingress`, ...
-    pub hook: String,
-    /// The numeric priority (names resolved: `filter` 0, `raw` -300, ...).
-    pub priority: i32,
-    /// `accept` or `drop`.
-    pub policy: String,
-    /// The device of an ingress chain.
-    pub device: Option<String>,
-}
-
-/// A chain: its base-chain definition if any, and its rules as tokens.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Chain {
-    /// Set for base chains.
-    pub base: Option<BaseChain>,
-    /// The rules in order.
-    pub rules: Vec<Vec<Tok>>,
-}
-
-/// A named set or map.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NftSet {
-    /// The key type (`ipv4_addr`, `inet_service`, `ipv4_addr . inet_service`, or `typeof ...`).
-    pub key_type: String,
-    /// Whether it is a map (`map`), and its value type.
-    pub value_type: Option<String>,
-    /// Elements: the key's tokens and, for maps, the value's.
-    pub elements: Vec<(Vec<Tok>, Option<Vec<Tok>>)>,
-}
-
-/// One table.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Table {
-    /// `ip`, `ip6`, `inet`, `netdev`, `bridge`, `arp`.
-    pub family: String,
-    /// Its name.
-    pub name: String,
-    /// Chains by name.
-    pub chains: BTreeMap<String, Chain>,
-    /// Sets and maps by name.
-    pub sets: BTreeMap<String, NftSet>,
-    /// `flags dormant`: the table does nothing.
-    pub dormant: bool,
-}
-
-/// A parsed ruleset.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NftRuleset {
-    /// The tables in order.
-    pub tables: Vec<Table>,
-    /// Statements that were not read (they make every verdict unknown when they could add
-    /// rules).
-    pub unread: Vec<String>,
-}
-
-struct Parser<'a> {
-    toks: &'a [Tok],
-    i: usize,
-    defines: HashMap<String, Vec<Tok>>,
-}
-
-impl Parser<'_> {
-    fn peek(&self) -> Option<&Tok> {
-        self.toks.get(self.i)
-    }
-
-    fn next_word(&mut self) -> Option<String> {
-        let w = self.peek()?.word()?.to_string();
-        self.i += 1;
-        Some(w)
-    }
-
-    /// Tokens up to the end of a statement (`;`, a line break or an unmatched `}`) at depth 0.
-    fn statement(&mut self) -> Vec<Tok> {
-        let mut out = Vec::new();
-        let mut depth = 0usize;
-        while let Some(t) = self.peek().cloned() {
-            match t {
-                Tok::Semi | Tok::Newline if depth == 0 => break,
-                Tok::Close if depth == 0 => break,
-                Tok::Open => depth += 1,
-                Tok::Close => depth -= 1,
-                _ => {}
-            }
-            self.i += 1;
-            if t == Tok::Newline {
-                continue;
-            }
-            match &t {
-                Tok::Word(w) if w.starts_with('$') => match self.defines.get(&w[1..]) {
-                    Some(v) => out.extend(v.iter().cloned()),
-                    None => out.push(t),
-                },
-                _ => out.push(t),
-            }
-        }
-        out
-    }
-
-    /// Skips a `{ ... }` block whose `{` is next.
-    fn skip_block(&mut self) {
-        let mut depth = 0usize;
-        while let Some(t) = self.peek().cloned() {
-            self.i += 1;
-            match t {
-                Tok::Open => depth += 1,
-                Tok::Close => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        return;
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    fn skip_separators(&mut self) {
-        while matches!(self.peek(), Some(Tok::Semi | Tok::Newline)) {
-            self.i += 1;
-        }
-    }
-}
-
-const FAMILIES: &[&str] = &["ip", "ip6", "inet", "arp", "bridge", "netdev"];
+pub use crate::firewall::nft::NftRuleset;
+use crate::firewall::nft::{inline_elements, render, NftElement, NftTable, Tok};
 
 impl NftRuleset {
-    /// Reads a ruleset.
-    ///
-    /// ```
-    /// use cf_ban_audit_core::doctor::nft_eval::NftRuleset;
-    /// use cf_ban_audit_core::doctor::{Probe, Verdict};
-    /// let rs = NftRuleset::parse("table inet f {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tip saddr { 104.16.0.0/13, 172.64.0.0/13 } tcp dport 443 drop\n\t}\n}\n");
-    /// let probe = Probe { source: "104.16.0.1".parse().unwrap(), port: 443, interface: None, destination: None };
-    /// assert_eq!(rs.evaluate(&probe, &[]).verdict, Verdict::Drop);
-    /// ```
-    pub fn parse(text: &str) -> NftRuleset {
-        let toks = tokenize(text);
-        let mut p = Parser {
-            toks: &toks,
-            i: 0,
-            defines: HashMap::new(),
-        };
-        let mut rs = NftRuleset::default();
-        loop {
-            p.skip_separators();
-            let Some(t) = p.peek().cloned() else { break };
-            let Some(w) = t.word().map(str::to_string) else {
-                p.i += 1;
-                continue;
-            };
-            match w.as_str() {
-                "table" => {
-                    p.i += 1;
-                    let mut family = p.next_word().unwrap_or_default();
-                    let name = if FAMILIES.contains(&family.as_str())
-                        && matches!(p.peek(), Some(Tok::Word(_) | Tok::Str(_)))
-                    {
-                        p.next_word().unwrap_or_default()
-                    } else {
-                        std::mem::replace(&mut family, "ip".into())
-                    };
-                    let mut table = Table {
-                        family,
-                        name,
-                        ..Table::default()
-                    };
-                    if p.peek() == Some(&Tok::Open) {
-                        p.i += 1;
-                        parse_table_body(&mut p, &mut table);
-                    }
-                    rs.tables.push(table);
-                }
-                "define" | "redefine" => {
-                    p.i += 1;
-                    let name = p.next_word().unwrap_or_default();
-                    if p.peek().and_then(Tok::word) == Some("=") {
-                        p.i += 1;
-                    }
-                    let value = p.statement();
-                    p.defines.insert(name, value);
-                }
-                "flush" => {
-                    let st = p.statement();
-                    if render(&st) != "flush ruleset" {
-                        rs.unread.push(render(&st));
-                    }
-                }
-                _ => {
-                    let st = p.statement();
-                    if p.peek() == Some(&Tok::Close) {
-                        p.i += 1;
-                    }
-                    rs.unread.push(render(&st));
-                }
-            }
-        }
-        rs
-    }
-
     /// The base chains a probe goes through, walked, skipping the tables listed in `skip`
     /// (`(family, name)`, such as the tables iptables-nft manages when its rules were
     /// evaluated from `iptables-save`).
@@ -383,15 +71,15 @@ impl NftRuleset {
                         .rules
                         .iter()
                         .enumerate()
-                        .map(|(i, toks)| {
+                        .map(|(i, rule)| {
                             let label = format!(
                                 "nft {} {} {name} #{}: {}",
                                 table.family,
                                 table.name,
                                 i + 1,
-                                render(toks)
+                                rule.text()
                             );
-                            compile(toks, label, probe, table)
+                            compile(&rule.tokens, label, probe, table)
                         })
                         .collect();
                     (name.clone(), rules)
@@ -449,249 +137,6 @@ impl NftRuleset {
     pub fn evaluate(&self, probe: &Probe, skip: &[(String, String)]) -> Decision {
         decide(self.layers(probe, skip))
     }
-
-    /// Whether the ruleset has no base chain on the way in.
-    pub fn is_empty(&self) -> bool {
-        self.unread.is_empty()
-            && self
-                .tables
-                .iter()
-                .all(|t| t.chains.values().all(|c| c.base.is_none()))
-    }
-}
-
-fn parse_table_body(p: &mut Parser<'_>, table: &mut Table) {
-    loop {
-        p.skip_separators();
-        let Some(t) = p.peek().cloned() else { return };
-        match t {
-            Tok::Close => {
-                p.i += 1;
-                return;
-            }
-            Tok::Word(w) if w == "chain" || w == "set" || w == "map" => {
-                p.i += 1;
-                let name = p.next_word().unwrap_or_default();
-                if p.peek() != Some(&Tok::Open) {
-                    continue;
-                }
-                p.i += 1;
-                if w == "chain" {
-                    let chain = parse_chain_body(p);
-                    table.chains.insert(name, chain);
-                } else {
-                    let set = parse_set_body(p, w == "map");
-                    table.sets.insert(name, set);
-                }
-            }
-            Tok::Word(w) if w == "flags" => {
-                let st = p.statement();
-                if st.iter().any(|t| t.word() == Some("dormant")) {
-                    table.dormant = true;
-                }
-            }
-            _ => {
-                // Other objects (counter, quota, flowtable, ct helper): skipped whole.
-                let st = p.statement();
-                if p.peek() == Some(&Tok::Open) {
-                    p.skip_block();
-                } else if st.is_empty() {
-                    p.i += 1;
-                }
-                if st.last() == Some(&Tok::Open) {
-                    // statement() stops before a nested block only at depth 0: nothing to do.
-                }
-            }
-        }
-    }
-}
-
-fn parse_chain_body(p: &mut Parser<'_>) -> Chain {
-    let mut chain = Chain::default();
-    loop {
-        p.skip_separators();
-        match p.peek() {
-            None => return chain,
-            Some(Tok::Close) => {
-                p.i += 1;
-                return chain;
-            }
-            _ => {}
-        }
-        let st = p.statement();
-        let Some(first) = st.first().and_then(Tok::word) else {
-            continue;
-        };
-        match first {
-            "type" => {
-                let words: Vec<&str> = st.iter().filter_map(Tok::word).collect();
-                let kind = words.get(1).copied().unwrap_or("filter").to_string();
-                let hook = words
-                    .iter()
-                    .position(|w| *w == "hook")
-                    .and_then(|i| words.get(i + 1))
-                    .copied()
-                    .unwrap_or("")
-                    .to_string();
-                let device = words
-                    .iter()
-                    .position(|w| *w == "device")
-                    .and_then(|i| words.get(i + 1))
-                    .map(|s| s.to_string());
-                let priority = words
-                    .iter()
-                    .position(|w| *w == "priority")
-                    .map(|i| priority_value(&words[i + 1..]))
-                    .unwrap_or(0);
-                let policy = chain
-                    .base
-                    .as_ref()
-                    .map(|b| b.policy.clone())
-                    .unwrap_or_else(|| "accept".into());
-                chain.base = Some(BaseChain {
-                    kind,
-                    hook,
-                    priority,
-                    policy,
-                    device,
-                });
-            }
-            "policy" => {
-                let policy = st
-                    .get(1)
-                    .and_then(Tok::word)
-                    .unwrap_or("accept")
-                    .to_string();
-                match &mut chain.base {
-                    Some(b) => b.policy = policy,
-                    None => {
-                        chain.base = Some(BaseChain {
-                            kind: "filter".into(),
-                            hook: String::new(),
-                            priority: 0,
-                            policy,
-                            device: None,
-                        })
-                    }
-                }
-            }
-            "comment" | "devices" => {}
-            _ => chain.rules.push(st),
-        }
-    }
-}
-
-fn priority_value(words: &[&str]) -> i32 {
-    let base = match words.first().copied().unwrap_or("0") {
-        "raw" => -300,
-        "mangle" => -150,
-        "dstnat" => -100,
-        "filter" => 0,
-        "security" => 50,
-        "srcnat" => 100,
-        w => w.parse().unwrap_or(0),
-    };
-    let offset = match (
-        words.get(1).copied(),
-        words.get(2).and_then(|w| w.parse::<i32>().ok()),
-    ) {
-        (Some("+"), Some(n)) => n,
-        (Some("-"), Some(n)) => -n,
-        (Some(w), _) if w.starts_with('+') || w.starts_with('-') => w.parse().unwrap_or(0),
-        _ => 0,
-    };
-    base + offset
-}
-
-fn parse_set_body(p: &mut Parser<'_>, is_map: bool) -> NftSet {
-    let mut set = NftSet::default();
-    loop {
-        p.skip_separators();
-        match p.peek() {
-            None => return set,
-            Some(Tok::Close) => {
-                p.i += 1;
-                return set;
-            }
-            _ => {}
-        }
-        let st = p.statement();
-        match st.first().and_then(Tok::word) {
-            Some("type") | Some("typeof") => {
-                let text = render(&st[1..]);
-                match text.split_once(" : ") {
-                    Some((k, v)) if is_map => {
-                        set.key_type = k.to_string();
-                        set.value_type = Some(v.to_string());
-                    }
-                    _ => set.key_type = text,
-                }
-                if st[0].word() == Some("typeof") {
-                    set.key_type = format!("typeof {}", set.key_type);
-                }
-            }
-            Some("elements") => {
-                if let Some(open) = st.iter().position(|t| *t == Tok::Open) {
-                    set.elements = elements(&st[open..]);
-                }
-            }
-            _ => {}
-        }
-        if is_map && set.value_type.is_none() {
-            set.value_type = Some(String::new());
-        }
-    }
-}
-
-/// Options that may follow an element's key.
-const ELEMENT_OPTIONS: &[&str] = &[
-    "timeout", "expires", "counter", "comment", "packets", "bytes",
-];
-
-/// The elements of a `{ ... }` group (the group's tokens, braces included).
-fn elements(group: &[Tok]) -> Vec<(Vec<Tok>, Option<Vec<Tok>>)> {
-    let inner = if group.len() >= 2 {
-        &group[1..group.len() - 1]
-    } else {
-        &[][..]
-    };
-    let mut out = Vec::new();
-    let mut depth = 0usize;
-    let mut cur: Vec<Tok> = Vec::new();
-    let mut push = |cur: &mut Vec<Tok>| {
-        let e = std::mem::take(cur);
-        if e.is_empty() {
-            return;
-        }
-        let (key, value) = match e.iter().position(|t| *t == Tok::Colon) {
-            Some(c) => (e[..c].to_vec(), Some(e[c + 1..].to_vec())),
-            None => (e, None),
-        };
-        let key: Vec<Tok> = match key
-            .iter()
-            .position(|t| t.word().is_some_and(|w| ELEMENT_OPTIONS.contains(&w)))
-        {
-            Some(o) => key[..o].to_vec(),
-            None => key,
-        };
-        out.push((key, value));
-    };
-    for t in inner {
-        match t {
-            Tok::Comma if depth == 0 => push(&mut cur),
-            Tok::Open => {
-                depth += 1;
-                cur.push(t.clone());
-            }
-            Tok::Close => {
-                depth = depth.saturating_sub(1);
-                cur.push(t.clone());
-            }
-            _ => cur.push(t.clone()),
-        }
-    }
-    push(&mut cur);
-    out
 }
 
 /// What a selector reads from the probe.
@@ -734,12 +179,12 @@ const OPS: &[&str] = &[
 ];
 
 /// Compiles one rule for one probe.
-fn compile(toks: &[Tok], label: String, probe: &Probe, table: &Table) -> EvalRule {
+fn compile(toks: &[Tok], label: String, probe: &Probe, table: &NftTable) -> EvalRule {
     let v4 = probe.source.is_ipv4();
     let mut cond = Tri::Yes;
     let mut action = Action::Continue;
     let mut i = 0;
-    let word = |i: usize| toks.get(i).and_then(Tok::word).unwrap_or("");
+    let word = |i: usize| toks.get(i).and_then(Tok::text).unwrap_or("");
     while i < toks.len() {
         let w = word(i);
         // Statements that change nothing for the verdict.
@@ -801,9 +246,9 @@ fn compile(toks: &[Tok], label: String, probe: &Probe, table: &Table) -> EvalRul
                 .iter()
                 .enumerate()
                 .rev()
-                .find(|(_, t)| t.word().is_some_and(|w| VERDICTS.contains(&w)))
+                .find(|(_, t)| t.text().is_some_and(|w| VERDICTS.contains(&w)))
                 .map(|(j, t)| {
-                    verdict_action(t.word().unwrap_or(""), word(j + 1), &toks[j..], table)
+                    verdict_action(t.text().unwrap_or(""), word(j + 1), &toks[j..], table)
                 })
                 .unwrap_or(Action::Continue);
             break;
@@ -817,7 +262,7 @@ fn compile(toks: &[Tok], label: String, probe: &Probe, table: &Table) -> EvalRul
         if word(i) == "." || word(i) == "&" || word(i) == "|" || word(i) == "map" {
             let end = toks[i..]
                 .iter()
-                .position(|t| t.word().is_some_and(|w| VERDICTS.contains(&w)))
+                .position(|t| t.text().is_some_and(|w| VERDICTS.contains(&w)))
                 .map_or(toks.len(), |p| i + p);
             cond = cond.and(Tri::Maybe(format!(
                 "{} is beyond the evaluator",
@@ -872,7 +317,7 @@ fn rhs_end(toks: &[Tok], i: usize) -> usize {
     if j < toks.len() {
         j += 1;
     }
-    while toks.get(j) == Some(&Tok::Comma) && toks.get(j + 1).and_then(Tok::word).is_some() {
+    while toks.get(j) == Some(&Tok::Comma) && toks.get(j + 1).and_then(Tok::text).is_some() {
         j += 2;
     }
     j
@@ -901,7 +346,7 @@ fn group_end(toks: &[Tok], i: usize) -> usize {
 
 /// Reads a selector at `i`: its kind, how many tokens it took (0: not understood), and its text.
 fn selector(toks: &[Tok], i: usize, v4: bool) -> (Kind, usize, String) {
-    let w = |k: usize| toks.get(i + k).and_then(Tok::word).unwrap_or("");
+    let w = |k: usize| toks.get(i + k).and_then(Tok::text).unwrap_or("");
     let (kind, used) = match (w(0), w(1)) {
         ("ip", "saddr") => (if v4 { Kind::Saddr(true) } else { Kind::Never }, 2),
         ("ip6", "saddr") => (if v4 { Kind::Never } else { Kind::Saddr(false) }, 2),
@@ -946,7 +391,7 @@ fn selector(toks: &[Tok], i: usize, v4: bool) -> (Kind, usize, String) {
     (kind, used, render(&toks[i..i + used]))
 }
 
-fn verdict_action(w: &str, next: &str, rest: &[Tok], table: &Table) -> Action {
+fn verdict_action(w: &str, next: &str, rest: &[Tok], table: &NftTable) -> Action {
     match w {
         "accept" => Action::Accept,
         "drop" => Action::Drop,
@@ -969,7 +414,7 @@ fn verdict_action(w: &str, next: &str, rest: &[Tok], table: &Table) -> Action {
 
 /// The probe's value for a kind, matched against one literal.
 fn literal_tri(kind: Kind, desc: &str, lit: &Tok, probe: &Probe) -> Tri {
-    let text = lit.word().unwrap_or("");
+    let text = lit.text().unwrap_or("");
     let addr_in = |addr: IpAddr| -> Tri {
         if let Some((a, b)) = text.split_once('-') {
             if let (Ok(a), Ok(b)) = (a.parse::<IpAddr>(), b.parse::<IpAddr>()) {
@@ -1038,18 +483,18 @@ fn any_tri(kind: Kind, desc: &str, keys: &[Vec<Tok>], probe: &Probe) -> Tri {
     out
 }
 
-fn rhs_tri(kind: Kind, desc: &str, rhs: &[Tok], probe: &Probe, table: &Table) -> Tri {
+fn rhs_tri(kind: Kind, desc: &str, rhs: &[Tok], probe: &Probe, table: &NftTable) -> Tri {
     if kind == Kind::Opaque {
         return Tri::Maybe(format!("{desc} {} is beyond the evaluator", render(rhs)));
     }
     match rhs.first() {
         Some(Tok::Open) => {
-            let keys: Vec<Vec<Tok>> = elements(rhs).into_iter().map(|(k, _)| k).collect();
+            let keys: Vec<Vec<Tok>> = inline_elements(rhs).into_iter().map(|e| e.key).collect();
             any_tri(kind, desc, &keys, probe)
         }
         Some(Tok::Word(w)) if w.starts_with('@') => match table.sets.get(&w[1..]) {
             Some(set) if !set.key_type.contains(" . ") => {
-                let keys: Vec<Vec<Tok>> = set.elements.iter().map(|(k, _)| k.clone()).collect();
+                let keys: Vec<Vec<Tok>> = set.elements.iter().map(|e| e.key.clone()).collect();
                 any_tri(kind, desc, &keys, probe)
             }
             Some(set) => Tri::Maybe(format!(
@@ -1070,9 +515,9 @@ fn rhs_tri(kind: Kind, desc: &str, rhs: &[Tok], probe: &Probe, table: &Table) ->
     }
 }
 
-fn vmap_action(kind: Kind, desc: &str, rhs: &[Tok], probe: &Probe, table: &Table) -> Action {
-    let entries: Vec<(Vec<Tok>, Option<Vec<Tok>>)> = match rhs.first() {
-        Some(Tok::Open) => elements(rhs),
+fn vmap_action(kind: Kind, desc: &str, rhs: &[Tok], probe: &Probe, table: &NftTable) -> Action {
+    let entries: Vec<NftElement> = match rhs.first() {
+        Some(Tok::Open) => inline_elements(rhs),
         Some(Tok::Word(w)) if w.starts_with('@') => match table.sets.get(&w[1..]) {
             Some(set) => set.elements.clone(),
             None => return Action::Unknown(format!("{desc} vmap {w}: no such map")),
@@ -1084,11 +529,11 @@ fn vmap_action(kind: Kind, desc: &str, rhs: &[Tok], probe: &Probe, table: &Table
             ))
         }
     };
-    for (key, value) in entries {
+    for NftElement { key, value, .. } in entries {
         let t = any_tri(kind, desc, std::slice::from_ref(&key), probe);
         let value = value.unwrap_or_default();
-        let v = value.first().and_then(Tok::word).unwrap_or("");
-        let next = value.get(1).and_then(Tok::word).unwrap_or("");
+        let v = value.first().and_then(Tok::text).unwrap_or("");
+        let next = value.get(1).and_then(Tok::text).unwrap_or("");
         match t {
             Tri::Yes => return verdict_action(v, next, &value, table),
             Tri::No => {}
@@ -1165,14 +610,5 @@ mod tests {
         assert!(d.by.contains("xt match set"), "{}", d.by);
         let d = verdict("add rule inet f input drop\n", "104.16.0.1");
         assert_eq!(d.verdict, Verdict::Unknown);
-    }
-
-    #[test]
-    fn tokens_and_priorities() {
-        assert_eq!(priority_value(&["filter", "-", "2"]), -2);
-        assert_eq!(priority_value(&["mangle"]), -150);
-        let t = tokenize("ip saddr { 1.2.3.4, 2400:cb00::/32 } # c\nx : y");
-        assert!(t.contains(&Tok::Colon));
-        assert!(t.contains(&Tok::Word("2400:cb00::/32".into())));
     }
 }

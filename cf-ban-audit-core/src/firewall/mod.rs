@@ -24,4 +24,4 @@
 
 pub mod ipset;
 pub mod iptables;
-// pub mod nft;
+pub mod nft;
