@@ -201,6 +201,8 @@ fn compile(
             MatchKind::Other { option, value } => {
                 Tri::Maybe(format!("{option} {value} is beyond the evaluator"))
             }
+            MatchKind::Word(w) => Tri::Maybe(format!("{w} is beyond the evaluator")),
+            MatchKind::Incomplete(option) => Tri::Maybe(format!("{option} without a value")),
         };
         cond = cond.and(t.negate(m.negated));
         if cond == Tri::No {

@@ -67,6 +67,8 @@ pub struct Chain {
 pub struct Rule {
     /// The rule as written (`-A INPUT -s 1.2.3.4/32 -j DROP`, counters left out).
     pub text: String,
+    /// The line it was read on (its first line, when a quoted value holds line breaks).
+    pub line: u64,
     /// Its matches, in order.
     pub matches: Vec<Match>,
     /// Its target (`-j` or `-g`), if any.
@@ -166,14 +168,20 @@ pub enum MatchKind {
     Comment(String),
     /// Any other option and its value, as written.
     Other {
-        /// The option (`--limit`, or a word that is no option at all).
+        /// The option (`--tcp-option`).
         option: String,
-        /// The word after it.
+        /// The word after it (empty when an option follows).
         value: String,
     },
+    /// A word standing where an option belongs: a quoted value, or a word without a `-`.
+    /// Never an option.
+    Word(String),
+    /// An option whose value is missing: the rule ends after it.
+    Incomplete(String),
 }
 
-/// A rule's target: `-j NAME [options]` or `-g NAME`.
+/// A rule's target: `-j NAME [options]` or `-g NAME`. Its options are the arguments after it
+/// that are not matches (iptables takes matches after the target too).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     /// `ACCEPT`, `DROP`, `REJECT`, `RETURN`, `LOG`, a user chain...
