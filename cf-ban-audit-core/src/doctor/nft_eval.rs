@@ -28,7 +28,8 @@ use super::verdict::{
     Walker,
 };
 pub use crate::firewall::nft::NftRuleset;
-use crate::firewall::nft::{inline_elements, render, NftElement, NftTable, Tok};
+use crate::firewall::nft::{inline_elements, render, NftElement, NftRule, NftTable, Tok};
+use crate::firewall::nft_rule::{NftExpr, Selector, VERDICTS};
 
 impl NftRuleset {
     /// The base chains a probe goes through, walked, skipping the tables listed in `skip`
@@ -79,7 +80,7 @@ impl NftRuleset {
                                 i + 1,
                                 rule.text()
                             );
-                            compile(&rule.tokens, label, probe, table)
+                            compile(rule, label, probe, table)
                         })
                         .collect();
                     (name.clone(), rules)
@@ -158,147 +159,113 @@ enum Kind {
     Opaque,
 }
 
-const VERDICTS: &[&str] = &[
-    "accept",
-    "drop",
-    "reject",
-    "return",
-    "continue",
-    "jump",
-    "goto",
-    "queue",
-    "dnat",
-    "snat",
-    "masquerade",
-    "redirect",
-    "tproxy",
-    "synproxy",
-];
-const OPS: &[&str] = &[
-    "==", "!=", "eq", "ne", "<", ">", "<=", ">=", "lt", "gt", "le", "ge",
-];
+/// How a selector reads the probe (a probe of one family never has the other's header).
+fn kind(selector: Selector, v4: bool) -> Kind {
+    let family = |v6: bool, k: Kind| if v6 != v4 { k } else { Kind::Never };
+    match selector {
+        Selector::Saddr { v6 } => family(v6, Kind::Saddr(!v6)),
+        Selector::Daddr { v6 } => family(v6, Kind::Daddr(!v6)),
+        Selector::L4Proto { v6: Some(v6) } => family(v6, Kind::L4proto),
+        Selector::L4Proto { v6: None } => Kind::L4proto,
+        Selector::IpField { v6 } => family(v6, Kind::Opaque),
+        Selector::Dport => Kind::Dport,
+        Selector::Sport => Kind::Sport,
+        Selector::OtherProtocol => Kind::Never,
+        Selector::Nfproto => Kind::Nfproto,
+        Selector::Iif => Kind::Iface,
+        Selector::Pkttype | Selector::FibDaddrType => Kind::Pkttype,
+        Selector::CtState => Kind::CtState,
+        Selector::CtDirection => Kind::Direction,
+        _ => Kind::Opaque,
+    }
+}
+
+/// How a selector is named in reports.
+fn describe(selector: Selector, key: &[Tok]) -> String {
+    match selector {
+        Selector::FibDaddrType => "fib daddr type".into(),
+        _ => render(key),
+    }
+}
 
 /// Compiles one rule for one probe.
-fn compile(toks: &[Tok], label: String, probe: &Probe, table: &NftTable) -> EvalRule {
+fn compile(rule: &NftRule, label: String, probe: &Probe, table: &NftTable) -> EvalRule {
     let v4 = probe.source.is_ipv4();
+    let toks = &rule.tokens;
+    let word = |i: usize| toks.get(i).and_then(Tok::text).unwrap_or("");
     let mut cond = Tri::Yes;
     let mut action = Action::Continue;
-    let mut i = 0;
-    let word = |i: usize| toks.get(i).and_then(Tok::text).unwrap_or("");
-    while i < toks.len() {
-        let w = word(i);
-        // Statements that change nothing for the verdict.
-        match w {
-            "counter" => {
-                i += 1;
-                if word(i) == "packets" {
-                    i += 4;
-                } else if word(i) == "name" {
-                    i += 2;
-                }
-                continue;
-            }
-            "log" => {
-                i += 1;
-                while matches!(
-                    word(i),
-                    "prefix" | "level" | "group" | "snaplen" | "queue-threshold" | "flags"
-                ) {
-                    i += 2;
-                    while toks.get(i) == Some(&Tok::Comma) {
-                        i += 2;
-                    }
-                }
-                continue;
-            }
-            "comment" => {
-                i += 2;
-                continue;
-            }
-            "notrack" => {
-                i += 1;
-                continue;
-            }
-            "add" | "update" if word(i + 1).starts_with('@') => {
-                let end = group_end(toks, i + 2);
-                let inner = render(&toks[i..end]);
+    for expr in rule.exprs() {
+        match expr {
+            NftExpr::Statement(_) => {}
+            NftExpr::SetUpdate(t) => {
+                let inner = render(&t);
                 if inner.contains("limit") || inner.contains("ct count") || inner.contains("quota")
                 {
                     cond = cond.and(Tri::Maybe(format!("{inner} is beyond the evaluator")));
                 }
-                i = end;
-                continue;
             }
-            _ => {}
-        }
-        if VERDICTS.contains(&w) {
-            action = verdict_action(w, word(i + 1), &toks[i..], table);
-            break;
-        }
-        let (kind, used, desc) = selector(toks, i, v4);
-        if used == 0 {
-            // Not understood: undecided; the verdict is the rule's last verdict word.
-            cond = cond.and(Tri::Maybe(format!(
-                "{} is beyond the evaluator",
-                render(&toks[i..])
-            )));
-            action = toks
-                .iter()
-                .enumerate()
-                .rev()
-                .find(|(_, t)| t.text().is_some_and(|w| VERDICTS.contains(&w)))
-                .map(|(j, t)| {
-                    verdict_action(t.text().unwrap_or(""), word(j + 1), &toks[j..], table)
-                })
-                .unwrap_or(Action::Continue);
-            break;
-        }
-        i += used;
-        // `meta mark set 1`, `ct mark set ...`: statements.
-        if word(i) == "set" {
-            i += 2;
-            continue;
-        }
-        if word(i) == "." || word(i) == "&" || word(i) == "|" || word(i) == "map" {
-            let end = toks[i..]
-                .iter()
-                .position(|t| t.text().is_some_and(|w| VERDICTS.contains(&w)))
-                .map_or(toks.len(), |p| i + p);
-            cond = cond.and(Tri::Maybe(format!(
-                "{} is beyond the evaluator",
-                render(&toks[i - used..end])
-            )));
-            i = end;
-            continue;
-        }
-        if word(i) == "vmap" {
-            let end = group_end(toks, i + 1);
-            action = vmap_action(kind, &desc, &toks[i + 1..end], probe, table);
-            break;
-        }
-        let mut neg = false;
-        let op = word(i);
-        if OPS.contains(&op) {
-            neg = matches!(op, "!=" | "ne");
-            if !matches!(op, "==" | "!=" | "eq" | "ne") {
-                let end = group_end(toks, i + 1);
-                cond = cond.and(Tri::Maybe(format!("{desc} {}", render(&toks[i..end]))));
-                i = end;
-                continue;
+            NftExpr::Verdict(t) => {
+                let w = t.first().and_then(Tok::text).unwrap_or("");
+                let next = t.get(1).and_then(Tok::text).unwrap_or("");
+                action = verdict_action(w, next, &t, table);
+                break;
             }
-            i += 1;
-        }
-        let end = rhs_end(toks, i);
-        let rhs = &toks[i..end];
-        let t = match kind {
-            // A header of another protocol: never present on a TCP SYN, whatever the operator.
-            Kind::Never => Tri::No,
-            _ => rhs_tri(kind, &desc, rhs, probe, table).negate(neg),
-        };
-        cond = cond.and(t);
-        i = end;
-        if cond == Tri::No {
-            break;
+            NftExpr::Unknown(t) => {
+                // Not understood: undecided; the verdict is the rule's last verdict word.
+                cond = cond.and(Tri::Maybe(format!(
+                    "{} is beyond the evaluator",
+                    render(&t)
+                )));
+                action = toks
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .find(|(_, t)| t.text().is_some_and(|w| VERDICTS.contains(&w)))
+                    .map(|(j, t)| {
+                        verdict_action(t.text().unwrap_or(""), word(j + 1), &toks[j..], table)
+                    })
+                    .unwrap_or(Action::Continue);
+                break;
+            }
+            NftExpr::Combined { key, rest } => {
+                let all: Vec<Tok> = key.into_iter().chain(rest).collect();
+                cond = cond.and(Tri::Maybe(format!(
+                    "{} is beyond the evaluator",
+                    render(&all)
+                )));
+            }
+            NftExpr::Vmap { selector, key, map } => {
+                let desc = describe(selector, &key);
+                action = vmap_action(kind(selector, v4), &desc, &map, probe, table);
+                break;
+            }
+            NftExpr::Match {
+                selector,
+                key,
+                op,
+                value,
+            } => {
+                let desc = describe(selector, &key);
+                let kind = kind(selector, v4);
+                let t = match op.as_deref() {
+                    None | Some("==" | "eq") => rhs_tri(kind, &desc, &value, probe, table),
+                    Some("!=" | "ne") => rhs_tri(kind, &desc, &value, probe, table).negate(true),
+                    Some(other) => {
+                        let shown: Vec<Tok> = std::iter::once(Tok::Word(other.to_string()))
+                            .chain(value)
+                            .collect();
+                        cond = cond.and(Tri::Maybe(format!("{desc} {}", render(&shown))));
+                        continue;
+                    }
+                };
+                // A header of another protocol: never present on a TCP SYN, whatever the
+                // operator.
+                cond = cond.and(if kind == Kind::Never { Tri::No } else { t });
+                if cond == Tri::No {
+                    break;
+                }
+            }
         }
     }
     EvalRule {
@@ -306,89 +273,6 @@ fn compile(toks: &[Tok], label: String, probe: &Probe, table: &NftTable) -> Eval
         cond,
         action,
     }
-}
-
-/// The end of a value: a `{ ... }` group, an `@set`, or words joined by commas.
-fn rhs_end(toks: &[Tok], i: usize) -> usize {
-    if toks.get(i) == Some(&Tok::Open) {
-        return group_end(toks, i);
-    }
-    let mut j = i;
-    if j < toks.len() {
-        j += 1;
-    }
-    while toks.get(j) == Some(&Tok::Comma) && toks.get(j + 1).and_then(Tok::text).is_some() {
-        j += 2;
-    }
-    j
-}
-
-/// The index after a `{ ... }` group starting at `i` (or after the single token there).
-fn group_end(toks: &[Tok], i: usize) -> usize {
-    if toks.get(i) != Some(&Tok::Open) {
-        return (i + 1).min(toks.len());
-    }
-    let mut depth = 0usize;
-    for (j, t) in toks.iter().enumerate().skip(i) {
-        match t {
-            Tok::Open => depth += 1,
-            Tok::Close => {
-                depth -= 1;
-                if depth == 0 {
-                    return j + 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    toks.len()
-}
-
-/// Reads a selector at `i`: its kind, how many tokens it took (0: not understood), and its text.
-fn selector(toks: &[Tok], i: usize, v4: bool) -> (Kind, usize, String) {
-    let w = |k: usize| toks.get(i + k).and_then(Tok::text).unwrap_or("");
-    let (kind, used) = match (w(0), w(1)) {
-        ("ip", "saddr") => (if v4 { Kind::Saddr(true) } else { Kind::Never }, 2),
-        ("ip6", "saddr") => (if v4 { Kind::Never } else { Kind::Saddr(false) }, 2),
-        ("ip", "daddr") => (if v4 { Kind::Daddr(true) } else { Kind::Never }, 2),
-        ("ip6", "daddr") => (if v4 { Kind::Never } else { Kind::Daddr(false) }, 2),
-        ("ip", "protocol") => (if v4 { Kind::L4proto } else { Kind::Never }, 2),
-        ("ip6", "nexthdr") => (if v4 { Kind::Never } else { Kind::L4proto }, 2),
-        ("ip", _) => (if v4 { Kind::Opaque } else { Kind::Never }, 2),
-        ("ip6", _) => (if v4 { Kind::Never } else { Kind::Opaque }, 2),
-        ("tcp", "dport") | ("th", "dport") => (Kind::Dport, 2),
-        ("tcp", "sport") | ("th", "sport") => (Kind::Sport, 2),
-        ("tcp", _) => (Kind::Opaque, 2),
-        (
-            "udp" | "udplite" | "icmp" | "icmpv6" | "sctp" | "dccp" | "esp" | "ah" | "igmp" | "gre"
-            | "comp",
-            _,
-        ) => (Kind::Never, 2),
-        ("meta", "l4proto") => (Kind::L4proto, 2),
-        ("meta", "nfproto") => (Kind::Nfproto, 2),
-        ("meta", "iif" | "iifname") => (Kind::Iface, 2),
-        ("meta", "pkttype") => (Kind::Pkttype, 2),
-        ("meta", "protocol") => (Kind::Nfproto, 2),
-        ("meta", _) => (Kind::Opaque, 2),
-        ("iif" | "iifname", _) => (Kind::Iface, 1),
-        ("pkttype", _) => (Kind::Pkttype, 1),
-        ("oif" | "oifname" | "mark" | "skuid" | "skgid", _) => (Kind::Opaque, 1),
-        ("ct", "state") => (Kind::CtState, 2),
-        ("ct", "direction") => (Kind::Direction, 2),
-        ("ct", "count") => return (Kind::Opaque, 0, String::new()),
-        ("ct", _) => (Kind::Opaque, 2),
-        ("fib", _) => {
-            // fib daddr type local: the packet is for this host, as it is on the input hook.
-            let text = render(&toks[i..(i + 4).min(toks.len())]);
-            if text == "fib daddr type local" || text == "fib daddr . iif type local" {
-                return (Kind::Pkttype, 3, "fib daddr type".into());
-            }
-            return (Kind::Opaque, 0, String::new());
-        }
-        _ => return (Kind::Opaque, 0, String::new()),
-    };
-    let used = used.min(toks.len() - i);
-    (kind, used, render(&toks[i..i + used]))
 }
 
 fn verdict_action(w: &str, next: &str, rest: &[Tok], table: &NftTable) -> Action {

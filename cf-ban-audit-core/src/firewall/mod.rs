@@ -13,8 +13,10 @@
 //!   ([`crate::formats::ipset::IpsetParser`]) as it applies the commands of a dump;
 //! - [`nft::NftRuleset`]: tables, chains (hook, priority, policy and device of base chains),
 //!   named sets and maps with their elements (timeouts and `expires` kept as written), and
-//!   rules as the nft reader's tokens ([`nft::Tok`]) with the verdict they end in, built by the
-//!   nft text reader as it reads a ruleset.
+//!   rules: the nft reader's tokens ([`nft::Tok`]) read into typed expressions
+//!   ([`nft_rule::NftExpr`]: matches of a [`nft_rule::Selector`] with an operator and a value,
+//!   verdict maps, statements, the verdict, and what the model does not read, as text), built
+//!   by the nft text reader as it reads a ruleset.
 //!
 //! Every builder works on text already read (it never opens a file) and never panics on its
 //! input: what it does not understand is kept, as text, where an evaluator can name it.
@@ -25,3 +27,4 @@
 pub mod ipset;
 pub mod iptables;
 pub mod nft;
+pub mod nft_rule;
