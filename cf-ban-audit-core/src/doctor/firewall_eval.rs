@@ -26,6 +26,7 @@ use ipnet::IpNet;
 pub use crate::firewall::ipset::{Ipset, Ipsets};
 pub use crate::firewall::iptables::IptablesRuleset;
 use crate::firewall::iptables::{Chain, MatchKind, Rule, Target};
+use crate::firewall::Verdict;
 
 use super::verdict::{
     base_chain_paths, decide, iface_tri, Action, Decision, End, EvalRule, Layer, Probe, Tri, Walker,
@@ -106,33 +107,6 @@ impl IptablesRuleset {
         decide(self.layers(probe, ipsets))
     }
 }
-
-/// Targets that change nothing for the verdict: evaluation goes on with the next rule.
-const CONTINUING: &[&str] = &[
-    "LOG",
-    "NFLOG",
-    "ULOG",
-    "TRACE",
-    "AUDIT",
-    "MARK",
-    "CONNMARK",
-    "CT",
-    "NOTRACK",
-    "SET",
-    "CLASSIFY",
-    "DSCP",
-    "TOS",
-    "TTL",
-    "HL",
-    "TCPMSS",
-    "CONNSECMARK",
-    "SECMARK",
-    "CHECKSUM",
-    "IDLETIMER",
-    "LED",
-    "RATEEST",
-    "NETMAP",
-];
 
 fn compile(
     rule: &Rule,
@@ -221,27 +195,21 @@ fn compile(
 }
 
 fn target_action(target: &Target, chains: &BTreeMap<String, Chain>) -> Action {
-    let (goto, opts) = (target.goto, &target.options);
-    let target = target.name.as_str();
-    match target {
-        "ACCEPT" => Action::Accept,
-        "DROP" | "TARPIT" => Action::Drop,
-        "REJECT" => Action::Reject,
-        "RETURN" => Action::Return,
-        t if CONTINUING.contains(&t) => Action::Continue,
-        "QUEUE" | "NFQUEUE" => Action::Unknown(format!("{target}: a user-space program decides")),
-        "DNAT" | "REDIRECT" | "SNAT" | "MASQUERADE" => Action::Unknown(format!(
-            "{target} {}: the connection is translated; where it goes is beyond the evaluator",
-            opts.join(" ")
+    let name = target.name.as_str();
+    match target.verdict() {
+        Verdict::Accept => Action::Accept,
+        Verdict::Drop => Action::Drop,
+        Verdict::Reject => Action::Reject,
+        Verdict::Return => Action::Return,
+        Verdict::Continue => Action::Continue,
+        Verdict::Queue => Action::Unknown(format!("{name}: a user-space program decides")),
+        Verdict::Nat => Action::Unknown(format!(
+            "{name} {}: the connection is translated; where it goes is beyond the evaluator",
+            target.options.join(" ")
         )),
-        t if chains.contains_key(t) => {
-            if goto {
-                Action::Goto(t.to_string())
-            } else {
-                Action::Jump(t.to_string())
-            }
-        }
-        t => Action::Unknown(format!("target {t} is beyond the evaluator")),
+        Verdict::Jump(t) if chains.contains_key(&t) => Action::Jump(t),
+        Verdict::Goto(t) if chains.contains_key(&t) => Action::Goto(t),
+        _ => Action::Unknown(format!("target {name} is beyond the evaluator")),
     }
 }
 

@@ -29,7 +29,8 @@ use super::verdict::{
 };
 pub use crate::firewall::nft::NftRuleset;
 use crate::firewall::nft::{inline_elements, render, NftElement, NftRule, NftTable, Tok};
-use crate::firewall::nft_rule::{NftExpr, Selector, VERDICTS};
+use crate::firewall::nft_rule::{verdict, NftExpr, Selector, VERDICTS};
+use crate::firewall::Verdict;
 
 impl NftRuleset {
     /// The base chains a probe goes through, walked, skipping the tables listed in `skip`
@@ -192,7 +193,6 @@ fn describe(selector: Selector, key: &[Tok]) -> String {
 fn compile(rule: &NftRule, label: String, probe: &Probe, table: &NftTable) -> EvalRule {
     let v4 = probe.source.is_ipv4();
     let toks = &rule.tokens;
-    let word = |i: usize| toks.get(i).and_then(Tok::text).unwrap_or("");
     let mut cond = Tri::Yes;
     let mut action = Action::Continue;
     for expr in rule.exprs() {
@@ -205,10 +205,8 @@ fn compile(rule: &NftRule, label: String, probe: &Probe, table: &NftTable) -> Ev
                     cond = cond.and(Tri::Maybe(format!("{inner} is beyond the evaluator")));
                 }
             }
-            NftExpr::Verdict(t) => {
-                let w = t.first().and_then(Tok::text).unwrap_or("");
-                let next = t.get(1).and_then(Tok::text).unwrap_or("");
-                action = verdict_action(w, next, &t, table);
+            NftExpr::Verdict { tokens, .. } => {
+                action = verdict_action(&tokens, table);
                 break;
             }
             NftExpr::Unknown(t) => {
@@ -222,9 +220,7 @@ fn compile(rule: &NftRule, label: String, probe: &Probe, table: &NftTable) -> Ev
                     .enumerate()
                     .rev()
                     .find(|(_, t)| t.text().is_some_and(|w| VERDICTS.contains(&w)))
-                    .map(|(j, t)| {
-                        verdict_action(t.text().unwrap_or(""), word(j + 1), &toks[j..], table)
-                    })
+                    .map(|(j, _)| verdict_action(&toks[j..], table))
                     .unwrap_or(Action::Continue);
                 break;
             }
@@ -275,22 +271,21 @@ fn compile(rule: &NftRule, label: String, probe: &Probe, table: &NftTable) -> Ev
     }
 }
 
-fn verdict_action(w: &str, next: &str, rest: &[Tok], table: &NftTable) -> Action {
-    match w {
-        "accept" => Action::Accept,
-        "drop" => Action::Drop,
-        "reject" => Action::Reject,
-        "return" => Action::Return,
-        "continue" => Action::Continue,
-        "jump" | "goto" if table.chains.contains_key(next) => {
-            if w == "jump" {
-                Action::Jump(next.to_string())
-            } else {
-                Action::Goto(next.to_string())
-            }
+/// The action of the verdict `rest` starts with.
+fn verdict_action(rest: &[Tok], table: &NftTable) -> Action {
+    match verdict(rest) {
+        Some(Verdict::Accept) => Action::Accept,
+        Some(Verdict::Drop) => Action::Drop,
+        Some(Verdict::Reject) => Action::Reject,
+        Some(Verdict::Return) => Action::Return,
+        Some(Verdict::Continue) => Action::Continue,
+        Some(Verdict::Jump(c)) if table.chains.contains_key(&c) => Action::Jump(c),
+        Some(Verdict::Goto(c)) if table.chains.contains_key(&c) => Action::Goto(c),
+        Some(Verdict::Jump(c)) => {
+            Action::Unknown(format!("jump {c}: no such chain in table {}", table.name))
         }
-        "jump" | "goto" => {
-            Action::Unknown(format!("{w} {next}: no such chain in table {}", table.name))
+        Some(Verdict::Goto(c)) => {
+            Action::Unknown(format!("goto {c}: no such chain in table {}", table.name))
         }
         _ => Action::Unknown(format!("{} is beyond the evaluator", render(rest))),
     }
@@ -416,10 +411,8 @@ fn vmap_action(kind: Kind, desc: &str, rhs: &[Tok], probe: &Probe, table: &NftTa
     for NftElement { key, value, .. } in entries {
         let t = any_tri(kind, desc, std::slice::from_ref(&key), probe);
         let value = value.unwrap_or_default();
-        let v = value.first().and_then(Tok::text).unwrap_or("");
-        let next = value.get(1).and_then(Tok::text).unwrap_or("");
         match t {
-            Tri::Yes => return verdict_action(v, next, &value, table),
+            Tri::Yes => return verdict_action(&value, table),
             Tri::No => {}
             Tri::Maybe(why) => {
                 return Action::Unknown(format!(

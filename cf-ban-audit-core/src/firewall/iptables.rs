@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use super::Verdict;
+
 /// A rule set as saved by `iptables-save` (or listed by `iptables -S`, taken as the filter
 /// table).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -190,4 +192,57 @@ pub struct Target {
     pub goto: bool,
     /// The target's options (`--reject-with tcp-reset`).
     pub options: Vec<String>,
+}
+
+/// The iptables targets that decide nothing: evaluation goes on with the next rule.
+const CONTINUING: &[&str] = &[
+    "LOG",
+    "NFLOG",
+    "ULOG",
+    "TRACE",
+    "AUDIT",
+    "MARK",
+    "CONNMARK",
+    "CT",
+    "NOTRACK",
+    "SET",
+    "CLASSIFY",
+    "DSCP",
+    "TOS",
+    "TTL",
+    "HL",
+    "TCPMSS",
+    "CONNSECMARK",
+    "SECMARK",
+    "CHECKSUM",
+    "IDLETIMER",
+    "LED",
+    "RATEEST",
+    "NETMAP",
+];
+
+impl Target {
+    /// What the target does.
+    ///
+    /// ```
+    /// use cf_ban_audit_core::firewall::{iptables::Target, Verdict};
+    /// let t = |name: &str, goto: bool| Target { name: name.into(), goto, options: Vec::new() };
+    /// assert_eq!(t("TARPIT", false).verdict(), Verdict::Drop);
+    /// assert_eq!(t("LOG", false).verdict(), Verdict::Continue);
+    /// assert_eq!(t("f2b-sshd", true).verdict(), Verdict::Goto("f2b-sshd".into()));
+    /// ```
+    pub fn verdict(&self) -> Verdict {
+        let name = self.name.as_str();
+        match name {
+            "ACCEPT" => Verdict::Accept,
+            "DROP" | "TARPIT" => Verdict::Drop,
+            "REJECT" => Verdict::Reject,
+            "RETURN" => Verdict::Return,
+            t if CONTINUING.contains(&t) => Verdict::Continue,
+            "QUEUE" | "NFQUEUE" => Verdict::Queue,
+            "DNAT" | "REDIRECT" | "SNAT" | "MASQUERADE" => Verdict::Nat,
+            t if self.goto => Verdict::Goto(t.to_string()),
+            t => Verdict::Jump(t.to_string()),
+        }
+    }
 }

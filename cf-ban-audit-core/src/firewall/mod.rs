@@ -18,11 +18,43 @@
 //!   verdict maps, statements, the verdict, and what the model does not read, as text), built
 //!   by the nft text reader as it reads a ruleset.
 //!
+//! Both rulesets say what a rule does with the same [`Verdict`] ([`iptables::Target::verdict`],
+//! [`nft_rule::verdict`]).
+//!
 //! Every builder works on text already read (it never opens a file) and never panics on its
 //! input: what it does not understand is kept, as text, where an evaluator can name it.
 //!
 //! The address ranges of all three (`a-b` in `--src-range`, ipset members, nft elements) are
 //! turned into CIDR blocks by the crate's one range splitter, [`crate::addr::range_nets`].
+
+/// What a rule does with a packet it matches: an iptables target or an nft verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Verdict {
+    /// `ACCEPT`, `accept`.
+    Accept,
+    /// `DROP` (and `TARPIT`), `drop`.
+    Drop,
+    /// `REJECT`, `reject`.
+    Reject,
+    /// `RETURN`, `return`.
+    Return,
+    /// Evaluation goes on with the next rule: nft `continue`, and the iptables targets that
+    /// decide nothing (`LOG`, `NFLOG`, `MARK`, `CT`, `SET`, ...).
+    Continue,
+    /// `-j CHAIN`, `jump CHAIN` (for iptables, any target that is none of the above: a user
+    /// chain, or an extension target the model does not know).
+    Jump(String),
+    /// `-g CHAIN`, `goto CHAIN`.
+    Goto(String),
+    /// Handed to a user-space program (`QUEUE`, `NFQUEUE`, `queue`).
+    Queue,
+    /// Address translation (`DNAT`, `SNAT`, `MASQUERADE`, `REDIRECT`; nft `dnat`, `snat`,
+    /// `masquerade`, `redirect`).
+    Nat,
+    /// Another nft verdict statement (`tproxy`, `synproxy`), by name.
+    Other(String),
+}
 
 pub mod ipset;
 pub mod iptables;

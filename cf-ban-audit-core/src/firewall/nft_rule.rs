@@ -3,6 +3,7 @@
 //! tokens ([`NftRule::exprs`]).
 
 use super::nft::{NftRule, Tok};
+use super::Verdict;
 
 /// The words that give a rule its verdict (or hand the packet elsewhere).
 pub const VERDICTS: &[&str] = &[
@@ -118,8 +119,13 @@ pub enum NftExpr {
         /// The map: `{ ... }` or `@name`.
         map: Vec<Tok>,
     },
-    /// The verdict: its word and what follows (`jump chain`, `reject with tcp reset`).
-    Verdict(Vec<Tok>),
+    /// The verdict, and its tokens with what follows (`jump chain`, `reject with tcp reset`).
+    Verdict {
+        /// What it does.
+        verdict: Verdict,
+        /// Its tokens.
+        tokens: Vec<Tok>,
+    },
     /// What the model does not read, from here to the end of the rule.
     Unknown(Vec<Tok>),
 }
@@ -130,16 +136,49 @@ impl NftRule {
     /// ```
     /// use cf_ban_audit_core::firewall::nft::{NftRule, Tok};
     /// use cf_ban_audit_core::firewall::nft_rule::{NftExpr, Selector};
+    /// use cf_ban_audit_core::firewall::Verdict;
     /// let w = |s: &str| Tok::Word(s.into());
     /// let rule = NftRule { line: 1, tokens: ["ip", "saddr", "!=", "10.0.0.0/8", "counter", "drop"].map(w).to_vec() };
     /// let e = rule.exprs();
     /// assert!(matches!(&e[0], NftExpr::Match { selector: Selector::Saddr { v6: false }, op: Some(op), .. } if op == "!="));
     /// assert!(matches!(&e[1], NftExpr::Statement(_)));
-    /// assert_eq!(e[2], NftExpr::Verdict(vec![w("drop")]));
+    /// assert!(matches!(&e[2], NftExpr::Verdict { verdict: Verdict::Drop, .. }));
     /// ```
     pub fn exprs(&self) -> Vec<NftExpr> {
         exprs(&self.tokens)
     }
+}
+
+/// The verdict that `tokens` start with (`drop`, `jump chain`), if they start with one.
+///
+/// ```
+/// use cf_ban_audit_core::firewall::{nft::Tok, nft_rule::verdict, Verdict};
+/// let w = |s: &str| Tok::Word(s.into());
+/// assert_eq!(verdict(&[w("goto"), w("bans")]), Some(Verdict::Goto("bans".into())));
+/// assert_eq!(verdict(&[w("masquerade")]), Some(Verdict::Nat));
+/// assert_eq!(verdict(&[w("counter")]), None);
+/// ```
+pub fn verdict(tokens: &[Tok]) -> Option<Verdict> {
+    let next = || {
+        tokens
+            .get(1)
+            .and_then(Tok::text)
+            .unwrap_or_default()
+            .to_string()
+    };
+    Some(match tokens.first().and_then(Tok::text)? {
+        "accept" => Verdict::Accept,
+        "drop" => Verdict::Drop,
+        "reject" => Verdict::Reject,
+        "return" => Verdict::Return,
+        "continue" => Verdict::Continue,
+        "jump" => Verdict::Jump(next()),
+        "goto" => Verdict::Goto(next()),
+        "queue" => Verdict::Queue,
+        "dnat" | "snat" | "masquerade" | "redirect" => Verdict::Nat,
+        w @ ("tproxy" | "synproxy") => Verdict::Other(w.to_string()),
+        _ => return None,
+    })
 }
 
 /// Reads a rule's tokens into expressions.
@@ -192,7 +231,10 @@ fn exprs(toks: &[Tok]) -> Vec<NftExpr> {
                 continue;
             }
             w if VERDICTS.contains(&w) => {
-                out.push(NftExpr::Verdict(slice(i, toks.len())));
+                let tokens = slice(i, toks.len());
+                if let Some(verdict) = verdict(&tokens) {
+                    out.push(NftExpr::Verdict { verdict, tokens });
+                }
                 break;
             }
             _ => {}
