@@ -3,6 +3,8 @@
 //! target. The scan's reader of the save forms reads each rule with the same [`rule`], and
 //! reduces the typed rule to what decides bans.
 
+use std::borrow::Cow;
+
 use super::save::{is_counters, split_args, Arg};
 use super::MAX_CONTINUED;
 use crate::firewall::iptables::{Chain, IptablesRuleset, Match, MatchKind, Rule, Target};
@@ -229,16 +231,16 @@ fn is_base_option(a: &str) -> bool {
 /// A quoted argument is a value, never an option: standing where an option belongs it is a
 /// [`MatchKind::Word`]. After the target, the arguments are the target's options, except the
 /// options of [`is_base_option`], which are matches wherever they stand.
-pub(super) fn rule(args: &[Arg], text_: String, line: u64) -> Rule {
+pub(super) fn rule(args: &[Arg], written: String, line: u64) -> Rule {
     let mut out = Rule {
-        text: text_,
+        text: written,
         line,
         ..Rule::default()
     };
-    let word = |i: usize| -> Option<&str> {
+    let word = |i: usize| -> Option<Cow<'_, str>> {
         args.get(i)
             .filter(|a| !a.quoted)
-            .and_then(|a| std::str::from_utf8(&a.text).ok())
+            .map(|a| String::from_utf8_lossy(&a.text))
     };
     let value = |i: usize| args.get(i + 1).map(|a| text(&a.text));
     let mut negated = false;
@@ -246,8 +248,9 @@ pub(super) fn rule(args: &[Arg], text_: String, line: u64) -> Rule {
     let mut after_target = false;
     let mut i = 0;
     while i < args.len() {
-        let Some(a) = word(i) else {
-            // Quoted (or not text): a value standing alone.
+        let current = word(i);
+        let Some(a) = current.as_deref() else {
+            // Quoted: a value standing alone.
             if after_target {
                 if let Some(t) = &mut out.target {
                     t.options.push(text(&args[i].text));
@@ -269,13 +272,15 @@ pub(super) fn rule(args: &[Arg], text_: String, line: u64) -> Rule {
         }
         if after_target && !is_base_option(a) && !(a == "--set" && module == "set") {
             // An option of the target (`--reject-with tcp-reset`, `--log-prefix "x "`).
-            let t = out.target.as_mut().expect("after a target");
-            t.options.push(a.to_string());
+            let mut options = vec![a.to_string()];
             if FREE_TEXT.contains(&a) {
                 if let Some(v) = value(i) {
-                    t.options.push(v);
+                    options.push(v);
                     i += 1;
                 }
+            }
+            if let Some(t) = &mut out.target {
+                t.options.extend(options);
             }
             negated = false;
             i += 1;
@@ -302,7 +307,7 @@ pub(super) fn rule(args: &[Arg], text_: String, line: u64) -> Rule {
                 || (w == "--set" && module == "set")
         };
         let value_ok =
-            |j: usize| args.get(j).is_some() && (base || word(j).is_none_or(|w| !special(w)));
+            |j: usize| args.get(j).is_some() && (base || word(j).is_none_or(|w| !special(&w)));
         if needs_value && !value_ok(i + 1) {
             if matches!(a, "-j" | "--jump" | "-g" | "--goto") {
                 out.target = None;
@@ -319,7 +324,7 @@ pub(super) fn rule(args: &[Arg], text_: String, line: u64) -> Rule {
         let kind = match a {
             "-s" | "--source" | "--src" | "-d" | "--destination" | "--dst" => {
                 // iptables before 1.4.3 wrote `-s ! ADDR`.
-                let (neg, at) = if word(i + 1) == Some("!") {
+                let (neg, at) = if word(i + 1).as_deref() == Some("!") {
                     (true, i + 2)
                 } else {
                     (negated, i + 1)
