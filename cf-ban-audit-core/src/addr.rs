@@ -115,9 +115,10 @@ pub fn parse_net(token: &[u8]) -> Option<IpNet> {
 /// when the two are of different families or `start` comes after `end`. IPv4-mapped IPv6
 /// addresses count as IPv4.
 ///
-/// The firewalld, nftables and plain-list readers (and bt_firewall, through plain lists) read
-/// `a-b` ranges with this one; [`crate::formats::plain_list::range_nets`] and
-/// [`crate::formats::firewalld::range_to_nets`] are this function under their old names.
+/// The crate's one range splitter: the firewalld, ipset, iptables, nftables, nginx `geo` and
+/// plain-list readers (and bt_firewall, through plain lists) and the doctor read `a-b` ranges
+/// with it; [`crate::formats::plain_list::range_nets`] is this function re-exported under the
+/// path it had there.
 pub fn range_nets(start: IpAddr, end: IpAddr) -> Option<Vec<IpNet>> {
     match (normalize_ip(start), normalize_ip(end)) {
         (IpAddr::V4(a), IpAddr::V4(b)) => {
@@ -273,8 +274,7 @@ mod examples {
         );
         assert!(range_nets("192.0.2.9".parse().unwrap(), "192.0.2.1".parse().unwrap()).is_none());
 
-        use crate::formats::firewalld::range_to_nets;
-        let nets = range_to_nets(
+        let nets = range_nets(
             "141.101.64.0".parse().unwrap(),
             "141.101.127.255".parse().unwrap(),
         )
@@ -283,15 +283,24 @@ mod examples {
             nets.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
             ["141.101.64.0/18"]
         );
-        let nets =
-            range_to_nets("192.0.2.1".parse().unwrap(), "192.0.2.4".parse().unwrap()).unwrap();
+        let nets = range_nets("192.0.2.1".parse().unwrap(), "192.0.2.4".parse().unwrap()).unwrap();
         assert_eq!(
             nets.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
             ["192.0.2.1/32", "192.0.2.2/31", "192.0.2.4/32"]
         );
-        assert!(
-            range_to_nets("192.0.2.9".parse().unwrap(), "192.0.2.1".parse().unwrap()).is_none()
+        let nets = range_nets("192.0.2.1".parse().unwrap(), "192.0.2.10".parse().unwrap()).unwrap();
+        let text: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            text,
+            [
+                "192.0.2.1/32",
+                "192.0.2.2/31",
+                "192.0.2.4/30",
+                "192.0.2.8/31",
+                "192.0.2.10/32"
+            ]
         );
+        assert!(range_nets("192.0.2.9".parse().unwrap(), "192.0.2.1".parse().unwrap()).is_none());
     }
 
     #[test]

@@ -31,6 +31,7 @@ mod diagnose;
 pub mod doctor;
 mod error;
 mod event;
+mod firewall;
 mod format_id;
 pub mod formats;
 pub mod lines;

@@ -525,6 +525,8 @@ impl Pair {
     /// Empties the server's firewall.
     fn reset(&self) {
         self.exec(&self.server, &["nft", "flush", "ruleset"], None);
+        // Emptied first: a list:set's members cannot be destroyed while it holds them.
+        self.exec(&self.server, &["ipset", "flush"], None);
         self.exec(&self.server, &["ipset", "destroy"], None);
     }
 
@@ -603,6 +605,22 @@ fn matrix() -> Vec<(&'static str, Rules, Verdict)> {
             IptablesWithIpset(
                 "create cfban hash:net family inet hashsize 1024 maxelem 65536\nadd cfban 104.16.0.0/13\n",
                 "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m set --match-set cfban src -j DROP\nCOMMIT\n",
+            ),
+            Verdict::Drop,
+        ),
+        (
+            "iptables list:set holding a set with a nomatch exception",
+            IptablesWithIpset(
+                "create inner hash:net family inet hashsize 1024 maxelem 65536\nadd inner 104.16.0.0/13\nadd inner 104.16.0.0/24 nomatch\ncreate outer list:set size 8\nadd outer inner\n",
+                "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m set --match-set outer src -j DROP\nCOMMIT\n",
+            ),
+            Verdict::Accept,
+        ),
+        (
+            "iptables ipset hash:ip with netmask 24",
+            IptablesWithIpset(
+                "create nm hash:ip family inet hashsize 1024 maxelem 65536 netmask 24\nadd nm 104.16.0.77\n",
+                "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m set --match-set nm src -j DROP\nCOMMIT\n",
             ),
             Verdict::Drop,
         ),

@@ -1,9 +1,10 @@
 //! The iptables/ip6tables evaluator: what the rules of `iptables-save` (or `iptables -S`) do
 //! with a new TCP connection from one address to one port.
 //!
-//! The chains a packet for this host goes through are walked in the kernel's order: raw,
-//! mangle and nat `PREROUTING`, then mangle, filter, security and nat `INPUT`. Each rule is
-//! read the way `iptables-restore` reads it and compiled into a three-valued match:
+//! The rules come as the firewall model reads them ([`IptablesRuleset`], with the sets of
+//! [`Ipsets`]); the chains a packet for this host goes through are walked in the kernel's
+//! order: raw, mangle and nat `PREROUTING`, then mangle, filter, security and nat `INPUT`.
+//! Each rule's typed matches are compiled into a three-valued match:
 //!
 //! - understood: `-s`/`-d` (with `!`, comma lists, CIDR or mask), `-p`, `-i` (`lo` never
 //!   matches Cloudflare; other names against the interface of the default route), `-f`,
@@ -22,127 +23,16 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+pub use crate::firewall::ipset::{Ipset, Ipsets};
+pub use crate::firewall::iptables::IptablesRuleset;
+use crate::firewall::iptables::{Chain, MatchKind, Rule, Target};
+use crate::firewall::Verdict;
+
 use super::verdict::{
     base_chain_paths, decide, iface_tri, Action, Decision, End, EvalRule, Layer, Probe, Tri, Walker,
 };
 
-/// One chain of a saved table.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ChainDef {
-    /// The policy of a built-in chain (`ACCEPT`, `DROP`); `None` for a user chain.
-    pub policy: Option<String>,
-    /// The rules in order: the arguments after `-A CHAIN`, and the line as written.
-    pub rules: Vec<(Vec<String>, String)>,
-}
-
-/// A rule set as saved by `iptables-save` or listed by `iptables -S`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IptablesRuleset {
-    /// Tables by name (`filter`, `raw`, ...), each its chains by name.
-    pub tables: BTreeMap<String, BTreeMap<String, ChainDef>>,
-    /// Lines that were not understood.
-    pub notes: Vec<String>,
-    /// Whether `iptables-save` said it is the nf_tables variant (its tables then also show in
-    /// `nft list ruleset`).
-    pub nf_tables: bool,
-}
-
 impl IptablesRuleset {
-    /// Reads `iptables-save` output (or `iptables -S`, taken as the filter table).
-    ///
-    /// ```
-    /// use cf_ban_audit_core::doctor::firewall_eval::IptablesRuleset;
-    /// use cf_ban_audit_core::doctor::{Probe, Verdict};
-    /// let rules = IptablesRuleset::parse("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n");
-    /// let probe = Probe { source: "104.16.0.1".parse().unwrap(), port: 443, interface: None, destination: None };
-    /// let d = rules.evaluate(&probe, None);
-    /// assert_eq!(d.verdict, Verdict::Drop);
-    /// assert!(d.by.contains("policy DROP"), "{}", d.by);
-    /// ```
-    pub fn parse(text: &str) -> IptablesRuleset {
-        let mut rs = IptablesRuleset::default();
-        let mut table = String::from("filter");
-        for (n, raw) in text.lines().enumerate() {
-            let line = raw.trim();
-            if line.is_empty() {
-                continue;
-            }
-            if line.starts_with('#') {
-                if line.contains("iptables-save") && line.contains("nf_tables") {
-                    rs.nf_tables = true;
-                }
-                continue;
-            }
-            if let Some(t) = line.strip_prefix('*') {
-                table = t.trim().to_string();
-                rs.tables.entry(table.clone()).or_default();
-                continue;
-            }
-            if line == "COMMIT" {
-                continue;
-            }
-            if let Some(decl) = line.strip_prefix(':') {
-                let mut parts = decl.split_whitespace();
-                if let (Some(name), Some(policy)) = (parts.next(), parts.next()) {
-                    let chain = rs.chain_mut(&table, name);
-                    chain.policy = (policy != "-").then(|| policy.to_string());
-                }
-                continue;
-            }
-            // Counters in front (`iptables-save -c`).
-            let line = match line.strip_prefix('[') {
-                Some(rest) => rest.split_once(']').map(|(_, r)| r.trim()).unwrap_or(line),
-                None => line,
-            };
-            let Some(args) = split_args(line) else {
-                rs.notes
-                    .push(format!("line {}: unbalanced quotes: {line}", n + 1));
-                continue;
-            };
-            match args.first().map(String::as_str) {
-                Some("-A") | Some("--append") if args.len() >= 2 => {
-                    let chain = rs.chain_mut(&table, &args[1]);
-                    chain.rules.push((args[2..].to_vec(), line.to_string()));
-                }
-                Some("-I") | Some("--insert") if args.len() >= 2 => {
-                    let (pos, rest) = match args.get(2).and_then(|a| a.parse::<usize>().ok()) {
-                        Some(p) => (p.max(1) - 1, &args[3..]),
-                        None => (0, &args[2..]),
-                    };
-                    let chain = rs.chain_mut(&table, &args[1]);
-                    let pos = pos.min(chain.rules.len());
-                    chain.rules.insert(pos, (rest.to_vec(), line.to_string()));
-                }
-                Some("-P") | Some("--policy") if args.len() >= 3 => {
-                    rs.chain_mut(&table, &args[1]).policy = Some(args[2].clone());
-                }
-                Some("-N") | Some("--new-chain") if args.len() >= 2 => {
-                    rs.chain_mut(&table, &args[1]);
-                }
-                _ => rs
-                    .notes
-                    .push(format!("line {}: not understood: {line}", n + 1)),
-            }
-        }
-        rs
-    }
-
-    fn chain_mut(&mut self, table: &str, chain: &str) -> &mut ChainDef {
-        self.tables
-            .entry(table.to_string())
-            .or_default()
-            .entry(chain.to_string())
-            .or_default()
-    }
-
-    /// Whether the rule set has no rules and no policy other than `ACCEPT`.
-    pub fn is_empty(&self) -> bool {
-        self.tables
-            .values()
-            .flat_map(|t| t.values())
-            .all(|c| c.rules.is_empty() && c.policy.as_deref().is_none_or(|p| p == "ACCEPT"))
-    }
-
     /// The base chains a probe goes through, walked: one [`Layer`] each.
     pub fn layers(&self, probe: &Probe, ipsets: Option<&Ipsets>) -> Vec<Layer> {
         // (table, chain, hook, priority), in the kernel's order.
@@ -157,7 +47,7 @@ impl IptablesRuleset {
         ];
         let mut layers = Vec::new();
         for &(table, chain, hook, priority) in BASE {
-            let Some(chains) = self.tables.get(table) else {
+            let Some(chains) = self.tables.get(table).map(|t| &t.chains) else {
                 continue;
             };
             let Some(base) = chains.get(chain) else {
@@ -174,10 +64,9 @@ impl IptablesRuleset {
                         .rules
                         .iter()
                         .enumerate()
-                        .map(|(i, (args, text))| {
+                        .map(|(i, rule)| {
                             compile(
-                                args,
-                                text,
+                                rule,
                                 &format!("{table} {name} #{}", i + 1),
                                 probe,
                                 ipsets,
@@ -204,238 +93,100 @@ impl IptablesRuleset {
     }
 
     /// The verdict for a probe by these rules alone.
+    ///
+    /// ```
+    /// use cf_ban_audit_core::doctor::firewall_eval::IptablesRuleset;
+    /// use cf_ban_audit_core::doctor::{Probe, Verdict};
+    /// let rules = IptablesRuleset::parse("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n");
+    /// let probe = Probe { source: "104.16.0.1".parse().unwrap(), port: 443, interface: None, destination: None };
+    /// let d = rules.evaluate(&probe, None);
+    /// assert_eq!(d.verdict, Verdict::Drop);
+    /// assert!(d.by.contains("policy DROP"), "{}", d.by);
+    /// ```
     pub fn evaluate(&self, probe: &Probe, ipsets: Option<&Ipsets>) -> Decision {
         decide(self.layers(probe, ipsets))
     }
 }
 
-/// Splits a rule line into arguments the way `iptables-restore` does: double quotes (with
-/// `\"` and `\\` inside) make one argument. `None` for unbalanced quotes.
-pub fn split_args(line: &str) -> Option<Vec<String>> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut quoted = false;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                in_word = true;
-            }
-            '\\' if quoted => {
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-            }
-            c if c.is_whitespace() && !quoted => {
-                if in_word {
-                    out.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                cur.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if quoted {
-        return None;
-    }
-    if in_word {
-        out.push(cur);
-    }
-    Some(out)
-}
-
-/// Targets that change nothing for the verdict: evaluation goes on with the next rule.
-const CONTINUING: &[&str] = &[
-    "LOG",
-    "NFLOG",
-    "ULOG",
-    "TRACE",
-    "AUDIT",
-    "MARK",
-    "CONNMARK",
-    "CT",
-    "NOTRACK",
-    "SET",
-    "CLASSIFY",
-    "DSCP",
-    "TOS",
-    "TTL",
-    "HL",
-    "TCPMSS",
-    "CONNSECMARK",
-    "SECMARK",
-    "CHECKSUM",
-    "IDLETIMER",
-    "LED",
-    "RATEEST",
-    "NETMAP",
-];
-
-/// Matches that never change the result for a probe.
-const NEUTRAL_MODULES: &[&str] = &[
-    "tcp",
-    "comment",
-    "multiport",
-    "conntrack",
-    "state",
-    "set",
-    "iprange",
-    "addrtype",
-    "pkttype",
-];
-
 fn compile(
-    args: &[String],
-    text: &str,
+    rule: &Rule,
     label: &str,
     probe: &Probe,
     ipsets: Option<&Ipsets>,
-    chains: &BTreeMap<String, ChainDef>,
+    chains: &BTreeMap<String, Chain>,
 ) -> EvalRule {
-    let label = format!("{label}: {text}");
+    let label = format!("{label}: {}", rule.text);
     let mut cond = Tri::Yes;
-    let mut action = Action::Continue;
-    let mut neg = false;
-    let mut i = 0;
-    let value = |i: usize| args.get(i + 1).map(String::as_str).unwrap_or("");
-    while i < args.len() {
-        let a = args[i].as_str();
-        if a == "!" {
-            neg = true;
-            i += 1;
-            continue;
-        }
-        let mut used = 2; // the option and one value
-        let t = match a {
-            "-s" | "--source" | "--src" => {
-                addr_list_tri(value(i), Some(probe.source)).or_maybe(String::new)
-            }
-            "-d" | "--destination" | "--dst" => addr_list_tri(value(i), probe.destination)
-                .or_maybe(|| format!("-d {}: the destination address is not known", value(i))),
-            "-p" | "--protocol" => {
-                let p = value(i).to_ascii_lowercase();
+    for m in &rule.matches {
+        let t = match &m.kind {
+            MatchKind::Source(v) => addr_list_tri(v, Some(probe.source)).or_maybe(String::new),
+            MatchKind::Destination(v) => addr_list_tri(v, probe.destination)
+                .or_maybe(|| format!("-d {v}: the destination address is not known")),
+            MatchKind::Protocol(p) => {
+                let p = p.to_ascii_lowercase();
                 Tri::from_bool(matches!(p.as_str(), "tcp" | "6" | "all" | "0"))
             }
-            "-i" | "--in-interface" => iface_tri(value(i), probe),
-            "-o" | "--out-interface" => Tri::Maybe(format!("-o {}", value(i))),
-            "-f" | "--fragment" => {
-                used = 1;
-                Tri::No
-            }
-            "-m" | "--match" => {
-                let module = value(i);
-                if NEUTRAL_MODULES.contains(&module) || module == "udp" {
-                    Tri::Yes
+            MatchKind::InInterface(v) => iface_tri(v, probe),
+            MatchKind::OutInterface(v) => Tri::Maybe(format!("-o {v}")),
+            MatchKind::Fragment => Tri::No,
+            MatchKind::Module(_) | MatchKind::Counters | MatchKind::Syn => Tri::Yes,
+            MatchKind::UnknownModule { name, options } => {
+                let shown = if options.is_empty() {
+                    String::new()
                 } else {
-                    // Unknown module: undecided, whatever its options say.
-                    let opts: Vec<&str> = args[i + 2..]
-                        .iter()
-                        .take_while(|a| {
-                            !matches!(
-                                a.as_str(),
-                                "-m" | "--match" | "-j" | "--jump" | "-g" | "--goto"
-                            )
-                        })
-                        .map(String::as_str)
-                        .collect();
-                    used = 2 + opts.len();
-                    let shown = if opts.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" {}", opts.join(" "))
-                    };
-                    Tri::Maybe(format!("-m {module}{shown} is beyond the evaluator"))
-                }
+                    format!(" {}", options.join(" "))
+                };
+                Tri::Maybe(format!("-m {name}{shown} is beyond the evaluator"))
             }
-            "-j" | "--jump" | "-g" | "--goto" => {
-                let target = value(i);
-                let goto = matches!(a, "-g" | "--goto");
-                action = target_action(target, goto, &args[(i + 2).min(args.len())..], chains);
-                break;
-            }
-            "-c" | "--set-counters" => {
-                used = 3;
-                Tri::Yes
-            }
-            "--dport" | "--destination-port" => port_range_tri(value(i), probe.port),
-            "--sport" | "--source-port" => source_port_tri(value(i)),
-            "--dports" | "--destination-ports" => port_list_tri(value(i), probe.port),
-            "--sports" | "--source-ports" => source_port_tri(value(i)),
-            "--ports" => match port_list_tri(value(i), probe.port) {
+            MatchKind::DestPort(v) => port_range_tri(v, probe.port),
+            MatchKind::SourcePort(v) | MatchKind::SourcePorts(v) => source_port_tri(v),
+            MatchKind::DestPorts(v) => port_list_tri(v, probe.port),
+            MatchKind::Ports(v) => match port_list_tri(v, probe.port) {
                 Tri::Yes => Tri::Yes,
-                _ => Tri::Maybe(format!(
-                    "--ports {}: the source port is not known",
-                    value(i)
-                )),
+                _ => Tri::Maybe(format!("--ports {v}: the source port is not known")),
             },
-            "--syn" => {
-                used = 1;
-                Tri::Yes
+            MatchKind::TcpFlags { mask, comp } => tcp_flags_tri(mask, comp),
+            MatchKind::State(v) => {
+                Tri::from_bool(v.split(',').any(|s| s.eq_ignore_ascii_case("NEW")))
             }
-            "--tcp-flags" => {
-                used = 3;
-                tcp_flags_tri(value(i), args.get(i + 2).map(String::as_str).unwrap_or(""))
+            MatchKind::CtDir(v) => Tri::from_bool(v.eq_ignore_ascii_case("ORIGINAL")),
+            MatchKind::CtProto(v) => {
+                Tri::from_bool(matches!(v.to_ascii_lowercase().as_str(), "tcp" | "6"))
             }
-            "--ctstate" | "--state" => {
-                Tri::from_bool(value(i).split(',').any(|s| s.eq_ignore_ascii_case("NEW")))
-            }
-            "--ctdir" => Tri::from_bool(value(i).eq_ignore_ascii_case("ORIGINAL")),
-            "--ctproto" => Tri::from_bool(matches!(
-                value(i).to_ascii_lowercase().as_str(),
-                "tcp" | "6"
-            )),
-            "--ctorigsrc" => addr_list_tri(value(i), Some(probe.source)).or_maybe(String::new),
-            "--match-set" => {
-                used = 3;
-                let flags = args.get(i + 2).map(String::as_str).unwrap_or("");
-                set_tri(value(i), flags, probe, ipsets)
-            }
-            "--return-nomatch" | "--update-counters" | "--update-subcounters" => {
-                used = 1;
-                if a == "--return-nomatch" {
-                    Tri::Maybe("--return-nomatch".into())
-                } else {
-                    Tri::Yes
-                }
-            }
-            "--src-range" => range_tri(value(i), Some(probe.source)).or_maybe(String::new),
-            "--dst-range" => range_tri(value(i), probe.destination).or_maybe(|| {
-                format!(
-                    "--dst-range {}: the destination address is not known",
-                    value(i)
-                )
-            }),
-            "--dst-type" => match value(i) {
+            MatchKind::CtOrigSrc(v) => addr_list_tri(v, Some(probe.source)).or_maybe(String::new),
+            MatchKind::MatchSet { name, flags } => set_tri(name, flags, probe, ipsets),
+            MatchKind::ReturnNomatch => Tri::Maybe("--return-nomatch".into()),
+            MatchKind::UpdateCounters | MatchKind::LimitIfaceIn | MatchKind::Comment(_) => Tri::Yes,
+            MatchKind::SrcRange(v) => range_tri(v, Some(probe.source)).or_maybe(String::new),
+            MatchKind::DstRange(v) => range_tri(v, probe.destination)
+                .or_maybe(|| format!("--dst-range {v}: the destination address is not known")),
+            MatchKind::DstType(v) => match v.as_str() {
                 "LOCAL" => Tri::Yes,
-                "UNICAST" | "UNSPEC" => Tri::Maybe(format!("--dst-type {}", value(i))),
+                "UNICAST" | "UNSPEC" => Tri::Maybe(format!("--dst-type {v}")),
                 _ => Tri::No,
             },
-            "--src-type" => match value(i) {
+            MatchKind::SrcType(v) => match v.as_str() {
                 "UNICAST" => Tri::Yes,
                 "LOCAL" | "BROADCAST" | "MULTICAST" | "ANYCAST" | "BLACKHOLE" | "UNREACHABLE"
                 | "PROHIBIT" => Tri::No,
                 other => Tri::Maybe(format!("--src-type {other}")),
             },
-            "--limit-iface-in" => {
-                used = 1;
-                Tri::Yes
+            MatchKind::PktType(v) => Tri::from_bool(v == "unicast"),
+            MatchKind::Other { option, value } => {
+                Tri::Maybe(format!("{option} {value} is beyond the evaluator"))
             }
-            "--pkt-type" => Tri::from_bool(value(i) == "unicast"),
-            "--comment" => Tri::Yes,
-            other => Tri::Maybe(format!("{other} {} is beyond the evaluator", value(i))),
+            MatchKind::Word(w) => Tri::Maybe(format!("{w} is beyond the evaluator")),
+            MatchKind::Incomplete(option) => Tri::Maybe(format!("{option} without a value")),
         };
-        cond = cond.and(t.negate(neg));
-        neg = false;
-        i += used;
+        cond = cond.and(t.negate(m.negated));
         if cond == Tri::No {
             break;
         }
     }
+    let action = match &rule.target {
+        Some(target) if cond != Tri::No => target_action(target, chains),
+        _ => Action::Continue,
+    };
     EvalRule {
         label,
         cond,
@@ -443,31 +194,22 @@ fn compile(
     }
 }
 
-fn target_action(
-    target: &str,
-    goto: bool,
-    opts: &[String],
-    chains: &BTreeMap<String, ChainDef>,
-) -> Action {
-    match target {
-        "ACCEPT" => Action::Accept,
-        "DROP" | "TARPIT" => Action::Drop,
-        "REJECT" => Action::Reject,
-        "RETURN" => Action::Return,
-        t if CONTINUING.contains(&t) => Action::Continue,
-        "QUEUE" | "NFQUEUE" => Action::Unknown(format!("{target}: a user-space program decides")),
-        "DNAT" | "REDIRECT" | "SNAT" | "MASQUERADE" => Action::Unknown(format!(
-            "{target} {}: the connection is translated; where it goes is beyond the evaluator",
-            opts.join(" ")
+fn target_action(target: &Target, chains: &BTreeMap<String, Chain>) -> Action {
+    let name = target.name.as_str();
+    match target.verdict() {
+        Verdict::Accept => Action::Accept,
+        Verdict::Drop => Action::Drop,
+        Verdict::Reject => Action::Reject,
+        Verdict::Return => Action::Return,
+        Verdict::Continue => Action::Continue,
+        Verdict::Queue => Action::Unknown(format!("{name}: a user-space program decides")),
+        Verdict::Nat => Action::Unknown(format!(
+            "{name} {}: the connection is translated; where it goes is beyond the evaluator",
+            target.options.join(" ")
         )),
-        t if chains.contains_key(t) => {
-            if goto {
-                Action::Goto(t.to_string())
-            } else {
-                Action::Jump(t.to_string())
-            }
-        }
-        t => Action::Unknown(format!("target {t} is beyond the evaluator")),
+        Verdict::Jump(t) if chains.contains_key(&t) => Action::Jump(t),
+        Verdict::Goto(t) if chains.contains_key(&t) => Action::Goto(t),
+        _ => Action::Unknown(format!("target {name} is beyond the evaluator")),
     }
 }
 
@@ -649,151 +391,53 @@ fn set_tri(name: &str, flags: &str, probe: &Probe, ipsets: Option<&Ipsets>) -> T
         None => Tri::Maybe(format!(
             "ipset {name}: its members were not read (ipset save)"
         )),
-        Some(sets) => sets.contains(name, addr, 0),
+        Some(sets) => set_contains(sets, name, addr, 0),
     }
 }
 
-/// One ipset, as `ipset save` writes it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Ipset {
-    /// `hash:net`, `hash:ip`, `list:set`, ...
-    pub kind: String,
-    /// Its members: a network and whether it is a `nomatch` entry; for `list:set`, set names
-    /// come in [`Ipset::sets`].
-    pub members: Vec<(IpNet, bool)>,
-    /// Members of a `list:set`.
-    pub sets: Vec<String>,
-}
-
-/// The sets of `ipset save`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Ipsets {
-    /// Sets by name.
-    pub sets: BTreeMap<String, Ipset>,
-}
-
-impl Ipsets {
-    /// Reads `ipset save` output (`create NAME TYPE ...`, `add NAME MEMBER [options]`).
-    pub fn parse(text: &str) -> Ipsets {
-        let mut out = Ipsets::default();
-        for line in text.lines() {
-            let mut parts = line.split_whitespace();
-            match (parts.next(), parts.next(), parts.next()) {
-                (Some("create"), Some(name), Some(kind)) => {
-                    out.sets.entry(name.to_string()).or_default().kind = kind.to_string();
-                }
-                (Some("add"), Some(name), Some(member)) => {
-                    let nomatch = line.split_whitespace().any(|w| w == "nomatch");
-                    let set = out.sets.entry(name.to_string()).or_default();
-                    if set.kind == "list:set" {
-                        set.sets.push(member.to_string());
-                        continue;
-                    }
-                    // The address is the first dimension of the member (`1.2.3.4,tcp:80`).
-                    let first = member.split(',').next().unwrap_or(member);
-                    if let Some((a, b)) = first.split_once('-') {
-                        if let (Ok(a), Ok(b)) = (a.parse::<IpAddr>(), b.parse::<IpAddr>()) {
-                            for net in range_nets(a, b) {
-                                set.members.push((net, nomatch));
-                            }
-                            continue;
-                        }
-                    }
-                    if let Some(net) = parse_addr_net(first) {
-                        set.members.push((net, nomatch));
-                    }
-                }
-                _ => {}
-            }
-        }
-        out
-    }
-
-    /// Whether the set holds `addr` (as a `src` match).
-    pub fn contains(&self, name: &str, addr: IpAddr, depth: usize) -> Tri {
-        let Some(set) = self.sets.get(name) else {
-            return Tri::Maybe(format!("ipset {name} is not in the ipset listing"));
-        };
-        if set.kind == "list:set" {
-            if depth > 8 {
-                return Tri::Maybe(format!("ipset {name}: nested too deep"));
-            }
-            let mut out = Tri::No;
-            for s in &set.sets {
-                match self.contains(s, addr, depth + 1) {
-                    Tri::Yes => return Tri::Yes,
-                    Tri::Maybe(w) => out = Tri::Maybe(w),
-                    Tri::No => {}
-                }
-            }
-            return out;
-        }
-        if !matches!(set.kind.as_str(), "hash:ip" | "hash:net" | "bitmap:ip") {
-            return Tri::Maybe(format!(
-                "ipset {name} of type {} is beyond the evaluator",
-                set.kind
-            ));
-        }
-        // The most specific entry decides (a `nomatch` entry excludes its network).
-        let best = set
-            .members
-            .iter()
-            .filter(|(n, _)| n.contains(&addr))
-            .max_by_key(|(n, _)| n.prefix_len());
-        Tri::from_bool(matches!(best, Some((_, false))))
-    }
-}
-
-/// The CIDR blocks that make up the address range `first`..=`last` (of one family).
-pub fn range_nets(first: IpAddr, last: IpAddr) -> Vec<IpNet> {
-    let (a, b, bits) = match (first, last) {
-        (IpAddr::V4(a), IpAddr::V4(b)) => {
-            (u128::from(u32::from(a)), u128::from(u32::from(b)), 32u32)
-        }
-        (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), 128u32),
-        _ => return Vec::new(),
+/// Whether the set holds `addr` (as a `src` match).
+fn set_contains(sets: &Ipsets, name: &str, addr: IpAddr, depth: usize) -> Tri {
+    let Some(set) = sets.sets.get(name) else {
+        return Tri::Maybe(format!("ipset {name} is not in the ipset listing"));
     };
-    let mut out = Vec::new();
-    let mut cur = a;
-    while cur <= b && out.len() < 256 {
-        // The largest block aligned at `cur` that does not pass `b`.
-        let mut size = if cur == 0 {
-            bits
-        } else {
-            cur.trailing_zeros().min(bits)
-        };
-        let span = |size: u32| {
-            if size >= 128 {
-                u128::MAX
-            } else {
-                (1u128 << size) - 1
+    if set.kind == "list:set" {
+        if depth > 8 {
+            return Tri::Maybe(format!("ipset {name}: nested too deep"));
+        }
+        let mut out = Tri::No;
+        for s in &set.sets {
+            match set_contains(sets, s, addr, depth + 1) {
+                Tri::Yes => return Tri::Yes,
+                Tri::Maybe(w) => out = Tri::Maybe(w),
+                Tri::No => {}
             }
-        };
-        while size > 0 && cur.checked_add(span(size)).is_none_or(|end| end > b) {
-            size -= 1;
         }
-        let prefix = (bits - size) as u8;
-        let net = if bits == 32 {
-            IpNet::new(IpAddr::V4((cur as u32).into()), prefix)
-        } else {
-            IpNet::new(IpAddr::V6(cur.into()), prefix)
-        };
-        if let Ok(n) = net {
-            out.push(n);
-        }
-        let step = if size >= 128 { break } else { 1u128 << size };
-        match cur.checked_add(step) {
-            Some(n) => cur = n,
-            None => break,
-        }
+        return out;
     }
-    out
+    if !matches!(set.kind.as_str(), "hash:ip" | "hash:net" | "bitmap:ip") {
+        return Tri::Maybe(format!(
+            "ipset {name} of type {} is beyond the evaluator",
+            set.kind
+        ));
+    }
+    // The most specific entry decides (a `nomatch` entry excludes its network).
+    let best = set
+        .members
+        .iter()
+        .filter(|m| m.net.contains(&addr))
+        .max_by_key(|m| m.net.prefix_len());
+    Tri::from_bool(best.is_some_and(|m| !m.nomatch))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::doctor::verdict::Verdict;
+
+    /// The crate's range splitter, with an empty list for what it refuses.
+    fn range_nets(first: IpAddr, last: IpAddr) -> Vec<IpNet> {
+        crate::addr::range_nets(first, last).unwrap_or_default()
+    }
 
     fn probe(src: &str, port: u16) -> Probe {
         Probe {

@@ -1,6 +1,7 @@
 //! The nftables evaluator: what a ruleset (as `nft list ruleset` prints it, or a file in the
 //! same block syntax with `define`s) does with a new TCP connection from one address to one
-//! port.
+//! port. The ruleset is the firewall model's ([`NftRuleset`], read by the nft reader); this
+//! module compiles its rules' expressions into verdicts.
 //!
 //! Every base chain on the packet's way in (hooks `ingress`, `prerouting` and `input` of the
 //! `ip`, `ip6`, `inet` and `netdev` tables) is walked in hook and priority order. Each base
@@ -18,7 +19,7 @@
 //! `ct count`, concatenations, `xt` compat matches, `queue`, NAT) is undecided: both branches
 //! are followed and the verdict is `UNKNOWN` naming the rule when they disagree.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use super::firewall_eval::{parse_addr_net, service_port};
@@ -26,323 +27,12 @@ use super::verdict::{
     base_chain_paths, decide, iface_tri, Action, Decision, End, EvalRule, Layer, Path, Probe, Tri,
     Walker,
 };
-
-/// A token of nft's syntax.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tok {
-    /// A word (`ip`, `104.16.0.0/13`, `@set`, `!=`).
-    Word(String),
-    /// A quoted string, without its quotes.
-    Str(String),
-    /// `{`
-    Open,
-    /// `}`
-    Close,
-    /// `;`
-    Semi,
-    /// A line break.
-    Newline,
-    /// `,`
-    Comma,
-    /// A `:` standing alone (map elements).
-    Colon,
-}
-
-impl Tok {
-    fn word(&self) -> Option<&str> {
-        match self {
-            Tok::Word(w) | Tok::Str(w) => Some(w),
-            _ => None,
-        }
-    }
-}
-
-/// Splits nft text into tokens (comments dropped, `\` line continuations joined).
-pub fn tokenize(text: &str) -> Vec<Tok> {
-    let mut out = Vec::new();
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut Vec<Tok>| {
-        if !word.is_empty() {
-            let w = std::mem::take(word);
-            out.push(if w == ":" { Tok::Colon } else { Tok::Word(w) });
-        }
-    };
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '#' => {
-                flush(&mut word, &mut out);
-                for n in chars.by_ref() {
-                    if n == '\n' {
-                        out.push(Tok::Newline);
-                        break;
-                    }
-                }
-            }
-            '"' => {
-                flush(&mut word, &mut out);
-                let mut s = String::new();
-                while let Some(n) = chars.next() {
-                    match n {
-                        '"' => break,
-                        '\\' => {
-                            if let Some(e) = chars.next() {
-                                s.push(e);
-                            }
-                        }
-                        n => s.push(n),
-                    }
-                }
-                out.push(Tok::Str(s));
-            }
-            '\\' if chars.peek() == Some(&'\n') => {
-                chars.next();
-            }
-            '{' | '}' | ';' | ',' | '\n' => {
-                flush(&mut word, &mut out);
-                out.push(match c {
-                    '{' => Tok::Open,
-                    '}' => Tok::Close,
-                    ';' => Tok::Semi,
-                    ',' => Tok::Comma,
-                    _ => Tok::Newline,
-                });
-            }
-            c if c.is_whitespace() => flush(&mut word, &mut out),
-            c => word.push(c),
-        }
-    }
-    flush(&mut word, &mut out);
-    out
-}
-
-/// Renders tokens back as text (for labels).
-pub fn render(toks: &[Tok]) -> String {
-    let mut s = String::new();
-    for t in toks {
-        let piece = match t {
-            Tok::Word(w) => w.clone(),
-            Tok::Str(w) => format!("\"{w}\""),
-            Tok::Open => "{".into(),
-            Tok::Close => "}".into(),
-            Tok::Semi => ";".into(),
-            Tok::Newline => continue,
-            Tok::Comma => ",".into(),
-            Tok::Colon => ":".into(),
-        };
-        if !s.is_empty() && !matches!(t, Tok::Comma) {
-            s.push(' ');
-        }
-        s.push_str(&piece);
-    }
-    s
-}
-
-/// A base chain's hook, priority, policy and device.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BaseChain {
-    /// `filter`, `nat`, `route`.
-    pub kind: String,
-    /// `input`, `prerouting`, `ingress`, ...
-    pub hook: String,
-    /// The numeric priority (names resolved: `filter` 0, `raw` -300, ...).
-    pub priority: i32,
-    /// `accept` or `drop`.
-    pub policy: String,
-    /// The device of an ingress chain.
-    pub device: Option<String>,
-}
-
-/// A chain: its base-chain definition if any, and its rules as tokens.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Chain {
-    /// Set for base chains.
-    pub base: Option<BaseChain>,
-    /// The rules in order.
-    pub rules: Vec<Vec<Tok>>,
-}
-
-/// A named set or map.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NftSet {
-    /// The key type (`ipv4_addr`, `inet_service`, `ipv4_addr . inet_service`, or `typeof ...`).
-    pub key_type: String,
-    /// Whether it is a map (`map`), and its value type.
-    pub value_type: Option<String>,
-    /// Elements: the key's tokens and, for maps, the value's.
-    pub elements: Vec<(Vec<Tok>, Option<Vec<Tok>>)>,
-}
-
-/// One table.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Table {
-    /// `ip`, `ip6`, `inet`, `netdev`, `bridge`, `arp`.
-    pub family: String,
-    /// Its name.
-    pub name: String,
-    /// Chains by name.
-    pub chains: BTreeMap<String, Chain>,
-    /// Sets and maps by name.
-    pub sets: BTreeMap<String, NftSet>,
-    /// `flags dormant`: the table does nothing.
-    pub dormant: bool,
-}
-
-/// A parsed ruleset.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NftRuleset {
-    /// The tables in order.
-    pub tables: Vec<Table>,
-    /// Statements that were not read (they make every verdict unknown when they could add
-    /// rules).
-    pub unread: Vec<String>,
-}
-
-struct Parser<'a> {
-    toks: &'a [Tok],
-    i: usize,
-    defines: HashMap<String, Vec<Tok>>,
-}
-
-impl Parser<'_> {
-    fn peek(&self) -> Option<&Tok> {
-        self.toks.get(self.i)
-    }
-
-    fn next_word(&mut self) -> Option<String> {
-        let w = self.peek()?.word()?.to_string();
-        self.i += 1;
-        Some(w)
-    }
-
-    /// Tokens up to the end of a statement (`;`, a line break or an unmatched `}`) at depth 0.
-    fn statement(&mut self) -> Vec<Tok> {
-        let mut out = Vec::new();
-        let mut depth = 0usize;
-        while let Some(t) = self.peek().cloned() {
-            match t {
-                Tok::Semi | Tok::Newline if depth == 0 => break,
-                Tok::Close if depth == 0 => break,
-                Tok::Open => depth += 1,
-                Tok::Close => depth -= 1,
-                _ => {}
-            }
-            self.i += 1;
-            if t == Tok::Newline {
-                continue;
-            }
-            match &t {
-                Tok::Word(w) if w.starts_with('$') => match self.defines.get(&w[1..]) {
-                    Some(v) => out.extend(v.iter().cloned()),
-                    None => out.push(t),
-                },
-                _ => out.push(t),
-            }
-        }
-        out
-    }
-
-    /// Skips a `{ ... }` block whose `{` is next.
-    fn skip_block(&mut self) {
-        let mut depth = 0usize;
-        while let Some(t) = self.peek().cloned() {
-            self.i += 1;
-            match t {
-                Tok::Open => depth += 1,
-                Tok::Close => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        return;
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    fn skip_separators(&mut self) {
-        while matches!(self.peek(), Some(Tok::Semi | Tok::Newline)) {
-            self.i += 1;
-        }
-    }
-}
-
-const FAMILIES: &[&str] = &["ip", "ip6", "inet", "arp", "bridge", "netdev"];
+pub use crate::firewall::nft::NftRuleset;
+use crate::firewall::nft::{inline_elements, render, NftElement, NftRule, NftTable, Tok};
+use crate::firewall::nft_rule::{verdict, NftExpr, Selector, VERDICTS};
+use crate::firewall::Verdict;
 
 impl NftRuleset {
-    /// Reads a ruleset.
-    ///
-    /// ```
-    /// use cf_ban_audit_core::doctor::nft_eval::NftRuleset;
-    /// use cf_ban_audit_core::doctor::{Probe, Verdict};
-    /// let rs = NftRuleset::parse("table inet f {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tip saddr { 104.16.0.0/13, 172.64.0.0/13 } tcp dport 443 drop\n\t}\n}\n");
-    /// let probe = Probe { source: "104.16.0.1".parse().unwrap(), port: 443, interface: None, destination: None };
-    /// assert_eq!(rs.evaluate(&probe, &[]).verdict, Verdict::Drop);
-    /// ```
-    pub fn parse(text: &str) -> NftRuleset {
-        let toks = tokenize(text);
-        let mut p = Parser {
-            toks: &toks,
-            i: 0,
-            defines: HashMap::new(),
-        };
-        let mut rs = NftRuleset::default();
-        loop {
-            p.skip_separators();
-            let Some(t) = p.peek().cloned() else { break };
-            let Some(w) = t.word().map(str::to_string) else {
-                p.i += 1;
-                continue;
-            };
-            match w.as_str() {
-                "table" => {
-                    p.i += 1;
-                    let mut family = p.next_word().unwrap_or_default();
-                    let name = if FAMILIES.contains(&family.as_str())
-                        && matches!(p.peek(), Some(Tok::Word(_) | Tok::Str(_)))
-                    {
-                        p.next_word().unwrap_or_default()
-                    } else {
-                        std::mem::replace(&mut family, "ip".into())
-                    };
-                    let mut table = Table {
-                        family,
-                        name,
-                        ..Table::default()
-                    };
-                    if p.peek() == Some(&Tok::Open) {
-                        p.i += 1;
-                        parse_table_body(&mut p, &mut table);
-                    }
-                    rs.tables.push(table);
-                }
-                "define" | "redefine" => {
-                    p.i += 1;
-                    let name = p.next_word().unwrap_or_default();
-                    if p.peek().and_then(Tok::word) == Some("=") {
-                        p.i += 1;
-                    }
-                    let value = p.statement();
-                    p.defines.insert(name, value);
-                }
-                "flush" => {
-                    let st = p.statement();
-                    if render(&st) != "flush ruleset" {
-                        rs.unread.push(render(&st));
-                    }
-                }
-                _ => {
-                    let st = p.statement();
-                    if p.peek() == Some(&Tok::Close) {
-                        p.i += 1;
-                    }
-                    rs.unread.push(render(&st));
-                }
-            }
-        }
-        rs
-    }
-
     /// The base chains a probe goes through, walked, skipping the tables listed in `skip`
     /// (`(family, name)`, such as the tables iptables-nft manages when its rules were
     /// evaluated from `iptables-save`).
@@ -383,15 +73,15 @@ impl NftRuleset {
                         .rules
                         .iter()
                         .enumerate()
-                        .map(|(i, toks)| {
+                        .map(|(i, rule)| {
                             let label = format!(
                                 "nft {} {} {name} #{}: {}",
                                 table.family,
                                 table.name,
                                 i + 1,
-                                render(toks)
+                                rule.text()
                             );
-                            compile(toks, label, probe, table)
+                            compile(rule, label, probe, table)
                         })
                         .collect();
                     (name.clone(), rules)
@@ -449,249 +139,6 @@ impl NftRuleset {
     pub fn evaluate(&self, probe: &Probe, skip: &[(String, String)]) -> Decision {
         decide(self.layers(probe, skip))
     }
-
-    /// Whether the ruleset has no base chain on the way in.
-    pub fn is_empty(&self) -> bool {
-        self.unread.is_empty()
-            && self
-                .tables
-                .iter()
-                .all(|t| t.chains.values().all(|c| c.base.is_none()))
-    }
-}
-
-fn parse_table_body(p: &mut Parser<'_>, table: &mut Table) {
-    loop {
-        p.skip_separators();
-        let Some(t) = p.peek().cloned() else { return };
-        match t {
-            Tok::Close => {
-                p.i += 1;
-                return;
-            }
-            Tok::Word(w) if w == "chain" || w == "set" || w == "map" => {
-                p.i += 1;
-                let name = p.next_word().unwrap_or_default();
-                if p.peek() != Some(&Tok::Open) {
-                    continue;
-                }
-                p.i += 1;
-                if w == "chain" {
-                    let chain = parse_chain_body(p);
-                    table.chains.insert(name, chain);
-                } else {
-                    let set = parse_set_body(p, w == "map");
-                    table.sets.insert(name, set);
-                }
-            }
-            Tok::Word(w) if w == "flags" => {
-                let st = p.statement();
-                if st.iter().any(|t| t.word() == Some("dormant")) {
-                    table.dormant = true;
-                }
-            }
-            _ => {
-                // Other objects (counter, quota, flowtable, ct helper): skipped whole.
-                let st = p.statement();
-                if p.peek() == Some(&Tok::Open) {
-                    p.skip_block();
-                } else if st.is_empty() {
-                    p.i += 1;
-                }
-                if st.last() == Some(&Tok::Open) {
-                    // statement() stops before a nested block only at depth 0: nothing to do.
-                }
-            }
-        }
-    }
-}
-
-fn parse_chain_body(p: &mut Parser<'_>) -> Chain {
-    let mut chain = Chain::default();
-    loop {
-        p.skip_separators();
-        match p.peek() {
-            None => return chain,
-            Some(Tok::Close) => {
-                p.i += 1;
-                return chain;
-            }
-            _ => {}
-        }
-        let st = p.statement();
-        let Some(first) = st.first().and_then(Tok::word) else {
-            continue;
-        };
-        match first {
-            "type" => {
-                let words: Vec<&str> = st.iter().filter_map(Tok::word).collect();
-                let kind = words.get(1).copied().unwrap_or("filter").to_string();
-                let hook = words
-                    .iter()
-                    .position(|w| *w == "hook")
-                    .and_then(|i| words.get(i + 1))
-                    .copied()
-                    .unwrap_or("")
-                    .to_string();
-                let device = words
-                    .iter()
-                    .position(|w| *w == "device")
-                    .and_then(|i| words.get(i + 1))
-                    .map(|s| s.to_string());
-                let priority = words
-                    .iter()
-                    .position(|w| *w == "priority")
-                    .map(|i| priority_value(&words[i + 1..]))
-                    .unwrap_or(0);
-                let policy = chain
-                    .base
-                    .as_ref()
-                    .map(|b| b.policy.clone())
-                    .unwrap_or_else(|| "accept".into());
-                chain.base = Some(BaseChain {
-                    kind,
-                    hook,
-                    priority,
-                    policy,
-                    device,
-                });
-            }
-            "policy" => {
-                let policy = st
-                    .get(1)
-                    .and_then(Tok::word)
-                    .unwrap_or("accept")
-                    .to_string();
-                match &mut chain.base {
-                    Some(b) => b.policy = policy,
-                    None => {
-                        chain.base = Some(BaseChain {
-                            kind: "filter".into(),
-                            hook: String::new(),
-                            priority: 0,
-                            policy,
-                            device: None,
-                        })
-                    }
-                }
-            }
-            "comment" | "devices" => {}
-            _ => chain.rules.push(st),
-        }
-    }
-}
-
-fn priority_value(words: &[&str]) -> i32 {
-    let base = match words.first().copied().unwrap_or("0") {
-        "raw" => -300,
-        "mangle" => -150,
-        "dstnat" => -100,
-        "filter" => 0,
-        "security" => 50,
-        "srcnat" => 100,
-        w => w.parse().unwrap_or(0),
-    };
-    let offset = match (
-        words.get(1).copied(),
-        words.get(2).and_then(|w| w.parse::<i32>().ok()),
-    ) {
-        (Some("+"), Some(n)) => n,
-        (Some("-"), Some(n)) => -n,
-        (Some(w), _) if w.starts_with('+') || w.starts_with('-') => w.parse().unwrap_or(0),
-        _ => 0,
-    };
-    base + offset
-}
-
-fn parse_set_body(p: &mut Parser<'_>, is_map: bool) -> NftSet {
-    let mut set = NftSet::default();
-    loop {
-        p.skip_separators();
-        match p.peek() {
-            None => return set,
-            Some(Tok::Close) => {
-                p.i += 1;
-                return set;
-            }
-            _ => {}
-        }
-        let st = p.statement();
-        match st.first().and_then(Tok::word) {
-            Some("type") | Some("typeof") => {
-                let text = render(&st[1..]);
-                match text.split_once(" : ") {
-                    Some((k, v)) if is_map => {
-                        set.key_type = k.to_string();
-                        set.value_type = Some(v.to_string());
-                    }
-                    _ => set.key_type = text,
-                }
-                if st[0].word() == Some("typeof") {
-                    set.key_type = format!("typeof {}", set.key_type);
-                }
-            }
-            Some("elements") => {
-                if let Some(open) = st.iter().position(|t| *t == Tok::Open) {
-                    set.elements = elements(&st[open..]);
-                }
-            }
-            _ => {}
-        }
-        if is_map && set.value_type.is_none() {
-            set.value_type = Some(String::new());
-        }
-    }
-}
-
-/// Options that may follow an element's key.
-const ELEMENT_OPTIONS: &[&str] = &[
-    "timeout", "expires", "counter", "comment", "packets", "bytes",
-];
-
-/// The elements of a `{ ... }` group (the group's tokens, braces included).
-fn elements(group: &[Tok]) -> Vec<(Vec<Tok>, Option<Vec<Tok>>)> {
-    let inner = if group.len() >= 2 {
-        &group[1..group.len() - 1]
-    } else {
-        &[][..]
-    };
-    let mut out = Vec::new();
-    let mut depth = 0usize;
-    let mut cur: Vec<Tok> = Vec::new();
-    let mut push = |cur: &mut Vec<Tok>| {
-        let e = std::mem::take(cur);
-        if e.is_empty() {
-            return;
-        }
-        let (key, value) = match e.iter().position(|t| *t == Tok::Colon) {
-            Some(c) => (e[..c].to_vec(), Some(e[c + 1..].to_vec())),
-            None => (e, None),
-        };
-        let key: Vec<Tok> = match key
-            .iter()
-            .position(|t| t.word().is_some_and(|w| ELEMENT_OPTIONS.contains(&w)))
-        {
-            Some(o) => key[..o].to_vec(),
-            None => key,
-        };
-        out.push((key, value));
-    };
-    for t in inner {
-        match t {
-            Tok::Comma if depth == 0 => push(&mut cur),
-            Tok::Open => {
-                depth += 1;
-                cur.push(t.clone());
-            }
-            Tok::Close => {
-                depth = depth.saturating_sub(1);
-                cur.push(t.clone());
-            }
-            _ => cur.push(t.clone()),
-        }
-    }
-    push(&mut cur);
-    out
 }
 
 /// What a selector reads from the probe.
@@ -713,147 +160,108 @@ enum Kind {
     Opaque,
 }
 
-const VERDICTS: &[&str] = &[
-    "accept",
-    "drop",
-    "reject",
-    "return",
-    "continue",
-    "jump",
-    "goto",
-    "queue",
-    "dnat",
-    "snat",
-    "masquerade",
-    "redirect",
-    "tproxy",
-    "synproxy",
-];
-const OPS: &[&str] = &[
-    "==", "!=", "eq", "ne", "<", ">", "<=", ">=", "lt", "gt", "le", "ge",
-];
+/// How a selector reads the probe (a probe of one family never has the other's header).
+fn kind(selector: Selector, v4: bool) -> Kind {
+    let family = |v6: bool, k: Kind| if v6 != v4 { k } else { Kind::Never };
+    match selector {
+        Selector::Saddr { v6 } => family(v6, Kind::Saddr(!v6)),
+        Selector::Daddr { v6 } => family(v6, Kind::Daddr(!v6)),
+        Selector::L4Proto { v6: Some(v6) } => family(v6, Kind::L4proto),
+        Selector::L4Proto { v6: None } => Kind::L4proto,
+        Selector::IpField { v6 } => family(v6, Kind::Opaque),
+        Selector::Dport => Kind::Dport,
+        Selector::Sport => Kind::Sport,
+        Selector::OtherProtocol => Kind::Never,
+        Selector::Nfproto => Kind::Nfproto,
+        Selector::Iif => Kind::Iface,
+        Selector::Pkttype | Selector::FibDaddrType => Kind::Pkttype,
+        Selector::CtState => Kind::CtState,
+        Selector::CtDirection => Kind::Direction,
+        _ => Kind::Opaque,
+    }
+}
+
+/// How a selector is named in reports.
+fn describe(selector: Selector, key: &[Tok]) -> String {
+    match selector {
+        Selector::FibDaddrType => "fib daddr type".into(),
+        _ => render(key),
+    }
+}
 
 /// Compiles one rule for one probe.
-fn compile(toks: &[Tok], label: String, probe: &Probe, table: &Table) -> EvalRule {
+fn compile(rule: &NftRule, label: String, probe: &Probe, table: &NftTable) -> EvalRule {
     let v4 = probe.source.is_ipv4();
+    let toks = &rule.tokens;
     let mut cond = Tri::Yes;
     let mut action = Action::Continue;
-    let mut i = 0;
-    let word = |i: usize| toks.get(i).and_then(Tok::word).unwrap_or("");
-    while i < toks.len() {
-        let w = word(i);
-        // Statements that change nothing for the verdict.
-        match w {
-            "counter" => {
-                i += 1;
-                if word(i) == "packets" {
-                    i += 4;
-                } else if word(i) == "name" {
-                    i += 2;
-                }
-                continue;
-            }
-            "log" => {
-                i += 1;
-                while matches!(
-                    word(i),
-                    "prefix" | "level" | "group" | "snaplen" | "queue-threshold" | "flags"
-                ) {
-                    i += 2;
-                    while toks.get(i) == Some(&Tok::Comma) {
-                        i += 2;
-                    }
-                }
-                continue;
-            }
-            "comment" => {
-                i += 2;
-                continue;
-            }
-            "notrack" => {
-                i += 1;
-                continue;
-            }
-            "add" | "update" if word(i + 1).starts_with('@') => {
-                let end = group_end(toks, i + 2);
-                let inner = render(&toks[i..end]);
+    for expr in rule.exprs() {
+        match expr {
+            NftExpr::Statement(_) => {}
+            NftExpr::SetUpdate(t) => {
+                let inner = render(&t);
                 if inner.contains("limit") || inner.contains("ct count") || inner.contains("quota")
                 {
                     cond = cond.and(Tri::Maybe(format!("{inner} is beyond the evaluator")));
                 }
-                i = end;
-                continue;
             }
-            _ => {}
-        }
-        if VERDICTS.contains(&w) {
-            action = verdict_action(w, word(i + 1), &toks[i..], table);
-            break;
-        }
-        let (kind, used, desc) = selector(toks, i, v4);
-        if used == 0 {
-            // Not understood: undecided; the verdict is the rule's last verdict word.
-            cond = cond.and(Tri::Maybe(format!(
-                "{} is beyond the evaluator",
-                render(&toks[i..])
-            )));
-            action = toks
-                .iter()
-                .enumerate()
-                .rev()
-                .find(|(_, t)| t.word().is_some_and(|w| VERDICTS.contains(&w)))
-                .map(|(j, t)| {
-                    verdict_action(t.word().unwrap_or(""), word(j + 1), &toks[j..], table)
-                })
-                .unwrap_or(Action::Continue);
-            break;
-        }
-        i += used;
-        // `meta mark set 1`, `ct mark set ...`: statements.
-        if word(i) == "set" {
-            i += 2;
-            continue;
-        }
-        if word(i) == "." || word(i) == "&" || word(i) == "|" || word(i) == "map" {
-            let end = toks[i..]
-                .iter()
-                .position(|t| t.word().is_some_and(|w| VERDICTS.contains(&w)))
-                .map_or(toks.len(), |p| i + p);
-            cond = cond.and(Tri::Maybe(format!(
-                "{} is beyond the evaluator",
-                render(&toks[i - used..end])
-            )));
-            i = end;
-            continue;
-        }
-        if word(i) == "vmap" {
-            let end = group_end(toks, i + 1);
-            action = vmap_action(kind, &desc, &toks[i + 1..end], probe, table);
-            break;
-        }
-        let mut neg = false;
-        let op = word(i);
-        if OPS.contains(&op) {
-            neg = matches!(op, "!=" | "ne");
-            if !matches!(op, "==" | "!=" | "eq" | "ne") {
-                let end = group_end(toks, i + 1);
-                cond = cond.and(Tri::Maybe(format!("{desc} {}", render(&toks[i..end]))));
-                i = end;
-                continue;
+            NftExpr::Verdict { tokens, .. } => {
+                action = verdict_action(&tokens, table);
+                break;
             }
-            i += 1;
-        }
-        let end = rhs_end(toks, i);
-        let rhs = &toks[i..end];
-        let t = match kind {
-            // A header of another protocol: never present on a TCP SYN, whatever the operator.
-            Kind::Never => Tri::No,
-            _ => rhs_tri(kind, &desc, rhs, probe, table).negate(neg),
-        };
-        cond = cond.and(t);
-        i = end;
-        if cond == Tri::No {
-            break;
+            NftExpr::Unknown(t) => {
+                // Not understood: undecided; the verdict is the rule's last verdict word.
+                cond = cond.and(Tri::Maybe(format!(
+                    "{} is beyond the evaluator",
+                    render(&t)
+                )));
+                action = toks
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .find(|(_, t)| t.text().is_some_and(|w| VERDICTS.contains(&w)))
+                    .map(|(j, _)| verdict_action(&toks[j..], table))
+                    .unwrap_or(Action::Continue);
+                break;
+            }
+            NftExpr::Combined { key, rest } => {
+                let all: Vec<Tok> = key.into_iter().chain(rest).collect();
+                cond = cond.and(Tri::Maybe(format!(
+                    "{} is beyond the evaluator",
+                    render(&all)
+                )));
+            }
+            NftExpr::Vmap { selector, key, map } => {
+                let desc = describe(selector, &key);
+                action = vmap_action(kind(selector, v4), &desc, &map, probe, table);
+                break;
+            }
+            NftExpr::Match {
+                selector,
+                key,
+                op,
+                value,
+            } => {
+                let desc = describe(selector, &key);
+                let kind = kind(selector, v4);
+                let t = match op.as_deref() {
+                    None | Some("==" | "eq") => rhs_tri(kind, &desc, &value, probe, table),
+                    Some("!=" | "ne") => rhs_tri(kind, &desc, &value, probe, table).negate(true),
+                    Some(other) => {
+                        let shown: Vec<Tok> = std::iter::once(Tok::Word(other.to_string()))
+                            .chain(value)
+                            .collect();
+                        cond = cond.and(Tri::Maybe(format!("{desc} {}", render(&shown))));
+                        continue;
+                    }
+                };
+                // A header of another protocol: never present on a TCP SYN, whatever the
+                // operator.
+                cond = cond.and(if kind == Kind::Never { Tri::No } else { t });
+                if cond == Tri::No {
+                    break;
+                }
+            }
         }
     }
     EvalRule {
@@ -863,105 +271,21 @@ fn compile(toks: &[Tok], label: String, probe: &Probe, table: &Table) -> EvalRul
     }
 }
 
-/// The end of a value: a `{ ... }` group, an `@set`, or words joined by commas.
-fn rhs_end(toks: &[Tok], i: usize) -> usize {
-    if toks.get(i) == Some(&Tok::Open) {
-        return group_end(toks, i);
-    }
-    let mut j = i;
-    if j < toks.len() {
-        j += 1;
-    }
-    while toks.get(j) == Some(&Tok::Comma) && toks.get(j + 1).and_then(Tok::word).is_some() {
-        j += 2;
-    }
-    j
-}
-
-/// The index after a `{ ... }` group starting at `i` (or after the single token there).
-fn group_end(toks: &[Tok], i: usize) -> usize {
-    if toks.get(i) != Some(&Tok::Open) {
-        return (i + 1).min(toks.len());
-    }
-    let mut depth = 0usize;
-    for (j, t) in toks.iter().enumerate().skip(i) {
-        match t {
-            Tok::Open => depth += 1,
-            Tok::Close => {
-                depth -= 1;
-                if depth == 0 {
-                    return j + 1;
-                }
-            }
-            _ => {}
+/// The action of the verdict `rest` starts with.
+fn verdict_action(rest: &[Tok], table: &NftTable) -> Action {
+    match verdict(rest) {
+        Some(Verdict::Accept) => Action::Accept,
+        Some(Verdict::Drop) => Action::Drop,
+        Some(Verdict::Reject) => Action::Reject,
+        Some(Verdict::Return) => Action::Return,
+        Some(Verdict::Continue) => Action::Continue,
+        Some(Verdict::Jump(c)) if table.chains.contains_key(&c) => Action::Jump(c),
+        Some(Verdict::Goto(c)) if table.chains.contains_key(&c) => Action::Goto(c),
+        Some(Verdict::Jump(c)) => {
+            Action::Unknown(format!("jump {c}: no such chain in table {}", table.name))
         }
-    }
-    toks.len()
-}
-
-/// Reads a selector at `i`: its kind, how many tokens it took (0: not understood), and its text.
-fn selector(toks: &[Tok], i: usize, v4: bool) -> (Kind, usize, String) {
-    let w = |k: usize| toks.get(i + k).and_then(Tok::word).unwrap_or("");
-    let (kind, used) = match (w(0), w(1)) {
-        ("ip", "saddr") => (if v4 { Kind::Saddr(true) } else { Kind::Never }, 2),
-        ("ip6", "saddr") => (if v4 { Kind::Never } else { Kind::Saddr(false) }, 2),
-        ("ip", "daddr") => (if v4 { Kind::Daddr(true) } else { Kind::Never }, 2),
-        ("ip6", "daddr") => (if v4 { Kind::Never } else { Kind::Daddr(false) }, 2),
-        ("ip", "protocol") => (if v4 { Kind::L4proto } else { Kind::Never }, 2),
-        ("ip6", "nexthdr") => (if v4 { Kind::Never } else { Kind::L4proto }, 2),
-        ("ip", _) => (if v4 { Kind::Opaque } else { Kind::Never }, 2),
-        ("ip6", _) => (if v4 { Kind::Never } else { Kind::Opaque }, 2),
-        ("tcp", "dport") | ("th", "dport") => (Kind::Dport, 2),
-        ("tcp", "sport") | ("th", "sport") => (Kind::Sport, 2),
-        ("tcp", _) => (Kind::Opaque, 2),
-        (
-            "udp" | "udplite" | "icmp" | "icmpv6" | "sctp" | "dccp" | "esp" | "ah" | "igmp" | "gre"
-            | "comp",
-            _,
-        ) => (Kind::Never, 2),
-        ("meta", "l4proto") => (Kind::L4proto, 2),
-        ("meta", "nfproto") => (Kind::Nfproto, 2),
-        ("meta", "iif" | "iifname") => (Kind::Iface, 2),
-        ("meta", "pkttype") => (Kind::Pkttype, 2),
-        ("meta", "protocol") => (Kind::Nfproto, 2),
-        ("meta", _) => (Kind::Opaque, 2),
-        ("iif" | "iifname", _) => (Kind::Iface, 1),
-        ("pkttype", _) => (Kind::Pkttype, 1),
-        ("oif" | "oifname" | "mark" | "skuid" | "skgid", _) => (Kind::Opaque, 1),
-        ("ct", "state") => (Kind::CtState, 2),
-        ("ct", "direction") => (Kind::Direction, 2),
-        ("ct", "count") => return (Kind::Opaque, 0, String::new()),
-        ("ct", _) => (Kind::Opaque, 2),
-        ("fib", _) => {
-            // fib daddr type local: the packet is for this host, as it is on the input hook.
-            let text = render(&toks[i..(i + 4).min(toks.len())]);
-            if text == "fib daddr type local" || text == "fib daddr . iif type local" {
-                return (Kind::Pkttype, 3, "fib daddr type".into());
-            }
-            return (Kind::Opaque, 0, String::new());
-        }
-        _ => return (Kind::Opaque, 0, String::new()),
-    };
-    let used = used.min(toks.len() - i);
-    (kind, used, render(&toks[i..i + used]))
-}
-
-fn verdict_action(w: &str, next: &str, rest: &[Tok], table: &Table) -> Action {
-    match w {
-        "accept" => Action::Accept,
-        "drop" => Action::Drop,
-        "reject" => Action::Reject,
-        "return" => Action::Return,
-        "continue" => Action::Continue,
-        "jump" | "goto" if table.chains.contains_key(next) => {
-            if w == "jump" {
-                Action::Jump(next.to_string())
-            } else {
-                Action::Goto(next.to_string())
-            }
-        }
-        "jump" | "goto" => {
-            Action::Unknown(format!("{w} {next}: no such chain in table {}", table.name))
+        Some(Verdict::Goto(c)) => {
+            Action::Unknown(format!("goto {c}: no such chain in table {}", table.name))
         }
         _ => Action::Unknown(format!("{} is beyond the evaluator", render(rest))),
     }
@@ -969,7 +293,7 @@ fn verdict_action(w: &str, next: &str, rest: &[Tok], table: &Table) -> Action {
 
 /// The probe's value for a kind, matched against one literal.
 fn literal_tri(kind: Kind, desc: &str, lit: &Tok, probe: &Probe) -> Tri {
-    let text = lit.word().unwrap_or("");
+    let text = lit.text().unwrap_or("");
     let addr_in = |addr: IpAddr| -> Tri {
         if let Some((a, b)) = text.split_once('-') {
             if let (Ok(a), Ok(b)) = (a.parse::<IpAddr>(), b.parse::<IpAddr>()) {
@@ -1038,18 +362,18 @@ fn any_tri(kind: Kind, desc: &str, keys: &[Vec<Tok>], probe: &Probe) -> Tri {
     out
 }
 
-fn rhs_tri(kind: Kind, desc: &str, rhs: &[Tok], probe: &Probe, table: &Table) -> Tri {
+fn rhs_tri(kind: Kind, desc: &str, rhs: &[Tok], probe: &Probe, table: &NftTable) -> Tri {
     if kind == Kind::Opaque {
         return Tri::Maybe(format!("{desc} {} is beyond the evaluator", render(rhs)));
     }
     match rhs.first() {
         Some(Tok::Open) => {
-            let keys: Vec<Vec<Tok>> = elements(rhs).into_iter().map(|(k, _)| k).collect();
+            let keys: Vec<Vec<Tok>> = inline_elements(rhs).into_iter().map(|e| e.key).collect();
             any_tri(kind, desc, &keys, probe)
         }
         Some(Tok::Word(w)) if w.starts_with('@') => match table.sets.get(&w[1..]) {
             Some(set) if !set.key_type.contains(" . ") => {
-                let keys: Vec<Vec<Tok>> = set.elements.iter().map(|(k, _)| k.clone()).collect();
+                let keys: Vec<Vec<Tok>> = set.elements.iter().map(|e| e.key.clone()).collect();
                 any_tri(kind, desc, &keys, probe)
             }
             Some(set) => Tri::Maybe(format!(
@@ -1070,9 +394,9 @@ fn rhs_tri(kind: Kind, desc: &str, rhs: &[Tok], probe: &Probe, table: &Table) ->
     }
 }
 
-fn vmap_action(kind: Kind, desc: &str, rhs: &[Tok], probe: &Probe, table: &Table) -> Action {
-    let entries: Vec<(Vec<Tok>, Option<Vec<Tok>>)> = match rhs.first() {
-        Some(Tok::Open) => elements(rhs),
+fn vmap_action(kind: Kind, desc: &str, rhs: &[Tok], probe: &Probe, table: &NftTable) -> Action {
+    let entries: Vec<NftElement> = match rhs.first() {
+        Some(Tok::Open) => inline_elements(rhs),
         Some(Tok::Word(w)) if w.starts_with('@') => match table.sets.get(&w[1..]) {
             Some(set) => set.elements.clone(),
             None => return Action::Unknown(format!("{desc} vmap {w}: no such map")),
@@ -1084,13 +408,11 @@ fn vmap_action(kind: Kind, desc: &str, rhs: &[Tok], probe: &Probe, table: &Table
             ))
         }
     };
-    for (key, value) in entries {
+    for NftElement { key, value, .. } in entries {
         let t = any_tri(kind, desc, std::slice::from_ref(&key), probe);
         let value = value.unwrap_or_default();
-        let v = value.first().and_then(Tok::word).unwrap_or("");
-        let next = value.get(1).and_then(Tok::word).unwrap_or("");
         match t {
-            Tri::Yes => return verdict_action(v, next, &value, table),
+            Tri::Yes => return verdict_action(&value, table),
             Tri::No => {}
             Tri::Maybe(why) => {
                 return Action::Unknown(format!(
@@ -1165,14 +487,5 @@ mod tests {
         assert!(d.by.contains("xt match set"), "{}", d.by);
         let d = verdict("add rule inet f input drop\n", "104.16.0.1");
         assert_eq!(d.verdict, Verdict::Unknown);
-    }
-
-    #[test]
-    fn tokens_and_priorities() {
-        assert_eq!(priority_value(&["filter", "-", "2"]), -2);
-        assert_eq!(priority_value(&["mangle"]), -150);
-        let t = tokenize("ip saddr { 1.2.3.4, 2400:cb00::/32 } # c\nx : y");
-        assert!(t.contains(&Tok::Colon));
-        assert!(t.contains(&Tok::Word("2400:cb00::/32".into())));
     }
 }

@@ -30,7 +30,7 @@
 //! - **Ipsets** (`<ipset type="hash:net"><entry>104.16.0.0/13</entry></ipset>`): every entry is
 //!   an event of format [`Format::FirewalldIpset`] whose scope is the ipset's name exactly.
 //!   Entries of `hash:ip,port`-like types are read by their first part; `a-b` ranges are
-//!   split into CIDR blocks ([`range_to_nets`]); `hash:mac` entries are not addresses.
+//!   split into CIDR blocks ([`crate::addr::range_nets`]); `hash:mac` entries are not addresses.
 //! - **Direct rules** (`/etc/firewalld/direct.xml`, read as [`Format::FirewalldZone`]):
 //!   `<rule ipv="ipv4" table="filter" chain="f2b-sshd" priority="0">-s 1.2.3.4 -j REJECT</rule>`
 //!   and `<passthrough ipv="ipv4">-A INPUT -s 1.2.3.4 -j DROP</passthrough>`: a source
@@ -79,9 +79,7 @@ use xml::xml_root;
 
 pub use cmd_output::RichParser;
 pub use config_xml::XmlParser;
-pub use rules::{
-    ipset_entry_nets, parse_rich_rule, range_to_nets, target_verdict, RichRule, RuleAction, Source,
-};
+pub use rules::{ipset_entry_nets, parse_rich_rule, target_verdict, RichRule, RuleAction, Source};
 
 /// The most XML kept in memory for one file; what follows is not read (and is reported as
 /// malformed).

@@ -180,10 +180,6 @@ pub fn parse_rich_rule(text: &[u8]) -> Result<RichRule, String> {
     Ok(rule)
 }
 
-/// Splits an address range `a-b` into the fewest CIDR blocks that cover it exactly: the
-/// crate's one range splitter, [`crate::addr::range_nets`], under the name it had here.
-pub use crate::addr::range_nets as range_to_nets;
-
 /// The networks of one ipset entry for an ipset of type `ipset_type` (`hash:ip`,
 /// `hash:net,port`, ...): its first part, an address, a CIDR or an `a-b` range. Empty for
 /// types whose first part is not an address (`hash:mac`). `Err` names what is wrong.
@@ -221,7 +217,7 @@ pub fn ipset_entry_nets(entry: &str, ipset_type: &str) -> Result<Vec<IpNet>, Str
         Some(ip) => ip,
         None => parse_net(b.trim().as_bytes()).ok_or_else(bad)?.broadcast(),
     };
-    range_to_nets(a, b).ok_or_else(bad)
+    crate::addr::range_nets(a, b).ok_or_else(bad)
 }
 
 /// A MAC address (`00:11:22:33:44:55`), which `sources:` may list besides addresses.

@@ -313,7 +313,7 @@ fn entities() {
 #[test]
 fn ranges() {
     let nets = |a: &str, b: &str| {
-        range_to_nets(a.parse().unwrap(), b.parse().unwrap())
+        crate::addr::range_nets(a.parse().unwrap(), b.parse().unwrap())
             .unwrap()
             .iter()
             .map(|n| n.to_string())
@@ -333,7 +333,7 @@ fn ranges() {
         nets("10.0.0.255", "10.0.1.0"),
         ["10.0.0.255/32", "10.0.1.0/32"]
     );
-    assert!(range_to_nets("10.0.0.1".parse().unwrap(), "::1".parse().unwrap()).is_none());
+    assert!(crate::addr::range_nets("10.0.0.1".parse().unwrap(), "::1".parse().unwrap()).is_none());
     assert_eq!(
         ipset_entry_nets("104.16.0.0-104.16.0.0/24", "hash:net").unwrap()[0].to_string(),
         "104.16.0.0/24"

@@ -48,42 +48,20 @@ mod tokens;
 use super::registry::{Detection, FormatDescriptor, Membership};
 use crate::event::Tool;
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::path::Path;
 
 use chrono::NaiveDateTime;
-use ipnet::{IpNet, Ipv4Net, Ipv4Subnets, Ipv6Net, Ipv6Subnets};
+use ipnet::IpNet;
 
 use super::Format;
-use crate::addr::{normalize_net, parse_ip, parse_net};
+use crate::addr::{parse_ip, parse_net, range_nets};
 
+pub(crate) use parser::read_sets;
 pub use parser::IpsetParser;
 
 /// The most bytes a command continued over several lines (a comment holding line breaks) may
 /// take; ipset comments are at most 255 bytes.
 const MAX_CONTINUED: usize = 4096;
-
-/// The smallest list of CIDR blocks that covers exactly the addresses from `first` to `last`
-/// (both included). Empty when they are of different families or `first` comes after `last`.
-///
-/// ```
-/// use cf_ban_audit_core::formats::ipset::range_nets;
-/// let nets = range_nets("192.0.2.1".parse().unwrap(), "192.0.2.10".parse().unwrap());
-/// let text: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
-/// assert_eq!(text, ["192.0.2.1/32", "192.0.2.2/31", "192.0.2.4/30", "192.0.2.8/31", "192.0.2.10/32"]);
-/// assert!(range_nets("192.0.2.9".parse().unwrap(), "192.0.2.1".parse().unwrap()).is_empty());
-/// ```
-pub fn range_nets(first: IpAddr, last: IpAddr) -> Vec<IpNet> {
-    match (first, last) {
-        (IpAddr::V4(a), IpAddr::V4(b)) if a <= b => Ipv4Subnets::new(a, b, 0)
-            .map(|n: Ipv4Net| normalize_net(IpNet::V4(n)))
-            .collect(),
-        (IpAddr::V6(a), IpAddr::V6(b)) if a <= b => Ipv6Subnets::new(a, b, 0)
-            .map(|n: Ipv6Net| normalize_net(IpNet::V6(n)))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
 
 /// Reads an address, a CIDR or an `a-b` range into the networks it covers.
 ///
@@ -100,8 +78,7 @@ pub fn parse_nets(text: &[u8]) -> Option<Vec<IpNet>> {
     let dash = memchr::memchr(b'-', text)?;
     let first = parse_ip(&text[..dash])?;
     let last = parse_ip(&text[dash + 1..])?;
-    let nets = range_nets(first, last);
-    (!nets.is_empty()).then_some(nets)
+    range_nets(first, last)
 }
 
 /// Whether the name of a set type (`hash:ip`, `bitmap:port`, ipset 4.x `iphash`...) is one
@@ -190,6 +167,12 @@ struct SetState {
     netmask: Option<u8>,
     /// Member network → (line, expiry).
     members: HashMap<IpNet, (u64, Option<NaiveDateTime>)>,
+    /// The type as written (`hash:ip`, `list:set`), for the firewall model.
+    type_name: Vec<u8>,
+    /// `nomatch` member network → line: exceptions, never bans; kept for the firewall model.
+    exceptions: HashMap<IpNet, u64>,
+    /// The member sets of a `list:set`.
+    list: Vec<Vec<u8>>,
 }
 
 impl SetState {
@@ -199,6 +182,9 @@ impl SetState {
             kind,
             netmask: None,
             members: HashMap::new(),
+            type_name: Vec::new(),
+            exceptions: HashMap::new(),
+            list: Vec::new(),
         }
     }
 }

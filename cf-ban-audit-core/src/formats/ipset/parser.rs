@@ -12,6 +12,7 @@ use super::tokens::{tokenize, Token};
 use super::{parse_nets, type_kind, Kind, SetState, MAX_CONTINUED};
 use crate::addr::normalize_net;
 use crate::event::{Action, BanEvent, Location, Tool};
+use crate::firewall::ipset::{Ipset, Ipsets, SetMember};
 use crate::formats::{quote, Format, LineParser, ParseCtx, Sink};
 
 /// Parser of `ipset save` / `ipset list` output (see the [module documentation](super)).
@@ -92,6 +93,7 @@ impl IpsetParser {
         let kind = type_kind(kind_name).unwrap_or(Kind::Unknown);
         let state = self.set_mut(name, kind);
         state.kind = kind;
+        state.type_name = kind_name.to_vec();
         apply_header(state, options);
     }
 
@@ -112,6 +114,14 @@ impl IpsetParser {
             return;
         };
         let state = self.set_mut(set, Kind::Unknown);
+        if is_list_type(&state.type_name) {
+            // The members of a `list:set` are set names.
+            state.list.retain(|s| *s != elem.text);
+            if !remove {
+                state.list.push(elem.text.clone());
+            }
+            return;
+        }
         if state.kind == Kind::NoAddresses {
             return;
         }
@@ -149,12 +159,15 @@ impl IpsetParser {
             self.odd_timeouts += 1;
         }
         let state = self.set_mut(set, Kind::Unknown);
-        if nomatch && !remove {
-            // An exception inside a network of the set: not matched, not banned.
-            return;
-        }
         let addr = elem.text.split(|&b| b == b',').next().unwrap_or_default();
         let nets = if elem.quoted { None } else { parse_nets(addr) };
+        if nomatch && !remove {
+            // An exception inside a network of the set: not matched, not banned.
+            for net in nets.into_iter().flatten() {
+                state.exceptions.insert(net, lineno);
+            }
+            return;
+        }
         let Some(mut nets) = nets else {
             if state.kind == Kind::Addresses {
                 sink.malformed(
@@ -181,6 +194,7 @@ impl IpsetParser {
         for net in nets {
             if remove {
                 state.members.remove(&net);
+                state.exceptions.remove(&net);
             } else {
                 state.members.insert(net, (lineno, expires));
             }
@@ -286,10 +300,10 @@ impl IpsetParser {
             b"flush" | b"-F" | b"--flush" => match name(1) {
                 Some(set) => {
                     if let Some(state) = self.sets.get_mut(&set) {
-                        state.members.clear();
+                        state.flush();
                     }
                 }
-                None => self.sets.values_mut().for_each(|s| s.members.clear()),
+                None => self.sets.values_mut().for_each(SetState::flush),
             },
             b"destroy" | b"-X" | b"--destroy" | b"x" => match name(1) {
                 Some(set) => {
@@ -327,6 +341,68 @@ impl IpsetParser {
             ),
         }
     }
+}
+
+impl SetState {
+    /// `flush`: the set keeps its type and loses its members.
+    fn flush(&mut self) {
+        self.members.clear();
+        self.exceptions.clear();
+        self.list.clear();
+    }
+}
+
+/// Whether a set type holds other sets (`list:set`, ipset 4.x `setlist`).
+fn is_list_type(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"list:set") || name.eq_ignore_ascii_case(b"setlist")
+}
+
+/// Reads a whole dump into the firewall model's sets (see [`Ipsets::parse`]).
+pub(crate) fn read_sets(text: &[u8]) -> Ipsets {
+    struct Discard;
+    impl Sink for Discard {
+        fn event(&mut self, _: BanEvent) {}
+        fn malformed(&mut self, _: u64, _: String) {}
+    }
+    let ctx = ParseCtx {
+        path: Arc::from(Path::new("-")),
+        reference: NaiveDateTime::default(),
+        now: NaiveDateTime::default(),
+    };
+    let mut parser = IpsetParser::new(&ctx);
+    for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+        parser.line(n as u64 + 1, line, &mut Discard);
+    }
+    let mut sets: Vec<(Vec<u8>, SetState)> = std::mem::take(&mut parser.sets).into_iter().collect();
+    sets.sort_by_key(|(_, s)| s.seq);
+    let mut out = Ipsets::default();
+    for (name, state) in sets {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let mut members: Vec<SetMember> = state
+            .members
+            .into_iter()
+            .map(|(net, (line, _))| SetMember {
+                net,
+                nomatch: false,
+                line,
+            })
+            .chain(state.exceptions.into_iter().map(|(net, line)| SetMember {
+                net,
+                nomatch: true,
+                line,
+            }))
+            .collect();
+        members.sort_by_key(|m| (m.line, m.net));
+        out.sets.insert(
+            text(&name),
+            Ipset {
+                kind: text(&state.type_name),
+                members,
+                sets: state.list.iter().map(|s| text(s)).collect(),
+            },
+        );
+    }
+    out
 }
 
 /// `Capitalised words: value`, a header line of `ipset list`.

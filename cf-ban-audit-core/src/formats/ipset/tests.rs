@@ -5,6 +5,12 @@ use crate::event::Action;
 use crate::formats::test_support::{ctx, Collect};
 use crate::formats::LineParser;
 use chrono::TimeDelta;
+use std::net::IpAddr;
+
+/// The crate's range splitter, with an empty list for what it refuses.
+fn range_nets(first: IpAddr, last: IpAddr) -> Vec<IpNet> {
+    crate::addr::range_nets(first, last).unwrap_or_default()
+}
 
 fn now() -> NaiveDateTime {
     "2026-11-24T12:00:00".parse().unwrap()

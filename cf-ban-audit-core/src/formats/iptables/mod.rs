@@ -22,7 +22,9 @@
 //! with `\"` and `\\` escapes inside them, make one argument), so that the text of a comment
 //! (`-m comment --comment "CrowdSec: CAPI"`) or a log prefix is never read as an option or an
 //! address. A comment holding a line break continues its rule on the next line, and is read as
-//! such.
+//! such. The arguments of a rule are read into the firewall model's typed rule
+//! (`firewall::iptables::Rule`), the one the doctor evaluates, and the bans are
+//! decided from it.
 //!
 //! A rule bans its sources when its verdict is `DROP`, `REJECT` (or `TARPIT`), or a jump (or
 //! goto) to a chain that drops what reaches it: a chain whose first rule that is not about
@@ -48,6 +50,7 @@
 //! [`Verdict::Accept`]: crate::formats::Verdict::Accept
 
 mod chains;
+mod ruleset;
 mod save;
 mod table;
 
@@ -65,6 +68,7 @@ use chains::Section;
 use save::{chain_declaration, is_counters};
 use table::{list_chain_header, Listing};
 
+pub(crate) use ruleset::read_ruleset;
 pub use save::{split_args, Arg};
 
 /// The most bytes a rule continued over several lines (a comment holding line breaks) may

@@ -4,20 +4,11 @@
 use ipnet::IpNet;
 
 use super::chains::{Rule, SetMatch};
-use super::{lossy, parse_addr, IptablesParser};
+use super::ruleset::{self, rule_command};
+use super::{parse_addr, IptablesParser};
+use crate::firewall::iptables::{self as model, MatchKind};
 use crate::formats::ipset::parse_nets;
 use crate::formats::{quote, Sink};
-
-/// Options whose single value is free text (quoted by iptables-save when it needs to be).
-const FREE_TEXT: &[&[u8]] = &[
-    b"--comment",
-    b"--log-prefix",
-    b"--nflog-prefix",
-    b"--string",
-    b"--hex-string",
-    b"--name",
-    b"--helper",
-];
 
 /// One argument of a rule: its text and whether it was (partly) quoted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,95 +197,40 @@ pub(super) fn add_nets(rule: &mut Rule, nets: Vec<IpNet>, negated: bool) {
     }
 }
 
-/// Reads one `-A CHAIN ...` rule into its chain name and what matters of it.
+/// Reads one `-A CHAIN ...` rule, with the firewall model's rule reader, into its chain name
+/// and what matters of it for bans.
 fn parse_rule(args: &[Arg], lineno: u64, sink: &mut dyn Sink) -> Option<(Vec<u8>, Rule)> {
-    let mut i = 0;
-    if args
-        .first()
-        .is_some_and(|a| !a.quoted && is_counters(&a.text))
-    {
-        i = 1;
-    }
-    let cmd = args.get(i).filter(|a| !a.quoted)?;
-    let insert = match cmd.text.as_slice() {
-        b"-A" | b"--append" => false,
-        b"-I" | b"--insert" => true,
-        _ => return None,
-    };
-    let chain = args.get(i + 1)?.text.clone();
-    if chain.is_empty() || chain.starts_with(b"-") {
-        return None;
-    }
-    i += 2;
-    if insert
-        && args
-            .get(i)
-            .is_some_and(|a| !a.text.is_empty() && a.text.iter().all(u8::is_ascii_digit))
-    {
-        i += 1;
-    }
+    let (chain, _place, start) = rule_command(args)?;
+    let typed = ruleset::rule(&args[start..], String::new(), lineno);
+    Some((chain.into_bytes(), reduce(&typed, lineno, sink)))
+}
+
+/// What decides bans in a rule: its positive sources and source sets, whether it matches on
+/// anything else, and its target.
+fn reduce(typed: &model::Rule, lineno: u64, sink: &mut dyn Sink) -> Rule {
     let mut rule = Rule {
         line: lineno,
+        target: typed.target.as_ref().map(|t| t.name.clone()),
         ..Rule::default()
     };
-    let mut negate = false;
-    let mut module: Vec<u8> = Vec::new();
-    let mut after_target = false;
-    let value = |j: usize| args.get(j).map(|a| a.text.as_slice());
-    while i < args.len() {
-        let arg = &args[i];
-        if arg.quoted {
-            i += 1;
-            negate = false;
-            continue;
-        }
-        let mut step = 1;
-        match arg.text.as_slice() {
-            b"!" => {
-                negate = true;
-                i += 1;
-                continue;
-            }
-            b"-s" | b"--source" | b"--src" => {
-                // iptables before 1.4.3 wrote `-s ! ADDR`.
-                let (neg, at) = if value(i + 1) == Some(b"!") {
-                    (true, i + 2)
-                } else {
-                    (negate, i + 1)
-                };
-                match value(at) {
-                    Some(v) => add_sources(&mut rule, v, neg, lineno, sink),
-                    None => sink.malformed(lineno, "iptables: -s without a value".to_string()),
-                }
-                step = at + 1 - i;
-            }
-            b"-d" | b"--destination" | b"--dst" => {
-                rule.conditional = true;
-                step = if value(i + 1) == Some(b"!") { 3 } else { 2 };
-            }
-            b"-j" | b"--jump" | b"-g" | b"--goto" => {
-                rule.target = value(i + 1).map(lossy);
-                after_target = true;
-                step = 2;
-            }
-            b"-m" | b"--match" => {
-                module = value(i + 1).unwrap_or_default().to_vec();
-                if module != b"comment" {
-                    rule.conditional = true;
-                }
-                step = 2;
-            }
-            // `--set` is the name ipset matches had before iptables 1.4.4 (and a flag of
-            // `-m recent`, without a value).
-            opt if opt == b"--match-set" || (opt == b"--set" && module == b"set") => {
-                let name = value(i + 1).unwrap_or_default();
-                let flags = value(i + 2).unwrap_or_default();
-                if flags.starts_with(b"src") && !name.is_empty() {
+    for m in &typed.matches {
+        let negated = m.negated;
+        match &m.kind {
+            MatchKind::Source(v) => add_sources(&mut rule, v.as_bytes(), negated, lineno, sink),
+            MatchKind::SrcRange(range) => match parse_nets(range.as_bytes()) {
+                Some(nets) => add_nets(&mut rule, nets, negated),
+                None => sink.malformed(
+                    lineno,
+                    format!("iptables: bad --src-range: {}", quote(range.as_bytes())),
+                ),
+            },
+            MatchKind::MatchSet { name, flags } => {
+                if flags.starts_with("src") && !name.is_empty() {
                     rule.sets.push(SetMatch {
-                        name: lossy(name),
-                        negated: negate,
+                        name: name.clone(),
+                        negated,
                     });
-                    if negate {
+                    if negated {
                         rule.conditional = true;
                     } else {
                         rule.source_specific = true;
@@ -302,36 +238,26 @@ fn parse_rule(args: &[Arg], lineno: u64, sink: &mut dyn Sink) -> Option<(Vec<u8>
                 } else {
                     rule.conditional = true;
                 }
-                step = 3;
             }
-            b"--src-range" => {
-                let range = value(i + 1).unwrap_or_default();
-                match parse_nets(range) {
-                    Some(nets) => add_nets(&mut rule, nets, negate),
-                    None => sink.malformed(
-                        lineno,
-                        format!("iptables: bad --src-range: {}", quote(range)),
-                    ),
+            MatchKind::Incomplete(option) => match option.as_str() {
+                "-s" | "--source" | "--src" => {
+                    sink.malformed(lineno, "iptables: -s without a value".to_string())
                 }
-                step = 2;
-            }
-            b"-p" | b"--protocol" | b"-i" | b"--in-interface" | b"-o" | b"--out-interface" => {
-                rule.conditional = true;
-                step = 2;
-            }
-            b"-c" | b"--set-counters" => step = 3,
-            opt if FREE_TEXT.contains(&opt) => {
-                if !after_target && opt != b"--comment" {
+                "--src-range" => {
+                    sink.malformed(lineno, format!("iptables: bad --src-range: {}", quote(b"")))
+                }
+                "-c" | "--set-counters" | "--comment" | "-j" | "--jump" | "-g" | "--goto" => {}
+                _ => rule.conditional = true,
+            },
+            MatchKind::Module(name) | MatchKind::UnknownModule { name, .. } => {
+                if name != "comment" {
                     rule.conditional = true;
                 }
-                step = 2;
             }
-            // A match option (target options come after the target).
-            opt if opt.starts_with(b"-") && !after_target => rule.conditional = true,
-            _ => {}
+            MatchKind::Comment(_) | MatchKind::Counters | MatchKind::Word(_) => {}
+            // Destinations, protocols, interfaces, ports, states...
+            _ => rule.conditional = true,
         }
-        negate = false;
-        i += step;
     }
-    Some((chain, rule))
+    rule
 }

@@ -64,6 +64,7 @@ mod model;
 mod text;
 
 use model::{Emitter, Ruleset};
+pub(crate) use text::read_ruleset;
 
 /// The most JSON read from one input (a file, standard input, a live command); a larger
 /// document is not read.

@@ -3,6 +3,7 @@
 //! element by element, never held as text.
 
 mod rules;
+mod ruleset;
 mod statements;
 mod tokens;
 
@@ -15,6 +16,8 @@ use crate::formats::Sink;
 use statements::{object_spec, table_spec};
 
 pub(super) use rules::analyze_rule;
+pub(crate) use ruleset::read_ruleset;
+use ruleset::FullModel;
 pub(super) use tokens::{tokenize, Tok, Token};
 
 /// The most tokens one statement may hold (a rule with a huge anonymous set); the rest of a
@@ -62,6 +65,8 @@ enum Block {
     Elements {
         set: usize,
         depth: usize,
+        /// The set, for the firewall model.
+        id: Obj,
     },
 }
 
@@ -82,6 +87,8 @@ pub(super) struct TextReader {
     scratch: Vec<Token>,
     /// Tokens produced by `$variable` expansion so far.
     expanded: usize,
+    /// The firewall model, when it is built too.
+    pub full: Option<FullModel>,
 }
 
 impl TextReader {
@@ -97,6 +104,7 @@ impl TextReader {
             elem: Vec::new(),
             scratch: Vec::new(),
             expanded: 0,
+            full: None,
         }
     }
 
@@ -129,8 +137,8 @@ impl TextReader {
             self.depth = 0;
             self.end_stmt(sink);
             while let Some(block) = self.stack.pop() {
-                if let Block::Elements { set, .. } = block {
-                    self.finish_elem(set, sink);
+                if let Block::Elements { set, id, .. } = block {
+                    self.finish_elem(set, &id, sink);
                 }
             }
         }
@@ -163,7 +171,12 @@ impl TextReader {
 
     fn feed_token(&mut self, t: Token, sink: &mut dyn Sink) {
         match self.stack.last_mut() {
-            Some(&mut Block::Elements { set, ref mut depth }) => {
+            Some(Block::Elements {
+                set,
+                ref mut depth,
+                ref id,
+            }) => {
+                let (set, id) = (*set, id.clone());
                 match t.tok {
                     Tok::Word(_) | Tok::Str(_) => {
                         if self.elem.len() < 64 {
@@ -171,15 +184,15 @@ impl TextReader {
                         }
                     }
                     Tok::Newline | Tok::Semi => {}
-                    Tok::Comma => self.finish_elem(set, sink),
+                    Tok::Comma => self.finish_elem(set, &id, sink),
                     Tok::Open => {
                         *depth += 1;
-                        self.finish_elem(set, sink);
+                        self.finish_elem(set, &id, sink);
                     }
                     Tok::Close => {
                         let close = *depth == 0;
                         *depth = depth.saturating_sub(1);
-                        self.finish_elem(set, sink);
+                        self.finish_elem(set, &id, sink);
                         if close {
                             self.stack.pop();
                         }
@@ -261,7 +274,8 @@ impl TextReader {
                     Some(&v) => (v, words.get(1..).unwrap_or(&[])),
                     None => return Some(Block::Skip(0)),
                 };
-                match (verb, rest.first().copied()) {
+                let is_table = words.first() == Some(&"table");
+                let block = match (verb, rest.first().copied()) {
                     ("add" | "create", Some("table")) => Some(match table_spec(&rest[1..]) {
                         Some((family, name)) => Block::Table { family, name },
                         None => Block::Skip(0),
@@ -286,23 +300,42 @@ impl TextReader {
                         Some(id) => Block::Elements {
                             set: self.model.set_index(&id),
                             depth: 0,
+                            id,
                         },
                         None => Block::Skip(0),
                     }),
                     ("add" | "insert" | "replace" | "create", Some("rule")) => None,
                     ("define" | "redefine", _) => None,
                     _ => Some(Block::Skip(0)),
+                };
+                if let Some(full) = &mut self.full {
+                    match &block {
+                        Some(Block::Table { family, name }) if is_table => {
+                            full.table(family, name);
+                        }
+                        // What the model reads of the top level is table blocks.
+                        Some(_) => full.unread(&self.stmt),
+                        None => {}
+                    }
                 }
+                block
             }
             Some(Block::Table { family, name }) => match words.as_slice() {
                 [kind @ ("set" | "map"), set] => {
                     let id = Obj::new(family, name, set);
-                    self.model.declare_set(&id, *kind == "map");
+                    let is_map = *kind == "map";
+                    self.model.declare_set(&id, is_map);
+                    if let Some(full) = &mut self.full {
+                        full.set(&id, is_map);
+                    }
                     Some(Block::Set(id))
                 }
                 ["chain", chain] => {
                     let id = Obj::new(family, name, chain);
                     self.model.chain_mut(&id);
+                    if let Some(full) = &mut self.full {
+                        full.declare_chain(&id);
+                    }
                     Some(Block::Chain(id))
                 }
                 _ => Some(Block::Skip(0)),
@@ -311,6 +344,7 @@ impl TextReader {
                 ["elements", "="] => Some(Block::Elements {
                     set: self.model.set_index(&id.clone()),
                     depth: 0,
+                    id: id.clone(),
                 }),
                 _ => None,
             },
@@ -329,6 +363,23 @@ impl TextReader {
                 format!("statement longer than {MAX_STMT_TOKENS} tokens: not read"),
             );
             return;
+        }
+        if let Some(full) = &mut self.full {
+            match self.stack.last() {
+                None => {
+                    let w: Vec<&str> = stmt.iter().map_while(Token::word).collect();
+                    if !matches!(
+                        w.as_slice(),
+                        ["define" | "redefine", ..] | ["flush", "ruleset", ..] | ["table", ..]
+                    ) {
+                        full.unread(&stmt);
+                    }
+                }
+                Some(Block::Set(id)) => full.set_stmt(id, &stmt),
+                Some(Block::Chain(id)) => full.chain_stmt(id, &stmt),
+                Some(Block::Table { family, name }) => full.table_stmt(family, name, &stmt),
+                _ => {}
+            }
         }
         match self.stack.last() {
             None => self.top_stmt(&stmt, sink),

@@ -142,11 +142,14 @@ impl TextReader {
     }
 
     /// Reads the element gathered in `self.elem` into the set.
-    pub(super) fn finish_elem(&mut self, index: usize, sink: &mut dyn Sink) {
+    pub(super) fn finish_elem(&mut self, index: usize, id: &Obj, sink: &mut dyn Sink) {
         if self.elem.is_empty() {
             return;
         }
         let elem = std::mem::take(&mut self.elem);
+        if let Some(full) = &mut self.full {
+            full.element(id, &elem);
+        }
         let now = self.written;
         let set = self.model.set_at(index);
         if set.kind == SetKind::DataMap {

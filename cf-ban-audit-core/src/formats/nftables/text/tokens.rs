@@ -1,19 +1,8 @@
 //! nft's syntax as tokens: words, quoted strings, braces, commas, semicolons and line ends,
 //! `#` comments dropped.
 
-/// One token of nft's syntax.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(in crate::formats::nftables) enum Tok {
-    /// A word: a keyword, a name, an address, a number, an operator (`==`, `.`, `:`).
-    Word(String),
-    /// A quoted string (a comment, a log prefix, an interface name): never structure.
-    Str(String),
-    Open,
-    Close,
-    Comma,
-    Semi,
-    Newline,
-}
+/// One token of nft's syntax: the firewall model's token type.
+pub(in crate::formats::nftables) use crate::firewall::nft::Tok;
 
 /// A token and the line it was read on.
 #[derive(Debug, Clone, PartialEq, Eq)]
