@@ -52,6 +52,7 @@ use serde::Serialize;
 
 use crate::live::{self, LiveOutput, LiveSource};
 use crate::ranges::RangeSet;
+use crate::report::DiagnosisKind;
 use crate::scan::Scanner;
 use crate::Format;
 
@@ -716,7 +717,10 @@ impl Doctor {
                     .unwrap_or_default();
                 format!(
                     "{} {} bans {} (Cloudflare {}){at}",
-                    f.tool, f.scope, f.address, f.range
+                    f.tool,
+                    f.scope,
+                    f.address_text(),
+                    f.range
                 )
             })
             .collect();
@@ -773,13 +777,13 @@ impl Doctor {
         };
         let mut fixes = Vec::new();
         for d in &scan.diagnoses {
-            match d.kind.as_str() {
-                "real-ip-not-restored" | "firewall-bans-ineffective" => {
+            match d.kind {
+                DiagnosisKind::RealIpNotRestored | DiagnosisKind::FirewallBansIneffective => {
                     real.status = Status::Warn;
                     real.evidence = d.evidence.clone();
                     fixes.push(d.fix.clone());
                 }
-                "real-ip-restored" if real.status == Status::Ok => {
+                DiagnosisKind::RealIpRestored if real.status == Status::Ok => {
                     real.evidence = d.evidence.clone()
                 }
                 _ => {}
