@@ -25,6 +25,7 @@ const MAX_EXAMPLES: usize = 8;
 
 /// What the events showed beyond the findings, kept small whatever the input.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Evidence {
     /// Events with a Cloudflare peer and a non-Cloudflare client: how many, and a few.
     pub restored: u64,

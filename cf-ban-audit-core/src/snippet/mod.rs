@@ -28,6 +28,7 @@ pub mod ufw;
 
 /// A tool to write a snippet for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Target {
     /// fail2ban `[DEFAULT] ignoreip` for jail.local.
     Fail2ban,
