@@ -202,11 +202,14 @@ pub struct Location {
 }
 
 impl Location {
-    /// Line `line` (1-based; 0 for sources without lines) of `path`.
+    /// Line `line` (1-based; 0 for sources without lines) of `path` (a `&Path`, a `PathBuf`,
+    /// or the `Arc<Path>` a parser shares for a whole file).
     ///
     /// ```
     /// use cf_ban_audit_core::Location;
-    /// assert_eq!(Location::new("/var/log/fail2ban.log", 7).to_string(), "/var/log/fail2ban.log:7");
+    /// use std::path::Path;
+    /// let at = Location::new(Path::new("/var/log/fail2ban.log"), 7);
+    /// assert_eq!(at.to_string(), "/var/log/fail2ban.log:7");
     /// ```
     pub fn new(path: impl Into<Arc<Path>>, line: u64) -> Location {
         Location {
@@ -266,7 +269,7 @@ impl BanEvent {
     ///     Format::Fail2banLog,
     ///     "sshd",
     ///     Action::Ban,
-    ///     Location::new("/var/log/fail2ban.log", 3),
+    ///     Location::new(std::path::Path::new("/var/log/fail2ban.log"), 3),
     /// )
     /// .peer("172.64.0.1".parse::<std::net::IpAddr>().unwrap());
     /// assert_eq!((ev.scope.as_str(), ev.time, ev.peer.is_some()), ("sshd", None, true));
