@@ -273,6 +273,10 @@ impl BanEvent {
     /// )
     /// .peer("172.64.0.1".parse::<std::net::IpAddr>().unwrap());
     /// assert_eq!((ev.scope.as_str(), ev.time, ev.peer.is_some()), ("sshd", None, true));
+    /// let time = "2026-11-24T03:00:00".parse().unwrap();
+    /// let until = "2026-11-24T04:00:00".parse().unwrap();
+    /// let ev = ev.at(time).until(until);
+    /// assert_eq!((ev.time, ev.expires), (Some(time), Some(until)));
     /// ```
     pub fn new(
         net: IpNet,

@@ -28,6 +28,27 @@ pub(super) mod net {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::net;
+
+    #[test]
+    fn nets_read_back_as_written() {
+        for text in [
+            "172.64.155.20",
+            "104.16.0.0/13",
+            "2606:4700::1",
+            "2400:cb00::/32",
+        ] {
+            let parsed = net::parse(text).unwrap();
+            assert_eq!(crate::addr::display_net(&parsed), text);
+        }
+        assert_eq!(net::parse("2606:4700::1").unwrap().prefix_len(), 128);
+        assert!(net::parse("example.com").is_none());
+        assert!(net::parse("104.16.0.0/33").is_none());
+    }
+}
+
 /// An [`std::io::ErrorKind`], by the kebab-case form of its name (`permission-denied`).
 pub(super) mod error_kind {
     use std::io::ErrorKind;
