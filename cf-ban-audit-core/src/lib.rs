@@ -46,5 +46,7 @@ pub use error::Error;
 pub use event::{Action, BanEvent, Location, Tool};
 pub use format_id::Format;
 pub use ranges::RangeSet;
-pub use report::{Diagnosis, DiagnosisKind, ErrorEntry, FileStats, Finding, MalformedLine, Report};
-pub use scan::{ReportSink, Scanner};
+pub use report::{
+    Diagnosis, DiagnosisKind, ErrorEntry, FileStats, Finding, MalformedLine, Report, ReportSink,
+};
+pub use scan::Scanner;

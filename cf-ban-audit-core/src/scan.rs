@@ -19,7 +19,7 @@ use crate::lines::{for_each_line, open_stream, read_up_to};
 use crate::live::{self, LiveOutput, LIVE_SOURCES};
 use crate::ranges::RangeSet;
 use crate::report::{
-    ErrorEntry, FileStats, Finding, MalformedLine, RangesInfo, Report, MAX_MALFORMED_SAMPLES,
+    ErrorEntry, FileStats, MalformedLine, RangesInfo, Report, ReportSink, MAX_MALFORMED_SAMPLES,
     REPORT_VERSION,
 };
 
@@ -68,46 +68,6 @@ impl std::fmt::Debug for Scanner {
             .field("active_only", &self.active_only)
             .field("live", &self.live)
             .finish_non_exhaustive()
-    }
-}
-
-/// Receives the parts of a scan's report as they become final, during
-/// [`Scanner::scan_with`]. Every method does nothing unless the sink says otherwise; calls
-/// come one at a time (from rayon's worker threads: hence `Send`).
-///
-/// - [`ReportSink::file`] comes as soon as a file has been read, in the order files finish
-///   (not sorted), then for standard input and for each live listing;
-/// - [`ReportSink::error`] comes for each error of the walk before any file is read, then for
-///   the errors of each file right after its [`ReportSink::file`] (a file that cannot be
-///   opened has no statistics, only its error);
-/// - [`ReportSink::finding`] comes once per finding of the report, in the report's order,
-///   after every file, standard input and the live state have been read and before
-///   `scan_with` returns. Not sooner, because no finding is final before then: a ban read in
-///   one file can be lifted by an unban in another (`fail2ban.log` and `fail2ban.log.1` are
-///   read in parallel, in any order), and a set's members ban only if some rule, in any file,
-///   drops on the set. The findings told are those the report keeps (after
-///   [`Scanner::since`] and [`Scanner::active_only`]).
-pub trait ReportSink: Send {
-    /// One file has been read: what was read from it.
-    fn file(&mut self, stats: &FileStats) {
-        let _ = stats;
-    }
-
-    /// An error was met; the scan goes on.
-    fn error(&mut self, error: &ErrorEntry) {
-        let _ = error;
-    }
-
-    /// A finding, final.
-    fn finding(&mut self, finding: &Finding) {
-        let _ = finding;
-    }
-}
-
-/// A closure is a sink of findings.
-impl<F: FnMut(&Finding) + Send> ReportSink for F {
-    fn finding(&mut self, finding: &Finding) {
-        self(finding)
     }
 }
 
