@@ -15,7 +15,7 @@ fn a_seeded_corpus_gives_exactly_its_truth() {
     let got: BTreeSet<(String, String)> = report
         .findings
         .iter()
-        .map(|f| (f.tool.name().to_string(), f.address.clone()))
+        .map(|f| (f.tool.name().to_string(), f.address_text()))
         .collect();
     let missing: Vec<_> = truth.difference(&got).collect();
     let extra: Vec<_> = got.difference(&truth).collect();

@@ -127,7 +127,19 @@ pub fn run(a: DoctorArgs) -> Result<u8, Failure> {
         DoctorFormat::Json => json(&mut out, &report)?,
     }
     out.flush()?;
-    Ok(report.exit_code())
+    Ok(exit_code(&report))
+}
+
+/// The exit status of `doctor`: 2 when a check could not run at all, else 1 when any check
+/// failed, else 0 (warnings and unknowns do not fail the run).
+pub fn exit_code(report: &DoctorReport) -> u8 {
+    if !report.errors.is_empty() {
+        2
+    } else if report.checks.iter().any(|c| c.status == Status::Fail) {
+        1
+    } else {
+        0
+    }
 }
 
 /// The report as one JSON document.
@@ -196,32 +208,32 @@ mod tests {
     use cf_ban_audit_core::doctor::{Cause, Check};
 
     fn report() -> DoctorReport {
-        DoctorReport {
-            version: 1,
-            host: Some("web1".into()),
-            ports: vec![443],
-            ranges: "embedded".into(),
-            checks: vec![
-                Check {
-                    cause: Cause::Listener,
-                    port: Some(443),
-                    title: "listener on port 443".into(),
-                    status: Status::Fail,
-                    evidence: vec!["listening on 127.0.0.1:443".into()],
-                    fix: "Listen on all addresses.\nThen reload.".into(),
-                },
-                Check {
-                    cause: Cause::Memory,
-                    port: None,
-                    title: "memory".into(),
-                    status: Status::Ok,
-                    evidence: vec!["MemAvailable 100 MiB".into()],
-                    fix: String::new(),
-                },
-            ],
-            unreadable: vec!["nft list ruleset: permission denied".into()],
-            errors: vec![],
-        }
+        let mut listener = Check::new(Cause::Listener, "listener on port 443", Status::Fail);
+        listener.port = Some(443);
+        listener.evidence = vec!["listening on 127.0.0.1:443".into()];
+        listener.fix = "Listen on all addresses.\nThen reload.".into();
+        let mut memory = Check::new(Cause::Memory, "memory", Status::Ok);
+        memory.evidence = vec!["MemAvailable 100 MiB".into()];
+        let mut r = DoctorReport::new(vec![443], "embedded");
+        r.host = Some("web1".into());
+        r.checks = vec![listener, memory];
+        r.unreadable = vec!["nft list ruleset: permission denied".into()];
+        r
+    }
+
+    #[test]
+    fn exit_codes_and_worst() {
+        let check = |status| Check::new(Cause::Memory, String::new(), status);
+        let mut r = DoctorReport::new(vec![443], String::new());
+        r.checks = vec![check(Status::Ok), check(Status::Warn)];
+        assert_eq!((exit_code(&r), r.worst()), (0, Status::Warn));
+        r.checks.push(check(Status::Fail));
+        assert_eq!(exit_code(&r), 1);
+        r.errors.push("x".into());
+        assert_eq!(exit_code(&r), 2);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["checks"][2]["status"], "fail");
+        assert_eq!(json["checks"][0]["cause"], "memory");
     }
 
     #[test]

@@ -2,38 +2,47 @@
 
 use std::io::{self, Write};
 
+use cf_ban_audit_core::Report;
 use serde_json::{json, Value};
 
-/// Combines reports (path, parsed JSON) into `{version, hosts, findings, diagnoses, errors}`.
-pub fn merge_reports(reports: &[(String, Value)]) -> Value {
+/// `item` as JSON, with the host it came from.
+fn with_host(item: serde_json::Result<Value>, host: &str) -> Value {
+    let mut item = item.unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut item {
+        m.insert("host".into(), Value::String(host.to_string()));
+    }
+    item
+}
+
+/// Combines reports (path, report) into `{version, hosts, findings, diagnoses, errors}`.
+pub fn merge_reports(reports: &[(String, Report)]) -> Value {
     let mut hosts = Vec::new();
     let mut findings = Vec::new();
     let mut diagnoses = Vec::new();
     let mut errors = Vec::new();
     for (path, r) in reports {
-        let host = r["host"]
-            .as_str()
-            .map(String::from)
-            .unwrap_or_else(|| path.clone());
+        let host = r.host.clone().unwrap_or_else(|| path.clone());
         hosts.push(json!({
-            "host": host, "report": path, "scanned_at": r["scanned_at"],
-            "findings": r["findings"].as_array().map_or(0, Vec::len),
-            "files": r["files"].as_array().map_or(0, Vec::len),
-            "errors": r["errors"].as_array().map_or(0, Vec::len),
+            "host": host, "report": path, "scanned_at": r.scanned_at,
+            "findings": r.findings.len(),
+            "files": r.files.len(),
+            "errors": r.errors.len(),
         }));
-        for (list, out) in [
-            ("findings", &mut findings),
-            ("diagnoses", &mut diagnoses),
-            ("errors", &mut errors),
-        ] {
-            for item in r[list].as_array().into_iter().flatten() {
-                let mut item = item.clone();
-                if let Value::Object(m) = &mut item {
-                    m.insert("host".into(), Value::String(host.clone()));
-                }
-                out.push(item);
-            }
-        }
+        findings.extend(
+            r.findings
+                .iter()
+                .map(|f| with_host(serde_json::to_value(f), &host)),
+        );
+        diagnoses.extend(
+            r.diagnoses
+                .iter()
+                .map(|d| with_host(serde_json::to_value(d), &host)),
+        );
+        errors.extend(
+            r.errors
+                .iter()
+                .map(|e| with_host(serde_json::to_value(e), &host)),
+        );
     }
     findings.sort_by_key(|f| {
         (

@@ -363,7 +363,9 @@ fn merge(a: MergeArgs) -> Result<u8, Failure> {
                 path.display()
             )));
         }
-        reports.push((path.display().to_string(), value));
+        let report: cf_ban_audit_core::Report = serde_json::from_value(value)
+            .map_err(|e| Failure::Message(format!("{}: not a JSON report: {e}", path.display())))?;
+        reports.push((path.display().to_string(), report));
     }
     let merged = fleet::merge_reports(&reports);
     let mut out = io::stdout().lock();

@@ -66,7 +66,7 @@ pub fn prometheus(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         writeln!(
             out,
             "cf_ban_audit_diagnoses{{kind=\"{}\"}} 1",
-            label(&d.kind)
+            label(d.kind.as_str())
         )?;
     }
     writeln!(
@@ -100,7 +100,7 @@ pub fn nagios(out: &mut dyn Write, report: &Report) -> io::Result<u8> {
             let shown: Vec<String> = active
                 .iter()
                 .take(5)
-                .map(|f| format!("{} {} {}", f.tool, f.scope, f.address))
+                .map(|f| format!("{} {} {}", f.tool, f.scope, f.address_text()))
                 .collect();
             let more = if active.len() > 5 {
                 format!(", +{} more", active.len() - 5)

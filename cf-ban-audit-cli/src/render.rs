@@ -131,8 +131,8 @@ pub fn text(out: &mut dyn Write, report: &Report, color: bool) -> io::Result<()>
                     } else {
                         "lifted".into()
                     },
-                    f.address.clone(),
-                    f.range.clone(),
+                    f.address_text(),
+                    f.range.to_string(),
                     f.scope.clone(),
                     f.events.to_string(),
                     time(&f.last_seen),
@@ -176,7 +176,7 @@ pub fn text(out: &mut dyn Write, report: &Report, color: bool) -> io::Result<()>
             format!(
                 "fail2ban-client set {} unbanip {}",
                 shell_word(&f.scope),
-                shell_word(&f.address)
+                shell_word(&f.address_text())
             )
         })
         .collect();
@@ -203,6 +203,8 @@ pub fn text(out: &mut dyn Write, report: &Report, color: bool) -> io::Result<()>
             }
             Tool::Crowdsec => "lift with cscli decisions delete --ip IP (or --range CIDR) and allowlist Cloudflare (cscli allowlists, or a parser whitelist)",
             Tool::NginxDeny | Tool::ApacheDeny | Tool::List => "remove the Cloudflare address or range from the deny list",
+            // A tool of a later library version.
+            _ => "lift the ban and add Cloudflare's ranges to the tool's ignore list",
         };
         writeln!(out, "  {tool}: {advice}")?;
     }

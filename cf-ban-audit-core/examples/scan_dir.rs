@@ -23,7 +23,10 @@ fn main() {
         let state = if f.active { "active" } else { "lifted" };
         println!(
             "{state} {} {} {} ({}) {place}",
-            f.tool, f.scope, f.address, f.range
+            f.tool,
+            f.scope,
+            f.address_text(),
+            f.range
         );
     }
     for e in &report.errors {

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use ipnet::IpNet;
 
-use crate::addr::display_net;
 use crate::diagnose::Evidence;
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::formats::Format;
@@ -246,11 +245,10 @@ impl<'r> Aggregator<'r> {
                 let (_, action, expires) = agg.last;
                 let active = !lifted && action.is_standing() && expires.is_none_or(|e| e > now);
                 let finding = Finding {
-                    address: display_net(&key.net),
-                    range: ranges
-                        .matching(&key.net)
-                        .map(|n| n.to_string())
-                        .unwrap_or_default(),
+                    address: key.net,
+                    // A key is kept only when its network overlaps the ranges, so one of them
+                    // matches.
+                    range: ranges.matching(&key.net).unwrap_or(key.net),
                     tool: key.tool,
                     format: key.format,
                     scope: key.scope.clone(),
@@ -317,7 +315,7 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert!(!f[0].active);
         assert_eq!(f[0].events, 1);
-        assert_eq!(f[0].range, "104.16.0.0/13");
+        assert_eq!(f[0].range.to_string(), "104.16.0.0/13");
     }
 
     #[test]
@@ -365,8 +363,18 @@ mod tests {
         agg.add(ev("104.16.0.6/32", Action::Ban, 3, "lfd.log", 3));
         let f = agg.findings(t(4));
         assert_eq!(f.len(), 2);
-        assert!(!f.iter().find(|f| f.address == "104.16.0.5").unwrap().active);
-        assert!(f.iter().find(|f| f.address == "104.16.0.6").unwrap().active);
+        assert!(
+            !f.iter()
+                .find(|f| f.address_text() == "104.16.0.5")
+                .unwrap()
+                .active
+        );
+        assert!(
+            f.iter()
+                .find(|f| f.address_text() == "104.16.0.6")
+                .unwrap()
+                .active
+        );
     }
 
     /// The locations kept are the earliest and latest halves of all distinct places, whatever

@@ -17,6 +17,7 @@ use crate::snippet::fail2ban;
 /// The kinds of allow/ignore list `check` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum ListKind {
     /// fail2ban jail.local / jail.d/*.local (`ignoreip`).
     Fail2ban,
@@ -44,6 +45,7 @@ pub enum ListKind {
 
 /// What `check` found in one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct CheckedFile {
     /// The file.
     pub path: String,

@@ -90,6 +90,7 @@ struct ApiResult {
 
 /// Ranges read from a file, with what the file said about itself.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LoadedRanges {
     /// The networks read.
     pub nets: Vec<IpNet>,

@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use crate::event::{BanEvent, Location, Tool};
 use crate::formats::{Format, Verdict};
 use crate::ranges::RangeSet;
-use crate::report::{Diagnosis, Finding};
+use crate::report::{Diagnosis, DiagnosisKind, Finding};
 use crate::snippet;
 
 /// How many examples a diagnosis quotes.
@@ -25,6 +25,7 @@ const MAX_EXAMPLES: usize = 8;
 
 /// What the events showed beyond the findings, kept small whatever the input.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Evidence {
     /// Events with a Cloudflare peer and a non-Cloudflare client: how many, and a few.
     pub restored: u64,
@@ -134,7 +135,10 @@ pub fn diagnose(findings: &[Finding], evidence: &Evidence, ranges: &RangeSet) ->
                     .unwrap_or_default();
                 format!(
                     "{} {} acted on Cloudflare address {} ({}){place}",
-                    f.tool, f.scope, f.address, f.range
+                    f.tool,
+                    f.scope,
+                    f.address_text(),
+                    f.range
                 )
             })
             .collect();
@@ -168,11 +172,7 @@ pub fn diagnose(findings: &[Finding], evidence: &Evidence, ranges: &RangeSet) ->
                  [\"cf-connecting-ip\", \"x-forwarded-for\"].\n",
             );
         }
-        out.push(Diagnosis {
-            kind: "real-ip-not-restored".into(),
-            evidence: lines,
-            fix,
-        });
+        out.push(Diagnosis::new(DiagnosisKind::RealIpNotRestored, lines, fix));
     }
     if evidence.restored > 0 {
         let mut lines: Vec<String> = evidence
@@ -183,11 +183,11 @@ pub fn diagnose(findings: &[Finding], evidence: &Evidence, ranges: &RangeSet) ->
         if evidence.restored > lines.len() as u64 {
             lines.push(format!("{} such records in all", evidence.restored));
         }
-        out.push(Diagnosis {
-            kind: "real-ip-restored".into(),
-            evidence: lines,
-            fix: "Nothing to fix in the web server: it restores visitor addresses.".into(),
-        });
+        out.push(Diagnosis::new(
+            DiagnosisKind::RealIpRestored,
+            lines,
+            "Nothing to fix in the web server: it restores visitor addresses.",
+        ));
         let firewall: Vec<(Tool, u64)> = evidence
             .bans_by_tool
             .iter()
@@ -196,7 +196,7 @@ pub fn diagnose(findings: &[Finding], evidence: &Evidence, ranges: &RangeSet) ->
             .collect();
         if !firewall.is_empty() {
             out.push(Diagnosis {
-                kind: "firewall-bans-ineffective".into(),
+                kind: DiagnosisKind::FirewallBansIneffective,
                 evidence: firewall
                     .iter()
                     .map(|(t, n)| {
@@ -226,8 +226,8 @@ mod tests {
 
     fn finding(tool: Tool, format: Format) -> Finding {
         Finding {
-            address: "104.16.1.10".into(),
-            range: "104.16.0.0/13".into(),
+            address: "104.16.1.10/32".parse().unwrap(),
+            range: "104.16.0.0/13".parse().unwrap(),
             tool,
             format,
             scope: "100001".into(),
@@ -319,7 +319,7 @@ mod tests {
         ev.observe(&f2b, &cf);
         let kinds: Vec<String> = diagnose(&[], &ev, &cf)
             .into_iter()
-            .map(|d| d.kind)
+            .map(|d| d.kind.to_string())
             .collect();
         assert_eq!(kinds, ["real-ip-restored", "firewall-bans-ineffective"]);
     }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 /// An error met while reading ranges, scanning a file or building a snippet.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A file could not be opened or read.
     #[error("{}: {source}", path.display())]
@@ -54,6 +55,23 @@ impl Error {
                 Some(path)
             }
             Error::Ranges { .. } | Error::Usage(_) => None,
+        }
+    }
+
+    /// What the operating system said, for an error of input or output ([`Error::Io`]).
+    ///
+    /// ```
+    /// use cf_ban_audit_core::Error;
+    /// let e = Error::Io {
+    ///     path: "/etc/shadow".into(),
+    ///     source: std::io::ErrorKind::PermissionDenied.into(),
+    /// };
+    /// assert_eq!(e.io_kind(), Some(std::io::ErrorKind::PermissionDenied));
+    /// ```
+    pub fn io_kind(&self) -> Option<io::ErrorKind> {
+        match self {
+            Error::Io { source, .. } => Some(source.kind()),
+            _ => None,
         }
     }
 }

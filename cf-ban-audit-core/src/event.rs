@@ -13,6 +13,7 @@ use crate::format_id::Format;
 
 /// The security tool that wrote a ban, one per family of formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Tool {
     /// Fail2Ban: its log, its database and the output of `fail2ban-client`.
     Fail2ban,
@@ -142,6 +143,15 @@ impl Serialize for Tool {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Tool {
+    /// A tool by the name [`Tool::name`] gives it.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Tool, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Tool::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown tool {name:?}")))
+    }
+}
+
 impl fmt::Display for Tool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -151,6 +161,7 @@ impl fmt::Display for Tool {
 /// What a tool did to an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Action {
     /// A new ban (fail2ban `Ban`, `Reban`, `Increase Ban`; a timed block).
     Ban,
@@ -182,11 +193,30 @@ impl Action {
 /// Where an event was read: a file (or `-` for standard input) and a 1-based line number
 /// (0 when the source has no lines, such as a database row).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub struct Location {
     /// The path of the file as it was given or found by the walk.
     pub path: Arc<Path>,
     /// The 1-based line number, or 0 for sources without lines.
     pub line: u64,
+}
+
+impl Location {
+    /// Line `line` (1-based; 0 for sources without lines) of `path` (a `&Path`, a `PathBuf`,
+    /// or the `Arc<Path>` a parser shares for a whole file).
+    ///
+    /// ```
+    /// use cf_ban_audit_core::Location;
+    /// use std::path::Path;
+    /// let at = Location::new(Path::new("/var/log/fail2ban.log"), 7);
+    /// assert_eq!(at.to_string(), "/var/log/fail2ban.log:7");
+    /// ```
+    pub fn new(path: impl Into<Arc<Path>>, line: u64) -> Location {
+        Location {
+            path: path.into(),
+            line,
+        }
+    }
 }
 
 impl fmt::Display for Location {
@@ -201,6 +231,7 @@ impl fmt::Display for Location {
 
 /// One thing a tool did to one address or network, as read from one place.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BanEvent {
     /// The address (as a /32 or /128) or the network that was acted on. IPv4-mapped IPv6
     /// addresses are already turned into IPv4.
@@ -223,4 +254,66 @@ pub struct BanEvent {
     pub expires: Option<NaiveDateTime>,
     /// Where it was read.
     pub location: Location,
+}
+
+impl BanEvent {
+    /// `tool` did `action` to `net` in `scope`, as read from `format` at `location`; with no
+    /// time, expiry or peer (add them with [`BanEvent::at`], [`BanEvent::until`] and
+    /// [`BanEvent::peer`]).
+    ///
+    /// ```
+    /// use cf_ban_audit_core::{Action, BanEvent, Format, Location, Tool};
+    /// let ev = BanEvent::new(
+    ///     "104.16.0.1/32".parse().unwrap(),
+    ///     Tool::Fail2ban,
+    ///     Format::Fail2banLog,
+    ///     "sshd",
+    ///     Action::Ban,
+    ///     Location::new(std::path::Path::new("/var/log/fail2ban.log"), 3),
+    /// )
+    /// .peer("172.64.0.1".parse::<std::net::IpAddr>().unwrap());
+    /// assert_eq!((ev.scope.as_str(), ev.time, ev.peer.is_some()), ("sshd", None, true));
+    /// let time = "2026-11-24T03:00:00".parse().unwrap();
+    /// let until = "2026-11-24T04:00:00".parse().unwrap();
+    /// let ev = ev.at(time).until(until);
+    /// assert_eq!((ev.time, ev.expires), (Some(time), Some(until)));
+    /// ```
+    pub fn new(
+        net: IpNet,
+        tool: Tool,
+        format: Format,
+        scope: impl Into<String>,
+        action: Action,
+        location: Location,
+    ) -> BanEvent {
+        BanEvent {
+            net,
+            tool,
+            format,
+            scope: scope.into(),
+            peer: None,
+            action,
+            time: None,
+            expires: None,
+            location,
+        }
+    }
+
+    /// This event, at `time` (host local time; `None`: unknown).
+    pub fn at(mut self, time: impl Into<Option<NaiveDateTime>>) -> BanEvent {
+        self.time = time.into();
+        self
+    }
+
+    /// This event, with the ban holding until `expires` (`None`: until lifted, or unknown).
+    pub fn until(mut self, expires: impl Into<Option<NaiveDateTime>>) -> BanEvent {
+        self.expires = expires.into();
+        self
+    }
+
+    /// This event, with the TCP peer the source recorded apart from the address acted on.
+    pub fn peer(mut self, peer: impl Into<Option<std::net::IpAddr>>) -> BanEvent {
+        self.peer = peer.into();
+        self
+    }
 }

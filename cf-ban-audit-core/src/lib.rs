@@ -18,7 +18,8 @@
 //! let report = Scanner::new(cloudflare::embedded()).path(dir.path()).scan();
 //! assert_eq!(report.findings.len(), 1);
 //! let finding = &report.findings[0];
-//! assert_eq!((finding.address.as_str(), finding.range.as_str()), ("172.64.155.20", "172.64.0.0/13"));
+//! let (address, range) = (finding.address_text(), finding.range.to_string());
+//! assert_eq!((address.as_str(), range.as_str()), ("172.64.155.20", "172.64.0.0/13"));
 //! assert_eq!((finding.scope.as_str(), finding.active), ("sshd", true));
 //! ```
 #![deny(missing_docs)]
@@ -49,5 +50,8 @@ pub use event::{Action, BanEvent, Location, Tool};
 pub use format_id::Format;
 pub use purpose::Purpose;
 pub use ranges::RangeSet;
-pub use report::{Diagnosis, ErrorEntry, FileStats, Finding, RangesInfo, Report, REPORT_VERSION};
+pub use report::{
+    Diagnosis, DiagnosisKind, ErrorEntry, FileStats, Finding, MalformedLine, RangesInfo, Report,
+    ReportSink, MAX_MALFORMED_SAMPLES, REPORT_VERSION,
+};
 pub use scan::{existing_default_paths, ProgressFn, Scanner, CHUNK_MIN, DEFAULT_PATHS};

@@ -25,6 +25,7 @@ pub fn trim_ascii(b: &[u8]) -> &[u8] {
 
 /// Counts of what a line walk saw.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LineStats {
     /// Lines read (a cut line counts once).
     pub lines: u64,

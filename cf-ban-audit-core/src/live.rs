@@ -12,6 +12,7 @@ use crate::formats::Format;
 
 /// One listing command and the format of what it prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LiveSource {
     /// The program's file name, looked up in [`SYSTEM_DIRS`] only (never `$PATH`).
     pub program: &'static str,
@@ -103,6 +104,7 @@ pub const OUTPUT_CAP: u64 = 256 * 1024 * 1024;
 
 /// What running one command gave.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum LiveOutput {
     /// The program is not installed: nothing to read.
     Absent,

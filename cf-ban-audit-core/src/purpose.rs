@@ -6,6 +6,7 @@
 
 /// What a list is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Purpose {
     /// Its entries are banned.
     Ban,

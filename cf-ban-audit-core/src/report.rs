@@ -1,25 +1,37 @@
 //! The result of a scan, as one serialisable value: the JSON report (version 1) is this type
-//! written with serde, field for field.
+//! written with serde, field for field, and read back with serde (a report written by the
+//! same version reads back equal).
+
+use std::fmt;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
+use ipnet::IpNet;
 use serde::ser::SerializeStruct;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Error;
 use crate::event::{Location, Tool};
 use crate::format_id::Format;
+
+mod text;
 
 /// The version of the JSON report.
 pub const REPORT_VERSION: u32 = 1;
 
 /// A ban of a Cloudflare address (or of a network that overlaps a Cloudflare range) by one tool
 /// in one scope, as read from one format.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Finding {
-    /// The banned address, or the network as CIDR text.
-    pub address: String,
-    /// The Cloudflare range it hits.
-    pub range: String,
+    /// The banned address (a /32 or /128) or network. Written as people write it: a bare
+    /// address for a single address (`172.64.155.20`), CIDR text for a network.
+    #[serde(with = "text::net")]
+    pub address: IpNet,
+    /// The Cloudflare range it hits (CIDR text).
+    pub range: IpNet,
     /// The tool that banned it.
     pub tool: Tool,
     /// The format the ban was read from.
@@ -34,12 +46,58 @@ pub struct Finding {
     /// The last ban event, in the host's local time, when known.
     pub last_seen: Option<NaiveDateTime>,
     /// When the ban ends, when the source says.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<NaiveDateTime>,
     /// How many ban events were read (bans, restored bans, `already banned`, list entries).
     pub events: u64,
     /// Where the ban events were read: the earliest and the latest, at most 16.
     pub locations: Vec<Location>,
+}
+
+impl Finding {
+    /// The banned address or network as the report writes it: `172.64.155.20` for a single
+    /// address, `104.16.0.0/13` for a network.
+    ///
+    /// ```
+    /// use cf_ban_audit_core::Finding;
+    /// use cf_ban_audit_core::{Format, Tool};
+    /// let f = Finding::new(
+    ///     "172.64.155.20/32".parse().unwrap(),
+    ///     "172.64.0.0/13".parse().unwrap(),
+    ///     Tool::Fail2ban,
+    ///     Format::Fail2banLog,
+    ///     "sshd",
+    /// );
+    /// assert_eq!(f.address_text(), "172.64.155.20");
+    /// assert_eq!(f.range.to_string(), "172.64.0.0/13");
+    /// ```
+    pub fn address_text(&self) -> String {
+        crate::addr::display_net(&self.address)
+    }
+
+    /// A finding of `address` in Cloudflare's `range`, by `tool` in `scope`, read from
+    /// `format`: lifted, with no times, no events and no locations (set those fields after).
+    pub fn new(
+        address: IpNet,
+        range: IpNet,
+        tool: Tool,
+        format: Format,
+        scope: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            address,
+            range,
+            tool,
+            format,
+            scope: scope.into(),
+            active: false,
+            first_seen: None,
+            last_seen: None,
+            expires: None,
+            events: 0,
+            locations: Vec::new(),
+        }
+    }
 }
 
 impl Serialize for Location {
@@ -51,20 +109,115 @@ impl Serialize for Location {
     }
 }
 
+impl<'de> Deserialize<'de> for Location {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Location, D::Error> {
+        #[derive(Deserialize)]
+        struct Text {
+            path: String,
+            line: u64,
+        }
+        let t = Text::deserialize(d)?;
+        Ok(Location {
+            path: Arc::from(Path::new(&t.path)),
+            line: t.line,
+        })
+    }
+}
+
+/// What kind of problem a [`Diagnosis`] is about, written in reports as its kebab-case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum DiagnosisKind {
+    /// `real-ip-not-restored`: a web-layer tool acted on a Cloudflare address, so the web
+    /// server does not restore visitor addresses.
+    RealIpNotRestored,
+    /// `real-ip-restored`: a Cloudflare peer was recorded next to a different client address.
+    RealIpRestored,
+    /// `firewall-bans-ineffective`: visitor addresses are restored while a tool bans in the
+    /// host firewall, where visitors' addresses never show.
+    FirewallBansIneffective,
+}
+
+impl DiagnosisKind {
+    /// The name in reports (`real-ip-not-restored`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiagnosisKind::RealIpNotRestored => "real-ip-not-restored",
+            DiagnosisKind::RealIpRestored => "real-ip-restored",
+            DiagnosisKind::FirewallBansIneffective => "firewall-bans-ineffective",
+        }
+    }
+}
+
+impl fmt::Display for DiagnosisKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for DiagnosisKind {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for DiagnosisKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// A diagnosis about the set-up rather than about one ban (such as "the web server does not
 /// restore visitor addresses"), with its evidence and its fix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Diagnosis {
     /// What kind of problem.
-    pub kind: String,
+    pub kind: DiagnosisKind,
     /// What was seen.
     pub evidence: Vec<String>,
     /// What to do.
     pub fix: String,
 }
 
+impl Diagnosis {
+    /// A diagnosis of `kind` with its evidence and fix.
+    pub fn new(kind: DiagnosisKind, evidence: Vec<String>, fix: impl Into<String>) -> Diagnosis {
+        Diagnosis {
+            kind,
+            evidence,
+            fix: fix.into(),
+        }
+    }
+}
+
+/// How many malformed lines of one file a report quotes ([`FileStats::malformed_samples`]).
+pub const MAX_MALFORMED_SAMPLES: usize = 5;
+
+/// A line that looked like an entry but could not be read, as the reader described it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MalformedLine {
+    /// The 1-based line number (0 for sources without lines).
+    pub line: u64,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl MalformedLine {
+    /// Line `line` could not be read, for the reason `message`.
+    pub fn new(line: u64, message: impl Into<String>) -> MalformedLine {
+        MalformedLine {
+            line,
+            message: message.into(),
+        }
+    }
+}
+
 /// What was read from one file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FileStats {
     /// The file (`-` for standard input).
     pub path: String,
@@ -76,18 +229,58 @@ pub struct FileStats {
     pub events: u64,
     /// Lines that looked like entries but could not be read.
     pub malformed: u64,
+    /// The first of those lines ([`MAX_MALFORMED_SAMPLES`] at most), in line order; written
+    /// only when there are some.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub malformed_samples: Vec<MalformedLine>,
     /// Remarks about the file (such as "a list of unknown purpose").
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
+impl FileStats {
+    /// The statistics of `path` read as `format`, with nothing counted yet.
+    pub fn new(path: impl Into<String>, format: Format) -> FileStats {
+        FileStats {
+            path: path.into(),
+            format,
+            lines: 0,
+            events: 0,
+            malformed: 0,
+            malformed_samples: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// An error, as reported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ErrorEntry {
     /// The file it is about, if any.
     pub path: Option<String>,
     /// The whole message, naming the file and line.
     pub message: String,
+    /// What the operating system said, for an error of input or output: written as the
+    /// kebab-case name of the [`io::ErrorKind`] (`"permission-denied"`, `"not-found"`), and
+    /// only when there is one.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "text::error_kind"
+    )]
+    pub kind: Option<io::ErrorKind>,
+}
+
+impl ErrorEntry {
+    /// An error about `path` (if any) with its whole message and no [`io::ErrorKind`].
+    pub fn new(path: Option<String>, message: impl Into<String>) -> ErrorEntry {
+        ErrorEntry {
+            path,
+            message: message.into(),
+            kind: None,
+        }
+    }
 }
 
 impl From<&Error> for ErrorEntry {
@@ -95,12 +288,14 @@ impl From<&Error> for ErrorEntry {
         ErrorEntry {
             path: e.path().map(|p| p.display().to_string()),
             message: e.to_string(),
+            kind: e.io_kind(),
         }
     }
 }
 
 /// Which ranges a scan used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RangesInfo {
     /// Where they come from (`embedded cloudflare 2026-10-02 (etag ...)`, file names).
     pub source: String,
@@ -110,8 +305,20 @@ pub struct RangesInfo {
     pub v6: usize,
 }
 
+impl RangesInfo {
+    /// Ranges from `source`, with `v4` IPv4 and `v6` IPv6 networks.
+    pub fn new(source: impl Into<String>, v4: usize, v6: usize) -> RangesInfo {
+        RangesInfo {
+            source: source.into(),
+            v4,
+            v6,
+        }
+    }
+}
+
 /// The result of a scan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Report {
     /// The report format version, [`REPORT_VERSION`].
     pub version: u32,
@@ -134,8 +341,64 @@ pub struct Report {
 }
 
 impl Report {
+    /// An empty report (version [`REPORT_VERSION`]) of a scan run at `scanned_at` on `host`
+    /// with `ranges`: no findings, diagnoses, files or errors.
+    pub fn new(host: Option<String>, scanned_at: NaiveDateTime, ranges: RangesInfo) -> Report {
+        Report {
+            version: REPORT_VERSION,
+            host,
+            scanned_at,
+            ranges,
+            findings: Vec::new(),
+            diagnoses: Vec::new(),
+            files: Vec::new(),
+            skipped_files: 0,
+            errors: Vec::new(),
+        }
+    }
+
     /// Whether any finding is still in force.
     pub fn has_active(&self) -> bool {
         self.findings.iter().any(|f| f.active)
+    }
+}
+
+/// Receives the parts of a scan's report as they become final, during
+/// [`Scanner::scan_with`](crate::Scanner::scan_with). Every method does nothing unless the
+/// sink says otherwise; calls come one at a time (from rayon's worker threads: hence `Send`).
+///
+/// - [`ReportSink::file`] comes as soon as a file has been read, in the order files finish
+///   (not sorted), then for standard input and for each live listing;
+/// - [`ReportSink::error`] comes for each error of the walk before any file is read, then for
+///   the errors of each file right after its [`ReportSink::file`] (a file that cannot be
+///   opened has no statistics, only its error);
+/// - [`ReportSink::finding`] comes once per finding of the report, in the report's order,
+///   after every file, standard input and the live state have been read and before
+///   `scan_with` returns. Not sooner, because no finding is final before then: a ban read in
+///   one file can be lifted by an unban in another (`fail2ban.log` and `fail2ban.log.1` are
+///   read in parallel, in any order), and a set's members ban only if some rule, in any file,
+///   drops on the set. The findings told are those the report keeps (after
+///   [`Scanner::since`](crate::Scanner::since) and [`Scanner::active_only`](crate::Scanner::active_only)).
+pub trait ReportSink: Send {
+    /// One file has been read: what was read from it.
+    fn file(&mut self, stats: &FileStats) {
+        let _ = stats;
+    }
+
+    /// An error was met; the scan goes on.
+    fn error(&mut self, error: &ErrorEntry) {
+        let _ = error;
+    }
+
+    /// A finding, final.
+    fn finding(&mut self, finding: &Finding) {
+        let _ = finding;
+    }
+}
+
+/// A closure is a sink of findings.
+impl<F: FnMut(&Finding) + Send> ReportSink for F {
+    fn finding(&mut self, finding: &Finding) {
+        self(finding)
     }
 }

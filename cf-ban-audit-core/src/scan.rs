@@ -21,7 +21,10 @@ use crate::lines::{for_each_line, open_stream, read_up_to};
 use crate::live::{self, LiveOutput, LIVE_SOURCES};
 use crate::open::Includes;
 use crate::ranges::RangeSet;
-use crate::report::{ErrorEntry, FileStats, RangesInfo, Report, REPORT_VERSION};
+use crate::report::{
+    ErrorEntry, FileStats, MalformedLine, RangesInfo, Report, ReportSink, MAX_MALFORMED_SAMPLES,
+    REPORT_VERSION,
+};
 
 /// How many bytes of a file detection looks at.
 const HEAD: usize = 8 * 1024;
@@ -70,6 +73,11 @@ impl std::fmt::Debug for Scanner {
             .finish_non_exhaustive()
     }
 }
+
+/// The sink of [`Scanner::scan`]: told nothing.
+struct NoSink;
+
+impl ReportSink for NoSink {}
 
 /// A callback told how far a scan is: (files done, files in all). Called from worker threads.
 pub type ProgressFn = Arc<dyn Fn(usize, usize) + Send + Sync>;
@@ -203,6 +211,28 @@ impl Scanner {
 
     /// Runs the scan. Errors are collected in the report; the scan goes on past each.
     pub fn scan(&self) -> Report {
+        self.scan_with(&mut NoSink)
+    }
+
+    /// Runs the scan as [`Scanner::scan`] does (and returns the same report), telling `sink`
+    /// what is final as soon as it is (see [`ReportSink`] for when each call comes). A
+    /// closure `|finding: &Finding| ...` is a sink of findings.
+    ///
+    /// ```
+    /// use cf_ban_audit_core::{cloudflare, Finding, Scanner};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::write(
+    ///     dir.path().join("fail2ban.log"),
+    ///     "2026-11-24 03:06:43,833 fail2ban.actions [1]: NOTICE  [sshd] Ban 104.16.0.1\n",
+    /// ).unwrap();
+    /// let mut seen = Vec::new();
+    /// let report = Scanner::new(cloudflare::embedded())
+    ///     .path(dir.path())
+    ///     .scan_with(&mut |f: &Finding| seen.push(f.address_text()));
+    /// assert_eq!(seen, ["104.16.0.1"]);
+    /// assert_eq!(report.findings.len(), 1);
+    /// ```
+    pub fn scan_with<S: ReportSink + ?Sized>(&self, sink: &mut S) -> Report {
         let now = self.now.unwrap_or_else(|| Local::now().naive_local());
         let mut errors: Vec<Error> = Vec::new();
         let mut files: Vec<PathBuf> = Vec::new();
@@ -212,19 +242,24 @@ impl Scanner {
         }
         files.sort();
         files.dedup();
+        for e in &errors {
+            sink.error(&ErrorEntry::from(e));
+        }
 
         // One scan-wide outcome that each file's outcome joins as soon as the file is read:
         // memory holds the scan's findings once plus those of the files in flight, however
         // rayon splits the work.
-        let total = std::sync::Mutex::new(FileOutcome::empty(&self.ranges));
+        let total = std::sync::Mutex::new((FileOutcome::empty(&self.ranges), &mut *sink));
         let done = std::sync::atomic::AtomicUsize::new(0);
         let run = || {
             files.par_iter().for_each(|path| {
                 let outcome = self.scan_file(path, now);
-                total
+                let mut total = total
                     .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .merge(outcome);
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                outcome.tell(&mut *total.1);
+                total.0.merge(outcome);
+                drop(total);
                 if let Some(progress) = &self.progress {
                     let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                     progress(n, files.len());
@@ -238,14 +273,18 @@ impl Scanner {
             },
             None => run(),
         };
-        let mut outcome = total
+        let (mut outcome, _) = total
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(bytes) = &self.stdin {
-            outcome.merge(self.scan_input(Path::new("-"), bytes.clone(), None, now));
+            let input = self.scan_input(Path::new("-"), bytes.clone(), None, now);
+            input.tell(sink);
+            outcome.merge(input);
         }
         if self.live {
-            outcome.merge(self.scan_live(now));
+            let live = self.scan_live(now);
+            live.tell(sink);
+            outcome.merge(live);
         }
         errors.extend(outcome.errors);
         skipped += outcome.skipped;
@@ -259,6 +298,9 @@ impl Scanner {
                     _ => true,
                 }
         });
+        for f in &findings {
+            sink.finding(f);
+        }
         outcome.stats.sort_by(|a, b| a.path.cmp(&b.path));
         let mut error_entries: Vec<ErrorEntry> = errors.iter().map(ErrorEntry::from).collect();
         error_entries.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
@@ -311,7 +353,14 @@ impl Scanner {
                         Some(io) => io.to_string(),
                         None => e.to_string(),
                     };
-                    errors.push(Error::File { path, message });
+                    // The same text as before, with the operating system's kind kept.
+                    errors.push(match e.io_error() {
+                        Some(io) => Error::Io {
+                            path,
+                            source: std::io::Error::new(io.kind(), message),
+                        },
+                        None => Error::File { path, message },
+                    });
                 }
             }
         }
@@ -429,6 +478,15 @@ impl Scanner {
             })
             .reduce_with(|mut left, mut right| {
                 right.part.aggregator.shift_lines(path, left.lines);
+                for sample in right
+                    .stats
+                    .iter_mut()
+                    .flat_map(|s| &mut s.malformed_samples)
+                {
+                    if sample.line > 0 {
+                        sample.line += left.lines;
+                    }
+                }
                 for e in &mut right.part.errors {
                     if let Error::Line { line, .. } = e {
                         *line += left.lines;
@@ -492,14 +550,11 @@ impl Scanner {
                     Some(source.format),
                     now,
                 )),
-                LiveOutput::Failed(message) => outcome.stats.push(FileStats {
-                    path: label,
-                    format: source.format,
-                    lines: 0,
-                    events: 0,
-                    malformed: 0,
-                    notes: vec![message],
-                }),
+                LiveOutput::Failed(message) => {
+                    let mut stats = FileStats::new(label, source.format);
+                    stats.notes.push(message);
+                    outcome.stats.push(stats);
+                }
             }
         }
         outcome
@@ -524,6 +579,7 @@ impl Scanner {
         let mut sink = FileSink {
             agg: Aggregator::new(&self.ranges, rank),
             malformed: 0,
+            malformed_samples: Vec::new(),
             events: 0,
             notes: Vec::new(),
             includes: Includes::default(),
@@ -572,14 +628,13 @@ impl Scanner {
             }
             None => {}
         }
-        outcome.stats.push(FileStats {
-            path: path.display().to_string(),
-            format,
-            lines,
-            events: sink.events,
-            malformed: sink.malformed,
-            notes: sink.notes,
-        });
+        let mut stats = FileStats::new(path.display().to_string(), format);
+        stats.lines = lines;
+        stats.events = sink.events;
+        stats.malformed = sink.malformed;
+        stats.malformed_samples = sink.malformed_samples;
+        stats.notes = sink.notes;
+        outcome.stats.push(stats);
         outcome.aggregator.merge(sink.agg);
     }
 }
@@ -747,6 +802,10 @@ fn add_stats(mut total: FileStats, s: FileStats) -> FileStats {
     total.lines += s.lines;
     total.events += s.events;
     total.malformed += s.malformed;
+    let room = MAX_MALFORMED_SAMPLES.saturating_sub(total.malformed_samples.len());
+    total
+        .malformed_samples
+        .extend(s.malformed_samples.into_iter().take(room));
     for note in s.notes {
         if total.notes.len() < 8 && !total.notes.contains(&note) {
             total.notes.push(note);
@@ -758,6 +817,8 @@ fn add_stats(mut total: FileStats, s: FileStats) -> FileStats {
 struct FileSink<'r> {
     agg: Aggregator<'r>,
     malformed: u64,
+    /// The first [`MAX_MALFORMED_SAMPLES`] malformed lines.
+    malformed_samples: Vec<MalformedLine>,
     events: u64,
     notes: Vec<String>,
     includes: Includes,
@@ -769,8 +830,12 @@ impl Sink for FileSink<'_> {
         self.agg.add(event);
     }
 
-    fn malformed(&mut self, _line: u64, _message: String) {
+    fn malformed(&mut self, line: u64, message: String) {
         self.malformed += 1;
+        if self.malformed_samples.len() < MAX_MALFORMED_SAMPLES {
+            self.malformed_samples
+                .push(MalformedLine::new(line, message));
+        }
     }
 
     fn set_use(&mut self, set: &str, verdict: Verdict) {
@@ -812,6 +877,16 @@ impl<'r> FileOutcome<'r> {
             source,
         });
         self
+    }
+
+    /// Tells a sink the statistics and errors of this outcome, which are final.
+    fn tell<S: ReportSink + ?Sized>(&self, sink: &mut S) {
+        for stats in &self.stats {
+            sink.file(stats);
+        }
+        for e in &self.errors {
+            sink.error(&ErrorEntry::from(e));
+        }
     }
 
     fn merge(&mut self, other: FileOutcome<'r>) {

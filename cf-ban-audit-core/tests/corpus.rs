@@ -23,7 +23,7 @@ fn fail2ban_corpus_reads_without_errors_and_finds_the_database_bans() {
         .findings
         .iter()
         .filter(|f| f.format == Format::Fail2banDb)
-        .map(|f| (f.scope.clone(), f.address.clone()))
+        .map(|f| (f.scope.clone(), f.address_text()))
         .collect();
     for (jail, ip) in [("pam-generic", "1.2.3.7"), ("pam-generic", "1.2.3.8")] {
         assert!(
@@ -36,11 +36,11 @@ fn fail2ban_corpus_reads_without_errors_and_finds_the_database_bans() {
         "v1 database ban missing: {db:?}"
     );
     // The recidive test log holds real fail2ban lines in the file and syslog forms.
-    let logged: BTreeSet<&str> = report
+    let logged: BTreeSet<String> = report
         .findings
         .iter()
         .filter(|f| f.format == Format::Fail2banLog)
-        .map(|f| f.address.as_str())
+        .map(|f| f.address_text())
         .collect();
     for ip in ["1.2.3.4", "10.0.0.7", "192.0.2.1", "192.0.2.2"] {
         assert!(logged.contains(ip), "{ip} missing from {logged:?}");
@@ -109,7 +109,7 @@ fn generated_fail2ban_tree_gives_exactly_the_banned_cloudflare_addresses() {
             .findings
             .iter()
             .filter(|f| f.format == format)
-            .map(|f| (f.scope.clone(), f.address.clone()))
+            .map(|f| (f.scope.clone(), f.address_text()))
             .collect();
         assert_eq!(got, want, "{format}");
     }
@@ -135,7 +135,7 @@ fn generated_fail2ban_tree_gives_exactly_the_banned_cloudflare_addresses() {
         "198.51.100.0/25",
     ] {
         assert!(
-            report.findings.iter().all(|f| f.address != never),
+            report.findings.iter().all(|f| f.address_text() != never),
             "{never}"
         );
     }
@@ -166,7 +166,7 @@ fn generated_fail2ban_ban_times_give_the_sshd_bans_with_their_end() {
     let got: BTreeSet<(String, String, bool)> = report
         .findings
         .iter()
-        .map(|f| (f.scope.clone(), f.address.clone(), f.active))
+        .map(|f| (f.scope.clone(), f.address_text(), f.active))
         .collect();
     let want: BTreeSet<(String, String, bool)> =
         ["172.64.155.20", "2606:4700:3108::ac42:2b08", "104.20.15.9"]

@@ -28,7 +28,7 @@ fn found(report: &Report, format: Format) -> BTreeSet<(String, String)> {
         .findings
         .iter()
         .filter(|f| f.tool == Tool::ModEvasive && f.format == format)
-        .map(|f| (f.scope.clone(), f.address.clone()))
+        .map(|f| (f.scope.clone(), f.address_text()))
         .collect()
 }
 
@@ -148,11 +148,11 @@ fn the_whole_mod_evasive_tree() {
     assert!(report.errors.is_empty(), "{:#?}", report.errors);
     assert_eq!(found(&report, Format::Syslog), pairs(NETNS_CF));
     assert_eq!(found(&report, Format::ModEvasiveLock), pairs(NETNS_CF));
-    let peers: BTreeSet<&str> = report
+    let peers: BTreeSet<String> = report
         .findings
         .iter()
         .filter(|f| f.tool == Tool::ModEvasive)
-        .map(|f| f.address.as_str())
+        .map(|f| f.address_text())
         .collect();
     // 162.158.9.9 sent one request and was served (access.log only).
     assert!(!peers.contains("162.158.9.9"), "{peers:?}");

@@ -17,7 +17,7 @@ fn findings(report: &Report, tool: Tool) -> BTreeSet<(Format, String, String)> {
         .findings
         .iter()
         .filter(|f| f.tool == tool)
-        .map(|f| (f.format, f.scope.clone(), f.address.clone()))
+        .map(|f| (f.format, f.scope.clone(), f.address_text()))
         .collect()
 }
 
@@ -103,7 +103,7 @@ fn csf_corpus_against_cloudflare() {
     let got: BTreeSet<(String, String)> = report
         .findings
         .iter()
-        .map(|f| (f.scope.clone(), f.address.clone()))
+        .map(|f| (f.scope.clone(), f.address_text()))
         .collect();
     assert_eq!(
         got,

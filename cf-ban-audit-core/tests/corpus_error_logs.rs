@@ -30,7 +30,7 @@ fn triples(report: &Report) -> Triples {
     report
         .findings
         .iter()
-        .map(|f| (f.tool, f.scope.clone(), f.address.clone()))
+        .map(|f| (f.tool, f.scope.clone(), f.address_text()))
         .collect()
 }
 

@@ -151,7 +151,7 @@ fn generated_ufw_dumps_give_the_denied_sources_and_never_the_allowed_one() {
             .findings
             .iter()
             .filter(|f| f.tool == Tool::Iptables)
-            .map(|f| f.address.clone())
+            .map(|f| f.address_text())
             .collect();
         assert!(!addrs.contains("192.0.2.10"), "{name}: {addrs:?}");
         assert!(
@@ -190,7 +190,7 @@ fn netfilter_test_inputs_read_without_errors() {
         .findings
         .iter()
         .filter(|f| f.tool == Tool::Iptables)
-        .map(|f| f.address.clone())
+        .map(|f| f.address_text())
         .collect();
     assert!(addrs.contains("1.2.3.0/24"), "{addrs:?}");
     assert!(!addrs.contains("1.2.3.4"), "{addrs:?}");

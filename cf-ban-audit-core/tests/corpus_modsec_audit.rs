@@ -40,7 +40,7 @@ fn pairs(report: &Report) -> BTreeSet<(String, String)> {
         .findings
         .iter()
         .filter(|f| f.tool == Tool::Modsecurity)
-        .map(|f| (f.scope.clone(), f.address.clone()))
+        .map(|f| (f.scope.clone(), f.address_text()))
         .collect()
 }
 
@@ -232,11 +232,11 @@ fn phase_one_denials_keep_the_recorded_peer() {
         everything(),
         &[Format::ModsecAudit],
     );
-    assert!(all.findings.iter().all(|f| f.address != "127.0.0.1"));
+    assert!(all.findings.iter().all(|f| f.address_text() != "127.0.0.1"));
     let wp: Vec<_> = all
         .findings
         .iter()
-        .filter(|f| f.address == "104.21.33.4" && f.scope == "200001")
+        .filter(|f| f.address_text() == "104.21.33.4" && f.scope == "200001")
         .collect();
     assert_eq!(wp.len(), 1);
     assert_eq!(

@@ -30,7 +30,7 @@ fn findings(report: &Report, format: Format) -> BTreeSet<(String, String)> {
         .map(|f| {
             assert_eq!(f.tool, Tool::Nftables, "{f:?}");
             assert!(f.active, "{f:?}");
-            (f.scope.clone(), f.address.clone())
+            (f.scope.clone(), f.address_text())
         })
         .collect()
 }
@@ -159,7 +159,7 @@ fn nft_test_dumps_read_without_errors() {
     let got: BTreeSet<_> = everything
         .findings
         .iter()
-        .map(|f| (f.scope.clone(), f.address.clone()))
+        .map(|f| (f.scope.clone(), f.address_text()))
         .collect();
     assert_eq!(got, set(&[("filter/INPUT", "1.2.3.0/24")]));
 }

@@ -201,7 +201,7 @@ fn generated_firewalld_files_give_exactly_the_blocked_cloudflare_addresses() {
     .findings
     .iter()
     .filter(|f| f.tool == Tool::Firewalld)
-    .map(|f| (f.scope.clone(), f.address.clone()))
+    .map(|f| (f.scope.clone(), f.address_text()))
     .collect();
     assert_eq!(everything_cmd, want_cmd);
 

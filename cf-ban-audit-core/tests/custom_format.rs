@@ -24,20 +24,14 @@ impl LineParser for MyWafParser {
             sink.malformed(lineno, "not an address".into());
             return;
         };
-        sink.event(BanEvent {
-            net: net.into(),
-            tool: Tool::List,
-            format: MY_WAF.format(),
-            scope: "my-waf".into(),
-            peer: None,
-            action: Action::Listed,
-            time: None,
-            expires: None,
-            location: Location {
-                path: self.path.clone(),
-                line: lineno,
-            },
-        });
+        sink.event(BanEvent::new(
+            net.into(),
+            Tool::List,
+            MY_WAF.format(),
+            "my-waf",
+            Action::Listed,
+            Location::new(self.path.clone(), lineno),
+        ));
     }
 }
 
@@ -77,7 +71,7 @@ fn a_registered_format_is_detected_read_and_reported() {
     let found: Vec<(String, String, bool)> = report
         .findings
         .iter()
-        .map(|f| (f.address.clone(), f.format.to_string(), f.active))
+        .map(|f| (f.address_text(), f.format.to_string(), f.active))
         .collect();
     assert_eq!(found, [("172.64.155.20".into(), "my-waf".into(), true)]);
     assert_eq!(report.files.len(), 1);

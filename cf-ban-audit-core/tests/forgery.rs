@@ -28,7 +28,7 @@ fn scan(files: &[(&str, &str)]) -> Found {
     let mut found: Found = report
         .findings
         .iter()
-        .map(|f| (f.address.clone(), f.tool, f.scope.clone(), f.active))
+        .map(|f| (f.address_text(), f.tool, f.scope.clone(), f.active))
         .collect();
     found.sort_by(|a, b| (&a.0, &a.2).cmp(&(&b.0, &b.2)));
     found

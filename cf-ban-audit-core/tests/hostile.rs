@@ -1397,7 +1397,7 @@ fn errors_naming(report: &Report, path: &Path) -> Vec<String> {
 }
 
 fn found(report: &Report, address: &str) -> bool {
-    report.findings.iter().any(|f| f.address == address)
+    report.findings.iter().any(|f| f.address_text() == address)
 }
 
 /// A temp tree with the good log in it.
@@ -1599,7 +1599,7 @@ fn matrix_invalid_utf8_and_crlf_ban_lines_are_still_found() {
     let lossy = report
         .findings
         .iter()
-        .find(|f| f.address == "104.16.201.1")
+        .find(|f| f.address_text() == "104.16.201.1")
         .unwrap();
     assert!(lossy.scope.starts_with("ss"), "scope {:?}", lossy.scope);
 }
@@ -1701,7 +1701,7 @@ fn child_single_64_mib_line() {
     let f = report
         .findings
         .iter()
-        .find(|f| f.address == "104.16.202.2")
+        .find(|f| f.address_text() == "104.16.202.2")
         .unwrap_or_else(|| panic!("the ban after the long line was lost"));
     println!("LINE={}", f.locations[0].line);
     let stats = report

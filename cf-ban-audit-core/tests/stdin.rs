@@ -17,7 +17,7 @@ fn found(report: &Report) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = report
         .findings
         .iter()
-        .map(|f| (f.address.to_string(), f.scope.clone()))
+        .map(|f| (f.address_text(), f.scope.clone()))
         .collect();
     v.sort();
     v

@@ -35,7 +35,7 @@
 //!     .run();
 //! let listener = report.checks.iter().find(|c| c.cause == Cause::Listener).unwrap();
 //! assert_eq!(listener.status, Status::Fail);
-//! assert_eq!(report.exit_code(), 1);
+//! assert_eq!(report.worst(), Status::Fail);
 //! ```
 
 pub mod firewall_eval;
@@ -52,6 +52,7 @@ use serde::Serialize;
 
 use crate::live::{self, LiveOutput, LiveSource};
 use crate::ranges::RangeSet;
+use crate::report::DiagnosisKind;
 use crate::scan::Scanner;
 use crate::Format;
 
@@ -66,6 +67,7 @@ pub const DOCTOR_VERSION: u32 = 1;
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Status {
     /// Not a cause.
     Ok,
@@ -92,6 +94,7 @@ impl Status {
 /// What a check is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Cause {
     /// A web server process is running.
     WebServer,
@@ -113,6 +116,7 @@ pub enum Cause {
 
 /// One line of the checklist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Check {
     /// What it is about.
     pub cause: Cause,
@@ -131,6 +135,7 @@ pub struct Check {
 
 /// The result of a doctor run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct DoctorReport {
     /// [`DOCTOR_VERSION`].
     pub version: u32,
@@ -144,11 +149,40 @@ pub struct DoctorReport {
     pub checks: Vec<Check>,
     /// What could not be read (run as root to read it).
     pub unreadable: Vec<String>,
-    /// Errors that stopped a check from running at all (exit status 2).
+    /// Errors that stopped a check from running at all.
     pub errors: Vec<String>,
 }
 
+impl Check {
+    /// A check of `cause` titled `title` with outcome `status`: for no port, with no evidence
+    /// and nothing to do (set those fields after).
+    pub fn new(cause: Cause, title: impl Into<String>, status: Status) -> Check {
+        Check {
+            cause,
+            port: None,
+            title: title.into(),
+            status,
+            evidence: Vec::new(),
+            fix: String::new(),
+        }
+    }
+}
+
 impl DoctorReport {
+    /// An empty report ([`DOCTOR_VERSION`], no host) of `ports` checked against the ranges
+    /// from `ranges`: no checks, nothing unreadable, no errors.
+    pub fn new(ports: Vec<u16>, ranges: impl Into<String>) -> DoctorReport {
+        DoctorReport {
+            version: DOCTOR_VERSION,
+            host: None,
+            ports,
+            ranges: ranges.into(),
+            checks: Vec::new(),
+            unreadable: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
     /// The worst status of any check (`Fail` > `Warn` > `Unknown` > `Ok`).
     pub fn worst(&self) -> Status {
         self.checks
@@ -156,17 +190,6 @@ impl DoctorReport {
             .map(|c| c.status)
             .max()
             .unwrap_or(Status::Ok)
-    }
-
-    /// The exit status: 2 when there were errors, else 1 when any check failed, else 0.
-    pub fn exit_code(&self) -> u8 {
-        if !self.errors.is_empty() {
-            2
-        } else if self.checks.iter().any(|c| c.status == Status::Fail) {
-            1
-        } else {
-            0
-        }
     }
 }
 
@@ -716,7 +739,10 @@ impl Doctor {
                     .unwrap_or_default();
                 format!(
                     "{} {} bans {} (Cloudflare {}){at}",
-                    f.tool, f.scope, f.address, f.range
+                    f.tool,
+                    f.scope,
+                    f.address_text(),
+                    f.range
                 )
             })
             .collect();
@@ -773,13 +799,13 @@ impl Doctor {
         };
         let mut fixes = Vec::new();
         for d in &scan.diagnoses {
-            match d.kind.as_str() {
-                "real-ip-not-restored" | "firewall-bans-ineffective" => {
+            match d.kind {
+                DiagnosisKind::RealIpNotRestored | DiagnosisKind::FirewallBansIneffective => {
                     real.status = Status::Warn;
                     real.evidence = d.evidence.clone();
                     fixes.push(d.fix.clone());
                 }
-                "real-ip-restored" if real.status == Status::Ok => {
+                DiagnosisKind::RealIpRestored if real.status == Status::Ok => {
                     real.evidence = d.evidence.clone()
                 }
                 _ => {}
@@ -882,6 +908,7 @@ impl Doctor {
 
 /// The firewall's decision for one range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct RangeVerdict {
     /// The range.
     pub range: IpNet,
@@ -1161,35 +1188,6 @@ mod tests {
             representative(&"192.0.2.7/32".parse().unwrap()).to_string(),
             "192.0.2.7"
         );
-    }
-
-    #[test]
-    fn exit_codes_and_worst() {
-        let check = |status| Check {
-            cause: Cause::Memory,
-            port: None,
-            title: String::new(),
-            status,
-            evidence: vec![],
-            fix: String::new(),
-        };
-        let mut r = DoctorReport {
-            version: 1,
-            host: None,
-            ports: vec![443],
-            ranges: String::new(),
-            checks: vec![check(Status::Ok), check(Status::Warn)],
-            unreadable: vec![],
-            errors: vec![],
-        };
-        assert_eq!((r.exit_code(), r.worst()), (0, Status::Warn));
-        r.checks.push(check(Status::Fail));
-        assert_eq!(r.exit_code(), 1);
-        r.errors.push("x".into());
-        assert_eq!(r.exit_code(), 2);
-        let json = serde_json::to_value(&r).unwrap();
-        assert_eq!(json["checks"][2]["status"], "fail");
-        assert_eq!(json["checks"][0]["cause"], "memory");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 /// A listening TCP socket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Listener {
     /// The address and port it is bound to.
     pub local: SocketAddr,
@@ -163,6 +164,7 @@ fn parse_ss_users(s: &str) -> Option<(u32, String)> {
 
 /// A process: its id and its name (`comm`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Process {
     /// The process id.
     pub pid: u32,
@@ -195,6 +197,7 @@ pub fn processes(root: &Path) -> io::Result<Vec<Process>> {
 
 /// The open files of a process: how many, and the inodes of its sockets.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Fds {
     /// Open file descriptors.
     pub count: u64,

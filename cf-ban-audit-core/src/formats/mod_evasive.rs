@@ -135,7 +135,7 @@ pub fn parse_message(message: &[u8]) -> Result<Option<Message>, String> {
 ///     fn malformed(&mut self, _: u64, _: String) {}
 /// }
 /// let time = "2026-11-24T03:05:42".parse().unwrap();
-/// let at = Location { path: Arc::from(Path::new("/var/log/syslog")), line: 7 };
+/// let at = Location::new(Arc::from(Path::new("/var/log/syslog")), 7);
 /// let mut sink = Events(Vec::new());
 /// mod_evasive::syslog_message(b"Blacklisting address 104.16.5.6: possible DoS attack.",
 ///     Some(time), at, Format::Syslog, &mut sink);

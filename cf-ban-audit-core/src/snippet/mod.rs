@@ -30,6 +30,7 @@ pub use fail2ban::jails_overriding;
 
 /// A tool to write a snippet for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Target {
     /// fail2ban `[DEFAULT] ignoreip` for jail.local.
     Fail2ban,

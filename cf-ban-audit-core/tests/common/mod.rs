@@ -78,6 +78,6 @@ pub fn found(report: &Report, tool: Tool, file: Option<&str>) -> BTreeSet<(Strin
                     .any(|l| l.path.file_name().is_some_and(|n| n == name))
             })
         })
-        .map(|f| (f.scope.clone(), f.address.clone()))
+        .map(|f| (f.scope.clone(), f.address_text()))
         .collect()
 }

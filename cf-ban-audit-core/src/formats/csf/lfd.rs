@@ -214,7 +214,7 @@ pub(super) fn unblock_nets(token: &[u8]) -> Vec<IpNet> {
 ///     fn malformed(&mut self, _: u64, _: String) {}
 /// }
 /// let mut sink = Events(Vec::new());
-/// let location = Location { path: std::sync::Arc::from(std::path::Path::new("lfd.log")), line: 1 };
+/// let location = Location::new(std::path::Path::new("lfd.log"), 1);
 /// let time = "2026-11-24T03:00:00".parse().ok();
 /// csf::lfd_message(b"(CT) IP 104.16.0.9 (US/United States/-) found to have 300 connections - *Blocked in csf* for 1800 secs [CT_LIMIT]", time, location, Format::Syslog, &mut sink);
 /// let e = &sink.0[0];
