@@ -61,14 +61,14 @@ use std::sync::{Arc, LazyLock};
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::modsec_audit::{refusal, rule_id_v2, UNKNOWN_RULE};
+use super::grammar::modsec::{refusal, rule_id_v2, UNKNOWN_RULE};
+use super::grammar::num::{digits as number, digits_u64, month};
+use super::grammar::quote::shown;
+use super::grammar::{head, syslog, MOD_EVASIVE_SCOPE};
 use super::prefilter::Prefilter;
 use super::{Format, LineParser, ParseCtx, Sink};
 use crate::addr::{host_net, parse_ip};
 use crate::event::{Action, BanEvent, Location, Tool};
-
-/// The lines of the head looked at by [`detect`].
-const HEAD_LINES: usize = 20;
 
 /// The parts of an Apache error-log line, up to the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,21 +96,6 @@ fn is_level(level: &[u8]) -> bool {
         || level
             .strip_prefix(b"trace")
             .is_some_and(|n| matches!(n, [b'1'..=b'8']))
-}
-
-fn number(b: &[u8]) -> Option<u32> {
-    if b.is_empty() || b.len() > 9 || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(b.iter().fold(0, |v, &c| v * 10 + u32::from(c - b'0')))
-}
-
-fn month(b: &[u8]) -> Option<u32> {
-    const MONTHS: [&[u8]; 12] = [
-        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
-        b"Dec",
-    ];
-    MONTHS.iter().position(|m| *m == b).map(|i| i as u32 + 1)
 }
 
 /// `HH:MM:SS` with an optional fraction (`.389262`), as the time of day and its nanoseconds.
@@ -225,7 +210,7 @@ pub fn parse_line(line: &[u8]) -> Option<ErrorLine<'_>> {
 /// assert!(parse_syslog_line(b"Feb 15 16:23:00 srv php[1]: [security2:error] [client 104.16.0.1] ModSecurity: x", reference).is_none());
 /// ```
 pub fn parse_syslog_line(line: &[u8], reference: NaiveDateTime) -> Option<ErrorLine<'_>> {
-    let l = super::syslog::split(line.trim_ascii_end(), reference)?;
+    let l = syslog::split(line.trim_ascii_end(), reference)?;
     if !(l.program.starts_with(b"apache") || l.program.starts_with(b"httpd")) {
         return None;
     }
@@ -290,10 +275,7 @@ fn parse_after_time(time: NaiveDateTime, rest: &[u8]) -> Option<ErrorLine<'_>> {
 
 /// A thread id (`tid 139985298601728`): larger than a `u32`.
 fn number_u64(b: &[u8]) -> Option<u64> {
-    if b.is_empty() || b.len() > 20 || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(b).ok()?.parse().ok()
+    digits_u64(b, 20)
 }
 
 /// Whether a line is an Apache error-log line (for detection).
@@ -472,8 +454,8 @@ pub fn refusal_of(l: &ErrorLine<'_>) -> Result<Option<Refusal>, String> {
         };
         let client = tag_address(tag, true, None).ok_or_else(|| {
             format!(
-                "mod_evasive refusal of an unreadable client {:?}",
-                quote(tag)
+                "mod_evasive refusal of an unreadable client {}",
+                shown(tag, 64)
             )
         })?;
         return Ok(Some(Refusal::ModEvasive { client }));
@@ -485,8 +467,8 @@ pub fn refusal_of(l: &ErrorLine<'_>) -> Result<Option<Refusal>, String> {
 fn modsecurity_client(l: &ErrorLine<'_>) -> Result<(IpAddr, Option<IpAddr>), String> {
     let unreadable = |tag: &[u8]| {
         format!(
-            "ModSecurity refusal of an unreadable client {:?}",
-            quote(tag)
+            "ModSecurity refusal of an unreadable client {}",
+            shown(tag, 64)
         )
     };
     // Apache 2.4 (a module field) puts the port in its tag; 2.2 writes ModSecurity's tag only.
@@ -515,10 +497,6 @@ fn modsecurity_client(l: &ErrorLine<'_>) -> Result<(IpAddr, Option<IpAddr>), Str
     }
 }
 
-fn quote(b: &[u8]) -> String {
-    String::from_utf8_lossy(&b[..b.len().min(64)]).into_owned()
-}
-
 /// Decides whether a file is an Apache error log: at least half of its first lines (comment
 /// lines `#` and blank lines aside) have the shape of one. (Not all: Apache writes what went
 /// to its standard error, such as `AH00016: Configuration Failed`, into the same file.)
@@ -532,25 +510,11 @@ fn quote(b: &[u8]) -> String {
 /// ```
 pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
     let (mut hits, mut total) = (0, 0);
-    for line in head_lines(head) {
+    for line in head::log_lines(head) {
         total += 1;
         hits += usize::from(looks_like(line));
     }
     (hits > 0 && hits * 2 >= total).then_some(Format::ApacheError)
-}
-
-/// The first [`HEAD_LINES`] lines of `head` that are neither blank nor comments (`#`, as in
-/// fail2ban's test samples), trimmed, without a last line that the end of `head` may have cut.
-pub(crate) fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut lines: Vec<&[u8]> = head.split(|&b| b == b'\n').collect();
-    if lines.len() > 1 && !head.ends_with(b"\n") {
-        lines.pop();
-    }
-    lines
-        .into_iter()
-        .map(|l| l.trim_ascii())
-        .filter(|l| !l.is_empty() && !l.starts_with(b"#"))
-        .take(HEAD_LINES)
 }
 
 /// The line parser of Apache error logs.
@@ -595,7 +559,7 @@ impl LineParser for ApacheErrorParser {
             Ok(Some(Refusal::ModEvasive { client })) => (
                 client,
                 Tool::ModEvasive,
-                super::mod_evasive::SCOPE.to_string(),
+                MOD_EVASIVE_SCOPE.to_string(),
                 None,
             ),
         };
