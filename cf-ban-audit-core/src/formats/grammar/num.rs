@@ -16,6 +16,10 @@ pub fn digits_u64(b: &[u8], max_len: usize) -> Option<u64> {
     if b.is_empty() || b.len() > max_len || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
+    if b.len() < 20 {
+        // At most 19 digits never overflow.
+        return Some(b.iter().fold(0, |v, &c| v * 10 + u64::from(c - b'0')));
+    }
     b.iter().try_fold(0u64, |v, &c| {
         v.checked_mul(10)?.checked_add(u64::from(c - b'0'))
     })
@@ -47,10 +51,9 @@ const MONTHS: [&[u8; 3]; 12] = [
 /// as written, three letters).
 #[inline]
 pub fn month(b: &[u8]) -> Option<u32> {
-    MONTHS
-        .iter()
-        .position(|m| &m[..] == b)
-        .map(|i| i as u32 + 1)
+    // Compared as arrays of three bytes, not as slices: this runs for every syslog line.
+    let b: &[u8; 3] = b.try_into().ok()?;
+    MONTHS.iter().position(|m| *m == b).map(|i| i as u32 + 1)
 }
 
 #[cfg(test)]
