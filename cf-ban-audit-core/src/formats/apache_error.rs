@@ -62,8 +62,8 @@ use std::sync::{Arc, LazyLock};
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::grammar::modsec::{refusal, rule_id_v2, UNKNOWN_RULE};
-use super::grammar::num::{digits as number, digits_u64, month};
-use super::grammar::quote::shown;
+use super::grammar::num::{digits, digits_u64, month};
+use super::grammar::quote::{shown, MAX_QUOTE};
 use super::grammar::{head, syslog, MOD_EVASIVE_SCOPE};
 use super::prefilter::Prefilter;
 use super::{Format, LineParser, ParseCtx, Sink};
@@ -103,11 +103,11 @@ fn time_of_day(b: &[u8]) -> Option<(u32, u32, u32, u32)> {
     if b.len() < 8 || b[2] != b':' || b[5] != b':' {
         return None;
     }
-    let (h, m, s) = (number(&b[..2])?, number(&b[3..5])?, number(&b[6..8])?);
+    let (h, m, s) = (digits(&b[..2])?, digits(&b[3..5])?, digits(&b[6..8])?);
     let nanos = match &b[8..] {
         [] => 0,
         [b'.', frac @ ..] if !frac.is_empty() && frac.len() <= 9 => {
-            number(frac)? * 10u32.pow(9 - frac.len() as u32)
+            digits(frac)? * 10u32.pow(9 - frac.len() as u32)
         }
         _ => return None,
     };
@@ -130,7 +130,7 @@ fn parse_time(b: &[u8]) -> Option<NaiveDateTime> {
             if wday.len() != 3 || !wday.iter().all(u8::is_ascii_alphabetic) || year.len() != 4 {
                 return None;
             }
-            let date = NaiveDate::from_ymd_opt(number(year)? as i32, month(mon)?, number(day)?)?;
+            let date = NaiveDate::from_ymd_opt(digits(year)? as i32, month(mon)?, digits(day)?)?;
             (date, *tod)
         }
         [ymd, tod] => {
@@ -138,9 +138,9 @@ fn parse_time(b: &[u8]) -> Option<NaiveDateTime> {
                 return None;
             }
             let date = NaiveDate::from_ymd_opt(
-                number(&ymd[..4])? as i32,
-                number(&ymd[5..7])?,
-                number(&ymd[8..])?,
+                digits(&ymd[..4])? as i32,
+                digits(&ymd[5..7])?,
+                digits(&ymd[8..])?,
             )?;
             (date, *tod)
         }
@@ -241,13 +241,13 @@ fn parse_after_time(time: NaiveDateTime, rest: &[u8]) -> Option<ErrorLine<'_>> {
         let pid = &pid[4..];
         let ok = match memchr::memchr(b':', pid) {
             Some(colon) => {
-                number(&pid[..colon]).is_some()
+                digits(&pid[..colon]).is_some()
                     && pid[colon + 1..]
                         .strip_prefix(b"tid ")
                         .and_then(number_u64)
                         .is_some()
             }
-            None => number(pid).is_some(),
+            None => digits(pid).is_some(),
         };
         if !ok {
             return None;
@@ -300,7 +300,7 @@ pub fn tag_address(token: &[u8], with_port: bool, like: Option<IpAddr>) -> Optio
     if let Some(inner) = token.strip_prefix(b"[") {
         let close = memchr::memchr(b']', inner)?;
         let tail = &inner[close + 1..];
-        if !(tail.is_empty() || tail.strip_prefix(b":").and_then(number).is_some()) {
+        if !(tail.is_empty() || tail.strip_prefix(b":").and_then(digits).is_some()) {
             return None;
         }
         return parse_ip(&inner[..close]);
@@ -308,7 +308,7 @@ pub fn tag_address(token: &[u8], with_port: bool, like: Option<IpAddr>) -> Optio
     let whole = parse_ip(token);
     let stripped = memchr::memrchr(b':', token).and_then(|colon| {
         let port = &token[colon + 1..];
-        (port.len() <= 5 && number(port).is_some())
+        (port.len() <= 5 && digits(port).is_some())
             .then(|| parse_ip(&token[..colon]))
             .flatten()
     });
@@ -455,7 +455,7 @@ pub fn refusal_of(l: &ErrorLine<'_>) -> Result<Option<Refusal>, String> {
         let client = tag_address(tag, true, None).ok_or_else(|| {
             format!(
                 "mod_evasive refusal of an unreadable client {}",
-                shown(tag, 64)
+                shown(tag, MAX_QUOTE)
             )
         })?;
         return Ok(Some(Refusal::ModEvasive { client }));
@@ -468,7 +468,7 @@ fn modsecurity_client(l: &ErrorLine<'_>) -> Result<(IpAddr, Option<IpAddr>), Str
     let unreadable = |tag: &[u8]| {
         format!(
             "ModSecurity refusal of an unreadable client {}",
-            shown(tag, 64)
+            shown(tag, MAX_QUOTE)
         )
     };
     // Apache 2.4 (a module field) puts the port in its tag; 2.2 writes ModSecurity's tag only.

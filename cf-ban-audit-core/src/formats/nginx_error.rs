@@ -52,7 +52,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use super::grammar::modsec::{refusal, rule_id_v3, UNKNOWN_RULE};
 use super::grammar::num::{digits_u64, fixed};
-use super::grammar::quote::shown;
+use super::grammar::quote::{shown, MAX_QUOTE};
 use super::grammar::{head, syslog};
 use super::prefilter::Prefilter;
 use super::{Format, LineParser, ParseCtx, Sink};
@@ -371,7 +371,7 @@ pub fn line_event(l: &NginxLine<'_>, format: Format, location: Location, sink: &
             location.line,
             format!(
                 "nginx refusal of something that is not an address: {}",
-                shown(client, 64)
+                shown(client, MAX_QUOTE)
             ),
         );
         return;
