@@ -61,14 +61,14 @@ use std::sync::{Arc, LazyLock};
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::modsec_audit::{refusal, rule_id_v2, UNKNOWN_RULE};
+use super::grammar::modsec::{refusal, rule_id_v2, UNKNOWN_RULE};
+use super::grammar::num::{digits, digits_u64, month};
+use super::grammar::quote::{shown, MAX_QUOTE};
+use super::grammar::{head, syslog, MOD_EVASIVE_SCOPE};
 use super::prefilter::Prefilter;
 use super::{Format, LineParser, ParseCtx, Sink};
 use crate::addr::{host_net, parse_ip};
 use crate::event::{Action, BanEvent, Location, Tool};
-
-/// The lines of the head looked at by [`detect`].
-const HEAD_LINES: usize = 20;
 
 /// The parts of an Apache error-log line, up to the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,31 +98,16 @@ fn is_level(level: &[u8]) -> bool {
             .is_some_and(|n| matches!(n, [b'1'..=b'8']))
 }
 
-fn number(b: &[u8]) -> Option<u32> {
-    if b.is_empty() || b.len() > 9 || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(b.iter().fold(0, |v, &c| v * 10 + u32::from(c - b'0')))
-}
-
-fn month(b: &[u8]) -> Option<u32> {
-    const MONTHS: [&[u8]; 12] = [
-        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
-        b"Dec",
-    ];
-    MONTHS.iter().position(|m| *m == b).map(|i| i as u32 + 1)
-}
-
 /// `HH:MM:SS` with an optional fraction (`.389262`), as the time of day and its nanoseconds.
 fn time_of_day(b: &[u8]) -> Option<(u32, u32, u32, u32)> {
     if b.len() < 8 || b[2] != b':' || b[5] != b':' {
         return None;
     }
-    let (h, m, s) = (number(&b[..2])?, number(&b[3..5])?, number(&b[6..8])?);
+    let (h, m, s) = (digits(&b[..2])?, digits(&b[3..5])?, digits(&b[6..8])?);
     let nanos = match &b[8..] {
         [] => 0,
         [b'.', frac @ ..] if !frac.is_empty() && frac.len() <= 9 => {
-            number(frac)? * 10u32.pow(9 - frac.len() as u32)
+            digits(frac)? * 10u32.pow(9 - frac.len() as u32)
         }
         _ => return None,
     };
@@ -145,7 +130,7 @@ fn parse_time(b: &[u8]) -> Option<NaiveDateTime> {
             if wday.len() != 3 || !wday.iter().all(u8::is_ascii_alphabetic) || year.len() != 4 {
                 return None;
             }
-            let date = NaiveDate::from_ymd_opt(number(year)? as i32, month(mon)?, number(day)?)?;
+            let date = NaiveDate::from_ymd_opt(digits(year)? as i32, month(mon)?, digits(day)?)?;
             (date, *tod)
         }
         [ymd, tod] => {
@@ -153,9 +138,9 @@ fn parse_time(b: &[u8]) -> Option<NaiveDateTime> {
                 return None;
             }
             let date = NaiveDate::from_ymd_opt(
-                number(&ymd[..4])? as i32,
-                number(&ymd[5..7])?,
-                number(&ymd[8..])?,
+                digits(&ymd[..4])? as i32,
+                digits(&ymd[5..7])?,
+                digits(&ymd[8..])?,
             )?;
             (date, *tod)
         }
@@ -225,7 +210,7 @@ pub fn parse_line(line: &[u8]) -> Option<ErrorLine<'_>> {
 /// assert!(parse_syslog_line(b"Feb 15 16:23:00 srv php[1]: [security2:error] [client 104.16.0.1] ModSecurity: x", reference).is_none());
 /// ```
 pub fn parse_syslog_line(line: &[u8], reference: NaiveDateTime) -> Option<ErrorLine<'_>> {
-    let l = super::syslog::split(line.trim_ascii_end(), reference)?;
+    let l = syslog::split(line.trim_ascii_end(), reference)?;
     if !(l.program.starts_with(b"apache") || l.program.starts_with(b"httpd")) {
         return None;
     }
@@ -256,13 +241,13 @@ fn parse_after_time(time: NaiveDateTime, rest: &[u8]) -> Option<ErrorLine<'_>> {
         let pid = &pid[4..];
         let ok = match memchr::memchr(b':', pid) {
             Some(colon) => {
-                number(&pid[..colon]).is_some()
+                digits(&pid[..colon]).is_some()
                     && pid[colon + 1..]
                         .strip_prefix(b"tid ")
                         .and_then(number_u64)
                         .is_some()
             }
-            None => number(pid).is_some(),
+            None => digits(pid).is_some(),
         };
         if !ok {
             return None;
@@ -290,10 +275,7 @@ fn parse_after_time(time: NaiveDateTime, rest: &[u8]) -> Option<ErrorLine<'_>> {
 
 /// A thread id (`tid 139985298601728`): larger than a `u32`.
 fn number_u64(b: &[u8]) -> Option<u64> {
-    if b.is_empty() || b.len() > 20 || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(b).ok()?.parse().ok()
+    digits_u64(b, 20)
 }
 
 /// Whether a line is an Apache error-log line (for detection).
@@ -318,7 +300,7 @@ pub fn tag_address(token: &[u8], with_port: bool, like: Option<IpAddr>) -> Optio
     if let Some(inner) = token.strip_prefix(b"[") {
         let close = memchr::memchr(b']', inner)?;
         let tail = &inner[close + 1..];
-        if !(tail.is_empty() || tail.strip_prefix(b":").and_then(number).is_some()) {
+        if !(tail.is_empty() || tail.strip_prefix(b":").and_then(digits).is_some()) {
             return None;
         }
         return parse_ip(&inner[..close]);
@@ -326,7 +308,7 @@ pub fn tag_address(token: &[u8], with_port: bool, like: Option<IpAddr>) -> Optio
     let whole = parse_ip(token);
     let stripped = memchr::memrchr(b':', token).and_then(|colon| {
         let port = &token[colon + 1..];
-        (port.len() <= 5 && number(port).is_some())
+        (port.len() <= 5 && digits(port).is_some())
             .then(|| parse_ip(&token[..colon]))
             .flatten()
     });
@@ -472,8 +454,8 @@ pub fn refusal_of(l: &ErrorLine<'_>) -> Result<Option<Refusal>, String> {
         };
         let client = tag_address(tag, true, None).ok_or_else(|| {
             format!(
-                "mod_evasive refusal of an unreadable client {:?}",
-                quote(tag)
+                "mod_evasive refusal of an unreadable client {}",
+                shown(tag, MAX_QUOTE)
             )
         })?;
         return Ok(Some(Refusal::ModEvasive { client }));
@@ -485,8 +467,8 @@ pub fn refusal_of(l: &ErrorLine<'_>) -> Result<Option<Refusal>, String> {
 fn modsecurity_client(l: &ErrorLine<'_>) -> Result<(IpAddr, Option<IpAddr>), String> {
     let unreadable = |tag: &[u8]| {
         format!(
-            "ModSecurity refusal of an unreadable client {:?}",
-            quote(tag)
+            "ModSecurity refusal of an unreadable client {}",
+            shown(tag, MAX_QUOTE)
         )
     };
     // Apache 2.4 (a module field) puts the port in its tag; 2.2 writes ModSecurity's tag only.
@@ -515,10 +497,6 @@ fn modsecurity_client(l: &ErrorLine<'_>) -> Result<(IpAddr, Option<IpAddr>), Str
     }
 }
 
-fn quote(b: &[u8]) -> String {
-    String::from_utf8_lossy(&b[..b.len().min(64)]).into_owned()
-}
-
 /// Decides whether a file is an Apache error log: at least half of its first lines (comment
 /// lines `#` and blank lines aside) have the shape of one. (Not all: Apache writes what went
 /// to its standard error, such as `AH00016: Configuration Failed`, into the same file.)
@@ -532,25 +510,11 @@ fn quote(b: &[u8]) -> String {
 /// ```
 pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
     let (mut hits, mut total) = (0, 0);
-    for line in head_lines(head) {
+    for line in head::log_lines(head) {
         total += 1;
         hits += usize::from(looks_like(line));
     }
     (hits > 0 && hits * 2 >= total).then_some(Format::ApacheError)
-}
-
-/// The first [`HEAD_LINES`] lines of `head` that are neither blank nor comments (`#`, as in
-/// fail2ban's test samples), trimmed, without a last line that the end of `head` may have cut.
-pub(crate) fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut lines: Vec<&[u8]> = head.split(|&b| b == b'\n').collect();
-    if lines.len() > 1 && !head.ends_with(b"\n") {
-        lines.pop();
-    }
-    lines
-        .into_iter()
-        .map(|l| l.trim_ascii())
-        .filter(|l| !l.is_empty() && !l.starts_with(b"#"))
-        .take(HEAD_LINES)
 }
 
 /// The line parser of Apache error logs.
@@ -595,7 +559,7 @@ impl LineParser for ApacheErrorParser {
             Ok(Some(Refusal::ModEvasive { client })) => (
                 client,
                 Tool::ModEvasive,
-                super::mod_evasive::SCOPE.to_string(),
+                MOD_EVASIVE_SCOPE.to_string(),
                 None,
             ),
         };

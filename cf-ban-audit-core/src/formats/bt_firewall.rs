@@ -30,8 +30,8 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
-use super::plain_list::parse_entry;
-use super::timestamp::parse_asctime;
+use super::grammar::entry::parse_entry;
+use super::grammar::time::parse_asctime;
 use super::{Format, LineParser, ParseCtx, Sink};
 use crate::event::{Action, BanEvent, Location, Tool};
 

@@ -18,7 +18,8 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
-use super::timestamp::parse_asctime;
+use super::grammar::head;
+use super::grammar::time::parse_asctime;
 use super::{Format, LineParser, ParseCtx, Sink};
 use crate::addr::parse_net;
 use crate::event::{Action, BanEvent, Location, Tool};
@@ -316,7 +317,7 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
 )
 .usual_paths(&["/var/log/fail2ban.log"])
 .detected_by(&[Detection::text(400, |_, head| {
-    super::head_lines(head).any(looks_like)
+    head::lines(head).any(looks_like)
 })])
 .chunkable()
 .syslog_tags(&[

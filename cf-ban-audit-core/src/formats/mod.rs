@@ -28,6 +28,7 @@ pub mod fail2ban_client;
 pub mod fail2ban_db;
 pub mod fail2ban_log;
 pub mod firewalld;
+mod grammar;
 pub mod ipset;
 pub mod iptables;
 pub mod mod_evasive;
@@ -43,7 +44,6 @@ pub(crate) mod sqlite;
 pub mod syslog;
 #[cfg(test)]
 pub(crate) mod test_support;
-pub mod timestamp;
 pub mod ufw;
 
 pub use registry::{
@@ -116,14 +116,6 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     Registry::builtin().detect(path, head)
 }
 
-/// The first 20 non-empty lines of a file's head, trimmed: what line-by-line logs are told by.
-pub(crate) fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
-    head.split(|&b| b == b'\n')
-        .map(|l| l.trim_ascii())
-        .filter(|l| !l.is_empty())
-        .take(20)
-}
-
 /// A path's file name in lower case (empty when it has none).
 pub(crate) fn lower_file_name(path: &Path) -> String {
     path.file_name()
@@ -131,19 +123,7 @@ pub(crate) fn lower_file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// The longest text quoted from the input in a message.
-const MAX_QUOTE: usize = 64;
-
-/// Input text for a message: quoted as a Rust string, cut after [`MAX_QUOTE`] bytes (and then
-/// followed by `...`). Shared by the parsers whose messages quote the same way.
-pub(crate) fn quote(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_QUOTE)]);
-    if bytes.len() > MAX_QUOTE {
-        format!("{text:?}...")
-    } else {
-        format!("{text:?}")
-    }
-}
+pub(crate) use grammar::quote::quote;
 
 /// What a parser needs to know about the input besides its bytes.
 #[derive(Debug, Clone)]

@@ -42,6 +42,7 @@ use std::path::Path;
 
 use chrono::{NaiveDateTime, TimeDelta};
 
+use super::grammar::quote::quote_max;
 use super::{Format, ParseCtx, Sink};
 use crate::addr::{host_net, parse_ip};
 use crate::event::{Action, BanEvent, Location, Tool};
@@ -51,7 +52,7 @@ use crate::event::{Action, BanEvent, Location, Tool};
 pub const DEFAULT_BLOCKING_PERIOD: i64 = 10;
 
 /// The scope of every mod_evasive event (the module has no rules or zones).
-pub const SCOPE: &str = "mod_evasive";
+pub const SCOPE: &str = super::grammar::MOD_EVASIVE_SCOPE;
 
 /// The longest lock file read: a PID and its newline, with room to spare.
 const MAX_LOCK_SIZE: usize = 64;
@@ -267,13 +268,7 @@ pub fn read_lock(content: &[u8], ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<
 
 /// Text for a message, cut short.
 fn quote(bytes: &[u8]) -> String {
-    const MAX: usize = 80;
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX)]);
-    if bytes.len() > MAX {
-        format!("{text:?}...")
-    } else {
-        format!("{text:?}")
-    }
+    quote_max(bytes, 80)
 }
 
 // The formats are named like the enum variants they once were, so that they read as such in

@@ -44,7 +44,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::modsec_audit::{month, parse_audit_time, Dialect, Verdict, UNKNOWN_RULE};
+use super::grammar::modsec::{Dialect, Verdict, UNKNOWN_RULE};
+use super::grammar::num::month;
+use super::grammar::time::parse_audit_time;
 use super::{Format, LineParser, ParseCtx, Sink};
 use crate::addr::{host_net, parse_ip};
 use crate::event::{Action, BanEvent, Location, Tool};

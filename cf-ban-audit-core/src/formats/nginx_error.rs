@@ -50,7 +50,10 @@ use std::sync::{Arc, LazyLock};
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::modsec_audit::{refusal, rule_id_v3, UNKNOWN_RULE};
+use super::grammar::modsec::{refusal, rule_id_v3, UNKNOWN_RULE};
+use super::grammar::num::{digits_u64, fixed};
+use super::grammar::quote::{shown, MAX_QUOTE};
+use super::grammar::{head, syslog};
 use super::prefilter::Prefilter;
 use super::{Format, LineParser, ParseCtx, Sink};
 use crate::addr::{host_net, parse_ip};
@@ -78,14 +81,11 @@ const LEVELS: [&[u8]; 9] = [
 ];
 
 fn number(b: &[u8]) -> Option<u64> {
-    if b.is_empty() || b.len() > 19 || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(b.iter().fold(0, |v, &c| v * 10 + u64::from(c - b'0')))
+    digits_u64(b, 19)
 }
 
 fn two(b: &[u8]) -> Option<u32> {
-    number(b.get(..2)?).map(|n| n as u32)
+    fixed(b, 2)
 }
 
 /// Reads nginx's `YYYY/MM/DD HH:MM:SS` (`ngx_cached_err_log_time`).
@@ -142,7 +142,7 @@ fn parse_plain(line: &[u8]) -> Option<NginxLine<'_>> {
 /// `journalctl`), or `HOST TAG[PID]: ` (the journal as fail2ban's systemd backend prints it).
 fn strip_log_prefix(line: &[u8]) -> Option<&[u8]> {
     let far = NaiveDate::from_ymd_opt(2100, 1, 1)?.and_hms_opt(0, 0, 0)?;
-    if let Some(l) = super::syslog::split(line, far) {
+    if let Some(l) = syslog::split(line, far) {
         return Some(l.message);
     }
     let space = memchr::memchr(b' ', line)?;
@@ -314,7 +314,7 @@ pub fn parse_message(msg: &[u8]) -> Result<Option<Refusal<'_>>, String> {
 /// ```
 pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
     let (mut plain, mut prefixed, mut total) = (0, 0, 0);
-    for line in super::apache_error::head_lines(head) {
+    for line in head::log_lines(head) {
         total += 1;
         if parse_plain(line).is_some() {
             plain += 1;
@@ -370,8 +370,8 @@ pub fn line_event(l: &NginxLine<'_>, format: Format, location: Location, sink: &
         sink.malformed(
             location.line,
             format!(
-                "nginx refusal of something that is not an address: {:?}",
-                String::from_utf8_lossy(&client[..client.len().min(64)])
+                "nginx refusal of something that is not an address: {}",
+                shown(client, MAX_QUOTE)
             ),
         );
         return;

@@ -29,10 +29,13 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
+use super::grammar::entry::entry_into;
 use super::{Format, LineParser, ParseCtx, Sink};
-use crate::addr::{parse_ip, parse_net};
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::purpose::{purpose_from_name, Purpose};
+
+// One entry (an address, a CIDR or a range), a grammar the lists of other tools share.
+pub use super::grammar::entry::parse_entry;
 
 /// The smallest set of CIDR blocks that covers a range `a-b`: the crate's one range splitter,
 /// [`crate::addr::range_nets`], kept at this path.
@@ -114,40 +117,6 @@ fn name_purpose(name: &str) -> Purpose {
         lower = lower.replace(word, "-");
     }
     purpose_from_name(&lower)
-}
-
-/// Reads one entry: an address, a CIDR, or a range `a-b` of two full addresses.
-///
-/// ```
-/// use cf_ban_audit_core::formats::plain_list::parse_entry;
-/// assert_eq!(parse_entry(b"104.16.0.1").unwrap()[0].to_string(), "104.16.0.1/32");
-/// assert_eq!(parse_entry(b"198.51.100.0-198.51.100.255").unwrap()[0].to_string(), "198.51.100.0/24");
-/// assert!(parse_entry(b"example.com").is_none());
-/// ```
-pub fn parse_entry(token: &[u8]) -> Option<Vec<IpNet>> {
-    let mut nets = Vec::new();
-    entry_into(token, &mut nets).then_some(nets)
-}
-
-/// [`parse_entry`] into a vector the caller reuses; false (and nothing added) when the token
-/// is not an entry.
-fn entry_into(token: &[u8], nets: &mut Vec<IpNet>) -> bool {
-    if let Some(net) = parse_net(token) {
-        nets.push(net);
-        return true;
-    }
-    let range = memchr::memchr(b'-', token).and_then(|dash| {
-        let start = parse_ip(token[..dash].trim_ascii())?;
-        let end = parse_ip(token[dash + 1..].trim_ascii())?;
-        range_nets(start, end)
-    });
-    match range {
-        Some(range) => {
-            nets.extend(range);
-            true
-        }
-        None => false,
-    }
 }
 
 /// What one line of a list holds.

@@ -35,13 +35,13 @@ mod parser;
 
 use super::registry::{Detection, FormatDescriptor};
 use std::path::Path;
-use std::sync::Arc;
 
 use ipnet::{IpNet, Ipv4Net};
 
+use super::grammar::webconf::{claims, conf_dirs, shown};
 use super::Format;
 use crate::addr::parse_net;
-use crate::event::{Action, BanEvent, Location, Tool};
+use crate::event::Tool;
 
 pub use parser::ApacheConfParser;
 
@@ -70,138 +70,6 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     dirs.iter()
         .any(|d| d == "apache2" || d == "apache" || d == "httpd")
         .then_some(Format::ApacheConf)
-}
-
-/// Whether a file is Apache's by its name (`.htaccess`) or by a line that only Apache
-/// configuration has, whatever else it holds: nginx's detection leaves such files to Apache.
-pub(super) fn claims(path: &Path, head: &[u8]) -> bool {
-    lower_file_name(path) == ".htaccess" || head_lines(head).any(apache_line)
-}
-
-/// The file name, lower case.
-fn lower_file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default()
-}
-
-/// The lines of a file's first bytes that web server configuration is detected by: trimmed,
-/// neither blank nor `#` comments, at most 400 (shared with [`super::nginx_conf`]).
-pub(super) fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
-    head.split(|&b| b == b'\n')
-        .map(|l| l.trim_ascii())
-        .filter(|l| !l.is_empty() && !l.starts_with(b"#"))
-        .take(400)
-}
-
-/// For a `.conf` file whose first lines all look like directives, the names of the
-/// directories above it, lower case: web server configuration told by its place (shared with
-/// [`super::nginx_conf`]). `None` for other files.
-pub(super) fn conf_dirs(path: &Path, head: &[u8]) -> Option<Vec<String>> {
-    if !lower_file_name(path).ends_with(".conf") {
-        return None;
-    }
-    let dirs: Vec<String> = path
-        .parent()
-        .map(|p| {
-            p.components()
-                .map(|c| c.as_os_str().to_string_lossy().to_ascii_lowercase())
-                .collect()
-        })
-        .unwrap_or_default();
-    let directive_like = head_lines(head).all(|l| {
-        l.first()
-            .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'<' | b'}' | b'{'))
-    });
-    directive_like.then_some(dirs)
-}
-
-/// A line that only Apache configuration has.
-fn apache_line(l: &[u8]) -> bool {
-    let lower = l.to_ascii_lowercase();
-    const SECTIONS: &[&[u8]] = &[
-        b"<virtualhost",
-        b"<directory",
-        b"<location",
-        b"<files",
-        b"<requireall",
-        b"<requireany",
-        b"<requirenone",
-        b"<ifmodule",
-        b"<limit",
-    ];
-    if SECTIONS.iter().any(|s| {
-        lower.starts_with(s)
-            && lower[s.len()..]
-                .first()
-                .is_some_and(|&b| b == b' ' || b == b'\t' || b == b'>' || b.is_ascii_alphabetic())
-            && lower.ends_with(b">")
-    }) {
-        return true;
-    }
-    let words: Vec<&[u8]> = lower
-        .split(|b| b.is_ascii_whitespace())
-        .filter(|w| !w.is_empty())
-        .collect();
-    match words.as_slice() {
-        [b"require", b"all", what] => matches!(*what, b"granted" | b"denied"),
-        [b"require", provider, _, ..] => matches!(
-            *provider,
-            b"ip"
-                | b"not"
-                | b"host"
-                | b"env"
-                | b"forward-dns"
-                | b"method"
-                | b"expr"
-                | b"user"
-                | b"group"
-        ),
-        [b"require", provider] => matches!(*provider, b"valid-user" | b"local"),
-        [b"deny" | b"allow", b"from", _, ..] => true,
-        [b"order", order] => matches!(*order, b"allow,deny" | b"deny,allow" | b"mutual-failure"),
-        _ => false,
-    }
-}
-
-// What the parsers of Apache and nginx configuration share.
-
-/// The name of the file, the scope of entries outside any named context.
-pub(super) fn file_scope(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
-}
-
-/// An event of a standing configuration entry.
-pub(super) fn listed(
-    net: IpNet,
-    tool: Tool,
-    format: Format,
-    scope: String,
-    path: &Arc<Path>,
-    line: u64,
-) -> BanEvent {
-    BanEvent {
-        net,
-        tool,
-        format,
-        scope,
-        peer: None,
-        action: Action::Listed,
-        time: None,
-        expires: None,
-        location: Location {
-            path: path.clone(),
-            line,
-        },
-    }
-}
-
-/// Text for messages.
-pub(super) fn shown(b: &[u8]) -> String {
-    let s = String::from_utf8_lossy(&b[..b.len().min(80)]);
-    format!("{s:?}")
 }
 
 /// Reads an address as Apache's `apr_ipsubnet_create` does (see the module docs). `Ok(None)`:

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
-use super::{file_scope, listed, parse_apache_net, shown};
+use super::parse_apache_net;
 use crate::event::Tool;
+use crate::formats::grammar::webconf::{file_scope, listed, shown};
 use crate::formats::{Format, LineParser, ParseCtx, Sink};
 
 /// Sections that hold their own access configuration and name the scope.

@@ -66,6 +66,7 @@ use std::path::Path;
 use chrono::{DateTime, Local, NaiveDateTime};
 use serde_json::Value;
 
+use super::grammar::quote::quote_chars;
 use super::Format;
 use crate::addr::parse_ip;
 use site_log::is_date;
@@ -124,12 +125,9 @@ fn text(line: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(line)
 }
 
-/// Text for a message, cut short.
+/// Text for a message, cut short (after [`MAX_QUOTE`] characters).
 fn quote(text: &str) -> String {
-    match text.char_indices().nth(MAX_QUOTE) {
-        Some((at, _)) => format!("{:?}...", &text[..at]),
-        None => format!("{text:?}"),
-    }
+    quote_chars(text, MAX_QUOTE)
 }
 
 /// A JSON value for a message.

@@ -8,7 +8,7 @@ use super::events::Out;
 use super::rules::{target_verdict, RichRule, RuleAction, Source};
 use super::xml::{attr, is_true, Tok, Xml};
 use super::{is_backup_name, MAX_XML_BYTES};
-use crate::formats::ufw::shell_words;
+use crate::formats::grammar::words::shell_words;
 use crate::formats::{quote, Format, LineParser, ParseCtx, Sink, Verdict};
 
 fn xml_source(attrs: &[(&[u8], String)]) -> Option<Source> {

@@ -9,7 +9,7 @@ use ipnet::IpNet;
 use super::rules::{ipset_entry_nets, RichRule, Source};
 use crate::addr::parse_net;
 use crate::event::{Action, BanEvent, Location, Tool};
-use crate::formats::ufw::shell_words;
+use crate::formats::grammar::words::shell_words;
 use crate::formats::{quote, Format, Sink, Verdict};
 
 /// Where events go, for one input.

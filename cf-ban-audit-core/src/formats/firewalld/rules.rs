@@ -2,6 +2,13 @@
 //! sources and actions of rich rules, and the addresses of ipset entries.
 
 use ipnet::IpNet;
+use nom::branch::alt;
+use nom::bytes::complete::{take_till, take_while};
+use nom::character::complete::char;
+use nom::combinator::{all_consuming, cut, opt, verify};
+use nom::multi::many0;
+use nom::sequence::{pair, preceded, terminated};
+use nom::Parser;
 
 use crate::addr::{parse_ip, parse_net};
 use crate::formats::{quote, Verdict};
@@ -87,43 +94,40 @@ impl RichRule {
 /// Splits a rich rule string into `key` / `key=value` words, values in double or single
 /// quotes or bare. `Err` when a quote is left open.
 fn rich_words(text: &[u8]) -> Result<Vec<(String, Option<String>)>, String> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < text.len() {
-        if text[i].is_ascii_whitespace() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < text.len() && !text[i].is_ascii_whitespace() && text[i] != b'=' {
-            i += 1;
-        }
-        let key = String::from_utf8_lossy(&text[start..i]).into_owned();
-        if text.get(i) != Some(&b'=') {
-            out.push((key, None));
-            continue;
-        }
-        i += 1;
-        let value = match text.get(i) {
-            Some(&q @ (b'"' | b'\'')) => {
-                let Some(len) = memchr::memchr(q, &text[i + 1..]) else {
-                    return Err(format!("rich rule with an open quote: {}", quote(text)));
-                };
-                let v = &text[i + 1..i + 1 + len];
-                i += len + 2;
-                v
-            }
-            _ => {
-                let s = i;
-                while i < text.len() && !text[i].is_ascii_whitespace() {
-                    i += 1;
-                }
-                &text[s..i]
-            }
-        };
-        out.push((key, Some(String::from_utf8_lossy(value).into_owned())));
-    }
-    Ok(out)
+    let is_space = |b: u8| b.is_ascii_whitespace();
+    // A quoted value runs to the same quote, which must come: `cut` turns its absence into a
+    // failure instead of a bare value.
+    let quoted = |q: char| {
+        preceded(
+            char(q),
+            cut(terminated(take_till(move |b| b == q as u8), char(q))),
+        )
+    };
+    let value = alt((quoted('"'), quoted('\''), take_till(is_space)));
+    let key = take_till(|b| is_space(b) || b == b'=');
+    // A word is never empty (only `=value` has no key), so the words end where the text does.
+    let word = verify(
+        pair(key, opt(preceded(char('='), value))),
+        |(k, v): &(&[u8], _)| !k.is_empty() || v.is_some(),
+    );
+    let mut words = all_consuming(terminated(
+        many0(preceded(take_while(is_space), word)),
+        take_while(is_space),
+    ));
+    let (_, words) = words
+        .parse(text)
+        .map_err(|_: nom::Err<nom::error::Error<&[u8]>>| {
+            format!("rich rule with an open quote: {}", quote(text))
+        })?;
+    Ok(words
+        .into_iter()
+        .map(|(k, v)| (lossy(k), v.map(lossy)))
+        .collect())
+}
+
+/// Bytes of a rich rule as text.
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }
 
 /// Reads a rich rule as `firewall-cmd` prints it (`rule family="ipv4" source address="..."

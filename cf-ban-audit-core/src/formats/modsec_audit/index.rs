@@ -5,8 +5,9 @@ use std::net::IpAddr;
 
 use chrono::NaiveDateTime;
 
-use super::sections::{digits, parse_audit_time};
 use crate::addr::parse_ip;
+use crate::formats::grammar::num::digits;
+use crate::formats::grammar::time::parse_audit_time;
 use crate::formats::{LineParser, Sink};
 
 /// The fields of a concurrent index line that matter here.

@@ -63,7 +63,6 @@
 //! [`Action::Deny`]: crate::event::Action::Deny
 
 mod index;
-mod messages;
 mod sections;
 mod serial;
 
@@ -74,16 +73,15 @@ use std::path::Path;
 use super::Format;
 
 pub use index::{parse_index_line, IndexLine, IndexParser};
-pub(crate) use messages::Verdict;
-pub use messages::{apache_error_client, refusal, rule_id_v2, rule_id_v3};
-pub(crate) use sections::month;
-pub use sections::{
-    parse_audit_time, parse_boundary, parse_section_a, Boundary, Dialect, SectionA,
-};
+pub use sections::{parse_boundary, parse_section_a, Boundary, SectionA};
 pub use serial::AuditLogParser;
 
-/// The scope of a denial whose rule is not named.
-pub const UNKNOWN_RULE: &str = "modsecurity";
+// ModSecurity's message grammar and its time format, shared with the JSON audit log and the
+// web servers' error logs, live in the grammar layer; they are read here under these names.
+pub use super::grammar::modsec::{
+    apache_error_client, refusal, rule_id_v2, rule_id_v3, Dialect, UNKNOWN_RULE,
+};
+pub use super::grammar::time::parse_audit_time;
 
 /// The first lines of a file's first bytes, for detection.
 fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {

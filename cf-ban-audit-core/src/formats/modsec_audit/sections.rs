@@ -1,20 +1,14 @@
-//! The structure of a native entry: the part boundaries of v2 and v3, the time format of
-//! section A and the addresses section A names.
+//! The structure of a native entry: the part boundaries of v2 and v3 and the line of section A
+//! (its time format, shared with the JSON log and the index, is read in the grammar layer).
 
 use std::net::IpAddr;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 
 use crate::addr::parse_ip;
-
-/// Which ModSecurity wrote a boundary or a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    /// ModSecurity 2.x (Apache): `--xxxxxxxx-A--`, `Message: ...` lines.
-    V2,
-    /// libmodsecurity 3.x: `---xxxxxxxx---A--`, `ModSecurity: ...` lines.
-    V3,
-}
+use crate::formats::grammar::modsec::Dialect;
+use crate::formats::grammar::num::digits;
+use crate::formats::grammar::time::parse_audit_time;
 
 /// A part boundary of a native audit log entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,78 +53,6 @@ pub fn parse_boundary(line: &[u8]) -> Option<Boundary<'_>> {
         part,
         dialect,
     })
-}
-
-pub(super) fn digits(b: &[u8]) -> Option<u32> {
-    if b.is_empty() || b.len() > 9 || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(b.iter().fold(0, |v, &c| v * 10 + u32::from(c - b'0')))
-}
-
-/// The month number of an English abbreviated month name.
-pub(crate) fn month(b: &[u8]) -> Option<u32> {
-    const MONTHS: [&[u8; 3]; 12] = [
-        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
-        b"Dec",
-    ];
-    MONTHS
-        .iter()
-        .position(|m| &m[..] == b)
-        .map(|i| i as u32 + 1)
-}
-
-/// Reads the time of section A, of v2 JSON and of the index, `%d/%b/%Y:%H:%M:%S` with optional
-/// microseconds and a zone (`+0000`, `-0400`, or Apache's `--0400`), as the wall-clock time
-/// written; returns it and the number of bytes it took.
-///
-/// ```
-/// use cf_ban_audit_core::formats::modsec_audit::parse_audit_time;
-/// let (t, n) = parse_audit_time(b"24/Nov/2026:03:04:39.334629 +0000] x").unwrap();
-/// assert_eq!((t.to_string().as_str(), n), ("2026-11-24 03:04:39.334629", 33));
-/// let (t, _) = parse_audit_time(b"10/Mar/2020:12:13:30 --0400").unwrap();
-/// assert_eq!(t.to_string(), "2020-03-10 12:13:30");
-/// ```
-pub fn parse_audit_time(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
-    if b.len() < 20 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[14] != b':' {
-        return None;
-    }
-    if b[17] != b':' {
-        return None;
-    }
-    let day = digits(&b[0..2])?;
-    let mon = month(&b[3..6])?;
-    let year = digits(&b[7..11])?;
-    let (h, m, s) = (
-        digits(&b[12..14])?,
-        digits(&b[15..17])?,
-        digits(&b[18..20])?,
-    );
-    let mut n = 20;
-    let mut micro = 0u32;
-    if b.get(n) == Some(&b'.') {
-        let frac: &[u8] = &b[n + 1..];
-        let len = frac.iter().take_while(|c| c.is_ascii_digit()).count();
-        if len == 0 || len > 9 {
-            return None;
-        }
-        let mut v = digits(&frac[..len.min(6)])?;
-        for _ in len..6 {
-            v *= 10;
-        }
-        micro = v;
-        n += 1 + len;
-    }
-    // The zone: ` +hhmm`, ` -hhmm` or ` --hhmm` (negative offsets through apr_strftime).
-    if b.get(n) == Some(&b' ') {
-        let z = &b[n + 1..];
-        let sign = z.iter().take_while(|&&c| c == b'+' || c == b'-').count();
-        if (1..=2).contains(&sign) && z.len() >= sign + 4 && digits(&z[sign..sign + 4]).is_some() {
-            n += 1 + sign + 4;
-        }
-    }
-    let date = NaiveDate::from_ymd_opt(year as i32, mon, day)?;
-    Some((date.and_hms_micro_opt(h, m, s, micro)?, n))
 }
 
 /// Section A of a native entry: `[time] <unique_id> <client> <client port> <server> <server port>`.

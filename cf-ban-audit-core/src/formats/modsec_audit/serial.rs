@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
-use super::messages::Verdict;
-use super::sections::{parse_boundary, parse_section_a, Boundary, Dialect};
+use super::sections::{parse_boundary, parse_section_a, Boundary};
 use crate::event::Location;
+use crate::formats::grammar::modsec::{Dialect, Verdict};
 use crate::formats::{Format, LineParser, ParseCtx, Sink};
 
 /// The sections whose text the client or the application chose, lines and all: a boundary

@@ -35,7 +35,7 @@ use ipnet::IpNet;
 
 use crate::addr::{host_net, parse_ip, parse_net, range_nets};
 use crate::event::Tool;
-use crate::formats::apache_conf::{listed, shown};
+use crate::formats::grammar::webconf::{listed, shown};
 use crate::formats::{Format, Sink, Verdict};
 
 /// The variables a `geo` or `map` may look at that hold the connecting address.

@@ -43,7 +43,8 @@ use super::registry::{Detection, FormatDescriptor, Membership};
 use crate::event::Tool;
 use std::path::Path;
 
-use super::apache_conf::{self, conf_dirs, head_lines};
+use super::grammar::head::conf_lines;
+use super::grammar::webconf::{claims, conf_dirs};
 use super::Format;
 use crate::addr::parse_net;
 
@@ -55,7 +56,7 @@ pub use parser::NginxConfParser;
 /// together with a directive ending in `;`, or a file made only of `allow`/`deny` lines (a
 /// snippet that `include` brings in). A `.conf` file under a directory named `nginx` is taken
 /// by its place when its lines look like directives. Files that Apache configuration claims by
-/// their name or their lines ([`apache_conf::detect`]) are left to it.
+/// their name or their lines ([`super::apache_conf::detect`]) are left to it.
 ///
 /// ```
 /// use cf_ban_audit_core::formats::{nginx_conf, Format};
@@ -65,10 +66,10 @@ pub use parser::NginxConfParser;
 /// assert_eq!(nginx_conf::detect(Path::new("/tmp/notes.txt"), b"deny this; allow that\n"), None);
 /// ```
 pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
-    if apache_conf::claims(path, head) {
+    if claims(path, head) {
         return None;
     }
-    let lines = || head_lines(head);
+    let lines = || conf_lines(head);
     if lines().any(nginx_block_line) && lines().any(|l| strip_nginx_comment(l).ends_with(b";")) {
         return Some(Format::NginxConf);
     }

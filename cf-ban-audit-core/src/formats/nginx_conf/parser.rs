@@ -10,7 +10,7 @@ use ipnet::IpNet;
 use super::geo::{return_refuses, Condition, List};
 use crate::addr::parse_net;
 use crate::event::Tool;
-use crate::formats::apache_conf::{file_scope, listed, shown};
+use crate::formats::grammar::webconf::{file_scope, listed, shown};
 use crate::formats::{Format, LineParser, ParseCtx, Sink};
 
 /// Blocks in which `deny` is the access directive.

@@ -58,6 +58,7 @@ use super::registry::{Detection, FormatDescriptor};
 use std::path::Path;
 use std::sync::Arc;
 
+use super::grammar::head;
 use super::Format;
 use crate::event::{Action, BanEvent, Location, Tool};
 
@@ -66,13 +67,6 @@ pub use status::StatusParser;
 
 /// The longest comment kept as a scope, in characters.
 const MAX_SCOPE: usize = 200;
-
-/// The non-empty lines of `head`, trimmed.
-fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
-    head.split(|&b| b == b'\n')
-        .map(<[u8]>::trim_ascii)
-        .filter(|l| !l.is_empty())
-}
 
 /// Decides whether a file is ufw's: `user.rules`/`user6.rules` (by name with ufw content, or
 /// by content: `*filter` and `### RULES ###`), or saved `ufw status` / `ufw show added`
@@ -96,7 +90,7 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let has = |needle: &[u8]| memchr::memmem::find(head, needle).is_some();
-    let first = head_lines(head).next();
+    let first = head::lines(head).next();
     if first == Some(b"Status: active")
         || first.is_some_and(|l| l.starts_with(b"Added user rules (see 'ufw status'"))
     {
@@ -249,68 +243,6 @@ fn listed(
             line,
         },
     }
-}
-
-/// Splits a command line into words the way a POSIX shell does for quotes (`'...'`, `"..."`)
-/// and backslashes; `None` when a quote is left open.
-pub(crate) fn shell_words(line: &[u8]) -> Option<Vec<String>> {
-    let mut out = Vec::new();
-    let mut cur: Vec<u8> = Vec::new();
-    let mut in_word = false;
-    let mut i = 0;
-    while i < line.len() {
-        let b = line[i];
-        match b {
-            b'\'' => {
-                let end = memchr::memchr(b'\'', &line[i + 1..])?;
-                cur.extend_from_slice(&line[i + 1..i + 1 + end]);
-                i += end + 2;
-                in_word = true;
-                continue;
-            }
-            b'"' => {
-                let mut j = i + 1;
-                loop {
-                    match *line.get(j)? {
-                        b'"' => break,
-                        b'\\' if matches!(line.get(j + 1), Some(b'"' | b'\\' | b'$' | b'`')) => {
-                            cur.push(line[j + 1]);
-                            j += 2;
-                        }
-                        c => {
-                            cur.push(c);
-                            j += 1;
-                        }
-                    }
-                }
-                i = j + 1;
-                in_word = true;
-                continue;
-            }
-            b'\\' if i + 1 < line.len() => {
-                cur.push(line[i + 1]);
-                i += 2;
-                in_word = true;
-                continue;
-            }
-            b if b.is_ascii_whitespace() => {
-                if in_word {
-                    out.push(String::from_utf8_lossy(&cur).into_owned());
-                    cur.clear();
-                    in_word = false;
-                }
-            }
-            b => {
-                cur.push(b);
-                in_word = true;
-            }
-        }
-        i += 1;
-    }
-    if in_word {
-        out.push(String::from_utf8_lossy(&cur).into_owned());
-    }
-    Some(out)
 }
 
 // The formats are named like the enum variants they once were, so that they read as such in

@@ -4,8 +4,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{clean_comment, describe, listed, looks_like_address, shell_words, words};
+use super::{clean_comment, describe, listed, looks_like_address, words};
 use crate::addr::parse_net;
+use crate::formats::grammar::words::shell_words;
 use crate::formats::{quote, Format, LineParser, ParseCtx, Sink};
 
 /// What part of a saved output the parser is in.

@@ -1,6 +1,7 @@
 //! Unit tests of the ufw readers (`user.rules`, `ufw status`, `ufw show added`), on literal inputs.
 
 use super::*;
+use crate::formats::grammar::words::shell_words;
 use crate::formats::test_support::{ctx, Collect};
 use crate::formats::LineParser;
 

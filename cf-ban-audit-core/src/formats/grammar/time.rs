@@ -1,52 +1,31 @@
 //! Timestamps at the start of log lines, read from bytes: Python's `asctime`
-//! (`2026-11-24 03:06:43,825`), the BSD syslog stamp without a year (`Nov 24 03:06:43`), and
-//! ISO 8601 / RFC 3339 (`2026-11-24T03:06:43.123456+01:00`, rsyslog and `journalctl -o short-iso`).
+//! (`2026-11-24 03:06:43,825`), the BSD syslog stamp without a year (`Nov 24 03:06:43`),
+//! ISO 8601 / RFC 3339 (`2026-11-24T03:06:43.123456+01:00`, rsyslog and `journalctl -o short-iso`),
+//! and ModSecurity's audit time (`24/Nov/2026:03:04:39.334629 +0000`).
 //!
 //! Times are kept as the wall-clock time written in the log (the host's local time).
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 
-fn digits(b: &[u8], n: usize) -> Option<u32> {
-    if b.len() < n {
-        return None;
-    }
-    let mut v = 0u32;
-    for &c in &b[..n] {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v * 10 + u32::from(c - b'0');
-    }
-    Some(v)
-}
+use super::num::{digits, fixed, month};
 
 fn hms(b: &[u8]) -> Option<(u32, u32, u32)> {
     if b.len() < 8 || b[2] != b':' || b[5] != b':' {
         return None;
     }
-    Some((digits(b, 2)?, digits(&b[3..], 2)?, digits(&b[6..], 2)?))
+    Some((fixed(b, 2)?, fixed(&b[3..], 2)?, fixed(&b[6..], 2)?))
 }
 
 fn ymd(b: &[u8]) -> Option<NaiveDate> {
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    NaiveDate::from_ymd_opt(
-        digits(b, 4)? as i32,
-        digits(&b[5..], 2)?,
-        digits(&b[8..], 2)?,
-    )
+    NaiveDate::from_ymd_opt(fixed(b, 4)? as i32, fixed(&b[5..], 2)?, fixed(&b[8..], 2)?)
 }
 
 /// Reads `YYYY-MM-DD HH:MM:SS` with an optional `,mmm` (Python `asctime`); returns the time
-/// and the number of bytes it took.
-///
-/// ```
-/// use cf_ban_audit_core::formats::timestamp::parse_asctime;
-/// let (t, n) = parse_asctime(b"2026-11-24 03:06:43,825 fail2ban").unwrap();
-/// assert_eq!(t.to_string(), "2026-11-24 03:06:43.825");
-/// assert_eq!(n, 23);
-/// ```
+/// and the number of bytes it took (`2026-11-24 03:06:43,825 fail2ban` gives
+/// 2026-11-24 03:06:43.825 and 23).
 pub fn parse_asctime(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
     let date = ymd(b)?;
     if b.get(10) != Some(&b' ') {
@@ -56,21 +35,15 @@ pub fn parse_asctime(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
     let mut len = 19;
     let mut millis = 0;
     if b.get(19) == Some(&b',') {
-        millis = digits(&b[20..], 3)?;
+        millis = fixed(&b[20..], 3)?;
         len = 23;
     }
     Some((date.and_hms_milli_opt(h, m, s, millis)?, len))
 }
 
 /// Reads an ISO 8601 / RFC 3339 timestamp (`T` separator, optional fraction and offset). The
-/// wall-clock time as written is kept; the offset is read and dropped.
-///
-/// ```
-/// use cf_ban_audit_core::formats::timestamp::parse_iso;
-/// let (t, n) = parse_iso(b"2026-11-24T03:06:43.123456+01:00 vm fail2ban").unwrap();
-/// assert_eq!(t.to_string(), "2026-11-24 03:06:43.123456");
-/// assert_eq!(n, 32);
-/// ```
+/// wall-clock time as written is kept; the offset is read and dropped
+/// (`2026-11-24T03:06:43.123456+01:00 vm` gives 2026-11-24 03:06:43.123456 and 32).
 pub fn parse_iso(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
     let date = ymd(b)?;
     if b.get(10) != Some(&b'T') {
@@ -97,12 +70,12 @@ pub fn parse_iso(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
     match b.get(i) {
         Some(b'Z') => i += 1,
         Some(b'+') | Some(b'-') => {
-            digits(&b[i + 1..], 2)?;
+            fixed(&b[i + 1..], 2)?;
             if b.get(i + 3) == Some(&b':') {
-                digits(&b[i + 4..], 2)?;
+                fixed(&b[i + 4..], 2)?;
                 i += 6;
             } else {
-                digits(&b[i + 3..], 2)?;
+                fixed(&b[i + 3..], 2)?;
                 i += 5;
             }
         }
@@ -111,29 +84,17 @@ pub fn parse_iso(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
     Some((date.and_hms_nano_opt(h, m, s, nanos)?, i))
 }
 
-const MONTHS: [&[u8; 3]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
-
 /// Reads a BSD syslog timestamp `Mmm dd HH:MM:SS` (day space- or zero-padded). The year is
-/// the latest that does not put the date more than a day after `reference`.
-///
-/// ```
-/// use cf_ban_audit_core::formats::timestamp::parse_syslog;
-/// use chrono::NaiveDate;
-/// let reference = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap().and_hms_opt(0, 0, 0).unwrap();
-/// let (t, n) = parse_syslog(b"Dec 31 23:59:59 vm fail2ban", reference).unwrap();
-/// assert_eq!(t.to_string(), "2025-12-31 23:59:59");
-/// assert_eq!(n, 15);
-/// ```
+/// the latest that does not put the date more than a day after `reference` (with a
+/// reference of 2026-01-05, `Dec 31 23:59:59` is 2025-12-31 23:59:59).
 pub fn parse_syslog(b: &[u8], reference: NaiveDateTime) -> Option<(NaiveDateTime, usize)> {
     if b.len() < 15 || b[3] != b' ' || b[6] != b' ' {
         return None;
     }
-    let month = MONTHS.iter().position(|m| &b[..3] == *m)? as u32 + 1;
+    let month = month(&b[..3])?;
     let day = match (b[4], b[5]) {
         (b' ', d) if d.is_ascii_digit() => u32::from(d - b'0'),
-        _ => digits(&b[4..], 2)?,
+        _ => fixed(&b[4..], 2)?,
     };
     let (h, m, s) = hms(&b[7..])?;
     let mut year = reference.year();
@@ -151,6 +112,59 @@ pub fn parse_syslog(b: &[u8], reference: NaiveDateTime) -> Option<(NaiveDateTime
     None
 }
 
+/// Reads the time of ModSecurity's audit logs (section A, v2 JSON, the concurrent index),
+/// `%d/%b/%Y:%H:%M:%S` with optional microseconds and a zone (`+0000`, `-0400`, or Apache's
+/// `--0400`), as the wall-clock time written; returns it and the number of bytes it took.
+///
+/// ```
+/// use cf_ban_audit_core::formats::modsec_audit::parse_audit_time;
+/// let (t, n) = parse_audit_time(b"24/Nov/2026:03:04:39.334629 +0000] x").unwrap();
+/// assert_eq!((t.to_string().as_str(), n), ("2026-11-24 03:04:39.334629", 33));
+/// let (t, _) = parse_audit_time(b"10/Mar/2020:12:13:30 --0400").unwrap();
+/// assert_eq!(t.to_string(), "2020-03-10 12:13:30");
+/// ```
+pub fn parse_audit_time(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
+    if b.len() < 20 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[14] != b':' {
+        return None;
+    }
+    if b[17] != b':' {
+        return None;
+    }
+    let day = digits(&b[0..2])?;
+    let mon = month(&b[3..6])?;
+    let year = digits(&b[7..11])?;
+    let (h, m, s) = (
+        digits(&b[12..14])?,
+        digits(&b[15..17])?,
+        digits(&b[18..20])?,
+    );
+    let mut n = 20;
+    let mut micro = 0u32;
+    if b.get(n) == Some(&b'.') {
+        let frac: &[u8] = &b[n + 1..];
+        let len = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+        if len == 0 || len > 9 {
+            return None;
+        }
+        let mut v = digits(&frac[..len.min(6)])?;
+        for _ in len..6 {
+            v *= 10;
+        }
+        micro = v;
+        n += 1 + len;
+    }
+    // The zone: ` +hhmm`, ` -hhmm` or ` --hhmm` (negative offsets through apr_strftime).
+    if b.get(n) == Some(&b' ') {
+        let z = &b[n + 1..];
+        let sign = z.iter().take_while(|&&c| c == b'+' || c == b'-').count();
+        if (1..=2).contains(&sign) && z.len() >= sign + 4 && digits(&z[sign..sign + 4]).is_some() {
+            n += 1 + sign + 4;
+        }
+    }
+    let date = NaiveDate::from_ymd_opt(year as i32, mon, day)?;
+    Some((date.and_hms_micro_opt(h, m, s, micro)?, n))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +174,23 @@ mod tests {
             .unwrap()
             .and_hms_opt(12, 0, 0)
             .unwrap()
+    }
+
+    #[test]
+    fn documented_examples() {
+        let (t, n) = parse_asctime(b"2026-11-24 03:06:43,825 fail2ban").unwrap();
+        assert_eq!(t.to_string(), "2026-11-24 03:06:43.825");
+        assert_eq!(n, 23);
+        let (t, n) = parse_iso(b"2026-11-24T03:06:43.123456+01:00 vm fail2ban").unwrap();
+        assert_eq!(t.to_string(), "2026-11-24 03:06:43.123456");
+        assert_eq!(n, 32);
+        let reference = NaiveDate::from_ymd_opt(2026, 1, 5)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        let (t, n) = parse_syslog(b"Dec 31 23:59:59 vm fail2ban", reference).unwrap();
+        assert_eq!(t.to_string(), "2025-12-31 23:59:59");
+        assert_eq!(n, 15);
     }
 
     #[test]

@@ -1,16 +1,30 @@
-//! Section H: the messages that say whether ModSecurity refused the request, the rule ids
-//! they carry, the `[client X]` of `Apache-Error:` lines, and the [`Verdict`] an entry's
-//! trailer gives.
+//! ModSecurity's message grammar, shared by the readers of its audit logs (native and JSON)
+//! and of the web servers' error logs: whether a message reports a refusal, the rule id its
+//! `[id "..."]` tags carry (exact in v2, best effort in v3, see [`rule_id_v3`]), the
+//! `[client X]` of v2's copies of Apache error messages, and the [`Verdict`] an entry's
+//! trailer gives. The address and the verdict never come from attacker text: the module docs
+//! of [`modsec_audit`](crate::formats::modsec_audit) say how each piece is anchored.
 
 use std::net::IpAddr;
 
 use chrono::NaiveDateTime;
 
-use super::sections::{digits, Dialect};
-use super::UNKNOWN_RULE;
+use super::num::digits;
 use crate::addr::{host_net, parse_ip};
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::formats::{Format, Sink};
+
+/// The scope of a denial whose rule is not named.
+pub const UNKNOWN_RULE: &str = "modsecurity";
+
+/// Which ModSecurity wrote a boundary or a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// ModSecurity 2.x (Apache): `--xxxxxxxx-A--`, `Message: ...` lines.
+    V2,
+    /// libmodsecurity 3.x: `---xxxxxxxx---A--`, `ModSecurity: ...` lines.
+    V3,
+}
 
 /// Whether a ModSecurity message (the text after `Message: ` or `ModSecurity: `) reports a
 /// disruptive action, and if so whether that action refused the request: `Some(true)` for
