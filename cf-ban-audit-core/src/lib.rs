@@ -35,7 +35,7 @@ mod event;
 mod firewall;
 mod format_id;
 pub mod formats;
-pub mod lines;
+mod lines;
 mod live;
 mod open;
 mod purpose;
@@ -48,6 +48,7 @@ pub use addr::parse_net;
 pub use error::Error;
 pub use event::{Action, BanEvent, Location, Tool};
 pub use format_id::Format;
+pub use lines::{MAX_LINE, MIN_EXPANSION_CAP};
 pub use purpose::Purpose;
 pub use ranges::RangeSet;
 pub use report::{

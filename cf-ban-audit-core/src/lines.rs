@@ -33,7 +33,7 @@ pub struct LineStats {
     pub long_lines: u64,
 }
 
-/// The least a gzip file may expand to before [`open_stream`] calls it a bomb.
+/// The least a gzip file may expand to before the scanner calls it a bomb and stops reading it.
 pub const MIN_EXPANSION_CAP: u64 = 1 << 30;
 
 /// How many times its compressed size a gzip file may expand to (real logs: 5x to 50x).
@@ -117,13 +117,6 @@ pub fn read_up_to(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
 /// Calls `f(line_number, line)` for every line of `reader`, line numbers from 1, without the
 /// line terminator (`\n` or `\r\n`). On an I/O error the lines before it have been handed over
 /// and the error is returned with the number of the line where reading stopped.
-///
-/// ```
-/// use cf_ban_audit_core::lines::for_each_line;
-/// let mut seen = Vec::new();
-/// for_each_line(&mut &b"a\r\nb\n\nc"[..], |n, l| seen.push((n, l.to_vec()))).unwrap();
-/// assert_eq!(seen, [(1, b"a".to_vec()), (2, b"b".to_vec()), (3, b"".to_vec()), (4, b"c".to_vec())]);
-/// ```
 pub fn for_each_line<F>(reader: &mut dyn Read, mut f: F) -> Result<LineStats, (io::Error, u64)>
 where
     F: FnMut(u64, &[u8]),
@@ -256,5 +249,25 @@ mod tests {
         let err = for_each_line(&mut capped, |_, _| {}).unwrap_err();
         assert!(err.0.to_string().contains("gzip bomb"), "{}", err.0);
         assert!(err.1 > 9_000);
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn for_each_line() {
+        use crate::lines::for_each_line;
+        let mut seen = Vec::new();
+        for_each_line(&mut &b"a\r\nb\n\nc"[..], |n, l| seen.push((n, l.to_vec()))).unwrap();
+        assert_eq!(
+            seen,
+            [
+                (1, b"a".to_vec()),
+                (2, b"b".to_vec()),
+                (3, b"".to_vec()),
+                (4, b"c".to_vec())
+            ]
+        );
     }
 }

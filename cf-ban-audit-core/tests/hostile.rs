@@ -1023,7 +1023,7 @@ fn superlinear(small: Duration, large: Duration) -> bool {
 /// pass get the full 1 MiB line.
 #[test]
 fn every_line_parser_takes_a_maximal_line() {
-    const MAX_LINE: usize = cf_ban_audit_core::lines::MAX_LINE;
+    const MAX_LINE: usize = cf_ban_audit_core::MAX_LINE;
     let dir = tempfile::tempdir().unwrap();
     let mut slow = Vec::new();
     for pattern in LONG_PATTERNS {
@@ -1920,7 +1920,7 @@ fn matrix_gzip_bomb_ends_with_bounded_memory() {
 #[test]
 #[ignore = "decompresses 1 GiB: minutes in a debug build; run with --release -- --ignored"]
 fn gzip_bomb_is_cut_by_the_decompressed_size_cap() {
-    let cap_mib = (cf_ban_audit_core::lines::MIN_EXPANSION_CAP >> 20) as usize;
+    let cap_mib = (cf_ban_audit_core::MIN_EXPANSION_CAP >> 20) as usize;
     let out = bomb_child("zeros", cap_mib + 16, Duration::from_secs(1800));
     assert_eq!(
         child_value(&out, "ERRORS"),

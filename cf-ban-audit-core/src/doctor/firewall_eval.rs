@@ -23,14 +23,16 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-pub use crate::firewall::ipset::{Ipset, Ipsets};
+pub use crate::firewall::ipset::Ipsets;
 pub use crate::firewall::iptables::IptablesRuleset;
 use crate::firewall::iptables::{Chain, MatchKind, Rule, Target};
 use crate::firewall::Verdict;
 
 use super::verdict::{
-    base_chain_paths, decide, iface_tri, Action, Decision, End, EvalRule, Layer, Probe, Tri, Walker,
+    base_chain_paths, iface_tri, Action, End, EvalRule, Layer, Probe, Tri, Walker,
 };
+#[cfg(test)]
+use super::verdict::{decide, Decision};
 
 impl IptablesRuleset {
     /// The base chains a probe goes through, walked: one [`Layer`] each.
@@ -93,16 +95,7 @@ impl IptablesRuleset {
     }
 
     /// The verdict for a probe by these rules alone.
-    ///
-    /// ```
-    /// use cf_ban_audit_core::doctor::firewall_eval::IptablesRuleset;
-    /// use cf_ban_audit_core::doctor::{Probe, Verdict};
-    /// let rules = IptablesRuleset::parse("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n");
-    /// let probe = Probe { source: "104.16.0.1".parse().unwrap(), port: 443, interface: None, destination: None };
-    /// let d = rules.evaluate(&probe, None);
-    /// assert_eq!(d.verdict, Verdict::Drop);
-    /// assert!(d.by.contains("policy DROP"), "{}", d.by);
-    /// ```
+    #[cfg(test)]
     pub fn evaluate(&self, probe: &Probe, ipsets: Option<&Ipsets>) -> Decision {
         decide(self.layers(probe, ipsets))
     }
@@ -561,5 +554,27 @@ mod tests {
                 .verdict
                 == Verdict::Drop
         );
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn evaluate() {
+        use crate::doctor::firewall_eval::IptablesRuleset;
+        use crate::doctor::{Probe, Verdict};
+        let rules = IptablesRuleset::parse(
+            "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n",
+        );
+        let probe = Probe {
+            source: "104.16.0.1".parse().unwrap(),
+            port: 443,
+            interface: None,
+            destination: None,
+        };
+        let d = rules.evaluate(&probe, None);
+        assert_eq!(d.verdict, Verdict::Drop);
+        assert!(d.by.contains("policy DROP"), "{}", d.by);
     }
 }

@@ -11,7 +11,7 @@
 //! 3. the host firewall drops or rejects Cloudflare ([`Cause::Firewall`]): the rules of
 //!    iptables/ip6tables (with ipset members) and nftables are evaluated for a new TCP
 //!    connection from the first usable address of each Cloudflare range
-//!    ([`firewall_eval`], [`nft_eval`]); what the evaluator cannot decide is `UNKNOWN`;
+//!    (the iptables and nftables evaluators); what the evaluator cannot decide is `UNKNOWN`;
 //! 4. a security tool banned Cloudflare edges, or the web server does not restore visitor
 //!    addresses ([`Cause::Bans`], [`Cause::RealIp`], from a [`Scanner`] run);
 //! 5. the server ran out of resources ([`Cause::OpenFiles`], [`Cause::ListenQueue`],
@@ -38,10 +38,10 @@
 //! assert_eq!(report.worst(), Status::Fail);
 //! ```
 
-pub mod firewall_eval;
-pub mod nft_eval;
-pub mod proc;
-pub mod verdict;
+pub(crate) mod firewall_eval;
+pub(crate) mod nft_eval;
+pub(crate) mod proc;
+pub(crate) mod verdict;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;

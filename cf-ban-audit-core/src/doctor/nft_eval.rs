@@ -24,9 +24,10 @@ use std::net::IpAddr;
 
 use super::firewall_eval::{parse_addr_net, service_port};
 use super::verdict::{
-    base_chain_paths, decide, iface_tri, Action, Decision, End, EvalRule, Layer, Path, Probe, Tri,
-    Walker,
+    base_chain_paths, iface_tri, Action, End, EvalRule, Layer, Path, Probe, Tri, Walker,
 };
+#[cfg(test)]
+use super::verdict::{decide, Decision};
 pub use crate::firewall::nft::NftRuleset;
 use crate::firewall::nft::{inline_elements, render, NftElement, NftRule, NftTable, Tok};
 use crate::firewall::nft_rule::{verdict, NftExpr, Selector, VERDICTS};
@@ -136,6 +137,7 @@ impl NftRuleset {
     }
 
     /// The verdict for a probe by this ruleset alone.
+    #[cfg(test)]
     pub fn evaluate(&self, probe: &Probe, skip: &[(String, String)]) -> Decision {
         decide(self.layers(probe, skip))
     }

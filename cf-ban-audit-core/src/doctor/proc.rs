@@ -102,16 +102,6 @@ pub fn listeners(net_dir: &Path) -> (Vec<Listener>, Vec<String>) {
 }
 
 /// Reads a saved `ss -lnt` (or `ss -lntp`) listing.
-///
-/// ```
-/// let l = cf_ban_audit_core::doctor::proc::parse_ss(
-///     "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n\
-///      LISTEN 0      511          127.0.0.1:443      0.0.0.0:*    users:((\"nginx\",pid=812,fd=6))\n\
-///      LISTEN 0      511                  *:80             *:*\n");
-/// assert_eq!(l[0].local.to_string(), "127.0.0.1:443");
-/// assert_eq!(l[0].owner, Some((812, "nginx".to_string())));
-/// assert_eq!(l[1].v6only, Some(false));
-/// ```
 pub fn parse_ss(text: &str) -> Vec<Listener> {
     let mut out = Vec::new();
     for line in text.lines() {
@@ -328,5 +318,20 @@ mod tests {
         assert_eq!(l[0].v6only, Some(true));
         assert_eq!(l[1].local.ip().to_string(), "::ffff:127.0.0.1");
         assert_eq!(l[2].local.to_string(), "127.0.0.53:53");
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse_ss() {
+        let l = crate::doctor::proc::parse_ss(
+            "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n\
+             LISTEN 0      511          127.0.0.1:443      0.0.0.0:*    users:((\"nginx\",pid=812,fd=6))\n\
+             LISTEN 0      511                  *:80             *:*\n");
+        assert_eq!(l[0].local.to_string(), "127.0.0.1:443");
+        assert_eq!(l[0].owner, Some((812, "nginx".to_string())));
+        assert_eq!(l[1].v6only, Some(false));
     }
 }

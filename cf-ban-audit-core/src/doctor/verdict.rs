@@ -29,6 +29,7 @@ pub struct Probe {
 /// What the firewall does with a probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Verdict {
     /// The connection reaches the listening socket.
     Accept,

@@ -24,14 +24,6 @@ impl IptablesRuleset {
     pub fn parse(text: &str) -> IptablesRuleset {
         crate::formats::iptables::read_ruleset(text.as_bytes())
     }
-
-    /// Whether the rule set has no rules and no policy other than `ACCEPT`.
-    pub fn is_empty(&self) -> bool {
-        self.tables
-            .values()
-            .flat_map(|t| t.chains.values())
-            .all(|c| c.rules.is_empty() && c.policy.as_deref().is_none_or(|p| p == "ACCEPT"))
-    }
 }
 
 /// One table: its chains by name.

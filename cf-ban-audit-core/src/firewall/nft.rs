@@ -71,15 +71,6 @@ impl NftRuleset {
     pub fn parse(text: &str) -> NftRuleset {
         crate::formats::nftables::read_ruleset(text.as_bytes())
     }
-
-    /// Whether the ruleset has no base chain (and nothing unread).
-    pub fn is_empty(&self) -> bool {
-        self.unread.is_empty()
-            && self
-                .tables
-                .iter()
-                .all(|t| t.chains.values().all(|c| c.base.is_none()))
-    }
 }
 
 /// One table.

@@ -179,17 +179,6 @@ fn client_tag(s: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 /// Splits an Apache error-log line into its parts; `None` for a line of another shape.
-///
-/// ```
-/// use cf_ban_audit_core::formats::apache_error::parse_line;
-/// let l = parse_line(b"[Tue Nov 24 03:05:00.467900 2026] [evasive20:error] [pid 15074:tid 15085] [client 162.159.36.1:0] client denied by server configuration: /var/www/html/xmlrpc.php").unwrap();
-/// assert_eq!(l.module, Some(&b"evasive20"[..]));
-/// assert_eq!(l.clients[0], Some(&b"162.159.36.1:0"[..]));
-/// assert!(l.message.starts_with(b"client denied"));
-/// let l = parse_line(b"[Mon Dec 23 13:12:31 2013] [error] [client 198.51.100.1] ModSecurity: Warning.").unwrap();
-/// assert_eq!((l.module, l.level), (None, &b"error"[..]));
-/// assert!(parse_line(b"2026/11/24 03:03:22 [error] 14412#14412: *1 limiting connections").is_none());
-/// ```
 pub fn parse_line(line: &[u8]) -> Option<ErrorLine<'_>> {
     let line = line.trim_ascii_end();
     let (time, rest) = bracket(line)?;
@@ -200,15 +189,6 @@ pub fn parse_line(line: &[u8]) -> Option<ErrorLine<'_>> {
 /// `Feb 15 16:23:00 srv httpd[22034]: [authz_core:error] [pid 22034] [client ...] ...`, where
 /// the syslog timestamp replaces Apache's (`reference` gives the year) and the tag is Apache's
 /// (`apache2`, `httpd`, or `httpd/<name>` as `syslog:facility:name` sets it).
-///
-/// ```
-/// use cf_ban_audit_core::formats::apache_error::parse_syslog_line;
-/// use chrono::NaiveDate;
-/// let reference = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(12, 0, 0).unwrap();
-/// let l = parse_syslog_line(b"Feb 15 16:23:00 srv httpd[22034]: [evasive20:error] [pid 22034] [client 192.0.2.1:58585] client denied by server configuration: /home/www/", reference).unwrap();
-/// assert_eq!((l.time.to_string().as_str(), l.module), ("2026-02-15 16:23:00", Some(&b"evasive20"[..])));
-/// assert!(parse_syslog_line(b"Feb 15 16:23:00 srv php[1]: [security2:error] [client 104.16.0.1] ModSecurity: x", reference).is_none());
-/// ```
 pub fn parse_syslog_line(line: &[u8], reference: NaiveDateTime) -> Option<ErrorLine<'_>> {
     let l = syslog::split(line.trim_ascii_end(), reference)?;
     if !(l.program.starts_with(b"apache") || l.program.starts_with(b"httpd")) {
@@ -287,15 +267,6 @@ pub fn looks_like(line: &[u8]) -> bool {
 /// text is either an address or an address, a colon and a port. `with_port` says which is
 /// expected when both readings are addresses (`2606:4700:4700::1111:0`); `like`, an address
 /// the tag is known to hold (ModSecurity's own tag beside Apache's), decides first.
-///
-/// ```
-/// use cf_ban_audit_core::formats::apache_error::tag_address;
-/// let v6 = tag_address(b"2606:4700:4700::1111:0", true, None).unwrap();
-/// assert_eq!(v6.to_string(), "2606:4700:4700::1111");
-/// assert_eq!(tag_address(b"2606:4700:4700::1111:0", false, None).unwrap().to_string(), "2606:4700:4700::1111:0");
-/// assert_eq!(tag_address(b"104.21.33.4:0", false, None).unwrap().to_string(), "104.21.33.4");
-/// assert_eq!(tag_address(b"[2001:db8::1]:443", true, None).unwrap().to_string(), "2001:db8::1");
-/// ```
 pub fn tag_address(token: &[u8], with_port: bool, like: Option<IpAddr>) -> Option<IpAddr> {
     if let Some(inner) = token.strip_prefix(b"[") {
         let close = memchr::memchr(b']', inner)?;
@@ -414,13 +385,6 @@ pub enum Refusal {
 
 /// Reads what a parsed line says: `Ok(Some(_))` for a refusal, `Ok(None)` for any other line,
 /// `Err(reason)` for a refusal whose client cannot be read.
-///
-/// ```
-/// use cf_ban_audit_core::formats::apache_error::{parse_line, refusal_of, Refusal};
-/// let l = parse_line(br#"[Sat May 09 00:35:52.389262 2020] [:error] [pid 22406:tid 139985298601728] [client 104.16.0.2:47762] [client 104.16.0.2] ModSecurity: Access denied with code 401 (phase 2). Operator EQ matched 1 at IP:blocked. [file "/etc/httpd/modsecurity.d/activated_rules/modsecurity_wp_login.conf"] [line "14"] [id "500000"] [msg "Ip address blocked"] [hostname "example.com"] [uri "/wp-login.php"] [unique_id "XrYlGL5IY3I@EoLOgAAAA8"], referer: https://example.com/[id "1"]"#).unwrap();
-/// let Ok(Some(Refusal::Modsecurity { client, peer, rule })) = refusal_of(&l) else { panic!() };
-/// assert_eq!((client.to_string(), peer, rule.as_deref()), ("104.16.0.2".into(), None, Some("500000")));
-/// ```
 pub fn refusal_of(l: &ErrorLine<'_>) -> Result<Option<Refusal>, String> {
     let module = l.module.unwrap_or(b"");
     if let Some(msg) = l.message.strip_prefix(b"ModSecurity:") {
@@ -500,14 +464,6 @@ fn modsecurity_client(l: &ErrorLine<'_>) -> Result<(IpAddr, Option<IpAddr>), Str
 /// Decides whether a file is an Apache error log: at least half of its first lines (comment
 /// lines `#` and blank lines aside) have the shape of one. (Not all: Apache writes what went
 /// to its standard error, such as `AH00016: Configuration Failed`, into the same file.)
-///
-/// ```
-/// use cf_ban_audit_core::formats::{apache_error, Format};
-/// use std::path::Path;
-/// let head = b"[Tue Nov 24 03:04:32.958327 2026] [security2:notice] [pid 14917:tid 14917] ModSecurity for Apache/2.9.7 (http://www.modsecurity.org/) configured.\n";
-/// assert_eq!(apache_error::detect(Path::new("/var/log/x"), head), Some(Format::ApacheError));
-/// assert_eq!(apache_error::detect(Path::new("/var/log/x"), b"[Tue] hello\n"), None);
-/// ```
 pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
     let (mut hits, mut total) = (0, 0);
     for line in head::log_lines(head) {
@@ -752,5 +708,100 @@ mod tests {
         .is_some());
         // A cut last line does not count against the file.
         assert!(detect(p, b"[Mon Dec 23 13:12:31 2013] [error] x\n[Mon Dec 23 13:1").is_some());
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse_line() {
+        use crate::formats::apache_error::parse_line;
+        let l = parse_line(b"[Tue Nov 24 03:05:00.467900 2026] [evasive20:error] [pid 15074:tid 15085] [client 162.159.36.1:0] client denied by server configuration: /var/www/html/xmlrpc.php").unwrap();
+        assert_eq!(l.module, Some(&b"evasive20"[..]));
+        assert_eq!(l.clients[0], Some(&b"162.159.36.1:0"[..]));
+        assert!(l.message.starts_with(b"client denied"));
+        let l = parse_line(
+            b"[Mon Dec 23 13:12:31 2013] [error] [client 198.51.100.1] ModSecurity: Warning.",
+        )
+        .unwrap();
+        assert_eq!((l.module, l.level), (None, &b"error"[..]));
+        assert!(
+            parse_line(b"2026/11/24 03:03:22 [error] 14412#14412: *1 limiting connections")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn parse_syslog_line() {
+        use crate::formats::apache_error::parse_syslog_line;
+        use chrono::NaiveDate;
+        let reference = NaiveDate::from_ymd_opt(2026, 11, 24)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        let l = parse_syslog_line(b"Feb 15 16:23:00 srv httpd[22034]: [evasive20:error] [pid 22034] [client 192.0.2.1:58585] client denied by server configuration: /home/www/", reference).unwrap();
+        assert_eq!(
+            (l.time.to_string().as_str(), l.module),
+            ("2026-02-15 16:23:00", Some(&b"evasive20"[..]))
+        );
+        assert!(parse_syslog_line(
+            b"Feb 15 16:23:00 srv php[1]: [security2:error] [client 104.16.0.1] ModSecurity: x",
+            reference
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn tag_address() {
+        use crate::formats::apache_error::tag_address;
+        let v6 = tag_address(b"2606:4700:4700::1111:0", true, None).unwrap();
+        assert_eq!(v6.to_string(), "2606:4700:4700::1111");
+        assert_eq!(
+            tag_address(b"2606:4700:4700::1111:0", false, None)
+                .unwrap()
+                .to_string(),
+            "2606:4700:4700::1111:0"
+        );
+        assert_eq!(
+            tag_address(b"104.21.33.4:0", false, None)
+                .unwrap()
+                .to_string(),
+            "104.21.33.4"
+        );
+        assert_eq!(
+            tag_address(b"[2001:db8::1]:443", true, None)
+                .unwrap()
+                .to_string(),
+            "2001:db8::1"
+        );
+    }
+
+    #[test]
+    fn refusal_of() {
+        use crate::formats::apache_error::{parse_line, refusal_of, Refusal};
+        let l = parse_line(br#"[Sat May 09 00:35:52.389262 2020] [:error] [pid 22406:tid 139985298601728] [client 104.16.0.2:47762] [client 104.16.0.2] ModSecurity: Access denied with code 401 (phase 2). Operator EQ matched 1 at IP:blocked. [file "/etc/httpd/modsecurity.d/activated_rules/modsecurity_wp_login.conf"] [line "14"] [id "500000"] [msg "Ip address blocked"] [hostname "example.com"] [uri "/wp-login.php"] [unique_id "XrYlGL5IY3I@EoLOgAAAA8"], referer: https://example.com/[id "1"]"#).unwrap();
+        let Ok(Some(Refusal::Modsecurity { client, peer, rule })) = refusal_of(&l) else {
+            panic!()
+        };
+        assert_eq!(
+            (client.to_string(), peer, rule.as_deref()),
+            ("104.16.0.2".into(), None, Some("500000"))
+        );
+    }
+
+    #[test]
+    fn detect() {
+        use crate::formats::{apache_error, Format};
+        use std::path::Path;
+        let head = b"[Tue Nov 24 03:04:32.958327 2026] [security2:notice] [pid 14917:tid 14917] ModSecurity for Apache/2.9.7 (http://www.modsecurity.org/) configured.\n";
+        assert_eq!(
+            apache_error::detect(Path::new("/var/log/x"), head),
+            Some(Format::ApacheError)
+        );
+        assert_eq!(
+            apache_error::detect(Path::new("/var/log/x"), b"[Tue] hello\n"),
+            None
+        );
     }
 }

@@ -85,14 +85,6 @@ fn cut_document_looks_like_rules(text: &[u8]) -> bool {
 }
 
 /// Decides whether a file is the panel's firewall rule JSON, strictly by its shape.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{bt_firewall, Format};
-/// use std::path::Path;
-/// let line = br#"{"id": 1, "types": "drop", "address": "104.16.0.1", "brief": "", "addtime": "2026-11-20 10:00:00"}"#;
-/// assert_eq!(bt_firewall::detect(Path::new("ip.json"), line), Some(Format::BtFirewall));
-/// assert_eq!(bt_firewall::detect(Path::new("x.json"), br#"{"type": "ban", "value": "104.16.0.1"}"#), None);
-/// ```
 pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
     let text = head
         .strip_prefix(b"\xef\xbb\xbf")
@@ -427,5 +419,27 @@ mod tests {
         );
         assert_eq!(detect(p, br#"[{"decisions": [{"type": "ban"}]}]"#), None);
         assert_eq!(detect(p, b"104.16.0.1\n"), None);
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn detect() {
+        use crate::formats::{bt_firewall, Format};
+        use std::path::Path;
+        let line = br#"{"id": 1, "types": "drop", "address": "104.16.0.1", "brief": "", "addtime": "2026-11-20 10:00:00"}"#;
+        assert_eq!(
+            bt_firewall::detect(Path::new("ip.json"), line),
+            Some(Format::BtFirewall)
+        );
+        assert_eq!(
+            bt_firewall::detect(
+                Path::new("x.json"),
+                br#"{"type": "ban", "value": "104.16.0.1"}"#
+            ),
+            None
+        );
     }
 }

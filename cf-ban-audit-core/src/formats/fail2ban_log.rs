@@ -65,15 +65,6 @@ fn whole_token(s: &[u8]) -> Option<&[u8]> {
 }
 
 /// Reads a fail2ban message (the `%(message)s` part, trailing white space trimmed).
-///
-/// ```
-/// use cf_ban_audit_core::formats::fail2ban_log::{parse_message, MessageKind};
-/// use cf_ban_audit_core::Action;
-/// let m = parse_message(b"[nginx-limit-req] Ban 173.245.48.0/20").unwrap();
-/// assert_eq!((m.jail, m.kind, m.addr), (&b"nginx-limit-req"[..], MessageKind::Act(Action::Ban), &b"173.245.48.0/20"[..]));
-/// assert_eq!(parse_message(b"[sshd] 104.16.0.1 already banned").unwrap().kind, MessageKind::Act(Action::AlreadyBanned));
-/// assert!(parse_message(b"[sshd] Ban 104.16.0.1 from user x").is_none());
-/// ```
 pub fn parse_message(msg: &[u8]) -> Option<Message<'_>> {
     let (jail, rest) = split_jail(msg.trim_ascii_end())?;
     let mut until = None;
@@ -409,5 +400,31 @@ mod tests {
             (ignore.1, ignore.2.as_str()),
             (MessageKind::Ignore, "104.16.0.1")
         );
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse_message() {
+        use crate::formats::fail2ban_log::{parse_message, MessageKind};
+        use crate::Action;
+        let m = parse_message(b"[nginx-limit-req] Ban 173.245.48.0/20").unwrap();
+        assert_eq!(
+            (m.jail, m.kind, m.addr),
+            (
+                &b"nginx-limit-req"[..],
+                MessageKind::Act(Action::Ban),
+                &b"173.245.48.0/20"[..]
+            )
+        );
+        assert_eq!(
+            parse_message(b"[sshd] 104.16.0.1 already banned")
+                .unwrap()
+                .kind,
+            MessageKind::Act(Action::AlreadyBanned)
+        );
+        assert!(parse_message(b"[sshd] Ban 104.16.0.1 from user x").is_none());
     }
 }

@@ -18,33 +18,33 @@ use serde::Serialize;
 use crate::event::BanEvent;
 pub use crate::format_id::Format;
 
-pub mod apache_conf;
-pub mod apache_error;
-pub mod bt_firewall;
-pub mod btwaf;
-pub mod crowdsec;
-pub mod csf;
-pub mod fail2ban_client;
-pub mod fail2ban_db;
-pub mod fail2ban_log;
-pub mod firewalld;
+pub(crate) mod apache_conf;
+pub(crate) mod apache_error;
+pub(crate) mod bt_firewall;
+pub(crate) mod btwaf;
+pub(crate) mod crowdsec;
+pub(crate) mod csf;
+pub(crate) mod fail2ban_client;
+pub(crate) mod fail2ban_db;
+pub(crate) mod fail2ban_log;
+pub(crate) mod firewalld;
 mod grammar;
-pub mod ipset;
-pub mod iptables;
-pub mod mod_evasive;
-pub mod modsec_audit;
-pub mod modsec_json;
-pub mod nftables;
-pub mod nginx_conf;
-pub mod nginx_error;
-pub mod plain_list;
+pub(crate) mod ipset;
+pub(crate) mod iptables;
+pub(crate) mod mod_evasive;
+pub(crate) mod modsec_audit;
+pub(crate) mod modsec_json;
+pub(crate) mod nftables;
+pub(crate) mod nginx_conf;
+pub(crate) mod nginx_error;
+pub(crate) mod plain_list;
 mod prefilter;
 mod registry;
 pub(crate) mod sqlite;
-pub mod syslog;
+pub(crate) mod syslog;
 #[cfg(test)]
 pub(crate) mod test_support;
-pub mod ufw;
+pub(crate) mod ufw;
 
 pub use registry::{
     is_sqlite, Detection, FormatDescriptor, Membership, Reader, Registry, SyslogEntry, SyslogTag,
@@ -181,6 +181,7 @@ pub enum IncludeError {
 /// What a rule does with the packets it matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Verdict {
     /// ACCEPT / accept / RETURN to an accepting policy: an allow list.
     Accept,

@@ -81,16 +81,6 @@ impl Message {
 
 /// Reads the message of a mod_evasive syslog line. `Ok(None)`: a message that is not about
 /// an address; `Err`: a message of the right shape whose address cannot be read.
-///
-/// ```
-/// use cf_ban_audit_core::formats::mod_evasive::{parse_message, Message};
-/// let m = parse_message(b"Blacklisting address 2606:4700:8d9b::1: possible DoS attack.").unwrap();
-/// assert_eq!(m, Some(Message::Blacklisting("2606:4700:8d9b::1".parse().unwrap())));
-/// let m = parse_message(b"Couldn't open logfile /tmp/dos-104.16.5.6: Permission denied").unwrap();
-/// assert_eq!(m, Some(Message::LockFailed("104.16.5.6".parse().unwrap())));
-/// // Anchored: anything after the sentence and the line is not mod_evasive's.
-/// assert!(parse_message(b"Blacklisting address 104.16.5.6: possible DoS attack. from x").is_err());
-/// ```
 pub fn parse_message(message: &[u8]) -> Result<Option<Message>, String> {
     let message = message.trim_ascii_end();
     if let Some(rest) = message.strip_prefix(BLACKLISTING) {
@@ -124,26 +114,6 @@ pub fn parse_message(message: &[u8]) -> Result<Option<Message>, String> {
 /// Reads the message of a syslog line tagged `mod_evasive` (`Blacklisting address X: possible
 /// DoS attack.`), with the line's time and place, into an [`Action::Ban`] that ends
 /// [`DEFAULT_BLOCKING_PERIOD`] seconds after the line.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{mod_evasive, Format, Sink};
-/// use cf_ban_audit_core::{Action, BanEvent, Location};
-/// use std::{path::Path, sync::Arc};
-///
-/// struct Events(Vec<BanEvent>);
-/// impl Sink for Events {
-///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
-///     fn malformed(&mut self, _: u64, _: String) {}
-/// }
-/// let time = "2026-11-24T03:05:42".parse().unwrap();
-/// let at = Location::new(Arc::from(Path::new("/var/log/syslog")), 7);
-/// let mut sink = Events(Vec::new());
-/// mod_evasive::syslog_message(b"Blacklisting address 104.16.5.6: possible DoS attack.",
-///     Some(time), at, Format::Syslog, &mut sink);
-/// let e = &sink.0[0];
-/// assert_eq!((e.net.to_string().as_str(), e.scope.as_str(), e.action), ("104.16.5.6/32", "mod_evasive", Action::Ban));
-/// assert_eq!(e.expires.unwrap().to_string(), "2026-11-24 03:05:52");
-/// ```
 pub fn syslog_message(
     message: &[u8],
     time: Option<NaiveDateTime>,
@@ -173,14 +143,6 @@ pub fn syslog_message(
 }
 
 /// The address a lock file is named for: `dos-` and an address, nothing else.
-///
-/// ```
-/// use cf_ban_audit_core::formats::mod_evasive::lock_address;
-/// use std::path::Path;
-/// assert!(lock_address(Path::new("/tmp/dos-2a06:98c0:3600::200")).is_some());
-/// assert!(lock_address(Path::new("/tmp/dos-foo")).is_none());
-/// assert!(lock_address(Path::new("/tmp/dos-104.16.5.6.bak")).is_none());
-/// ```
 pub fn lock_address(path: &Path) -> Option<IpAddr> {
     let name = path.file_name()?;
     #[cfg(unix)]
@@ -203,14 +165,6 @@ fn is_lock_content(content: &[u8]) -> bool {
 
 /// Decides whether a file is a mod_evasive lock file: its name is `dos-<address>` and its
 /// content is a PID or nothing.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{mod_evasive, Format};
-/// use std::path::Path;
-/// assert_eq!(mod_evasive::detect(Path::new("/tmp/dos-104.16.5.6"), b"15278\n"), Some(Format::ModEvasiveLock));
-/// assert_eq!(mod_evasive::detect(Path::new("/tmp/dos-104.16.5.6"), b"hello\n"), None);
-/// assert_eq!(mod_evasive::detect(Path::new("/tmp/dos-foo"), b"15278\n"), None);
-/// ```
 pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     (lock_address(path).is_some() && is_lock_content(head)).then_some(Format::ModEvasiveLock)
 }
@@ -220,26 +174,6 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
 /// documentation](self)). The address comes from the file's name, [`ParseCtx::path`]; the
 /// content must be a PID or nothing. An input whose name or content is not a lock file's is an
 /// error naming what is wrong.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{mod_evasive, ParseCtx, Sink};
-/// use cf_ban_audit_core::{Action, BanEvent};
-/// use std::path::Path;
-/// use std::sync::Arc;
-///
-/// struct Events(Vec<BanEvent>);
-/// impl Sink for Events {
-///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
-///     fn malformed(&mut self, _: u64, _: String) {}
-/// }
-/// let path = Path::new("/tmp/dos-172.70.1.2");
-/// let now = chrono::Local::now().naive_local();
-/// let ctx = ParseCtx { path: Arc::from(path), reference: now, now };
-/// let mut sink = Events(Vec::new());
-/// mod_evasive::read_lock(b"15278\n", &ctx, &mut sink).unwrap();
-/// assert_eq!(sink.0[0].net.to_string(), "172.70.1.2/32");
-/// assert_eq!((sink.0[0].action, sink.0[0].expires), (Action::Listed, None));
-/// ```
 pub fn read_lock(content: &[u8], ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), String> {
     let ip = lock_address(&ctx.path)
         .ok_or("not a mod_evasive lock file: the name is not dos-<address>")?;
@@ -487,5 +421,115 @@ mod tests {
         let mut c = ctx(path.to_str().unwrap());
         c.reference = written;
         read_lock(&content, &c, sink)
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse_message() {
+        use crate::formats::mod_evasive::{parse_message, Message};
+        let m =
+            parse_message(b"Blacklisting address 2606:4700:8d9b::1: possible DoS attack.").unwrap();
+        assert_eq!(
+            m,
+            Some(Message::Blacklisting("2606:4700:8d9b::1".parse().unwrap()))
+        );
+        let m =
+            parse_message(b"Couldn't open logfile /tmp/dos-104.16.5.6: Permission denied").unwrap();
+        assert_eq!(m, Some(Message::LockFailed("104.16.5.6".parse().unwrap())));
+        // Anchored: anything after the sentence and the line is not mod_evasive's.
+        assert!(
+            parse_message(b"Blacklisting address 104.16.5.6: possible DoS attack. from x").is_err()
+        );
+    }
+
+    #[test]
+    fn syslog_message() {
+        use crate::formats::{mod_evasive, Format, Sink};
+        use crate::{Action, BanEvent, Location};
+        use std::{path::Path, sync::Arc};
+
+        struct Events(Vec<BanEvent>);
+        impl Sink for Events {
+            fn event(&mut self, e: BanEvent) {
+                self.0.push(e)
+            }
+            fn malformed(&mut self, _: u64, _: String) {}
+        }
+        let time = "2026-11-24T03:05:42".parse().unwrap();
+        let at = Location::new(Arc::from(Path::new("/var/log/syslog")), 7);
+        let mut sink = Events(Vec::new());
+        mod_evasive::syslog_message(
+            b"Blacklisting address 104.16.5.6: possible DoS attack.",
+            Some(time),
+            at,
+            Format::Syslog,
+            &mut sink,
+        );
+        let e = &sink.0[0];
+        assert_eq!(
+            (e.net.to_string().as_str(), e.scope.as_str(), e.action),
+            ("104.16.5.6/32", "mod_evasive", Action::Ban)
+        );
+        assert_eq!(e.expires.unwrap().to_string(), "2026-11-24 03:05:52");
+    }
+
+    #[test]
+    fn lock_address() {
+        use crate::formats::mod_evasive::lock_address;
+        use std::path::Path;
+        assert!(lock_address(Path::new("/tmp/dos-2a06:98c0:3600::200")).is_some());
+        assert!(lock_address(Path::new("/tmp/dos-foo")).is_none());
+        assert!(lock_address(Path::new("/tmp/dos-104.16.5.6.bak")).is_none());
+    }
+
+    #[test]
+    fn detect() {
+        use crate::formats::{mod_evasive, Format};
+        use std::path::Path;
+        assert_eq!(
+            mod_evasive::detect(Path::new("/tmp/dos-104.16.5.6"), b"15278\n"),
+            Some(Format::ModEvasiveLock)
+        );
+        assert_eq!(
+            mod_evasive::detect(Path::new("/tmp/dos-104.16.5.6"), b"hello\n"),
+            None
+        );
+        assert_eq!(
+            mod_evasive::detect(Path::new("/tmp/dos-foo"), b"15278\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn read_lock() {
+        use crate::formats::{mod_evasive, ParseCtx, Sink};
+        use crate::{Action, BanEvent};
+        use std::path::Path;
+        use std::sync::Arc;
+
+        struct Events(Vec<BanEvent>);
+        impl Sink for Events {
+            fn event(&mut self, e: BanEvent) {
+                self.0.push(e)
+            }
+            fn malformed(&mut self, _: u64, _: String) {}
+        }
+        let path = Path::new("/tmp/dos-172.70.1.2");
+        let now = chrono::Local::now().naive_local();
+        let ctx = ParseCtx {
+            path: Arc::from(path),
+            reference: now,
+            now,
+        };
+        let mut sink = Events(Vec::new());
+        mod_evasive::read_lock(b"15278\n", &ctx, &mut sink).unwrap();
+        assert_eq!(sink.0[0].net.to_string(), "172.70.1.2/32");
+        assert_eq!(
+            (sink.0[0].action, sink.0[0].expires),
+            (Action::Listed, None)
+        );
     }
 }

@@ -66,14 +66,6 @@ fn opens_transaction(line: &[u8]) -> bool {
 
 /// Decides whether a file is a JSON audit log: its first line opens an object whose first key
 /// is `transaction`.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{modsec_json, Format};
-/// use std::path::Path;
-/// let head = br#"{"transaction":{"client_ip":"104.16.1.10","time_stamp":"Tue Nov 24 03:03:00 2026"}}"#;
-/// assert_eq!(modsec_json::detect(Path::new("modsec_audit.json"), head), Some(Format::ModsecJson));
-/// assert_eq!(modsec_json::detect(Path::new("x.json"), br#"{"level":"info"}"#), None);
-/// ```
 pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
     head.split(|&b| b == b'\n')
         .find(|l| !l.trim_ascii().is_empty())
@@ -82,12 +74,6 @@ pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
 }
 
 /// Reads v3's `time_stamp`, C's `asctime` without the newline: `Tue Nov  5 16:10:57 2024`.
-///
-/// ```
-/// use cf_ban_audit_core::formats::modsec_json::parse_asctime_c;
-/// assert_eq!(parse_asctime_c("Tue Nov  5 16:10:57 2024").unwrap().to_string(), "2024-11-05 16:10:57");
-/// assert!(parse_asctime_c("Tue Nov 31 16:10:57 2024").is_none());
-/// ```
 pub fn parse_asctime_c(s: &str) -> Option<NaiveDateTime> {
     let mut f = s.split_ascii_whitespace();
     let _weekday = f.next()?;
@@ -378,12 +364,7 @@ impl LineParser for JsonAuditParser {
 
 /// Returns the request header `name` (compared without case) of a v3 entry, for callers that
 /// look for `CF-Connecting-IP` / `X-Forwarded-For` next to a Cloudflare client address.
-///
-/// ```
-/// use cf_ban_audit_core::formats::modsec_json::v3_request_header;
-/// let entry: serde_json::Value = serde_json::from_str(r#"{"transaction":{"client_ip":"104.16.1.10","request":{"headers":{"CF-Connecting-IP":"104.16.1.10"}}}}"#).unwrap();
-/// assert_eq!(v3_request_header(&entry, "cf-connecting-ip"), Some("104.16.1.10"));
-/// ```
+#[cfg(test)]
 pub fn v3_request_header<'a>(entry: &'a Value, name: &str) -> Option<&'a str> {
     entry
         .get("transaction")?
@@ -553,5 +534,46 @@ mod tests {
             .replace("\"uri\":", &format!("\"body\":\"{body}\",\"uri\":"));
         let c = run(&[line.as_bytes()]);
         assert!(c.events.is_empty() && c.malformed.is_empty());
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn detect() {
+        use crate::formats::{modsec_json, Format};
+        use std::path::Path;
+        let head = br#"{"transaction":{"client_ip":"104.16.1.10","time_stamp":"Tue Nov 24 03:03:00 2026"}}"#;
+        assert_eq!(
+            modsec_json::detect(Path::new("modsec_audit.json"), head),
+            Some(Format::ModsecJson)
+        );
+        assert_eq!(
+            modsec_json::detect(Path::new("x.json"), br#"{"level":"info"}"#),
+            None
+        );
+    }
+
+    #[test]
+    fn parse_asctime_c() {
+        use crate::formats::modsec_json::parse_asctime_c;
+        assert_eq!(
+            parse_asctime_c("Tue Nov  5 16:10:57 2024")
+                .unwrap()
+                .to_string(),
+            "2024-11-05 16:10:57"
+        );
+        assert!(parse_asctime_c("Tue Nov 31 16:10:57 2024").is_none());
+    }
+
+    #[test]
+    fn v3_request_header() {
+        use crate::formats::modsec_json::v3_request_header;
+        let entry: serde_json::Value = serde_json::from_str(r#"{"transaction":{"client_ip":"104.16.1.10","request":{"headers":{"CF-Connecting-IP":"104.16.1.10"}}}}"#).unwrap();
+        assert_eq!(
+            v3_request_header(&entry, "cf-connecting-ip"),
+            Some("104.16.1.10")
+        );
     }
 }

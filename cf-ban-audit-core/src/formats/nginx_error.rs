@@ -166,14 +166,6 @@ fn strip_log_prefix(line: &[u8]) -> Option<&[u8]> {
 
 /// Splits an nginx error-log line (with or without a journal or syslog prefix) into its
 /// parts; `None` for a line of another shape.
-///
-/// ```
-/// use cf_ban_audit_core::formats::nginx_error::parse_line;
-/// let l = parse_line(b"host nginx[983479]: 2023/12/09 21:35:20 [notice] 983479#983479: *22174 limiting requests, excess: 1.495 by zone \"one\", client: 192.0.2.2, server: example.com").unwrap();
-/// assert_eq!((l.level, l.connection), (&b"notice"[..], Some(22174)));
-/// assert!(l.message.starts_with(b"limiting requests"));
-/// assert!(parse_line(b"[Tue Nov 24 03:04:39 2026] [error] x").is_none());
-/// ```
 pub fn parse_line(line: &[u8]) -> Option<NginxLine<'_>> {
     let line = line.trim_ascii_end();
     if line.first().is_some_and(u8::is_ascii_digit) {
@@ -256,14 +248,6 @@ fn zone_and_client(rest: &[u8]) -> Result<(&[u8], &[u8]), String> {
 
 /// Reads an nginx message (what follows `*CONN `): `Ok(Some(_))` for a refusal, `Ok(None)`
 /// for any other message, `Err(reason)` for a refusal that cannot be read.
-///
-/// ```
-/// use cf_ban_audit_core::formats::nginx_error::{parse_message, Refusal};
-/// let m = br#"limiting requests, excess: 3.692 by zone "perip_req", client: 172.67.140.9, server: , request: "GET /api/status?, client: 104.16.0.1 HTTP/1.1", host: "127.0.0.1:18083""#;
-/// assert_eq!(parse_message(m), Ok(Some(Refusal::Limit { zone: b"perip_req", client: b"172.67.140.9" })));
-/// let delayed = br#"delaying request, excess: 0.848, by zone "perip_req", client: 172.67.140.9, server: "#;
-/// assert_eq!(parse_message(delayed), Ok(None));
-/// ```
 pub fn parse_message(msg: &[u8]) -> Result<Option<Refusal<'_>>, String> {
     if let Some(rest) = msg.strip_prefix(b"limiting requests, excess: ") {
         let dot = memchr::memchr(b'.', rest).ok_or("no excess")?;
@@ -304,14 +288,6 @@ pub fn parse_message(msg: &[u8]) -> Result<Option<Refusal<'_>>, String> {
 /// lines `#` and blank lines aside) are nginx error-log lines; or every one of them is an nginx
 /// line behind a journal or syslog prefix (a syslog file that mixes programs is left to
 /// [`super::syslog`]).
-///
-/// ```
-/// use cf_ban_audit_core::formats::{nginx_error, Format};
-/// use std::path::Path;
-/// let head = b"2026/11/24 03:02:50 [notice] 14233#14233: using the \"epoll\" event method\n";
-/// assert_eq!(nginx_error::detect(Path::new("/var/log/x"), head), Some(Format::NginxError));
-/// assert_eq!(nginx_error::detect(Path::new("/var/log/x"), b"Nov 24 03:06:43 vm sshd[1]: hello\n"), None);
-/// ```
 pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
     let (mut plain, mut prefixed, mut total) = (0, 0, 0);
     for line in head::log_lines(head) {
@@ -607,5 +583,51 @@ mod tests {
             b"2015-10-29 20:01:02,123 fail2ban.actions [1]: NOTICE [x] Ban 1.2.3.4\n"
         )
         .is_none());
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse_line() {
+        use crate::formats::nginx_error::parse_line;
+        let l = parse_line(b"host nginx[983479]: 2023/12/09 21:35:20 [notice] 983479#983479: *22174 limiting requests, excess: 1.495 by zone \"one\", client: 192.0.2.2, server: example.com").unwrap();
+        assert_eq!((l.level, l.connection), (&b"notice"[..], Some(22174)));
+        assert!(l.message.starts_with(b"limiting requests"));
+        assert!(parse_line(b"[Tue Nov 24 03:04:39 2026] [error] x").is_none());
+    }
+
+    #[test]
+    fn parse_message() {
+        use crate::formats::nginx_error::{parse_message, Refusal};
+        let m = br#"limiting requests, excess: 3.692 by zone "perip_req", client: 172.67.140.9, server: , request: "GET /api/status?, client: 104.16.0.1 HTTP/1.1", host: "127.0.0.1:18083""#;
+        assert_eq!(
+            parse_message(m),
+            Ok(Some(Refusal::Limit {
+                zone: b"perip_req",
+                client: b"172.67.140.9"
+            }))
+        );
+        let delayed = br#"delaying request, excess: 0.848, by zone "perip_req", client: 172.67.140.9, server: "#;
+        assert_eq!(parse_message(delayed), Ok(None));
+    }
+
+    #[test]
+    fn detect() {
+        use crate::formats::{nginx_error, Format};
+        use std::path::Path;
+        let head = b"2026/11/24 03:02:50 [notice] 14233#14233: using the \"epoll\" event method\n";
+        assert_eq!(
+            nginx_error::detect(Path::new("/var/log/x"), head),
+            Some(Format::NginxError)
+        );
+        assert_eq!(
+            nginx_error::detect(
+                Path::new("/var/log/x"),
+                b"Nov 24 03:06:43 vm sshd[1]: hello\n"
+            ),
+            None
+        );
     }
 }

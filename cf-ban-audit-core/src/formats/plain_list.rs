@@ -34,13 +34,6 @@ use super::{Format, LineParser, ParseCtx, Sink};
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::purpose::{purpose_from_name, Purpose};
 
-// One entry (an address, a CIDR or a range), a grammar the lists of other tools share.
-pub use super::grammar::entry::parse_entry;
-
-/// The smallest set of CIDR blocks that covers a range `a-b`: the crate's one range splitter,
-/// [`crate::addr::range_nets`], kept at this path.
-pub use crate::addr::range_nets;
-
 /// How many lines of the head [`detect`] looks at.
 const DETECT_LINES: usize = 200;
 
@@ -49,14 +42,6 @@ const DETECT_LINES: usize = 200;
 const TOOL_WORDS: &[&str] = &["fail2ban", "f2b", "crowdsec", "jail"];
 
 /// Decides whether a file is a plain address list, from its first bytes.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{plain_list, Format};
-/// use std::path::Path;
-/// let list = b"# banned by hand\n104.16.0.0/13\n203.0.113.7 # scanner\n2606:4700::/32\n";
-/// assert_eq!(plain_list::detect(Path::new("/etc/x/blocklist.txt"), list), Some(Format::PlainList));
-/// assert_eq!(plain_list::detect(Path::new("/etc/x/notes"), b"call 203.0.113.7 back\n"), None);
-/// ```
 pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
     let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     let mut lines: Vec<&[u8]> = head.split(|&b| b == b'\n').collect();
@@ -78,18 +63,6 @@ pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
 /// What a list is for, from its file name, else from the names of its parent and grandparent
 /// directories. Tool names alone (`fail2ban`, `f2b`, `crowdsec`, `jail`) say nothing: the list
 /// of a ban tool may be its ban dump or its ignore list.
-///
-/// ```
-/// use cf_ban_audit_core::formats::plain_list::list_purpose;
-/// use cf_ban_audit_core::Purpose;
-/// use std::path::Path;
-/// assert_eq!(list_purpose(Path::new("/etc/nginx/blocklist.txt")), Purpose::Ban);
-/// assert_eq!(list_purpose(Path::new("/etc/csf/csf.ignore")), Purpose::Allow);
-/// assert_eq!(list_purpose(Path::new("/etc/fail2ban/f2b-ignore.txt")), Purpose::Allow);
-/// assert_eq!(list_purpose(Path::new("/etc/nginx/cloudflare/ips-v4")), Purpose::Allow);
-/// assert_eq!(list_purpose(Path::new("/srv/banned/lists/today.txt")), Purpose::Ban);
-/// assert_eq!(list_purpose(Path::new("/srv/cf-ban-audit/fixtures/lists/ips.txt")), Purpose::Unknown);
-/// ```
 pub fn list_purpose(path: &Path) -> Purpose {
     let mut names = Vec::with_capacity(3);
     if let Some(name) = path.file_name() {
@@ -132,13 +105,6 @@ pub enum ListLine {
 
 /// Reads one line of a list: entries separated by commas or white space, then an optional
 /// `#` or `;` comment.
-///
-/// ```
-/// use cf_ban_audit_core::formats::plain_list::{parse_line, ListLine};
-/// assert_eq!(parse_line(b"  # only a comment"), ListLine::Blank);
-/// assert!(matches!(parse_line(b"192.0.2.200, 2001:db8::c8   # 2 IPs"), ListLine::Entries(v) if v.len() == 2));
-/// assert_eq!(parse_line(b"test-local-net ; a host name"), ListLine::Other);
-/// ```
 pub fn parse_line(line: &[u8]) -> ListLine {
     let mut nets = Vec::new();
     match line_into(line, &mut nets) {
@@ -278,6 +244,7 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::addr::range_nets;
     use crate::formats::test_support::{ctx, Collect};
 
     fn run(path: &str, text: &str) -> Collect {
@@ -393,5 +360,65 @@ mod tests {
         let ignore = run("/etc/fail2ban/f2b-ignoreip.list", "104.16.0.1\n");
         assert!(ignore.events.is_empty());
         assert_eq!(ignore.notes, ["allow list: 1 entries"]);
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn detect() {
+        use crate::formats::{plain_list, Format};
+        use std::path::Path;
+        let list = b"# banned by hand\n104.16.0.0/13\n203.0.113.7 # scanner\n2606:4700::/32\n";
+        assert_eq!(
+            plain_list::detect(Path::new("/etc/x/blocklist.txt"), list),
+            Some(Format::PlainList)
+        );
+        assert_eq!(
+            plain_list::detect(Path::new("/etc/x/notes"), b"call 203.0.113.7 back\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn list_purpose() {
+        use crate::formats::plain_list::list_purpose;
+        use crate::Purpose;
+        use std::path::Path;
+        assert_eq!(
+            list_purpose(Path::new("/etc/nginx/blocklist.txt")),
+            Purpose::Ban
+        );
+        assert_eq!(
+            list_purpose(Path::new("/etc/csf/csf.ignore")),
+            Purpose::Allow
+        );
+        assert_eq!(
+            list_purpose(Path::new("/etc/fail2ban/f2b-ignore.txt")),
+            Purpose::Allow
+        );
+        assert_eq!(
+            list_purpose(Path::new("/etc/nginx/cloudflare/ips-v4")),
+            Purpose::Allow
+        );
+        assert_eq!(
+            list_purpose(Path::new("/srv/banned/lists/today.txt")),
+            Purpose::Ban
+        );
+        assert_eq!(
+            list_purpose(Path::new("/srv/cf-ban-audit/fixtures/lists/ips.txt")),
+            Purpose::Unknown
+        );
+    }
+
+    #[test]
+    fn parse_line() {
+        use crate::formats::plain_list::{parse_line, ListLine};
+        assert_eq!(parse_line(b"  # only a comment"), ListLine::Blank);
+        assert!(
+            matches!(parse_line(b"192.0.2.200, 2001:db8::c8   # 2 IPs"), ListLine::Entries(v) if v.len() == 2)
+        );
+        assert_eq!(parse_line(b"test-local-net ; a host name"), ListLine::Other);
     }
 }

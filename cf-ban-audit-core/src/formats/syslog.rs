@@ -20,7 +20,7 @@ use super::registry::{Detection, FormatDescriptor, Registry, SyslogEntry};
 use super::{Format, LineParser, ParseCtx, Sink};
 use crate::event::{Location, Tool};
 
-pub use super::grammar::syslog::{looks_like, split, SyslogLine};
+pub use super::grammar::syslog::{looks_like, split};
 
 /// The parser of syslog and journal text.
 pub struct SyslogParser {

@@ -53,14 +53,6 @@ pub use parser::ApacheConfParser;
 /// under a directory named `apache2`, `apache` or `httpd` is taken by its place when its lines
 /// look like directives. [`super::nginx_conf::detect`] is asked first, so that a `.conf` file
 /// under a directory named `nginx` with a directive ending in `;` is nginx's.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{apache_conf, Format};
-/// use std::path::Path;
-/// let apache = b"<Directory /var/www>\n    Require not ip 104.16\n</Directory>\n";
-/// assert_eq!(apache_conf::detect(Path::new("/tmp/x"), apache), Some(Format::ApacheConf));
-/// assert_eq!(apache_conf::detect(Path::new("/tmp/notes.txt"), b"deny this; allow that\n"), None);
-/// ```
 pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     if claims(path, head) {
         return Some(Format::ApacheConf);
@@ -74,21 +66,6 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
 
 /// Reads an address as Apache's `apr_ipsubnet_create` does (see the module docs). `Ok(None)`:
 /// the word does not look like an address (a host name); `Err`: it looks like one but is not.
-///
-/// ```
-/// use cf_ban_audit_core::formats::apache_conf::parse_apache_net;
-/// let net = |s: &str| parse_apache_net(s.as_bytes()).unwrap().unwrap().to_string();
-/// assert_eq!(net("10.1"), "10.1.0.0/16");
-/// assert_eq!(net("172.16."), "172.16.0.0/16");
-/// assert_eq!(net("104"), "104.0.0.0/8");
-/// assert_eq!(net("10.1.2"), "10.1.2.0/24");
-/// assert_eq!(net("192.0.2.7"), "192.0.2.7/32");
-/// assert_eq!(net("10.0.0.0/255.255.0.0"), "10.0.0.0/16");
-/// assert_eq!(net("2001:db8::/32"), "2001:db8::/32");
-/// assert_eq!(parse_apache_net(b"example.com").unwrap(), None);
-/// assert!(parse_apache_net(b"10.1/16").is_err());
-/// assert!(parse_apache_net(b"300.1").is_err());
-/// ```
 pub fn parse_apache_net(word: &[u8]) -> Result<Option<IpNet>, String> {
     let (addr, mask) = match memchr::memchr(b'/', word) {
         Some(i) => (&word[..i], Some(&word[i + 1..])),
@@ -181,3 +158,38 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
 
 #[cfg(test)]
 mod tests;
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn detect() {
+        use crate::formats::{apache_conf, Format};
+        use std::path::Path;
+        let apache = b"<Directory /var/www>\n    Require not ip 104.16\n</Directory>\n";
+        assert_eq!(
+            apache_conf::detect(Path::new("/tmp/x"), apache),
+            Some(Format::ApacheConf)
+        );
+        assert_eq!(
+            apache_conf::detect(Path::new("/tmp/notes.txt"), b"deny this; allow that\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn parse_apache_net() {
+        use crate::formats::apache_conf::parse_apache_net;
+        let net = |s: &str| parse_apache_net(s.as_bytes()).unwrap().unwrap().to_string();
+        assert_eq!(net("10.1"), "10.1.0.0/16");
+        assert_eq!(net("172.16."), "172.16.0.0/16");
+        assert_eq!(net("104"), "104.0.0.0/8");
+        assert_eq!(net("10.1.2"), "10.1.2.0/24");
+        assert_eq!(net("192.0.2.7"), "192.0.2.7/32");
+        assert_eq!(net("10.0.0.0/255.255.0.0"), "10.0.0.0/16");
+        assert_eq!(net("2001:db8::/32"), "2001:db8::/32");
+        assert_eq!(parse_apache_net(b"example.com").unwrap(), None);
+        assert!(parse_apache_net(b"10.1/16").is_err());
+        assert!(parse_apache_net(b"300.1").is_err());
+    }
+}

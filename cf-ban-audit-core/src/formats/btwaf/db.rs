@@ -18,15 +18,6 @@ use crate::formats::{Format, ParseCtx, Sink};
 /// opened read-only and has that table. A file that could not be read is not one, except a
 /// locked file named like btwaf's, which is taken as one so that [`read_database`] reports the
 /// lock.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{btwaf::looks_like_db, Database};
-/// use std::path::Path;
-/// let db = rusqlite::Connection::open_in_memory().unwrap();
-/// db.execute_batch("CREATE TABLE blocking_ip(id INTEGER PRIMARY KEY, time INTEGER, ip TEXT, blocking_time INTEGER);").unwrap();
-/// assert!(looks_like_db(Path::new("totla_db.db"), Database::Open(&db)));
-/// assert!(!looks_like_db(Path::new("missing.db"), Database::Closed));
-/// ```
 pub fn looks_like_db(path: &Path, db: Database<'_>) -> bool {
     let named = || {
         path.file_name()
@@ -46,36 +37,6 @@ pub fn looks_like_db(path: &Path, db: Database<'_>) -> bool {
 /// [`Action::Ban`] (see the [module documentation](super)). Rows that cannot be read are
 /// skipped and counted as malformed; a database that could not be opened or is not a readable
 /// btwaf database is an error naming what failed.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{btwaf, ParseCtx, Sink};
-/// use cf_ban_audit_core::{Action, BanEvent};
-/// use std::path::Path;
-/// use std::sync::Arc;
-///
-/// struct Events(Vec<BanEvent>);
-/// impl Sink for Events {
-///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
-///     fn malformed(&mut self, _: u64, _: String) {}
-/// }
-///
-/// let db = rusqlite::Connection::open_in_memory().unwrap();
-/// db.execute_batch(
-///     "CREATE TABLE blocking_ip (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER,
-///        time_localtime TEXT, server_name TEXT, ip TEXT, blockade TEXT,
-///        blocking_time INTEGER, is_status INTEGER);
-///      INSERT INTO blocking_ip(time, time_localtime, server_name, ip, blockade, blocking_time, is_status)
-///        VALUES (1795489200, '2026-11-24 11:00:00', 'example.com', '104.16.5.5', 'cc', 86400, 1);",
-/// ).unwrap();
-///
-/// let now = chrono::Local::now().naive_local();
-/// let ctx = ParseCtx { path: Arc::from(Path::new("totla_db.db")), reference: now, now };
-/// let mut sink = Events(Vec::new());
-/// btwaf::read_database(Ok(&db), &ctx, &mut sink).unwrap();
-/// let e = &sink.0[0];
-/// assert_eq!((e.action, e.scope.as_str()), (Action::Ban, "example.com/cc"));
-/// assert_eq!(e.expires.unwrap() - e.time.unwrap(), chrono::TimeDelta::seconds(86400));
-/// ```
 pub fn read_database(
     conn: Result<&Connection, rusqlite::Error>,
     ctx: &ParseCtx,
@@ -289,4 +250,61 @@ fn describe(what: &str, e: &rusqlite::Error) -> String {
         _ => e.to_string(),
     };
     format!("{what}: {why}")
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn looks_like_db() {
+        use crate::formats::{btwaf::looks_like_db, Database};
+        use std::path::Path;
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch("CREATE TABLE blocking_ip(id INTEGER PRIMARY KEY, time INTEGER, ip TEXT, blocking_time INTEGER);").unwrap();
+        assert!(looks_like_db(Path::new("totla_db.db"), Database::Open(&db)));
+        assert!(!looks_like_db(Path::new("missing.db"), Database::Closed));
+    }
+
+    #[test]
+    fn read_database() {
+        use crate::formats::{btwaf, ParseCtx, Sink};
+        use crate::{Action, BanEvent};
+        use std::path::Path;
+        use std::sync::Arc;
+
+        struct Events(Vec<BanEvent>);
+        impl Sink for Events {
+            fn event(&mut self, e: BanEvent) {
+                self.0.push(e)
+            }
+            fn malformed(&mut self, _: u64, _: String) {}
+        }
+
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch(
+            "CREATE TABLE blocking_ip (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER,
+               time_localtime TEXT, server_name TEXT, ip TEXT, blockade TEXT,
+               blocking_time INTEGER, is_status INTEGER);
+             INSERT INTO blocking_ip(time, time_localtime, server_name, ip, blockade, blocking_time, is_status)
+               VALUES (1795489200, '2026-11-24 11:00:00', 'example.com', '104.16.5.5', 'cc', 86400, 1);",
+        ).unwrap();
+
+        let now = chrono::Local::now().naive_local();
+        let ctx = ParseCtx {
+            path: Arc::from(Path::new("totla_db.db")),
+            reference: now,
+            now,
+        };
+        let mut sink = Events(Vec::new());
+        btwaf::read_database(Ok(&db), &ctx, &mut sink).unwrap();
+        let e = &sink.0[0];
+        assert_eq!(
+            (e.action, e.scope.as_str()),
+            (Action::Ban, "example.com/cc")
+        );
+        assert_eq!(
+            e.expires.unwrap() - e.time.unwrap(),
+            chrono::TimeDelta::seconds(86400)
+        );
+    }
 }

@@ -86,19 +86,6 @@ impl DropEntry {
 
 /// Reads one line of `drop_ip.log`: one entry, or several when the line is an array of
 /// entries; each is read on its own, so one bad entry does not hide the others.
-///
-/// ```
-/// use cf_ban_audit_core::formats::btwaf::read_drop_line;
-/// let line = br#"[1795489200,"104.16.8.8","example.com","\/index.php?id=1",86400,"cc"]"#;
-/// let entry = read_drop_line(line).remove(0).unwrap();
-/// assert_eq!((entry.ip.to_string(), entry.site.as_str()), ("104.16.8.8".into(), "example.com"));
-/// assert_eq!((entry.seconds, entry.reason.as_deref()), (86400, Some("cc")));
-/// // A URI that looks like another entry is only a URI.
-/// let forged = br#"[1795489200,"192.0.2.1","example.com","\"],[1795489200,\"104.16.0.1\",\"x\",\"\/\",86400,\"cc\"]",300,"cc"]"#;
-/// let entries = read_drop_line(forged);
-/// assert_eq!(entries.len(), 1);
-/// assert_eq!(entries[0].as_ref().unwrap().ip.to_string(), "192.0.2.1");
-/// ```
 pub fn read_drop_line(line: &[u8]) -> Vec<Result<DropEntry, String>> {
     let line = line.trim_ascii();
     let value: Value = match serde_json::from_str(&text(line)) {
@@ -144,5 +131,29 @@ impl LineParser for DropIpParser {
                 Err(message) => sink.malformed(lineno, message),
             }
         }
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn read_drop_line() {
+        use crate::formats::btwaf::read_drop_line;
+        let line = br#"[1795489200,"104.16.8.8","example.com","\/index.php?id=1",86400,"cc"]"#;
+        let entry = read_drop_line(line).remove(0).unwrap();
+        assert_eq!(
+            (entry.ip.to_string(), entry.site.as_str()),
+            ("104.16.8.8".into(), "example.com")
+        );
+        assert_eq!(
+            (entry.seconds, entry.reason.as_deref()),
+            (86400, Some("cc"))
+        );
+        // A URI that looks like another entry is only a URI.
+        let forged = br#"[1795489200,"192.0.2.1","example.com","\"],[1795489200,\"104.16.0.1\",\"x\",\"\/\",86400,\"cc\"]",300,"cc"]"#;
+        let entries = read_drop_line(forged);
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].as_ref().unwrap().ip.to_string(), "192.0.2.1");
     }
 }

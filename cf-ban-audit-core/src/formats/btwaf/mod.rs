@@ -72,8 +72,12 @@ use crate::addr::parse_ip;
 use site_log::is_date;
 
 pub use db::{looks_like_db, read_database};
-pub use drop_ip::{read_drop_line, DropEntry, DropIpParser};
-pub use site_log::{block_seconds, read_site_line, site_of, SiteEntry, SiteLogParser};
+#[cfg(test)]
+pub use drop_ip::read_drop_line;
+pub use drop_ip::DropIpParser;
+pub use site_log::SiteLogParser;
+#[cfg(test)]
+pub use site_log::{block_seconds, read_site_line, site_of};
 
 /// The longest text quoted from the input in a message.
 const MAX_QUOTE: usize = 80;
@@ -309,16 +313,6 @@ fn site_log_place(path: &Path) -> bool {
 /// whose leading values have the types of a `drop_ip.log` entry (a Unix time, an address, a
 /// site, a URI, whole seconds) or of a per-site log line (a local time, an address, an HTTP
 /// method, a URI, a user agent, a rule name).
-///
-/// ```
-/// use cf_ban_audit_core::formats::{btwaf, Format};
-/// use std::path::Path;
-/// let drop = br#"[1795489200,"104.16.8.8","example.com","\/",86400,"cc"]"#;
-/// assert_eq!(btwaf::detect(Path::new("/tmp/blocked.txt"), drop), Some(Format::BtwafDropIp));
-/// let site = r#"["2026-11-23 10:00:01","104.16.1.1","GET","\/","curl","args","select.+from"]"#;
-/// assert_eq!(btwaf::detect(Path::new("/tmp/x.log"), site.as_bytes()), Some(Format::BtwafSiteLog));
-/// assert_eq!(btwaf::detect(Path::new("/tmp/x.json"), br#"[1,2,3,4,5,6]"#), None);
-/// ```
 pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     let first = head
         .split(|&b| b == b'\n')
@@ -407,3 +401,28 @@ pub(crate) const DB: FormatDescriptor = FormatDescriptor::read_as(
 
 #[cfg(test)]
 mod tests;
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn detect() {
+        use crate::formats::{btwaf, Format};
+        use std::path::Path;
+        let drop = br#"[1795489200,"104.16.8.8","example.com","\/",86400,"cc"]"#;
+        assert_eq!(
+            btwaf::detect(Path::new("/tmp/blocked.txt"), drop),
+            Some(Format::BtwafDropIp)
+        );
+        let site =
+            r#"["2026-11-23 10:00:01","104.16.1.1","GET","\/","curl","args","select.+from"]"#;
+        assert_eq!(
+            btwaf::detect(Path::new("/tmp/x.log"), site.as_bytes()),
+            Some(Format::BtwafSiteLog)
+        );
+        assert_eq!(
+            btwaf::detect(Path::new("/tmp/x.json"), br#"[1,2,3,4,5,6]"#),
+            None
+        );
+    }
+}

@@ -31,13 +31,6 @@ pub struct SiteEntry {
 }
 
 /// The seconds of the first `封锁N秒` ("blocked for N seconds") in a rule text.
-///
-/// ```
-/// use cf_ban_audit_core::formats::btwaf::block_seconds;
-/// assert_eq!(block_seconds("60秒内累计超过120次请求,封锁300秒"), Some(300));
-/// assert_eq!(block_seconds("单IP防护一天内内累计超过3000次请求,封锁86400秒(包括所有静态资源)"), Some(86400));
-/// assert_eq!(block_seconds("假蜘蛛拦截"), None);
-/// ```
 pub fn block_seconds(text: &str) -> Option<i64> {
     const BLOCKED: &str = "封锁";
     let mut rest = text;
@@ -52,14 +45,6 @@ pub fn block_seconds(text: &str) -> Option<i64> {
 }
 
 /// Reads one line of a per-site log.
-///
-/// ```
-/// use cf_ban_audit_core::formats::btwaf::read_site_line;
-/// let line = r#"["2026-11-23 23:59:00","172.64.9.9","GET","\/","curl\/8.5.0","cc","60秒内累计超过120次请求,封锁86400秒"]"#;
-/// let e = read_site_line(line.as_bytes()).unwrap();
-/// assert_eq!((e.ip.to_string(), e.rule.as_str(), e.block_seconds), ("172.64.9.9".into(), "cc", Some(86400)));
-/// assert_eq!(e.time.to_string(), "2026-11-23 23:59:00");
-/// ```
 pub fn read_site_line(line: &[u8]) -> Result<SiteEntry, String> {
     let line = text(line.trim_ascii());
     let value: Value = serde_json::from_str(&line)
@@ -96,13 +81,6 @@ pub fn read_site_line(line: &[u8]) -> Result<SiteEntry, String> {
 
 /// The site a per-site log is about, from its name `<site>_<YYYY-MM-DD>.log` (or the file
 /// name without `.log` when it has no date).
-///
-/// ```
-/// use cf_ban_audit_core::formats::btwaf::site_of;
-/// use std::path::Path;
-/// assert_eq!(site_of(Path::new("/www/wwwlogs/btwaf/www.example.com_2026-11-23.log")), "www.example.com");
-/// assert_eq!(site_of(Path::new("/backup/my_site_2026-11-23.log.gz")), "my_site");
-/// ```
 pub fn site_of(path: &Path) -> String {
     let name = path
         .file_name()
@@ -167,5 +145,51 @@ impl LineParser for SiteLogParser {
                 line: lineno,
             },
         });
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn block_seconds() {
+        use crate::formats::btwaf::block_seconds;
+        assert_eq!(
+            block_seconds("60秒内累计超过120次请求,封锁300秒"),
+            Some(300)
+        );
+        assert_eq!(
+            block_seconds("单IP防护一天内内累计超过3000次请求,封锁86400秒(包括所有静态资源)"),
+            Some(86400)
+        );
+        assert_eq!(block_seconds("假蜘蛛拦截"), None);
+    }
+
+    #[test]
+    fn read_site_line() {
+        use crate::formats::btwaf::read_site_line;
+        let line = r#"["2026-11-23 23:59:00","172.64.9.9","GET","\/","curl\/8.5.0","cc","60秒内累计超过120次请求,封锁86400秒"]"#;
+        let e = read_site_line(line.as_bytes()).unwrap();
+        assert_eq!(
+            (e.ip.to_string(), e.rule.as_str(), e.block_seconds),
+            ("172.64.9.9".into(), "cc", Some(86400))
+        );
+        assert_eq!(e.time.to_string(), "2026-11-23 23:59:00");
+    }
+
+    #[test]
+    fn site_of() {
+        use crate::formats::btwaf::site_of;
+        use std::path::Path;
+        assert_eq!(
+            site_of(Path::new(
+                "/www/wwwlogs/btwaf/www.example.com_2026-11-23.log"
+            )),
+            "www.example.com"
+        );
+        assert_eq!(
+            site_of(Path::new("/backup/my_site_2026-11-23.log.gz")),
+            "my_site"
+        );
     }
 }

@@ -93,11 +93,6 @@ impl CsvKind {
 
 /// Splits one CSV record (RFC 4180, as Go's `encoding/csv` writes it: fields holding a comma,
 /// a quote or a line break are quoted, quotes doubled) into its fields.
-///
-/// ```
-/// use cf_ban_audit_core::formats::crowdsec::split_csv;
-/// assert_eq!(split_csv(br#"1,"a, ""b""",,c"#), vec!["1", "a, \"b\"", "", "c"]);
-/// ```
 pub fn split_csv(record: &[u8]) -> Vec<String> {
     let mut fields = Vec::new();
     let mut field = Vec::new();
@@ -362,5 +357,18 @@ impl LineParser for CrowdsecCsvParser {
             self.pending.clear();
         }
         self.emit.notes(sink);
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn split_csv() {
+        use crate::formats::crowdsec::split_csv;
+        assert_eq!(
+            split_csv(br#"1,"a, ""b""",,c"#),
+            vec!["1", "a, \"b\"", "", "c"]
+        );
     }
 }

@@ -239,15 +239,6 @@ fn ends_like_decision(msg: &[u8]) -> bool {
 
 /// Reads one line of CrowdSec's log, text or JSON: `Ok(None)` for a line of another shape.
 /// Messages are unescaped only when they may be a decision of scope Ip or Range.
-///
-/// ```
-/// use cf_ban_audit_core::formats::crowdsec::split_entry;
-/// let line = br#"time="24-11-2026 03:09:23" level=info msg="(m/cscli) manual: say \"hi\" by ip 104.16.1.10 : 4h ban on Ip 104.16.1.10""#;
-/// let e = split_entry(line).unwrap().unwrap();
-/// assert_eq!(&e.time[..], b"24-11-2026 03:09:23");
-/// assert_eq!(&e.msg[..], &br#"(m/cscli) manual: say "hi" by ip 104.16.1.10 : 4h ban on Ip 104.16.1.10"#[..]);
-/// assert!(split_entry(b"Nov 24 03:09:23 host sshd[1]: x").unwrap().is_none());
-/// ```
 pub fn split_entry(line: &[u8]) -> Result<Option<Entry<'_>>, &'static str> {
     let trimmed = line.trim_ascii_start();
     if trimmed.starts_with(b"{") {
@@ -287,14 +278,6 @@ pub fn split_entry(line: &[u8]) -> Result<Option<Entry<'_>>, &'static str> {
 
 /// Reads the time of a CrowdSec log line: `24-11-2026 03:09:23` (up to 1.4, local time) or
 /// RFC 3339 (1.5 and later), into the host's local time.
-///
-/// ```
-/// use cf_ban_audit_core::formats::crowdsec::parse_log_time;
-/// let t = parse_log_time(b"24-11-2026 03:09:23").unwrap();
-/// assert_eq!(t.to_string(), "2026-11-24 03:09:23");
-/// assert!(parse_log_time(b"2026-11-24T03:09:23Z").is_some());
-/// assert!(parse_log_time(b"yesterday").is_none());
-/// ```
 pub fn parse_log_time(text: &[u8]) -> Option<NaiveDateTime> {
     let text = std::str::from_utf8(text).ok()?.trim();
     NaiveDateTime::parse_from_str(text, "%d-%m-%Y %H:%M:%S")
@@ -338,14 +321,6 @@ fn is_source(src: &[u8]) -> bool {
 /// Reads a decision message (the `msg` of the line, unescaped) from its end: `Ok(None)` when
 /// it does not end like a decision of scope Ip or Range, `Err` when it does but the rest of it
 /// is not what CrowdSec writes.
-///
-/// ```
-/// use cf_ban_audit_core::formats::crowdsec::parse_message;
-/// let d = parse_message(b"(m/cscli) manual: x : 4h ban on Ip 104.16.0.1 by ip 192.0.2.7 : 4h ban on Ip 192.0.2.7").unwrap().unwrap();
-/// assert_eq!((d.value, d.scenario), (&b"192.0.2.7"[..], &b"manual: x : 4h ban on Ip 104.16.0.1"[..]));
-/// assert!(parse_message(b"CrowdSec Local API listening on 127.0.0.1:8080").unwrap().is_none());
-/// assert!(parse_message(b"garbage 4h ban on Ip 192.0.2.7").is_err());
-/// ```
 pub fn parse_message(msg: &[u8]) -> Result<Option<LogDecision<'_>>, &'static str> {
     let msg = msg.trim_ascii_end();
     if !ends_like_decision(msg) {
@@ -433,16 +408,6 @@ fn is_log_name(path: &Path) -> bool {
 /// Decides whether a file is CrowdSec's log: logrus lines under the log's name (or a rotated
 /// one), or, under any name, logrus lines among which CrowdSec's start banner
 /// (`Crowdsec v1.4.6-...`) or a decision.
-///
-/// ```
-/// use cf_ban_audit_core::formats::crowdsec::looks_like_log;
-/// use std::path::Path;
-/// let head = b"time=\"24-11-2026 03:09:14\" level=info msg=\"Crowdsec v1.4.6\"\n";
-/// assert!(looks_like_log(Path::new("/backup/agent.txt"), head));
-/// let other = b"time=\"24-11-2026 03:09:14\" level=info msg=\"Decision successfully added\"\n";
-/// assert!(!looks_like_log(Path::new("/tmp/cscli-output.txt"), other));
-/// assert!(looks_like_log(Path::new("/var/log/crowdsec.log.2.gz"), other));
-/// ```
 pub fn looks_like_log(path: &Path, head: &[u8]) -> bool {
     let named = is_log_name(path);
     for line in head.split(|&b| b == b'\n').take(64) {
@@ -534,3 +499,65 @@ impl LineParser for CrowdsecLogParser {
 #[cfg(test)]
 #[path = "log_tests.rs"]
 mod tests;
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn split_entry() {
+        use crate::formats::crowdsec::split_entry;
+        let line = br#"time="24-11-2026 03:09:23" level=info msg="(m/cscli) manual: say \"hi\" by ip 104.16.1.10 : 4h ban on Ip 104.16.1.10""#;
+        let e = split_entry(line).unwrap().unwrap();
+        assert_eq!(&e.time[..], b"24-11-2026 03:09:23");
+        assert_eq!(
+            &e.msg[..],
+            &br#"(m/cscli) manual: say "hi" by ip 104.16.1.10 : 4h ban on Ip 104.16.1.10"#[..]
+        );
+        assert!(split_entry(b"Nov 24 03:09:23 host sshd[1]: x")
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn parse_log_time() {
+        use crate::formats::crowdsec::parse_log_time;
+        let t = parse_log_time(b"24-11-2026 03:09:23").unwrap();
+        assert_eq!(t.to_string(), "2026-11-24 03:09:23");
+        assert!(parse_log_time(b"2026-11-24T03:09:23Z").is_some());
+        assert!(parse_log_time(b"yesterday").is_none());
+    }
+
+    #[test]
+    fn parse_message() {
+        use crate::formats::crowdsec::parse_message;
+        let d = parse_message(b"(m/cscli) manual: x : 4h ban on Ip 104.16.0.1 by ip 192.0.2.7 : 4h ban on Ip 192.0.2.7").unwrap().unwrap();
+        assert_eq!(
+            (d.value, d.scenario),
+            (
+                &b"192.0.2.7"[..],
+                &b"manual: x : 4h ban on Ip 104.16.0.1"[..]
+            )
+        );
+        assert!(
+            parse_message(b"CrowdSec Local API listening on 127.0.0.1:8080")
+                .unwrap()
+                .is_none()
+        );
+        assert!(parse_message(b"garbage 4h ban on Ip 192.0.2.7").is_err());
+    }
+
+    #[test]
+    fn looks_like_log() {
+        use crate::formats::crowdsec::looks_like_log;
+        use std::path::Path;
+        let head = b"time=\"24-11-2026 03:09:14\" level=info msg=\"Crowdsec v1.4.6\"\n";
+        assert!(looks_like_log(Path::new("/backup/agent.txt"), head));
+        let other =
+            b"time=\"24-11-2026 03:09:14\" level=info msg=\"Decision successfully added\"\n";
+        assert!(!looks_like_log(Path::new("/tmp/cscli-output.txt"), other));
+        assert!(looks_like_log(
+            Path::new("/var/log/crowdsec.log.2.gz"),
+            other
+        ));
+    }
+}

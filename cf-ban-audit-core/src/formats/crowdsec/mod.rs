@@ -97,14 +97,16 @@ use super::Format;
 use csv::CsvKind;
 use json_shape::json_shape;
 
-pub use csv::{split_csv, CrowdsecCsvParser};
+pub use csv::CrowdsecCsvParser;
 pub use json::CrowdsecJsonParser;
-pub use log::{
-    looks_like_log, parse_log_time, parse_message, split_entry, unquote, CrowdsecLogParser,
-    LogDecision,
-};
+pub use log::{looks_like_log, CrowdsecLogParser};
 pub use table::CrowdsecTableParser;
-pub use time::{parse_go_duration, parse_time};
+#[cfg(test)]
+pub use {
+    csv::split_csv,
+    log::{parse_log_time, parse_message, split_entry},
+    time::{parse_go_duration, parse_time},
+};
 
 /// The scope suffix that marks a simulated decision.
 pub const SIMULATED_SUFFIX: &str = " (simulated)";
@@ -130,16 +132,6 @@ const MAX_RECORD: usize = 1 << 20;
 /// decision (`value` + `scope`/`type` + `scenario`/`reason`/`duration`/`origin`/`until`), or
 /// an object whose keys are only `new` and `deleted`, holding arrays or `null`. CSV is told by
 /// its header.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{crowdsec, Format};
-/// use std::path::Path;
-/// let raw = b"id,source,ip,reason,action,country,as,events_count,expiration,simulated,alert_id\n";
-/// assert_eq!(crowdsec::detect(Path::new("/tmp/x.csv"), raw), Some(Format::CrowdsecCsv));
-/// let stream = br#"{"new":[{"duration":"3h","origin":"crowdsec","scenario":"crowdsecurity/ssh-bf","scope":"Ip","type":"ban","value":"192.0.2.1"}],"deleted":null}"#;
-/// assert_eq!(crowdsec::detect(Path::new("/tmp/x"), stream), Some(Format::CrowdsecJson));
-/// assert_eq!(crowdsec::detect(Path::new("/tmp/x.json"), br#"[{"ip": "192.0.2.1"}]"#), None);
-/// ```
 pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     if looks_like_log(path, text) {
@@ -227,3 +219,28 @@ pub(crate) const TABLE: FormatDescriptor = FormatDescriptor::new(
 
 #[cfg(test)]
 mod tests;
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn detect() {
+        use crate::formats::{crowdsec, Format};
+        use std::path::Path;
+        let raw =
+            b"id,source,ip,reason,action,country,as,events_count,expiration,simulated,alert_id\n";
+        assert_eq!(
+            crowdsec::detect(Path::new("/tmp/x.csv"), raw),
+            Some(Format::CrowdsecCsv)
+        );
+        let stream = br#"{"new":[{"duration":"3h","origin":"crowdsec","scenario":"crowdsecurity/ssh-bf","scope":"Ip","type":"ban","value":"192.0.2.1"}],"deleted":null}"#;
+        assert_eq!(
+            crowdsec::detect(Path::new("/tmp/x"), stream),
+            Some(Format::CrowdsecJson)
+        );
+        assert_eq!(
+            crowdsec::detect(Path::new("/tmp/x.json"), br#"[{"ip": "192.0.2.1"}]"#),
+            None
+        );
+    }
+}

@@ -6,15 +6,6 @@ use chrono::{DateTime, Datelike, Local, NaiveDateTime, TimeDelta};
 /// Reads a Go duration (`time.Duration.String()` and `time.ParseDuration` syntax: an optional
 /// sign, then numbers with an optional fraction, each followed by a unit `ns`, `us`, `µs`,
 /// `ms`, `s`, `m`, `h`; CrowdSec also accepts `d` for days). `0` alone is zero.
-///
-/// ```
-/// use cf_ban_audit_core::formats::crowdsec::parse_go_duration;
-/// assert_eq!(parse_go_duration("3h59m12.5s").unwrap().num_milliseconds(), 14_352_500);
-/// assert_eq!(parse_go_duration("-1h2m").unwrap().num_seconds(), -3720);
-/// assert_eq!(parse_go_duration("59m15.2061326s").unwrap().num_seconds(), 3555);
-/// assert_eq!(parse_go_duration("1d").unwrap().num_hours(), 24);
-/// assert!(parse_go_duration("4 hours").is_none());
-/// ```
 pub fn parse_go_duration(text: &str) -> Option<TimeDelta> {
     let text = text.trim();
     let (negative, mut rest) = match text.as_bytes().first()? {
@@ -67,15 +58,6 @@ pub fn parse_go_duration(text: &str) -> Option<TimeDelta> {
 /// Reads a time as CrowdSec writes it, RFC 3339 (`2026-11-24T03:09:23Z`) or Go's
 /// `time.Time.String()` (`2026-11-24 03:09:23 +0000 UTC`, as `start_at` in CrowdSec 1.4),
 /// into the host's local time. Go's zero time (year 1) is no time.
-///
-/// ```
-/// use cf_ban_audit_core::formats::crowdsec::parse_time;
-/// let a = parse_time("2026-11-24T03:09:23Z").unwrap();
-/// let b = parse_time("2026-11-24 03:09:23 +0000 UTC").unwrap();
-/// assert_eq!(a, b);
-/// assert!(parse_time("0001-01-01T00:00:00Z").is_none());
-/// assert!(parse_time("yesterday").is_none());
-/// ```
 pub fn parse_time(text: &str) -> Option<NaiveDateTime> {
     let text = text.trim();
     let parsed = DateTime::parse_from_rfc3339(text).ok().or_else(|| {
@@ -89,4 +71,34 @@ pub fn parse_time(text: &str) -> Option<NaiveDateTime> {
     })?;
     let local = parsed.with_timezone(&Local).naive_local();
     (local.year() > 1970).then_some(local)
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse_go_duration() {
+        use crate::formats::crowdsec::parse_go_duration;
+        assert_eq!(
+            parse_go_duration("3h59m12.5s").unwrap().num_milliseconds(),
+            14_352_500
+        );
+        assert_eq!(parse_go_duration("-1h2m").unwrap().num_seconds(), -3720);
+        assert_eq!(
+            parse_go_duration("59m15.2061326s").unwrap().num_seconds(),
+            3555
+        );
+        assert_eq!(parse_go_duration("1d").unwrap().num_hours(), 24);
+        assert!(parse_go_duration("4 hours").is_none());
+    }
+
+    #[test]
+    fn parse_time() {
+        use crate::formats::crowdsec::parse_time;
+        let a = parse_time("2026-11-24T03:09:23Z").unwrap();
+        let b = parse_time("2026-11-24 03:09:23 +0000 UTC").unwrap();
+        assert_eq!(a, b);
+        assert!(parse_time("0001-01-01T00:00:00Z").is_none());
+        assert!(parse_time("yesterday").is_none());
+    }
 }

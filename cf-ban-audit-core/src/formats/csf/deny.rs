@@ -35,16 +35,6 @@ pub enum DenyLine<'a> {
 }
 
 /// Reads one line of `csf.deny` (or of a file it includes).
-///
-/// ```
-/// use cf_ban_audit_core::formats::csf::{parse_deny_line, DenyLine};
-/// let DenyLine::Ban { net, time } = parse_deny_line(b"158.173.23.58 # lfd: (smtpauth) Failed SMTP AUTH login from 158.173.23.58 (GB/United Kingdom/-): 5 in the last 3600 secs - Thu Oct 30 06:27:30 2025") else { panic!() };
-/// assert_eq!((net.to_string(), time.unwrap().to_string()), ("158.173.23.58/32".into(), "2025-10-30 06:27:30".into()));
-/// assert!(matches!(parse_deny_line(b"tcp|in|d=443|s=104.16.0.0/13"), DenyLine::Ban { .. }));
-/// assert_eq!(parse_deny_line(b"tcp|out|d=25|d=104.16.0.1"), DenyLine::NoSource);
-/// assert_eq!(parse_deny_line(b"# 104.16.0.1"), DenyLine::Skip);
-/// assert_eq!(parse_deny_line(b"Include /etc/csf/csf.mydeny"), DenyLine::Include(b"/etc/csf/csf.mydeny"));
-/// ```
 pub fn parse_deny_line(raw: &[u8]) -> DenyLine<'_> {
     // csf follows `^Include\s*(.*)$` on the raw line, before trimming it.
     if let Some(rest) = raw.strip_prefix(b"Include") {
@@ -269,5 +259,32 @@ fn include(depth: usize, from: &Arc<Path>, lineno: u64, target: &[u8], sink: &mu
     });
     if let Err((e, n)) = result {
         sink.note(format!("{}:{n}: read error: {e}", included.display()));
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse_deny_line() {
+        use crate::formats::csf::{parse_deny_line, DenyLine};
+        let DenyLine::Ban { net, time } = parse_deny_line(b"158.173.23.58 # lfd: (smtpauth) Failed SMTP AUTH login from 158.173.23.58 (GB/United Kingdom/-): 5 in the last 3600 secs - Thu Oct 30 06:27:30 2025") else { panic!() };
+        assert_eq!(
+            (net.to_string(), time.unwrap().to_string()),
+            ("158.173.23.58/32".into(), "2025-10-30 06:27:30".into())
+        );
+        assert!(matches!(
+            parse_deny_line(b"tcp|in|d=443|s=104.16.0.0/13"),
+            DenyLine::Ban { .. }
+        ));
+        assert_eq!(
+            parse_deny_line(b"tcp|out|d=25|d=104.16.0.1"),
+            DenyLine::NoSource
+        );
+        assert_eq!(parse_deny_line(b"# 104.16.0.1"), DenyLine::Skip);
+        assert_eq!(
+            parse_deny_line(b"Include /etc/csf/csf.mydeny"),
+            DenyLine::Include(b"/etc/csf/csf.mydeny")
+        );
     }
 }

@@ -123,17 +123,6 @@ fn blocked_address(body: &[u8]) -> Option<&[u8]> {
 
 /// Reads an lfd block message (`... - *Blocked in csf* [LF_SSHD]`, `... for 3600 secs
 /// [PS_LIMIT]`, `... port=22 [LF_SSHD]`).
-///
-/// ```
-/// use cf_ban_audit_core::formats::csf::parse_lfd_block;
-/// let b = parse_lfd_block(b"(sshd) Failed SSH login from 93.108.242.140 (PT/Portugal/140.242.108.93.rev.vodafone.pt): 5 in the last 300 secs - *Blocked in csf* [LF_SSHD]").unwrap();
-/// assert_eq!((b.addr, b.trigger, b.secs), (&b"93.108.242.140"[..], &b"LF_SSHD"[..], None));
-/// let p = parse_lfd_block(b"*Port Scan* detected from 198.51.100.4 (US/United States/-). 16 hits in the last 161 seconds - *Blocked in csf* for 3600 secs [PS_LIMIT]").unwrap();
-/// assert_eq!((p.addr, p.secs), (&b"198.51.100.4"[..], Some(3600)));
-/// // a reverse DNS name cannot make itself the blocked address
-/// let f = parse_lfd_block(b"(sshd) Failed SSH login from 203.0.113.7 (US/United States/104.16.0.1): 5 in the last 300 secs - *Blocked in csf* [LF_SSHD]").unwrap();
-/// assert_eq!(f.addr, b"203.0.113.7");
-/// ```
 pub fn parse_lfd_block(message: &[u8]) -> Option<LfdBlock<'_>> {
     let msg = message.trim_ascii_end();
     let at = memchr::memmem::rfind(msg, BLOCK_MARK)?;
@@ -165,12 +154,6 @@ pub fn parse_lfd_block(message: &[u8]) -> Option<LfdBlock<'_>> {
 
 /// Reads lfd's unblock message `Incoming IP ADDR temporary block removed` (`ADDR:PORT` for a
 /// block of some ports); returns the `ADDR[:PORT]` token.
-///
-/// ```
-/// use cf_ban_audit_core::formats::csf::parse_lfd_unblock;
-/// assert_eq!(parse_lfd_unblock(b"Incoming IP 192.0.2.1 temporary block removed"), Some(&b"192.0.2.1"[..]));
-/// assert_eq!(parse_lfd_unblock(b"Outgoing IP 192.0.2.1 temporary block removed"), None);
-/// ```
 pub fn parse_lfd_unblock(message: &[u8]) -> Option<&[u8]> {
     let token = message
         .trim_ascii_end()
@@ -204,23 +187,6 @@ pub(super) fn unblock_nets(token: &[u8]) -> Vec<IpNet> {
 /// A block is an [`Action::Ban`] scoped by its trigger, expiring after its length when it is
 /// temporary. An unblock is an [`Action::Unban`] with an empty scope: lfd does not say which
 /// trigger the lifted block came from (temporary blocks expire by themselves anyway).
-///
-/// ```
-/// use cf_ban_audit_core::formats::{csf, Format, Sink};
-/// use cf_ban_audit_core::{BanEvent, Location};
-/// struct Events(Vec<BanEvent>);
-/// impl Sink for Events {
-///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
-///     fn malformed(&mut self, _: u64, _: String) {}
-/// }
-/// let mut sink = Events(Vec::new());
-/// let location = Location::new(std::path::Path::new("lfd.log"), 1);
-/// let time = "2026-11-24T03:00:00".parse().ok();
-/// csf::lfd_message(b"(CT) IP 104.16.0.9 (US/United States/-) found to have 300 connections - *Blocked in csf* for 1800 secs [CT_LIMIT]", time, location, Format::Syslog, &mut sink);
-/// let e = &sink.0[0];
-/// assert_eq!((e.net.to_string(), e.scope.as_str()), ("104.16.0.9/32".into(), "CT_LIMIT"));
-/// assert_eq!(e.expires.unwrap().to_string(), "2026-11-24 03:30:00");
-/// ```
 pub fn lfd_message(
     message: &[u8],
     time: Option<chrono::NaiveDateTime>,
@@ -266,5 +232,60 @@ pub fn lfd_message(
                 location: location.clone(),
             });
         }
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse_lfd_block() {
+        use crate::formats::csf::parse_lfd_block;
+        let b = parse_lfd_block(b"(sshd) Failed SSH login from 93.108.242.140 (PT/Portugal/140.242.108.93.rev.vodafone.pt): 5 in the last 300 secs - *Blocked in csf* [LF_SSHD]").unwrap();
+        assert_eq!(
+            (b.addr, b.trigger, b.secs),
+            (&b"93.108.242.140"[..], &b"LF_SSHD"[..], None)
+        );
+        let p = parse_lfd_block(b"*Port Scan* detected from 198.51.100.4 (US/United States/-). 16 hits in the last 161 seconds - *Blocked in csf* for 3600 secs [PS_LIMIT]").unwrap();
+        assert_eq!((p.addr, p.secs), (&b"198.51.100.4"[..], Some(3600)));
+        // a reverse DNS name cannot make itself the blocked address
+        let f = parse_lfd_block(b"(sshd) Failed SSH login from 203.0.113.7 (US/United States/104.16.0.1): 5 in the last 300 secs - *Blocked in csf* [LF_SSHD]").unwrap();
+        assert_eq!(f.addr, b"203.0.113.7");
+    }
+
+    #[test]
+    fn parse_lfd_unblock() {
+        use crate::formats::csf::parse_lfd_unblock;
+        assert_eq!(
+            parse_lfd_unblock(b"Incoming IP 192.0.2.1 temporary block removed"),
+            Some(&b"192.0.2.1"[..])
+        );
+        assert_eq!(
+            parse_lfd_unblock(b"Outgoing IP 192.0.2.1 temporary block removed"),
+            None
+        );
+    }
+
+    #[test]
+    fn lfd_message() {
+        use crate::formats::{csf, Format, Sink};
+        use crate::{BanEvent, Location};
+        struct Events(Vec<BanEvent>);
+        impl Sink for Events {
+            fn event(&mut self, e: BanEvent) {
+                self.0.push(e)
+            }
+            fn malformed(&mut self, _: u64, _: String) {}
+        }
+        let mut sink = Events(Vec::new());
+        let location = Location::new(std::path::Path::new("lfd.log"), 1);
+        let time = "2026-11-24T03:00:00".parse().ok();
+        csf::lfd_message(b"(CT) IP 104.16.0.9 (US/United States/-) found to have 300 connections - *Blocked in csf* for 1800 secs [CT_LIMIT]", time, location, Format::Syslog, &mut sink);
+        let e = &sink.0[0];
+        assert_eq!(
+            (e.net.to_string(), e.scope.as_str()),
+            ("104.16.0.9/32".into(), "CT_LIMIT")
+        );
+        assert_eq!(e.expires.unwrap().to_string(), "2026-11-24 03:30:00");
     }
 }

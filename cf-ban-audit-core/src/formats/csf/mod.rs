@@ -47,9 +47,14 @@ use super::Format;
 use crate::addr::{parse_ip, parse_net};
 use crate::purpose::{purpose_from_name, Purpose};
 
-pub use deny::{parse_deny_line, CsfDenyParser, DenyLine};
-pub use lfd::{lfd_message, parse_lfd_block, parse_lfd_unblock, LfdBlock};
-pub use tempban::{parse_tempban_line, CsfTempbanParser, TempbanEntry};
+pub use deny::CsfDenyParser;
+pub use lfd::lfd_message;
+pub use tempban::{parse_tempban_line, CsfTempbanParser};
+#[cfg(test)]
+pub use {
+    deny::{parse_deny_line, DenyLine},
+    lfd::{parse_lfd_block, parse_lfd_unblock},
+};
 
 /// The scope of `csf.deny` entries.
 pub const DENY_SCOPE: &str = "csf.deny";
@@ -59,17 +64,6 @@ pub const TEMPBAN_SCOPE: &str = "csf.tempban";
 /// Decides whether a file is `csf.deny` or `csf.tempban`, from its name (also when it ends
 /// with it: `old-csf.deny`) or else from its first bytes: a `csf.tempban` line, or an entry
 /// with a comment only csf writes (`# lfd: ...`, `# do not delete`).
-///
-/// ```
-/// use cf_ban_audit_core::formats::{csf, Format};
-/// use std::path::Path;
-/// assert_eq!(csf::detect(Path::new("/etc/csf/csf.deny"), b""), Some(Format::CsfDeny));
-/// let deny = b"104.16.0.1 # lfd: (sshd) Failed SSH login from 104.16.0.1 (US/United States/-): 5 in the last 3600 secs - Thu Oct 30 06:27:30 2025\n";
-/// assert_eq!(csf::detect(Path::new("/backup/deny-list"), deny), Some(Format::CsfDeny));
-/// let temp = b"1700000000|192.0.2.1|22|in|3600|lfd - (sshd) Failed SSH login\n";
-/// assert_eq!(csf::detect(Path::new("/backup/tempban"), temp), Some(Format::CsfTempban));
-/// assert_eq!(csf::detect(Path::new("/var/lib/csf/csf.tempallow"), temp), None);
-/// ```
 pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     // `csf.deny`, and copies named after it (`old-csf.deny`, `host1_csf.deny`).
@@ -199,3 +193,31 @@ pub(crate) const TEMPBAN: FormatDescriptor = FormatDescriptor::new(
 
 #[cfg(test)]
 mod tests;
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn detect() {
+        use crate::formats::{csf, Format};
+        use std::path::Path;
+        assert_eq!(
+            csf::detect(Path::new("/etc/csf/csf.deny"), b""),
+            Some(Format::CsfDeny)
+        );
+        let deny = b"104.16.0.1 # lfd: (sshd) Failed SSH login from 104.16.0.1 (US/United States/-): 5 in the last 3600 secs - Thu Oct 30 06:27:30 2025\n";
+        assert_eq!(
+            csf::detect(Path::new("/backup/deny-list"), deny),
+            Some(Format::CsfDeny)
+        );
+        let temp = b"1700000000|192.0.2.1|22|in|3600|lfd - (sshd) Failed SSH login\n";
+        assert_eq!(
+            csf::detect(Path::new("/backup/tempban"), temp),
+            Some(Format::CsfTempban)
+        );
+        assert_eq!(
+            csf::detect(Path::new("/var/lib/csf/csf.tempallow"), temp),
+            None
+        );
+    }
+}

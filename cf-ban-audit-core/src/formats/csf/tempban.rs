@@ -28,13 +28,6 @@ pub struct TempbanEntry<'a> {
 }
 
 /// Reads one line of `csf.tempban` (or `csf.tempallow`, which has the same shape).
-///
-/// ```
-/// use cf_ban_audit_core::formats::csf::parse_tempban_line;
-/// let e = parse_tempban_line(b"1700000000|192.0.2.1|22|in|3600|lfd - (sshd) Failed SSH login").unwrap();
-/// assert_eq!((e.time, e.ip, e.inout, e.timeout), (1700000000, &b"192.0.2.1"[..], &b"in"[..], 3600));
-/// assert!(parse_tempban_line(b"192.0.2.1|1|1700000000|message").is_none());
-/// ```
 pub fn parse_tempban_line(line: &[u8]) -> Option<TempbanEntry<'_>> {
     let mut fields = line.trim_ascii().splitn(6, |&b| b == b'|');
     let time = fields.next()?;
@@ -116,5 +109,22 @@ impl LineParser for CsfTempbanParser {
                 line: lineno,
             },
         });
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse_tempban_line() {
+        use crate::formats::csf::parse_tempban_line;
+        let e =
+            parse_tempban_line(b"1700000000|192.0.2.1|22|in|3600|lfd - (sshd) Failed SSH login")
+                .unwrap();
+        assert_eq!(
+            (e.time, e.ip, e.inout, e.timeout),
+            (1700000000, &b"192.0.2.1"[..], &b"in"[..], 3600)
+        );
+        assert!(parse_tempban_line(b"192.0.2.1|1|1700000000|message").is_none());
     }
 }

@@ -73,14 +73,6 @@ fn parse_entry(line: &[u8]) -> Option<Entry<'_>> {
 /// output: every non-empty line has the shape `ADDRESS \tSTART + BANTIME = END`, and there is
 /// at least one. A last line without its line break may have been cut by the head and is not
 /// judged (unless it is the only line).
-///
-/// ```
-/// use cf_ban_audit_core::formats::fail2ban_client::looks_like_ban_times;
-/// assert!(looks_like_ban_times(b"172.64.155.20 \t2026-11-24 03:06:42 + 86400 = 2026-11-25 03:06:42\n"));
-/// assert!(looks_like_ban_times(b"104.16.0.1 \t2026-11-24 03:06:42 + -1 = 9999-12-31 23:59:59\n"));
-/// assert!(!looks_like_ban_times(b"172.64.155.20\n"));
-/// assert!(!looks_like_ban_times(b"104.16.0.1 \t2026-11-24 03:06:42 + 1 = 2026-11-24 03:06:43\nhello\n"));
-/// ```
 pub fn looks_like_ban_times(head: &[u8]) -> bool {
     let judged = match memchr::memrchr(b'\n', head) {
         Some(last) if last + 1 < head.len() => &head[..last],
@@ -106,15 +98,6 @@ pub fn looks_like_ban_times(head: &[u8]) -> bool {
 /// `sshd-banip.txt` give `sshd`, `nginx-limit-req`, `sshd`). A leading `fail2ban-client-` is
 /// dropped. `None` when the name has no such shape or the jail would hold other characters than
 /// letters, digits and `-_.@`.
-///
-/// ```
-/// use cf_ban_audit_core::formats::fail2ban_client::jail_from_name;
-/// assert_eq!(jail_from_name("fail2ban-client-get-sshd-banip-with-time.txt").as_deref(), Some("sshd"));
-/// assert_eq!(jail_from_name("get-nginx-limit-req-banip.log").as_deref(), Some("nginx-limit-req"));
-/// assert_eq!(jail_from_name("recidive_banip").as_deref(), Some("recidive"));
-/// assert_eq!(jail_from_name("bans.txt"), None);
-/// assert_eq!(jail_from_name("get-banip.txt"), None);
-/// ```
 pub fn jail_from_name(name: &str) -> Option<String> {
     let lower = name.to_ascii_lowercase();
     let bytes = lower.as_bytes();
@@ -159,27 +142,6 @@ pub fn jail_from_name(name: &str) -> Option<String> {
 /// [module documentation](self)). Each line is an [`Action::Listed`] event whose time is the
 /// ban's start and whose end is the ban's end (none for a permanent ban), so that a scan
 /// decides from its own time whether the ban still stands.
-///
-/// ```
-/// use cf_ban_audit_core::formats::fail2ban_client::BanTimesParser;
-/// use cf_ban_audit_core::formats::{LineParser, ParseCtx, Sink};
-/// use cf_ban_audit_core::BanEvent;
-/// use std::{path::Path, sync::Arc};
-///
-/// struct Events(Vec<BanEvent>);
-/// impl Sink for Events {
-///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
-///     fn malformed(&mut self, _: u64, _: String) {}
-/// }
-///
-/// let now = chrono::Local::now().naive_local();
-/// let ctx = ParseCtx { path: Arc::from(Path::new("get-sshd-banip.txt")), reference: now, now };
-/// let mut parser = BanTimesParser::new(&ctx);
-/// let mut sink = Events(Vec::new());
-/// parser.line(1, b"104.16.9.9 \t2026-11-24 03:06:42 + -1 = 9999-12-31 23:59:59", &mut sink);
-/// assert_eq!(sink.0[0].scope, "sshd");
-/// assert_eq!(sink.0[0].expires, None);
-/// ```
 pub struct BanTimesParser {
     path: Arc<Path>,
     jail: String,
@@ -425,5 +387,75 @@ mod tests {
         assert!(!looks_like_ban_times(
             b"\xff\xff \t2026-11-24 03:06:42 + 1 =\n"
         ));
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn looks_like_ban_times() {
+        use crate::formats::fail2ban_client::looks_like_ban_times;
+        assert!(looks_like_ban_times(
+            b"172.64.155.20 \t2026-11-24 03:06:42 + 86400 = 2026-11-25 03:06:42\n"
+        ));
+        assert!(looks_like_ban_times(
+            b"104.16.0.1 \t2026-11-24 03:06:42 + -1 = 9999-12-31 23:59:59\n"
+        ));
+        assert!(!looks_like_ban_times(b"172.64.155.20\n"));
+        assert!(!looks_like_ban_times(
+            b"104.16.0.1 \t2026-11-24 03:06:42 + 1 = 2026-11-24 03:06:43\nhello\n"
+        ));
+    }
+
+    #[test]
+    fn jail_from_name() {
+        use crate::formats::fail2ban_client::jail_from_name;
+        assert_eq!(
+            jail_from_name("fail2ban-client-get-sshd-banip-with-time.txt").as_deref(),
+            Some("sshd")
+        );
+        assert_eq!(
+            jail_from_name("get-nginx-limit-req-banip.log").as_deref(),
+            Some("nginx-limit-req")
+        );
+        assert_eq!(
+            jail_from_name("recidive_banip").as_deref(),
+            Some("recidive")
+        );
+        assert_eq!(jail_from_name("bans.txt"), None);
+        assert_eq!(jail_from_name("get-banip.txt"), None);
+    }
+
+    #[test]
+    fn ban_times_parser() {
+        use crate::formats::fail2ban_client::BanTimesParser;
+        use crate::formats::{LineParser, ParseCtx, Sink};
+        use crate::BanEvent;
+        use std::{path::Path, sync::Arc};
+
+        struct Events(Vec<BanEvent>);
+        impl Sink for Events {
+            fn event(&mut self, e: BanEvent) {
+                self.0.push(e)
+            }
+            fn malformed(&mut self, _: u64, _: String) {}
+        }
+
+        let now = chrono::Local::now().naive_local();
+        let ctx = ParseCtx {
+            path: Arc::from(Path::new("get-sshd-banip.txt")),
+            reference: now,
+            now,
+        };
+        let mut parser = BanTimesParser::new(&ctx);
+        let mut sink = Events(Vec::new());
+        parser.line(
+            1,
+            b"104.16.9.9 \t2026-11-24 03:06:42 + -1 = 9999-12-31 23:59:59",
+            &mut sink,
+        );
+        assert_eq!(sink.0[0].scope, "sshd");
+        assert_eq!(sink.0[0].expires, None);
     }
 }

@@ -12,16 +12,6 @@ use crate::lines::MAX_LINE;
 /// Whether the first bytes of a file are `fail2ban-client banned` output: a Python list of
 /// `{'jail': ['address', ...]}` dicts, a list of lists of jail names (`banned <ip>`), or `[]`.
 /// The whole head must have that shape (it may end inside it).
-///
-/// ```
-/// use cf_ban_audit_core::formats::fail2ban_client::looks_like_banned;
-/// assert!(looks_like_banned(b"[{'sshd': ['104.16.9.9', '192.0.2.5']}, {'recidive': []}]\n"));
-/// assert!(looks_like_banned(b"[['sshd'], []]\n"));
-/// assert!(looks_like_banned(b"[]\n"));
-/// assert!(!looks_like_banned(b"[{'sshd': 'x'}]"));
-/// assert!(!looks_like_banned(b"[[wiki link]]"));
-/// assert!(!looks_like_banned(b"[] and some words"));
-/// ```
 pub fn looks_like_banned(head: &[u8]) -> bool {
     let mut walker = Walker::new(head, 1);
     match walker.walk(&mut |_, _, _| {}) {
@@ -35,28 +25,6 @@ pub fn looks_like_banned(head: &[u8]) -> bool {
 /// lines are gathered (up to [`MAX_BANNED_BYTES`]) and read at the end; each event carries the
 /// line where its address stands. Addresses read before a fault in the input are kept, and the
 /// fault is reported as malformed.
-///
-/// ```
-/// use cf_ban_audit_core::formats::fail2ban_client::BannedParser;
-/// use cf_ban_audit_core::formats::{LineParser, ParseCtx, Sink};
-/// use cf_ban_audit_core::BanEvent;
-/// use std::{path::Path, sync::Arc};
-///
-/// struct Events(Vec<BanEvent>);
-/// impl Sink for Events {
-///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
-///     fn malformed(&mut self, _: u64, _: String) {}
-/// }
-///
-/// let now = chrono::Local::now().naive_local();
-/// let ctx = ParseCtx { path: Arc::from(Path::new("banned.txt")), reference: now, now };
-/// let mut parser = BannedParser::new(&ctx);
-/// let mut sink = Events(Vec::new());
-/// parser.line(1, b"[{'sshd': ['104.16.9.9', 'x']}, {'nginx': ['2606:4700::abcd']}]", &mut sink);
-/// parser.finish(&mut sink);
-/// let got: Vec<_> = sink.0.iter().map(|e| (e.scope.as_str(), e.net.to_string())).collect();
-/// assert_eq!(got, [("sshd", "104.16.9.9/32".to_string()), ("nginx", "2606:4700::abcd/128".to_string())]);
-/// ```
 pub struct BannedParser {
     path: Arc<Path>,
     buf: Vec<u8>,
@@ -136,5 +104,65 @@ impl LineParser for BannedParser {
                 format!("fail2ban-banned: {message}; the rest is not read"),
             ),
         }
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn looks_like_banned() {
+        use crate::formats::fail2ban_client::looks_like_banned;
+        assert!(looks_like_banned(
+            b"[{'sshd': ['104.16.9.9', '192.0.2.5']}, {'recidive': []}]\n"
+        ));
+        assert!(looks_like_banned(b"[['sshd'], []]\n"));
+        assert!(looks_like_banned(b"[]\n"));
+        assert!(!looks_like_banned(b"[{'sshd': 'x'}]"));
+        assert!(!looks_like_banned(b"[[wiki link]]"));
+        assert!(!looks_like_banned(b"[] and some words"));
+    }
+
+    #[test]
+    fn banned_parser() {
+        use crate::formats::fail2ban_client::BannedParser;
+        use crate::formats::{LineParser, ParseCtx, Sink};
+        use crate::BanEvent;
+        use std::{path::Path, sync::Arc};
+
+        struct Events(Vec<BanEvent>);
+        impl Sink for Events {
+            fn event(&mut self, e: BanEvent) {
+                self.0.push(e)
+            }
+            fn malformed(&mut self, _: u64, _: String) {}
+        }
+
+        let now = chrono::Local::now().naive_local();
+        let ctx = ParseCtx {
+            path: Arc::from(Path::new("banned.txt")),
+            reference: now,
+            now,
+        };
+        let mut parser = BannedParser::new(&ctx);
+        let mut sink = Events(Vec::new());
+        parser.line(
+            1,
+            b"[{'sshd': ['104.16.9.9', 'x']}, {'nginx': ['2606:4700::abcd']}]",
+            &mut sink,
+        );
+        parser.finish(&mut sink);
+        let got: Vec<_> = sink
+            .0
+            .iter()
+            .map(|e| (e.scope.as_str(), e.net.to_string()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("sshd", "104.16.9.9/32".to_string()),
+                ("nginx", "2606:4700::abcd/128".to_string())
+            ]
+        );
     }
 }

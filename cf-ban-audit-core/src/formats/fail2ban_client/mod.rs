@@ -51,7 +51,9 @@ use super::{quote, Format, Sink};
 use crate::addr::parse_net;
 use crate::event::{Action, BanEvent, Location, Tool};
 
-pub use ban_times::{jail_from_name, looks_like_ban_times, BanTimesParser, UNNAMED_JAIL};
+#[cfg(test)]
+pub use ban_times::jail_from_name;
+pub use ban_times::{looks_like_ban_times, BanTimesParser};
 pub use banned::{looks_like_banned, BannedParser};
 pub use status::{looks_like_status, StatusParser};
 

@@ -18,14 +18,6 @@ fn first_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// Whether the first bytes of a file are `fail2ban-client status` output: the first non-empty
 /// line is `Status for the jail: NAME`, or `Status` followed by `|- Number of jail:`.
-///
-/// ```
-/// use cf_ban_audit_core::formats::fail2ban_client::looks_like_status;
-/// assert!(looks_like_status(b"Status for the jail: sshd\n|- Filter\n"));
-/// assert!(looks_like_status(b"Status\n|- Number of jail:\t2\n`- Jail list:\tsshd, recidive\n"));
-/// assert!(!looks_like_status(b"Status\nall good\n"));
-/// assert!(!looks_like_status(b"2026-11-24 Status for the jail: sshd\n"));
-/// ```
 pub fn looks_like_status(head: &[u8]) -> bool {
     let mut lines = first_lines(head);
     match lines.next() {
@@ -62,32 +54,6 @@ fn item_value<'a>(item: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 }
 
 /// Parser of `fail2ban-client status` output (see the [module documentation](super)).
-///
-/// ```
-/// use cf_ban_audit_core::formats::fail2ban_client::StatusParser;
-/// use cf_ban_audit_core::formats::{LineParser, ParseCtx, Sink};
-/// use cf_ban_audit_core::BanEvent;
-/// use std::{path::Path, sync::Arc};
-///
-/// struct Events(Vec<BanEvent>);
-/// impl Sink for Events {
-///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
-///     fn malformed(&mut self, _: u64, _: String) {}
-/// }
-///
-/// let now = chrono::Local::now().naive_local();
-/// let ctx = ParseCtx { path: Arc::from(Path::new("status.txt")), reference: now, now };
-/// let mut parser = StatusParser::new(&ctx);
-/// let mut sink = Events(Vec::new());
-/// let text = "Status for the jail: sshd\n|- Filter\n|  `- File list:\t/var/log/auth.log\n\
-///             `- Actions\n   |- Currently banned:\t2\n   `- Banned IP list:\t104.16.9.9 2606:4700::abcd\n";
-/// for (n, line) in text.lines().enumerate() {
-///     parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
-/// }
-/// parser.finish(&mut sink);
-/// assert_eq!(sink.0.len(), 2);
-/// assert_eq!((sink.0[0].scope.as_str(), sink.0[0].location.line), ("sshd", 6));
-/// ```
 pub struct StatusParser {
     path: Arc<Path>,
     /// The jail of the current tree, once named.
@@ -171,5 +137,58 @@ impl LineParser for StatusParser {
                 );
             }
         }
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn looks_like_status() {
+        use crate::formats::fail2ban_client::looks_like_status;
+        assert!(looks_like_status(b"Status for the jail: sshd\n|- Filter\n"));
+        assert!(looks_like_status(
+            b"Status\n|- Number of jail:\t2\n`- Jail list:\tsshd, recidive\n"
+        ));
+        assert!(!looks_like_status(b"Status\nall good\n"));
+        assert!(!looks_like_status(
+            b"2026-11-24 Status for the jail: sshd\n"
+        ));
+    }
+
+    #[test]
+    fn status_parser() {
+        use crate::formats::fail2ban_client::StatusParser;
+        use crate::formats::{LineParser, ParseCtx, Sink};
+        use crate::BanEvent;
+        use std::{path::Path, sync::Arc};
+
+        struct Events(Vec<BanEvent>);
+        impl Sink for Events {
+            fn event(&mut self, e: BanEvent) {
+                self.0.push(e)
+            }
+            fn malformed(&mut self, _: u64, _: String) {}
+        }
+
+        let now = chrono::Local::now().naive_local();
+        let ctx = ParseCtx {
+            path: Arc::from(Path::new("status.txt")),
+            reference: now,
+            now,
+        };
+        let mut parser = StatusParser::new(&ctx);
+        let mut sink = Events(Vec::new());
+        let text = "Status for the jail: sshd\n|- Filter\n|  `- File list:\t/var/log/auth.log\n\
+                    `- Actions\n   |- Currently banned:\t2\n   `- Banned IP list:\t104.16.9.9 2606:4700::abcd\n";
+        for (n, line) in text.lines().enumerate() {
+            parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
+        }
+        parser.finish(&mut sink);
+        assert_eq!(sink.0.len(), 2);
+        assert_eq!(
+            (sink.0[0].scope.as_str(), sink.0[0].location.line),
+            ("sshd", 6)
+        );
     }
 }

@@ -50,16 +50,6 @@ pub const DEFAULT_BANTIME: i64 = 600;
 /// Whether a SQLite file is fail2ban's database: it opened read-only and has a `fail2banDb`
 /// table. A file that could not be read is not one, except a locked file whose name says
 /// fail2ban, which is taken as one so that its reader reports the lock.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{fail2ban_db::looks_like, Database};
-/// use std::path::Path;
-/// let db = rusqlite::Connection::open_in_memory().unwrap();
-/// db.execute_batch("CREATE TABLE fail2banDb(version INTEGER); INSERT INTO fail2banDb VALUES(4);").unwrap();
-/// assert!(looks_like(Path::new("f2b.sqlite3"), Database::Open(&db)));
-/// assert!(!looks_like(Path::new("missing.sqlite3"), Database::Closed));
-/// assert!(looks_like(Path::new("fail2ban.sqlite3"), Database::Busy));
-/// ```
 pub fn looks_like(path: &Path, db: Database<'_>) -> bool {
     match db {
         Database::Open(conn) => match table_exists(conn, "fail2banDb") {
@@ -75,37 +65,6 @@ pub fn looks_like(path: &Path, db: Database<'_>) -> bool {
 /// documentation](self) for what each row becomes). Rows whose address does not parse are
 /// skipped and counted as malformed; a database that could not be opened or is not a readable
 /// fail2ban database is an error naming what failed.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{fail2ban_db, ParseCtx, Sink};
-/// use cf_ban_audit_core::{Action, BanEvent};
-/// use std::path::Path;
-/// use std::sync::Arc;
-///
-/// struct Events(Vec<BanEvent>);
-/// impl Sink for Events {
-///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
-///     fn malformed(&mut self, _: u64, _: String) {}
-/// }
-///
-/// let db = rusqlite::Connection::open_in_memory().unwrap();
-/// db.execute_batch(
-///     "CREATE TABLE fail2banDb(version INTEGER); INSERT INTO fail2banDb VALUES(4);
-///      CREATE TABLE bans(jail TEXT, ip TEXT, timeofban INTEGER, bantime INTEGER, bancount INTEGER, data JSON);
-///      CREATE TABLE bips(ip TEXT, jail TEXT, timeofban INTEGER, bantime INTEGER, bancount INTEGER, data JSON);
-///      INSERT INTO bans VALUES('sshd', '104.16.9.9', 1795491472, -1, 1, '{}');
-///      INSERT INTO bips VALUES('104.16.9.9', 'sshd', 1795491472, -1, 1, '{}');",
-/// ).unwrap();
-///
-/// let now = chrono::Local::now().naive_local();
-/// let ctx = ParseCtx { path: Arc::from(Path::new("fail2ban.sqlite3")), reference: now, now };
-/// let mut sink = Events(Vec::new());
-/// fail2ban_db::read_database(Ok(&db), &ctx, &mut sink).unwrap();
-/// // The history row repeats the current one: one event, permanent.
-/// assert_eq!(sink.0.len(), 1);
-/// assert_eq!((sink.0[0].action, sink.0[0].scope.as_str()), (Action::Listed, "sshd"));
-/// assert_eq!(sink.0[0].expires, None);
-/// ```
 pub fn read_database(
     conn: Result<&Connection, rusqlite::Error>,
     ctx: &ParseCtx,
@@ -264,3 +223,62 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::read_as(
 
 #[cfg(test)]
 mod tests;
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn looks_like() {
+        use crate::formats::{fail2ban_db::looks_like, Database};
+        use std::path::Path;
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch(
+            "CREATE TABLE fail2banDb(version INTEGER); INSERT INTO fail2banDb VALUES(4);",
+        )
+        .unwrap();
+        assert!(looks_like(Path::new("f2b.sqlite3"), Database::Open(&db)));
+        assert!(!looks_like(Path::new("missing.sqlite3"), Database::Closed));
+        assert!(looks_like(Path::new("fail2ban.sqlite3"), Database::Busy));
+    }
+
+    #[test]
+    fn read_database() {
+        use crate::formats::{fail2ban_db, ParseCtx, Sink};
+        use crate::{Action, BanEvent};
+        use std::path::Path;
+        use std::sync::Arc;
+
+        struct Events(Vec<BanEvent>);
+        impl Sink for Events {
+            fn event(&mut self, e: BanEvent) {
+                self.0.push(e)
+            }
+            fn malformed(&mut self, _: u64, _: String) {}
+        }
+
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch(
+            "CREATE TABLE fail2banDb(version INTEGER); INSERT INTO fail2banDb VALUES(4);
+             CREATE TABLE bans(jail TEXT, ip TEXT, timeofban INTEGER, bantime INTEGER, bancount INTEGER, data JSON);
+             CREATE TABLE bips(ip TEXT, jail TEXT, timeofban INTEGER, bantime INTEGER, bancount INTEGER, data JSON);
+             INSERT INTO bans VALUES('sshd', '104.16.9.9', 1795491472, -1, 1, '{}');
+             INSERT INTO bips VALUES('104.16.9.9', 'sshd', 1795491472, -1, 1, '{}');",
+        ).unwrap();
+
+        let now = chrono::Local::now().naive_local();
+        let ctx = ParseCtx {
+            path: Arc::from(Path::new("fail2ban.sqlite3")),
+            reference: now,
+            now,
+        };
+        let mut sink = Events(Vec::new());
+        fail2ban_db::read_database(Ok(&db), &ctx, &mut sink).unwrap();
+        // The history row repeats the current one: one event, permanent.
+        assert_eq!(sink.0.len(), 1);
+        assert_eq!(
+            (sink.0[0].action, sink.0[0].scope.as_str()),
+            (Action::Listed, "sshd")
+        );
+        assert_eq!(sink.0[0].expires, None);
+    }
+}

@@ -83,32 +83,6 @@ fn key_value(line: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 /// Parser of saved `firewall-cmd` output (see the [module documentation](super)).
-///
-/// ```
-/// use cf_ban_audit_core::formats::firewalld::RichParser;
-/// use cf_ban_audit_core::formats::{LineParser, ParseCtx, Sink};
-/// use cf_ban_audit_core::BanEvent;
-/// use std::{path::Path, sync::Arc};
-///
-/// struct Events(Vec<BanEvent>);
-/// impl Sink for Events {
-///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
-///     fn malformed(&mut self, _: u64, _: String) {}
-/// }
-///
-/// let now = chrono::Local::now().naive_local();
-/// let ctx = ParseCtx { path: Arc::from(Path::new("list-all.txt")), reference: now, now };
-/// let mut parser = RichParser::new(&ctx);
-/// let mut sink = Events(Vec::new());
-/// let text = "public\n  target: default\n  icmp-block-inversion: no\n  sources: \n  rich rules: \n\
-///             \trule family=\"ipv4\" source address=\"162.159.200.1\" reject\n\
-///             \trule family=\"ipv4\" source address=\"192.0.2.10\" service name=\"ssh\" accept\n";
-/// for (n, line) in text.lines().enumerate() {
-///     parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
-/// }
-/// assert_eq!(sink.0.len(), 1);
-/// assert_eq!((sink.0[0].net.to_string(), sink.0[0].scope.as_str()), ("162.159.200.1/32".to_string(), "zone:public"));
-/// ```
 pub struct RichParser {
     path: Arc<Path>,
     block: Option<Block>,
@@ -272,5 +246,45 @@ impl LineParser for RichParser {
                 }
             }
         }
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn rich_parser() {
+        use crate::formats::firewalld::RichParser;
+        use crate::formats::{LineParser, ParseCtx, Sink};
+        use crate::BanEvent;
+        use std::{path::Path, sync::Arc};
+
+        struct Events(Vec<BanEvent>);
+        impl Sink for Events {
+            fn event(&mut self, e: BanEvent) {
+                self.0.push(e)
+            }
+            fn malformed(&mut self, _: u64, _: String) {}
+        }
+
+        let now = chrono::Local::now().naive_local();
+        let ctx = ParseCtx {
+            path: Arc::from(Path::new("list-all.txt")),
+            reference: now,
+            now,
+        };
+        let mut parser = RichParser::new(&ctx);
+        let mut sink = Events(Vec::new());
+        let text = "public\n  target: default\n  icmp-block-inversion: no\n  sources: \n  rich rules: \n\
+                    \trule family=\"ipv4\" source address=\"162.159.200.1\" reject\n\
+                    \trule family=\"ipv4\" source address=\"192.0.2.10\" service name=\"ssh\" accept\n";
+        for (n, line) in text.lines().enumerate() {
+            parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
+        }
+        assert_eq!(sink.0.len(), 1);
+        assert_eq!(
+            (sink.0[0].net.to_string(), sink.0[0].scope.as_str()),
+            ("162.159.200.1/32".to_string(), "zone:public")
+        );
     }
 }

@@ -51,37 +51,6 @@ enum Collect {
 /// Parser of firewalld XML: zones, policies, ipsets and `direct.xml` (see the
 /// [module documentation](super)). The document is kept (up to [`MAX_XML_BYTES`]) and read
 /// when the input ends.
-///
-/// ```
-/// use cf_ban_audit_core::formats::firewalld::XmlParser;
-/// use cf_ban_audit_core::formats::{Format, LineParser, ParseCtx, Sink, Verdict};
-/// use cf_ban_audit_core::BanEvent;
-/// use std::{path::Path, sync::Arc};
-///
-/// #[derive(Default)]
-/// struct Events(Vec<BanEvent>, Vec<(String, Verdict)>);
-/// impl Sink for Events {
-///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
-///     fn malformed(&mut self, _: u64, _: String) {}
-///     fn set_use(&mut self, set: &str, v: Verdict) { self.1.push((set.to_string(), v)) }
-/// }
-///
-/// let now = chrono::Local::now().naive_local();
-/// let ctx = ParseCtx { path: Arc::from(Path::new("/etc/firewalld/zones/drop.xml")), reference: now, now };
-/// let mut parser = XmlParser::new(Format::FirewalldZone, &ctx);
-/// let mut sink = Events::default();
-/// let text = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<zone target=\"DROP\">\n\
-///             <!-- <source address=\"104.16.0.9\"/> -->\n\
-///             <source address=\"190.93.240.0/20\"/>\n<source ipset=\"cf-blocklist-v4\"/>\n</zone>\n";
-/// for (n, line) in text.lines().enumerate() {
-///     parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
-/// }
-/// parser.finish(&mut sink);
-/// assert_eq!(sink.0.len(), 1);
-/// assert_eq!((sink.0[0].net.to_string(), sink.0[0].scope.as_str(), sink.0[0].location.line),
-///            ("190.93.240.0/20".to_string(), "zone:drop", 4));
-/// assert_eq!(sink.1, [("cf-blocklist-v4".to_string(), Verdict::Drop)]);
-/// ```
 pub struct XmlParser {
     path: Arc<Path>,
     /// The zone, policy or ipset name: the file name without `.xml`.
@@ -364,5 +333,55 @@ impl LineParser for XmlParser {
         self.read(sink);
         self.buf = Vec::new();
         self.starts = Vec::new();
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn xml_parser() {
+        use crate::formats::firewalld::XmlParser;
+        use crate::formats::{Format, LineParser, ParseCtx, Sink, Verdict};
+        use crate::BanEvent;
+        use std::{path::Path, sync::Arc};
+
+        #[derive(Default)]
+        struct Events(Vec<BanEvent>, Vec<(String, Verdict)>);
+        impl Sink for Events {
+            fn event(&mut self, e: BanEvent) {
+                self.0.push(e)
+            }
+            fn malformed(&mut self, _: u64, _: String) {}
+            fn set_use(&mut self, set: &str, v: Verdict) {
+                self.1.push((set.to_string(), v))
+            }
+        }
+
+        let now = chrono::Local::now().naive_local();
+        let ctx = ParseCtx {
+            path: Arc::from(Path::new("/etc/firewalld/zones/drop.xml")),
+            reference: now,
+            now,
+        };
+        let mut parser = XmlParser::new(Format::FirewalldZone, &ctx);
+        let mut sink = Events::default();
+        let text = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<zone target=\"DROP\">\n\
+                    <!-- <source address=\"104.16.0.9\"/> -->\n\
+                    <source address=\"190.93.240.0/20\"/>\n<source ipset=\"cf-blocklist-v4\"/>\n</zone>\n";
+        for (n, line) in text.lines().enumerate() {
+            parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
+        }
+        parser.finish(&mut sink);
+        assert_eq!(sink.0.len(), 1);
+        assert_eq!(
+            (
+                sink.0[0].net.to_string(),
+                sink.0[0].scope.as_str(),
+                sink.0[0].location.line
+            ),
+            ("190.93.240.0/20".to_string(), "zone:drop", 4)
+        );
+        assert_eq!(sink.1, [("cf-blocklist-v4".to_string(), Verdict::Drop)]);
     }
 }

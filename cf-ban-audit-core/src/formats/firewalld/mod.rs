@@ -79,7 +79,8 @@ use xml::xml_root;
 
 pub use cmd_output::RichParser;
 pub use config_xml::XmlParser;
-pub use rules::{ipset_entry_nets, parse_rich_rule, target_verdict, RichRule, RuleAction, Source};
+#[cfg(test)]
+pub use rules::{ipset_entry_nets, parse_rich_rule, target_verdict, RuleAction, Source};
 
 /// The most XML kept in memory for one file; what follows is not read (and is reported as
 /// malformed).
@@ -95,19 +96,6 @@ pub const UNNAMED_RICH_SCOPE: &str = "rich-rules";
 /// (with ingress/egress zones), `<direct>` or `<ipset type="hash:...">`, or saved
 /// `firewall-cmd` output (rich rules, `--list-all` blocks, `--info-ipset`, direct rules).
 /// firewalld's backups (`*.old`, see [`is_backup_name`]) are detected and not read.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{firewalld, Format};
-/// use std::path::Path;
-/// let zone = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<zone target=\"DROP\">\n  <source address=\"104.16.0.1\"/>\n</zone>\n";
-/// assert_eq!(firewalld::detect(Path::new("/etc/firewalld/zones/drop.xml"), zone), Some(Format::FirewalldZone));
-/// assert_eq!(firewalld::detect(Path::new("/etc/firewalld/zones/drop.xml.old"), zone), Some(Format::FirewalldZone));
-/// let ipset = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ipset type=\"hash:net\">\n  <entry>104.16.0.0/13</entry>\n</ipset>\n";
-/// assert_eq!(firewalld::detect(Path::new("bans.xml"), ipset), Some(Format::FirewalldIpset));
-/// let rich = b"rule family=\"ipv4\" source address=\"104.16.0.1\" reject type=\"icmp-port-unreachable\"\n";
-/// assert_eq!(firewalld::detect(Path::new("rules.txt"), rich), Some(Format::FirewalldRich));
-/// assert_eq!(firewalld::detect(Path::new("notes.txt"), b"<html><body/></html>"), None);
-/// ```
 pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     let name = path
         .file_name()
@@ -139,12 +127,6 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
 /// Whether a file name is that of a backup, not in force: firewalld's own `NAME.xml.old` (the
 /// state before its last change), or a name ending in `~`, `.bak`, `.orig`, `.rpmsave` or
 /// `.rpmnew`. firewalld reads only `*.xml`.
-///
-/// ```
-/// use cf_ban_audit_core::formats::firewalld::is_backup_name;
-/// assert!(is_backup_name("public.xml.old"));
-/// assert!(!is_backup_name("public.xml"));
-/// ```
 pub fn is_backup_name(name: &str) -> bool {
     name.ends_with('~')
         || [".old", ".bak", ".orig", ".rpmsave", ".rpmnew"]
@@ -259,3 +241,43 @@ pub(crate) const RICH: FormatDescriptor = FormatDescriptor::new(
 
 #[cfg(test)]
 mod tests;
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn detect() {
+        use crate::formats::{firewalld, Format};
+        use std::path::Path;
+        let zone = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<zone target=\"DROP\">\n  <source address=\"104.16.0.1\"/>\n</zone>\n";
+        assert_eq!(
+            firewalld::detect(Path::new("/etc/firewalld/zones/drop.xml"), zone),
+            Some(Format::FirewalldZone)
+        );
+        assert_eq!(
+            firewalld::detect(Path::new("/etc/firewalld/zones/drop.xml.old"), zone),
+            Some(Format::FirewalldZone)
+        );
+        let ipset = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ipset type=\"hash:net\">\n  <entry>104.16.0.0/13</entry>\n</ipset>\n";
+        assert_eq!(
+            firewalld::detect(Path::new("bans.xml"), ipset),
+            Some(Format::FirewalldIpset)
+        );
+        let rich = b"rule family=\"ipv4\" source address=\"104.16.0.1\" reject type=\"icmp-port-unreachable\"\n";
+        assert_eq!(
+            firewalld::detect(Path::new("rules.txt"), rich),
+            Some(Format::FirewalldRich)
+        );
+        assert_eq!(
+            firewalld::detect(Path::new("notes.txt"), b"<html><body/></html>"),
+            None
+        );
+    }
+
+    #[test]
+    fn is_backup_name() {
+        use crate::formats::firewalld::is_backup_name;
+        assert!(is_backup_name("public.xml.old"));
+        assert!(!is_backup_name("public.xml"));
+    }
+}

@@ -16,15 +16,6 @@ use crate::formats::{quote, Verdict};
 /// What a zone's target does with the packets of its sources: `DROP`, `REJECT` and
 /// `%%REJECT%%` drop, `ACCEPT` accepts, `default` and `CONTINUE` neither. With no target
 /// (`None`), the built-in `drop` and `block` zones drop and `trusted` accepts.
-///
-/// ```
-/// use cf_ban_audit_core::formats::firewalld::target_verdict;
-/// use cf_ban_audit_core::formats::Verdict;
-/// assert_eq!(target_verdict(Some("%%REJECT%%"), "public"), Some(Verdict::Drop));
-/// assert_eq!(target_verdict(Some("ACCEPT"), "trusted"), Some(Verdict::Accept));
-/// assert_eq!(target_verdict(Some("default"), "public"), None);
-/// assert_eq!(target_verdict(None, "drop"), Some(Verdict::Drop));
-/// ```
 pub fn target_verdict(target: Option<&str>, zone: &str) -> Option<Verdict> {
     match target.map(str::trim) {
         Some("DROP" | "REJECT" | "%%REJECT%%") => Some(Verdict::Drop),
@@ -132,18 +123,6 @@ fn lossy(b: &[u8]) -> String {
 
 /// Reads a rich rule as `firewall-cmd` prints it (`rule family="ipv4" source address="..."
 /// ... drop`). `Err` names what is wrong.
-///
-/// ```
-/// use cf_ban_audit_core::formats::firewalld::{parse_rich_rule, RuleAction, Source};
-/// use cf_ban_audit_core::formats::Verdict;
-/// let r = parse_rich_rule(br#"rule family="ipv4" source address="172.67.0.0/16" service name="ssh" log prefix="drop " level="warning" drop"#).unwrap();
-/// assert_eq!(r.source, Some(Source::Address("172.67.0.0/16".into())));
-/// assert_eq!(r.verdict(), Some(Verdict::Drop));
-/// let r = parse_rich_rule(br#"rule family="ipv4" source NOT address="198.41.128.0/17" drop"#).unwrap();
-/// assert_eq!(r.verdict(), None);
-/// let r = parse_rich_rule(br#"rule family="ipv4" source address="108.162.192.7" log prefix="drop 104.16.0.1 " accept"#).unwrap();
-/// assert_eq!(r.action, Some(RuleAction::Accept));
-/// ```
 pub fn parse_rich_rule(text: &[u8]) -> Result<RichRule, String> {
     let words = rich_words(text)?;
     let mut it = words.iter().peekable();
@@ -187,16 +166,6 @@ pub fn parse_rich_rule(text: &[u8]) -> Result<RichRule, String> {
 /// The networks of one ipset entry for an ipset of type `ipset_type` (`hash:ip`,
 /// `hash:net,port`, ...): its first part, an address, a CIDR or an `a-b` range. Empty for
 /// types whose first part is not an address (`hash:mac`). `Err` names what is wrong.
-///
-/// ```
-/// use cf_ban_audit_core::formats::firewalld::ipset_entry_nets;
-/// let n = ipset_entry_nets("104.16.0.0/13", "hash:net").unwrap();
-/// assert_eq!(n[0].to_string(), "104.16.0.0/13");
-/// let n = ipset_entry_nets("172.64.0.9,tcp:443", "hash:ip,port").unwrap();
-/// assert_eq!(n[0].to_string(), "172.64.0.9/32");
-/// assert!(ipset_entry_nets("00:11:22:33:44:55", "hash:mac").unwrap().is_empty());
-/// assert!(ipset_entry_nets("not-an-ip", "hash:ip").is_err());
-/// ```
 pub fn ipset_entry_nets(entry: &str, ipset_type: &str) -> Result<Vec<IpNet>, String> {
     let first_flag = ipset_type
         .trim()
@@ -232,4 +201,51 @@ pub(super) fn is_mac(token: &[u8]) -> bool {
                 && c[1].is_ascii_hexdigit()
                 && c.get(2).is_none_or(|&s| s == b':')
         })
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn target_verdict() {
+        use crate::formats::firewalld::target_verdict;
+        use crate::formats::Verdict;
+        assert_eq!(
+            target_verdict(Some("%%REJECT%%"), "public"),
+            Some(Verdict::Drop)
+        );
+        assert_eq!(
+            target_verdict(Some("ACCEPT"), "trusted"),
+            Some(Verdict::Accept)
+        );
+        assert_eq!(target_verdict(Some("default"), "public"), None);
+        assert_eq!(target_verdict(None, "drop"), Some(Verdict::Drop));
+    }
+
+    #[test]
+    fn parse_rich_rule() {
+        use crate::formats::firewalld::{parse_rich_rule, RuleAction, Source};
+        use crate::formats::Verdict;
+        let r = parse_rich_rule(br#"rule family="ipv4" source address="172.67.0.0/16" service name="ssh" log prefix="drop " level="warning" drop"#).unwrap();
+        assert_eq!(r.source, Some(Source::Address("172.67.0.0/16".into())));
+        assert_eq!(r.verdict(), Some(Verdict::Drop));
+        let r = parse_rich_rule(br#"rule family="ipv4" source NOT address="198.41.128.0/17" drop"#)
+            .unwrap();
+        assert_eq!(r.verdict(), None);
+        let r = parse_rich_rule(br#"rule family="ipv4" source address="108.162.192.7" log prefix="drop 104.16.0.1 " accept"#).unwrap();
+        assert_eq!(r.action, Some(RuleAction::Accept));
+    }
+
+    #[test]
+    fn ipset_entry_nets() {
+        use crate::formats::firewalld::ipset_entry_nets;
+        let n = ipset_entry_nets("104.16.0.0/13", "hash:net").unwrap();
+        assert_eq!(n[0].to_string(), "104.16.0.0/13");
+        let n = ipset_entry_nets("172.64.0.9,tcp:443", "hash:ip,port").unwrap();
+        assert_eq!(n[0].to_string(), "172.64.0.9/32");
+        assert!(ipset_entry_nets("00:11:22:33:44:55", "hash:mac")
+            .unwrap()
+            .is_empty());
+        assert!(ipset_entry_nets("not-an-ip", "hash:ip").is_err());
+    }
 }

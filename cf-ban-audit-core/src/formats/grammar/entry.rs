@@ -6,13 +6,6 @@ use ipnet::IpNet;
 use crate::addr::{parse_ip, parse_net, range_nets};
 
 /// Reads one entry: an address, a CIDR, or a range `a-b` of two full addresses.
-///
-/// ```
-/// use cf_ban_audit_core::formats::plain_list::parse_entry;
-/// assert_eq!(parse_entry(b"104.16.0.1").unwrap()[0].to_string(), "104.16.0.1/32");
-/// assert_eq!(parse_entry(b"198.51.100.0-198.51.100.255").unwrap()[0].to_string(), "198.51.100.0/24");
-/// assert!(parse_entry(b"example.com").is_none());
-/// ```
 pub fn parse_entry(token: &[u8]) -> Option<Vec<IpNet>> {
     let mut nets = Vec::new();
     entry_into(token, &mut nets).then_some(nets)
@@ -36,5 +29,23 @@ pub fn entry_into(token: &[u8], nets: &mut Vec<IpNet>) -> bool {
             true
         }
         None => false,
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse_entry() {
+        use crate::formats::grammar::entry::parse_entry;
+        assert_eq!(
+            parse_entry(b"104.16.0.1").unwrap()[0].to_string(),
+            "104.16.0.1/32"
+        );
+        assert_eq!(
+            parse_entry(b"198.51.100.0-198.51.100.255").unwrap()[0].to_string(),
+            "198.51.100.0/24"
+        );
+        assert!(parse_entry(b"example.com").is_none());
     }
 }

@@ -32,13 +32,6 @@ pub enum Dialect {
 /// `Access denied with connection close`; `Some(false)` for other `Access denied` forms
 /// (`with code 200` or `302`, redirections, proxying); `None` for everything else
 /// (`Warning.`, `Access allowed`).
-///
-/// ```
-/// use cf_ban_audit_core::formats::modsec_audit::refusal;
-/// assert_eq!(refusal(b"Access denied with code 403 (phase 2). Pattern match"), Some(true));
-/// assert_eq!(refusal(b"Access denied with redirection to https://x/ using status 302 (phase 2)."), Some(false));
-/// assert_eq!(refusal(b"Warning. Pattern match \"Access denied with code 403\""), None);
-/// ```
 pub fn refusal(msg: &[u8]) -> Option<bool> {
     let rest = msg.strip_prefix(b"Access denied ")?;
     if let Some(code) = rest.strip_prefix(b"with code ") {
@@ -68,12 +61,6 @@ fn tag_value<'a>(msg: &'a [u8], at: usize, name: &[u8]) -> Option<&'a [u8]> {
 /// The rule id of a v2 message: the last `[id "..."]` tag. v2 escapes quotes in the tags
 /// that follow the id (`msg`, `data`) and in the URI of `Apache-Error:` copies, so no attacker
 /// text can form a later tag.
-///
-/// ```
-/// use cf_ban_audit_core::formats::modsec_audit::rule_id_v2;
-/// let m = br#"Access denied with code 403 (phase 2). Pattern match "x" at ARGS:a [id "666"]. [file "/r.conf"] [line "46"] [id "300002"] [msg "SQLi"] [data "Matched ARGS:a [id \x22666\x22]"]"#;
-/// assert_eq!(rule_id_v2(m), Some(&b"300002"[..]));
-/// ```
 pub fn rule_id_v2(msg: &[u8]) -> Option<&[u8]> {
     memchr::memmem::rfind_iter(msg, b"[id \"").find_map(|at| tag_value(msg, at, b"id"))
 }
@@ -81,12 +68,6 @@ pub fn rule_id_v2(msg: &[u8]) -> Option<&[u8]> {
 /// The rule id of a v3 message: the id of the first complete
 /// `[file "..."] [line "N"] [id "N"]` run (libmodsecurity writes `_details` in that order after
 /// the matched text; `-1`, a message without a rule, gives none).
-///
-/// ```
-/// use cf_ban_audit_core::formats::modsec_audit::rule_id_v3;
-/// let m = br#"Access denied with code 403 (phase 1). Matched "Operator `BeginsWith' with parameter `/wp-login.php' against variable `REQUEST_URI' (Value: `/wp-login.php' ) [file "/etc/nginx/modsec/modsec-common.conf"] [line "10"] [id "100001"] [rev ""] [msg "Blocked"]"#;
-/// assert_eq!(rule_id_v3(m), Some(&b"100001"[..]));
-/// ```
 pub fn rule_id_v3(msg: &[u8]) -> Option<&[u8]> {
     for at in memchr::memmem::find_iter(msg, b"[file \"") {
         let rest = &msg[at + 7..];
@@ -145,16 +126,6 @@ fn from_modsecurity(em: &[u8]) -> bool {
 /// `error_log()`, mod_lua's `r:err()`) can start with `[client X] ModSecurity: Access
 /// denied ...`, so only messages whose `[file]` tag is ModSecurity's `apache2_util.c`
 /// (`internal_log_ex`, which writes the `[client %s] ModSecurity: ` prefix) are read.
-///
-/// ```
-/// use cf_ban_audit_core::formats::modsec_audit::apache_error_client;
-/// let (ip, msg) = apache_error_client(br#"[file "apache2_util.c"] [line 275] [level 3] [client 2606:4700:4700::1111] ModSecurity: Access denied with code 403 (phase 1)."#).unwrap();
-/// assert_eq!(ip.to_string(), "2606:4700:4700::1111");
-/// assert!(msg.starts_with(b"Access denied"));
-/// assert!(apache_error_client(br#"[file "mod_authz_core.c"] [line 879] [level 3] AH01630: client denied by server configuration: /x"#).is_none());
-/// // mod_lua's r:err() with the request's text
-/// assert!(apache_error_client(br#"[file "@/srv/hook.lua"] [line 3] [level 3] [client 104.16.0.1] ModSecurity: Access denied with code 403 (phase 2)."#).is_none());
-/// ```
 pub fn apache_error_client(em: &[u8]) -> Option<(IpAddr, &[u8])> {
     let mut rest = em.trim_ascii_start();
     if !from_modsecurity(rest) {
@@ -251,5 +222,51 @@ impl Verdict {
             expires: None,
             location,
         });
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn refusal() {
+        use crate::formats::grammar::modsec::refusal;
+        assert_eq!(
+            refusal(b"Access denied with code 403 (phase 2). Pattern match"),
+            Some(true)
+        );
+        assert_eq!(
+            refusal(b"Access denied with redirection to https://x/ using status 302 (phase 2)."),
+            Some(false)
+        );
+        assert_eq!(
+            refusal(b"Warning. Pattern match \"Access denied with code 403\""),
+            None
+        );
+    }
+
+    #[test]
+    fn rule_id_v2() {
+        use crate::formats::grammar::modsec::rule_id_v2;
+        let m = br#"Access denied with code 403 (phase 2). Pattern match "x" at ARGS:a [id "666"]. [file "/r.conf"] [line "46"] [id "300002"] [msg "SQLi"] [data "Matched ARGS:a [id \x22666\x22]"]"#;
+        assert_eq!(rule_id_v2(m), Some(&b"300002"[..]));
+    }
+
+    #[test]
+    fn rule_id_v3() {
+        use crate::formats::grammar::modsec::rule_id_v3;
+        let m = br#"Access denied with code 403 (phase 1). Matched "Operator `BeginsWith' with parameter `/wp-login.php' against variable `REQUEST_URI' (Value: `/wp-login.php' ) [file "/etc/nginx/modsec/modsec-common.conf"] [line "10"] [id "100001"] [rev ""] [msg "Blocked"]"#;
+        assert_eq!(rule_id_v3(m), Some(&b"100001"[..]));
+    }
+
+    #[test]
+    fn apache_error_client() {
+        use crate::formats::grammar::modsec::apache_error_client;
+        let (ip, msg) = apache_error_client(br#"[file "apache2_util.c"] [line 275] [level 3] [client 2606:4700:4700::1111] ModSecurity: Access denied with code 403 (phase 1)."#).unwrap();
+        assert_eq!(ip.to_string(), "2606:4700:4700::1111");
+        assert!(msg.starts_with(b"Access denied"));
+        assert!(apache_error_client(br#"[file "mod_authz_core.c"] [line 879] [level 3] AH01630: client denied by server configuration: /x"#).is_none());
+        // mod_lua's r:err() with the request's text
+        assert!(apache_error_client(br#"[file "@/srv/hook.lua"] [line 3] [level 3] [client 104.16.0.1] ModSecurity: Access denied with code 403 (phase 2)."#).is_none());
     }
 }

@@ -20,14 +20,6 @@ pub struct SyslogLine<'a> {
 }
 
 /// Splits a syslog line into its parts; `reference` gives the year of BSD timestamps.
-///
-/// ```
-/// use cf_ban_audit_core::formats::syslog::split;
-/// use chrono::NaiveDate;
-/// let reference = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(12, 0, 0).unwrap();
-/// let l = split(b"Nov 24 03:06:43 vm fail2ban.actions[1]: NOTICE [sshd] Ban 104.16.0.1", reference).unwrap();
-/// assert_eq!((l.host, l.program, l.message), (&b"vm"[..], &b"fail2ban.actions"[..], &b"NOTICE [sshd] Ban 104.16.0.1"[..]));
-/// ```
 pub fn split(line: &[u8], reference: NaiveDateTime) -> Option<SyslogLine<'_>> {
     let (time, n) = parse_syslog(line, reference).or_else(|| parse_iso(line))?;
     let rest = line[n..].strip_prefix(b" ")?;
@@ -70,4 +62,31 @@ pub fn looks_like(line: &[u8]) -> bool {
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .expect("valid date");
     split(line, reference).is_some()
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn split() {
+        use crate::formats::syslog::split;
+        use chrono::NaiveDate;
+        let reference = NaiveDate::from_ymd_opt(2026, 11, 24)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        let l = split(
+            b"Nov 24 03:06:43 vm fail2ban.actions[1]: NOTICE [sshd] Ban 104.16.0.1",
+            reference,
+        )
+        .unwrap();
+        assert_eq!(
+            (l.host, l.program, l.message),
+            (
+                &b"vm"[..],
+                &b"fail2ban.actions"[..],
+                &b"NOTICE [sshd] Ban 104.16.0.1"[..]
+            )
+        );
+    }
 }

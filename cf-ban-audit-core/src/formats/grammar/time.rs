@@ -115,14 +115,6 @@ pub fn parse_syslog(b: &[u8], reference: NaiveDateTime) -> Option<(NaiveDateTime
 /// Reads the time of ModSecurity's audit logs (section A, v2 JSON, the concurrent index),
 /// `%d/%b/%Y:%H:%M:%S` with optional microseconds and a zone (`+0000`, `-0400`, or Apache's
 /// `--0400`), as the wall-clock time written; returns it and the number of bytes it took.
-///
-/// ```
-/// use cf_ban_audit_core::formats::modsec_audit::parse_audit_time;
-/// let (t, n) = parse_audit_time(b"24/Nov/2026:03:04:39.334629 +0000] x").unwrap();
-/// assert_eq!((t.to_string().as_str(), n), ("2026-11-24 03:04:39.334629", 33));
-/// let (t, _) = parse_audit_time(b"10/Mar/2020:12:13:30 --0400").unwrap();
-/// assert_eq!(t.to_string(), "2020-03-10 12:13:30");
-/// ```
 pub fn parse_audit_time(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
     if b.len() < 20 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' || b[14] != b':' {
         return None;
@@ -214,5 +206,21 @@ mod tests {
         assert_eq!(n, 20);
         let (_, n) = parse_iso(b"2026-11-24T03:06:43+0100 host").unwrap();
         assert_eq!(n, 24);
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse_audit_time() {
+        use crate::formats::grammar::time::parse_audit_time;
+        let (t, n) = parse_audit_time(b"24/Nov/2026:03:04:39.334629 +0000] x").unwrap();
+        assert_eq!(
+            (t.to_string().as_str(), n),
+            ("2026-11-24 03:04:39.334629", 33)
+        );
+        let (t, _) = parse_audit_time(b"10/Mar/2020:12:13:30 --0400").unwrap();
+        assert_eq!(t.to_string(), "2020-03-10 12:13:30");
     }
 }

@@ -64,13 +64,6 @@ pub use parser::IpsetParser;
 const MAX_CONTINUED: usize = 4096;
 
 /// Reads an address, a CIDR or an `a-b` range into the networks it covers.
-///
-/// ```
-/// use cf_ban_audit_core::formats::ipset::parse_nets;
-/// assert_eq!(parse_nets(b"104.16.0.0/13").unwrap()[0].to_string(), "104.16.0.0/13");
-/// assert_eq!(parse_nets(b"104.16.0.0-104.23.255.255").unwrap()[0].to_string(), "104.16.0.0/13");
-/// assert!(parse_nets(b"tcp:80").is_none());
-/// ```
 pub fn parse_nets(text: &[u8]) -> Option<Vec<IpNet>> {
     if let Some(net) = parse_net(text) {
         return Some(vec![net]);
@@ -117,15 +110,6 @@ impl SplitOnce for [u8] {
 /// Whether the first bytes of a file are ipset output: the first line that is not blank or a
 /// `#` comment is `create NAME TYPE ...` (or ipset 4.x `-N NAME TYPE`) with a known type, or
 /// `Name: NAME` followed by `Type: TYPE`.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{ipset, Format};
-/// use std::path::Path;
-/// let p = Path::new("ipsets");
-/// assert_eq!(ipset::detect(p, b"create f2b-sshd hash:ip family inet timeout 600\n"), Some(Format::Ipset));
-/// assert_eq!(ipset::detect(p, b"Name: f2b-sshd\nType: hash:ip\nRevision: 6\n"), Some(Format::Ipset));
-/// assert_eq!(ipset::detect(p, b"create table users\n"), None);
-/// ```
 pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
     let mut lines = head
         .split(|&b| b == b'\n')
@@ -217,3 +201,37 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
 
 #[cfg(test)]
 mod tests;
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse_nets() {
+        use crate::formats::ipset::parse_nets;
+        assert_eq!(
+            parse_nets(b"104.16.0.0/13").unwrap()[0].to_string(),
+            "104.16.0.0/13"
+        );
+        assert_eq!(
+            parse_nets(b"104.16.0.0-104.23.255.255").unwrap()[0].to_string(),
+            "104.16.0.0/13"
+        );
+        assert!(parse_nets(b"tcp:80").is_none());
+    }
+
+    #[test]
+    fn detect() {
+        use crate::formats::{ipset, Format};
+        use std::path::Path;
+        let p = Path::new("ipsets");
+        assert_eq!(
+            ipset::detect(p, b"create f2b-sshd hash:ip family inet timeout 600\n"),
+            Some(Format::Ipset)
+        );
+        assert_eq!(
+            ipset::detect(p, b"Name: f2b-sshd\nType: hash:ip\nRevision: 6\n"),
+            Some(Format::Ipset)
+        );
+        assert_eq!(ipset::detect(p, b"create table users\n"), None);
+    }
+}

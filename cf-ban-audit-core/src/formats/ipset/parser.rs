@@ -16,36 +16,6 @@ use crate::firewall::ipset::{Ipset, Ipsets, SetMember};
 use crate::formats::{quote, Format, LineParser, ParseCtx, Sink};
 
 /// Parser of `ipset save` / `ipset list` output (see the [module documentation](super)).
-///
-/// ```
-/// use cf_ban_audit_core::formats::ipset::IpsetParser;
-/// use cf_ban_audit_core::formats::{LineParser, ParseCtx, Sink};
-/// use cf_ban_audit_core::BanEvent;
-/// use std::{path::Path, sync::Arc};
-///
-/// struct Events(Vec<BanEvent>);
-/// impl Sink for Events {
-///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
-///     fn malformed(&mut self, _: u64, _: String) {}
-/// }
-///
-/// let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(12, 0, 0).unwrap();
-/// let ctx = ParseCtx { path: Arc::from(Path::new("ipsets")), reference: now, now };
-/// let mut parser = IpsetParser::new(&ctx);
-/// let mut sink = Events(Vec::new());
-/// let text = "create f2b-sshd hash:ip family inet hashsize 1024 maxelem 65536 timeout 600\n\
-///             add f2b-sshd 104.16.0.1 timeout 545\n\
-///             add f2b-sshd 192.0.2.7 timeout 0 comment \"add f2b-sshd 104.16.9.9\"\n";
-/// for (n, line) in text.lines().enumerate() {
-///     parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
-/// }
-/// parser.finish(&mut sink);
-/// assert_eq!(sink.0.len(), 2);
-/// assert_eq!(sink.0[0].scope, "f2b-sshd");
-/// assert_eq!(sink.0[0].expires, Some(now + chrono::TimeDelta::seconds(545)));
-/// assert_eq!(sink.0[1].net.to_string(), "192.0.2.7/32");
-/// assert_eq!(sink.0[1].expires, None);
-/// ```
 pub struct IpsetParser {
     path: Arc<Path>,
     /// When the dump was written: remaining timeouts count from then.
@@ -503,5 +473,52 @@ impl LineParser for IpsetParser {
                 });
             }
         }
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn ipset_parser() {
+        use crate::formats::ipset::IpsetParser;
+        use crate::formats::{LineParser, ParseCtx, Sink};
+        use crate::BanEvent;
+        use std::{path::Path, sync::Arc};
+
+        struct Events(Vec<BanEvent>);
+        impl Sink for Events {
+            fn event(&mut self, e: BanEvent) {
+                self.0.push(e)
+            }
+            fn malformed(&mut self, _: u64, _: String) {}
+        }
+
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        let ctx = ParseCtx {
+            path: Arc::from(Path::new("ipsets")),
+            reference: now,
+            now,
+        };
+        let mut parser = IpsetParser::new(&ctx);
+        let mut sink = Events(Vec::new());
+        let text = "create f2b-sshd hash:ip family inet hashsize 1024 maxelem 65536 timeout 600\n\
+                    add f2b-sshd 104.16.0.1 timeout 545\n\
+                    add f2b-sshd 192.0.2.7 timeout 0 comment \"add f2b-sshd 104.16.9.9\"\n";
+        for (n, line) in text.lines().enumerate() {
+            parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
+        }
+        parser.finish(&mut sink);
+        assert_eq!(sink.0.len(), 2);
+        assert_eq!(sink.0[0].scope, "f2b-sshd");
+        assert_eq!(
+            sink.0[0].expires,
+            Some(now + chrono::TimeDelta::seconds(545))
+        );
+        assert_eq!(sink.0[1].net.to_string(), "192.0.2.7/32");
+        assert_eq!(sink.0[1].expires, None);
     }
 }

@@ -69,7 +69,7 @@ use save::{chain_declaration, is_counters};
 use table::{list_chain_header, Listing};
 
 pub(crate) use ruleset::read_ruleset;
-pub use save::{split_args, Arg};
+pub use save::split_args;
 
 /// The most bytes a rule continued over several lines (a comment holding line breaks) may
 /// take; iptables comments are at most 255 bytes.
@@ -101,20 +101,6 @@ fn parse_addr(text: &[u8]) -> Option<IpNet> {
 /// Whether the first bytes of a file are iptables rules in one of the forms read here. ufw's
 /// own `user.rules` / `user6.rules` (with their `### tuple ###` lines) are left to the ufw
 /// reader, and ipset 4.x files (`-N set iphash`, `-A set 10.0.0.1`) to the ipset reader.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{iptables, Format};
-/// use std::path::Path;
-/// let p = Path::new("rules.v4");
-/// assert_eq!(iptables::detect(p, b"*filter\n:INPUT ACCEPT [0:0]\n"), Some(Format::IptablesSave));
-/// assert_eq!(iptables::detect(p, b"-P INPUT ACCEPT\n-N f2b-sshd\n"), Some(Format::IptablesSave));
-/// assert_eq!(
-///     iptables::detect(p, b"Chain INPUT (policy ACCEPT)\ntarget     prot opt source               destination\n"),
-///     Some(Format::IptablesSave)
-/// );
-/// assert_eq!(iptables::detect(p, b"-N test iphash --hashsize 128\n"), None);
-/// assert_eq!(iptables::detect(Path::new("/etc/ufw/user.rules"), b"*filter\n"), None);
-/// ```
 pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     let name = path
         .file_name()
@@ -178,38 +164,6 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
 }
 
 /// Parser of iptables rule sets (see the [module documentation](self)).
-///
-/// ```
-/// use cf_ban_audit_core::formats::iptables::IptablesParser;
-/// use cf_ban_audit_core::formats::{LineParser, ParseCtx, Sink, Verdict};
-/// use cf_ban_audit_core::BanEvent;
-/// use std::{path::Path, sync::Arc};
-///
-/// #[derive(Default)]
-/// struct Events(Vec<BanEvent>, Vec<(String, Verdict)>);
-/// impl Sink for Events {
-///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
-///     fn malformed(&mut self, _: u64, _: String) {}
-///     fn set_use(&mut self, set: &str, v: Verdict) { self.1.push((set.to_string(), v)) }
-/// }
-///
-/// let now = chrono::Local::now().naive_local();
-/// let ctx = ParseCtx { path: Arc::from(Path::new("rules.v4")), reference: now, now };
-/// let mut parser = IptablesParser::new(&ctx);
-/// let mut sink = Events::default();
-/// let text = "*filter\n:INPUT ACCEPT [0:0]\n:f2b-sshd - [0:0]\n\
-///     -A INPUT -m set --match-set cloudflare4 src -j ACCEPT\n\
-///     -A INPUT -p tcp -m multiport --dports 22 -j f2b-sshd\n\
-///     -A f2b-sshd -s 104.16.0.1/32 -m comment --comment \"-s 104.16.0.2\" -j REJECT\n\
-///     -A f2b-sshd ! -s 192.0.2.0/24 -j RETURN\n-A f2b-sshd -j RETURN\nCOMMIT\n";
-/// for (n, line) in text.lines().enumerate() {
-///     parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
-/// }
-/// parser.finish(&mut sink);
-/// assert_eq!(sink.0.len(), 1);
-/// assert_eq!((sink.0[0].net.to_string().as_str(), sink.0[0].scope.as_str()), ("104.16.0.1/32", "f2b-sshd"));
-/// assert_eq!(sink.1, [("cloudflare4".to_string(), Verdict::Accept)]);
-/// ```
 pub struct IptablesParser {
     path: Arc<Path>,
     sections: Vec<Section>,
@@ -324,3 +278,78 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
 
 #[cfg(test)]
 mod tests;
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn detect() {
+        use crate::formats::{iptables, Format};
+        use std::path::Path;
+        let p = Path::new("rules.v4");
+        assert_eq!(
+            iptables::detect(p, b"*filter\n:INPUT ACCEPT [0:0]\n"),
+            Some(Format::IptablesSave)
+        );
+        assert_eq!(
+            iptables::detect(p, b"-P INPUT ACCEPT\n-N f2b-sshd\n"),
+            Some(Format::IptablesSave)
+        );
+        assert_eq!(
+            iptables::detect(p, b"Chain INPUT (policy ACCEPT)\ntarget     prot opt source               destination\n"),
+            Some(Format::IptablesSave)
+        );
+        assert_eq!(
+            iptables::detect(p, b"-N test iphash --hashsize 128\n"),
+            None
+        );
+        assert_eq!(
+            iptables::detect(Path::new("/etc/ufw/user.rules"), b"*filter\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn iptables_parser() {
+        use crate::formats::iptables::IptablesParser;
+        use crate::formats::{LineParser, ParseCtx, Sink, Verdict};
+        use crate::BanEvent;
+        use std::{path::Path, sync::Arc};
+
+        #[derive(Default)]
+        struct Events(Vec<BanEvent>, Vec<(String, Verdict)>);
+        impl Sink for Events {
+            fn event(&mut self, e: BanEvent) {
+                self.0.push(e)
+            }
+            fn malformed(&mut self, _: u64, _: String) {}
+            fn set_use(&mut self, set: &str, v: Verdict) {
+                self.1.push((set.to_string(), v))
+            }
+        }
+
+        let now = chrono::Local::now().naive_local();
+        let ctx = ParseCtx {
+            path: Arc::from(Path::new("rules.v4")),
+            reference: now,
+            now,
+        };
+        let mut parser = IptablesParser::new(&ctx);
+        let mut sink = Events::default();
+        let text = "*filter\n:INPUT ACCEPT [0:0]\n:f2b-sshd - [0:0]\n\
+            -A INPUT -m set --match-set cloudflare4 src -j ACCEPT\n\
+            -A INPUT -p tcp -m multiport --dports 22 -j f2b-sshd\n\
+            -A f2b-sshd -s 104.16.0.1/32 -m comment --comment \"-s 104.16.0.2\" -j REJECT\n\
+            -A f2b-sshd ! -s 192.0.2.0/24 -j RETURN\n-A f2b-sshd -j RETURN\nCOMMIT\n";
+        for (n, line) in text.lines().enumerate() {
+            parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
+        }
+        parser.finish(&mut sink);
+        assert_eq!(sink.0.len(), 1);
+        assert_eq!(
+            (sink.0[0].net.to_string().as_str(), sink.0[0].scope.as_str()),
+            ("104.16.0.1/32", "f2b-sshd")
+        );
+        assert_eq!(sink.1, [("cloudflare4".to_string(), Verdict::Accept)]);
+    }
+}

@@ -22,15 +22,6 @@ pub struct Arg {
 /// Splits a rule line into arguments the way `iptables-restore` does: at spaces and tabs,
 /// except inside double quotes, where `\` escapes the next character; a closing quote ends the
 /// argument. `None` when a quote is left open (the rule goes on on the next line).
-///
-/// ```
-/// use cf_ban_audit_core::formats::iptables::split_args;
-/// let args = split_args(br#"-A X -m comment --comment "a \"b\" -s 104.16.0.1" -j DROP"#).unwrap();
-/// let text: Vec<&[u8]> = args.iter().map(|a| a.text.as_slice()).collect();
-/// assert_eq!(text, [&b"-A"[..], b"X", b"-m", b"comment", b"--comment", br#"a "b" -s 104.16.0.1"#, b"-j", b"DROP"]);
-/// assert!(args[5].quoted);
-/// assert!(split_args(b"-A X -m comment --comment \"open").is_none());
-/// ```
 pub fn split_args(line: &[u8]) -> Option<Vec<Arg>> {
     let mut out = Vec::new();
     let mut buf = Vec::new();
@@ -260,4 +251,31 @@ fn reduce(typed: &model::Rule, lineno: u64, sink: &mut dyn Sink) -> Rule {
         }
     }
     rule
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn split_args() {
+        use crate::formats::iptables::split_args;
+        let args =
+            split_args(br#"-A X -m comment --comment "a \"b\" -s 104.16.0.1" -j DROP"#).unwrap();
+        let text: Vec<&[u8]> = args.iter().map(|a| a.text.as_slice()).collect();
+        assert_eq!(
+            text,
+            [
+                &b"-A"[..],
+                b"X",
+                b"-m",
+                b"comment",
+                b"--comment",
+                br#"a "b" -s 104.16.0.1"#,
+                b"-j",
+                b"DROP"
+            ]
+        );
+        assert!(args[5].quoted);
+        assert!(split_args(b"-A X -m comment --comment \"open").is_none());
+    }
 }

@@ -25,14 +25,6 @@ pub struct IndexLine<'a> {
 /// `host client user user [time] "request" status bytes "-" "-" id "session" FILE 0 SIZE md5:HEX `
 /// (a trailing space, or ` L` when fields were cut); v3 (`toOldAuditLogFormatIndex`):
 /// `host client user [time] "request" status bytes referer "agent" id referer FILE 0 SIZE md5:HEX`.
-///
-/// ```
-/// use cf_ban_audit_core::formats::modsec_audit::parse_index_line;
-/// let l = br#"127.0.0.1 172.68.10.20 - - [24/Nov/2026:03:04:39.341800 +0000] "GET /x HTTP/1.1" 403 239 "-" "-" awT-x1yPaHSWVd4rknlj4QAAAAg "-" /www-data/20261124/20261124-0304/20261124-030439-awT-x1yPaHSWVd4rknlj4QAAAAg 0 1398 md5:b96a82de441c7046bf507ea300557041 "#;
-/// let i = parse_index_line(l).unwrap();
-/// assert_eq!(i.client.to_string(), "172.68.10.20");
-/// assert!(i.file.ends_with(b"awT-x1yPaHSWVd4rknlj4QAAAAg"));
-/// ```
 pub fn parse_index_line(line: &[u8]) -> Option<IndexLine<'_>> {
     let mut line = line.trim_ascii_end();
     if let Some(l) = line.strip_suffix(b" L") {
@@ -78,5 +70,18 @@ impl LineParser for IndexParser {
                 String::from_utf8_lossy(&line[..line.len().min(200)])
             ),
         );
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse_index_line() {
+        use crate::formats::modsec_audit::parse_index_line;
+        let l = br#"127.0.0.1 172.68.10.20 - - [24/Nov/2026:03:04:39.341800 +0000] "GET /x HTTP/1.1" 403 239 "-" "-" awT-x1yPaHSWVd4rknlj4QAAAAg "-" /www-data/20261124/20261124-0304/20261124-030439-awT-x1yPaHSWVd4rknlj4QAAAAg 0 1398 md5:b96a82de441c7046bf507ea300557041 "#;
+        let i = parse_index_line(l).unwrap();
+        assert_eq!(i.client.to_string(), "172.68.10.20");
+        assert!(i.file.ends_with(b"awT-x1yPaHSWVd4rknlj4QAAAAg"));
     }
 }

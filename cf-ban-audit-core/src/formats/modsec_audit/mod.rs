@@ -72,16 +72,11 @@ use std::path::Path;
 
 use super::Format;
 
-pub use index::{parse_index_line, IndexLine, IndexParser};
-pub use sections::{parse_boundary, parse_section_a, Boundary, SectionA};
+pub use index::{parse_index_line, IndexParser};
+pub use sections::parse_boundary;
+#[cfg(test)]
+pub use sections::parse_section_a;
 pub use serial::AuditLogParser;
-
-// ModSecurity's message grammar and its time format, shared with the JSON audit log and the
-// web servers' error logs, live in the grammar layer; they are read here under these names.
-pub use super::grammar::modsec::{
-    apache_error_client, refusal, rule_id_v2, rule_id_v3, Dialect, UNKNOWN_RULE,
-};
-pub use super::grammar::time::parse_audit_time;
 
 /// The first lines of a file's first bytes, for detection.
 fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -92,13 +87,6 @@ fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// Decides whether a file is a native audit log (a part boundary among its first lines) or a
 /// concurrent index (its first line reads as one).
-///
-/// ```
-/// use cf_ban_audit_core::formats::{modsec_audit, Format};
-/// use std::path::Path;
-/// let head = b"--622ca252-A--\n[01/May/2018:08:05:00 +0200] WugN3pjbflCiqw4yEJ3nggAAAAk 172.16.0.2 22387 192.168.0.1 80\n";
-/// assert_eq!(modsec_audit::detect(Path::new("/var/log/x"), head), Some(Format::ModsecAudit));
-/// ```
 pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
     if let Some(first) = head_lines(head).find(|l| !l.trim_ascii().is_empty()) {
         if parse_index_line(first).is_some() {
@@ -154,3 +142,18 @@ pub(crate) const INDEX: FormatDescriptor = FormatDescriptor::new(
 
 #[cfg(test)]
 mod tests;
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn detect() {
+        use crate::formats::{modsec_audit, Format};
+        use std::path::Path;
+        let head = b"--622ca252-A--\n[01/May/2018:08:05:00 +0200] WugN3pjbflCiqw4yEJ3nggAAAAk 172.16.0.2 22387 192.168.0.1 80\n";
+        assert_eq!(
+            modsec_audit::detect(Path::new("/var/log/x"), head),
+            Some(Format::ModsecAudit)
+        );
+    }
+}

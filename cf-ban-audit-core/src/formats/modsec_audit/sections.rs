@@ -23,15 +23,6 @@ pub struct Boundary<'a> {
 
 /// Reads a part boundary: the whole line is `--<id>-<PART>--` (v2) or `---<id>---<PART>--`
 /// (v3), the id being 8 to 32 letters and digits.
-///
-/// ```
-/// use cf_ban_audit_core::formats::modsec_audit::{parse_boundary, Dialect};
-/// let b = parse_boundary(b"--90491855-A--").unwrap();
-/// assert_eq!((b.id, b.part, b.dialect), (&b"90491855"[..], b'A', Dialect::V2));
-/// let b = parse_boundary(b"---B40Spanu---H--\r").unwrap();
-/// assert_eq!((b.id, b.part, b.dialect), (&b"B40Spanu"[..], b'H', Dialect::V3));
-/// assert!(parse_boundary(b"--90491855-A-- x").is_none());
-/// ```
 pub fn parse_boundary(line: &[u8]) -> Option<Boundary<'_>> {
     let line = line.trim_ascii_end();
     let inner = line.strip_suffix(b"--")?;
@@ -69,13 +60,6 @@ pub struct SectionA<'a> {
 }
 
 /// Reads the line of section A.
-///
-/// ```
-/// use cf_ban_audit_core::formats::modsec_audit::parse_section_a;
-/// let a = parse_section_a(b"[20/Jun/2024:18:20:33 +0200] 171890043326.958509 2606:4700::1 0 10.3.27.226 80").unwrap();
-/// assert_eq!(a.client.to_string(), "2606:4700::1");
-/// assert_eq!(a.unique_id, b"171890043326.958509");
-/// ```
 pub fn parse_section_a(line: &[u8]) -> Option<SectionA<'_>> {
     let line = line.trim_ascii();
     let rest = line.strip_prefix(b"[")?;
@@ -98,4 +82,36 @@ pub fn parse_section_a(line: &[u8]) -> Option<SectionA<'_>> {
         client: parse_ip(client)?,
         server,
     })
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse_boundary() {
+        use crate::formats::grammar::modsec::Dialect;
+        use crate::formats::modsec_audit::parse_boundary;
+        let b = parse_boundary(b"--90491855-A--").unwrap();
+        assert_eq!(
+            (b.id, b.part, b.dialect),
+            (&b"90491855"[..], b'A', Dialect::V2)
+        );
+        let b = parse_boundary(b"---B40Spanu---H--\r").unwrap();
+        assert_eq!(
+            (b.id, b.part, b.dialect),
+            (&b"B40Spanu"[..], b'H', Dialect::V3)
+        );
+        assert!(parse_boundary(b"--90491855-A-- x").is_none());
+    }
+
+    #[test]
+    fn parse_section_a() {
+        use crate::formats::modsec_audit::parse_section_a;
+        let a = parse_section_a(
+            b"[20/Jun/2024:18:20:33 +0200] 171890043326.958509 2606:4700::1 0 10.3.27.226 80",
+        )
+        .unwrap();
+        assert_eq!(a.client.to_string(), "2606:4700::1");
+        assert_eq!(a.unique_id, b"171890043326.958509");
+    }
 }

@@ -1,6 +1,8 @@
 //! Unit tests of the ModSecurity native audit log readers, on literal inputs.
 
 use super::*;
+use crate::formats::grammar::modsec::{rule_id_v2, rule_id_v3};
+use crate::formats::grammar::time::parse_audit_time;
 use crate::formats::test_support::{ctx, Collect};
 use crate::formats::LineParser;
 

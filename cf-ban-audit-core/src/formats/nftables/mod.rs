@@ -39,23 +39,12 @@
 //! `include` is not followed (a note says so: the included files are read as files of their
 //! own). `flush ruleset` forgets what came before it.
 //!
-//! ```
-//! use cf_ban_audit_core::formats::{nftables, Format};
-//! use std::path::Path;
-//! let head = b"table inet f2b-table {\n\tset addr-set-sshd {\n";
-//! assert_eq!(nftables::detect(Path::new("/tmp/ruleset.txt"), head), Some(Format::NftRuleset));
-//! let json = b"{\"nftables\": [{\"metainfo\": {\"version\": \"1.0.6\"}}]}";
-//! assert_eq!(nftables::detect(Path::new("/tmp/ruleset"), json), Some(Format::NftJson));
-//! ```
-//!
 //! [`Action::Listed`]: crate::event::Action::Listed
 
 use super::registry::{Detection, FormatDescriptor, Reader};
 use crate::event::Tool;
 use std::path::Path;
 use std::sync::Arc;
-
-use chrono::NaiveDateTime;
 
 use super::{Format, LineParser, ParseCtx, Sink};
 
@@ -182,41 +171,6 @@ fn emit(model: Ruleset, path: Arc<Path>, format: Format, sink: &mut dyn Sink) {
 }
 
 /// The parser of the text form (`nft list ruleset`, `/etc/nftables.conf`).
-///
-/// ```
-/// use cf_ban_audit_core::formats::nftables::NftRulesetParser;
-/// use cf_ban_audit_core::formats::{LineParser, ParseCtx, Sink};
-/// use cf_ban_audit_core::BanEvent;
-/// # use std::{path::Path, sync::Arc};
-/// struct Events(Vec<BanEvent>);
-/// impl Sink for Events {
-///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
-///     fn malformed(&mut self, _: u64, m: String) { panic!("{m}") }
-/// }
-/// let now = "2026-11-24T12:00:00".parse().unwrap();
-/// let ctx = ParseCtx { path: Arc::from(Path::new("ruleset.txt")), reference: now, now };
-/// let mut parser = NftRulesetParser::new(&ctx);
-/// let mut sink = Events(Vec::new());
-/// let text = "table ip crowdsec {
-///     set crowdsec-blacklists {
-///         type ipv4_addr
-///         flags timeout
-///         elements = { 172.70.1.2 timeout 4h expires 3h59m, 192.0.2.7 }
-///     }
-///     chain crowdsec-chain {
-///         type filter hook input priority filter; policy accept;
-///         ip saddr @crowdsec-blacklists drop
-///     }
-/// }";
-/// for (n, line) in text.lines().enumerate() {
-///     parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
-/// }
-/// parser.finish(&mut sink);
-/// assert_eq!(sink.0.len(), 2);
-/// assert_eq!(sink.0[0].net.to_string(), "172.70.1.2/32");
-/// assert_eq!(sink.0[0].scope, "crowdsec/crowdsec-blacklists");
-/// assert_eq!(sink.0[0].expires.unwrap().to_string(), "2026-11-24 15:59:00");
-/// ```
 pub struct NftRulesetParser {
     path: Arc<Path>,
     reader: text::TextReader,
@@ -244,61 +198,6 @@ impl LineParser for NftRulesetParser {
         self.reader.finish(self.last_line, sink);
         let model = std::mem::take(&mut self.reader.model);
         emit(model, self.path.clone(), Format::NftRuleset, sink);
-    }
-}
-
-/// The parser of the JSON form read from a stream (standard input, `nft -j list ruleset`
-/// run live): the lines are gathered, and read as one document at the end.
-pub struct NftJsonParser {
-    path: Arc<Path>,
-    /// When the listing was written: remaining `expires` count from then.
-    written: NaiveDateTime,
-    bytes: Vec<u8>,
-    /// A line was cut by the line reader or the document passed [`MAX_JSON_BYTES`].
-    cut: bool,
-}
-
-impl NftJsonParser {
-    /// A parser for one input.
-    pub fn new(ctx: &ParseCtx) -> NftJsonParser {
-        NftJsonParser {
-            path: ctx.path.clone(),
-            written: ctx.reference,
-            bytes: Vec::new(),
-            cut: false,
-        }
-    }
-}
-
-impl LineParser for NftJsonParser {
-    fn line(&mut self, _lineno: u64, line: &[u8], _sink: &mut dyn Sink) {
-        if line.len() >= crate::lines::MAX_LINE
-            || self.bytes.len() + line.len() + 1 > MAX_JSON_BYTES
-        {
-            self.cut = true;
-        }
-        if self.bytes.len() + line.len() < MAX_JSON_BYTES {
-            self.bytes.extend_from_slice(line);
-            self.bytes.push(b'\n');
-        }
-    }
-
-    fn finish(&mut self, sink: &mut dyn Sink) {
-        let bytes = std::mem::take(&mut self.bytes);
-        let mut model = Ruleset::default();
-        if let Err(message) = json::read(&bytes, self.written, &mut model, sink) {
-            let why = if self.cut {
-                format!(
-                    "{message} (the document is longer than this reader keeps from a \
-                     stream: save it to a file and scan the file)"
-                )
-            } else {
-                message
-            };
-            sink.malformed(1, why);
-            return;
-        }
-        emit(model, self.path.clone(), Format::NftJson, sink);
     }
 }
 
@@ -341,3 +240,70 @@ pub(crate) const JSON: FormatDescriptor = FormatDescriptor::read_as(
 
 #[cfg(test)]
 mod tests;
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn module() {
+        use crate::formats::{nftables, Format};
+        use std::path::Path;
+        let head = b"table inet f2b-table {\n\tset addr-set-sshd {\n";
+        assert_eq!(
+            nftables::detect(Path::new("/tmp/ruleset.txt"), head),
+            Some(Format::NftRuleset)
+        );
+        let json = b"{\"nftables\": [{\"metainfo\": {\"version\": \"1.0.6\"}}]}";
+        assert_eq!(
+            nftables::detect(Path::new("/tmp/ruleset"), json),
+            Some(Format::NftJson)
+        );
+    }
+
+    #[test]
+    fn nft_ruleset_parser() {
+        use crate::formats::nftables::NftRulesetParser;
+        use crate::formats::{LineParser, ParseCtx, Sink};
+        use crate::BanEvent;
+        use std::{path::Path, sync::Arc};
+        struct Events(Vec<BanEvent>);
+        impl Sink for Events {
+            fn event(&mut self, e: BanEvent) {
+                self.0.push(e)
+            }
+            fn malformed(&mut self, _: u64, m: String) {
+                panic!("{m}")
+            }
+        }
+        let now = "2026-11-24T12:00:00".parse().unwrap();
+        let ctx = ParseCtx {
+            path: Arc::from(Path::new("ruleset.txt")),
+            reference: now,
+            now,
+        };
+        let mut parser = NftRulesetParser::new(&ctx);
+        let mut sink = Events(Vec::new());
+        let text = "table ip crowdsec {
+            set crowdsec-blacklists {
+                type ipv4_addr
+                flags timeout
+                elements = { 172.70.1.2 timeout 4h expires 3h59m, 192.0.2.7 }
+            }
+            chain crowdsec-chain {
+                type filter hook input priority filter; policy accept;
+                ip saddr @crowdsec-blacklists drop
+            }
+        }";
+        for (n, line) in text.lines().enumerate() {
+            parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
+        }
+        parser.finish(&mut sink);
+        assert_eq!(sink.0.len(), 2);
+        assert_eq!(sink.0[0].net.to_string(), "172.70.1.2/32");
+        assert_eq!(sink.0[0].scope, "crowdsec/crowdsec-blacklists");
+        assert_eq!(
+            sink.0[0].expires.unwrap().to_string(),
+            "2026-11-24 15:59:00"
+        );
+    }
+}

@@ -57,14 +57,6 @@ pub use parser::NginxConfParser;
 /// snippet that `include` brings in). A `.conf` file under a directory named `nginx` is taken
 /// by its place when its lines look like directives. Files that Apache configuration claims by
 /// their name or their lines ([`super::apache_conf::detect`]) are left to it.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{nginx_conf, Format};
-/// use std::path::Path;
-/// let nginx = b"server {\n    listen 80;\n    deny 104.16.0.1;\n}\n";
-/// assert_eq!(nginx_conf::detect(Path::new("/tmp/site"), nginx), Some(Format::NginxConf));
-/// assert_eq!(nginx_conf::detect(Path::new("/tmp/notes.txt"), b"deny this; allow that\n"), None);
-/// ```
 pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     if claims(path, head) {
         return None;
@@ -154,7 +146,7 @@ impl Format {
     /// nginx configuration: `deny` lines.
     pub const NginxConf: Format = Format::builtin(27, "nginx-conf");
     /// nginx `geo`/`map` blocklists: entries of a variable an `if` refuses requests on
-    /// (read from nginx configuration; see [`nginx_conf`](self)).
+    /// (read from nginx configuration).
     pub const NginxGeo: Format = Format::builtin(28, "nginx-geo");
 }
 
@@ -183,3 +175,22 @@ pub(crate) const GEO: FormatDescriptor = FormatDescriptor::new(
 
 #[cfg(test)]
 mod tests;
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn detect() {
+        use crate::formats::{nginx_conf, Format};
+        use std::path::Path;
+        let nginx = b"server {\n    listen 80;\n    deny 104.16.0.1;\n}\n";
+        assert_eq!(
+            nginx_conf::detect(Path::new("/tmp/site"), nginx),
+            Some(Format::NginxConf)
+        );
+        assert_eq!(
+            nginx_conf::detect(Path::new("/tmp/notes.txt"), b"deny this; allow that\n"),
+            None
+        );
+    }
+}

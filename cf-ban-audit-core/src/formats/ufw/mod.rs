@@ -62,7 +62,9 @@ use super::grammar::head;
 use super::Format;
 use crate::event::{Action, BanEvent, Location, Tool};
 
-pub use rules::{parse_tuple, RulesParser, Tuple};
+#[cfg(test)]
+pub use rules::parse_tuple;
+pub use rules::RulesParser;
 pub use status::StatusParser;
 
 /// The longest comment kept as a scope, in characters.
@@ -72,18 +74,6 @@ const MAX_SCOPE: usize = 200;
 /// by content: `*filter` and `### RULES ###`), or saved `ufw status` / `ufw show added`
 /// output. Backups (`user.rules.<something>`, see [`is_backup_name`]) are detected as
 /// [`Format::UfwRules`] and not read.
-///
-/// ```
-/// use cf_ban_audit_core::formats::{ufw, Format};
-/// use std::path::Path;
-/// let rules = b"*filter\n:ufw-user-input - [0:0]\n### RULES ###\n\n### tuple ### deny any any 0.0.0.0/0 any 104.16.0.1 in\n";
-/// assert_eq!(ufw::detect(Path::new("/etc/ufw/user.rules"), rules), Some(Format::UfwRules));
-/// assert_eq!(ufw::detect(Path::new("/tmp/saved"), rules), Some(Format::UfwRules));
-/// assert_eq!(ufw::detect(Path::new("/etc/ufw/user.rules.20261124_030731"), rules), Some(Format::UfwRules));
-/// let status = b"Status: active\n\nTo                         Action      From\n";
-/// assert_eq!(ufw::detect(Path::new("status.txt"), status), Some(Format::UfwStatus));
-/// assert_eq!(ufw::detect(Path::new("notes.txt"), b"*filter\n-A INPUT -j DROP\nCOMMIT\n"), None);
-/// ```
 pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     let name = path
         .file_name()
@@ -107,13 +97,6 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
 /// Whether a file name is that of a backup of ufw's rules, not in force:
 /// `user.rules.<anything>` (what `ufw reset` leaves), or a name ending in `~`, `.bak`, `.old`,
 /// `.orig`, `.dpkg-old`, `.dpkg-dist`, `.ucf-old` or `.ucf-dist`.
-///
-/// ```
-/// use cf_ban_audit_core::formats::ufw::is_backup_name;
-/// assert!(is_backup_name("user.rules.20261124_030731"));
-/// assert!(is_backup_name("user6.rules~"));
-/// assert!(!is_backup_name("user.rules"));
-/// ```
 pub fn is_backup_name(name: &str) -> bool {
     name.starts_with("user.rules.")
         || name.starts_with("user6.rules.")
@@ -134,13 +117,6 @@ pub fn is_backup_name(name: &str) -> bool {
 /// Decodes a ufw comment (the hex of its UTF-8 text, as in `comment=...` of a tuple) the way
 /// ufw does: an odd last digit is dropped and invalid UTF-8 is replaced. `None` when the text
 /// is not hex.
-///
-/// ```
-/// use cf_ban_audit_core::formats::ufw::decode_comment;
-/// let hex = b"6279204661696c3242616e206166746572203520617474656d70747320616761696e73742073736864";
-/// assert_eq!(decode_comment(hex).unwrap(), "by Fail2Ban after 5 attempts against sshd");
-/// assert_eq!(decode_comment(b"zz"), None);
-/// ```
 pub fn decode_comment(hex: &[u8]) -> Option<String> {
     let hex = &hex[..hex.len() & !1];
     let digit = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
@@ -281,3 +257,58 @@ pub(crate) const STATUS: FormatDescriptor = FormatDescriptor::new(
 
 #[cfg(test)]
 mod tests;
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn detect() {
+        use crate::formats::{ufw, Format};
+        use std::path::Path;
+        let rules = b"*filter\n:ufw-user-input - [0:0]\n### RULES ###\n\n### tuple ### deny any any 0.0.0.0/0 any 104.16.0.1 in\n";
+        assert_eq!(
+            ufw::detect(Path::new("/etc/ufw/user.rules"), rules),
+            Some(Format::UfwRules)
+        );
+        assert_eq!(
+            ufw::detect(Path::new("/tmp/saved"), rules),
+            Some(Format::UfwRules)
+        );
+        assert_eq!(
+            ufw::detect(Path::new("/etc/ufw/user.rules.20261124_030731"), rules),
+            Some(Format::UfwRules)
+        );
+        let status = b"Status: active\n\nTo                         Action      From\n";
+        assert_eq!(
+            ufw::detect(Path::new("status.txt"), status),
+            Some(Format::UfwStatus)
+        );
+        assert_eq!(
+            ufw::detect(
+                Path::new("notes.txt"),
+                b"*filter\n-A INPUT -j DROP\nCOMMIT\n"
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn is_backup_name() {
+        use crate::formats::ufw::is_backup_name;
+        assert!(is_backup_name("user.rules.20261124_030731"));
+        assert!(is_backup_name("user6.rules~"));
+        assert!(!is_backup_name("user.rules"));
+    }
+
+    #[test]
+    fn decode_comment() {
+        use crate::formats::ufw::decode_comment;
+        let hex =
+            b"6279204661696c3242616e206166746572203520617474656d70747320616761696e73742073736864";
+        assert_eq!(
+            decode_comment(hex).unwrap(),
+            "by Fail2Ban after 5 attempts against sshd"
+        );
+        assert_eq!(decode_comment(b"zz"), None);
+    }
+}

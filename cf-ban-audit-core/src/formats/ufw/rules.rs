@@ -71,15 +71,6 @@ impl Tuple {
 }
 
 /// Reads the text after `### tuple ###`. `Err` names what is wrong.
-///
-/// ```
-/// use cf_ban_audit_core::formats::ufw::parse_tuple;
-/// let t = parse_tuple(b" deny tcp 22 0.0.0.0/0 any 172.65.32.248 in").unwrap();
-/// assert_eq!((t.action.as_str(), t.src.as_str(), t.scope()), ("deny", "172.65.32.248", "deny 22/tcp".to_string()));
-/// let t = parse_tuple(b" reject any any 0.0.0.0/0 any 172.64.155.20 in comment=6564676520726f75746572").unwrap();
-/// assert_eq!(t.scope(), "edge router");
-/// assert!(parse_tuple(b" deny tcp").is_err());
-/// ```
 pub fn parse_tuple(text: &[u8]) -> Result<Tuple, String> {
     let (fields_text, comment) = match memchr::memmem::find(text, b" comment=") {
         Some(at) => {
@@ -155,33 +146,6 @@ pub fn parse_tuple(text: &[u8]) -> Result<Tuple, String> {
 }
 
 /// Parser of `user.rules` / `user6.rules` (see the [module documentation](super)).
-///
-/// ```
-/// use cf_ban_audit_core::formats::ufw::RulesParser;
-/// use cf_ban_audit_core::formats::{LineParser, ParseCtx, Sink};
-/// use cf_ban_audit_core::BanEvent;
-/// use std::{path::Path, sync::Arc};
-///
-/// struct Events(Vec<BanEvent>);
-/// impl Sink for Events {
-///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
-///     fn malformed(&mut self, _: u64, _: String) {}
-/// }
-///
-/// let now = chrono::Local::now().naive_local();
-/// let ctx = ParseCtx { path: Arc::from(Path::new("/etc/ufw/user.rules")), reference: now, now };
-/// let mut parser = RulesParser::new(&ctx);
-/// let mut sink = Events(Vec::new());
-/// let text = "### RULES ###\n\n### tuple ### deny any any 0.0.0.0/0 any 162.158.0.0/15 in\n\
-///             -A ufw-user-input -s 162.158.0.0/15 -j DROP\n\n\
-///             ### tuple ### allow tcp 22 0.0.0.0/0 any 192.0.2.10 in\n\
-///             -A ufw-user-input -p tcp --dport 22 -s 192.0.2.10 -j ACCEPT\n";
-/// for (n, line) in text.lines().enumerate() {
-///     parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
-/// }
-/// assert_eq!(sink.0.len(), 1);
-/// assert_eq!((sink.0[0].net.to_string(), sink.0[0].scope.as_str()), ("162.158.0.0/15".to_string(), "deny"));
-/// ```
 pub struct RulesParser {
     path: Arc<Path>,
     /// The file is a backup ([`is_backup_name`]): noted, not read.
@@ -240,5 +204,62 @@ impl LineParser for RulesParser {
         if self.backup {
             sink.note("a backup of ufw's rules, not in force: not read".into());
         }
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse_tuple() {
+        use crate::formats::ufw::parse_tuple;
+        let t = parse_tuple(b" deny tcp 22 0.0.0.0/0 any 172.65.32.248 in").unwrap();
+        assert_eq!(
+            (t.action.as_str(), t.src.as_str(), t.scope()),
+            ("deny", "172.65.32.248", "deny 22/tcp".to_string())
+        );
+        let t = parse_tuple(
+            b" reject any any 0.0.0.0/0 any 172.64.155.20 in comment=6564676520726f75746572",
+        )
+        .unwrap();
+        assert_eq!(t.scope(), "edge router");
+        assert!(parse_tuple(b" deny tcp").is_err());
+    }
+
+    #[test]
+    fn rules_parser() {
+        use crate::formats::ufw::RulesParser;
+        use crate::formats::{LineParser, ParseCtx, Sink};
+        use crate::BanEvent;
+        use std::{path::Path, sync::Arc};
+
+        struct Events(Vec<BanEvent>);
+        impl Sink for Events {
+            fn event(&mut self, e: BanEvent) {
+                self.0.push(e)
+            }
+            fn malformed(&mut self, _: u64, _: String) {}
+        }
+
+        let now = chrono::Local::now().naive_local();
+        let ctx = ParseCtx {
+            path: Arc::from(Path::new("/etc/ufw/user.rules")),
+            reference: now,
+            now,
+        };
+        let mut parser = RulesParser::new(&ctx);
+        let mut sink = Events(Vec::new());
+        let text = "### RULES ###\n\n### tuple ### deny any any 0.0.0.0/0 any 162.158.0.0/15 in\n\
+                    -A ufw-user-input -s 162.158.0.0/15 -j DROP\n\n\
+                    ### tuple ### allow tcp 22 0.0.0.0/0 any 192.0.2.10 in\n\
+                    -A ufw-user-input -p tcp --dport 22 -s 192.0.2.10 -j ACCEPT\n";
+        for (n, line) in text.lines().enumerate() {
+            parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
+        }
+        assert_eq!(sink.0.len(), 1);
+        assert_eq!(
+            (sink.0[0].net.to_string(), sink.0[0].scope.as_str()),
+            ("162.158.0.0/15".to_string(), "deny")
+        );
     }
 }

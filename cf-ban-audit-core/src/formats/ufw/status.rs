@@ -24,37 +24,6 @@ enum Section {
 
 /// Parser of saved `ufw status` (plain, `numbered`, `verbose`) and `ufw show added` output
 /// (see the [module documentation](super)). Several outputs one after another are read as such.
-///
-/// ```
-/// use cf_ban_audit_core::formats::ufw::StatusParser;
-/// use cf_ban_audit_core::formats::{LineParser, ParseCtx, Sink};
-/// use cf_ban_audit_core::BanEvent;
-/// use std::{path::Path, sync::Arc};
-///
-/// struct Events(Vec<BanEvent>);
-/// impl Sink for Events {
-///     fn event(&mut self, e: BanEvent) { self.0.push(e) }
-///     fn malformed(&mut self, _: u64, _: String) {}
-/// }
-///
-/// let now = chrono::Local::now().naive_local();
-/// let ctx = ParseCtx { path: Arc::from(Path::new("status.txt")), reference: now, now };
-/// let mut parser = StatusParser::new(&ctx);
-/// let mut sink = Events(Vec::new());
-/// let text = "Status: active\n\n     To                         Action      From\n     \
-///             --                         ------      ----\n\
-///             [ 1] Anywhere                   DENY IN     104.16.123.96              # by Fail2Ban after 5 attempts against sshd\n\
-///             [ 2] 443/tcp                    REJECT IN   2400:cb00::/32\n\
-///             [ 3] 22/tcp                     ALLOW IN    172.64.0.1\n";
-/// for (n, line) in text.lines().enumerate() {
-///     parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
-/// }
-/// let got: Vec<_> = sink.0.iter().map(|e| (e.net.to_string(), e.scope.clone())).collect();
-/// assert_eq!(got, [
-///     ("104.16.123.96/32".to_string(), "by Fail2Ban after 5 attempts against sshd".to_string()),
-///     ("2400:cb00::/32".to_string(), "reject 443/tcp".to_string()),
-/// ]);
-/// ```
 pub struct StatusParser {
     path: Arc<Path>,
     section: Section,
@@ -304,5 +273,57 @@ impl LineParser for StatusParser {
                 }
             }
         }
+    }
+}
+
+/// Worked examples of this module's items.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn status_parser() {
+        use crate::formats::ufw::StatusParser;
+        use crate::formats::{LineParser, ParseCtx, Sink};
+        use crate::BanEvent;
+        use std::{path::Path, sync::Arc};
+
+        struct Events(Vec<BanEvent>);
+        impl Sink for Events {
+            fn event(&mut self, e: BanEvent) {
+                self.0.push(e)
+            }
+            fn malformed(&mut self, _: u64, _: String) {}
+        }
+
+        let now = chrono::Local::now().naive_local();
+        let ctx = ParseCtx {
+            path: Arc::from(Path::new("status.txt")),
+            reference: now,
+            now,
+        };
+        let mut parser = StatusParser::new(&ctx);
+        let mut sink = Events(Vec::new());
+        let text = "Status: active\n\n     To                         Action      From\n     \
+                    --                         ------      ----\n\
+                    [ 1] Anywhere                   DENY IN     104.16.123.96              # by Fail2Ban after 5 attempts against sshd\n\
+                    [ 2] 443/tcp                    REJECT IN   2400:cb00::/32\n\
+                    [ 3] 22/tcp                     ALLOW IN    172.64.0.1\n";
+        for (n, line) in text.lines().enumerate() {
+            parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
+        }
+        let got: Vec<_> = sink
+            .0
+            .iter()
+            .map(|e| (e.net.to_string(), e.scope.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "104.16.123.96/32".to_string(),
+                    "by Fail2Ban after 5 attempts against sshd".to_string()
+                ),
+                ("2400:cb00::/32".to_string(), "reject 443/tcp".to_string()),
+            ]
+        );
     }
 }
