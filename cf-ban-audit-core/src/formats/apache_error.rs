@@ -519,20 +519,18 @@ impl LineParser for ApacheErrorParser {
                 None,
             ),
         };
-        sink.event(BanEvent {
-            net: host_net(net),
-            tool,
-            format: Format::ApacheError,
-            scope,
-            peer,
-            action: Action::Deny,
-            time: Some(l.time),
-            expires: None,
-            location: Location {
-                path: self.path.clone(),
-                line: lineno,
-            },
-        });
+        sink.event(
+            BanEvent::new(
+                host_net(net),
+                tool,
+                Format::ApacheError,
+                scope,
+                Action::Deny,
+                Location::new(self.path.clone(), lineno),
+            )
+            .at(l.time)
+            .peer(peer),
+        );
     }
 }
 

@@ -133,10 +133,7 @@ impl BtFirewallParser {
     }
 
     fn location(&self, line: u64) -> Location {
-        Location {
-            path: self.path.clone(),
-            line,
-        }
+        Location::new(self.path.clone(), line)
     }
 
     /// Handles every rule of a parsed value, the `n`-th at `lines(n)`.
@@ -216,17 +213,17 @@ fn rule(obj: &Map<String, Value>, location: Location, sink: &mut dyn Sink) {
             continue;
         };
         for net in nets {
-            sink.event(BanEvent {
-                net,
-                tool: Tool::BtFirewall,
-                format: Format::BtFirewall,
-                scope: scope.into(),
-                peer: None,
-                action: Action::Listed,
-                time,
-                expires: None,
-                location: location.clone(),
-            });
+            sink.event(
+                BanEvent::new(
+                    net,
+                    Tool::BtFirewall,
+                    Format::BtFirewall,
+                    scope,
+                    Action::Listed,
+                    location.clone(),
+                )
+                .at(time),
+            );
         }
     }
 }

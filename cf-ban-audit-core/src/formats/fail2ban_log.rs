@@ -232,17 +232,18 @@ pub(crate) fn message_event(
         );
         return;
     };
-    sink.event(BanEvent {
-        net,
-        tool: Tool::Fail2ban,
-        format,
-        scope: String::from_utf8_lossy(m.jail).into_owned(),
-        peer: None,
-        action,
-        time,
-        expires: m.until,
-        location,
-    });
+    sink.event(
+        BanEvent::new(
+            net,
+            Tool::Fail2ban,
+            format,
+            String::from_utf8_lossy(m.jail),
+            action,
+            location,
+        )
+        .at(time)
+        .until(m.until),
+    );
 }
 
 /// The parser of fail2ban's own log file. Lines in the syslog or journal form (a log that
@@ -280,10 +281,7 @@ impl LineParser for Fail2banLogParser {
             return;
         };
         if let Some(m) = parse_logged(rest) {
-            let location = Location {
-                path: self.path.clone(),
-                line: lineno,
-            };
+            let location = Location::new(self.path.clone(), lineno);
             message_event(&m, Format::Fail2banLog, Some(time), location, sink);
         }
     }

@@ -125,17 +125,18 @@ pub fn syslog_message(
         Ok(Some(m)) => {
             let expires = time
                 .and_then(|t| t.checked_add_signed(TimeDelta::seconds(DEFAULT_BLOCKING_PERIOD)));
-            sink.event(BanEvent {
-                net: host_net(m.address()),
-                tool: Tool::ModEvasive,
-                format,
-                scope: SCOPE.to_string(),
-                peer: None,
-                action: Action::Ban,
-                time,
-                expires,
-                location,
-            });
+            sink.event(
+                BanEvent::new(
+                    host_net(m.address()),
+                    Tool::ModEvasive,
+                    format,
+                    SCOPE,
+                    Action::Ban,
+                    location,
+                )
+                .at(time)
+                .until(expires),
+            );
         }
         Ok(None) => {}
         Err(message) => sink.malformed(location.line, message),
@@ -183,20 +184,17 @@ pub fn read_lock(content: &[u8], ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<
             quote(content)
         ));
     }
-    sink.event(BanEvent {
-        net: host_net(ip),
-        tool: Tool::ModEvasive,
-        format: Format::ModEvasiveLock,
-        scope: SCOPE.to_string(),
-        peer: None,
-        action: Action::Listed,
-        time: Some(ctx.reference),
-        expires: None,
-        location: Location {
-            path: ctx.path.clone(),
-            line: 0,
-        },
-    });
+    sink.event(
+        BanEvent::new(
+            host_net(ip),
+            Tool::ModEvasive,
+            Format::ModEvasiveLock,
+            SCOPE,
+            Action::Listed,
+            Location::new(ctx.path.clone(), 0),
+        )
+        .at(ctx.reference),
+    );
     Ok(())
 }
 

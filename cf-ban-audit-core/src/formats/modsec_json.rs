@@ -306,17 +306,17 @@ impl JsonAuditParser {
             })
             .unwrap_or_else(|| UNKNOWN_RULE.to_string());
         let time = tx.time_stamp.as_deref().and_then(parse_asctime_c);
-        sink.event(BanEvent {
-            net: host_net(client),
-            tool: Tool::Modsecurity,
-            format: Format::ModsecJson,
-            scope,
-            peer: None,
-            action: Action::Deny,
-            time,
-            expires: None,
-            location,
-        });
+        sink.event(
+            BanEvent::new(
+                host_net(client),
+                Tool::Modsecurity,
+                Format::ModsecJson,
+                scope,
+                Action::Deny,
+                location,
+            )
+            .at(time),
+        );
     }
 }
 
@@ -345,10 +345,7 @@ impl LineParser for JsonAuditParser {
                 "JSON audit line without a transaction object".into(),
             );
         };
-        let location = Location {
-            path: self.path.clone(),
-            line: lineno,
-        };
+        let location = Location::new(self.path.clone(), lineno);
         if let Some(addr) = tx.remote_address.as_deref() {
             self.v2(&entry, addr, location, sink);
         } else if let Some(addr) = tx.client_ip.as_deref() {

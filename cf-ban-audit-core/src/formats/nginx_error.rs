@@ -352,17 +352,7 @@ pub fn line_event(l: &NginxLine<'_>, format: Format, location: Location, sink: &
         );
         return;
     };
-    sink.event(BanEvent {
-        net: host_net(ip),
-        tool,
-        format,
-        scope,
-        peer: None,
-        action: Action::Deny,
-        time: Some(l.time),
-        expires: None,
-        location,
-    });
+    sink.event(BanEvent::new(host_net(ip), tool, format, scope, Action::Deny, location).at(l.time));
 }
 
 /// Reads a journal or syslog message whose tag is nginx's (the nginx line, with its own
@@ -399,10 +389,7 @@ impl LineParser for NginxErrorParser {
         let Some(l) = parse_line(line) else {
             return;
         };
-        let location = Location {
-            path: self.path.clone(),
-            line: lineno,
-        };
+        let location = Location::new(self.path.clone(), lineno);
         line_event(&l, Format::NginxError, location, sink);
     }
 }

@@ -190,20 +190,14 @@ impl LineParser for PlainListParser {
                     return;
                 }
                 for &net in &self.nets {
-                    sink.event(BanEvent {
+                    sink.event(BanEvent::new(
                         net,
-                        tool: Tool::List,
-                        format: Format::PlainList,
-                        scope: self.scope.clone(),
-                        peer: None,
-                        action: Action::Listed,
-                        time: None,
-                        expires: None,
-                        location: Location {
-                            path: self.path.clone(),
-                            line: lineno,
-                        },
-                    });
+                        Tool::List,
+                        Format::PlainList,
+                        self.scope.clone(),
+                        Action::Listed,
+                        Location::new(self.path.clone(), lineno),
+                    ));
                 }
             }
         }

@@ -72,10 +72,7 @@ impl LineParser for SyslogParser {
             program: l.program,
             message: l.message,
             time: l.time,
-            location: Location {
-                path: self.path.clone(),
-                line: lineno,
-            },
+            location: Location::new(self.path.clone(), lineno),
             format: self.format,
         };
         (tag.read)(&entry, sink);

@@ -219,20 +219,16 @@ impl DbRow<'_> {
         };
         let site = value_str(self.site).unwrap_or(Cow::Borrowed("-"));
         let rule = value_str(self.blockade);
-        Ok(BanEvent {
-            net: host_net(ip),
-            tool: Tool::Btwaf,
-            format: Format::BtwafDb,
-            scope: scope(&site, rule.as_deref()),
-            peer: None,
-            action: Action::Ban,
-            time: Some(time),
-            expires: Some(expires),
-            location: Location {
-                path: ctx.path.clone(),
-                line: 0,
-            },
-        })
+        Ok(BanEvent::new(
+            host_net(ip),
+            Tool::Btwaf,
+            Format::BtwafDb,
+            scope(&site, rule.as_deref()),
+            Action::Ban,
+            Location::new(ctx.path.clone(), 0),
+        )
+        .at(time)
+        .until(expires))
     }
 }
 

@@ -67,20 +67,16 @@ impl DropEntry {
     /// The event of this entry.
     fn event(&self, path: &Arc<Path>, line: u64) -> Result<BanEvent, String> {
         let time = local(self.time).ok_or_else(|| format!("not a date: {}", self.time))?;
-        Ok(BanEvent {
-            net: host_net(self.ip),
-            tool: Tool::Btwaf,
-            format: Format::BtwafDropIp,
-            scope: scope(&self.site, self.reason.as_deref()),
-            peer: None,
-            action: Action::Ban,
-            time: Some(time),
-            expires: local(self.time + self.seconds),
-            location: Location {
-                path: path.clone(),
-                line,
-            },
-        })
+        Ok(BanEvent::new(
+            host_net(self.ip),
+            Tool::Btwaf,
+            Format::BtwafDropIp,
+            scope(&self.site, self.reason.as_deref()),
+            Action::Ban,
+            Location::new(path.clone(), line),
+        )
+        .at(time)
+        .until(local(self.time + self.seconds)))
     }
 }
 

@@ -131,20 +131,18 @@ impl LineParser for SiteLogParser {
             ),
             None => (Action::Deny, None),
         };
-        sink.event(BanEvent {
-            net: host_net(entry.ip),
-            tool: Tool::Btwaf,
-            format: Format::BtwafSiteLog,
-            scope: scope(&self.site, Some(&entry.rule)),
-            peer: None,
-            action,
-            time: Some(entry.time),
-            expires,
-            location: Location {
-                path: self.path.clone(),
-                line: lineno,
-            },
-        });
+        sink.event(
+            BanEvent::new(
+                host_net(entry.ip),
+                Tool::Btwaf,
+                Format::BtwafSiteLog,
+                scope(&self.site, Some(&entry.rule)),
+                action,
+                Location::new(self.path.clone(), lineno),
+            )
+            .at(entry.time)
+            .until(expires),
+        );
     }
 }
 

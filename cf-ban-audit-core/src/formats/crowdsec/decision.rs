@@ -156,20 +156,18 @@ impl Emitter {
             .expires
             .or_else(|| d.until.and_then(parse_time))
             .or_else(|| d.duration.and_then(|s| self.expiry(s)));
-        sink.event(BanEvent {
-            net,
-            tool: Tool::Crowdsec,
-            format: self.format,
-            scope: Self::scope(d),
-            peer: None,
-            action,
-            time: d.time,
-            expires,
-            location: Location {
-                path: self.path.clone(),
-                line,
-            },
-        });
+        sink.event(
+            BanEvent::new(
+                net,
+                Tool::Crowdsec,
+                self.format,
+                Self::scope(d),
+                action,
+                Location::new(self.path.clone(), line),
+            )
+            .at(d.time)
+            .until(expires),
+        );
     }
 
     /// Notes on what was skipped or marked.

@@ -428,20 +428,14 @@ impl LineParser for CrowdsecJsonParser {
             if self.new_keys.contains(&(d.scope.clone(), d.net)) {
                 continue;
             }
-            sink.event(BanEvent {
-                net: d.net,
-                tool: Tool::Crowdsec,
-                format: Format::CrowdsecJson,
-                scope: d.scope,
-                peer: None,
-                action: Action::Unban,
-                time: None,
-                expires: None,
-                location: Location {
-                    path: self.emit.path.clone(),
-                    line: d.line,
-                },
-            });
+            sink.event(BanEvent::new(
+                d.net,
+                Tool::Crowdsec,
+                Format::CrowdsecJson,
+                d.scope,
+                Action::Unban,
+                Location::new(self.emit.path.clone(), d.line),
+            ));
         }
         self.new_keys.clear();
         self.emit.notes(sink);

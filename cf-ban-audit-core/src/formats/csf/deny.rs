@@ -198,20 +198,17 @@ fn deny_line(depth: usize, path: &Arc<Path>, lineno: u64, line: &[u8], sink: &mu
     match parse_deny_line(line) {
         DenyLine::Skip | DenyLine::NoSource => {}
         DenyLine::Include(target) => include(depth, path, lineno, target, sink),
-        DenyLine::Ban { net, time } => sink.event(BanEvent {
-            net,
-            tool: Tool::Csf,
-            format: Format::CsfDeny,
-            scope: DENY_SCOPE.into(),
-            peer: None,
-            action: Action::Listed,
-            time,
-            expires: None,
-            location: Location {
-                path: path.clone(),
-                line: lineno,
-            },
-        }),
+        DenyLine::Ban { net, time } => sink.event(
+            BanEvent::new(
+                net,
+                Tool::Csf,
+                Format::CsfDeny,
+                DENY_SCOPE,
+                Action::Listed,
+                Location::new(path.clone(), lineno),
+            )
+            .at(time),
+        ),
         DenyLine::Unreadable(message) => {
             sink.malformed(lineno, format!("{}:{lineno}: {message}", path.display()))
         }

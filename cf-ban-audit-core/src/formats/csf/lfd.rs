@@ -205,32 +205,34 @@ pub fn lfd_message(
         let Some(net) = parse_net(block.addr) else {
             return;
         };
-        sink.event(BanEvent {
-            net,
-            tool: Tool::Csf,
-            format,
-            scope: String::from_utf8_lossy(block.trigger).into_owned(),
-            peer: None,
-            action: Action::Ban,
-            time,
-            expires: block
-                .secs
-                .and_then(|secs| time.and_then(|t| plus_secs(t, secs))),
-            location,
-        });
+        let expires = block
+            .secs
+            .and_then(|secs| time.and_then(|t| plus_secs(t, secs)));
+        sink.event(
+            BanEvent::new(
+                net,
+                Tool::Csf,
+                format,
+                String::from_utf8_lossy(block.trigger),
+                Action::Ban,
+                location,
+            )
+            .at(time)
+            .until(expires),
+        );
     } else if let Some(token) = parse_lfd_unblock(message) {
         for net in unblock_nets(token) {
-            sink.event(BanEvent {
-                net,
-                tool: Tool::Csf,
-                format,
-                scope: String::new(),
-                peer: None,
-                action: Action::Unban,
-                time,
-                expires: None,
-                location: location.clone(),
-            });
+            sink.event(
+                BanEvent::new(
+                    net,
+                    Tool::Csf,
+                    format,
+                    String::new(),
+                    Action::Unban,
+                    location.clone(),
+                )
+                .at(time),
+            );
         }
     }
 }

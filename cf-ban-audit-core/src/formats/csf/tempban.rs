@@ -95,20 +95,18 @@ impl LineParser for CsfTempbanParser {
             return;
         };
         let time = local_time(entry.time);
-        sink.event(BanEvent {
-            net,
-            tool: Tool::Csf,
-            format: Format::CsfTempban,
-            scope: TEMPBAN_SCOPE.into(),
-            peer: None,
-            action: Action::Listed,
-            time,
-            expires: time.and_then(|t| plus_secs(t, entry.timeout)),
-            location: Location {
-                path: self.path.clone(),
-                line: lineno,
-            },
-        });
+        sink.event(
+            BanEvent::new(
+                net,
+                Tool::Csf,
+                Format::CsfTempban,
+                TEMPBAN_SCOPE,
+                Action::Listed,
+                Location::new(self.path.clone(), lineno),
+            )
+            .at(time)
+            .until(time.and_then(|t| plus_secs(t, entry.timeout))),
+        );
     }
 }
 

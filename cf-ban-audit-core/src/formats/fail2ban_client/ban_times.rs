@@ -191,20 +191,18 @@ impl LineParser for BanTimesParser {
         // A negative ban time is permanent; fail2ban then writes a far end (its maximum
         // time, or the year 9999) that is no end.
         let expires = (entry.bantime >= 0 && entry.end.year() < 9999).then_some(entry.end);
-        sink.event(BanEvent {
-            net,
-            tool: Tool::Fail2ban,
-            format: Format::Fail2banBanTimes,
-            scope: self.jail.clone(),
-            peer: None,
-            action: Action::Listed,
-            time: Some(entry.start),
-            expires,
-            location: Location {
-                path: self.path.clone(),
-                line: lineno,
-            },
-        });
+        sink.event(
+            BanEvent::new(
+                net,
+                Tool::Fail2ban,
+                Format::Fail2banBanTimes,
+                self.jail.clone(),
+                Action::Listed,
+                Location::new(self.path.clone(), lineno),
+            )
+            .at(entry.start)
+            .until(expires),
+        );
     }
 }
 

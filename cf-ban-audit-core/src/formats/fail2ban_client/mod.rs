@@ -71,20 +71,14 @@ fn listed(
     sink: &mut dyn Sink,
 ) {
     match parse_net(addr) {
-        Some(net) => sink.event(BanEvent {
+        Some(net) => sink.event(BanEvent::new(
             net,
-            tool: Tool::Fail2ban,
+            Tool::Fail2ban,
             format,
-            scope: String::from_utf8_lossy(jail).into_owned(),
-            peer: None,
-            action: Action::Listed,
-            time: None,
-            expires: None,
-            location: Location {
-                path: path.clone(),
-                line,
-            },
-        }),
+            String::from_utf8_lossy(jail),
+            Action::Listed,
+            Location::new(path.clone(), line),
+        )),
         None => sink.malformed(
             line,
             format!(

@@ -136,20 +136,16 @@ fn event(
     time: NaiveDateTime,
     expires: Option<NaiveDateTime>,
 ) -> BanEvent {
-    BanEvent {
+    BanEvent::new(
         net,
-        tool: Tool::Fail2ban,
-        format: Format::Fail2banDb,
+        Tool::Fail2ban,
+        Format::Fail2banDb,
         scope,
-        peer: None,
         action,
-        time: Some(time),
-        expires,
-        location: Location {
-            path: ctx.path.clone(),
-            line: 0,
-        },
-    }
+        Location::new(ctx.path.clone(), 0),
+    )
+    .at(time)
+    .until(expires)
 }
 
 /// The current bans: `bips`.

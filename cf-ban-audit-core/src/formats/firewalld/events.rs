@@ -28,20 +28,14 @@ impl Out<'_> {
         line: u64,
         sink: &mut dyn Sink,
     ) {
-        sink.event(BanEvent {
+        sink.event(BanEvent::new(
             net,
-            tool: Tool::Firewalld,
+            Tool::Firewalld,
             format,
-            scope: scope.to_string(),
-            peer: None,
-            action: Action::Listed,
-            time: None,
-            expires: None,
-            location: Location {
-                path: self.path.clone(),
-                line,
-            },
-        });
+            scope,
+            Action::Listed,
+            Location::new(self.path.clone(), line),
+        ));
     }
 
     /// A banned address or CIDR as written.

@@ -211,17 +211,18 @@ impl Verdict {
         };
         let net = self.disruptive_client.or(self.client).unwrap_or(recorded);
         let peer = (net != recorded).then_some(recorded);
-        sink.event(BanEvent {
-            net: host_net(net),
-            tool: Tool::Modsecurity,
-            format,
-            scope,
-            peer,
-            action: Action::Deny,
-            time,
-            expires: None,
-            location,
-        });
+        sink.event(
+            BanEvent::new(
+                host_net(net),
+                Tool::Modsecurity,
+                format,
+                scope,
+                Action::Deny,
+                location,
+            )
+            .at(time)
+            .peer(peer),
+        );
     }
 }
 

@@ -112,20 +112,14 @@ pub fn listed(
     path: &Arc<Path>,
     line: u64,
 ) -> BanEvent {
-    BanEvent {
+    BanEvent::new(
         net,
         tool,
         format,
         scope,
-        peer: None,
-        action: Action::Listed,
-        time: None,
-        expires: None,
-        location: Location {
-            path: path.clone(),
-            line,
-        },
-    }
+        Action::Listed,
+        Location::new(path.clone(), line),
+    )
 }
 
 /// Text for messages: quoted, cut after 80 bytes.

@@ -457,20 +457,17 @@ impl LineParser for IpsetParser {
                 state.members.into_iter().collect();
             members.sort_by_key(|(net, (line, _))| (*line, *net));
             for (net, (line, expires)) in members {
-                sink.event(BanEvent {
-                    net,
-                    tool: Tool::Ipset,
-                    format: Format::Ipset,
-                    scope: scope.clone(),
-                    peer: None,
-                    action: Action::Listed,
-                    time: None,
-                    expires,
-                    location: Location {
-                        path: self.path.clone(),
-                        line,
-                    },
-                });
+                sink.event(
+                    BanEvent::new(
+                        net,
+                        Tool::Ipset,
+                        Format::Ipset,
+                        scope.clone(),
+                        Action::Listed,
+                        Location::new(self.path.clone(), line),
+                    )
+                    .until(expires),
+                );
             }
         }
     }

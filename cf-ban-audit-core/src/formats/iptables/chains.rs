@@ -290,20 +290,14 @@ impl IptablesParser {
                         Some(Verdict::Drop) => {
                             for net in &rule.sources {
                                 bans += 1;
-                                sink.event(BanEvent {
-                                    net: *net,
-                                    tool: Tool::Iptables,
-                                    format: Format::IptablesSave,
-                                    scope: chain.name.clone(),
-                                    peer: None,
-                                    action: Action::Listed,
-                                    time: None,
-                                    expires: None,
-                                    location: Location {
-                                        path: self.path.clone(),
-                                        line: rule.line,
-                                    },
-                                });
+                                sink.event(BanEvent::new(
+                                    *net,
+                                    Tool::Iptables,
+                                    Format::IptablesSave,
+                                    chain.name.clone(),
+                                    Action::Listed,
+                                    Location::new(self.path.clone(), rule.line),
+                                ));
                             }
                             for set in &rule.sets {
                                 // Dropping what is not in a set makes it an allow list.

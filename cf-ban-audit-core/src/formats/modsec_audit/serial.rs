@@ -52,10 +52,7 @@ impl AuditLogParser {
             return;
         };
         if let Some((time, addr)) = e.a {
-            let location = Location {
-                path: self.path.clone(),
-                line: e.line,
-            };
+            let location = Location::new(self.path.clone(), e.line);
             e.verdict
                 .emit(addr, Some(time), Format::ModsecAudit, location, sink);
         }

@@ -511,20 +511,17 @@ pub(super) struct Emitter<'a> {
 
 impl Emitter<'_> {
     fn listed(&mut self, e: &Entry, scope: &str) {
-        self.sink.event(BanEvent {
-            net: e.net,
-            tool: Tool::Nftables,
-            format: self.format,
-            scope: scope.to_string(),
-            peer: None,
-            action: Action::Listed,
-            time: None,
-            expires: e.expires,
-            location: Location {
-                path: self.path.clone(),
-                line: e.line,
-            },
-        });
+        self.sink.event(
+            BanEvent::new(
+                e.net,
+                Tool::Nftables,
+                self.format,
+                scope,
+                Action::Listed,
+                Location::new(self.path.clone(), e.line),
+            )
+            .until(e.expires),
+        );
     }
 
     fn hidden_match(&mut self, scope: &str, line: u64, names: &[String]) {

@@ -205,20 +205,14 @@ fn listed(
     scope: String,
     line: u64,
 ) -> BanEvent {
-    BanEvent {
+    BanEvent::new(
         net,
-        tool: Tool::Ufw,
+        Tool::Ufw,
         format,
         scope,
-        peer: None,
-        action: Action::Listed,
-        time: None,
-        expires: None,
-        location: Location {
-            path: path.clone(),
-            line,
-        },
-    }
+        Action::Listed,
+        Location::new(path.clone(), line),
+    )
 }
 
 // The formats are named like the enum variants they once were, so that they read as such in
