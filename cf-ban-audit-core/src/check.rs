@@ -183,33 +183,9 @@ fn btwaf_entries(text: &str) -> Vec<IpNet> {
                 .or_else(|| octets(v))
         };
         if let (Some(lo), Some(hi)) = (bound(&pair[0]), bound(&pair[1])) {
-            if lo <= hi {
-                out.extend(interval_nets(lo, hi));
-            }
+            let (lo, hi) = (std::net::Ipv4Addr::from(lo), std::net::Ipv4Addr::from(hi));
+            out.extend(crate::addr::range_nets(lo.into(), hi.into()).unwrap_or_default());
         }
-    }
-    out
-}
-
-/// The CIDR blocks of an IPv4 interval.
-fn interval_nets(lo: u32, hi: u32) -> Vec<IpNet> {
-    let mut out = Vec::new();
-    let mut start = u64::from(lo);
-    let end = u64::from(hi);
-    while start <= end {
-        let mut size = if start == 0 {
-            32
-        } else {
-            start.trailing_zeros().min(32)
-        };
-        while start + (1u64 << size) - 1 > end {
-            size -= 1;
-        }
-        let addr = std::net::Ipv4Addr::from(start as u32);
-        out.push(IpNet::V4(
-            ipnet::Ipv4Net::new(addr, (32 - size) as u8).expect("valid"),
-        ));
-        start += 1u64 << size;
     }
     out
 }
