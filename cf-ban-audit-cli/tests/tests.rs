@@ -687,68 +687,80 @@ impl Drop for Fail2ban {
     }
 }
 
+impl Fail2ban {
+    /// Starts the real fail2ban as root on a copy of the installed configuration (without the
+    /// machine's `jail.d`), with its socket, log and an in-memory database in a private
+    /// directory and the `jail.local` that `jail_local` writes for that directory; `None`
+    /// (with a SKIP notice, or a failure in CI) without root or fail2ban.
+    fn start(what: &str, jail_local: impl FnOnce(&Path) -> String) -> Option<Fail2ban> {
+        if !have("fail2ban-client") || !is_root() {
+            let why = "needs root and fail2ban (apt-get install fail2ban)";
+            if std::env::var_os("CI").is_some() {
+                panic!("required in CI: {why}");
+            }
+            eprintln!("SKIP: {what}: {why}");
+            return None;
+        }
+        let f2b = Fail2ban {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let t = f2b.dir.path();
+        let conf = t.join("conf");
+        let status = Command::new("cp")
+            .arg("-r")
+            .arg("/etc/fail2ban")
+            .arg(&conf)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for entry in std::fs::read_dir(conf.join("jail.d")).unwrap() {
+            std::fs::remove_file(entry.unwrap().path()).unwrap();
+        }
+        let td = t.display();
+        std::fs::write(
+            conf.join("fail2ban.local"),
+            format!(
+                "[Definition]\nloglevel = INFO\nlogtarget = {td}/fail2ban.log\nsocket = {td}/f2b.sock\n\
+                 pidfile = {td}/f2b.pid\ndbfile = :memory:\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(conf.join("jail.local"), jail_local(t)).unwrap();
+        let out = f2b.client(&["start"]);
+        assert!(
+            out.status.success(),
+            "fail2ban start: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        Some(f2b)
+    }
+}
+
 /// The real fail2ban with `cf-ban-audit contains <ip>` as its ignorecommand: the Cloudflare
 /// address is ignored "by command" and never banned; the documentation address is banned.
 #[test]
 fn fail2ban_ignorecommand_never_bans_cloudflare() {
-    if !have("fail2ban-client") || !is_root() {
-        let why = "needs root and fail2ban (apt-get install fail2ban)";
-        if std::env::var_os("CI").is_some() {
-            panic!("required in CI: {why}");
-        }
-        eprintln!("SKIP: ignorecommand test: {why}");
-        return;
-    }
-    let f2b = Fail2ban {
-        dir: tempfile::tempdir().unwrap(),
-    };
-    let t = f2b.dir.path();
-    let conf = t.join("conf");
-    let status = Command::new("cp")
-        .arg("-r")
-        .arg("/etc/fail2ban")
-        .arg(&conf)
-        .status()
+    let Some(f2b) = Fail2ban::start("ignorecommand test", |t| {
+        std::fs::write(t.join("app.log"), "").unwrap();
+        std::fs::write(
+            t.join("conf/filter.d/cfba-test.conf"),
+            "[Definition]\nfailregex = ^auth failure from <HOST>$\ndatepattern = {NONE}\n",
+        )
         .unwrap();
-    assert!(status.success());
-    for entry in std::fs::read_dir(conf.join("jail.d")).unwrap() {
-        std::fs::remove_file(entry.unwrap().path()).unwrap();
-    }
-    let log = t.join("app.log");
-    std::fs::write(&log, "").unwrap();
-    std::fs::write(
-        conf.join("filter.d/cfba-test.conf"),
-        "[Definition]\nfailregex = ^auth failure from <HOST>$\ndatepattern = {NONE}\n",
-    )
-    .unwrap();
-    let td = t.display();
-    std::fs::write(
-        conf.join("fail2ban.local"),
-        format!(
-            "[Definition]\nloglevel = INFO\nlogtarget = {td}/fail2ban.log\nsocket = {td}/f2b.sock\n\
-             pidfile = {td}/f2b.pid\ndbfile = :memory:\n"
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        conf.join("jail.local"),
         format!(
             "[DEFAULT]\nbackend = polling\nignoreself = false\nignoreip = 127.0.0.1/8\n\
              ignorecommand = {bin} contains <ip>\n\n[cfba-test]\nenabled = true\nfilter = cfba-test\n\
-             logpath = {log}\nmaxretry = 1\nfindtime = 1h\nbantime = 1h\naction = dummy[target={td}/dummy.txt]\n",
+             logpath = {td}/app.log\nmaxretry = 1\nfindtime = 1h\nbantime = 1h\naction = dummy[target={td}/dummy.txt]\n",
             bin = env!("CARGO_BIN_EXE_cf-ban-audit"),
-            log = log.display()
-        ),
-    )
-    .unwrap();
-    let out = f2b.client(&["start"]);
-    assert!(
-        out.status.success(),
-        "fail2ban start: {}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+            td = t.display()
+        )
+    }) else {
+        return;
+    };
+    let t = f2b.dir.path();
+    let log = t.join("app.log");
     std::fs::write(
         &log,
         "auth failure from 104.16.123.4\nauth failure from 192.0.2.77\n",
@@ -774,6 +786,62 @@ fn fail2ban_ignorecommand_never_bans_cloudflare() {
     assert!(
         banned.contains("192.0.2.77") && !banned.contains("104.16.123.4"),
         "{banned}"
+    );
+}
+
+/// The real fail2ban's `hostsdeny` action writes `/etc/hosts.deny` (here a private copy): its
+/// bans of Cloudflare addresses are found and active, an address it unbanned is gone.
+#[test]
+fn fail2ban_hostsdeny_bans_are_found() {
+    let Some(f2b) = Fail2ban::start("hostsdeny test", |t| {
+        std::fs::write(t.join("app.log"), "").unwrap();
+        std::fs::write(t.join("hosts.deny"), "# hosts_access(5)\n").unwrap();
+        format!(
+            "[DEFAULT]\nbackend = polling\nignoreip =\n\n[sshd]\nenabled = true\n\
+             logpath = {td}/app.log\naction = hostsdeny[file=\"{td}/hosts.deny\"]\n",
+            td = t.display()
+        )
+    }) else {
+        return;
+    };
+    let t = f2b.dir.path();
+    let ban = f2b.client(&[
+        "set",
+        "sshd",
+        "banip",
+        "104.16.0.1",
+        "2606:4700::6810:84e5",
+        "192.0.2.7",
+        "172.64.155.20",
+    ]);
+    assert!(ban.status.success(), "{}", stderr(&ban));
+    let unban = f2b.client(&["set", "sshd", "unbanip", "172.64.155.20"]);
+    assert!(unban.status.success(), "{}", stderr(&unban));
+    let deny = t.join("hosts.deny");
+    let o = run(&["scan", "--format", "json", deny.to_str().unwrap()]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut found: Vec<(String, String, bool)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["address"].as_str().unwrap().to_string(),
+                f["format"].as_str().unwrap().to_string(),
+                f["active"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    found.sort();
+    let text = std::fs::read_to_string(&deny).unwrap();
+    assert_eq!(
+        found,
+        [
+            ("104.16.0.1".into(), "hosts-deny".into(), true),
+            ("2606:4700::6810:84e5".into(), "hosts-deny".into(), true)
+        ],
+        "{text}"
     );
 }
 

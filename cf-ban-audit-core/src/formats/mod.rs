@@ -29,6 +29,7 @@ pub(crate) mod fail2ban_db;
 pub(crate) mod fail2ban_log;
 pub(crate) mod firewalld;
 mod grammar;
+pub(crate) mod hosts_deny;
 pub(crate) mod ipset;
 pub(crate) mod iptables;
 pub(crate) mod mod_evasive;
@@ -89,6 +90,7 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &crowdsec::LOG,
     &crowdsec::TABLE,
     &plain_list::DESCRIPTOR,
+    &hosts_deny::DESCRIPTOR,
 ];
 
 /// Every built-in format, in display order.
