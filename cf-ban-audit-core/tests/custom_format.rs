@@ -1,53 +1,11 @@
 //! A format defined outside the crate, registered through `Scanner::format`: detected among the
 //! built-in formats by its own test and rank, read by its own parser, reported under its name.
 
-use std::path::Path;
-use std::sync::Arc;
+mod common;
 
-use cf_ban_audit_core::formats::{Detection, FormatDescriptor, LineParser, ParseCtx, Sink};
-use cf_ban_audit_core::{cloudflare, Action, BanEvent, Format, Location, Scanner, Tool};
-
-/// `MYWAF 1` on the first line, then `BLOCK <address>` lines.
-struct MyWafParser {
-    path: Arc<Path>,
-}
-
-impl LineParser for MyWafParser {
-    fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
-        let Some(rest) = line.strip_prefix(b"BLOCK ") else {
-            return;
-        };
-        let Some(net) = std::str::from_utf8(rest)
-            .ok()
-            .and_then(|t| t.parse::<std::net::IpAddr>().ok())
-        else {
-            sink.malformed(lineno, "not an address".into());
-            return;
-        };
-        sink.event(BanEvent::new(
-            net.into(),
-            Tool::List,
-            MY_WAF.format(),
-            "my-waf",
-            Action::Listed,
-            Location::new(self.path.clone(), lineno),
-        ));
-    }
-}
-
-const MY_WAF: FormatDescriptor = FormatDescriptor::new(
-    Format::custom("my-waf"),
-    &[Tool::List],
-    "my WAF's block list",
-    |ctx: &ParseCtx| {
-        Box::new(MyWafParser {
-            path: ctx.path.clone(),
-        })
-    },
-)
-.detected_by(&[Detection::text(150, |_, head| {
-    head.starts_with(b"MYWAF 1\n")
-})]);
+use cf_ban_audit_core::formats::FormatDescriptor;
+use cf_ban_audit_core::{cloudflare, Format, Scanner, Tool};
+use common::my_waf::{MyWaf, MY_WAF};
 
 #[test]
 fn a_registered_format_is_detected_read_and_reported() {
@@ -90,7 +48,7 @@ fn a_registered_format_is_detected_read_and_reported() {
 #[test]
 fn a_name_already_taken_is_refused() {
     let taken = FormatDescriptor::new(Format::custom("fail2ban-log"), &[Tool::List], "x", |ctx| {
-        Box::new(MyWafParser {
+        Box::new(MyWaf {
             path: ctx.path.clone(),
         })
     });

@@ -2,14 +2,12 @@
 //! scan goes ([`Scanner::scan_with`]), it quotes the first malformed lines of a file and it
 //! keeps the kind of input/output errors.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+mod common;
 
-use cf_ban_audit_core::formats::{Detection, FormatDescriptor, LineParser, Sink};
-use cf_ban_audit_core::{
-    cloudflare, Action, BanEvent, ErrorEntry, FileStats, Finding, Format, Location, Report,
-    ReportSink, Scanner, Tool,
-};
+use std::path::{Path, PathBuf};
+
+use cf_ban_audit_core::{cloudflare, ErrorEntry, FileStats, Finding, Report, ReportSink, Scanner};
+use common::my_waf::MY_WAF;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
@@ -51,47 +49,6 @@ fn addresses_are_written_as_before() {
         "{json}"
     );
 }
-
-/// `MYWAF 1` on the first line, then `BLOCK <address>` lines.
-struct MyWaf {
-    path: Arc<Path>,
-}
-
-impl LineParser for MyWaf {
-    fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
-        let Some(rest) = line.strip_prefix(b"BLOCK ") else {
-            return;
-        };
-        let text = String::from_utf8_lossy(rest);
-        let Ok(ip) = text.parse::<std::net::IpAddr>() else {
-            sink.malformed(lineno, format!("not an address: {text}"));
-            return;
-        };
-        sink.event(BanEvent::new(
-            ip.into(),
-            Tool::List,
-            MY_WAF.format(),
-            "my-waf",
-            Action::Listed,
-            Location::new(self.path.clone(), lineno),
-        ));
-    }
-}
-
-const MY_WAF: FormatDescriptor = FormatDescriptor::new(
-    Format::custom("my-waf-api"),
-    &[Tool::List],
-    "a test format",
-    |ctx| {
-        Box::new(MyWaf {
-            path: ctx.path.clone(),
-        })
-    },
-)
-.chunkable()
-.detected_by(&[Detection::text(150, |_, head| {
-    head.starts_with(b"MYWAF 1\n")
-})]);
 
 /// A file of `n` lines whose lines 300, 600, ... are malformed.
 fn waf_file(n: u64) -> String {

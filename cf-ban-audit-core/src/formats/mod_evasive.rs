@@ -445,20 +445,13 @@ mod examples {
 
     #[test]
     fn syslog_message() {
-        use crate::formats::{mod_evasive, Format, Sink};
-        use crate::{Action, BanEvent, Location};
+        use crate::formats::{mod_evasive, Format};
+        use crate::{Action, Location};
         use std::{path::Path, sync::Arc};
 
-        struct Events(Vec<BanEvent>);
-        impl Sink for Events {
-            fn event(&mut self, e: BanEvent) {
-                self.0.push(e)
-            }
-            fn malformed(&mut self, _: u64, _: String) {}
-        }
         let time = "2026-11-24T03:05:42".parse().unwrap();
         let at = Location::new(Arc::from(Path::new("/var/log/syslog")), 7);
-        let mut sink = Events(Vec::new());
+        let mut sink = crate::formats::test_support::Collect::default();
         mod_evasive::syslog_message(
             b"Blacklisting address 104.16.5.6: possible DoS attack.",
             Some(time),
@@ -466,7 +459,7 @@ mod examples {
             Format::Syslog,
             &mut sink,
         );
-        let e = &sink.0[0];
+        let e = &sink.events[0];
         assert_eq!(
             (e.net.to_string().as_str(), e.scope.as_str(), e.action),
             ("104.16.5.6/32", "mod_evasive", Action::Ban)
@@ -503,18 +496,11 @@ mod examples {
 
     #[test]
     fn read_lock() {
-        use crate::formats::{mod_evasive, ParseCtx, Sink};
-        use crate::{Action, BanEvent};
+        use crate::formats::{mod_evasive, ParseCtx};
+        use crate::Action;
         use std::path::Path;
         use std::sync::Arc;
 
-        struct Events(Vec<BanEvent>);
-        impl Sink for Events {
-            fn event(&mut self, e: BanEvent) {
-                self.0.push(e)
-            }
-            fn malformed(&mut self, _: u64, _: String) {}
-        }
         let path = Path::new("/tmp/dos-172.70.1.2");
         let now = chrono::Local::now().naive_local();
         let ctx = ParseCtx {
@@ -522,11 +508,11 @@ mod examples {
             reference: now,
             now,
         };
-        let mut sink = Events(Vec::new());
+        let mut sink = crate::formats::test_support::Collect::default();
         mod_evasive::read_lock(b"15278\n", &ctx, &mut sink).unwrap();
-        assert_eq!(sink.0[0].net.to_string(), "172.70.1.2/32");
+        assert_eq!(sink.events[0].net.to_string(), "172.70.1.2/32");
         assert_eq!(
-            (sink.0[0].action, sink.0[0].expires),
+            (sink.events[0].action, sink.events[0].expires),
             (Action::Listed, None)
         );
     }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod my_waf;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -263,18 +263,10 @@ mod examples {
 
     #[test]
     fn read_database() {
-        use crate::formats::{btwaf, ParseCtx, Sink};
-        use crate::{Action, BanEvent};
+        use crate::formats::{btwaf, ParseCtx};
+        use crate::Action;
         use std::path::Path;
         use std::sync::Arc;
-
-        struct Events(Vec<BanEvent>);
-        impl Sink for Events {
-            fn event(&mut self, e: BanEvent) {
-                self.0.push(e)
-            }
-            fn malformed(&mut self, _: u64, _: String) {}
-        }
 
         let db = rusqlite::Connection::open_in_memory().unwrap();
         db.execute_batch(
@@ -291,9 +283,9 @@ mod examples {
             reference: now,
             now,
         };
-        let mut sink = Events(Vec::new());
+        let mut sink = crate::formats::test_support::Collect::default();
         btwaf::read_database(Ok(&db), &ctx, &mut sink).unwrap();
-        let e = &sink.0[0];
+        let e = &sink.events[0];
         assert_eq!(
             (e.action, e.scope.as_str()),
             (Action::Ban, "example.com/cc")

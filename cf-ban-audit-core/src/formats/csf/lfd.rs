@@ -270,20 +270,13 @@ mod examples {
 
     #[test]
     fn lfd_message() {
-        use crate::formats::{csf, Format, Sink};
-        use crate::{BanEvent, Location};
-        struct Events(Vec<BanEvent>);
-        impl Sink for Events {
-            fn event(&mut self, e: BanEvent) {
-                self.0.push(e)
-            }
-            fn malformed(&mut self, _: u64, _: String) {}
-        }
-        let mut sink = Events(Vec::new());
+        use crate::formats::{csf, Format};
+        use crate::Location;
+        let mut sink = crate::formats::test_support::Collect::default();
         let location = Location::new(std::path::Path::new("lfd.log"), 1);
         let time = "2026-11-24T03:00:00".parse().ok();
         csf::lfd_message(b"(CT) IP 104.16.0.9 (US/United States/-) found to have 300 connections - *Blocked in csf* for 1800 secs [CT_LIMIT]", time, location, Format::Syslog, &mut sink);
-        let e = &sink.0[0];
+        let e = &sink.events[0];
         assert_eq!(
             (e.net.to_string(), e.scope.as_str()),
             ("104.16.0.9/32".into(), "CT_LIMIT")

@@ -428,17 +428,9 @@ mod examples {
     #[test]
     fn ban_times_parser() {
         use crate::formats::fail2ban_client::BanTimesParser;
-        use crate::formats::{LineParser, ParseCtx, Sink};
-        use crate::BanEvent;
-        use std::{path::Path, sync::Arc};
+        use crate::formats::{LineParser, ParseCtx};
 
-        struct Events(Vec<BanEvent>);
-        impl Sink for Events {
-            fn event(&mut self, e: BanEvent) {
-                self.0.push(e)
-            }
-            fn malformed(&mut self, _: u64, _: String) {}
-        }
+        use std::{path::Path, sync::Arc};
 
         let now = chrono::Local::now().naive_local();
         let ctx = ParseCtx {
@@ -447,13 +439,13 @@ mod examples {
             now,
         };
         let mut parser = BanTimesParser::new(&ctx);
-        let mut sink = Events(Vec::new());
+        let mut sink = crate::formats::test_support::Collect::default();
         parser.line(
             1,
             b"104.16.9.9 \t2026-11-24 03:06:42 + -1 = 9999-12-31 23:59:59",
             &mut sink,
         );
-        assert_eq!(sink.0[0].scope, "sshd");
-        assert_eq!(sink.0[0].expires, None);
+        assert_eq!(sink.events[0].scope, "sshd");
+        assert_eq!(sink.events[0].expires, None);
     }
 }

@@ -126,17 +126,9 @@ mod examples {
     #[test]
     fn banned_parser() {
         use crate::formats::fail2ban_client::BannedParser;
-        use crate::formats::{LineParser, ParseCtx, Sink};
-        use crate::BanEvent;
-        use std::{path::Path, sync::Arc};
+        use crate::formats::{LineParser, ParseCtx};
 
-        struct Events(Vec<BanEvent>);
-        impl Sink for Events {
-            fn event(&mut self, e: BanEvent) {
-                self.0.push(e)
-            }
-            fn malformed(&mut self, _: u64, _: String) {}
-        }
+        use std::{path::Path, sync::Arc};
 
         let now = chrono::Local::now().naive_local();
         let ctx = ParseCtx {
@@ -145,7 +137,7 @@ mod examples {
             now,
         };
         let mut parser = BannedParser::new(&ctx);
-        let mut sink = Events(Vec::new());
+        let mut sink = crate::formats::test_support::Collect::default();
         parser.line(
             1,
             b"[{'sshd': ['104.16.9.9', 'x']}, {'nginx': ['2606:4700::abcd']}]",
@@ -153,7 +145,7 @@ mod examples {
         );
         parser.finish(&mut sink);
         let got: Vec<_> = sink
-            .0
+            .events
             .iter()
             .map(|e| (e.scope.as_str(), e.net.to_string()))
             .collect();

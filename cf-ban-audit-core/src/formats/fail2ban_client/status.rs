@@ -159,17 +159,9 @@ mod examples {
     #[test]
     fn status_parser() {
         use crate::formats::fail2ban_client::StatusParser;
-        use crate::formats::{LineParser, ParseCtx, Sink};
-        use crate::BanEvent;
-        use std::{path::Path, sync::Arc};
+        use crate::formats::{LineParser, ParseCtx};
 
-        struct Events(Vec<BanEvent>);
-        impl Sink for Events {
-            fn event(&mut self, e: BanEvent) {
-                self.0.push(e)
-            }
-            fn malformed(&mut self, _: u64, _: String) {}
-        }
+        use std::{path::Path, sync::Arc};
 
         let now = chrono::Local::now().naive_local();
         let ctx = ParseCtx {
@@ -178,16 +170,16 @@ mod examples {
             now,
         };
         let mut parser = StatusParser::new(&ctx);
-        let mut sink = Events(Vec::new());
+        let mut sink = crate::formats::test_support::Collect::default();
         let text = "Status for the jail: sshd\n|- Filter\n|  `- File list:\t/var/log/auth.log\n\
                     `- Actions\n   |- Currently banned:\t2\n   `- Banned IP list:\t104.16.9.9 2606:4700::abcd\n";
         for (n, line) in text.lines().enumerate() {
             parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
         }
         parser.finish(&mut sink);
-        assert_eq!(sink.0.len(), 2);
+        assert_eq!(sink.events.len(), 2);
         assert_eq!(
-            (sink.0[0].scope.as_str(), sink.0[0].location.line),
+            (sink.events[0].scope.as_str(), sink.events[0].location.line),
             ("sshd", 6)
         );
     }

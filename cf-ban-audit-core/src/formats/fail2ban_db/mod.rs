@@ -243,18 +243,10 @@ mod examples {
 
     #[test]
     fn read_database() {
-        use crate::formats::{fail2ban_db, ParseCtx, Sink};
-        use crate::{Action, BanEvent};
+        use crate::formats::{fail2ban_db, ParseCtx};
+        use crate::Action;
         use std::path::Path;
         use std::sync::Arc;
-
-        struct Events(Vec<BanEvent>);
-        impl Sink for Events {
-            fn event(&mut self, e: BanEvent) {
-                self.0.push(e)
-            }
-            fn malformed(&mut self, _: u64, _: String) {}
-        }
 
         let db = rusqlite::Connection::open_in_memory().unwrap();
         db.execute_batch(
@@ -271,14 +263,14 @@ mod examples {
             reference: now,
             now,
         };
-        let mut sink = Events(Vec::new());
+        let mut sink = crate::formats::test_support::Collect::default();
         fail2ban_db::read_database(Ok(&db), &ctx, &mut sink).unwrap();
         // The history row repeats the current one: one event, permanent.
-        assert_eq!(sink.0.len(), 1);
+        assert_eq!(sink.events.len(), 1);
         assert_eq!(
-            (sink.0[0].action, sink.0[0].scope.as_str()),
+            (sink.events[0].action, sink.events[0].scope.as_str()),
             (Action::Listed, "sshd")
         );
-        assert_eq!(sink.0[0].expires, None);
+        assert_eq!(sink.events[0].expires, None);
     }
 }

@@ -255,17 +255,9 @@ mod examples {
     #[test]
     fn rich_parser() {
         use crate::formats::firewalld::RichParser;
-        use crate::formats::{LineParser, ParseCtx, Sink};
-        use crate::BanEvent;
-        use std::{path::Path, sync::Arc};
+        use crate::formats::{LineParser, ParseCtx};
 
-        struct Events(Vec<BanEvent>);
-        impl Sink for Events {
-            fn event(&mut self, e: BanEvent) {
-                self.0.push(e)
-            }
-            fn malformed(&mut self, _: u64, _: String) {}
-        }
+        use std::{path::Path, sync::Arc};
 
         let now = chrono::Local::now().naive_local();
         let ctx = ParseCtx {
@@ -274,16 +266,19 @@ mod examples {
             now,
         };
         let mut parser = RichParser::new(&ctx);
-        let mut sink = Events(Vec::new());
+        let mut sink = crate::formats::test_support::Collect::default();
         let text = "public\n  target: default\n  icmp-block-inversion: no\n  sources: \n  rich rules: \n\
                     \trule family=\"ipv4\" source address=\"162.159.200.1\" reject\n\
                     \trule family=\"ipv4\" source address=\"192.0.2.10\" service name=\"ssh\" accept\n";
         for (n, line) in text.lines().enumerate() {
             parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
         }
-        assert_eq!(sink.0.len(), 1);
+        assert_eq!(sink.events.len(), 1);
         assert_eq!(
-            (sink.0[0].net.to_string(), sink.0[0].scope.as_str()),
+            (
+                sink.events[0].net.to_string(),
+                sink.events[0].scope.as_str()
+            ),
             ("162.159.200.1/32".to_string(), "zone:public")
         );
     }

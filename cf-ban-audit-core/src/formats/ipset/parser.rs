@@ -479,17 +479,9 @@ mod examples {
     #[test]
     fn ipset_parser() {
         use crate::formats::ipset::IpsetParser;
-        use crate::formats::{LineParser, ParseCtx, Sink};
-        use crate::BanEvent;
-        use std::{path::Path, sync::Arc};
+        use crate::formats::{LineParser, ParseCtx};
 
-        struct Events(Vec<BanEvent>);
-        impl Sink for Events {
-            fn event(&mut self, e: BanEvent) {
-                self.0.push(e)
-            }
-            fn malformed(&mut self, _: u64, _: String) {}
-        }
+        use std::{path::Path, sync::Arc};
 
         let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
             .unwrap()
@@ -501,7 +493,7 @@ mod examples {
             now,
         };
         let mut parser = IpsetParser::new(&ctx);
-        let mut sink = Events(Vec::new());
+        let mut sink = crate::formats::test_support::Collect::default();
         let text = "create f2b-sshd hash:ip family inet hashsize 1024 maxelem 65536 timeout 600\n\
                     add f2b-sshd 104.16.0.1 timeout 545\n\
                     add f2b-sshd 192.0.2.7 timeout 0 comment \"add f2b-sshd 104.16.9.9\"\n";
@@ -509,13 +501,13 @@ mod examples {
             parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
         }
         parser.finish(&mut sink);
-        assert_eq!(sink.0.len(), 2);
-        assert_eq!(sink.0[0].scope, "f2b-sshd");
+        assert_eq!(sink.events.len(), 2);
+        assert_eq!(sink.events[0].scope, "f2b-sshd");
         assert_eq!(
-            sink.0[0].expires,
+            sink.events[0].expires,
             Some(now + chrono::TimeDelta::seconds(545))
         );
-        assert_eq!(sink.0[1].net.to_string(), "192.0.2.7/32");
-        assert_eq!(sink.0[1].expires, None);
+        assert_eq!(sink.events[1].net.to_string(), "192.0.2.7/32");
+        assert_eq!(sink.events[1].expires, None);
     }
 }

@@ -229,17 +229,9 @@ mod examples {
     #[test]
     fn rules_parser() {
         use crate::formats::ufw::RulesParser;
-        use crate::formats::{LineParser, ParseCtx, Sink};
-        use crate::BanEvent;
-        use std::{path::Path, sync::Arc};
+        use crate::formats::{LineParser, ParseCtx};
 
-        struct Events(Vec<BanEvent>);
-        impl Sink for Events {
-            fn event(&mut self, e: BanEvent) {
-                self.0.push(e)
-            }
-            fn malformed(&mut self, _: u64, _: String) {}
-        }
+        use std::{path::Path, sync::Arc};
 
         let now = chrono::Local::now().naive_local();
         let ctx = ParseCtx {
@@ -248,7 +240,7 @@ mod examples {
             now,
         };
         let mut parser = RulesParser::new(&ctx);
-        let mut sink = Events(Vec::new());
+        let mut sink = crate::formats::test_support::Collect::default();
         let text = "### RULES ###\n\n### tuple ### deny any any 0.0.0.0/0 any 162.158.0.0/15 in\n\
                     -A ufw-user-input -s 162.158.0.0/15 -j DROP\n\n\
                     ### tuple ### allow tcp 22 0.0.0.0/0 any 192.0.2.10 in\n\
@@ -256,9 +248,12 @@ mod examples {
         for (n, line) in text.lines().enumerate() {
             parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
         }
-        assert_eq!(sink.0.len(), 1);
+        assert_eq!(sink.events.len(), 1);
         assert_eq!(
-            (sink.0[0].net.to_string(), sink.0[0].scope.as_str()),
+            (
+                sink.events[0].net.to_string(),
+                sink.events[0].scope.as_str()
+            ),
             ("162.158.0.0/15".to_string(), "deny")
         );
     }

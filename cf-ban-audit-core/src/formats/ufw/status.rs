@@ -282,17 +282,9 @@ mod examples {
     #[test]
     fn status_parser() {
         use crate::formats::ufw::StatusParser;
-        use crate::formats::{LineParser, ParseCtx, Sink};
-        use crate::BanEvent;
-        use std::{path::Path, sync::Arc};
+        use crate::formats::{LineParser, ParseCtx};
 
-        struct Events(Vec<BanEvent>);
-        impl Sink for Events {
-            fn event(&mut self, e: BanEvent) {
-                self.0.push(e)
-            }
-            fn malformed(&mut self, _: u64, _: String) {}
-        }
+        use std::{path::Path, sync::Arc};
 
         let now = chrono::Local::now().naive_local();
         let ctx = ParseCtx {
@@ -301,7 +293,7 @@ mod examples {
             now,
         };
         let mut parser = StatusParser::new(&ctx);
-        let mut sink = Events(Vec::new());
+        let mut sink = crate::formats::test_support::Collect::default();
         let text = "Status: active\n\n     To                         Action      From\n     \
                     --                         ------      ----\n\
                     [ 1] Anywhere                   DENY IN     104.16.123.96              # by Fail2Ban after 5 attempts against sshd\n\
@@ -311,7 +303,7 @@ mod examples {
             parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
         }
         let got: Vec<_> = sink
-            .0
+            .events
             .iter()
             .map(|e| (e.net.to_string(), e.scope.clone()))
             .collect();
