@@ -263,10 +263,8 @@ mod examples {
 
     #[test]
     fn read_database() {
-        use crate::formats::{btwaf, ParseCtx};
+        use crate::formats::btwaf;
         use crate::Action;
-        use std::path::Path;
-        use std::sync::Arc;
 
         let db = rusqlite::Connection::open_in_memory().unwrap();
         db.execute_batch(
@@ -277,12 +275,7 @@ mod examples {
                VALUES (1795489200, '2026-11-24 11:00:00', 'example.com', '104.16.5.5', 'cc', 86400, 1);",
         ).unwrap();
 
-        let now = chrono::Local::now().naive_local();
-        let ctx = ParseCtx {
-            path: Arc::from(Path::new("totla_db.db")),
-            reference: now,
-            now,
-        };
+        let ctx = crate::formats::test_support::ctx("totla_db.db");
         let mut sink = crate::formats::test_support::Collect::default();
         btwaf::read_database(Ok(&db), &ctx, &mut sink).unwrap();
         let e = &sink.events[0];

@@ -428,16 +428,9 @@ mod examples {
     #[test]
     fn ban_times_parser() {
         use crate::formats::fail2ban_client::BanTimesParser;
-        use crate::formats::{LineParser, ParseCtx};
+        use crate::formats::LineParser;
 
-        use std::{path::Path, sync::Arc};
-
-        let now = chrono::Local::now().naive_local();
-        let ctx = ParseCtx {
-            path: Arc::from(Path::new("get-sshd-banip.txt")),
-            reference: now,
-            now,
-        };
+        let ctx = crate::formats::test_support::ctx("get-sshd-banip.txt");
         let mut parser = BanTimesParser::new(&ctx);
         let mut sink = crate::formats::test_support::Collect::default();
         parser.line(

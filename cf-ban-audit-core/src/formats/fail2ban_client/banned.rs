@@ -126,16 +126,9 @@ mod examples {
     #[test]
     fn banned_parser() {
         use crate::formats::fail2ban_client::BannedParser;
-        use crate::formats::{LineParser, ParseCtx};
+        use crate::formats::LineParser;
 
-        use std::{path::Path, sync::Arc};
-
-        let now = chrono::Local::now().naive_local();
-        let ctx = ParseCtx {
-            path: Arc::from(Path::new("banned.txt")),
-            reference: now,
-            now,
-        };
+        let ctx = crate::formats::test_support::ctx("banned.txt");
         let mut parser = BannedParser::new(&ctx);
         let mut sink = crate::formats::test_support::Collect::default();
         parser.line(

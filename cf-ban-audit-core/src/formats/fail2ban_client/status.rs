@@ -159,16 +159,9 @@ mod examples {
     #[test]
     fn status_parser() {
         use crate::formats::fail2ban_client::StatusParser;
-        use crate::formats::{LineParser, ParseCtx};
+        use crate::formats::LineParser;
 
-        use std::{path::Path, sync::Arc};
-
-        let now = chrono::Local::now().naive_local();
-        let ctx = ParseCtx {
-            path: Arc::from(Path::new("status.txt")),
-            reference: now,
-            now,
-        };
+        let ctx = crate::formats::test_support::ctx("status.txt");
         let mut parser = StatusParser::new(&ctx);
         let mut sink = crate::formats::test_support::Collect::default();
         let text = "Status for the jail: sshd\n|- Filter\n|  `- File list:\t/var/log/auth.log\n\

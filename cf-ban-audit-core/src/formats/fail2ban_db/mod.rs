@@ -243,10 +243,8 @@ mod examples {
 
     #[test]
     fn read_database() {
-        use crate::formats::{fail2ban_db, ParseCtx};
+        use crate::formats::fail2ban_db;
         use crate::Action;
-        use std::path::Path;
-        use std::sync::Arc;
 
         let db = rusqlite::Connection::open_in_memory().unwrap();
         db.execute_batch(
@@ -257,12 +255,7 @@ mod examples {
              INSERT INTO bips VALUES('104.16.9.9', 'sshd', 1795491472, -1, 1, '{}');",
         ).unwrap();
 
-        let now = chrono::Local::now().naive_local();
-        let ctx = ParseCtx {
-            path: Arc::from(Path::new("fail2ban.sqlite3")),
-            reference: now,
-            now,
-        };
+        let ctx = crate::formats::test_support::ctx("fail2ban.sqlite3");
         let mut sink = crate::formats::test_support::Collect::default();
         fail2ban_db::read_database(Ok(&db), &ctx, &mut sink).unwrap();
         // The history row repeats the current one: one event, permanent.

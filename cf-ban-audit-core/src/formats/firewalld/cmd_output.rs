@@ -255,16 +255,9 @@ mod examples {
     #[test]
     fn rich_parser() {
         use crate::formats::firewalld::RichParser;
-        use crate::formats::{LineParser, ParseCtx};
+        use crate::formats::LineParser;
 
-        use std::{path::Path, sync::Arc};
-
-        let now = chrono::Local::now().naive_local();
-        let ctx = ParseCtx {
-            path: Arc::from(Path::new("list-all.txt")),
-            reference: now,
-            now,
-        };
+        let ctx = crate::formats::test_support::ctx("list-all.txt");
         let mut parser = RichParser::new(&ctx);
         let mut sink = crate::formats::test_support::Collect::default();
         let text = "public\n  target: default\n  icmp-block-inversion: no\n  sources: \n  rich rules: \n\

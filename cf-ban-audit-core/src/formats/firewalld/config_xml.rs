@@ -342,9 +342,8 @@ mod examples {
     #[test]
     fn xml_parser() {
         use crate::formats::firewalld::XmlParser;
-        use crate::formats::{Format, LineParser, ParseCtx, Sink, Verdict};
+        use crate::formats::{Format, LineParser, Sink, Verdict};
         use crate::BanEvent;
-        use std::{path::Path, sync::Arc};
 
         #[derive(Default)]
         struct Events(Vec<BanEvent>, Vec<(String, Verdict)>);
@@ -358,12 +357,7 @@ mod examples {
             }
         }
 
-        let now = chrono::Local::now().naive_local();
-        let ctx = ParseCtx {
-            path: Arc::from(Path::new("/etc/firewalld/zones/drop.xml")),
-            reference: now,
-            now,
-        };
+        let ctx = crate::formats::test_support::ctx("/etc/firewalld/zones/drop.xml");
         let mut parser = XmlParser::new(Format::FirewalldZone, &ctx);
         let mut sink = Events::default();
         let text = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<zone target=\"DROP\">\n\

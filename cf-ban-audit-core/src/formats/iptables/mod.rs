@@ -312,9 +312,8 @@ mod examples {
     #[test]
     fn iptables_parser() {
         use crate::formats::iptables::IptablesParser;
-        use crate::formats::{LineParser, ParseCtx, Sink, Verdict};
+        use crate::formats::{LineParser, Sink, Verdict};
         use crate::BanEvent;
-        use std::{path::Path, sync::Arc};
 
         #[derive(Default)]
         struct Events(Vec<BanEvent>, Vec<(String, Verdict)>);
@@ -328,12 +327,7 @@ mod examples {
             }
         }
 
-        let now = chrono::Local::now().naive_local();
-        let ctx = ParseCtx {
-            path: Arc::from(Path::new("rules.v4")),
-            reference: now,
-            now,
-        };
+        let ctx = crate::formats::test_support::ctx("rules.v4");
         let mut parser = IptablesParser::new(&ctx);
         let mut sink = Events::default();
         let text = "*filter\n:INPUT ACCEPT [0:0]\n:f2b-sshd - [0:0]\n\

@@ -229,16 +229,9 @@ mod examples {
     #[test]
     fn rules_parser() {
         use crate::formats::ufw::RulesParser;
-        use crate::formats::{LineParser, ParseCtx};
+        use crate::formats::LineParser;
 
-        use std::{path::Path, sync::Arc};
-
-        let now = chrono::Local::now().naive_local();
-        let ctx = ParseCtx {
-            path: Arc::from(Path::new("/etc/ufw/user.rules")),
-            reference: now,
-            now,
-        };
+        let ctx = crate::formats::test_support::ctx("/etc/ufw/user.rules");
         let mut parser = RulesParser::new(&ctx);
         let mut sink = crate::formats::test_support::Collect::default();
         let text = "### RULES ###\n\n### tuple ### deny any any 0.0.0.0/0 any 162.158.0.0/15 in\n\
