@@ -254,22 +254,18 @@ fn exprs(toks: &[Tok]) -> Vec<NftExpr> {
             break;
         }
         let mut op = None;
-        if OPS.contains(&word(i)) {
+        // An ordering operator takes one value; equality (or none) a whole right-hand side.
+        let end = if OPS.contains(&word(i)) {
             op = Some(word(i).to_string());
             i += 1;
-            if !matches!(word(i - 1), "==" | "!=" | "eq" | "ne") {
-                let end = group_end(toks, i);
-                out.push(NftExpr::Match {
-                    selector,
-                    key,
-                    op,
-                    value: slice(i, end),
-                });
-                i = end;
-                continue;
+            if matches!(word(i - 1), "==" | "!=" | "eq" | "ne") {
+                rhs_end(toks, i)
+            } else {
+                group_end(toks, i)
             }
-        }
-        let end = rhs_end(toks, i);
+        } else {
+            rhs_end(toks, i)
+        };
         out.push(NftExpr::Match {
             selector,
             key,

@@ -342,24 +342,11 @@ mod examples {
     #[test]
     fn xml_parser() {
         use crate::formats::firewalld::XmlParser;
-        use crate::formats::{Format, LineParser, Sink, Verdict};
-        use crate::BanEvent;
-
-        #[derive(Default)]
-        struct Events(Vec<BanEvent>, Vec<(String, Verdict)>);
-        impl Sink for Events {
-            fn event(&mut self, e: BanEvent) {
-                self.0.push(e)
-            }
-            fn malformed(&mut self, _: u64, _: String) {}
-            fn set_use(&mut self, set: &str, v: Verdict) {
-                self.1.push((set.to_string(), v))
-            }
-        }
+        use crate::formats::{Format, LineParser, Verdict};
 
         let ctx = crate::formats::test_support::ctx("/etc/firewalld/zones/drop.xml");
         let mut parser = XmlParser::new(Format::FirewalldZone, &ctx);
-        let mut sink = Events::default();
+        let mut sink = crate::formats::test_support::Collect::default();
         let text = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<zone target=\"DROP\">\n\
                     <!-- <source address=\"104.16.0.9\"/> -->\n\
                     <source address=\"190.93.240.0/20\"/>\n<source ipset=\"cf-blocklist-v4\"/>\n</zone>\n";
@@ -367,15 +354,15 @@ mod examples {
             parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
         }
         parser.finish(&mut sink);
-        assert_eq!(sink.0.len(), 1);
+        assert_eq!(sink.events.len(), 1);
         assert_eq!(
             (
-                sink.0[0].net.to_string(),
-                sink.0[0].scope.as_str(),
-                sink.0[0].location.line
+                sink.events[0].net.to_string(),
+                sink.events[0].scope.as_str(),
+                sink.events[0].location.line
             ),
             ("190.93.240.0/20".to_string(), "zone:drop", 4)
         );
-        assert_eq!(sink.1, [("cf-blocklist-v4".to_string(), Verdict::Drop)]);
+        assert_eq!(sink.uses, [("cf-blocklist-v4".to_string(), Verdict::Drop)]);
     }
 }

@@ -312,24 +312,11 @@ mod examples {
     #[test]
     fn iptables_parser() {
         use crate::formats::iptables::IptablesParser;
-        use crate::formats::{LineParser, Sink, Verdict};
-        use crate::BanEvent;
-
-        #[derive(Default)]
-        struct Events(Vec<BanEvent>, Vec<(String, Verdict)>);
-        impl Sink for Events {
-            fn event(&mut self, e: BanEvent) {
-                self.0.push(e)
-            }
-            fn malformed(&mut self, _: u64, _: String) {}
-            fn set_use(&mut self, set: &str, v: Verdict) {
-                self.1.push((set.to_string(), v))
-            }
-        }
+        use crate::formats::{LineParser, Verdict};
 
         let ctx = crate::formats::test_support::ctx("rules.v4");
         let mut parser = IptablesParser::new(&ctx);
-        let mut sink = Events::default();
+        let mut sink = crate::formats::test_support::Collect::default();
         let text = "*filter\n:INPUT ACCEPT [0:0]\n:f2b-sshd - [0:0]\n\
             -A INPUT -m set --match-set cloudflare4 src -j ACCEPT\n\
             -A INPUT -p tcp -m multiport --dports 22 -j f2b-sshd\n\
@@ -339,11 +326,14 @@ mod examples {
             parser.line(n as u64 + 1, line.as_bytes(), &mut sink);
         }
         parser.finish(&mut sink);
-        assert_eq!(sink.0.len(), 1);
+        assert_eq!(sink.events.len(), 1);
         assert_eq!(
-            (sink.0[0].net.to_string().as_str(), sink.0[0].scope.as_str()),
+            (
+                sink.events[0].net.to_string().as_str(),
+                sink.events[0].scope.as_str()
+            ),
             ("104.16.0.1/32", "f2b-sshd")
         );
-        assert_eq!(sink.1, [("cloudflare4".to_string(), Verdict::Accept)]);
+        assert_eq!(sink.uses, [("cloudflare4".to_string(), Verdict::Accept)]);
     }
 }
