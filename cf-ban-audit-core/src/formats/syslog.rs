@@ -16,7 +16,7 @@ use chrono::NaiveDateTime;
 
 use super::grammar::head;
 use super::prefilter::Prefilter;
-use super::registry::{Detection, FormatDescriptor, Registry, SyslogEntry};
+use super::registry::{Detection, FormatDescriptor, Registry, SyslogEntry, SyslogTag};
 use super::{Format, LineParser, ParseCtx, Sink};
 use crate::event::{Location, Tool};
 
@@ -46,26 +46,35 @@ impl SyslogParser {
     }
 }
 
+/// The syslog tags the formats own, and a prefilter of their words: built once from the
+/// registry.
+struct Tags {
+    tags: Vec<SyslogTag>,
+    words: Prefilter,
+}
+
+static TAGS: LazyLock<Tags> = LazyLock::new(|| {
+    let tags: Vec<SyslogTag> = Registry::builtin().syslog_tags().map(|(t, _)| *t).collect();
+    let mut words: Vec<&str> = tags.iter().map(|t| t.needle).collect();
+    words.sort_unstable();
+    words.dedup();
+    Tags {
+        words: Prefilter::new(&words),
+        tags,
+    }
+});
+
 impl LineParser for SyslogParser {
     fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
         // Cheap reject before any parsing: only the lines of the programs some format owns.
-        static WORDS: LazyLock<Prefilter> = LazyLock::new(|| {
-            let words: Vec<&str> = Registry::builtin()
-                .syslog_tags()
-                .map(|(t, _)| t.needle)
-                .collect();
-            Prefilter::new(&words)
-        });
-        if !WORDS.matches(line) {
+        let tags = &*TAGS;
+        if !tags.words.matches(line) {
             return;
         }
         let Some(l) = split(line, self.reference) else {
             return;
         };
-        let Some((tag, _)) = Registry::builtin()
-            .syslog_tags()
-            .find(|(t, _)| t.owns(l.program))
-        else {
+        let Some(tag) = tags.tags.iter().find(|t| t.owns(l.program)) else {
             return;
         };
         let entry = SyslogEntry {
