@@ -664,13 +664,28 @@ pub const DEFAULT_PATHS: &[&str] = &[
     "/opt/modsecurity/var/audit",
 ];
 
-/// The [`DEFAULT_PATHS`] that exist on this machine.
+/// The places a scan without paths reads that exist on this machine: the [`DEFAULT_PATHS`],
+/// and each format's usual path that is a plain absolute path (no wildcard or placeholder)
+/// outside them, so that a format added to the registry is read by default too.
 pub fn existing_default_paths() -> Vec<PathBuf> {
-    DEFAULT_PATHS
-        .iter()
-        .map(PathBuf::from)
-        .filter(|p| p.exists())
-        .collect()
+    let mut paths = default_candidates();
+    paths.retain(|p| p.exists());
+    paths
+}
+
+/// [`existing_default_paths`] before the check that they exist.
+fn default_candidates() -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = DEFAULT_PATHS.iter().map(PathBuf::from).collect();
+    for d in Registry::builtin().formats() {
+        for usual in d.paths() {
+            let plain = usual.starts_with('/') && !usual.contains(['*', '<', '(', ' ']);
+            let path = Path::new(usual);
+            if plain && !paths.iter().any(|p| path.starts_with(p)) {
+                paths.push(path.to_path_buf());
+            }
+        }
+    }
+    paths
 }
 
 /// Files at least this large (uncompressed, of a line-independent format) are read in chunks.
@@ -900,6 +915,22 @@ impl<'r> FileOutcome<'r> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_paths_include_each_formats_plain_usual_path() {
+        let paths = default_candidates();
+        let has = |p: &str| paths.iter().any(|q| q == Path::new(p));
+        assert!(
+            has("/etc/hosts.deny") && has("/etc/ipset.conf"),
+            "{paths:?}"
+        );
+        // Paths inside a default directory, and patterns, are not listed again.
+        assert!(
+            !has("/var/log/fail2ban.log") && !has("/tmp/dos-*"),
+            "{paths:?}"
+        );
+        assert!(paths.iter().all(|p| p.is_absolute()));
+    }
 
     #[test]
     fn rotation_ranks() {
