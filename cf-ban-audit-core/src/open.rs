@@ -21,14 +21,11 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use crate::error::Error;
-use crate::formats::sqlite::is_busy;
+use crate::formats::sqlite::{is_busy, SQLITE_BUSY_TIMEOUT};
 use crate::formats::{Database, IncludeError, ParseCtx, Registry, Sink, SqliteReader};
 
 /// The largest file an `Include` may name.
 pub const MAX_INCLUDE_BYTES: u64 = 64 << 20;
-
-/// How long reading a database waits for a lock held by its owner while it writes.
-pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long detection waits for a lock.
 const DETECT_BUSY_TIMEOUT: Duration = Duration::from_millis(500);
@@ -183,4 +180,25 @@ pub(crate) fn uri(path: &Path, immutable: bool) -> String {
         "?mode=ro"
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_escapes_the_path() {
+        assert_eq!(
+            uri(Path::new("/var/lib/fail2ban/fail2ban.sqlite3"), false),
+            "file:///var/lib/fail2ban/fail2ban.sqlite3?mode=ro"
+        );
+        assert_eq!(
+            uri(Path::new("//x/a b?c#d%e"), true),
+            "file:////x/a%20b%3Fc%23d%25e?immutable=1"
+        );
+        assert_eq!(
+            uri(Path::new("rel/f2b.db"), false),
+            "file:rel/f2b.db?mode=ro"
+        );
+    }
 }

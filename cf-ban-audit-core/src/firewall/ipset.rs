@@ -37,14 +37,6 @@ pub struct Ipsets {
     pub sets: BTreeMap<String, Ipset>,
 }
 
-impl Ipsets {
-    /// Reads `ipset save` or `ipset list` output with the ipset reader (see
-    /// [`crate::formats::ipset`]); what it cannot read is left out.
-    pub fn parse(text: &str) -> Ipsets {
-        crate::formats::ipset::read_sets(text.as_bytes())
-    }
-}
-
 /// Worked examples of this module's items.
 #[cfg(test)]
 mod examples {

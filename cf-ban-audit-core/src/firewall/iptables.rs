@@ -18,14 +18,6 @@ pub struct IptablesRuleset {
     pub nf_tables: bool,
 }
 
-impl IptablesRuleset {
-    /// Reads `iptables-save` output (or `iptables -S`) with the iptables reader's argument
-    /// splitter ([`crate::formats::iptables::split_args`]).
-    pub fn parse(text: &str) -> IptablesRuleset {
-        crate::formats::iptables::read_ruleset(text.as_bytes())
-    }
-}
-
 /// One table: its chains by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Table {

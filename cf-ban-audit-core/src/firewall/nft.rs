@@ -65,14 +65,6 @@ pub struct NftRuleset {
     pub unread: Vec<String>,
 }
 
-impl NftRuleset {
-    /// Reads a ruleset in the text form with the nft reader (see
-    /// [`crate::formats::nftables`]).
-    pub fn parse(text: &str) -> NftRuleset {
-        crate::formats::nftables::read_ruleset(text.as_bytes())
-    }
-}
-
 /// One table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NftTable {

@@ -1,6 +1,8 @@
 //! What the SQLite readers share: the view detection has of a database, and the questions
 //! they ask of a connection the scanner opened read-only.
 
+use std::time::Duration;
+
 use rusqlite::{Connection, ErrorCode};
 
 use super::{ParseCtx, Sink};
@@ -22,6 +24,10 @@ pub enum Database<'a> {
     /// Not opened: unreadable, not a database, or not asked (standard input).
     Closed,
 }
+
+/// How long the scanner, reading a database, waits for a lock its owner holds while it
+/// writes (the readers name it in their messages).
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Whether the database has a table of this name (in any case).
 pub(crate) fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {

@@ -187,7 +187,7 @@ fn describe(what: &str, e: &rusqlite::Error) -> String {
         Some(ErrorCode::DatabaseCorrupt) => format!("the database is corrupt ({e})"),
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
             "the database stayed locked for more than {} s (fail2ban writing to it?); try again",
-            crate::open::SQLITE_BUSY_TIMEOUT.as_secs()
+            crate::formats::sqlite::SQLITE_BUSY_TIMEOUT.as_secs()
         ),
         Some(ErrorCode::CannotOpen) => format!("cannot open the file read-only ({e})"),
         Some(ErrorCode::PermissionDenied) => format!("permission denied ({e})"),

@@ -199,6 +199,15 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
 })])
 .membership(Membership::ByRulesOrName);
 
+// The model is built here, by its reader: the model imports no reader.
+impl crate::firewall::ipset::Ipsets {
+    /// Reads `ipset save` or `ipset list` output with the ipset reader (see
+    /// [`crate::formats::ipset`]); what it cannot read is left out.
+    pub fn parse(text: &str) -> crate::firewall::ipset::Ipsets {
+        read_sets(text.as_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests;
 

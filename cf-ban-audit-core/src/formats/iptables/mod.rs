@@ -276,6 +276,15 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
     detect(path, head).is_some()
 })]);
 
+// The model is built here, by its reader: the model imports no reader.
+impl crate::firewall::iptables::IptablesRuleset {
+    /// Reads `iptables-save` output (or `iptables -S`) with the iptables reader's argument
+    /// splitter ([`split_args`]).
+    pub fn parse(text: &str) -> crate::firewall::iptables::IptablesRuleset {
+        read_ruleset(text.as_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests;
 

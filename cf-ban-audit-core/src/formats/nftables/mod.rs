@@ -238,6 +238,14 @@ pub(crate) const JSON: FormatDescriptor = FormatDescriptor::read_as(
     detect(path, head) == Some(Format::NftJson)
 })]);
 
+// The model is built here, by its reader: the model imports no reader.
+impl crate::firewall::nft::NftRuleset {
+    /// Reads a ruleset in the text form with the nft reader (this module).
+    pub fn parse(text: &str) -> crate::firewall::nft::NftRuleset {
+        read_ruleset(text.as_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests;
 
