@@ -2,9 +2,16 @@
 //! addresses (the cause of Cloudflare's Error 521 for whole regions), and writes the allow and
 //! ignore snippets that stop them.
 //!
-//! The library reads logs, databases and ban lists ([`formats`]), keeps Cloudflare's ranges as
-//! a [`RangeSet`], joins the two into a [`Report`] of findings ([`Scanner`]), and writes
-//! snippets ([`snippet`]). It never prints and never exits: errors are values naming their file.
+//! The library reads logs, databases and ban lists, keeps Cloudflare's ranges as a
+//! [`RangeSet`] ([`cloudflare`]), joins the two into a [`Report`] of findings ([`Scanner`],
+//! or [`Scanner::scan_with`] to be told of each file and finding as the scan goes), and writes
+//! snippets ([`snippet::Target`]), checks existing allow lists ([`check`]) and diagnoses a 521
+//! ([`doctor::Doctor`]). It never prints and never exits: errors are values naming their file,
+//! and the exit status is the caller's to decide.
+//!
+//! The formats it reads are data: [`formats::BUILTIN`] lists one
+//! [`FormatDescriptor`](formats::FormatDescriptor) per format, and [`Scanner::format`] adds one
+//! of the embedder's own.
 //!
 //! ```
 //! use cf_ban_audit_core::{cloudflare, Scanner};
