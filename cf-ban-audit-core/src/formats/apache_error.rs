@@ -534,8 +534,8 @@ impl LineParser for ApacheErrorParser {
     }
 }
 
-// The formats are named like the enum variants they once were, so that they read as such in
-// `match` patterns and tests.
+// Format constants are named like enum variants, as they are used like them (in `match`
+// patterns among others).
 #[allow(non_upper_case_globals)]
 impl Format {
     /// Apache's error log (ModSecurity and mod_evasive denials).

@@ -306,8 +306,8 @@ impl LineParser for BtFirewallParser {
     }
 }
 
-// The formats are named like the enum variants they once were, so that they read as such in
-// `match` patterns and tests.
+// Format constants are named like enum variants, as they are used like them (in `match`
+// patterns among others).
 #[allow(non_upper_case_globals)]
 impl Format {
     /// BT-Panel / aaPanel system firewall rule JSON (`types: drop`).

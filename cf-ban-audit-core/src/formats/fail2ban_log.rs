@@ -287,8 +287,8 @@ impl LineParser for Fail2banLogParser {
     }
 }
 
-// The formats are named like the enum variants they once were, so that they read as such in
-// `match` patterns and tests.
+// Format constants are named like enum variants, as they are used like them (in `match`
+// patterns among others).
 #[allow(non_upper_case_globals)]
 impl Format {
     /// fail2ban's own log file (`/var/log/fail2ban.log`, rotated and gzipped copies).

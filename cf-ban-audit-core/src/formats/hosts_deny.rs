@@ -28,8 +28,8 @@ use super::{Format, LineParser, ParseCtx, Sink};
 use crate::addr::{normalize_net, parse_ip, parse_net};
 use crate::event::{Action, BanEvent, Location, Tool};
 
-// The formats are named like the enum variants they once were, so that they read as such in
-// `match` patterns and tests.
+// Format constants are named like enum variants, as they are used like them (in `match`
+// patterns among others).
 #[allow(non_upper_case_globals)]
 impl Format {
     /// The TCP wrappers deny list `/etc/hosts.deny` (fail2ban's `hostsdeny` action, DenyHosts,

@@ -203,8 +203,8 @@ fn quote(bytes: &[u8]) -> String {
     quote_max(bytes, 80)
 }
 
-// The formats are named like the enum variants they once were, so that they read as such in
-// `match` patterns and tests.
+// Format constants are named like enum variants, as they are used like them (in `match`
+// patterns among others).
 #[allow(non_upper_case_globals)]
 impl Format {
     /// mod_evasive's lock files `dos-<address>` in its DOSLogDir.

@@ -373,8 +373,8 @@ pub fn v3_request_header<'a>(entry: &'a Value, name: &str) -> Option<&'a str> {
         .and_then(|(_, v)| v.as_str())
 }
 
-// The formats are named like the enum variants they once were, so that they read as such in
-// `match` patterns and tests.
+// Format constants are named like enum variants, as they are used like them (in `match`
+// patterns among others).
 #[allow(non_upper_case_globals)]
 impl Format {
     /// ModSecurity JSON audit log (v2 `SecAuditLogFormat JSON`, v3 JSON lines).

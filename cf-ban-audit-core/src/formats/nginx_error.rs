@@ -394,8 +394,8 @@ impl LineParser for NginxErrorParser {
     }
 }
 
-// The formats are named like the enum variants they once were, so that they read as such in
-// `match` patterns and tests.
+// Format constants are named like enum variants, as they are used like them (in `match`
+// patterns among others).
 #[allow(non_upper_case_globals)]
 impl Format {
     /// nginx's error log (ModSecurity denials, `limiting requests`, `limiting connections`,

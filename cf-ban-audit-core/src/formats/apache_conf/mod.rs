@@ -136,8 +136,8 @@ fn partial_ipv4(s: &[u8]) -> Option<IpNet> {
         .map(|net| IpNet::V4(net.trunc()))
 }
 
-// The formats are named like the enum variants they once were, so that they read as such in
-// `match` patterns and tests.
+// Format constants are named like enum variants, as they are used like them (in `match`
+// patterns among others).
 #[allow(non_upper_case_globals)]
 impl Format {
     /// Apache configuration and .htaccess: `Require not ip`, `Deny from`.

@@ -154,8 +154,8 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     }
 }
 
-// The formats are named like the enum variants they once were, so that they read as such in
-// `match` patterns and tests.
+// Format constants are named like enum variants, as they are used like them (in `match`
+// patterns among others).
 #[allow(non_upper_case_globals)]
 impl Format {
     /// CrowdSec JSON: `cscli decisions list -o json`, alerts, the decision stream, import files.

@@ -154,8 +154,8 @@ fn plus_secs(time: NaiveDateTime, secs: u64) -> Option<NaiveDateTime> {
     time.checked_add_signed(TimeDelta::try_seconds(i64::try_from(secs).ok()?)?)
 }
 
-// The formats are named like the enum variants they once were, so that they read as such in
-// `match` patterns and tests.
+// Format constants are named like enum variants, as they are used like them (in `match`
+// patterns among others).
 #[allow(non_upper_case_globals)]
 impl Format {
     /// CSF deny list `csf.deny` (addresses, CIDRs, advanced rules, `Include`).

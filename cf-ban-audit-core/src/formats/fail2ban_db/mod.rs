@@ -196,8 +196,8 @@ fn describe(what: &str, e: &rusqlite::Error) -> String {
     format!("fail2ban database: {what}: {why}")
 }
 
-// The formats are named like the enum variants they once were, so that they read as such in
-// `match` patterns and tests.
+// Format constants are named like enum variants, as they are used like them (in `match`
+// patterns among others).
 #[allow(non_upper_case_globals)]
 impl Format {
     /// fail2ban's SQLite database (`/var/lib/fail2ban/fail2ban.sqlite3`).

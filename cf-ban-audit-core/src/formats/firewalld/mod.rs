@@ -189,8 +189,8 @@ fn is_rich_rule(t: &[u8]) -> bool {
     })
 }
 
-// The formats are named like the enum variants they once were, so that they read as such in
-// `match` patterns and tests.
+// Format constants are named like enum variants, as they are used like them (in `match`
+// patterns among others).
 #[allow(non_upper_case_globals)]
 impl Format {
     /// firewalld zone XML (`/etc/firewalld/zones/*.xml`).

@@ -139,8 +139,8 @@ fn access_line(l: &[u8]) -> Option<bool> {
     (arg == b"all" || parse_net(arg).is_some()).then_some(word)
 }
 
-// The formats are named like the enum variants they once were, so that they read as such in
-// `match` patterns and tests.
+// Format constants are named like enum variants, as they are used like them (in `match`
+// patterns among others).
 #[allow(non_upper_case_globals)]
 impl Format {
     /// nginx configuration: `deny` lines.
