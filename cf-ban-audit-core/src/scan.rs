@@ -191,7 +191,8 @@ impl Scanner {
         self
     }
 
-    /// Only these tools.
+    /// Only the bans of these tools: files of formats that hold none of them are skipped, and
+    /// from a file that holds several tools' events (syslog) only theirs are kept.
     pub fn sources(mut self, tools: &[Tool]) -> Scanner {
         self.sources = Some(tools.to_vec());
         self
@@ -578,6 +579,7 @@ impl Scanner {
         };
         let mut sink = FileSink {
             agg: Aggregator::new(&self.ranges, rank),
+            sources: self.sources.as_deref(),
             malformed: 0,
             malformed_samples: Vec::new(),
             events: 0,
@@ -831,6 +833,9 @@ fn add_stats(mut total: FileStats, s: FileStats) -> FileStats {
 
 struct FileSink<'r> {
     agg: Aggregator<'r>,
+    /// Only events of these tools are kept (`--source`): a file of one format can hold the
+    /// events of several tools (syslog).
+    sources: Option<&'r [Tool]>,
     malformed: u64,
     /// The first [`MAX_MALFORMED_SAMPLES`] malformed lines.
     malformed_samples: Vec<MalformedLine>,
@@ -842,7 +847,9 @@ struct FileSink<'r> {
 impl Sink for FileSink<'_> {
     fn event(&mut self, event: BanEvent) {
         self.events += 1;
-        self.agg.add(event);
+        if self.sources.is_none_or(|tools| tools.contains(&event.tool)) {
+            self.agg.add(event);
+        }
     }
 
     fn malformed(&mut self, line: u64, message: String) {
