@@ -537,8 +537,17 @@ impl Scanner {
 
     /// Runs the live listing commands and reads their output.
     fn scan_live(&self, now: NaiveDateTime) -> FileOutcome<'_> {
+        self.scan_live_sources(LIVE_SOURCES, now)
+    }
+
+    /// Runs these listing commands and reads their output.
+    fn scan_live_sources(
+        &self,
+        sources: &[live::LiveSource],
+        now: NaiveDateTime,
+    ) -> FileOutcome<'_> {
         let mut outcome = FileOutcome::empty(&self.ranges);
-        for source in LIVE_SOURCES {
+        for source in sources {
             if !self.wanted(source.format) {
                 continue;
             }
@@ -552,6 +561,12 @@ impl Scanner {
                     now,
                 )),
                 LiveOutput::Failed(message) => {
+                    // A live read that failed is an error, never a silent empty answer: the
+                    // state it would have shown is unknown.
+                    outcome.errors.push(Error::File {
+                        path: PathBuf::from(&label),
+                        message: format!("live read failed: {message}"),
+                    });
                     let mut stats = FileStats::new(label, source.format);
                     stats.notes.push(message);
                     outcome.stats.push(stats);
@@ -922,6 +937,28 @@ impl<'r> FileOutcome<'r> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_live_read_is_an_error() {
+        // `false` stands in for a listing command that fails (fail2ban-client without its
+        // socket): the report says so among its errors, not only in a note.
+        let failing = live::LiveSource {
+            program: "false",
+            args: &[],
+            format: Format::Fail2banBanned,
+        };
+        let scanner = Scanner::new(crate::cloudflare::embedded());
+        let now = "2026-11-24T12:00:00".parse().unwrap();
+        let outcome = scanner.scan_live_sources(&[failing], now);
+        assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
+        let message = outcome.errors[0].to_string();
+        assert!(
+            message.contains("live: false") && message.contains("live read failed"),
+            "{message}"
+        );
+        assert_eq!(outcome.stats.len(), 1);
+        assert_eq!(outcome.stats[0].notes.len(), 1);
+    }
 
     #[test]
     fn default_paths_include_each_formats_plain_usual_path() {
