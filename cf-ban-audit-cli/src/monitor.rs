@@ -59,6 +59,12 @@ pub fn prometheus(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     writeln!(out, "cf_ban_audit_errors {}", report.errors.len())?;
     writeln!(
         out,
+        "# HELP cf_ban_audit_malformed_lines Lines that looked like entries but could not be read."
+    )?;
+    writeln!(out, "# TYPE cf_ban_audit_malformed_lines gauge")?;
+    writeln!(out, "cf_ban_audit_malformed_lines {}", malformed(report))?;
+    writeln!(
+        out,
         "# HELP cf_ban_audit_diagnoses Set-up problems found (such as real-ip-not-restored)."
     )?;
     writeln!(out, "# TYPE cf_ban_audit_diagnoses gauge")?;
@@ -124,10 +130,16 @@ pub fn nagios(out: &mut dyn Write, report: &Report) -> io::Result<u8> {
     let summary = summary.replace('|', "/").replace('\n', " ");
     writeln!(
         out,
-        "CF-BAN-AUDIT {state} - {summary} | findings={total};;;0 active={};1;1;0 files={};;;0 errors={};;;0",
+        "CF-BAN-AUDIT {state} - {summary} | findings={total};;;0 active={};1;1;0 files={};;;0 errors={};;;0 malformed={};;;0",
         active.len(),
         report.files.len(),
-        report.errors.len()
+        report.errors.len(),
+        malformed(report)
     )?;
     Ok(code)
+}
+
+/// Lines of all files that looked like entries but could not be read.
+pub fn malformed(report: &Report) -> u64 {
+    report.files.iter().map(|f| f.malformed).sum()
 }

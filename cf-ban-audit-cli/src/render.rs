@@ -85,6 +85,27 @@ pub fn text(out: &mut dyn Write, report: &Report, color: bool) -> io::Result<()>
         report.skipped_files,
         report.errors.len()
     )?;
+    let malformed = crate::monitor::malformed(report);
+    if malformed > 0 {
+        let files = report.files.iter().filter(|f| f.malformed > 0).count();
+        write!(
+            out,
+            "{malformed} lines in {files} files looked like entries but could not be read"
+        )?;
+        let first = report
+            .files
+            .iter()
+            .find_map(|f| f.malformed_samples.first().map(|m| (f, m)));
+        match first {
+            Some((f, m)) => {
+                // Some readers name the place in the message already.
+                let place = format!("{}:{}: ", f.path, m.line);
+                let message = m.message.strip_prefix(&place).unwrap_or(&m.message);
+                writeln!(out, "; the first: {place}{message}")?
+            }
+            None => writeln!(out, ".")?,
+        }
+    }
     writeln!(out)?;
     if report.findings.is_empty() {
         writeln!(out, "No bans of Cloudflare addresses found.")?;

@@ -1023,3 +1023,42 @@ fn output_file_is_written_whole() {
         "no temp file left"
     );
 }
+
+/// Lines that looked like entries but could not be read show in every output: the text's
+/// summary (with the first one), Prometheus and Nagios perfdata; JSON quotes the first ones.
+#[test]
+fn malformed_lines_show_in_every_output() {
+    let env = TestEnv::new();
+    // A file without malformed lines beside it: counted out of the summary.
+    env.write(
+        "hosts.deny",
+        "ALL: 104.16.0.1\nsshd: 104.16.0.2 \\\n 104.16.0.3\n",
+    );
+    let list = env.write(
+        "csf.deny",
+        "104.16.0.4\nnot-an-address.example # a host name csf cannot block\n",
+    );
+    let dir = list.parent().unwrap().to_str().unwrap().to_string();
+    let text = stdout(&run(&["scan", &dir]));
+    assert!(
+        text.contains("1 lines in 1 files looked like entries but could not be read; the first: "),
+        "{text}"
+    );
+    assert!(text.contains("csf.deny:2: "), "{text}");
+    let prom = stdout(&run(&["scan", "--format", "prometheus", &dir]));
+    assert!(
+        prom.contains("\ncf_ban_audit_malformed_lines 1\n"),
+        "{prom}"
+    );
+    let nagios = stdout(&run(&["scan", "--format", "nagios", &dir]));
+    assert!(nagios.contains(" malformed=1;;;0"), "{nagios}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&run(&["scan", "--format", "json", &dir]).stdout).unwrap();
+    let files = json["files"].as_array().unwrap();
+    let csf = files
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("csf.deny"))
+        .unwrap();
+    assert_eq!(csf["malformed"], 1);
+    assert_eq!(csf["malformed_samples"][0]["line"], 2);
+}
