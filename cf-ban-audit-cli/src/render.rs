@@ -193,12 +193,13 @@ pub fn text(out: &mut dyn Write, report: &Report, color: bool) -> io::Result<()>
         .findings
         .iter()
         .filter(|f| f.active && f.tool == Tool::Fail2ban)
-        .map(|f| {
-            format!(
-                "fail2ban-client set {} unbanip {}",
-                shell_word(&f.scope),
-                shell_word(&f.address_text())
-            )
+        .map(|f| match f.lift() {
+            Ok(argv) => argv
+                .iter()
+                .map(|w| shell_word(w))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Err(why) => format!("# {} {}: no command: {why}", f.tool, f.address_text()),
         })
         .collect();
     if !unban.is_empty() {

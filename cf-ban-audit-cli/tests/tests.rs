@@ -1062,3 +1062,21 @@ fn malformed_lines_show_in_every_output() {
     assert_eq!(csf["malformed"], 1);
     assert_eq!(csf["malformed_samples"][0]["line"], 2);
 }
+
+/// A ban read from output that names no jail is lifted by address, never with the made-up
+/// scope as a jail name.
+#[test]
+fn a_ban_without_a_jail_is_lifted_by_address() {
+    let env = TestEnv::new();
+    let saved = env.write(
+        "bans.txt",
+        "104.16.9.9 \t2026-11-24 03:06:42 + -1 = 9999-12-31 23:59:59\n",
+    );
+    let o = run(&["scan", saved.to_str().unwrap()]);
+    let text = stdout(&o);
+    assert!(
+        text.contains("  fail2ban-client unban 104.16.9.9\n"),
+        "{text}"
+    );
+    assert!(!text.contains("jail not named' unbanip"), "{text}");
+}

@@ -42,6 +42,7 @@ mod event;
 mod firewall;
 mod format_id;
 pub mod formats;
+mod lift;
 mod lines;
 mod live;
 mod open;

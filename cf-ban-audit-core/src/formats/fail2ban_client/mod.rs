@@ -53,7 +53,7 @@ use crate::event::{Action, BanEvent, Location, Tool};
 
 #[cfg(test)]
 pub use ban_times::jail_from_name;
-pub use ban_times::{looks_like_ban_times, BanTimesParser};
+pub use ban_times::{looks_like_ban_times, BanTimesParser, UNNAMED_JAIL};
 pub use banned::{looks_like_banned, BannedParser};
 pub use status::{looks_like_status, StatusParser};
 
