@@ -192,14 +192,22 @@ pub fn text(out: &mut dyn Write, report: &Report, color: bool) -> io::Result<()>
     let unban: BTreeSet<String> = report
         .findings
         .iter()
-        .filter(|f| f.active && f.tool == Tool::Fail2ban)
-        .map(|f| match f.lift() {
-            Ok(argv) => argv
-                .iter()
-                .map(|w| shell_word(w))
-                .collect::<Vec<_>>()
-                .join(" "),
-            Err(why) => format!("# {} {}: no command: {why}", f.tool, f.address_text()),
+        .filter(|f| f.active)
+        .filter_map(|f| match f.lift() {
+            Ok(argv) => Some(
+                argv.iter()
+                    .map(|w| shell_word(w))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            // A tool with lift commands whose scope cannot be passed says why; the tools
+            // without one get the advice below.
+            Err(why) if matches!(f.tool, Tool::Fail2ban | Tool::Ipset) => Some(format!(
+                "# {} {}: no command: {why}",
+                f.tool,
+                f.address_text()
+            )),
+            Err(_) => None,
         })
         .collect();
     if !unban.is_empty() {
