@@ -1080,3 +1080,72 @@ fn a_ban_without_a_jail_is_lifted_by_address() {
     );
     assert!(!text.contains("jail not named' unbanip"), "{text}");
 }
+
+/// The printed lift command of an ipset ban, run in a namespace with the real ipset, removes
+/// that one entry: a live scan then shows it gone and the other entry of the set kept.
+#[test]
+fn ipset_lift_command_removes_one_entry() {
+    let missing: Vec<&str> = ["ip", "iptables", "ipset"]
+        .into_iter()
+        .filter(|p| !have(p))
+        .collect();
+    if !is_root() || !missing.is_empty() {
+        let why = format!("needs root and {missing:?} (apt-get install iproute2 iptables ipset)");
+        if std::env::var_os("CI").is_some() {
+            panic!("required in CI: {why}");
+        }
+        eprintln!("SKIP: ipset lift test: {why}");
+        return;
+    }
+    let ns = Netns(format!("cfba-lift-{}", std::process::id()));
+    let out = Command::new("ip")
+        .args(["netns", "add", &ns.0])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    ns.exec(&["ipset", "create", "blocklist", "hash:ip"]);
+    ns.exec(&["ipset", "add", "blocklist", "172.64.9.9"]);
+    ns.exec(&["ipset", "add", "blocklist", "104.16.5.5"]);
+    ns.exec(&[
+        "iptables",
+        "-A",
+        "INPUT",
+        "-m",
+        "set",
+        "--match-set",
+        "blocklist",
+        "src",
+        "-j",
+        "DROP",
+    ]);
+    let empty = TestEnv::new();
+    let scan = || {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &ns.0])
+            .arg(env!("CARGO_BIN_EXE_cf-ban-audit"))
+            .args(["scan", "--live", "--source", "ipset"])
+            .arg(empty.path())
+            .output()
+            .unwrap();
+        stdout(&out)
+    };
+    let before = scan();
+    let lifts: Vec<&str> = before
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("ipset del "))
+        .collect();
+    assert_eq!(
+        lifts,
+        [
+            "ipset del blocklist 104.16.5.5",
+            "ipset del blocklist 172.64.9.9"
+        ],
+        "{before}"
+    );
+    let argv: Vec<&str> = lifts[0].split(' ').collect();
+    ns.exec(&argv);
+    let after = scan();
+    assert!(!after.contains("104.16.5.5"), "{after}");
+    assert!(after.contains("ipset del blocklist 172.64.9.9"), "{after}");
+}
