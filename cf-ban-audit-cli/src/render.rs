@@ -150,7 +150,7 @@ pub fn text(out: &mut dyn Write, report: &Report, color: bool) -> io::Result<()>
                     if f.active {
                         "ACTIVE".into()
                     } else {
-                        "lifted".into()
+                        f.state.to_string()
                     },
                     f.address_text(),
                     f.range.to_string(),

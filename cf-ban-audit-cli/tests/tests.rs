@@ -1149,3 +1149,42 @@ fn ipset_lift_command_removes_one_entry() {
     assert!(!after.contains("104.16.5.5"), "{after}");
     assert!(after.contains("ipset del blocklist 172.64.9.9"), "{after}");
 }
+
+/// Each finding says where its ban stands: a one-off WAF denial is `denied`, never "lifted";
+/// a ban whose unban was read is `lifted`; the text's STATE column says the same.
+#[test]
+fn findings_say_where_their_ban_stands() {
+    let env = TestEnv::new();
+    let log = env.write(
+        "fail2ban.log",
+        "2026-11-24 03:06:43,833 fail2ban.actions        [15521]: NOTICE  [sshd] Ban 172.64.155.20\n\
+         2026-11-24 03:16:43,833 fail2ban.actions        [15521]: NOTICE  [sshd] Unban 172.64.155.20\n",
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&run(&["scan", "--format", "json", log.to_str().unwrap()]).stdout)
+            .unwrap();
+    assert_eq!(json["findings"][0]["state"], "lifted", "{json}");
+    assert_eq!(json["findings"][0]["active"], false);
+    let modsec = run(&[
+        "scan",
+        "--format",
+        "json",
+        "fixtures/modsecurity/v2-serial.json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&modsec.stdout).unwrap();
+    let states: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["state"].as_str().unwrap())
+        .collect();
+    assert!(
+        !states.is_empty() && states.iter().all(|s| *s == "denied"),
+        "{states:?}"
+    );
+    let text = stdout(&run(&["scan", "fixtures/modsecurity/v2-serial.json"]));
+    assert!(
+        text.contains("  denied ") && !text.contains("lifted"),
+        "{text}"
+    );
+}

@@ -18,7 +18,7 @@ use crate::diagnose::Evidence;
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::formats::Format;
 use crate::ranges::RangeSet;
-use crate::report::Finding;
+use crate::report::{BanState, Finding};
 
 /// How many locations a finding keeps: the earliest half and the latest half.
 const MAX_LOCATIONS: usize = 16;
@@ -243,7 +243,16 @@ impl<'r> Aggregator<'r> {
                     .get(&(key.tool, key.net, key.format))
                     .is_some_and(|unban| *unban > agg.last.0);
                 let (_, action, expires) = agg.last;
-                let active = !lifted && action.is_standing() && expires.is_none_or(|e| e > now);
+                let state = if lifted || action == Action::Unban {
+                    BanState::Lifted
+                } else if action == Action::Deny {
+                    BanState::Denied
+                } else if expires.is_some_and(|e| e <= now) {
+                    BanState::Expired
+                } else {
+                    BanState::Active
+                };
+                let active = state == BanState::Active;
                 let finding = Finding {
                     address: key.net,
                     // A key is kept only when its network overlaps the ranges, so one of them
@@ -253,6 +262,7 @@ impl<'r> Aggregator<'r> {
                     format: key.format,
                     scope: key.scope.clone(),
                     active,
+                    state,
                     first_seen: agg.first_seen,
                     last_seen: agg.last_seen,
                     expires: if action.is_ban() { expires } else { None },
@@ -334,6 +344,41 @@ mod tests {
         assert_eq!(
             lines,
             [2, 3, 4, 5, 6, 7, 8, 9, 94, 95, 96, 97, 98, 99, 100, 101]
+        );
+    }
+
+    #[test]
+    fn each_finding_says_where_its_ban_stands() {
+        let cf = crate::cloudflare::embedded();
+        let state = |events: Vec<BanEvent>, now: u32| {
+            let mut agg = Aggregator::new(&cf, 0);
+            for e in events {
+                agg.add(e);
+            }
+            let f = agg.findings(t(now));
+            (f[0].state, f[0].active)
+        };
+        assert_eq!(
+            state(vec![ev("104.16.0.1/32", Action::Ban, 1, "a", 1)], 2),
+            (BanState::Active, true)
+        );
+        assert_eq!(
+            state(
+                vec![
+                    ev("104.16.0.1/32", Action::Ban, 1, "a", 1),
+                    ev("104.16.0.1/32", Action::Unban, 2, "a", 2)
+                ],
+                3
+            ),
+            (BanState::Lifted, false)
+        );
+        let mut timed = ev("104.16.0.1/32", Action::Ban, 1, "a", 1);
+        timed.expires = Some(t(2));
+        assert_eq!(state(vec![timed], 3), (BanState::Expired, false));
+        // A one-off refusal was never lifted.
+        assert_eq!(
+            state(vec![ev("104.16.0.1/32", Action::Deny, 1, "a", 1)], 2),
+            (BanState::Denied, false)
         );
     }
 

@@ -232,6 +232,7 @@ mod tests {
             format,
             scope: "100001".into(),
             active: false,
+            state: crate::BanState::Denied,
             first_seen: None,
             last_seen: None,
             expires: None,

@@ -60,7 +60,7 @@ pub use lines::{MAX_LINE, MIN_EXPANSION_CAP};
 pub use purpose::Purpose;
 pub use ranges::RangeSet;
 pub use report::{
-    Diagnosis, DiagnosisKind, ErrorEntry, FileStats, Finding, MalformedLine, RangesInfo, Report,
-    ReportSink, MAX_MALFORMED_SAMPLES, REPORT_VERSION,
+    BanState, Diagnosis, DiagnosisKind, ErrorEntry, FileStats, Finding, MalformedLine, RangesInfo,
+    Report, ReportSink, MAX_MALFORMED_SAMPLES, REPORT_VERSION,
 };
 pub use scan::{existing_default_paths, ProgressFn, Scanner, CHUNK_MIN, DEFAULT_PATHS};

@@ -41,6 +41,9 @@ pub struct Finding {
     /// Whether the ban is still in force: the last event is a ban that was not lifted and has
     /// not expired, or the address stands in a current ban list or database.
     pub active: bool,
+    /// Where the ban stands: active, expired, lifted, or only a one-off denial.
+    #[serde(default)]
+    pub state: BanState,
     /// The first ban event, in the host's local time, when known.
     pub first_seen: Option<NaiveDateTime>,
     /// The last ban event, in the host's local time, when known.
@@ -52,6 +55,45 @@ pub struct Finding {
     pub events: u64,
     /// Where the ban events were read: the earliest and the latest, at most 16.
     pub locations: Vec<Location>,
+}
+
+/// Where a ban stands, from the last event of its (tool, scope, address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum BanState {
+    /// In force: the last event is a standing ban, not lifted and not ended, or the address
+    /// stands in a current list, database or ruleset.
+    Active,
+    /// The ban's time ran out.
+    Expired,
+    /// The ban was lifted: an unban came after it.
+    Lifted,
+    /// The last event is a one-off refusal (a WAF or rate-limit denial): no standing ban, and
+    /// nothing was lifted.
+    Denied,
+    /// Not said (a report written before states were, or a finding built by hand).
+    #[default]
+    Unknown,
+}
+
+impl BanState {
+    /// The name used in reports (`active`, `expired`, `lifted`, `denied`, `unknown`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BanState::Active => "active",
+            BanState::Expired => "expired",
+            BanState::Lifted => "lifted",
+            BanState::Denied => "denied",
+            BanState::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for BanState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Finding {
@@ -91,6 +133,7 @@ impl Finding {
             format,
             scope: scope.into(),
             active: false,
+            state: BanState::Unknown,
             first_seen: None,
             last_seen: None,
             expires: None,
