@@ -339,6 +339,34 @@ fn cf_ranges() -> Vec<String> {
 struct Netns(String);
 
 impl Netns {
+    /// A network namespace of this test's own (`cfba-NAME-PID`), removed when dropped; `None`
+    /// (with a SKIP notice, or a failure in CI) without root, `ip` or `programs`.
+    fn new(name: &str, programs: &[&str]) -> Option<Netns> {
+        let missing: Vec<&str> = ["ip"]
+            .iter()
+            .chain(programs)
+            .copied()
+            .filter(|p| !have(p))
+            .collect();
+        if !is_root() || !missing.is_empty() {
+            let why = format!(
+                "needs root and {missing:?} (apt-get install iproute2 iptables ipset nftables)"
+            );
+            if std::env::var_os("CI").is_some() {
+                panic!("required in CI: {why}");
+            }
+            eprintln!("SKIP: {name} namespace test: {why}");
+            return None;
+        }
+        let ns = Netns(format!("cfba-{name}-{}", std::process::id()));
+        let out = Command::new("ip")
+            .args(["netns", "add", &ns.0])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        Some(ns)
+    }
+
     fn exec(&self, args: &[&str]) {
         let out = Command::new("ip")
             .args(["netns", "exec", &self.0])
@@ -376,30 +404,9 @@ fn have(program: &str) -> bool {
 /// `scan --live` inside a namespace this test makes: real iptables, ipset and nft rules.
 #[test]
 fn live_scan_reads_the_firewall_in_a_namespace() {
-    let missing: Vec<&str> = ["ip", "iptables", "ipset", "nft"]
-        .into_iter()
-        .filter(|p| !have(p))
-        .collect();
-    if !is_root() || !missing.is_empty() {
-        let why = format!(
-            "needs root and {missing:?} (apt-get install iproute2 iptables ipset nftables)"
-        );
-        if std::env::var_os("CI").is_some() {
-            panic!("required in CI: {why}");
-        }
-        eprintln!("SKIP: live scan test: {why}");
+    let Some(ns) = Netns::new("live", &["iptables", "ipset", "nft"]) else {
         return;
-    }
-    let ns = Netns(format!("cfba-live-{}", std::process::id()));
-    let out = Command::new("ip")
-        .args(["netns", "add", &ns.0])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    };
     ns.exec(&["iptables", "-A", "INPUT", "-s", "104.16.77.1", "-j", "DROP"]);
     ns.exec(&["iptables", "-A", "INPUT", "-s", "192.0.2.1", "-j", "DROP"]);
     ns.exec(&["ipset", "create", "f2b-test", "hash:ip"]);
@@ -1085,24 +1092,9 @@ fn a_ban_without_a_jail_is_lifted_by_address() {
 /// that one entry: a live scan then shows it gone and the other entry of the set kept.
 #[test]
 fn ipset_lift_command_removes_one_entry() {
-    let missing: Vec<&str> = ["ip", "iptables", "ipset"]
-        .into_iter()
-        .filter(|p| !have(p))
-        .collect();
-    if !is_root() || !missing.is_empty() {
-        let why = format!("needs root and {missing:?} (apt-get install iproute2 iptables ipset)");
-        if std::env::var_os("CI").is_some() {
-            panic!("required in CI: {why}");
-        }
-        eprintln!("SKIP: ipset lift test: {why}");
+    let Some(ns) = Netns::new("lift", &["iptables", "ipset"]) else {
         return;
-    }
-    let ns = Netns(format!("cfba-lift-{}", std::process::id()));
-    let out = Command::new("ip")
-        .args(["netns", "add", &ns.0])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    };
     ns.exec(&["ipset", "create", "blocklist", "hash:ip"]);
     ns.exec(&["ipset", "add", "blocklist", "172.64.9.9"]);
     ns.exec(&["ipset", "add", "blocklist", "104.16.5.5"]);
