@@ -16,7 +16,7 @@ use ipnet::IpNet;
 
 use crate::diagnose::Evidence;
 use crate::event::{Action, BanEvent, Location, Tool};
-use crate::formats::Format;
+use crate::formats::{Format, Membership, Registry};
 use crate::ranges::RangeSet;
 use crate::report::{BanState, Finding};
 
@@ -219,7 +219,14 @@ impl<'r> Aggregator<'r> {
 
     /// The findings: keys with at least one ban, in a stable order (tool, scope, address,
     /// format). `now` decides whether timed bans have expired.
+    #[cfg(test)]
     pub fn findings(self, now: NaiveDateTime) -> Vec<Finding> {
+        self.findings_with(now, Registry::builtin())
+    }
+
+    /// [`Aggregator::findings`], with the set membership of each format taken from `registry`
+    /// (the scanner's, which holds an embedder's formats too).
+    pub fn findings_with(self, now: NaiveDateTime, registry: &Registry) -> Vec<Finding> {
         let ranges = self.ranges;
         let evidence = &self.evidence;
         // Unbans that name no scope (lfd's "temporary block removed") lift the address in every
@@ -234,9 +241,12 @@ impl<'r> Aggregator<'r> {
             .map
             .into_iter()
             .filter(|(key, agg)| {
+                let membership = registry
+                    .get(key.format)
+                    .map_or(Membership::None, |d| d.set_membership());
                 agg.bans > 0
-                    && (!key.format.is_set_membership()
-                        || evidence.set_bans(&key.scope, key.format.set_judged_by_name()))
+                    && (membership == Membership::None
+                        || evidence.set_bans(&key.scope, membership == Membership::ByRulesOrName))
             })
             .map(|(key, agg)| {
                 let lifted = lifted_everywhere

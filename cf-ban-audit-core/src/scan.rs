@@ -290,7 +290,7 @@ impl Scanner {
         errors.extend(outcome.errors);
         skipped += outcome.skipped;
         let evidence = outcome.aggregator.evidence().clone();
-        let mut findings = outcome.aggregator.findings(now);
+        let mut findings = outcome.aggregator.findings_with(now, self.registry());
         let diagnoses = crate::diagnose::diagnose(&findings, &evidence, &self.ranges);
         findings.retain(|f| {
             (!self.active_only || f.active)

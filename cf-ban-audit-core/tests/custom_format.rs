@@ -59,3 +59,24 @@ fn a_name_already_taken_is_refused() {
     let twice = Scanner::new(cloudflare::embedded()).format(MY_WAF).unwrap();
     assert!(twice.format(MY_WAF).is_err());
 }
+
+#[test]
+fn a_registered_set_format_is_judged_by_the_rules_that_use_it() {
+    use cf_ban_audit_core::formats::Membership;
+    // The same lines as members of a set that no rule is seen to use: no findings, as for
+    // the built-in set formats (an nginx geo list with no `if` refusing on it).
+    let members = MY_WAF.membership(Membership::ByRules);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("blocks.txt"),
+        "MYWAF 1\nBLOCK 172.64.155.20\n",
+    )
+    .unwrap();
+    let report = Scanner::new(cloudflare::embedded())
+        .format(members)
+        .unwrap()
+        .path(dir.path())
+        .scan();
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    assert_eq!(report.files[0].events, 1);
+}

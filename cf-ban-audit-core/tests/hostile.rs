@@ -78,7 +78,8 @@ impl Sink for Recorder {
 /// The path a parser is told its input has: the format's usual place when it is a path.
 fn usual_path(format: Format) -> PathBuf {
     format
-        .usual_paths()
+        .descriptor()
+        .map_or(&[][..], |d| d.paths())
         .iter()
         .find(|p| p.starts_with('/') && !p.contains('*') && !p.contains('<'))
         .map(PathBuf::from)

@@ -147,7 +147,7 @@ pub trait Sink {
     /// in the file's statistics, never fatal).
     fn malformed(&mut self, line: u64, message: String);
     /// A rule uses the named set (an ipset, a firewalld ipset) with this verdict. Members of a
-    /// set (events whose format is [`Format::is_set_membership`]) are findings only when some
+    /// set (events of a format whose descriptor states a [`Membership`]) are findings only when some
     /// rule drops or rejects on the set, or, with no rule seen, when its name says it bans.
     fn set_use(&mut self, _set: &str, _verdict: Verdict) {}
     /// A remark about the file as a whole (such as "a list of unknown purpose"), shown with

@@ -463,42 +463,6 @@ impl Format {
         Registry::builtin().get(self)
     }
 
-    /// The tools whose bans this format can hold (none known for a custom format outside its
-    /// scanner's registry).
-    pub fn tools(self) -> &'static [Tool] {
-        self.descriptor().map_or(&[], |d| d.tools)
-    }
-
-    /// Where the format usually lives.
-    pub fn usual_paths(self) -> &'static [&'static str] {
-        self.descriptor().map_or(&[], |d| d.usual_paths)
-    }
-
-    /// One line saying what the format is.
-    pub fn description(self) -> &'static str {
-        self.descriptor().map_or("", |d| d.description)
-    }
-
-    /// Whether a large file of this format may be read as line-aligned chunks in parallel.
-    pub fn is_line_independent(self) -> bool {
-        self.descriptor().is_some_and(|d| d.chunkable)
-    }
-
-    /// Whether events of this format are members of a named set whose purpose (ban or allow)
-    /// is decided by the rules that use it ([`Sink::set_use`]) or else by its name.
-    pub fn is_set_membership(self) -> bool {
-        self.descriptor()
-            .is_some_and(|d| d.membership != Membership::None)
-    }
-
-    /// Whether, when no rule in the scan uses a set of this format, its name decides whether
-    /// it bans (`f2b-sshd`, `blocklist`). Not for nginx variables, which serve many ends
-    /// (logging, rate-limit keys) besides refusing requests.
-    pub fn set_judged_by_name(self) -> bool {
-        self.descriptor()
-            .is_some_and(|d| d.membership == Membership::ByRulesOrName)
-    }
-
     /// Looks a built-in format up by the name [`Format::name`] gives it.
     pub fn from_name(name: &str) -> Option<Format> {
         Registry::builtin().by_name(name)

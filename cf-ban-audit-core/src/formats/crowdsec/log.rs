@@ -34,7 +34,7 @@
 //!
 //! Lines are independent of each other, but the parser counts captchas, simulated decisions
 //! and other types over the whole file for its notes, so the format is not
-//! [line-independent](Format::is_line_independent): a file is read in one piece (CrowdSec
+//! chunkable (see `FormatDescriptor::chunkable`): a file is read in one piece (CrowdSec
 //! rotates it at `log_max_size`, and the prefilter skips other lines at memory speed).
 //!
 //! Not read here: the same lines sent to the journal or syslog (`log_media: stdout` under
