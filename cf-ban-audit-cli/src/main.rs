@@ -12,14 +12,14 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 use cf_ban_audit_core::snippet::Target;
-use cf_ban_audit_core::{cloudflare, snippet, Scanner, Tool};
+use cf_ban_audit_core::{cloudflare, snippet, BanState, Scanner, Tool};
 use clap::Parser;
 
 use args::{CheckArgs, Cli, Command, ContainsArgs, MergeArgs, RangeOpts, ScanArgs, SnippetArgs};
 
-/// Exit status: nothing found.
+/// Exit status: no ban in force (past bans only, or none).
 const OK: u8 = 0;
-/// Exit status: findings.
+/// Exit status: a ban in force or possibly so (active or unconfirmed).
 const FOUND: u8 = 1;
 /// Exit status: an error (bad arguments, a path that could not be read).
 const ERROR: u8 = 2;
@@ -247,12 +247,17 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
     if let Some(code) = nagios {
         return Ok(code);
     }
+    // 1 only for a ban in force or possibly so: a lifted or expired ban is no alarm.
+    let in_force = report
+        .findings
+        .iter()
+        .any(|f| matches!(f.state, BanState::Active | BanState::Unconfirmed));
     Ok(if !report.errors.is_empty() {
         ERROR
-    } else if report.findings.is_empty() {
-        OK
-    } else {
+    } else if in_force {
         FOUND
+    } else {
+        OK
     })
 }
 

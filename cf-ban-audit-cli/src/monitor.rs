@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use cf_ban_audit_core::Report;
+use cf_ban_audit_core::{BanState, Report};
 
 /// Escapes a Prometheus label value (backslash, double quote, newline).
 fn label(s: &str) -> String {
@@ -14,20 +14,21 @@ fn label(s: &str) -> String {
 
 /// node_exporter textfile collector metrics (write to a `.prom` file atomically).
 pub fn prometheus(out: &mut dyn Write, report: &Report) -> io::Result<()> {
-    let mut by_scope: BTreeMap<(&str, &str), (u64, u64)> = BTreeMap::new();
+    let mut by_scope: BTreeMap<(&str, &str), (u64, u64, u64)> = BTreeMap::new();
     for f in &report.findings {
         let e = by_scope
             .entry((f.tool.name(), f.scope.as_str()))
             .or_default();
         e.0 += 1;
         e.1 += u64::from(f.active);
+        e.2 += u64::from(f.state == BanState::Unconfirmed);
     }
     writeln!(
         out,
         "# HELP cf_ban_audit_findings Bans of Cloudflare addresses found, by tool and scope."
     )?;
     writeln!(out, "# TYPE cf_ban_audit_findings gauge")?;
-    for ((tool, scope), (n, _)) in &by_scope {
+    for ((tool, scope), (n, _, _)) in &by_scope {
         writeln!(
             out,
             "cf_ban_audit_findings{{tool=\"{}\",scope=\"{}\"}} {n}",
@@ -37,10 +38,20 @@ pub fn prometheus(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     }
     writeln!(out, "# HELP cf_ban_audit_active_findings Bans of Cloudflare addresses still in force, by tool and scope.")?;
     writeln!(out, "# TYPE cf_ban_audit_active_findings gauge")?;
-    for ((tool, scope), (_, active)) in &by_scope {
+    for ((tool, scope), (_, active, _)) in &by_scope {
         writeln!(
             out,
             "cf_ban_audit_active_findings{{tool=\"{}\",scope=\"{}\"}} {active}",
+            label(tool),
+            label(scope)
+        )?;
+    }
+    writeln!(out, "# HELP cf_ban_audit_unconfirmed_findings Bans of Cloudflare addresses possibly in force (no current source confirms them and nothing says how long they last), by tool and scope.")?;
+    writeln!(out, "# TYPE cf_ban_audit_unconfirmed_findings gauge")?;
+    for ((tool, scope), (_, _, unconfirmed)) in &by_scope {
+        writeln!(
+            out,
+            "cf_ban_audit_unconfirmed_findings{{tool=\"{}\",scope=\"{}\"}} {unconfirmed}",
             label(tool),
             label(scope)
         )?;
@@ -90,48 +101,62 @@ pub fn prometheus(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     Ok(())
 }
 
-/// One Nagios plugin line; returns the plugin exit status: 0 OK (nothing found), 1 WARNING
-/// (bans found, none in force), 2 CRITICAL (bans in force), 3 UNKNOWN (errors, nothing found).
+/// One Nagios plugin line; returns the plugin exit status: 2 CRITICAL (bans in force),
+/// 1 WARNING (bans possibly in force: unconfirmed), 3 UNKNOWN (errors, nothing in force: an
+/// all-clear cannot be given), 0 OK (nothing in force; past bans are counted in the
+/// performance data).
 pub fn nagios(out: &mut dyn Write, report: &Report) -> io::Result<u8> {
     let total = report.findings.len();
     let active: Vec<_> = report.findings.iter().filter(|f| f.active).collect();
-    let (code, state) = match (active.len(), total, report.errors.len()) {
+    let unconfirmed: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.state == BanState::Unconfirmed)
+        .collect();
+    let (code, state) = match (active.len(), unconfirmed.len(), report.errors.len()) {
         (a, _, _) if a > 0 => (2, "CRITICAL"),
-        (_, t, _) if t > 0 => (1, "WARNING"),
+        (_, u, _) if u > 0 => (1, "WARNING"),
         (_, _, e) if e > 0 => (3, "UNKNOWN"),
         _ => (0, "OK"),
     };
+    let list = |bans: &[&cf_ban_audit_core::Finding]| {
+        let shown: Vec<String> = bans
+            .iter()
+            .take(5)
+            .map(|f| format!("{} {} {}", f.tool, f.scope, f.address_text()))
+            .collect();
+        let more = if bans.len() > 5 {
+            format!(", +{} more", bans.len() - 5)
+        } else {
+            String::new()
+        };
+        format!("{}{more}", shown.join(", "))
+    };
     let summary = match code {
-        2 => {
-            let shown: Vec<String> = active
-                .iter()
-                .take(5)
-                .map(|f| format!("{} {} {}", f.tool, f.scope, f.address_text()))
-                .collect();
-            let more = if active.len() > 5 {
-                format!(", +{} more", active.len() - 5)
-            } else {
-                String::new()
-            };
-            format!(
-                "{} Cloudflare addresses banned now ({}{more})",
-                active.len(),
-                shown.join(", ")
-            )
-        }
-        1 => format!("{total} past bans of Cloudflare addresses, none in force"),
+        2 => format!(
+            "{} Cloudflare addresses banned now ({})",
+            active.len(),
+            list(&active)
+        ),
+        1 => format!(
+            "{} bans of Cloudflare addresses possibly in force, unconfirmed ({})",
+            unconfirmed.len(),
+            list(&unconfirmed)
+        ),
         3 => format!(
             "{} errors while scanning: {}",
             report.errors.len(),
             report.errors[0].message
         ),
+        _ if total > 0 => format!("no bans of Cloudflare addresses in force ({total} past)"),
         _ => "no bans of Cloudflare addresses".to_string(),
     };
     let summary = summary.replace('|', "/").replace('\n', " ");
     writeln!(
         out,
-        "CF-BAN-AUDIT {state} - {summary} | findings={total};;;0 active={};1;1;0 files={};;;0 errors={};;;0 malformed={};;;0",
+        "CF-BAN-AUDIT {state} - {summary} | findings={total};;;0 active={};1;1;0 unconfirmed={};1;;0 files={};;;0 errors={};;;0 malformed={};;;0",
         active.len(),
+        unconfirmed.len(),
         report.files.len(),
         report.errors.len(),
         malformed(report)

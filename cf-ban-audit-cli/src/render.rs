@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use cf_ban_audit_core::formats::Registry;
 use cf_ban_audit_core::Finding;
-use cf_ban_audit_core::{RangeSet, Report, Tool};
+use cf_ban_audit_core::{BanState, RangeSet, Report, Tool};
 
 /// The JSON report, one document.
 pub fn json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
@@ -68,9 +68,56 @@ fn paint(text: &str, code: &str, on: bool) -> String {
     }
 }
 
+/// Whether a finding's ban is in force or possibly so (unconfirmed).
+fn in_force(f: &Finding) -> bool {
+    matches!(f.state, BanState::Active | BanState::Unconfirmed)
+}
+
+/// The counts that mean bans: distinct (tool, scope, address) findings, how many are in force
+/// and how many unconfirmed, and how many Cloudflare ranges and edge addresses they hit; the
+/// 521 sentence only when something is in force.
+fn headline(
+    out: &mut dyn Write,
+    report: &Report,
+    active: usize,
+    unconfirmed: usize,
+) -> io::Result<()> {
+    let hit: Vec<&Finding> = report.findings.iter().filter(|f| in_force(f)).collect();
+    let ranges: BTreeSet<_> = hit.iter().map(|f| f.range).collect();
+    let addresses: BTreeSet<_> = hit.iter().map(|f| f.address).collect();
+    let past = report.findings.len() - active - unconfirmed;
+    write!(
+        out,
+        "{} bans of Cloudflare addresses found: {active} in force, {unconfirmed} unconfirmed \
+         (possibly in force), {past} past.",
+        report.findings.len()
+    )?;
+    if hit.is_empty() {
+        return writeln!(out);
+    }
+    writeln!(
+        out,
+        " They hit {} edge addresses or networks in {} Cloudflare ranges.",
+        addresses.len(),
+        ranges.len()
+    )?;
+    if active > 0 {
+        writeln!(
+            out,
+            "Visitors routed through a banned edge get Cloudflare Error 521."
+        )?;
+    }
+    Ok(())
+}
+
 /// The report for people: a table per tool, what is still active, and what to do.
 pub fn text(out: &mut dyn Write, report: &Report, color: bool) -> io::Result<()> {
     let active = report.findings.iter().filter(|f| f.active).count();
+    let unconfirmed = report
+        .findings
+        .iter()
+        .filter(|f| f.state == BanState::Unconfirmed)
+        .count();
     writeln!(
         out,
         "Ranges: {} ({} IPv4, {} IPv6)",
@@ -112,12 +159,7 @@ pub fn text(out: &mut dyn Write, report: &Report, color: bool) -> io::Result<()>
         diagnoses(out, report)?;
         return Ok(());
     }
-    writeln!(
-        out,
-        "{} bans of Cloudflare addresses found, {} still active. Visitors routed through a banned edge get Cloudflare Error 521.",
-        report.findings.len(),
-        active
-    )?;
+    headline(out, report, active, unconfirmed)?;
     for tool in Tool::ALL {
         let rows: Vec<&Finding> = report.findings.iter().filter(|f| f.tool == *tool).collect();
         if rows.is_empty() {
@@ -147,10 +189,10 @@ pub fn text(out: &mut dyn Write, report: &Report, color: bool) -> io::Result<()>
                     None => "-".into(),
                 };
                 [
-                    if f.active {
-                        "ACTIVE".into()
-                    } else {
-                        f.state.to_string()
+                    match f.state {
+                        BanState::Active => "ACTIVE".into(),
+                        BanState::Unconfirmed => "UNCONFIRMED".into(),
+                        state => state.to_string(),
                     },
                     f.address_text(),
                     f.range.to_string(),
@@ -184,40 +226,52 @@ pub fn text(out: &mut dyn Write, report: &Report, color: bool) -> io::Result<()>
         for row in &table {
             let cells: Vec<&str> = row.iter().map(String::as_str).collect();
             let text = line(&cells);
-            let code = if row[0] == "ACTIVE" { "1;31" } else { "2" };
+            let code = match row[0].as_str() {
+                "ACTIVE" => "1;31",
+                "UNCONFIRMED" => "33",
+                _ => "2",
+            };
             writeln!(out, "{}", paint(&text, code, color))?;
         }
     }
     diagnoses(out, report)?;
+    // Every ban in force or possibly so, with the command that lifts it or why there is none.
     let unban: BTreeSet<String> = report
         .findings
         .iter()
-        .filter(|f| f.active)
-        .filter_map(|f| match f.lift() {
-            Ok(argv) => Some(
-                argv.iter()
-                    .map(|w| shell_word(w))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
-            // A tool with lift commands whose scope cannot be passed says why; the tools
-            // without one get the advice below.
-            Err(why) if matches!(f.tool, Tool::Fail2ban | Tool::Ipset) => Some(format!(
-                "# {} {}: no command: {why}",
+        .filter(|f| in_force(f))
+        .map(|f| match (&f.lift, &f.lift_unavailable) {
+            (Some(argv), _) => argv
+                .iter()
+                .map(|w| shell_word(w))
+                .collect::<Vec<_>>()
+                .join(" "),
+            (None, why) => format!(
+                "# {} {} {}: no command: {}",
                 f.tool,
-                f.address_text()
-            )),
-            Err(_) => None,
+                f.scope,
+                f.address_text(),
+                why.as_deref().unwrap_or("none known")
+            ),
         })
         .collect();
     if !unban.is_empty() {
         writeln!(out)?;
-        writeln!(out, "Lift the active bans now:")?;
+        writeln!(out, "Lift the bans in force now:")?;
         for cmd in unban {
             writeln!(out, "  {cmd}")?;
         }
     }
-    let tools: BTreeSet<Tool> = report.findings.iter().map(|f| f.tool).collect();
+    // Advice only for the tools whose bans are in force (or possibly so).
+    let tools: BTreeSet<Tool> = report
+        .findings
+        .iter()
+        .filter(|f| in_force(f))
+        .map(|f| f.tool)
+        .collect();
+    if tools.is_empty() {
+        return Ok(());
+    }
     writeln!(out)?;
     writeln!(out, "Stop it from happening again (firewall ACCEPT rules do not beat the ban tool's own chains; its ignore list does):")?;
     for tool in tools {

@@ -10,6 +10,18 @@ use common::*;
 const BAN_LINE: &str =
     "2026-11-24 03:06:43,833 fail2ban.actions        [15521]: NOTICE  [sshd] Ban 172.64.155.20\n";
 
+/// Saved `fail2ban-client banned` output holding the ban of [`BAN_LINE`]: with it, the ban is
+/// in force (the log alone says nothing of how long it lasts: unconfirmed).
+const BANNED: &str = "[{'sshd': ['172.64.155.20']}]\n";
+
+/// A tree with a ban in force: [`BAN_LINE`] and [`BANNED`].
+fn banned_tree() -> TestEnv {
+    let env = TestEnv::new();
+    env.write("fail2ban.log", BAN_LINE);
+    env.write("fail2ban-client-banned.txt", BANNED);
+    env
+}
+
 #[test]
 fn scan_fixtures_reports_findings_with_exit_1_and_the_v1_fields() {
     let o = run(&["scan", "--format", "json", "fixtures"]);
@@ -85,12 +97,17 @@ fn a_missing_path_is_exit_2_and_findings_are_still_printed() {
 
 #[test]
 fn text_report_lists_active_bans_and_the_commands_that_lift_them() {
-    let env = TestEnv::new();
-    env.write("fail2ban.log", BAN_LINE);
+    let env = banned_tree();
     let o = run(&["scan", env.path().to_str().unwrap()]);
     assert_eq!(code(&o), 1);
     let out = stdout(&o);
     assert!(out.contains("ACTIVE"), "{out}");
+    // One ban, two sources: one row.
+    assert!(
+        out.contains("1 bans of Cloudflare addresses found: 1 in force, 0 unconfirmed"),
+        "{out}"
+    );
+    assert!(out.contains("Error 521"), "{out}");
     assert!(
         out.contains("fail2ban-client set sshd unbanip 172.64.155.20"),
         "{out}"
@@ -135,8 +152,10 @@ fn active_and_source_filters() {
         "json",
         env.path().to_str().unwrap(),
     ]);
-    assert_eq!(code(&o), 1);
+    // Lifted: found, but nothing in force.
+    assert_eq!(code(&o), 0);
     assert_eq!(json(&o)["findings"][0]["active"], false);
+    assert_eq!(json(&o)["findings"][0]["state"], "lifted");
     let o = run(&["scan", "--source", "nope", env.path().to_str().unwrap()]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("unknown tool"), "{}", stderr(&o));
@@ -367,9 +386,11 @@ fn live_scan_reads_the_firewall_in_a_namespace() {
             )
         })
         .collect();
+    // The `f2b-test` set is fail2ban's (its iptables-ipset actions name it so): evidence of
+    // fail2ban's ban in jail `test`.
     for want in [
         ("iptables", "104.16.77.1"),
-        ("ipset", "172.64.9.9"),
+        ("fail2ban", "172.64.9.9"),
         ("nftables", "104.17.1.1"),
     ] {
         assert!(
@@ -657,8 +678,7 @@ fn completions_and_man_page() {
 
 #[test]
 fn prometheus_and_nagios_output() {
-    let env = TestEnv::new();
-    env.write("fail2ban.log", BAN_LINE);
+    let env = banned_tree();
     let o = run(&[
         "scan",
         "--format",
@@ -673,7 +693,7 @@ fn prometheus_and_nagios_output() {
         "{out}"
     );
     assert!(
-        out.contains("cf_ban_audit_files_read 1")
+        out.contains("cf_ban_audit_files_read 2")
             && out.contains("cf_ban_audit_last_scan_timestamp_seconds "),
         "{out}"
     );
@@ -685,7 +705,35 @@ fn prometheus_and_nagios_output() {
         stdout(&o)
     );
     assert!(
-        stdout(&o).contains("| findings=1;;;0 active=1;1;1;0"),
+        stdout(&o).contains("| findings=1;;;0 active=1;1;1;0 unconfirmed=0;1;;0"),
+        "{}",
+        stdout(&o)
+    );
+    // The log alone: possibly in force, a warning.
+    let log_only = TestEnv::new();
+    log_only.write("fail2ban.log", BAN_LINE);
+    let o = run(&[
+        "scan",
+        "--format",
+        "nagios",
+        log_only.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "WARNING: {}", stdout(&o));
+    assert!(
+        stdout(&o)
+            .starts_with("CF-BAN-AUDIT WARNING - 1 bans of Cloudflare addresses possibly in force"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&[
+        "scan",
+        "--format",
+        "prometheus",
+        log_only.path().to_str().unwrap(),
+    ]);
+    assert!(
+        stdout(&o)
+            .contains("cf_ban_audit_unconfirmed_findings{tool=\"fail2ban\",scope=\"sshd\"} 1"),
         "{}",
         stdout(&o)
     );
@@ -704,8 +752,7 @@ fn prometheus_and_nagios_output() {
 
 #[test]
 fn quiet_and_color() {
-    let env = TestEnv::new();
-    env.write("fail2ban.log", BAN_LINE);
+    let env = banned_tree();
     let o = run(&["scan", "-q", env.path().to_str().unwrap()]);
     assert_eq!((code(&o), stdout(&o).as_str()), (1, ""));
     let o = run(&["scan", "--color", "always", env.path().to_str().unwrap()]);

@@ -2,9 +2,11 @@
 //! are counted and dropped at once, so memory grows with the number of distinct
 //! (tool, format, scope, network) keys that hit a range, never with the input.
 //!
-//! State is replayed per key in time order (ties broken by the rotation number of the file,
-//! older files first, then path and line), so a `Ban` in `fail2ban.log.2.gz` followed by an
-//! `Unban` in `fail2ban.log` is lifted, whatever order the files were read in.
+//! State is replayed per source (tool, scope, address, format, live or not) in time order (ties
+//! broken by the rotation number of the file, older files first, then path and line), so a
+//! `Ban` in `fail2ban.log.2.gz` followed by an `Unban` in `fail2ban.log` is lifted, whatever
+//! order the files were read in. Each source's last word is then a [`Claim`], and the claims
+//! of one ban are joined into one finding by [`crate::verdict`].
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
@@ -16,20 +18,26 @@ use ipnet::IpNet;
 
 use crate::diagnose::Evidence;
 use crate::event::{Action, BanEvent, Location, Tool};
-use crate::formats::{Format, Membership, Registry};
+use crate::formats::{Format, Membership, Reader, Registry};
 use crate::ranges::RangeSet;
-use crate::report::{BanState, Finding};
+use crate::report::{printable_line, Authority, BanState, Finding};
+use crate::verdict::{Claim, LiveCover, Policy};
 
 /// How many locations a finding keeps: the earliest half and the latest half.
 const MAX_LOCATIONS: usize = 16;
 
-/// What identifies a finding.
+/// How much of a line a source keeps as its text.
+const MAX_TEXT: usize = 240;
+
+/// What identifies a source of evidence about a ban.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Key {
     tool: Tool,
     scope: String,
     net: IpNet,
     format: Format,
+    /// Read live during this scan (`scan --live`), not from a file.
+    live: bool,
 }
 
 /// The position of an event in the replay order.
@@ -40,7 +48,11 @@ struct Aggregate {
     first_seen: Option<NaiveDateTime>,
     last_seen: Option<NaiveDateTime>,
     bans: u64,
-    last: (Order, Action, Option<NaiveDateTime>),
+    /// The last event: its place in the order, what it did, its expiry, its line, and
+    /// whether its source said it is permanent.
+    last: (Order, Action, Option<NaiveDateTime>, Option<Box<str>>, bool),
+    /// The latest last change of the files the events were read from.
+    as_of: Option<NaiveDateTime>,
     /// Where the bans were, sorted and distinct: the earliest and the latest
     /// [`MAX_LOCATIONS`]` / 2`. The path and line of a location are those of its [`Order`],
     /// so each is held once, and the vector never holds more than `MAX_LOCATIONS + 1`.
@@ -84,7 +96,10 @@ impl Aggregate {
         self.first_seen = min_time(self.first_seen, other.first_seen);
         self.last_seen = self.last_seen.max(other.last_seen);
         self.bans += other.bans;
-        if other.last.0 > self.last.0 {
+        self.as_of = self.as_of.max(other.as_of);
+        // At equal places (one line read twice: by itself and through an include), the
+        // one that kept its text, for the same answer in any order.
+        if (&other.last.0, other.last.3.is_some()) > (&self.last.0, self.last.3.is_some()) {
             self.last = other.last;
         }
         if self.locations.len() < other.locations.len() {
@@ -109,6 +124,12 @@ pub struct Aggregator<'r> {
     events: u64,
     hits: u64,
     evidence: Evidence,
+    /// Events come from a live read.
+    live: bool,
+    /// The last change of the file the events come from.
+    as_of: Option<NaiveDateTime>,
+    /// The live listings read in full, and what each covers.
+    covers: Vec<LiveCover>,
 }
 
 impl<'r> Aggregator<'r> {
@@ -122,11 +143,35 @@ impl<'r> Aggregator<'r> {
             events: 0,
             hits: 0,
             evidence: Evidence::default(),
+            live: false,
+            as_of: None,
+            covers: Vec::new(),
         }
     }
 
+    /// This aggregator, for the events of a live read (`live`) or of a file last changed at
+    /// `as_of`.
+    pub fn source(mut self, live: bool, as_of: Option<NaiveDateTime>) -> Self {
+        self.live = live;
+        self.as_of = as_of;
+        self
+    }
+
+    /// Records that a live listing was read in full: a ban of its tool that it does not hold
+    /// is not in force.
+    pub fn cover(&mut self, cover: LiveCover) {
+        self.covers.push(cover);
+    }
+
     /// Adds an event; it is kept only if its network overlaps the ranges.
+    #[cfg(test)]
     pub fn add(&mut self, ev: BanEvent) {
+        self.add_read(ev, None)
+    }
+
+    /// Adds an event read from `line` (the bytes of the line it was read from, when it was
+    /// read from one line); it is kept only if its network overlaps the ranges.
+    pub fn add_read(&mut self, ev: BanEvent, line: Option<&[u8]>) {
         self.events += 1;
         self.evidence.observe(&ev, self.ranges);
         if !self.ranges.overlaps(&ev.net) {
@@ -141,11 +186,13 @@ impl<'r> Aggregator<'r> {
         );
         let is_ban = ev.action.is_ban();
         let time = if is_ban { ev.time } else { None };
+        let text = line.map(|l| printable_line(l, MAX_TEXT).into_boxed_str());
         let fresh = Aggregate {
             first_seen: time,
             last_seen: time,
             bans: u64::from(is_ban),
-            last: (order.clone(), ev.action, ev.expires),
+            last: (order.clone(), ev.action, ev.expires, text, ev.permanent),
+            as_of: self.as_of,
             locations: if is_ban { vec![order] } else { Vec::new() },
         };
         let key = Key {
@@ -153,6 +200,7 @@ impl<'r> Aggregator<'r> {
             scope: ev.scope,
             net: ev.net,
             format: ev.format,
+            live: self.live,
         };
         match self.map.get_mut(&key) {
             Some(agg) => agg.merge(fresh),
@@ -192,6 +240,7 @@ impl<'r> Aggregator<'r> {
         self.events += other.events;
         self.hits += other.hits;
         self.evidence.merge(other.evidence);
+        self.covers.extend(other.covers);
         // Merge the smaller map into the larger: the larger is not grown (rehashed) again.
         let mut other = other.map;
         if self.map.len() < other.len() {
@@ -217,78 +266,105 @@ impl<'r> Aggregator<'r> {
         self.evidence.set_use(set, verdict);
     }
 
-    /// The findings: keys with at least one ban, in a stable order (tool, scope, address,
-    /// format). `now` decides whether timed bans have expired.
+    /// The findings: one per (tool, scope, address) with at least one ban, in that order.
+    /// `now` decides whether timed bans have expired.
     #[cfg(test)]
     pub fn findings(self, now: NaiveDateTime) -> Vec<Finding> {
-        self.findings_with(now, Registry::builtin())
+        self.findings_with(now, Registry::builtin(), &crate::verdict::NoPolicy)
     }
 
-    /// [`Aggregator::findings`], with the set membership of each format taken from `registry`
-    /// (the scanner's, which holds an embedder's formats too).
-    pub fn findings_with(self, now: NaiveDateTime, registry: &Registry) -> Vec<Finding> {
+    /// [`Aggregator::findings`], with the set membership and the reader of each format taken
+    /// from `registry` (the scanner's, which holds an embedder's formats too) and what the
+    /// tools' configurations say from `policy`.
+    pub fn findings_with(
+        self,
+        now: NaiveDateTime,
+        registry: &Registry,
+        policy: &dyn Policy,
+    ) -> Vec<Finding> {
         let ranges = self.ranges;
-        let evidence = &self.evidence;
-        // Unbans that name no scope (lfd's "temporary block removed") lift the address in every
-        // scope of the same tool and format, when they come after the scope's last event.
-        let mut lifted_everywhere: HashMap<(Tool, IpNet, Format), Order> = HashMap::new();
-        for (key, agg) in &self.map {
-            if key.scope.is_empty() && agg.last.1 == Action::Unban {
-                lifted_everywhere.insert((key.tool, key.net, key.format), agg.last.0.clone());
-            }
-        }
-        let mut out: Vec<(Key, Finding)> = self
-            .map
-            .into_iter()
-            .filter(|(key, agg)| {
-                let membership = registry
-                    .get(key.format)
-                    .map_or(Membership::None, |d| d.set_membership());
-                agg.bans > 0
-                    && (membership == Membership::None
-                        || evidence.set_bans(&key.scope, membership == Membership::ByRulesOrName))
-            })
-            .map(|(key, agg)| {
-                let lifted = lifted_everywhere
-                    .get(&(key.tool, key.net, key.format))
-                    .is_some_and(|unban| *unban > agg.last.0);
-                let (_, action, expires) = agg.last;
-                let state = if lifted || action == Action::Unban {
-                    BanState::Lifted
-                } else if action == Action::Deny {
-                    BanState::Denied
-                } else if expires.is_some_and(|e| e <= now) {
-                    BanState::Expired
-                } else {
-                    BanState::Active
-                };
-                let active = state == BanState::Active;
-                let finding = Finding {
-                    address: key.net,
-                    // A key is kept only when its network overlaps the ranges, so one of them
-                    // matches.
-                    range: ranges.matching(&key.net).unwrap_or(key.net),
-                    tool: key.tool,
-                    format: key.format,
-                    scope: key.scope.clone(),
-                    active,
-                    state,
-                    first_seen: agg.first_seen,
-                    last_seen: agg.last_seen,
-                    expires: if action.is_ban() { expires } else { None },
-                    events: agg.bans,
-                    locations: agg
-                        .locations
-                        .into_iter()
-                        .map(|(_, _, path, line)| Location { path, line })
-                        .collect(),
-                };
-                (key, finding)
-            })
-            .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out.into_iter().map(|(_, f)| f).collect()
+        let covers = self.covers;
+        let claims = claims(self.map, &self.evidence, now, registry);
+        crate::verdict::findings(claims, &covers, ranges, now, policy)
     }
+}
+
+/// What each source says: its events replayed in order.
+fn claims(
+    map: HashMap<Key, Aggregate>,
+    evidence: &Evidence,
+    now: NaiveDateTime,
+    registry: &Registry,
+) -> Vec<Claim> {
+    // Unbans that name no scope (lfd's "temporary block removed") lift the address in every
+    // scope of the same tool and format, when they come after the scope's last event.
+    let mut lifted_everywhere: HashMap<(Tool, IpNet, Format), Order> = HashMap::new();
+    for (key, agg) in &map {
+        if key.scope.is_empty() && agg.last.1 == Action::Unban {
+            lifted_everywhere.insert((key.tool, key.net, key.format), agg.last.0.clone());
+        }
+    }
+    map.into_iter()
+        .filter(|(key, agg)| {
+            let membership = registry
+                .get(key.format)
+                .map_or(Membership::None, |d| d.set_membership());
+            !(key.scope.is_empty() && agg.bans == 0)
+                && (membership == Membership::None
+                    || evidence.set_bans(&key.scope, membership == Membership::ByRulesOrName))
+        })
+        .map(|(key, agg)| {
+            let lifted = lifted_everywhere
+                .get(&(key.tool, key.net, key.format))
+                .is_some_and(|unban| *unban > agg.last.0);
+            let (order, action, expires, text, permanent) = agg.last;
+            let state = if lifted || action == Action::Unban {
+                BanState::Lifted
+            } else if action == Action::Deny {
+                BanState::Denied
+            } else if expires.is_some_and(|e| e <= now) {
+                BanState::Expired
+            } else {
+                BanState::Active
+            };
+            let database = registry
+                .get(key.format)
+                .is_some_and(|d| matches!(d.reader(), Reader::Sqlite(_)));
+            let authority = if key.live {
+                Authority::Live
+            } else if database {
+                Authority::Database
+            } else if action == Action::Listed {
+                Authority::Saved
+            } else {
+                Authority::Log
+            };
+            let (time, _, path, line) = order;
+            Claim {
+                tool: key.tool,
+                scope: key.scope,
+                net: key.net,
+                format: key.format,
+                authority,
+                action: if lifted { Action::Unban } else { action },
+                state,
+                time,
+                last_ban: agg.last_seen,
+                first_seen: agg.first_seen,
+                expires: if action.is_ban() { expires } else { None },
+                permanent: permanent && action.is_ban(),
+                as_of: agg.as_of,
+                bans: agg.bans,
+                locations: agg
+                    .locations
+                    .into_iter()
+                    .map(|(time, _, path, line)| (time, Location { path, line }))
+                    .collect(),
+                at: Location { path, line },
+                text,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -313,6 +389,7 @@ mod tests {
             action,
             time: Some(t(time)),
             expires: None,
+            permanent: false,
             location: Location {
                 path: Arc::from(Path::new(path)),
                 line,
@@ -349,7 +426,7 @@ mod tests {
         let f = agg.findings(t(2));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].events, 100);
-        assert!(f[0].active);
+        assert_eq!(f[0].state, BanState::Unconfirmed);
         let lines: Vec<u64> = f[0].locations.iter().map(|l| l.line).collect();
         assert_eq!(
             lines,
@@ -368,10 +445,14 @@ mod tests {
             let f = agg.findings(t(now));
             (f[0].state, f[0].active)
         };
+        // A log line alone, with nothing to say how long the ban lasts: possibly in force.
         assert_eq!(
             state(vec![ev("104.16.0.1/32", Action::Ban, 1, "a", 1)], 2),
-            (BanState::Active, true)
+            (BanState::Unconfirmed, false)
         );
+        let mut timed = ev("104.16.0.1/32", Action::Ban, 1, "a", 1);
+        timed.expires = Some(t(3));
+        assert_eq!(state(vec![timed], 2), (BanState::Active, true));
         assert_eq!(
             state(
                 vec![
@@ -424,11 +505,12 @@ mod tests {
                 .unwrap()
                 .active
         );
-        assert!(
+        assert_eq!(
             f.iter()
                 .find(|f| f.address_text() == "104.16.0.6")
                 .unwrap()
-                .active
+                .state,
+            BanState::Unconfirmed
         );
     }
 

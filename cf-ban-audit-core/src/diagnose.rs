@@ -225,23 +225,20 @@ mod tests {
     use std::sync::Arc;
 
     fn finding(tool: Tool, format: Format) -> Finding {
-        Finding {
-            address: "104.16.1.10/32".parse().unwrap(),
-            range: "104.16.0.0/13".parse().unwrap(),
+        let mut f = Finding::new(
+            "104.16.1.10/32".parse().unwrap(),
+            "104.16.0.0/13".parse().unwrap(),
             tool,
             format,
-            scope: "100001".into(),
-            active: false,
-            state: crate::BanState::Denied,
-            first_seen: None,
-            last_seen: None,
-            expires: None,
-            events: 1,
-            locations: vec![Location {
-                path: Arc::from(Path::new("/var/log/nginx/error.log")),
-                line: 7,
-            }],
-        }
+            "100001",
+        );
+        f.state = crate::BanState::Denied;
+        f.events = 1;
+        f.locations = vec![Location {
+            path: Arc::from(Path::new("/var/log/nginx/error.log")),
+            line: 7,
+        }];
+        f
     }
 
     fn event(net: &str, peer: Option<&str>, tool: Tool) -> BanEvent {
@@ -254,6 +251,7 @@ mod tests {
             action: Action::Deny,
             time: None,
             expires: None,
+            permanent: false,
             location: Location {
                 path: Arc::from(Path::new("audit.log")),
                 line: 3,

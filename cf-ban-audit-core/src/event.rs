@@ -252,6 +252,9 @@ pub struct BanEvent {
     pub time: Option<NaiveDateTime>,
     /// Until when the ban holds, if the source says (`None`: until lifted, or unknown).
     pub expires: Option<NaiveDateTime>,
+    /// The source says the ban holds until lifted (lfd's permanent blocks): with no
+    /// [`BanEvent::expires`], the ban's length is known, not unknown.
+    pub permanent: bool,
     /// Where it was read.
     pub location: Location,
 }
@@ -295,8 +298,15 @@ impl BanEvent {
             action,
             time: None,
             expires: None,
+            permanent: false,
             location,
         }
+    }
+
+    /// This event, said by its source to hold until lifted (see [`BanEvent::permanent`]).
+    pub fn permanent(mut self, yes: bool) -> BanEvent {
+        self.permanent = yes;
+        self
     }
 
     /// This event, at `time` (host local time; `None`: unknown).

@@ -14,7 +14,7 @@
 //! of the embedder's own.
 //!
 //! ```
-//! use cf_ban_audit_core::{cloudflare, Scanner};
+//! use cf_ban_audit_core::{cloudflare, BanState, Scanner};
 //!
 //! let dir = tempfile::tempdir().unwrap();
 //! std::fs::write(
@@ -27,7 +27,10 @@
 //! let finding = &report.findings[0];
 //! let (address, range) = (finding.address_text(), finding.range.to_string());
 //! assert_eq!((address.as_str(), range.as_str()), ("172.64.155.20", "172.64.0.0/13"));
-//! assert_eq!((finding.scope.as_str(), finding.active), ("sshd", true));
+//! // One log line: a ban, but nothing says how long it lasts, and no current source (the
+//! // database, `fail2ban-client` output, a live read) confirms it: possibly in force.
+//! assert_eq!((finding.scope.as_str(), finding.state), ("sshd", BanState::Unconfirmed));
+//! assert_eq!(finding.lift.as_deref().unwrap(), ["fail2ban-client", "set", "sshd", "unbanip", "172.64.155.20"]);
 //! ```
 #![deny(missing_docs)]
 
@@ -51,6 +54,7 @@ mod ranges;
 mod report;
 mod scan;
 pub mod snippet;
+mod verdict;
 
 pub use addr::parse_net;
 pub use error::Error;
@@ -60,7 +64,7 @@ pub use lines::{MAX_LINE, MIN_EXPANSION_CAP};
 pub use purpose::Purpose;
 pub use ranges::RangeSet;
 pub use report::{
-    BanState, Diagnosis, DiagnosisKind, ErrorEntry, FileStats, Finding, MalformedLine, RangesInfo,
-    Report, ReportSink, MAX_MALFORMED_SAMPLES, REPORT_VERSION,
+    Authority, BanState, Diagnosis, DiagnosisKind, ErrorEntry, Evidence, FileStats, Finding,
+    MalformedLine, RangesInfo, Report, ReportSink, MAX_MALFORMED_SAMPLES, REPORT_VERSION,
 };
 pub use scan::{existing_default_paths, ProgressFn, Scanner, CHUNK_MIN, DEFAULT_PATHS};

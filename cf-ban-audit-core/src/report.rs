@@ -16,13 +16,20 @@ use crate::error::Error;
 use crate::event::{Location, Tool};
 use crate::format_id::Format;
 
+mod evidence;
 mod text;
+
+pub(crate) use evidence::printable_line;
+pub use evidence::{Authority, Evidence};
 
 /// The version of the JSON report.
 pub const REPORT_VERSION: u32 = 1;
 
 /// A ban of a Cloudflare address (or of a network that overlaps a Cloudflare range) by one tool
-/// in one scope, as read from one format.
+/// in one scope: one finding per (tool, scope, address), whatever number of sources speak of
+/// it (the tool's log, its database, its client's output, the firewall objects it owns, live
+/// reads). Each source is an item of [`Finding::evidence`]; the state follows the most
+/// authoritative one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Finding {
@@ -34,16 +41,28 @@ pub struct Finding {
     pub range: IpNet,
     /// The tool that banned it.
     pub tool: Tool,
-    /// The format the ban was read from.
+    /// The format of the source the state follows (the first item of [`Finding::evidence`]).
     pub format: Format,
     /// The jail, rule, set or chain.
     pub scope: String,
-    /// Whether the ban is still in force: the last event is a ban that was not lifted and has
-    /// not expired, or the address stands in a current ban list or database.
+    /// Whether the ban is in force: [`Finding::state`] is [`BanState::Active`].
     pub active: bool,
-    /// Where the ban stands: active, expired, lifted, or only a one-off denial.
+    /// Where the ban stands, by the most authoritative evidence: what the kernel or the running
+    /// program says now (live reads) over everything else; among the rest the latest word
+    /// (a saved listing as of its file's last change, a database row at its ban time, a log
+    /// line at its time), and at equal times a saved listing over a database over a log. A
+    /// ban whose length nothing says and that no current source confirms is
+    /// [`BanState::Unconfirmed`], never active for ever.
     #[serde(default)]
     pub state: BanState,
+    /// Why the state is what it is, when more than the evidence says it: "banned 3 h ago,
+    /// length unknown", "the jail now ignores this address".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The sources that disagree with the state, and which one the state follows; `None`
+    /// when every source agrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<String>,
     /// The first ban event, in the host's local time, when known.
     pub first_seen: Option<NaiveDateTime>,
     /// The last ban event, in the host's local time, when known.
@@ -55,9 +74,21 @@ pub struct Finding {
     pub events: u64,
     /// Where the ban events were read: the earliest and the latest, at most 16.
     pub locations: Vec<Location>,
+    /// Every source that spoke of the ban, the one the state follows first, then by
+    /// authority (live, saved, database, log) and format.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    /// The command that lifts exactly this ban, as an argument list (never a shell string):
+    /// see [`Finding::lift`]. `None` when no command can be given ([`Finding::lift_unavailable`]
+    /// says why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lift: Option<Vec<String>>,
+    /// Why no lift command is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lift_unavailable: Option<String>,
 }
 
-/// Where a ban stands, from the last event of its (tool, scope, address).
+/// Where a ban stands, by the most authoritative evidence of its (tool, scope, address).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -67,8 +98,13 @@ pub enum BanState {
     Active,
     /// The ban's time ran out.
     Expired,
-    /// The ban was lifted: an unban came after it.
+    /// The ban was lifted: an unban came after it, or a live listing of the tool no longer
+    /// holds it.
     Lifted,
+    /// A ban that no current source confirms and whose length nothing says (an old log line
+    /// with no database, listing or configuration to bound it), or that the tool's
+    /// configuration now ignores: possibly in force, so a warning, never an all-clear.
+    Unconfirmed,
     /// The last event is a one-off refusal (a WAF or rate-limit denial): no standing ban, and
     /// nothing was lifted.
     Denied,
@@ -78,13 +114,15 @@ pub enum BanState {
 }
 
 impl BanState {
-    /// The name used in reports (`active`, `expired`, `lifted`, `denied`, `unknown`).
+    /// The name used in reports (`active`, `expired`, `lifted`, `unconfirmed`, `denied`,
+    /// `unknown`).
     pub fn as_str(self) -> &'static str {
         match self {
             BanState::Active => "active",
             BanState::Expired => "expired",
             BanState::Lifted => "lifted",
             BanState::Denied => "denied",
+            BanState::Unconfirmed => "unconfirmed",
             BanState::Unknown => "unknown",
         }
     }
@@ -134,11 +172,16 @@ impl Finding {
             scope: scope.into(),
             active: false,
             state: BanState::Unknown,
+            note: None,
+            conflict: None,
             first_seen: None,
             last_seen: None,
             expires: None,
             events: 0,
             locations: Vec::new(),
+            evidence: Vec::new(),
+            lift: None,
+            lift_unavailable: None,
         }
     }
 }

@@ -278,7 +278,7 @@ impl Scanner {
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(bytes) = &self.stdin {
-            let input = self.scan_input(Path::new("-"), bytes.clone(), None, now);
+            let input = self.scan_input(Path::new("-"), bytes.clone(), None, false, now);
             input.tell(sink);
             outcome.merge(input);
         }
@@ -290,7 +290,10 @@ impl Scanner {
         errors.extend(outcome.errors);
         skipped += outcome.skipped;
         let evidence = outcome.aggregator.evidence().clone();
-        let mut findings = outcome.aggregator.findings_with(now, self.registry());
+        let mut findings =
+            outcome
+                .aggregator
+                .findings_with(now, self.registry(), &crate::verdict::NoPolicy);
         let diagnoses = crate::diagnose::diagnose(&findings, &evidence, &self.ranges);
         findings.retain(|f| {
             (!self.active_only || f.active)
@@ -429,6 +432,7 @@ impl Scanner {
             reference,
             now,
             rank,
+            false,
             &mut outcome,
         );
         outcome
@@ -472,7 +476,7 @@ impl Scanner {
                     at: w[0],
                     end: w[1],
                 };
-                self.parse(path, format, input, reference, now, rank, &mut part);
+                self.parse(path, format, input, reference, now, rank, false, &mut part);
                 let lines = part.stats.iter().map(|s| s.lines).sum();
                 let stats = part.stats.drain(..).reduce(add_stats);
                 Chunk { part, lines, stats }
@@ -517,6 +521,7 @@ impl Scanner {
         path: &Path,
         bytes: Vec<u8>,
         format: Option<Format>,
+        live: bool,
         now: NaiveDateTime,
     ) -> FileOutcome<'_> {
         let mut outcome = FileOutcome::empty(&self.ranges);
@@ -528,7 +533,10 @@ impl Scanner {
                     path: path.to_path_buf(),
                     message: format!("{format} cannot be read from standard input; give its path"),
                 }),
-                _ => self.parse(path, format, Cursor::new(bytes), now, now, 0, &mut outcome),
+                _ => {
+                    let input = Cursor::new(bytes);
+                    self.parse(path, format, input, now, now, 0, live, &mut outcome)
+                }
             },
             _ => outcome.skipped = 1,
         }
@@ -554,12 +562,17 @@ impl Scanner {
             let label = source.label();
             match live::run(source) {
                 LiveOutput::Absent => {}
-                LiveOutput::Output(bytes) => outcome.merge(self.scan_input(
-                    Path::new(&label),
-                    bytes,
-                    Some(source.format),
-                    now,
-                )),
+                LiveOutput::Output(bytes) => {
+                    let mut read =
+                        self.scan_input(Path::new(&label), bytes, Some(source.format), true, now);
+                    // Read in full: a ban of its tool that it does not hold is not in force.
+                    if read.errors.is_empty() {
+                        for cover in live_covers(self.registry(), source, &label) {
+                            read.aggregator.cover(cover);
+                        }
+                    }
+                    outcome.merge(read);
+                }
                 LiveOutput::Failed(message) => {
                     // A live read that failed is an error, never a silent empty answer: the
                     // state it would have shown is unknown.
@@ -585,6 +598,7 @@ impl Scanner {
         reference: NaiveDateTime,
         now: NaiveDateTime,
         rank: u32,
+        live: bool,
         outcome: &mut FileOutcome<'s>,
     ) {
         let ctx = ParseCtx {
@@ -593,7 +607,9 @@ impl Scanner {
             now,
         };
         let mut sink = FileSink {
-            agg: Aggregator::new(&self.ranges, rank),
+            // A live read is as of now; a file as of its last change (standard input: unknown).
+            agg: Aggregator::new(&self.ranges, rank)
+                .source(live, (path != Path::new("-")).then_some(reference)),
             sources: self.sources.as_deref(),
             malformed: 0,
             malformed_samples: Vec::new(),
@@ -605,7 +621,9 @@ impl Scanner {
         match self.read_as(format) {
             Some(Reader::Lines(make)) => {
                 let mut parser = make(&ctx);
-                let result = for_each_line(&mut input, |n, line| parser.line(n, line, &mut sink));
+                let result = for_each_line(&mut input, |n, line| {
+                    parser.line(n, line, &mut LineSink::new(&mut sink, &ctx.path, n, line))
+                });
                 parser.finish(&mut sink);
                 match result {
                     Ok(stats) => lines = stats.lines,
@@ -859,12 +877,19 @@ struct FileSink<'r> {
     includes: Includes,
 }
 
-impl Sink for FileSink<'_> {
-    fn event(&mut self, event: BanEvent) {
+impl FileSink<'_> {
+    /// One event, read from `line` when it was read from one line.
+    fn event_read(&mut self, event: BanEvent, line: Option<&[u8]>) {
         self.events += 1;
         if self.sources.is_none_or(|tools| tools.contains(&event.tool)) {
-            self.agg.add(event);
+            self.agg.add_read(event, line);
         }
+    }
+}
+
+impl Sink for FileSink<'_> {
+    fn event(&mut self, event: BanEvent) {
+        self.event_read(event, None)
     }
 
     fn malformed(&mut self, line: u64, message: String) {
@@ -888,6 +913,84 @@ impl Sink for FileSink<'_> {
     fn include(&mut self, from: &Path, target: &Path) -> Result<Vec<u8>, IncludeError> {
         self.includes.open(from, target)
     }
+}
+
+/// A [`FileSink`] that knows the line being read: the events read from that line keep its
+/// text as their evidence.
+struct LineSink<'a, 'r> {
+    sink: &'a mut FileSink<'r>,
+    path: &'a Path,
+    lineno: u64,
+    line: &'a [u8],
+}
+
+impl<'a, 'r> LineSink<'a, 'r> {
+    fn new(sink: &'a mut FileSink<'r>, path: &'a Path, lineno: u64, line: &'a [u8]) -> Self {
+        LineSink {
+            sink,
+            path,
+            lineno,
+            line,
+        }
+    }
+}
+
+impl Sink for LineSink<'_, '_> {
+    fn event(&mut self, event: BanEvent) {
+        // Only an event of this very line (not of an included file, not of an earlier
+        // line of a record) keeps its text.
+        let here = event.location.line == self.lineno && *event.location.path == *self.path;
+        let line = here.then_some(self.line);
+        self.sink.event_read(event, line)
+    }
+
+    fn malformed(&mut self, line: u64, message: String) {
+        self.sink.malformed(line, message)
+    }
+
+    fn set_use(&mut self, set: &str, verdict: Verdict) {
+        self.sink.set_use(set, verdict)
+    }
+
+    fn note(&mut self, text: String) {
+        self.sink.note(text)
+    }
+
+    fn include(&mut self, from: &Path, target: &Path) -> Result<Vec<u8>, IncludeError> {
+        self.sink.include(from, target)
+    }
+}
+
+/// What a live listing covers: the tools of its format, for the address families it lists
+/// (`iptables-save` IPv4 only, `ip6tables-save` IPv6 only). `firewall-cmd --list-all-zones`
+/// covers nothing: firewalld's ipsets are not in it.
+fn live_covers(
+    registry: &Registry,
+    source: &live::LiveSource,
+    label: &str,
+) -> Vec<crate::verdict::LiveCover> {
+    let (v4, v6) = match source.program {
+        "iptables-save" => (true, false),
+        "ip6tables-save" => (false, true),
+        _ => (true, true),
+    };
+    if source.format == Format::FirewalldRich {
+        return Vec::new();
+    }
+    let label: Arc<str> = Arc::from(label);
+    registry
+        .get(source.format)
+        .map(|d| d.tools())
+        .unwrap_or_default()
+        .iter()
+        .map(|&tool| crate::verdict::LiveCover {
+            tool,
+            v4,
+            v6,
+            format: source.format,
+            label: label.clone(),
+        })
+        .collect()
 }
 
 struct FileOutcome<'r> {

@@ -8,7 +8,7 @@ use common::everything;
 
 use std::collections::BTreeSet;
 
-use cf_ban_audit_core::{cloudflare, Format, Scanner};
+use cf_ban_audit_core::{cloudflare, BanState, Format, Scanner};
 
 #[test]
 fn fail2ban_corpus_reads_without_errors_and_finds_the_database_bans() {
@@ -100,33 +100,45 @@ fn generated_fail2ban_tree_gives_exactly_the_banned_cloudflare_addresses() {
     let report = Scanner::new(cloudflare::embedded()).path(&dir).scan();
     assert!(report.errors.is_empty(), "{:#?}", report.errors);
     let want = expected();
-    for format in [
-        Format::Fail2banLog,
-        Format::Fail2banStatus,
-        Format::Fail2banBanned,
-    ] {
-        let got: BTreeSet<(String, String)> = report
-            .findings
-            .iter()
-            .filter(|f| f.format == format)
-            .map(|f| (f.scope.clone(), f.address_text()))
-            .collect();
-        assert_eq!(got, want, "{format}");
+    // One finding per (jail, address), with the evidence of every source that speaks of it.
+    let got: BTreeSet<(String, String)> = report
+        .findings
+        .iter()
+        .map(|f| (f.scope.clone(), f.address_text()))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(report.findings.len(), want.len());
+    // fail2ban was stopped at the end: its log ends with an Unban for every ban, at
+    // 03:07:08. The saved client output is the state while the bans were in force, as of the
+    // file's last change: the state follows the later of the two, and the finding names the
+    // disagreement.
+    let stopped: chrono::NaiveDateTime = "2026-11-24T03:07:08".parse().unwrap();
+    let saved = std::fs::metadata(dir.join("fail2ban-client-banned.txt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let saved_later = chrono::DateTime::<chrono::Local>::from(saved).naive_local() > stopped;
+    for f in &report.findings {
+        let said = |format: Format| {
+            f.evidence
+                .iter()
+                .find(|e| e.format == format)
+                .map(|e| e.state)
+                .unwrap_or_else(|| panic!("{format} missing in {f:#?}"))
+        };
+        assert_eq!(said(Format::Fail2banLog), BanState::Lifted, "{f:#?}");
+        if f.scope != "sshd" || f.address_text() != "104.20.15.9" {
+            assert_eq!(said(Format::Fail2banStatus), BanState::Active, "{f:#?}");
+        }
+        assert_eq!(said(Format::Fail2banBanned), BanState::Active, "{f:#?}");
+        let want = if saved_later {
+            BanState::Active
+        } else {
+            BanState::Lifted
+        };
+        assert_eq!(f.state, want, "{f:#?}");
+        assert!(f.conflict.is_some(), "{f:#?}");
     }
-    // fail2ban was stopped at the end: its log ends with an Unban for every ban.
-    assert!(report
-        .findings
-        .iter()
-        .filter(|f| f.format == Format::Fail2banLog)
-        .all(|f| !f.active));
-    // The saved client output is the state while the bans were in force. (The bans of
-    // `banip --with-time` carry their end: checked against a fixed time in
-    // `generated_fail2ban_ban_times_give_the_sshd_bans_with_their_end`.)
-    assert!(report
-        .findings
-        .iter()
-        .filter(|f| f.format != Format::Fail2banLog && f.format != Format::Fail2banBanTimes)
-        .all(|f| f.active));
     // Seen but never banned (below maxretry), and the documentation addresses: never findings.
     for never in [
         "162.158.200.2",

@@ -24,11 +24,10 @@ fn scan(path: &Path) -> Report {
 
 /// The (scope, address) pairs of the mod_evasive findings read from `format`.
 fn found(report: &Report, format: Format) -> BTreeSet<(String, String)> {
-    report
-        .findings
-        .iter()
-        .filter(|f| f.tool == Tool::ModEvasive && f.format == format)
-        .map(|f| (f.scope.clone(), f.address_text()))
+    common::sources(report)
+        .into_iter()
+        .filter(|s| s.tool == Tool::ModEvasive && s.format == format)
+        .map(|s| (s.scope, s.address))
         .collect()
 }
 

@@ -13,11 +13,10 @@ use cf_ban_audit_core::{cloudflare, Format, Report, Scanner, Tool};
 
 /// (format, scope, address) of the findings of one tool.
 fn findings(report: &Report, tool: Tool) -> BTreeSet<(Format, String, String)> {
-    report
-        .findings
-        .iter()
-        .filter(|f| f.tool == tool)
-        .map(|f| (f.format, f.scope.clone(), f.address_text()))
+    common::sources(report)
+        .into_iter()
+        .filter(|s| s.tool == tool)
+        .map(|s| (s.format, s.scope, s.address))
         .collect()
 }
 
@@ -85,8 +84,12 @@ fn csf_corpus_reads_as_csf_applies_it() {
         "{:#?}",
         report.findings
     );
-    // Every entry of a csf.deny stands; the lfd blocks are permanent ones.
-    assert!(report.findings.iter().all(|f| f.active));
+    // Every entry of a csf.deny stands; the lfd blocks are permanent ones (lfd says so).
+    assert!(
+        report.findings.iter().all(|f| f.active),
+        "{:#?}",
+        report.findings
+    );
 }
 
 #[test]

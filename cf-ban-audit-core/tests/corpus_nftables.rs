@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use cf_ban_audit_core::{cloudflare, Format, Report, Scanner, Tool};
+use cf_ban_audit_core::{cloudflare, BanState, Format, Report, Scanner, Tool};
 use chrono::NaiveDateTime;
 
 fn now() -> NaiveDateTime {
@@ -23,14 +23,13 @@ fn scan(path: &Path) -> Report {
 
 /// The (scope, address) pairs of the nftables findings of a report, checking the tool.
 fn findings(report: &Report, format: Format) -> BTreeSet<(String, String)> {
-    report
-        .findings
-        .iter()
-        .filter(|f| f.format == format)
-        .map(|f| {
-            assert_eq!(f.tool, Tool::Nftables, "{f:?}");
-            assert!(f.active, "{f:?}");
-            (f.scope.clone(), f.address_text())
+    common::sources(report)
+        .into_iter()
+        .filter(|s| s.format == format)
+        .map(|s| {
+            assert_eq!(s.tool, Tool::Nftables, "{s:?}");
+            assert_eq!(s.finding_state, BanState::Active, "{s:?}");
+            (s.scope, s.address)
         })
         .collect()
 }

@@ -276,6 +276,7 @@ fn nft_base_chains_sets_and_undecided_rules() {
 
 #[test]
 fn bans_found_by_the_scan_fail() {
+    // The log and the saved `fail2ban-client banned` output: a ban in force.
     let r = fixture_doctor("healthy")
         .scan_paths(vec![dir("bans")])
         .run();
@@ -285,6 +286,19 @@ fn bans_found_by_the_scan_fail() {
     assert!(b.fix.contains("snippet fail2ban"), "{}", b.fix);
     assert_eq!(check(&r, Cause::RealIp, None).status, Status::Ok);
     assert_eq!(exit_code(&r), 1);
+}
+
+#[test]
+fn a_ban_seen_only_in_an_old_log_warns() {
+    // The log alone says nothing of how long the ban lasts: possibly in force, a warning.
+    let r = fixture_doctor("healthy")
+        .scan_paths(vec![dir("bans").join("fail2ban.log")])
+        .run();
+    let b = check(&r, Cause::Bans, None);
+    assert_eq!(b.status, Status::Warn, "{b:#?}");
+    assert!(has(b, "104.16.5.5"), "{b:#?}");
+    assert!(has(b, "unconfirmed"), "{b:#?}");
+    assert_eq!(exit_code(&r), 0);
 }
 
 #[test]

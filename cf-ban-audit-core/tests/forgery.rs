@@ -7,7 +7,7 @@
 //! The tests that end in `_limit` document what the programs make impossible to tell apart:
 //! they assert what happens, so a change of behaviour is noticed.
 
-use cf_ban_audit_core::{cloudflare, Scanner, Tool};
+use cf_ban_audit_core::{cloudflare, BanState, Scanner, Tool};
 use chrono::NaiveDateTime;
 
 /// (address, tool, scope, active), sorted.
@@ -28,7 +28,11 @@ fn scan(files: &[(&str, &str)]) -> Found {
     let mut found: Found = report
         .findings
         .iter()
-        .map(|f| (f.address_text(), f.tool, f.scope.clone(), f.active))
+        // In force or possibly so: a forged line must neither add such a ban nor hide one.
+        .map(|f| {
+            let in_force = matches!(f.state, BanState::Active | BanState::Unconfirmed);
+            (f.address_text(), f.tool, f.scope.clone(), in_force)
+        })
         .collect();
     found.sort_by(|a, b| (&a.0, &a.2).cmp(&(&b.0, &b.2)));
     found

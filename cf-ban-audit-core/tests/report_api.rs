@@ -6,7 +6,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use cf_ban_audit_core::{cloudflare, ErrorEntry, FileStats, Finding, Report, ReportSink, Scanner};
+use cf_ban_audit_core::{
+    cloudflare, BanState, ErrorEntry, FileStats, Finding, Report, ReportSink, Scanner,
+};
 use common::my_waf::MY_WAF;
 
 fn fixtures() -> PathBuf {
@@ -177,14 +179,19 @@ fn findings_are_told_once_final() {
         again
     });
     assert_eq!(rec.findings, report.findings);
-    let states: Vec<(String, bool)> = rec
+    // Log lines alone: the ban with no unban is possibly in force (nothing says how long
+    // it lasts), the other lifted.
+    let states: Vec<(String, BanState)> = rec
         .findings
         .iter()
-        .map(|f| (f.address_text(), f.active))
+        .map(|f| (f.address_text(), f.state))
         .collect();
     assert_eq!(
         states,
-        [("104.16.0.1".into(), true), ("172.64.155.20".into(), false)]
+        [
+            ("104.16.0.1".into(), BanState::Unconfirmed),
+            ("172.64.155.20".into(), BanState::Lifted)
+        ]
     );
     rec.files.sort_by(|a, b| a.path.cmp(&b.path));
     assert_eq!(rec.files, report.files);
@@ -195,11 +202,11 @@ fn findings_are_told_once_final() {
     assert_eq!(rec.calls[3..], ["finding", "finding"]);
 
     // A closure is a sink of findings.
-    let mut active = Vec::new();
+    let mut in_force = Vec::new();
     scanner.scan_with(&mut |f: &Finding| {
-        if f.active {
-            active.push(f.address_text())
+        if f.state != BanState::Lifted {
+            in_force.push(f.address_text())
         }
     });
-    assert_eq!(active, ["104.16.0.1"]);
+    assert_eq!(in_force, ["104.16.0.1"]);
 }

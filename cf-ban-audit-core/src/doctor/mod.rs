@@ -727,36 +727,54 @@ impl Doctor {
         let scan = scanner.scan();
         let mut unreadable: Vec<String> = scan.errors.iter().map(|e| e.message.clone()).collect();
         let active: Vec<&crate::Finding> = scan.findings.iter().filter(|f| f.active).collect();
-        let past = scan.findings.len() - active.len();
-        let mut evidence: Vec<String> = active
+        // Possibly in force: a ban no current source confirms and whose length nothing says.
+        let unconfirmed: Vec<&crate::Finding> = scan
+            .findings
             .iter()
-            .take(12)
-            .map(|f| {
-                let at = f
-                    .locations
-                    .last()
-                    .map(|l| format!(" ({l})"))
-                    .unwrap_or_default();
-                format!(
-                    "{} {} bans {} (Cloudflare {}){at}",
-                    f.tool,
-                    f.scope,
-                    f.address_text(),
-                    f.range
-                )
-            })
+            .filter(|f| f.state == crate::BanState::Unconfirmed)
             .collect();
+        let past = scan.findings.len() - active.len() - unconfirmed.len();
+        let describe = |f: &&crate::Finding| {
+            let at = f
+                .locations
+                .last()
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default();
+            let why = f
+                .note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default();
+            format!(
+                "{} {} bans {} (Cloudflare {}){at}, {}{why}",
+                f.tool,
+                f.scope,
+                f.address_text(),
+                f.range,
+                f.state
+            )
+        };
+        let mut evidence: Vec<String> = active.iter().take(12).map(describe).collect();
         if active.len() > 12 {
             evidence.push(format!("... and {} more bans in force", active.len() - 12));
         }
+        evidence.extend(unconfirmed.iter().take(6).map(describe));
+        if unconfirmed.len() > 6 {
+            evidence.push(format!(
+                "... and {} more bans possibly in force",
+                unconfirmed.len() - 6
+            ));
+        }
         evidence.push(format!(
-            "{} files read; {} bans of Cloudflare addresses in force, {past} past",
+            "{} files read; {} bans of Cloudflare addresses in force, {} unconfirmed (possibly \
+             in force), {past} past",
             scan.files.len(),
-            active.len()
+            active.len(),
+            unconfirmed.len()
         ));
         let status = if !active.is_empty() {
             Status::Fail
-        } else if past > 0 || !unreadable.is_empty() {
+        } else if !unconfirmed.is_empty() || past > 0 || !unreadable.is_empty() {
             Status::Warn
         } else {
             Status::Ok

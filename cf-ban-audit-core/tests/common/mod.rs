@@ -8,7 +8,7 @@ pub mod my_waf;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use cf_ban_audit_core::{RangeSet, Report, Tool};
+use cf_ban_audit_core::{BanState, Format, RangeSet, Report, Tool};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -67,19 +67,66 @@ pub fn set(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-/// (scope, address) of the findings of one tool, optionally of one file.
-pub fn found(report: &Report, tool: Tool, file: Option<&str>) -> BTreeSet<(String, String)> {
+/// One item of a finding's evidence, with the tool and scope its source named (the
+/// `f2b-sshd` chain of iptables for a fail2ban ban in jail `sshd`).
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub tool: Tool,
+    pub scope: String,
+    pub address: String,
+    pub format: Format,
+    pub file: String,
+    pub state: BanState,
+    /// The state of the finding the source is evidence of.
+    pub finding_state: BanState,
+}
+
+/// Every source of every finding.
+pub fn sources(report: &Report) -> Vec<Source> {
     report
         .findings
         .iter()
-        .filter(|f| f.tool == tool)
-        .filter(|f| {
-            file.is_none_or(|name| {
-                f.locations
-                    .iter()
-                    .any(|l| l.path.file_name().is_some_and(|n| n == name))
+        .flat_map(|f| {
+            f.evidence.iter().map(move |e| {
+                let (tool, scope) = match e.object.as_deref().and_then(|o| o.split_once(' ')) {
+                    Some((tool, scope)) => (Tool::from_name(tool).unwrap(), scope.to_string()),
+                    None => (f.tool, f.scope.clone()),
+                };
+                Source {
+                    tool,
+                    scope,
+                    address: f.address_text(),
+                    format: e.format,
+                    file: e
+                        .location
+                        .path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    state: e.state,
+                    finding_state: f.state,
+                }
             })
         })
-        .map(|f| (f.scope.clone(), f.address_text()))
+        .collect()
+}
+
+/// (scope, address) as the sources of one tool named them, optionally of findings with a ban
+/// read from one file.
+pub fn found(report: &Report, tool: Tool, file: Option<&str>) -> BTreeSet<(String, String)> {
+    let in_file = |address: &str| {
+        file.is_none_or(|name| {
+            report.findings.iter().any(|f| {
+                f.address_text() == address
+                    && f.locations
+                        .iter()
+                        .any(|l| l.path.file_name().is_some_and(|n| n == name))
+            })
+        })
+    };
+    sources(report)
+        .into_iter()
+        .filter(|s| s.tool == tool && in_file(&s.address))
+        .map(|s| (s.scope, s.address))
         .collect()
 }

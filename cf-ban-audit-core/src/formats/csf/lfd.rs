@@ -218,7 +218,8 @@ pub fn lfd_message(
                 location,
             )
             .at(time)
-            .until(expires),
+            .until(expires)
+            .permanent(block.secs.is_none()),
         );
     } else if let Some(token) = parse_lfd_unblock(message) {
         for net in unblock_nets(token) {

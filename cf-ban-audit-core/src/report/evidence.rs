@@ -1,0 +1,148 @@
+//! What each source said about one ban: the items of [`Finding::evidence`](super::Finding).
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use super::BanState;
+use crate::event::{Location, Tool};
+use crate::format_id::Format;
+
+/// How much a source's word on a ban counts: the state of a finding follows the most
+/// authoritative source (see [`Finding::state`](super::Finding::state)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Authority {
+    /// A log: what the tool did, line by line.
+    Log,
+    /// A database of bans (fail2ban's, btwaf's): rows with their ban times.
+    Database,
+    /// A current list, ruleset or saved listing (`csf.deny`, `iptables-save` output, ufw's
+    /// `user.rules`, saved `fail2ban-client` output): the state as of the file's last change.
+    Saved,
+    /// What the kernel or the running program said during this scan (`scan --live`).
+    Live,
+}
+
+impl Authority {
+    /// The name used in reports (`log`, `database`, `saved`, `live`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Authority::Log => "log",
+            Authority::Database => "database",
+            Authority::Saved => "saved",
+            Authority::Live => "live",
+        }
+    }
+}
+
+impl std::fmt::Display for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One source's word on a ban: a log, a database, a saved listing or a live read, with what
+/// its last entry about the ban said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Evidence {
+    /// The format of the source.
+    pub format: Format,
+    /// How much its word counts.
+    pub authority: Authority,
+    /// Where its last entry about the ban is (`live: fail2ban-client banned` for a live read;
+    /// line 0 for a database row or for an address a live listing does not hold).
+    #[serde(flatten)]
+    pub location: Location,
+    /// What that entry did: `ban`, `restore-ban`, `already-banned`, `listed`, `deny`,
+    /// `unban`, or `absent` (a live listing of the tool that does not hold the address).
+    pub action: String,
+    /// Where the ban stands by this source alone.
+    pub state: BanState,
+    /// When the entry was written, when the source says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<NaiveDateTime>,
+    /// When the ban ends, by this source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<NaiveDateTime>,
+    /// How many ban entries this source holds for the ban.
+    pub events: u64,
+    /// The object the source names when it is not the finding's own tool and scope: the
+    /// `f2b-sshd` chain or the `addr-set-sshd` set of a fail2ban ban (`iptables f2b-sshd`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    /// The line as read (at most 240 characters, control characters escaped), for sources
+    /// read by lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+impl Evidence {
+    /// `format` said `action` at `location`, which leaves the ban `state`; with no time,
+    /// expiry, object or text, and one event.
+    pub fn new(
+        format: Format,
+        authority: Authority,
+        location: Location,
+        action: impl Into<String>,
+        state: BanState,
+    ) -> Evidence {
+        Evidence {
+            format,
+            authority,
+            location,
+            action: action.into(),
+            state,
+            time: None,
+            expires: None,
+            events: 1,
+            object: None,
+            text: None,
+        }
+    }
+
+    /// The object as the report names it: the tool and its scope (`iptables f2b-sshd`).
+    pub(crate) fn object_name(tool: Tool, scope: &str) -> String {
+        if scope.is_empty() {
+            tool.name().to_string()
+        } else {
+            format!("{tool} {scope}")
+        }
+    }
+}
+
+/// Text of a line fit for a report: invalid UTF-8 replaced, control characters escaped as
+/// `\xNN`, at most `max` characters (an ellipsis marks a cut).
+pub(crate) fn printable_line(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim_end_matches(['\r', '\n']);
+    let mut out = String::with_capacity(text.len().min(max + 8));
+    for (n, c) in text.chars().enumerate() {
+        if n >= max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_printable_and_capped() {
+        assert_eq!(
+            printable_line(b"ban \x1b[31m1.2.3.4\r\n", 240),
+            "ban \\x1b[31m1.2.3.4"
+        );
+        assert_eq!(printable_line(b"abcdef", 3), "abc…");
+        assert_eq!(printable_line(b"a\xffb", 10), "a\u{fffd}b");
+    }
+}

@@ -1,0 +1,560 @@
+//! One verdict per ban: the claims of every source about one (tool, scope, address) joined
+//! into one [`Finding`] whose state follows the most authoritative evidence.
+//!
+//! - **Whose ban.** A firewall object a ban tool owns is evidence of that tool's ban:
+//!   fail2ban's `f2b-JAIL` chains and ipsets (`f2b-JAIL6` for IPv6), its nftables sets
+//!   `addr-set-JAIL`/`addr6-set-JAIL`, its firewalld direct rules and its ufw rules (commented
+//!   `by Fail2Ban after N attempts against JAIL`); CrowdSec's bouncer sets and chains; csf's
+//!   `DENYIN`/`DENYOUT` chains and `chain_DENY` ipsets. An object that names no scope (a
+//!   bouncer set, a csf chain, `fail2ban-client --with-time` output without a jail) joins
+//!   every finding of its tool for the address, or makes its own when there is none. A rule
+//!   seen both through `iptables-save` and through `nft list ruleset` (iptables-nft) is one.
+//! - **Which word counts.** What the kernel or the running program says now (a live read)
+//!   decides: a live listing of the tool that does not hold the address means the ban is not
+//!   in force. Without one, the latest word decides (a saved listing as of its file's last
+//!   change, a database row at its ban time, a log line at its time; at equal times a saved
+//!   listing over a database over a log): fail2ban's own lifecycle follows from this, since a
+//!   jail stop logs `Unban` for each of its bans, later than the database row, and a start
+//!   logs `Restore Ban` for the rows it restores.
+//! - **How long.** A ban's end comes from the evidence (a database row, `--with-time` output,
+//!   set timeouts, CrowdSec durations) or from the tool's configuration ([`Policy`]); a ban
+//!   seen only in a log, with nothing to say how long it lasts, is
+//!   [`BanState::Unconfirmed`], never active for ever. So is a fail2ban ban of an address its
+//!   jail now ignores, unless a live read says otherwise.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDateTime};
+use ipnet::IpNet;
+
+use crate::event::{Action, Location, Tool};
+use crate::format_id::Format;
+use crate::formats::fail2ban_client::UNNAMED_JAIL;
+use crate::ranges::RangeSet;
+use crate::report::{Authority, BanState, Evidence, Finding};
+
+/// What one source says about one ban, after replaying its events.
+#[derive(Debug, Clone)]
+pub(crate) struct Claim {
+    pub tool: Tool,
+    pub scope: String,
+    pub net: IpNet,
+    pub format: Format,
+    pub authority: Authority,
+    /// Its last event.
+    pub action: Action,
+    /// Where the ban stands by this source alone.
+    pub state: BanState,
+    /// When its last event was, and its last ban event.
+    pub time: Option<NaiveDateTime>,
+    pub last_ban: Option<NaiveDateTime>,
+    pub first_seen: Option<NaiveDateTime>,
+    pub expires: Option<NaiveDateTime>,
+    /// Its source says the ban holds until lifted.
+    pub permanent: bool,
+    /// The last change of its file.
+    pub as_of: Option<NaiveDateTime>,
+    pub bans: u64,
+    /// Where its ban events were, with the time of each.
+    pub locations: Vec<(Option<NaiveDateTime>, Location)>,
+    /// Where its last event was, and the line it was read from.
+    pub at: Location,
+    pub text: Option<Box<str>>,
+}
+
+/// A live listing that was read in full: the bans of `tool` (of the address families it
+/// lists) that it does not hold are not in force now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LiveCover {
+    pub tool: Tool,
+    pub v4: bool,
+    pub v6: bool,
+    pub format: Format,
+    pub label: Arc<str>,
+}
+
+/// How long a ban can last, by the tool's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)]
+pub(crate) enum BanLength {
+    /// At most this long.
+    For(Duration),
+    /// Until lifted by hand.
+    Permanent,
+    /// It can grow without bound (fail2ban's `bantime.increment` without `bantime.maxtime`).
+    Unbounded,
+}
+
+/// What the tools' configurations say about bans (fail2ban's jails: `bantime`, `ignoreip`).
+pub(crate) trait Policy {
+    /// How long a ban of `tool` in `scope` can last, with where that is said; `None` when
+    /// the configuration is not known.
+    fn longest_ban(&self, tool: Tool, scope: &str) -> Option<(BanLength, String)>;
+
+    /// Whether `tool` now ignores `net` in `scope`, with where that is said.
+    fn ignores(&self, tool: Tool, scope: &str, net: &IpNet) -> Option<String>;
+}
+
+/// No configuration known.
+pub(crate) struct NoPolicy;
+
+impl Policy for NoPolicy {
+    fn longest_ban(&self, _: Tool, _: &str) -> Option<(BanLength, String)> {
+        None
+    }
+
+    fn ignores(&self, _: Tool, _: &str, _: &IpNet) -> Option<String> {
+        None
+    }
+}
+
+/// The tables iptables-nft makes: a chain of one of them is an iptables chain.
+const IPTABLES_TABLES: &[&str] = &["filter", "raw", "mangle", "nat", "security"];
+
+/// csf's chains and ipsets that hold its denials.
+const CSF_OBJECTS: &[&str] = &["DENYIN", "DENYOUT", "chain_DENY", "chain_6_DENY"];
+
+/// The tool whose ban a claim is evidence of, and its scope (`None`: any of that tool's).
+fn owner(claim: &Claim) -> (Tool, Option<String>) {
+    let scope = claim.scope.as_str();
+    let v6 = matches!(claim.net, IpNet::V6(_));
+    let fail2ban = |jail: &str| (Tool::Fail2ban, Some(jail.to_string()));
+    match claim.tool {
+        Tool::Fail2ban if scope == UNNAMED_JAIL => (Tool::Fail2ban, None),
+        Tool::Iptables => {
+            if let Some(jail) = scope.strip_prefix("f2b-").filter(|j| !j.is_empty()) {
+                return fail2ban(jail);
+            }
+            if CSF_OBJECTS.contains(&scope) {
+                return (Tool::Csf, None);
+            }
+            if scope.starts_with("CROWDSEC") {
+                return (Tool::Crowdsec, None);
+            }
+            (Tool::Iptables, Some(scope.to_string()))
+        }
+        Tool::Ipset | Tool::Firewalld => {
+            let name = scope.strip_prefix("direct:").unwrap_or(scope);
+            if let Some(jail) = name.strip_prefix("f2b-").filter(|j| !j.is_empty()) {
+                let jail = if v6 && scope == name {
+                    jail.strip_suffix('6')
+                        .filter(|j| !j.is_empty())
+                        .unwrap_or(jail)
+                } else {
+                    jail
+                };
+                return fail2ban(jail);
+            }
+            if claim.tool == Tool::Ipset {
+                if CSF_OBJECTS.contains(&scope) {
+                    return (Tool::Csf, None);
+                }
+                if scope.starts_with("crowdsec") {
+                    return (Tool::Crowdsec, None);
+                }
+            }
+            (claim.tool, Some(scope.to_string()))
+        }
+        Tool::Nftables => {
+            let (table, name) = scope.split_once('/').unwrap_or(("", scope));
+            if table == "f2b-table" {
+                if let Some(jail) = name
+                    .strip_prefix("addr-set-")
+                    .or_else(|| name.strip_prefix("addr6-set-"))
+                    .filter(|j| !j.is_empty())
+                {
+                    return fail2ban(jail);
+                }
+            }
+            if IPTABLES_TABLES.contains(&table) {
+                if let Some(jail) = name.strip_prefix("f2b-").filter(|j| !j.is_empty()) {
+                    return fail2ban(jail);
+                }
+                if CSF_OBJECTS.contains(&name) {
+                    return (Tool::Csf, None);
+                }
+            }
+            if table.starts_with("crowdsec") {
+                return (Tool::Crowdsec, None);
+            }
+            (Tool::Nftables, Some(scope.to_string()))
+        }
+        Tool::Ufw => match scope.split_once(" attempts against ") {
+            Some((by, jail)) if by.starts_with("by Fail2Ban after ") && !jail.is_empty() => {
+                fail2ban(jail)
+            }
+            _ => (Tool::Ufw, Some(scope.to_string())),
+        },
+        tool => (tool, Some(scope.to_string())),
+    }
+}
+
+type BanKey = (Tool, String, IpNet);
+
+/// Joins the claims into findings, one per (tool, scope, address), sorted by those.
+pub(crate) fn findings(
+    claims: Vec<Claim>,
+    covers: &[LiveCover],
+    ranges: &RangeSet,
+    now: NaiveDateTime,
+    policy: &dyn Policy,
+) -> Vec<Finding> {
+    // Claims come in the order of a hash map: put them in one order first, so that every
+    // choice below (and every tie) is the same whatever order the files were read in.
+    let mut claims = claims;
+    claims.sort_by(|a, b| {
+        (a.tool, &a.scope, a.net, a.format, a.authority, &a.at).cmp(&(
+            b.tool,
+            &b.scope,
+            b.net,
+            b.format,
+            b.authority,
+            &b.at,
+        ))
+    });
+    let mut groups: BTreeMap<BanKey, Vec<Claim>> = BTreeMap::new();
+    let mut anywhere: Vec<(Tool, Option<String>, Claim)> = Vec::new();
+    let mut named: Vec<(Tool, String, Claim)> = Vec::new();
+    let mut iptables_nft: Vec<Claim> = Vec::new();
+    for claim in claims {
+        match owner(&claim) {
+            (tool, None) => anywhere.push((tool, None, claim)),
+            (Tool::Fail2ban, Some(jail)) if claim.tool != Tool::Fail2ban => {
+                named.push((Tool::Fail2ban, jail, claim))
+            }
+            (Tool::Nftables, Some(_))
+                if claim
+                    .scope
+                    .split_once('/')
+                    .is_some_and(|(t, _)| IPTABLES_TABLES.contains(&t)) =>
+            {
+                iptables_nft.push(claim)
+            }
+            (tool, Some(scope)) => groups
+                .entry((tool, scope, claim.net))
+                .or_default()
+                .push(claim),
+        }
+    }
+    // A chain of an iptables-nft table is the iptables chain of that name, when iptables
+    // speaks of it too.
+    for claim in iptables_nft {
+        let (_, chain) = claim.scope.split_once('/').unwrap_or_default();
+        let key = (Tool::Iptables, chain.to_string(), claim.net);
+        let key = if groups.contains_key(&key) {
+            key
+        } else {
+            (Tool::Nftables, claim.scope.clone(), claim.net)
+        };
+        groups.entry(key).or_default().push(claim);
+    }
+    // A fail2ban object is named after the action's `name`, the jail's name unless the jail
+    // sets another (`iptables-ipset[name=modsec]` for the `apache-modsecurity` jail, as ipset
+    // names are short): with no finding of that jail for the address, it joins the address's
+    // other fail2ban findings, like the claims that name no scope.
+    for (tool, jail, claim) in named {
+        let key = (tool, jail, claim.net);
+        if groups.contains_key(&key) {
+            groups.entry(key).or_default().push(claim);
+        } else {
+            anywhere.push((tool, Some(key.1), claim));
+        }
+    }
+    // Claims that name no scope join every finding of their tool for the address.
+    for (tool, fallback, claim) in anywhere {
+        let mut joined = false;
+        for ((t, _, net), group) in groups.iter_mut() {
+            if *t == tool && *net == claim.net {
+                group.push(claim.clone());
+                joined = true;
+            }
+        }
+        if !joined {
+            let scope = match fallback {
+                Some(scope) => scope,
+                None if claim.tool == tool => claim.scope.clone(),
+                None => Evidence::object_name(claim.tool, &claim.scope),
+            };
+            groups
+                .entry((tool, scope, claim.net))
+                .or_default()
+                .push(claim);
+        }
+    }
+    groups
+        .into_iter()
+        .filter(|(_, claims)| claims.iter().any(|c| c.bans > 0))
+        .map(|(key, claims)| verdict(key, claims, covers, ranges, now, policy))
+        .collect()
+}
+
+/// The time by which a claim is ordered against the others of its ban.
+fn order_time(claim: &Claim, now: NaiveDateTime) -> Option<NaiveDateTime> {
+    match claim.authority {
+        Authority::Live => Some(now),
+        Authority::Saved => Some(claim.as_of.map_or(now, |t| t.min(now))),
+        Authority::Database | Authority::Log => claim.time,
+    }
+}
+
+/// Whether a state means the ban is or may be in force.
+fn in_force(state: BanState) -> bool {
+    matches!(state, BanState::Active | BanState::Unconfirmed)
+}
+
+fn verdict(
+    (tool, scope, net): BanKey,
+    mut claims: Vec<Claim>,
+    covers: &[LiveCover],
+    ranges: &RangeSet,
+    now: NaiveDateTime,
+    policy: &dyn Policy,
+) -> Finding {
+    // A live listing of the tool that does not hold the address says the ban is not in force.
+    let has_live = claims.iter().any(|c| c.authority == Authority::Live);
+    if !has_live {
+        let v6 = matches!(net, IpNet::V6(_));
+        if let Some(cover) = covers
+            .iter()
+            .find(|c| c.tool == tool && if v6 { c.v6 } else { c.v4 })
+        {
+            claims.push(Claim {
+                tool,
+                scope: scope.clone(),
+                net,
+                format: cover.format,
+                authority: Authority::Live,
+                action: Action::Unban,
+                state: BanState::Lifted,
+                time: Some(now),
+                last_ban: None,
+                first_seen: None,
+                expires: None,
+                permanent: false,
+                as_of: Some(now),
+                bans: 0,
+                locations: Vec::new(),
+                at: Location::new(std::path::Path::new(&*cover.label), 0),
+                text: None,
+            });
+        }
+    }
+    let standing: Vec<usize> = (0..claims.len())
+        .filter(|&i| claims[i].action != Action::Deny)
+        .collect();
+    let mut note = None;
+    let winner = if standing.is_empty() {
+        // Only one-off denials: the latest.
+        (0..claims.len())
+            .max_by_key(|&i| (claims[i].time, claims[i].authority))
+            .unwrap_or(0)
+    } else {
+        let live: Vec<usize> = standing
+            .iter()
+            .copied()
+            .filter(|&i| claims[i].authority == Authority::Live)
+            .collect();
+        if live.is_empty() {
+            standing
+                .iter()
+                .copied()
+                .max_by_key(|&i| {
+                    let c = &claims[i];
+                    // At equal times and authority, the source that holds the ban: no
+                    // all-clear from a tie. Then by place, for a stable answer.
+                    let place = std::cmp::Reverse(&c.at);
+                    (order_time(c, now), c.authority, in_force(c.state), place)
+                })
+                .unwrap_or(0)
+        } else {
+            // Any live source holding the ban means it is in force.
+            live.iter()
+                .copied()
+                .find(|&i| claims[i].state == BanState::Active)
+                .unwrap_or(live[0])
+        }
+    };
+    let won = &claims[winner];
+    let mut state = if standing.is_empty() {
+        BanState::Denied
+    } else {
+        won.state
+    };
+    let mut expires = won.expires;
+    if state == BanState::Active && expires.is_none() {
+        // The end of the ban from another source that holds it, if one says.
+        expires = claims
+            .iter()
+            .filter(|c| c.state == BanState::Active)
+            .filter_map(|c| c.expires)
+            .max();
+        if expires.is_none() && won.permanent {
+            note = Some(format!(
+                "permanent: {} says it holds until lifted",
+                won.format
+            ));
+        } else if expires.is_none() && won.authority == Authority::Log {
+            let since = won.last_ban.or(won.time);
+            match policy.longest_ban(tool, &scope) {
+                Some((BanLength::For(length), said)) => match since {
+                    Some(since) => {
+                        let end = since + length;
+                        expires = Some(end);
+                        if end <= now {
+                            state = BanState::Expired;
+                        }
+                        note = Some(format!("ban length from {said}"));
+                    }
+                    None => {
+                        state = BanState::Unconfirmed;
+                        note = Some("time of the ban unknown".to_string());
+                    }
+                },
+                Some((BanLength::Permanent, said)) => {
+                    note = Some(format!("permanent ban ({said})"));
+                }
+                Some((BanLength::Unbounded, said)) => {
+                    state = BanState::Unconfirmed;
+                    note = Some(format!(
+                        "{}; its length can grow without bound ({said})",
+                        banned_ago(since, now)
+                    ));
+                }
+                None => {
+                    state = BanState::Unconfirmed;
+                    note = Some(format!("{}, length unknown", banned_ago(since, now)));
+                }
+            }
+        }
+    }
+    if state == BanState::Active && won.authority != Authority::Live {
+        if let Some(said) = policy.ignores(tool, &scope, &net) {
+            state = BanState::Unconfirmed;
+            note = Some(format!(
+                "{tool} now ignores this address ({said}): it does not restore the ban at its \
+                 next restart"
+            ));
+        }
+    }
+    let conflict = conflict(&claims, winner, state);
+    let range = ranges.matching(&net).unwrap_or(net);
+    let mut finding = Finding::new(net, range, tool, claims[winner].format, scope);
+    finding.state = state;
+    finding.active = state == BanState::Active;
+    finding.note = note;
+    finding.conflict = conflict;
+    finding.expires = if in_force(state) || state == BanState::Expired {
+        expires
+    } else {
+        None
+    };
+    finding.first_seen = claims.iter().filter_map(|c| c.first_seen).min();
+    finding.last_seen = claims.iter().filter_map(|c| c.last_ban).max();
+    finding.events = claims.iter().map(|c| c.bans).sum();
+    finding.locations = locations(&claims);
+    finding.evidence = evidence(&finding, claims, winner);
+    match finding.lift() {
+        Ok(argv) => finding.lift = Some(argv),
+        Err(why) => finding.lift_unavailable = Some(why),
+    }
+    finding
+}
+
+/// "banned 3 h ago" (or "banned at an unknown time").
+fn banned_ago(since: Option<NaiveDateTime>, now: NaiveDateTime) -> String {
+    let Some(since) = since else {
+        return "banned at an unknown time".to_string();
+    };
+    let age = now - since;
+    let text = if age.num_days() >= 2 {
+        format!("{} days", age.num_days())
+    } else if age.num_hours() >= 1 {
+        format!("{} h", age.num_hours())
+    } else {
+        format!("{} min", age.num_minutes().max(0))
+    };
+    format!("banned {text} ago")
+}
+
+/// The sources that disagree with `state` about whether the ban is in force, and the one the
+/// state follows.
+fn conflict(claims: &[Claim], winner: usize, state: BanState) -> Option<String> {
+    let disagree: Vec<&Claim> = claims
+        .iter()
+        .filter(|c| c.action != Action::Deny && in_force(c.state) != in_force(state))
+        .collect();
+    if disagree.is_empty() {
+        return None;
+    }
+    let won = &claims[winner];
+    let why = match won.authority {
+        Authority::Live => "a live read",
+        _ => "the latest word",
+    };
+    let said: Vec<String> = disagree
+        .iter()
+        .map(|c| format!("{} ({}) says {}", c.format, c.at, c.state))
+        .collect();
+    Some(format!(
+        "{}; the state follows {} ({}), {why}",
+        said.join("; "),
+        won.format,
+        won.at
+    ))
+}
+
+/// The ban locations of every claim: the earliest and the latest eight, by time then place.
+fn locations(claims: &[Claim]) -> Vec<Location> {
+    let mut all: Vec<&(Option<NaiveDateTime>, Location)> =
+        claims.iter().flat_map(|c| &c.locations).collect();
+    all.sort();
+    all.dedup_by(|a, b| a.1 == b.1);
+    if all.len() > 16 {
+        all.drain(8..all.len() - 8);
+    }
+    all.into_iter().map(|(_, l)| l.clone()).collect()
+}
+
+/// The evidence list: the source the state follows first, then by authority (most first),
+/// format and place.
+fn evidence(finding: &Finding, claims: Vec<Claim>, winner: usize) -> Vec<Evidence> {
+    let mut items: Vec<(bool, Evidence)> = claims
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let action = action_name(&c);
+            let mut e = Evidence::new(c.format, c.authority, c.at, action, c.state);
+            e.time = c.time;
+            e.expires = c.expires;
+            e.events = c.bans;
+            if c.tool != finding.tool || c.scope != finding.scope {
+                e.object = Some(Evidence::object_name(c.tool, &c.scope));
+            }
+            e.text = c.text.map(String::from);
+            (i == winner, e)
+        })
+        .collect();
+    items.sort_by(|(aw, a), (bw, b)| {
+        bw.cmp(aw)
+            .then(b.authority.cmp(&a.authority))
+            .then(a.format.cmp(&b.format))
+            .then(a.location.cmp(&b.location))
+            .then(a.object.cmp(&b.object))
+    });
+    items.into_iter().map(|(_, e)| e).collect()
+}
+
+fn action_name(claim: &Claim) -> &'static str {
+    if claim.authority == Authority::Live && claim.bans == 0 && claim.action == Action::Unban {
+        return "absent";
+    }
+    match claim.action {
+        Action::Ban => "ban",
+        Action::RestoreBan => "restore-ban",
+        Action::AlreadyBanned => "already-banned",
+        Action::Listed => "listed",
+        Action::Deny => "deny",
+        Action::Unban => "unban",
+    }
+}
