@@ -256,10 +256,13 @@ impl Drop for Fail2ban {
 /// `programs` is installed.
 pub fn require(what: &str, programs: &[&str], install: &str) -> Option<()> {
     let missing: Vec<&str> = programs.iter().copied().filter(|p| !have(p)).collect();
-    if is_root() && missing.is_empty() {
-        return Some(());
-    }
-    let why = format!("needs root and {missing:?} ({install})");
+    let root = is_root();
+    let why = match (root, missing.is_empty()) {
+        (true, true) => return Some(()),
+        (false, true) => "needs root".to_string(),
+        (true, false) => format!("needs {missing:?} ({install})"),
+        (false, false) => format!("needs root and {missing:?} ({install})"),
+    };
     if std::env::var_os("CI").is_some() {
         panic!("required in CI: {what}: {why}");
     }
@@ -353,5 +356,149 @@ impl Fail2ban {
             f2b.log_text()
         );
         Some(f2b)
+    }
+}
+
+/// The edge's Cloudflare address in the 521 topology.
+pub const EDGE_V4: &str = "173.245.49.12";
+/// The origin's address in the 521 topology.
+pub const ORIGIN_V4: &str = "198.51.100.10";
+
+/// LAB.md's 521 topology: an edge namespace holding a Cloudflare address ([`EDGE_V4`], its
+/// default route on the link) and an origin namespace ([`ORIGIN_V4`], routing only to the
+/// edge), joined by a veth pair; both deleted when dropped.
+pub struct Topology {
+    pub edge: Netns,
+    pub origin: Netns,
+}
+
+impl Topology {
+    /// The two namespaces (`cfba-NAME-edge-PID`, `cfba-NAME-origin-PID`), wired; `None` (with a
+    /// SKIP notice, or a failure in CI) without root, `ip` or `programs`.
+    pub fn new(name: &str, programs: &[&str]) -> Option<Topology> {
+        let edge = Netns::new(&format!("{name}-edge"), programs)?;
+        let origin = Netns::new(&format!("{name}-origin"), programs)?;
+        let out = Command::new("ip")
+            .args(["link", "add", "eth0", "netns", &edge.0, "type", "veth"])
+            .args(["peer", "name", "eth0", "netns", &origin.0])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "veth: {}", stderr(&out));
+        for ns in [&edge, &origin] {
+            ns.exec(&["ip", "link", "set", "lo", "up"]);
+            ns.exec(&["ip", "link", "set", "eth0", "up"]);
+        }
+        edge.exec(&["ip", "addr", "add", &format!("{EDGE_V4}/32"), "dev", "eth0"]);
+        edge.exec(&[
+            "ip", "route", "add", "default", "dev", "eth0", "src", EDGE_V4,
+        ]);
+        origin.exec(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("{ORIGIN_V4}/24"),
+            "dev",
+            "eth0",
+        ]);
+        // A route to the edge only, not a default route: with one, the resolver's queries go
+        // to the edge and time out, and fail2ban's first ignore check (`ignoreself` resolves
+        // the host's own names, IPv6 included) stalls 12 s after each start or reload.
+        origin.exec(&[
+            "ip",
+            "route",
+            "add",
+            &format!("{EDGE_V4}/32"),
+            "dev",
+            "eth0",
+        ]);
+        Some(Topology { edge, origin })
+    }
+
+    /// `curl URL` from the edge (5 s limit, body discarded): curl's exit status and the HTTP
+    /// status it printed (`000` when there was no answer), and what it said on stderr.
+    pub fn edge_curl(&self, url: &str, extra: &[&str]) -> (i32, String, String) {
+        let out = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.edge.0,
+                "curl",
+                "-sS",
+                "-o",
+                "/dev/null",
+            ])
+            .args(["-w", "%{http_code}", "--max-time", "5"])
+            .args(extra)
+            .arg(url)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            stdout(&out),
+            stderr(&out).trim().to_string(),
+        )
+    }
+}
+
+/// nginx in a namespace, with everything it writes under its prefix; stopped (`kill -QUIT`)
+/// when dropped.
+pub struct Nginx {
+    pub prefix: PathBuf,
+}
+
+impl Nginx {
+    /// Starts nginx in `ns` with `prefix` as its prefix (pid, logs, temp paths there) and
+    /// `http` as the body of its `http` block (which may use `PREFIX` for the prefix).
+    /// The error log is `PREFIX/error.log` at level `info`, the access log `PREFIX/access.log`.
+    pub fn start(ns: &Netns, prefix: &Path, http: &str) -> Nginx {
+        let p = prefix.display().to_string();
+        std::fs::create_dir_all(prefix.join("tmp")).unwrap();
+        let conf = format!(
+            "user root;\nworker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/error.log info;\n\
+             events {{ worker_connections 64; }}\n\
+             http {{\n  access_log {p}/access.log;\n  default_type text/plain;\n\
+             client_body_temp_path {p}/tmp/body;\n  proxy_temp_path {p}/tmp/proxy;\n\
+             fastcgi_temp_path {p}/tmp/fastcgi;\n  uwsgi_temp_path {p}/tmp/uwsgi;\n\
+             scgi_temp_path {p}/tmp/scgi;\n{}\n}}\n",
+            http.replace("PREFIX", &p)
+        );
+        std::fs::write(prefix.join("nginx.conf"), conf).unwrap();
+        let conf = format!("{p}/nginx.conf");
+        let err = format!("{p}/error.log");
+        ns.exec(&["nginx", "-p", &p, "-c", &conf, "-e", &err]);
+        let nginx = Nginx {
+            prefix: prefix.to_path_buf(),
+        };
+        assert!(
+            wait_until(std::time::Duration::from_secs(10), || nginx.pid()).is_some(),
+            "nginx wrote no pid file"
+        );
+        nginx
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.prefix.join("nginx.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    pub fn error_log(&self) -> PathBuf {
+        self.prefix.join("error.log")
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid() {
+            let _ = Command::new("kill")
+                .args(["-QUIT", &pid.to_string()])
+                .output();
+            wait_until(std::time::Duration::from_secs(5), || {
+                (!Path::new(&format!("/proc/{pid}")).exists()).then_some(())
+            });
+        }
     }
 }
