@@ -155,6 +155,31 @@ pub struct ScanArgs {
     /// cscli decisions list -a -o json are installed. Needs root for the firewall.
     #[arg(long)]
     pub live: bool,
+    #[command(flatten)]
+    pub live_opts: LiveOpts,
+}
+
+/// Where the live read finds the ban tools' servers, when not in their default places.
+#[derive(Debug, Args)]
+pub struct LiveOpts {
+    /// With --live: ask the fail2ban server listening on this socket
+    /// (fail2ban-client -s PATH banned) instead of /run/fail2ban/fail2ban.sock.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "CF_BAN_AUDIT_FAIL2BAN_SOCKET",
+        help_heading = "Live read"
+    )]
+    pub fail2ban_socket: Option<PathBuf>,
+    /// With --live: CrowdSec's configuration file, passed to cscli as -c PATH (default
+    /// /etc/crowdsec/config.yaml).
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "CF_BAN_AUDIT_CSCLI_CONFIG",
+        help_heading = "Live read"
+    )]
+    pub cscli_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

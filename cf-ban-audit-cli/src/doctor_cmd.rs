@@ -49,9 +49,12 @@ pub struct DoctorArgs {
     /// A saved `nft list ruleset` (or an nftables.conf in the same syntax).
     #[arg(long, value_name = "FILE")]
     pub nft: Option<PathBuf>,
-    /// Do not run iptables-save, ip6tables-save, ipset save and nft list ruleset.
+    /// Do not run iptables-save, ip6tables-save, ipset save and nft list ruleset, nor the
+    /// ban scan's live read (fail2ban-client banned, cscli decisions list, ...).
     #[arg(long)]
     pub no_live: bool,
+    #[command(flatten)]
+    pub live_opts: crate::args::LiveOpts,
     /// Skip the scan for bans and real-IP problems.
     #[arg(long, conflicts_with = "scan")]
     pub no_scan: bool,
@@ -88,6 +91,12 @@ pub fn run(a: DoctorArgs) -> Result<u8, Failure> {
         .ports(&a.ports)
         .proc_root(&a.proc_root)
         .live_firewall(!a.no_live);
+    if let Some(socket) = &a.live_opts.fail2ban_socket {
+        doctor = doctor.fail2ban_socket(socket);
+    }
+    if let Some(config) = &a.live_opts.cscli_config {
+        doctor = doctor.cscli_config(config);
+    }
     if let Some(pid) = a.net_pid {
         doctor = doctor.net_pid(pid);
     }

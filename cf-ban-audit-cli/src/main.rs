@@ -170,6 +170,12 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
         .follow_links(a.follow_links)
         .active_only(a.active)
         .live(a.live);
+    if let Some(socket) = &a.live_opts.fail2ban_socket {
+        scanner = scanner.fail2ban_socket(socket);
+    }
+    if let Some(config) = &a.live_opts.cscli_config {
+        scanner = scanner.cscli_config(config);
+    }
     if let Some(n) = a.threads {
         scanner = scanner.threads(n);
     }

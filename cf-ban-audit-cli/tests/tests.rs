@@ -657,6 +657,108 @@ fn fail2ban_hostsdeny_bans_are_found() {
     );
 }
 
+/// `scan --live --fail2ban-socket` asks a private fail2ban server (not the machine's) and finds
+/// the ban it holds; the environment variable does the same; a socket where no server listens
+/// is an error (exit status 2) that names the socket, in the text and the JSON report.
+#[test]
+fn live_scan_asks_the_fail2ban_server_on_the_socket_given() {
+    let Some(f2b) = Fail2ban::start("fail2ban socket test", |t| {
+        std::fs::write(t.join("app.log"), "").unwrap();
+        format!(
+            "[DEFAULT]\nbackend = polling\nignoreip =\n\n[sshd]\nenabled = true\n\
+             logpath = {td}/app.log\naction = dummy[target=\"{td}/dummy.bans\"]\n",
+            td = t.display()
+        )
+    }) else {
+        return;
+    };
+    let Some(ns) = Netns::new("f2bsock", &[]) else {
+        return;
+    };
+    let ban = f2b.client(&["set", "sshd", "banip", "104.16.0.1", "192.0.2.7"]);
+    assert!(ban.status.success(), "{}", stderr(&ban));
+    let empty = TestEnv::new();
+    let socket = f2b.socket();
+    let socket = socket.to_str().unwrap();
+    let dir = empty.path().to_str().unwrap();
+
+    let by_flag = run_in(
+        &ns.0,
+        &[
+            "scan",
+            "--live",
+            "--fail2ban-socket",
+            socket,
+            "--format",
+            "json",
+            dir,
+        ],
+        &[],
+    );
+    let by_env = run_in(
+        &ns.0,
+        &["scan", "--live", "--format", "json", dir],
+        &[("CF_BAN_AUDIT_FAIL2BAN_SOCKET", socket)],
+    );
+    for o in [&by_flag, &by_env] {
+        assert_eq!(code(o), 1, "{}{}", stdout(o), stderr(o));
+        let r = json(o);
+        let found: Vec<(&str, &str, &str, bool)> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["tool"].as_str().unwrap(),
+                    f["scope"].as_str().unwrap(),
+                    f["address"].as_str().unwrap(),
+                    f["active"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(found, [("fail2ban", "sshd", "104.16.0.1", true)], "{r:#}");
+        let label = format!("live: fail2ban-client -s {socket} banned");
+        assert!(
+            r["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["path"] == label.as_str() && f["format"] == "fail2ban-banned"),
+            "{r:#}"
+        );
+    }
+
+    let wrong = format!("{dir}/no-server.sock");
+    let named = format!("live read failed (fail2ban socket {wrong})");
+    let o = run_in(
+        &ns.0,
+        &["scan", "--live", "--fail2ban-socket", &wrong, dir],
+        &[],
+    );
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains(&named), "{}", stderr(&o));
+    assert!(stdout(&o).contains(", 1 errors."), "{}", stdout(&o));
+    let o = run_in(
+        &ns.0,
+        &["scan", "--live", "--format", "json", dir],
+        &[("CF_BAN_AUDIT_FAIL2BAN_SOCKET", &wrong)],
+    );
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let r = json(&o);
+    let errors = r["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{r:#}");
+    assert_eq!(
+        errors[0]["path"],
+        format!("live: fail2ban-client -s {wrong} banned").as_str()
+    );
+    let message = errors[0]["message"].as_str().unwrap();
+    assert!(message.contains(&named), "{message}");
+    assert!(
+        message.contains("Failed to access socket path"),
+        "{message}"
+    );
+}
+
 #[test]
 fn completions_and_man_page() {
     for shell in ["bash", "zsh", "fish"] {

@@ -3,12 +3,51 @@
 //! without a shell, with standard input closed, a time limit and an output cap; nothing read
 //! from logs ever becomes an argument.
 
+use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::formats::Format;
+
+/// What the user (never the scanned text) tells the listing commands: where a tool's control
+/// socket or configuration is, when not in its default place.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveOptions {
+    /// fail2ban's socket: `fail2ban-client -s PATH banned`.
+    pub fail2ban_socket: Option<PathBuf>,
+    /// cscli's configuration: `cscli -c PATH decisions list ...`.
+    pub cscli_config: Option<PathBuf>,
+}
+
+/// The option of [`LiveOptions`] a listing command takes, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserOption {
+    /// None: the command's arguments are all fixed.
+    None,
+    /// `-s PATH` from [`LiveOptions::fail2ban_socket`].
+    Fail2banSocket,
+    /// `-c PATH` from [`LiveOptions::cscli_config`].
+    CscliConfig,
+}
+
+impl UserOption {
+    /// The flag, what it names (for messages) and the path the user gave, when given.
+    fn given(self, options: &LiveOptions) -> Option<(&'static str, &'static str, &Path)> {
+        match self {
+            UserOption::None => None,
+            UserOption::Fail2banSocket => options
+                .fail2ban_socket
+                .as_deref()
+                .map(|p| ("-s", "fail2ban socket", p)),
+            UserOption::CscliConfig => options
+                .cscli_config
+                .as_deref()
+                .map(|p| ("-c", "cscli configuration", p)),
+        }
+    }
+}
 
 /// One listing command and the format of what it prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,19 +57,47 @@ pub struct LiveSource {
     pub program: &'static str,
     /// Its fixed arguments.
     pub args: &'static [&'static str],
+    /// The option the user may add in front of them.
+    pub option: UserOption,
     /// The format of its output.
     pub format: Format,
 }
 
 impl LiveSource {
-    /// The command as shown in reports (`live: iptables-save`).
-    pub fn label(&self) -> String {
+    /// The arguments to run it with: the user's option (flag and path as two arguments,
+    /// before the fixed ones, as both programs' parsers take it), then the fixed arguments.
+    /// A relative path that begins with `-` gets `./` in front so that it is never read as
+    /// a flag.
+    pub fn argv(&self, options: &LiveOptions) -> Vec<OsString> {
+        let mut argv = Vec::with_capacity(self.args.len() + 2);
+        if let Some((flag, _, path)) = self.option.given(options) {
+            argv.push(OsString::from(flag));
+            if path.as_os_str().as_encoded_bytes().starts_with(b"-") {
+                argv.push(Path::new(".").join(path).into_os_string());
+            } else {
+                argv.push(path.as_os_str().to_os_string());
+            }
+        }
+        argv.extend(self.args.iter().map(OsString::from));
+        argv
+    }
+
+    /// The command as shown in reports (`live: iptables-save`,
+    /// `live: fail2ban-client -s /run/f2b.sock banned`).
+    pub fn label(&self, options: &LiveOptions) -> String {
         let mut s = format!("live: {}", self.program);
-        for a in self.args {
+        for a in self.argv(options) {
             s.push(' ');
-            s.push_str(a);
+            s.push_str(&a.to_string_lossy());
         }
         s
+    }
+
+    /// What the user's option named, for messages (`fail2ban socket /run/f2b.sock`).
+    pub fn given(&self, options: &LiveOptions) -> Option<String> {
+        self.option
+            .given(options)
+            .map(|(_, what, path)| format!("{what} {}", path.display()))
     }
 }
 
@@ -40,16 +107,19 @@ pub const LIVE_SOURCES: &[LiveSource] = &[
     LiveSource {
         program: "iptables-save",
         args: &[],
+        option: UserOption::None,
         format: Format::IptablesSave,
     },
     LiveSource {
         program: "ip6tables-save",
         args: &[],
+        option: UserOption::None,
         format: Format::IptablesSave,
     },
     LiveSource {
         program: "ipset",
         args: &["save"],
+        option: UserOption::None,
         format: Format::Ipset,
     },
     // The text form: `nft -j` prints the whole ruleset on one line, which a large ban set
@@ -57,31 +127,37 @@ pub const LIVE_SOURCES: &[LiveSource] = &[
     LiveSource {
         program: "nft",
         args: &["list", "ruleset"],
+        option: UserOption::None,
         format: Format::NftRuleset,
     },
     LiveSource {
         program: "fail2ban-client",
         args: &["banned"],
+        option: UserOption::Fail2banSocket,
         format: Format::Fail2banBanned,
     },
     LiveSource {
         program: "ufw",
         args: &["status", "verbose"],
+        option: UserOption::None,
         format: Format::UfwStatus,
     },
     LiveSource {
         program: "firewall-cmd",
         args: &["--list-all-zones"],
+        option: UserOption::None,
         format: Format::FirewalldRich,
     },
     LiveSource {
         program: "firewall-cmd",
         args: &["--direct", "--get-all-rules"],
+        option: UserOption::None,
         format: Format::FirewalldRich,
     },
     LiveSource {
         program: "cscli",
         args: &["decisions", "list", "-a", "-o", "json"],
+        option: UserOption::CscliConfig,
         format: Format::CrowdsecJson,
     },
 ];
@@ -122,15 +198,15 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Runs one listing command.
-pub fn run(source: &LiveSource) -> LiveOutput {
+/// Runs one listing command with the user's options.
+pub fn run(source: &LiveSource, options: &LiveOptions) -> LiveOutput {
     let Some(program) = find_program(source.program) else {
         return LiveOutput::Absent;
     };
-    run_program(&program, source.args)
+    run_program(&program, &source.argv(options))
 }
 
-fn run_program(program: &Path, args: &[&str]) -> LiveOutput {
+fn run_program<S: AsRef<std::ffi::OsStr>>(program: &Path, args: &[S]) -> LiveOutput {
     let mut child = match Command::new(program)
         .args(args)
         .env_clear()
@@ -195,9 +271,13 @@ mod tests {
         let nope = LiveSource {
             program: "cf-ban-audit-no-such-program",
             args: &[],
+            option: UserOption::None,
             format: Format::Ipset,
         };
-        assert!(matches!(run(&nope), LiveOutput::Absent));
+        assert!(matches!(
+            run(&nope, &LiveOptions::default()),
+            LiveOutput::Absent
+        ));
         match run_program(Path::new("/bin/sh"), &["-c", "echo oops >&2; exit 3"]) {
             LiveOutput::Failed(m) => assert!(m.contains("oops"), "{m}"),
             other => panic!("{other:?}"),
@@ -206,5 +286,91 @@ mod tests {
             LiveOutput::Output(o) => assert_eq!(o, b"hello\n"),
             other => panic!("{other:?}"),
         }
+    }
+
+    fn source(program: &str) -> &'static LiveSource {
+        LIVE_SOURCES.iter().find(|s| s.program == program).unwrap()
+    }
+
+    fn argv(source: &LiveSource, options: &LiveOptions) -> Vec<String> {
+        source
+            .argv(options)
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn argv_without_options_is_the_fixed_arguments() {
+        let none = LiveOptions::default();
+        for source in LIVE_SOURCES {
+            assert_eq!(argv(source, &none), source.args, "{source:?}");
+            assert_eq!(source.given(&none), None);
+        }
+        assert_eq!(
+            source("fail2ban-client").label(&none),
+            "live: fail2ban-client banned"
+        );
+    }
+
+    #[test]
+    fn the_fail2ban_socket_and_cscli_config_go_before_the_fixed_arguments() {
+        let options = LiveOptions {
+            fail2ban_socket: Some(PathBuf::from("/srv/f2b/fail2ban.sock")),
+            cscli_config: Some(PathBuf::from("/etc/crowdsec/other.yaml")),
+        };
+        let f2b = source("fail2ban-client");
+        assert_eq!(
+            argv(f2b, &options),
+            ["-s", "/srv/f2b/fail2ban.sock", "banned"]
+        );
+        assert_eq!(
+            f2b.label(&options),
+            "live: fail2ban-client -s /srv/f2b/fail2ban.sock banned"
+        );
+        assert_eq!(
+            f2b.given(&options).unwrap(),
+            "fail2ban socket /srv/f2b/fail2ban.sock"
+        );
+        assert_eq!(
+            argv(source("cscli"), &options),
+            [
+                "-c",
+                "/etc/crowdsec/other.yaml",
+                "decisions",
+                "list",
+                "-a",
+                "-o",
+                "json"
+            ]
+        );
+        // Only the command the option belongs to gets it.
+        for other in LIVE_SOURCES
+            .iter()
+            .filter(|s| !matches!(s.program, "fail2ban-client" | "cscli"))
+        {
+            assert_eq!(argv(other, &options), other.args, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn a_path_that_looks_like_a_flag_stays_a_path() {
+        let options = LiveOptions {
+            fail2ban_socket: Some(PathBuf::from("-x.sock")),
+            ..LiveOptions::default()
+        };
+        assert_eq!(
+            argv(source("fail2ban-client"), &options),
+            ["-s", "./-x.sock", "banned"]
+        );
+        // Spaces and shell characters are one argument: there is no shell.
+        let options = LiveOptions {
+            fail2ban_socket: Some(PathBuf::from("/tmp/a b;rm -rf x/f2b.sock")),
+            ..LiveOptions::default()
+        };
+        assert_eq!(
+            argv(source("fail2ban-client"), &options),
+            ["-s", "/tmp/a b;rm -rf x/f2b.sock", "banned"]
+        );
     }
 }

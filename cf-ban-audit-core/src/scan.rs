@@ -18,7 +18,7 @@ use crate::formats::{
     is_sqlite, Format, FormatDescriptor, IncludeError, ParseCtx, Reader, Registry, Sink, Verdict,
 };
 use crate::lines::{for_each_line, open_stream, read_up_to};
-use crate::live::{self, LiveOutput, LIVE_SOURCES};
+use crate::live::{self, LiveOptions, LiveOutput, LIVE_SOURCES};
 use crate::open::Includes;
 use crate::ranges::RangeSet;
 use crate::report::{
@@ -54,6 +54,7 @@ pub struct Scanner {
     now: Option<NaiveDateTime>,
     stdin: Option<Vec<u8>>,
     live: bool,
+    live_options: LiveOptions,
     progress: Option<ProgressFn>,
     chunk_min: u64,
     registry: Option<Arc<Registry>>,
@@ -70,6 +71,7 @@ impl std::fmt::Debug for Scanner {
             .field("sources", &self.sources)
             .field("active_only", &self.active_only)
             .field("live", &self.live)
+            .field("live_options", &self.live_options)
             .finish_non_exhaustive()
     }
 }
@@ -97,6 +99,7 @@ impl Scanner {
             now: None,
             stdin: None,
             live: false,
+            live_options: LiveOptions::default(),
             progress: None,
             chunk_min: CHUNK_MIN,
             registry: None,
@@ -156,6 +159,31 @@ impl Scanner {
     /// the system directories, run without a shell and with a time limit.
     pub fn live(mut self, yes: bool) -> Scanner {
         self.live = yes;
+        self
+    }
+
+    /// The live read asks the fail2ban server at this socket (`fail2ban-client -s PATH
+    /// banned`) instead of the default `/run/fail2ban/fail2ban.sock`: for a server with its
+    /// own socket (`socket =` in `fail2ban.local`, a container's). The path is passed as one
+    /// argument, without a shell; a failed read names it. Only used with [`Scanner::live`].
+    ///
+    /// ```
+    /// use cf_ban_audit_core::{cloudflare, Scanner};
+    /// let scanner = Scanner::new(cloudflare::embedded())
+    ///     .live(true)
+    ///     .fail2ban_socket("/run/fail2ban-web/fail2ban.sock");
+    /// # let _ = scanner;
+    /// ```
+    pub fn fail2ban_socket(mut self, path: impl AsRef<Path>) -> Scanner {
+        self.live_options.fail2ban_socket = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// The live read runs `cscli -c PATH decisions list -a -o json`: CrowdSec's
+    /// configuration file when it is not `/etc/crowdsec/config.yaml`. Passed as one argument,
+    /// without a shell; a failed read names it. Only used with [`Scanner::live`].
+    pub fn cscli_config(mut self, path: impl AsRef<Path>) -> Scanner {
+        self.live_options.cscli_config = Some(path.as_ref().to_path_buf());
         self
     }
 
@@ -559,8 +587,8 @@ impl Scanner {
             if !self.wanted(source.format) {
                 continue;
             }
-            let label = source.label();
-            match live::run(source) {
+            let label = source.label(&self.live_options);
+            match live::run(source, &self.live_options) {
                 LiveOutput::Absent => {}
                 LiveOutput::Output(bytes) => {
                     let mut read =
@@ -575,10 +603,15 @@ impl Scanner {
                 }
                 LiveOutput::Failed(message) => {
                     // A live read that failed is an error, never a silent empty answer: the
-                    // state it would have shown is unknown.
+                    // state it would have shown is unknown. The message names the socket or
+                    // configuration the user gave, as that is the likeliest thing to be wrong.
+                    let given = source
+                        .given(&self.live_options)
+                        .map(|g| format!(" ({g})"))
+                        .unwrap_or_default();
                     outcome.errors.push(Error::File {
                         path: PathBuf::from(&label),
-                        message: format!("live read failed: {message}"),
+                        message: format!("live read failed{given}: {message}"),
                     });
                     let mut stats = FileStats::new(label, source.format);
                     stats.notes.push(message);
@@ -1048,6 +1081,7 @@ mod tests {
         let failing = live::LiveSource {
             program: "false",
             args: &[],
+            option: live::UserOption::None,
             format: Format::Fail2banBanned,
         };
         let scanner = Scanner::new(crate::cloudflare::embedded());
@@ -1061,6 +1095,28 @@ mod tests {
         );
         assert_eq!(outcome.stats.len(), 1);
         assert_eq!(outcome.stats[0].notes.len(), 1);
+    }
+
+    #[test]
+    fn a_failed_live_read_names_the_socket_given() {
+        // `false` takes the socket option like fail2ban-client would, and fails.
+        let failing = live::LiveSource {
+            program: "false",
+            args: &["banned"],
+            option: live::UserOption::Fail2banSocket,
+            format: Format::Fail2banBanned,
+        };
+        let scanner =
+            Scanner::new(crate::cloudflare::embedded()).fail2ban_socket("/srv/f2b/nowhere.sock");
+        let now = "2026-11-24T12:00:00".parse().unwrap();
+        let outcome = scanner.scan_live_sources(&[failing], now);
+        assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
+        let message = outcome.errors[0].to_string();
+        assert!(
+            message.starts_with("live: false -s /srv/f2b/nowhere.sock banned: ")
+                && message.contains("live read failed (fail2ban socket /srv/f2b/nowhere.sock): "),
+            "{message}"
+        );
     }
 
     #[test]

@@ -50,7 +50,7 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use serde::Serialize;
 
-use crate::live::{self, LiveOutput, LiveSource};
+use crate::live::{self, LiveOptions, LiveOutput, LiveSource, UserOption};
 use crate::ranges::RangeSet;
 use crate::report::DiagnosisKind;
 use crate::scan::Scanner;
@@ -235,6 +235,7 @@ pub struct Doctor {
     ipset: Option<String>,
     nft: Option<String>,
     live_firewall: bool,
+    live_options: LiveOptions,
     scan: Option<Vec<PathBuf>>,
     scan_default: bool,
     interface: Option<String>,
@@ -263,6 +264,7 @@ impl Doctor {
             ipset: None,
             nft: None,
             live_firewall: true,
+            live_options: LiveOptions::default(),
             scan: None,
             scan_default: true,
             interface: None,
@@ -332,6 +334,19 @@ impl Doctor {
     /// no rules.
     pub fn live_firewall(mut self, yes: bool) -> Doctor {
         self.live_firewall = yes;
+        self
+    }
+
+    /// The ban scan's live read asks the fail2ban server at this socket (see
+    /// [`Scanner::fail2ban_socket`]).
+    pub fn fail2ban_socket(mut self, path: impl AsRef<Path>) -> Doctor {
+        self.live_options.fail2ban_socket = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// The ban scan's live read runs `cscli -c PATH` (see [`Scanner::cscli_config`]).
+    pub fn cscli_config(mut self, path: impl AsRef<Path>) -> Doctor {
+        self.live_options.cscli_config = Some(path.as_ref().to_path_buf());
         self
     }
 
@@ -560,14 +575,17 @@ impl Doctor {
             let source = LiveSource {
                 program,
                 args,
+                option: UserOption::None,
                 format,
             };
-            match live::run(&source) {
-                LiveOutput::Output(out) => {
-                    Input::Text(String::from_utf8_lossy(&out).into_owned(), source.label())
-                }
+            let options = LiveOptions::default();
+            match live::run(&source, &options) {
+                LiveOutput::Output(out) => Input::Text(
+                    String::from_utf8_lossy(&out).into_owned(),
+                    source.label(&options),
+                ),
                 LiveOutput::Absent => Input::Absent(format!("{program}: not installed")),
-                LiveOutput::Failed(e) => Input::Failed(format!("{}: {e}", source.label())),
+                LiveOutput::Failed(e) => Input::Failed(format!("{}: {e}", source.label(&options))),
             }
         };
         let inputs = FirewallInputs {
@@ -723,6 +741,12 @@ impl Doctor {
         }
         if self.scan_default && self.live_firewall {
             scanner = scanner.live(true);
+            if let Some(socket) = &self.live_options.fail2ban_socket {
+                scanner = scanner.fail2ban_socket(socket);
+            }
+            if let Some(config) = &self.live_options.cscli_config {
+                scanner = scanner.cscli_config(config);
+            }
         }
         let scan = scanner.scan();
         let mut unreadable: Vec<String> = scan.errors.iter().map(|e| e.message.clone()).collect();
