@@ -210,7 +210,7 @@ fn expected_shape(phase: &Phase, banaction: &str) -> Vec<String> {
                 ),
             );
             check(
-                nagios.stdout.starts_with("OK"),
+                nagios.code == 0 && nagios.stdout.starts_with("CF-BAN-AUDIT OK"),
                 format!(
                     "NEW: Nagios OK, got {}: {}",
                     nagios.code,
@@ -526,7 +526,10 @@ fn expected_shape_accepts_the_target_report() {
         0,
         "Ranges: x\n\nNo bans of Cloudflare addresses found.\n".to_string(),
     );
-    let nagios = scan(0, "OK - no Cloudflare addresses banned\n".to_string());
+    let nagios = scan(
+        0,
+        "CF-BAN-AUDIT OK - no bans of Cloudflare addresses in force\n".to_string(),
+    );
     let phase = Phase::Fixed {
         json: &fixed,
         active: &active,
