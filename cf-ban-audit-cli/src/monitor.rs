@@ -76,6 +76,20 @@ pub fn prometheus(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     writeln!(out, "cf_ban_audit_malformed_lines {}", malformed(report))?;
     writeln!(
         out,
+        "# HELP cf_ban_audit_file_malformed_lines Lines of one file that looked like entries but could not be read (files with some only)."
+    )?;
+    writeln!(out, "# TYPE cf_ban_audit_file_malformed_lines gauge")?;
+    for f in report.files.iter().filter(|f| f.malformed > 0) {
+        writeln!(
+            out,
+            "cf_ban_audit_file_malformed_lines{{path=\"{}\",format=\"{}\"}} {}",
+            label(&f.path),
+            label(f.format.name()),
+            f.malformed
+        )?;
+    }
+    writeln!(
+        out,
         "# HELP cf_ban_audit_diagnoses Set-up problems found (such as real-ip-not-restored)."
     )?;
     writeln!(out, "# TYPE cf_ban_audit_diagnoses gauge")?;

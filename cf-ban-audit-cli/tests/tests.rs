@@ -990,6 +990,18 @@ fn malformed_lines_show_in_every_output() {
         prom.contains("\ncf_ban_audit_malformed_lines 1\n"),
         "{prom}"
     );
+    // Per file, for the files with some only.
+    assert!(
+        prom.contains(&format!(
+            "\ncf_ban_audit_file_malformed_lines{{path=\"{}\",format=\"csf-deny\"}} 1\n",
+            list.display()
+        )),
+        "{prom}"
+    );
+    assert_eq!(
+        prom.matches("cf_ban_audit_file_malformed_lines{").count(),
+        1
+    );
     let nagios = stdout(&run(&["scan", "--format", "nagios", &dir]));
     assert!(nagios.contains(" malformed=1;;;0"), "{nagios}");
     let json: serde_json::Value =
