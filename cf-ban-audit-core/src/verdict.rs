@@ -255,7 +255,7 @@ pub(crate) fn findings(
     // other fail2ban findings, like the claims that name no scope.
     for (tool, jail, claim) in named {
         let key = (tool, jail, claim.net);
-        if groups.contains_key(&key) {
+        if groups.get(&key).is_some_and(|g| is_finding(g)) {
             groups.entry(key).or_default().push(claim);
         } else {
             anywhere.push((tool, Some(key.1), claim));
@@ -265,7 +265,8 @@ pub(crate) fn findings(
     for (tool, fallback, claim) in anywhere {
         let mut joined = false;
         for ((t, _, net), group) in groups.iter_mut() {
-            if *t == tool && *net == claim.net {
+            // Only a finding (a group with a ban): an unban alone is no ban to join.
+            if *t == tool && *net == claim.net && is_finding(group) {
                 group.push(claim.clone());
                 joined = true;
             }
@@ -284,9 +285,14 @@ pub(crate) fn findings(
     }
     groups
         .into_iter()
-        .filter(|(_, claims)| claims.iter().any(|c| c.bans > 0))
+        .filter(|(_, claims)| is_finding(claims))
         .map(|(key, claims)| verdict(key, claims, covers, ranges, now, policy))
         .collect()
+}
+
+/// Whether claims make a finding: at least one of them holds a ban.
+fn is_finding(claims: &[Claim]) -> bool {
+    claims.iter().any(|c| c.bans > 0)
 }
 
 /// The time by which a claim is ordered against the others of its ban.
