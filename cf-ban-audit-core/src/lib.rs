@@ -39,6 +39,7 @@ mod diagnose;
 pub mod doctor;
 mod error;
 mod event;
+mod fail2ban_jails;
 mod firewall;
 mod format_id;
 pub mod formats;
