@@ -1,10 +1,11 @@
 //! Unit tests of the jail configuration reader: the Debian fixture, fail2ban's parser rules on
-//! literal files, durations and `ignoreip` entries with the answers fail2ban 1.0.2 gives, and
-//! hostile bytes.
+//! literal files, durations and `ignoreip` entries with the answers fail2ban 1.0.2 gives (and,
+//! where it is installed, checked against it), and hostile bytes.
 
 use super::duration::{eval, str2seconds, Num};
 use super::*;
 use std::path::Path;
+use std::process::Command;
 
 /// The files as `load` gives them, from literal text.
 fn files(list: &[(&str, &str)]) -> Vec<(PathBuf, Vec<u8>)> {
@@ -899,5 +900,233 @@ fn no_input_panics() {
             .map(|_| char::from(b"0123456789abcdef.:/[]-+_ x"[rng.below(26)]))
             .collect();
         let _ = parse_ignore_entry(&entry);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Against the installed fail2ban
+// ---------------------------------------------------------------------------------------------
+
+/// `what`, or `None` with a SKIP notice; a failure when `CI` is set.
+fn need<T>(what: Option<T>, notice: &str) -> Option<T> {
+    if what.is_none() {
+        if std::env::var_os("CI").is_some() {
+            panic!("required in CI: {notice}");
+        }
+        eprintln!("SKIP: {notice}");
+    }
+    what
+}
+
+/// A program in `PATH`.
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Copies a directory tree.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else if path.is_file() {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// `fail2ban-client -c DIR -d` on the fixture (beside the installed filters, actions and
+/// path files, which its jails need): the bantime, increment, maxtime and ignoreip fail2ban
+/// sets for each jail it starts are the ones read here.
+#[test]
+fn fail2ban_client_reads_the_fixture_the_same_way() {
+    let client = which("fail2ban-client").filter(|_| Path::new("/etc/fail2ban/filter.d").is_dir());
+    let Some(client) = need(
+        client,
+        "fail2ban-client not installed (apt-get install fail2ban)",
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("conf");
+    std::fs::create_dir(&conf).unwrap();
+    for name in ["filter.d", "action.d"] {
+        copy_tree(&Path::new("/etc/fail2ban").join(name), &conf.join(name));
+    }
+    for entry in std::fs::read_dir("/etc/fail2ban").unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("paths-") || name == "fail2ban.conf" {
+            std::fs::copy(&path, conf.join(&name)).unwrap();
+        }
+    }
+    copy_tree(&fixture_dir(), &conf);
+    let out = Command::new(client)
+        .arg("-c")
+        .arg(&conf)
+        .arg("-d")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !stderr.contains("ERROR"),
+        "{stderr}"
+    );
+
+    // ['set', 'sshd', 'addignoreip', '127.0.0.1/8', '::1', ...]: the values hold no quotes.
+    let mut set: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
+    let mut started = Vec::new();
+    for line in stdout.lines() {
+        let quoted: Vec<String> = line
+            .split('\'')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect();
+        if line.starts_with("['add', ") {
+            started.push(quoted[1].clone());
+        } else if line.starts_with("['set', ") && quoted.len() >= 3 {
+            let mut values = quoted[3..].to_vec();
+            if line.ends_with(", True]") {
+                values.push("True".to_string());
+            }
+            set.insert((quoted[1].clone(), quoted[2].clone()), values);
+        }
+    }
+    let c = JailConfig::read(&load(&fixture_dir()).unwrap());
+    let enabled: Vec<&str> = c
+        .jails()
+        .iter()
+        .filter(|j| j.enabled)
+        .map(|j| j.name.as_str())
+        .collect();
+    assert_eq!(started, enabled);
+    for jail in ["sshd", "nginx-http-auth", "recidive"] {
+        let mine = c.jail(jail).unwrap();
+        let get = |key: &str| {
+            set.get(&(jail.to_string(), key.to_string()))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let bantime = get("bantime");
+        let theirs = str2seconds(&bantime[0])
+            .ok()
+            .and_then(|n| bantime_of(n).ok());
+        assert_eq!(
+            theirs, mine.bantime,
+            "{jail}: fail2ban sets bantime {bantime:?}"
+        );
+        let (mut nets, mut hosts) = (Vec::new(), Vec::new());
+        for entry in get("addignoreip") {
+            match parse_ignore_entry(&entry) {
+                IgnoreEntry::Net(n) => nets.push(n),
+                IgnoreEntry::Host(h) => hosts.push(h.to_string()),
+                other => panic!("{jail}: {entry}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            (&nets, &hosts),
+            (&mine.ignoreip, &mine.ignore_hosts),
+            "{jail}"
+        );
+        assert_eq!(
+            get("bantime.increment") == ["True"],
+            mine.increment.is_some(),
+            "{jail}"
+        );
+        let maxtime = get("bantime.maxtime")
+            .first()
+            .and_then(|m| str2seconds(m).ok())
+            .map(Num::as_f64);
+        assert_eq!(
+            maxtime,
+            mine.increment.as_ref().and_then(|i| i.maxtime),
+            "{jail}"
+        );
+    }
+    assert_eq!(
+        set[&("recidive".to_string(), "bantime.maxtime".to_string())],
+        ["1w"]
+    );
+}
+
+/// Python with fail2ban's modules (the interpreter `fail2ban-client` runs with).
+fn fail2ban_python() -> Option<PathBuf> {
+    let client = std::fs::read_to_string(which("fail2ban-client")?).ok()?;
+    let python = PathBuf::from(client.lines().next()?.strip_prefix("#!")?.trim());
+    let ok = Command::new(&python)
+        .args(["-c", "import fail2ban.server.mytime"])
+        .output();
+    ok.is_ok_and(|o| o.status.success()).then_some(python)
+}
+
+/// The duration and entry tables above, run through fail2ban's own `MyTime.str2seconds` and
+/// `IPAddr`.
+#[test]
+fn the_tables_agree_with_fail2bans_own_code() {
+    let Some(python) = need(
+        fail2ban_python(),
+        "fail2ban's Python modules not installed (apt-get install fail2ban)",
+    ) else {
+        return;
+    };
+    let script = r#"
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from fail2ban.server.mytime import MyTime
+from fail2ban.server.ipdns import IPAddr
+durations, entries = json.load(sys.stdin)
+out = [[], []]
+for d in durations:
+    try:
+        v = MyTime.str2seconds(d)
+        out[0].append(float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None)
+    except Exception:
+        out[0].append(None)
+for e in entries:
+    try:
+        ip = IPAddr(e)
+        if not ip.isValid:
+            out[1].append("host:" + ip.raw)
+        else:
+            out[1].append("%s/%d" % (str(ip).split("/")[0], min(ip.plen, 32 if ip.isIPv4 else 128)))
+    except Exception:
+        out[1].append(None)
+json.dump(out, sys.stdout)
+"#;
+    let input = serde_json::json!([
+        DURATIONS.iter().map(|d| d.0).collect::<Vec<_>>(),
+        ENTRIES.iter().map(|e| e.0).collect::<Vec<_>>(),
+    ]);
+    let mut child = Command::new(python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (durations, entries): (Vec<Option<f64>>, Vec<Option<String>>) =
+        serde_json::from_slice(&out.stdout).unwrap();
+    for (&(text, want), got) in DURATIONS.iter().zip(durations) {
+        assert_eq!(got, want, "fail2ban's str2seconds({text:?})");
+    }
+    for (&(entry, want), got) in ENTRIES.iter().zip(entries) {
+        assert!(
+            same_entry(got.as_deref(), want),
+            "fail2ban's IPAddr({entry:?}) is {got:?}"
+        );
     }
 }
