@@ -42,6 +42,7 @@ mod diagnose;
 pub mod doctor;
 mod error;
 mod event;
+mod fail2ban_jails;
 mod firewall;
 mod format_id;
 pub mod formats;
