@@ -139,6 +139,11 @@ pub struct ScanArgs {
     /// Follow symbolic links while walking directories.
     #[arg(long)]
     pub follow_links: bool,
+    /// fail2ban's configuration directory (jail.conf, jail.d, jail.local), for each jail's
+    /// ban length and ignore list (default: the one such directory among the scanned files,
+    /// or /etc/fail2ban when scanning the default places).
+    #[arg(long, value_name = "DIR", env = "CF_BAN_AUDIT_FAIL2BAN_CONFIG")]
+    pub fail2ban_config: Option<PathBuf>,
     /// Write the report to FILE (through a temporary file beside it, renamed when complete)
     /// instead of standard output.
     #[arg(short, long, value_name = "FILE")]

@@ -197,6 +197,15 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
         }
         scanner = scanner.sources(&tools);
     }
+    let default_config = std::path::Path::new("/etc/fail2ban");
+    let config = a.fail2ban_config.clone().or_else(|| {
+        // Scanning the default places: fail2ban's configuration is at its default place.
+        (a.paths.is_empty() && default_config.join("jail.conf").is_file())
+            .then(|| default_config.to_path_buf())
+    });
+    if let Some(dir) = config {
+        scanner = scanner.fail2ban_config(dir);
+    }
     let paths = if a.paths.is_empty() {
         cf_ban_audit_core::existing_default_paths()
     } else {

@@ -1125,3 +1125,40 @@ fn findings_say_where_their_ban_stands() {
         "{text}"
     );
 }
+
+/// `--fail2ban-config` (or its environment variable) gives each jail's ban length: a ban the
+/// log alone speaks of ends when `bantime` says, and the report names the configuration.
+#[test]
+fn fail2ban_config_gives_ban_lengths() {
+    let env = TestEnv::new();
+    env.write("logs/fail2ban.log", BAN_LINE);
+    env.write(
+        "conf/jail.local",
+        "[DEFAULT]\nbantime = 10m\n\n[sshd]\nenabled = true\n",
+    );
+    let logs = env.path().join("logs");
+    // Without it: possibly in force, a warning.
+    let o = run(&["scan", "--format", "json", logs.to_str().unwrap()]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(json(&o)["findings"][0]["state"], "unconfirmed");
+    // With it: a ten-minute ban of 2026-11-24 ended long ago.
+    let conf = env.path().join("conf");
+    let o = run(&[
+        "scan",
+        "--format",
+        "json",
+        "--fail2ban-config",
+        conf.to_str().unwrap(),
+        logs.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let report = json(&o);
+    assert_eq!(report["findings"][0]["state"], "expired");
+    assert!(
+        report["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("fail2ban's jail configuration in"),
+        "{report}"
+    );
+}

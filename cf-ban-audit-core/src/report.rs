@@ -424,6 +424,10 @@ pub struct Report {
     pub skipped_files: u64,
     /// Errors met; the scan went on past each of them.
     pub errors: Vec<ErrorEntry>,
+    /// Remarks about the scan as a whole: which tool configuration it used (fail2ban's jails,
+    /// for ban lengths and ignore lists), or why it used none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Report {
@@ -440,6 +444,7 @@ impl Report {
             files: Vec::new(),
             skipped_files: 0,
             errors: Vec::new(),
+            notes: Vec::new(),
         }
     }
 

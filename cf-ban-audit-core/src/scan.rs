@@ -58,6 +58,7 @@ pub struct Scanner {
     progress: Option<ProgressFn>,
     chunk_min: u64,
     registry: Option<Arc<Registry>>,
+    fail2ban_config: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -103,6 +104,7 @@ impl Scanner {
             progress: None,
             chunk_min: CHUNK_MIN,
             registry: None,
+            fail2ban_config: None,
         }
     }
 
@@ -128,6 +130,73 @@ impl Scanner {
         let registry = self.registry().with(descriptor)?;
         self.registry = Some(Arc::new(registry));
         Ok(self)
+    }
+
+    /// Reads fail2ban's jail configuration from `dir` (`/etc/fail2ban`: `jail.conf`,
+    /// `jail.d/*.conf`, `jail.local`, `jail.d/*.local`, in fail2ban's order), for each jail's
+    /// ban length and ignore list: a ban seen only in a log then ends when its `bantime` says,
+    /// and a ban of an address the jail now ignores is not restored when fail2ban restarts.
+    /// Without it, the one fail2ban configuration directory among the scanned files is used,
+    /// if there is exactly one.
+    pub fn fail2ban_config(mut self, dir: impl Into<PathBuf>) -> Scanner {
+        self.fail2ban_config = Some(dir.into());
+        self
+    }
+
+    /// fail2ban's jail configuration for this scan: the one given, or the one directory of
+    /// them among `files`; what was used (or why none) goes to `notes`.
+    fn jail_config(
+        &self,
+        files: &[PathBuf],
+        errors: &mut Vec<Error>,
+        notes: &mut Vec<String>,
+    ) -> Option<crate::fail2ban_jails::JailConfig> {
+        use crate::fail2ban_jails::{directories_among, load, JailConfig};
+        let dir = match &self.fail2ban_config {
+            Some(dir) => dir.clone(),
+            None => {
+                let found = directories_among(files);
+                match found.as_slice() {
+                    [] => return None,
+                    [one] => one.clone(),
+                    several => {
+                        let list: Vec<String> =
+                            several.iter().map(|d| d.display().to_string()).collect();
+                        notes.push(format!(
+                            "several fail2ban configurations in the scan ({}): none used for ban \
+                             lengths and ignore lists; name one with --fail2ban-config DIR",
+                            list.join(", ")
+                        ));
+                        return None;
+                    }
+                }
+            }
+        };
+        let bytes = match load(&dir) {
+            Ok(bytes) => bytes,
+            Err(source) => {
+                errors.push(Error::Io { path: dir, source });
+                return None;
+            }
+        };
+        let config = JailConfig::read(&bytes);
+        notes.push(format!(
+            "fail2ban's jail configuration in {} ({} jails) gives ban lengths and ignore lists",
+            dir.display(),
+            config.jails().len()
+        ));
+        for (path, line, message) in config.notes() {
+            notes.push(format!("{}:{line}: {message}", path.display()));
+        }
+        if let Some((path, line, message)) = config.malformed().first() {
+            notes.push(format!(
+                "{} lines of fail2ban's jail configuration could not be read as fail2ban reads \
+                 them; the first: {}:{line}: {message}",
+                config.malformed().len(),
+                path.display()
+            ));
+        }
+        Some(config)
     }
 
     /// The formats this scanner reads.
@@ -318,10 +387,15 @@ impl Scanner {
         errors.extend(outcome.errors);
         skipped += outcome.skipped;
         let evidence = outcome.aggregator.evidence().clone();
-        let mut findings =
-            outcome
-                .aggregator
-                .findings_with(now, self.registry(), &crate::verdict::NoPolicy);
+        let mut notes = Vec::new();
+        let jails = self.jail_config(&files, &mut errors, &mut notes);
+        let policy: &dyn crate::verdict::Policy = match &jails {
+            Some(jails) => jails,
+            None => &crate::verdict::NoPolicy,
+        };
+        let mut findings = outcome
+            .aggregator
+            .findings_with(now, self.registry(), policy);
         let diagnoses = crate::diagnose::diagnose(&findings, &evidence, &self.ranges);
         findings.retain(|f| {
             (!self.active_only || f.active)
@@ -350,6 +424,7 @@ impl Scanner {
             files: outcome.stats,
             skipped_files: skipped,
             errors: error_entries,
+            notes,
         }
     }
 

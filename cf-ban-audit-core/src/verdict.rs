@@ -74,23 +74,14 @@ pub(crate) struct LiveCover {
     pub label: Arc<str>,
 }
 
-/// How long a ban can last, by the tool's configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)]
-pub(crate) enum BanLength {
-    /// At most this long.
-    For(Duration),
-    /// Until lifted by hand.
-    Permanent,
-    /// It can grow without bound (fail2ban's `bantime.increment` without `bantime.maxtime`).
-    Unbounded,
-}
+pub(crate) use crate::fail2ban_jails::BanLength;
+use crate::fail2ban_jails::JailConfig;
 
 /// What the tools' configurations say about bans (fail2ban's jails: `bantime`, `ignoreip`).
 pub(crate) trait Policy {
-    /// How long a ban of `tool` in `scope` can last, with where that is said; `None` when
-    /// the configuration is not known.
-    fn longest_ban(&self, tool: Tool, scope: &str) -> Option<(BanLength, String)>;
+    /// How long a ban of `tool` in `scope` whose last event was `action` can last, with
+    /// where that is said; `None` when the configuration is not known.
+    fn longest_ban(&self, tool: Tool, scope: &str, action: Action) -> Option<(BanLength, String)>;
 
     /// Whether `tool` now ignores `net` in `scope`, with where that is said.
     fn ignores(&self, tool: Tool, scope: &str, net: &IpNet) -> Option<String>;
@@ -100,12 +91,45 @@ pub(crate) trait Policy {
 pub(crate) struct NoPolicy;
 
 impl Policy for NoPolicy {
-    fn longest_ban(&self, _: Tool, _: &str) -> Option<(BanLength, String)> {
+    fn longest_ban(&self, _: Tool, _: &str, _: Action) -> Option<(BanLength, String)> {
         None
     }
 
     fn ignores(&self, _: Tool, _: &str, _: &IpNet) -> Option<String> {
         None
+    }
+}
+
+/// fail2ban's jail configuration, for fail2ban's bans.
+impl Policy for JailConfig {
+    fn longest_ban(&self, tool: Tool, scope: &str, action: Action) -> Option<(BanLength, String)> {
+        let jail = self.jail(scope).filter(|_| tool == Tool::Fail2ban)?;
+        let said = match &jail.bantime_source {
+            Some(at) => format!("bantime at {}:{}", at.path.display(), at.line),
+            None => "fail2ban's default bantime".to_string(),
+        };
+        // A plain `Ban` is a first ban: fail2ban logs `Increase Ban ... -> END` when
+        // `bantime.increment` makes one longer. Any other event may be a repeated ban.
+        let length = if action == Action::Ban {
+            jail.bantime?
+        } else {
+            jail.longest_ban()?
+        };
+        Some((length, said))
+    }
+
+    fn ignores(&self, tool: Tool, scope: &str, net: &IpNet) -> Option<String> {
+        let jail = self.jail(scope).filter(|_| tool == Tool::Fail2ban)?;
+        if jail.ignores(net) {
+            Some(format!("ignoreip of jail {}", jail.name))
+        } else if jail.ignores_by_command_cloudflare() {
+            Some(format!(
+                "ignorecommand of jail {}: cf-ban-audit contains",
+                jail.name
+            ))
+        } else {
+            None
+        }
     }
 }
 
@@ -402,10 +426,13 @@ fn verdict(
             ));
         } else if expires.is_none() && won.authority == Authority::Log {
             let since = won.last_ban.or(won.time);
-            match policy.longest_ban(tool, &scope) {
-                Some((BanLength::For(length), said)) => match since {
+            match policy.longest_ban(tool, &scope, won.action) {
+                Some((BanLength::Seconds(secs), said)) => match since {
                     Some(since) => {
-                        let end = since + length;
+                        let length = Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX));
+                        let end = since
+                            .checked_add_signed(length)
+                            .unwrap_or(NaiveDateTime::MAX);
                         expires = Some(end);
                         if end <= now {
                             state = BanState::Expired;

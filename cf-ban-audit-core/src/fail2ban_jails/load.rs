@@ -85,3 +85,19 @@ fn read_capped(path: &Path) -> io::Result<Vec<u8>> {
     }
     Ok(bytes)
 }
+
+/// The fail2ban configuration directories among the files a scan walked: the directories
+/// holding a `jail.conf` or a `jail.local` (sorted, each once).
+pub(crate) fn directories_among(files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = files
+        .iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n == "jail.conf" || n == "jail.local")
+        })
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs
+}

@@ -25,9 +25,6 @@
 //! Every line fail2ban would refuse is in [`JailConfig::malformed`] with its file and line;
 //! nothing panics on any input.
 
-// The scan does not use the jail configuration yet.
-#![allow(dead_code)]
-
 mod duration;
 mod ini;
 mod load;
@@ -43,9 +40,7 @@ use ipnet::IpNet;
 use crate::addr::{host_net, normalize_net, parse_ip};
 use duration::{eval, str2seconds, Num};
 use ini::{py_strip, Ini, Remark};
-// Re-exported for the scan, which does not use them yet.
-#[allow(unused_imports)]
-pub(crate) use load::{load, MAX_FILE};
+pub(crate) use load::{directories_among, load};
 
 /// fail2ban's ban time when no file sets `bantime` (the server's default, seconds).
 pub(crate) const DEFAULT_BANTIME: u64 = 600;
@@ -438,6 +433,7 @@ impl JailSettings {
 
     /// Whether a ban of this jail that started `elapsed` seconds ago can still be in force
     /// (`None` when `bantime` cannot be read).
+    #[cfg(test)]
     pub(crate) fn may_still_hold(&self, elapsed: u64) -> Option<bool> {
         Some(match self.longest_ban()? {
             BanLength::Seconds(s) => elapsed < s,

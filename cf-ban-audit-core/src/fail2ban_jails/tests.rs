@@ -3,6 +3,7 @@
 //! where it is installed, checked against it), and hostile bytes.
 
 use super::duration::{eval, str2seconds, Num};
+use super::load::MAX_FILE;
 use super::*;
 use std::path::Path;
 use std::process::Command;
