@@ -32,7 +32,10 @@ $BIN scan --format jsonl "$OUT" > benches/corpus-out/findings.jsonl || true
 python3 - "$OUT.truth.json" benches/corpus-out/findings.jsonl <<'PY'
 import json, sys
 truth = {tuple(p) for p in json.load(open(sys.argv[1]))["pairs"]}
-got = {(f["tool"], f["address"]) for f in map(json.loads, open(sys.argv[2]))}
+# Each source as it named its tool (a fail2ban ban's f2b-* ipset is ipset's word).
+got = {((e.get("object") or f["tool"]).split(" ")[0], f["address"])
+       for f in map(json.loads, open(sys.argv[2])) if f["record"] == "finding"
+       for e in f["evidence"]}
 missing, extra = truth - got, got - truth
 print(f"results: {len(got)} (tool, address) pairs; missing {len(missing)}, unexpected {len(extra)}")
 for p in sorted(missing)[:10]: print("  missing", p)

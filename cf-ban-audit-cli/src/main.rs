@@ -4,6 +4,7 @@
 mod args;
 mod doctor_cmd;
 mod fleet;
+mod jsonl;
 mod monitor;
 mod render;
 mod update;
@@ -251,7 +252,7 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
         _ if a.quiet && a.output.is_none() => {}
         args::OutputFormat::Text => render::text(out, &report, color && a.output.is_none())?,
         args::OutputFormat::Json => render::json(out, &report)?,
-        args::OutputFormat::Jsonl => render::jsonl(out, &report)?,
+        args::OutputFormat::Jsonl => jsonl::write(out, &report)?,
         args::OutputFormat::Prometheus => monitor::prometheus(out, &report)?,
         args::OutputFormat::Nagios => nagios = Some(monitor::nagios(out, &report)?),
     }

@@ -13,15 +13,6 @@ pub fn json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     writeln!(out)
 }
 
-/// One JSON finding a line.
-pub fn jsonl(out: &mut dyn Write, report: &Report) -> io::Result<()> {
-    for f in &report.findings {
-        serde_json::to_writer(&mut *out, f)?;
-        writeln!(out)?;
-    }
-    Ok(())
-}
-
 /// Quotes a word for a POSIX shell when it needs it.
 fn shell_word(s: &str) -> String {
     if !s.is_empty()

@@ -91,8 +91,18 @@ fn a_missing_path_is_exit_2_and_findings_are_still_printed() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 1);
+    // The finding, the error, the summary: a stream consumer sees the failure too.
+    let kinds: Vec<&str> = lines
+        .iter()
+        .map(|l| l["record"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["finding", "error", "summary"]);
     assert_eq!(lines[0]["address"], "172.64.155.20");
+    assert!(lines[1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no-such-dir"));
+    assert_eq!(lines[2]["errors"], 1);
 }
 
 #[test]
@@ -1013,6 +1023,19 @@ fn malformed_lines_show_in_every_output() {
         .unwrap();
     assert_eq!(csf["malformed"], 1);
     assert_eq!(csf["malformed_samples"][0]["line"], 2);
+    // JSON lines: the file's record and the summary's count.
+    let jsonl = stdout(&run(&["scan", "--format", "jsonl", &dir]));
+    let records: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let file = records
+        .iter()
+        .find(|r| r["record"] == "file")
+        .expect("a file record");
+    assert_eq!(file["malformed"], 1);
+    assert_eq!(file["malformed_samples"][0]["line"], 2);
+    assert_eq!(records.last().unwrap()["malformed"], 1);
 }
 
 /// A ban read from output that names no jail is lifted by address, never with the made-up
