@@ -151,6 +151,12 @@ pub struct ScanArgs {
     /// When to colour the text report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Print the text report whole: tables with every source and full paths, long lines not
+    /// wrapped. Without it the report fits the width: COLUMNS if set, else the terminal's,
+    /// else 80 columns (paths shortened from the left first, then the sources, then the
+    /// scope; then a ban takes more than one line). Addresses and lift commands are never cut.
+    #[arg(long)]
+    pub wide: bool,
     /// Print nothing but errors: the exit status tells (no report, no progress bar).
     #[arg(short, long)]
     pub quiet: bool,

@@ -1,5 +1,5 @@
 //! `cf-ban-audit`: the command line. Flags become library calls here; rendering is in
-//! `render.rs`; nothing else.
+//! `render/`; nothing else.
 
 mod args;
 mod doctor_cmd;
@@ -250,7 +250,13 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
     let mut nagios = None;
     match a.format {
         _ if a.quiet && a.output.is_none() => {}
-        args::OutputFormat::Text => render::text(out, &report, color && a.output.is_none())?,
+        args::OutputFormat::Text => {
+            let opts = render::TextOptions {
+                color: color && a.output.is_none(),
+                width: (!a.wide).then(|| text_width(a.output.is_none())),
+            };
+            render::text(out, &report, &opts)?
+        }
         args::OutputFormat::Json => render::json(out, &report)?,
         args::OutputFormat::Jsonl => jsonl::write(out, &report)?,
         args::OutputFormat::Prometheus => monitor::prometheus(out, &report)?,
@@ -275,6 +281,22 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
     } else {
         OK
     })
+}
+
+/// The width the text report fits: `COLUMNS` when set, else the terminal's when the report
+/// goes to one, else 80 columns; never under 40.
+fn text_width(to_stdout: bool) -> usize {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0);
+    let terminal = || {
+        to_stdout
+            .then(|| console::Term::stdout().size_checked())
+            .flatten()
+            .map(|(_rows, cols)| usize::from(cols))
+    };
+    columns.or_else(terminal).unwrap_or(80).max(40)
 }
 
 /// Writes a file through a temporary file in the same directory and a rename, so readers
