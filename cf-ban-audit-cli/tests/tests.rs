@@ -991,7 +991,7 @@ fn malformed_lines_show_in_every_output() {
     let dir = list.parent().unwrap().to_str().unwrap().to_string();
     let text = stdout(&run(&["scan", &dir]));
     assert!(
-        text.contains("1 lines in 1 files looked like entries but could not be read; the first: "),
+        text.contains("1 lines in 1 files looked like entries but could not be read:\n  /"),
         "{text}"
     );
     assert!(text.contains("csf.deny:2: "), "{text}");
@@ -1183,5 +1183,203 @@ fn fail2ban_config_gives_ban_lengths() {
             .unwrap()
             .contains("fail2ban's jail configuration in"),
         "{report}"
+    );
+}
+
+/// The binary run with `COLUMNS` set, as a terminal of that width would have it.
+fn run_at(columns: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cf-ban-audit"))
+        .args(args)
+        .env("COLUMNS", columns)
+        .env("CF_BAN_AUDIT_CACHE", NO_CACHE)
+        .current_dir(root())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// The lines of the text report's lift section that are commands (not `# ...: no command`).
+fn lift_commands(text: &str) -> Vec<&str> {
+    text.lines()
+        .skip_while(|l| !l.starts_with("Lift the bans"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect()
+}
+
+/// At 80 columns no line of the report is wider, but the commands that lift bans (printed
+/// whole); no address is cut, every ban in force has its lift line.
+#[test]
+fn the_text_report_fits_80_columns() {
+    use unicode_width::UnicodeWidthStr;
+    let o = run_at("80", &["scan", "fixtures"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let text = stdout(&o);
+    let commands = lift_commands(&text);
+    assert!(commands.len() > 50, "{commands:#?}");
+    // The lift section with its wrapped comments joined back.
+    let mut lifts = String::new();
+    for line in text.lines().skip_while(|l| !l.starts_with("Lift the bans")) {
+        match line.strip_prefix("  #   ") {
+            Some(more) => lifts.push_str(&format!(" {more}")),
+            None => lifts.push_str(&format!("\n{line}")),
+        }
+    }
+    for line in text.lines() {
+        assert!(
+            line.width() <= 80 || commands.contains(&line),
+            "{} columns: {line:?}",
+            line.width()
+        );
+    }
+    let json = json(&run(&["scan", "--format", "json", "fixtures"]));
+    for f in json["findings"].as_array().unwrap() {
+        let address = f["address"].as_str().unwrap();
+        let row = format!("  {address}  ");
+        assert!(text.contains(&row), "no row holds {address} whole");
+        let lift = match &f["lift"] {
+            Value::Array(argv) => {
+                let words: Vec<&str> = argv.iter().map(|w| w.as_str().unwrap()).collect();
+                format!("  {}\n", words.join(" "))
+            }
+            _ => format!(" {address}: no command: "),
+        };
+        if matches!(f["state"].as_str(), Some("active" | "unconfirmed")) {
+            assert!(lifts.contains(&lift), "no lift line {lift:?}");
+        }
+    }
+    // The 80-column table shortens a long place from the left, keeping its file and line.
+    assert!(
+        text.contains("at …/20261124-0407/20261124-040739-awUNi2OBd1tlo7gEJJZ43wAAAA8:1\n"),
+        "{text}"
+    );
+}
+
+/// `--wide` prints the tables whole: full paths, every source, nothing cut.
+#[test]
+fn wide_keeps_full_paths() {
+    let path = "fixtures/modsecurity/apache-concurrent/audit/www-data/20261124/20261124-0407/\
+                20261124-040739-awUNi2OBd1tlo7gEJJZ43wAAAA8:1";
+    let o = run_at("80", &["scan", "--wide", "fixtures"]);
+    let row = |text: &str| {
+        text.lines()
+            .find(|l| l.contains("  2606:4700:90:1::25  ") && l.contains("  300001  "))
+            .unwrap_or_else(|| panic!("{text}"))
+            .to_string()
+    };
+    let text = stdout(&o);
+    let wide = row(&text);
+    assert!(wide.ends_with(&format!("  {path}")), "{wide}");
+    assert!(wide.contains("  modsec-audit+modsec-json  "), "{wide}");
+    assert!(!text.contains("…/"), "{text}");
+    // Without it, the same row is shortened to fit.
+    let narrow = row(&stdout(&run_at("200", &["scan", "fixtures"])));
+    assert!(
+        narrow.ends_with("  …/audit/www-data/20261124/20261124-0407/20261124-040739-awUNi2OBd1tlo7gEJJZ43wAAAA8:1"),
+        "{narrow}"
+    );
+}
+
+/// A ban read from the log and from saved `fail2ban-client banned` output is one row, whose
+/// sources name both, the listing (which the state follows) first.
+#[test]
+fn one_ban_two_sources_is_one_row() {
+    let env = banned_tree();
+    let dir = env.path().to_str().unwrap();
+    for columns in ["200", "80"] {
+        let text = stdout(&run_at(columns, &["scan", dir]));
+        let rows: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains(" 172.64.155.20 ") && !l.contains("unbanip"))
+            .collect();
+        assert_eq!(rows.len(), 1, "{text}");
+        assert!(rows[0].starts_with("  ACTIVE "), "{text}");
+        assert!(text.contains("fail2ban-banned+fail2ban-log"), "{text}");
+        assert!(text.contains("fail2ban-client-banned.txt:1"), "{text}");
+    }
+}
+
+/// STATE says how long: an unconfirmed ban its age, an active one its end (or permanent);
+/// sources that disagree get a mark and the conflict under the table.
+#[test]
+fn states_say_how_long_and_conflicts_are_shown() {
+    let env = TestEnv::new();
+    env.write("log-only/fail2ban.log", BAN_LINE);
+    env.write(
+        "times/bans.txt",
+        "104.16.9.9 \t2026-11-24 03:06:42 + 600000000 = 2045-09-24 03:06:42\n",
+    );
+    let unban = BAN_LINE
+        .replace("03:06:43", "03:16:43")
+        .replace("Ban", "Unban");
+    env.write("conflict/fail2ban.log", format!("{BAN_LINE}{unban}"));
+    env.write("conflict/fail2ban-client-banned.txt", BANNED);
+    let scan = |dir: &str| {
+        let path = env.path().join(dir);
+        stdout(&run_at("200", &["scan", path.to_str().unwrap()]))
+    };
+    let text = scan("log-only");
+    assert!(text.contains("  UNCONFIRMED banned "), "{text}");
+    assert!(
+        text.contains(" ago, length unknown  172.64.155.20  "),
+        "{text}"
+    );
+    let text = scan("times");
+    assert!(
+        text.contains("  ACTIVE until 2045-09-24 03:06  104.16.9.9  "),
+        "{text}"
+    );
+    let text = scan("conflict");
+    assert!(
+        text.contains("  ACTIVE permanent [1]  172.64.155.20  "),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  [1] 172.64.155.20, jail sshd: sources disagree: fail2ban-log ("),
+        "{text}"
+    );
+    assert!(
+        text.contains("says lifted; the state follows fail2ban-banned"),
+        "{text}"
+    );
+}
+
+/// Every error is in the text report (the first ten, then how many more), and the files with
+/// lines that could not be read (the first five, then how many more).
+#[test]
+fn errors_and_malformed_lines_are_listed() {
+    let env = TestEnv::new();
+    env.write("fail2ban.log", BAN_LINE);
+    for n in 0..7 {
+        env.write(
+            &format!("host{n}/csf.deny"),
+            "104.16.0.4\nnot-an-address.example # a host name csf cannot block\n",
+        );
+    }
+    let dir = env.path().to_str().unwrap().to_string();
+    let missing: Vec<String> = (0..12).map(|n| format!("{dir}/no-such-dir-{n}")).collect();
+    let mut args = vec!["scan", dir.as_str()];
+    args.extend(missing.iter().map(String::as_str));
+    let o = run_at("100", &args);
+    assert_eq!(code(&o), 2);
+    let text = stdout(&o);
+    assert!(text.contains(", 12 errors.\n"), "{text}");
+    let errors: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("  error: "))
+        .collect();
+    assert_eq!(errors.len(), 10, "{text}");
+    assert!(errors[0].contains("no-such-dir-"), "{text}");
+    assert!(text.contains("\n  ... and 2 more errors\n"), "{text}");
+    assert!(
+        text.contains("7 lines in 7 files looked like entries but could not be read:\n"),
+        "{text}"
+    );
+    let files = text.lines().filter(|l| l.contains("/csf.deny:2: ")).count();
+    assert_eq!(files, 5, "{text}");
+    assert!(
+        text.contains("\n  ... and 2 more files with 2 such lines\n"),
+        "{text}"
     );
 }
