@@ -1184,6 +1184,21 @@ fn fail2ban_config_gives_ban_lengths() {
             .contains("fail2ban's jail configuration in"),
         "{report}"
     );
+    // The text report says which configuration it used.
+    let o = run_at(
+        "200",
+        &[
+            "scan",
+            "--fail2ban-config",
+            conf.to_str().unwrap(),
+            logs.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        stdout(&o).contains("\nNote: fail2ban's jail configuration in"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 /// The binary run with `COLUMNS` set, as a terminal of that width would have it.

@@ -85,8 +85,9 @@ fn headline(
     Ok(())
 }
 
-/// What was read, every error (the first [`MAX_ERRORS`]) and the files with lines that could
-/// not be read (the first [`MAX_MALFORMED_FILES`]).
+/// What was read: the scan's notes, how many files have notes, every error (the first
+/// [`MAX_ERRORS`]) and the files with lines that could not be read (the first
+/// [`MAX_MALFORMED_FILES`]).
 fn reading(out: &mut dyn Write, report: &Report, width: Option<usize>) -> io::Result<()> {
     prose(
         out,
@@ -112,6 +113,22 @@ fn reading(out: &mut dyn Write, report: &Report, width: Option<usize>) -> io::Re
         "",
         "  ",
     )?;
+    for note in &report.notes {
+        prose(out, &fit::printable(note), width, "Note: ", "  ")?;
+    }
+    let noted = report.files.iter().filter(|f| !f.notes.is_empty()).count();
+    if noted > 0 {
+        prose(
+            out,
+            &format!(
+                "{noted} files have notes (entries skipped and why, backups not read, lists \
+                 of other purposes): --format json lists them."
+            ),
+            width,
+            "",
+            "  ",
+        )?;
+    }
     for e in report.errors.iter().take(MAX_ERRORS) {
         prose(
             out,
