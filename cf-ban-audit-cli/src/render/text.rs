@@ -197,12 +197,23 @@ fn state_cell(f: &Finding) -> (String, Option<String>, bool) {
     let time = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M").to_string();
     match f.state {
         BanState::Active => {
-            let authority = f.evidence.first().map(|e| e.authority);
-            let detail = match (f.expires, authority) {
-                (Some(end), _) => Some(format!("until {}", time(end))),
-                // A ban no source bounds, said by more than a log: in force until lifted.
-                (None, Some(a)) if a != Authority::Log => Some("permanent".to_string()),
-                (None, _) => None,
+            // Timed-ban tools say how long or nothing; a rule or list entry stands until
+            // someone removes it.
+            let timed = matches!(
+                f.tool,
+                Tool::Fail2ban | Tool::Crowdsec | Tool::Csf | Tool::Btwaf | Tool::ModEvasive
+            );
+            let detail = match f.expires {
+                Some(end) => Some(format!("until {}", time(end))),
+                None if f
+                    .note
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("permanent")) =>
+                {
+                    Some("permanent".to_string())
+                }
+                None if !timed => Some("until removed".to_string()),
+                None => None,
             };
             ("ACTIVE".into(), detail, false)
         }
