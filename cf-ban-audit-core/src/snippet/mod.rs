@@ -62,7 +62,7 @@ pub enum Target {
     Firewalld,
     /// btwaf `ip_white.json` (both layouts), `ip_white_v6.json`, CDN-mode hint.
     Btwaf,
-    /// Imunify360 agent whitelist commands.
+    /// `imunify360-agent ip-list local add --purpose white` commands, each on its own.
     Imunify360,
     /// One CIDR a line.
     Plain,
