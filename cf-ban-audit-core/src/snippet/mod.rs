@@ -58,7 +58,8 @@ pub enum Target {
     Nftables,
     /// `ufw allow` commands.
     Ufw,
-    /// `firewall-cmd --permanent` ipset and rich-rule commands.
+    /// `firewall-cmd --permanent` ipset and rich-rule script (zone in `ZONE`, an existing
+    /// ipset reused).
     Firewalld,
     /// btwaf `ip_white.json` (both layouts), `ip_white_v6.json`, CDN-mode hint.
     Btwaf,
