@@ -74,10 +74,18 @@ fn nginx_loads_realip_and_allow() {
         &Target::NginxRealip.generate(&cf),
         &Target::NginxAllow.generate(&cf),
     );
-    // The merge of an older realip file loads too.
+    // The merge of an older realip file loads too, with its warning comments.
     let merged = Target::NginxRealip
-        .merge("set_real_ip_from 104.16.0.0/12;\n", &cf)
+        .merge(
+            "set_real_ip_from 104.16.0.0/12;\nset_real_ip_from 199.27.128.0/21;\n",
+            &cf,
+        )
         .unwrap();
+    assert_eq!(
+        merged.matches("\n# cf-ban-audit: warning: ").count(),
+        2,
+        "{merged}"
+    );
     nginx_test(&merged, "");
 }
 
@@ -310,6 +318,20 @@ fn yaml_and_json_snippets_parse_back() {
         .unwrap()
         .iter()
         .all(|item| item[0].is_string()));
+    // A merged whitelist with a stale item and its warning comment still parses.
+    let merged = Target::Crowdsec
+        .merge(
+            "name: local/cf\nwhitelist:\n  reason: \"cf\"\n  cidr:\n    - \"199.27.128.0/21\"\n",
+            &cf,
+        )
+        .unwrap();
+    assert!(merged.contains("# cf-ban-audit: warning: stale entry 199.27.128.0/21"));
+    let yaml = yaml_rust2::YamlLoader::load_from_str(&merged).unwrap();
+    assert_eq!(
+        yaml[0]["whitelist"]["cidr"].as_vec().unwrap().len(),
+        23,
+        "{merged}"
+    );
 }
 
 /// A Lua interpreter with cjson (LuaJIT is what btwaf runs on; Debian's lua5.x with
