@@ -336,6 +336,10 @@ fn snippet_cmd(a: SnippetArgs) -> Result<u8, Failure> {
                     );
                 }
             }
+            // Kept entries that need a look (the merged file names them in comments too).
+            for warning in a.target.merge_warnings(&existing, &ranges) {
+                eprintln!("cf-ban-audit: warning: {}: {warning}", path.display());
+            }
             a.target.merge(&existing, &ranges).ok_or_else(|| {
                 Failure::Message(format!(
                     "--existing is not supported for {}: print the snippet and add it by hand",

@@ -279,6 +279,32 @@ fn snippet_fail2ban_existing_keeps_the_file() {
     }
 }
 
+#[test]
+fn snippet_existing_names_stale_overbroad_and_unread_entries() {
+    let env = TestEnv::new();
+    let ignore = env.write(
+        "csf.ignore",
+        "199.27.128.0/21 # Cloudflare (old)\n104.0.0.0/8\n103.22.200.0/22#x\n",
+    );
+    let o = run(&["snippet", "csf", "--existing", ignore.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (out, err) = (stdout(&o), stderr(&o));
+    for warning in [
+        "stale entry 199.27.128.0/21: ",
+        "over-broad entry 104.0.0.0/8: ",
+        "\"103.22.200.0/22#x\" covers nothing: lfd takes the first whitespace-separated word",
+    ] {
+        let on_stderr = format!("cf-ban-audit: warning: {}: {warning}", ignore.display());
+        assert!(err.contains(&on_stderr), "{on_stderr}\n{err}");
+        assert!(
+            out.contains(&format!("\n# cf-ban-audit: warning: {warning}")),
+            "{warning}\n{out}"
+        );
+    }
+    // lfd does not load `103.22.200.0/22#x`: the range is added on a line it does load.
+    assert!(out.contains("\n103.22.200.0/22 # Cloudflare\n"), "{out}");
+}
+
 fn cf_ranges() -> Vec<String> {
     stdout(&run(&["ranges"]))
         .lines()

@@ -84,12 +84,17 @@ fn merged_fixture_is_idempotent_and_keeps_every_line() {
     for line in before.lines() {
         assert!(rest.any(|l| l == line), "lost or moved: {line:?}");
     }
-    // Only the missing ranges were added: 131.0.72.0/22 and the IPv6 ones.
+    // Only the missing ranges were added: 131.0.72.0/22 and the IPv6 ones, with the warning
+    // about the retired 199.27.128.0/21 the file keeps.
     let added = merged.lines().count() - before.lines().count();
     assert_eq!(
         added,
-        1 + 1 + 7,
-        "a marker line, 131.0.72.0/22 and 7 IPv6 ranges"
+        1 + 1 + 1 + 7,
+        "a marker line, a warning, 131.0.72.0/22 and 7 IPv6 ranges"
+    );
+    assert!(
+        merged.contains("\n# cf-ban-audit: warning: stale entry 199.27.128.0/21: "),
+        "{merged}"
     );
 }
 

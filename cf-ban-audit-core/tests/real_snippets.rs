@@ -1,7 +1,9 @@
 //! Every snippet loaded by the real program where Debian ships it: nginx -t, apache2 -t (with
 //! mod_remoteip, mod_authz_host, mod_security2 and mod_evasive), nft -c, ipset restore and the
 //! iptables script (both inside a network namespace this test makes). YAML and JSON snippets
-//! are parsed back. Skipped with a notice where a program (or root) is absent; required in CI.
+//! are parsed back; btwaf's JSON files are loaded by Lua with cjson (what btwaf runs on) in
+//! loops shaped like btwaf's loader and matchers. Skipped with a notice where a program (or
+//! root) is absent; required in CI.
 
 mod common;
 
@@ -72,10 +74,18 @@ fn nginx_loads_realip_and_allow() {
         &Target::NginxRealip.generate(&cf),
         &Target::NginxAllow.generate(&cf),
     );
-    // The merge of an older realip file loads too.
+    // The merge of an older realip file loads too, with its warning comments.
     let merged = Target::NginxRealip
-        .merge("set_real_ip_from 104.16.0.0/12;\n", &cf)
+        .merge(
+            "set_real_ip_from 104.16.0.0/12;\nset_real_ip_from 199.27.128.0/21;\n",
+            &cf,
+        )
         .unwrap();
+    assert_eq!(
+        merged.matches("\n# cf-ban-audit: warning: ").count(),
+        2,
+        "{merged}"
+    );
     nginx_test(&merged, "");
 }
 
@@ -303,6 +313,159 @@ fn yaml_and_json_snippets_parse_back() {
         .contains(&serde_json::json!([2918526976u32, 2918531071u32])));
     let v6: serde_json::Value = serde_json::from_str(&v6).unwrap();
     assert_eq!(v6.as_array().unwrap().len(), 7);
+    assert!(v6
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|item| item[0].is_string()));
+    // A merged whitelist with a stale item and its warning comment still parses.
+    let merged = Target::Crowdsec
+        .merge(
+            "name: local/cf\nwhitelist:\n  reason: \"cf\"\n  cidr:\n    - \"199.27.128.0/21\"\n",
+            &cf,
+        )
+        .unwrap();
+    assert!(merged.contains("# cf-ban-audit: warning: stale entry 199.27.128.0/21"));
+    let yaml = yaml_rust2::YamlLoader::load_from_str(&merged).unwrap();
+    assert_eq!(
+        yaml[0]["whitelist"]["cidr"].as_vec().unwrap().len(),
+        23,
+        "{merged}"
+    );
+}
+
+/// A Lua interpreter with cjson (LuaJIT is what btwaf runs on; Debian's lua5.x with
+/// lua-cjson reads JSON the same way).
+fn lua_with_cjson() -> Option<PathBuf> {
+    ["luajit", "lua5.4", "lua5.3", "lua5.1", "lua"]
+        .iter()
+        .filter_map(|p| which(p))
+        .find(|lua| {
+            Command::new(lua)
+                .args(["-e", "require 'cjson'"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+}
+
+/// Loads the three btwaf files as btwaf does: `ip_white_v6.json` item by item taking `v[1]`
+/// (btwaf 9.5.8's `init.lua`), and answers for each probe address whether the integer
+/// `ip_white.json` holds it (`start <= ip <= end`, as `compare_ip2`) and whether the octet
+/// one does (octet by octet, as the old `compare_ip` with `is_min`/`is_max`).
+const BTWAF_LUA: &str = r#"
+local cjson = require "cjson"
+local function load(path)
+  local f = assert(io.open(path, "r"))
+  local body = f:read("*a")
+  f:close()
+  return cjson.decode(body)
+end
+
+local v6 = {}
+for _, v in ipairs(load(arg[1])) do
+  table.insert(v6, v[1])
+end
+for _, cidr in ipairs(v6) do print("v6 " .. cidr) end
+
+local ints = load(arg[2])
+local octets = load(arg[3])
+local function not_below(ip, low)
+  for i = 1, 4 do
+    if ip[i] > low[i] then return true end
+    if ip[i] < low[i] then return false end
+  end
+  return true
+end
+local function not_above(ip, high)
+  for i = 1, 4 do
+    if ip[i] < high[i] then return true end
+    if ip[i] > high[i] then return false end
+  end
+  return true
+end
+for i = 4, #arg do
+  local a, b, c, d = arg[i]:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  local ip = { tonumber(a), tonumber(b), tonumber(c), tonumber(d) }
+  local n = ((ip[1] * 256 + ip[2]) * 256 + ip[3]) * 256 + ip[4]
+  local in_ints, in_octets = false, false
+  for _, r in ipairs(ints) do
+    if r[1] <= n and n <= r[2] then in_ints = true end
+  end
+  for _, r in ipairs(octets) do
+    if not_below(ip, r[1]) and not_above(ip, r[2]) then in_octets = true end
+  end
+  print("v4 " .. arg[i] .. " " .. tostring(in_ints) .. " " .. tostring(in_octets))
+end
+"#;
+
+#[test]
+fn btwaf_files_load_in_btwaf_shaped_lua() {
+    let Some(lua) = common::need(
+        lua_with_cjson(),
+        "Lua with cjson not installed (apt-get install lua5.4 lua-cjson)",
+    ) else {
+        return;
+    };
+    let cf = cloudflare::embedded();
+    let [octets, integers, v6] = btwaf_files(&cf);
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        path
+    };
+    let script = write("check.lua", BTWAF_LUA);
+    let v6_path = write("ip_white_v6.json", &v6);
+    let int_path = write("ip_white_int.json", &integers);
+    let oct_path = write("ip_white_oct.json", &octets);
+    // Every range's first and last address is in both IPv4 files; addresses next to them and
+    // elsewhere are in neither.
+    let mut probes: Vec<(String, bool)> = Vec::new();
+    for net in cf.v4_nets() {
+        let ipnet::IpNet::V4(v4) = net else { continue };
+        let (first, last) = (u32::from(v4.network()), u32::from(v4.broadcast()));
+        for (ip, inside) in [
+            (first, true),
+            (last, true),
+            (first - 1, false),
+            (last + 1, false),
+        ] {
+            let ip = std::net::Ipv4Addr::from(ip);
+            probes.push((ip.to_string(), inside || cf.contains(ip.into())));
+        }
+    }
+    probes.push(("8.8.8.8".to_string(), false));
+    let out = Command::new(&lua)
+        .arg(&script)
+        .args([&v6_path, &int_path, &oct_path])
+        .args(probes.iter().map(|(ip, _)| ip))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let loaded_v6: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("v6 "))
+        .collect();
+    let expected_v6: Vec<String> = cf.v6_nets().map(|n| n.to_string()).collect();
+    assert_eq!(loaded_v6, expected_v6, "{}", lua.display());
+    let answers: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("v4 "))
+        .collect();
+    assert_eq!(answers.len(), probes.len(), "{stdout}");
+    for ((ip, inside), answer) in probes.iter().zip(&answers) {
+        assert_eq!(*answer, format!("{ip} {inside} {inside}"), "{ip}");
+    }
+    // The layout written before (a flat list of strings) loads no IPv6 range at all.
+    let flat = write("flat_v6.json", r#"["2400:cb00::/32","2606:4700::/32"]"#);
+    let out = Command::new(&lua)
+        .arg(&script)
+        .args([&flat, &int_path, &oct_path])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("v6 "));
 }
 
 #[test]

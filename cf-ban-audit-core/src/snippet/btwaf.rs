@@ -31,11 +31,20 @@ pub fn ip_white_integers(ranges: &RangeSet) -> String {
     format!("[{}]", items.join(","))
 }
 
-/// `rule/ip_white_v6.json`: the IPv6 CIDRs as strings.
+/// `rule/ip_white_v6.json`: `[["CIDR", "note"], ...]`, the shape btwaf's loader reads. Its
+/// `init.lua` (btwaf 9.5.8) builds the IPv6 matcher from the first element of each item
+/// (`for _, v in ipairs(BTWAF_RULES.ip_white_v6) do table.insert(ipv6_w, v[1])`), so a flat
+/// list of strings would load no range at all.
 pub fn ip_white_v6(ranges: &RangeSet) -> String {
-    let items: Vec<String> = ranges.v6_nets().map(|n| format!("\"{n}\"")).collect();
+    let items: Vec<String> = ranges
+        .v6_nets()
+        .map(|n| format!("[\"{n}\",\"{V6_NOTE}\"]"))
+        .collect();
     format!("[{}]", items.join(","))
 }
+
+/// The note written next to each IPv6 range.
+const V6_NOTE: &str = "Cloudflare";
 
 fn v4_bounds(ranges: &RangeSet) -> impl Iterator<Item = (u32, u32)> + '_ {
     ranges.v4_nets().filter_map(|n| match n {
@@ -65,7 +74,10 @@ pub fn generate(ranges: &RangeSet) -> String {
         "# /www/server/btwaf/rule/ip_white.json (newer btwaf: start and end as integers)"
     );
     let _ = writeln!(s, "{}", ip_white_integers(ranges));
-    let _ = writeln!(s, "# /www/server/btwaf/rule/ip_white_v6.json");
+    let _ = writeln!(
+        s,
+        "# /www/server/btwaf/rule/ip_white_v6.json (items [CIDR, note]: btwaf loads each CIDR)"
+    );
     let _ = writeln!(s, "{}", ip_white_v6(ranges));
     s
 }
@@ -83,5 +95,66 @@ mod examples {
     fn ip_white_integers() {
         let s = crate::snippet::btwaf::ip_white_integers(&crate::cloudflare::embedded());
         assert!(s.contains("[2918526976,2918531071]"));
+    }
+
+    #[test]
+    fn ip_white_v6() {
+        let s = crate::snippet::btwaf::ip_white_v6(&crate::cloudflare::embedded());
+        assert!(
+            s.starts_with("[[\"2400:cb00::/32\",\"Cloudflare\"],"),
+            "{s}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloudflare;
+
+    /// What btwaf's loader takes from `ip_white_v6.json`: the first element of each item that
+    /// is an array (a string item gives nothing, as `v[1]` of a Lua string is nil).
+    fn loaded_v6(json: &str) -> Vec<String> {
+        let value: serde_json::Value = serde_json::from_str(json).unwrap();
+        value
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_array()?.first()?.as_str().map(String::from))
+            .collect()
+    }
+
+    #[test]
+    fn v6_items_are_cidr_and_note_pairs() {
+        let cf = cloudflare::embedded();
+        let value: serde_json::Value = serde_json::from_str(&ip_white_v6(&cf)).unwrap();
+        let items = value.as_array().unwrap();
+        assert_eq!(items.len(), 7);
+        for item in items {
+            let pair = item
+                .as_array()
+                .unwrap_or_else(|| panic!("not [cidr, note]: {item}"));
+            assert_eq!(pair.len(), 2, "{item}");
+            let cidr: IpNet = pair[0].as_str().unwrap().parse().unwrap();
+            assert!(matches!(cidr, IpNet::V6(_)), "{item}");
+            assert!(pair[1].is_string(), "{item}");
+        }
+        let loaded = loaded_v6(&ip_white_v6(&cf));
+        let expected: Vec<String> = cf.v6_nets().map(|n| n.to_string()).collect();
+        assert_eq!(loaded, expected);
+        // The old flat layout loads nothing.
+        assert!(loaded_v6(r#"["2400:cb00::/32","2606:4700::/32"]"#).is_empty());
+    }
+
+    #[test]
+    fn every_v6_document_is_under_its_heading() {
+        let cf = cloudflare::embedded();
+        let text = generate(&cf);
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with("# /www/server/btwaf/rule/ip_white_v6.json"))
+            .unwrap();
+        assert_eq!(lines[at + 1], ip_white_v6(&cf));
     }
 }

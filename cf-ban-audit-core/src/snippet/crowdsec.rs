@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use super::{new_warning_lines, Kept};
 use crate::addr::parse_net;
 use crate::ranges::RangeSet;
 
@@ -31,19 +32,48 @@ pub fn generate(ranges: &RangeSet) -> String {
     s
 }
 
+/// The list items of an existing whitelist (`- "CIDR"` or `- address`) that are networks, in
+/// file order.
+pub(crate) fn entries(existing: &str) -> Kept {
+    let nets = existing
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- "))
+        .filter_map(|v| parse_net(v.trim().trim_matches(|c| c == '"' || c == '\'').as_bytes()))
+        .collect();
+    Kept {
+        nets,
+        unread: Vec::new(),
+    }
+}
+
 /// Merges the ranges into an existing whitelist YAML of this shape: new `- "CIDR"` items are
 /// added to the `cidr:` list (created under `whitelist:` when missing); everything else is
 /// kept. A file of another shape is returned unchanged with the snippet appended as comments.
+/// Stale and over-broad items are named in `# cf-ban-audit: warning:` lines at the end, once.
 pub fn merge(existing: &str, ranges: &RangeSet) -> String {
+    let merged = merge_items(existing, ranges);
+    let warnings = new_warning_lines(existing, &entries(existing).warnings(ranges));
+    if warnings.is_empty() {
+        return merged;
+    }
+    let mut out = merged;
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    for line in warnings {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// [`merge`] without the warnings.
+fn merge_items(existing: &str, ranges: &RangeSet) -> String {
     let lines: Vec<&str> = existing.lines().collect();
     let cidr_at = lines
         .iter()
         .position(|l| l.trim_start().starts_with("cidr:"));
-    let have: RangeSet = lines
-        .iter()
-        .filter_map(|l| l.trim().strip_prefix("- "))
-        .filter_map(|v| parse_net(v.trim().trim_matches(|c| c == '"' || c == '\'').as_bytes()))
-        .collect();
+    let have = entries(existing).have();
     let missing: Vec<String> = ranges
         .nets()
         .iter()
@@ -105,5 +135,16 @@ mod examples {
         let s = crate::snippet::crowdsec::generate(&crate::cloudflare::embedded());
         assert!(s.contains("name: local/cloudflare-whitelist\n"));
         assert!(s.contains("    - \"2400:cb00::/32\"\n"));
+    }
+
+    #[test]
+    fn merge_names_stale_items() {
+        use crate::{cloudflare, snippet::crowdsec};
+        let old = "name: local/cf\nwhitelist:\n  reason: cf\n  cidr:\n    - \"199.27.128.0/21\"\n";
+        let merged = crowdsec::merge(old, &cloudflare::embedded());
+        assert!(merged.ends_with(
+            "# cf-ban-audit: warning: stale entry 199.27.128.0/21: a Cloudflare range that is not in the current list; remove it unless something else needs it\n"
+        ), "{merged}");
+        assert_eq!(crowdsec::merge(&merged, &cloudflare::embedded()), merged);
     }
 }

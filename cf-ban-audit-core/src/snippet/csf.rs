@@ -1,10 +1,23 @@
 //! CSF/LFD: `csf.ignore`, the list lfd never blocks. Not `csf.allow`: that only adds ACCEPT
 //! rules, and lfd still blocks an allowed address (its alert says "IP match in csf.allow,
 //! block may not work") unless `IGNORE_ALLOW = "1"`.
+//!
+//! An existing file is read the way lfd reads `csf.ignore` (`lfd.pl` of the maintained CSF,
+//! `Aetherinox/csf-firewall`; `ConfigServer::Slurp` and `ConfigServer::CheckIP`): lines end at
+//! `\r\n`, `\r`, `\n`, `\x0B`, `\x0C` (and U+0085, U+2028, U+2029); each is trimmed of ASCII
+//! whitespace; a blank line, a line starting with `#` and **any line containing `Include`**
+//! (even in a comment) is skipped; of the rest lfd takes the first whitespace-separated word
+//! only, which must be an address or `address/prefix` (so `103.22.200.0/22#x` is an invalid
+//! entry: a comment needs whitespace before its `#`). A range counts as present only when such
+//! an entry covers it. `Include FILE` lines are not followed: the merge cannot see the file, so
+//! the ranges are added here as well (a repeated range does no harm).
 
 use std::fmt::Write;
 
-use super::merge_list;
+use ipnet::IpNet;
+
+use super::{merge_list, Kept, MergeWarning};
+use crate::addr::parse_net;
 use crate::ranges::RangeSet;
 
 /// Lines for `/etc/csf/csf.ignore` (then `csf -ra`).
@@ -20,14 +33,127 @@ pub fn generate(ranges: &RangeSet) -> String {
     s
 }
 
-/// Merges the ranges into an existing csf.ignore, keeping every line.
+/// The program named in the warnings about lines of csf.ignore.
+pub(crate) const READER: &str = "lfd";
+
+/// Merges the ranges into an existing csf.ignore, keeping every line; an entry counts only
+/// when lfd reads it (see the module documentation).
 pub fn merge(existing: &str, ranges: &RangeSet) -> String {
     merge_list(
         existing,
+        &read_list(existing, READER),
         ranges,
         " # Cloudflare",
         "# Cloudflare ranges added by cf-ban-audit",
     )
+}
+
+/// Perl's `\s` on the bytes lfd reads: ASCII whitespace and the vertical tab.
+fn is_perl_space(c: char) -> bool {
+    c.is_ascii_whitespace() || c == '\x0b'
+}
+
+/// What lfd makes of one line.
+#[derive(Debug, PartialEq, Eq)]
+enum LfdLine {
+    /// Blank, a comment, an `Include` directive, or no address at all: nothing to say.
+    Skip,
+    /// An entry lfd loads.
+    Entry(IpNet),
+    /// A line that holds an address lfd does not load, and why.
+    Unread(&'static str),
+}
+
+/// One line as lfd reads it.
+fn read_line(raw: &str) -> LfdLine {
+    let line = raw.trim_matches(is_perl_space);
+    if line.is_empty() || line.starts_with('#') {
+        return LfdLine::Skip;
+    }
+    let first = line.split(is_perl_space).next().unwrap_or("");
+    if line.contains("Include") {
+        // `^Include\s*(.*)$` on the raw line is the directive (lfd reads that file too).
+        if raw.starts_with("Include") || !looks_like_entry(first) {
+            return LfdLine::Skip;
+        }
+        return LfdLine::Unread("lfd skips every line that contains `Include`, even in a comment");
+    }
+    match lfd_net(first) {
+        Some(net) => LfdLine::Entry(net),
+        // A word that is an address to us but not to lfd (`::ffff:a.b.c.d`, a prefix with
+        // leading zeros) is left out quietly: lfd may or may not load it.
+        None if parse_net(first.as_bytes()).is_none() && looks_like_entry(first) => LfdLine::Unread(
+            "lfd takes the first whitespace-separated word, which is not an address (a comment needs a space before `#`)",
+        ),
+        None => LfdLine::Skip,
+    }
+}
+
+/// What a reader that splits at `#` would take for an entry: an address or CIDR before any
+/// `#`, `,` or `;` glued to it.
+fn looks_like_entry(word: &str) -> bool {
+    let head = word.split(['#', ',', ';']).next().unwrap_or("");
+    parse_net(head.as_bytes()).is_some()
+}
+
+/// lfd's `checkip` on a word: an IPv4 or IPv6 address, optionally `/prefix` with a prefix of
+/// digits (1–32 or 1–128; lfd lets a bare `0` through as well), never `127.0.0.1` or `::1`.
+/// Stricter than lfd where the two differ (leading zeros in an IPv4 octet), so that a range
+/// never counts as present when lfd might not load it.
+fn lfd_net(word: &str) -> Option<IpNet> {
+    let (ip, prefix) = match word.split_once('/') {
+        Some((ip, prefix)) => (ip, Some(prefix)),
+        None => (word, None),
+    };
+    let net = parse_net(word.as_bytes())?;
+    // parse_net maps ::ffff:a.b.c.d to IPv4; lfd loads it as an IPv6 entry.
+    if ip.contains(':') != matches!(net, IpNet::V6(_)) {
+        return None;
+    }
+    if let Some(prefix) = prefix {
+        if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        if prefix.starts_with('0') && prefix != "0" {
+            return None;
+        }
+    }
+    let host = ip.parse::<std::net::IpAddr>().ok()?;
+    if host.is_loopback() && (host.is_ipv6() || ip == "127.0.0.1") {
+        return None;
+    }
+    Some(net)
+}
+
+/// A list read as lfd reads `csf.ignore`: its entries and the lines with an address it does not
+/// load. `reader` names the program in the warnings.
+pub(crate) fn read_list(text: &str, reader: &str) -> Kept {
+    let mut kept = Kept::default();
+    let lines = text
+        .split("\r\n")
+        .flat_map(|l| l.split(['\r', '\n', '\x0b', '\x0c', '\u{85}', '\u{2028}', '\u{2029}']));
+    for raw in lines {
+        match read_line(raw) {
+            LfdLine::Skip => {}
+            LfdLine::Entry(net) => kept.nets.push(net),
+            LfdLine::Unread(why) => kept.unread.push(MergeWarning::Unread {
+                line: one_line(raw.trim_matches(is_perl_space)),
+                why: if reader == READER {
+                    why.to_string()
+                } else {
+                    format!("{reader} reads no address from it ({why})")
+                },
+            }),
+        }
+    }
+    kept
+}
+
+/// Text safe in a one-line comment.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// Worked examples of this module's items.
@@ -37,5 +163,112 @@ mod examples {
     fn generate() {
         let s = crate::snippet::csf::generate(&crate::cloudflare::embedded());
         assert!(s.contains("\n173.245.48.0/20 # Cloudflare\n"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloudflare;
+
+    fn nets(text: &str) -> Vec<String> {
+        read_list(text, "lfd")
+            .nets
+            .iter()
+            .map(|n| n.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn lfd_takes_the_first_word_and_skips_include_lines() {
+        let text = "# csf.ignore\n\
+                    103.22.200.0/22#x\n\
+                    141.101.64.0/18 # Included by hand\n\
+                    Include /etc/csf/cloudflare.ignore\n\
+                    \x20 173.245.48.0/20   # Cloudflare\r\n\
+                    104.16.0.0/13\tedge\n\
+                    2400:cb00::/32\n\
+                    192.0.2.7 198.51.100.7\n\
+                    example.com\n\
+                    127.0.0.1\n\
+                    ::ffff:104.24.0.0/110\n\
+                    131.0.72.0/022\n\
+                    108.162.192.0/18,\n";
+        assert_eq!(
+            nets(text),
+            [
+                "173.245.48.0/20",
+                "104.16.0.0/13",
+                "2400:cb00::/32",
+                "192.0.2.7/32"
+            ]
+        );
+        let unread: Vec<String> = read_list(text, "lfd")
+            .unread
+            .iter()
+            .map(|w| w.to_string())
+            .collect();
+        assert_eq!(unread.len(), 3, "{unread:#?}");
+        assert!(unread[0].starts_with("\"103.22.200.0/22#x\" covers nothing: lfd takes the first"));
+        assert!(unread[1].contains("`Include`"), "{}", unread[1]);
+        assert!(
+            unread[2].starts_with("\"108.162.192.0/18,\""),
+            "{}",
+            unread[2]
+        );
+    }
+
+    #[test]
+    fn merge_adds_ranges_that_lfd_does_not_load() {
+        let cf = cloudflare::embedded();
+        let old = "103.22.200.0/22#x\n141.101.64.0/18 # Included by hand\n";
+        let merged = merge(old, &cf);
+        assert!(merged.starts_with(old), "{merged}");
+        let added = &merged[old.len()..];
+        assert!(
+            added.contains("\n103.22.200.0/22 # Cloudflare\n"),
+            "{added}"
+        );
+        assert!(
+            added.contains("\n141.101.64.0/18 # Cloudflare\n"),
+            "{added}"
+        );
+        // Every range is now an entry lfd loads, and a second merge changes nothing.
+        let have: RangeSet = read_list(&merged, "lfd").nets.into_iter().collect();
+        assert!(cf.nets().iter().all(|n| have.covers(n)));
+        assert_eq!(merge(&merged, &cf), merged);
+        // The two lines are named in warning comments, once.
+        assert_eq!(
+            merged.matches("# cf-ban-audit: warning: ").count(),
+            2,
+            "{merged}"
+        );
+    }
+
+    #[test]
+    fn a_covered_list_is_left_alone() {
+        let cf = cloudflare::embedded();
+        let full = generate(&cf);
+        assert_eq!(merge(&full, &cf), full);
+    }
+
+    #[test]
+    fn stale_and_overbroad_entries_are_named_once() {
+        let cf = cloudflare::embedded();
+        let old = "199.27.128.0/21 # Cloudflare (2019)\n104.0.0.0/8\n0.0.0.0/0\n104.0.0.0/8\n\
+                   ::/0\n192.0.2.1 # office\n";
+        let merged = merge(old, &cf);
+        let warnings: Vec<&str> = merged
+            .lines()
+            .filter(|l| l.starts_with("# cf-ban-audit: warning: "))
+            .collect();
+        assert_eq!(warnings.len(), 4, "{merged}");
+        assert!(warnings[0].contains("stale entry 199.27.128.0/21"));
+        assert!(warnings[1].contains("over-broad entry 104.0.0.0/8"));
+        assert!(warnings[2].contains("over-broad entry 0.0.0.0/0"));
+        assert!(warnings[3].contains("over-broad entry ::/0"));
+        // 0.0.0.0/0 and ::/0 cover everything: no range is missing, only the warnings are added.
+        assert!(!merged.contains("# Cloudflare ranges added by cf-ban-audit"));
+        assert_eq!(merge(&merged, &cf), merged);
     }
 }

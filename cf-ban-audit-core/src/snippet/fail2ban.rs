@@ -25,6 +25,7 @@
 
 use ipnet::IpNet;
 
+use super::{entry_warnings, new_warning_lines, MergeWarning};
 use crate::addr::{display_net, parse_ip, parse_net};
 use crate::cloudflare;
 use crate::ranges::RangeSet;
@@ -426,7 +427,9 @@ pub fn generate_with_source(ranges: &RangeSet, source: &str) -> String {
 /// * `[DEFAULT]` has `ignoreip`: the ranges not covered by its entries (a wider CIDR counts)
 ///   are added as indented continuation lines right after the value's last line, under a
 ///   `# cf-ban-audit: Cloudflare ranges (...)` comment line (fail2ban skips a comment line
-///   inside a value and the value goes on).
+///   inside a value and the value goes on). Its stale and over-broad entries
+///   ([`Target::merge_warnings`](super::Target::merge_warnings)) are named in `# cf-ban-audit: warning: ...` comment lines at the
+///   same place, each once: a warning already in the file is not written again.
 /// * `[DEFAULT]` without `ignoreip`: `ignoreip = 127.0.0.1/8 ::1` and the ranges are added
 ///   right after the section header.
 /// * No `[DEFAULT]` (note that `[default]` is another section to fail2ban): a `[DEFAULT]`
@@ -455,12 +458,35 @@ pub fn merge_with_source(existing: &str, ranges: &RangeSet, source: &str) -> Str
     assemble(&parsed, at, &added)
 }
 
-/// Where to insert which lines (without line breaks), or `None` when nothing is missing.
+/// The stale and over-broad entries of `[DEFAULT]`'s `ignoreip`, the list [`merge`] extends
+/// and keeps (a jail's own `ignoreip` is [`jails_overriding`]'s business).
+pub(crate) fn merge_warnings(existing: &str, ranges: &RangeSet) -> Vec<MergeWarning> {
+    let p = parse(existing.trim_start_matches('\u{feff}'));
+    p.default_ignoreip()
+        .map(|opt| {
+            entry_warnings(
+                &opt.entries().filter_map(parse_entry).collect::<Vec<_>>(),
+                ranges,
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// Where to insert which lines (without line breaks), or `None` when nothing is missing and
+/// every warning is in the file already.
 fn plan(p: &Parsed<'_>, ranges: &RangeSet, source: &str) -> Option<(usize, Vec<String>)> {
     if let Some(opt) = p.default_ignoreip() {
         let have = opt.nets();
         let missing: Vec<&IpNet> = ranges.nets().iter().filter(|n| !have.covers(n)).collect();
-        if missing.is_empty() {
+        let kept: Vec<IpNet> = opt.entries().filter_map(parse_entry).collect();
+        let text: String = p
+            .lines
+            .iter()
+            .map(|l| l.text)
+            .collect::<Vec<_>>()
+            .join("\n");
+        let warnings = new_warning_lines(&text, &entry_warnings(&kept, ranges));
+        if missing.is_empty() && warnings.is_empty() {
             return None;
         }
         let indent = if opt.last > opt.key {
@@ -468,7 +494,12 @@ fn plan(p: &Parsed<'_>, ranges: &RangeSet, source: &str) -> Option<(usize, Vec<S
         } else {
             align_under_value(p.lines[opt.key].text, opt.delim)
         };
-        let mut lines = vec![marker(source)];
+        let mut lines = Vec::new();
+        if !missing.is_empty() {
+            lines.push(marker(source));
+        }
+        // Comment lines at column 0, like the marker: fail2ban skips them inside the value.
+        lines.extend(warnings);
         lines.extend(
             missing
                 .iter()
@@ -834,10 +865,10 @@ mod tests {
         // Nothing to add: still dropped, the rest unchanged.
         assert_eq!(
             merge(
-                "\u{feff}[DEFAULT]\nignoreip = 104.0.0.0/8\n",
+                "\u{feff}[DEFAULT]\nignoreip = 104.16.0.0/13\n",
                 &set(&["104.16.0.0/13"])
             ),
-            "[DEFAULT]\nignoreip = 104.0.0.0/8\n"
+            "[DEFAULT]\nignoreip = 104.16.0.0/13\n"
         );
     }
 
@@ -863,6 +894,8 @@ mod tests {
                     cloudflare::SNAPSHOT_DATE,
                     cloudflare::SNAPSHOT_ETAG
                 ),
+                "# cf-ban-audit: warning: stale entry 199.27.128.0/21: a Cloudflare range that is not in the current list; remove it unless something else needs it".to_string(),
+                "# cf-ban-audit: warning: over-broad entry 104.16.0.0/12: wider than Cloudflare's own ranges, it also exempts addresses that are not Cloudflare's; replace it with the ranges".to_string(),
                 "    131.0.72.0/22".to_string(),
                 "    2a06:98c0::/29".to_string(),
                 "    2c0f:f248::/32".to_string(),
@@ -872,6 +905,7 @@ mod tests {
             after.contains("199.27.128.0/21"),
             "the retired entry is the user's to remove"
         );
+        assert_eq!(merge(&after, &cf()), after, "the warnings are written once");
         // With 104.16.0.0/13 but not the /14, only the /14 is added.
         let newer = "[DEFAULT]\nignoreip = 104.16.0.0/13, 131.0.72.0/22\n";
         let added = added_lines(
@@ -1014,11 +1048,11 @@ mod tests {
             ]
         );
         assert_eq!(added_lines(before, &after).len(), 23);
-        // A netmask entry counts like its CIDR; a wider CIDR covers.
+        // A netmask entry counts like its CIDR; a wider CIDR covers (and is named).
         let masked = "[DEFAULT]\nignoreip = 104.16.0.0/255.248.0.0 2606::/16\n";
         assert_eq!(
             merge(masked, &set(&["104.16.0.0/13", "2606:4700::/32"])),
-            masked
+            format!("{masked}# cf-ban-audit: warning: over-broad entry 2606::/16: wider than Cloudflare's own ranges, it also exempts addresses that are not Cloudflare's; replace it with the ranges\n")
         );
         assert_eq!(parse_entry("10.0.0.0/255.0.255.0"), None);
     }

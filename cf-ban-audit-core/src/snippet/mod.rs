@@ -4,10 +4,17 @@
 //!
 //! Firewall ACCEPT rules do not beat the chains that ban tools insert before them (fail2ban,
 //! CrowdSec, CSF), so every firewall snippet says so and points to the ban tool's own list.
+//!
+//! A merge with an existing file keeps every entry it has. [`Target::merge_warnings`] names
+//! the kept entries that need a look ([`MergeWarning`]: stale Cloudflare ranges, over-broad
+//! entries, lines the program reads no address from); the merge writes each as a
+//! `# cf-ban-audit: warning: ...` comment line, once.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
-use crate::addr::parse_net;
+use ipnet::IpNet;
+
+use crate::cloudflare;
 use crate::ranges::RangeSet;
 
 pub(crate) mod apache;
@@ -58,11 +65,12 @@ pub enum Target {
     Nftables,
     /// `ufw allow` commands.
     Ufw,
-    /// `firewall-cmd --permanent` ipset and rich-rule commands.
+    /// `firewall-cmd --permanent` ipset and rich-rule script (zone in `ZONE`, an existing
+    /// ipset reused).
     Firewalld,
     /// btwaf `ip_white.json` (both layouts), `ip_white_v6.json`, CDN-mode hint.
     Btwaf,
-    /// Imunify360 agent whitelist commands.
+    /// `imunify360-agent ip-list local add --purpose white` commands, each on its own.
     Imunify360,
     /// One CIDR a line.
     Plain,
@@ -162,6 +170,34 @@ impl Target {
         )
     }
 
+    /// What the merge keeps that needs a look: entries of `existing` (as the program reads
+    /// them) that are stale or over-broad against `ranges`, and lines the program reads no
+    /// address from although they hold one. Empty when the target cannot merge. The merged
+    /// text carries the same warnings as comment lines.
+    ///
+    /// ```
+    /// use cf_ban_audit_core::{cloudflare, snippet::Target};
+    /// let old = "199.27.128.0/21\n104.0.0.0/8\n173.245.48.0/20\n";
+    /// let warnings: Vec<String> = Target::Csf
+    ///     .merge_warnings(old, &cloudflare::embedded())
+    ///     .iter()
+    ///     .map(|w| w.to_string())
+    ///     .collect();
+    /// assert_eq!(warnings.len(), 2);
+    /// assert!(warnings[0].starts_with("stale entry 199.27.128.0/21"));
+    /// assert!(warnings[1].starts_with("over-broad entry 104.0.0.0/8"));
+    /// ```
+    pub fn merge_warnings(self, existing: &str, ranges: &RangeSet) -> Vec<MergeWarning> {
+        match self {
+            Target::Fail2ban => fail2ban::merge_warnings(existing, ranges),
+            Target::Csf => csf::read_list(existing, csf::READER).warnings(ranges),
+            Target::Plain => csf::read_list(existing, plain::READER).warnings(ranges),
+            Target::NginxRealip => nginx::realip_entries(existing).warnings(ranges),
+            Target::Crowdsec => crowdsec::entries(existing).warnings(ranges),
+            _ => Vec::new(),
+        }
+    }
+
     /// The existing file with the ranges merged in, keeping what it has; `None` when the
     /// target has no file form to merge into.
     pub fn merge(self, existing: &str, ranges: &RangeSet) -> Option<String> {
@@ -176,27 +212,155 @@ impl Target {
     }
 }
 
-/// Merges ranges into a list with one address or CIDR a line (`#` comments): every line is
-/// kept, and the ranges that no entry already covers are appended under `marker`, each with
-/// `suffix` (such as `" # Cloudflare"`). Idempotent.
-pub(crate) fn merge_list(existing: &str, ranges: &RangeSet, suffix: &str, marker: &str) -> String {
-    let have: RangeSet = existing
-        .lines()
-        .filter_map(|l| l.split('#').next())
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .filter_map(|l| parse_net(l.as_bytes()))
+/// Something a merge with an existing file keeps that needs a look.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MergeWarning {
+    /// An entry that looks like Cloudflare's (a range Cloudflare has withdrawn, or one of the
+    /// embedded list) but overlaps none of the current ranges.
+    Stale(IpNet),
+    /// An entry that covers some of the ranges and addresses outside them too: a shorter
+    /// prefix than Cloudflare's own (`104.0.0.0/8`), or everything (`0.0.0.0/0`).
+    Overbroad(IpNet),
+    /// A line that holds an address but from which the program reads none, so it covers
+    /// nothing and the merge adds the range again.
+    Unread {
+        /// The line, trimmed, control characters replaced.
+        line: String,
+        /// Why the program reads no address from it.
+        why: String,
+    },
+}
+
+impl fmt::Display for MergeWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MergeWarning::Stale(net) => write!(
+                f,
+                "stale entry {net}: a Cloudflare range that is not in the current list; remove it unless something else needs it"
+            ),
+            MergeWarning::Overbroad(net) => write!(
+                f,
+                "over-broad entry {net}: wider than Cloudflare's own ranges, it also exempts addresses that are not Cloudflare's; replace it with the ranges"
+            ),
+            MergeWarning::Unread { line, why } => {
+                write!(f, "{line:?} covers nothing: {why}; the range is added again")
+            }
+        }
+    }
+}
+
+/// The entries a program reads from an existing file, in file order, and the lines it reads
+/// no address from although they hold one.
+#[derive(Debug, Default)]
+pub(crate) struct Kept {
+    pub(crate) nets: Vec<IpNet>,
+    pub(crate) unread: Vec<MergeWarning>,
+}
+
+impl Kept {
+    /// The networks as a set, for coverage.
+    pub(crate) fn have(&self) -> RangeSet {
+        self.nets.iter().copied().collect()
+    }
+
+    /// The warnings: each stale or over-broad entry once, in file order, then the unread lines.
+    pub(crate) fn warnings(&self, ranges: &RangeSet) -> Vec<MergeWarning> {
+        let mut out = entry_warnings(&self.nets, ranges);
+        for w in &self.unread {
+            if !out.contains(w) {
+                out.push(w.clone());
+            }
+        }
+        out
+    }
+}
+
+/// The stale and over-broad entries among `nets`, each once, in order. An entry that
+/// overlaps the ranges is over-broad when it also covers other addresses; one that overlaps
+/// none is stale when it overlaps a range Cloudflare withdrew ([`cloudflare::RETIRED`]) or
+/// one of the embedded list (Cloudflare's once, not in the list used now).
+pub(crate) fn entry_warnings(nets: &[IpNet], ranges: &RangeSet) -> Vec<MergeWarning> {
+    let cloudflare_like: RangeSet = cloudflare::RETIRED
+        .iter()
+        .filter_map(|r| r.parse::<IpNet>().ok())
+        .chain(cloudflare::embedded().nets().iter().copied())
         .collect();
+    let mut out: Vec<MergeWarning> = Vec::new();
+    for net in nets {
+        let warning = if ranges.overlaps(net) {
+            let alone: RangeSet = std::iter::once(*net).collect();
+            (!alone.difference(ranges).is_empty()).then_some(MergeWarning::Overbroad(*net))
+        } else {
+            cloudflare_like
+                .overlaps(net)
+                .then_some(MergeWarning::Stale(*net))
+        };
+        if let Some(w) = warning {
+            if !out.contains(&w) {
+                out.push(w);
+            }
+        }
+    }
+    out
+}
+
+/// The comment line a warning is written as.
+pub(crate) fn warning_line(w: &MergeWarning) -> String {
+    let text: String = w
+        .to_string()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!("# cf-ban-audit: warning: {text}")
+}
+
+/// The comment lines of the warnings that `existing` does not have yet (a line with the same
+/// text, surrounding blanks aside, counts), so that merging again adds none.
+pub(crate) fn new_warning_lines(existing: &str, warnings: &[MergeWarning]) -> Vec<String> {
+    let have: std::collections::HashSet<&str> = existing
+        .split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|l| l.starts_with("# cf-ban-audit: warning: "))
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for line in warnings.iter().map(warning_line) {
+        if !have.contains(line.as_str()) && !out.contains(&line) {
+            out.push(line);
+        }
+    }
+    out
+}
+
+/// Merges ranges into a list with one address or CIDR a line (`#` comments), read as `kept`
+/// says: every line is kept; the ranges that no entry already covers are appended under
+/// `marker`, each with `suffix` (such as `" # Cloudflare"`), after the warning lines the file
+/// does not have yet (alone at the end when nothing is missing). Idempotent.
+pub(crate) fn merge_list(
+    existing: &str,
+    kept: &Kept,
+    ranges: &RangeSet,
+    suffix: &str,
+    marker: &str,
+) -> String {
+    let have = kept.have();
     let missing: Vec<_> = ranges.nets().iter().filter(|n| !have.covers(n)).collect();
+    let warnings = new_warning_lines(existing, &kept.warnings(ranges));
     let mut out = existing.to_string();
-    if missing.is_empty() {
+    if missing.is_empty() && warnings.is_empty() {
         return out;
     }
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
     }
-    out.push_str(marker);
-    out.push('\n');
+    if !missing.is_empty() {
+        out.push_str(marker);
+        out.push('\n');
+    }
+    for line in warnings {
+        out.push_str(&line);
+        out.push('\n');
+    }
     for net in missing {
         let _ = writeln!(out, "{net}{suffix}");
     }

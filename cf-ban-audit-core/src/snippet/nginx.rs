@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use super::{new_warning_lines, Kept};
 use crate::addr::parse_net;
 use crate::ranges::RangeSet;
 
@@ -22,29 +23,47 @@ pub fn realip(ranges: &RangeSet) -> String {
     s
 }
 
+/// The `set_real_ip_from` networks of an existing file, in file order.
+pub(crate) fn realip_entries(existing: &str) -> Kept {
+    let nets = existing
+        .lines()
+        .filter_map(|line| {
+            let code = line.split('#').next().unwrap_or("").trim();
+            let rest = code.strip_prefix("set_real_ip_from")?;
+            parse_net(rest.trim().trim_end_matches(';').trim().as_bytes())
+        })
+        .collect();
+    Kept {
+        nets,
+        unread: Vec::new(),
+    }
+}
+
 /// Merges the realip snippet into an existing file: every line is kept; a
 /// `set_real_ip_from` line is added for each range no existing one covers, after the last
 /// `set_real_ip_from` (or at the end), and `real_ip_header CF-Connecting-IP;` when the file
-/// has no `real_ip_header`.
+/// has no `real_ip_header`. Stale and over-broad `set_real_ip_from` entries (an over-broad
+/// one trusts `CF-Connecting-IP` from addresses that are not Cloudflare's) are named in
+/// `# cf-ban-audit: warning:` lines just before the added ones, once.
 pub fn merge_realip(existing: &str, ranges: &RangeSet) -> String {
-    let mut have = Vec::new();
     let mut last_line = None;
     let mut has_header = false;
     let lines: Vec<&str> = existing.split_inclusive('\n').collect();
     for (i, line) in lines.iter().enumerate() {
         let code = line.split('#').next().unwrap_or("").trim();
-        if let Some(rest) = code.strip_prefix("set_real_ip_from") {
-            let value = rest.trim().trim_end_matches(';').trim();
-            if let Some(net) = parse_net(value.as_bytes()) {
-                have.push(net);
-            }
+        if code.starts_with("set_real_ip_from") {
             last_line = Some(i);
         } else if code.starts_with("real_ip_header") {
             has_header = true;
         }
     }
-    let have: RangeSet = have.into_iter().collect();
+    let kept = realip_entries(existing);
+    let have = kept.have();
     let mut add = String::new();
+    for line in new_warning_lines(existing, &kept.warnings(ranges)) {
+        add.push_str(&line);
+        add.push('\n');
+    }
     for net in ranges.nets() {
         if !have.covers(net) {
             let _ = writeln!(add, "set_real_ip_from {net};");
@@ -114,6 +133,22 @@ mod examples {
             "covered by the /12"
         );
         assert!(merged.contains("set_real_ip_from 131.0.72.0/22;"));
+        assert_eq!(
+            nginx::merge_realip(&merged, &cloudflare::embedded()),
+            merged
+        );
+    }
+
+    #[test]
+    fn merge_realip_names_overbroad_trust() {
+        use crate::{cloudflare, snippet::nginx};
+        let old = "set_real_ip_from 0.0.0.0/0;\nset_real_ip_from 199.27.128.0/21;\n";
+        let merged = nginx::merge_realip(old, &cloudflare::embedded());
+        assert!(merged.starts_with(old), "{merged}");
+        assert!(merged.contains(
+            "\n# cf-ban-audit: warning: over-broad entry 0.0.0.0/0: wider than Cloudflare's"
+        ));
+        assert!(merged.contains("\n# cf-ban-audit: warning: stale entry 199.27.128.0/21:"));
         assert_eq!(
             nginx::merge_realip(&merged, &cloudflare::embedded()),
             merged
