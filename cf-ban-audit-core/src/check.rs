@@ -133,7 +133,19 @@ fn entries(kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>) {
                 Vec::new()
             }
         },
-        ListKind::Btwaf => btwaf_entries(text),
+        ListKind::Btwaf => btwaf_entries(text, &mut problems),
+        // Read as lfd reads csf.ignore (and a plain list it may include): the first word of
+        // each line, lines holding `Include` skipped; a line whose address lfd does not load
+        // covers nothing.
+        ListKind::Csf | ListKind::Plain => {
+            let kept = crate::snippet::csf::read_list(text, "lfd");
+            for unread in &kept.unread {
+                if let crate::snippet::MergeWarning::Unread { line, why } = unread {
+                    problems.push(format!("{line:?} covers nothing: {why}"));
+                }
+            }
+            kept.nets
+        }
         _ => text
             .lines()
             .map(|l| match kind {
@@ -151,8 +163,11 @@ fn entries(kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>) {
     (nets, problems)
 }
 
-/// btwaf's whitelist JSON: `[[[a,b,c,d],[a,b,c,d]],...]`, `[[start,end],...]` or `["cidr",...]`.
-fn btwaf_entries(text: &str) -> Vec<IpNet> {
+/// btwaf's whitelist JSON as its loader (`init.lua`) reads it: `ip_white.json` as
+/// `[[[a,b,c,d],[a,b,c,d]],...]` or `[[start,end],...]`, `ip_white_v6.json` as
+/// `[["cidr","note"],...]` (it takes `v[1]` of each item: a bare `"cidr"` string loads
+/// nothing, a problem).
+fn btwaf_entries(text: &str, problems: &mut Vec<String>) -> Vec<IpNet> {
     let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(text)
     else {
         return Vec::new();
@@ -171,12 +186,19 @@ fn btwaf_entries(text: &str) -> Vec<IpNet> {
     let mut out = Vec::new();
     for item in items {
         if let Some(s) = item.as_str() {
-            out.extend(parse_net(s.as_bytes()));
+            problems.push(format!(
+                "{s:?} is a bare string: btwaf's loader takes the first element of each item \
+                 ([\"cidr\", \"note\"]) and loads nothing from it"
+            ));
             continue;
         }
         let Some(pair) = item.as_array().filter(|p| p.len() == 2) else {
             continue;
         };
+        if let Some(cidr) = pair[0].as_str() {
+            out.extend(parse_net(cidr.as_bytes()));
+            continue;
+        }
         let bound = |v: &serde_json::Value| {
             v.as_u64()
                 .and_then(|n| u32::try_from(n).ok())
@@ -301,5 +323,39 @@ mod tests {
         assert!(r.missing.is_empty(), "{r:?}");
         assert!(r.problems.iter().any(|p| p.contains("`#` inside")), "{r:?}");
         assert!(r.problems.iter().any(|p| p.contains("[sshd]")), "{r:?}");
+    }
+
+    /// The files are read as the programs read them: btwaf's loader takes the first element
+    /// of each IPv6 item, lfd the first word of each line.
+    #[test]
+    fn lists_are_read_as_their_programs_read_them() {
+        let cf = embedded();
+        let v6 = crate::snippet::btwaf::ip_white_v6(&cf);
+        let r = check_text(Path::new("ip_white_v6.json"), &v6, &cf);
+        assert_eq!(r.kind, ListKind::Btwaf);
+        assert_eq!(r.missing.len(), 15, "only the IPv4 ranges: {r:?}");
+        // The old flat list: btwaf loads nothing from it.
+        let flat = r#"["2400:cb00::/32", "2606:4700::/32"]"#;
+        let r = check_text(Path::new("ip_white_v6.json"), flat, &cf);
+        assert!(r.missing.contains(&"2400:cb00::/32".to_string()), "{r:?}");
+        assert!(
+            r.problems.iter().any(|p| p.contains("bare string")),
+            "{r:?}"
+        );
+        // lfd takes the first word: `103.22.200.0/22#x` is no address, and a line holding
+        // `Include` is skipped.
+        let ignore = "103.22.200.0/22#x
+141.101.64.0/18 # Included by hand
+173.245.48.0/20
+";
+        let r = check_text(Path::new("csf.ignore"), ignore, &cf);
+        for gap in ["103.22.200.0/22", "141.101.64.0/18"] {
+            assert!(r.missing.contains(&gap.to_string()), "{gap}: {r:?}");
+        }
+        assert!(!r.missing.contains(&"173.245.48.0/20".to_string()), "{r:?}");
+        assert!(
+            r.problems.iter().any(|p| p.contains("covers nothing")),
+            "{r:?}"
+        );
     }
 }
