@@ -51,6 +51,8 @@ struct Aggregate {
     /// The last event: its place in the order, what it did, its expiry, its line, and
     /// whether its source said it is permanent.
     last: (Order, Action, Option<NaiveDateTime>, Option<Box<str>>, bool),
+    /// The ban as its tool names it, by the last event that said.
+    spec: Option<Box<str>>,
     /// The latest last change of the files the events were read from.
     as_of: Option<NaiveDateTime>,
     /// Where the bans were, sorted and distinct: the earliest and the latest
@@ -101,6 +103,11 @@ impl Aggregate {
         // one that kept its text, for the same answer in any order.
         if (&other.last.0, other.last.3.is_some()) > (&self.last.0, self.last.3.is_some()) {
             self.last = other.last;
+            if other.spec.is_some() {
+                self.spec = other.spec;
+            }
+        } else if self.spec.is_none() {
+            self.spec = other.spec;
         }
         if self.locations.len() < other.locations.len() {
             let mine = std::mem::replace(&mut self.locations, other.locations);
@@ -192,6 +199,7 @@ impl<'r> Aggregator<'r> {
             last_seen: time,
             bans: u64::from(is_ban),
             last: (order.clone(), ev.action, ev.expires, text, ev.permanent),
+            spec: ev.spec.map(String::into_boxed_str),
             as_of: self.as_of,
             locations: if is_ban { vec![order] } else { Vec::new() },
         };
@@ -362,6 +370,7 @@ fn claims(
                     .collect(),
                 at: Location { path, line },
                 text,
+                spec: agg.spec,
             }
         })
         .collect()
@@ -394,6 +403,7 @@ mod tests {
                 path: Arc::from(Path::new(path)),
                 line,
             },
+            spec: None,
         }
     }
 

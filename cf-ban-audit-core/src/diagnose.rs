@@ -256,6 +256,7 @@ mod tests {
                 path: Arc::from(Path::new("audit.log")),
                 line: 3,
             },
+            spec: None,
         }
     }
 

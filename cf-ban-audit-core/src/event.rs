@@ -229,6 +229,10 @@ impl fmt::Display for Location {
     }
 }
 
+/// The longest [`BanEvent::spec`] kept, in bytes: a rule longer than that (no real one is)
+/// gets none, so that a hostile line of many sources is never copied for each.
+pub const MAX_SPEC: usize = 4096;
+
 /// One thing a tool did to one address or network, as read from one place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -257,6 +261,10 @@ pub struct BanEvent {
     pub permanent: bool,
     /// Where it was read.
     pub location: Location,
+    /// The ban as its tool names it, when neither the scope nor the line read says it whole
+    /// (see [`Evidence::spec`](crate::Evidence::spec)): what the command that lifts it is
+    /// built from.
+    pub spec: Option<String>,
 }
 
 impl BanEvent {
@@ -300,7 +308,15 @@ impl BanEvent {
             expires: None,
             permanent: false,
             location,
+            spec: None,
         }
+    }
+
+    /// This event, with the ban as its tool names it (see [`BanEvent::spec`]); none when it
+    /// is longer than [`MAX_SPEC`] bytes.
+    pub fn spec(mut self, spec: impl Into<Option<String>>) -> BanEvent {
+        self.spec = spec.into().filter(|s| s.len() <= MAX_SPEC);
+        self
     }
 
     /// This event, said by its source to hold until lifted (see [`BanEvent::permanent`]).

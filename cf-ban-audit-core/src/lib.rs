@@ -59,7 +59,7 @@ mod verdict;
 
 pub use addr::parse_net;
 pub use error::Error;
-pub use event::{Action, BanEvent, Location, Tool};
+pub use event::{Action, BanEvent, Location, Tool, MAX_SPEC};
 pub use format_id::Format;
 pub use lines::{MAX_LINE, MIN_EXPANSION_CAP};
 pub use purpose::Purpose;

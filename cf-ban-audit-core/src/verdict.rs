@@ -61,6 +61,8 @@ pub(crate) struct Claim {
     /// Where its last event was, and the line it was read from.
     pub at: Location,
     pub text: Option<Box<str>>,
+    /// The ban as its tool names it ([`Evidence::spec`]).
+    pub spec: Option<Box<str>>,
 }
 
 /// A live listing that was read in full: the bans of `tool` (of the address families it
@@ -367,6 +369,7 @@ fn verdict(
                 locations: Vec::new(),
                 at: Location::new(std::path::Path::new(&*cover.label), 0),
                 text: None,
+                spec: None,
             });
         }
     }
@@ -565,6 +568,7 @@ fn evidence(finding: &Finding, claims: Vec<Claim>, winner: usize) -> Vec<Evidenc
                 e.object = Some(Evidence::object_name(c.tool, &c.scope));
             }
             e.text = c.text.map(String::from);
+            e.spec = c.spec.map(String::from);
             (i == winner, e)
         })
         .collect();

@@ -76,11 +76,28 @@ pub struct Evidence {
     /// read by lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// The ban as its tool names it, when neither the scope nor the line read says it whole:
+    /// what [`Finding::lift`](super::Finding::lift) builds its command from. Written in the
+    /// tool's own words:
+    ///
+    /// - iptables (`iptables-save`, `iptables -S`): the rule, `-t TABLE -A CHAIN ARGS...` as
+    ///   `iptables-save` writes it (without `-t` when the listing does not name its table);
+    /// - nftables: `element FAMILY TABLE SET { KEY }` for an element of a named set or verdict
+    ///   map (`KEY` as written: a range `a-b` split into blocks keeps its whole text, and a
+    ///   concatenation shows as `ADDR . …`), `rule FAMILY TABLE CHAIN` for an address written
+    ///   in a rule (`(one of N sources)` after it when the rule holds more than this one);
+    /// - firewalld: the `firewall-cmd` options that add the ban, `--permanent` first when it
+    ///   was read from the configuration under `/etc/firewalld`: `--zone=Z --add-source=A`,
+    ///   `--ipset=S --add-entry=E`, `--zone=Z --add-rich-rule=RULE` (`--policy=P`, or no zone
+    ///   when the listing did not name it), `--direct --add-rule IPV TABLE CHAIN PRIO ARGS...`,
+    ///   `--direct --add-passthrough IPV ARGS...`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<String>,
 }
 
 impl Evidence {
     /// `format` said `action` at `location`, which leaves the ban `state`; with no time,
-    /// expiry, object or text, and one event.
+    /// expiry, object, text or spec, and one event.
     pub fn new(
         format: Format,
         authority: Authority,
@@ -99,6 +116,7 @@ impl Evidence {
             events: 1,
             object: None,
             text: None,
+            spec: None,
         }
     }
 

@@ -103,6 +103,7 @@ impl RichParser {
         Out {
             path: &self.path,
             format: Format::FirewalldRich,
+            permanent: false,
         }
     }
 
@@ -125,7 +126,11 @@ impl RichParser {
 
     fn rich_line(&self, lineno: u64, text: &[u8], scope: &str, sink: &mut dyn Sink) {
         match parse_rich_rule(text) {
-            Ok(rule) => self.out().rich_rule(&rule, scope, lineno, sink),
+            Ok(rule) => {
+                let text = String::from_utf8_lossy(text);
+                self.out()
+                    .rich_rule(&rule, Some(&text), scope, lineno, sink)
+            }
             Err(message) => sink.malformed(lineno, format!("firewalld: {message}")),
         }
     }
@@ -235,7 +240,14 @@ impl LineParser for RichParser {
                     self.rich_line(lineno, t, UNNAMED_RICH_SCOPE, sink);
                 } else if let Some((chain, args)) = direct_line(t) {
                     self.block = None;
-                    self.out().direct(chain.as_deref(), &args, lineno, sink);
+                    let how = if chain.is_some() {
+                        "--add-rule"
+                    } else {
+                        "--add-passthrough"
+                    };
+                    let added = format!("--direct {how} {}", String::from_utf8_lossy(t));
+                    self.out()
+                        .direct(chain.as_deref(), &args, &added, lineno, sink);
                 } else {
                     self.block = header(t).map(|name| Block {
                         name,

@@ -21,6 +21,145 @@ fn xml_source(attrs: &[(&[u8], String)]) -> Option<Source> {
     }
 }
 
+/// A rich rule's text rebuilt from its XML, in the words of firewalld's `Rich_Rule.__str__`
+/// (what `firewall-cmd --list-rich-rules` prints): `rule [priority="N"] [family="F"] SOURCE
+/// [DESTINATION] [ELEMENT] [LOG] [AUDIT] [ACTION]`, each part with its `limit`. A value
+/// holding `"` or `=` (which firewalld's rule reader cannot take back) or an element firewalld
+/// does not know leaves no text.
+#[derive(Debug, Default)]
+struct RichText {
+    head: String,
+    /// The parts, in the order of `Rich_Rule.__str__`: source, destination, element, log,
+    /// audit, action.
+    parts: [String; 6],
+    /// The part the last element started (its `limit` goes there).
+    last: Option<usize>,
+    broken: bool,
+}
+
+impl RichText {
+    fn new(attrs: &[(&[u8], String)]) -> RichText {
+        let mut text = RichText {
+            head: "rule".to_string(),
+            ..RichText::default()
+        };
+        if let Some(p) = attr(attrs, b"priority").filter(|p| p.trim() != "0") {
+            let part = text.value("priority", p.trim());
+            text.head += &part;
+        }
+        if let Some(f) = attr(attrs, b"family") {
+            let part = text.value("family", f.trim());
+            text.head += &part;
+        }
+        text
+    }
+
+    /// ` NAME="VALUE"`, or nothing (and no text for the rule) for a value firewalld's rule
+    /// reader cannot take back.
+    fn value(&mut self, name: &str, value: &str) -> String {
+        if value.is_empty() || value.contains(['"', '=']) || value.chars().any(char::is_control) {
+            self.broken = true;
+            return String::new();
+        }
+        format!(" {name}=\"{value}\"")
+    }
+
+    /// A child element of `<rule>`.
+    fn element(&mut self, name: &[u8], attrs: &[(&[u8], String)]) {
+        let with = |text: &mut RichText, keys: &[&str]| -> String {
+            let mut out = String::new();
+            for key in keys {
+                if let Some(v) = attr(attrs, key.as_bytes()) {
+                    out += &text.value(key, v);
+                }
+            }
+            out
+        };
+        let not = if is_true(attr(attrs, b"invert")) {
+            " NOT"
+        } else {
+            ""
+        };
+        let (slot, part) = match name {
+            b"source" => (
+                0,
+                format!("source{not}{}", with(self, &["address", "mac", "ipset"])),
+            ),
+            b"destination" => (
+                1,
+                format!("destination{not}{}", with(self, &["address", "ipset"])),
+            ),
+            b"service" => (2, format!("service{}", with(self, &["name"]))),
+            b"port" => (2, format!("port{}", with(self, &["port", "protocol"]))),
+            b"protocol" => (2, format!("protocol{}", with(self, &["value"]))),
+            b"tcp-mss-clamp" => (2, format!("tcp-mss-clamp{}", with(self, &["value"]))),
+            b"icmp-block" => (2, format!("icmp-block{}", with(self, &["name"]))),
+            b"icmp-type" => (2, format!("icmp-type{}", with(self, &["name"]))),
+            b"masquerade" => (2, "masquerade".to_string()),
+            b"forward-port" => (
+                2,
+                format!(
+                    "forward-port{}",
+                    with(self, &["port", "protocol", "to-port", "to-addr"])
+                ),
+            ),
+            b"source-port" => (
+                2,
+                format!("source-port{}", with(self, &["port", "protocol"])),
+            ),
+            b"log" => (3, format!("log{}", with(self, &["prefix", "level"]))),
+            b"nflog" => (
+                3,
+                format!("nflog{}", with(self, &["group", "prefix", "queue-size"])),
+            ),
+            b"audit" => (4, "audit".to_string()),
+            b"accept" | b"drop" => (5, String::from_utf8_lossy(name).into_owned()),
+            b"reject" => (5, format!("reject{}", with(self, &["type"]))),
+            b"mark" => (5, format!("mark{}", with(self, &["set"]))),
+            _ => {
+                self.broken = true;
+                return;
+            }
+        };
+        if !self.parts[slot].is_empty() {
+            self.broken = true;
+        }
+        self.parts[slot] = part;
+        self.last = Some(slot);
+    }
+
+    /// A `<limit>` of the last element.
+    fn limit(&mut self, attrs: &[(&[u8], String)]) {
+        let Some(slot) = self.last else {
+            self.broken = true;
+            return;
+        };
+        let mut part = format!(
+            " limit{}",
+            self.value("value", attr(attrs, b"value").unwrap_or(""))
+        );
+        if let Some(burst) = attr(attrs, b"burst") {
+            if burst.is_empty() || !burst.bytes().all(|b| b.is_ascii_digit()) {
+                self.broken = true;
+            }
+            part += &format!(" burst={burst}");
+        }
+        self.parts[slot] += &part;
+    }
+
+    fn text(self) -> Option<String> {
+        if self.broken {
+            return None;
+        }
+        let mut out = self.head;
+        for part in self.parts.iter().filter(|p| !p.is_empty()) {
+            out.push(' ');
+            out.push_str(part);
+        }
+        Some(out)
+    }
+}
+
 /// What the root element says the document is.
 enum Root {
     /// A zone: its scope and the verdict of its target.
@@ -42,10 +181,11 @@ enum Root {
 enum Collect {
     /// An ipset `<entry>`.
     Entry,
-    /// A direct `<rule>` of a chain (`None` for an IP family that is not IPv4/IPv6).
-    DirectRule(Option<String>),
-    /// A direct `<passthrough>`.
-    Passthrough(bool),
+    /// A direct `<rule>` of a chain (`None` for an IP family that is not IPv4/IPv6), with
+    /// what comes before its arguments in `--direct --add-rule` (`ipv4 filter INPUT 0`).
+    DirectRule(Option<String>, String),
+    /// A direct `<passthrough>` (of IPv4 or IPv6, or not), with its family.
+    Passthrough(bool, String),
 }
 
 /// Parser of firewalld XML: zones, policies, ipsets and `direct.xml` (see the
@@ -114,12 +254,13 @@ impl XmlParser {
         let out = Out {
             path: &self.path,
             format: Format::FirewalldZone,
+            permanent: true,
         };
         let mut xml = Xml::new(&self.buf);
         let mut stack: Vec<&[u8]> = Vec::new();
         let mut root: Option<Root> = None;
-        // The rich rule being read, with the line of its source (or start).
-        let mut rule: Option<(RichRule, u64)> = None;
+        // The rich rule being read, with its text and the line of its source (or start).
+        let mut rule: Option<(RichRule, RichText, u64)> = None;
         // Text being collected, with the line where its element starts.
         let mut collect: Option<(Collect, String, u64)> = None;
         while let Some(tok) = xml.next_tok() {
@@ -155,34 +296,40 @@ impl XmlParser {
                                 }
                             }
                             Some(Root::Zone { .. } | Root::Policy { .. }) => match (depth, name) {
-                                (1, b"rule") => rule = Some((RichRule::default(), line)),
-                                (2, b"source") if parent == b"rule" => {
-                                    if let Some((r, l)) = rule.as_mut() {
-                                        r.source = xml_source(&attrs);
-                                        r.invert = is_true(attr(&attrs, b"invert"));
-                                        *l = line;
+                                (1, b"rule") => {
+                                    rule = Some((RichRule::default(), RichText::new(&attrs), line))
+                                }
+                                (2, _) if parent == b"rule" => {
+                                    if let Some((r, text, l)) = rule.as_mut() {
+                                        text.element(name, &attrs);
+                                        match name {
+                                            b"source" => {
+                                                r.source = xml_source(&attrs);
+                                                r.invert = is_true(attr(&attrs, b"invert"));
+                                                *l = line;
+                                            }
+                                            b"accept" => r.action = Some(RuleAction::Accept),
+                                            b"reject" => r.action = Some(RuleAction::Reject),
+                                            b"drop" => r.action = Some(RuleAction::Drop),
+                                            b"mark" => r.action = Some(RuleAction::Mark),
+                                            _ => {}
+                                        }
                                     }
                                 }
-                                (2, b"accept" | b"reject" | b"drop" | b"mark")
-                                    if parent == b"rule" =>
-                                {
-                                    if let Some((r, _)) = rule.as_mut() {
-                                        r.action = Some(match name {
-                                            b"accept" => RuleAction::Accept,
-                                            b"reject" => RuleAction::Reject,
-                                            b"drop" => RuleAction::Drop,
-                                            _ => RuleAction::Mark,
-                                        });
+                                (3, b"limit") => {
+                                    if let Some((r, text, _)) = rule.as_mut() {
+                                        text.limit(&attrs);
+                                        if matches!(
+                                            parent,
+                                            b"accept" | b"reject" | b"drop" | b"mark"
+                                        ) {
+                                            r.limited = true;
+                                        }
                                     }
                                 }
-                                (3, b"limit")
-                                    if matches!(
-                                        parent,
-                                        b"accept" | b"reject" | b"drop" | b"mark"
-                                    ) =>
-                                {
-                                    if let Some((r, _)) = rule.as_mut() {
-                                        r.limited = true;
+                                (3.., _) => {
+                                    if let Some((_, text, _)) = rule.as_mut() {
+                                        text.broken = true;
                                     }
                                 }
                                 _ => {}
@@ -191,18 +338,31 @@ impl XmlParser {
                                 collect = Some((Collect::Entry, String::new(), line));
                             }
                             Some(Root::Direct) if depth == 1 => {
-                                let ip = matches!(attr(&attrs, b"ipv"), Some("ipv4" | "ipv6"));
+                                let ipv = attr(&attrs, b"ipv").unwrap_or_default().to_string();
+                                let ip = matches!(ipv.as_str(), "ipv4" | "ipv6");
                                 match name {
                                     b"rule" => {
                                         let chain = attr(&attrs, b"chain")
                                             .filter(|_| ip)
                                             .map(str::to_string);
-                                        collect =
-                                            Some((Collect::DirectRule(chain), String::new(), line));
+                                        let head = format!(
+                                            "{ipv} {} {} {}",
+                                            attr(&attrs, b"table").unwrap_or_default(),
+                                            chain.as_deref().unwrap_or_default(),
+                                            attr(&attrs, b"priority").unwrap_or_default()
+                                        );
+                                        collect = Some((
+                                            Collect::DirectRule(chain, head),
+                                            String::new(),
+                                            line,
+                                        ));
                                     }
                                     b"passthrough" => {
-                                        collect =
-                                            Some((Collect::Passthrough(ip), String::new(), line));
+                                        collect = Some((
+                                            Collect::Passthrough(ip, ipv),
+                                            String::new(),
+                                            line,
+                                        ));
                                     }
                                     _ => {}
                                 }
@@ -258,14 +418,14 @@ impl XmlParser {
         out: &Out<'_>,
         root: Option<&Root>,
         name: &[u8],
-        rule: Option<(RichRule, u64)>,
+        rule: Option<(RichRule, RichText, u64)>,
         collect: Option<(Collect, String, u64)>,
         sink: &mut dyn Sink,
     ) {
         match (root, name) {
             (Some(Root::Zone { scope, .. } | Root::Policy { scope }), b"rule") => {
-                if let Some((r, line)) = rule {
-                    out.rich_rule(&r, scope, line, sink);
+                if let Some((r, text, line)) = rule {
+                    out.rich_rule(&r, text.text().as_deref(), scope, line, sink);
                 }
             }
             (Some(Root::Ipset { name, kind }), b"entry") => {
@@ -277,9 +437,12 @@ impl XmlParser {
                 }
             }
             (Some(Root::Direct), _) => match collect {
-                Some((Collect::DirectRule(Some(chain)), text, line)) => {
+                Some((Collect::DirectRule(Some(chain), head), text, line)) => {
                     match shell_words(text.as_bytes()) {
-                        Some(args) => out.direct(Some(&chain), &args, line, sink),
+                        Some(args) => {
+                            let added = format!("--direct --add-rule {head} {}", text.trim());
+                            out.direct(Some(&chain), &args, &added, line, sink)
+                        }
                         None => sink.malformed(
                             line,
                             format!(
@@ -289,9 +452,12 @@ impl XmlParser {
                         ),
                     }
                 }
-                Some((Collect::Passthrough(true), text, line)) => {
+                Some((Collect::Passthrough(true, ipv), text, line)) => {
                     match shell_words(text.as_bytes()) {
-                        Some(args) => out.direct(None, &args, line, sink),
+                        Some(args) => {
+                            let added = format!("--direct --add-passthrough {ipv} {}", text.trim());
+                            out.direct(None, &args, &added, line, sink)
+                        }
                         None => sink.malformed(
                             line,
                             format!(

@@ -8,7 +8,7 @@ use ipnet::IpNet;
 
 use super::rules::{ipset_entry_nets, RichRule, Source};
 use crate::addr::parse_net;
-use crate::event::{Action, BanEvent, Location, Tool};
+use crate::event::{Action, BanEvent, Location, Tool, MAX_SPEC};
 use crate::formats::grammar::words::shell_words;
 use crate::formats::{quote, Format, Sink, Verdict};
 
@@ -17,6 +17,9 @@ pub(super) struct Out<'a> {
     pub(super) path: &'a Arc<Path>,
     /// The format of events that are not ipset members.
     pub(super) format: Format,
+    /// What is read is the permanent configuration (the XML under `/etc/firewalld`), not
+    /// the runtime state `firewall-cmd` lists.
+    pub(super) permanent: bool,
 }
 
 impl Out<'_> {
@@ -26,22 +29,39 @@ impl Out<'_> {
         format: Format,
         scope: &str,
         line: u64,
+        spec: Option<String>,
         sink: &mut dyn Sink,
     ) {
-        sink.event(BanEvent::new(
-            net,
-            Tool::Firewalld,
-            format,
-            scope,
-            Action::Listed,
-            Location::new(self.path.clone(), line),
-        ));
+        sink.event(
+            BanEvent::new(
+                net,
+                Tool::Firewalld,
+                format,
+                scope,
+                Action::Listed,
+                Location::new(self.path.clone(), line),
+            )
+            .spec(spec),
+        );
     }
 
-    /// A banned address or CIDR as written.
-    pub(super) fn ban(&self, addr: &str, scope: &str, line: u64, sink: &mut dyn Sink) {
+    /// The `firewall-cmd` options that add a ban (`added`), `--permanent` first for the
+    /// configuration (see [`crate::Evidence::spec`]).
+    fn spec(&self, added: &str) -> Option<String> {
+        if added.len() > MAX_SPEC {
+            return None;
+        }
+        Some(if self.permanent {
+            format!("--permanent {added}")
+        } else {
+            added.to_string()
+        })
+    }
+
+    /// A banned address or CIDR as written, with the options that add it.
+    fn ban(&self, addr: &str, scope: &str, line: u64, spec: Option<String>, sink: &mut dyn Sink) {
         match parse_net(addr.trim().as_bytes()) {
-            Some(net) => self.event(net, self.format, scope, line, sink),
+            Some(net) => self.event(net, self.format, scope, line, spec, sink),
             None => sink.malformed(
                 line,
                 format!(
@@ -62,16 +82,38 @@ impl Out<'_> {
         sink: &mut dyn Sink,
     ) {
         match (source, verdict) {
-            (Source::Address(a), Some(Verdict::Drop)) => self.ban(a, scope, line, sink),
+            (Source::Address(a), Some(Verdict::Drop)) => {
+                let spec = scope.strip_prefix("zone:").and_then(|zone| {
+                    self.spec(&format!("--zone={zone} --add-source={}", a.trim()))
+                });
+                self.ban(a, scope, line, spec, sink)
+            }
             (Source::Ipset(name), Some(v)) => sink.set_use(name, v),
             _ => {}
         }
     }
 
-    /// A rich rule of a zone or policy.
-    pub(super) fn rich_rule(&self, rule: &RichRule, scope: &str, line: u64, sink: &mut dyn Sink) {
+    /// A rich rule of a zone or policy, with its text as `firewall-cmd` writes it when known.
+    pub(super) fn rich_rule(
+        &self,
+        rule: &RichRule,
+        text: Option<&str>,
+        scope: &str,
+        line: u64,
+        sink: &mut dyn Sink,
+    ) {
         match (&rule.source, rule.verdict()) {
-            (Some(Source::Address(a)), Some(Verdict::Drop)) => self.ban(a, scope, line, sink),
+            (Some(Source::Address(a)), Some(Verdict::Drop)) => {
+                let place = if let Some(zone) = scope.strip_prefix("zone:") {
+                    format!("--zone={zone} ")
+                } else if let Some(policy) = scope.strip_prefix("policy:") {
+                    format!("--policy={policy} ")
+                } else {
+                    String::new()
+                };
+                let spec = text.and_then(|t| self.spec(&format!("{place}--add-rich-rule={t}")));
+                self.ban(a, scope, line, spec, sink)
+            }
             (Some(Source::Ipset(name)), Some(v)) => sink.set_use(name, v),
             _ => {}
         }
@@ -88,19 +130,23 @@ impl Out<'_> {
     ) {
         match ipset_entry_nets(entry, ipset_type) {
             Ok(nets) => {
+                let spec = self.spec(&format!("--ipset={set} --add-entry={entry}"));
                 for net in nets {
-                    self.event(net, Format::FirewalldIpset, set, line, sink);
+                    self.event(net, Format::FirewalldIpset, set, line, spec.clone(), sink);
                 }
             }
             Err(message) => sink.malformed(line, format!("firewalld ipset {set}: {message}")),
         }
     }
 
-    /// The arguments of a direct rule (`chain` given) or passthrough (`-A CHAIN` inside).
+    /// The arguments of a direct rule (`chain` given) or passthrough (`-A CHAIN` inside);
+    /// `added` is the rule as `--direct --add-rule ...` / `--direct --add-passthrough ...`
+    /// options.
     pub(super) fn direct(
         &self,
         chain: Option<&str>,
         args: &[String],
+        added: &str,
         line: u64,
         sink: &mut dyn Sink,
     ) {
@@ -154,9 +200,10 @@ impl Out<'_> {
         }
         if verdict == Verdict::Drop {
             let scope = format!("direct:{chain}");
+            let spec = self.spec(added);
             for s in sources {
                 if let Some(net) = parse_net(s.as_bytes()) {
-                    self.event(net, self.format, &scope, line, sink);
+                    self.event(net, self.format, &scope, line, spec.clone(), sink);
                 } else if s
                     .bytes()
                     .all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'/'))

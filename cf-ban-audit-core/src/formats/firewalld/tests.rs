@@ -516,3 +516,157 @@ fn detection() {
     assert!(is_mac(b"00:11:22:33:44:55"));
     assert!(!is_mac(b"2606:4700::6810:7b"));
 }
+
+fn specs(c: &Collect) -> Vec<(String, Option<String>)> {
+    c.events
+        .iter()
+        .map(|e| (crate::addr::display_net(&e.net), e.spec.clone()))
+        .collect()
+}
+
+/// Bans read from the XML configuration name the `firewall-cmd --permanent` options that add
+/// them: zone sources, rich rules rebuilt in firewalld's own words, ipset entries, direct
+/// rules and passthroughs.
+#[test]
+fn xml_bans_name_their_permanent_options() {
+    let zone = r#"<?xml version="1.0" encoding="utf-8"?>
+<zone target="DROP">
+  <source address="190.93.240.0/20"/>
+  <rule priority="-100" family="ipv6">
+    <source address="2c0f:f248::/32"/>
+    <service name="https"/>
+    <log prefix="cf ban" level="info"><limit value="1/m"/></log>
+    <reject type="icmp6-adm-prohibited"/>
+  </rule>
+  <rule family="ipv4">
+    <source address="104.16.0.9"/>
+    <port port="443" protocol="tcp"/>
+    <audit/>
+    <drop/>
+  </rule>
+  <rule family="ipv4">
+    <source address="104.16.0.10"/>
+    <log prefix="say &quot;no&quot;"/>
+    <drop/>
+  </rule>
+  <rule family="ipv4">
+    <source address="104.16.0.11"/>
+    <future-element/>
+    <drop/>
+  </rule>
+</zone>
+"#;
+    assert_eq!(
+        specs(&xml("/etc/firewalld/zones/drop.xml", zone)),
+        [
+            (
+                "190.93.240.0/20".into(),
+                Some("--permanent --zone=drop --add-source=190.93.240.0/20".into())
+            ),
+            (
+                "2c0f:f248::/32".into(),
+                Some(
+                    r#"--permanent --zone=drop --add-rich-rule=rule priority="-100" family="ipv6" source address="2c0f:f248::/32" service name="https" log prefix="cf ban" level="info" limit value="1/m" reject type="icmp6-adm-prohibited""#
+                        .into()
+                )
+            ),
+            (
+                "104.16.0.9".into(),
+                Some(
+                    r#"--permanent --zone=drop --add-rich-rule=rule family="ipv4" source address="104.16.0.9" port port="443" protocol="tcp" audit drop"#
+                        .into()
+                )
+            ),
+            // A value firewalld's rule reader cannot take back, an element it does not know:
+            // no text.
+            ("104.16.0.10".into(), None),
+            ("104.16.0.11".into(), None),
+        ]
+    );
+    let policy = r#"<?xml version="1.0" encoding="utf-8"?>
+<policy target="CONTINUE">
+  <ingress-zone name="public"/><egress-zone name="HOST"/>
+  <rule family="ipv4"><source address="172.70.1.1"/><drop/></rule>
+</policy>
+"#;
+    assert_eq!(
+        specs(&xml("/etc/firewalld/policies/edge-in.xml", policy)),
+        [(
+            "172.70.1.1".into(),
+            Some(r#"--permanent --policy=edge-in --add-rich-rule=rule family="ipv4" source address="172.70.1.1" drop"#.into())
+        )]
+    );
+    let ipset = r#"<?xml version="1.0" encoding="utf-8"?>
+<ipset type="hash:net"><entry>103.21.244.0/24</entry><entry>141.101.64.0-141.101.127.255</entry></ipset>
+"#;
+    assert_eq!(
+        specs(&xml("/etc/firewalld/ipsets/blocklist.xml", ipset)),
+        [
+            (
+                "103.21.244.0/24".into(),
+                Some("--permanent --ipset=blocklist --add-entry=103.21.244.0/24".into())
+            ),
+            (
+                "141.101.64.0/18".into(),
+                Some(
+                    "--permanent --ipset=blocklist --add-entry=141.101.64.0-141.101.127.255".into()
+                )
+            ),
+        ]
+    );
+    let direct = r#"<?xml version="1.0" encoding="utf-8"?>
+<direct>
+  <rule ipv="ipv6" table="filter" chain="INPUT" priority="0">-s 2405:8100::/32 -j DROP</rule>
+  <passthrough ipv="ipv4">-A INPUT -s 104.17.3.3 -j DROP</passthrough>
+</direct>
+"#;
+    assert_eq!(
+        specs(&xml("/etc/firewalld/direct.xml", direct)),
+        [
+            (
+                "2405:8100::/32".into(),
+                Some(
+                    "--permanent --direct --add-rule ipv6 filter INPUT 0 -s 2405:8100::/32 -j DROP"
+                        .into()
+                )
+            ),
+            (
+                "104.17.3.3".into(),
+                Some(
+                    "--permanent --direct --add-passthrough ipv4 -A INPUT -s 104.17.3.3 -j DROP"
+                        .into()
+                )
+            ),
+        ]
+    );
+}
+
+/// Bans read from `firewall-cmd` output name the runtime options that add them.
+#[test]
+fn listed_bans_name_their_runtime_options() {
+    let text = "drop (active)\n  target: DROP\n  sources: 190.93.240.0/20\n  rich rules: \n\
+                public\n  target: default\n  sources: \n  rich rules: \n\
+                \trule family=\"ipv4\" source address=\"197.234.240.9\" port port=\"443\" protocol=\"tcp\" drop\n\
+                \n\
+                rule family=\"ipv4\" source address=\"162.159.200.1\" reject\n\
+                ipv4 filter INPUT 0 -s 104.17.3.4 -j DROP\n\
+                ipv4 -A INPUT -s 104.17.3.3 -j DROP\n\
+                blocklist\n  type: hash:net\n  options: \n  entries: 103.21.244.0/24\n";
+    assert_eq!(
+        specs(&run(RichParser::new(&ctx("list-all-zones.txt")), text)),
+        [
+            ("190.93.240.0/20".into(), Some("--zone=drop --add-source=190.93.240.0/20".into())),
+            (
+                "197.234.240.9".into(),
+                Some(r#"--zone=public --add-rich-rule=rule family="ipv4" source address="197.234.240.9" port port="443" protocol="tcp" drop"#.into())
+            ),
+            (
+                "162.159.200.1".into(),
+                Some(r#"--add-rich-rule=rule family="ipv4" source address="162.159.200.1" reject"#.into())
+            ),
+            ("104.17.3.4".into(), Some("--direct --add-rule ipv4 filter INPUT 0 -s 104.17.3.4 -j DROP".into())),
+            ("104.17.3.3".into(), Some("--direct --add-passthrough ipv4 -A INPUT -s 104.17.3.3 -j DROP".into())),
+            ("103.21.244.0/24".into(), Some("--ipset=blocklist --add-entry=103.21.244.0/24".into())),
+        ]
+    );
+}

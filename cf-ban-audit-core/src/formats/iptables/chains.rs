@@ -83,6 +83,9 @@ pub(super) struct Rule {
     pub(super) conditional: bool,
     /// `-j` / `-g` target.
     pub(super) target: Option<String>,
+    /// The rule as its table's `iptables` command adds it (`-t filter -A INPUT ...`), for the
+    /// save forms (see [`crate::Evidence::spec`]).
+    pub(super) spec: Option<String>,
 }
 
 #[derive(Debug)]
@@ -100,6 +103,8 @@ pub(super) struct Section {
     /// Chains given a header in `-L` output (a second header starts a new dump).
     pub(super) listed: HashSet<String>,
     pub(super) has_rules: bool,
+    /// The table, when the dump names it (`*filter`).
+    pub(super) table: Option<String>,
 }
 
 impl Section {
@@ -290,14 +295,17 @@ impl IptablesParser {
                         Some(Verdict::Drop) => {
                             for net in &rule.sources {
                                 bans += 1;
-                                sink.event(BanEvent::new(
-                                    *net,
-                                    Tool::Iptables,
-                                    Format::IptablesSave,
-                                    chain.name.clone(),
-                                    Action::Listed,
-                                    Location::new(self.path.clone(), rule.line),
-                                ));
+                                sink.event(
+                                    BanEvent::new(
+                                        *net,
+                                        Tool::Iptables,
+                                        Format::IptablesSave,
+                                        chain.name.clone(),
+                                        Action::Listed,
+                                        Location::new(self.path.clone(), rule.line),
+                                    )
+                                    .spec(rule.spec.clone()),
+                                );
                             }
                             for set in &rule.sets {
                                 // Dropping what is not in a set makes it an allow list.

@@ -5,7 +5,8 @@ use ipnet::IpNet;
 
 use super::chains::{Rule, SetMatch};
 use super::ruleset::{self, rule_command};
-use super::{parse_addr, IptablesParser};
+use super::{lossy, parse_addr, IptablesParser};
+use crate::event::MAX_SPEC;
 use crate::firewall::iptables::{self as model, MatchKind};
 use crate::formats::ipset::parse_nets;
 use crate::formats::{quote, Sink};
@@ -114,6 +115,7 @@ impl IptablesParser {
                 sink.malformed(lineno, format!("iptables: bad table line: {}", quote(line)));
             }
             self.new_section();
+            self.section().table = Some(lossy(table.trim_ascii()));
             return;
         }
         if line.starts_with(b":") {
@@ -147,8 +149,10 @@ impl IptablesParser {
                 self.section().chain(name, false);
             }
             _ => match parse_rule(&args, lineno, sink) {
-                Some((chain, rule)) => {
+                Some((chain, mut rule)) => {
                     let section = self.section();
+                    rule.spec =
+                        (line.len() <= MAX_SPEC).then(|| rule_spec(section.table.as_deref(), line));
                     let i = section.chain(&chain, false);
                     section.chains[i].rules.push(rule);
                     section.has_rules = true;
@@ -156,6 +160,23 @@ impl IptablesParser {
                 None => sink.malformed(lineno, format!("iptables: not a rule: {}", quote(line))),
             },
         }
+    }
+}
+
+/// The rule of `line` (`[counters] -A CHAIN ...`) as the command that adds it: `-t TABLE `
+/// in front when the table is known, the counters left out.
+fn rule_spec(table: Option<&str>, line: &[u8]) -> String {
+    let line = match line.first() {
+        Some(b'[') => match memchr::memchr(b']', line) {
+            Some(end) if is_counters(&line[..=end]) => line[end + 1..].trim_ascii(),
+            _ => line,
+        },
+        _ => line,
+    };
+    let rule = String::from_utf8_lossy(line);
+    match table {
+        Some(t) => format!("-t {t} {rule}"),
+        None => rule.into_owned(),
     }
 }
 

@@ -289,3 +289,41 @@ fn never_panics_on_shuffled_pieces() {
         let _ = run(&text);
     }
 }
+
+/// Each ban names its rule as `iptables -t TABLE -A ...` adds it: the table from the
+/// `*table` line, the counters of `iptables-save -c` left out; `iptables -S` output, which
+/// names no table, gives the rule alone; `-L` listings give none.
+#[test]
+fn each_ban_names_its_rule_and_table() {
+    let specs =
+        |c: &Collect| -> Vec<Option<String>> { c.events.iter().map(|e| e.spec.clone()).collect() };
+    let c = run("*raw\n:PREROUTING ACCEPT [0:0]\n\
+                 [12:720] -A PREROUTING -s 141.101.64.0/18 -j DROP\nCOMMIT\n\
+                 *filter\n:INPUT ACCEPT [0:0]\n\
+                 -A INPUT -s 104.16.0.1/32 -m comment --comment \"edge ban\" -j DROP\nCOMMIT\n");
+    assert_eq!(
+        specs(&c),
+        [
+            Some("-t raw -A PREROUTING -s 141.101.64.0/18 -j DROP".to_string()),
+            Some(
+                "-t filter -A INPUT -s 104.16.0.1/32 -m comment --comment \"edge ban\" -j DROP"
+                    .into()
+            )
+        ]
+    );
+    let c = run("-P INPUT ACCEPT\n-A INPUT -s 104.16.0.1/32 -j DROP\n");
+    assert_eq!(
+        specs(&c),
+        [Some("-A INPUT -s 104.16.0.1/32 -j DROP".to_string())]
+    );
+    let c = run("Chain INPUT (policy ACCEPT)\n\
+                 target     prot opt source               destination\n\
+                 DROP       all  --  104.16.0.1           0.0.0.0/0\n");
+    assert_eq!(specs(&c), [None]);
+    // A rule too long for a spec (no real one is) gets none.
+    let long = format!(
+        "*filter\n-A INPUT -s 104.16.0.1/32 -m comment --comment \"{}\" -j DROP\n",
+        "x".repeat(5000)
+    );
+    assert_eq!(specs(&run(&long)), [None]);
+}

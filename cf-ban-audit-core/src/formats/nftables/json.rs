@@ -5,7 +5,8 @@ use chrono::{Duration, NaiveDateTime};
 use serde_json::{Map, Value as Json};
 
 use super::model::{
-    expiry, parse_nets, Dir, Entry, Match, Obj, Outcome, Rule, Ruleset, SetKind, Value, FAMILIES,
+    expiry, parse_nets, Dir, Entry, Key, Match, Obj, Outcome, Rule, Ruleset, SetKind, Value,
+    FAMILIES,
 };
 use super::text::{analyze_rule, tokenize, Token};
 use crate::formats::Sink;
@@ -137,7 +138,9 @@ fn set(
             _ => (elem, None),
         };
         let (val, expires) = unwrap_elem(key, now);
-        for (p, comp) in components(val).into_iter().enumerate() {
+        let comps = components(val);
+        let count = comps.len();
+        for (p, comp) in comps.into_iter().enumerate() {
             let p = p.min(255) as u8;
             let known = match &set.addr_pos {
                 Some(positions) if !positions.contains(&p) => continue,
@@ -145,13 +148,17 @@ fn set(
                 None => false,
             };
             match nets(comp) {
-                Some(nets) => set.entries.extend(nets.into_iter().map(|net| Entry {
-                    pos: p,
-                    net,
-                    expires,
-                    line: 0,
-                    verdict: verdict.clone(),
-                })),
+                Some(nets) => {
+                    let key = Key::of(&key_text(comp), nets.len(), count);
+                    set.entries.extend(nets.into_iter().map(|net| Entry {
+                        pos: p,
+                        net,
+                        expires,
+                        line: 0,
+                        verdict: verdict.clone(),
+                        key: key.clone(),
+                    }))
+                }
                 None if known && comp.as_str() != Some("*") => sink.malformed(
                     0,
                     format!(
@@ -223,6 +230,26 @@ fn nets(v: &Json) -> Option<Vec<ipnet::IpNet>> {
     }
 }
 
+/// An address value as nft writes it in text: `1.2.3.4`, `1.2.3.0/24`, `a-b`.
+fn key_text(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        Json::Object(o) => {
+            if let Some(p) = o.get("prefix") {
+                let addr = p.get("addr").and_then(Json::as_str).unwrap_or_default();
+                let len = p.get("len").and_then(Json::as_u64).unwrap_or_default();
+                format!("{addr}/{len}")
+            } else if let Some(r) = o.get("range").and_then(Json::as_array) {
+                let end = |i: usize| r.get(i).and_then(Json::as_str).unwrap_or_default();
+                format!("{}-{}", end(0), end(1))
+            } else {
+                short(v)
+            }
+        }
+        _ => short(v),
+    }
+}
+
 /// A verdict object: `{"drop": null}`, `{"jump": {"target": "c"}}`, ...
 fn outcome(v: &Json) -> Outcome {
     let Some(obj) = v.as_object() else {
@@ -285,6 +312,7 @@ fn entries(right: &Json, pos: u8, sink: &mut dyn Sink) -> Vec<Entry> {
                 expires: None,
                 line: 0,
                 verdict: verdict.clone(),
+                key: Key::Whole,
             })),
             None if comp.as_str() == Some("*") => {}
             None => sink.malformed(0, format!("not an address: {}", short(comp))),

@@ -10,7 +10,7 @@ use chrono::{Duration, NaiveDateTime};
 use ipnet::IpNet;
 
 use super::super::{Format, Sink, Verdict};
-use crate::addr::{host_net, parse_ip, parse_net, range_nets};
+use crate::addr::{display_net, host_net, parse_ip, parse_net, range_nets};
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::purpose::{purpose_from_name, Purpose};
 
@@ -85,6 +85,35 @@ pub(super) struct Entry {
     pub line: u64,
     /// The verdict of a verdict-map entry.
     pub verdict: Option<Outcome>,
+    /// What the element's key is beside this network.
+    pub key: Key,
+}
+
+/// What the key of a set element is, beside the network of one of its entries: what deleting
+/// the element would delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Key {
+    /// Exactly the entry's network.
+    Whole,
+    /// A range `a-b` that is not one CIDR block: the entry is one of its blocks. The range as
+    /// written.
+    Range(Arc<str>),
+    /// A concatenation (`1.2.3.4 . 22`): the address is one of its components.
+    Concat,
+}
+
+impl Key {
+    /// The key of an element with `comps` components whose address component `text` covers
+    /// `blocks` CIDR blocks.
+    pub fn of(text: &str, blocks: usize, comps: usize) -> Key {
+        if comps > 1 {
+            Key::Concat
+        } else if blocks > 1 {
+            Key::Range(Arc::from(text))
+        } else {
+            Key::Whole
+        }
+    }
 }
 
 /// Named sets and maps.
@@ -320,6 +349,7 @@ impl Ruleset {
                 let rule = &chain.rules[r];
                 let verdict = self.resolve(&chain.id, &rule.outcome, &mut outcomes);
                 let scope = format!("{}/{}", chain.id.table, chain.scope);
+                let spec = rule_spec(&chain.id, &chain.scope, rule);
                 let mut uses: Vec<(usize, Use)> = Vec::new();
                 for m in &rule.matches {
                     match (&m.value, m.dir, m.negated) {
@@ -327,7 +357,7 @@ impl Ruleset {
                             if verdict == Some(Verdict::Drop) =>
                         {
                             for e in entries {
-                                out.listed(e, &scope);
+                                out.listed(e, &scope, &spec);
                             }
                         }
                         (Value::VmapInline(entries), Dir::Src, false) => {
@@ -335,7 +365,7 @@ impl Ruleset {
                                 let v = e.verdict.as_ref().unwrap_or(&Outcome::None);
                                 if self.resolve(&chain.id, v, &mut outcomes) == Some(Verdict::Drop)
                                 {
-                                    out.listed(e, &scope);
+                                    out.listed(e, &scope, &spec);
                                 }
                             }
                         }
@@ -433,7 +463,7 @@ impl Ruleset {
                         continue;
                     }
                 }
-                out.listed(e, &scope);
+                out.listed(e, &scope, &element_spec(&set.id, e));
             }
         }
     }
@@ -510,7 +540,7 @@ pub(super) struct Emitter<'a> {
 }
 
 impl Emitter<'_> {
-    fn listed(&mut self, e: &Entry, scope: &str) {
+    fn listed(&mut self, e: &Entry, scope: &str, spec: &str) {
         self.sink.event(
             BanEvent::new(
                 e.net,
@@ -520,7 +550,8 @@ impl Emitter<'_> {
                 Action::Listed,
                 Location::new(self.path.clone(), e.line),
             )
-            .until(e.expires),
+            .until(e.expires)
+            .spec(spec.to_string()),
         );
     }
 
@@ -542,6 +573,39 @@ impl Emitter<'_> {
             names.join(", ")
         ));
     }
+}
+
+/// `rule FAMILY TABLE CHAIN`, with `(one of N sources)` when the rule's source matches hold
+/// more than one address or network (see [`crate::Evidence::spec`]).
+fn rule_spec(chain: &Obj, shown: &str, rule: &Rule) -> String {
+    let sources: usize = rule
+        .matches
+        .iter()
+        .filter(|m| m.dir == Dir::Src && !m.negated)
+        .map(|m| match &m.value {
+            Value::Nets(entries) | Value::VmapInline(entries) => entries.len(),
+            Value::Set(_) | Value::VmapSet(_) => 0,
+        })
+        .sum();
+    let mut spec = format!("rule {} {} {shown}", chain.family, chain.table);
+    if sources > 1 {
+        spec.push_str(&format!(" (one of {sources} sources)"));
+    }
+    spec
+}
+
+/// `element FAMILY TABLE SET { KEY }` for an entry of a named set or map (see
+/// [`crate::Evidence::spec`]).
+fn element_spec(set: &Obj, e: &Entry) -> String {
+    let key = match &e.key {
+        Key::Whole => display_net(&e.net),
+        Key::Range(text) => text.to_string(),
+        Key::Concat => format!("{} . …", display_net(&e.net)),
+    };
+    format!(
+        "element {} {} {} {{ {key} }}",
+        set.family, set.table, set.name
+    )
 }
 
 /// An address, a CIDR or an `a-b` range as the networks it covers (a range becomes its

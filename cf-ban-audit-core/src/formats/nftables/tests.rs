@@ -403,3 +403,84 @@ fn detection() {
     assert_eq!(detect(p, b"the table is {\n"), None);
     assert_eq!(detect(p, b"{\"other\": 1}"), None);
 }
+
+/// Each ban names its set element (`element FAMILY TABLE SET { KEY }`: a range split into
+/// blocks keeps its whole text, a concatenation shows as such) or its rule (`rule FAMILY
+/// TABLE CHAIN`, with how many sources the rule holds), in the text and the JSON form.
+#[test]
+fn each_ban_names_its_element_or_rule() {
+    let specs = |c: &Collect| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = c
+            .events
+            .iter()
+            .map(|e| {
+                (
+                    crate::addr::display_net(&e.net),
+                    e.spec.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let text = "table inet filter {
+        set bl { type ipv4_addr; flags interval; elements = { 104.16.5.5, 104.18.7.0-104.18.7.19, 104.20.0.0/16 } }
+        set ports { type ipv4_addr . inet_service; elements = { 104.21.0.1 . 22 } }
+        chain input {
+            type filter hook input priority 0; policy accept;
+            ip saddr @bl drop
+            ip saddr . tcp dport @ports drop
+            ip saddr 162.159.0.9 drop
+            ip saddr { 162.158.77.0/24, 192.0.2.1 } drop
+        }
+    }
+    table crowdsec { set cs { type ipv4_addr; elements = { 172.70.1.2 } }
+        chain c { type filter hook input priority 0; ip saddr @cs drop } }";
+    let expected = [
+        ("104.16.5.5", "element inet filter bl { 104.16.5.5 }"),
+        (
+            "104.18.7.0/28",
+            "element inet filter bl { 104.18.7.0-104.18.7.19 }",
+        ),
+        (
+            "104.18.7.16/30",
+            "element inet filter bl { 104.18.7.0-104.18.7.19 }",
+        ),
+        ("104.20.0.0/16", "element inet filter bl { 104.20.0.0/16 }"),
+        ("104.21.0.1", "element inet filter ports { 104.21.0.1 . … }"),
+        (
+            "162.158.77.0/24",
+            "rule inet filter input (one of 2 sources)",
+        ),
+        ("162.159.0.9", "rule inet filter input"),
+        ("172.70.1.2", "element ip crowdsec cs { 172.70.1.2 }"),
+        ("192.0.2.1", "rule inet filter input (one of 2 sources)"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(specs(&run_text(text)), expected);
+    let json = r#"{"nftables": [
+        {"table": {"family": "inet", "name": "filter"}},
+        {"set": {"family": "inet", "table": "filter", "name": "bl", "type": "ipv4_addr", "flags": ["interval"],
+          "elem": ["104.16.5.5", {"range": ["104.18.7.0", "104.18.7.19"]}, {"prefix": {"addr": "104.20.0.0", "len": 16}}]}},
+        {"set": {"family": "inet", "table": "filter", "name": "ports", "type": ["ipv4_addr", "inet_service"],
+          "elem": [{"concat": ["104.21.0.1", 22]}]}},
+        {"chain": {"family": "inet", "table": "filter", "name": "input"}},
+        {"rule": {"family": "inet", "table": "filter", "chain": "input", "expr": [
+          {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}}, "right": "@bl"}}, {"drop": null}]}},
+        {"rule": {"family": "inet", "table": "filter", "chain": "input", "expr": [
+          {"match": {"op": "==", "left": {"concat": [{"payload": {"protocol": "ip", "field": "saddr"}}, {"payload": {"protocol": "tcp", "field": "dport"}}]}, "right": "@ports"}}, {"drop": null}]}},
+        {"rule": {"family": "inet", "table": "filter", "chain": "input", "expr": [
+          {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}}, "right": "162.159.0.9"}}, {"drop": null}]}},
+        {"rule": {"family": "inet", "table": "filter", "chain": "input", "expr": [
+          {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}}, "right": {"set": [{"prefix": {"addr": "162.158.77.0", "len": 24}}, "192.0.2.1"]}}}, {"drop": null}]}},
+        {"table": {"family": "ip", "name": "crowdsec"}},
+        {"set": {"family": "ip", "table": "crowdsec", "name": "cs", "type": "ipv4_addr", "elem": ["172.70.1.2"]}},
+        {"chain": {"family": "ip", "table": "crowdsec", "name": "c"}},
+        {"rule": {"family": "ip", "table": "crowdsec", "chain": "c", "expr": [
+          {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}}, "right": "@cs"}}, {"drop": null}]}}
+    ]}"#;
+    assert_eq!(specs(&run_json(json)), expected);
+}

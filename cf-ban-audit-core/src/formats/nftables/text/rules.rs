@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use super::statements::{element_parts, ElementParts};
 use super::tokens::{Tok, Token};
 use crate::formats::nftables::model::{
-    parse_nets, Dir, Entry, Match, Obj, Outcome, Rule, Ruleset, Value,
+    parse_nets, Dir, Entry, Key, Match, Obj, Outcome, Rule, Ruleset, Value,
 };
 use crate::formats::Sink;
 
@@ -390,6 +390,7 @@ fn component(parts: &ElementParts<'_>, pos: u8, sink: &mut dyn Sink) -> Vec<Entr
                 expires: None,
                 line: t.line,
                 verdict: parts.verdict.clone(),
+                key: Key::Whole,
             })
             .collect(),
         None => {

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 
 use super::{analyze_rule, recycle, TextReader, Tok, Token, IMPLICIT_ADD};
 use crate::formats::nftables::model::{
-    expiry, parse_duration, parse_nets, Entry, Obj, Outcome, SetKind, FAMILIES,
+    expiry, parse_duration, parse_nets, Entry, Key, Obj, Outcome, SetKind, FAMILIES,
 };
 use crate::formats::Sink;
 
@@ -169,13 +169,17 @@ impl TextReader {
                 continue;
             }
             match parse_nets(word) {
-                Some(nets) => set.entries.extend(nets.into_iter().map(|net| Entry {
-                    pos: p,
-                    net,
-                    expires: parts.expires,
-                    line: comp.line,
-                    verdict: parts.verdict.clone(),
-                })),
+                Some(nets) => {
+                    let key = Key::of(word, nets.len(), parts.comps.len());
+                    set.entries.extend(nets.into_iter().map(|net| Entry {
+                        pos: p,
+                        net,
+                        expires: parts.expires,
+                        line: comp.line,
+                        verdict: parts.verdict.clone(),
+                        key: key.clone(),
+                    }))
+                }
                 None if known => sink.malformed(
                     comp.line,
                     format!(
