@@ -39,6 +39,16 @@ impl StatusParser {
     }
 
     fn emit(&self, lineno: u64, src: &[u8], scope: String, sink: &mut dyn Sink) {
+        // `104.24.0.1/tcp`: a rule of one protocol and no ports shows it after the address.
+        let src = match memchr::memrchr(b'/', src) {
+            Some(slash)
+                if src[slash + 1..].first().is_some_and(u8::is_ascii_lowercase)
+                    && src[slash + 1..].iter().all(u8::is_ascii_lowercase) =>
+            {
+                &src[..slash]
+            }
+            _ => src,
+        };
         if let Some(net) = parse_net(src) {
             sink.event(listed(&self.path, Format::UfwStatus, net, scope, lineno));
         } else if looks_like_address(src) {

@@ -157,6 +157,25 @@ Anywhere                   DENY IN     104.16.1.999
     assert_eq!(c.malformed[0].0, 23);
 }
 
+/// A rule of one protocol without ports (`ufw deny proto tcp from 104.24.0.1`) shows its
+/// protocol after the source address, as the real ufw 0.36.2 prints it.
+#[test]
+fn a_source_with_its_protocol() {
+    let text = "Status: active\n\nTo                         Action      From\n\
+                --                         ------      ----\n\
+                Anywhere                   DENY IN     104.24.0.1/tcp            \n\
+                Anywhere                   DENY IN     2606:4700::/32/udp\n";
+    let c = run(StatusParser::new(&ctx("status.txt")), text);
+    assert_eq!(
+        got(&c),
+        [
+            ("104.24.0.1".into(), "deny".into(), 5),
+            ("2606:4700::/32".into(), "deny".into(), 6)
+        ]
+    );
+    assert!(c.malformed.is_empty());
+}
+
 #[test]
 fn rows_before_the_table_are_not_read() {
     let text = "Status: active\nAnywhere DENY IN 104.16.0.1\n";
