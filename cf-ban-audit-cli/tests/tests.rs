@@ -1281,7 +1281,22 @@ fn the_text_report_fits_80_columns() {
         assert!(text.contains(&row), "no row holds {address} whole");
         let lift = match &f["lift"] {
             Value::Array(argv) => {
-                let words: Vec<&str> = argv.iter().map(|w| w.as_str().unwrap()).collect();
+                // Each word quoted for a POSIX shell when it needs it (a comment with spaces
+                // in an iptables rule, a rich rule).
+                let words: Vec<String> = argv
+                    .iter()
+                    .map(|w| {
+                        let w = w.as_str().unwrap();
+                        if !w.is_empty()
+                            && w.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "._-/:@%+=,".contains(c))
+                        {
+                            w.to_string()
+                        } else {
+                            format!("'{}'", w.replace('\'', r"'\''"))
+                        }
+                    })
+                    .collect();
                 format!("  {}\n", words.join(" "))
             }
             _ => format!(" {address}: no command: "),

@@ -33,6 +33,15 @@ pub enum UserOption {
 }
 
 impl UserOption {
+    /// The flag (`-s`, `-c`), if the option is one.
+    pub fn flag(self) -> Option<&'static str> {
+        match self {
+            UserOption::None => None,
+            UserOption::Fail2banSocket => Some("-s"),
+            UserOption::CscliConfig => Some("-c"),
+        }
+    }
+
     /// The flag, what it names (for messages) and the path the user gave, when given.
     fn given(self, options: &LiveOptions) -> Option<(&'static str, &'static str, &Path)> {
         match self {

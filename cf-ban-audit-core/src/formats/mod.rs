@@ -28,7 +28,7 @@ pub(crate) mod fail2ban_client;
 pub(crate) mod fail2ban_db;
 pub(crate) mod fail2ban_log;
 pub(crate) mod firewalld;
-mod grammar;
+pub(crate) mod grammar;
 pub(crate) mod hosts_deny;
 pub(crate) mod ipset;
 pub(crate) mod iptables;

@@ -64,6 +64,7 @@ use ipnet::IpNet;
 
 use super::{Format, LineParser, ParseCtx, Sink};
 use crate::addr::{normalize_net, parse_ip, parse_net};
+use crate::firewall::iptables::MatchKind;
 use chains::Section;
 use save::{chain_declaration, is_counters};
 use table::{list_chain_header, Listing};
@@ -161,6 +162,63 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
         return ok.then_some(Format::IptablesSave);
     }
     None
+}
+
+/// A rule as [`crate::Evidence::spec`] gives it (`-t TABLE -A CHAIN ARGS...`), read for the
+/// command that deletes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SavedRule {
+    /// The table, when the listing named it.
+    pub table: Option<String>,
+    /// The chain.
+    pub chain: String,
+    /// The rule's arguments after the chain, quotes removed.
+    pub args: Vec<String>,
+    /// Each positive source (an item of a `-s` list, a `--src-range`) as written, with the
+    /// networks it covers (none when it is not an address).
+    pub sources: Vec<(String, Vec<IpNet>)>,
+    /// The sets the rule matches (`-m set --match-set NAME ...`).
+    pub sets: Vec<String>,
+}
+
+/// Reads a rule written as [`crate::Evidence::spec`] gives it; `None` when it is not one.
+pub(crate) fn saved_rule(spec: &str) -> Option<SavedRule> {
+    let args = split_args(spec.as_bytes())?;
+    let (table, rest) = match args.split_first() {
+        Some((t, rest)) if !t.quoted && t.text == b"-t" => {
+            let (name, rest) = rest.split_first()?;
+            (Some(lossy(&name.text)), rest)
+        }
+        _ => (None, &args[..]),
+    };
+    let (chain, _, start) = ruleset::rule_command(rest)?;
+    let typed = ruleset::rule(&rest[start..], String::new(), 0);
+    let mut sources = Vec::new();
+    let mut sets = Vec::new();
+    for m in &typed.matches {
+        match &m.kind {
+            MatchKind::Source(list) if !m.negated => {
+                for item in list.split(',') {
+                    let item = item.trim();
+                    let nets = parse_addr(item.as_bytes()).into_iter().collect();
+                    sources.push((item.to_string(), nets));
+                }
+            }
+            MatchKind::SrcRange(range) if !m.negated => {
+                let nets = crate::formats::ipset::parse_nets(range.as_bytes()).unwrap_or_default();
+                sources.push((range.clone(), nets));
+            }
+            MatchKind::MatchSet { name, .. } => sets.push(name.clone()),
+            _ => {}
+        }
+    }
+    Some(SavedRule {
+        table,
+        chain,
+        args: rest[start..].iter().map(|a| lossy(&a.text)).collect(),
+        sources,
+        sets,
+    })
 }
 
 /// Parser of iptables rule sets (see the [module documentation](self)).
