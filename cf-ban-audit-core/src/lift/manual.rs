@@ -26,22 +26,22 @@ pub(super) fn reason(f: &Finding) -> String {
                 .map(|a| format!(" (written {a}: deleting it lifts all of it)"))
                 .unwrap_or_default();
             format!(
-                "no command: BT panel → Security → Firewall → {tab}: remove {rule} that blocks \
+                "BT panel → Security → Firewall → {tab}: remove {rule} that blocks \
                  {address}{written}{}",
                 places(f, &[Format::BtFirewall], " (read at ", ")")
             )
         }
         Tool::Btwaf => format!(
-            "no command: BT panel → WAF (Nginx firewall) → blocked IPs: unblock {address} (the \
+            "BT panel → WAF (Nginx firewall) → blocked IPs: unblock {address} (the \
              block also ends by itself when its time is up)"
         ),
         Tool::NginxDeny => match places(f, &[Format::NginxConf, Format::NginxGeo], "", "") {
             p if !p.is_empty() => format!(
-                "no command: remove {address} from nginx's configuration ({p}), then reload \
+                "remove {address} from nginx's configuration ({p}), then reload \
                  nginx (`nginx -s reload`)"
             ),
             _ => format!(
-                "no command: nginx's configuration denies {address} (`access forbidden by \
+                "nginx's configuration denies {address} (`access forbidden by \
                  rule`{}): remove the `deny` line or geo/map entry that matches it, then reload \
                  nginx (`nginx -s reload`)",
                 places(f, &[Format::NginxError], ", ", "")
@@ -49,11 +49,11 @@ pub(super) fn reason(f: &Finding) -> String {
         },
         Tool::ApacheDeny => match places(f, &[Format::ApacheConf], "", "") {
             p if !p.is_empty() => format!(
-                "no command: remove {address} from the `Require not ip` / `Deny from` line of \
+                "remove {address} from the `Require not ip` / `Deny from` line of \
                  Apache's configuration ({p}), then reload Apache (`apachectl graceful`)"
             ),
             _ => format!(
-                "no command: Apache's configuration denies {address} (`client denied by server \
+                "Apache's configuration denies {address} (`client denied by server \
                  configuration`{}): remove it from the `Require not ip` / `Deny from` line that \
                  matches it, then reload Apache (`apachectl graceful`)",
                 places(f, &[Format::ApacheError], ", ", "")
@@ -63,7 +63,7 @@ pub(super) fn reason(f: &Finding) -> String {
             let hosts = places(f, &[Format::HostsDeny], "", "");
             if !hosts.is_empty() {
                 return format!(
-                    "no command: remove {address} from {hosts} (hosts.deny is read at each \
+                    "remove {address} from {hosts} (hosts.deny is read at each \
                      connection: nothing to reload)"
                 );
             }
@@ -74,10 +74,10 @@ pub(super) fn reason(f: &Finding) -> String {
                 lists
             };
             if at.is_empty() {
-                format!("no command: remove {address} from the list that holds it")
+                format!("remove {address} from the list that holds it")
             } else {
                 format!(
-                    "no command: remove {address} from {at}; whatever loads the list reads it \
+                    "remove {address} from {at}; whatever loads the list reads it \
                      again at its next load"
                 )
             }
@@ -158,7 +158,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             why,
-            "no command: remove 162.158.203.24 from nginx's configuration (line 4 of \
+            "remove 162.158.203.24 from nginx's configuration (line 4 of \
              /etc/nginx/conf.d/blockips.conf), then reload nginx (`nginx -s reload`)"
         );
         let e = evidence(
@@ -249,7 +249,7 @@ mod tests {
             .lift()
             .unwrap_err();
         assert!(
-            why.starts_with("no command: BT panel → Security → Firewall → IP rules: remove the rule that blocks 104.16.0.252/30 (written 104.16.0.250-104.16.1.5: deleting it lifts all of it)"),
+            why.starts_with("BT panel → Security → Firewall → IP rules: remove the rule that blocks 104.16.0.252/30 (written 104.16.0.250-104.16.1.5: deleting it lifts all of it)"),
             "{why}"
         );
         assert!(finding(Tool::BtFirewall, "port_rule")

@@ -45,8 +45,8 @@ impl Finding {
     /// - ufw: `ufw delete RULE` (`ufw route delete RULE` for a routed rule), the rule in the
     ///   words `ufw` itself writes it (`ufw delete deny from 104.16.0.0/13`,
     ///   `ufw delete deny in on eth0 from 198.41.128.0/17 to any port 80 proto tcp`), rebuilt
-    ///   from the `### tuple ###` line of `user.rules` or from a `ufw status` row; none when a
-    ///   row does not say the rule exactly.
+    ///   from the `### tuple ###` line of `user.rules`, a `ufw status` row or a `ufw show
+    ///   added` line; none when a row does not say the rule exactly.
     /// - firewalld: `firewall-cmd --zone=Z --remove-source=ADDR` for a source of a dropping
     ///   zone, `--ipset=S --remove-entry=ENTRY` for an ipset entry, `--zone=Z` (or
     ///   `--policy=P`) `--remove-rich-rule=RULE` for a rich rule (the rule one argument),

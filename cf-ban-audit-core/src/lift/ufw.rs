@@ -1,5 +1,6 @@
 //! ufw: `ufw delete RULE` with the rule in ufw's own words, rebuilt from a `### tuple ###` line
-//! of `user.rules` (the rule exactly) or from a `ufw status` row (when the row says it all).
+//! of `user.rules` (the rule exactly) or from a `ufw status` row (when the row says it all), or
+//! taken from a `ufw show added` line.
 //!
 //! The words follow ufw's `UFWCommandRule.get_command` (what `ufw show added` prints and what
 //! `ufw delete NUM` asks to confirm), without the comment: ufw's `delete` matches a rule
@@ -7,6 +8,7 @@
 
 use super::{first_ok, name, own};
 use crate::format_id::Format;
+use crate::formats::grammar::words::shell_words;
 use crate::report::{Evidence, Finding};
 
 /// A rule as ufw holds it (`ufw.common.UFWRule`): the fields its `get_command` reads.
@@ -360,13 +362,11 @@ fn from(f: &Finding, e: &Evidence) -> Result<Vec<String>, String> {
                 .to_string(),
         );
     };
+    if text.trim_start().starts_with("ufw ") {
+        return from_added(f, text);
+    }
     let rule = if e.format == Format::UfwRules {
         from_tuple(text)?
-    } else if text.trim_start().starts_with("ufw ") {
-        return Err(format!(
-            "`ufw show added` gives the command that added the rule: the same words after \
-             `ufw delete` delete it ({text})"
-        ));
     } else {
         from_row(text)?
     };
@@ -385,6 +385,45 @@ fn from(f: &Finding, e: &Evidence) -> Result<Vec<String>, String> {
     for word in rule.command() {
         // ufw reads `--dry-run`, `--rootdir=...` wherever they stand.
         argv.push(name(&word, "the ufw rule word")?.to_string());
+    }
+    Ok(argv)
+}
+
+/// A line of `ufw show added`: the command that added the rule, in ufw's own words (its
+/// `get_command`); the same words after `delete` delete it.
+fn from_added(f: &Finding, text: &str) -> Result<Vec<String>, String> {
+    let words = shell_words(text.trim().as_bytes())
+        .ok_or_else(|| format!("the `ufw show added` line has an open quote: {text:?}"))?;
+    let mut rest: &[String] = words.get(1..).unwrap_or_default();
+    let mut argv = vec!["ufw".to_string()];
+    if rest.first().is_some_and(|w| w == "route") {
+        argv.push("route".into());
+        rest = &rest[1..];
+    }
+    argv.push("delete".into());
+    let mut it = rest.iter();
+    let mut source = None;
+    while let Some(word) = it.next() {
+        match word.as_str() {
+            // ufw matches a rule whatever its comment when none is given.
+            "comment" => {
+                it.next();
+                continue;
+            }
+            "from" => source = it.clone().next().cloned(),
+            _ => {}
+        }
+        argv.push(name(word, "the ufw rule word")?.to_string());
+    }
+    if source
+        .as_deref()
+        .and_then(|s| crate::addr::parse_net(s.as_bytes()))
+        != Some(f.address)
+    {
+        return Err(format!(
+            "the ufw rule {text:?} is not from {}",
+            f.address_text()
+        ));
     }
     Ok(argv)
 }
@@ -557,6 +596,39 @@ mod tests {
             f.lift().unwrap().join(" "),
             "ufw delete reject from 131.0.72.0/22 to any app WWW Full"
         );
+    }
+
+    #[test]
+    fn show_added_lines_are_the_words_to_delete() {
+        let lift = |address: &str, line: &str| {
+            let e = evidence(
+                Format::UfwStatus,
+                Authority::Saved,
+                "added.txt",
+                3,
+                None,
+                Some(line),
+            );
+            with(address, Tool::Ufw, "x", e).lift()
+        };
+        assert_eq!(
+            lift(
+                "172.64.155.20",
+                "ufw reject from 172.64.155.20 comment 'by Fail2Ban after 3 attempts against nginx-http-auth'"
+            )
+            .unwrap(),
+            ["ufw", "delete", "reject", "from", "172.64.155.20"]
+        );
+        assert_eq!(
+            lift(
+                "141.101.64.0/18",
+                "ufw route deny from 141.101.64.0/18 to 10.0.0.5 port 8080 proto tcp"
+            )
+            .unwrap()
+            .join(" "),
+            "ufw route delete deny from 141.101.64.0/18 to 10.0.0.5 port 8080 proto tcp"
+        );
+        assert!(lift("104.16.0.1", "ufw deny from 104.16.0.2").is_err());
     }
 
     #[test]
