@@ -5,7 +5,7 @@
 //!   fail2ban's `f2b-JAIL` chains and ipsets (`f2b-JAIL6` for IPv6), its nftables sets
 //!   `addr-set-JAIL`/`addr6-set-JAIL`, its firewalld direct rules and its ufw rules (commented
 //!   `by Fail2Ban after N attempts against JAIL`); CrowdSec's bouncer sets and chains; csf's
-//!   `DENYIN`/`DENYOUT` chains and `chain_DENY` ipsets. An object that names no scope (a
+//!   `DENYIN`/`DENYOUT` chains and `chain_DENY` ipsets; ufw's `ufw-*`/`ufw6-*` chains. An object that names no scope (a
 //!   bouncer set, a csf chain, `fail2ban-client --with-time` output without a jail) joins
 //!   every finding of its tool for the address, or makes its own when there is none. A rule
 //!   seen both through `iptables-save` and through `nft list ruleset` (iptables-nft) is one.
@@ -141,6 +141,12 @@ const IPTABLES_TABLES: &[&str] = &["filter", "raw", "mangle", "nat", "security"]
 /// csf's chains and ipsets that hold its denials.
 const CSF_OBJECTS: &[&str] = &["DENYIN", "DENYOUT", "chain_DENY", "chain_6_DENY"];
 
+/// ufw's own chains (`ufw-user-input`, `ufw6-user-input`, ...): ufw puts their rules back at
+/// each reload, so they are evidence of ufw's rule, never an iptables rule of their own.
+fn is_ufw_chain(chain: &str) -> bool {
+    chain.starts_with("ufw-") || chain.starts_with("ufw6-")
+}
+
 /// The tool whose ban a claim is evidence of, and its scope (`None`: any of that tool's).
 fn owner(claim: &Claim) -> (Tool, Option<String>) {
     let scope = claim.scope.as_str();
@@ -157,6 +163,9 @@ fn owner(claim: &Claim) -> (Tool, Option<String>) {
             }
             if scope.starts_with("CROWDSEC") {
                 return (Tool::Crowdsec, None);
+            }
+            if is_ufw_chain(scope) {
+                return (Tool::Ufw, None);
             }
             (Tool::Iptables, Some(scope.to_string()))
         }
@@ -199,6 +208,9 @@ fn owner(claim: &Claim) -> (Tool, Option<String>) {
                 }
                 if CSF_OBJECTS.contains(&name) {
                     return (Tool::Csf, None);
+                }
+                if is_ufw_chain(name) {
+                    return (Tool::Ufw, None);
                 }
             }
             if table.starts_with("crowdsec") {
