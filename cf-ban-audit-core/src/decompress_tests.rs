@@ -459,3 +459,39 @@ fn a_scan_names_each_broken_compressed_file() {
     assert_eq!(report.findings[0].address_text(), "104.16.207.7");
     assert_eq!(report.skipped_files, 1);
 }
+
+/// A compressed file over the chunking threshold is read whole, through its decoder: cut into
+/// chunks, its compressed bytes would be read as text.
+#[test]
+fn a_compressed_file_is_never_read_in_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for i in 0..2_000u32 {
+        log.push_str(&format!(
+            "2026-11-20 03:{:02}:{:02},000 fail2ban.actions        [1]: NOTICE  [sshd] Ban 104.16.{}.{}\n",
+            i / 60 % 60,
+            i % 60,
+            i / 250,
+            i % 250
+        ));
+    }
+    for (name, bytes) in [
+        ("fail2ban.log.2.gz", gzip(log.as_bytes())),
+        ("fail2ban.log.3.zst", zstd(log.as_bytes())),
+    ] {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let report = crate::Scanner::new(crate::cloudflare::embedded())
+        .path(dir.path())
+        .now("2026-11-24T12:00:00".parse().unwrap())
+        .threads(2)
+        .chunk_threshold(1024)
+        .scan();
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert_eq!(report.findings.len(), 2_000);
+    assert!(
+        report.files.iter().all(|f| f.lines == 2_000),
+        "{:#?}",
+        report.files
+    );
+}
