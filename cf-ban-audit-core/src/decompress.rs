@@ -31,9 +31,9 @@ use std::sync::Arc;
 pub const MIN_EXPANSION_CAP: u64 = 1 << 30;
 
 /// How many times its size a compressed file may expand to. Real logs: 10x to 20x, a few
-/// hundred times when their lines repeat (xz, zstd); gzip itself never passes 1032x, so for a
-/// gzip file it is [`MIN_EXPANSION_CAP`] that ends a bomb, and the time spent on any bomb is
-/// that of a plain file at most 1000 times its size.
+/// hundred times when their lines repeat (xz, zstd). The time spent on a bomb is that of a
+/// plain file at most 1000 times its size (or 1 GiB); gzip cannot pass 1032x anyway, but xz,
+/// zstd and bzip2 expand zeros thousands to millions of times.
 pub const MAX_EXPANSION_RATIO: u64 = 1000;
 
 /// How many compressions of one file are undone (`.gz.gz` is two); a file compressed more
