@@ -38,6 +38,7 @@ mod addr;
 mod audit;
 pub mod check;
 pub mod cloudflare;
+mod decompress;
 mod diagnose;
 pub mod doctor;
 mod error;
@@ -58,10 +59,11 @@ pub mod snippet;
 mod verdict;
 
 pub use addr::parse_net;
+pub use decompress::MIN_EXPANSION_CAP;
 pub use error::Error;
 pub use event::{Action, BanEvent, Location, Tool, MAX_SPEC};
 pub use format_id::Format;
-pub use lines::{MAX_LINE, MIN_EXPANSION_CAP};
+pub use lines::MAX_LINE;
 pub use purpose::Purpose;
 pub use ranges::RangeSet;
 pub use report::{

@@ -1,22 +1,15 @@
 //! Streaming byte lines: a reused buffer, memchr to find line ends, CRLF trimmed, NULs at a
 //! line's start (a write lost in a crash) dropped, a last line without a terminator still
-//! read, and lines longer than a cap cut rather than buffered.
-//! Inputs may be gzip streams (detected by their magic bytes, not by their name).
+//! read, and lines longer than a cap cut rather than buffered. Compressed files are undone
+//! before, by [`crate::decompress`].
 
-use std::fs::File;
-use std::io::{self, BufReader, Read};
-use std::path::Path;
-
-use flate2::read::MultiGzDecoder;
+use std::io::{self, Read};
 
 /// The longest line handed to a parser; the rest of a longer line is skipped (counted).
 pub const MAX_LINE: usize = 1 << 20;
 
 /// The size of each read from the input.
 const READ_SIZE: usize = 256 * 1024;
-
-/// The gzip magic bytes.
-pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Trims ASCII white space (including `\r`) at both ends.
 pub fn trim_ascii(b: &[u8]) -> &[u8] {
@@ -31,87 +24,6 @@ pub struct LineStats {
     pub lines: u64,
     /// Lines longer than [`MAX_LINE`], handed over cut to that length.
     pub long_lines: u64,
-}
-
-/// The least a gzip file may expand to before the scanner calls it a bomb and stops reading it.
-pub const MIN_EXPANSION_CAP: u64 = 1 << 30;
-
-/// How many times its compressed size a gzip file may expand to (real logs: 5x to 50x).
-pub const MAX_EXPANSION_RATIO: u64 = 100;
-
-/// Opens a file for reading as a stream of bytes, decompressing it when it is gzip. A gzip
-/// stream that expands past `max(1 GiB, 100 x its size)` ends with an error (a gzip bomb), so
-/// time stays bounded as memory is (by the line cap).
-pub fn open_stream(path: &Path) -> io::Result<Box<dyn Read + Send>> {
-    let mut file = File::open(path)?;
-    let mut magic = [0u8; 2];
-    let n = read_up_to(&mut file, &mut magic)?;
-    use std::io::Seek;
-    file.seek(io::SeekFrom::Start(0))?;
-    if n == 2 && magic == GZIP_MAGIC {
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let cap = MIN_EXPANSION_CAP.max(size.saturating_mul(MAX_EXPANSION_RATIO));
-        let decoder = MultiGzDecoder::new(BufReader::with_capacity(READ_SIZE, file));
-        Ok(Box::new(Capped {
-            inner: decoder,
-            left: cap,
-            cap,
-        }))
-    } else {
-        Ok(Box::new(file))
-    }
-}
-
-/// A reader that fails once more than `cap` bytes have come out of it.
-struct Capped<R> {
-    inner: R,
-    left: u64,
-    cap: u64,
-}
-
-impl<R: Read> Read for Capped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.left == 0 {
-            return Err(self.exceeded());
-        }
-        let want = buf
-            .len()
-            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..want])?;
-        self.left -= n as u64;
-        if n == 0 {
-            return Ok(0);
-        }
-        // Hand over what fits; the next read past the cap fails.
-        Ok(n)
-    }
-}
-
-impl<R> Capped<R> {
-    fn exceeded(&self) -> io::Error {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "gzip data expands past {} MiB ({}x its size): not read further (a gzip bomb?)",
-                self.cap >> 20,
-                MAX_EXPANSION_RATIO
-            ),
-        )
-    }
-}
-
-/// Reads until `buf` is full or the input ends; returns how many bytes were read.
-pub fn read_up_to(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// Calls `f(line_number, line)` for every line of `reader`, line numbers from 1, without the
@@ -237,18 +149,6 @@ mod tests {
     fn empty_input_has_no_lines() {
         assert_eq!(collect(b"").0.len(), 0);
         assert_eq!(collect(b"\n").0, vec![Vec::<u8>::new()]);
-    }
-
-    #[test]
-    fn a_gzip_bomb_stops_at_the_cap() {
-        let mut capped = Capped {
-            inner: std::io::repeat(b'\n'),
-            left: 10_000,
-            cap: 10_000,
-        };
-        let err = for_each_line(&mut capped, |_, _| {}).unwrap_err();
-        assert!(err.0.to_string().contains("gzip bomb"), "{}", err.0);
-        assert!(err.1 > 9_000);
     }
 }
 

@@ -1,7 +1,8 @@
 //! How the scanner opens what it reads, under one policy; the readers under
 //! [`formats`](crate::formats) never open, stat or canonicalize a file themselves.
 //!
-//! - Text files are opened as streams ([`crate::lines::open_stream`], gzip with a bomb cap).
+//! - Text files are opened as streams ([`crate::decompress::open`]: gzip, xz, zstd and bzip2
+//!   undone, nested ones too, with a cap on what they expand to).
 //! - Files a reader names (csf's `Include`) are opened here on its behalf ([`Includes`]):
 //!   regular files only, each at most once per top-level file (an `Include` loop ends), at most
 //!   [`MAX_INCLUDE_BYTES`] each.

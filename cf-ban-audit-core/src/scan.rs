@@ -12,12 +12,13 @@ use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::audit::Aggregator;
+use crate::decompress::{read_head, Failing};
 use crate::error::Error;
 use crate::event::{BanEvent, Tool};
 use crate::formats::{
     is_sqlite, Format, FormatDescriptor, IncludeError, ParseCtx, Reader, Registry, Sink, Verdict,
 };
-use crate::lines::{for_each_line, open_stream, read_up_to};
+use crate::lines::for_each_line;
 use crate::live::{self, LiveOptions, LiveOutput, LIVE_SOURCES};
 use crate::open::Includes;
 use crate::ranges::RangeSet;
@@ -59,6 +60,8 @@ pub struct Scanner {
     chunk_min: u64,
     registry: Option<Arc<Registry>>,
     fail2ban_config: Option<PathBuf>,
+    /// The most a compressed file of a given size may expand to.
+    expansion_cap: fn(u64) -> u64,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -105,6 +108,7 @@ impl Scanner {
             chunk_min: CHUNK_MIN,
             registry: None,
             fail2ban_config: None,
+            expansion_cap: crate::decompress::expansion_cap,
         }
     }
 
@@ -130,6 +134,14 @@ impl Scanner {
         let registry = self.registry().with(descriptor)?;
         self.registry = Some(Arc::new(registry));
         Ok(self)
+    }
+
+    /// A cap on what compressed files expand to other than [`crate::decompress::expansion_cap`]
+    /// (tests of the cap, without gigabytes).
+    #[cfg(test)]
+    pub(crate) fn expansion_cap(mut self, cap: fn(u64) -> u64) -> Scanner {
+        self.expansion_cap = cap;
+        self
     }
 
     /// Reads fail2ban's jail configuration from `dir` (`/etc/fail2ban`: `jail.conf`,
@@ -494,22 +506,25 @@ impl Scanner {
             .and_then(|m| m.modified())
             .map(|t| DateTime::<Local>::from(t).naive_local())
             .unwrap_or(now);
-        let mut stream = match open_stream(path) {
-            Ok(s) => s,
+        let opened = match crate::decompress::open(path, self.expansion_cap) {
+            Ok(opened) => opened,
             Err(source) => return outcome.failed(path, source),
         };
-        let mut head = vec![0u8; HEAD];
-        let n = match read_up_to(&mut stream, &mut head) {
-            Ok(n) => n,
-            Err(source) => return outcome.failed(path, source),
-        };
-        head.truncate(n);
+        let compressed = !opened.layers.is_empty();
+        let mut stream = opened.reader;
+        // A read error (a damaged compressed file) comes after the bytes before it, which are
+        // read as far as they go.
+        let (head, head_error) = read_head(&mut stream, HEAD);
         let detected = if is_sqlite(&head) {
             crate::open::sqlite_format(self.registry(), path)
         } else {
             detect_text(self.registry(), path, &head)
         };
         let Some(format) = detected else {
+            // Too little could be read to tell: an error, never a silent skip.
+            if let Some(source) = head_error {
+                return outcome.failed(path, source);
+            }
             outcome.skipped = 1;
             return outcome;
         };
@@ -519,7 +534,6 @@ impl Scanner {
         }
         let rank = rotation_rank(path);
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        let compressed = head.starts_with(&crate::lines::GZIP_MAGIC);
         let chunkable = self
             .registry()
             .get(format)
@@ -528,10 +542,14 @@ impl Scanner {
             drop(stream);
             return self.scan_chunks(path, format, size, reference, now, rank);
         }
+        let rest = match head_error {
+            Some(e) => Box::new(Failing(Some(e))),
+            None => stream,
+        };
         self.parse(
             path,
             format,
-            Cursor::new(head).chain(stream),
+            Cursor::new(head).chain(rest),
             reference,
             now,
             rank,
@@ -896,13 +914,14 @@ fn hostname() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// The rotation number in a file name: `fail2ban.log.2.gz` is 2, `fail2ban.log` is 0.
+/// The rotation number in a file name: `fail2ban.log.2.gz` and `fail2ban.log.6.gz.gz` are 2
+/// and 6, `fail2ban.log` is 0 (compression suffixes: [`crate::decompress::strip_suffixes`]).
 fn rotation_rank(path: &Path) -> u32 {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    let name = crate::decompress::strip_suffixes(&name);
     name.rsplit_once('.')
         .and_then(|(_, n)| if n.len() <= 4 { n.parse().ok() } else { None })
         .unwrap_or(0)
@@ -1215,6 +1234,10 @@ mod tests {
         assert_eq!(rotation_rank(Path::new("/var/log/fail2ban.log")), 0);
         assert_eq!(rotation_rank(Path::new("/var/log/fail2ban.log.1")), 1);
         assert_eq!(rotation_rank(Path::new("/var/log/fail2ban.log.12.gz")), 12);
+        assert_eq!(rotation_rank(Path::new("/var/log/fail2ban.log.3.xz")), 3);
+        assert_eq!(rotation_rank(Path::new("/var/log/fail2ban.log.4.zst")), 4);
+        assert_eq!(rotation_rank(Path::new("/var/log/fail2ban.log.5.bz2")), 5);
+        assert_eq!(rotation_rank(Path::new("/var/log/fail2ban.log.6.gz.gz")), 6);
         assert_eq!(
             rotation_rank(Path::new("/var/log/fail2ban.log-20261124.gz")),
             0

@@ -291,7 +291,7 @@ impl LineParser for Fail2banLogParser {
 // patterns among others).
 #[allow(non_upper_case_globals)]
 impl Format {
-    /// fail2ban's own log file (`/var/log/fail2ban.log`, rotated and gzipped copies).
+    /// fail2ban's own log file (`/var/log/fail2ban.log`, rotated and compressed copies).
     pub const Fail2banLog: Format = Format::builtin(0, "fail2ban-log");
 }
 

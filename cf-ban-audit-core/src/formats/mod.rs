@@ -99,7 +99,7 @@ pub fn all() -> impl Iterator<Item = Format> {
 }
 
 /// Decides the format of a file from its name and its first bytes (decompressed, when the
-/// file is gzip), among the built-in formats. `None` means the file is of no known format and
+/// file is compressed), among the built-in formats. `None` means the file is of no known format and
 /// is skipped.
 ///
 /// Names decide between formats that look alike; content decides for files under other

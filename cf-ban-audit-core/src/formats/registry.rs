@@ -24,7 +24,7 @@ enum Stage {
 }
 
 /// One way of telling a format: a test of the file's name and first bytes (decompressed when
-/// the file is gzip), asked at a rank. Lower ranks are asked first; the first test that holds
+/// the file is compressed), asked at a rank. Lower ranks are asked first; the first test that holds
 /// decides.
 #[derive(Clone, Copy)]
 pub struct Detection {

@@ -271,13 +271,14 @@ fn site_shape(s: &[Scalar]) -> bool {
         && matches!(&s[5], Scalar::Str(r) if !r.trim().is_empty())
 }
 
-/// The name of the file, without `.gz` and a rotation number.
+/// The name of the file, without compression suffixes (`.gz`, `.xz`, ...) and a rotation
+/// number.
 fn base_name(path: &Path) -> String {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    let name = crate::decompress::strip_suffixes(&name);
     match name.rsplit_once('.') {
         Some((base, n))
             if !n.is_empty() && n.len() <= 4 && n.bytes().all(|b| b.is_ascii_digit()) =>
@@ -294,7 +295,7 @@ fn site_log_place(path: &Path) -> bool {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let base = name.strip_suffix(".gz").unwrap_or(&name);
+    let base = crate::decompress::strip_suffixes(&name);
     let dated = base
         .strip_suffix(".log")
         .and_then(|b| b.rsplit_once('_'))

@@ -86,7 +86,7 @@ pub fn site_of(path: &Path) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let base = name.strip_suffix(".gz").unwrap_or(&name);
+    let base = crate::decompress::strip_suffixes(&name);
     let base = base.strip_suffix(".log").unwrap_or(base);
     match base.rsplit_once('_') {
         Some((site, date)) if !site.is_empty() && is_date(date) => site.to_string(),

@@ -383,12 +383,13 @@ pub fn parse_message(msg: &[u8]) -> Result<Option<LogDecision<'_>>, &'static str
 
 /// Whether a file name is CrowdSec's log or a rotated copy of it: `crowdsec.log`,
 /// `crowdsec.log.1`, `crowdsec.log.2.gz`, `crowdsec.log-20261124`, and lumberjack's backups
-/// `crowdsec-2026-11-24T03-09-23.000.log(.gz)`.
+/// `crowdsec-2026-11-24T03-09-23.000.log(.gz)`, whatever the compression suffix
+/// ([`crate::decompress::strip_suffixes`]).
 fn is_log_name(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return false;
     };
-    let name = name.strip_suffix(".gz").unwrap_or(name);
+    let name = crate::decompress::strip_suffixes(name);
     if name.ends_with(".json") {
         return false;
     }

@@ -312,7 +312,7 @@ fn detection_by_name_and_content() {
     let added = b"time=\"24-11-2026 03:09:23\" level=info msg=\"Decision successfully added\"\n";
     let decision = REAL.lines().nth(2).unwrap().as_bytes();
     let json = br#"{"level":"info","msg":"Crowdsec v1.6.0","time":"2026-11-24T03:09:14Z"}"#;
-    let cases: [(&str, &[u8], Option<Format>); 10] = [
+    let cases: [(&str, &[u8], Option<Format>); 11] = [
         ("/var/log/crowdsec.log", banner, Some(Format::CrowdsecLog)),
         ("/var/log/crowdsec.log", b"", Some(Format::CrowdsecLog)),
         ("/var/log/crowdsec.log.1", added, Some(Format::CrowdsecLog)),
@@ -323,6 +323,11 @@ fn detection_by_name_and_content() {
         ),
         (
             "/var/log/crowdsec-2026-11-24T03-09-23.000.log.gz",
+            added,
+            Some(Format::CrowdsecLog),
+        ),
+        (
+            "/var/log/crowdsec-2026-11-24T03-09-23.000.log.zst",
             added,
             Some(Format::CrowdsecLog),
         ),

@@ -26,7 +26,7 @@
 //!   expiration | Alert ID [| Machine]`; columns are cut at the rule's `+` positions and read
 //!   by header name, wrapped cells joined (see [`table`]). Its rows are read as those of
 //!   `-o raw`.
-//! - [`Format::CrowdsecLog`]: CrowdSec's own log (`/var/log/crowdsec.log`, rotated and gzipped
+//! - [`Format::CrowdsecLog`]: CrowdSec's own log (`/var/log/crowdsec.log`, rotated and compressed
 //!   copies), where the Local API writes one line per decision it stores
 //!   (`(machine/origin) scenario by ip X : 4h ban on Ip X`), in logrus text or JSON form; read
 //!   from the end of the line, so that a reason holding decision text is never taken for a
@@ -162,7 +162,7 @@ impl Format {
     pub const CrowdsecJson: Format = Format::builtin(30, "crowdsec-json");
     /// CrowdSec CSV: `cscli decisions list -o raw` and import files.
     pub const CrowdsecCsv: Format = Format::builtin(31, "crowdsec-csv");
-    /// CrowdSec's own log (`/var/log/crowdsec.log`, rotated and gzipped copies): the decisions
+    /// CrowdSec's own log (`/var/log/crowdsec.log`, rotated and compressed copies): the decisions
     /// the Local API stored, one line each.
     pub const CrowdsecLog: Format = Format::builtin(32, "crowdsec-log");
     /// The table `cscli decisions list` prints by default (human output).

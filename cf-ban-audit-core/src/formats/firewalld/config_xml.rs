@@ -213,7 +213,7 @@ impl XmlParser {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let file = file.strip_suffix(".gz").unwrap_or(&file);
+        let file = crate::decompress::strip_suffixes(&file);
         let name = file.strip_suffix(".xml").unwrap_or(file).to_string();
         XmlParser {
             path: ctx.path.clone(),
