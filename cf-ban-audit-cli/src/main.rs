@@ -3,6 +3,7 @@
 
 mod args;
 mod doctor_cmd;
+mod escape;
 mod fleet;
 mod jsonl;
 mod monitor;
@@ -52,10 +53,16 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(Failure::BrokenPipe) => ExitCode::from(OK),
         Err(Failure::Message(m)) => {
-            eprintln!("cf-ban-audit: {m}");
+            say(&m);
             ExitCode::from(ERROR)
         }
     }
+}
+
+/// One line on standard error, after the program's name, its control and bidirectional
+/// characters escaped: messages name files and quote what was read.
+pub(crate) fn say(message: &str) {
+    eprintln!("cf-ban-audit: {}", escape::printable(message));
 }
 
 /// Why a command stopped.
@@ -127,7 +134,7 @@ fn read_cache() -> Option<(Vec<ipnet::IpNet>, String)> {
             ))
         }
         Err(e) => {
-            eprintln!("cf-ban-audit: warning: ignoring the range cache: {e}");
+            say(&format!("warning: ignoring the range cache: {e}"));
             None
         }
     }
@@ -152,14 +159,14 @@ fn ranges_update(url: Option<&str>) -> Result<u8, Failure> {
         },
         v4,
         updated.ranges.nets.len() - v4,
-        updated.url,
+        escape::printable(&updated.url),
         updated
             .ranges
             .etag
             .as_deref()
-            .map(|e| format!(" (etag {e})"))
+            .map(|e| format!(" (etag {})", escape::printable(e)))
             .unwrap_or_default(),
-        updated.cache.display()
+        escape::printable(&updated.cache.display().to_string())
     )?;
     Ok(OK)
 }
@@ -231,7 +238,7 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
         bar.finish_and_clear();
     }
     for e in &report.errors {
-        eprintln!("cf-ban-audit: {}", e.message);
+        say(&e.message);
     }
     let mut buffer = Vec::new();
     let mut stdout = io::stdout().lock();
@@ -330,15 +337,15 @@ fn snippet_cmd(a: SnippetArgs) -> Result<u8, Failure> {
                 .map_err(|_| Failure::Message(format!("{}: not UTF-8 text", path.display())))?;
             if a.target == Target::Fail2ban {
                 for jail in snippet::jails_overriding(&existing, &ranges) {
-                    eprintln!(
-                        "cf-ban-audit: warning: {}: jail [{jail}] sets its own ignoreip, which replaces [DEFAULT]'s; add the Cloudflare ranges there too",
+                    say(&format!(
+                        "warning: {}: jail [{jail}] sets its own ignoreip, which replaces [DEFAULT]'s; add the Cloudflare ranges there too",
                         path.display()
-                    );
+                    ));
                 }
             }
             // Kept entries that need a look (the merged file names them in comments too).
             for warning in a.target.merge_warnings(&existing, &ranges) {
-                eprintln!("cf-ban-audit: warning: {}: {warning}", path.display());
+                say(&format!("warning: {}: {warning}", path.display()));
             }
             a.target.merge(&existing, &ranges).ok_or_else(|| {
                 Failure::Message(format!(
@@ -362,7 +369,7 @@ fn check(a: CheckArgs) -> Result<u8, Failure> {
         match cf_ban_audit_core::check::check_file(path, &ranges) {
             Ok(r) => results.push(r),
             Err(e) => {
-                eprintln!("cf-ban-audit: {e}");
+                say(&e.to_string());
                 errors += 1;
             }
         }
