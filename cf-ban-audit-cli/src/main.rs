@@ -7,6 +7,7 @@ mod escape;
 mod fleet;
 mod jsonl;
 mod monitor;
+mod output;
 mod render;
 mod update;
 
@@ -256,7 +257,8 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
     };
     let mut nagios = None;
     match a.format {
-        _ if a.quiet && a.output.is_none() => {}
+        // `-q` and `-o` do not mix (the arguments refuse it): quiet means no report at all.
+        _ if a.quiet => {}
         args::OutputFormat::Text => {
             let opts = render::TextOptions {
                 color: color && a.output.is_none(),
@@ -271,7 +273,7 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
     }
     out.flush()?;
     if let Some(path) = &a.output {
-        write_atomically(path, &buffer)?;
+        output::write_file(path, &buffer).map_err(Failure::Message)?;
     }
     if let Some(code) = nagios {
         return Ok(code);
@@ -304,26 +306,6 @@ fn text_width(to_stdout: bool) -> usize {
             .map(|(_rows, cols)| usize::from(cols))
     };
     columns.or_else(terminal).unwrap_or(80).max(40)
-}
-
-/// Writes a file through a temporary file in the same directory and a rename, so readers
-/// (node_exporter, a fetch) never see half of it.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
-    let fail = |e: io::Error| Failure::Message(format!("{}: {e}", path.display()));
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        fail(e)
-    })
 }
 
 fn snippet_cmd(a: SnippetArgs) -> Result<u8, Failure> {

@@ -109,3 +109,266 @@ fn merge_escapes_what_other_hosts_report() {
     assert!(text.contains("web\\x1b]0;pwned\\x07\\u{2066}1"), "{text}");
     assert!(text.contains("ss\\x1b[31mhd\\u{202e}"), "{text}");
 }
+
+/// `true` when the test may go on as root; without root it prints a SKIP notice (a failure
+/// with `CI` set).
+fn as_root(what: &str) -> bool {
+    if is_root() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("required in CI: {what}: needs root");
+    }
+    eprintln!("SKIP: {what}: needs root");
+    false
+}
+
+/// A tree with one ban in force, and its path.
+fn banned() -> (TestEnv, String) {
+    let env = TestEnv::new();
+    env.write(
+        "logs/fail2ban.log",
+        "2026-11-24 03:06:43,833 fail2ban.actions        [1]: NOTICE  [sshd] Ban 172.64.155.20\n",
+    );
+    env.write("logs/banned.txt", "[{'sshd': ['172.64.155.20']}]\n");
+    let logs = env.path().join("logs").to_str().unwrap().to_string();
+    (env, logs)
+}
+
+#[test]
+fn output_to_dev_null_leaves_the_device() {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let (_env, logs) = banned();
+    let before = std::fs::symlink_metadata("/dev/null").unwrap();
+    assert!(before.file_type().is_char_device());
+    // Without root the rename was refused anyway; the device must be written in place for
+    // everyone.
+    let o = run(&["scan", "--format", "prometheus", "-o", "/dev/null", &logs]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let after = std::fs::symlink_metadata("/dev/null").unwrap();
+    assert!(after.file_type().is_char_device(), "/dev/null was replaced");
+    assert_eq!((after.rdev(), after.ino()), (before.rdev(), before.ino()));
+    if as_root("-o /dev/null as root") {
+        // Root may rename over /dev/null: it must not.
+        let o = run(&["scan", "-o", "/dev/null", &logs]);
+        assert_eq!(code(&o), 1, "{}", stderr(&o));
+        let after = std::fs::symlink_metadata("/dev/null").unwrap();
+        assert!(after.file_type().is_char_device(), "/dev/null was replaced");
+        assert_eq!((after.rdev(), after.ino()), (before.rdev(), before.ino()));
+        let none: Vec<_> = std::fs::read_dir("/dev")
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".null."))
+            .collect();
+        assert!(none.is_empty(), "temporary files left in /dev: {none:?}");
+    }
+}
+
+#[test]
+fn output_to_dev_stdout_and_a_fifo_is_written_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let (env, logs) = banned();
+    let o = run(&["scan", "--format", "nagios", "-o", "/dev/stdout", &logs]);
+    assert_eq!(code(&o), 2, "nagios CRITICAL: {}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("CF-BAN-AUDIT CRITICAL"),
+        "{}",
+        stdout(&o)
+    );
+
+    let fifo = env.path().join("report.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let o = run(&[
+        "scan",
+        "--format",
+        "nagios",
+        "-o",
+        fifo.to_str().unwrap(),
+        &logs,
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let read = reader.join().unwrap();
+    assert!(read.starts_with("CF-BAN-AUDIT CRITICAL"), "{read}");
+    let meta = std::fs::symlink_metadata(&fifo).unwrap();
+    assert!(meta.file_type().is_fifo(), "the FIFO was replaced");
+    assert_eq!(
+        std::fs::read_dir(env.path()).unwrap().count(),
+        2,
+        "no temporary left"
+    );
+}
+
+#[test]
+fn output_replaces_a_file_atomically_and_follows_the_callers_links() {
+    use std::os::unix::fs::PermissionsExt;
+    let (env, logs) = banned();
+    let metrics = env.path().join("metrics");
+    std::fs::create_dir(&metrics).unwrap();
+    let target = metrics.join("cf.prom");
+    std::fs::write(&target, "old\n").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
+    // A link of the caller's own: written through, and it stays a link.
+    let link = env.path().join("cf-link.prom");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let o = run(&[
+        "scan",
+        "--format",
+        "prometheus",
+        "-o",
+        link.to_str().unwrap(),
+        &logs,
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let text = std::fs::read_to_string(&target).unwrap();
+    assert!(text.contains("cf_ban_audit_active_findings{tool=\"fail2ban\",scope=\"sshd\"} 1"));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "the file keeps its permissions");
+    assert_eq!(
+        std::fs::read_dir(&metrics).unwrap().count(),
+        1,
+        "no temporary left"
+    );
+    // A directory is an error, not a rename.
+    let o = run(&["scan", "-o", metrics.to_str().unwrap(), &logs]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("is a directory"), "{}", stderr(&o));
+}
+
+/// The temporary's name is unpredictable and created with O_EXCL | O_NOFOLLOW: symlinks
+/// planted at the names the old code used (`.NAME.tmp.PID`, for the next process ids) lead
+/// nowhere.
+#[test]
+fn a_symlink_at_a_guessable_temporary_name_is_never_followed() {
+    let (env, logs) = banned();
+    let out = env.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let victim = env.write("victim.conf", "precious\n");
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(std::process::id());
+    for pid in last..last + 400 {
+        let _ = std::os::unix::fs::symlink(&victim, out.join(format!(".cf.prom.tmp.{pid}")));
+    }
+    for _ in 0..3 {
+        let o = run(&[
+            "scan",
+            "--format",
+            "prometheus",
+            "-o",
+            out.join("cf.prom").to_str().unwrap(),
+            &logs,
+        ]);
+        assert_eq!(code(&o), 1, "{}", stderr(&o));
+    }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(std::fs::read_to_string(out.join("cf.prom"))
+        .unwrap()
+        .contains("cf_ban_audit_findings"));
+    // Only the report and the planted links: no temporary left behind.
+    let extra: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "cf.prom" && !n.starts_with(".cf.prom.tmp."))
+        .collect();
+    assert!(extra.is_empty(), "{extra:?}");
+}
+
+/// As `fs.protected_symlinks` would (whatever the machine's setting): a symlink another user
+/// owns in a sticky world-writable directory is not followed, by root least of all.
+#[test]
+fn a_symlink_planted_in_a_sticky_directory_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    if !as_root("a symlink planted by another user in a sticky directory") {
+        return;
+    }
+    let (env, logs) = banned();
+    let tmp = env.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let victim = env.write("etc/victim.conf", "precious\n");
+    let planted = tmp.join("report.txt");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    std::os::unix::fs::lchown(&planted, Some(65534), Some(65534)).unwrap();
+    // A dangling one, to a file root would create.
+    let created = env.path().join("etc/cron-evil");
+    let dangling = tmp.join("dangling.txt");
+    std::os::unix::fs::symlink(&created, &dangling).unwrap();
+    std::os::unix::fs::lchown(&dangling, Some(65534), Some(65534)).unwrap();
+    for link in [&planted, &dangling] {
+        let o = run(&["scan", "-o", link.to_str().unwrap(), &logs]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("refusing to follow a symlink owned by user 65534"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(!created.exists());
+    // A FIFO another user made there is not written either.
+    let fifo = tmp.join("report.fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    std::os::unix::fs::lchown(&fifo, Some(65534), Some(65534)).unwrap();
+    let o = run(&["scan", "-o", fifo.to_str().unwrap(), &logs]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("refusing to write to a FIFO"),
+        "{}",
+        stderr(&o)
+    );
+    // A link of root's own there, or a plain new name, is fine.
+    let own = tmp.join("own.txt");
+    let dest = env.path().join("etc/report.txt");
+    std::os::unix::fs::symlink(&dest, &own).unwrap();
+    let o = run(&["scan", "-o", own.to_str().unwrap(), &logs]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&dest)
+        .unwrap()
+        .contains("172.64.155.20"));
+    let o = run(&["scan", "-o", tmp.join("new.txt").to_str().unwrap(), &logs]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+}
+
+/// `-q` means no report at all; `-o` asks for one: the two together are refused, and nothing
+/// is written.
+#[test]
+fn quiet_with_output_is_refused() {
+    let (env, logs) = banned();
+    let target = env.path().join("report.txt");
+    for quiet in ["-q", "--quiet"] {
+        let o = run(&["scan", quiet, "-o", target.to_str().unwrap(), &logs]);
+        assert_eq!(code(&o), 2);
+        assert!(
+            stderr(&o).contains("'--quiet' cannot be used with '--output <FILE>'"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!target.exists());
+    }
+    // Each on its own does what it says.
+    let o = run(&["scan", "-q", &logs]);
+    assert_eq!((code(&o), stdout(&o).as_str()), (1, ""));
+    let o = run(&["scan", "-o", target.to_str().unwrap(), &logs]);
+    assert_eq!((code(&o), stdout(&o).as_str()), (1, ""));
+    assert!(std::fs::read_to_string(&target)
+        .unwrap()
+        .contains("172.64.155.20"));
+}
