@@ -90,16 +90,21 @@ impl From<cf_ban_audit_core::Error> for Failure {
     }
 }
 
-/// The ranges a command uses: the cached Cloudflare list (`ranges update`) when there is one,
-/// else the embedded list, plus every `--ranges` file.
+/// The ranges a command uses: the cached Cloudflare list (`ranges update`) when there is a
+/// trusted one, else the embedded list, plus every `--ranges` file.
 fn load_ranges(opts: &RangeOpts) -> Result<(cf_ban_audit_core::RangeSet, String), Failure> {
-    let cached = if opts.no_cloudflare {
-        None
+    let (cached, note) = if opts.no_cloudflare {
+        (None, None)
     } else {
         read_cache()
     };
     let Some((nets, label)) = cached else {
-        return Ok(cloudflare::build_ranges(&opts.ranges, !opts.no_cloudflare)?);
+        let (set, source) = cloudflare::build_ranges(&opts.ranges, !opts.no_cloudflare)?;
+        let source = match note {
+            Some(note) => format!("{source} ({note})"),
+            None => source,
+        };
+        return Ok((set, source));
     };
     let mut set: cf_ban_audit_core::RangeSet = nets.into_iter().collect();
     let mut source = label;
@@ -111,32 +116,44 @@ fn load_ranges(opts: &RangeOpts) -> Result<(cf_ban_audit_core::RangeSet, String)
     Ok((set, source))
 }
 
-/// The cached list, if there is a valid one; a broken cache is reported and ignored.
-fn read_cache() -> Option<(Vec<ipnet::IpNet>, String)> {
-    let path = update::cache_path();
-    let bytes = std::fs::read(&path).ok()?;
+/// The cached list, if there is a valid and trusted one; a broken or untrusted cache is
+/// reported on standard error and ignored. Without a place for a cache, the note that says
+/// so (for the report's range source).
+fn read_cache() -> (Option<(Vec<ipnet::IpNet>, String)>, Option<String>) {
+    let (bytes, path, modified) = match update::read_cache() {
+        update::CacheRead::Found {
+            bytes,
+            path,
+            modified,
+        } => (bytes, path, modified),
+        update::CacheRead::Absent => return (None, None),
+        update::CacheRead::Nowhere(note) => return (None, Some(note)),
+        update::CacheRead::Refused(why) => {
+            say(&format!(
+                "warning: ignoring the range cache (using the embedded list): {why}"
+            ));
+            return (None, None);
+        }
+    };
     match cloudflare::parse_ranges(&bytes, &path.display().to_string()) {
         Ok(loaded) => {
-            let when = std::fs::metadata(&path)
-                .and_then(|m| m.modified())
+            let when = modified
                 .map(|t| {
                     chrono::DateTime::<chrono::Local>::from(t)
                         .format("%Y-%m-%d")
                         .to_string()
                 })
-                .unwrap_or_else(|_| "?".into());
+                .unwrap_or_else(|| "?".into());
             let etag = loaded
                 .etag
                 .map(|e| format!(", etag {e}"))
                 .unwrap_or_default();
-            Some((
-                loaded.nets,
-                format!("cloudflare fetched {when}{etag} (cache {})", path.display()),
-            ))
+            let label = format!("cloudflare fetched {when}{etag} (cache {})", path.display());
+            (Some((loaded.nets, label)), None)
         }
         Err(e) => {
             say(&format!("warning: ignoring the range cache: {e}"));
-            None
+            (None, None)
         }
     }
 }

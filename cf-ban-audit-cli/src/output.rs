@@ -142,9 +142,14 @@ fn resolve(path: &Path) -> Result<Destination, String> {
 /// atomically for a regular file or a new name; symlinks followed unless planted. Errors
 /// name the path.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    write_file_mode(path, bytes, None)
+}
+
+/// [`write_file`], a replaced or new file getting `mode` when given.
+pub fn write_file_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), String> {
     match resolve(path)? {
         Destination::InPlace { path, follow } => write_in_place(&path, follow, bytes),
-        Destination::Replace { path, mode } => replace(&path, mode, bytes),
+        Destination::Replace { path, mode: old } => replace(&path, mode.or(old), bytes),
     }
 }
 

@@ -372,3 +372,196 @@ fn quiet_with_output_is_refused() {
         .unwrap()
         .contains("172.64.155.20"));
 }
+
+/// A cache answer that makes the documentation network 198.18.0.0/15 Cloudflare's: whoever
+/// can write the cache decides what `contains` and `scan` call Cloudflare.
+const FORGED_CACHE: &str = r#"{"result":{"ipv4_cidrs":["173.245.48.0/20","198.18.0.0/15"],"ipv6_cidrs":["2606:4700::/32"],"etag":"f00d"},"success":true,"errors":[],"messages":[]}"#;
+
+#[test]
+fn a_cache_file_others_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let cache = env.write("cache/ips.json", FORGED_CACHE);
+    let cache_str = cache.to_str().unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o644)).unwrap();
+    // The caller's own cache, named by CF_BAN_AUDIT_CACHE: used.
+    let o = run_with(&["contains", "198.18.0.1"], None, cache_str);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    for mode in [0o666, 0o664] {
+        std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(mode)).unwrap();
+        let o = run_with(&["contains", "198.18.0.1"], None, cache_str);
+        assert_eq!(code(&o), 1, "the embedded list is used: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("warning: ignoring the range cache (using the embedded list)")
+                && err.contains(&format!("writable by other users (mode {mode:04o})")),
+            "{err}"
+        );
+        let listed = run_with(&["ranges"], None, cache_str);
+        assert!(
+            stdout(&listed).starts_with("# embedded cloudflare"),
+            "{}",
+            stdout(&listed)
+        );
+    }
+}
+
+/// Runs the binary as user `uid` with only these environment variables (and PATH).
+fn run_as(uid: u32, args: &[&str], envs: &[(&str, &std::path::Path)]) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    std::process::Command::new(env!("CARGO_BIN_EXE_cf-ban-audit"))
+        .args(args)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .envs(envs.iter().map(|(k, v)| (k, v.as_os_str())))
+        .current_dir("/")
+        .uid(uid)
+        .gid(uid)
+        .output()
+        .unwrap()
+}
+
+/// A user's cache is `$HOME/.cache/cf-ban-audit/ips.json`, trusted only from that user or
+/// root; a user without HOME has none (and `ranges update` says so before any fetch).
+#[test]
+fn a_users_cache_owned_by_another_user_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    if !as_root("the cache of another user (runs the binary as nobody)") {
+        return;
+    }
+    const NOBODY: u32 = 65534;
+    const OTHER: u32 = 4242;
+    let env = TestEnv::new();
+    std::fs::set_permissions(env.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let home = env.path().join("home");
+    let cache = env.write("home/.cache/cf-ban-audit/ips.json", FORGED_CACHE);
+    let dir = cache.parent().unwrap();
+    for d in [&home, &home.join(".cache"), &dir.to_path_buf()] {
+        std::os::unix::fs::chown(d, Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+    let contains = |envs: &[(&str, &std::path::Path)]| {
+        let o = run_as(NOBODY, &["contains", "198.18.0.1"], envs);
+        (code(&o), stderr(&o))
+    };
+    let with_home = [("HOME", home.as_path())];
+    std::os::unix::fs::chown(&cache, Some(NOBODY), Some(NOBODY)).unwrap();
+    assert_eq!(
+        contains(&with_home),
+        (0, String::new()),
+        "the user's own cache is used"
+    );
+    std::os::unix::fs::chown(&cache, Some(0), Some(0)).unwrap();
+    assert_eq!(
+        contains(&with_home),
+        (0, String::new()),
+        "root's file is trusted"
+    );
+    std::os::unix::fs::chown(&cache, Some(OTHER), Some(OTHER)).unwrap();
+    let (status, err) = contains(&with_home);
+    assert_eq!(status, 1, "refused: {err}");
+    assert!(
+        err.contains("the cache file is owned by user 4242, neither you (user 65534) nor root"),
+        "{err}"
+    );
+    // The directory counts as much as the file.
+    std::os::unix::fs::chown(&cache, Some(NOBODY), Some(NOBODY)).unwrap();
+    std::os::unix::fs::chown(dir, Some(OTHER), Some(OTHER)).unwrap();
+    let (status, err) = contains(&with_home);
+    assert_eq!(status, 1, "refused: {err}");
+    assert!(
+        err.contains("the cache directory is owned by user 4242"),
+        "{err}"
+    );
+    std::os::unix::fs::chown(dir, Some(NOBODY), Some(NOBODY)).unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (status, err) = contains(&with_home);
+    assert_eq!(status, 1, "refused: {err}");
+    assert!(
+        err.contains("the cache directory is writable by other users"),
+        "{err}"
+    );
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // XDG_CACHE_HOME comes first.
+    let xdg = env.path().join("xdg");
+    std::fs::create_dir(&xdg).unwrap();
+    assert_eq!(
+        contains(&[("HOME", home.as_path()), ("XDG_CACHE_HOME", xdg.as_path())]).0,
+        1,
+        "no cache under XDG_CACHE_HOME: the embedded list"
+    );
+    // No HOME: no cache, never a shared directory; the report's range source says so.
+    assert_eq!(contains(&[]), (1, String::new()));
+    let o = run_as(NOBODY, &["ranges"], &[]);
+    assert!(
+        stdout(&o).starts_with("# embedded cloudflare")
+            && stdout(&o).contains("no range cache: neither HOME nor XDG_CACHE_HOME is set"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run_as(
+        NOBODY,
+        &["ranges", "update", "--ranges-url", "http://127.0.0.1:9/"],
+        &[],
+    );
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("no range cache"), "{}", stderr(&o));
+}
+
+/// Root's cache is /var/cache/cf-ban-audit/ips.json (here on a tmpfs in a private mount
+/// namespace, so the machine's stays untouched): a file chowned to nobody, or writable by
+/// others, is refused with a warning.
+#[test]
+fn roots_cache_owned_by_nobody_is_refused() {
+    if !as_root("root's cache in a private mount namespace") {
+        return;
+    }
+    if !have("unshare") {
+        if std::env::var_os("CI").is_some() {
+            panic!("required in CI: unshare (util-linux)");
+        }
+        eprintln!("SKIP: root's cache: needs unshare (util-linux)");
+        return;
+    }
+    let env = TestEnv::new();
+    let forged = env.write("forged.json", FORGED_CACHE);
+    let script = r#"
+set -e
+mount -t tmpfs tmpfs /var/cache
+mkdir -m 0755 /var/cache/cf-ban-audit
+C=/var/cache/cf-ban-audit/ips.json
+cp "$FORGED" $C; chmod 0644 $C
+"$B" contains 198.18.0.1 && echo "root: used"
+chown nobody $C
+"$B" contains 198.18.0.1 || echo "nobody: refused"
+chown root $C; chmod 0666 $C
+"$B" contains 198.18.0.1 || echo "0666: refused"
+chmod 0644 $C; chown nobody /var/cache/cf-ban-audit
+"$B" contains 198.18.0.1 || echo "directory: refused"
+"#;
+    let o = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", script])
+        .env_remove("CF_BAN_AUDIT_CACHE")
+        .env_remove("XDG_CACHE_HOME")
+        .env("B", env!("CARGO_BIN_EXE_cf-ban-audit"))
+        .env("FORGED", &forged)
+        .output()
+        .unwrap();
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert!(o.status.success(), "{out}\n{err}");
+    assert_eq!(
+        out, "root: used\nnobody: refused\n0666: refused\ndirectory: refused\n",
+        "{err}"
+    );
+    assert!(
+        err.contains("/var/cache/cf-ban-audit/ips.json: the cache file is owned by user 65534, neither you (user 0) nor root"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the cache file is writable by other users (mode 0666)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the cache directory is owned by user 65534"),
+        "{err}"
+    );
+}
