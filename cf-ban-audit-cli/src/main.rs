@@ -11,7 +11,7 @@ mod output;
 mod render;
 mod update;
 
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use cf_ban_audit_core::snippet::Target;
@@ -239,9 +239,8 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
     };
     for path in &paths {
         if path.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            io::stdin().lock().read_to_end(&mut bytes)?;
-            scanner = scanner.stdin_bytes(bytes);
+            // Streamed, never held whole; read once however often `-` is given.
+            scanner = scanner.stdin(io::stdin());
         } else {
             scanner = scanner.path(path);
         }

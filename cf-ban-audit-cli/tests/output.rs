@@ -565,3 +565,58 @@ chmod 0644 $C; chown nobody /var/cache/cf-ban-audit
         "{err}"
     );
 }
+
+/// `scan -` streams standard input (never holding it whole): a log of several MiB piped in
+/// gives the findings of the same file.
+#[test]
+fn a_large_log_on_standard_input_gives_the_findings_of_its_file() {
+    let mut log = String::new();
+    let mut i = 0u32;
+    while log.len() < 4 << 20 {
+        let addr = if i % 3 == 0 {
+            format!("172.64.{}.{}", (i / 3) % 100, i % 200)
+        } else {
+            format!("192.0.2.{}", i % 250)
+        };
+        let action = if i % 4 == 0 { "Unban" } else { "Ban" };
+        log.push_str(&format!(
+            "2026-11-{:02} {:02}:{:02}:{:02},001 fail2ban.actions        [7]: NOTICE  [sshd] {action} {addr}\n",
+            1 + (i / 86_400) % 28,
+            (i / 3600) % 24,
+            (i / 60) % 60,
+            i % 60
+        ));
+        i += 1;
+    }
+    let env = TestEnv::new();
+    let path = env.write("fail2ban.log", &log);
+    let findings = |o: &std::process::Output| {
+        let mut v: Vec<String> = json(o)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} {} {}",
+                    f["address"], f["scope"], f["state"], f["last_seen"]
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let from_file = run(&["scan", "--format", "json", path.to_str().unwrap()]);
+    let from_stdin = run_stdin(&["scan", "--format", "json", "-"], Some(log.as_bytes()));
+    assert_eq!(
+        code(&from_stdin),
+        code(&from_file),
+        "{}",
+        stderr(&from_stdin)
+    );
+    let expected = findings(&from_file);
+    assert!(expected.len() > 100, "{}", expected.len());
+    assert_eq!(findings(&from_stdin), expected);
+    let files = &json(&from_stdin)["files"];
+    assert_eq!(files[0]["path"], "-");
+    assert_eq!(files[0]["lines"], json(&from_file)["files"][0]["lines"]);
+}
