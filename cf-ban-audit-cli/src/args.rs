@@ -144,8 +144,10 @@ pub struct ScanArgs {
     /// or /etc/fail2ban when scanning the default places).
     #[arg(long, value_name = "DIR", env = "CF_BAN_AUDIT_FAIL2BAN_CONFIG")]
     pub fail2ban_config: Option<PathBuf>,
-    /// Write the report to FILE (through a temporary file beside it, renamed when complete)
-    /// instead of standard output.
+    /// Write the report to FILE instead of standard output: a regular file is replaced
+    /// atomically (a temporary file beside it, renamed when complete; a symlink is followed,
+    /// except one another user planted in a world-writable directory such as /tmp); a device,
+    /// FIFO or /dev/stdout is written in place.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// When to colour the text report.
@@ -157,8 +159,9 @@ pub struct ScanArgs {
     /// scope; then a ban takes more than one line). Addresses and lift commands are never cut.
     #[arg(long)]
     pub wide: bool,
-    /// Print nothing but errors: the exit status tells (no report, no progress bar).
-    #[arg(short, long)]
+    /// Print nothing but errors: the exit status tells (no report, no progress bar). Not
+    /// with --output, which asks for a report.
+    #[arg(short, long, conflicts_with = "output")]
     pub quiet: bool,
     /// Also read the live state by running (no shell, fixed arguments) whichever of
     /// iptables-save, ip6tables-save, ipset save, nft list ruleset, ufw status,

@@ -10,6 +10,7 @@ use cf_ban_audit_core::doctor::{Doctor, DoctorReport, Status};
 use clap::{Args, ValueEnum};
 
 use crate::args::RangeOpts;
+use crate::escape::printable;
 use crate::Failure;
 
 /// `doctor` options.
@@ -128,7 +129,7 @@ pub fn run(a: DoctorArgs) -> Result<u8, Failure> {
     }
     let report = doctor.run();
     for e in &report.errors {
-        eprintln!("cf-ban-audit: {e}");
+        crate::say(e);
     }
     let mut out = io::stdout().lock();
     match a.format {
@@ -158,7 +159,8 @@ pub fn json(out: &mut dyn Write, report: &DoctorReport) -> io::Result<()> {
 }
 
 /// The checklist: one block per check (status, title, evidence, fix), then what could not be
-/// read and a one-line verdict.
+/// read and a one-line verdict. Text read from the machine (process names, paths, rules) is
+/// escaped.
 pub fn text(out: &mut dyn Write, report: &DoctorReport) -> io::Result<()> {
     let ports: Vec<String> = report.ports.iter().map(u16::to_string).collect();
     writeln!(
@@ -167,24 +169,24 @@ pub fn text(out: &mut dyn Write, report: &DoctorReport) -> io::Result<()> {
         report
             .host
             .as_deref()
-            .map(|h| format!(" on {h}"))
+            .map(|h| format!(" on {}", printable(h)))
             .unwrap_or_default(),
         ports.join(", "),
-        report.ranges
+        printable(&report.ranges)
     )?;
     for c in &report.checks {
         writeln!(out)?;
-        writeln!(out, "[{:^7}] {}", c.status.label(), c.title)?;
+        writeln!(out, "[{:^7}] {}", c.status.label(), printable(&c.title))?;
         for e in &c.evidence {
-            writeln!(out, "          {e}")?;
+            writeln!(out, "          {}", printable(e))?;
         }
         if !c.fix.is_empty() && c.status != Status::Ok {
             let mut lines = c.fix.lines();
             if let Some(first) = lines.next() {
-                writeln!(out, "    fix:  {first}")?;
+                writeln!(out, "    fix:  {}", printable(first))?;
             }
             for l in lines {
-                writeln!(out, "          {l}")?;
+                writeln!(out, "          {}", printable(l))?;
             }
         }
     }
@@ -192,11 +194,11 @@ pub fn text(out: &mut dyn Write, report: &DoctorReport) -> io::Result<()> {
         writeln!(out)?;
         writeln!(out, "Not read (run as root to read them):")?;
         for u in &report.unreadable {
-            writeln!(out, "  - {u}")?;
+            writeln!(out, "  - {}", printable(u))?;
         }
     }
     for e in &report.errors {
-        writeln!(out, "error: {e}")?;
+        writeln!(out, "error: {}", printable(e))?;
     }
     let count = |s: Status| report.checks.iter().filter(|c| c.status == s).count();
     writeln!(out)?;

@@ -54,17 +54,24 @@ pub fn merge_reports(reports: &[(String, Report)]) -> Value {
     json!({ "version": 1, "hosts": hosts, "findings": findings, "diagnoses": diagnoses, "errors": errors })
 }
 
-/// The merged view for people: per host a line, then every finding with its host.
+/// A string field of another host's report as the terminal may show it: every control and
+/// bidirectional character escaped (`\x1b`), `default` when absent.
+fn field(v: &Value, default: &str) -> String {
+    crate::escape::printable(v.as_str().unwrap_or(default))
+}
+
+/// The merged view for people: per host a line, then every finding with its host. Everything
+/// read from the reports is escaped: they come from other machines.
 pub fn merged_text(out: &mut dyn Write, merged: &Value) -> io::Result<()> {
     for h in merged["hosts"].as_array().into_iter().flatten() {
         writeln!(
             out,
             "{}: {} findings, {} files, {} errors ({})",
-            h["host"].as_str().unwrap_or("?"),
+            field(&h["host"], "?"),
             h["findings"],
             h["files"],
             h["errors"],
-            h["report"].as_str().unwrap_or("")
+            field(&h["report"], "")
         )?;
     }
     let findings = merged["findings"].as_array().cloned().unwrap_or_default();
@@ -82,19 +89,19 @@ pub fn merged_text(out: &mut dyn Write, merged: &Value) -> io::Result<()> {
             } else {
                 "lifted"
             },
-            f["host"].as_str().unwrap_or(""),
-            f["address"].as_str().unwrap_or(""),
-            f["tool"].as_str().unwrap_or(""),
-            f["scope"].as_str().unwrap_or(""),
-            f["range"].as_str().unwrap_or("")
+            field(&f["host"], ""),
+            field(&f["address"], ""),
+            field(&f["tool"], ""),
+            field(&f["scope"], ""),
+            field(&f["range"], "")
         )?;
     }
     for d in merged["diagnoses"].as_array().into_iter().flatten() {
         writeln!(
             out,
             "diagnosis on {}: {}",
-            d["host"].as_str().unwrap_or(""),
-            d["kind"].as_str().unwrap_or("")
+            field(&d["host"], ""),
+            field(&d["kind"], "")
         )?;
     }
     Ok(())

@@ -3,13 +3,15 @@
 
 mod args;
 mod doctor_cmd;
+mod escape;
 mod fleet;
 mod jsonl;
 mod monitor;
+mod output;
 mod render;
 mod update;
 
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use cf_ban_audit_core::snippet::Target;
@@ -52,10 +54,16 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(Failure::BrokenPipe) => ExitCode::from(OK),
         Err(Failure::Message(m)) => {
-            eprintln!("cf-ban-audit: {m}");
+            say(&m);
             ExitCode::from(ERROR)
         }
     }
+}
+
+/// One line on standard error, after the program's name, its control and bidirectional
+/// characters escaped: messages name files and quote what was read.
+pub(crate) fn say(message: &str) {
+    eprintln!("cf-ban-audit: {}", escape::printable(message));
 }
 
 /// Why a command stopped.
@@ -82,16 +90,21 @@ impl From<cf_ban_audit_core::Error> for Failure {
     }
 }
 
-/// The ranges a command uses: the cached Cloudflare list (`ranges update`) when there is one,
-/// else the embedded list, plus every `--ranges` file.
+/// The ranges a command uses: the cached Cloudflare list (`ranges update`) when there is a
+/// trusted one, else the embedded list, plus every `--ranges` file.
 fn load_ranges(opts: &RangeOpts) -> Result<(cf_ban_audit_core::RangeSet, String), Failure> {
-    let cached = if opts.no_cloudflare {
-        None
+    let (cached, note) = if opts.no_cloudflare {
+        (None, None)
     } else {
         read_cache()
     };
     let Some((nets, label)) = cached else {
-        return Ok(cloudflare::build_ranges(&opts.ranges, !opts.no_cloudflare)?);
+        let (set, source) = cloudflare::build_ranges(&opts.ranges, !opts.no_cloudflare)?;
+        let source = match note {
+            Some(note) => format!("{source} ({note})"),
+            None => source,
+        };
+        return Ok((set, source));
     };
     let mut set: cf_ban_audit_core::RangeSet = nets.into_iter().collect();
     let mut source = label;
@@ -103,32 +116,44 @@ fn load_ranges(opts: &RangeOpts) -> Result<(cf_ban_audit_core::RangeSet, String)
     Ok((set, source))
 }
 
-/// The cached list, if there is a valid one; a broken cache is reported and ignored.
-fn read_cache() -> Option<(Vec<ipnet::IpNet>, String)> {
-    let path = update::cache_path();
-    let bytes = std::fs::read(&path).ok()?;
+/// The cached list, if there is a valid and trusted one; a broken or untrusted cache is
+/// reported on standard error and ignored. Without a place for a cache, the note that says
+/// so (for the report's range source).
+fn read_cache() -> (Option<(Vec<ipnet::IpNet>, String)>, Option<String>) {
+    let (bytes, path, modified) = match update::read_cache() {
+        update::CacheRead::Found {
+            bytes,
+            path,
+            modified,
+        } => (bytes, path, modified),
+        update::CacheRead::Absent => return (None, None),
+        update::CacheRead::Nowhere(note) => return (None, Some(note)),
+        update::CacheRead::Refused(why) => {
+            say(&format!(
+                "warning: ignoring the range cache (using the embedded list): {why}"
+            ));
+            return (None, None);
+        }
+    };
     match cloudflare::parse_ranges(&bytes, &path.display().to_string()) {
         Ok(loaded) => {
-            let when = std::fs::metadata(&path)
-                .and_then(|m| m.modified())
+            let when = modified
                 .map(|t| {
                     chrono::DateTime::<chrono::Local>::from(t)
                         .format("%Y-%m-%d")
                         .to_string()
                 })
-                .unwrap_or_else(|_| "?".into());
+                .unwrap_or_else(|| "?".into());
             let etag = loaded
                 .etag
                 .map(|e| format!(", etag {e}"))
                 .unwrap_or_default();
-            Some((
-                loaded.nets,
-                format!("cloudflare fetched {when}{etag} (cache {})", path.display()),
-            ))
+            let label = format!("cloudflare fetched {when}{etag} (cache {})", path.display());
+            (Some((loaded.nets, label)), None)
         }
         Err(e) => {
-            eprintln!("cf-ban-audit: warning: ignoring the range cache: {e}");
-            None
+            say(&format!("warning: ignoring the range cache: {e}"));
+            (None, None)
         }
     }
 }
@@ -152,14 +177,14 @@ fn ranges_update(url: Option<&str>) -> Result<u8, Failure> {
         },
         v4,
         updated.ranges.nets.len() - v4,
-        updated.url,
+        escape::printable(&updated.url),
         updated
             .ranges
             .etag
             .as_deref()
-            .map(|e| format!(" (etag {e})"))
+            .map(|e| format!(" (etag {})", escape::printable(e)))
             .unwrap_or_default(),
-        updated.cache.display()
+        escape::printable(&updated.cache.display().to_string())
     )?;
     Ok(OK)
 }
@@ -214,9 +239,8 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
     };
     for path in &paths {
         if path.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            io::stdin().lock().read_to_end(&mut bytes)?;
-            scanner = scanner.stdin_bytes(bytes);
+            // Streamed, never held whole; read once however often `-` is given.
+            scanner = scanner.stdin(io::stdin());
         } else {
             scanner = scanner.path(path);
         }
@@ -231,7 +255,7 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
         bar.finish_and_clear();
     }
     for e in &report.errors {
-        eprintln!("cf-ban-audit: {}", e.message);
+        say(&e.message);
     }
     let mut buffer = Vec::new();
     let mut stdout = io::stdout().lock();
@@ -249,7 +273,8 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
     };
     let mut nagios = None;
     match a.format {
-        _ if a.quiet && a.output.is_none() => {}
+        // `-q` and `-o` do not mix (the arguments refuse it): quiet means no report at all.
+        _ if a.quiet => {}
         args::OutputFormat::Text => {
             let opts = render::TextOptions {
                 color: color && a.output.is_none(),
@@ -264,7 +289,7 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
     }
     out.flush()?;
     if let Some(path) = &a.output {
-        write_atomically(path, &buffer)?;
+        output::write_file(path, &buffer).map_err(Failure::Message)?;
     }
     if let Some(code) = nagios {
         return Ok(code);
@@ -299,26 +324,6 @@ fn text_width(to_stdout: bool) -> usize {
     columns.or_else(terminal).unwrap_or(80).max(40)
 }
 
-/// Writes a file through a temporary file in the same directory and a rename, so readers
-/// (node_exporter, a fetch) never see half of it.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
-    let fail = |e: io::Error| Failure::Message(format!("{}: {e}", path.display()));
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        fail(e)
-    })
-}
-
 fn snippet_cmd(a: SnippetArgs) -> Result<u8, Failure> {
     let (ranges, _) = load_ranges(&a.ranges)?;
     let text = match &a.existing {
@@ -330,15 +335,15 @@ fn snippet_cmd(a: SnippetArgs) -> Result<u8, Failure> {
                 .map_err(|_| Failure::Message(format!("{}: not UTF-8 text", path.display())))?;
             if a.target == Target::Fail2ban {
                 for jail in snippet::jails_overriding(&existing, &ranges) {
-                    eprintln!(
-                        "cf-ban-audit: warning: {}: jail [{jail}] sets its own ignoreip, which replaces [DEFAULT]'s; add the Cloudflare ranges there too",
+                    say(&format!(
+                        "warning: {}: jail [{jail}] sets its own ignoreip, which replaces [DEFAULT]'s; add the Cloudflare ranges there too",
                         path.display()
-                    );
+                    ));
                 }
             }
             // Kept entries that need a look (the merged file names them in comments too).
             for warning in a.target.merge_warnings(&existing, &ranges) {
-                eprintln!("cf-ban-audit: warning: {}: {warning}", path.display());
+                say(&format!("warning: {}: {warning}", path.display()));
             }
             a.target.merge(&existing, &ranges).ok_or_else(|| {
                 Failure::Message(format!(
@@ -362,7 +367,7 @@ fn check(a: CheckArgs) -> Result<u8, Failure> {
         match cf_ban_audit_core::check::check_file(path, &ranges) {
             Ok(r) => results.push(r),
             Err(e) => {
-                eprintln!("cf-ban-audit: {e}");
+                say(&e.to_string());
                 errors += 1;
             }
         }

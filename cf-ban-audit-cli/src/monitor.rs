@@ -5,11 +5,24 @@ use std::io::{self, Write};
 
 use cf_ban_audit_core::{BanState, Report};
 
-/// Escapes a Prometheus label value (backslash, double quote, newline).
+/// Escapes a Prometheus label value: backslash, double quote and newline as the exposition
+/// format escapes them (`\\`, `\"`, `\n`); every other control or bidirectional character
+/// as the visible text [`crate::escape::printable`] makes of it (`\x1b`, its backslash
+/// escaped in turn), so a value holds nothing a terminal or a log viewer would act on.
 fn label(s: &str) -> String {
-    s.replace('\\', r"\\")
-        .replace('"', "\\\"")
-        .replace('\n', r"\n")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str(r"\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str(r"\n"),
+            c if crate::escape::needs_escape(c) => {
+                out.push_str(&crate::escape::escaped(c).replace('\\', r"\\"))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// node_exporter textfile collector metrics (write to a `.prom` file atomically).
@@ -165,7 +178,8 @@ pub fn nagios(out: &mut dyn Write, report: &Report) -> io::Result<u8> {
         _ if total > 0 => format!("no bans of Cloudflare addresses in force ({total} past)"),
         _ => "no bans of Cloudflare addresses".to_string(),
     };
-    let summary = summary.replace('|', "/").replace('\n', " ");
+    // One line: every control character is escaped; `|` would start the performance data.
+    let summary = crate::escape::printable(&summary).replace('|', "/");
     writeln!(
         out,
         "CF-BAN-AUDIT {state} - {summary} | findings={total};;;0 active={};1;1;0 unconfirmed={};1;;0 files={};;;0 errors={};;;0 malformed={};;;0",

@@ -53,7 +53,7 @@ pub struct Scanner {
     sources: Option<Vec<Tool>>,
     active_only: bool,
     now: Option<NaiveDateTime>,
-    stdin: Option<Vec<u8>>,
+    stdin: Option<StdinInput>,
     live: bool,
     live_options: LiveOptions,
     progress: Option<ProgressFn>,
@@ -78,6 +78,14 @@ impl std::fmt::Debug for Scanner {
             .field("live_options", &self.live_options)
             .finish_non_exhaustive()
     }
+}
+
+/// What [`Scanner::stdin`] or [`Scanner::stdin_bytes`] gave: bytes (shared by clones, read by
+/// every scan) or a reader (read once, by the first scan that reaches it).
+#[derive(Clone)]
+enum StdinInput {
+    Bytes(Arc<Vec<u8>>),
+    Reader(Arc<std::sync::Mutex<Option<Box<dyn Read + Send>>>>),
 }
 
 /// The sink of [`Scanner::scan`]: told nothing.
@@ -229,8 +237,32 @@ impl Scanner {
     }
 
     /// Adds bytes read from standard input (shown as `-`); their format is detected from content.
+    /// [`Scanner::stdin`] reads standard input without holding it all.
     pub fn stdin_bytes(mut self, bytes: Vec<u8>) -> Scanner {
-        self.stdin = Some(bytes);
+        self.stdin = Some(StdinInput::Bytes(Arc::new(bytes)));
+        self
+    }
+
+    /// Adds standard input (shown as `-`), read as a stream: its format is detected from its
+    /// first bytes, then a line format is read line by line without holding the input, and a
+    /// format read as a whole document within that format's size limit, as from a file. The
+    /// reader is read once, after the files, by the first scan of this scanner or of a clone;
+    /// a later scan reports standard input as already read. Replaces an earlier
+    /// [`Scanner::stdin_bytes`].
+    ///
+    /// ```
+    /// use cf_ban_audit_core::{cloudflare, Scanner};
+    /// let log = "2026-11-24 03:06:43,833 fail2ban.actions [1]: NOTICE  [sshd] Ban 104.16.5.5\n";
+    /// let report = Scanner::new(cloudflare::embedded())
+    ///     .stdin(std::io::Cursor::new(log))
+    ///     .scan();
+    /// assert_eq!(report.findings[0].address_text(), "104.16.5.5");
+    /// assert_eq!(report.files[0].path, "-");
+    /// ```
+    pub fn stdin(mut self, reader: impl Read + Send + 'static) -> Scanner {
+        self.stdin = Some(StdinInput::Reader(Arc::new(std::sync::Mutex::new(Some(
+            Box::new(reader),
+        )))));
         self
     }
 
@@ -386,8 +418,8 @@ impl Scanner {
         let (mut outcome, _) = total
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(bytes) = &self.stdin {
-            let input = self.scan_input(Path::new("-"), bytes.clone(), None, false, now);
+        if let Some(stdin) = &self.stdin {
+            let input = self.scan_stdin(stdin, now);
             input.tell(sink);
             outcome.merge(input);
         }
@@ -635,19 +667,55 @@ impl Scanner {
         outcome
     }
 
-    /// Reads bytes that are not a file: standard input (format detected from content) or the
-    /// output of a live command (format known).
+    /// Reads standard input: shared bytes each time, a reader once.
+    fn scan_stdin(&self, stdin: &StdinInput, now: NaiveDateTime) -> FileOutcome<'_> {
+        let path = Path::new("-");
+        match stdin {
+            StdinInput::Bytes(bytes) => self.scan_input(path, &bytes[..], None, false, now),
+            StdinInput::Reader(reader) => {
+                let taken = reader
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                match taken {
+                    Some(reader) => self.scan_input(path, reader, None, false, now),
+                    None => {
+                        let mut outcome = FileOutcome::empty(&self.ranges);
+                        outcome.errors.push(Error::File {
+                            path: path.to_path_buf(),
+                            message: "standard input was read by an earlier scan".to_string(),
+                        });
+                        outcome
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads input that is not a file, as a stream: standard input (format detected from its
+    /// first [`HEAD`] bytes, which are then read again ahead of the rest) or the output of a
+    /// live command (format known).
     fn scan_input(
         &self,
         path: &Path,
-        bytes: Vec<u8>,
+        mut input: impl Read,
         format: Option<Format>,
         live: bool,
         now: NaiveDateTime,
     ) -> FileOutcome<'_> {
         let mut outcome = FileOutcome::empty(&self.ranges);
-        let format =
-            format.or_else(|| detect_text(self.registry(), path, &bytes[..bytes.len().min(HEAD)]));
+        let mut head = Vec::new();
+        let format = match format {
+            Some(format) => Some(format),
+            None => {
+                head.resize(HEAD, 0);
+                match read_up_to(&mut input, &mut head) {
+                    Ok(n) => head.truncate(n),
+                    Err(source) => return outcome.failed(path, source),
+                }
+                detect_text(self.registry(), path, &head)
+            }
+        };
         match format {
             Some(format) if self.wanted(format) => match self.read_as(format) {
                 Some(Reader::Sqlite(_)) => outcome.errors.push(Error::File {
@@ -655,7 +723,7 @@ impl Scanner {
                     message: format!("{format} cannot be read from standard input; give its path"),
                 }),
                 _ => {
-                    let input = Cursor::new(bytes);
+                    let input = Cursor::new(head).chain(input);
                     self.parse(path, format, input, now, now, 0, live, &mut outcome)
                 }
             },
@@ -684,8 +752,13 @@ impl Scanner {
             match live::run(source, &self.live_options) {
                 LiveOutput::Absent => {}
                 LiveOutput::Output(bytes) => {
-                    let mut read =
-                        self.scan_input(Path::new(&label), bytes, Some(source.format), true, now);
+                    let mut read = self.scan_input(
+                        Path::new(&label),
+                        &bytes[..],
+                        Some(source.format),
+                        true,
+                        now,
+                    );
                     // Read in full: a ban of its tool that it does not hold is not in force.
                     if read.errors.is_empty() {
                         for cover in live_covers(self.registry(), source, &label) {

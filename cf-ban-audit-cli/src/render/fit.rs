@@ -13,22 +13,10 @@ pub(crate) fn width(text: &str) -> usize {
     UnicodeWidthStr::width(text)
 }
 
-/// Control characters of text read from files, escaped as `\xNN`: a report never sends a
-/// terminal a control sequence it read.
-pub(crate) fn printable(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c.is_control() {
-            out.push_str(&format!("\\x{:02x}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+/// Control and bidirectional characters of text read from files, made visible (`\x1b`): a
+/// report never sends a terminal a control sequence it read. The one escaping every output
+/// shares.
+pub(crate) use crate::escape::printable;
 
 /// `text` in at most `max` columns, an ellipsis marking a cut.
 pub(crate) fn truncate(text: &str, max: usize) -> String {

@@ -67,28 +67,42 @@ pub fn check(
     results: &[cf_ban_audit_core::check::CheckedFile],
     source: &str,
 ) -> io::Result<()> {
-    writeln!(out, "Ranges: {source}")?;
+    writeln!(out, "Ranges: {}", fit::printable(source))?;
     for r in results {
         writeln!(out)?;
         let verdict = if r.has_gaps() { "NEEDS WORK" } else { "OK" };
         let kind = serde_json::to_value(r.kind).ok();
         let kind = kind.as_ref().and_then(|k| k.as_str()).unwrap_or("list");
-        writeln!(out, "{} ({kind}, {} entries): {verdict}", r.path, r.entries)?;
+        writeln!(
+            out,
+            "{} ({}, {} entries): {verdict}",
+            fit::printable(&r.path),
+            fit::printable(kind),
+            r.entries
+        )?;
         if !r.missing.is_empty() {
-            writeln!(out, "  missing ranges: {}", r.missing.join(" "))?;
+            writeln!(
+                out,
+                "  missing ranges: {}",
+                fit::printable(&r.missing.join(" "))
+            )?;
         }
         if !r.stale.is_empty() {
-            writeln!(out, "  no longer Cloudflare's: {}", r.stale.join(" "))?;
+            writeln!(
+                out,
+                "  no longer Cloudflare's: {}",
+                fit::printable(&r.stale.join(" "))
+            )?;
         }
         if !r.overbroad.is_empty() {
             writeln!(
                 out,
                 "  over-broad (cover addresses that are not Cloudflare's): {}",
-                r.overbroad.join(" ")
+                fit::printable(&r.overbroad.join(" "))
             )?;
         }
         for p in &r.problems {
-            writeln!(out, "  {p}")?;
+            writeln!(out, "  {}", fit::printable(p))?;
         }
     }
     Ok(())
@@ -98,7 +112,8 @@ pub fn check(
 pub fn ranges(out: &mut dyn Write, set: &RangeSet, source: &str) -> io::Result<()> {
     writeln!(
         out,
-        "# {source}: {} IPv4, {} IPv6 networks",
+        "# {}: {} IPv4, {} IPv6 networks",
+        fit::printable(source),
         set.v4_nets().count(),
         set.v6_nets().count()
     )?;

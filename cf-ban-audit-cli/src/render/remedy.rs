@@ -21,7 +21,20 @@ pub(super) fn lifts(out: &mut dyn Write, report: &Report, width: Option<usize>) 
             .iter()
             .filter(|f| f.tool == *tool && in_force(f))
         {
+            // The library refuses to build a command of words with control characters; a word
+            // that would still need escaping is never printed as a command to run.
+            let safe = |argv: &Vec<String>| {
+                argv.iter()
+                    .all(|w| !w.chars().any(crate::escape::needs_escape))
+            };
             let line = match (&f.lift, &f.lift_unavailable) {
+                (Some(argv), _) if !safe(argv) => format!(
+                    "# {} {} {}: no command: a word holds control characters: {}",
+                    f.tool,
+                    fit::printable(&f.scope),
+                    f.address_text(),
+                    fit::printable(&argv.join(" "))
+                ),
                 (Some(argv), _) => argv
                     .iter()
                     .map(|w| shell_word(w))
@@ -163,6 +176,7 @@ pub(super) fn diagnoses(
             prose(out, &fit::printable(e), width, "  - ", "    ")?;
         }
         for line in d.fix.lines() {
+            let line = &fit::printable(line);
             let indent = line.len() - line.trim_start().len();
             let (lead, body) = line.split_at(indent);
             let lead = format!("  {lead}");

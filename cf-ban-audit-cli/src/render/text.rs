@@ -93,7 +93,9 @@ fn reading(out: &mut dyn Write, report: &Report, width: Option<usize>) -> io::Re
         out,
         &format!(
             "Ranges: {} ({} IPv4, {} IPv6)",
-            report.ranges.source, report.ranges.v4, report.ranges.v6
+            fit::printable(&report.ranges.source),
+            report.ranges.v4,
+            report.ranges.v6
         ),
         width,
         "",
@@ -168,14 +170,14 @@ fn reading(out: &mut dyn Write, report: &Report, width: Option<usize>) -> io::Re
         let text = match f.malformed_samples.first() {
             Some(m) => {
                 // Some readers name the place in the message already.
-                let place = fit::place(&f.path, m.line);
-                let message = m
-                    .message
+                let place = fit::place(&fit::printable(&f.path), m.line);
+                let message = fit::printable(&m.message);
+                let message = message
                     .strip_prefix(&format!("{place}: "))
-                    .unwrap_or(&m.message);
-                format!("{place}: {}{more}", fit::printable(message))
+                    .unwrap_or(&message);
+                format!("{place}: {message}{more}")
             }
-            None => format!("{}: {} lines", f.path, f.malformed),
+            None => format!("{}: {} lines", fit::printable(&f.path), f.malformed),
         };
         prose(out, &text, width, "  ", "      ")?;
     }
@@ -236,9 +238,9 @@ fn sources(f: &Finding) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for e in &f.evidence {
         let name = if e.authority == Authority::Live {
-            format!("{}(live)", e.format)
+            format!("{}(live)", fit::printable(e.format.name()))
         } else {
-            e.format.to_string()
+            fit::printable(e.format.name())
         };
         if !out.contains(&name) {
             out.push(name);
@@ -246,7 +248,7 @@ fn sources(f: &Finding) -> Vec<String> {
     }
     if out.is_empty() {
         // A report written before evidence was.
-        out.push(f.format.to_string());
+        out.push(fit::printable(f.format.name()));
     }
     out
 }
