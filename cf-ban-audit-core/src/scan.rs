@@ -708,11 +708,11 @@ impl Scanner {
         let format = match format {
             Some(format) => Some(format),
             None => {
-                head.resize(HEAD, 0);
-                match read_up_to(&mut input, &mut head) {
-                    Ok(n) => head.truncate(n),
-                    Err(source) => return outcome.failed(path, source),
+                let (read, error) = crate::decompress::read_head(&mut input, HEAD);
+                if let Some(source) = error {
+                    return outcome.failed(path, source);
                 }
+                head = read;
                 detect_text(self.registry(), path, &head)
             }
         };
