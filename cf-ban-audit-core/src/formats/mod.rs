@@ -91,6 +91,7 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &crowdsec::TABLE,
     &plain_list::DESCRIPTOR,
     &hosts_deny::DESCRIPTOR,
+    &crowdsec::DB,
 ];
 
 /// Every built-in format, in display order.

@@ -32,6 +32,9 @@
 //!   from the end of the line, so that a reason holding decision text is never taken for a
 //!   decision (see [`log`]). Each decision line is an [`Action::Ban`] at the line's time, ending
 //!   after its duration.
+//! - [`Format::CrowdsecDb`]: the Local API's own SQLite database
+//!   (`/var/lib/crowdsec/data/crowdsec.db`), read-only: each row of its `decisions` table is a
+//!   decision that stands, from its `created_at` to its `until` (see [`db`]).
 //!
 //! What becomes an event:
 //!
@@ -82,6 +85,7 @@
 //! [`Action::Deny`]: crate::event::Action::Deny
 
 mod csv;
+pub mod db;
 mod decision;
 mod json;
 mod json_shape;
@@ -89,7 +93,7 @@ pub mod log;
 pub mod table;
 mod time;
 
-use super::registry::{Detection, FormatDescriptor};
+use super::registry::{Detection, FormatDescriptor, Reader};
 use crate::event::Tool;
 use std::path::Path;
 
@@ -167,6 +171,8 @@ impl Format {
     pub const CrowdsecLog: Format = Format::builtin(32, "crowdsec-log");
     /// The table `cscli decisions list` prints by default (human output).
     pub const CrowdsecTable: Format = Format::builtin(33, "crowdsec-table");
+    /// CrowdSec's SQLite database (`/var/lib/crowdsec/data/crowdsec.db`): its `decisions`.
+    pub const CrowdsecDb: Format = Format::builtin(36, "crowdsec-db");
 }
 
 /// CrowdSec JSON.
@@ -216,6 +222,21 @@ pub(crate) const TABLE: FormatDescriptor = FormatDescriptor::new(
 .detected_by(&[Detection::text(230, |path, head| {
     detect(path, head) == Some(Format::CrowdsecTable)
 })]);
+
+/// CrowdSec's SQLite database: the decisions the Local API holds (see [`db`]). A database
+/// that cannot be opened under CrowdSec's name is still CrowdSec's: its reader then names the
+/// file in an error instead of skipping it.
+pub(crate) const DB: FormatDescriptor = FormatDescriptor::read_as(
+    Format::CrowdsecDb,
+    &[Tool::Crowdsec],
+    "CrowdSec SQLite database crowdsec.db: decisions (read-only)",
+    Reader::Sqlite(db::read_database),
+)
+.usual_paths(&["/var/lib/crowdsec/data/crowdsec.db"])
+.detected_by(&[
+    Detection::sqlite(115, db::looks_like_db),
+    Detection::sqlite(135, |path, _| super::lower_file_name(path) == "crowdsec.db"),
+]);
 
 #[cfg(test)]
 mod tests;
