@@ -137,6 +137,8 @@ pub struct Aggregator<'r> {
     as_of: Option<NaiveDateTime>,
     /// The live listings read in full, and what each covers.
     covers: Vec<LiveCover>,
+    /// Events whose network is every address (`0.0.0.0/0`, `::/0`), dropped.
+    catch_all: u64,
 }
 
 impl<'r> Aggregator<'r> {
@@ -153,6 +155,7 @@ impl<'r> Aggregator<'r> {
             live: false,
             as_of: None,
             covers: Vec::new(),
+            catch_all: 0,
         }
     }
 
@@ -178,8 +181,18 @@ impl<'r> Aggregator<'r> {
 
     /// Adds an event read from `line` (the bytes of the line it was read from, when it was
     /// read from one line); it is kept only if its network overlaps the ranges.
+    ///
+    /// An event on every address (`0.0.0.0/0`, `::/0`: a prefix of 0, whatever the tool) is
+    /// dropped and counted ([`Aggregator::catch_all`]): a rule that matches every source
+    /// (csf's port filter `tcp|in|d=3306|s=0.0.0.0/0`, `ip saddr 0.0.0.0/0 tcp dport 3306
+    /// drop`, ufw's `DENY Anywhere`) is a policy for a port or a service, not a ban of
+    /// Cloudflare; the doctor judges such firewall rules per port.
     pub fn add_read(&mut self, ev: BanEvent, line: Option<&[u8]>) {
         self.events += 1;
+        if ev.net.prefix_len() == 0 {
+            self.catch_all += 1;
+            return;
+        }
         self.evidence.observe(&ev, self.ranges);
         if !self.ranges.overlaps(&ev.net) {
             return;
@@ -237,6 +250,11 @@ impl<'r> Aggregator<'r> {
         self.evidence.shift_lines(path, by);
     }
 
+    /// Events on every address (`0.0.0.0/0`, `::/0`) that were dropped: policies, not bans.
+    pub fn catch_all(&self) -> u64 {
+        self.catch_all
+    }
+
     /// Events added, and how many of them hit the ranges.
     #[cfg(test)]
     pub fn counts(&self) -> (u64, u64) {
@@ -247,6 +265,7 @@ impl<'r> Aggregator<'r> {
     pub fn merge(&mut self, other: Aggregator<'_>) {
         self.events += other.events;
         self.hits += other.hits;
+        self.catch_all += other.catch_all;
         self.evidence.merge(other.evidence);
         self.covers.extend(other.covers);
         // Merge the smaller map into the larger: the larger is not grown (rehashed) again.
@@ -522,6 +541,27 @@ mod tests {
                 .state,
             BanState::Unconfirmed
         );
+    }
+
+    #[test]
+    fn an_event_on_every_address_is_no_finding_whatever_the_tool() {
+        let cf = crate::cloudflare::embedded();
+        for tool in [Tool::Fail2ban, Tool::Csf, Tool::Nftables, Tool::Crowdsec] {
+            let mut agg = Aggregator::new(&cf, 0);
+            for net in ["0.0.0.0/0", "::/0"] {
+                let mut e = ev(net, Action::Listed, 1, "rules", 1);
+                e.tool = tool;
+                agg.add(e);
+            }
+            // A network as wide as half of the addresses is still a ban that hits the ranges.
+            let mut wide = ev("0.0.0.0/1", Action::Listed, 1, "rules", 2);
+            wide.tool = tool;
+            agg.add(wide);
+            assert_eq!((agg.catch_all(), agg.counts()), (2, (3, 1)), "{tool}");
+            let f = agg.findings(t(2));
+            assert_eq!(f.len(), 1, "{tool}: {f:#?}");
+            assert_eq!(f[0].address.to_string(), "0.0.0.0/1");
+        }
     }
 
     /// The locations kept are the earliest and latest halves of all distinct places, whatever

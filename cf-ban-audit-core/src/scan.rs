@@ -862,6 +862,9 @@ impl Scanner {
             }
             None => {}
         }
+        if sink.agg.catch_all() > 0 {
+            sink.note(CATCH_ALL_NOTE.to_string());
+        }
         let mut stats = FileStats::new(path.display().to_string(), format);
         stats.lines = lines;
         stats.events = sink.events;
@@ -1160,6 +1163,12 @@ impl Sink for LineSink<'_, '_> {
         self.sink.include(from, target)
     }
 }
+
+/// The note of a file with entries on every address (the same text for every chunk of a file,
+/// so that it is said once).
+const CATCH_ALL_NOTE: &str = "entries on every address (0.0.0.0/0 or ::/0) are policies for a \
+     port or a service, not bans of Cloudflare: not reported (doctor judges firewall rules per \
+     port)";
 
 /// What a live listing covers: the tools of its format, for the address families it lists
 /// (`iptables-save` IPv4 only, `ip6tables-save` IPv6 only). `firewall-cmd --list-all-zones`

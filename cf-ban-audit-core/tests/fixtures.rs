@@ -215,3 +215,45 @@ fn chunked_scan_of_a_large_log_equals_the_sequential_scan() {
     assert_eq!(one.files[0].lines, log.lines().count() as u64);
     assert!(one.findings.len() > 1000);
 }
+
+/// Rules and entries on every address (`0.0.0.0/0`, `::/0`) are policies for a port or a
+/// service, not bans of Cloudflare: no finding in any format, and each file that holds one
+/// says so in a note.
+#[test]
+fn entries_on_every_address_are_noted_never_findings() {
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    let dir = common::fixtures().join("catch-all");
+    for ranges in [cloudflare::embedded(), common::everything()] {
+        let report = Scanner::new(ranges).path(&dir).now(now).scan();
+        assert!(report.errors.is_empty(), "{:#?}", report.errors);
+        assert!(
+            report.findings.iter().all(|f| f.address.prefix_len() > 0),
+            "{:#?}",
+            report.findings
+        );
+        let noted: Vec<&str> = report
+            .files
+            .iter()
+            .filter(|f| {
+                f.notes
+                    .iter()
+                    .any(|n| n.starts_with("entries on every address (0.0.0.0/0 or ::/0)"))
+            })
+            .map(|f| f.path.rsplit('/').next().unwrap())
+            .collect();
+        // iptables writes no source for 0.0.0.0/0 (its reader skips one written by hand), and
+        // ufw says Anywhere: neither gives an entry on every address.
+        assert_eq!(
+            noted,
+            [
+                "cscli-decisions-list-raw.csv",
+                "csf.deny",
+                "public.xml",
+                "nft-list-ruleset.txt",
+                "admin.conf",
+            ],
+            "{:#?}",
+            report.files
+        );
+    }
+}
