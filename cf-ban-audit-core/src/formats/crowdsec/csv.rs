@@ -247,6 +247,7 @@ impl CrowdsecCsvParser {
                 let mut any = false;
                 let mut enforced = false;
                 let mut challenges = 0;
+                let mut simulated = 0;
                 for token in decisions.split_ascii_whitespace() {
                     let Some((kind, count)) = token.rsplit_once(':') else {
                         continue;
@@ -254,7 +255,6 @@ impl CrowdsecCsvParser {
                     let Some(count) = count.parse::<u64>().ok().filter(|&n| n > 0) else {
                         continue;
                     };
-                    let simulated = kind.starts_with("(simul)");
                     // A captcha is a challenge, not a ban (see the module docs).
                     if kind
                         .trim_start_matches("(simul)")
@@ -264,7 +264,9 @@ impl CrowdsecCsvParser {
                         continue;
                     }
                     any = true;
-                    if !simulated {
+                    if kind.starts_with("(simul)") {
+                        simulated += count;
+                    } else {
                         enforced = true;
                     }
                 }
@@ -272,11 +274,15 @@ impl CrowdsecCsvParser {
                     self.emit.challenges += challenges;
                     return;
                 }
+                // An alert whose decisions were all simulated led to nothing a bouncer applied.
+                if !enforced {
+                    self.emit.simulated += simulated;
+                    return;
+                }
                 let d = Decision {
                     scope: self.column(&fields, "scope").unwrap_or(""),
                     value: self.column(&fields, "value").unwrap_or(""),
                     scenario: self.column(&fields, "reason").unwrap_or(""),
-                    simulated: !enforced,
                     time: self.column(&fields, "created_at").and_then(parse_time),
                     action: Some(Action::Deny),
                     alert: true,

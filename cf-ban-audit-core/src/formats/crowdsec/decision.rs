@@ -9,7 +9,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use ipnet::IpNet;
 
 use super::time::{parse_go_duration, parse_time};
-use super::{ALERT_SUFFIX, SIMULATED_SUFFIX};
+use super::ALERT_SUFFIX;
 use crate::addr::parse_net;
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::formats::{Format, ParseCtx, Sink};
@@ -40,7 +40,8 @@ pub(super) struct Emitter {
     now: NaiveDateTime,
     other_scopes: BTreeMap<String, u64>,
     other_types: BTreeMap<String, u64>,
-    simulated: u64,
+    /// Simulated decisions: bouncers never apply them (not reported).
+    pub(super) simulated: u64,
     /// Captcha decisions: challenges, not bans (not reported).
     pub(super) challenges: u64,
 }
@@ -97,7 +98,7 @@ impl Emitter {
         net
     }
 
-    /// The scope (scenario, marked when simulated) of a decision.
+    /// The scope (scenario, marked for an alert) of a decision.
     pub(super) fn scope(d: &Decision<'_>) -> String {
         let scenario = d.scenario.trim();
         let mut scope = if scenario.is_empty() {
@@ -108,9 +109,6 @@ impl Emitter {
         .to_string();
         if d.alert {
             scope.push_str(ALERT_SUFFIX);
-        }
-        if d.simulated {
-            scope.push_str(SIMULATED_SUFFIX);
         }
         scope
     }
@@ -130,6 +128,14 @@ impl Emitter {
         line: u64,
         sink: &mut dyn Sink,
     ) {
+        // A simulated decision is never applied: the Local API leaves it out of what bouncers
+        // pull. Counted in a note only (a deletion of one changes nothing either).
+        if d.simulated {
+            if d.action != Some(Action::Unban) {
+                self.simulated += 1;
+            }
+            return;
+        }
         // A captcha is a challenge the visitor can pass, not a ban: counted in a note only.
         // Other types than ban are remediations some bouncer applies: they count as blocks,
         // named in a note.
@@ -144,14 +150,7 @@ impl Emitter {
                 .entry(truncate(kind).to_string())
                 .or_default() += 1;
         }
-        let action = match d.action {
-            Some(a) => a,
-            None if d.simulated => Action::Deny,
-            None => Action::Listed,
-        };
-        if d.simulated && action != Action::Unban {
-            self.simulated += 1;
-        }
+        let action = d.action.unwrap_or(Action::Listed);
         let expires = d
             .expires
             .or_else(|| d.until.and_then(parse_time))
@@ -202,10 +201,8 @@ impl Emitter {
         }
         if self.simulated > 0 {
             sink.note(format!(
-                "{} simulated decision(s): reported with the scope suffix \"{}\", never active \
-                 (bouncers do not apply them)",
-                self.simulated,
-                SIMULATED_SUFFIX.trim()
+                "{} simulated decision(s) (not applied by bouncers): not reported",
+                self.simulated
             ));
         }
     }

@@ -474,7 +474,7 @@ impl CrowdsecLogParser {
             simulated: d.simulated,
             time: Some(time),
             expires: time.checked_add_signed(delta),
-            action: (!d.simulated).then_some(Action::Ban),
+            action: Some(Action::Ban),
             ..Decision::default()
         };
         self.emit.emit(&decision, lineno, sink);

@@ -188,18 +188,6 @@ fn several_decisions_geo_source_and_simulation() {
                 3
             ),
             (
-                "104.20.0.1/32".into(),
-                "crowdsecurity/ssh-bf (simulated)".into(),
-                Action::Deny,
-                4
-            ),
-            (
-                "104.20.0.2/32".into(),
-                "crowdsecurity/ssh-bf (simulated)".into(),
-                Action::Deny,
-                5
-            ),
-            (
                 "104.21.0.1/32".into(),
                 "manual: slow".into(),
                 Action::Ban,
@@ -208,7 +196,7 @@ fn several_decisions_geo_source_and_simulation() {
         ]
     );
     let end = at("2026-11-24T03:09:23") + TimeDelta::milliseconds(14_352_500);
-    assert_eq!(c.events[5].expires, Some(end));
+    assert_eq!(c.events[3].expires, Some(end));
     assert!(
         c.notes.iter().any(|n| n.contains("1 throttle")),
         "{:?}",

@@ -58,9 +58,12 @@
 //!   decision (scenario and value) is also in `new`: a bouncer applies `deleted` first and
 //!   then `new`, whatever their order in the file.
 //! - A simulated decision (`simulated: true` on the decision or on its alert, `true` in the
-//!   `simulated` column, `(simul)` before its type) is reported with the scope
-//!   `<scenario> (simulated)` as an [`Action::Deny`]: evidence that CrowdSec decided against
-//!   the address, never active, since bouncers do not apply simulated decisions.
+//!   `simulated` column, `(simul)` before its type, `(simulated alert)` or `(simulated
+//!   decision)` in the log) is not reported: the Local API leaves simulated decisions out of
+//!   what bouncers pull (`QueryDecisionWithFilter` and the stream exclude them unless asked),
+//!   so no bouncer ever applies one. The file's notes count them ("N simulated decision(s)
+//!   (not applied by bouncers)"). So is an alert of `cscli alerts list -o raw` whose decisions
+//!   were all simulated.
 //! - A line of `cscli alerts list -o raw` is history: an alert that led to decisions, whose
 //!   values and durations the listing does not give (its `value` is the alert's source, which
 //!   CrowdSec parsed; a decision may be on a wider range). It is an [`Action::Deny`] at the
@@ -107,9 +110,6 @@ pub use {
     log::{parse_log_time, parse_message, split_entry},
     time::{parse_go_duration, parse_time},
 };
-
-/// The scope suffix that marks a simulated decision.
-pub const SIMULATED_SUFFIX: &str = " (simulated)";
 
 /// The scope suffix that marks an alert of `cscli alerts list -o raw` (history, not a
 /// decision in force).

@@ -106,17 +106,21 @@ fn alerts_with_decisions_lines_and_times() {
 }
 
 #[test]
-fn simulated_decisions_are_marked() {
-    let text = r#"[{"created_at":"2026-11-24T03:00:00Z","simulated":true,"scenario":"s","decisions":[{"duration":"4h","origin":"crowdsec","scenario":"s","scope":"ip","type":"ban","value":"172.64.1.1","simulated":true}]}]"#;
+fn simulated_decisions_are_counted_never_reported() {
+    // Simulated on the alert, or on the decision alone: no bouncer applies either.
+    let text = r#"[{"created_at":"2026-11-24T03:00:00Z","simulated":true,"scenario":"s","decisions":[{"duration":"4h","origin":"crowdsec","scenario":"s","scope":"ip","type":"ban","value":"172.64.1.1","simulated":true}]},
+{"created_at":"2026-11-24T03:00:00Z","simulated":false,"scenario":"t","decisions":[{"duration":"4h","origin":"crowdsec","scenario":"t","scope":"ip","type":"ban","value":"172.64.1.2","simulated":true},{"duration":"4h","origin":"crowdsec","scenario":"t","scope":"ip","type":"ban","value":"172.64.1.3"}]}]"#;
     let c = run(Format::CrowdsecJson, text);
     assert_eq!(
         brief(&c),
-        vec![(
-            "172.64.1.1/32".into(),
-            "s (simulated)".into(),
-            Action::Deny,
-            1
-        )]
+        vec![("172.64.1.3/32".into(), "t".into(), Action::Listed, 2)]
+    );
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n == "2 simulated decision(s) (not applied by bouncers): not reported"),
+        "{:?}",
+        c.notes
     );
 }
 
@@ -201,7 +205,7 @@ fn decisions_raw_csv() {
 3,cscli,Range:162.158.0.0/15,\"manual: a, \"\"quoted\"\"
 reason\",ban,,,1,-11h,false,3
 4,cscli,Country:CN,geo,ban,,,1,1h,false,4
-5,cscli,Ip:172.64.33.2,t,captcha,,,1,1h,true,5
+5,cscli,Ip:172.64.33.2,t,captcha,,,1,1h,false,5
 6,cscli,104.16.0.1,t,ban,,,1,1h,false,6";
     let c = run(Format::CrowdsecCsv, text);
     assert_eq!(
@@ -238,22 +242,22 @@ fn alerts_raw_csv() {
     let c = run(Format::CrowdsecCsv, text);
     assert_eq!(
         brief(&c),
-        vec![
-            (
-                "104.17.96.13/32".into(),
-                "crowdsecurity/nginx-req-limit-exceeded (alert)".into(),
-                Action::Deny,
-                2
-            ),
-            (
-                "104.17.96.15/32".into(),
-                "crowdsecurity/http-probing (alert) (simulated)".into(),
-                Action::Deny,
-                4
-            ),
-        ]
+        vec![(
+            "104.17.96.13/32".into(),
+            "crowdsecurity/nginx-req-limit-exceeded (alert)".into(),
+            Action::Deny,
+            2
+        )]
     );
     assert!(c.events[0].time.is_some());
+    // The alert whose only decision was simulated led to nothing a bouncer applied.
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.starts_with("1 simulated decision(s)")),
+        "{:?}",
+        c.notes
+    );
 }
 
 #[test]
