@@ -48,9 +48,16 @@ struct Aggregate {
     first_seen: Option<NaiveDateTime>,
     last_seen: Option<NaiveDateTime>,
     bans: u64,
-    /// The last event: its place in the order, what it did, its expiry, its line, and
-    /// whether its source said it is permanent.
-    last: (Order, Action, Option<NaiveDateTime>, Option<Box<str>>, bool),
+    /// The last event: its place in the order, what it did, its expiry, its line, whether
+    /// its source said it is permanent, and whether it is a challenge.
+    last: (
+        Order,
+        Action,
+        Option<NaiveDateTime>,
+        Option<Box<str>>,
+        bool,
+        bool,
+    ),
     /// The ban as its tool names it, by the last event that said.
     spec: Option<Box<str>>,
     /// The latest last change of the files the events were read from.
@@ -211,7 +218,14 @@ impl<'r> Aggregator<'r> {
             first_seen: time,
             last_seen: time,
             bans: u64::from(is_ban),
-            last: (order.clone(), ev.action, ev.expires, text, ev.permanent),
+            last: (
+                order.clone(),
+                ev.action,
+                ev.expires,
+                text,
+                ev.permanent,
+                ev.challenge,
+            ),
             spec: ev.spec.map(String::into_boxed_str),
             as_of: self.as_of,
             locations: if is_ban { vec![order] } else { Vec::new() },
@@ -323,12 +337,17 @@ fn claims(
     now: NaiveDateTime,
     registry: &Registry,
 ) -> Vec<Claim> {
-    // Unbans that name no scope (lfd's "temporary block removed") lift the address in every
-    // scope of the same tool and format, when they come after the scope's last event.
-    let mut lifted_everywhere: HashMap<(Tool, IpNet, Format), Order> = HashMap::new();
+    // Unbans that name no scope (lfd's "temporary block removed", CrowdSec's deletion of a
+    // decision by the console) lift the address in every scope of the same tool and format,
+    // when they come after the scope's last event: a challenge's unban lifts challenges only,
+    // another unban the other bans only.
+    let mut lifted_everywhere: HashMap<(Tool, IpNet, Format, bool), Order> = HashMap::new();
     for (key, agg) in &map {
         if key.scope.is_empty() && agg.last.1 == Action::Unban {
-            lifted_everywhere.insert((key.tool, key.net, key.format), agg.last.0.clone());
+            lifted_everywhere.insert(
+                (key.tool, key.net, key.format, agg.last.5),
+                agg.last.0.clone(),
+            );
         }
     }
     map.into_iter()
@@ -342,15 +361,17 @@ fn claims(
         })
         .map(|(key, agg)| {
             let lifted = lifted_everywhere
-                .get(&(key.tool, key.net, key.format))
+                .get(&(key.tool, key.net, key.format, agg.last.5))
                 .is_some_and(|unban| *unban > agg.last.0);
-            let (order, action, expires, text, permanent) = agg.last;
+            let (order, action, expires, text, permanent, challenge) = agg.last;
             let state = if lifted || action == Action::Unban {
                 BanState::Lifted
             } else if action == Action::Deny {
                 BanState::Denied
             } else if expires.is_some_and(|e| e <= now) {
                 BanState::Expired
+            } else if challenge {
+                BanState::Challenge
             } else {
                 BanState::Active
             };
@@ -418,6 +439,7 @@ mod tests {
             time: Some(t(time)),
             expires: None,
             permanent: false,
+            challenge: false,
             location: Location {
                 path: Arc::from(Path::new(path)),
                 line,
@@ -562,6 +584,43 @@ mod tests {
             assert_eq!(f.len(), 1, "{tool}: {f:#?}");
             assert_eq!(f[0].address.to_string(), "0.0.0.0/1");
         }
+    }
+
+    #[test]
+    fn a_challenge_stands_apart_and_its_unban_lifts_challenges_only() {
+        let cf = crate::cloudflare::embedded();
+        let mut agg = Aggregator::new(&cf, 0);
+        let mut captcha = ev("104.16.0.9/32", Action::Ban, 1, "crowdsec.log", 1).challenge(true);
+        captcha.scope = "manual (captcha)".into();
+        captcha.expires = Some(t(5));
+        agg.add(captcha);
+        let mut ban = ev("104.16.0.9/32", Action::Ban, 1, "crowdsec.log", 2);
+        ban.expires = Some(t(5));
+        agg.add(ban);
+        // A deletion of the captcha that names no scope: the ban stands.
+        let mut unban = ev("104.16.0.9/32", Action::Unban, 2, "crowdsec.log", 3).challenge(true);
+        unban.scope = String::new();
+        agg.add(unban);
+        let f = agg.findings(t(3));
+        let state = |scope: &str| {
+            let f = f.iter().find(|f| f.scope == scope).unwrap();
+            (f.state, f.active)
+        };
+        assert_eq!(state("sshd"), (BanState::Active, true));
+        assert_eq!(state("manual (captcha)"), (BanState::Lifted, false));
+        // Not lifted, a challenge is in force until its end, never active; then expired.
+        let mut agg = Aggregator::new(&cf, 0);
+        let mut captcha = ev("104.16.0.9/32", Action::Listed, 1, "list", 1).challenge(true);
+        captcha.expires = Some(t(5));
+        agg.add(captcha.clone());
+        let f = agg.findings(t(3));
+        assert_eq!(
+            (f[0].state, f[0].active, f[0].expires),
+            (BanState::Challenge, false, Some(t(5)))
+        );
+        let mut agg = Aggregator::new(&cf, 0);
+        agg.add(captcha);
+        assert_eq!(agg.findings(t(6))[0].state, BanState::Expired);
     }
 
     /// The locations kept are the earliest and latest halves of all distinct places, whatever

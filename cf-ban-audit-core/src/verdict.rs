@@ -21,6 +21,9 @@
 //!   seen only in a log, with nothing to say how long it lasts, is
 //!   [`BanState::Unconfirmed`], never active for ever. So is a fail2ban ban of an address its
 //!   jail now ignores, unless a live read says otherwise.
+//! - **Challenges.** A CrowdSec `captcha` decision ([`crate::event::BanEvent::challenge`]) is
+//!   [`BanState::Challenge`] while it stands, by the same rules: in force (a warning, never an
+//!   all-clear), but not a ban in force ([`Finding::active`] is false).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -342,9 +345,12 @@ fn order_time(claim: &Claim, now: NaiveDateTime) -> Option<NaiveDateTime> {
     }
 }
 
-/// Whether a state means the ban is or may be in force.
+/// Whether a state means the ban (or challenge) is or may be in force.
 fn in_force(state: BanState) -> bool {
-    matches!(state, BanState::Active | BanState::Unconfirmed)
+    matches!(
+        state,
+        BanState::Active | BanState::Unconfirmed | BanState::Challenge
+    )
 }
 
 fn verdict(
@@ -416,7 +422,7 @@ fn verdict(
             // Any live source holding the ban means it is in force.
             live.iter()
                 .copied()
-                .find(|&i| claims[i].state == BanState::Active)
+                .find(|&i| in_force(claims[i].state))
                 .unwrap_or(live[0])
         }
     };
@@ -427,6 +433,14 @@ fn verdict(
         won.state
     };
     let mut expires = won.expires;
+    if state == BanState::Challenge && expires.is_none() {
+        // The end of the challenge from another source that holds it, if one says.
+        expires = claims
+            .iter()
+            .filter(|c| c.state == BanState::Challenge)
+            .filter_map(|c| c.expires)
+            .max();
+    }
     if state == BanState::Active && expires.is_none() {
         // The end of the ban from another source that holds it, if one says.
         expires = claims

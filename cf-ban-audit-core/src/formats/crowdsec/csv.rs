@@ -246,7 +246,7 @@ impl CrowdsecCsvParser {
                 let decisions = self.column(&fields, "decisions").unwrap_or("");
                 let mut any = false;
                 let mut enforced = false;
-                let mut challenges = 0;
+                let mut challenges = false;
                 let mut simulated = 0;
                 for token in decisions.split_ascii_whitespace() {
                     let Some((kind, count)) = token.rsplit_once(':') else {
@@ -255,12 +255,12 @@ impl CrowdsecCsvParser {
                     let Some(count) = count.parse::<u64>().ok().filter(|&n| n > 0) else {
                         continue;
                     };
-                    // A captcha is a challenge, not a ban (see the module docs).
+                    // The history of a challenge, not of a ban (see the module docs).
                     if kind
                         .trim_start_matches("(simul)")
                         .eq_ignore_ascii_case("captcha")
                     {
-                        challenges += count;
+                        challenges = true;
                         continue;
                     }
                     any = true;
@@ -271,7 +271,7 @@ impl CrowdsecCsvParser {
                     }
                 }
                 if !any {
-                    self.emit.challenges += challenges;
+                    self.emit.challenges += u64::from(challenges);
                     return;
                 }
                 // An alert whose decisions were all simulated led to nothing a bouncer applied.

@@ -9,7 +9,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use ipnet::IpNet;
 
 use super::time::{parse_go_duration, parse_time};
-use super::ALERT_SUFFIX;
+use super::{ALERT_SUFFIX, CAPTCHA_SUFFIX};
 use crate::addr::parse_net;
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::formats::{Format, ParseCtx, Sink};
@@ -42,7 +42,7 @@ pub(super) struct Emitter {
     other_types: BTreeMap<String, u64>,
     /// Simulated decisions: bouncers never apply them (not reported).
     pub(super) simulated: u64,
-    /// Captcha decisions: challenges, not bans (not reported).
+    /// Alerts of `cscli alerts list -o raw` whose only decisions are captchas (not reported).
     pub(super) challenges: u64,
 }
 
@@ -98,7 +98,7 @@ impl Emitter {
         net
     }
 
-    /// The scope (scenario, marked for an alert) of a decision.
+    /// The scope (scenario, marked for an alert or a captcha) of a decision.
     pub(super) fn scope(d: &Decision<'_>) -> String {
         let scenario = d.scenario.trim();
         let mut scope = if scenario.is_empty() {
@@ -109,6 +109,9 @@ impl Emitter {
         .to_string();
         if d.alert {
             scope.push_str(ALERT_SUFFIX);
+        }
+        if is_captcha(d.kind) {
+            scope.push_str(CAPTCHA_SUFFIX);
         }
         scope
     }
@@ -136,15 +139,12 @@ impl Emitter {
             }
             return;
         }
-        // A captcha is a challenge the visitor can pass, not a ban: counted in a note only.
-        // Other types than ban are remediations some bouncer applies: they count as blocks,
-        // named in a note.
+        // A captcha is a challenge (see the module docs): reported apart from bans. Other
+        // types than ban are remediations some bouncer applies: they count as blocks, named
+        // in a note.
         let kind = d.kind.trim();
-        if kind.eq_ignore_ascii_case("captcha") {
-            self.challenges += 1;
-            return;
-        }
-        if !(kind.is_empty() || kind.eq_ignore_ascii_case("ban")) {
+        let challenge = is_captcha(kind);
+        if !(challenge || kind.is_empty() || kind.eq_ignore_ascii_case("ban")) {
             *self
                 .other_types
                 .entry(truncate(kind).to_string())
@@ -165,7 +165,8 @@ impl Emitter {
                 Location::new(self.path.clone(), line),
             )
             .at(d.time)
-            .until(expires),
+            .until(expires)
+            .challenge(challenge),
         );
     }
 
@@ -195,7 +196,8 @@ impl Emitter {
         }
         if self.challenges > 0 {
             sink.note(format!(
-                "{} captcha decision(s): challenges, not bans (not reported)",
+                "{} alert(s) whose only decisions were captchas: history of challenges, not \
+                 reported",
                 self.challenges
             ));
         }
@@ -206,6 +208,11 @@ impl Emitter {
             ));
         }
     }
+}
+
+/// Whether a decision type is `captcha` (in any case).
+fn is_captcha(kind: &str) -> bool {
+    kind.trim().eq_ignore_ascii_case("captcha")
 }
 
 /// The first characters of a text, for messages.

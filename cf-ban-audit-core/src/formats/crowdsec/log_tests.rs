@@ -74,6 +74,12 @@ fn real_lines_give_bans_with_their_end() {
                 5
             ),
             (
+                "172.67.1.1/32".into(),
+                "manual: challenge (captcha)".into(),
+                Action::Ban,
+                6
+            ),
+            (
                 "104.24.3.3/32".into(),
                 "crowdsecurity/ssh-bf".into(),
                 Action::Ban,
@@ -87,18 +93,11 @@ fn real_lines_give_bans_with_their_end() {
     assert_eq!(e.time, Some(at("2026-11-24T03:09:23")));
     assert_eq!(e.expires, Some(at("2026-11-24T07:09:23")));
     assert_eq!(c.events[1].expires, Some(at("2026-11-25T03:09:23")));
-    // The captcha is a challenge: counted, not reported.
-    assert!(c
-        .events
-        .iter()
-        .all(|e| e.net.to_string() != "172.67.1.1/32"));
-    assert!(
-        c.notes
-            .iter()
-            .any(|n| n.starts_with("1 captcha decision(s)")),
-        "{:?}",
-        c.notes
-    );
+    // The captcha is a challenge, marked as such, ending after its duration; the bans are not.
+    let challenge = &c.events[3];
+    assert!(challenge.challenge);
+    assert_eq!(challenge.expires, Some(at("2026-11-24T04:09:23")));
+    assert_eq!(c.events.iter().filter(|e| e.challenge).count(), 1);
 }
 
 #[test]

@@ -43,9 +43,17 @@
 //!   A `Range` decision is emitted as the network written, so that its overlap with a
 //!   Cloudflare range is found.
 //! - A `ban` decision is a block; so are custom types (`throttle`, ...), which some bouncer
-//!   applies as a remediation (named in a note). A `captcha` decision is not: visitors behind
-//!   the address are challenged, not refused, so it is counted in a note and not reported
-//!   (nor is an alert whose only decisions are captchas).
+//!   applies as a remediation (named in a note). A `captcha` decision is a challenge: with a
+//!   captcha provider the bouncer makes every visitor behind the address solve one; without
+//!   one the nginx and OpenResty bouncers (lua-cs-bouncer) fall back to `FALLBACK_REMEDIATION`,
+//!   `ban` in the configuration they ship and the value they take for an invalid one (the
+//!   firewall bouncer applies only its `supported_decisions_types`, `[ban]` by default, and
+//!   skips captchas). So it is reported, with the scope `<scenario> (captcha)` and the event
+//!   marked as a challenge ([`BanEvent::challenge`]): its finding's state is `challenge`
+//!   while it stands, counted apart from bans. An alert of `cscli alerts list -o raw` whose
+//!   only decisions are captchas is history of a challenge: counted in a note, not reported.
+//!
+//! [`BanEvent::challenge`]: crate::event::BanEvent::challenge
 //! - A decision that stands in a list (decisions list, alerts list, stream `new`, import file)
 //!   is an [`Action::Listed`] event; its end is its `until` (RFC 3339) when given, else its
 //!   `duration`, a Go duration (`3h59m12.5s`) that CrowdSec computes as the time left when
@@ -114,6 +122,10 @@ pub use {
 /// The scope suffix that marks an alert of `cscli alerts list -o raw` (history, not a
 /// decision in force).
 pub const ALERT_SUFFIX: &str = " (alert)";
+
+/// The scope suffix that marks a `captcha` decision: a challenge, reported apart from the
+/// bans of the same scenario.
+pub const CAPTCHA_SUFFIX: &str = " (captcha)";
 
 /// The duration `cscli decisions import` gives an entry without one.
 const IMPORT_DEFAULT_DURATION: &str = "4h";

@@ -57,6 +57,13 @@ fn ascii_table_by_column_positions() {
                 4
             ),
             (
+                "172.64.33.2".into(),
+                "manual: captcha test (captcha)".into(),
+                Action::Listed,
+                Some("2026-11-24 12:59:15".into()),
+                6
+            ),
+            (
                 "104.16.0.8".into(),
                 "crowdsecurity/ssh-bf".into(),
                 Action::Listed,
@@ -65,11 +72,7 @@ fn ascii_table_by_column_positions() {
             ),
         ]
     );
-    assert!(
-        got.notes.iter().any(|n| n.starts_with("1 captcha")),
-        "{:?}",
-        got.notes
-    );
+    assert!(got.events[1].challenge && !got.events[0].challenge);
     assert!(
         got.notes.iter().any(|n| n.contains("Country")),
         "{:?}",
@@ -152,7 +155,7 @@ fn garbage_and_invalid_utf8_never_panic() {
             .as_bytes(),
     );
     let got = read(&input);
-    assert_eq!(got.events.len(), 2);
+    assert_eq!(got.events.len(), 3);
     assert_eq!(got.malformed.len(), 5, "{:?}", got.malformed);
     for cut in 0..input.len() {
         let _ = read(&input[..cut]);

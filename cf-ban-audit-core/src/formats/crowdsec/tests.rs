@@ -90,6 +90,12 @@ fn alerts_with_decisions_lines_and_times() {
                 Action::Listed,
                 15
             ),
+            (
+                "172.64.33.2/32".into(),
+                "challenge (captcha)".into(),
+                Action::Listed,
+                26
+            ),
         ]
     );
     let now = ctx("/tmp/x").now;
@@ -97,11 +103,10 @@ fn alerts_with_decisions_lines_and_times() {
     assert!(c.events[1].expires.unwrap() < now);
     assert_eq!(c.events[0].time, parse_time("2026-11-24T03:09:23Z"));
     assert!(c.notes[0].contains("1 of scope Country"), "{:?}", c.notes);
-    // A captcha is a challenge, not a ban: a note, no event.
-    assert!(
-        c.notes[1].starts_with("1 captcha decision(s)"),
-        "{:?}",
-        c.notes
+    // A captcha is a challenge, apart from the bans.
+    assert_eq!(
+        c.events.iter().map(|e| e.challenge).collect::<Vec<_>>(),
+        [false, false, true]
     );
 }
 
@@ -223,12 +228,15 @@ reason\",ban,,,1,-11h,false,3
                 Action::Listed,
                 3
             ),
+            (
+                "172.64.33.2/32".into(),
+                "t (captcha)".into(),
+                Action::Listed,
+                6
+            ),
         ]
     );
-    assert!(c
-        .notes
-        .iter()
-        .any(|n| n.starts_with("1 captcha decision(s)")));
+    assert!(c.events[2].challenge && !c.events[0].challenge);
     assert!(c.events[1].expires.unwrap() < ctx("/tmp/x").now);
     assert_eq!(c.malformed.len(), 1, "{:?}", c.malformed);
 }
