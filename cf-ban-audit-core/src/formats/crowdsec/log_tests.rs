@@ -329,3 +329,69 @@ fn detection_by_name_and_content() {
         assert_eq!(detect(Path::new(path), head), want, "{path}");
     }
 }
+
+/// What the Local API of 1.5 and later logs when the console deletes a decision: an unban of
+/// the address in every scenario, a challenge's when the type is captcha; JSON form too.
+#[test]
+fn console_deletions_are_unbans_without_a_scenario() {
+    let c = run(concat!(
+        r#"time="24-11-2026 10:40:00" level=info msg="Decisions UUIDs to remove: [0b7c0f1e-3d7a-4b8e-9a51-0c1f5e9d2a11 5c3e4f8a-7b2d-4e1f-8c6a-9d0e1f2a3b4c]""#,
+        "\n",
+        r#"time="24-11-2026 10:40:00" level=info msg="Decision from 'cscli' for '104.16.1.10' (ban) has been deleted""#,
+        "\n",
+        r#"time="24-11-2026 10:40:00" level=info msg="Decision from 'crowdsec' for '162.158.0.0/15' (captcha) has been deleted""#,
+        "\n",
+        r#"{"level":"info","msg":"Decision from 'CAPI' for '2606:4700::1' (ban) has been deleted","time":"2026-11-24T10:41:00Z"}"#,
+        "\n",
+        // A decision of another scope: its value is no address.
+        r#"time="24-11-2026 10:42:00" level=info msg="Decision from 'crowdsec' for 'admin' (ban) has been deleted""#,
+    ));
+    assert!(c.malformed.is_empty(), "{:?}", c.malformed);
+    assert_eq!(
+        brief(&c),
+        vec![
+            ("104.16.1.10/32".into(), String::new(), Action::Unban, 2),
+            ("162.158.0.0/15".into(), String::new(), Action::Unban, 3),
+            ("2606:4700::1/128".into(), String::new(), Action::Unban, 4),
+        ]
+    );
+    assert_eq!(c.events[0].time, Some(at("2026-11-24T10:40:00")));
+    assert_eq!(
+        c.events.iter().map(|e| e.challenge).collect::<Vec<_>>(),
+        [false, true, false]
+    );
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.starts_with("3 decision(s) deleted from the console")),
+        "{:?}",
+        c.notes
+    );
+}
+
+/// A message that only quotes a deletion (a request path, words before or after it, quotes
+/// inside the value) is no deletion.
+#[test]
+fn text_that_quotes_a_deletion_is_none() {
+    for msg in [
+        &b"GET /Decision from 'cscli' for '104.16.1.10' (ban) has been deleted"[..],
+        b"Decision from 'cscli' for '104.16.1.10' (ban) has been deleted HTTP/1.1",
+        b"Decision from 'cscli' for 'x' for '104.16.1.10' (ban) has been deleted",
+        b"Decision from 'cscli' for '104.16.1.10' (ban) (ban) has been deleted",
+        b"Decision from 'cscli' for '104.16.1.10 (ban) has been deleted",
+        b"Decision from '' for '104.16.1.10' (ban) has been deleted",
+    ] {
+        let got = parse_deletion(msg);
+        assert!(
+            got.is_none_or(|d| crate::addr::parse_net(d.value).is_none()),
+            "{}: {got:?}",
+            String::from_utf8_lossy(msg)
+        );
+    }
+    let c = run(concat!(
+        r#"time="24-11-2026 10:40:00" level=warning msg="unable to parse line: GET /Decision from 'cscli' for '104.16.1.10' (ban) has been deleted""#,
+        "\n",
+        r#"time="24-11-2026 10:40:00" level=info msg="Decision from 'cscli' for '104.16.1.10' (ban) has been deleted\" extra=\"x""#,
+    ));
+    assert!(c.events.is_empty(), "{:?}", c.events);
+}

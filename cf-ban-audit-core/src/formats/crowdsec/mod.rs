@@ -31,7 +31,10 @@
 //!   (`(machine/origin) scenario by ip X : 4h ban on Ip X`), in logrus text or JSON form; read
 //!   from the end of the line, so that a reason holding decision text is never taken for a
 //!   decision (see [`log`]). Each decision line is an [`Action::Ban`] at the line's time, ending
-//!   after its duration.
+//!   after its duration; each decision the console deleted (`Decision from 'cscli' for 'X'
+//!   (ban) has been deleted`, 1.5 and later) an [`Action::Unban`] of its address in every
+//!   scenario. The log says nothing when a decision expires or when `cscli decisions delete`
+//!   deletes it: a `cscli decisions list` taken later says it.
 //!
 //! What becomes an event:
 //!
