@@ -21,7 +21,7 @@ use crate::event::{Action, BanEvent, Location, Tool};
 use crate::formats::{Format, Membership, Reader, Registry};
 use crate::ranges::RangeSet;
 use crate::report::{printable_line, Authority, BanState, Finding};
-use crate::verdict::{Claim, LiveCover, Policy};
+use crate::verdict::{Claim, LiveCover, Policy, SavedCover};
 
 /// How many locations a finding keeps: the earliest half and the latest half.
 const MAX_LOCATIONS: usize = 16;
@@ -144,6 +144,8 @@ pub struct Aggregator<'r> {
     as_of: Option<NaiveDateTime>,
     /// The live listings read in full, and what each covers.
     covers: Vec<LiveCover>,
+    /// The saved listings read in full.
+    saved: Vec<SavedCover>,
     /// Events whose network is every address (`0.0.0.0/0`, `::/0`), dropped.
     catch_all: u64,
 }
@@ -162,6 +164,7 @@ impl<'r> Aggregator<'r> {
             live: false,
             as_of: None,
             covers: Vec::new(),
+            saved: Vec::new(),
             catch_all: 0,
         }
     }
@@ -178,6 +181,12 @@ impl<'r> Aggregator<'r> {
     /// is not in force.
     pub fn cover(&mut self, cover: LiveCover) {
         self.covers.push(cover);
+    }
+
+    /// Records that a saved listing was read in full: as of its last change, a ban of its tool
+    /// of an address it does not hold is not in force.
+    pub fn saved_cover(&mut self, cover: SavedCover) {
+        self.saved.push(cover);
     }
 
     /// Adds an event; it is kept only if its network overlaps the ranges.
@@ -282,6 +291,7 @@ impl<'r> Aggregator<'r> {
         self.catch_all += other.catch_all;
         self.evidence.merge(other.evidence);
         self.covers.extend(other.covers);
+        self.saved.extend(other.saved);
         // Merge the smaller map into the larger: the larger is not grown (rehashed) again.
         let mut other = other.map;
         if self.map.len() < other.len() {
@@ -325,8 +335,9 @@ impl<'r> Aggregator<'r> {
     ) -> Vec<Finding> {
         let ranges = self.ranges;
         let covers = self.covers;
+        let saved = self.saved;
         let claims = claims(self.map, &self.evidence, now, registry);
-        crate::verdict::findings(claims, &covers, ranges, now, policy)
+        crate::verdict::findings(claims, &covers, &saved, ranges, now, policy)
     }
 }
 

@@ -15,7 +15,13 @@
 //!   change, a database row at its ban time, a log line at its time; at equal times a saved
 //!   listing over a database over a log): fail2ban's own lifecycle follows from this, since a
 //!   jail stop logs `Unban` for each of its bans, later than the database row, and a start
-//!   logs `Restore Ban` for the rows it restores.
+//!   logs `Restore Ban` for the rows it restores. A saved listing that is the whole list of its tool's bans
+//!   in force ([`SavedCover`], from [`Sink::whole_list`](crate::formats::Sink::whole_list):
+//!   a `cscli decisions list`) speaks for the addresses it does not hold at all, as of its
+//!   file's last change: a ban of such an address is lifted then, which the latest word weighs
+//!   like any other claim (so a ban logged after the listing stands). CrowdSec's own log says
+//!   nothing when `cscli decisions delete` deletes a decision: such a listing, or a live one,
+//!   is what says it.
 //! - **How long.** A ban's end comes from the evidence (a database row, `--with-time` output,
 //!   set timeouts, CrowdSec durations) or from the tool's configuration ([`Policy`]); a ban
 //!   seen only in a log, with nothing to say how long it lasts, is
@@ -25,7 +31,7 @@
 //!   [`BanState::Challenge`] while it stands, by the same rules: in force (a warning, never an
 //!   all-clear), but not a ban in force ([`Finding::active`] is false).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDateTime};
@@ -77,6 +83,17 @@ pub(crate) struct LiveCover {
     pub v6: bool,
     pub format: Format,
     pub label: Arc<str>,
+}
+
+/// A saved listing read in full (a `cscli decisions list` saved to a file): as of its file's
+/// last change, the bans of `tool` of the addresses it does not hold at all are not in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SavedCover {
+    pub tool: Tool,
+    pub format: Format,
+    pub file: Arc<std::path::Path>,
+    /// The last change of the file (the scan's time for standard input).
+    pub as_of: NaiveDateTime,
 }
 
 pub(crate) use crate::fail2ban_jails::BanLength;
@@ -237,6 +254,7 @@ type BanKey = (Tool, String, IpNet);
 pub(crate) fn findings(
     claims: Vec<Claim>,
     covers: &[LiveCover],
+    saved: &[SavedCover],
     ranges: &RangeSet,
     now: NaiveDateTime,
     policy: &dyn Policy,
@@ -254,6 +272,18 @@ pub(crate) fn findings(
             &b.at,
         ))
     });
+    // Which saved listings hold each (tool, address), in any scope.
+    let mut held: HashSet<(Tool, IpNet, Arc<std::path::Path>)> = HashSet::new();
+    if !saved.is_empty() {
+        for c in &claims {
+            let places = c.locations.iter().map(|(_, l)| l).chain([&c.at]);
+            for place in places {
+                if saved.iter().any(|s| s.file == place.path) {
+                    held.insert((c.tool, c.net, place.path.clone()));
+                }
+            }
+        }
+    }
     let mut groups: BTreeMap<BanKey, Vec<Claim>> = BTreeMap::new();
     let mut anywhere: Vec<(Tool, Option<String>, Claim)> = Vec::new();
     let mut named: Vec<(Tool, String, Claim)> = Vec::new();
@@ -327,8 +357,53 @@ pub(crate) fn findings(
     groups
         .into_iter()
         .filter(|(_, claims)| is_finding(claims))
-        .map(|(key, claims)| verdict(key, claims, covers, ranges, now, policy))
+        .map(|(key, mut claims)| {
+            if let Some(cover) = saved_cover(&key, &claims, saved, &held) {
+                claims.push(cover);
+            }
+            verdict(key, claims, covers, ranges, now, policy)
+        })
         .collect()
+}
+
+/// The claim of the latest saved listing of the tool that does not hold the address at all,
+/// when a source holds the ban in force: "not in force as of that listing" (lifted), which the
+/// latest word then weighs against the others. A listing that holds the address in another
+/// scope says nothing of this one (the scopes of one decision can differ between a log and a
+/// listing: an imported decision's alert is `add: N IPs`, its decision `manual`).
+fn saved_cover(
+    (tool, scope, net): &BanKey,
+    claims: &[Claim],
+    saved: &[SavedCover],
+    held: &HashSet<(Tool, IpNet, Arc<std::path::Path>)>,
+) -> Option<Claim> {
+    if !claims.iter().any(|c| in_force(c.state)) {
+        return None;
+    }
+    let cover = saved
+        .iter()
+        .filter(|s| s.tool == *tool && !held.contains(&(*tool, *net, s.file.clone())))
+        .max_by(|a, b| (a.as_of, &a.file).cmp(&(b.as_of, &b.file)))?;
+    Some(Claim {
+        tool: *tool,
+        scope: scope.clone(),
+        net: *net,
+        format: cover.format,
+        authority: Authority::Saved,
+        action: Action::Unban,
+        state: BanState::Lifted,
+        time: Some(cover.as_of),
+        last_ban: None,
+        first_seen: None,
+        expires: None,
+        permanent: false,
+        as_of: Some(cover.as_of),
+        bans: 0,
+        locations: Vec::new(),
+        at: Location::new(cover.file.clone(), 0),
+        text: None,
+        spec: None,
+    })
 }
 
 /// Whether claims make a finding: at least one of them holds a ban.
@@ -609,7 +684,10 @@ fn evidence(finding: &Finding, claims: Vec<Claim>, winner: usize) -> Vec<Evidenc
 }
 
 fn action_name(claim: &Claim) -> &'static str {
-    if claim.authority == Authority::Live && claim.bans == 0 && claim.action == Action::Unban {
+    if matches!(claim.authority, Authority::Live | Authority::Saved)
+        && claim.bans == 0
+        && claim.action == Action::Unban
+    {
         return "absent";
     }
     match claim.action {

@@ -257,3 +257,59 @@ fn entries_on_every_address_are_noted_never_findings() {
         );
     }
 }
+
+/// A `cscli decisions list` saved after `cscli decisions delete` (crowdsec.log says nothing of
+/// a deletion) is the latest word on the decisions it does not hold: the log's older bans of
+/// those addresses are lifted, named in the conflict, with the listing as evidence ("absent");
+/// a ban the log writes after the listing was saved stands. Saved before the log's bans, the
+/// same listing lifts nothing.
+#[test]
+fn a_saved_listing_newer_than_the_log_lifts_what_it_does_not_hold() {
+    use cf_ban_audit_core::BanState;
+    let input = common::fixtures().join("crowdsec").join("deleted");
+    let now: NaiveDateTime = "2026-11-24T05:00:00".parse().unwrap();
+    let state = |written: &str| {
+        let (_dir, copy) = pinned_copy(&input, written.parse().unwrap());
+        Scanner::new(cloudflare::embedded())
+            .path(&copy)
+            .now(now)
+            .scan()
+    };
+    let after = state("2026-11-24T04:00:00");
+    let find = |report: &cf_ban_audit_core::Report, addr: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.address_text() == addr)
+            .unwrap_or_else(|| panic!("{addr}: {:#?}", report.findings))
+            .clone()
+    };
+    let deleted = find(&after, "104.16.1.10");
+    assert_eq!(deleted.state, BanState::Lifted);
+    let conflict = deleted.conflict.as_deref().unwrap();
+    assert!(
+        conflict.contains("crowdsec-log") && conflict.contains("the state follows crowdsec-csv"),
+        "{conflict}"
+    );
+    assert_eq!(
+        (
+            deleted.evidence[0].format.name(),
+            deleted.evidence[0].action.as_str()
+        ),
+        ("crowdsec-csv", "absent")
+    );
+    assert_eq!(find(&after, "162.158.0.0/15").state, BanState::Lifted);
+    // Banned again by the log after the listing was saved: in force.
+    assert_eq!(find(&after, "104.26.10.78").state, BanState::Active);
+    assert_eq!(find(&after, "104.17.96.13").state, BanState::Active);
+    // Held by the listing: in force.
+    assert_eq!(
+        find(&after, "2606:4700:3033::6815:1a2b").state,
+        BanState::Active
+    );
+    assert_eq!(find(&after, "172.64.33.2").state, BanState::Challenge);
+    // Saved before the log's bans, the listing is the older word.
+    let before = state("2026-11-24T03:00:00");
+    assert_eq!(find(&before, "104.16.1.10").state, BanState::Active);
+    assert_eq!(find(&before, "162.158.0.0/15").state, BanState::Active);
+}

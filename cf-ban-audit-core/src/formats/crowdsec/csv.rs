@@ -206,6 +206,8 @@ impl CrowdsecCsvParser {
         }
         match kind {
             CsvKind::DecisionsRaw => {
+                self.emit
+                    .listed_row(self.column(&fields, "alert_id").unwrap_or(""));
                 let target = self.column(&fields, "ip").unwrap_or("");
                 let Some((scope, value)) = target.split_once(':') else {
                     sink.malformed(
@@ -363,6 +365,9 @@ impl LineParser for CrowdsecCsvParser {
             self.pending.clear();
         }
         self.emit.notes(sink);
+        if self.kind == Some(CsvKind::DecisionsRaw) {
+            self.emit.whole_list(sink);
+        }
     }
 }
 

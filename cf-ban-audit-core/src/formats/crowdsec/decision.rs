@@ -1,7 +1,7 @@
 //! A decision, whatever its source (JSON or CSV), and the [`Emitter`] that turns it into an
 //! event: its network, scope, end and action.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -44,7 +44,15 @@ pub(super) struct Emitter {
     pub(super) simulated: u64,
     /// Alerts of `cscli alerts list -o raw` whose only decisions are captchas (not reported).
     pub(super) challenges: u64,
+    /// The alerts a decision listing's rows belong to (their ids; a row without one counts as
+    /// an alert of its own).
+    alerts: HashSet<String>,
+    rows: u64,
 }
+
+/// How many alerts `cscli decisions list` lists unless told otherwise (`--limit`, 100 by
+/// default; `-a` lifts it): a listing that holds as many may have been cut.
+const CSCLI_LIST_LIMIT: usize = 100;
 
 impl Emitter {
     pub(super) fn new(ctx: &ParseCtx, format: Format) -> Self {
@@ -57,6 +65,8 @@ impl Emitter {
             other_types: BTreeMap::new(),
             simulated: 0,
             challenges: 0,
+            alerts: HashSet::new(),
+            rows: 0,
         }
     }
 
@@ -168,6 +178,35 @@ impl Emitter {
             .until(expires)
             .challenge(challenge),
         );
+    }
+
+    /// Counts a row of a decision listing, of the alert `id` (empty: unknown).
+    pub(super) fn listed_row(&mut self, id: &str) {
+        self.rows += 1;
+        let id = id.trim();
+        if !id.is_empty() && self.alerts.len() <= CSCLI_LIST_LIMIT {
+            self.alerts.insert(id.to_string());
+        }
+    }
+
+    /// Says that the input, a `cscli decisions list`, is the whole list of CrowdSec's
+    /// decisions in force when it was written ([`Sink::whole_list`]); unless it holds as many
+    /// alerts as `cscli` lists by default, where it may have been cut.
+    pub(super) fn whole_list(&self, sink: &mut dyn Sink) {
+        let alerts = if self.alerts.is_empty() {
+            usize::try_from(self.rows).unwrap_or(usize::MAX)
+        } else {
+            self.alerts.len()
+        };
+        if alerts >= CSCLI_LIST_LIMIT {
+            sink.note(format!(
+                "a decision listing of {CSCLI_LIST_LIMIT} alerts or more: cscli decisions list \
+                 stops at {CSCLI_LIST_LIMIT} unless given --limit 0 or -a, so decisions it does \
+                 not hold may still stand"
+            ));
+        } else {
+            sink.whole_list(Tool::Crowdsec);
+        }
     }
 
     /// Notes on what was skipped or marked.

@@ -73,6 +73,8 @@ fn ascii_table_by_column_positions() {
         ]
     );
     assert!(got.events[1].challenge && !got.events[0].challenge);
+    // A decisions table is the whole list of decisions in force when it was written.
+    assert_eq!(got.whole_list, Some(crate::event::Tool::Crowdsec));
     assert!(
         got.notes.iter().any(|n| n.contains("Country")),
         "{:?}",

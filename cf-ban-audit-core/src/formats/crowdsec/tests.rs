@@ -359,3 +359,39 @@ fn cut_and_garbled_input_never_panics() {
         }
     }
 }
+
+/// `cscli decisions list` (table or `-o raw`) is the whole list of decisions in force when it
+/// was written, even empty; unless it holds 100 alerts, where cscli may have cut it. Other
+/// CrowdSec files (alert listings, import files) are not.
+#[test]
+fn a_decision_listing_is_the_whole_list_unless_cut_at_100_alerts() {
+    let header = "id,source,ip,reason,action,country,as,events_count,expiration,simulated,alert_id";
+    let c = run(Format::CrowdsecCsv, header);
+    assert_eq!(c.whole_list, Some(crate::event::Tool::Crowdsec));
+    let mut text = header.to_string();
+    for i in 1..=100 {
+        text.push_str(&format!(
+            "\n{i},crowdsec,Ip:192.0.2.{i},crowdsecurity/ssh-bf,ban,,,6,3h,false,{i}"
+        ));
+    }
+    let c = run(Format::CrowdsecCsv, &text);
+    assert_eq!((c.events.len(), c.whole_list), (100, None));
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.starts_with("a decision listing of 100 alerts or more")),
+        "{:?}",
+        c.notes
+    );
+    // 99 alerts, one of them with two decisions: whole.
+    let rows: Vec<&str> = text.lines().take(100).collect();
+    let mut text = rows.join("\n");
+    text.push_str("\n101,crowdsec,Range:192.0.2.0/24,crowdsecurity/ssh-bf,ban,,,6,3h,false,99");
+    assert!(run(Format::CrowdsecCsv, &text).whole_list.is_some());
+    for other in [
+        "id,scope,value,reason,country,as,decisions,created_at",
+        "duration,scope,value",
+    ] {
+        assert_eq!(run(Format::CrowdsecCsv, other).whole_list, None, "{other}");
+    }
+}
