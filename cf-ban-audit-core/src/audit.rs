@@ -366,7 +366,11 @@ fn claims(
             let membership = registry
                 .get(key.format)
                 .map_or(Membership::None, |d| d.set_membership());
-            !(key.scope.is_empty() && agg.bans == 0)
+            // A scope-less unban of CrowdSec (a deletion that names no scenario) is a claim of
+            // its own, which the verdict joins to the address's findings of any format.
+            let crowdsec_deletion =
+                key.tool == Tool::Crowdsec && crate::verdict::crowdsec_any_scenario(&key.scope);
+            (!(key.scope.is_empty() && agg.bans == 0) || crowdsec_deletion)
                 && (membership == Membership::None
                     || evidence.set_bans(&key.scope, membership == Membership::ByRulesOrName))
         })

@@ -20,8 +20,10 @@
 //!   a `cscli decisions list`) speaks for the addresses it does not hold at all, as of its
 //!   file's last change: a ban of such an address is lifted then, which the latest word weighs
 //!   like any other claim (so a ban logged after the listing stands). CrowdSec's own log says
-//!   nothing when `cscli decisions delete` deletes a decision: such a listing, or a live one,
-//!   is what says it.
+//!   nothing when `cscli decisions delete` deletes a decision: the Local API's access log,
+//!   such a listing, or a live one, is what says it. A CrowdSec unban that names no scenario
+//!   (a deletion by address) joins every finding of the address of its kind (bans, or
+//!   challenges for a `(captcha)` one), like the objects that name no scope.
 //! - **How long.** A ban's end comes from the evidence (a database row, `--with-time` output,
 //!   set timeouts, CrowdSec durations) or from the tool's configuration ([`Policy`]); a ban
 //!   seen only in a log, with nothing to say how long it lasts, is
@@ -39,6 +41,7 @@ use ipnet::IpNet;
 
 use crate::event::{Action, Location, Tool};
 use crate::format_id::Format;
+use crate::formats::crowdsec::CAPTCHA_SUFFIX;
 use crate::formats::fail2ban_client::UNNAMED_JAIL;
 use crate::ranges::RangeSet;
 use crate::report::{Authority, BanState, Evidence, Finding};
@@ -167,6 +170,13 @@ fn is_ufw_chain(chain: &str) -> bool {
     chain.starts_with("ufw-") || chain.starts_with("ufw6-")
 }
 
+/// Whether a CrowdSec claim's scope names no scenario: a deletion of every decision of an
+/// address (empty), or of every captcha (`(captcha)`), which joins every finding of the
+/// address of that kind.
+pub(crate) fn crowdsec_any_scenario(scope: &str) -> bool {
+    scope.is_empty() || scope == CAPTCHA_SUFFIX.trim_start()
+}
+
 /// The tool whose ban a claim is evidence of, and its scope (`None`: any of that tool's).
 fn owner(claim: &Claim) -> (Tool, Option<String>) {
     let scope = claim.scope.as_str();
@@ -238,6 +248,7 @@ fn owner(claim: &Claim) -> (Tool, Option<String>) {
             }
             (Tool::Nftables, Some(scope.to_string()))
         }
+        Tool::Crowdsec if claim.bans == 0 && crowdsec_any_scenario(scope) => (Tool::Crowdsec, None),
         Tool::Ufw => match scope.split_once(" attempts against ") {
             Some((by, jail)) if by.starts_with("by Fail2Ban after ") && !jail.is_empty() => {
                 fail2ban(jail)
@@ -335,9 +346,12 @@ pub(crate) fn findings(
     // Claims that name no scope join every finding of their tool for the address.
     for (tool, fallback, claim) in anywhere {
         let mut joined = false;
-        for ((t, _, net), group) in groups.iter_mut() {
-            // Only a finding (a group with a ban): an unban alone is no ban to join.
-            if *t == tool && *net == claim.net && is_finding(group) {
+        for ((t, scope, net), group) in groups.iter_mut() {
+            // Only a finding (a group with a ban): an unban alone is no ban to join. A CrowdSec
+            // deletion of captchas joins challenges, another one bans.
+            let kind = claim.tool != Tool::Crowdsec
+                || scope.ends_with(CAPTCHA_SUFFIX) == (claim.scope == CAPTCHA_SUFFIX.trim_start());
+            if *t == tool && *net == claim.net && kind && is_finding(group) {
                 group.push(claim.clone());
                 joined = true;
             }

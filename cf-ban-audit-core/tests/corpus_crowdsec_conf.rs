@@ -361,7 +361,10 @@ fn nothing_else_in_the_corpus_is_taken_for_crowdsec_or_web_server_configuration(
         let path = s.path.replace('\\', "/");
         let crowdsec_dir = path.contains("/crowdsec/");
         match s.format {
-            Format::CrowdsecJson | Format::CrowdsecCsv | Format::CrowdsecLog => {
+            Format::CrowdsecJson
+            | Format::CrowdsecCsv
+            | Format::CrowdsecLog
+            | Format::CrowdsecApiLog => {
                 assert!(crowdsec_dir, "{path} taken for {}", s.format)
             }
             Format::NginxConf | Format::ApacheConf => panic!("{path} taken for {}", s.format),

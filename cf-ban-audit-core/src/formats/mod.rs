@@ -91,6 +91,7 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &crowdsec::TABLE,
     &plain_list::DESCRIPTOR,
     &hosts_deny::DESCRIPTOR,
+    &crowdsec::API_LOG,
 ];
 
 /// Every built-in format, in display order.

@@ -32,14 +32,15 @@
 //! - **`cscli decisions delete`**: nothing either, in 1.4.6 as in every later release. The
 //!   Local API's handler (`DeleteDecisions`, `SoftDeleteDecisionsWithFilter`, which sets the
 //!   decisions' `until` to now) logs only its failures; the request itself goes to the Local
-//!   API's access log, `crowdsec_api.log` (`DELETE /v1/decisions?ip=...`), not to this file. So
-//!   a deletion by `cscli` is seen only by a `cscli decisions list` taken after it, saved or
-//!   live (`--live`), which is then the latest word (see `crate::verdict`).
+//!   API's access log, `crowdsec_api.log` (`DELETE /v1/decisions?ip=...`, read by
+//!   [`super::api_log`]), not to this file. A `cscli decisions list` taken after it, saved or
+//!   live (`--live`), says it too, as the latest word (see `crate::verdict`).
 //! - **A deletion from the console** (CrowdSec 1.5 and later, the Polling API): one line per
 //!   decision, `Decision from '<origin>' for '<value>' (<type>) has been deleted`
 //!   ([`parse_deletion`]). It names no scenario, so it is an [`Action::Unban`] with an empty
-//!   scope at the line's time, marked a challenge when its type is `captcha`: it lifts this
-//!   log's bans of the address in every scenario (or its challenges), when it comes after them.
+//!   scope at the line's time (`(captcha)`, and marked a challenge, when its type is
+//!   `captcha`), which the verdict joins to every finding of the address of that kind: it lifts
+//!   the bans of the address in every scenario (or its challenges) that no later source holds.
 //!   The message is read whole, anchored at both ends, so text that only quotes it (a request
 //!   path in another message) is never a deletion.
 //!
@@ -565,17 +566,24 @@ impl CrowdsecLogParser {
         let time = parse_log_time(&entry.time)
             .ok_or_else(|| format!("unreadable time {}", quote(&entry.time)))?;
         self.deletions += 1;
+        let challenge = deleted.kind.eq_ignore_ascii_case(b"captcha");
+        // No scenario: every scenario of the address, of bans or of challenges.
+        let scope = if challenge {
+            super::CAPTCHA_SUFFIX.trim_start()
+        } else {
+            ""
+        };
         sink.event(
             BanEvent::new(
                 net,
                 Tool::Crowdsec,
                 Format::CrowdsecLog,
-                "",
+                scope,
                 Action::Unban,
                 Location::new(self.emit.path.clone(), lineno),
             )
             .at(time)
-            .challenge(deleted.kind.eq_ignore_ascii_case(b"captcha")),
+            .challenge(challenge),
         );
         Ok(())
     }

@@ -351,7 +351,12 @@ fn console_deletions_are_unbans_without_a_scenario() {
         brief(&c),
         vec![
             ("104.16.1.10/32".into(), String::new(), Action::Unban, 2),
-            ("162.158.0.0/15".into(), String::new(), Action::Unban, 3),
+            (
+                "162.158.0.0/15".into(),
+                "(captcha)".into(),
+                Action::Unban,
+                3
+            ),
             ("2606:4700::1/128".into(), String::new(), Action::Unban, 4),
         ]
     );

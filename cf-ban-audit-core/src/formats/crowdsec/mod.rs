@@ -34,7 +34,11 @@
 //!   after its duration; each decision the console deleted (`Decision from 'cscli' for 'X'
 //!   (ban) has been deleted`, 1.5 and later) an [`Action::Unban`] of its address in every
 //!   scenario. The log says nothing when a decision expires or when `cscli decisions delete`
-//!   deletes it: a `cscli decisions list` taken later says it.
+//!   deletes it: the access log below, or a `cscli decisions list` taken later, says it.
+//! - [`Format::CrowdsecApiLog`]: the Local API's access log (`/var/log/crowdsec_api.log`),
+//!   gin's line for each request through logrus; each `DELETE /v1/decisions?ip=X` (or
+//!   `range=`) answered 200, what `cscli decisions delete` sends, is an [`Action::Unban`] of
+//!   that address or network at the line's time (see [`api_log`]).
 //!
 //! What becomes an event:
 //!
@@ -95,6 +99,7 @@
 //! [`Action::Unban`]: crate::event::Action::Unban
 //! [`Action::Deny`]: crate::event::Action::Deny
 
+pub mod api_log;
 mod csv;
 mod decision;
 mod json;
@@ -111,6 +116,7 @@ use super::Format;
 use csv::CsvKind;
 use json_shape::json_shape;
 
+pub use api_log::{looks_like_api_log, CrowdsecApiLogParser};
 pub use csv::CrowdsecCsvParser;
 pub use json::CrowdsecJsonParser;
 pub use log::{looks_like_log, CrowdsecLogParser};
@@ -149,6 +155,9 @@ const MAX_RECORD: usize = 1 << 20;
 /// its header.
 pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    if looks_like_api_log(path, text) {
+        return Some(Format::CrowdsecApiLog);
+    }
     if looks_like_log(path, text) {
         return Some(Format::CrowdsecLog);
     }
@@ -182,6 +191,9 @@ impl Format {
     pub const CrowdsecLog: Format = Format::builtin(32, "crowdsec-log");
     /// The table `cscli decisions list` prints by default (human output).
     pub const CrowdsecTable: Format = Format::builtin(33, "crowdsec-table");
+    /// The Local API's access log (`/var/log/crowdsec_api.log`): the deletions `cscli
+    /// decisions delete` asked for.
+    pub const CrowdsecApiLog: Format = Format::builtin(36, "crowdsec-api-log");
 }
 
 /// CrowdSec JSON.
@@ -218,6 +230,18 @@ pub(crate) const LOG: FormatDescriptor = FormatDescriptor::new(
 .usual_paths(&["/var/log/crowdsec.log"])
 .detected_by(&[Detection::text(230, |path, head| {
     detect(path, head) == Some(Format::CrowdsecLog)
+})]);
+
+/// `crowdsec_api.log`.
+pub(crate) const API_LOG: FormatDescriptor = FormatDescriptor::new(
+    Format::CrowdsecApiLog,
+    &[Tool::Crowdsec],
+    "CrowdSec Local API access log crowdsec_api.log: decision deletions (cscli decisions delete)",
+    |ctx| Box::new(CrowdsecApiLogParser::new(ctx)),
+)
+.usual_paths(&["/var/log/crowdsec_api.log"])
+.detected_by(&[Detection::text(229, |path, head| {
+    detect(path, head) == Some(Format::CrowdsecApiLog)
 })]);
 
 /// The `cscli decisions list` table.
