@@ -400,3 +400,22 @@ fn text_that_quotes_a_deletion_is_none() {
     ));
     assert!(c.events.is_empty(), "{:?}", c.events);
 }
+
+/// A value of a custom scope is attacker text (a user name read from a log): one ending in a
+/// captcha or simulated decision text on a Cloudflare address forges neither a challenge nor
+/// hides a ban.
+#[test]
+fn a_user_name_forges_no_challenge_and_no_simulation() {
+    let c = run(concat!(
+        r#"time="24-11-2026 03:09:23" level=info msg="(m/crowdsec) crowdsecurity/ssh-user-enum by username x : 4h captcha on Ip 104.16.0.1 : 4h ban on username x : 4h captcha on Ip 104.16.0.1""#,
+        "\n",
+        r#"time="24-11-2026 03:09:23" level=info msg="(m/crowdsec) crowdsecurity/ssh-user-enum by username y : (simulated alert)4h ban on Ip 104.16.0.2 : 4h ban on username y : (simulated alert)4h ban on Ip 104.16.0.2""#,
+    ));
+    assert!(c.events.is_empty(), "{:?}", c.events);
+    assert_eq!(c.malformed.len(), 2, "{:?}", c.malformed);
+    assert!(
+        c.notes.iter().all(|n| !n.contains("simulated")),
+        "{:?}",
+        c.notes
+    );
+}
