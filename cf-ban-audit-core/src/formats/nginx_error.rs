@@ -139,11 +139,12 @@ fn parse_plain(line: &[u8]) -> Option<NginxLine<'_>> {
 }
 
 /// The nginx line inside a journal or syslog line: `TIMESTAMP HOST TAG[PID]: ` (syslog, or
-/// `journalctl`), or `HOST TAG[PID]: ` (the journal as fail2ban's systemd backend prints it).
+/// `journalctl`), `TIMESTAMP TAG[PID]: ` (`journalctl --no-hostname`), or `HOST TAG[PID]: `
+/// (the journal as fail2ban's systemd backend prints it).
 fn strip_log_prefix(line: &[u8]) -> Option<&[u8]> {
     let far = NaiveDate::from_ymd_opt(2100, 1, 1)?.and_hms_opt(0, 0, 0)?;
-    if let Some(l) = syslog::split(line, far) {
-        return Some(l.message);
+    if let Some(layout) = syslog::layout_of(line) {
+        return syslog::split_as(layout, line, far).map(|l| l.message);
     }
     let space = memchr::memchr(b' ', line)?;
     if space == 0 {
