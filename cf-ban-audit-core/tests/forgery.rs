@@ -335,3 +335,43 @@ fn journal_without_host_takes_the_tag_from_its_place_never_from_a_message() {
         .collect();
     assert_eq!(scan(&[("journal-myapp.txt", &myapp)]), vec![]);
 }
+
+/// A fixture file's text.
+fn fixture(path: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    std::fs::read_to_string(root.join(path)).unwrap()
+}
+
+/// nginx's error log and libmodsecurity's JSON audit log of the same requests (real capture,
+/// fixtures/injection/lab/make-web-fixtures.sh). The first request, for a path with encoded
+/// line breaks, makes nginx write a whole audit entry (A boundary, section A, B, H, Z) denying
+/// 104.16.66.210, and the next one a fail2ban Ban of 104.16.66.211, inside its open() failure:
+/// the file stays nginx's error log (its first record is nginx's), its real refusals are found
+/// and the forged lines are not read. In the JSON, the deny rule's 403 and a warning answered
+/// with nginx's own 405 look alike: neither is a denial; the error log has ModSecurity's.
+#[test]
+fn nginx_error_log_with_audit_and_fail2ban_lines_stays_nginx_and_json_statuses_are_no_denials() {
+    let files = [
+        (
+            "error.log",
+            fixture("modsecurity/nginx-error-and-json/error.log"),
+        ),
+        (
+            "modsec_audit.json",
+            fixture("modsecurity/nginx-error-and-json/modsec_audit.json"),
+        ),
+    ];
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    assert_eq!(
+        scan(&files),
+        vec![
+            one("172.70.11.1", Tool::Modsecurity, "410001", false),
+            one("2606:4700:11::3", Tool::NginxLimit, "api", false),
+        ]
+    );
+    // The JSON alone: no denial, whatever the statuses.
+    assert_eq!(scan(&files[1..]), vec![]);
+    // The forging requests alone, at the very start of nginx's log: nothing.
+    let forged = fixture("injection/nginx-error/forged-lines.log");
+    assert_eq!(scan(&[("error.log", &forged)]), vec![]);
+}

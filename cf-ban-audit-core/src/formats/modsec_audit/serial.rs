@@ -14,7 +14,7 @@ use crate::formats::{Format, LineParser, ParseCtx, Sink};
 
 /// The sections whose text the client or the application chose, lines and all: a boundary
 /// with another id inside them is body text.
-fn is_body(part: u8) -> bool {
+pub(super) fn is_body(part: u8) -> bool {
     !matches!(part, b'A' | b'B' | b'F' | b'H')
 }
 

@@ -199,3 +199,43 @@ fn index_lines() {
         Some(Format::ModsecAuditIndex)
     );
 }
+
+/// A v2 entry denied by rule `rule` for `client`, with boundary id `id`.
+fn denied(id: &str, client: &str, rule: &str) -> String {
+    format!(
+        "--{id}-A--\n[24/Nov/2026:03:04:39 +0000] U{id} {client} 1 127.0.0.1 80\n--{id}-B--\nGET /x HTTP/1.1\n\n--{id}-F--\nHTTP/1.1 403 Forbidden\n\n--{id}-H--\nMessage: Access denied with code 403 (phase 2). [file \"/x\"] [line \"1\"] [id \"{rule}\"]\nAction: Intercepted (phase 2)\n\n--{id}-Z--\n\n"
+    )
+}
+
+#[test]
+fn detection_needs_the_structure_of_an_entry() {
+    let audit = Some(Format::ModsecAudit);
+    let at = Path::new("/var/log/apache2/modsec_audit.log");
+    // v2 writes F before E, J and K after H.
+    let v2 = denied("11111111", "104.16.1.1", "300001")
+        .replace("--11111111-F--", "--11111111-C--\nx=1\n--11111111-F--")
+        .replace("--11111111-H--", "--11111111-E--\n\n--11111111-H--");
+    assert_eq!(detect(at, v2.as_bytes()), audit);
+    assert_eq!(detect(at, V2_PHASE1.as_bytes()), audit);
+    // After copytruncate: the rest of an entry, from one of its boundaries or from inside a
+    // section, then a whole entry.
+    let rest = format!(
+        "--d974ea35-F--\nHTTP/1.1 200 OK\n\n--d974ea35-Z--\n\n{}",
+        denied("11111111", "104.16.1.1", "300001")
+    );
+    assert_eq!(detect(at, rest.as_bytes()), audit);
+    let inside = format!("trap=1&note=\n{}", &rest[rest.find("HTTP").unwrap()..]);
+    assert_eq!(detect(at, inside.as_bytes()), audit);
+    // A header alone, parts out of order, or boundaries in another log's records: not one.
+    for not in [
+        "--11111111-A--\n[24/Nov/2026:03:04:39 +0000] X 104.16.0.1 1 127.0.0.1 80\n".to_string(),
+        denied("11111111", "104.16.1.1", "300001").replace("--11111111-B--", "--11111111-J--"),
+        format!("trap=1&note=\n{}", denied("11111111", "104.16.1.1", "300001")),
+        format!(
+            "2026/11/24 06:50:39 [error] 10220#10220: *2 open() \"/var/www/html/x\n{}\" failed (2: No such file or directory), client: 192.0.2.80\n",
+            denied("11111111", "104.16.1.1", "300001")
+        ),
+    ] {
+        assert_eq!(detect(at, not.as_bytes()), None, "{not}");
+    }
+}
