@@ -375,3 +375,25 @@ fn nginx_error_log_with_audit_and_fail2ban_lines_stays_nginx_and_json_statuses_a
     let forged = fixture("injection/nginx-error/forged-lines.log");
     assert_eq!(scan(&[("error.log", &forged)]), vec![]);
 }
+
+/// ModSecurity 2.9.7's serial log (real capture, fixtures/modsecurity/make-fixtures.sh) as
+/// copytruncate leaves it when the truncation falls between the boundary of a section C and
+/// its body, which holds whole forged v2 and v3 entries denying 104.16.66.67: the entry that
+/// began before the file is not read, nor what its body holds; the entries after it are.
+/// And the same log with one entry cut inside its body (a crash in the middle of a write):
+/// the cut entry ends at the next header, and no later entry is lost.
+#[test]
+fn modsec_serial_log_resyncs_only_on_its_own_boundaries() {
+    let truncated = fixture("injection/modsecurity/copytruncate.log");
+    assert_eq!(
+        scan(&[("modsec_audit.log", &truncated)]),
+        vec![one("104.17.44.12", Tool::Modsecurity, "300002", false)]
+    );
+    let whole = fixture("modsecurity/v2-serial.log");
+    let cut = fixture("modsecurity/v2-serial-cut-entry.log");
+    assert_eq!(
+        scan(&[("modsec_audit.log", &cut)]),
+        scan(&[("modsec_audit.log", &whole)])
+    );
+    assert_eq!(scan(&[("modsec_audit.log", &cut)]).len(), 5);
+}

@@ -1090,6 +1090,65 @@ proptest! {
     }
 }
 
+/// The events of a ModSecurity audit log, as (address, rule, line of the entry's header).
+fn audit_events(text: &str) -> Vec<(String, String, u64)> {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, _) = run_parser(Format::ModsecAudit, text.as_bytes(), dir.path()).unwrap();
+    sink.events
+        .iter()
+        .map(|e| (e.net.addr().to_string(), e.scope.clone(), e.location.line))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// A real serial audit log (ModSecurity 2.9.7, bodies holding whole forged entries that
+    /// deny 104.16.66.67) that starts at any of its lines, as copytruncate leaves it, or that
+    /// lost the end of any entry from any line on, as a crash leaves it: no event is ever on a
+    /// forged address, and every entry whose header comes after the damage is read as in the
+    /// whole log.
+    #[test]
+    fn audit_log_cut_anywhere_gives_only_its_own_entries(start in 0..432usize, cut in 0..432usize) {
+        let whole = std::fs::read_to_string(common::fixtures().join("modsecurity/v2-serial.log")).unwrap();
+        let lines: Vec<&str> = whole.lines().collect();
+        let header = |l: &str| l.len() == 14 && l.starts_with("--") && l.ends_with("-A--");
+        let all = audit_events(&whole);
+        let forged = |e: &(String, String, u64)| e.0.starts_with("104.16.66.");
+        // Starting at line `start`.
+        let start = start % lines.len();
+        let tail = lines[start..].join("\n") + "\n";
+        let got = audit_events(&tail);
+        prop_assert!(!got.iter().any(forged), "{got:?}");
+        let shift = start as u64;
+        let next = (start + 1..lines.len()).find(|&i| header(lines[i])).map_or(u64::MAX, |i| i as u64 + 1);
+        for e in all.iter().filter(|e| e.2 > next) {
+            prop_assert!(got.contains(&(e.0.clone(), e.1.clone(), e.2 - shift)), "{e:?} lost from {start}: {got:?}");
+        }
+        // Losing the end of an entry from line `cut` on (up to the next header). A cut after a
+        // whole forged entry in a body, before that body ends, is the limit serial.rs names: the
+        // entry that held it never goes on, and what its body held is taken as real.
+        let cut = cut % lines.len();
+        let forged_end = |l: &str| l == "--deadbeef-Z--" || l == "---FaKeFaKe---Z--";
+        let limit = lines.iter().enumerate().any(|(z, l)| {
+            forged_end(l)
+                && z < cut
+                && !lines[z..cut]
+                    .iter()
+                    .any(|l| l.len() == 14 && l.ends_with("-F--"))
+        });
+        prop_assume!(!limit);
+        let resume = (cut + 1..lines.len()).find(|&i| header(lines[i])).unwrap_or(lines.len());
+        let damaged = [&lines[..cut], &lines[resume..]].concat().join("\n") + "\n";
+        let got = audit_events(&damaged);
+        prop_assert!(!got.iter().any(forged), "{got:?}");
+        let gone = (resume - cut) as u64;
+        for e in all.iter().filter(|e| e.2 > resume as u64) {
+            prop_assert!(got.contains(&(e.0.clone(), e.1.clone(), e.2 - gone)), "{e:?} lost after a cut at {cut}: {got:?}");
+        }
+    }
+}
+
 /// The line formats (parsers fed a line at a time).
 fn line_formats() -> Vec<Format> {
     formats::all().filter(|&f| is_line_format(f)).collect()

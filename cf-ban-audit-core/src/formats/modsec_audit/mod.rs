@@ -14,7 +14,8 @@
 //! and proxying are not refusals, and neither is an entry logged only for its status
 //! (`SecAuditLogRelevantStatus`), such as a 404 or another module's 403. The scope is the rule
 //! id of the disruptive message, or `modsecurity` when no message names one. Entries without
-//! section H (`SecAuditLogParts` without `H`) say nothing of the verdict and give no events.
+//! section H (`SecAuditLogParts` without `H`) say nothing of the verdict and give no events,
+//! and neither does an entry cut short inside a body section.
 //!
 //! # The address
 //!
@@ -43,9 +44,14 @@
 //! Sections B, C, E, I, J and K copy the request and the response: headers and bodies hold
 //! whatever the client sent, including whole fake entries. Only section H lines are read, and
 //! once an entry's A boundary is seen only boundaries with that entry's own random id are
-//! structure. A boundary with another id starts a new entry only outside body sections (a
-//! truncated entry followed by the next one); inside C, E, I, J and K it is body text.
-//! Detection needs the structure of an entry ([`detect`]), never one line. In section H, attacker text appears inside a message (matched values, argument names, the
+//! structure. A header with another id (its A boundary, then a section A line) outside body
+//! sections starts the next entry: the one before was cut short (counted as malformed). Inside
+//! C, E, I, J and K it may be body text, a forged entry, or the next entry after one cut inside
+//! its body: the entries it starts are held back until the interrupted entry's own id comes
+//! back (they were its body: dropped) or does not (it was cut: they are real). A serial log
+//! that starts inside an entry (after `copytruncate`) drops that entry, counted as malformed,
+//! and resyncs only on a boundary of that entry's own id (serial.rs says how). Detection needs
+//! the same structure ([`detect`]), never one line. In section H, attacker text appears inside a message (matched values, argument names, the
 //! URI), never at the start of a line. The rule id is the structural `[id "..."]` tag: in v2
 //! messages the tags after the id (`msg`, `data`) escape quotes, so the last `[id "` is
 //! ModSecurity's own; v3 escapes nothing, so its id is the first complete
