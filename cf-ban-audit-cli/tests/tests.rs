@@ -699,6 +699,8 @@ fn fail2ban_hostsdeny_bans_are_found() {
 /// is an error (exit status 2) that names the socket, in the text and the JSON report.
 #[test]
 fn live_scan_asks_the_fail2ban_server_on_the_socket_given() {
+    // `--source fail2ban` throughout: the other tools' live reads (a cscli without its Local API
+    // on the host running the test, say) are not this test's subject.
     let Some(f2b) = Fail2ban::start("fail2ban socket test", |t| {
         std::fs::write(t.join("app.log"), "").unwrap();
         format!(
@@ -724,6 +726,8 @@ fn live_scan_asks_the_fail2ban_server_on_the_socket_given() {
         &[
             "scan",
             "--live",
+            "--source",
+            "fail2ban",
             "--fail2ban-socket",
             socket,
             "--format",
@@ -734,7 +738,9 @@ fn live_scan_asks_the_fail2ban_server_on_the_socket_given() {
     );
     let by_env = run_in(
         &ns.0,
-        &["scan", "--live", "--format", "json", dir],
+        &[
+            "scan", "--live", "--source", "fail2ban", "--format", "json", dir,
+        ],
         &[("CF_BAN_AUDIT_FAIL2BAN_SOCKET", socket)],
     );
     for o in [&by_flag, &by_env] {
@@ -769,7 +775,15 @@ fn live_scan_asks_the_fail2ban_server_on_the_socket_given() {
     let named = format!("live read failed (fail2ban socket {wrong})");
     let o = run_in(
         &ns.0,
-        &["scan", "--live", "--fail2ban-socket", &wrong, dir],
+        &[
+            "scan",
+            "--live",
+            "--source",
+            "fail2ban",
+            "--fail2ban-socket",
+            &wrong,
+            dir,
+        ],
         &[],
     );
     assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
@@ -777,7 +791,9 @@ fn live_scan_asks_the_fail2ban_server_on_the_socket_given() {
     assert!(stdout(&o).contains(", 1 errors."), "{}", stdout(&o));
     let o = run_in(
         &ns.0,
-        &["scan", "--live", "--format", "json", dir],
+        &[
+            "scan", "--live", "--source", "fail2ban", "--format", "json", dir,
+        ],
         &[("CF_BAN_AUDIT_FAIL2BAN_SOCKET", &wrong)],
     );
     assert_eq!(code(&o), 2, "{}", stderr(&o));
