@@ -35,7 +35,7 @@ truth = {tuple(p) for p in json.load(open(sys.argv[1]))["pairs"]}
 # Each source as it named its tool (a fail2ban ban's f2b-* ipset is ipset's word).
 got = {((e.get("object") or f["tool"]).split(" ")[0], f["address"])
        for f in map(json.loads, open(sys.argv[2])) if f["record"] == "finding"
-       for e in f["evidence"]}
+       for e in f["evidence"] if e["events"] > 0}
 missing, extra = truth - got, got - truth
 print(f"results: {len(got)} (tool, address) pairs; missing {len(missing)}, unexpected {len(extra)}")
 for p in sorted(missing)[:10]: print("  missing", p)

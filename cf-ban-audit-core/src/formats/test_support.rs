@@ -20,6 +20,8 @@ pub(crate) struct Collect {
     pub notes: Vec<String>,
     /// The set uses: (set name, verdict).
     pub uses: Vec<(String, Verdict)>,
+    /// The tool whose whole list of bans in force the input said it is.
+    pub whole_list: Option<Tool>,
     /// The files included so far, opened as the scanner opens them.
     includes: crate::open::Includes,
 }
@@ -43,6 +45,9 @@ impl Sink for Collect {
     }
     fn note(&mut self, text: String) {
         self.notes.push(text);
+    }
+    fn whole_list(&mut self, tool: Tool) {
+        self.whole_list = Some(tool);
     }
     fn include(&mut self, from: &Path, target: &Path) -> Result<Vec<u8>, IncludeError> {
         self.includes.open(from, target)
