@@ -385,15 +385,22 @@ mod tests {
              ('2026-11-24 09:37:49+00:00', '2026-11-24 13:37:49+00:00', 'crowdsecurity/ssh-bf', 'ban', 'Ip', '172.66.0.5', 'crowdsec', 1);",
         );
         let got = read(&conn);
-        // Whatever the shared rules make of them, neither is a ban in force.
-        assert!(
-            got.events
-                .iter()
-                .all(|e| e.action != Action::Listed || e.scope.contains('(')),
-            "{:?}",
-            rows(&got)
+        // The captcha is a challenge; the simulated ban is only counted in a note.
+        assert_eq!(
+            rows(&got),
+            [(
+                "172.64.33.2".into(),
+                "manual: captcha (captcha)".into(),
+                Action::Listed,
+                Some(local("2026-11-24T13:37:49"))
+            )]
         );
-        assert!(!got.notes.is_empty());
+        assert!(got.events[0].challenge);
+        assert!(
+            got.notes.iter().any(|n| n.contains("1 simulated decision")),
+            "{:?}",
+            got.notes
+        );
     }
 
     #[test]
