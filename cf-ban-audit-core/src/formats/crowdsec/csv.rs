@@ -1,10 +1,8 @@
 //! CrowdSec CSV ([`Format::CrowdsecCsv`]): `cscli decisions list -o raw`, `cscli alerts
 //! list -o raw` and the import CSV of `cscli decisions import`, told apart by their header.
 
-use super::decision::{truncate, Decision, Emitter};
-use super::time::parse_time;
+use super::decision::{truncate, AlertRow, Decision, Emitter};
 use super::{IMPORT_DEFAULT_DURATION, MAX_RECORD};
-use crate::event::Action;
 use crate::formats::{Format, LineParser, ParseCtx, Sink};
 
 /// The header of `cscli decisions list -o raw` (a `machine` column may follow).
@@ -245,52 +243,14 @@ impl CrowdsecCsvParser {
                 self.emit.emit(&d, line, sink);
             }
             CsvKind::AlertsRaw => {
-                let decisions = self.column(&fields, "decisions").unwrap_or("");
-                let mut any = false;
-                let mut enforced = false;
-                let mut challenges = false;
-                let mut simulated = 0;
-                for token in decisions.split_ascii_whitespace() {
-                    let Some((kind, count)) = token.rsplit_once(':') else {
-                        continue;
-                    };
-                    let Some(count) = count.parse::<u64>().ok().filter(|&n| n > 0) else {
-                        continue;
-                    };
-                    // The history of a challenge, not of a ban (see the module docs).
-                    if kind
-                        .trim_start_matches("(simul)")
-                        .eq_ignore_ascii_case("captcha")
-                    {
-                        challenges = true;
-                        continue;
-                    }
-                    any = true;
-                    if kind.starts_with("(simul)") {
-                        simulated += count;
-                    } else {
-                        enforced = true;
-                    }
-                }
-                if !any {
-                    self.emit.challenges += u64::from(challenges);
-                    return;
-                }
-                // An alert whose decisions were all simulated led to nothing a bouncer applied.
-                if !enforced {
-                    self.emit.simulated += simulated;
-                    return;
-                }
-                let d = Decision {
+                let alert = AlertRow {
                     scope: self.column(&fields, "scope").unwrap_or(""),
                     value: self.column(&fields, "value").unwrap_or(""),
-                    scenario: self.column(&fields, "reason").unwrap_or(""),
-                    time: self.column(&fields, "created_at").and_then(parse_time),
-                    action: Some(Action::Deny),
-                    alert: true,
-                    ..Decision::default()
+                    reason: self.column(&fields, "reason").unwrap_or(""),
+                    decisions: self.column(&fields, "decisions").unwrap_or(""),
+                    created_at: self.column(&fields, "created_at"),
                 };
-                self.emit.emit(&d, line, sink);
+                self.emit.emit_alert(&alert, line, sink);
             }
             CsvKind::Import(_) => {
                 let d = Decision {

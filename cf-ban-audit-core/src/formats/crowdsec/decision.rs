@@ -32,6 +32,21 @@ pub(super) struct Decision<'a> {
     pub(super) alert: bool,
 }
 
+/// One alert of `cscli alerts list`, as its raw CSV or its table gives it; every field as
+/// written.
+pub(super) struct AlertRow<'a> {
+    /// The scope of the alert's source (`Ip`, `Range`, ...).
+    pub(super) scope: &'a str,
+    /// The alert's source: the address or network CrowdSec parsed.
+    pub(super) value: &'a str,
+    /// The scenario (the reason of a manual decision).
+    pub(super) reason: &'a str,
+    /// The decisions counted by type: `ban:1`, `(simul)ban:2 captcha:1`.
+    pub(super) decisions: &'a str,
+    /// The alert's start (`2026-12-03 13:41:01 +0000 UTC`).
+    pub(super) created_at: Option<&'a str>,
+}
+
 /// What decisions of one file share: where they come from, and what was skipped.
 pub(super) struct Emitter {
     pub(super) path: Arc<Path>,
@@ -178,6 +193,54 @@ impl Emitter {
             .until(expires)
             .challenge(challenge),
         );
+    }
+
+    /// Emits one alert of `cscli alerts list` (see the [module documentation](super)): history,
+    /// an [`Action::Deny`] at the alert's time, when some decision it led to was neither
+    /// simulated nor a captcha; counted in a note otherwise.
+    pub(super) fn emit_alert(&mut self, a: &AlertRow<'_>, line: u64, sink: &mut dyn Sink) {
+        let mut any = false;
+        let mut enforced = false;
+        let mut challenges = false;
+        let mut simulated = 0;
+        for token in a.decisions.split_ascii_whitespace() {
+            let Some((kind, count)) = token.rsplit_once(':') else {
+                continue;
+            };
+            let Some(count) = count.parse::<u64>().ok().filter(|&n| n > 0) else {
+                continue;
+            };
+            // The history of a challenge, not of a ban (see the module docs).
+            if is_captcha(kind.trim_start_matches("(simul)")) {
+                challenges = true;
+                continue;
+            }
+            any = true;
+            if kind.starts_with("(simul)") {
+                simulated += count;
+            } else {
+                enforced = true;
+            }
+        }
+        if !any {
+            self.challenges += u64::from(challenges);
+            return;
+        }
+        // An alert whose decisions were all simulated led to nothing a bouncer applied.
+        if !enforced {
+            self.simulated += simulated;
+            return;
+        }
+        let d = Decision {
+            scope: a.scope,
+            value: a.value,
+            scenario: a.reason,
+            time: a.created_at.and_then(parse_time),
+            action: Some(Action::Deny),
+            alert: true,
+            ..Decision::default()
+        };
+        self.emit(&d, line, sink);
     }
 
     /// Counts a row of a decision listing, of the alert `id` (empty: unknown).

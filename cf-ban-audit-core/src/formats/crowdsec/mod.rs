@@ -25,7 +25,9 @@
 //!   terminal), header `ID | Source | Scope:Value | Reason | Action | Country | AS | Events |
 //!   expiration | Alert ID [| Machine]`; columns are cut at the rule's `+` positions and read
 //!   by header name, wrapped cells joined (see [`table`]). Its rows are read as those of
-//!   `-o raw`.
+//!   `-o raw`. The same for `cscli alerts list` (header `ID | value | reason | country | as |
+//!   decisions | created_at [| machine]`), whose rows are read as those of `cscli alerts list
+//!   -o raw` below.
 //! - [`Format::CrowdsecLog`]: CrowdSec's own log (`/var/log/crowdsec.log`, rotated and compressed
 //!   copies), where the Local API writes one line per decision it stores
 //!   (`(machine/origin) scenario by ip X : 4h ban on Ip X`), in logrus text or JSON form; read
@@ -82,12 +84,12 @@
 //!   so no bouncer ever applies one. The file's notes count them ("N simulated decision(s)
 //!   (not applied by bouncers)"). So is an alert of `cscli alerts list -o raw` whose decisions
 //!   were all simulated.
-//! - A line of `cscli alerts list -o raw` is history: an alert that led to decisions, whose
-//!   values and durations the listing does not give (its `value` is the alert's source, which
-//!   CrowdSec parsed; a decision may be on a wider range). It is an [`Action::Deny`] at the
-//!   alert's time, never active, with the scope `<scenario> (alert)`, so that it never hides
-//!   or stands for the state a decision listing of the same format gives. For the decisions
-//!   in force, read `cscli decisions list`.
+//! - A line of `cscli alerts list -o raw` (or a row of its table) is history: an alert that
+//!   led to decisions, whose values and durations the listing does not give (its `value` is
+//!   the alert's source, which CrowdSec parsed; a decision may be on a wider range). It is an
+//!   [`Action::Deny`] at the alert's time, never active, with the scope `<scenario> (alert)`,
+//!   so that it never hides or stands for the state a decision listing of the same format
+//!   gives. For the decisions in force, read `cscli decisions list`.
 //! - The scope is the decision's scenario (the `reason` of manual and imported decisions),
 //!   else its origin.
 //!
@@ -193,7 +195,8 @@ impl Format {
     /// CrowdSec's own log (`/var/log/crowdsec.log`, rotated and compressed copies): the decisions
     /// the Local API stored, one line each.
     pub const CrowdsecLog: Format = Format::builtin(32, "crowdsec-log");
-    /// The table `cscli decisions list` prints by default (human output).
+    /// The table `cscli decisions list` or `cscli alerts list` prints by default (human
+    /// output).
     pub const CrowdsecTable: Format = Format::builtin(33, "crowdsec-table");
     /// The Local API's access log (`/var/log/crowdsec_api.log`): the deletions `cscli
     /// decisions delete` asked for.
@@ -250,14 +253,14 @@ pub(crate) const API_LOG: FormatDescriptor = FormatDescriptor::new(
     detect(path, head) == Some(Format::CrowdsecApiLog)
 })]);
 
-/// The `cscli decisions list` table.
+/// The `cscli decisions list` and `cscli alerts list` tables.
 pub(crate) const TABLE: FormatDescriptor = FormatDescriptor::new(
     Format::CrowdsecTable,
     &[Tool::Crowdsec],
-    "cscli decisions list table (human output)",
+    "cscli decisions list / cscli alerts list table (human output)",
     |ctx| Box::new(CrowdsecTableParser::new(ctx)),
 )
-.usual_paths(&["(saved output of cscli decisions list)"])
+.usual_paths(&["(saved output of cscli decisions list or cscli alerts list)"])
 .detected_by(&[Detection::text(230, |path, head| {
     detect(path, head) == Some(Format::CrowdsecTable)
 })]);

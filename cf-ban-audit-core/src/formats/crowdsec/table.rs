@@ -1,4 +1,5 @@
-//! The human (table) output of `cscli decisions list` ([`Format::CrowdsecTable`]).
+//! The human (table) output of `cscli decisions list` and `cscli alerts list`
+//! ([`Format::CrowdsecTable`]).
 //!
 //! cscli draws the table with a library: olekukonko/tablewriter up to 1.3 (upper-case
 //! headers, long text wrapped onto continuation lines), aquasecurity/table in 1.4 and 1.5, and
@@ -13,8 +14,18 @@
 //! otherwise malformed. Columns are read by their header name (`ID`, `Source`, `Scope:Value`,
 //! `Reason`, `Action`, `expiration`, and an optional `Machine`, in any case). A row with an
 //! empty `ID` and `Scope:Value` continues the cells of the row before (wrapped text).
+//!
+//! `cscli alerts list` draws its table with the same writer (`alertsTable` in
+//! `cmd/crowdsec-cli/alerts_table.go`, 1.4; `clialert/table.go` later): header `ID | value |
+//! reason | country | as | decisions | created_at [| machine]` (a `kind` column since 1.6),
+//! `value` being the alert's source as `Scope:Value` (the scope alone when the source has no
+//! value), `reason` its scenario, `decisions` its decisions counted by type
+//! (`DecisionsFromAlert`: `ban:1`, `(simul)ban:2 captcha:1`) and `created_at` its start
+//! (`2026-12-03 13:41:01 +0000 UTC`). Its rows are read as those of `cscli alerts list -o
+//! raw` (see [the module](super)): history of an alert that led to a ban, never a decision in
+//! force, and never the whole list of anything.
 
-use super::decision::{truncate, Decision, Emitter};
+use super::decision::{truncate, AlertRow, Decision, Emitter};
 use crate::formats::{quote, Format, LineParser, ParseCtx, Sink};
 
 /// Drops ANSI escape sequences and maps box-drawing characters to `+`, `-` and `|`, into
@@ -109,43 +120,75 @@ fn split_row<'a>(line: &'a [u8], seps: &[usize], cells: &mut Vec<&'a [u8]>) -> O
     Some(())
 }
 
-/// The columns a decision is read from, by header name.
+/// Which listing a table is.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Listing {
+    /// `cscli decisions list`: one decision a row.
+    #[default]
+    Decisions,
+    /// `cscli alerts list`: one alert a row, its decisions counted by type.
+    Alerts,
+}
+
+/// The columns a decision (or an alert) is read from, by header name.
 #[derive(Debug, Default)]
 struct Columns {
+    listing: Listing,
     count: usize,
     id: Option<usize>,
     source: Option<usize>,
+    /// `Scope:Value` (decisions), `value` (alerts: the alert's source, `Scope:Value`).
     target: usize,
     reason: Option<usize>,
     action: Option<usize>,
     expiration: Option<usize>,
     alert: Option<usize>,
+    /// `decisions` (alerts): the decisions counted by type.
+    decisions: Option<usize>,
+    /// `created_at` (alerts).
+    created: Option<usize>,
 }
 
 impl Columns {
-    /// Reads a header row: `Scope:Value`, `Action` and `expiration` must be there.
+    /// Reads a header row: `Scope:Value`, `Action` and `expiration` must be there for a
+    /// decision listing; `ID`, `value`, `reason`, `decisions` and `created_at` for an alert
+    /// listing.
     fn from_header(cells: &[&[u8]]) -> Option<Columns> {
         let find = |name: &[u8]| {
             cells
                 .iter()
                 .position(|c| c.trim_ascii().eq_ignore_ascii_case(name))
         };
-        let columns = Columns {
+        if let Some(target) = find(b"Scope:Value") {
+            return Some(Columns {
+                listing: Listing::Decisions,
+                count: cells.len(),
+                id: find(b"ID"),
+                source: find(b"Source"),
+                target,
+                reason: find(b"Reason"),
+                action: Some(find(b"Action")?),
+                expiration: Some(find(b"expiration")?),
+                alert: find(b"Alert ID"),
+                ..Columns::default()
+            });
+        }
+        Some(Columns {
+            listing: Listing::Alerts,
             count: cells.len(),
-            id: find(b"ID"),
-            source: find(b"Source"),
-            target: find(b"Scope:Value")?,
-            reason: find(b"Reason"),
-            action: Some(find(b"Action")?),
-            expiration: Some(find(b"expiration")?),
-            alert: find(b"Alert ID"),
-        };
-        Some(columns)
+            id: Some(find(b"ID")?),
+            target: find(b"value")?,
+            reason: Some(find(b"reason")?),
+            decisions: Some(find(b"decisions")?),
+            created: Some(find(b"created_at")?),
+            ..Columns::default()
+        })
     }
 }
 
-/// Whether the first bytes of a file are a `cscli decisions list` table: the first non-empty
-/// line is a rule, the next a header row naming `Scope:Value`, `Action` and `expiration`, and
+/// Whether the first bytes of a file are a `cscli decisions list` or `cscli alerts list`
+/// table: the first non-empty line is a rule, the next a header row naming the columns
+/// [`Columns::from_header`] needs, and
 /// every non-empty line is a rule or a row (a last line without its line break may have been
 /// cut by the head and is not judged).
 pub(super) fn looks_like_table(head: &[u8]) -> bool {
@@ -216,8 +259,21 @@ impl CrowdsecTableParser {
             return;
         };
         let cell = |i: Option<usize>| i.and_then(|i| row.cells.get(i)).map_or("", |s| s.trim());
-        self.emit.listed_row(cell(cols.alert));
         let target = cell(Some(cols.target));
+        if cols.listing == Listing::Alerts {
+            // `Scope:Value`, or the scope alone when the source has no value: no address.
+            let (scope, value) = target.split_once(':').unwrap_or((target, ""));
+            let alert = AlertRow {
+                scope,
+                value,
+                reason: cell(cols.reason),
+                decisions: cell(cols.decisions),
+                created_at: Some(cell(cols.created)),
+            };
+            self.emit.emit_alert(&alert, row.line, sink);
+            return;
+        }
+        self.emit.listed_row(cell(cols.alert));
         let Some((scope, value)) = target.split_once(':') else {
             sink.malformed(
                 row.line,
@@ -330,7 +386,8 @@ impl LineParser for CrowdsecTableParser {
                     None => {
                         sink.malformed(
                             lineno,
-                            "crowdsec-table: not the header of a cscli decisions table".into(),
+                            "crowdsec-table: not the header of a cscli decisions or alerts table"
+                                .into(),
                         );
                         self.refused = true;
                     }
@@ -343,7 +400,11 @@ impl LineParser for CrowdsecTableParser {
     fn finish(&mut self, sink: &mut dyn Sink) {
         self.flush(sink);
         self.emit.notes(sink);
-        if self.columns.is_some() && !self.refused {
+        let decisions = self
+            .columns
+            .as_ref()
+            .is_some_and(|c| c.listing == Listing::Decisions);
+        if decisions && !self.refused {
             self.emit.whole_list(sink);
         }
     }

@@ -189,3 +189,55 @@ fn detection_is_anchored() {
         Some(Format::CrowdsecTable)
     );
 }
+
+/// `cscli alerts list` as CrowdSec 1.4.6 draws it (a reason with borders, wrapped by the
+/// writer; a simulated alert; a captcha-only alert; a source without a value).
+const ALERTS: &str = "\
++----+-----------------+----------------------------------------------+---------+----+--------------+-------------------------------+
+| ID |      value      |                    reason                    | country | as |  decisions   |          created_at           |
++----+-----------------+----------------------------------------------+---------+----+--------------+-------------------------------+
+| 5  | Ip:104.26.10.78 | crowdsecurity/ssh-bf                         |         |    | ban:1        | 2026-12-03 13:41:01 +0000 UTC |
+| 4  | Ip:203.0.113.10 | x | Ip:104.16.0.2 | manual | | | ban:1 | 202 |         |    | ban:1        | 2026-12-03 14:22:26 +0000 UTC |
+|    |                 | +0000 UTC                                    |         |    |              |                               |
+| 3  | Ip:172.66.0.5   | crowdsecurity/ssh-bf                         |         |    | (simul)ban:1 | 2026-12-03 13:40:01 +0000 UTC |
+| 2  | Ip:172.64.33.2  | manual: captcha test                         |         |    | captcha:1    | 2026-12-03 14:19:37 +0000 UTC |
+| 1  | Country         | manual                                       |         |    | ban:1        | 2026-12-03 14:19:37 +0000 UTC |
++----+-----------------+----------------------------------------------+---------+----+--------------+-------------------------------+
+";
+
+#[test]
+fn alerts_table_rows_are_history() {
+    assert!(looks_like_table(ALERTS.as_bytes()));
+    let got = read(ALERTS.as_bytes());
+    let found: Vec<(String, String, Action)> = rows(&got)
+        .into_iter()
+        .map(|(a, s, act, _, _)| (a, s, act))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "104.26.10.78".to_string(),
+                "crowdsecurity/ssh-bf (alert)".to_string(),
+                Action::Deny
+            ),
+            (
+                "203.0.113.10".to_string(),
+                "x | Ip:104.16.0.2 | manual | | | ban:1 | 202 +0000 UTC (alert)".to_string(),
+                Action::Deny
+            ),
+        ]
+    );
+    assert!(got.events[0].time.is_some());
+    assert!(
+        got.notes.iter().any(|n| n.contains("1 simulated")),
+        "{:?}",
+        got.notes
+    );
+    assert!(got
+        .notes
+        .iter()
+        .any(|n| n.contains("only decisions were captchas")));
+    // An alert listing is never the whole list of the decisions in force.
+    assert!(got.whole_list.is_none());
+}
