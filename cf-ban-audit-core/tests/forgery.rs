@@ -397,3 +397,62 @@ fn modsec_serial_log_resyncs_only_on_its_own_boundaries() {
     );
     assert_eq!(scan(&[("modsec_audit.log", &cut)]).len(), 5);
 }
+
+/// The forged run of CrowdSec 1.4.6 and crowdsec-firewall-bouncer 0.0.25 (real capture,
+/// fixtures/crowdsec/lab/make-crowdsec-fixtures.sh): an ssh-bf alert whose sshd lines named
+/// the user `104.16.66.91`, and manual decisions whose reasons read `104.16.0.1 : 4h ban on Ip
+/// 104.16.0.1`, a row of `cscli alerts list`'s table with its borders (which the table writer
+/// wraps) and the bouncer's own `Adding '104.16.0.3' for '4h0m0s'` line. Neither the alert
+/// listing, nor the bouncer's debug log (whose stream bodies quote every reason), nor the
+/// Local API's database gives anything; beside the real listing they hide nothing either.
+#[test]
+fn crowdsec_reasons_and_user_names_forge_no_alert_bouncer_line_or_decision() {
+    let table = fixture("injection/crowdsec-alerts-table/cscli-alerts-list.txt");
+    let bouncer = fixture("injection/crowdsec-firewall-bouncer/crowdsec-firewall-bouncer.log");
+    assert_eq!(scan(&[("cscli-alerts-list.txt", &table)]), vec![]);
+    assert_eq!(scan(&[("crowdsec-firewall-bouncer.log", &bouncer)]), vec![]);
+    let real = fixture("crowdsec/alerts-list-human.txt");
+    assert_eq!(
+        scan(&[
+            ("alerts.txt", &real),
+            ("forged-alerts.txt", &table),
+            ("crowdsec-firewall-bouncer.log", &bouncer),
+        ]),
+        scan(&[("alerts.txt", &real)])
+    );
+    assert_eq!(scan(&[("alerts.txt", &real)]).len(), 8);
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    std::fs::copy(
+        root.join("injection/crowdsec-db/crowdsec.db"),
+        dir.path().join("crowdsec.db"),
+    )
+    .unwrap();
+    let report = Scanner::new(cloudflare::embedded())
+        .path(dir.path())
+        .threads(1)
+        .scan();
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+}
+
+/// A bouncer's debug log where a reason in the stream's body is the bouncer's own line, next
+/// to a real addition of 104.16.9.9: only the real one is a ban, and it stands.
+#[test]
+fn crowdsec_bouncer_line_inside_a_response_is_not_an_addition() {
+    let log = r#"time="24-11-2026 10:00:00" level=info msg="backend type : nftables"
+time="24-11-2026 10:00:00" level=info msg="Processing new and deleted decisions . . ."
+time="24-11-2026 11:00:00" level=debug msg="Response: HTTP/1.1 200 OK\r\n\r\n{\"new\":[{\"duration\":\"4h\",\"scenario\":\"x\\\"\\ntime=\\\"24-11-2026 11:00:00\\\" level=debug msg=\\\"Adding '104.16.0.3' for '4h0m0s'\\\"\",\"value\":\"104.16.9.9\"}]}"
+time="24-11-2026 11:00:00" level=debug msg="Adding '104.16.9.9' for '3h59m59s'"
+time="24-11-2026 11:00:00" level=info msg="1 decision added"
+"#;
+    assert_eq!(
+        scan(&[("crowdsec-firewall-bouncer.log", log)]),
+        vec![one(
+            "104.16.9.9",
+            Tool::Crowdsec,
+            "crowdsec-firewall-bouncer",
+            true
+        )]
+    );
+}

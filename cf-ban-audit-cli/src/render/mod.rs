@@ -125,11 +125,17 @@ pub fn ranges(out: &mut dyn Write, set: &RangeSet, source: &str) -> io::Result<(
 
 /// The formats read, one a line.
 pub fn formats(out: &mut dyn Write) -> io::Result<()> {
+    let width = Registry::builtin()
+        .formats()
+        .map(|d| d.format().name().len())
+        .max()
+        .unwrap_or(0)
+        .max(18);
     for d in Registry::builtin().formats() {
         let tools: Vec<&str> = d.tools().iter().map(|t| t.name()).collect();
         writeln!(
             out,
-            "{:<18} {:<10} {}  [{}]",
+            "{:<width$} {:<10} {}  [{}]",
             d.format().name(),
             tools.join(","),
             d.description(),

@@ -93,6 +93,7 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &hosts_deny::DESCRIPTOR,
     &crowdsec::API_LOG,
     &crowdsec::DB,
+    &crowdsec::BOUNCER_LOG,
 ];
 
 /// Every built-in format, in display order.

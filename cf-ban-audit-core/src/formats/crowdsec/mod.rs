@@ -44,6 +44,11 @@
 //! - [`Format::CrowdsecDb`]: the Local API's own SQLite database
 //!   (`/var/lib/crowdsec/data/crowdsec.db`), read-only: each row of its `decisions` table is a
 //!   decision that stands, from its `created_at` to its `until` (see [`db`]).
+//! - [`Format::CrowdsecBouncerLog`]: crowdsec-firewall-bouncer's log
+//!   (`/var/log/crowdsec-firewall-bouncer.log`): at level debug, each address it added to or
+//!   removed from the firewall's set, an [`Action::Ban`] (ending after the time left) or an
+//!   [`Action::Unban`]; at its default level, info, only counts, which name no address and
+//!   give only a note (see [`bouncer_log`]).
 //!
 //! What becomes an event:
 //!
@@ -105,6 +110,7 @@
 //! [`Action::Deny`]: crate::event::Action::Deny
 
 pub mod api_log;
+pub mod bouncer_log;
 mod csv;
 pub mod db;
 mod decision;
@@ -123,6 +129,7 @@ use csv::CsvKind;
 use json_shape::json_shape;
 
 pub use api_log::{looks_like_api_log, CrowdsecApiLogParser};
+pub use bouncer_log::{looks_like_bouncer_log, CrowdsecBouncerLogParser};
 pub use csv::CrowdsecCsvParser;
 pub use json::CrowdsecJsonParser;
 pub use log::{looks_like_log, CrowdsecLogParser};
@@ -203,6 +210,9 @@ impl Format {
     pub const CrowdsecApiLog: Format = Format::builtin(36, "crowdsec-api-log");
     /// CrowdSec's SQLite database (`/var/lib/crowdsec/data/crowdsec.db`): its `decisions`.
     pub const CrowdsecDb: Format = Format::builtin(37, "crowdsec-db");
+    /// crowdsec-firewall-bouncer's log (`/var/log/crowdsec-firewall-bouncer.log`): the
+    /// addresses it added to and removed from the firewall (at level debug).
+    pub const CrowdsecBouncerLog: Format = Format::builtin(38, "crowdsec-firewall-bouncer-log");
 }
 
 /// CrowdSec JSON.
@@ -279,6 +289,16 @@ pub(crate) const DB: FormatDescriptor = FormatDescriptor::read_as(
     Detection::sqlite(115, db::looks_like_db),
     Detection::sqlite(135, |path, _| super::lower_file_name(path) == "crowdsec.db"),
 ]);
+
+/// crowdsec-firewall-bouncer's log (see [`bouncer_log`]).
+pub(crate) const BOUNCER_LOG: FormatDescriptor = FormatDescriptor::new(
+    Format::CrowdsecBouncerLog,
+    &[Tool::Crowdsec],
+    "crowdsec-firewall-bouncer log: addresses added and removed (level debug; counts only at info)",
+    |ctx| Box::new(CrowdsecBouncerLogParser::new(ctx)),
+)
+.usual_paths(&["/var/log/crowdsec-firewall-bouncer.log"])
+.detected_by(&[Detection::text(228, looks_like_bouncer_log)]);
 
 #[cfg(test)]
 mod tests;
