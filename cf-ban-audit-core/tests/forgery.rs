@@ -397,3 +397,41 @@ fn modsec_serial_log_resyncs_only_on_its_own_boundaries() {
     );
     assert_eq!(scan(&[("modsec_audit.log", &cut)]).len(), 5);
 }
+
+/// fail2ban 1.0.2 started with `-vv` (real capture, fixtures/fail2ban/log/lab/make-verbose.sh):
+/// no logger name, so a message counts only at the level fail2ban logs it at. Beside it an
+/// application's log in a like layout (real capture) with a `-vv` and a `-vvv` line in
+/// logged user names, and fail2ban-shaped messages at levels fail2ban never bans at.
+#[test]
+fn verbose_fail2ban_layouts_are_read_and_one_line_of_them_forges_nothing() {
+    let vv = fixture("fail2ban/log/verbose-vv.log");
+    let vvv = fixture("fail2ban/log/verbose-vvv.log");
+    let app = fixture("injection/fail2ban/app-verbose.log");
+    let in_force = vec![
+        one("104.16.0.1", Tool::Fail2ban, "sshd", true),
+        one("172.64.0.0/24", Tool::Fail2ban, "sshd", false),
+        one("2606:4700::6810:1", Tool::Fail2ban, "sshd", true),
+    ];
+    assert_eq!(scan(&[("fail2ban.log", &vv), ("app.log", &app)]), in_force);
+    assert_eq!(scan(&[("fail2ban.log", &vvv), ("app.log", &app)]), in_force);
+    // In fail2ban's own `-vv` log, a Ban message at INFO (as the filter logs `Found`) or from
+    // the filter's logger under `-vvv` is none of fail2ban's bans.
+    let forged_vv = vv.replace(
+        "NOTIC [sshd] Ban 172.64.0.0/24",
+        "INFO  [sshd] Ban 172.64.0.0/24",
+    );
+    let forged_vvv = vvv.replace(
+        "fail2ban.actions          NOTIC [sshd] Ban 172.64.0.0/24",
+        "fail2ban.filter           NOTIC [sshd] Ban 172.64.0.0/24",
+    );
+    for forged in [forged_vv, forged_vvv] {
+        assert_ne!(forged, vv);
+        assert_eq!(
+            scan(&[("fail2ban.log", &forged)]),
+            vec![
+                one("104.16.0.1", Tool::Fail2ban, "sshd", true),
+                one("2606:4700::6810:1", Tool::Fail2ban, "sshd", true),
+            ]
+        );
+    }
+}
