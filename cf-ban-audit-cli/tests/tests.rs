@@ -1530,3 +1530,82 @@ fn a_captcha_decision_is_a_challenge_in_every_output() {
         "{lines}"
     );
 }
+
+/// `scan --live` reads iptables' legacy tables (iptables-legacy-save) beside the nf_tables ones:
+/// both are the kernel's and both apply, so a ban in the legacy tables that `iptables-save`
+/// (the nft variant on Debian) does not show is in force, not lifted.
+#[test]
+fn live_scan_reads_the_legacy_tables_beside_the_nft_ones() {
+    let Some(ns) = Netns::new("legacy", &["iptables-legacy", "iptables-legacy-save"]) else {
+        return;
+    };
+    ns.exec(&["iptables-legacy", "-N", "f2b-sshd"]);
+    ns.exec(&["iptables-legacy", "-A", "INPUT", "-j", "f2b-sshd"]);
+    ns.exec(&[
+        "iptables-legacy",
+        "-A",
+        "f2b-sshd",
+        "-s",
+        "104.16.77.4",
+        "-j",
+        "REJECT",
+    ]);
+    ns.exec(&["iptables", "-N", "f2b-sshd"]);
+    ns.exec(&["iptables", "-A", "INPUT", "-j", "f2b-sshd"]);
+    ns.exec(&[
+        "iptables",
+        "-A",
+        "f2b-sshd",
+        "-s",
+        "104.16.77.5",
+        "-j",
+        "REJECT",
+    ]);
+    // A saved copy of the legacy tables, as a scan of /etc would find it.
+    let saved = TestEnv::new();
+    let out = Command::new("ip")
+        .args(["netns", "exec", &ns.0, "iptables-legacy-save"])
+        .output()
+        .unwrap();
+    saved.write("rules.v4", &out.stdout);
+    let out = run_in(
+        &ns.0,
+        &[
+            "scan",
+            "--live",
+            "--source",
+            "iptables",
+            "--source",
+            "fail2ban",
+            "--format",
+            "json",
+            saved.path().to_str().unwrap(),
+        ],
+        &[],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let state = |address: &str| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["address"] == address)
+            .map(|f| f["state"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(state("104.16.77.4"), ["active"], "{report}");
+    assert_eq!(state("104.16.77.5"), ["active"], "{report}");
+    let files: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        files
+            .iter()
+            .any(|p| p.starts_with("live: iptables-legacy-save")),
+        "{files:?}"
+    );
+}

@@ -125,6 +125,20 @@ pub const LIVE_SOURCES: &[LiveSource] = &[
         option: UserOption::None,
         format: Format::IptablesSave,
     },
+    // The legacy tables (x_tables), apart from the nf_tables ones the two above list on
+    // Debian: a rule in either applies. Without legacy tables these print nothing.
+    LiveSource {
+        program: "iptables-legacy-save",
+        args: &[],
+        option: UserOption::None,
+        format: Format::IptablesSave,
+    },
+    LiveSource {
+        program: "ip6tables-legacy-save",
+        args: &[],
+        option: UserOption::None,
+        format: Format::IptablesSave,
+    },
     LiveSource {
         program: "ipset",
         args: &["save"],

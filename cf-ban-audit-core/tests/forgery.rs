@@ -435,3 +435,25 @@ fn verbose_fail2ban_layouts_are_read_and_one_line_of_them_forges_nothing() {
         );
     }
 }
+
+/// iptables-legacy-save and iptables-nft-save of one namespace (real capture,
+/// fixtures/route/lab/make-route-legacy.sh): both kernels' tables apply, so the bans of both
+/// are read; beside them legacy rules (real capture) whose comment and log prefix hold the
+/// text of a ban rule, which ban nothing.
+#[test]
+fn legacy_tables_are_read_beside_nft_ones_and_rule_text_in_quotes_bans_nothing() {
+    let legacy = fixture("iptables/legacy-and-nft/iptables-legacy-save.txt");
+    let nft = fixture("iptables/legacy-and-nft/iptables-nft-save.txt");
+    let forged = fixture("injection/iptables/legacy-save.txt");
+    assert_eq!(
+        scan(&[
+            ("rules-legacy.v4", &legacy),
+            ("rules-nft.v4", &nft),
+            ("rules-forged.v4", &forged)
+        ]),
+        vec![
+            one("104.16.0.4", Tool::Fail2ban, "legacy", true),
+            one("104.16.0.5", Tool::Fail2ban, "nft", true),
+        ]
+    );
+}
