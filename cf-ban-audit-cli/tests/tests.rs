@@ -1609,3 +1609,66 @@ fn live_scan_reads_the_legacy_tables_beside_the_nft_ones() {
         "{files:?}"
     );
 }
+
+/// `scan --live` reads the routes of every table (`ip -4`/`ip -6 route show table all`): a
+/// blackhole route as fail2ban's route action adds it is a ban in force, and a saved listing's
+/// route that the live read no longer holds is lifted.
+#[test]
+fn live_scan_reads_refusing_routes() {
+    let Some(ns) = Netns::new("route", &[]) else {
+        return;
+    };
+    ns.exec(&["ip", "link", "set", "lo", "up"]);
+    ns.exec(&["ip", "route", "add", "blackhole", "104.16.77.6"]);
+    ns.exec(&["ip", "route", "add", "unreachable", "2606:4700::77:6"]);
+    ns.exec(&[
+        "ip",
+        "route",
+        "add",
+        "prohibit",
+        "104.16.77.7",
+        "table",
+        "100",
+    ]);
+    let saved = TestEnv::new();
+    saved.write("ip-route.txt", "blackhole 104.16.77.8 \n");
+    let out = run_in(
+        &ns.0,
+        &[
+            "scan",
+            "--live",
+            "--source",
+            "route",
+            "--format",
+            "json",
+            saved.path().to_str().unwrap(),
+        ],
+        &[],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let mut found: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["address"].as_str().unwrap().to_string(),
+                f["scope"].as_str().unwrap().to_string(),
+                f["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    let want = [
+        ("104.16.77.6", "blackhole", "active"),
+        ("104.16.77.7", "prohibit table 100", "active"),
+        ("104.16.77.8", "blackhole", "lifted"),
+        ("2606:4700::77:6", "unreachable", "active"),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(a, s, t)| (a.to_string(), s.to_string(), t.to_string()))
+        .collect();
+    assert_eq!(found, want, "{report}");
+}

@@ -139,6 +139,20 @@ pub const LIVE_SOURCES: &[LiveSource] = &[
         option: UserOption::None,
         format: Format::IptablesSave,
     },
+    // Every table's routes: fail2ban's `route` action bans with blackhole, unreachable and
+    // prohibit routes.
+    LiveSource {
+        program: "ip",
+        args: &["-4", "route", "show", "table", "all"],
+        option: UserOption::None,
+        format: Format::IpRoute,
+    },
+    LiveSource {
+        program: "ip",
+        args: &["-6", "route", "show", "table", "all"],
+        option: UserOption::None,
+        format: Format::IpRoute,
+    },
     LiveSource {
         program: "ipset",
         args: &["save"],

@@ -457,3 +457,30 @@ fn legacy_tables_are_read_beside_nft_ones_and_rule_text_in_quotes_bans_nothing()
         ]
     );
 }
+
+/// `ip route show table all` after fail2ban's route action (real capture,
+/// fixtures/route/lab/make-route-legacy.sh): its blackhole, unreachable and prohibit routes are
+/// bans. Beside it the same namespace's routes that lead to Cloudflare addresses (unicast,
+/// local, throw: real capture) and an application log (real capture) whose logged user names
+/// hold route lines: none of them bans.
+#[test]
+fn routes_that_refuse_are_bans_and_route_lines_elsewhere_are_not() {
+    let routes = fixture("route/ip-route-table-all.txt");
+    let not_bans = fixture("injection/route/ip-route-not-bans.txt");
+    let app = fixture("injection/route/app-route.log");
+    assert_eq!(
+        scan(&[
+            ("routes.txt", &routes),
+            ("routes-later.txt", &not_bans),
+            ("app.log", &app)
+        ]),
+        vec![
+            one("104.16.0.1", Tool::Route, "unreachable", true),
+            one("104.16.0.3", Tool::Route, "prohibit", true),
+            one("172.64.0.0/24", Tool::Route, "blackhole", true),
+            one("2606:4700::6810:1", Tool::Route, "unreachable", true),
+            one("2606:4700::6810:2", Tool::Route, "blackhole", true),
+            one("2606:4700::6810:3", Tool::Route, "prohibit", true),
+        ]
+    );
+}

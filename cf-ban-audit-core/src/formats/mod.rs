@@ -30,6 +30,7 @@ pub(crate) mod fail2ban_log;
 pub(crate) mod firewalld;
 pub(crate) mod grammar;
 pub(crate) mod hosts_deny;
+pub(crate) mod ip_route;
 pub(crate) mod ipset;
 pub(crate) mod iptables;
 pub(crate) mod mod_evasive;
@@ -92,6 +93,7 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &plain_list::DESCRIPTOR,
     &hosts_deny::DESCRIPTOR,
     &crowdsec::API_LOG,
+    &ip_route::DESCRIPTOR,
 ];
 
 /// Every built-in format, in display order.
