@@ -484,3 +484,36 @@ fn routes_that_refuse_are_bans_and_route_lines_elsewhere_are_not() {
         ]
     );
 }
+
+/// `journalctl -o json` (real capture, fixtures/fail2ban/log/lab/make-journal-json.sh):
+/// fail2ban's entries under its three log targets are read by their `SYSLOG_IDENTIFIER`; the
+/// application's entries (real capture, `-t myapp`), whose MESSAGE holds fail2ban's lines and
+/// a JSON object with fail2ban's fields, are the application's and ban nothing.
+#[test]
+fn journal_json_takes_the_program_from_its_field_never_from_the_message() {
+    let journal = fixture("fail2ban/log/journal-json.json");
+    let myapp = fixture("injection/journal/journal-json-myapp.json");
+    let real = |v6_3| {
+        vec![
+            one("104.16.78.1", Tool::Fail2ban, "lab-auth", true),
+            one("104.16.78.2", Tool::Fail2ban, "lab-auth", true),
+            one("104.16.78.3", Tool::Fail2ban, "lab-auth", true),
+            one("2606:4700:78::1", Tool::Fail2ban, "lab-auth", true),
+            one("2606:4700:78::2", Tool::Fail2ban, "lab-auth", true),
+            one("2606:4700:78::3", Tool::Fail2ban, "lab-auth", v6_3),
+        ]
+    };
+    assert_eq!(scan(&[("journal.json", &journal)]), real(false));
+    assert_eq!(scan(&[("myapp.json", &myapp)]), vec![]);
+    // An entry of myapp whose message is fail2ban's, whatever _COMM or MESSAGE say.
+    let forged: String = myapp
+        .lines()
+        .map(|l| {
+            l.replace("\"_COMM\":\"cat\"", "\"_COMM\":\"fail2ban-server\"")
+                .replace("login failed for user bob", "[lab-auth] Ban 104.16.66.216")
+                + "\n"
+        })
+        .collect();
+    assert!(forged.contains("104.16.66.216"));
+    assert_eq!(scan(&[("myapp.json", &forged)]), vec![]);
+}

@@ -33,6 +33,7 @@ pub(crate) mod hosts_deny;
 pub(crate) mod ip_route;
 pub(crate) mod ipset;
 pub(crate) mod iptables;
+pub(crate) mod journal_json;
 pub(crate) mod mod_evasive;
 pub(crate) mod modsec_audit;
 pub(crate) mod modsec_json;
@@ -94,6 +95,7 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &hosts_deny::DESCRIPTOR,
     &crowdsec::API_LOG,
     &ip_route::DESCRIPTOR,
+    &journal_json::DESCRIPTOR,
 ];
 
 /// Every built-in format, in display order.
