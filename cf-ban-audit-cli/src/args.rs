@@ -164,7 +164,8 @@ pub struct ScanArgs {
     #[arg(short, long, conflicts_with = "output")]
     pub quiet: bool,
     /// Also read the live state by running (no shell, fixed arguments) whichever of
-    /// iptables-save, ip6tables-save, ipset save, nft list ruleset, ufw status,
+    /// iptables-save, ip6tables-save, iptables-legacy-save, ip6tables-legacy-save, ipset
+    /// save, nft list ruleset, ip -4/-6 route show table all, ufw status,
     /// firewall-cmd --list-all-zones / --direct --get-all-rules, fail2ban-client banned and
     /// cscli decisions list -a -o json are installed. Needs root for the firewall.
     #[arg(long)]

@@ -1530,3 +1530,145 @@ fn a_captcha_decision_is_a_challenge_in_every_output() {
         "{lines}"
     );
 }
+
+/// `scan --live` reads iptables' legacy tables (iptables-legacy-save) beside the nf_tables ones:
+/// both are the kernel's and both apply, so a ban in the legacy tables that `iptables-save`
+/// (the nft variant on Debian) does not show is in force, not lifted.
+#[test]
+fn live_scan_reads_the_legacy_tables_beside_the_nft_ones() {
+    let Some(ns) = Netns::new("legacy", &["iptables-legacy", "iptables-legacy-save"]) else {
+        return;
+    };
+    ns.exec(&["iptables-legacy", "-N", "f2b-sshd"]);
+    ns.exec(&["iptables-legacy", "-A", "INPUT", "-j", "f2b-sshd"]);
+    ns.exec(&[
+        "iptables-legacy",
+        "-A",
+        "f2b-sshd",
+        "-s",
+        "104.16.77.4",
+        "-j",
+        "REJECT",
+    ]);
+    ns.exec(&["iptables", "-N", "f2b-sshd"]);
+    ns.exec(&["iptables", "-A", "INPUT", "-j", "f2b-sshd"]);
+    ns.exec(&[
+        "iptables",
+        "-A",
+        "f2b-sshd",
+        "-s",
+        "104.16.77.5",
+        "-j",
+        "REJECT",
+    ]);
+    // A saved copy of the legacy tables, as a scan of /etc would find it.
+    let saved = TestEnv::new();
+    let out = Command::new("ip")
+        .args(["netns", "exec", &ns.0, "iptables-legacy-save"])
+        .output()
+        .unwrap();
+    saved.write("rules.v4", &out.stdout);
+    let out = run_in(
+        &ns.0,
+        &[
+            "scan",
+            "--live",
+            "--source",
+            "iptables",
+            "--source",
+            "fail2ban",
+            "--format",
+            "json",
+            saved.path().to_str().unwrap(),
+        ],
+        &[],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let state = |address: &str| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["address"] == address)
+            .map(|f| f["state"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(state("104.16.77.4"), ["active"], "{report}");
+    assert_eq!(state("104.16.77.5"), ["active"], "{report}");
+    let files: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        files
+            .iter()
+            .any(|p| p.starts_with("live: iptables-legacy-save")),
+        "{files:?}"
+    );
+}
+
+/// `scan --live` reads the routes of every table (`ip -4`/`ip -6 route show table all`): a
+/// blackhole route as fail2ban's route action adds it is a ban in force, and a saved listing's
+/// route that the live read no longer holds is lifted.
+#[test]
+fn live_scan_reads_refusing_routes() {
+    let Some(ns) = Netns::new("route", &[]) else {
+        return;
+    };
+    ns.exec(&["ip", "link", "set", "lo", "up"]);
+    ns.exec(&["ip", "route", "add", "blackhole", "104.16.77.6"]);
+    ns.exec(&["ip", "route", "add", "unreachable", "2606:4700::77:6"]);
+    ns.exec(&[
+        "ip",
+        "route",
+        "add",
+        "prohibit",
+        "104.16.77.7",
+        "table",
+        "100",
+    ]);
+    let saved = TestEnv::new();
+    saved.write("ip-route.txt", "blackhole 104.16.77.8 \n");
+    let out = run_in(
+        &ns.0,
+        &[
+            "scan",
+            "--live",
+            "--source",
+            "route",
+            "--format",
+            "json",
+            saved.path().to_str().unwrap(),
+        ],
+        &[],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let mut found: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["address"].as_str().unwrap().to_string(),
+                f["scope"].as_str().unwrap().to_string(),
+                f["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    let want = [
+        ("104.16.77.6", "blackhole", "active"),
+        ("104.16.77.7", "prohibit table 100", "active"),
+        ("104.16.77.8", "blackhole", "lifted"),
+        ("2606:4700::77:6", "unreachable", "active"),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(a, s, t)| (a.to_string(), s.to_string(), t.to_string()))
+        .collect();
+    assert_eq!(found, want, "{report}");
+}

@@ -111,6 +111,7 @@ fn bans_in_firewall(tool: Tool) -> bool {
             | Tool::Ufw
             | Tool::Firewalld
             | Tool::BtFirewall
+            | Tool::Route
     )
 }
 

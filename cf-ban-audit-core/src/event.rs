@@ -47,6 +47,9 @@ pub enum Tool {
     Crowdsec,
     /// A plain list of addresses whose name or place says it is a ban list.
     List,
+    /// Routes that refuse traffic to an address (`blackhole`, `unreachable`, `prohibit`), as
+    /// fail2ban's `route` action adds them; a route names no owner.
+    Route,
 }
 
 impl Tool {
@@ -68,6 +71,7 @@ impl Tool {
         Tool::BtFirewall,
         Tool::Crowdsec,
         Tool::List,
+        Tool::Route,
     ];
 
     /// The name used in reports and in `--source` (`fail2ban`, `nginx-limit`, ...).
@@ -89,6 +93,7 @@ impl Tool {
             Tool::BtFirewall => "bt-firewall",
             Tool::Crowdsec => "crowdsec",
             Tool::List => "list",
+            Tool::Route => "route",
         }
     }
 
@@ -122,6 +127,7 @@ impl Tool {
             Tool::BtFirewall => "rule",
             Tool::Crowdsec => "scenario",
             Tool::List => "list",
+            Tool::Route => "type",
         }
     }
 

@@ -125,6 +125,34 @@ pub const LIVE_SOURCES: &[LiveSource] = &[
         option: UserOption::None,
         format: Format::IptablesSave,
     },
+    // The legacy tables (x_tables), apart from the nf_tables ones the two above list on
+    // Debian: a rule in either applies. Without legacy tables these print nothing.
+    LiveSource {
+        program: "iptables-legacy-save",
+        args: &[],
+        option: UserOption::None,
+        format: Format::IptablesSave,
+    },
+    LiveSource {
+        program: "ip6tables-legacy-save",
+        args: &[],
+        option: UserOption::None,
+        format: Format::IptablesSave,
+    },
+    // Every table's routes: fail2ban's `route` action bans with blackhole, unreachable and
+    // prohibit routes.
+    LiveSource {
+        program: "ip",
+        args: &["-4", "route", "show", "table", "all"],
+        option: UserOption::None,
+        format: Format::IpRoute,
+    },
+    LiveSource {
+        program: "ip",
+        args: &["-6", "route", "show", "table", "all"],
+        option: UserOption::None,
+        format: Format::IpRoute,
+    },
     LiveSource {
         program: "ipset",
         args: &["save"],

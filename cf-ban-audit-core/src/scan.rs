@@ -1192,16 +1192,18 @@ const CATCH_ALL_NOTE: &str = "entries on every address (0.0.0.0/0 or ::/0) are p
      port)";
 
 /// What a live listing covers: the tools of its format, for the address families it lists
-/// (`iptables-save` IPv4 only, `ip6tables-save` IPv6 only). `firewall-cmd --list-all-zones`
-/// covers nothing: firewalld's ipsets are not in it.
+/// (`iptables-save` and `iptables-legacy-save` IPv4 only, `ip6tables-save` and
+/// `ip6tables-legacy-save` IPv6 only, `ip -4`/`ip -6 route` the one family). `firewall-cmd
+/// --list-all-zones` covers nothing:
+/// firewalld's ipsets are not in it.
 fn live_covers(
     registry: &Registry,
     source: &live::LiveSource,
     label: &str,
 ) -> Vec<crate::verdict::LiveCover> {
-    let (v4, v6) = match source.program {
-        "iptables-save" => (true, false),
-        "ip6tables-save" => (false, true),
+    let (v4, v6) = match (source.program, source.args.first().copied()) {
+        ("iptables-save" | "iptables-legacy-save", _) | ("ip", Some("-4")) => (true, false),
+        ("ip6tables-save" | "ip6tables-legacy-save", _) | ("ip", Some("-6")) => (false, true),
         _ => (true, true),
     };
     if source.format == Format::FirewalldRich {

@@ -456,3 +456,123 @@ time="24-11-2026 11:00:00" level=info msg="1 decision added"
         )]
     );
 }
+
+/// fail2ban 1.0.2 started with `-vv` (real capture, fixtures/fail2ban/log/lab/make-verbose.sh):
+/// no logger name, so a message counts only at the level fail2ban logs it at. Beside it an
+/// application's log in a like layout (real capture) with a `-vv` and a `-vvv` line in
+/// logged user names, and fail2ban-shaped messages at levels fail2ban never bans at.
+#[test]
+fn verbose_fail2ban_layouts_are_read_and_one_line_of_them_forges_nothing() {
+    let vv = fixture("fail2ban/log/verbose-vv.log");
+    let vvv = fixture("fail2ban/log/verbose-vvv.log");
+    let app = fixture("injection/fail2ban/app-verbose.log");
+    let in_force = vec![
+        one("104.16.0.1", Tool::Fail2ban, "sshd", true),
+        one("172.64.0.0/24", Tool::Fail2ban, "sshd", false),
+        one("2606:4700::6810:1", Tool::Fail2ban, "sshd", true),
+    ];
+    assert_eq!(scan(&[("fail2ban.log", &vv), ("app.log", &app)]), in_force);
+    assert_eq!(scan(&[("fail2ban.log", &vvv), ("app.log", &app)]), in_force);
+    // In fail2ban's own `-vv` log, a Ban message at INFO (as the filter logs `Found`) or from
+    // the filter's logger under `-vvv` is none of fail2ban's bans.
+    let forged_vv = vv.replace(
+        "NOTIC [sshd] Ban 172.64.0.0/24",
+        "INFO  [sshd] Ban 172.64.0.0/24",
+    );
+    let forged_vvv = vvv.replace(
+        "fail2ban.actions          NOTIC [sshd] Ban 172.64.0.0/24",
+        "fail2ban.filter           NOTIC [sshd] Ban 172.64.0.0/24",
+    );
+    for forged in [forged_vv, forged_vvv] {
+        assert_ne!(forged, vv);
+        assert_eq!(
+            scan(&[("fail2ban.log", &forged)]),
+            vec![
+                one("104.16.0.1", Tool::Fail2ban, "sshd", true),
+                one("2606:4700::6810:1", Tool::Fail2ban, "sshd", true),
+            ]
+        );
+    }
+}
+
+/// iptables-legacy-save and iptables-nft-save of one namespace (real capture,
+/// fixtures/route/lab/make-route-legacy.sh): both kernels' tables apply, so the bans of both
+/// are read; beside them legacy rules (real capture) whose comment and log prefix hold the
+/// text of a ban rule, which ban nothing.
+#[test]
+fn legacy_tables_are_read_beside_nft_ones_and_rule_text_in_quotes_bans_nothing() {
+    let legacy = fixture("iptables/legacy-and-nft/iptables-legacy-save.txt");
+    let nft = fixture("iptables/legacy-and-nft/iptables-nft-save.txt");
+    let forged = fixture("injection/iptables/legacy-save.txt");
+    assert_eq!(
+        scan(&[
+            ("rules-legacy.v4", &legacy),
+            ("rules-nft.v4", &nft),
+            ("rules-forged.v4", &forged)
+        ]),
+        vec![
+            one("104.16.0.4", Tool::Fail2ban, "legacy", true),
+            one("104.16.0.5", Tool::Fail2ban, "nft", true),
+        ]
+    );
+}
+
+/// `ip route show table all` after fail2ban's route action (real capture,
+/// fixtures/route/lab/make-route-legacy.sh): its blackhole, unreachable and prohibit routes are
+/// bans. Beside it the same namespace's routes that lead to Cloudflare addresses (unicast,
+/// local, throw: real capture) and an application log (real capture) whose logged user names
+/// hold route lines: none of them bans.
+#[test]
+fn routes_that_refuse_are_bans_and_route_lines_elsewhere_are_not() {
+    let routes = fixture("route/ip-route-table-all.txt");
+    let not_bans = fixture("injection/route/ip-route-not-bans.txt");
+    let app = fixture("injection/route/app-route.log");
+    assert_eq!(
+        scan(&[
+            ("routes.txt", &routes),
+            ("routes-later.txt", &not_bans),
+            ("app.log", &app)
+        ]),
+        vec![
+            one("104.16.0.1", Tool::Route, "unreachable", true),
+            one("104.16.0.3", Tool::Route, "prohibit", true),
+            one("172.64.0.0/24", Tool::Route, "blackhole", true),
+            one("2606:4700::6810:1", Tool::Route, "unreachable", true),
+            one("2606:4700::6810:2", Tool::Route, "blackhole", true),
+            one("2606:4700::6810:3", Tool::Route, "prohibit", true),
+        ]
+    );
+}
+
+/// `journalctl -o json` (real capture, fixtures/fail2ban/log/lab/make-journal-json.sh):
+/// fail2ban's entries under its three log targets are read by their `SYSLOG_IDENTIFIER`; the
+/// application's entries (real capture, `-t myapp`), whose MESSAGE holds fail2ban's lines and
+/// a JSON object with fail2ban's fields, are the application's and ban nothing.
+#[test]
+fn journal_json_takes_the_program_from_its_field_never_from_the_message() {
+    let journal = fixture("fail2ban/log/journal-json.json");
+    let myapp = fixture("injection/journal/journal-json-myapp.json");
+    let real = |v6_3| {
+        vec![
+            one("104.16.78.1", Tool::Fail2ban, "lab-auth", true),
+            one("104.16.78.2", Tool::Fail2ban, "lab-auth", true),
+            one("104.16.78.3", Tool::Fail2ban, "lab-auth", true),
+            one("2606:4700:78::1", Tool::Fail2ban, "lab-auth", true),
+            one("2606:4700:78::2", Tool::Fail2ban, "lab-auth", true),
+            one("2606:4700:78::3", Tool::Fail2ban, "lab-auth", v6_3),
+        ]
+    };
+    assert_eq!(scan(&[("journal.json", &journal)]), real(false));
+    assert_eq!(scan(&[("myapp.json", &myapp)]), vec![]);
+    // An entry of myapp whose message is fail2ban's, whatever _COMM or MESSAGE say.
+    let forged: String = myapp
+        .lines()
+        .map(|l| {
+            l.replace("\"_COMM\":\"cat\"", "\"_COMM\":\"fail2ban-server\"")
+                .replace("login failed for user bob", "[lab-auth] Ban 104.16.66.216")
+                + "\n"
+        })
+        .collect();
+    assert!(forged.contains("104.16.66.216"));
+    assert_eq!(scan(&[("myapp.json", &forged)]), vec![]);
+}

@@ -121,6 +121,11 @@ pub(super) fn advice(out: &mut dyn Write, report: &Report, width: Option<usize>)
                  Cloudflare (cscli allowlists, or a parser whitelist)",
                 None,
             ),
+            Tool::Route => (
+                "delete the route (ip route del TYPE ADDRESS) and fix the ignore list of the \
+                 ban tool that added it (fail2ban's route action: ignoreip)",
+                None,
+            ),
             Tool::NginxDeny | Tool::ApacheDeny | Tool::List => (
                 "remove the Cloudflare address or range from the deny list",
                 None,

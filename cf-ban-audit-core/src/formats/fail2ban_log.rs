@@ -5,6 +5,8 @@
 //! - 0.8: the same with `%(name)-16s` and bans at WARNING
 //!   (`2013-06-01 12:00:00,123 fail2ban.actions[1234]: WARNING [ssh] Ban 192.0.2.1`);
 //! - very old, without a PID (`2006-02-13 15:52:30,388 fail2ban.actions: NOTICE [sendmail] Ban 1.2.3.4`);
+//! - the verbose layouts of a server started with `-vv`, `-vvv` or more, each line indented by
+//!   one space, with the thread and, from `-vvv` on, the logger but no date ([`verbose`]);
 //! - through syslog or the journal (see [`super::syslog`]): with `logtarget = SYSLOG` the tag is
 //!   the logger (`fail2ban.actions[15521]: NOTICE [sshd] Ban ...`); with `STDOUT` under systemd
 //!   the tag is `fail2ban-server` and the message the whole file form, date included; with
@@ -14,8 +16,9 @@
 //! # Detection
 //!
 //! A file is fail2ban's log when more than half of its first records (blank lines, `#`
-//! comments and indented continuation lines aside) are fail2ban's own: `asctime`, a
-//! `fail2ban.<logger>`, `[pid]:` (when written), a level ([`detect`]). fail2ban writes nothing
+//! comments and indented continuation lines aside; a line indented by one space is a record of
+//! a verbose layout) are fail2ban's own: `asctime`, a `fail2ban.<logger>`, `[pid]:` (when
+//! written), a level, or one of the verbose layouts ([`detect`]). fail2ban writes nothing
 //! else to its file (server/server.py `setLogTarget`, the format of helpers.py
 //! `getVerbosityFormat`), so its head is all records; an application log that holds one line
 //! shaped like them (a CWE-117 line break in a logged request value, such as PHP's
@@ -26,7 +29,8 @@
 //! # Lines
 //!
 //! A line counts only when its logger is fail2ban's own (`fail2ban.actions` for bans,
-//! `fail2ban.observer` for `Increase Ban`) and its whole message has the exact shape fail2ban
+//! `fail2ban.observer` for `Increase Ban`; in the `-vv` layout, which names no logger, the
+//! level fail2ban logs the message at) and its whole message has the exact shape fail2ban
 //! gives it, from the `[jail]` to the end of the line. Text that an attacker put into a logged
 //! line (fail2ban quotes failing lines in `Found a match for ...` warnings) therefore never
 //! reads as a ban.
@@ -41,6 +45,8 @@ use super::grammar::time::parse_asctime;
 use super::{Format, LineParser, ParseCtx, Sink};
 use crate::addr::parse_net;
 use crate::event::{Action, BanEvent, Location, Tool};
+
+pub mod verbose;
 
 /// What a fail2ban message says about an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,18 +184,19 @@ fn split_level(s: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 fn is_level(level: &[u8]) -> bool {
-    matches!(
-        level,
-        b"CRITICAL"
-            | b"ERROR"
-            | b"WARNING"
-            | b"NOTICE"
-            | b"INFO"
-            | b"DEBUG"
-            | b"HEAVYDEBUG"
-            | b"TRACEDEBUG"
-            | b"MSG"
-    )
+    verbose::is_level(level)
+        || matches!(
+            level,
+            b"CRITICAL"
+                | b"ERROR"
+                | b"WARNING"
+                | b"NOTICE"
+                | b"INFO"
+                | b"DEBUG"
+                | b"HEAVYDEBUG"
+                | b"TRACEDEBUG"
+                | b"MSG"
+        )
 }
 
 /// Whether a module may log this kind of message (fail2ban's own loggers only).
@@ -223,15 +230,37 @@ pub fn parse_module_message<'a>(module: &[u8], s: &'a [u8]) -> Option<Message<'a
 /// fail2ban's log file.
 pub fn detect(head: &[u8]) -> bool {
     let (mut own, mut total) = (0, 0);
-    for line in head::record_lines(head) {
+    for line in head_records(head) {
         total += 1;
         own += usize::from(looks_like(line));
     }
     head::mostly(own, total)
 }
 
+/// The first 20 records of `head`, as [`head::record_lines`] gives them, except that a line
+/// indented by exactly one space is a record (every line of the verbose layouts is; Python's
+/// tracebacks indent by two or more) and keeps its indent.
+fn head_records(head: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut lines: Vec<&[u8]> = head.split(|&b| b == b'\n').collect();
+    if lines.len() > 1 && !head.ends_with(b"\n") {
+        lines.pop();
+    }
+    lines
+        .into_iter()
+        .filter(|l| !l.starts_with(b"\t") && !l.starts_with(b"  ") && !l.starts_with(b" \t"))
+        .map(|l| l.trim_ascii_end())
+        .filter(|l| {
+            let t = l.trim_ascii_start();
+            !t.is_empty() && !t.starts_with(b"#")
+        })
+        .take(20)
+}
+
 /// Whether a line looks like a line of fail2ban's log file (for detection).
 pub fn looks_like(line: &[u8]) -> bool {
+    if line.starts_with(b" ") {
+        return verbose::split(line).is_some();
+    }
     match parse_asctime(line) {
         Some((_, n)) => line[n..]
             .strip_prefix(b" ")
@@ -293,8 +322,33 @@ impl Fail2banLogParser {
     }
 }
 
+impl Fail2banLogParser {
+    /// A line of one of the verbose layouts: the message counts when the logger may say it or,
+    /// where the layout names no logger (`-vv`), when it has the level fail2ban says it at.
+    fn verbose_line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
+        let Some(v) = verbose::split(line) else {
+            return;
+        };
+        let Some(m) = parse_message(v.message) else {
+            return;
+        };
+        let fits = match v.module {
+            Some(module) => module_fits(module, m.kind),
+            None => verbose::level_fits(v.level, m.kind),
+        };
+        if fits {
+            let location = Location::new(self.path.clone(), lineno);
+            message_event(&m, Format::Fail2banLog, v.time, location, sink);
+        }
+    }
+}
+
 impl LineParser for Fail2banLogParser {
     fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
+        if line.starts_with(b" ") {
+            self.verbose_line(lineno, line, sink);
+            return;
+        }
         // Fast path: most lines are `fail2ban.filter` (Found) or other loggers that never ban;
         // only `fail2ban.actions` and `fail2ban.observer` lines can.
         if let Some(logger) = line.get(23..).and_then(|r| r.strip_prefix(b" fail2ban.")) {
@@ -334,7 +388,7 @@ impl Format {
 pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
     Format::Fail2banLog,
     &[Tool::Fail2ban],
-    "fail2ban log: Ban, Restore Ban, Unban, already banned (0.8 to 1.x)",
+    "fail2ban log: Ban, Restore Ban, Unban, already banned (0.8 to 1.x, and the -vv/-vvv layouts)",
     |ctx| Box::new(Fail2banLogParser::new(ctx)),
 )
 .usual_paths(&["/var/log/fail2ban.log"])

@@ -30,8 +30,10 @@ pub(crate) mod fail2ban_log;
 pub(crate) mod firewalld;
 pub(crate) mod grammar;
 pub(crate) mod hosts_deny;
+pub(crate) mod ip_route;
 pub(crate) mod ipset;
 pub(crate) mod iptables;
+pub(crate) mod journal_json;
 pub(crate) mod mod_evasive;
 pub(crate) mod modsec_audit;
 pub(crate) mod modsec_json;
@@ -94,6 +96,8 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &crowdsec::API_LOG,
     &crowdsec::DB,
     &crowdsec::BOUNCER_LOG,
+    &ip_route::DESCRIPTOR,
+    &journal_json::DESCRIPTOR,
 ];
 
 /// Every built-in format, in display order.

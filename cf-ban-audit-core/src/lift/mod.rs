@@ -55,6 +55,8 @@ impl Finding {
     ///   state when the ban was read from a `firewall-cmd` listing (live or saved), and the
     ///   permanent configuration (`--permanent` first; `firewall-cmd --reload` applies it)
     ///   when it was read from the XML under `/etc/firewalld`.
+    /// - routes: `ip route del TYPE ADDR` (`table T` after it for a route outside `main`), the
+    ///   one route fail2ban's `route` action or an administrator added.
     /// - BT panel firewall and btwaf: no command (the panel has no command line for it): the
     ///   reason says where in the panel to remove the rule or unblock the address.
     /// - nginx `deny`, Apache `Require not ip`, `hosts.deny` and plain lists: no command (the
@@ -116,6 +118,7 @@ impl Finding {
             Tool::Iptables => iptables::lift(self),
             Tool::Ufw => ufw::lift(self),
             Tool::Firewalld => firewalld::lift(self),
+            Tool::Route => route_lift(self, &address),
             Tool::BtFirewall
             | Tool::Btwaf
             | Tool::NginxDeny
@@ -126,6 +129,22 @@ impl Finding {
             | Tool::ModEvasive => Err(manual::reason(self)),
         }
     }
+}
+
+/// `ip route del TYPE ADDR [table T]` for a route whose scope is `TYPE` or `TYPE table T`.
+fn route_lift(f: &Finding, address: &str) -> Result<Vec<String>, String> {
+    let (kind, table) = match f.scope.split_once(" table ") {
+        Some((kind, table)) => (kind, Some(name(table, "the routing table")?)),
+        None => (f.scope.as_str(), None),
+    };
+    if !matches!(kind, "blackhole" | "unreachable" | "prohibit") {
+        return Err(format!("{kind:?} is not a route type that refuses traffic"));
+    }
+    let mut argv = argv(&["ip", "route", "del", kind, address]);
+    if let Some(table) = table {
+        argv.extend(words(&["table", table]));
+    }
+    Ok(argv)
 }
 
 fn argv(words: &[&str]) -> Vec<String> {
@@ -425,5 +444,43 @@ mod tests {
             "nft delete element ip t s '{ 1.2.3.4 }'"
         );
         assert_eq!(super::shown(&["a'b"]), r"'a'\''b'");
+    }
+
+    #[test]
+    fn a_route_is_deleted_by_its_type_address_and_table() {
+        let e = |line| {
+            evidence(
+                Format::IpRoute,
+                Authority::Saved,
+                "ip-route.txt",
+                line,
+                None,
+                None,
+            )
+        };
+        let f = with("172.64.0.0/24", Tool::Route, "blackhole", e(1));
+        assert_eq!(
+            f.lift().unwrap(),
+            ["ip", "route", "del", "blackhole", "172.64.0.0/24"]
+        );
+        let f = with("2606:4700::1", Tool::Route, "unreachable table 100", e(2));
+        assert_eq!(
+            f.lift().unwrap(),
+            [
+                "ip",
+                "route",
+                "del",
+                "unreachable",
+                "2606:4700::1",
+                "table",
+                "100"
+            ]
+        );
+        assert!(with("104.16.0.1", Tool::Route, "local", e(3))
+            .lift()
+            .is_err());
+        assert!(with("104.16.0.1", Tool::Route, "blackhole table -x", e(4))
+            .lift()
+            .is_err());
     }
 }
