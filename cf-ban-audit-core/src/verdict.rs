@@ -522,6 +522,16 @@ fn verdict(
         won.state
     };
     let mut expires = won.expires;
+    if state == BanState::Lifted {
+        // A log's unban at or after the end of the ban it closes is that ban running out:
+        // fail2ban logs `Unban` alike for an expiry and for `unbanip`.
+        if let Some(end) = closed_ban_end(&claims, won, policy) {
+            if won.time.is_some_and(|t| t >= end) {
+                state = BanState::Expired;
+                expires = Some(end);
+            }
+        }
+    }
     if state == BanState::Challenge && expires.is_none() {
         // The end of the challenge from another source that holds it, if one says.
         expires = claims
@@ -610,6 +620,31 @@ fn verdict(
         Err(why) => finding.lift_unavailable = Some(why),
     }
     finding
+}
+
+/// When the ban that the log's unban `won` closes was due to end: the latest end another
+/// source gives for a ban made before the unban, or else the time of the log's last ban plus
+/// the ban length the tool's configuration gives its scope.
+fn closed_ban_end(claims: &[Claim], won: &Claim, policy: &dyn Policy) -> Option<NaiveDateTime> {
+    if won.authority != Authority::Log || won.action != Action::Unban {
+        return None;
+    }
+    let unban = won.time?;
+    let said = claims
+        .iter()
+        .filter(|c| c.time.is_some_and(|t| t <= unban))
+        .filter_map(|c| c.expires)
+        .max();
+    if said.is_some() {
+        return said;
+    }
+    let since = won.last_ban?;
+    match policy.longest_ban(won.tool, &won.scope, Action::Ban)? {
+        (BanLength::Seconds(secs), _) => {
+            since.checked_add_signed(Duration::seconds(i64::try_from(secs).ok()?))
+        }
+        _ => None,
+    }
 }
 
 /// "banned 3 h ago" (or "banned at an unknown time").
