@@ -344,6 +344,7 @@ pub(crate) fn findings(
         }
     }
     // Claims that name no scope join every finding of their tool for the address.
+    let mut ufw_chains: Vec<Claim> = Vec::new();
     for (tool, fallback, claim) in anywhere {
         let mut joined = false;
         for ((t, scope, net), group) in groups.iter_mut() {
@@ -356,6 +357,10 @@ pub(crate) fn findings(
                 joined = true;
             }
         }
+        if !joined && tool == Tool::Ufw && claim.tool != Tool::Ufw {
+            ufw_chains.push(claim);
+            continue;
+        }
         if !joined {
             let scope = match fallback {
                 Some(scope) => scope,
@@ -364,6 +369,29 @@ pub(crate) fn findings(
             };
             groups
                 .entry((tool, scope, claim.net))
+                .or_default()
+                .push(claim);
+        }
+    }
+    // A rule of ufw's chains with no ufw finding of its address is the rule of a ufw ban that
+    // fail2ban's ufw action added (its comment in ufw's rules names the jail): it joins that
+    // fail2ban finding, as it joins a ufw finding (one ban, one finding).
+    for claim in ufw_chains {
+        let mut joined = false;
+        for ((t, _, net), group) in groups.iter_mut() {
+            if *t == Tool::Fail2ban
+                && *net == claim.net
+                && is_finding(group)
+                && group.iter().any(|c| c.tool == Tool::Ufw)
+            {
+                group.push(claim.clone());
+                joined = true;
+            }
+        }
+        if !joined {
+            let scope = Evidence::object_name(claim.tool, &claim.scope);
+            groups
+                .entry((Tool::Ufw, scope, claim.net))
                 .or_default()
                 .push(claim);
         }
