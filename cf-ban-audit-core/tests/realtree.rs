@@ -1,7 +1,7 @@
 //! A whole tree written by the real programs (`fixtures/realtree/tree`, made by
 //! `fixtures/realtree/lab/make-tree.sh`: fail2ban with seven banactions, nginx with ModSecurity
 //! 3, Apache with mod_security2 and mod_evasive, sshd through rsyslog, ufw, iptables nft and
-//! legacy, ipset, nftables), scanned whole, against `truth.json`: what the lab did, written by
+//! legacy, ipset, nftables, CrowdSec's Local API and firewall bouncer), scanned whole, against `truth.json`: what the lab did, written by
 //! the lab, never by a scan. Every true (tool, scope, address) of a Cloudflare address must be
 //! found with its state, and nothing else; a visitor's ban (not Cloudflare) is never a finding.
 //! The pairs of `pending.json` are true but read by formats still to come: each must not be
