@@ -344,6 +344,7 @@ pub(crate) fn findings(
         }
     }
     // Claims that name no scope join every finding of their tool for the address.
+    let mut ufw_chains: Vec<Claim> = Vec::new();
     for (tool, fallback, claim) in anywhere {
         let mut joined = false;
         for ((t, scope, net), group) in groups.iter_mut() {
@@ -356,6 +357,10 @@ pub(crate) fn findings(
                 joined = true;
             }
         }
+        if !joined && tool == Tool::Ufw && claim.tool != Tool::Ufw {
+            ufw_chains.push(claim);
+            continue;
+        }
         if !joined {
             let scope = match fallback {
                 Some(scope) => scope,
@@ -364,6 +369,29 @@ pub(crate) fn findings(
             };
             groups
                 .entry((tool, scope, claim.net))
+                .or_default()
+                .push(claim);
+        }
+    }
+    // A rule of ufw's chains with no ufw finding of its address is the rule of a ufw ban that
+    // fail2ban's ufw action added (its comment in ufw's rules names the jail): it joins that
+    // fail2ban finding, as it joins a ufw finding (one ban, one finding).
+    for claim in ufw_chains {
+        let mut joined = false;
+        for ((t, _, net), group) in groups.iter_mut() {
+            if *t == Tool::Fail2ban
+                && *net == claim.net
+                && is_finding(group)
+                && group.iter().any(|c| c.tool == Tool::Ufw)
+            {
+                group.push(claim.clone());
+                joined = true;
+            }
+        }
+        if !joined {
+            let scope = Evidence::object_name(claim.tool, &claim.scope);
+            groups
+                .entry((Tool::Ufw, scope, claim.net))
                 .or_default()
                 .push(claim);
         }
@@ -522,6 +550,16 @@ fn verdict(
         won.state
     };
     let mut expires = won.expires;
+    if state == BanState::Lifted {
+        // A log's unban at or after the end of the ban it closes is that ban running out:
+        // fail2ban logs `Unban` alike for an expiry and for `unbanip`.
+        if let Some(end) = closed_ban_end(&claims, won, policy) {
+            if won.time.is_some_and(|t| t >= end) {
+                state = BanState::Expired;
+                expires = Some(end);
+            }
+        }
+    }
     if state == BanState::Challenge && expires.is_none() {
         // The end of the challenge from another source that holds it, if one says.
         expires = claims
@@ -610,6 +648,31 @@ fn verdict(
         Err(why) => finding.lift_unavailable = Some(why),
     }
     finding
+}
+
+/// When the ban that the log's unban `won` closes was due to end: the latest end another
+/// source gives for a ban made before the unban, or else the time of the log's last ban plus
+/// the ban length the tool's configuration gives its scope.
+fn closed_ban_end(claims: &[Claim], won: &Claim, policy: &dyn Policy) -> Option<NaiveDateTime> {
+    if won.authority != Authority::Log || won.action != Action::Unban {
+        return None;
+    }
+    let unban = won.time?;
+    let said = claims
+        .iter()
+        .filter(|c| c.time.is_some_and(|t| t <= unban))
+        .filter_map(|c| c.expires)
+        .max();
+    if said.is_some() {
+        return said;
+    }
+    let since = won.last_ban?;
+    match policy.longest_ban(won.tool, &won.scope, Action::Ban)? {
+        (BanLength::Seconds(secs), _) => {
+            since.checked_add_signed(Duration::seconds(i64::try_from(secs).ok()?))
+        }
+        _ => None,
+    }
 }
 
 /// "banned 3 h ago" (or "banned at an unknown time").

@@ -190,3 +190,44 @@ fn the_installed_configuration_reads() {
     );
     assert_eq!(finding(&report, "104.16.0.1").state, BanState::Expired);
 }
+
+/// fail2ban logs `Unban` alike when a ban runs out and when `unbanip` lifts it: an `Unban` at
+/// or after the end of the ban it closes (its database row's end, or the jail's `bantime` after
+/// the logged ban) is the ban expiring, one before that end is a lift.
+#[test]
+fn an_unban_at_the_end_of_the_ban_is_its_expiry_and_one_before_it_a_lift() {
+    const LOG: &str = "\
+2026-11-24 10:00:00,100 fail2ban.actions        [1]: NOTICE  [nginx-short] Ban 188.114.96.3
+2026-11-24 10:00:01,100 fail2ban.actions        [1]: NOTICE  [nginx-short] Ban 104.16.0.1
+2026-11-24 10:00:04,000 fail2ban.actions        [1]: NOTICE  [nginx-short] Unban 104.16.0.1
+2026-11-24 10:00:08,300 fail2ban.actions        [1]: NOTICE  [nginx-short] Unban 188.114.96.3
+";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("log")).unwrap();
+    std::fs::write(dir.path().join("log/fail2ban.log"), LOG).unwrap();
+    std::fs::create_dir_all(dir.path().join("etc/fail2ban")).unwrap();
+    std::fs::write(
+        dir.path().join("etc/fail2ban/jail.local"),
+        "[nginx-short]\nenabled = true\nbantime = 8s\n",
+    )
+    .unwrap();
+    let report = scan(
+        Scanner::new(cloudflare::embedded()).path(dir.path()),
+        "2026-11-24T10:05:00",
+    );
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    let expired = finding(&report, "188.114.96.3");
+    assert_eq!(expired.state, BanState::Expired, "{expired:#?}");
+    assert_eq!(
+        expired.expires,
+        Some("2026-11-24T10:00:08.100".parse().unwrap())
+    );
+    assert_eq!(finding(&report, "104.16.0.1").state, BanState::Lifted);
+    // Without the configuration nothing says when the ban was due to end: a lift.
+    std::fs::remove_dir_all(dir.path().join("etc")).unwrap();
+    let report = scan(
+        Scanner::new(cloudflare::embedded()).path(dir.path()),
+        "2026-11-24T10:05:00",
+    );
+    assert_eq!(finding(&report, "188.114.96.3").state, BanState::Lifted);
+}
