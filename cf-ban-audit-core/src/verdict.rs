@@ -479,8 +479,11 @@ fn verdict(
     policy: &dyn Policy,
 ) -> Finding {
     // A live listing of the tool that does not hold the address says the ban is not in force.
+    // One-off denials alone (a WAF refusal, CrowdSec's alert history) are history that no
+    // listing holds: a listing's silence lifts nothing of them.
     let has_live = claims.iter().any(|c| c.authority == Authority::Live);
-    if !has_live {
+    let history_only = claims.iter().all(|c| c.action == Action::Deny);
+    if !has_live && !history_only {
         let v6 = matches!(net, IpNet::V6(_));
         if let Some(cover) = covers
             .iter()
@@ -654,7 +657,10 @@ fn verdict(
 /// source gives for a ban made before the unban, or else the time of the log's last ban plus
 /// the ban length the tool's configuration gives its scope.
 fn closed_ban_end(claims: &[Claim], won: &Claim, policy: &dyn Policy) -> Option<NaiveDateTime> {
-    if won.authority != Authority::Log || won.action != Action::Unban {
+    // Only fail2ban logs a ban running out and an unban alike; CrowdSec's deletions are
+    // deletions (its database even sets a deleted decision's `until` to the deletion).
+    if won.authority != Authority::Log || won.action != Action::Unban || won.tool != Tool::Fail2ban
+    {
         return None;
     }
     let unban = won.time?;

@@ -99,10 +99,11 @@ fn generated_crowdsec_output_gives_exactly_the_banned_cloudflare_addresses() {
     want.insert("cscli-decisions-list-raw-machines.csv".into(), all.clone());
     // The default (table) output of the same listing.
     want.insert("cscli-decisions-list-human.txt".into(), all);
-    // Alert listings are history, marked as such in the scope.
+    // Alert listings are history: evidence of the findings of the decisions they led to
+    // (the same scenario), never findings of their own.
     want.insert(
         "cscli-alerts-list-raw.csv".into(),
-        set(&[MANUAL, SSH_BF, NGINX_REQ_LIMIT], " (alert)"),
+        set(&[MANUAL, SSH_BF, NGINX_REQ_LIMIT], ""),
     );
     want.insert(
         "cscli-decisions-list-origin-cscli.json".into(),

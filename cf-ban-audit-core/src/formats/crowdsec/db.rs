@@ -26,8 +26,11 @@
 //! `until` is after now is in force, and one whose `until` has passed is expired: CrowdSec
 //! keeps rows past their end until its flush (`db_config.flush.max_age`, 7 days by default)
 //! and `cscli decisions delete` does not remove a row but sets its `until` to the time of the
-//! deletion (`SoftDeleteDecisionsWithFilter` in `pkg/database/decisions.go`), so a deleted
-//! decision reads as expired at that time. Scopes, types, captchas and simulated decisions
+//! deletion (`SoftDeleteDecisionsWithFilter` in `pkg/database/decisions.go`). A row whose
+//! `until` is not after its `created_at` (CrowdSec 1.4.6 writes the deleted row again, its
+//! `until` a few microseconds before its `created_at`) is therefore read as an
+//! [`Action::Unban`] at its `until`: the decision was deleted, not run out; a decision made
+//! to run out always ends after it was created. Scopes, types, captchas and simulated decisions
 //! are read by the rules every CrowdSec reader shares (see [the module](super)): only scopes
 //! `Ip` and `Range` are address bans; what the shared rules say of captchas and simulated
 //! decisions holds here too. The event's scope is the scenario (the origin when it is empty).
@@ -41,8 +44,6 @@
 //! address is reported as malformed and skipped; a database without a readable `decisions`
 //! table is an error naming what failed. A MySQL or PostgreSQL back end (`db_config.type`) is
 //! not read: ask `cscli decisions list` instead.
-//!
-//! [`Action::Listed`]: crate::event::Action::Listed
 
 use std::path::Path;
 
@@ -51,6 +52,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode};
 
 use super::decision::{Decision, Emitter};
+use crate::event::Action;
 use crate::formats::sqlite::{is_busy, table_exists, Database};
 use crate::formats::{quote, Format, ParseCtx, Sink};
 
@@ -184,6 +186,11 @@ fn read(conn: &Connection, emit: &mut Emitter, sink: &mut dyn Sink) -> Result<()
             ValueRef::Text(t) => matches!(t, b"1" | b"true" | b"TRUE" | b"t"),
             _ => false,
         };
+        let created = time(get(1)?);
+        // A row that ends no later than it was written is a deletion: `cscli decisions
+        // delete` writes the decision again with `until` set to the moment of the deletion,
+        // just before its `created_at`, where a decision made to run out ends after it.
+        let deleted = matches!((created, expires), (Some(c), Some(e)) if e <= c);
         let d = Decision {
             scope: &scope,
             value: &value,
@@ -194,8 +201,9 @@ fn read(conn: &Connection, emit: &mut Emitter, sink: &mut dyn Sink) -> Result<()
                 &scenario
             },
             simulated,
-            time: time(get(1)?),
-            expires,
+            time: if deleted { expires } else { created },
+            expires: if deleted { None } else { expires },
+            action: deleted.then_some(Action::Unban),
             ..Decision::default()
         };
         emit.emit(&d, 0, sink);
@@ -315,6 +323,39 @@ mod tests {
     fn local(utc: &str) -> String {
         let t: NaiveDateTime = utc.parse().unwrap();
         t.and_utc().with_timezone(&Local).naive_local().to_string()
+    }
+
+    #[test]
+    fn a_row_written_again_by_a_deletion_is_an_unban_at_its_until() {
+        // As CrowdSec 1.4.6 wrote it after `cscli decisions delete --ip 104.19.0.6`: `until`
+        // a few microseconds before `created_at`. The row beside it ran out on its own.
+        let conn = db(
+            "INSERT INTO decisions(created_at, updated_at, until, scenario, type, scope, value, origin, simulated) VALUES
+             ('2026-12-03 15:01:19.438352725+00:00', '2026-12-03 15:01:19.438352866+00:00', '2026-12-03 15:01:19.438351193+00:00', 'lab: deleted later', 'ban', 'Ip', '104.19.0.6', 'cscli', 0),
+             ('2026-12-03 15:01:15.198197389+00:00', '2026-12-03 15:01:15.198197509+00:00', '2026-12-03 15:01:17+00:00', 'lab: short ban', 'ban', 'Ip', '104.20.0.7', 'cscli', 0);",
+        );
+        let got = read(&conn);
+        assert_eq!(
+            rows(&got),
+            [
+                (
+                    "104.19.0.6".into(),
+                    "lab: deleted later".into(),
+                    Action::Unban,
+                    None
+                ),
+                (
+                    "104.20.0.7".into(),
+                    "lab: short ban".into(),
+                    Action::Listed,
+                    Some(local("2026-12-03T15:01:17"))
+                ),
+            ]
+        );
+        assert_eq!(
+            got.events[0].time.map(|t| t.to_string()),
+            Some(local("2026-12-03T15:01:19.438351193"))
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use ipnet::IpNet;
 
 use super::time::{parse_go_duration, parse_time};
-use super::{ALERT_SUFFIX, CAPTCHA_SUFFIX};
+use super::CAPTCHA_SUFFIX;
 use crate::addr::parse_net;
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::formats::{Format, ParseCtx, Sink};
@@ -28,8 +28,6 @@ pub(super) struct Decision<'a> {
     pub(super) expires: Option<NaiveDateTime>,
     pub(super) duration: Option<&'a str>,
     pub(super) action: Option<Action>,
-    /// A line of `cscli alerts list -o raw`.
-    pub(super) alert: bool,
 }
 
 /// One alert of `cscli alerts list`, as its raw CSV or its table gives it; every field as
@@ -123,7 +121,7 @@ impl Emitter {
         net
     }
 
-    /// The scope (scenario, marked for an alert or a captcha) of a decision.
+    /// The scope (scenario, marked for a captcha) of a decision or an alert.
     pub(super) fn scope(d: &Decision<'_>) -> String {
         let scenario = d.scenario.trim();
         let mut scope = if scenario.is_empty() {
@@ -132,9 +130,6 @@ impl Emitter {
             scenario
         }
         .to_string();
-        if d.alert {
-            scope.push_str(ALERT_SUFFIX);
-        }
         if is_captcha(d.kind) {
             scope.push_str(CAPTCHA_SUFFIX);
         }
@@ -237,7 +232,6 @@ impl Emitter {
             scenario: a.reason,
             time: a.created_at.and_then(parse_time),
             action: Some(Action::Deny),
-            alert: true,
             ..Decision::default()
         };
         self.emit(&d, line, sink);

@@ -338,7 +338,6 @@ impl CrowdsecJsonParser {
             expires: None,
             duration: get_str(d, "duration").or(import.then_some(IMPORT_DEFAULT_DURATION)),
             action: (role == Role::Deleted).then_some(Action::Unban),
-            alert: false,
         };
         match role {
             Role::Item => self.emit.emit(&decision, line, sink),

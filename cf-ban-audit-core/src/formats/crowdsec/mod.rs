@@ -92,9 +92,11 @@
 //! - A line of `cscli alerts list -o raw` (or a row of its table) is history: an alert that
 //!   led to decisions, whose values and durations the listing does not give (its `value` is
 //!   the alert's source, which CrowdSec parsed; a decision may be on a wider range). It is an
-//!   [`Action::Deny`] at the alert's time, never active, with the scope `<scenario> (alert)`,
-//!   so that it never hides or stands for the state a decision listing of the same format
-//!   gives. For the decisions in force, read `cscli decisions list`.
+//!   [`Action::Deny`] at the alert's time, never active. Its scope is its scenario, as the
+//!   decisions it led to have, so it is evidence of the same finding as those decisions (one
+//!   ban, one finding); a one-off denial never stands for the state the decisions give, and
+//!   alone it is history (`denied`) that a decision listing's silence does not lift. For the
+//!   decisions in force, read `cscli decisions list`.
 //! - The scope is the decision's scenario (the `reason` of manual and imported decisions),
 //!   else its origin.
 //!
@@ -140,10 +142,6 @@ pub use {
     log::{parse_log_time, parse_message, split_entry},
     time::{parse_go_duration, parse_time},
 };
-
-/// The scope suffix that marks an alert of `cscli alerts list -o raw` (history, not a
-/// decision in force).
-pub const ALERT_SUFFIX: &str = " (alert)";
 
 /// The scope suffix that marks a `captcha` decision: a challenge, reported apart from the
 /// bans of the same scenario.

@@ -218,12 +218,12 @@ fn alerts_table_rows_are_history() {
         [
             (
                 "104.26.10.78".to_string(),
-                "crowdsecurity/ssh-bf (alert)".to_string(),
+                "crowdsecurity/ssh-bf".to_string(),
                 Action::Deny
             ),
             (
                 "203.0.113.10".to_string(),
-                "x | Ip:104.16.0.2 | manual | | | ban:1 | 202 +0000 UTC (alert)".to_string(),
+                "x | Ip:104.16.0.2 | manual | | | ban:1 | 202 +0000 UTC".to_string(),
                 Action::Deny
             ),
         ]

@@ -252,7 +252,7 @@ fn alerts_raw_csv() {
         brief(&c),
         vec![(
             "104.17.96.13/32".into(),
-            "crowdsecurity/nginx-req-limit-exceeded (alert)".into(),
+            "crowdsecurity/nginx-req-limit-exceeded".into(),
             Action::Deny,
             2
         )]
