@@ -397,3 +397,46 @@ fn modsec_serial_log_resyncs_only_on_its_own_boundaries() {
     );
     assert_eq!(scan(&[("modsec_audit.log", &cut)]).len(), 5);
 }
+
+/// A `list:set` that an iptables rule drops on bans the addresses of its member sets (real
+/// capture: ipset 7.17 and iptables 1.8.9, fixtures/ipset/list-set/make-fixtures.sh, no set
+/// named like a ban list). Its forged twin (`--twin`): the dropped list holds only other
+/// addresses, the Cloudflare set is in a list that is only ACCEPTed, and a member comment
+/// reads like the command that would add it to the dropped list: nothing.
+#[test]
+fn ipset_list_set_bans_only_through_the_list_a_rule_drops() {
+    let real = [
+        ("ipset-save.txt", fixture("ipset/list-set/ipset-save.txt")),
+        (
+            "iptables-save.txt",
+            fixture("ipset/list-set/iptables-save.txt"),
+        ),
+        (
+            "ip6tables-save.txt",
+            fixture("ipset/list-set/ip6tables-save.txt"),
+        ),
+    ];
+    let real: Vec<(&str, &str)> = real.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    assert_eq!(
+        scan(&real),
+        vec![
+            one("104.16.44.0/24", Tool::Ipset, "edge-four", true),
+            one("172.64.9.9", Tool::Ipset, "edge-four", true),
+            one("2606:4700:44::/48", Tool::Ipset, "edge-six", true),
+        ]
+    );
+    // The sets alone: no rule, no name that says ban.
+    assert_eq!(scan(&real[..1]), vec![]);
+    let twin = [
+        (
+            "ipset-save.txt",
+            fixture("injection/ipset-list-set/ipset-save.txt"),
+        ),
+        (
+            "iptables-save.txt",
+            fixture("injection/ipset-list-set/iptables-save.txt"),
+        ),
+    ];
+    let twin: Vec<(&str, &str)> = twin.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    assert_eq!(scan(&twin), vec![]);
+}

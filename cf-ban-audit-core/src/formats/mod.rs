@@ -151,6 +151,9 @@ pub trait Sink {
     /// set (events of a format whose descriptor states a [`Membership`]) are findings only when some
     /// rule drops or rejects on the set, or, with no rule seen, when its name says it bans.
     fn set_use(&mut self, _set: &str, _verdict: Verdict) {}
+    /// The named list of sets (an ipset `list:set`) holds the set `member`: a rule that drops
+    /// or accepts on the list does so on the member's addresses too.
+    fn set_member(&mut self, _list: &str, _member: &str) {}
     /// A remark about the file as a whole (such as "a list of unknown purpose"), shown with
     /// its statistics.
     fn note(&mut self, _text: String) {}
