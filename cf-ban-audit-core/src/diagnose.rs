@@ -143,7 +143,9 @@ pub fn diagnose(findings: &[Finding], evidence: &Evidence, ranges: &RangeSet) ->
     let web: Vec<&Finding> = findings
         .iter()
         .filter(|f| {
-            f.tool.is_web_layer() || (f.tool == Tool::NginxDeny && f.format == Format::NginxError)
+            f.tool.is_web_layer()
+                || (f.tool == Tool::NginxDeny && f.format == Format::NginxError)
+                || (f.tool == Tool::ApacheDeny && f.format == Format::ApacheError)
         })
         .collect();
     if !web.is_empty() {

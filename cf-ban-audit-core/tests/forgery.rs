@@ -440,3 +440,26 @@ fn ipset_list_set_bans_only_through_the_list_a_rule_drops() {
     let twin: Vec<(&str, &str)> = twin.iter().map(|(n, t)| (*n, t.as_str())).collect();
     assert_eq!(scan(&twin), vec![]);
 }
+
+/// Apache's access control refuses a request with `AH01630` (mod_authz_core) or `AH01797`
+/// (mod_access_compat) under its own module (real capture: Apache 2.4.71,
+/// fixtures/webserver-conf/lab/make-fixtures.sh, IPv6 clients as `address:port`). Its forged
+/// twin, written by the same Apache: a path holding the refusal's words requested by a
+/// Cloudflare address (a 404 at level info) and a refusal of a documentation address whose
+/// Referer holds a whole authz_core line naming a Cloudflare address: nothing.
+#[test]
+fn apache_access_control_refusals_come_only_from_their_modules() {
+    let real = fixture("apache-error/authz-denied.log");
+    assert_eq!(
+        scan(&[("error.log", &real)]),
+        vec![
+            one("104.16.9.10", Tool::ApacheDeny, "authz_core", false),
+            one("104.16.9.9", Tool::ApacheDeny, "authz_core", false),
+            one("172.64.9.9", Tool::ApacheDeny, "access_compat", false),
+            one("2606:4700:10::9", Tool::ApacheDeny, "authz_core", false),
+            one("2606:4700:10::a", Tool::ApacheDeny, "access_compat", false),
+        ]
+    );
+    let forged = fixture("injection/apache-error/authz-forged.log");
+    assert_eq!(scan(&[("error.log", &forged)]), vec![]);
+}
