@@ -463,3 +463,24 @@ fn apache_access_control_refusals_come_only_from_their_modules() {
     let forged = fixture("injection/apache-error/authz-forged.log");
     assert_eq!(scan(&[("error.log", &forged)]), vec![]);
 }
+
+/// nginx `if ($remote_addr = X) { return 403|444; }` and a regex that is a literal address
+/// refuse that address (the fixture was checked with the real nginx 1.22.1). Its forged twin:
+/// the same ifs in a comment and a quoted header value, ifs whose block answers 200 or sets a
+/// variable, a test of a request header, an address nginx never prints that way and a negated
+/// test: nothing.
+#[test]
+fn nginx_if_on_the_connecting_address_refuses_only_when_it_returns_a_refusal() {
+    let real = fixture("webserver-conf/nginx-if/site.conf");
+    assert_eq!(
+        scan(&[("site.conf", &real)]),
+        vec![
+            one("104.16.8.8", Tool::NginxDeny, "if.example", true),
+            one("108.162.192.8", Tool::NginxDeny, "if.example", true),
+            one("172.64.8.8", Tool::NginxDeny, "if.example", true),
+            one("2606:4700:10::8", Tool::NginxDeny, "if.example", true),
+        ]
+    );
+    let forged = fixture("injection/nginx-conf/if-forged.conf");
+    assert_eq!(scan(&[("site.conf", &forged)]), vec![]);
+}
