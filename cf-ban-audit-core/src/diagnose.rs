@@ -143,7 +143,8 @@ pub fn diagnose(findings: &[Finding], evidence: &Evidence, ranges: &RangeSet) ->
     let web: Vec<&Finding> = findings
         .iter()
         .filter(|f| {
-            f.tool.is_web_layer()
+            // A rule file's ban is a choice, not evidence of what the tool saw.
+            (f.tool.is_web_layer() && f.format != Format::ModsecRules)
                 || (f.tool == Tool::NginxDeny && f.format == Format::NginxError)
                 || (f.tool == Tool::ApacheDeny && f.format == Format::ApacheError)
         })

@@ -484,3 +484,45 @@ fn nginx_if_on_the_connecting_address_refuses_only_when_it_returns_a_refusal() {
     let forged = fixture("injection/nginx-conf/if-forged.conf");
     assert_eq!(scan(&[("site.conf", &forged)]), vec![]);
 }
+
+/// A ModSecurity rule file (enforced by the real Apache with mod_security2 2.9.7,
+/// fixtures/webserver-conf/lab/make-fixtures.sh) bans what its `@ipMatch` /
+/// `@ipMatchFromFile` rules on `REMOTE_ADDR` deny or drop. Its forged twin, loaded by the same
+/// Apache, names Cloudflare addresses in a comment, a message, other variables, negated,
+/// passing, allowing, exempting and removed rules: nothing.
+#[test]
+fn modsecurity_rule_files_ban_only_what_their_rules_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["cf-block.conf", "blocked-ips.txt"] {
+        let text = fixture(&format!("modsecurity-rules/{name}"));
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    let report = Scanner::new(cloudflare::embedded())
+        .path(dir.path().join("cf-block.conf"))
+        .now(now)
+        .threads(1)
+        .scan();
+    let mut got: Vec<(String, Tool, String)> = report
+        .findings
+        .iter()
+        .map(|f| (f.address_text(), f.tool, f.scope.clone()))
+        .collect();
+    got.sort();
+    let want: Vec<(String, Tool, String)> = [
+        ("104.16.5.5", "1001"),
+        ("108.162.192.0/24", "1003"),
+        ("131.0.72.0/22", "1002"),
+        ("162.158.1.1", "1002"),
+        ("172.64.0.0/16", "1001"),
+        ("198.41.128.7", "1004"),
+        ("2400:cb00:99::/48", "1002"),
+        ("2606:4700:10::5", "1001"),
+    ]
+    .iter()
+    .map(|(a, s)| (a.to_string(), Tool::Modsecurity, s.to_string()))
+    .collect();
+    assert_eq!(got, want);
+    let forged = fixture("injection/modsecurity-rules/rules.conf");
+    assert_eq!(scan(&[("rules.conf", &forged)]), vec![]);
+}

@@ -35,6 +35,7 @@ pub(crate) mod iptables;
 pub(crate) mod mod_evasive;
 pub(crate) mod modsec_audit;
 pub(crate) mod modsec_json;
+pub(crate) mod modsec_rules;
 pub(crate) mod nftables;
 pub(crate) mod nginx_conf;
 pub(crate) mod nginx_error;
@@ -92,6 +93,7 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &plain_list::DESCRIPTOR,
     &hosts_deny::DESCRIPTOR,
     &crowdsec::API_LOG,
+    &modsec_rules::DESCRIPTOR,
 ];
 
 /// Every built-in format, in display order.
