@@ -1347,9 +1347,11 @@ fn wide_keeps_full_paths() {
     assert!(wide.contains("  modsec-audit+modsec-json  "), "{wide}");
     assert!(!text.contains("…/"), "{text}");
     // Without it, the same row is shortened to fit.
+    // (How much is cut depends on the other columns of the table: its file and line stay.)
     let narrow = row(&stdout(&run_at("200", &["scan", "fixtures"])));
     assert!(
-        narrow.ends_with("  …/audit/www-data/20261124/20261124-0407/20261124-040739-awUNi2OBd1tlo7gEJJZ43wAAAA8:1"),
+        narrow.contains("  …/")
+            && narrow.ends_with("/20261124-0407/20261124-040739-awUNi2OBd1tlo7gEJJZ43wAAAA8:1"),
         "{narrow}"
     );
 }

@@ -317,6 +317,11 @@ impl<'r> Aggregator<'r> {
         self.evidence.set_use(set, verdict);
     }
 
+    /// Records that a list of sets holds a set (see [`Evidence::set_member`]).
+    pub fn set_member(&mut self, list: &str, member: &str) {
+        self.evidence.set_member(list, member);
+    }
+
     /// The findings: one per (tool, scope, address) with at least one ban, in that order.
     /// `now` decides whether timed bans have expired.
     #[cfg(test)]

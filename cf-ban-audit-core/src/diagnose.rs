@@ -35,6 +35,8 @@ pub struct Evidence {
     pub bans_by_tool: BTreeMap<Tool, u64>,
     /// What rules do with each named set.
     pub set_uses: BTreeMap<String, BTreeSet<Verdict>>,
+    /// The lists of sets (ipset `list:set`) that hold each named set.
+    pub set_lists: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Evidence {
@@ -69,6 +71,9 @@ impl Evidence {
         for (set, verdicts) in other.set_uses {
             self.set_uses.entry(set).or_default().extend(verdicts);
         }
+        for (set, lists) in other.set_lists {
+            self.set_lists.entry(set).or_default().extend(lists);
+        }
     }
 
     /// Adds `by` to the line numbers recorded for `path` (see [`crate::audit::Aggregator::shift_lines`]).
@@ -88,13 +93,31 @@ impl Evidence {
             .insert(verdict);
     }
 
-    /// Whether a set bans: a rule drops or rejects on it; or, when no rule accepts on it
-    /// either and `by_name` allows it, its name says so.
+    /// Records that a list of sets (an ipset `list:set`) holds a set: the rules on the list
+    /// apply to the set's members.
+    pub fn set_member(&mut self, list: &str, member: &str) {
+        if list != member {
+            self.set_lists
+                .entry(member.to_string())
+                .or_default()
+                .insert(list.to_string());
+        }
+    }
+
+    /// Whether a set bans: a rule drops or rejects on it or on a list of sets that holds it;
+    /// or, when no rule accepts on either and `by_name` allows it, its name says so.
     pub fn set_bans(&self, set: &str, by_name: bool) -> bool {
-        match self.set_uses.get(set) {
-            Some(v) if v.contains(&Verdict::Drop) => true,
-            Some(v) if v.contains(&Verdict::Accept) => false,
-            _ => by_name && crate::purpose::purpose_from_name(set) == crate::purpose::Purpose::Ban,
+        let lists = self.set_lists.get(set).into_iter().flatten();
+        let mut verdicts: BTreeSet<Verdict> = BTreeSet::new();
+        for name in std::iter::once(set).chain(lists.map(String::as_str)) {
+            verdicts.extend(self.set_uses.get(name).into_iter().flatten());
+        }
+        if verdicts.contains(&Verdict::Drop) {
+            true
+        } else if verdicts.contains(&Verdict::Accept) {
+            false
+        } else {
+            by_name && crate::purpose::purpose_from_name(set) == crate::purpose::Purpose::Ban
         }
     }
 }
@@ -121,7 +144,10 @@ pub fn diagnose(findings: &[Finding], evidence: &Evidence, ranges: &RangeSet) ->
     let web: Vec<&Finding> = findings
         .iter()
         .filter(|f| {
-            f.tool.is_web_layer() || (f.tool == Tool::NginxDeny && f.format == Format::NginxError)
+            // A rule file's ban is a choice, not evidence of what the tool saw.
+            (f.tool.is_web_layer() && f.format != Format::ModsecRules)
+                || (f.tool == Tool::NginxDeny && f.format == Format::NginxError)
+                || (f.tool == Tool::ApacheDeny && f.format == Format::ApacheError)
         })
         .collect();
     if !web.is_empty() {
@@ -224,6 +250,21 @@ mod tests {
     use crate::event::Action;
     use std::path::Path;
     use std::sync::Arc;
+
+    #[test]
+    fn a_set_bans_through_the_lists_that_hold_it() {
+        let mut e = Evidence::default();
+        e.set_member("combined", "edge");
+        e.set_member("friends", "partners");
+        e.set_use("combined", Verdict::Drop);
+        e.set_use("friends", Verdict::Accept);
+        assert!(e.set_bans("edge", false));
+        assert!(!e.set_bans("partners", true));
+        assert!(!e.set_bans("unlisted", false));
+        // A list used by no rule says nothing; the set's own name still may.
+        e.set_member("idle", "f2b-sshd");
+        assert!(e.set_bans("f2b-sshd", true));
+    }
 
     fn finding(tool: Tool, format: Format) -> Finding {
         let mut f = Finding::new(

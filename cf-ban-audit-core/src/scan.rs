@@ -1120,6 +1120,10 @@ impl Sink for FileSink<'_> {
         self.agg.set_use(set, verdict);
     }
 
+    fn set_member(&mut self, list: &str, member: &str) {
+        self.agg.set_member(list, member);
+    }
+
     fn note(&mut self, text: String) {
         if self.notes.len() < 8 && !self.notes.contains(&text) {
             self.notes.push(text);
@@ -1170,6 +1174,10 @@ impl Sink for LineSink<'_, '_> {
 
     fn set_use(&mut self, set: &str, verdict: Verdict) {
         self.sink.set_use(set, verdict)
+    }
+
+    fn set_member(&mut self, list: &str, member: &str) {
+        self.sink.set_member(list, member)
     }
 
     fn note(&mut self, text: String) {

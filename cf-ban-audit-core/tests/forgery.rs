@@ -576,3 +576,132 @@ fn journal_json_takes_the_program_from_its_field_never_from_the_message() {
     assert!(forged.contains("104.16.66.216"));
     assert_eq!(scan(&[("myapp.json", &forged)]), vec![]);
 }
+
+/// A `list:set` that an iptables rule drops on bans the addresses of its member sets (real
+/// capture: ipset 7.17 and iptables 1.8.9, fixtures/ipset/list-set/make-fixtures.sh, no set
+/// named like a ban list). Its forged twin (`--twin`): the dropped list holds only other
+/// addresses, the Cloudflare set is in a list that is only ACCEPTed, and a member comment
+/// reads like the command that would add it to the dropped list: nothing.
+#[test]
+fn ipset_list_set_bans_only_through_the_list_a_rule_drops() {
+    let real = [
+        ("ipset-save.txt", fixture("ipset/list-set/ipset-save.txt")),
+        (
+            "iptables-save.txt",
+            fixture("ipset/list-set/iptables-save.txt"),
+        ),
+        (
+            "ip6tables-save.txt",
+            fixture("ipset/list-set/ip6tables-save.txt"),
+        ),
+    ];
+    let real: Vec<(&str, &str)> = real.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    assert_eq!(
+        scan(&real),
+        vec![
+            one("104.16.44.0/24", Tool::Ipset, "edge-four", true),
+            one("172.64.9.9", Tool::Ipset, "edge-four", true),
+            one("2606:4700:44::/48", Tool::Ipset, "edge-six", true),
+        ]
+    );
+    // The sets alone: no rule, no name that says ban.
+    assert_eq!(scan(&real[..1]), vec![]);
+    let twin = [
+        (
+            "ipset-save.txt",
+            fixture("injection/ipset-list-set/ipset-save.txt"),
+        ),
+        (
+            "iptables-save.txt",
+            fixture("injection/ipset-list-set/iptables-save.txt"),
+        ),
+    ];
+    let twin: Vec<(&str, &str)> = twin.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    assert_eq!(scan(&twin), vec![]);
+}
+
+/// Apache's access control refuses a request with `AH01630` (mod_authz_core) or `AH01797`
+/// (mod_access_compat) under its own module (real capture: Apache 2.4.71,
+/// fixtures/webserver-conf/lab/make-fixtures.sh, IPv6 clients as `address:port`). Its forged
+/// twin, written by the same Apache: a path holding the refusal's words requested by a
+/// Cloudflare address (a 404 at level info) and a refusal of a documentation address whose
+/// Referer holds a whole authz_core line naming a Cloudflare address: nothing.
+#[test]
+fn apache_access_control_refusals_come_only_from_their_modules() {
+    let real = fixture("apache-error/authz-denied.log");
+    assert_eq!(
+        scan(&[("error.log", &real)]),
+        vec![
+            one("104.16.9.10", Tool::ApacheDeny, "authz_core", false),
+            one("104.16.9.9", Tool::ApacheDeny, "authz_core", false),
+            one("172.64.9.9", Tool::ApacheDeny, "access_compat", false),
+            one("2606:4700:10::9", Tool::ApacheDeny, "authz_core", false),
+            one("2606:4700:10::a", Tool::ApacheDeny, "access_compat", false),
+        ]
+    );
+    let forged = fixture("injection/apache-error/authz-forged.log");
+    assert_eq!(scan(&[("error.log", &forged)]), vec![]);
+}
+
+/// nginx `if ($remote_addr = X) { return 403|444; }` and a regex that is a literal address
+/// refuse that address (the fixture was checked with the real nginx 1.22.1). Its forged twin:
+/// the same ifs in a comment and a quoted header value, ifs whose block answers 200 or sets a
+/// variable, a test of a request header, an address nginx never prints that way and a negated
+/// test: nothing.
+#[test]
+fn nginx_if_on_the_connecting_address_refuses_only_when_it_returns_a_refusal() {
+    let real = fixture("webserver-conf/nginx-if/site.conf");
+    assert_eq!(
+        scan(&[("site.conf", &real)]),
+        vec![
+            one("104.16.8.8", Tool::NginxDeny, "if.example", true),
+            one("108.162.192.8", Tool::NginxDeny, "if.example", true),
+            one("172.64.8.8", Tool::NginxDeny, "if.example", true),
+            one("2606:4700:10::8", Tool::NginxDeny, "if.example", true),
+        ]
+    );
+    let forged = fixture("injection/nginx-conf/if-forged.conf");
+    assert_eq!(scan(&[("site.conf", &forged)]), vec![]);
+}
+
+/// A ModSecurity rule file (enforced by the real Apache with mod_security2 2.9.7,
+/// fixtures/webserver-conf/lab/make-fixtures.sh) bans what its `@ipMatch` /
+/// `@ipMatchFromFile` rules on `REMOTE_ADDR` deny or drop. Its forged twin, loaded by the same
+/// Apache, names Cloudflare addresses in a comment, a message, other variables, negated,
+/// passing, allowing, exempting and removed rules: nothing.
+#[test]
+fn modsecurity_rule_files_ban_only_what_their_rules_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["cf-block.conf", "blocked-ips.txt"] {
+        let text = fixture(&format!("modsecurity-rules/{name}"));
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    let report = Scanner::new(cloudflare::embedded())
+        .path(dir.path().join("cf-block.conf"))
+        .now(now)
+        .threads(1)
+        .scan();
+    let mut got: Vec<(String, Tool, String)> = report
+        .findings
+        .iter()
+        .map(|f| (f.address_text(), f.tool, f.scope.clone()))
+        .collect();
+    got.sort();
+    let want: Vec<(String, Tool, String)> = [
+        ("104.16.5.5", "1001"),
+        ("108.162.192.0/24", "1003"),
+        ("131.0.72.0/22", "1002"),
+        ("162.158.1.1", "1002"),
+        ("172.64.0.0/16", "1001"),
+        ("198.41.128.7", "1004"),
+        ("2400:cb00:99::/48", "1002"),
+        ("2606:4700:10::5", "1001"),
+    ]
+    .iter()
+    .map(|(a, s)| (a.to_string(), Tool::Modsecurity, s.to_string()))
+    .collect();
+    assert_eq!(got, want);
+    let forged = fixture("injection/modsecurity-rules/rules.conf");
+    assert_eq!(scan(&[("rules.conf", &forged)]), vec![]);
+}

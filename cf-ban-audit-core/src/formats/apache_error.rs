@@ -1,5 +1,5 @@
 //! Apache's error log (`/var/log/apache2/error.log`, `/var/log/httpd/error_log`): the
-//! requests that ModSecurity 2 and mod_evasive refused.
+//! requests that ModSecurity 2, mod_evasive and Apache's own access control refused.
 //!
 //! # The line
 //!
@@ -13,7 +13,8 @@
 //! The `[client %s:%d]` tag (`[remote ...]` on connections without a scoreboard handle) is
 //! the request's `useragent_ip` (after mod_remoteip) and its port, joined by a colon with no
 //! brackets, so an IPv6 address reads `2606:4700:4700::1111:0` (mod_remoteip sets the port to
-//! 0); the tag always carries the port, so its last `:N` is removed. Apache 2.2 writes
+//! 0); the tag always carries the port, so its last `:N` is removed (Apache 2.4.71 writes
+//! `[client 2606:4700:10::9:52984]`, never brackets). Apache 2.2 writes
 //! `[Mon Dec 23 13:12:31 2013] [error] [client 192.0.2.1] message`, with no module, no PID
 //! and an address without port. A `[client [2001:db8::1]:443]` form is read too.
 //!
@@ -34,16 +35,31 @@
 //!
 //! mod_evasive 1.10 refuses a request with `client denied by server configuration: <file>`
 //! under its own module name (`[evasive20:error]`): an [`Action::Deny`] with scope
-//! `mod_evasive`. The same words from `authz_core` (`AH01630:`), `access_compat` or Apache
-//! 2.2 (which names no module) are Apache's own access control, not mod_evasive, and give no
-//! event. mod_evasive counts the TCP peer, while the tag shows the address mod_remoteip
+//! `mod_evasive`. mod_evasive counts the TCP peer, while the tag shows the address mod_remoteip
 //! restored: with a proxy in front, the address refused is the one logged, but the one
 //! mod_evasive blacklisted is the proxy.
+//!
+//! # Apache's access control
+//!
+//! A request that the authorization rules refuse (`Require not ip`, `Require all denied`,
+//! `<RequireNone>`) is logged by mod_authz_core (`modules/aaa/mod_authz_core.c`,
+//! `authorize_user_core`) as `AH01630: client denied by server configuration: <file>` under
+//! `[authz_core:error]`, and one that 2.2's `Deny from` refuses by mod_access_compat
+//! (`modules/aaa/mod_access_compat.c`, `check_dir_access`) as `AH01797: client denied by server
+//! configuration: <file>` under `[access_compat:error]`. Each is a one-off refusal of the
+//! request's client: an [`Action::Deny`] of [`Tool::ApacheDeny`], scope the module
+//! (`authz_core`, `access_compat`). Only that module with that message number counts, and the
+//! line must hold exactly Apache's one client tag. Apache 2.2's lines (no module, no number) are
+//! not read: mod_evasive writes the same words there.
 //!
 //! # Attacker text
 //!
 //! Only the structure before the message gives addresses: the timestamp, `[module:level]`,
-//! `[pid ...]`, then at most two `[client ...]` tags, which no client writes. The message must
+//! `[pid ...]`, then at most two `[client ...]` tags, which no client writes. The
+//! authorization refusals name a module no script logs under, and their message number comes
+//! right after the one tag: a path or a Referer holding the same words (`AH00128: File does not
+//! exist: /var/www/AH01630: client denied ...`, `, referer: ... [client X] AH01630: ...`) is
+//! later in the line and never read. The message must
 //! begin with the words of the module named by the line (`security2`, or, where Apache names
 //! none, the ModSecurity prefix right after the tags). Apache escapes messages
 //! (`ap_escape_errorlog_item` doubles backslashes, and ModSecurity escapes quotes in `[msg]`,
@@ -382,7 +398,24 @@ pub enum Refusal {
         /// The address in Apache's tag.
         client: IpAddr,
     },
+    /// Apache's access control (mod_authz_core `AH01630`, mod_access_compat `AH01797`)
+    /// refused the request of `client`.
+    Authz {
+        /// The address in Apache's tag.
+        client: IpAddr,
+        /// The module that refused it (`authz_core`, `access_compat`).
+        module: &'static str,
+    },
 }
+
+/// The modules of Apache's access control, with the number of their refusal message.
+const AUTHZ_REFUSALS: [(&str, &[u8]); 2] = [
+    ("authz_core", b"AH01630: "),
+    ("access_compat", b"AH01797: "),
+];
+
+/// The words of a refusal by access control (and by mod_evasive).
+const DENIED: &[u8] = b"client denied by server configuration";
 
 /// Reads what a parsed line says: `Ok(Some(_))` for a refusal, `Ok(None)` for any other line,
 /// `Err(reason)` for a refusal whose client cannot be read.
@@ -402,6 +435,31 @@ pub fn refusal_of(l: &ErrorLine<'_>) -> Result<Option<Refusal>, String> {
         let (client, peer) = modsecurity_client(l)?;
         return Ok(Some(Refusal::Modsecurity { client, peer, rule }));
     }
+    for (name, number) in AUTHZ_REFUSALS {
+        if module != name.as_bytes() {
+            continue;
+        }
+        let refused = l
+            .message
+            .strip_prefix(number)
+            .is_some_and(|m| m.starts_with(DENIED));
+        if !refused {
+            return Ok(None);
+        }
+        let [Some(tag), None] = l.clients else {
+            return Err(format!("{name} refusal without one client tag"));
+        };
+        let client = tag_address(tag, true, None).ok_or_else(|| {
+            format!(
+                "{name} refusal of an unreadable client {}",
+                shown(tag, MAX_QUOTE)
+            )
+        })?;
+        return Ok(Some(Refusal::Authz {
+            client,
+            module: name,
+        }));
+    }
     if module.starts_with(b"evasive") {
         let msg = match l.message.strip_prefix(b"AH") {
             Some(r)
@@ -411,7 +469,7 @@ pub fn refusal_of(l: &ErrorLine<'_>) -> Result<Option<Refusal>, String> {
             }
             _ => l.message,
         };
-        if !msg.starts_with(b"client denied by server configuration") {
+        if !msg.starts_with(DENIED) {
             return Ok(None);
         }
         let [Some(tag), None] = l.clients else {
@@ -492,7 +550,7 @@ impl ApacheErrorParser {
 
 impl LineParser for ApacheErrorParser {
     fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
-        // Cheap reject: only ModSecurity's and mod_evasive's lines.
+        // Cheap reject: only ModSecurity's lines and the refusals (mod_evasive, access control).
         static WORDS: LazyLock<Prefilter> =
             LazyLock::new(|| Prefilter::new(&["ModSecurity:", "client denied"]));
         if !WORDS.matches(line) {
@@ -519,6 +577,9 @@ impl LineParser for ApacheErrorParser {
                 MOD_EVASIVE_SCOPE.to_string(),
                 None,
             ),
+            Ok(Some(Refusal::Authz { client, module })) => {
+                (client, Tool::ApacheDeny, module.to_string(), None)
+            }
         };
         sink.event(
             BanEvent::new(
@@ -539,15 +600,15 @@ impl LineParser for ApacheErrorParser {
 // patterns among others).
 #[allow(non_upper_case_globals)]
 impl Format {
-    /// Apache's error log (ModSecurity and mod_evasive denials).
+    /// Apache's error log (ModSecurity, mod_evasive and access-control denials).
     pub const ApacheError: Format = Format::builtin(9, "apache-error");
 }
 
 /// The Apache error log's descriptor.
 pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
     Format::ApacheError,
-    &[Tool::Modsecurity, Tool::ModEvasive],
-    "Apache error log: ModSecurity Access denied, mod_evasive denials",
+    &[Tool::Modsecurity, Tool::ModEvasive, Tool::ApacheDeny],
+    "Apache error log: ModSecurity Access denied, mod_evasive and access-control denials",
     |ctx| Box::new(ApacheErrorParser::new(ctx)),
 )
 .usual_paths(&["/var/log/apache2/error.log", "/var/log/httpd/error_log"])
@@ -616,12 +677,57 @@ mod tests {
             "\n",
             r#"[Thu Sep 30 13:27:06.010022 2021] [security2:error] [pid 2560] [client 104.16.0.5:37752] [client 104.16.0.5] ModSecurity: Access allowed (phase 1). [id "1"]"#,
             "\n",
-            "[Thu Sep 30 13:27:06.010022 2021] [authz_core:error] [pid 2560] [client 104.16.0.6:1] AH01630: client denied by server configuration: /var/www/html/.git\n",
             "[Thu Sep 30 13:27:06 2021] [error] [client 104.16.0.6] client denied by server configuration: /var/www/html/.git\n",
+            "[Thu Sep 30 13:27:06.010022 2021] [authz_core:error] [pid 2560] [client 104.16.0.6:1] AH01797: client denied by server configuration: /var/www/html/.git\n",
+            "[Thu Sep 30 13:27:06.010022 2021] [php:error] [pid 2560] [client 104.16.0.6:1] AH01630: client denied by server configuration: /var/www/html/.git\n",
+            "[Thu Sep 30 13:27:06.010022 2021] [authz_core:error] [pid 2560] [client 104.16.0.6:1] AH01631: user x: authorization failure for \"/\": \n",
             r#"[Thu Sep 30 13:27:06.010022 2021] [php:notice] [pid 2560] [client 198.51.100.9:4242] [client 104.16.0.7] ModSecurity: Access denied with code 403 (phase 2). [id "1"]"#,
             "\n",
         ));
         assert!(got.is_empty(), "{got:?}");
+    }
+
+    #[test]
+    fn access_control_refusals_ipv4_and_ipv6() {
+        let got = seen(concat!(
+            "[Thu Dec 03 14:36:37.574612 2026] [authz_core:error] [pid 7119:tid 7130] [client 104.16.9.9:60656] AH01630: client denied by server configuration: /tmp/webrules/www/members/\n",
+            "[Thu Dec 03 14:36:37.652635 2026] [authz_core:error] [pid 7119:tid 7132] [client 2606:4700:10::9:52984] AH01630: client denied by server configuration: /tmp/webrules/www/members/\n",
+            "[Thu Dec 03 14:36:37.773469 2026] [access_compat:error] [pid 7119:tid 7134] [client 172.64.9.9:47480] AH01797: client denied by server configuration: /tmp/webrules/www/old/\n",
+            "[Thu Dec 03 14:36:37.854309 2026] [access_compat:error] [pid 7119:tid 7136] [client 2606:4700:10::a:35198] AH01797: client denied by server configuration: /tmp/webrules/www/old/, referer: http://x/\n",
+            "[Thu Dec 03 14:36:37.854309 2026] [authz_core:error] [pid 7119:tid 7136] [client [2606:4700:10::b]:443] AH01630: client denied by server configuration: /x\n",
+            "Feb 15 16:23:00 srv httpd[22034]: [authz_core:error] [pid 22034] [client 104.16.9.11:58585] AH01630: client denied by server configuration: /home/www/\n",
+        ));
+        assert_eq!(
+            got,
+            vec![
+                ("104.16.9.9".into(), Tool::ApacheDeny, "authz_core".into()),
+                (
+                    "2606:4700:10::9".into(),
+                    Tool::ApacheDeny,
+                    "authz_core".into()
+                ),
+                (
+                    "172.64.9.9".into(),
+                    Tool::ApacheDeny,
+                    "access_compat".into()
+                ),
+                (
+                    "2606:4700:10::a".into(),
+                    Tool::ApacheDeny,
+                    "access_compat".into()
+                ),
+                (
+                    "2606:4700:10::b".into(),
+                    Tool::ApacheDeny,
+                    "authz_core".into()
+                ),
+                ("104.16.9.11".into(), Tool::ApacheDeny, "authz_core".into()),
+            ]
+        );
+        let c = run("[Thu Dec 03 14:36:37.574612 2026] [authz_core:error] [pid 7119:tid 7130] AH01630: client denied by server configuration: /x\n");
+        assert!(c.events.is_empty());
+        assert_eq!(c.malformed.len(), 1, "{:?}", c.malformed);
+        assert!(c.events.iter().all(|e| e.action == Action::Deny));
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub(crate) mod journal_json;
 pub(crate) mod mod_evasive;
 pub(crate) mod modsec_audit;
 pub(crate) mod modsec_json;
+pub(crate) mod modsec_rules;
 pub(crate) mod nftables;
 pub(crate) mod nginx_conf;
 pub(crate) mod nginx_error;
@@ -98,6 +99,7 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &crowdsec::BOUNCER_LOG,
     &ip_route::DESCRIPTOR,
     &journal_json::DESCRIPTOR,
+    &modsec_rules::DESCRIPTOR,
 ];
 
 /// Every built-in format, in display order.
@@ -157,6 +159,9 @@ pub trait Sink {
     /// set (events of a format whose descriptor states a [`Membership`]) are findings only when some
     /// rule drops or rejects on the set, or, with no rule seen, when its name says it bans.
     fn set_use(&mut self, _set: &str, _verdict: Verdict) {}
+    /// The named list of sets (an ipset `list:set`) holds the set `member`: a rule that drops
+    /// or accepts on the list does so on the member's addresses too.
+    fn set_member(&mut self, _list: &str, _member: &str) {}
     /// A remark about the file as a whole (such as "a list of unknown purpose"), shown with
     /// its statistics.
     fn note(&mut self, _text: String) {}

@@ -20,6 +20,8 @@ pub(crate) struct Collect {
     pub notes: Vec<String>,
     /// The set uses: (set name, verdict).
     pub uses: Vec<(String, Verdict)>,
+    /// The lists of sets and the sets they hold: (list, member).
+    pub members: Vec<(String, String)>,
     /// The tool whose whole list of bans in force the input said it is.
     pub whole_list: Option<Tool>,
     /// The files included so far, opened as the scanner opens them.
@@ -42,6 +44,9 @@ impl Sink for Collect {
     }
     fn set_use(&mut self, set: &str, verdict: Verdict) {
         self.uses.push((set.to_string(), verdict));
+    }
+    fn set_member(&mut self, list: &str, member: &str) {
+        self.members.push((list.to_string(), member.to_string()));
     }
     fn note(&mut self, text: String) {
         self.notes.push(text);

@@ -12,6 +12,11 @@ const MAX_PLACES: usize = 3;
 pub(super) fn reason(f: &Finding) -> String {
     let address = f.address_text();
     match f.tool {
+        Tool::Modsecurity if !places(f, &[Format::ModsecRules], "", "").is_empty() => format!(
+            "remove {address} from the ModSecurity rule that refuses it ({}), then reload the \
+             web server (`apachectl graceful`, `nginx -s reload`)",
+            places(f, &[Format::ModsecRules], "", "")
+        ),
         Tool::Modsecurity | Tool::NginxLimit | Tool::ModEvasive => {
             "a one-off denial: nothing to lift; restore visitor addresses".to_string()
         }

@@ -27,7 +27,8 @@
 //! followed by more parts after commas (`1.2.3.4,tcp:80` in `hash:ip,port`, `10.0.0.0/8,eth0`
 //! in `hash:net,iface`): the address part is the first. In sets created with `netmask N` a bare
 //! member stands for its whole /N. `nomatch` members are exceptions and are not read; sets
-//! without addresses (`bitmap:port`, `hash:mac`, `list:set`) are skipped.
+//! without addresses (`bitmap:port`, `hash:mac`) are skipped. The member sets of a `list:set` are
+//! told to the sink ([`Sink::set_member`]): a rule that drops on the list drops on their members.
 //!
 //! Every member becomes an [`Action::Listed`] event of [`Format::Ipset`] whose scope is the set
 //! name exactly, with `expires` = the time the dump was written (the file's modification

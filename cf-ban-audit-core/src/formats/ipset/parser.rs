@@ -449,6 +449,12 @@ impl LineParser for IpsetParser {
             std::mem::take(&mut self.sets).into_iter().collect();
         sets.sort_by_key(|(_, s)| s.seq);
         for (name, state) in sets {
+            if is_list_type(&state.type_name) {
+                let list = String::from_utf8_lossy(&name);
+                for member in &state.list {
+                    sink.set_member(&list, &String::from_utf8_lossy(member));
+                }
+            }
             if state.kind == Kind::NoAddresses {
                 continue;
             }

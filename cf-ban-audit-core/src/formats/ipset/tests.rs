@@ -82,6 +82,24 @@ fn list_format_and_netmask() {
             ("f2b-sshd".into(), "192.0.2.0/24".into()),
         ]
     );
+    assert_eq!(c.members, [("other".to_string(), "f2b-sshd".to_string())]);
+}
+
+#[test]
+fn list_sets_tell_their_members_as_they_end() {
+    let c = run(
+        "create a hash:net family inet\nadd a 104.16.1.0/24\ncreate b hash:ip family inet\n\
+         create all list:set size 8\nadd all a\nadd all b\ndel all b\n\
+         create other list:set size 8\nadd other a\n",
+    );
+    assert!(c.malformed.is_empty(), "{:?}", c.malformed);
+    assert_eq!(
+        c.members,
+        [
+            ("all".to_string(), "a".to_string()),
+            ("other".to_string(), "a".to_string()),
+        ]
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! nginx configuration that denies addresses: `deny` lines, and `geo`/`map` blocklists that
-//! an `if` refuses requests on (see [`geo`] below for those).
+//! nginx configuration that denies addresses: `deny` lines, `geo`/`map` blocklists that
+//! an `if` refuses requests on (see [`geo`] below for those), and `if ($remote_addr = X) {
+//! return 403; }` (see [`ifaddr`]).
 //!
 //! **nginx** ([`Format::NginxConf`], tool [`Tool::NginxDeny`]): `deny ADDRESS|CIDR;`
 //! (ngx_http_access_module, and ngx_stream_access_module in `stream {}`). The file is read
@@ -37,6 +38,7 @@
 //! [`Action::Listed`]: crate::event::Action::Listed
 
 pub mod geo;
+pub mod ifaddr;
 mod parser;
 
 use super::registry::{Detection, FormatDescriptor, Membership};
@@ -143,7 +145,7 @@ fn access_line(l: &[u8]) -> Option<bool> {
 // patterns among others).
 #[allow(non_upper_case_globals)]
 impl Format {
-    /// nginx configuration: `deny` lines.
+    /// nginx configuration: `deny` lines, `if`s on the connecting address that refuse.
     pub const NginxConf: Format = Format::builtin(27, "nginx-conf");
     /// nginx `geo`/`map` blocklists: entries of a variable an `if` refuses requests on
     /// (read from nginx configuration).
@@ -154,7 +156,7 @@ impl Format {
 pub(crate) const CONF: FormatDescriptor = FormatDescriptor::new(
     Format::NginxConf,
     &[Tool::NginxDeny],
-    "nginx configuration deny lines",
+    "nginx configuration deny lines and ifs on $remote_addr that refuse (return 403/444)",
     |ctx| Box::new(NginxConfParser::new(ctx)),
 )
 .usual_paths(&["/etc/nginx"])

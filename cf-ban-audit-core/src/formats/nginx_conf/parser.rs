@@ -1,6 +1,6 @@
 //! The parser of nginx configuration: nginx's own lexical rules (`ngx_conf_read_token`), the
-//! blocks where `deny` is the access directive, and the `allow` lines and nested blocks that
-//! make a `deny` never apply.
+//! blocks where `deny` is the access directive, the `allow` lines and nested blocks that
+//! make a `deny` never apply, and the `if`s on the connecting address that refuse requests.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use std::sync::Arc;
 use ipnet::IpNet;
 
 use super::geo::{return_refuses, Condition, List};
+use super::ifaddr::{self, AddressTest};
 use crate::addr::parse_net;
 use crate::event::Tool;
 use crate::formats::grammar::webconf::{file_scope, listed, shown};
@@ -49,6 +50,8 @@ struct Block {
     list: Option<List>,
     /// For an `if` on a variable: its condition, and whether its block refuses requests.
     cond: Option<Condition>,
+    /// For an `if` on the connecting address: what it tests, and the line of the `if`.
+    address_test: Option<(AddressTest, u64)>,
     refuses: bool,
 }
 
@@ -239,17 +242,20 @@ impl NginxConfParser {
             b"geo" | b"map" => List::open(&refs),
             _ => None,
         };
-        let cond = if name == b"if" {
+        let (mut cond, mut address_test) = (None, None);
+        if name == b"if" {
             let rest: Vec<&[u8]> = refs[1..].iter().map(|w| w.0).collect();
-            Condition::parse(&rest)
-        } else {
-            None
-        };
+            match ifaddr::parse(&rest) {
+                Some(test) => address_test = Some((test, words[0].line)),
+                None => cond = Condition::parse(&rest),
+            }
+        }
         self.blocks.push(Block {
             name,
             server,
             list,
             cond,
+            address_test,
             ..Block::default()
         });
     }
@@ -269,6 +275,17 @@ impl NginxConfParser {
         }
         if let (Some(cond), true) = (&block.cond, block.refuses) {
             cond.refusing(sink);
+        }
+        if let (Some((test, line)), true) = (block.address_test.take(), block.refuses) {
+            match test {
+                // In force for every request the `if` sees, whatever access rules say.
+                AddressTest::Address(net) => self.hold(vec![(net, line)], sink),
+                AddressTest::Unread(why) => sink.note(format!(
+                    "line {line}: an if on the connecting address that refuses requests, not \
+                     read: {why}"
+                )),
+                AddressTest::AllBut => {}
+            }
         }
         let denies = std::mem::take(&mut block.denies);
         if block.rules_unused() {
@@ -339,7 +356,7 @@ impl NginxConfParser {
             list.entry(&refs, sink);
             return;
         }
-        if name.text == b"return" && block.cond.is_some() {
+        if name.text == b"return" && (block.cond.is_some() || block.address_test.is_some()) {
             let args: Vec<&[u8]> = args.iter().map(|w| w.text.as_slice()).collect();
             block.refuses |= return_refuses(&args);
             return;
