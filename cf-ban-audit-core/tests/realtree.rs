@@ -84,20 +84,31 @@ fn pairs(doc: &Value) -> Vec<Pair> {
 }
 
 /// A copy of the tree with every file last modified at `written` (host local time), as the
-/// lab collected it: a checkout's own times say nothing.
-fn pinned_copy(tree: &Path, written: NaiveDateTime) -> (tempfile::TempDir, PathBuf) {
+/// lab collected it, except the files `mtimes` names (relative path to local time: files whose
+/// time is what they say, as mod_evasive's lock files): a checkout's own times say nothing.
+fn pinned_copy(
+    tree: &Path,
+    written: NaiveDateTime,
+    mtimes: &Value,
+) -> (tempfile::TempDir, PathBuf) {
     use chrono::TimeZone;
     let dir = tempfile::tempdir().unwrap();
-    let when = std::time::SystemTime::from(chrono::Local.from_local_datetime(&written).unwrap());
+    let at = |t: NaiveDateTime| {
+        std::time::SystemTime::from(chrono::Local.from_local_datetime(&t).unwrap())
+    };
     for entry in walkdir::WalkDir::new(tree) {
         let entry = entry.unwrap();
-        let to = dir.path().join(entry.path().strip_prefix(tree).unwrap());
+        let relative = entry.path().strip_prefix(tree).unwrap();
+        let to = dir.path().join(relative);
         if entry.file_type().is_dir() {
             std::fs::create_dir_all(&to).unwrap();
         } else {
             std::fs::copy(entry.path(), &to).unwrap();
+            let own = mtimes[relative.to_str().unwrap()]
+                .as_str()
+                .map(|t| t.parse::<NaiveDateTime>().unwrap());
             let file = std::fs::File::options().write(true).open(&to).unwrap();
-            file.set_modified(when).unwrap();
+            file.set_modified(at(own.unwrap_or(written))).unwrap();
         }
     }
     let root = dir.path().to_path_buf();
@@ -133,7 +144,7 @@ fn the_real_programs_tree_gives_every_true_pair_with_its_state_and_no_other() {
             "pending.json lists a pair truth.json does not hold: {p:?}"
         );
     }
-    let (_keep, tree) = pinned_copy(&base.join("tree"), written);
+    let (_keep, tree) = pinned_copy(&base.join("tree"), written, &truth["mtimes"]);
     let report = Scanner::new(cloudflare::embedded())
         .path(&tree)
         .now(now)

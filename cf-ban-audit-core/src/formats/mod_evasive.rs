@@ -23,13 +23,16 @@
 //!   line, as the hold usually does. The message must be the whole message, so text
 //!   elsewhere in a line can never pass for one; syslog lines are handed here only when their
 //!   tag is `mod_evasive` (see [`super::syslog`]).
-//! - a lock file (a file named `dos-` followed by an address, holding a PID or nothing) is an
-//!   [`Action::Listed`] event without end, dated by the file's modification time. mod_evasive
-//!   never deletes these files (the administrator or a reboot that clears the temporary
-//!   directory does): while one exists the address stays marked as blacklisted, no further
-//!   `Blacklisting` line is logged for it, and whatever `DOSSystemCommand` did to it (often
-//!   a firewall ban) has usually not been undone. The finding is therefore active for as long
-//!   as the file exists, even though the in-memory 403 hold itself may be over.
+//! - a lock file (a file named `dos-` followed by an address, holding a PID or nothing) is
+//!   written at the same moment as the `Blacklisting` line and records the same thing: an
+//!   [`Action::Ban`] dated by the file's modification time that ends
+//!   [`DEFAULT_BLOCKING_PERIOD`] seconds later, as the line's does. mod_evasive never deletes
+//!   these files (the administrator or a reboot that clears the temporary directory does), so
+//!   the file's presence says nothing of the hold now: the hold is in memory and ends
+//!   `DOSBlockingPeriod` after the address's last request. Requests refused since then show in
+//!   Apache's error log as mod_evasive's denials, and whatever `DOSSystemCommand` did (often a
+//!   firewall ban) is the firewall's own ban, read from the firewall's state: a lock file is
+//!   never taken for either.
 //!
 //! The default DOSLogDir is `/tmp` (`DEFAULT_LOG_DIR`); under systemd with `PrivateTmp=yes`
 //! (Debian's apache2.service) that is `/tmp/systemd-private-*-apache2.service-*/tmp`.
@@ -170,7 +173,7 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     (lock_address(path).is_some() && is_lock_content(head)).then_some(Format::ModEvasiveLock)
 }
 
-/// Reads a lock file `dos-<address>` into one [`Action::Listed`] event for that address,
+/// Reads a lock file `dos-<address>` into one [`Action::Ban`] of the default hold for that address,
 /// dated by the time the file was last written, [`ParseCtx::reference`] (see the [module
 /// documentation](self)). The address comes from the file's name, [`ParseCtx::path`]; the
 /// content must be a PID or nothing. An input whose name or content is not a lock file's is an
@@ -190,10 +193,14 @@ pub fn read_lock(content: &[u8], ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<
             Tool::ModEvasive,
             Format::ModEvasiveLock,
             SCOPE,
-            Action::Listed,
+            Action::Ban,
             Location::new(ctx.path.clone(), 0),
         )
-        .at(ctx.reference),
+        .at(ctx.reference)
+        .until(
+            ctx.reference
+                .checked_add_signed(TimeDelta::seconds(DEFAULT_BLOCKING_PERIOD)),
+        ),
     );
     Ok(())
 }
@@ -358,7 +365,7 @@ mod tests {
     }
 
     #[test]
-    fn lock_files_are_listed_with_their_time() {
+    fn a_lock_file_is_the_blacklisting_at_its_time_held_for_the_default_period() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dos-2a06:98c0:3600::200");
         std::fs::write(&path, "15278\n").unwrap();
@@ -375,7 +382,11 @@ mod tests {
         );
         assert_eq!(
             (e.action, e.expires, e.location.line),
-            (Action::Listed, None, 0)
+            (
+                Action::Ban,
+                Some(mtime + TimeDelta::seconds(DEFAULT_BLOCKING_PERIOD)),
+                0
+            )
         );
         assert_eq!(e.time, Some(mtime));
     }
@@ -513,7 +524,7 @@ mod examples {
         assert_eq!(sink.events[0].net.to_string(), "172.70.1.2/32");
         assert_eq!(
             (sink.events[0].action, sink.events[0].expires),
-            (Action::Listed, None)
+            (Action::Ban, Some(now + chrono::TimeDelta::seconds(10)))
         );
     }
 }
