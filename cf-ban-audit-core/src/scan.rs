@@ -18,7 +18,7 @@ use crate::event::{BanEvent, Tool};
 use crate::formats::{
     is_sqlite, Format, FormatDescriptor, IncludeError, ParseCtx, Reader, Registry, Sink, Verdict,
 };
-use crate::lines::for_each_line;
+use crate::lines::{read_lines, LineChunk, LongLines, Part, MAX_LINE};
 use crate::live::{self, LiveOptions, LiveOutput, LIVE_SOURCES};
 use crate::open::Includes;
 use crate::ranges::RangeSet;
@@ -29,6 +29,22 @@ use crate::report::{
 
 /// How many bytes of a file detection looks at.
 const HEAD: usize = 8 * 1024;
+
+/// How much of a line read in pieces its events keep as their text (the report shows less).
+const HEAD_TEXT: usize = 1024;
+
+/// The most errors of records cut at their limit kept one by one per file; the rest are
+/// counted in one more.
+const MAX_CUTS: usize = 16;
+
+/// A size as the errors say it: `1 MiB`, `64 MiB`, or bytes.
+fn size_text(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
 
 /// Configures and runs a scan.
 ///
@@ -527,6 +543,13 @@ impl Scanner {
         }
     }
 
+    /// How `format` takes lines longer than [`MAX_LINE`]: as its descriptor says.
+    fn long_lines(&self, format: Format) -> LongLines {
+        self.registry()
+            .get(format)
+            .map_or(LongLines::Limit(MAX_LINE), FormatDescriptor::long_lines)
+    }
+
     /// How `format` is read (every detected format has a descriptor).
     fn read_as(&self, format: Format) -> Option<Reader> {
         self.registry().get(format).map(FormatDescriptor::reader)
@@ -815,13 +838,42 @@ impl Scanner {
             events: 0,
             notes: Vec::new(),
             includes: Includes::default(),
+            cuts: Cuts::default(),
         };
         let mut lines = 0;
         match self.read_as(format) {
             Some(Reader::Lines(make)) => {
                 let mut parser = make(&ctx);
-                let result = for_each_line(&mut input, |n, line| {
-                    parser.line(n, line, &mut LineSink::new(&mut sink, &ctx.path, n, line))
+                let long = self.long_lines(format);
+                // The head of the line being handed in pieces: the text its events keep.
+                let mut head = Vec::new();
+                let result = read_lines(&mut input, long, |n, chunk| match chunk {
+                    LineChunk::Line(line) => {
+                        parser.line(n, line, &mut LineSink::new(&mut sink, &ctx.path, n, line))
+                    }
+                    LineChunk::Piece(piece, part) => {
+                        if part == Part::First {
+                            head.clear();
+                            head.extend_from_slice(&piece[..piece.len().min(HEAD_TEXT)]);
+                        }
+                        let mut line_sink = LineSink::new(&mut sink, &ctx.path, n, &head);
+                        parser.piece(n, piece, part, &mut line_sink);
+                    }
+                    LineChunk::Cut(line) => {
+                        parser.line(n, line, &mut LineSink::new(&mut sink, &ctx.path, n, line));
+                        let limit = match long {
+                            LongLines::Limit(limit) => size_text(limit),
+                            _ => size_text(MAX_LINE),
+                        };
+                        sink.cuts.add(
+                            n,
+                            format!(
+                                "line longer than {limit}, the most a {format} line may be: cut \
+                                 there, the rest of the line is not read (what stands before \
+                                 the cut is)"
+                            ),
+                        );
+                    }
                 });
                 parser.finish(&mut sink);
                 match result {
@@ -862,6 +914,9 @@ impl Scanner {
             }
             None => {}
         }
+        outcome
+            .errors
+            .extend(std::mem::take(&mut sink.cuts).errors(path));
         let mut stats = FileStats::new(path.display().to_string(), format);
         stats.lines = lines;
         stats.events = sink.events;
@@ -1075,6 +1130,51 @@ struct FileSink<'r> {
     events: u64,
     notes: Vec<String>,
     includes: Includes,
+    /// What could not be read whole ([`Sink::cut`], and lines cut at their limit): errors of
+    /// the scan.
+    cuts: Cuts,
+}
+
+/// Records cut at a limit, each an error of the scan: the first [`MAX_CUTS`] one by one, the
+/// rest counted (a hostile file may cut every line).
+#[derive(Default)]
+struct Cuts {
+    kept: Vec<(u64, String)>,
+    more: u64,
+    first_more: u64,
+}
+
+impl Cuts {
+    fn add(&mut self, line: u64, message: String) {
+        if self.kept.len() < MAX_CUTS {
+            self.kept.push((line, message));
+        } else {
+            if self.more == 0 {
+                self.first_more = line;
+            }
+            self.more += 1;
+        }
+    }
+
+    /// The errors, on `path`.
+    fn errors(self, path: &Path) -> impl Iterator<Item = Error> + '_ {
+        let more = (self.more > 0).then(|| Error::Line {
+            path: path.to_path_buf(),
+            line: self.first_more,
+            message: format!(
+                "{} more records cut at their limit, the first here: the rest of each is not read",
+                self.more
+            ),
+        });
+        self.kept
+            .into_iter()
+            .map(|(line, message)| Error::Line {
+                path: path.to_path_buf(),
+                line,
+                message,
+            })
+            .chain(more)
+    }
 }
 
 impl FileSink<'_> {
@@ -1112,6 +1212,10 @@ impl Sink for FileSink<'_> {
 
     fn include(&mut self, from: &Path, target: &Path) -> Result<Vec<u8>, IncludeError> {
         self.includes.open(from, target)
+    }
+
+    fn cut(&mut self, line: u64, message: String) {
+        self.cuts.add(line, message);
     }
 }
 
@@ -1158,6 +1262,10 @@ impl Sink for LineSink<'_, '_> {
 
     fn include(&mut self, from: &Path, target: &Path) -> Result<Vec<u8>, IncludeError> {
         self.sink.include(from, target)
+    }
+
+    fn cut(&mut self, line: u64, message: String) {
+        self.sink.cut(line, message)
     }
 }
 
