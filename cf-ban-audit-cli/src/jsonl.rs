@@ -1,7 +1,8 @@
 //! `--format jsonl`: one JSON object a line, each with a `record` key, so that a stream
 //! consumer sees everything the report holds, failures included: `finding` (the finding's
 //! fields), `file` (a file with malformed lines or notes), `error`, `note`, and a last
-//! `summary` with the counts.
+//! `summary` with the counts (findings, active, unconfirmed, challenge, files, malformed,
+//! errors).
 
 use std::io::{self, Write};
 
@@ -45,6 +46,7 @@ pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             "findings": report.findings.len(),
             "active": count(BanState::Active),
             "unconfirmed": count(BanState::Unconfirmed),
+            "challenge": count(BanState::Challenge),
             "files": report.files.len(),
             "malformed": crate::monitor::malformed(report),
             "errors": report.errors.len(),

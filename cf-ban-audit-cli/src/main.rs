@@ -22,7 +22,7 @@ use args::{CheckArgs, Cli, Command, ContainsArgs, MergeArgs, RangeOpts, ScanArgs
 
 /// Exit status: no ban in force (past bans only, or none).
 const OK: u8 = 0;
-/// Exit status: a ban in force or possibly so (active or unconfirmed).
+/// Exit status: a ban in force or possibly so (active or unconfirmed), or a challenge in force.
 const FOUND: u8 = 1;
 /// Exit status: an error (bad arguments, a path that could not be read).
 const ERROR: u8 = 2;
@@ -294,11 +294,14 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
     if let Some(code) = nagios {
         return Ok(code);
     }
-    // 1 only for a ban in force or possibly so: a lifted or expired ban is no alarm.
-    let in_force = report
-        .findings
-        .iter()
-        .any(|f| matches!(f.state, BanState::Active | BanState::Unconfirmed));
+    // 1 only for a ban in force or possibly so, or a challenge in force (a ban where the
+    // bouncer has no captcha): a lifted or expired ban is no alarm.
+    let in_force = report.findings.iter().any(|f| {
+        matches!(
+            f.state,
+            BanState::Active | BanState::Unconfirmed | BanState::Challenge
+        )
+    });
     Ok(if !report.errors.is_empty() {
         ERROR
     } else if in_force {

@@ -27,7 +27,7 @@ fn label(s: &str) -> String {
 
 /// node_exporter textfile collector metrics (write to a `.prom` file atomically).
 pub fn prometheus(out: &mut dyn Write, report: &Report) -> io::Result<()> {
-    let mut by_scope: BTreeMap<(&str, &str), (u64, u64, u64)> = BTreeMap::new();
+    let mut by_scope: BTreeMap<(&str, &str), (u64, u64, u64, u64)> = BTreeMap::new();
     for f in &report.findings {
         let e = by_scope
             .entry((f.tool.name(), f.scope.as_str()))
@@ -35,13 +35,14 @@ pub fn prometheus(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         e.0 += 1;
         e.1 += u64::from(f.active);
         e.2 += u64::from(f.state == BanState::Unconfirmed);
+        e.3 += u64::from(f.state == BanState::Challenge);
     }
     writeln!(
         out,
         "# HELP cf_ban_audit_findings Bans of Cloudflare addresses found, by tool and scope."
     )?;
     writeln!(out, "# TYPE cf_ban_audit_findings gauge")?;
-    for ((tool, scope), (n, _, _)) in &by_scope {
+    for ((tool, scope), (n, _, _, _)) in &by_scope {
         writeln!(
             out,
             "cf_ban_audit_findings{{tool=\"{}\",scope=\"{}\"}} {n}",
@@ -51,7 +52,7 @@ pub fn prometheus(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     }
     writeln!(out, "# HELP cf_ban_audit_active_findings Bans of Cloudflare addresses still in force, by tool and scope.")?;
     writeln!(out, "# TYPE cf_ban_audit_active_findings gauge")?;
-    for ((tool, scope), (_, active, _)) in &by_scope {
+    for ((tool, scope), (_, active, _, _)) in &by_scope {
         writeln!(
             out,
             "cf_ban_audit_active_findings{{tool=\"{}\",scope=\"{}\"}} {active}",
@@ -61,10 +62,20 @@ pub fn prometheus(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     }
     writeln!(out, "# HELP cf_ban_audit_unconfirmed_findings Bans of Cloudflare addresses possibly in force (no current source confirms them and nothing says how long they last), by tool and scope.")?;
     writeln!(out, "# TYPE cf_ban_audit_unconfirmed_findings gauge")?;
-    for ((tool, scope), (_, _, unconfirmed)) in &by_scope {
+    for ((tool, scope), (_, _, unconfirmed, _)) in &by_scope {
         writeln!(
             out,
             "cf_ban_audit_unconfirmed_findings{{tool=\"{}\",scope=\"{}\"}} {unconfirmed}",
+            label(tool),
+            label(scope)
+        )?;
+    }
+    writeln!(out, "# HELP cf_ban_audit_challenge_findings Challenges of Cloudflare addresses in force (CrowdSec captcha decisions: bouncers without a captcha provider ban instead), by tool and scope.")?;
+    writeln!(out, "# TYPE cf_ban_audit_challenge_findings gauge")?;
+    for ((tool, scope), (_, _, _, challenge)) in &by_scope {
+        writeln!(
+            out,
+            "cf_ban_audit_challenge_findings{{tool=\"{}\",scope=\"{}\"}} {challenge}",
             label(tool),
             label(scope)
         )?;
@@ -129,20 +140,25 @@ pub fn prometheus(out: &mut dyn Write, report: &Report) -> io::Result<()> {
 }
 
 /// One Nagios plugin line; returns the plugin exit status: 2 CRITICAL (bans in force),
-/// 1 WARNING (bans possibly in force: unconfirmed), 3 UNKNOWN (errors, nothing in force: an
-/// all-clear cannot be given), 0 OK (nothing in force; past bans are counted in the
-/// performance data).
+/// 1 WARNING (bans possibly in force: unconfirmed; or challenges in force), 3 UNKNOWN
+/// (errors, nothing in force: an all-clear cannot be given), 0 OK (nothing in force; past
+/// bans are counted in the performance data).
 pub fn nagios(out: &mut dyn Write, report: &Report) -> io::Result<u8> {
     let total = report.findings.len();
     let active: Vec<_> = report.findings.iter().filter(|f| f.active).collect();
-    let unconfirmed: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| f.state == BanState::Unconfirmed)
-        .collect();
-    let (code, state) = match (active.len(), unconfirmed.len(), report.errors.len()) {
+    let of = |state: BanState| -> Vec<&cf_ban_audit_core::Finding> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.state == state)
+            .collect()
+    };
+    let unconfirmed = of(BanState::Unconfirmed);
+    let challenge = of(BanState::Challenge);
+    let warn = unconfirmed.len() + challenge.len();
+    let (code, state) = match (active.len(), warn, report.errors.len()) {
         (a, _, _) if a > 0 => (2, "CRITICAL"),
-        (_, u, _) if u > 0 => (1, "WARNING"),
+        (_, w, _) if w > 0 => (1, "WARNING"),
         (_, _, e) if e > 0 => (3, "UNKNOWN"),
         _ => (0, "OK"),
     };
@@ -165,11 +181,25 @@ pub fn nagios(out: &mut dyn Write, report: &Report) -> io::Result<u8> {
             active.len(),
             list(&active)
         ),
-        1 => format!(
-            "{} bans of Cloudflare addresses possibly in force, unconfirmed ({})",
-            unconfirmed.len(),
-            list(&unconfirmed)
-        ),
+        1 => {
+            let mut said = Vec::new();
+            if !unconfirmed.is_empty() {
+                said.push(format!(
+                    "{} bans of Cloudflare addresses possibly in force, unconfirmed ({})",
+                    unconfirmed.len(),
+                    list(&unconfirmed)
+                ));
+            }
+            if !challenge.is_empty() {
+                said.push(format!(
+                    "{} challenges of Cloudflare addresses in force, a ban where the bouncer has \
+                     no captcha ({})",
+                    challenge.len(),
+                    list(&challenge)
+                ));
+            }
+            said.join("; ")
+        }
         3 => format!(
             "{} errors while scanning: {}",
             report.errors.len(),
@@ -182,9 +212,10 @@ pub fn nagios(out: &mut dyn Write, report: &Report) -> io::Result<u8> {
     let summary = crate::escape::printable(&summary).replace('|', "/");
     writeln!(
         out,
-        "CF-BAN-AUDIT {state} - {summary} | findings={total};;;0 active={};1;1;0 unconfirmed={};1;;0 files={};;;0 errors={};;;0 malformed={};;;0",
+        "CF-BAN-AUDIT {state} - {summary} | findings={total};;;0 active={};1;1;0 unconfirmed={};1;;0 challenge={};1;;0 files={};;;0 errors={};;;0 malformed={};;;0",
         active.len(),
         unconfirmed.len(),
+        challenge.len(),
         report.files.len(),
         report.errors.len(),
         malformed(report)

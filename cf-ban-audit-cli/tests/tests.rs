@@ -699,6 +699,8 @@ fn fail2ban_hostsdeny_bans_are_found() {
 /// is an error (exit status 2) that names the socket, in the text and the JSON report.
 #[test]
 fn live_scan_asks_the_fail2ban_server_on_the_socket_given() {
+    // `--source fail2ban` throughout: the other tools' live reads (a cscli without its Local API
+    // on the host running the test, say) are not this test's subject.
     let Some(f2b) = Fail2ban::start("fail2ban socket test", |t| {
         std::fs::write(t.join("app.log"), "").unwrap();
         format!(
@@ -724,6 +726,8 @@ fn live_scan_asks_the_fail2ban_server_on_the_socket_given() {
         &[
             "scan",
             "--live",
+            "--source",
+            "fail2ban",
             "--fail2ban-socket",
             socket,
             "--format",
@@ -734,7 +738,9 @@ fn live_scan_asks_the_fail2ban_server_on_the_socket_given() {
     );
     let by_env = run_in(
         &ns.0,
-        &["scan", "--live", "--format", "json", dir],
+        &[
+            "scan", "--live", "--source", "fail2ban", "--format", "json", dir,
+        ],
         &[("CF_BAN_AUDIT_FAIL2BAN_SOCKET", socket)],
     );
     for o in [&by_flag, &by_env] {
@@ -769,7 +775,15 @@ fn live_scan_asks_the_fail2ban_server_on_the_socket_given() {
     let named = format!("live read failed (fail2ban socket {wrong})");
     let o = run_in(
         &ns.0,
-        &["scan", "--live", "--fail2ban-socket", &wrong, dir],
+        &[
+            "scan",
+            "--live",
+            "--source",
+            "fail2ban",
+            "--fail2ban-socket",
+            &wrong,
+            dir,
+        ],
         &[],
     );
     assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
@@ -777,7 +791,9 @@ fn live_scan_asks_the_fail2ban_server_on_the_socket_given() {
     assert!(stdout(&o).contains(", 1 errors."), "{}", stdout(&o));
     let o = run_in(
         &ns.0,
-        &["scan", "--live", "--format", "json", dir],
+        &[
+            "scan", "--live", "--source", "fail2ban", "--format", "json", dir,
+        ],
         &[("CF_BAN_AUDIT_FAIL2BAN_SOCKET", &wrong)],
     );
     assert_eq!(code(&o), 2, "{}", stderr(&o));
@@ -1436,5 +1452,81 @@ fn errors_and_malformed_lines_are_listed() {
     assert!(
         text.contains("\n  ... and 2 more files with 2 such lines\n"),
         "{text}"
+    );
+}
+
+/// A CrowdSec captcha decision in force is a challenge: reported apart from bans in every
+/// output (CHALLENGE in the text, `challenge` in JSON, its own Prometheus gauge and JSON lines
+/// count, a Nagios WARNING), and exit status 1, since bouncers without a captcha provider ban.
+#[test]
+fn a_captcha_decision_is_a_challenge_in_every_output() {
+    let env = TestEnv::new();
+    env.write(
+        "cscli-decisions-list-raw.csv",
+        "id,source,ip,reason,action,country,as,events_count,expiration,simulated,alert_id\n\
+         5,cscli,Ip:172.64.33.2,manual: captcha test,captcha,,,1,87599h59m15.2s,false,5\n",
+    );
+    let dir = env.path().to_str().unwrap();
+    let o = run(&["scan", "--format", "json", dir]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    let report = json(&o);
+    let f = &report["findings"][0];
+    assert_eq!(
+        (&f["state"], &f["active"], &f["scope"]),
+        (
+            &Value::from("challenge"),
+            &Value::from(false),
+            &Value::from("manual: captcha test (captcha)")
+        )
+    );
+    let text = stdout(&run(&["scan", "--wide", "--color", "never", dir]));
+    assert!(
+        text.contains(
+            "0 bans of Cloudflare addresses found: 0 in force, 0 unconfirmed (possibly in force), \
+             0 past. 1 challenges in force"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("crowdsec (0 bans: 0 in force, 0 unconfirmed, 0 past, 1 challenges)"),
+        "{text}"
+    );
+    assert!(text.contains("CHALLENGE until "), "{text}");
+    assert!(
+        text.contains("cscli decisions delete --ip 172.64.33.2"),
+        "{text}"
+    );
+    let o = run(&["scan", "--format", "nagios", dir]);
+    assert_eq!(code(&o), 1, "WARNING: {}", stdout(&o));
+    assert!(
+        stdout(&o)
+            .starts_with("CF-BAN-AUDIT WARNING - 1 challenges of Cloudflare addresses in force"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains(" active=0;1;1;0 unconfirmed=0;1;;0 challenge=1;1;;0 "),
+        "{}",
+        stdout(&o)
+    );
+    let prom = stdout(&run(&["scan", "--format", "prometheus", dir]));
+    assert!(
+        prom.contains(
+            "cf_ban_audit_challenge_findings{tool=\"crowdsec\",scope=\"manual: captcha test (captcha)\"} 1"
+        ) && prom.contains(
+            "cf_ban_audit_active_findings{tool=\"crowdsec\",scope=\"manual: captcha test (captcha)\"} 0"
+        ),
+        "{prom}"
+    );
+    let lines = stdout(&run(&["scan", "--format", "jsonl", dir]));
+    let summary: Value = serde_json::from_str(lines.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (
+            &summary["challenge"],
+            &summary["active"],
+            &summary["findings"]
+        ),
+        (&Value::from(1), &Value::from(0), &Value::from(1)),
+        "{lines}"
     );
 }

@@ -21,7 +21,7 @@ use crate::event::{Action, BanEvent, Location, Tool};
 use crate::formats::{Format, Membership, Reader, Registry};
 use crate::ranges::RangeSet;
 use crate::report::{printable_line, Authority, BanState, Finding};
-use crate::verdict::{Claim, LiveCover, Policy};
+use crate::verdict::{Claim, LiveCover, Policy, SavedCover};
 
 /// How many locations a finding keeps: the earliest half and the latest half.
 const MAX_LOCATIONS: usize = 16;
@@ -48,9 +48,16 @@ struct Aggregate {
     first_seen: Option<NaiveDateTime>,
     last_seen: Option<NaiveDateTime>,
     bans: u64,
-    /// The last event: its place in the order, what it did, its expiry, its line, and
-    /// whether its source said it is permanent.
-    last: (Order, Action, Option<NaiveDateTime>, Option<Box<str>>, bool),
+    /// The last event: its place in the order, what it did, its expiry, its line, whether
+    /// its source said it is permanent, and whether it is a challenge.
+    last: (
+        Order,
+        Action,
+        Option<NaiveDateTime>,
+        Option<Box<str>>,
+        bool,
+        bool,
+    ),
     /// The ban as its tool names it, by the last event that said.
     spec: Option<Box<str>>,
     /// The latest last change of the files the events were read from.
@@ -137,6 +144,10 @@ pub struct Aggregator<'r> {
     as_of: Option<NaiveDateTime>,
     /// The live listings read in full, and what each covers.
     covers: Vec<LiveCover>,
+    /// The saved listings read in full.
+    saved: Vec<SavedCover>,
+    /// Events whose network is every address (`0.0.0.0/0`, `::/0`), dropped.
+    catch_all: u64,
 }
 
 impl<'r> Aggregator<'r> {
@@ -153,6 +164,8 @@ impl<'r> Aggregator<'r> {
             live: false,
             as_of: None,
             covers: Vec::new(),
+            saved: Vec::new(),
+            catch_all: 0,
         }
     }
 
@@ -170,6 +183,12 @@ impl<'r> Aggregator<'r> {
         self.covers.push(cover);
     }
 
+    /// Records that a saved listing was read in full: as of its last change, a ban of its tool
+    /// of an address it does not hold is not in force.
+    pub fn saved_cover(&mut self, cover: SavedCover) {
+        self.saved.push(cover);
+    }
+
     /// Adds an event; it is kept only if its network overlaps the ranges.
     #[cfg(test)]
     pub fn add(&mut self, ev: BanEvent) {
@@ -178,8 +197,18 @@ impl<'r> Aggregator<'r> {
 
     /// Adds an event read from `line` (the bytes of the line it was read from, when it was
     /// read from one line); it is kept only if its network overlaps the ranges.
+    ///
+    /// An event on every address (`0.0.0.0/0`, `::/0`: a prefix of 0, whatever the tool) is
+    /// dropped and counted ([`Aggregator::catch_all`]): a rule that matches every source
+    /// (csf's port filter `tcp|in|d=3306|s=0.0.0.0/0`, `ip saddr 0.0.0.0/0 tcp dport 3306
+    /// drop`, ufw's `DENY Anywhere`) is a policy for a port or a service, not a ban of
+    /// Cloudflare; the doctor judges such firewall rules per port.
     pub fn add_read(&mut self, ev: BanEvent, line: Option<&[u8]>) {
         self.events += 1;
+        if ev.net.prefix_len() == 0 {
+            self.catch_all += 1;
+            return;
+        }
         self.evidence.observe(&ev, self.ranges);
         if !self.ranges.overlaps(&ev.net) {
             return;
@@ -198,7 +227,14 @@ impl<'r> Aggregator<'r> {
             first_seen: time,
             last_seen: time,
             bans: u64::from(is_ban),
-            last: (order.clone(), ev.action, ev.expires, text, ev.permanent),
+            last: (
+                order.clone(),
+                ev.action,
+                ev.expires,
+                text,
+                ev.permanent,
+                ev.challenge,
+            ),
             spec: ev.spec.map(String::into_boxed_str),
             as_of: self.as_of,
             locations: if is_ban { vec![order] } else { Vec::new() },
@@ -237,6 +273,11 @@ impl<'r> Aggregator<'r> {
         self.evidence.shift_lines(path, by);
     }
 
+    /// Events on every address (`0.0.0.0/0`, `::/0`) that were dropped: policies, not bans.
+    pub fn catch_all(&self) -> u64 {
+        self.catch_all
+    }
+
     /// Events added, and how many of them hit the ranges.
     #[cfg(test)]
     pub fn counts(&self) -> (u64, u64) {
@@ -247,8 +288,10 @@ impl<'r> Aggregator<'r> {
     pub fn merge(&mut self, other: Aggregator<'_>) {
         self.events += other.events;
         self.hits += other.hits;
+        self.catch_all += other.catch_all;
         self.evidence.merge(other.evidence);
         self.covers.extend(other.covers);
+        self.saved.extend(other.saved);
         // Merge the smaller map into the larger: the larger is not grown (rehashed) again.
         let mut other = other.map;
         if self.map.len() < other.len() {
@@ -292,8 +335,9 @@ impl<'r> Aggregator<'r> {
     ) -> Vec<Finding> {
         let ranges = self.ranges;
         let covers = self.covers;
+        let saved = self.saved;
         let claims = claims(self.map, &self.evidence, now, registry);
-        crate::verdict::findings(claims, &covers, ranges, now, policy)
+        crate::verdict::findings(claims, &covers, &saved, ranges, now, policy)
     }
 }
 
@@ -304,12 +348,17 @@ fn claims(
     now: NaiveDateTime,
     registry: &Registry,
 ) -> Vec<Claim> {
-    // Unbans that name no scope (lfd's "temporary block removed") lift the address in every
-    // scope of the same tool and format, when they come after the scope's last event.
-    let mut lifted_everywhere: HashMap<(Tool, IpNet, Format), Order> = HashMap::new();
+    // Unbans that name no scope (lfd's "temporary block removed", CrowdSec's deletion of a
+    // decision by the console) lift the address in every scope of the same tool and format,
+    // when they come after the scope's last event: a challenge's unban lifts challenges only,
+    // another unban the other bans only.
+    let mut lifted_everywhere: HashMap<(Tool, IpNet, Format, bool), Order> = HashMap::new();
     for (key, agg) in &map {
         if key.scope.is_empty() && agg.last.1 == Action::Unban {
-            lifted_everywhere.insert((key.tool, key.net, key.format), agg.last.0.clone());
+            lifted_everywhere.insert(
+                (key.tool, key.net, key.format, agg.last.5),
+                agg.last.0.clone(),
+            );
         }
     }
     map.into_iter()
@@ -317,21 +366,27 @@ fn claims(
             let membership = registry
                 .get(key.format)
                 .map_or(Membership::None, |d| d.set_membership());
-            !(key.scope.is_empty() && agg.bans == 0)
+            // A scope-less unban of CrowdSec (a deletion that names no scenario) is a claim of
+            // its own, which the verdict joins to the address's findings of any format.
+            let crowdsec_deletion =
+                key.tool == Tool::Crowdsec && crate::verdict::crowdsec_any_scenario(&key.scope);
+            (!(key.scope.is_empty() && agg.bans == 0) || crowdsec_deletion)
                 && (membership == Membership::None
                     || evidence.set_bans(&key.scope, membership == Membership::ByRulesOrName))
         })
         .map(|(key, agg)| {
             let lifted = lifted_everywhere
-                .get(&(key.tool, key.net, key.format))
+                .get(&(key.tool, key.net, key.format, agg.last.5))
                 .is_some_and(|unban| *unban > agg.last.0);
-            let (order, action, expires, text, permanent) = agg.last;
+            let (order, action, expires, text, permanent, challenge) = agg.last;
             let state = if lifted || action == Action::Unban {
                 BanState::Lifted
             } else if action == Action::Deny {
                 BanState::Denied
             } else if expires.is_some_and(|e| e <= now) {
                 BanState::Expired
+            } else if challenge {
+                BanState::Challenge
             } else {
                 BanState::Active
             };
@@ -399,6 +454,7 @@ mod tests {
             time: Some(t(time)),
             expires: None,
             permanent: false,
+            challenge: false,
             location: Location {
                 path: Arc::from(Path::new(path)),
                 line,
@@ -522,6 +578,64 @@ mod tests {
                 .state,
             BanState::Unconfirmed
         );
+    }
+
+    #[test]
+    fn an_event_on_every_address_is_no_finding_whatever_the_tool() {
+        let cf = crate::cloudflare::embedded();
+        for tool in [Tool::Fail2ban, Tool::Csf, Tool::Nftables, Tool::Crowdsec] {
+            let mut agg = Aggregator::new(&cf, 0);
+            for net in ["0.0.0.0/0", "::/0"] {
+                let mut e = ev(net, Action::Listed, 1, "rules", 1);
+                e.tool = tool;
+                agg.add(e);
+            }
+            // A network as wide as half of the addresses is still a ban that hits the ranges.
+            let mut wide = ev("0.0.0.0/1", Action::Listed, 1, "rules", 2);
+            wide.tool = tool;
+            agg.add(wide);
+            assert_eq!((agg.catch_all(), agg.counts()), (2, (3, 1)), "{tool}");
+            let f = agg.findings(t(2));
+            assert_eq!(f.len(), 1, "{tool}: {f:#?}");
+            assert_eq!(f[0].address.to_string(), "0.0.0.0/1");
+        }
+    }
+
+    #[test]
+    fn a_challenge_stands_apart_and_its_unban_lifts_challenges_only() {
+        let cf = crate::cloudflare::embedded();
+        let mut agg = Aggregator::new(&cf, 0);
+        let mut captcha = ev("104.16.0.9/32", Action::Ban, 1, "crowdsec.log", 1).challenge(true);
+        captcha.scope = "manual (captcha)".into();
+        captcha.expires = Some(t(5));
+        agg.add(captcha);
+        let mut ban = ev("104.16.0.9/32", Action::Ban, 1, "crowdsec.log", 2);
+        ban.expires = Some(t(5));
+        agg.add(ban);
+        // A deletion of the captcha that names no scope: the ban stands.
+        let mut unban = ev("104.16.0.9/32", Action::Unban, 2, "crowdsec.log", 3).challenge(true);
+        unban.scope = String::new();
+        agg.add(unban);
+        let f = agg.findings(t(3));
+        let state = |scope: &str| {
+            let f = f.iter().find(|f| f.scope == scope).unwrap();
+            (f.state, f.active)
+        };
+        assert_eq!(state("sshd"), (BanState::Active, true));
+        assert_eq!(state("manual (captcha)"), (BanState::Lifted, false));
+        // Not lifted, a challenge is in force until its end, never active; then expired.
+        let mut agg = Aggregator::new(&cf, 0);
+        let mut captcha = ev("104.16.0.9/32", Action::Listed, 1, "list", 1).challenge(true);
+        captcha.expires = Some(t(5));
+        agg.add(captcha.clone());
+        let f = agg.findings(t(3));
+        assert_eq!(
+            (f[0].state, f[0].active, f[0].expires),
+            (BanState::Challenge, false, Some(t(5)))
+        );
+        let mut agg = Aggregator::new(&cf, 0);
+        agg.add(captcha);
+        assert_eq!(agg.findings(t(6))[0].state, BanState::Expired);
     }
 
     /// The locations kept are the earliest and latest halves of all distinct places, whatever

@@ -252,6 +252,7 @@ mod tests {
             time: None,
             expires: None,
             permanent: false,
+            challenge: false,
             location: Location {
                 path: Arc::from(Path::new("audit.log")),
                 line: 3,

@@ -259,6 +259,10 @@ pub struct BanEvent {
     /// The source says the ban holds until lifted (lfd's permanent blocks): with no
     /// [`BanEvent::expires`], the ban's length is known, not unknown.
     pub permanent: bool,
+    /// The ban is a challenge, not a refusal: a CrowdSec `captcha` decision, which bouncers
+    /// with a captcha provider serve as a captcha and bouncers without one as a ban. Its
+    /// finding's state is [`BanState::Challenge`](crate::BanState::Challenge) while it stands.
+    pub challenge: bool,
     /// Where it was read.
     pub location: Location,
     /// The ban as its tool names it, when neither the scope nor the line read says it whole
@@ -307,6 +311,7 @@ impl BanEvent {
             time: None,
             expires: None,
             permanent: false,
+            challenge: false,
             location,
             spec: None,
         }
@@ -316,6 +321,12 @@ impl BanEvent {
     /// is longer than [`MAX_SPEC`] bytes.
     pub fn spec(mut self, spec: impl Into<Option<String>>) -> BanEvent {
         self.spec = spec.into().filter(|s| s.len() <= MAX_SPEC);
+        self
+    }
+
+    /// This event, a challenge rather than a refusal (see [`BanEvent::challenge`]).
+    pub fn challenge(mut self, yes: bool) -> BanEvent {
+        self.challenge = yes;
         self
     }
 

@@ -108,6 +108,12 @@ pub enum BanState {
     /// The last event is a one-off refusal (a WAF or rate-limit denial): no standing ban, and
     /// nothing was lifted.
     Denied,
+    /// A challenge stands, not a ban: a CrowdSec `captcha` decision, not ended and not lifted.
+    /// Every visitor through that edge is challenged by bouncers with a captcha provider, and
+    /// refused by those without one, which fall back to a ban (the nginx and OpenResty
+    /// bouncers ship `FALLBACK_REMEDIATION=ban`). Counted apart from bans in force: a warning,
+    /// never an all-clear.
+    Challenge,
     /// Not said (a report written before states were, or a finding built by hand).
     #[default]
     Unknown,
@@ -115,7 +121,7 @@ pub enum BanState {
 
 impl BanState {
     /// The name used in reports (`active`, `expired`, `lifted`, `unconfirmed`, `denied`,
-    /// `unknown`).
+    /// `challenge`, `unknown`).
     pub fn as_str(self) -> &'static str {
         match self {
             BanState::Active => "active",
@@ -123,6 +129,7 @@ impl BanState {
             BanState::Lifted => "lifted",
             BanState::Denied => "denied",
             BanState::Unconfirmed => "unconfirmed",
+            BanState::Challenge => "challenge",
             BanState::Unknown => "unknown",
         }
     }

@@ -839,6 +839,7 @@ impl Scanner {
             notes: Vec::new(),
             includes: Includes::default(),
             cuts: Cuts::default(),
+            whole_list: None,
         };
         let mut lines = 0;
         match self.read_as(format) {
@@ -913,6 +914,21 @@ impl Scanner {
                 }
             }
             None => {}
+        }
+        if sink.agg.catch_all() > 0 {
+            sink.note(CATCH_ALL_NOTE.to_string());
+        }
+        // A live read is covered by its source (see `live_covers`); a saved listing as of the
+        // file's last change (standard input: now). Not when the read failed part of the way,
+        // or a record of it was cut.
+        let whole = !live && sink.malformed == 0 && sink.cuts.is_empty();
+        if let Some(tool) = sink.whole_list.filter(|_| whole) {
+            sink.agg.saved_cover(crate::verdict::SavedCover {
+                tool,
+                format,
+                file: ctx.path.clone(),
+                as_of: reference.min(now),
+            });
         }
         outcome
             .errors
@@ -1130,6 +1146,8 @@ struct FileSink<'r> {
     events: u64,
     notes: Vec<String>,
     includes: Includes,
+    /// The input is the whole list of this tool's bans in force ([`Sink::whole_list`]).
+    whole_list: Option<Tool>,
     /// What could not be read whole ([`Sink::cut`], and lines cut at their limit): errors of
     /// the scan.
     cuts: Cuts,
@@ -1145,6 +1163,10 @@ struct Cuts {
 }
 
 impl Cuts {
+    fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+
     fn add(&mut self, line: u64, message: String) {
         if self.kept.len() < MAX_CUTS {
             self.kept.push((line, message));
@@ -1210,6 +1232,10 @@ impl Sink for FileSink<'_> {
         }
     }
 
+    fn whole_list(&mut self, tool: Tool) {
+        self.whole_list = Some(tool);
+    }
+
     fn include(&mut self, from: &Path, target: &Path) -> Result<Vec<u8>, IncludeError> {
         self.includes.open(from, target)
     }
@@ -1260,6 +1286,10 @@ impl Sink for LineSink<'_, '_> {
         self.sink.note(text)
     }
 
+    fn whole_list(&mut self, tool: Tool) {
+        self.sink.whole_list(tool)
+    }
+
     fn include(&mut self, from: &Path, target: &Path) -> Result<Vec<u8>, IncludeError> {
         self.sink.include(from, target)
     }
@@ -1268,6 +1298,12 @@ impl Sink for LineSink<'_, '_> {
         self.sink.cut(line, message)
     }
 }
+
+/// The note of a file with entries on every address (the same text for every chunk of a file,
+/// so that it is said once).
+const CATCH_ALL_NOTE: &str = "entries on every address (0.0.0.0/0 or ::/0) are policies for a \
+     port or a service, not bans of Cloudflare: not reported (doctor judges firewall rules per \
+     port)";
 
 /// What a live listing covers: the tools of its format, for the address families it lists
 /// (`iptables-save` IPv4 only, `ip6tables-save` IPv6 only). `firewall-cmd --list-all-zones`
@@ -1370,6 +1406,83 @@ mod tests {
         );
         assert_eq!(outcome.stats.len(), 1);
         assert_eq!(outcome.stats[0].notes.len(), 1);
+    }
+
+    /// `cscli decisions list -a -o json` read live holds what is in force now: a decision that
+    /// crowdsec.log stored and that `cscli decisions delete` removed since (the log says
+    /// nothing of it) is lifted, whatever the log's duration says; one it holds stands.
+    #[test]
+    fn a_live_listing_lifts_a_logged_decision_it_does_not_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let listing = dir.path().join("cscli-decisions-list.json");
+        std::fs::write(
+            &listing,
+            r#"[
+ {
+  "capacity": 0,
+  "created_at": "2026-11-24T03:09:23Z",
+  "decisions": [
+   {"duration": "23h9m22.6s", "id": 2, "origin": "cscli", "scenario": "manual: scanner", "scope": "Ip", "type": "ban", "value": "2606:4700:3033::6815:1a2b"}
+  ],
+  "events": [],
+  "events_count": 1,
+  "id": 2,
+  "labels": null,
+  "leakspeed": "0",
+  "machine_id": "web01",
+  "message": "manual: scanner",
+  "scenario": "manual: scanner",
+  "scenario_hash": "",
+  "scenario_version": "",
+  "simulated": false,
+  "source": {"ip": "2606:4700:3033::6815:1a2b", "scope": "Ip", "value": "2606:4700:3033::6815:1a2b"},
+  "start_at": "2026-11-24T03:09:23Z",
+  "stop_at": "2026-11-24T03:09:23Z"
+ }
+]
+"#,
+        )
+        .unwrap();
+        let arg: &'static str = Box::leak(listing.display().to_string().into_boxed_str());
+        let cat = live::LiveSource {
+            program: "cat",
+            args: Box::leak(vec![arg].into_boxed_slice()),
+            option: live::UserOption::None,
+            format: Format::CrowdsecJson,
+        };
+        let log = concat!(
+            r#"time="24-11-2026 03:09:23" level=info msg="(web01/cscli) manual: wp-login brute force by ip 104.16.1.10 : 4h ban on Ip 104.16.1.10""#,
+            "\n",
+            r#"time="24-11-2026 03:09:23" level=info msg="(web01/cscli) manual: scanner by ip 2606:4700:3033::6815:1a2b : 24h ban on Ip 2606:4700:3033::6815:1a2b""#,
+            "\n",
+        );
+        let scanner = Scanner::new(crate::cloudflare::embedded());
+        let now = "2026-11-24T05:00:00".parse().unwrap();
+        let mut outcome = scanner.scan_live_sources(&[cat], now);
+        assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+        outcome.merge(scanner.scan_input(
+            Path::new("/var/log/crowdsec.log"),
+            log.as_bytes(),
+            Some(Format::CrowdsecLog),
+            false,
+            now,
+        ));
+        let findings =
+            outcome
+                .aggregator
+                .findings_with(now, scanner.registry(), &crate::verdict::NoPolicy);
+        let state = |addr: &str| {
+            let f = findings.iter().find(|f| f.address_text() == addr).unwrap();
+            (f.state, f.evidence[0].authority)
+        };
+        assert_eq!(
+            state("104.16.1.10"),
+            (crate::BanState::Lifted, crate::Authority::Live)
+        );
+        assert_eq!(
+            state("2606:4700:3033::6815:1a2b"),
+            (crate::BanState::Active, crate::Authority::Live)
+        );
     }
 
     #[test]

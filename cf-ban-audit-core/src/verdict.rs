@@ -15,14 +15,25 @@
 //!   change, a database row at its ban time, a log line at its time; at equal times a saved
 //!   listing over a database over a log): fail2ban's own lifecycle follows from this, since a
 //!   jail stop logs `Unban` for each of its bans, later than the database row, and a start
-//!   logs `Restore Ban` for the rows it restores.
+//!   logs `Restore Ban` for the rows it restores. A saved listing that is the whole list of its tool's bans
+//!   in force ([`SavedCover`], from [`Sink::whole_list`](crate::formats::Sink::whole_list):
+//!   a `cscli decisions list`) speaks for the addresses it does not hold at all, as of its
+//!   file's last change: a ban of such an address is lifted then, which the latest word weighs
+//!   like any other claim (so a ban logged after the listing stands). CrowdSec's own log says
+//!   nothing when `cscli decisions delete` deletes a decision: the Local API's access log,
+//!   such a listing, or a live one, is what says it. A CrowdSec unban that names no scenario
+//!   (a deletion by address) joins every finding of the address of its kind (bans, or
+//!   challenges for a `(captcha)` one), like the objects that name no scope.
 //! - **How long.** A ban's end comes from the evidence (a database row, `--with-time` output,
 //!   set timeouts, CrowdSec durations) or from the tool's configuration ([`Policy`]); a ban
 //!   seen only in a log, with nothing to say how long it lasts, is
 //!   [`BanState::Unconfirmed`], never active for ever. So is a fail2ban ban of an address its
 //!   jail now ignores, unless a live read says otherwise.
+//! - **Challenges.** A CrowdSec `captcha` decision ([`crate::event::BanEvent::challenge`]) is
+//!   [`BanState::Challenge`] while it stands, by the same rules: in force (a warning, never an
+//!   all-clear), but not a ban in force ([`Finding::active`] is false).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDateTime};
@@ -30,6 +41,7 @@ use ipnet::IpNet;
 
 use crate::event::{Action, Location, Tool};
 use crate::format_id::Format;
+use crate::formats::crowdsec::CAPTCHA_SUFFIX;
 use crate::formats::fail2ban_client::UNNAMED_JAIL;
 use crate::ranges::RangeSet;
 use crate::report::{Authority, BanState, Evidence, Finding};
@@ -74,6 +86,17 @@ pub(crate) struct LiveCover {
     pub v6: bool,
     pub format: Format,
     pub label: Arc<str>,
+}
+
+/// A saved listing read in full (a `cscli decisions list` saved to a file): as of its file's
+/// last change, the bans of `tool` of the addresses it does not hold at all are not in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SavedCover {
+    pub tool: Tool,
+    pub format: Format,
+    pub file: Arc<std::path::Path>,
+    /// The last change of the file (the scan's time for standard input).
+    pub as_of: NaiveDateTime,
 }
 
 pub(crate) use crate::fail2ban_jails::BanLength;
@@ -147,6 +170,13 @@ fn is_ufw_chain(chain: &str) -> bool {
     chain.starts_with("ufw-") || chain.starts_with("ufw6-")
 }
 
+/// Whether a CrowdSec claim's scope names no scenario: a deletion of every decision of an
+/// address (empty), or of every captcha (`(captcha)`), which joins every finding of the
+/// address of that kind.
+pub(crate) fn crowdsec_any_scenario(scope: &str) -> bool {
+    scope.is_empty() || scope == CAPTCHA_SUFFIX.trim_start()
+}
+
 /// The tool whose ban a claim is evidence of, and its scope (`None`: any of that tool's).
 fn owner(claim: &Claim) -> (Tool, Option<String>) {
     let scope = claim.scope.as_str();
@@ -218,6 +248,7 @@ fn owner(claim: &Claim) -> (Tool, Option<String>) {
             }
             (Tool::Nftables, Some(scope.to_string()))
         }
+        Tool::Crowdsec if claim.bans == 0 && crowdsec_any_scenario(scope) => (Tool::Crowdsec, None),
         Tool::Ufw => match scope.split_once(" attempts against ") {
             Some((by, jail)) if by.starts_with("by Fail2Ban after ") && !jail.is_empty() => {
                 fail2ban(jail)
@@ -234,6 +265,7 @@ type BanKey = (Tool, String, IpNet);
 pub(crate) fn findings(
     claims: Vec<Claim>,
     covers: &[LiveCover],
+    saved: &[SavedCover],
     ranges: &RangeSet,
     now: NaiveDateTime,
     policy: &dyn Policy,
@@ -251,6 +283,18 @@ pub(crate) fn findings(
             &b.at,
         ))
     });
+    // Which saved listings hold each (tool, address), in any scope.
+    let mut held: HashSet<(Tool, IpNet, Arc<std::path::Path>)> = HashSet::new();
+    if !saved.is_empty() {
+        for c in &claims {
+            let places = c.locations.iter().map(|(_, l)| l).chain([&c.at]);
+            for place in places {
+                if saved.iter().any(|s| s.file == place.path) {
+                    held.insert((c.tool, c.net, place.path.clone()));
+                }
+            }
+        }
+    }
     let mut groups: BTreeMap<BanKey, Vec<Claim>> = BTreeMap::new();
     let mut anywhere: Vec<(Tool, Option<String>, Claim)> = Vec::new();
     let mut named: Vec<(Tool, String, Claim)> = Vec::new();
@@ -302,9 +346,12 @@ pub(crate) fn findings(
     // Claims that name no scope join every finding of their tool for the address.
     for (tool, fallback, claim) in anywhere {
         let mut joined = false;
-        for ((t, _, net), group) in groups.iter_mut() {
-            // Only a finding (a group with a ban): an unban alone is no ban to join.
-            if *t == tool && *net == claim.net && is_finding(group) {
+        for ((t, scope, net), group) in groups.iter_mut() {
+            // Only a finding (a group with a ban): an unban alone is no ban to join. A CrowdSec
+            // deletion of captchas joins challenges, another one bans.
+            let kind = claim.tool != Tool::Crowdsec
+                || scope.ends_with(CAPTCHA_SUFFIX) == (claim.scope == CAPTCHA_SUFFIX.trim_start());
+            if *t == tool && *net == claim.net && kind && is_finding(group) {
                 group.push(claim.clone());
                 joined = true;
             }
@@ -324,8 +371,53 @@ pub(crate) fn findings(
     groups
         .into_iter()
         .filter(|(_, claims)| is_finding(claims))
-        .map(|(key, claims)| verdict(key, claims, covers, ranges, now, policy))
+        .map(|(key, mut claims)| {
+            if let Some(cover) = saved_cover(&key, &claims, saved, &held) {
+                claims.push(cover);
+            }
+            verdict(key, claims, covers, ranges, now, policy)
+        })
         .collect()
+}
+
+/// The claim of the latest saved listing of the tool that does not hold the address at all,
+/// when a source holds the ban in force: "not in force as of that listing" (lifted), which the
+/// latest word then weighs against the others. A listing that holds the address in another
+/// scope says nothing of this one (the scopes of one decision can differ between a log and a
+/// listing: an imported decision's alert is `add: N IPs`, its decision `manual`).
+fn saved_cover(
+    (tool, scope, net): &BanKey,
+    claims: &[Claim],
+    saved: &[SavedCover],
+    held: &HashSet<(Tool, IpNet, Arc<std::path::Path>)>,
+) -> Option<Claim> {
+    if !claims.iter().any(|c| in_force(c.state)) {
+        return None;
+    }
+    let cover = saved
+        .iter()
+        .filter(|s| s.tool == *tool && !held.contains(&(*tool, *net, s.file.clone())))
+        .max_by(|a, b| (a.as_of, &a.file).cmp(&(b.as_of, &b.file)))?;
+    Some(Claim {
+        tool: *tool,
+        scope: scope.clone(),
+        net: *net,
+        format: cover.format,
+        authority: Authority::Saved,
+        action: Action::Unban,
+        state: BanState::Lifted,
+        time: Some(cover.as_of),
+        last_ban: None,
+        first_seen: None,
+        expires: None,
+        permanent: false,
+        as_of: Some(cover.as_of),
+        bans: 0,
+        locations: Vec::new(),
+        at: Location::new(cover.file.clone(), 0),
+        text: None,
+        spec: None,
+    })
 }
 
 /// Whether claims make a finding: at least one of them holds a ban.
@@ -342,9 +434,12 @@ fn order_time(claim: &Claim, now: NaiveDateTime) -> Option<NaiveDateTime> {
     }
 }
 
-/// Whether a state means the ban is or may be in force.
+/// Whether a state means the ban (or challenge) is or may be in force.
 fn in_force(state: BanState) -> bool {
-    matches!(state, BanState::Active | BanState::Unconfirmed)
+    matches!(
+        state,
+        BanState::Active | BanState::Unconfirmed | BanState::Challenge
+    )
 }
 
 fn verdict(
@@ -416,7 +511,7 @@ fn verdict(
             // Any live source holding the ban means it is in force.
             live.iter()
                 .copied()
-                .find(|&i| claims[i].state == BanState::Active)
+                .find(|&i| in_force(claims[i].state))
                 .unwrap_or(live[0])
         }
     };
@@ -427,6 +522,14 @@ fn verdict(
         won.state
     };
     let mut expires = won.expires;
+    if state == BanState::Challenge && expires.is_none() {
+        // The end of the challenge from another source that holds it, if one says.
+        expires = claims
+            .iter()
+            .filter(|c| c.state == BanState::Challenge)
+            .filter_map(|c| c.expires)
+            .max();
+    }
     if state == BanState::Active && expires.is_none() {
         // The end of the ban from another source that holds it, if one says.
         expires = claims
@@ -595,7 +698,10 @@ fn evidence(finding: &Finding, claims: Vec<Claim>, winner: usize) -> Vec<Evidenc
 }
 
 fn action_name(claim: &Claim) -> &'static str {
-    if claim.authority == Authority::Live && claim.bans == 0 && claim.action == Action::Unban {
+    if matches!(claim.authority, Authority::Live | Authority::Saved)
+        && claim.bans == 0
+        && claim.action == Action::Unban
+    {
         return "absent";
     }
     match claim.action {

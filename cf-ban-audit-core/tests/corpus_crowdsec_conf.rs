@@ -15,7 +15,7 @@ use cf_ban_audit_core::{cloudflare, Format, RangeSet, Report, Scanner, Tool};
 
 /// The ban decisions of the real run that hit Cloudflare, by scope (the scenario, or the reason
 /// given to `cscli decisions add`), per generated/README.md. The captcha decision on
-/// 172.64.33.2 ("captcha, not ban") is not among them.
+/// 172.64.33.2 is not among them: it is a challenge ([`CAPTCHA`]).
 const MANUAL: &[(&str, &str)] = &[
     ("manual: wp-login brute force", "104.16.1.10"),
     ("manual: scanner", "2606:4700:3033::6815:1a2b"),
@@ -23,6 +23,9 @@ const MANUAL: &[(&str, &str)] = &[
     ("manual: v6 range test", "2400:cb00::/32"),
     ("manual: scope/value form", "2a06:98c0::/29"),
 ];
+/// The captcha decision of the real run: a finding whose state is `challenge` while it stands
+/// (bouncers without a captcha provider ban instead), scoped apart from bans.
+const CAPTCHA: &[(&str, &str)] = &[("manual: captcha test (captcha)", "172.64.33.2")];
 const SSH_BF: &[(&str, &str)] = &[
     ("crowdsecurity/ssh-bf", "104.26.10.78"),
     ("crowdsecurity/ssh-bf", "2a06:98c0:3600::7"),
@@ -88,7 +91,7 @@ fn generated_crowdsec_output_gives_exactly_the_banned_cloudflare_addresses() {
     assert!(report.errors.is_empty(), "{:#?}", report.errors);
     let got = by_file(&report);
 
-    let all = set(&[MANUAL, SSH_BF, NGINX_REQ_LIMIT], "");
+    let all = set(&[MANUAL, CAPTCHA, SSH_BF, NGINX_REQ_LIMIT], "");
     let mut want: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
     want.insert("cscli-decisions-list-raw.csv".into(), all.clone());
     // The Local API's log: one line per decision stored.
@@ -103,7 +106,7 @@ fn generated_crowdsec_output_gives_exactly_the_banned_cloudflare_addresses() {
     );
     want.insert(
         "cscli-decisions-list-origin-cscli.json".into(),
-        set(&[MANUAL], ""),
+        set(&[MANUAL, CAPTCHA], ""),
     );
     want.insert(
         "cscli-decisions-list-ssh-bf.json".into(),
@@ -125,7 +128,8 @@ fn generated_crowdsec_output_gives_exactly_the_banned_cloudflare_addresses() {
     );
     assert_eq!(got, want);
 
-    // 172.66.0.5 failed only twice: never banned. 172.64.33.2 got a captcha, not a ban.
+    // 172.66.0.5 failed only twice: never banned. 172.64.33.2 got a captcha, not a ban: a
+    // challenge, never active (its alert in the alert listing is history, counted in a note).
     // 104.26.10.78 is in 104.24.0.0/14.
     assert!(report
         .findings
@@ -134,18 +138,20 @@ fn generated_crowdsec_output_gives_exactly_the_banned_cloudflare_addresses() {
     assert!(report
         .findings
         .iter()
-        .all(|f| f.address_text() != "172.64.33.2"));
-    let csv = report
+        .filter(|f| f.address_text() == "172.64.33.2")
+        .all(|f| !f.active && f.scope.ends_with(" (captcha)")));
+    let alerts = report
         .files
         .iter()
-        .find(|s| s.path.ends_with("cscli-decisions-list-raw.csv"))
+        .find(|s| s.path.ends_with("cscli-alerts-list-raw.csv"))
         .unwrap();
     assert!(
-        csv.notes
+        alerts
+            .notes
             .iter()
-            .any(|n| n.starts_with("1 captcha decision(s)")),
+            .any(|n| n.starts_with("1 alert(s) whose only decisions were captchas")),
         "{:?}",
-        csv.notes
+        alerts.notes
     );
     let f = report
         .findings
@@ -213,14 +219,7 @@ fn generated_crowdsec_log_gives_exactly_the_banned_cloudflare_addresses() {
     assert_eq!(report.files.len(), 1, "{:#?}", report.files);
     let stats = &report.files[0];
     assert_eq!((stats.format, stats.malformed), (Format::CrowdsecLog, 0));
-    assert!(
-        stats
-            .notes
-            .iter()
-            .any(|n| n.starts_with("1 captcha decision(s)")),
-        "{:?}",
-        stats.notes
-    );
+
     let got: BTreeSet<(String, String)> = report
         .findings
         .iter()
@@ -229,13 +228,29 @@ fn generated_crowdsec_log_gives_exactly_the_banned_cloudflare_addresses() {
             (f.scope.clone(), f.address_text())
         })
         .collect();
-    assert_eq!(got, set(&[MANUAL, SSH_BF, NGINX_REQ_LIMIT], ""));
-    assert_eq!(report.findings.len(), 9);
-    // 172.64.33.2 got a captcha, not a ban; 172.66.0.5 was never banned.
-    assert!(report
+    assert_eq!(got, set(&[MANUAL, CAPTCHA, SSH_BF, NGINX_REQ_LIMIT], ""));
+    assert_eq!(report.findings.len(), 10);
+    // 172.64.33.2 got a 1h captcha at 03:09:23, not a ban: a challenge until 04:09:23, past
+    // at 09:30. 172.66.0.5 was never banned.
+    let captcha = report
         .findings
         .iter()
-        .all(|f| f.address_text() != "172.64.33.2"));
+        .find(|f| f.address_text() == "172.64.33.2")
+        .unwrap();
+    assert_eq!(captcha.state, cf_ban_audit_core::BanState::Expired);
+    let early = Scanner::new(cloudflare::embedded())
+        .path(&file)
+        .now("2026-11-24T04:00:00".parse().unwrap())
+        .scan();
+    let captcha = early
+        .findings
+        .iter()
+        .find(|f| f.address_text() == "172.64.33.2")
+        .unwrap();
+    assert_eq!(
+        (captcha.state, captcha.active),
+        (cf_ban_audit_core::BanState::Challenge, false)
+    );
     assert!(report
         .findings
         .iter()
@@ -346,7 +361,10 @@ fn nothing_else_in_the_corpus_is_taken_for_crowdsec_or_web_server_configuration(
         let path = s.path.replace('\\', "/");
         let crowdsec_dir = path.contains("/crowdsec/");
         match s.format {
-            Format::CrowdsecJson | Format::CrowdsecCsv | Format::CrowdsecLog => {
+            Format::CrowdsecJson
+            | Format::CrowdsecCsv
+            | Format::CrowdsecLog
+            | Format::CrowdsecApiLog => {
                 assert!(crowdsec_dir, "{path} taken for {}", s.format)
             }
             Format::NginxConf | Format::ApacheConf => panic!("{path} taken for {}", s.format),

@@ -71,6 +71,34 @@ fn triples(findings: &[Value]) -> Vec<(String, String, String)> {
     v
 }
 
+/// `original` with its findings replaced, in the files' layout: the keys before `"findings"`
+/// as they were (`note`, `now`, `written`), then one finding a line.
+fn blessed(original: &str, findings: &Value) -> String {
+    let at = original
+        .find("\"findings\"")
+        .expect("an expected file lists its findings last");
+    let lines: Vec<String> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "  {}",
+                serde_json::to_string(f)
+                    .unwrap()
+                    .replace("\",\"", "\", \"")
+                    .replace("\":", "\": ")
+            )
+        })
+        .collect();
+    let body = if lines.is_empty() {
+        String::new()
+    } else {
+        format!("{}\n", lines.join(",\n"))
+    };
+    format!("{}\"findings\": [\n{body} ]\n}}\n", &original[..at])
+}
+
 /// The findings as an expected file writes them.
 fn expected_findings(findings: &[Value]) -> Value {
     Value::Array(
@@ -114,10 +142,9 @@ fn every_fixture_gives_its_expected_findings() {
         let json = serde_json::to_value(&report).unwrap();
         let got = triples(json["findings"].as_array().unwrap());
         if std::env::var_os("CF_BAN_AUDIT_BLESS").is_some() {
-            let mut blessed = expected.clone();
-            blessed["findings"] = expected_findings(json["findings"].as_array().unwrap());
-            let text = serde_json::to_string_pretty(&blessed).unwrap() + "\n";
-            std::fs::write(expected_path, text).unwrap();
+            let findings = expected_findings(json["findings"].as_array().unwrap());
+            let original = std::fs::read_to_string(expected_path).unwrap();
+            std::fs::write(expected_path, blessed(&original, &findings)).unwrap();
             continue;
         }
         let want = triples(expected["findings"].as_array().unwrap());
@@ -187,4 +214,102 @@ fn chunked_scan_of_a_large_log_equals_the_sequential_scan() {
     assert_eq!(one, chunked);
     assert_eq!(one.files[0].lines, log.lines().count() as u64);
     assert!(one.findings.len() > 1000);
+}
+
+/// Rules and entries on every address (`0.0.0.0/0`, `::/0`) are policies for a port or a
+/// service, not bans of Cloudflare: no finding in any format, and each file that holds one
+/// says so in a note.
+#[test]
+fn entries_on_every_address_are_noted_never_findings() {
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    let dir = common::fixtures().join("catch-all");
+    for ranges in [cloudflare::embedded(), common::everything()] {
+        let report = Scanner::new(ranges).path(&dir).now(now).scan();
+        assert!(report.errors.is_empty(), "{:#?}", report.errors);
+        assert!(
+            report.findings.iter().all(|f| f.address.prefix_len() > 0),
+            "{:#?}",
+            report.findings
+        );
+        let noted: Vec<&str> = report
+            .files
+            .iter()
+            .filter(|f| {
+                f.notes
+                    .iter()
+                    .any(|n| n.starts_with("entries on every address (0.0.0.0/0 or ::/0)"))
+            })
+            .map(|f| f.path.rsplit('/').next().unwrap())
+            .collect();
+        // iptables writes no source for 0.0.0.0/0 (its reader skips one written by hand), and
+        // ufw says Anywhere: neither gives an entry on every address.
+        assert_eq!(
+            noted,
+            [
+                "cscli-decisions-list-raw.csv",
+                "csf.deny",
+                "public.xml",
+                "nft-list-ruleset.txt",
+                "admin.conf",
+            ],
+            "{:#?}",
+            report.files
+        );
+    }
+}
+
+/// A `cscli decisions list` saved after `cscli decisions delete` (crowdsec.log says nothing of
+/// a deletion) is the latest word on the decisions it does not hold: the log's older bans of
+/// those addresses are lifted, named in the conflict, with the listing as evidence ("absent");
+/// a ban the log writes after the listing was saved stands. Saved before the log's bans, the
+/// same listing lifts nothing.
+#[test]
+fn a_saved_listing_newer_than_the_log_lifts_what_it_does_not_hold() {
+    use cf_ban_audit_core::BanState;
+    let input = common::fixtures().join("crowdsec").join("deleted");
+    let now: NaiveDateTime = "2026-11-24T05:00:00".parse().unwrap();
+    let state = |written: &str| {
+        let (_dir, copy) = pinned_copy(&input, written.parse().unwrap());
+        Scanner::new(cloudflare::embedded())
+            .path(&copy)
+            .now(now)
+            .scan()
+    };
+    let after = state("2026-11-24T04:00:00");
+    let find = |report: &cf_ban_audit_core::Report, addr: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.address_text() == addr)
+            .unwrap_or_else(|| panic!("{addr}: {:#?}", report.findings))
+            .clone()
+    };
+    let deleted = find(&after, "104.16.1.10");
+    assert_eq!(deleted.state, BanState::Lifted);
+    let conflict = deleted.conflict.as_deref().unwrap();
+    assert!(
+        conflict.contains("crowdsec-log") && conflict.contains("the state follows crowdsec-csv"),
+        "{conflict}"
+    );
+    assert_eq!(
+        (
+            deleted.evidence[0].format.name(),
+            deleted.evidence[0].action.as_str()
+        ),
+        ("crowdsec-csv", "absent")
+    );
+    assert_eq!(find(&after, "162.158.0.0/15").state, BanState::Lifted);
+    // Banned again by the log after the listing was saved: in force.
+    assert_eq!(find(&after, "104.26.10.78").state, BanState::Active);
+    assert_eq!(find(&after, "104.17.96.13").state, BanState::Active);
+    // Held by the listing: in force.
+    assert_eq!(
+        find(&after, "2606:4700:3033::6815:1a2b").state,
+        BanState::Active
+    );
+    assert_eq!(find(&after, "172.64.33.2").state, BanState::Challenge);
+    // Saved before the log's bans, the listing is the older word.
+    let before = state("2026-11-24T03:00:00");
+    assert_eq!(find(&before, "104.16.1.10").state, BanState::Active);
+    assert_eq!(find(&before, "162.158.0.0/15").state, BanState::Active);
 }

@@ -249,3 +249,151 @@ fn nginx_modsecurity_v3_rule_id_is_best_effort_limit() {
         vec![one("172.64.33.2", Tool::Modsecurity, "999", false)]
     );
 }
+
+// Issue 15, "detection that one line flips". The lines below marked "real capture" were
+// written by Python 3's logging module, systemd-journald 252 / journalctl and fail2ban 1.0.2
+// (fixtures/injection/lab/make-journal-fixtures.sh; the whole files are fixtures); the dates
+// of fail2ban's and the journal's lines were moved to 2026-11-24 for the scan's clock.
+
+/// A web application's log (real capture: Python's logging with the `asctime` fail2ban uses)
+/// where one logged user name holds a line break and a line of fail2ban's file form. The
+/// file is mostly the application's lines: it is no fail2ban log, and its one fail2ban-shaped
+/// line is never read. Beside it, fail2ban's own log (real capture) is read exactly.
+const APP_LOG_ASCTIME: &str = "\
+2026-12-03 13:06:22,302 INFO webapp.asctime: login failed for user alice
+2026-12-03 13:06:22,302 INFO webapp.asctime: login failed for user bob
+2026-12-03 13:06:22,302 INFO webapp.asctime: login failed for user x
+2026-12-03 13:06:22,301 fail2ban.actions        [812]: NOTICE  [sshd] Ban 104.16.66.204
+2026-12-03 13:06:22,302 INFO webapp.asctime: login failed for user carol
+2026-12-03 13:06:22,302 INFO webapp.asctime: login failed for user dave
+";
+
+/// The same with logging's default format and a syslog line of fail2ban's logger.
+const APP_LOG_DEFAULT: &str = "\
+INFO:webapp.default:login failed for user alice
+INFO:webapp.default:login failed for user bob
+INFO:webapp.default:login failed for user x
+Nov 22 06:30:20 vm fail2ban.actions[1099]: NOTICE [sshd] Ban 104.16.66.205
+INFO:webapp.default:login failed for user carol
+INFO:webapp.default:login failed for user dave
+";
+
+/// fail2ban 1.0.2's own log (real capture, shortened): a ban still in force at the scan.
+const FAIL2BAN_REAL: &str = "\
+2026-11-24 03:05:42,702 fail2ban.server         [14021]: INFO    Starting Fail2ban v1.0.2
+2026-11-24 03:05:42,743 fail2ban.jail           [14021]: INFO    Creating new jail 'lab-auth'
+2026-11-24 03:05:42,752 fail2ban.jail           [14021]: INFO    Jail 'lab-auth' started
+2026-11-24 03:05:42,948 fail2ban.filter         [14021]: INFO    [lab-auth] Found 104.16.77.1 - 2026-11-24 03:05:42
+2026-11-24 03:05:42,980 fail2ban.actions        [14021]: NOTICE  [lab-auth] Ban 104.16.77.1
+";
+
+#[test]
+fn one_fail2ban_or_syslog_line_does_not_make_an_application_log_fail2bans() {
+    assert_eq!(
+        scan(&[
+            ("app.log", APP_LOG_ASCTIME),
+            ("app-default.log", APP_LOG_DEFAULT),
+            ("fail2ban.log", FAIL2BAN_REAL),
+        ]),
+        vec![one("104.16.77.1", Tool::Fail2ban, "lab-auth", true)]
+    );
+}
+
+/// `journalctl --no-hostname` (real capture): fail2ban's own lines (logtarget = SYSLOG, tag
+/// fail2ban.actions; logtarget = STDOUT under the journal, tag fail2ban-server), then an
+/// application (tag myapp) that printed request values with line breaks, each kept by the
+/// journal as a line of myapp. Without a host the tag is the first token; read as if a host
+/// came first, `myapp[19544]:` would be the host and the message's `fail2ban[1]` the tag.
+const JOURNAL_NO_HOSTNAME: &str = "\
+Nov 24 03:06:16 myapp[19358]: login failed for user alice
+Nov 24 03:06:18 fail2ban.actions[19407]: NOTICE [lab-auth] Ban 104.16.77.2
+Nov 24 03:06:20 fail2ban-server[19507]: 2026-11-24 03:06:20,118 fail2ban.actions        [19507]: NOTICE  [lab-auth] Ban 104.16.77.3
+Nov 24 03:06:21 myapp[19544]: login failed for user x
+Nov 24 03:06:21 myapp[19544]: fail2ban[1]: [lab-auth] Ban 104.16.66.201
+Nov 24 03:06:21 myapp[19547]: login failed for user x
+Nov 24 03:06:21 myapp[19547]: fail2ban-server[1]: fail2ban.actions        [1]: NOTICE  [lab-auth] Ban 104.16.66.202
+Nov 24 03:06:21 myapp[19550]: login failed for user x
+Nov 24 03:06:21 myapp[19550]: fail2ban.actions[1]: NOTICE [lab-auth] Ban 104.16.66.203
+Nov 24 03:06:21 myapp[19552]: login failed for user bob
+";
+
+#[test]
+fn journal_without_host_takes_the_tag_from_its_place_never_from_a_message() {
+    assert_eq!(
+        scan(&[("journal.txt", JOURNAL_NO_HOSTNAME)]),
+        vec![
+            one("104.16.77.2", Tool::Fail2ban, "lab-auth", true),
+            one("104.16.77.3", Tool::Fail2ban, "lab-auth", true),
+        ]
+    );
+    // The application's lines alone (`journalctl -t myapp`): syslog by their structure, and
+    // nothing in them is fail2ban's.
+    let myapp: String = JOURNAL_NO_HOSTNAME
+        .lines()
+        .filter(|l| l.contains(" myapp["))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(scan(&[("journal-myapp.txt", &myapp)]), vec![]);
+}
+
+/// A fixture file's text.
+fn fixture(path: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    std::fs::read_to_string(root.join(path)).unwrap()
+}
+
+/// nginx's error log and libmodsecurity's JSON audit log of the same requests (real capture,
+/// fixtures/injection/lab/make-web-fixtures.sh). The first request, for a path with encoded
+/// line breaks, makes nginx write a whole audit entry (A boundary, section A, B, H, Z) denying
+/// 104.16.66.210, and the next one a fail2ban Ban of 104.16.66.211, inside its open() failure:
+/// the file stays nginx's error log (its first record is nginx's), its real refusals are found
+/// and the forged lines are not read. In the JSON, the deny rule's 403 and a warning answered
+/// with nginx's own 405 look alike: neither is a denial; the error log has ModSecurity's.
+#[test]
+fn nginx_error_log_with_audit_and_fail2ban_lines_stays_nginx_and_json_statuses_are_no_denials() {
+    let files = [
+        (
+            "error.log",
+            fixture("modsecurity/nginx-error-and-json/error.log"),
+        ),
+        (
+            "modsec_audit.json",
+            fixture("modsecurity/nginx-error-and-json/modsec_audit.json"),
+        ),
+    ];
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    assert_eq!(
+        scan(&files),
+        vec![
+            one("172.70.11.1", Tool::Modsecurity, "410001", false),
+            one("2606:4700:11::3", Tool::NginxLimit, "api", false),
+        ]
+    );
+    // The JSON alone: no denial, whatever the statuses.
+    assert_eq!(scan(&files[1..]), vec![]);
+    // The forging requests alone, at the very start of nginx's log: nothing.
+    let forged = fixture("injection/nginx-error/forged-lines.log");
+    assert_eq!(scan(&[("error.log", &forged)]), vec![]);
+}
+
+/// ModSecurity 2.9.7's serial log (real capture, fixtures/modsecurity/make-fixtures.sh) as
+/// copytruncate leaves it when the truncation falls between the boundary of a section C and
+/// its body, which holds whole forged v2 and v3 entries denying 104.16.66.67: the entry that
+/// began before the file is not read, nor what its body holds; the entries after it are.
+/// And the same log with one entry cut inside its body (a crash in the middle of a write):
+/// the cut entry ends at the next header, and no later entry is lost.
+#[test]
+fn modsec_serial_log_resyncs_only_on_its_own_boundaries() {
+    let truncated = fixture("injection/modsecurity/copytruncate.log");
+    assert_eq!(
+        scan(&[("modsec_audit.log", &truncated)]),
+        vec![one("104.17.44.12", Tool::Modsecurity, "300002", false)]
+    );
+    let whole = fixture("modsecurity/v2-serial.log");
+    let cut = fixture("modsecurity/v2-serial-cut-entry.log");
+    assert_eq!(
+        scan(&[("modsec_audit.log", &cut)]),
+        scan(&[("modsec_audit.log", &whole)])
+    );
+    assert_eq!(scan(&[("modsec_audit.log", &cut)]).len(), 5);
+}

@@ -968,6 +968,187 @@ proptest! {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Issue 15: one request never flips a file's format
+// ---------------------------------------------------------------------------------------------
+
+/// A real file a request can write lines into, and how its writer frames the lines of one
+/// value: nginx and Python's logging write them raw; the journal gives each its own entry
+/// under the application's tag.
+struct Host {
+    path: &'static str,
+    /// The text each injected line gets in front of it.
+    prefix: &'static str,
+}
+
+const HOSTS: &[Host] = &[
+    Host {
+        path: "nginx-error/limits-deny-error.log",
+        prefix: "",
+    },
+    Host {
+        path: "modsecurity/nginx-error-and-json/error.log",
+        prefix: "",
+    },
+    Host {
+        path: "injection/fail2ban/app.log",
+        prefix: "",
+    },
+    Host {
+        path: "injection/syslog/app.log",
+        prefix: "",
+    },
+    Host {
+        path: "fail2ban/log/journal-short.txt",
+        prefix: "Dec 03 13:06:21 vm myapp[19544]: ",
+    },
+    Host {
+        path: "fail2ban/log/journal-no-hostname.txt",
+        prefix: "Dec 03 13:06:21 myapp[19544]: ",
+    },
+];
+
+/// What one value can carry (each banning an address of 104.16.99.0/24): a fail2ban line in
+/// the file and syslog forms, a journal line without host, a whole audit entry, an nginx
+/// refusal.
+const FORGED: &[&str] = &[
+    "2026-11-24 03:06:43,825 fail2ban.actions        [812]: NOTICE  [sshd] Ban 104.16.99.1",
+    "Nov 24 03:06:43 vm fail2ban.actions[812]: NOTICE [sshd] Ban 104.16.99.2",
+    "Dec 03 13:06:21 fail2ban[1]: [sshd] Ban 104.16.99.3",
+    "--deadbeef-A--\n[24/Nov/2026:03:00:00 +0000] FAKE 104.16.99.4 1 127.0.0.1 80\n--deadbeef-B--\nGET / HTTP/1.1\n\n--deadbeef-H--\nMessage: Access denied with code 403 (phase 2). [id \"999\"]\nAction: Intercepted (phase 2)\n--deadbeef-Z--",
+    "2026/11/24 04:15:30 [error] 1#1: *5 limiting requests, excess: 1.000 by zone \"z\", client: 104.16.99.5, server: s, request: \"GET / HTTP/1.1\", host: \"h\"",
+];
+
+/// `host`'s text with `forged` written as the value logged on its line `at` (0-based; never
+/// before its first line), each of its lines framed as the host's writer frames them.
+fn inject(host: &Host, text: &str, forged: &str, at: usize) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let at = at % lines.len().max(1);
+    let value: Vec<String> = forged
+        .split('\n')
+        .map(|l| format!("{}{l}", host.prefix))
+        .collect();
+    if host.prefix.is_empty() {
+        // Written raw inside the line: the rest of the line follows the value.
+        // The value comes after the line's own prefix (its last quarter goes after the value).
+        let line = &mut lines[at];
+        let mut cut = (line.len() - line.len() / 4).max(line.len().min(40));
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let tail = line.split_off(cut);
+        let mut value = value;
+        if let Some(last) = value.last_mut() {
+            last.push_str(&tail);
+        }
+        lines.splice(at + 1..at + 1, value);
+    } else {
+        lines.splice(at + 1..at + 1, value);
+    }
+    lines.join("\n") + "\n"
+}
+
+proptest! {
+    #![proptest_config(config(120))]
+
+    /// A value a request put into a real log, at any of its first lines, changes neither the
+    /// format the log is detected as nor what it gives: no event is ever on a forged address.
+    #[test]
+    fn one_request_never_flips_a_format_or_forges_an_event(
+        host in 0..HOSTS.len(),
+        forged in 0..FORGED.len(),
+        at in 0..20usize,
+    ) {
+        // nginx writes a value's lines raw: a whole line of nginx's form cannot be told from
+        // nginx's own (tests/forgery.rs, the `_limit` test).
+        prop_assume!(!(host < 2 && forged == 4));
+        let host = &HOSTS[host];
+        let text = std::fs::read_to_string(common::fixtures().join(host.path)).unwrap();
+        // The application logs without their own forged lines.
+        let text: String = text
+            .lines()
+            .filter(|l| !l.contains("104.16.66."))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let path = Path::new(host.path);
+        let head = |t: &str| t.as_bytes()[..t.len().min(8 * 1024)].to_vec();
+        let before = detect(path, &head(&text));
+        let mutated = inject(host, &text, FORGED[forged], at);
+        let after = detect(path, &head(&mutated));
+        prop_assert_eq!(before, after, "{}", mutated);
+        if let Some(format) = after {
+            let dir = tempfile::tempdir().unwrap();
+            let (sink, _) = run_parser(format, mutated.as_bytes(), dir.path()).unwrap();
+            let forged_net: IpNet = "104.16.99.0/24".parse().unwrap();
+            prop_assert!(
+                sink.events.iter().all(|e| !nets_overlap(&e.net, &forged_net)),
+                "{:?} in {}",
+                sink.events,
+                mutated
+            );
+        }
+    }
+}
+
+/// The events of a ModSecurity audit log, as (address, rule, line of the entry's header).
+fn audit_events(text: &str) -> Vec<(String, String, u64)> {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, _) = run_parser(Format::ModsecAudit, text.as_bytes(), dir.path()).unwrap();
+    sink.events
+        .iter()
+        .map(|e| (e.net.addr().to_string(), e.scope.clone(), e.location.line))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// A real serial audit log (ModSecurity 2.9.7, bodies holding whole forged entries that
+    /// deny 104.16.66.67) that starts at any of its lines, as copytruncate leaves it, or that
+    /// lost the end of any entry from any line on, as a crash leaves it: no event is ever on a
+    /// forged address, and every entry whose header comes after the damage is read as in the
+    /// whole log.
+    #[test]
+    fn audit_log_cut_anywhere_gives_only_its_own_entries(start in 0..432usize, cut in 0..432usize) {
+        let whole = std::fs::read_to_string(common::fixtures().join("modsecurity/v2-serial.log")).unwrap();
+        let lines: Vec<&str> = whole.lines().collect();
+        let header = |l: &str| l.len() == 14 && l.starts_with("--") && l.ends_with("-A--");
+        let all = audit_events(&whole);
+        let forged = |e: &(String, String, u64)| e.0.starts_with("104.16.66.");
+        // Starting at line `start`.
+        let start = start % lines.len();
+        let tail = lines[start..].join("\n") + "\n";
+        let got = audit_events(&tail);
+        prop_assert!(!got.iter().any(forged), "{got:?}");
+        let shift = start as u64;
+        let next = (start + 1..lines.len()).find(|&i| header(lines[i])).map_or(u64::MAX, |i| i as u64 + 1);
+        for e in all.iter().filter(|e| e.2 > next) {
+            prop_assert!(got.contains(&(e.0.clone(), e.1.clone(), e.2 - shift)), "{e:?} lost from {start}: {got:?}");
+        }
+        // Losing the end of an entry from line `cut` on (up to the next header). A cut after a
+        // whole forged entry in a body, before that body ends, is the limit serial.rs names: the
+        // entry that held it never goes on, and what its body held is taken as real.
+        let cut = cut % lines.len();
+        let forged_end = |l: &str| l == "--deadbeef-Z--" || l == "---FaKeFaKe---Z--";
+        let limit = lines.iter().enumerate().any(|(z, l)| {
+            forged_end(l)
+                && z < cut
+                && !lines[z..cut]
+                    .iter()
+                    .any(|l| l.len() == 14 && l.ends_with("-F--"))
+        });
+        prop_assume!(!limit);
+        let resume = (cut + 1..lines.len()).find(|&i| header(lines[i])).unwrap_or(lines.len());
+        let damaged = [&lines[..cut], &lines[resume..]].concat().join("\n") + "\n";
+        let got = audit_events(&damaged);
+        prop_assert!(!got.iter().any(forged), "{got:?}");
+        let gone = (resume - cut) as u64;
+        for e in all.iter().filter(|e| e.2 > resume as u64) {
+            prop_assert!(got.contains(&(e.0.clone(), e.1.clone(), e.2 - gone)), "{e:?} lost after a cut at {cut}: {got:?}");
+        }
+    }
+}
+
 /// The line formats (parsers fed a line at a time).
 fn line_formats() -> Vec<Format> {
     formats::all().filter(|&f| is_line_format(f)).collect()

@@ -21,7 +21,7 @@ const MAX_STATE_NOTE: usize = 40;
 /// How the text report is laid out.
 #[derive(Debug, Clone, Copy)]
 pub struct TextOptions {
-    /// ANSI colours: ACTIVE red, UNCONFIRMED yellow, the rest dim.
+    /// ANSI colours: ACTIVE red, UNCONFIRMED and CHALLENGE yellow, the rest dim.
     pub color: bool,
     /// The width to fit, in columns; `None` (`--wide`): tables whole and prose unwrapped.
     pub width: Option<usize>,
@@ -41,30 +41,81 @@ pub(super) fn prose(
     Ok(())
 }
 
-/// Whether a finding's ban is in force or possibly so (unconfirmed).
+/// Whether a finding's ban is in force or possibly so (unconfirmed), or a challenge stands
+/// (which bouncers without a captcha provider apply as a ban): each has a lift command.
 pub(super) fn in_force(f: &Finding) -> bool {
-    matches!(f.state, BanState::Active | BanState::Unconfirmed)
+    matches!(
+        f.state,
+        BanState::Active | BanState::Unconfirmed | BanState::Challenge
+    )
+}
+
+/// How many findings are in each state that the counts name.
+#[derive(Debug, Clone, Copy)]
+struct Counts {
+    active: usize,
+    unconfirmed: usize,
+    challenge: usize,
+    /// Every finding but the challenges: bans.
+    bans: usize,
+}
+
+impl Counts {
+    fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Counts {
+        let mut c = Counts {
+            active: 0,
+            unconfirmed: 0,
+            challenge: 0,
+            bans: 0,
+        };
+        for f in findings {
+            match f.state {
+                BanState::Active => c.active += 1,
+                BanState::Unconfirmed => c.unconfirmed += 1,
+                BanState::Challenge => c.challenge += 1,
+                _ => {}
+            }
+            c.bans += usize::from(f.state != BanState::Challenge);
+        }
+        c
+    }
+
+    /// Bans neither in force nor possibly so.
+    fn past(&self) -> usize {
+        self.bans - self.active - self.unconfirmed
+    }
 }
 
 /// The counts that mean bans: distinct (tool, scope, address) findings, how many are in force
-/// and how many unconfirmed, and how many Cloudflare ranges and edge addresses they hit; the
-/// 521 sentence only when something is in force.
+/// and how many unconfirmed, the challenges apart, and how many Cloudflare ranges and edge
+/// addresses they hit; the 521 sentence only when something is in force.
 fn headline(
     out: &mut dyn Write,
     report: &Report,
-    active: usize,
-    unconfirmed: usize,
+    counts: Counts,
     width: Option<usize>,
 ) -> io::Result<()> {
     let hit: Vec<&Finding> = report.findings.iter().filter(|f| in_force(f)).collect();
     let ranges: BTreeSet<_> = hit.iter().map(|f| f.range).collect();
     let addresses: BTreeSet<_> = hit.iter().map(|f| f.address).collect();
-    let past = report.findings.len() - active - unconfirmed;
+    let Counts {
+        active,
+        unconfirmed,
+        challenge,
+        bans,
+    } = counts;
     let mut text = format!(
-        "{} bans of Cloudflare addresses found: {active} in force, {unconfirmed} unconfirmed \
-         (possibly in force), {past} past.",
-        report.findings.len()
+        "{bans} bans of Cloudflare addresses found: {active} in force, {unconfirmed} unconfirmed \
+         (possibly in force), {} past.",
+        counts.past()
     );
+    if challenge > 0 {
+        text.push_str(&format!(
+            " {challenge} challenges in force (CrowdSec captcha decisions: every visitor \
+             through those edges must solve a captcha, and bouncers without a captcha provider \
+             ban them instead)."
+        ));
+    }
     if !hit.is_empty() {
         text.push_str(&format!(
             " They hit {} edge addresses or networks in {} Cloudflare ranges.",
@@ -228,6 +279,10 @@ fn state_cell(f: &Finding) -> (String, Option<String>, bool) {
             let shown = note.is_some();
             ("UNCONFIRMED".into(), note, shown)
         }
+        BanState::Challenge => {
+            let detail = f.expires.map(|end| format!("until {}", time(end)));
+            ("CHALLENGE".into(), detail, false)
+        }
         state => (state.to_string(), None, false),
     }
 }
@@ -262,18 +317,20 @@ fn tool_table(
     opts: &TextOptions,
     marks: &mut usize,
 ) -> io::Result<()> {
-    let active = findings.iter().filter(|f| f.active).count();
-    let unconfirmed = findings
-        .iter()
-        .filter(|f| f.state == BanState::Unconfirmed)
-        .count();
-    let past = findings.len() - active - unconfirmed;
+    let counts = Counts::of(findings.iter().copied());
+    let challenges = match counts.challenge {
+        0 => String::new(),
+        n => format!(", {n} challenges"),
+    };
     writeln!(out)?;
     prose(
         out,
         &format!(
-            "{tool} ({} bans: {active} in force, {unconfirmed} unconfirmed, {past} past)",
-            findings.len()
+            "{tool} ({} bans: {} in force, {} unconfirmed, {} past{challenges})",
+            counts.bans,
+            counts.active,
+            counts.unconfirmed,
+            counts.past()
         ),
         opts.width,
         "",
@@ -333,7 +390,7 @@ fn tool_table(
     for (lines, f) in laid.rows.iter().zip(findings) {
         let code = match f.state {
             BanState::Active => "1;31",
-            BanState::Unconfirmed => "33",
+            BanState::Unconfirmed | BanState::Challenge => "33",
             _ => "2",
         };
         for line in lines {
@@ -354,19 +411,13 @@ fn tool_table(
 /// lift the bans in force and what stops them from coming back.
 pub fn text(out: &mut dyn Write, report: &Report, opts: &TextOptions) -> io::Result<()> {
     let width = opts.width;
-    let active = report.findings.iter().filter(|f| f.active).count();
-    let unconfirmed = report
-        .findings
-        .iter()
-        .filter(|f| f.state == BanState::Unconfirmed)
-        .count();
     reading(out, report, width)?;
     writeln!(out)?;
     if report.findings.is_empty() {
         writeln!(out, "No bans of Cloudflare addresses found.")?;
         return remedy::diagnoses(out, report, width);
     }
-    headline(out, report, active, unconfirmed, width)?;
+    headline(out, report, Counts::of(&report.findings), width)?;
     let mut marks = 0;
     for tool in Tool::ALL {
         let findings: Vec<&Finding> = report.findings.iter().filter(|f| f.tool == *tool).collect();

@@ -757,7 +757,13 @@ impl Doctor {
             .iter()
             .filter(|f| f.state == crate::BanState::Unconfirmed)
             .collect();
-        let past = scan.findings.len() - active.len() - unconfirmed.len();
+        // CrowdSec captcha decisions in force: a ban where the bouncer has no captcha.
+        let challenges: Vec<&crate::Finding> = scan
+            .findings
+            .iter()
+            .filter(|f| f.state == crate::BanState::Challenge)
+            .collect();
+        let past = scan.findings.len() - active.len() - unconfirmed.len() - challenges.len();
         let describe = |f: &&crate::Finding| {
             let at = f
                 .locations
@@ -789,16 +795,28 @@ impl Doctor {
                 unconfirmed.len() - 6
             ));
         }
+        evidence.extend(challenges.iter().take(6).map(describe));
+        if challenges.len() > 6 {
+            evidence.push(format!(
+                "... and {} more challenges in force",
+                challenges.len() - 6
+            ));
+        }
         evidence.push(format!(
             "{} files read; {} bans of Cloudflare addresses in force, {} unconfirmed (possibly \
-             in force), {past} past",
+             in force), {past} past; {} challenges in force",
             scan.files.len(),
             active.len(),
-            unconfirmed.len()
+            unconfirmed.len(),
+            challenges.len()
         ));
         let status = if !active.is_empty() {
             Status::Fail
-        } else if !unconfirmed.is_empty() || past > 0 || !unreadable.is_empty() {
+        } else if !unconfirmed.is_empty()
+            || !challenges.is_empty()
+            || past > 0
+            || !unreadable.is_empty()
+        {
             Status::Warn
         } else {
             Status::Ok

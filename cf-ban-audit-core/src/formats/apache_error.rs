@@ -190,7 +190,8 @@ pub fn parse_line(line: &[u8]) -> Option<ErrorLine<'_>> {
 /// the syslog timestamp replaces Apache's (`reference` gives the year) and the tag is Apache's
 /// (`apache2`, `httpd`, or `httpd/<name>` as `syslog:facility:name` sets it).
 pub fn parse_syslog_line(line: &[u8], reference: NaiveDateTime) -> Option<ErrorLine<'_>> {
-    let l = syslog::split(line.trim_ascii_end(), reference)?;
+    let line = line.trim_ascii_end();
+    let l = syslog::split_as(syslog::layout_of(line)?, line, reference)?;
     if !(l.program.starts_with(b"apache") || l.program.starts_with(b"httpd")) {
         return None;
     }

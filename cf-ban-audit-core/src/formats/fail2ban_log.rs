@@ -5,7 +5,25 @@
 //! - 0.8: the same with `%(name)-16s` and bans at WARNING
 //!   (`2013-06-01 12:00:00,123 fail2ban.actions[1234]: WARNING [ssh] Ban 192.0.2.1`);
 //! - very old, without a PID (`2006-02-13 15:52:30,388 fail2ban.actions: NOTICE [sendmail] Ban 1.2.3.4`);
-//! - through syslog or the journal, where a prefix replaces `asctime` (see [`super::syslog`]).
+//! - through syslog or the journal (see [`super::syslog`]): with `logtarget = SYSLOG` the tag is
+//!   the logger (`fail2ban.actions[15521]: NOTICE [sshd] Ban ...`); with `STDOUT` under systemd
+//!   the tag is `fail2ban-server` and the message the whole file form, date included; with
+//!   `SYSOUT` the file form without its date; with `SYSTEMD-JOURNAL` the tag is `fail2ban` and
+//!   the message bare (`[sshd] Ban ...`).
+//!
+//! # Detection
+//!
+//! A file is fail2ban's log when more than half of its first records (blank lines, `#`
+//! comments and indented continuation lines aside) are fail2ban's own: `asctime`, a
+//! `fail2ban.<logger>`, `[pid]:` (when written), a level ([`detect`]). fail2ban writes nothing
+//! else to its file (server/server.py `setLogTarget`, the format of helpers.py
+//! `getVerbosityFormat`), so its head is all records; an application log that holds one line
+//! shaped like them (a CWE-117 line break in a logged request value, such as PHP's
+//! `error_log()` of a user name) is mostly the application's own lines and is not read as
+//! fail2ban's. Inside a file of another format a line of this shape is never read: the other
+//! format's reader reads its own lines only, and syslog hands lines over by their tag.
+//!
+//! # Lines
 //!
 //! A line counts only when its logger is fail2ban's own (`fail2ban.actions` for bans,
 //! `fail2ban.observer` for `Increase Ban`) and its whole message has the exact shape fail2ban
@@ -201,6 +219,17 @@ pub fn parse_module_message<'a>(module: &[u8], s: &'a [u8]) -> Option<Message<'a
     module_fits(module, m.kind).then_some(m)
 }
 
+/// Decides whether a file is fail2ban's log: more than half of its first records are lines of
+/// fail2ban's log file.
+pub fn detect(head: &[u8]) -> bool {
+    let (mut own, mut total) = (0, 0);
+    for line in head::record_lines(head) {
+        total += 1;
+        own += usize::from(looks_like(line));
+    }
+    head::mostly(own, total)
+}
+
 /// Whether a line looks like a line of fail2ban's log file (for detection).
 pub fn looks_like(line: &[u8]) -> bool {
     match parse_asctime(line) {
@@ -285,6 +314,10 @@ impl LineParser for Fail2banLogParser {
             message_event(&m, Format::Fail2banLog, Some(time), location, sink);
         }
     }
+
+    fn finish(&mut self, sink: &mut dyn Sink) {
+        self.syslog.finish(sink);
+    }
 }
 
 // Format constants are named like enum variants, as they are used like them (in `match`
@@ -305,9 +338,7 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
     |ctx| Box::new(Fail2banLogParser::new(ctx)),
 )
 .usual_paths(&["/var/log/fail2ban.log"])
-.detected_by(&[Detection::text(400, |_, head| {
-    head::lines(head).any(looks_like)
-})])
+.detected_by(&[Detection::text(400, |_, head| detect(head))])
 .chunkable()
 .syslog_tags(&[
     SyslogTag::prefix(b"fail2ban.", "fail2ban", syslog_logger),
@@ -324,13 +355,21 @@ fn syslog_logger(e: &SyslogEntry<'_>, sink: &mut dyn Sink) {
     }
 }
 
-/// A syslog line tagged `fail2ban` or `fail2ban-server`: STDOUT captured by the journal (the
-/// file form without its date), or the bare message of `SYSTEMD-JOURNAL`.
+/// A syslog line tagged `fail2ban` or `fail2ban-server`: `logtarget = STDOUT` captured by the
+/// journal (the file form, with its date), `SYSOUT` (the file form without its date), or the
+/// bare message of `SYSTEMD-JOURNAL`.
 fn syslog_bare(e: &SyslogEntry<'_>, sink: &mut dyn Sink) {
-    let m = if split_logger(e.message).is_some() {
-        parse_logged(e.message)
+    let message = match parse_asctime(e.message) {
+        Some((_, n)) => match e.message[n..].strip_prefix(b" ") {
+            Some(rest) => rest,
+            None => return,
+        },
+        None => e.message,
+    };
+    let m = if split_logger(message).is_some() {
+        parse_logged(message)
     } else {
-        parse_message(e.message)
+        parse_message(message)
     };
     if let Some(m) = m {
         message_event(&m, e.format, Some(e.time), e.location.clone(), sink);
@@ -404,6 +443,19 @@ mod tests {
 /// Worked examples of this module's items.
 #[cfg(test)]
 mod examples {
+    #[test]
+    fn detect() {
+        use crate::formats::fail2ban_log::detect;
+        let log = b"2026-11-24 03:06:40,001 fail2ban.server         [15521]: INFO    Starting Fail2ban v1.0.2\n\
+                    2026-11-24 03:06:43,825 fail2ban.actions        [15521]: NOTICE  [sshd] Ban 172.64.155.20\n";
+        assert!(detect(log));
+        // An application's log with one line shaped like fail2ban's.
+        let app = b"2026-11-24 03:06:40,001 INFO app: login failed for x\n\
+                    2026-11-24 03:06:43,825 fail2ban.actions        [15521]: NOTICE  [sshd] Ban 104.16.0.1\n\
+                    2026-11-24 03:06:44,002 INFO app: login failed for y\n";
+        assert!(!detect(app));
+    }
+
     #[test]
     fn parse_message() {
         use crate::formats::fail2ban_log::{parse_message, MessageKind};

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use crate::event::BanEvent;
+use crate::event::{BanEvent, Tool};
 pub use crate::format_id::Format;
 
 pub(crate) mod apache_conf;
@@ -92,6 +92,7 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &crowdsec::TABLE,
     &plain_list::DESCRIPTOR,
     &hosts_deny::DESCRIPTOR,
+    &crowdsec::API_LOG,
 ];
 
 /// Every built-in format, in display order.
@@ -154,6 +155,11 @@ pub trait Sink {
     /// A remark about the file as a whole (such as "a list of unknown purpose"), shown with
     /// its statistics.
     fn note(&mut self, _text: String) {}
+    /// The input is the whole list of `tool`'s bans in force when it was written (a saved
+    /// `cscli decisions list`): a ban of that tool it does not hold, of an address it does not
+    /// hold at all, is not in force as of the file's last change, unless a later source says
+    /// otherwise.
+    fn whole_list(&mut self, _tool: Tool) {}
     /// The input names another file to read as more of itself (csf's `Include`): the line of
     /// `from` names `target` (already made absolute against `from`'s directory where it was
     /// relative). The scanner opens it under its policy and returns its bytes; a sink that

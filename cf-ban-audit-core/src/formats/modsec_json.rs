@@ -23,18 +23,27 @@
 //! `remote_address` as the peer when it differs (ModSecurity 2.9 records the proxy there for
 //! phase-1 denials), or `remote_address` when there is no such message.
 //!
-//! v3 messages do not say which rule was disruptive, nor whether the request was refused. A
-//! `transaction.is_interrupted` flag (libmodsecurity after 3.0.14) decides when present.
-//! Otherwise an entry is a denial when the rule engine was on (`producer.secrules_engine` is
-//! not `DetectionOnly` or `Disabled`), at least one rule logged a message, and the response
-//! status is 4xx or 5xx other than 404 (a 404 with scanner warnings is the application's
-//! answer; `SecAuditLogRelevantStatus` logs 4xx and 5xx entries with no message at all, and
-//! those are not denials). The scope is the `ruleId` of the last message, the rule that ran
-//! last before the interruption. The event is on `client_ip`, the address after the
-//! connector restored it (nginx realip); v3 keeps no TCP peer. Without part H in
-//! `SecAuditLogParts` there are no messages, so no denials. `request.headers` keeps
-//! `CF-Connecting-IP` / `X-Forwarded-For`, which next to a Cloudflare `client_ip` shows that
-//! visitor addresses are not restored.
+//! # v3: no word of the refusal
+//!
+//! An entry is a denial only when it says that ModSecurity refused the request, never because
+//! of its HTTP status. libmodsecurity's JSON writer (`Transaction::toJSON` in
+//! src/transaction.cc, 3.0.0 to 3.0.13 and master) writes, per message, `message` (the rule's
+//! `msg`) and `details` (`match`, `reference`, `ruleId`, `file`, `lineNumber`, `data`,
+//! `severity`, `ver`, `rev`, `tags`, `maturity`, `accuracy`), and no field of the
+//! transaction's intervention: `RuleMessage::m_isDisruptive`, which the native log (section H,
+//! `ModSecurity: Access denied with code N (phase P)` against `ModSecurity: Warning.`) and the
+//! nginx error log show, is left out. A warning-only entry answered with the application's
+//! own 403 or 405 and an entry whose rule denied the request with 403 are the same but for
+//! `msg`. So a libmodsecurity entry is no denial; the entries that answered with a refusal
+//! status (4xx, 5xx) after rule messages, with the rule engine on, are counted in a note on
+//! the file that says where their verdict is: nginx's error log, where the connector logs
+//! each interruption (`[client X] ModSecurity: Access denied ...`, read by
+//! [`super::nginx_error`]), and the native audit log. Coraza, which writes the same layout,
+//! adds `transaction.is_interrupted`: when present it decides, and the scope is the `ruleId`
+//! (Coraza: `data.id`) of the last message, the rule that ran last before the interruption.
+//! The event is on `client_ip`, the address after the connector restored it (nginx realip);
+//! v3 keeps no TCP peer. `request.headers` keeps `CF-Connecting-IP` / `X-Forwarded-For`,
+//! which next to a Cloudflare `client_ip` shows that visitor addresses are not restored.
 
 use super::registry::{Detection, FormatDescriptor};
 use std::borrow::Cow;
@@ -98,6 +107,9 @@ pub fn parse_asctime_c(s: &str) -> Option<NaiveDateTime> {
 /// The parser of JSON audit logs.
 pub struct JsonAuditParser {
     path: Arc<Path>,
+    /// libmodsecurity entries that answered with a refusal status after rule messages, whose
+    /// JSON does not say whether ModSecurity refused them: how many, and the first line.
+    unsaid: (u64, u64),
 }
 
 impl JsonAuditParser {
@@ -105,6 +117,7 @@ impl JsonAuditParser {
     pub fn new(ctx: &ParseCtx) -> Self {
         JsonAuditParser {
             path: ctx.path.clone(),
+            unsaid: (0, 0),
         }
     }
 }
@@ -266,7 +279,7 @@ impl JsonAuditParser {
     }
 
     fn v3(
-        &self,
+        &mut self,
         entry: &Entry<'_>,
         tx: &Transaction<'_>,
         addr: &str,
@@ -284,23 +297,29 @@ impl JsonAuditParser {
             .as_deref()
             .or(entry.messages.as_deref())
             .unwrap_or_default();
-        let denied = match tx.is_interrupted.as_ref().and_then(Value::as_bool) {
-            Some(interrupted) => interrupted,
-            None => {
-                let engine = tx
-                    .producer
-                    .as_ref()
-                    .and_then(|p| p.secrules_engine.as_deref())
-                    .unwrap_or("Enabled");
-                let code = tx.response.as_ref().and_then(|r| {
-                    status(r.http_code.as_ref()).or_else(|| status(r.status.as_ref()))
-                });
-                !matches!(engine, "DetectionOnly" | "Disabled")
-                    && !messages.is_empty()
-                    && code.is_some_and(|c| (400..600).contains(&c) && c != 404)
+        let Some(interrupted) = tx.is_interrupted.as_ref().and_then(Value::as_bool) else {
+            // libmodsecurity: nothing says whether the status was ModSecurity's.
+            let engine = tx
+                .producer
+                .as_ref()
+                .and_then(|p| p.secrules_engine.as_deref())
+                .unwrap_or("Enabled");
+            let code = tx
+                .response
+                .as_ref()
+                .and_then(|r| status(r.http_code.as_ref()).or_else(|| status(r.status.as_ref())));
+            if !matches!(engine, "DetectionOnly" | "Disabled")
+                && !messages.is_empty()
+                && code.is_some_and(|c| (400..600).contains(&c))
+            {
+                if self.unsaid.0 == 0 {
+                    self.unsaid.1 = location.line;
+                }
+                self.unsaid.0 += 1;
             }
+            return;
         };
-        if !denied {
+        if !interrupted {
             return;
         }
         let scope = messages
@@ -363,6 +382,20 @@ impl LineParser for JsonAuditParser {
             );
         }
     }
+
+    fn finish(&mut self, sink: &mut dyn Sink) {
+        let (n, first) = self.unsaid;
+        if n > 0 {
+            sink.note(format!(
+                "{n} libmodsecurity JSON entr{} (the first on line {first}) answered with a \
+                 refusal status after rule messages; libmodsecurity's JSON log does not say \
+                 whether ModSecurity refused a request, so none is counted as a denial: its \
+                 refusals are in nginx's error log (`ModSecurity: Access denied`) and in the \
+                 native audit log (SecAuditLogFormat Native)",
+                if n == 1 { "y" } else { "ies" }
+            ));
+        }
+    }
 }
 
 /// Returns the request header `name` (compared without case) of a v3 entry, for callers that
@@ -414,7 +447,19 @@ mod tests {
         for (i, l) in lines.iter().enumerate() {
             p.line(i as u64 + 1, l, &mut sink);
         }
+        p.finish(&mut sink);
         sink
+    }
+
+    /// A v3 entry with Coraza's `is_interrupted`.
+    fn interrupted(client: &str, code: &str, messages: &str, yes: bool) -> Vec<u8> {
+        String::from_utf8(v3(client, code, "Enabled", messages))
+            .unwrap()
+            .replace(
+                "\"unique_id\"",
+                &format!("\"is_interrupted\":{yes},\"unique_id\""),
+            )
+            .into_bytes()
     }
 
     fn found(c: &Collect) -> Vec<(String, String, Option<String>)> {
@@ -443,18 +488,39 @@ mod tests {
     const MSG: &str = r#"[{"message":"Blocked WordPress login probe","details":{"match":"Matched","reference":"o0,13v4,13","ruleId":"100001","file":"/x.conf","lineNumber":"10","data":"","severity":"0","ver":"","rev":"","tags":[],"maturity":"0","accuracy":"0"}}]"#;
 
     #[test]
-    fn v3_denials_and_non_denials() {
+    fn libmodsecurity_entries_never_say_they_are_denials() {
+        // A deny rule's 403 and a warning next to the application's own 405 or 403 look the
+        // same in libmodsecurity's JSON: no status makes a denial; the entries that might be
+        // are counted in a note.
         let c = run(&[
             &v3("104.16.1.10", "403", "Enabled", MSG),
             &v3("104.16.1.11", "403", "DetectionOnly", MSG),
             &v3("104.16.1.12", "404", "Enabled", MSG),
             &v3("104.16.1.13", "500", "Enabled", "[]"),
             &v3("104.16.1.14", "200", "Enabled", MSG),
-            &v3(
+            &v3("104.16.1.15", "405", "Enabled", MSG),
+            &v3("2606:4700::1", "\"403\"", "Enabled", MSG),
+        ]);
+        assert!(c.events.is_empty(), "{:?}", found(&c));
+        assert!(c.malformed.is_empty());
+        assert_eq!(c.notes.len(), 1);
+        assert!(
+            c.notes[0].starts_with("4 libmodsecurity JSON entries (the first on line 1)"),
+            "{}",
+            c.notes[0]
+        );
+    }
+
+    #[test]
+    fn is_interrupted_decides_when_present() {
+        let c = run(&[
+            &interrupted("104.16.1.10", "200", MSG, true),
+            &interrupted("104.16.1.11", "403", MSG, false),
+            &interrupted(
                 "2606:4700::1",
                 "\"403\"",
-                "Enabled",
                 &MSG.replace("\"100001\"", "100002"),
+                true,
             ),
         ]);
         assert_eq!(
@@ -465,19 +531,7 @@ mod tests {
             ]
         );
         assert_eq!(c.events[0].time.unwrap().to_string(), "2026-11-24 03:03:00");
-        assert!(c.malformed.is_empty());
-    }
-
-    #[test]
-    fn is_interrupted_decides_when_present() {
-        let yes = String::from_utf8(v3("104.16.1.10", "200", "Enabled", MSG))
-            .unwrap()
-            .replace("\"unique_id\"", "\"is_interrupted\":true,\"unique_id\"");
-        let no = String::from_utf8(v3("104.16.1.11", "403", "Enabled", MSG))
-            .unwrap()
-            .replace("\"unique_id\"", "\"is_interrupted\":false,\"unique_id\"");
-        let c = run(&[yes.as_bytes(), no.as_bytes()]);
-        assert_eq!(found(&c), [("104.16.1.10".into(), "100001".into(), None)]);
+        assert!(c.notes.is_empty());
     }
 
     #[test]
@@ -502,7 +556,7 @@ mod tests {
 
     #[test]
     fn bad_lines_are_malformed_and_bad_bytes_tolerated() {
-        let mut bad_utf8 = v3("104.16.1.10", "403", "Enabled", MSG);
+        let mut bad_utf8 = interrupted("104.16.1.10", "403", MSG, true);
         let at = bad_utf8.windows(4).position(|w| w == b"Host").unwrap();
         bad_utf8.splice(at..at, [0xff, 0xfe]);
         let c = run(&[
@@ -519,7 +573,7 @@ mod tests {
 
     #[test]
     fn repeated_keys_keep_the_last_value() {
-        let line = String::from_utf8(v3("104.16.1.10", "403", "Enabled", MSG))
+        let line = String::from_utf8(interrupted("104.16.1.10", "403", MSG, true))
             .unwrap()
             .replace(
                 "\"server_id\"",

@@ -139,11 +139,12 @@ fn parse_plain(line: &[u8]) -> Option<NginxLine<'_>> {
 }
 
 /// The nginx line inside a journal or syslog line: `TIMESTAMP HOST TAG[PID]: ` (syslog, or
-/// `journalctl`), or `HOST TAG[PID]: ` (the journal as fail2ban's systemd backend prints it).
+/// `journalctl`), `TIMESTAMP TAG[PID]: ` (`journalctl --no-hostname`), or `HOST TAG[PID]: `
+/// (the journal as fail2ban's systemd backend prints it).
 fn strip_log_prefix(line: &[u8]) -> Option<&[u8]> {
     let far = NaiveDate::from_ymd_opt(2100, 1, 1)?.and_hms_opt(0, 0, 0)?;
-    if let Some(l) = syslog::split(line, far) {
-        return Some(l.message);
+    if let Some(layout) = syslog::layout_of(line) {
+        return syslog::split_as(layout, line, far).map(|l| l.message);
     }
     let space = memchr::memchr(b' ', line)?;
     if space == 0 {
@@ -284,23 +285,28 @@ pub fn parse_message(msg: &[u8]) -> Result<Option<Refusal<'_>>, String> {
     Ok(None)
 }
 
-/// Decides whether a file is an nginx error log: at least half of its first lines (comment
-/// lines `#` and blank lines aside) are nginx error-log lines; or every one of them is an nginx
-/// line behind a journal or syslog prefix (a syslog file that mixes programs is left to
+/// Decides whether a file is an nginx error log: its first line (comment lines `#` and blank
+/// lines aside) is an nginx error-log line; or every one of those lines is an nginx line
+/// behind a journal or syslog prefix (a syslog file that mixes programs is left to
 /// [`super::syslog`]).
+///
+/// nginx's error log holds nginx's records and nothing else, but a record can go on over
+/// several lines: nginx writes raw the newlines that a request decoded (`open()
+/// "/var/www/html/x<LF>..." failed` after a request for `/x%0A...`), or that an upstream wrote
+/// on its stderr. So one request can add any number of lines of its choosing after one of
+/// nginx's records (shaped like an audit log's entries, fail2ban's lines or syslog's), but
+/// never before the first one; the file is told by that first record, and no count of the
+/// lines after it can make it another format. The lines that continue a record are never
+/// read as records of their own unless they have nginx's exact form (see the module
+/// documentation).
 pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
-    let (mut plain, mut prefixed, mut total) = (0, 0, 0);
-    for line in head::log_lines(head) {
-        total += 1;
-        if parse_plain(line).is_some() {
-            plain += 1;
-        } else if looks_like(line) {
-            prefixed += 1;
-        }
+    let first = head::log_lines(head).next()?;
+    if parse_plain(first).is_some() {
+        return Some(Format::NginxError);
     }
-    let mostly_plain = plain > 0 && plain * 2 >= total;
-    let all_prefixed = total > 0 && prefixed == total;
-    (mostly_plain || all_prefixed).then_some(Format::NginxError)
+    head::log_lines(head)
+        .all(|l| parse_plain(l).is_none() && looks_like(l))
+        .then_some(Format::NginxError)
 }
 
 /// Turns an nginx line into its event, if it is a refusal (`format` names the file's format,

@@ -1,7 +1,23 @@
 //! Syslog and journal text (`/var/log/syslog`, `/var/log/messages`, `journalctl` output): lines
-//! of many programs, each `TIMESTAMP HOST TAG[PID]: MESSAGE`. The timestamp is either the BSD
-//! form without a year (`Nov 24 03:06:43`) or RFC 3339 (rsyslog's high-precision format,
+//! of many programs, each `TIMESTAMP HOST TAG[PID]: MESSAGE`, or `TIMESTAMP TAG[PID]: MESSAGE`
+//! without the host (`journalctl --no-hostname`). The timestamp is either the BSD form without
+//! a year (`Nov 24 03:06:43`) or RFC 3339 (rsyslog's high-precision format,
 //! `journalctl -o short-iso`).
+//!
+//! # Detection and layout
+//!
+//! A file is syslog when more than half of its first lines (blank lines, `#` comments and
+//! indented continuation lines aside) are syslog lines of one layout, with or without the host
+//! ([`head_layout`](super::grammar::syslog::head_layout)): one syslog-shaped line that an
+//! application wrote into its own log (a CWE-117 line break in a logged request value) does
+//! not make that log syslog. The reader keeps to the layout the file's lines have: it takes the
+//! layout of the first lines as they come (each line's own layout is fixed by the token after
+//! its timestamp, which the logger writes), settles on the one most of its first 20 syslog
+//! lines have, and from then on skips lines of the other layout. The tag is therefore always
+//! the token the logger wrote where the layout puts it, never text from inside a message:
+//! `Dec 03 12:56:48 myapp[14013]: fail2ban[1]: [sshd] Ban 104.16.0.1` is a line of `myapp`.
+//!
+//! # Programs
 //!
 //! Lines are handed to the parser of the program named by the tag, never by what the message
 //! says, so a message of one program cannot pass for another's. fail2ban writes here in three
@@ -15,18 +31,24 @@ use std::sync::{Arc, LazyLock};
 use chrono::NaiveDateTime;
 
 use super::grammar::head;
+use super::grammar::syslog::{head_layout, layout_of, split_as, Layout};
 use super::prefilter::Prefilter;
 use super::registry::{Detection, FormatDescriptor, Registry, SyslogEntry, SyslogTag};
 use super::{Format, LineParser, ParseCtx, Sink};
 use crate::event::{Location, Tool};
 
-pub use super::grammar::syslog::{looks_like, split};
+/// How many syslog lines settle the layout a file's lines keep to.
+const SETTLE_AFTER: usize = 20;
 
 /// The parser of syslog and journal text.
 pub struct SyslogParser {
     path: Arc<std::path::Path>,
     reference: NaiveDateTime,
     format: Format,
+    /// The layout the file's lines keep to, once its first lines have settled it.
+    layout: Option<Layout>,
+    /// Until then, how many lines of each layout were seen.
+    seen: [usize; 2],
 }
 
 impl SyslogParser {
@@ -42,6 +64,29 @@ impl SyslogParser {
             path: ctx.path.clone(),
             reference: ctx.reference,
             format,
+            layout: None,
+            seen: [0; 2],
+        }
+    }
+
+    /// The layout a line is read in: its own, unless the file has settled on the other one
+    /// (then `None`: the line is skipped).
+    fn layout(&mut self, line: &[u8]) -> Option<Layout> {
+        let own = layout_of(line)?;
+        match self.layout {
+            Some(settled) => (settled == own).then_some(own),
+            None => {
+                self.seen[own as usize] += 1;
+                let [host, no_host] = self.seen;
+                if host + no_host >= SETTLE_AFTER {
+                    self.layout = Some(if host >= no_host {
+                        Layout::Host
+                    } else {
+                        Layout::NoHost
+                    });
+                }
+                Some(own)
+            }
         }
     }
 }
@@ -71,7 +116,10 @@ impl LineParser for SyslogParser {
         if !tags.words.matches(line) {
             return;
         }
-        let Some(l) = split(line, self.reference) else {
+        let Some(layout) = self.layout(line) else {
+            return;
+        };
+        let Some(l) = split_as(layout, line, self.reference) else {
             return;
         };
         let Some(tag) = tags.tags.iter().find(|t| t.owns(l.program)) else {
@@ -117,6 +165,6 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
     "/var/log/daemon.log",
 ])
 .detected_by(&[Detection::text(410, |_, head| {
-    head::lines(head).any(looks_like)
+    head_layout(head::record_lines(head)).is_some()
 })])
 .chunkable();

@@ -22,6 +22,8 @@ pub(crate) struct Collect {
     pub uses: Vec<(String, Verdict)>,
     /// What could not be read whole: (line number, message).
     pub cuts: Vec<(u64, String)>,
+    /// The tool whose whole list of bans in force the input said it is.
+    pub whole_list: Option<Tool>,
     /// The files included so far, opened as the scanner opens them.
     includes: crate::open::Includes,
 }
@@ -45,6 +47,9 @@ impl Sink for Collect {
     }
     fn note(&mut self, text: String) {
         self.notes.push(text);
+    }
+    fn whole_list(&mut self, tool: Tool) {
+        self.whole_list = Some(tool);
     }
     fn include(&mut self, from: &Path, target: &Path) -> Result<Vec<u8>, IncludeError> {
         self.includes.open(from, target)

@@ -206,6 +206,8 @@ impl CrowdsecCsvParser {
         }
         match kind {
             CsvKind::DecisionsRaw => {
+                self.emit
+                    .listed_row(self.column(&fields, "alert_id").unwrap_or(""));
                 let target = self.column(&fields, "ip").unwrap_or("");
                 let Some((scope, value)) = target.split_once(':') else {
                     sink.malformed(
@@ -246,7 +248,8 @@ impl CrowdsecCsvParser {
                 let decisions = self.column(&fields, "decisions").unwrap_or("");
                 let mut any = false;
                 let mut enforced = false;
-                let mut challenges = 0;
+                let mut challenges = false;
+                let mut simulated = 0;
                 for token in decisions.split_ascii_whitespace() {
                     let Some((kind, count)) = token.rsplit_once(':') else {
                         continue;
@@ -254,29 +257,34 @@ impl CrowdsecCsvParser {
                     let Some(count) = count.parse::<u64>().ok().filter(|&n| n > 0) else {
                         continue;
                     };
-                    let simulated = kind.starts_with("(simul)");
-                    // A captcha is a challenge, not a ban (see the module docs).
+                    // The history of a challenge, not of a ban (see the module docs).
                     if kind
                         .trim_start_matches("(simul)")
                         .eq_ignore_ascii_case("captcha")
                     {
-                        challenges += count;
+                        challenges = true;
                         continue;
                     }
                     any = true;
-                    if !simulated {
+                    if kind.starts_with("(simul)") {
+                        simulated += count;
+                    } else {
                         enforced = true;
                     }
                 }
                 if !any {
-                    self.emit.challenges += challenges;
+                    self.emit.challenges += u64::from(challenges);
+                    return;
+                }
+                // An alert whose decisions were all simulated led to nothing a bouncer applied.
+                if !enforced {
+                    self.emit.simulated += simulated;
                     return;
                 }
                 let d = Decision {
                     scope: self.column(&fields, "scope").unwrap_or(""),
                     value: self.column(&fields, "value").unwrap_or(""),
                     scenario: self.column(&fields, "reason").unwrap_or(""),
-                    simulated: !enforced,
                     time: self.column(&fields, "created_at").and_then(parse_time),
                     action: Some(Action::Deny),
                     alert: true,
@@ -357,6 +365,9 @@ impl LineParser for CrowdsecCsvParser {
             self.pending.clear();
         }
         self.emit.notes(sink);
+        if self.kind == Some(CsvKind::DecisionsRaw) {
+            self.emit.whole_list(sink);
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! A decision, whatever its source (JSON or CSV), and the [`Emitter`] that turns it into an
 //! event: its network, scope, end and action.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use ipnet::IpNet;
 
 use super::time::{parse_go_duration, parse_time};
-use super::{ALERT_SUFFIX, SIMULATED_SUFFIX};
+use super::{ALERT_SUFFIX, CAPTCHA_SUFFIX};
 use crate::addr::parse_net;
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::formats::{Format, ParseCtx, Sink};
@@ -40,10 +40,19 @@ pub(super) struct Emitter {
     now: NaiveDateTime,
     other_scopes: BTreeMap<String, u64>,
     other_types: BTreeMap<String, u64>,
-    simulated: u64,
-    /// Captcha decisions: challenges, not bans (not reported).
+    /// Simulated decisions: bouncers never apply them (not reported).
+    pub(super) simulated: u64,
+    /// Alerts of `cscli alerts list -o raw` whose only decisions are captchas (not reported).
     pub(super) challenges: u64,
+    /// The alerts a decision listing's rows belong to (their ids; a row without one counts as
+    /// an alert of its own).
+    alerts: HashSet<String>,
+    rows: u64,
 }
+
+/// How many alerts `cscli decisions list` lists unless told otherwise (`--limit`, 100 by
+/// default; `-a` lifts it): a listing that holds as many may have been cut.
+const CSCLI_LIST_LIMIT: usize = 100;
 
 impl Emitter {
     pub(super) fn new(ctx: &ParseCtx, format: Format) -> Self {
@@ -56,6 +65,8 @@ impl Emitter {
             other_types: BTreeMap::new(),
             simulated: 0,
             challenges: 0,
+            alerts: HashSet::new(),
+            rows: 0,
         }
     }
 
@@ -97,7 +108,7 @@ impl Emitter {
         net
     }
 
-    /// The scope (scenario, marked when simulated) of a decision.
+    /// The scope (scenario, marked for an alert or a captcha) of a decision.
     pub(super) fn scope(d: &Decision<'_>) -> String {
         let scenario = d.scenario.trim();
         let mut scope = if scenario.is_empty() {
@@ -109,8 +120,8 @@ impl Emitter {
         if d.alert {
             scope.push_str(ALERT_SUFFIX);
         }
-        if d.simulated {
-            scope.push_str(SIMULATED_SUFFIX);
+        if is_captcha(d.kind) {
+            scope.push_str(CAPTCHA_SUFFIX);
         }
         scope
     }
@@ -130,28 +141,26 @@ impl Emitter {
         line: u64,
         sink: &mut dyn Sink,
     ) {
-        // A captcha is a challenge the visitor can pass, not a ban: counted in a note only.
-        // Other types than ban are remediations some bouncer applies: they count as blocks,
-        // named in a note.
-        let kind = d.kind.trim();
-        if kind.eq_ignore_ascii_case("captcha") {
-            self.challenges += 1;
+        // A simulated decision is never applied: the Local API leaves it out of what bouncers
+        // pull. Counted in a note only (a deletion of one changes nothing either).
+        if d.simulated {
+            if d.action != Some(Action::Unban) {
+                self.simulated += 1;
+            }
             return;
         }
-        if !(kind.is_empty() || kind.eq_ignore_ascii_case("ban")) {
+        // A captcha is a challenge (see the module docs): reported apart from bans. Other
+        // types than ban are remediations some bouncer applies: they count as blocks, named
+        // in a note.
+        let kind = d.kind.trim();
+        let challenge = is_captcha(kind);
+        if !(challenge || kind.is_empty() || kind.eq_ignore_ascii_case("ban")) {
             *self
                 .other_types
                 .entry(truncate(kind).to_string())
                 .or_default() += 1;
         }
-        let action = match d.action {
-            Some(a) => a,
-            None if d.simulated => Action::Deny,
-            None => Action::Listed,
-        };
-        if d.simulated && action != Action::Unban {
-            self.simulated += 1;
-        }
+        let action = d.action.unwrap_or(Action::Listed);
         let expires = d
             .expires
             .or_else(|| d.until.and_then(parse_time))
@@ -166,8 +175,38 @@ impl Emitter {
                 Location::new(self.path.clone(), line),
             )
             .at(d.time)
-            .until(expires),
+            .until(expires)
+            .challenge(challenge),
         );
+    }
+
+    /// Counts a row of a decision listing, of the alert `id` (empty: unknown).
+    pub(super) fn listed_row(&mut self, id: &str) {
+        self.rows += 1;
+        let id = id.trim();
+        if !id.is_empty() && self.alerts.len() <= CSCLI_LIST_LIMIT {
+            self.alerts.insert(id.to_string());
+        }
+    }
+
+    /// Says that the input, a `cscli decisions list`, is the whole list of CrowdSec's
+    /// decisions in force when it was written ([`Sink::whole_list`]); unless it holds as many
+    /// alerts as `cscli` lists by default, where it may have been cut.
+    pub(super) fn whole_list(&self, sink: &mut dyn Sink) {
+        let alerts = if self.alerts.is_empty() {
+            usize::try_from(self.rows).unwrap_or(usize::MAX)
+        } else {
+            self.alerts.len()
+        };
+        if alerts >= CSCLI_LIST_LIMIT {
+            sink.note(format!(
+                "a decision listing of {CSCLI_LIST_LIMIT} alerts or more: cscli decisions list \
+                 stops at {CSCLI_LIST_LIMIT} unless given --limit 0 or -a, so decisions it does \
+                 not hold may still stand"
+            ));
+        } else {
+            sink.whole_list(Tool::Crowdsec);
+        }
     }
 
     /// Notes on what was skipped or marked.
@@ -196,19 +235,23 @@ impl Emitter {
         }
         if self.challenges > 0 {
             sink.note(format!(
-                "{} captcha decision(s): challenges, not bans (not reported)",
+                "{} alert(s) whose only decisions were captchas: history of challenges, not \
+                 reported",
                 self.challenges
             ));
         }
         if self.simulated > 0 {
             sink.note(format!(
-                "{} simulated decision(s): reported with the scope suffix \"{}\", never active \
-                 (bouncers do not apply them)",
-                self.simulated,
-                SIMULATED_SUFFIX.trim()
+                "{} simulated decision(s) (not applied by bouncers): not reported",
+                self.simulated
             ));
         }
     }
+}
+
+/// Whether a decision type is `captcha` (in any case).
+fn is_captcha(kind: &str) -> bool {
+    kind.trim().eq_ignore_ascii_case("captcha")
 }
 
 /// The first characters of a text, for messages.

@@ -24,6 +24,26 @@
 //! handled as in the other CrowdSec readers (see [the module](super)). The scope of the event
 //! is the scenario.
 //!
+//! What the log says of a decision's end:
+//!
+//! - **Expiry**: nothing. No release writes a line when a decision's time runs out (the flush
+//!   only counts what it removes, `%d deleted orphan decisions`, with no address); the end is
+//!   the line's time plus the duration it gives, which the event carries.
+//! - **`cscli decisions delete`**: nothing either, in 1.4.6 as in every later release. The
+//!   Local API's handler (`DeleteDecisions`, `SoftDeleteDecisionsWithFilter`, which sets the
+//!   decisions' `until` to now) logs only its failures; the request itself goes to the Local
+//!   API's access log, `crowdsec_api.log` (`DELETE /v1/decisions?ip=...`, read by
+//!   [`super::api_log`]), not to this file. A `cscli decisions list` taken after it, saved or
+//!   live (`--live`), says it too, as the latest word (see `crate::verdict`).
+//! - **A deletion from the console** (CrowdSec 1.5 and later, the Polling API): one line per
+//!   decision, `Decision from '<origin>' for '<value>' (<type>) has been deleted`
+//!   ([`parse_deletion`]). It names no scenario, so it is an [`Action::Unban`] with an empty
+//!   scope at the line's time (`(captcha)`, and marked a challenge, when its type is
+//!   `captcha`), which the verdict joins to every finding of the address of that kind: it lifts
+//!   the bans of the address in every scenario (or its challenges) that no later source holds.
+//!   The message is read whole, anchored at both ends, so text that only quotes it (a request
+//!   path in another message) is never a deletion.
+//!
 //! The scenario can hold anything an administrator typed (`cscli decisions add --reason`),
 //! addresses and ` : 4h ban on Ip ...` included, so a line is read from its end: the value is
 //! the last word, after `on <Scope>`, the type and ` : <duration>`. Other CrowdSec messages
@@ -41,6 +61,7 @@
 //! systemd), and logrus' colored form (`force_colors`), whose message is not quoted.
 //!
 //! [`Action::Ban`]: crate::event::Action::Ban
+//! [`Action::Unban`]: crate::event::Action::Unban
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -51,11 +72,12 @@ use serde::Deserialize;
 
 use super::decision::{Decision, Emitter};
 use super::time::{parse_go_duration, parse_time};
-use crate::event::Action;
+use crate::event::{Action, BanEvent, Location, Tool};
 use crate::formats::prefilter::Prefilter;
 use crate::formats::{quote, Format, LineParser, ParseCtx, Sink};
 
-/// What every decision line holds (the scope, in the cases CrowdSec writes).
+/// What every decision line holds (the scope, in the cases CrowdSec writes), and what a
+/// deletion line holds.
 static WORDS: LazyLock<Prefilter> = LazyLock::new(|| {
     Prefilter::new(&[
         "on Ip ",
@@ -64,8 +86,12 @@ static WORDS: LazyLock<Prefilter> = LazyLock::new(|| {
         "on range ",
         "on IP ",
         "on RANGE ",
+        DELETED,
     ])
 });
+
+/// The end of the line the Local API writes for each decision the console deletes.
+const DELETED: &str = ") has been deleted";
 
 /// The prefix a TTY formatter of CrowdSec 1.5+ writes before each line (carriage return, erase
 /// line).
@@ -381,6 +407,41 @@ pub fn parse_message(msg: &[u8]) -> Result<Option<LogDecision<'_>>, &'static str
     }))
 }
 
+/// A decision the console deleted, as the Local API logs it (CrowdSec 1.5 and later,
+/// `pkg/apiserver/papi_cmd.go`): `Decision from '<origin>' for '<value>' (<type>) has been
+/// deleted`, every part as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogDeletion<'a> {
+    /// The decision's origin (`crowdsec`, `cscli`, `CAPI`, ...).
+    pub origin: &'a [u8],
+    /// Its value: for a decision of scope Ip or Range, the address or network.
+    pub value: &'a [u8],
+    /// Its type (`ban`, `captcha`, ...).
+    pub kind: &'a [u8],
+}
+
+/// Reads a deletion message (the whole `msg` of a line), anchored at both ends: `None` for any
+/// other message, such as one that only holds the text of a deletion after words of its own.
+pub fn parse_deletion(msg: &[u8]) -> Option<LogDeletion<'_>> {
+    let rest = msg
+        .strip_prefix(b"Decision from '")?
+        .strip_suffix(DELETED.as_bytes())?;
+    let open = memchr::memmem::rfind(rest, b"' (")?;
+    let (head, kind) = (&rest[..open], &rest[open + 3..]);
+    let sep = memchr::memmem::find(head, b"' for '")?;
+    let (origin, value) = (&head[..sep], &head[sep + 7..]);
+    let word = |w: &[u8]| {
+        !w.is_empty()
+            && w.iter()
+                .all(|&b| b.is_ascii_graphic() && !matches!(b, b'\'' | b'(' | b')' | b'"'))
+    };
+    (word(origin) && word(value) && word(kind)).then_some(LogDeletion {
+        origin,
+        value,
+        kind,
+    })
+}
+
 /// Whether a file name is CrowdSec's log or a rotated copy of it: `crowdsec.log`,
 /// `crowdsec.log.1`, `crowdsec.log.2.gz`, `crowdsec.log-20261124`, and lumberjack's backups
 /// `crowdsec-2026-11-24T03-09-23.000.log(.gz)`, whatever the compression suffix
@@ -429,6 +490,8 @@ pub fn looks_like_log(path: &Path, head: &[u8]) -> bool {
 /// The line parser of CrowdSec's log.
 pub struct CrowdsecLogParser {
     emit: Emitter,
+    /// Decisions deleted from the console.
+    deletions: u64,
 }
 
 impl CrowdsecLogParser {
@@ -436,6 +499,7 @@ impl CrowdsecLogParser {
     pub fn new(ctx: &ParseCtx) -> Self {
         CrowdsecLogParser {
             emit: Emitter::new(ctx, Format::CrowdsecLog),
+            deletions: 0,
         }
     }
 
@@ -444,6 +508,9 @@ impl CrowdsecLogParser {
         let Some(entry) = split_entry(line)? else {
             return Ok(());
         };
+        if let Some(deleted) = parse_deletion(&entry.msg) {
+            return self.deletion(lineno, &entry, deleted, sink);
+        }
         let Some(d) =
             parse_message(&entry.msg).map_err(|why| format!("{why}: {}", quote(&entry.msg)))?
         else {
@@ -474,10 +541,50 @@ impl CrowdsecLogParser {
             simulated: d.simulated,
             time: Some(time),
             expires: time.checked_add_signed(delta),
-            action: (!d.simulated).then_some(Action::Ban),
+            action: Some(Action::Ban),
             ..Decision::default()
         };
         self.emit.emit(&decision, lineno, sink);
+        Ok(())
+    }
+}
+
+impl CrowdsecLogParser {
+    /// A decision the console deleted: an unban of its address, in every scenario (the line
+    /// names none), of bans or of challenges as its type says, at the line's time. A value
+    /// that is no address (a decision of another scope) is skipped.
+    fn deletion(
+        &mut self,
+        lineno: u64,
+        entry: &Entry<'_>,
+        deleted: LogDeletion<'_>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), String> {
+        let Some(net) = crate::addr::parse_net(deleted.value) else {
+            return Ok(());
+        };
+        let time = parse_log_time(&entry.time)
+            .ok_or_else(|| format!("unreadable time {}", quote(&entry.time)))?;
+        self.deletions += 1;
+        let challenge = deleted.kind.eq_ignore_ascii_case(b"captcha");
+        // No scenario: every scenario of the address, of bans or of challenges.
+        let scope = if challenge {
+            super::CAPTCHA_SUFFIX.trim_start()
+        } else {
+            ""
+        };
+        sink.event(
+            BanEvent::new(
+                net,
+                Tool::Crowdsec,
+                Format::CrowdsecLog,
+                scope,
+                Action::Unban,
+                Location::new(self.emit.path.clone(), lineno),
+            )
+            .at(time)
+            .challenge(challenge),
+        );
         Ok(())
     }
 }
@@ -494,6 +601,13 @@ impl LineParser for CrowdsecLogParser {
 
     fn finish(&mut self, sink: &mut dyn Sink) {
         self.emit.notes(sink);
+        if self.deletions > 0 {
+            sink.note(format!(
+                "{} decision(s) deleted from the console: read as unbans of their address in \
+                 every scenario",
+                self.deletions
+            ));
+        }
     }
 }
 

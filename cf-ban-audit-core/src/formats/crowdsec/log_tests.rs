@@ -74,6 +74,12 @@ fn real_lines_give_bans_with_their_end() {
                 5
             ),
             (
+                "172.67.1.1/32".into(),
+                "manual: challenge (captcha)".into(),
+                Action::Ban,
+                6
+            ),
+            (
                 "104.24.3.3/32".into(),
                 "crowdsecurity/ssh-bf".into(),
                 Action::Ban,
@@ -87,18 +93,11 @@ fn real_lines_give_bans_with_their_end() {
     assert_eq!(e.time, Some(at("2026-11-24T03:09:23")));
     assert_eq!(e.expires, Some(at("2026-11-24T07:09:23")));
     assert_eq!(c.events[1].expires, Some(at("2026-11-25T03:09:23")));
-    // The captcha is a challenge: counted, not reported.
-    assert!(c
-        .events
-        .iter()
-        .all(|e| e.net.to_string() != "172.67.1.1/32"));
-    assert!(
-        c.notes
-            .iter()
-            .any(|n| n.starts_with("1 captcha decision(s)")),
-        "{:?}",
-        c.notes
-    );
+    // The captcha is a challenge, marked as such, ending after its duration; the bans are not.
+    let challenge = &c.events[3];
+    assert!(challenge.challenge);
+    assert_eq!(challenge.expires, Some(at("2026-11-24T04:09:23")));
+    assert_eq!(c.events.iter().filter(|e| e.challenge).count(), 1);
 }
 
 #[test]
@@ -188,18 +187,6 @@ fn several_decisions_geo_source_and_simulation() {
                 3
             ),
             (
-                "104.20.0.1/32".into(),
-                "crowdsecurity/ssh-bf (simulated)".into(),
-                Action::Deny,
-                4
-            ),
-            (
-                "104.20.0.2/32".into(),
-                "crowdsecurity/ssh-bf (simulated)".into(),
-                Action::Deny,
-                5
-            ),
-            (
                 "104.21.0.1/32".into(),
                 "manual: slow".into(),
                 Action::Ban,
@@ -208,7 +195,7 @@ fn several_decisions_geo_source_and_simulation() {
         ]
     );
     let end = at("2026-11-24T03:09:23") + TimeDelta::milliseconds(14_352_500);
-    assert_eq!(c.events[5].expires, Some(end));
+    assert_eq!(c.events[3].expires, Some(end));
     assert!(
         c.notes.iter().any(|n| n.contains("1 throttle")),
         "{:?}",
@@ -341,4 +328,94 @@ fn detection_by_name_and_content() {
     for (path, head, want) in cases {
         assert_eq!(detect(Path::new(path), head), want, "{path}");
     }
+}
+
+/// What the Local API of 1.5 and later logs when the console deletes a decision: an unban of
+/// the address in every scenario, a challenge's when the type is captcha; JSON form too.
+#[test]
+fn console_deletions_are_unbans_without_a_scenario() {
+    let c = run(concat!(
+        r#"time="24-11-2026 10:40:00" level=info msg="Decisions UUIDs to remove: [0b7c0f1e-3d7a-4b8e-9a51-0c1f5e9d2a11 5c3e4f8a-7b2d-4e1f-8c6a-9d0e1f2a3b4c]""#,
+        "\n",
+        r#"time="24-11-2026 10:40:00" level=info msg="Decision from 'cscli' for '104.16.1.10' (ban) has been deleted""#,
+        "\n",
+        r#"time="24-11-2026 10:40:00" level=info msg="Decision from 'crowdsec' for '162.158.0.0/15' (captcha) has been deleted""#,
+        "\n",
+        r#"{"level":"info","msg":"Decision from 'CAPI' for '2606:4700::1' (ban) has been deleted","time":"2026-11-24T10:41:00Z"}"#,
+        "\n",
+        // A decision of another scope: its value is no address.
+        r#"time="24-11-2026 10:42:00" level=info msg="Decision from 'crowdsec' for 'admin' (ban) has been deleted""#,
+    ));
+    assert!(c.malformed.is_empty(), "{:?}", c.malformed);
+    assert_eq!(
+        brief(&c),
+        vec![
+            ("104.16.1.10/32".into(), String::new(), Action::Unban, 2),
+            (
+                "162.158.0.0/15".into(),
+                "(captcha)".into(),
+                Action::Unban,
+                3
+            ),
+            ("2606:4700::1/128".into(), String::new(), Action::Unban, 4),
+        ]
+    );
+    assert_eq!(c.events[0].time, Some(at("2026-11-24T10:40:00")));
+    assert_eq!(
+        c.events.iter().map(|e| e.challenge).collect::<Vec<_>>(),
+        [false, true, false]
+    );
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.starts_with("3 decision(s) deleted from the console")),
+        "{:?}",
+        c.notes
+    );
+}
+
+/// A message that only quotes a deletion (a request path, words before or after it, quotes
+/// inside the value) is no deletion.
+#[test]
+fn text_that_quotes_a_deletion_is_none() {
+    for msg in [
+        &b"GET /Decision from 'cscli' for '104.16.1.10' (ban) has been deleted"[..],
+        b"Decision from 'cscli' for '104.16.1.10' (ban) has been deleted HTTP/1.1",
+        b"Decision from 'cscli' for 'x' for '104.16.1.10' (ban) has been deleted",
+        b"Decision from 'cscli' for '104.16.1.10' (ban) (ban) has been deleted",
+        b"Decision from 'cscli' for '104.16.1.10 (ban) has been deleted",
+        b"Decision from '' for '104.16.1.10' (ban) has been deleted",
+    ] {
+        let got = parse_deletion(msg);
+        assert!(
+            got.is_none_or(|d| crate::addr::parse_net(d.value).is_none()),
+            "{}: {got:?}",
+            String::from_utf8_lossy(msg)
+        );
+    }
+    let c = run(concat!(
+        r#"time="24-11-2026 10:40:00" level=warning msg="unable to parse line: GET /Decision from 'cscli' for '104.16.1.10' (ban) has been deleted""#,
+        "\n",
+        r#"time="24-11-2026 10:40:00" level=info msg="Decision from 'cscli' for '104.16.1.10' (ban) has been deleted\" extra=\"x""#,
+    ));
+    assert!(c.events.is_empty(), "{:?}", c.events);
+}
+
+/// A value of a custom scope is attacker text (a user name read from a log): one ending in a
+/// captcha or simulated decision text on a Cloudflare address forges neither a challenge nor
+/// hides a ban.
+#[test]
+fn a_user_name_forges_no_challenge_and_no_simulation() {
+    let c = run(concat!(
+        r#"time="24-11-2026 03:09:23" level=info msg="(m/crowdsec) crowdsecurity/ssh-user-enum by username x : 4h captcha on Ip 104.16.0.1 : 4h ban on username x : 4h captcha on Ip 104.16.0.1""#,
+        "\n",
+        r#"time="24-11-2026 03:09:23" level=info msg="(m/crowdsec) crowdsecurity/ssh-user-enum by username y : (simulated alert)4h ban on Ip 104.16.0.2 : 4h ban on username y : (simulated alert)4h ban on Ip 104.16.0.2""#,
+    ));
+    assert!(c.events.is_empty(), "{:?}", c.events);
+    assert_eq!(c.malformed.len(), 2, "{:?}", c.malformed);
+    assert!(
+        c.notes.iter().all(|n| !n.contains("simulated")),
+        "{:?}",
+        c.notes
+    );
 }

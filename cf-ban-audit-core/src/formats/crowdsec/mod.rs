@@ -31,7 +31,14 @@
 //!   (`(machine/origin) scenario by ip X : 4h ban on Ip X`), in logrus text or JSON form; read
 //!   from the end of the line, so that a reason holding decision text is never taken for a
 //!   decision (see [`log`]). Each decision line is an [`Action::Ban`] at the line's time, ending
-//!   after its duration.
+//!   after its duration; each decision the console deleted (`Decision from 'cscli' for 'X'
+//!   (ban) has been deleted`, 1.5 and later) an [`Action::Unban`] of its address in every
+//!   scenario. The log says nothing when a decision expires or when `cscli decisions delete`
+//!   deletes it: the access log below, or a `cscli decisions list` taken later, says it.
+//! - [`Format::CrowdsecApiLog`]: the Local API's access log (`/var/log/crowdsec_api.log`),
+//!   gin's line for each request through logrus; each `DELETE /v1/decisions?ip=X` (or
+//!   `range=`) answered 200, what `cscli decisions delete` sends, is an [`Action::Unban`] of
+//!   that address or network at the line's time (see [`api_log`]).
 //!
 //! What becomes an event:
 //!
@@ -43,9 +50,17 @@
 //!   A `Range` decision is emitted as the network written, so that its overlap with a
 //!   Cloudflare range is found.
 //! - A `ban` decision is a block; so are custom types (`throttle`, ...), which some bouncer
-//!   applies as a remediation (named in a note). A `captcha` decision is not: visitors behind
-//!   the address are challenged, not refused, so it is counted in a note and not reported
-//!   (nor is an alert whose only decisions are captchas).
+//!   applies as a remediation (named in a note). A `captcha` decision is a challenge: with a
+//!   captcha provider the bouncer makes every visitor behind the address solve one; without
+//!   one the nginx and OpenResty bouncers (lua-cs-bouncer) fall back to `FALLBACK_REMEDIATION`,
+//!   `ban` in the configuration they ship and the value they take for an invalid one (the
+//!   firewall bouncer applies only its `supported_decisions_types`, `[ban]` by default, and
+//!   skips captchas). So it is reported, with the scope `<scenario> (captcha)` and the event
+//!   marked as a challenge ([`BanEvent::challenge`]): its finding's state is `challenge`
+//!   while it stands, counted apart from bans. An alert of `cscli alerts list -o raw` whose
+//!   only decisions are captchas is history of a challenge: counted in a note, not reported.
+//!
+//! [`BanEvent::challenge`]: crate::event::BanEvent::challenge
 //! - A decision that stands in a list (decisions list, alerts list, stream `new`, import file)
 //!   is an [`Action::Listed`] event; its end is its `until` (RFC 3339) when given, else its
 //!   `duration`, a Go duration (`3h59m12.5s`) that CrowdSec computes as the time left when
@@ -58,9 +73,12 @@
 //!   decision (scenario and value) is also in `new`: a bouncer applies `deleted` first and
 //!   then `new`, whatever their order in the file.
 //! - A simulated decision (`simulated: true` on the decision or on its alert, `true` in the
-//!   `simulated` column, `(simul)` before its type) is reported with the scope
-//!   `<scenario> (simulated)` as an [`Action::Deny`]: evidence that CrowdSec decided against
-//!   the address, never active, since bouncers do not apply simulated decisions.
+//!   `simulated` column, `(simul)` before its type, `(simulated alert)` or `(simulated
+//!   decision)` in the log) is not reported: the Local API leaves simulated decisions out of
+//!   what bouncers pull (`QueryDecisionWithFilter` and the stream exclude them unless asked),
+//!   so no bouncer ever applies one. The file's notes count them ("N simulated decision(s)
+//!   (not applied by bouncers)"). So is an alert of `cscli alerts list -o raw` whose decisions
+//!   were all simulated.
 //! - A line of `cscli alerts list -o raw` is history: an alert that led to decisions, whose
 //!   values and durations the listing does not give (its `value` is the alert's source, which
 //!   CrowdSec parsed; a decision may be on a wider range). It is an [`Action::Deny`] at the
@@ -82,6 +100,7 @@
 //! [`Action::Unban`]: crate::event::Action::Unban
 //! [`Action::Deny`]: crate::event::Action::Deny
 
+pub mod api_log;
 mod csv;
 mod decision;
 mod json;
@@ -98,6 +117,7 @@ use super::Format;
 use csv::CsvKind;
 use json_shape::json_shape;
 
+pub use api_log::{looks_like_api_log, CrowdsecApiLogParser};
 pub use csv::CrowdsecCsvParser;
 pub use json::CrowdsecJsonParser;
 pub use log::{looks_like_log, CrowdsecLogParser};
@@ -109,12 +129,13 @@ pub use {
     time::{parse_go_duration, parse_time},
 };
 
-/// The scope suffix that marks a simulated decision.
-pub const SIMULATED_SUFFIX: &str = " (simulated)";
-
 /// The scope suffix that marks an alert of `cscli alerts list -o raw` (history, not a
 /// decision in force).
 pub const ALERT_SUFFIX: &str = " (alert)";
+
+/// The scope suffix that marks a `captcha` decision: a challenge, reported apart from the
+/// bans of the same scenario.
+pub const CAPTCHA_SUFFIX: &str = " (captcha)";
 
 /// The duration `cscli decisions import` gives an entry without one.
 const IMPORT_DEFAULT_DURATION: &str = "4h";
@@ -135,6 +156,9 @@ const MAX_RECORD: usize = 1 << 20;
 /// its header.
 pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    if looks_like_api_log(path, text) {
+        return Some(Format::CrowdsecApiLog);
+    }
     if looks_like_log(path, text) {
         return Some(Format::CrowdsecLog);
     }
@@ -168,6 +192,9 @@ impl Format {
     pub const CrowdsecLog: Format = Format::builtin(32, "crowdsec-log");
     /// The table `cscli decisions list` prints by default (human output).
     pub const CrowdsecTable: Format = Format::builtin(33, "crowdsec-table");
+    /// The Local API's access log (`/var/log/crowdsec_api.log`): the deletions `cscli
+    /// decisions delete` asked for.
+    pub const CrowdsecApiLog: Format = Format::builtin(36, "crowdsec-api-log");
 }
 
 /// CrowdSec JSON.
@@ -205,6 +232,18 @@ pub(crate) const LOG: FormatDescriptor = FormatDescriptor::new(
 .usual_paths(&["/var/log/crowdsec.log"])
 .detected_by(&[Detection::text(230, |path, head| {
     detect(path, head) == Some(Format::CrowdsecLog)
+})]);
+
+/// `crowdsec_api.log`.
+pub(crate) const API_LOG: FormatDescriptor = FormatDescriptor::new(
+    Format::CrowdsecApiLog,
+    &[Tool::Crowdsec],
+    "CrowdSec Local API access log crowdsec_api.log: decision deletions (cscli decisions delete)",
+    |ctx| Box::new(CrowdsecApiLogParser::new(ctx)),
+)
+.usual_paths(&["/var/log/crowdsec_api.log"])
+.detected_by(&[Detection::text(229, |path, head| {
+    detect(path, head) == Some(Format::CrowdsecApiLog)
 })]);
 
 /// The `cscli decisions list` table.

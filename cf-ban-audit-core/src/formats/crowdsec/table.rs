@@ -119,6 +119,7 @@ struct Columns {
     reason: Option<usize>,
     action: Option<usize>,
     expiration: Option<usize>,
+    alert: Option<usize>,
 }
 
 impl Columns {
@@ -137,6 +138,7 @@ impl Columns {
             reason: find(b"Reason"),
             action: Some(find(b"Action")?),
             expiration: Some(find(b"expiration")?),
+            alert: find(b"Alert ID"),
         };
         Some(columns)
     }
@@ -214,6 +216,7 @@ impl CrowdsecTableParser {
             return;
         };
         let cell = |i: Option<usize>| i.and_then(|i| row.cells.get(i)).map_or("", |s| s.trim());
+        self.emit.listed_row(cell(cols.alert));
         let target = cell(Some(cols.target));
         let Some((scope, value)) = target.split_once(':') else {
             sink.malformed(
@@ -340,6 +343,9 @@ impl LineParser for CrowdsecTableParser {
     fn finish(&mut self, sink: &mut dyn Sink) {
         self.flush(sink);
         self.emit.notes(sink);
+        if self.columns.is_some() && !self.refused {
+            self.emit.whole_list(sink);
+        }
     }
 }
 

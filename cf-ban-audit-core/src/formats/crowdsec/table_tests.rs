@@ -57,11 +57,11 @@ fn ascii_table_by_column_positions() {
                 4
             ),
             (
-                "2400:cb00::/32".into(),
-                "manual: v6 range (simulated)".into(),
-                Action::Deny,
-                Some("2026-11-24 13:00:00".into()),
-                5
+                "172.64.33.2".into(),
+                "manual: captcha test (captcha)".into(),
+                Action::Listed,
+                Some("2026-11-24 12:59:15".into()),
+                6
             ),
             (
                 "104.16.0.8".into(),
@@ -72,13 +72,19 @@ fn ascii_table_by_column_positions() {
             ),
         ]
     );
+    assert!(got.events[1].challenge && !got.events[0].challenge);
+    // A decisions table is the whole list of decisions in force when it was written.
+    assert_eq!(got.whole_list, Some(crate::event::Tool::Crowdsec));
     assert!(
-        got.notes.iter().any(|n| n.starts_with("1 captcha")),
+        got.notes.iter().any(|n| n.contains("Country")),
         "{:?}",
         got.notes
     );
+    // `(simul)ban`: no bouncer applies it.
     assert!(
-        got.notes.iter().any(|n| n.contains("Country")),
+        got.notes
+            .iter()
+            .any(|n| n.starts_with("1 simulated decision(s) (not applied by bouncers)")),
         "{:?}",
         got.notes
     );

@@ -90,6 +90,12 @@ fn alerts_with_decisions_lines_and_times() {
                 Action::Listed,
                 15
             ),
+            (
+                "172.64.33.2/32".into(),
+                "challenge (captcha)".into(),
+                Action::Listed,
+                26
+            ),
         ]
     );
     let now = ctx("/tmp/x").now;
@@ -97,26 +103,29 @@ fn alerts_with_decisions_lines_and_times() {
     assert!(c.events[1].expires.unwrap() < now);
     assert_eq!(c.events[0].time, parse_time("2026-11-24T03:09:23Z"));
     assert!(c.notes[0].contains("1 of scope Country"), "{:?}", c.notes);
-    // A captcha is a challenge, not a ban: a note, no event.
-    assert!(
-        c.notes[1].starts_with("1 captcha decision(s)"),
-        "{:?}",
-        c.notes
+    // A captcha is a challenge, apart from the bans.
+    assert_eq!(
+        c.events.iter().map(|e| e.challenge).collect::<Vec<_>>(),
+        [false, false, true]
     );
 }
 
 #[test]
-fn simulated_decisions_are_marked() {
-    let text = r#"[{"created_at":"2026-11-24T03:00:00Z","simulated":true,"scenario":"s","decisions":[{"duration":"4h","origin":"crowdsec","scenario":"s","scope":"ip","type":"ban","value":"172.64.1.1","simulated":true}]}]"#;
+fn simulated_decisions_are_counted_never_reported() {
+    // Simulated on the alert, or on the decision alone: no bouncer applies either.
+    let text = r#"[{"created_at":"2026-11-24T03:00:00Z","simulated":true,"scenario":"s","decisions":[{"duration":"4h","origin":"crowdsec","scenario":"s","scope":"ip","type":"ban","value":"172.64.1.1","simulated":true}]},
+{"created_at":"2026-11-24T03:00:00Z","simulated":false,"scenario":"t","decisions":[{"duration":"4h","origin":"crowdsec","scenario":"t","scope":"ip","type":"ban","value":"172.64.1.2","simulated":true},{"duration":"4h","origin":"crowdsec","scenario":"t","scope":"ip","type":"ban","value":"172.64.1.3"}]}]"#;
     let c = run(Format::CrowdsecJson, text);
     assert_eq!(
         brief(&c),
-        vec![(
-            "172.64.1.1/32".into(),
-            "s (simulated)".into(),
-            Action::Deny,
-            1
-        )]
+        vec![("172.64.1.3/32".into(), "t".into(), Action::Listed, 2)]
+    );
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n == "2 simulated decision(s) (not applied by bouncers): not reported"),
+        "{:?}",
+        c.notes
     );
 }
 
@@ -201,7 +210,7 @@ fn decisions_raw_csv() {
 3,cscli,Range:162.158.0.0/15,\"manual: a, \"\"quoted\"\"
 reason\",ban,,,1,-11h,false,3
 4,cscli,Country:CN,geo,ban,,,1,1h,false,4
-5,cscli,Ip:172.64.33.2,t,captcha,,,1,1h,true,5
+5,cscli,Ip:172.64.33.2,t,captcha,,,1,1h,false,5
 6,cscli,104.16.0.1,t,ban,,,1,1h,false,6";
     let c = run(Format::CrowdsecCsv, text);
     assert_eq!(
@@ -219,12 +228,15 @@ reason\",ban,,,1,-11h,false,3
                 Action::Listed,
                 3
             ),
+            (
+                "172.64.33.2/32".into(),
+                "t (captcha)".into(),
+                Action::Listed,
+                6
+            ),
         ]
     );
-    assert!(c
-        .notes
-        .iter()
-        .any(|n| n.starts_with("1 captcha decision(s)")));
+    assert!(c.events[2].challenge && !c.events[0].challenge);
     assert!(c.events[1].expires.unwrap() < ctx("/tmp/x").now);
     assert_eq!(c.malformed.len(), 1, "{:?}", c.malformed);
 }
@@ -238,22 +250,22 @@ fn alerts_raw_csv() {
     let c = run(Format::CrowdsecCsv, text);
     assert_eq!(
         brief(&c),
-        vec![
-            (
-                "104.17.96.13/32".into(),
-                "crowdsecurity/nginx-req-limit-exceeded (alert)".into(),
-                Action::Deny,
-                2
-            ),
-            (
-                "104.17.96.15/32".into(),
-                "crowdsecurity/http-probing (alert) (simulated)".into(),
-                Action::Deny,
-                4
-            ),
-        ]
+        vec![(
+            "104.17.96.13/32".into(),
+            "crowdsecurity/nginx-req-limit-exceeded (alert)".into(),
+            Action::Deny,
+            2
+        )]
     );
     assert!(c.events[0].time.is_some());
+    // The alert whose only decision was simulated led to nothing a bouncer applied.
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.starts_with("1 simulated decision(s)")),
+        "{:?}",
+        c.notes
+    );
 }
 
 #[test]
@@ -345,5 +357,41 @@ fn cut_and_garbled_input_never_panics() {
                 run(format, &String::from_utf8_lossy(&bytes));
             }
         }
+    }
+}
+
+/// `cscli decisions list` (table or `-o raw`) is the whole list of decisions in force when it
+/// was written, even empty; unless it holds 100 alerts, where cscli may have cut it. Other
+/// CrowdSec files (alert listings, import files) are not.
+#[test]
+fn a_decision_listing_is_the_whole_list_unless_cut_at_100_alerts() {
+    let header = "id,source,ip,reason,action,country,as,events_count,expiration,simulated,alert_id";
+    let c = run(Format::CrowdsecCsv, header);
+    assert_eq!(c.whole_list, Some(crate::event::Tool::Crowdsec));
+    let mut text = header.to_string();
+    for i in 1..=100 {
+        text.push_str(&format!(
+            "\n{i},crowdsec,Ip:192.0.2.{i},crowdsecurity/ssh-bf,ban,,,6,3h,false,{i}"
+        ));
+    }
+    let c = run(Format::CrowdsecCsv, &text);
+    assert_eq!((c.events.len(), c.whole_list), (100, None));
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.starts_with("a decision listing of 100 alerts or more")),
+        "{:?}",
+        c.notes
+    );
+    // 99 alerts, one of them with two decisions: whole.
+    let rows: Vec<&str> = text.lines().take(100).collect();
+    let mut text = rows.join("\n");
+    text.push_str("\n101,crowdsec,Range:192.0.2.0/24,crowdsecurity/ssh-bf,ban,,,6,3h,false,99");
+    assert!(run(Format::CrowdsecCsv, &text).whole_list.is_some());
+    for other in [
+        "id,scope,value,reason,country,as,decisions,created_at",
+        "duration,scope,value",
+    ] {
+        assert_eq!(run(Format::CrowdsecCsv, other).whole_list, None, "{other}");
     }
 }

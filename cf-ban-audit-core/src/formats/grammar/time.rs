@@ -157,9 +157,68 @@ pub fn parse_audit_time(b: &[u8]) -> Option<(NaiveDateTime, usize)> {
     Some((date.and_hms_micro_opt(h, m, s, micro)?, n))
 }
 
+/// Whether a line begins with the timestamp of a line-by-line log: Python's `asctime` and
+/// ISO 8601 (`2026-11-24 03:06:43`, `2026-11-24T03:06:43`), nginx's error log
+/// (`2026/11/24 03:06:43`), BSD syslog (`Nov 24 03:06:43`) or Apache's error log
+/// (`[Tue Nov 24 03:04:39...`). Such a line starts a record of one of those logs; no
+/// ModSecurity audit entry begins its lines that way but by chance of its request or response
+/// text.
+pub fn starts_log_record(line: &[u8]) -> bool {
+    let far = NaiveDate::from_ymd_opt(2100, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("valid date");
+    let slashed = |b: &[u8]| {
+        b.len() >= 19
+            && b[4] == b'/'
+            && b[7] == b'/'
+            && b[10] == b' '
+            && fixed(b, 4).is_some()
+            && fixed(&b[5..], 2).is_some()
+            && fixed(&b[8..], 2).is_some()
+            && hms(&b[11..]).is_some()
+    };
+    let apache = |b: &[u8]| {
+        b.len() >= 20
+            && b[0] == b'['
+            && b[4] == b' '
+            && b[1..4].iter().all(u8::is_ascii_alphabetic)
+            && month(&b[5..8]).is_some()
+    };
+    parse_asctime(line).is_some()
+        || parse_iso(line).is_some()
+        || slashed(line)
+        || parse_syslog(line, far).is_some()
+        || apache(line)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_records() {
+        for line in [
+            &b"2026/11/24 06:50:39 [error] 10220#10220: *2 open() \"/var/www/html/x"[..],
+            b"[Tue Nov 24 03:04:39.352114 2026] [security2:error] [pid 1] x",
+            b"Nov 24 03:06:43 vm sshd[1]: x",
+            b"2026-11-24 03:06:43,825 fail2ban.actions [1]: x",
+            b"2026-11-24T03:06:43+0000 vm sshd[1]: x",
+        ] {
+            assert!(starts_log_record(line), "{}", String::from_utf8_lossy(line));
+        }
+        for line in [
+            &b"--9991b327-A--"[..],
+            b"[24/Nov/2026:03:04:39.334629 +0000] awT 127.0.0.1 42922 127.0.0.1 18092",
+            b"Host: 127.0.0.1:18092",
+            b"Message: Access denied with code 403 (phase 2).",
+        ] {
+            assert!(
+                !starts_log_record(line),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
 
     fn reference() -> NaiveDateTime {
         NaiveDate::from_ymd_opt(2026, 11, 24)

@@ -14,7 +14,8 @@
 //! and proxying are not refusals, and neither is an entry logged only for its status
 //! (`SecAuditLogRelevantStatus`), such as a 404 or another module's 403. The scope is the rule
 //! id of the disruptive message, or `modsecurity` when no message names one. Entries without
-//! section H (`SecAuditLogParts` without `H`) say nothing of the verdict and give no events.
+//! section H (`SecAuditLogParts` without `H`) say nothing of the verdict and give no events,
+//! and neither does an entry cut short inside a body section.
 //!
 //! # The address
 //!
@@ -43,9 +44,14 @@
 //! Sections B, C, E, I, J and K copy the request and the response: headers and bodies hold
 //! whatever the client sent, including whole fake entries. Only section H lines are read, and
 //! once an entry's A boundary is seen only boundaries with that entry's own random id are
-//! structure. A boundary with another id starts a new entry only outside body sections (a
-//! truncated entry followed by the next one); inside C, E, I, J and K it is body text. In
-//! section H, attacker text appears inside a message (matched values, argument names, the
+//! structure. A header with another id (its A boundary, then a section A line) outside body
+//! sections starts the next entry: the one before was cut short (counted as malformed). Inside
+//! C, E, I, J and K it may be body text, a forged entry, or the next entry after one cut inside
+//! its body: the entries it starts are held back until the interrupted entry's own id comes
+//! back (they were its body: dropped) or does not (it was cut: they are real). A serial log
+//! that starts inside an entry (after `copytruncate`) drops that entry, counted as malformed,
+//! and resyncs only on a boundary of that entry's own id (serial.rs says how). Detection needs
+//! the same structure ([`detect`]), never one line. In section H, attacker text appears inside a message (matched values, argument names, the
 //! URI), never at the start of a line. The rule id is the structural `[id "..."]` tag: in v2
 //! messages the tags after the id (`msg`, `data`) escape quotes, so the last `[id "` is
 //! ModSecurity's own; v3 escapes nothing, so its id is the first complete
@@ -66,6 +72,7 @@ mod index;
 mod sections;
 mod serial;
 
+use super::grammar::time::starts_log_record;
 use super::registry::{Detection, FormatDescriptor};
 use crate::event::Tool;
 use std::path::Path;
@@ -78,25 +85,149 @@ pub use sections::parse_boundary;
 pub use sections::parse_section_a;
 pub use serial::AuditLogParser;
 
-/// The first lines of a file's first bytes, for detection.
-fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
-    head.split(|&b| b == b'\n')
+/// The first lines of a file's first bytes, for detection, without a last line that the end of
+/// the head may have cut.
+fn head_lines(head: &[u8]) -> Vec<&[u8]> {
+    let mut lines: Vec<&[u8]> = head
+        .split(|&b| b == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .take(200)
+        .collect();
+    if lines.len() > 1 && !head.ends_with(b"\n") && lines.len() < 200 {
+        lines.pop();
+    }
+    lines
 }
 
-/// Decides whether a file is a native audit log (a part boundary among its first lines) or a
-/// concurrent index (its first line reads as one).
-pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
-    if let Some(first) = head_lines(head).find(|l| !l.trim_ascii().is_empty()) {
-        if parse_index_line(first).is_some() {
-            return Some(Format::ModsecAuditIndex);
+/// The boundary a line is, if it is one.
+fn boundary(line: &[u8]) -> Option<sections::Boundary<'_>> {
+    line.starts_with(b"--")
+        .then(|| parse_boundary(line))
+        .flatten()
+}
+
+/// Whether `lines[at]` is an entry header: an A boundary, then section A's line.
+fn is_header(lines: &[&[u8]], at: usize) -> bool {
+    boundary(lines[at]).is_some_and(|b| b.part == b'A')
+        && lines
+            .get(at + 1)
+            .is_some_and(|l| sections::parse_section_a(l).is_some())
+}
+
+/// The order ModSecurity writes the parts of an entry in: v2 (`sec_audit_logger_native` in
+/// apache2/msc_logging.c) writes the response headers (F) before the response body (E) and
+/// the uploads (J) and matched rules (K) after the trailer (H); libmodsecurity
+/// (`Transaction::toOldAuditLogFormat`) writes them in the order of the alphabet.
+const WRITE_ORDERS: [&[u8]; 2] = [b"ABCIFEHJKZ", b"ABCDEFGHIJKZ"];
+
+/// Whether part `next` may follow part `part` in an entry, in either writer's order.
+fn follows(part: u8, next: u8) -> bool {
+    WRITE_ORDERS.iter().any(|order| {
+        let at = |p: u8| order.iter().position(|&c| c == p);
+        matches!((at(part), at(next)), (Some(a), Some(b)) if b > a)
+    })
+}
+
+/// Whether the sections that follow the boundary `lines[at]` keep to an entry's structure, as
+/// far as the head goes: at least `more` further boundaries of its own id, parts in the order
+/// ModSecurity writes them up to its `Z`, and no boundary of another id outside its body
+/// sections.
+fn sections_in_order(lines: &[&[u8]], at: usize, more: usize) -> bool {
+    let Some(own) = boundary(lines[at]) else {
+        return false;
+    };
+    let (mut part, mut sections) = (own.part, 0);
+    for line in &lines[at + 1..] {
+        let Some(b) = boundary(line) else {
+            continue;
+        };
+        if b.id == own.id && b.dialect == own.dialect {
+            if !follows(part, b.part) {
+                return false;
+            }
+            part = b.part;
+            sections += 1;
+            if part == b'Z' {
+                break;
+            }
+        } else if !serial::is_body(part) {
+            return false;
         }
     }
-    // The last line of the head may be cut; boundary lines are short, so a cut one fails.
-    head_lines(head)
-        .any(|l| l.starts_with(b"--") && parse_boundary(l).is_some())
-        .then_some(Format::ModsecAudit)
+    sections >= more
+}
+
+/// Whether the entry whose header is `lines[at]` has the structure of one: section A, then at
+/// least one more section of its own id, in order.
+fn entry_in_order(lines: &[&[u8]], at: usize) -> bool {
+    is_header(lines, at) && sections_in_order(lines, at, 1)
+}
+
+/// Decides whether a file is a native audit log or a concurrent index (its first line reads as
+/// one).
+///
+/// A native audit log is told by its structure, never by one line. It starts with an entry
+/// header (an A boundary at the start of a line, then section A's `[time] id client port
+/// server port`) followed by further sections of the same boundary id in the order
+/// ModSecurity writes them, and no boundary of another id outside a body section. Or, as a
+/// serial log after `copytruncate`, it starts with the rest of an entry that began before it
+/// (at one of its boundaries, or inside a section whose content comes before its first
+/// boundary), whose boundaries share one id and come in order up to its `Z`, and then a whole
+/// entry as above. A header right after content is body text, and a file whose first line
+/// starts a record of another log (nginx's or Apache's error log, syslog, an `asctime` log) is
+/// never an audit log: a request for `/x%0A--deadbeef-A--%0A...` writes boundary-shaped lines
+/// into nginx's error log, but always inside one of nginx's own records, which the head is
+/// mostly made of.
+pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
+    let lines = head_lines(head);
+    let first = lines.iter().position(|l| !l.trim_ascii().is_empty())?;
+    if parse_index_line(lines[first]).is_some() {
+        return Some(Format::ModsecAuditIndex);
+    }
+    let opens = boundary(lines[first]).is_some();
+    if !opens && starts_log_record(lines[first]) {
+        return None;
+    }
+    let audit = if opens {
+        if boundary(lines[first]).is_some_and(|b| b.part == b'A') {
+            // The file starts with a header, and that entry's sections follow in order.
+            entry_in_order(&lines, first)
+        } else {
+            rest_in_order(&lines, first)
+        }
+    } else {
+        // The file starts inside a section: headers before the entry's first boundary of its
+        // own, and the entries they start, are body text.
+        let mut body_entry: Option<sections::Boundary<'_>> = None;
+        let own = (first..lines.len()).find(|&i| match boundary(lines[i]) {
+            Some(b) if b.part == b'A' => {
+                body_entry = Some(b);
+                false
+            }
+            Some(b) => !body_entry.is_some_and(|e| e.id == b.id && e.dialect == b.dialect),
+            None => false,
+        });
+        own.is_some_and(|at| rest_in_order(&lines, at))
+    };
+    audit.then_some(Format::ModsecAudit)
+}
+
+/// Whether the rest of an entry that began before the file, from its boundary `lines[at]`,
+/// keeps to an entry's structure up to its `Z`, and the next boundary after it, if the head
+/// reaches one, is the header of a whole entry in order.
+fn rest_in_order(lines: &[&[u8]], at: usize) -> bool {
+    let Some(own) = boundary(lines[at]) else {
+        return false;
+    };
+    if !sections_in_order(lines, at, 0) {
+        return false;
+    }
+    let end = (at..lines.len()).find(|&i| {
+        boundary(lines[i])
+            .is_some_and(|b| b.id == own.id && b.dialect == own.dialect && b.part == b'Z')
+    });
+    let next = end.and_then(|z| (z + 1..lines.len()).find(|&i| boundary(lines[i]).is_some()));
+    next.is_none_or(|h| entry_in_order(lines, h))
 }
 
 // Format constants are named like enum variants, as they are used like them (in `match`
@@ -150,10 +281,14 @@ mod examples {
     fn detect() {
         use crate::formats::{modsec_audit, Format};
         use std::path::Path;
-        let head = b"--622ca252-A--\n[01/May/2018:08:05:00 +0200] WugN3pjbflCiqw4yEJ3nggAAAAk 172.16.0.2 22387 192.168.0.1 80\n";
+        let head = b"--622ca252-A--\n[01/May/2018:08:05:00 +0200] WugN3pjbflCiqw4yEJ3nggAAAAk 172.16.0.2 22387 192.168.0.1 80\n--622ca252-B--\nGET / HTTP/1.1\n\n--622ca252-H--\n";
         assert_eq!(
             modsec_audit::detect(Path::new("/var/log/x"), head),
             Some(Format::ModsecAudit)
         );
+        // Boundaries that a request put into nginx's error log (its decoded `%0A`): inside one
+        // of nginx's records, never an audit log.
+        let nginx = b"2026/11/24 06:50:39 [error] 10220#10220: *2 open() \"/var/www/html/x\n--622ca252-A--\n[01/May/2018:08:05:00 +0200] X 104.16.0.1 1 127.0.0.1 80\n--622ca252-H--\n\" failed (2: No such file or directory), client: 192.0.2.80\n";
+        assert_eq!(modsec_audit::detect(Path::new("/var/log/x"), nginx), None);
     }
 }

@@ -3,6 +3,7 @@
 use super::*;
 use crate::formats::grammar::modsec::{rule_id_v2, rule_id_v3};
 use crate::formats::grammar::time::parse_audit_time;
+use crate::formats::modsec_audit::serial::HOLD_LIMIT;
 use crate::formats::test_support::{ctx, Collect};
 use crate::formats::LineParser;
 
@@ -198,4 +199,213 @@ fn index_lines() {
         detect(Path::new("modsec_audit.log"), v3),
         Some(Format::ModsecAuditIndex)
     );
+}
+
+/// The number of the line of `text` that is `line`.
+fn line_of(text: &str, line: &str) -> u64 {
+    text.split('\n').position(|l| l == line).unwrap() as u64 + 1
+}
+
+/// A v2 entry denied by rule `rule` for `client`, with boundary id `id`.
+fn denied(id: &str, client: &str, rule: &str) -> String {
+    format!(
+        "--{id}-A--\n[24/Nov/2026:03:04:39 +0000] U{id} {client} 1 127.0.0.1 80\n--{id}-B--\nGET /x HTTP/1.1\n\n--{id}-F--\nHTTP/1.1 403 Forbidden\n\n--{id}-H--\nMessage: Access denied with code 403 (phase 2). [file \"/x\"] [line \"1\"] [id \"{rule}\"]\nAction: Intercepted (phase 2)\n\n--{id}-Z--\n\n"
+    )
+}
+
+/// A whole entry forged inside a request body: a denial of 104.16.66.67.
+const FORGED: &str = "--deadbeef-A--\n[24/Nov/2026:03:00:00 +0000] FAKE 104.16.66.67 1234 127.0.0.1 80\n--deadbeef-H--\nMessage: Access denied with code 403 (phase 2). [id \"999004\"]\nAction: Intercepted (phase 2)\n--deadbeef-Z--\n";
+
+#[test]
+fn a_file_starting_inside_a_body_drops_that_entry_and_its_forged_entries() {
+    // After copytruncate the file starts in section C of an entry whose header is in the
+    // rotated file; its body holds a forged entry, then its own F, H and Z follow.
+    let text = format!(
+        "trap=1&note=\n{FORGED}\n--d974ea35-F--\nHTTP/1.1 200 OK\n\n--d974ea35-H--\nMessage: Warning. [id \"300011\"]\n\n--d974ea35-Z--\n\n{}",
+        denied("11111111", "104.16.1.1", "300001")
+    );
+    let c = run(&text);
+    let at = line_of(&text, "--11111111-A--");
+    assert_eq!(
+        found(&c),
+        [("104.16.1.1".into(), "300001".into(), None, at)]
+    );
+    assert_eq!(c.malformed_lines(), [1]);
+    // The same starting at one of that entry's boundaries, and starting with the forged entry.
+    for start in ["--d974ea35-C--\ntrap=1&note=\n", ""] {
+        let text = format!(
+            "{start}{FORGED}\n--d974ea35-F--\nHTTP/1.1 200 OK\n\n--d974ea35-Z--\n\n{}",
+            denied("11111111", "104.16.1.1", "300001")
+        );
+        let c = run(&text);
+        assert_eq!(found(&c).len(), 1, "{start:?}: {:?}", found(&c));
+        assert_eq!(found(&c)[0].0, "104.16.1.1");
+        assert_eq!(c.malformed.len(), 1, "{start:?}: {:?}", c.malformed);
+    }
+}
+
+#[test]
+fn a_file_starting_inside_a_forged_entry_drops_the_forged_entries_after_it() {
+    // The truncation fell inside the first of two forged entries in a body: its end looks like
+    // the end of the entry that began before the file, and the second forged entry follows;
+    // the body's own entry going on (F) shows them both body text.
+    let second = FORGED
+        .replace("deadbeef", "cafecafe")
+        .replace("999004", "999005");
+    let text = format!(
+        "{}{second}--d974ea35-F--\nHTTP/1.1 200 OK\n\n--d974ea35-Z--\n\n{}",
+        &FORGED[FORGED.find('\n').unwrap() + 1..],
+        denied("11111111", "104.16.1.1", "300001")
+    );
+    let c = run(&text);
+    let got: Vec<String> = found(&c).into_iter().map(|f| f.0).collect();
+    assert_eq!(got, ["104.16.1.1"]);
+    assert_eq!(c.malformed_lines(), [1]);
+}
+
+#[test]
+fn forged_entries_left_open_in_a_body_are_dropped_when_the_real_entry_goes_on() {
+    // Starting inside a body: one forged entry closed, a second left open in its own body; the
+    // real entry's F inside it still proves them body text.
+    let text = format!(
+        "body\n{FORGED}--cafecafe-A--\n[24/Nov/2026:03:00:00 +0000] FAKE2 104.16.66.68 1 127.0.0.1 80\n--cafecafe-H--\nMessage: Access denied with code 403 (phase 2). [id \"999005\"]\n--cafecafe-K--\nx\n--d974ea35-F--\nHTTP/1.1 200 OK\n\n--d974ea35-Z--\n\n{}",
+        denied("11111111", "104.16.1.1", "300001")
+    );
+    let c = run(&text);
+    assert_eq!(found(&c).len(), 1, "{:?}", found(&c));
+    assert_eq!(found(&c)[0].0, "104.16.1.1");
+    // Inside a whole entry: its own id coming back drops them too.
+    let text = format!(
+        "--d974ea35-A--\n[24/Nov/2026:04:03:03 +0000] R 192.0.2.45 1 127.0.0.1 80\n--d974ea35-C--\n{FORGED}--cafecafe-A--\n[24/Nov/2026:03:00:00 +0000] FAKE2 104.16.66.68 1 127.0.0.1 80\n--cafecafe-C--\n--d974ea35-F--\nHTTP/1.1 200 OK\n\n--d974ea35-Z--\n"
+    );
+    let c = run(&text);
+    assert!(
+        c.events.is_empty() && c.malformed.is_empty(),
+        "{:?} {:?}",
+        found(&c),
+        c.malformed
+    );
+}
+
+#[test]
+fn an_entry_cut_inside_its_body_ends_at_the_next_header() {
+    // A crash in the middle of section C: the entries written after the restart are read,
+    // and the cut one is malformed.
+    let text = format!(
+        "--aaaaaaaa-A--\n[24/Nov/2026:03:04:38 +0000] X 192.0.2.1 1 127.0.0.1 80\n--aaaaaaaa-C--\npartial body\n{}{}",
+        denied("11111111", "104.16.1.1", "300001"),
+        denied("22222222", "104.16.1.2", "300002")
+    );
+    let c = run(&text);
+    assert_eq!(
+        found(&c),
+        [
+            ("104.16.1.1".into(), "300001".into(), None, 5),
+            (
+                "104.16.1.2".into(),
+                "300002".into(),
+                None,
+                line_of(&text, "--22222222-A--")
+            )
+        ]
+    );
+    assert_eq!(c.malformed_lines(), [1]);
+    // Cut outside a body (in H): it keeps what it said, and is malformed too.
+    let text = format!(
+        "--aaaaaaaa-A--\n[24/Nov/2026:03:04:38 +0000] X 104.16.1.3 1 127.0.0.1 80\n--aaaaaaaa-H--\nMessage: Access denied with code 403 (phase 1). [file \"/x\"] [line \"1\"] [id \"7\"]\n{}",
+        denied("11111111", "104.16.1.1", "300001")
+    );
+    let c = run(&text);
+    assert_eq!(found(&c).len(), 2);
+    assert_eq!(c.malformed_lines(), [1]);
+}
+
+#[test]
+fn a_long_interruption_is_a_cut() {
+    // More than any logged body after the interruption: the interrupted entry was cut, and the
+    // entry read since is real even before the file ends.
+    let body = "x".repeat(HOLD_LIMIT as usize);
+    let text = format!(
+        "--aaaaaaaa-A--\n[24/Nov/2026:03:04:38 +0000] X 192.0.2.1 1 127.0.0.1 80\n--aaaaaaaa-C--\n{}--bbbbbbbb-A--\n[24/Nov/2026:03:04:40 +0000] Y 192.0.2.2 1 127.0.0.1 80\n--bbbbbbbb-C--\n{body}\n--bbbbbbbb-Z--\n",
+        denied("11111111", "104.16.1.1", "300001")
+    );
+    let mut p = AuditLogParser::new(&ctx("modsec_audit.log"));
+    let mut sink = Collect::default();
+    for (i, l) in text.split('\n').enumerate() {
+        p.line(i as u64 + 1, l.as_bytes(), &mut sink);
+    }
+    assert_eq!(sink.events.len(), 1, "released before the end");
+    assert_eq!(sink.malformed_lines(), [1]);
+    p.finish(&mut sink);
+    assert_eq!(sink.events.len(), 1);
+}
+
+#[test]
+fn body_text_cannot_hide_the_first_entries_of_a_file() {
+    // A request body holding a boundary of another id that is not a header: body text, which
+    // never ends the hold on a file's first entries (only such a boundary outside a body does).
+    let first = denied("11111111", "104.16.1.1", "300001").replace(
+        "--11111111-F--",
+        "--11111111-C--\nx=1\n--abcdefgh-F--\n--11111111-F--",
+    );
+    let text = format!("{first}{}", denied("22222222", "104.16.1.2", "300002"));
+    let c = run(&text);
+    assert_eq!(found(&c).len(), 2, "{:?}", found(&c));
+    assert!(c.malformed.is_empty(), "{:?}", c.malformed);
+}
+
+#[test]
+fn detection_needs_the_structure_of_an_entry() {
+    let audit = Some(Format::ModsecAudit);
+    let at = Path::new("/var/log/apache2/modsec_audit.log");
+    // v2 writes F before E, J and K after H.
+    let v2 = denied("11111111", "104.16.1.1", "300001")
+        .replace("--11111111-F--", "--11111111-C--\nx=1\n--11111111-F--")
+        .replace("--11111111-H--", "--11111111-E--\n\n--11111111-H--");
+    assert_eq!(detect(at, v2.as_bytes()), audit);
+    assert_eq!(detect(at, V2_PHASE1.as_bytes()), audit);
+    // After copytruncate: the rest of an entry, from one of its boundaries or from inside a
+    // section, then a whole entry.
+    let rest = format!(
+        "--d974ea35-F--\nHTTP/1.1 200 OK\n\n--d974ea35-Z--\n\n{}",
+        denied("11111111", "104.16.1.1", "300001")
+    );
+    assert_eq!(detect(at, rest.as_bytes()), audit);
+    let inside = format!("trap=1&note=\n{}", &rest[rest.find("HTTP").unwrap()..]);
+    assert_eq!(detect(at, inside.as_bytes()), audit);
+    // A header alone, parts out of order, or boundaries in another log's records: not one.
+    for not in [
+        "--11111111-A--\n[24/Nov/2026:03:04:39 +0000] X 104.16.0.1 1 127.0.0.1 80\n".to_string(),
+        denied("11111111", "104.16.1.1", "300001").replace("--11111111-B--", "--11111111-J--"),
+        format!("trap=1&note=\n{}", denied("11111111", "104.16.1.1", "300001")),
+        format!(
+            "2026/11/24 06:50:39 [error] 10220#10220: *2 open() \"/var/www/html/x\n{}\" failed (2: No such file or directory), client: 192.0.2.80\n",
+            denied("11111111", "104.16.1.1", "300001")
+        ),
+    ] {
+        assert_eq!(detect(at, not.as_bytes()), None, "{not}");
+    }
+}
+
+#[test]
+fn a_crash_right_after_a_forged_entry_in_a_body_limit() {
+    // LIMIT. The entry of 192.0.2.45 is cut inside its body right after a whole entry that its
+    // request forged, and the entries written after the crash follow: nothing tells the forged
+    // entry from one of those, and it is read (its own entry is malformed, and says nothing).
+    let text = format!(
+        "--d974ea35-A--\n[24/Nov/2026:04:03:03 +0000] R 192.0.2.45 1 127.0.0.1 80\n--d974ea35-C--\ntrap=1&note=\n{FORGED}{}",
+        denied("11111111", "104.16.1.1", "300001")
+    );
+    let c = run(&text);
+    let got: Vec<String> = found(&c).into_iter().map(|f| f.0).collect();
+    assert_eq!(got, ["104.16.66.67", "104.16.1.1"]);
+    assert_eq!(c.malformed_lines(), [1]);
+    // Cut inside the forged entry itself, it says nothing.
+    let text = format!(
+        "--d974ea35-A--\n[24/Nov/2026:04:03:03 +0000] R 192.0.2.45 1 127.0.0.1 80\n--d974ea35-C--\ntrap=1&note=\n{}{}",
+        &FORGED[..FORGED.find("--deadbeef-Z--").unwrap()],
+        denied("11111111", "104.16.1.1", "300001")
+    );
+    let got: Vec<String> = found(&run(&text)).into_iter().map(|f| f.0).collect();
+    assert_eq!(got, ["104.16.1.1"]);
 }
