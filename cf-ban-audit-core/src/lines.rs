@@ -1,10 +1,10 @@
 //! Streaming byte lines: a reused buffer, memchr to find line ends, CRLF trimmed, NULs at a
 //! line's start (a write lost in a crash) dropped, a last line without a terminator still
 //! read. What happens to a line longer than [`MAX_LINE`] is the format's to say
-//! ([`LongLines`]): handed on in pieces, with no limit and no more memory than a piece, to a
-//! parser that reads its tokens as they come (`fail2ban-client` lists, nft set elements, plain
-//! lists, CrowdSec JSON); or gathered whole up to the format's own limit, and cut there, the
-//! cut being an error of the scan. Compressed files are undone before, by
+//! ([`LongLines`]): handed on in pieces, with no more memory than a piece, to a parser that
+//! reads its tokens as they come (`fail2ban-client` lists, nft set elements, plain lists,
+//! CrowdSec JSON); or gathered whole. Either way up to the format's own limit, far above what
+//! the real program writes, and cut there, the cut being an error of the scan. Compressed files are undone before, by
 //! [`crate::decompress`].
 
 use std::io::{self, Read};
@@ -41,8 +41,15 @@ pub enum LineChunk<'a> {
     Line(&'a [u8]),
     /// A piece of a line longer than [`MAX_LINE`], for [`LongLines::Pieces`]: the first
     /// holds about the line's first [`MAX_LINE`] bytes (its head, whatever the format), the
-    /// last may be empty; together they are the line.
+    /// last may be empty; together they are the line (up to its limit: see
+    /// [`LineChunk::PiecesCut`]). Each piece but the last ends after a white space or comma
+    /// when it holds one, so that a token is split between pieces only when it is longer
+    /// than a piece.
     Piece(&'a [u8], Part),
+    /// The line handed in pieces passed the limit of [`LongLines::Pieces`]: its last piece
+    /// ended at the last white space or comma before the limit, and the rest of the line is
+    /// skipped.
+    PiecesCut,
     /// The start of a line longer than the limit of [`LongLines::Limit`], up to the last
     /// white space or comma before the limit (so that no token is handed cut short, to be
     /// taken for a shorter one); the rest of the line is skipped.
@@ -55,6 +62,17 @@ fn cut_point(line: &[u8]) -> usize {
     match memchr::memrchr3(b' ', b'\t', b',', line) {
         Some(i) => i + 1,
         None => line.len(),
+    }
+}
+
+/// Where a piece of a line handed in pieces ends: after its last white space or comma, so that
+/// a token is cut between pieces only when it is longer than a piece (and a line cut at its
+/// limit ends after a whole token); with none, before a `\r` at its end, which may be the
+/// start of the line's terminator.
+fn piece_end(bytes: &[u8]) -> usize {
+    match memchr::memrchr3(b' ', b'\t', b',', bytes) {
+        Some(i) => i + 1,
+        None => bytes.len() - usize::from(bytes.ends_with(b"\r")),
     }
 }
 
@@ -78,14 +96,46 @@ where
 {
     read_lines(reader, LongLines::Limit(MAX_LINE), |n, chunk| match chunk {
         LineChunk::Line(line) | LineChunk::Cut(line) | LineChunk::Piece(line, _) => f(n, line),
+        LineChunk::PiecesCut => {}
     })
+}
+
+/// Hands `piece` of line `n`, read in pieces, on as `part`; or, when it takes the line past
+/// `limit`, its bytes up to the limit, ended after their last white space or comma, as the
+/// line's last piece, then [`LineChunk::PiecesCut`]. Returns whether the line was cut.
+fn hand_piece<F>(
+    f: &mut F,
+    n: u64,
+    streamed: &mut usize,
+    limit: usize,
+    piece: &[u8],
+    part: Part,
+) -> bool
+where
+    F: FnMut(u64, LineChunk<'_>),
+{
+    let room = limit.saturating_sub(*streamed);
+    if piece.len() <= room {
+        *streamed += piece.len();
+        if part == Part::Last || !piece.is_empty() {
+            f(n, LineChunk::Piece(piece, part));
+        }
+        return false;
+    }
+    let allowed = &piece[..room];
+    let end = memchr::memrchr3(b' ', b'\t', b',', allowed).map_or(0, |i| i + 1);
+    f(n, LineChunk::Piece(&allowed[..end], Part::Last));
+    f(n, LineChunk::PiecesCut);
+    true
 }
 
 /// Calls `f(line_number, chunk)` for every line of `reader` (see [`for_each_line`]), a line
 /// longer than [`MAX_LINE`] being handed as `long` says: in pieces ([`LineChunk::Piece`]), or
-/// whole up to the limit and cut beyond it ([`LineChunk::Cut`]). Memory is bounded by the limit,
-/// or by twice [`MAX_LINE`] when lines are handed in pieces. On an I/O error, a line handed in
-/// pieces is closed with the bytes read of it ([`Part::Last`]) before the error is returned.
+/// whole; either way up to the format's limit, and cut beyond it ([`LineChunk::Cut`],
+/// [`LineChunk::PiecesCut`]; counted in [`LineStats::long_lines`]). Memory is bounded by the
+/// limit of a line read whole, or by twice [`MAX_LINE`] when lines are handed in pieces. On an
+/// I/O error, a line handed in pieces is closed with the bytes read of it ([`Part::Last`])
+/// before the error is returned.
 pub fn read_lines<F>(
     reader: &mut dyn Read,
     long: LongLines,
@@ -104,9 +154,9 @@ where
         /// Its pieces are being handed over.
         Streaming,
     }
-    let limit = match long {
-        LongLines::Limit(limit) => limit.max(1),
-        LongLines::Pieces => usize::MAX,
+    let (limit, pieces) = match long {
+        LongLines::Limit(limit) => (limit.max(1), false),
+        LongLines::Pieces(limit) => (limit.max(1), true),
     };
     let mut stats = LineStats::default();
     let mut buf: Vec<u8> = vec![0; READ_SIZE];
@@ -114,6 +164,8 @@ where
     let mut start = 0usize;
     let mut end = 0usize;
     let mut state = State::Gathering;
+    // The bytes of the line being handed in pieces handed so far.
+    let mut streamed = 0usize;
     let strip_cr = |line: &[u8]| -> usize { line.len() - usize::from(line.ends_with(b"\r")) };
     loop {
         // Hand over every complete line in the buffer.
@@ -122,7 +174,11 @@ where
             let line = &line[..strip_cr(line)];
             match state {
                 State::Skipping => {}
-                State::Streaming => f(stats.lines, LineChunk::Piece(line, Part::Last)),
+                State::Streaming => {
+                    if hand_piece(&mut f, stats.lines, &mut streamed, limit, line, Part::Last) {
+                        stats.long_lines += 1;
+                    }
+                }
                 State::Gathering if line.len() > limit => {
                     // A line longer than the limit that arrived in one read.
                     stats.lines += 1;
@@ -142,15 +198,22 @@ where
         match state {
             State::Skipping => start = end,
             State::Streaming => {
-                // A `\r` at the end is kept back: it may be the line's terminator.
-                let upto = start + strip_cr(&buf[start..end]);
-                if upto > start {
-                    f(
-                        stats.lines,
-                        LineChunk::Piece(&buf[start..upto], Part::Middle),
-                    );
+                let upto = start + piece_end(&buf[start..end]);
+                let piece = &buf[start..upto];
+                if hand_piece(
+                    &mut f,
+                    stats.lines,
+                    &mut streamed,
+                    limit,
+                    piece,
+                    Part::Middle,
+                ) {
+                    stats.long_lines += 1;
+                    state = State::Skipping;
+                    start = end;
+                } else {
+                    start = upto;
                 }
-                start = upto;
             }
             State::Gathering if pending > limit => {
                 stats.lines += 1;
@@ -160,13 +223,12 @@ where
                 state = State::Skipping;
                 start = end;
             }
-            State::Gathering if long == LongLines::Pieces && pending >= MAX_LINE => {
+            State::Gathering if pieces && pending >= MAX_LINE => {
                 stats.lines += 1;
-                let upto = start + strip_cr(&buf[start..end]);
-                f(
-                    stats.lines,
-                    LineChunk::Piece(strip_nuls(&buf[start..upto]), Part::First),
-                );
+                let upto = start + piece_end(&buf[start..end]);
+                let first = strip_nuls(&buf[start..upto]);
+                streamed = first.len();
+                f(stats.lines, LineChunk::Piece(first, Part::First));
                 state = State::Streaming;
                 start = upto;
             }
@@ -182,9 +244,10 @@ where
         if end == buf.len() {
             // Only a line still gathered fills the buffer, and it is shorter than the limit
             // (or than a first piece): room for one byte more tells whether it passes it.
-            let most = match long {
-                LongLines::Pieces => MAX_LINE,
-                LongLines::Limit(_) => limit.saturating_add(1),
+            let most = if pieces {
+                MAX_LINE.min(limit.saturating_add(1))
+            } else {
+                limit.saturating_add(1)
             };
             let grown = (buf.len() * 2).min(most).max(buf.len() + 1);
             buf.resize(grown, 0);
@@ -195,7 +258,8 @@ where
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     if state == State::Streaming {
-                        f(stats.lines, LineChunk::Piece(&buf[start..end], Part::Last));
+                        let rest = &buf[start..end];
+                        hand_piece(&mut f, stats.lines, &mut streamed, limit, rest, Part::Last);
                         return Err((e, stats.lines));
                     }
                     return Err((e, stats.lines + 1));
@@ -206,10 +270,12 @@ where
             let rest = &buf[start..end];
             match state {
                 State::Skipping => {}
-                State::Streaming => f(
-                    stats.lines,
-                    LineChunk::Piece(&rest[..strip_cr(rest)], Part::Last),
-                ),
+                State::Streaming => {
+                    let rest = &rest[..strip_cr(rest)];
+                    if hand_piece(&mut f, stats.lines, &mut streamed, limit, rest, Part::Last) {
+                        stats.long_lines += 1;
+                    }
+                }
                 State::Gathering if rest.is_empty() => {}
                 State::Gathering => {
                     stats.lines += 1;
@@ -280,25 +346,31 @@ mod tests {
             step,
             fail: false,
         };
-        let stats = read_lines(&mut reader, LongLines::Pieces, |n, chunk| match chunk {
-            LineChunk::Line(l) => {
-                assert!(!open);
-                out.push((n, l.to_vec(), 0));
-            }
-            LineChunk::Piece(p, part) => {
-                assert_eq!(open, part != Part::First, "{part:?}");
-                if part == Part::First {
-                    assert!(p.len() >= MAX_LINE - 1);
-                    out.push((n, Vec::new(), 0));
+        let stats = read_lines(
+            &mut reader,
+            LongLines::Pieces(usize::MAX),
+            |n, chunk| match chunk {
+                LineChunk::Line(l) => {
+                    assert!(!open);
+                    out.push((n, l.to_vec(), 0));
                 }
-                let last = out.last_mut().unwrap();
-                assert_eq!(last.0, n);
-                last.1.extend_from_slice(p);
-                last.2 += 1;
-                open = part != Part::Last;
-            }
-            LineChunk::Cut(_) => panic!("no line is cut when read in pieces"),
-        })
+                LineChunk::Piece(p, part) => {
+                    assert_eq!(open, part != Part::First, "{part:?}");
+                    if part == Part::First {
+                        assert!(p.len() > MAX_LINE - 64, "{}", p.len());
+                        out.push((n, Vec::new(), 0));
+                    }
+                    let last = out.last_mut().unwrap();
+                    assert_eq!(last.0, n);
+                    last.1.extend_from_slice(p);
+                    last.2 += 1;
+                    open = part != Part::Last;
+                }
+                LineChunk::Cut(_) | LineChunk::PiecesCut => {
+                    panic!("no line is cut below its limit")
+                }
+            },
+        )
         .unwrap();
         assert!(!open);
         (out, stats)
@@ -343,7 +415,7 @@ mod tests {
             step: READ_SIZE,
             fail: true,
         };
-        let err = read_lines(&mut reader, LongLines::Pieces, |n, chunk| {
+        let err = read_lines(&mut reader, LongLines::Pieces(usize::MAX), |n, chunk| {
             assert_eq!(n, 1);
             if let LineChunk::Piece(p, part) = chunk {
                 got += p.len();
@@ -386,11 +458,50 @@ mod tests {
         }
     }
 
+    #[test]
+    fn lines_in_pieces_past_their_limit_are_cut_after_a_separator() {
+        let limit = 2 * MAX_LINE + 7;
+        let mut input = Vec::new();
+        while input.len() < limit + MAX_LINE {
+            input.extend_from_slice(b"104.16.0.12 ");
+        }
+        input.extend_from_slice(b"\nnext\n");
+        for step in [READ_SIZE, 5000] {
+            let (mut got, mut cuts, mut after) = (0, 0, Vec::new());
+            let mut reader = Trickle {
+                data: &input,
+                step,
+                fail: false,
+            };
+            let stats = read_lines(
+                &mut reader,
+                LongLines::Pieces(limit),
+                |n, chunk| match chunk {
+                    LineChunk::Piece(p, part) => {
+                        assert_eq!((n, cuts), (1, 0));
+                        got += p.len();
+                        if part == Part::Last {
+                            assert!(p.is_empty() || p.ends_with(b" "), "no token is cut");
+                        }
+                    }
+                    LineChunk::PiecesCut => cuts += 1,
+                    LineChunk::Line(l) => after.push((n, l.to_vec())),
+                    LineChunk::Cut(_) => panic!("a line in pieces is not gathered"),
+                },
+            )
+            .unwrap();
+            assert_eq!((cuts, stats.long_lines), (1, 1));
+            assert!(got <= limit && got > limit - 13, "{got}");
+            assert_eq!(after, [(2, b"next".to_vec())]);
+        }
+    }
+
     fn chunk_text(chunk: LineChunk<'_>) -> (&'static str, Vec<u8>) {
         match chunk {
             LineChunk::Line(l) => ("line", l.to_vec()),
             LineChunk::Cut(l) => ("cut", l.to_vec()),
             LineChunk::Piece(l, _) => ("piece", l.to_vec()),
+            LineChunk::PiecesCut => ("pieces cut", Vec::new()),
         }
     }
 

@@ -37,6 +37,15 @@ const HEAD_TEXT: usize = 1024;
 /// counted in one more.
 const MAX_CUTS: usize = 16;
 
+/// The error of a line cut at its format's limit.
+fn cut_message(format: Format, long: LongLines) -> String {
+    format!(
+        "line longer than {}, the most a {format} line may be: cut there, the rest of the line \
+         is not read (what stands before the cut is)",
+        size_text(long.limit())
+    )
+}
+
 /// A size as the errors say it: `1 MiB`, `64 MiB`, or bytes.
 fn size_text(bytes: usize) -> String {
     if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
@@ -78,6 +87,8 @@ pub struct Scanner {
     fail2ban_config: Option<PathBuf>,
     /// The most a compressed file of a given size may expand to.
     expansion_cap: fn(u64) -> u64,
+    /// A cap on every format's line limit (tests of the limits, without hundreds of MiB).
+    line_limit_cap: usize,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -133,6 +144,7 @@ impl Scanner {
             registry: None,
             fail2ban_config: None,
             expansion_cap: crate::decompress::expansion_cap,
+            line_limit_cap: usize::MAX,
         }
     }
 
@@ -165,6 +177,13 @@ impl Scanner {
     #[cfg(test)]
     pub(crate) fn expansion_cap(mut self, cap: fn(u64) -> u64) -> Scanner {
         self.expansion_cap = cap;
+        self
+    }
+
+    /// A cap on every format's line limit (tests of the limits, without hundreds of MiB).
+    #[cfg(test)]
+    pub(crate) fn line_limit_cap(mut self, cap: usize) -> Scanner {
+        self.line_limit_cap = cap;
         self
     }
 
@@ -545,9 +564,14 @@ impl Scanner {
 
     /// How `format` takes lines longer than [`MAX_LINE`]: as its descriptor says.
     fn long_lines(&self, format: Format) -> LongLines {
-        self.registry()
+        let long = self
+            .registry()
             .get(format)
-            .map_or(LongLines::Limit(MAX_LINE), FormatDescriptor::long_lines)
+            .map_or(LongLines::Limit(MAX_LINE), FormatDescriptor::long_lines);
+        match long {
+            LongLines::Limit(limit) => LongLines::Limit(limit.min(self.line_limit_cap)),
+            LongLines::Pieces(limit) => LongLines::Pieces(limit.min(self.line_limit_cap)),
+        }
     }
 
     /// How `format` is read (every detected format has a descriptor).
@@ -862,19 +886,9 @@ impl Scanner {
                     }
                     LineChunk::Cut(line) => {
                         parser.line(n, line, &mut LineSink::new(&mut sink, &ctx.path, n, line));
-                        let limit = match long {
-                            LongLines::Limit(limit) => size_text(limit),
-                            _ => size_text(MAX_LINE),
-                        };
-                        sink.cuts.add(
-                            n,
-                            format!(
-                                "line longer than {limit}, the most a {format} line may be: cut \
-                                 there, the rest of the line is not read (what stands before \
-                                 the cut is)"
-                            ),
-                        );
+                        sink.cuts.add(n, cut_message(format, long));
                     }
+                    LineChunk::PiecesCut => sink.cuts.add(n, cut_message(format, long)),
                 });
                 parser.finish(&mut sink);
                 match result {
@@ -1384,6 +1398,34 @@ impl<'r> FileOutcome<'r> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_in_pieces_past_its_limit_is_an_error_naming_the_file_and_line() {
+        // A blocklist on one line of 3 MiB, its format's limit capped at 2 MiB: the entries
+        // before the cut are read, the cut is an error, the line after it is read.
+        let mut text = b"104.16.0.1\n".to_vec();
+        while text.len() < 3 << 20 {
+            text.extend_from_slice(b"198.51.100.7 ");
+        }
+        text.extend_from_slice(b"104.16.0.2\n104.16.0.3\n");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blocklist.txt");
+        std::fs::write(&path, &text).unwrap();
+        let report = Scanner::new(crate::cloudflare::embedded())
+            .line_limit_cap(2 << 20)
+            .path(&path)
+            .scan();
+        assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+        let error = &report.errors[0].message;
+        assert!(error.contains("blocklist.txt"), "{error}");
+        assert!(
+            error.contains(":2: line longer than 2 MiB, the most a list line may be"),
+            "{error}"
+        );
+        let found: Vec<String> = report.findings.iter().map(|f| f.address_text()).collect();
+        assert_eq!(found, ["104.16.0.1", "104.16.0.3"]);
+        assert_eq!(report.files[0].malformed, 0, "no token is cut short");
+    }
 
     #[test]
     fn a_failed_live_read_is_an_error() {

@@ -225,8 +225,10 @@ pub trait LineParser: Send {
     /// Reads a piece of a line longer than [`MAX_LINE`](crate::MAX_LINE), for a format whose
     /// descriptor reads long lines in pieces ([`LongLines::Pieces`]): the pieces of one line
     /// come in order, all with the line's number, from a [`Part::First`] to a [`Part::Last`];
-    /// together they are the line. A token may be split between two pieces. Lines no longer
-    /// than `MAX_LINE` still come whole, to [`LineParser::line`].
+    /// together they are the line (a line past the format's limit ends at the limit, after
+    /// its last white space or comma, and the scanner reports the cut). A token may be split
+    /// between two pieces. Lines no longer than `MAX_LINE` still come whole, to
+    /// [`LineParser::line`].
     ///
     /// The default, for a parser that reads no pieces, reads the first piece as the line, cut
     /// after its last white space or comma, and reports the cut ([`Sink::cut`]).

@@ -24,8 +24,8 @@
 //! least 90% of its non-blank, non-comment lines (and at least one) hold only addresses.
 //!
 //! A list may be one line (a blocklist exported space- or comma-separated): a line longer
-//! than [`MAX_LINE`](crate::MAX_LINE) is read in pieces, entry by entry, without a limit, a
-//! token that is no entry being malformed on its own instead of the whole line.
+//! than [`MAX_LINE`](crate::MAX_LINE) is read in pieces, entry by entry, up to [`MAX_LIST_LINE`]
+//! (512 MiB: a longer line is cut there, and that is an error of the scan), a token that is no entry being malformed on its own instead of the whole line.
 
 use super::registry::{Detection, FormatDescriptor};
 use std::path::Path;
@@ -284,6 +284,10 @@ impl Format {
     pub const PlainList: Format = Format::builtin(34, "list");
 }
 
+/// The longest line of a list read: a blocklist exported on one line (15 bytes an address, so
+/// some 35 million); a longer line is cut there, and that is an error of the scan.
+pub const MAX_LIST_LINE: usize = 512 << 20;
+
 /// The plain list's descriptor: asked last, as any text with an address a line resembles a
 /// list.
 pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
@@ -292,7 +296,7 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
     "plain address list (ban list by name/place)",
     |ctx| Box::new(PlainListParser::new(ctx)),
 )
-.long_lines_in_pieces()
+.long_lines_in_pieces(MAX_LIST_LINE)
 .usual_paths(&["/etc/*blocklist*", "/etc/*banned*"])
 .detected_by(&[Detection::text(500, |path, head| {
     detect(path, head).is_some()

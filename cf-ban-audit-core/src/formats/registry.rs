@@ -94,21 +94,32 @@ pub enum Reader {
     Sqlite(SqliteReader),
 }
 
-/// How a format read as lines takes a line longer than [`MAX_LINE`](crate::MAX_LINE).
+/// How a format read as lines takes a line longer than [`MAX_LINE`](crate::MAX_LINE), and the
+/// longest line it reads: a limit far above what the real program writes, so that a line cut
+/// there is damage or an attack, and the cut is an error of the scan naming the file and line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LongLines {
     /// Lines up to this many bytes are handed whole (memory for one such line is the cost); a
     /// longer one is handed cut after its last white space or comma before the limit, the
-    /// rest of it skipped, and the cut is an error of the scan naming the file and line (the
-    /// line's tokens before the cut still count). The default, at
+    /// rest of it skipped (the line's tokens before the cut still count). The default, at
     /// [`MAX_LINE`](crate::MAX_LINE).
     Limit(usize),
     /// Lines longer than [`MAX_LINE`](crate::MAX_LINE) are handed in pieces
-    /// ([`LineParser::piece`](super::LineParser::piece)), however long: no limit, and no more
-    /// memory than a piece and what the parser keeps. For formats whose long lines are lists
+    /// ([`LineParser::piece`](super::LineParser::piece)), up to this many bytes: no more memory
+    /// than a piece and what the parser keeps. A longer line ends at the last white space or
+    /// comma before the limit, the rest of it skipped. For formats whose long lines are lists
     /// read token by token.
-    Pieces,
+    Pieces(usize),
+}
+
+impl LongLines {
+    /// The longest line read.
+    pub const fn limit(self) -> usize {
+        match self {
+            LongLines::Limit(bytes) | LongLines::Pieces(bytes) => bytes,
+        }
+    }
 }
 
 /// Whether the events of a format are members of a named set, whose purpose (ban or allow)
@@ -295,10 +306,15 @@ impl FormatDescriptor {
     }
 
     /// Lines longer than [`MAX_LINE`](crate::MAX_LINE) are handed to the parser in pieces
-    /// ([`LongLines::Pieces`]): its [`LineParser::piece`](super::LineParser::piece) reads them
-    /// token by token, with no limit on the line.
-    pub const fn long_lines_in_pieces(mut self) -> FormatDescriptor {
-        self.long_lines = LongLines::Pieces;
+    /// ([`LongLines::Pieces`]), up to `bytes` (at least `MAX_LINE`): its
+    /// [`LineParser::piece`](super::LineParser::piece) reads them token by token; a longer line
+    /// is cut, and the cut is an error of the scan.
+    pub const fn long_lines_in_pieces(mut self, bytes: usize) -> FormatDescriptor {
+        assert!(
+            bytes >= crate::lines::MAX_LINE,
+            "a limit below the piece size"
+        );
+        self.long_lines = LongLines::Pieces(bytes);
         self
     }
 

@@ -101,6 +101,7 @@ pub(crate) fn feed_as(
             parser.line(n, line, sink);
             sink.cut(n, "cut".into());
         }
+        LineChunk::PiecesCut => sink.cut(n, "cut".into()),
     })
     .unwrap();
     parser.finish(sink);

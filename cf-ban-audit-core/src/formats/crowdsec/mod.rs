@@ -197,6 +197,11 @@ impl Format {
     pub const CrowdsecApiLog: Format = Format::builtin(36, "crowdsec-api-log");
 }
 
+/// The longest line of CrowdSec JSON read: a decision stream or `cscli decisions list -o json`
+/// saved on one line (some 250 bytes a decision, so 2 million decisions); a longer line is cut
+/// there, and that is an error of the scan.
+pub const MAX_JSON_LINE: usize = 512 << 20;
+
 /// CrowdSec JSON.
 pub(crate) const JSON: FormatDescriptor = FormatDescriptor::new(
     Format::CrowdsecJson,
@@ -204,7 +209,7 @@ pub(crate) const JSON: FormatDescriptor = FormatDescriptor::new(
     "CrowdSec decisions/alerts JSON",
     |ctx| Box::new(CrowdsecJsonParser::new(ctx)),
 )
-.long_lines_in_pieces()
+.long_lines_in_pieces(MAX_JSON_LINE)
 .usual_paths(&["(saved output of cscli decisions list -o json)"])
 .detected_by(&[Detection::text(230, |path, head| {
     detect(path, head) == Some(Format::CrowdsecJson)

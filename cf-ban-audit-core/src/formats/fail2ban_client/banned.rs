@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use super::listed;
 use super::python_repr::{Stop, Walker};
+#[cfg(doc)]
+use super::MAX_LIST_LINE;
 use crate::formats::{Format, LineParser, ParseCtx, Part, Sink};
 
 /// Whether the first bytes of a file are `fail2ban-client banned` output: a Python list of
@@ -24,7 +26,7 @@ pub fn looks_like_banned(head: &[u8]) -> bool {
 
 /// Parser of `fail2ban-client banned` output (see the [module documentation](super)). The
 /// output is read as it comes, a line however long in pieces, keeping only the string being
-/// read: every address of a jail of 79,000 bans on one line, without a limit. Each event
+/// read: every address of a jail of 79,000 bans on one line (up to [`MAX_LIST_LINE`]). Each event
 /// carries the line where its address stands. Addresses read before a fault in the input are
 /// kept, and the fault is reported as malformed.
 pub struct BannedParser {

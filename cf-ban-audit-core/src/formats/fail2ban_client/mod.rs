@@ -25,14 +25,15 @@
 //!   `Status for the jail:` header or `Jail:` item. Files holding several outputs one after
 //!   another are read as such. A jail's list is one line however many bans it holds (1.1 MB
 //!   for 79,000 addresses): a line longer than [`MAX_LINE`](crate::MAX_LINE) is read in
-//!   pieces, address by address, without a limit.
+//!   pieces, address by address, up to [`MAX_LIST_LINE`] (512 MiB: a longer line is cut
+//!   there, and that is an error of the scan).
 //! - `fail2ban-client banned` prints the Python `repr` of a list of `{jail: [address, ...]}`
 //!   dicts: `[{'sshd': ['104.16.9.9', '192.0.2.5']}, {'nginx-http-auth': []}]`. It is read with
 //!   a small tokenizer for that subset of Python literals (quoted strings with their escapes,
 //!   lists, dicts; never `eval`), so text inside a quoted name is never taken for structure.
 //!   The tokenizer is fed as the output comes, a line longer than [`MAX_LINE`](crate::MAX_LINE)
 //!   in pieces, and keeps only the string it reads: however many bans a jail holds (its list
-//!   is one line), every one is read, with no limit and little memory.
+//!   is one line), every one is read, with little memory (up to [`MAX_LIST_LINE`]).
 //!   `banned <ip> ...` prints a list of lists of jail names (`[['sshd'], []]`): it names no
 //!   address and gives no event.
 //! - `fail2ban-client get <JAIL> banip --with-time` prints one ban a line,
@@ -103,6 +104,11 @@ impl Format {
     pub const Fail2banBanTimes: Format = Format::builtin(5, "fail2ban-ban-times");
 }
 
+/// The longest line of `fail2ban-client` output read: a jail's whole list of bans is one line
+/// (1.35 MB for 79,000 bans), and 512 MiB holds some 30 million; a longer line is cut there,
+/// and that is an error of the scan.
+pub const MAX_LIST_LINE: usize = 512 << 20;
+
 /// `fail2ban-client status`.
 pub(crate) const STATUS: FormatDescriptor = FormatDescriptor::new(
     Format::Fail2banStatus,
@@ -110,7 +116,7 @@ pub(crate) const STATUS: FormatDescriptor = FormatDescriptor::new(
     "fail2ban-client status output (Banned IP list)",
     |ctx| Box::new(StatusParser::new(ctx)),
 )
-.long_lines_in_pieces()
+.long_lines_in_pieces(MAX_LIST_LINE)
 .usual_paths(&["(saved output of fail2ban-client status <jail>)"])
 .detected_by(&[Detection::text(100, |_, head| looks_like_status(head))]);
 
@@ -121,7 +127,7 @@ pub(crate) const BANNED: FormatDescriptor = FormatDescriptor::new(
     "fail2ban-client banned output (Python repr)",
     |ctx| Box::new(BannedParser::new(ctx)),
 )
-.long_lines_in_pieces()
+.long_lines_in_pieces(MAX_LIST_LINE)
 .usual_paths(&["(saved output of fail2ban-client banned)"])
 .detected_by(&[Detection::text(110, |_, head| looks_like_banned(head))]);
 

@@ -24,7 +24,7 @@ impl Collect {
 /// Reads `input` as the scanner does: long lines in pieces.
 fn feed(parser: &mut dyn LineParser, input: &[u8]) -> Collect {
     let mut sink = Collect::default();
-    feed_as(parser, LongLines::Pieces, input, &mut sink);
+    feed_as(parser, LongLines::Pieces(usize::MAX), input, &mut sink);
     sink
 }
 

@@ -36,8 +36,8 @@
 //!
 //! The text form is read token by token as it comes: a line longer than
 //! [`MAX_LINE`](crate::MAX_LINE) (a set of 100,000 elements listed on one line of 1.5 MB, as
-//! `nft list ruleset` prints a set without `flags interval`) is read in pieces, with no limit
-//! on the line; the elements of the sets are held until the ruleset's end, when the rules
+//! `nft list ruleset` prints a set without `flags interval`) is read in pieces, up to
+//! [`MAX_TEXT_LINE`] (512 MiB; a longer line is cut there, an error of the scan); the elements of the sets are held until the ruleset's end, when the rules
 //! after them decide what they are.
 //!
 //! Comments (`#`, outside quoted strings) and quoted strings (element and rule `comment "..."`,
@@ -222,6 +222,10 @@ impl Format {
     pub const NftJson: Format = Format::builtin(20, "nftables-json");
 }
 
+/// The longest line of an nft ruleset read: a set's `elements = { ... }` is one line (1.5 MB for
+/// 100,000 addresses); a longer line is cut there, and that is an error of the scan.
+pub const MAX_TEXT_LINE: usize = 512 << 20;
+
 /// The ruleset text.
 pub(crate) const TEXT: FormatDescriptor = FormatDescriptor::new(
     Format::NftRuleset,
@@ -229,7 +233,7 @@ pub(crate) const TEXT: FormatDescriptor = FormatDescriptor::new(
     "nftables ruleset text: set elements and rules that drop/reject",
     |ctx| Box::new(NftRulesetParser::new(ctx)),
 )
-.long_lines_in_pieces()
+.long_lines_in_pieces(MAX_TEXT_LINE)
 .usual_paths(&["/etc/nftables.conf", "/etc/nftables.d"])
 .detected_by(&[Detection::text(270, |path, head| {
     detect(path, head) == Some(Format::NftRuleset)
