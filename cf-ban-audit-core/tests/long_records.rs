@@ -174,10 +174,10 @@ fn nft_set_whose_elements_are_one_line_of_one_and_a_half_mb() {
     assert!(text.len() > 1_500_000, "{}", text.len());
     for (how, report) in reports("nft-list-ruleset.txt", text.as_bytes()) {
         assert_every_ban(how, &report, Format::NftRuleset, &members, BanState::Active);
-        assert!(report
-            .findings
-            .iter()
-            .all(|f| f.scope == "f2b-table/addr-set-sshd"));
+        assert!(
+            report.findings.iter().all(|f| f.scope == "sshd"),
+            "fail2ban's set of jail sshd"
+        );
     }
     // The same as a script loads it: `add element` with the set on one line.
     let script = format!(
@@ -192,23 +192,49 @@ fn nft_set_whose_elements_are_one_line_of_one_and_a_half_mb() {
 }
 
 #[test]
-fn modsecurity_json_entry_over_a_mib() {
-    // A libmodsecurity 3 entry whose request body (part C... logged as `body`) is 3 MB.
+fn modsecurity_json_entries_over_a_mib() {
+    // ModSecurity 2.9.7's JSON entry of a denial (the fixture's first line, written by Apache
+    // with mod_security2), its request body (part C, logged as `request.body`) grown to 3 MB.
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/modsecurity/v2-serial.json");
+    let fixture = std::fs::read_to_string(fixture).unwrap();
+    let first = fixture.lines().next().unwrap();
+    assert!(first.contains("[client 172.69.7.80]"));
     let body = "a=".to_string() + &"x%20union%20select%201".repeat(150_000);
-    let entry = |client: &str, id: &str| {
+    let v2 = first.replacen(
+        r#""request":{"#,
+        &format!(r#""request":{{"body":["{body}"],"#),
+        1,
+    );
+    // libmodsecurity 3's entry of the same size: read whole, and (as its JSON never says
+    // whether it refused) counted in the file's note.
+    let v3 = |client: &str, id: &str| {
         format!(
             r#"{{"transaction":{{"client_ip":"{client}","time_stamp":"Tue Nov 24 04:07:41 2026","server_id":"0a7c","client_port":0,"host_ip":"127.0.0.1","host_port":80,"unique_id":"{id}","request":{{"method":"POST","http_version":1.1,"uri":"/search","headers":{{"Host":"example.com","Content-Type":"application/x-www-form-urlencoded"}},"body":"{body}"}},"response":{{"http_code":403,"headers":{{"Server":"nginx"}}}},"producer":{{"modsecurity":"ModSecurity v3.0.9 (Linux)","connector":"ModSecurity-nginx v1.0.3","secrules_engine":"Enabled","components":[]}},"messages":[{{"message":"SQL injection attempt","details":{{"ruleId":"400002","data":"Matched ARGS:a","severity":"0"}}}}]}}}}"#
         )
     };
-    let text = format!(
-        "{}\n{}\n",
-        entry("172.69.7.80", "1.1"),
-        entry("104.17.44.12", "1.2")
-    );
-    assert!(text.len() > 6 << 20);
-    let expect = vec!["172.69.7.80".to_string(), "104.17.44.12".to_string()];
+    let text = format!("{v2}\n");
+    assert!(text.len() > 3 << 20);
+    let expect = vec!["172.69.7.80".to_string()];
     for (how, report) in reports("modsec_audit.json", text.as_bytes()) {
         assert_every_ban(how, &report, Format::ModsecJson, &expect, BanState::Denied);
+    }
+    let text = format!(
+        "{}\n{}\n",
+        v3("172.69.7.80", "1.1"),
+        v3("104.17.44.12", "1.2")
+    );
+    assert!(text.len() > 6 << 20);
+    for (how, report) in reports("modsec_audit.json", text.as_bytes()) {
+        assert!(report.errors.is_empty(), "{how}: {:?}", report.errors);
+        assert_eq!(report.files[0].format, Format::ModsecJson, "{how}");
+        assert_eq!(report.files[0].malformed, 0, "{how}");
+        assert!(
+            report.files[0].notes[0]
+                .starts_with("2 libmodsecurity JSON entries (the first on line 1)"),
+            "{how}: {:?}",
+            report.files[0].notes
+        );
     }
 }
 
@@ -259,6 +285,55 @@ fn a_blocklist_on_one_line_longer_than_the_detection_head() {
             report.files[0].notes,
             [format!("list of unknown purpose: {} entries", filler + 2)]
         );
+    }
+}
+
+/// `n` distinct addresses of 198.18.0.0/15 (benchmarking, never Cloudflare's).
+fn other_addresses(n: usize) -> Vec<String> {
+    let base = u32::from(Ipv4Addr::new(198, 18, 0, 1));
+    (0..n as u32)
+        .map(|i| Ipv4Addr::from(base + i).to_string())
+        .collect()
+}
+
+#[test]
+fn a_cloudflare_address_last_on_a_line_of_one_and_a_half_mb_is_found() {
+    // 110,000 addresses that are not Cloudflare's, then one that is, as the line's LAST
+    // element, far past the 1 MiB where lines used to be cut.
+    let mut members = other_addresses(110_000);
+    members.push("172.64.155.20".into());
+    let cf = vec!["172.64.155.20".to_string()];
+    let nft = format!(
+        "table inet f2b-table {{\n\tset addr-set-sshd {{\n\t\ttype ipv4_addr\n\t\telements = {{ {} }}\n\t}}\n\n\
+         \tchain f2b-chain {{\n\t\ttype filter hook input priority filter - 1; policy accept;\n\
+         \t\ttcp dport 22 ip saddr @addr-set-sshd reject with icmp port-unreachable\n\t}}\n}}\n",
+        members.join(", ")
+    );
+    let status = format!(
+        "Status for the jail: sshd\n|- Filter\n|  |- Currently failed:\t0\n|  |- Total failed:\t0\n\
+         |  `- File list:\t/var/log/auth.log\n`- Actions\n   |- Currently banned:\t110001\n\
+         |  |- Total banned:\t110001\n   `- Banned IP list:\t{}",
+        members.join(" ")
+    );
+    let list = members.join(" ");
+    for (name, text, format) in [
+        ("nft-list-ruleset.txt", nft, Format::NftRuleset),
+        (
+            "fail2ban-client-status-sshd.txt",
+            status,
+            Format::Fail2banStatus,
+        ),
+        ("blocklist.txt", list, Format::PlainList),
+    ] {
+        assert!(text.len() > 1_500_000, "{name}: {}", text.len());
+        for (how, report) in reports(name, text.as_bytes()) {
+            if format == Format::PlainList && how != "file" {
+                // From standard input no name says the list bans.
+                continue;
+            }
+            let how = format!("{name} {how}");
+            assert_every_ban(&how, &report, format, &cf, BanState::Active);
+        }
     }
 }
 
