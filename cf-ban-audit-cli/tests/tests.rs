@@ -1674,3 +1674,52 @@ fn live_scan_reads_refusing_routes() {
         .collect();
     assert_eq!(found, want, "{report}");
 }
+
+#[test]
+fn a_record_cut_at_its_limit_is_an_error_in_every_output() {
+    // A fail2ban.log line of 3 MiB (the format's limit is 1 MiB): the bans around it are read,
+    // and the cut is an error naming the file and line in every output, never a silent "No
+    // bans".
+    let env = TestEnv::new();
+    let mut log = String::from(
+        "2026-11-24 03:06:40,100 fail2ban.actions        [15521]: NOTICE  [sshd] Ban 198.51.100.7\n",
+    );
+    log.push_str(
+        "2026-11-24 03:06:43,833 fail2ban.actions        [15521]: NOTICE  [sshd] Ban 198.51.100.8 ",
+    );
+    log.push_str(&"x".repeat(3 << 20));
+    log.push_str("\n2026-11-24 03:06:44,833 fail2ban.actions        [15521]: NOTICE  [sshd] Ban 198.51.100.9\n");
+    env.write("fail2ban.log", &log);
+    let dir = env.path().to_str().unwrap();
+    let said = "fail2ban.log:2: line longer than 1 MiB, the most a fail2ban-log line may be: cut \
+                there, the rest of the line is not read";
+    let o = run(&["scan", dir]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    let text = stdout(&o).replace("\n         ", " ");
+    assert!(text.contains("1 errors") && text.contains(said), "{text}");
+    let o = run(&["scan", "--format", "json", dir]);
+    assert_eq!(code(&o), 2);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let message = json["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains(said), "{message}");
+    let o = run(&["scan", "--format", "jsonl", dir]);
+    assert!(
+        stdout(&o).contains(r#""record":"error""#) && stdout(&o).contains(said),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&["scan", "--format", "nagios", dir]);
+    assert_eq!(code(&o), 3, "UNKNOWN: {}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("CF-BAN-AUDIT UNKNOWN - 1 errors while scanning: ")
+            && stdout(&o).contains(said),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&["scan", "--format", "prometheus", dir]);
+    assert!(
+        stdout(&o).contains("\ncf_ban_audit_errors 1\n"),
+        "{}",
+        stdout(&o)
+    );
+}

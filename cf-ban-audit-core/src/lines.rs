@@ -1,11 +1,19 @@
 //! Streaming byte lines: a reused buffer, memchr to find line ends, CRLF trimmed, NULs at a
 //! line's start (a write lost in a crash) dropped, a last line without a terminator still
-//! read, and lines longer than a cap cut rather than buffered. Compressed files are undone
-//! before, by [`crate::decompress`].
+//! read. What happens to a line longer than [`MAX_LINE`] is the format's to say
+//! ([`LongLines`]): handed on in pieces, with no more memory than a piece, to a parser that
+//! reads its tokens as they come (`fail2ban-client` lists, nft set elements, plain lists,
+//! CrowdSec JSON); or gathered whole. Either way up to the format's own limit, far above what
+//! the real program writes, and cut there, the cut being an error of the scan. Compressed files are undone before, by
+//! [`crate::decompress`].
 
 use std::io::{self, Read};
 
-/// The longest line handed to a parser; the rest of a longer line is skipped (counted).
+pub use crate::formats::{LongLines, Part};
+
+/// The longest line handed to a parser whole unless its format states a limit of its own
+/// ([`crate::formats::FormatDescriptor::line_limit`]); a longer line of a format read in pieces
+/// ([`LongLines::Pieces`]) is handed in pieces of at least this size.
 pub const MAX_LINE: usize = 1 << 20;
 
 /// The size of each read from the input.
@@ -20,75 +28,262 @@ pub fn trim_ascii(b: &[u8]) -> &[u8] {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LineStats {
-    /// Lines read (a cut line counts once).
+    /// Lines read (a cut line, or one handed in pieces, counts once).
     pub lines: u64,
-    /// Lines longer than [`MAX_LINE`], handed over cut to that length.
+    /// Lines longer than the limit, handed over cut ([`LineChunk::Cut`]).
     pub long_lines: u64,
 }
 
+/// What the line walk hands over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineChunk<'a> {
+    /// A whole line.
+    Line(&'a [u8]),
+    /// A piece of a line longer than [`MAX_LINE`], for [`LongLines::Pieces`]: the first
+    /// holds about the line's first [`MAX_LINE`] bytes (its head, whatever the format), the
+    /// last may be empty; together they are the line (up to its limit: see
+    /// [`LineChunk::PiecesCut`]). Each piece but the last ends after a white space or comma
+    /// when it holds one, so that a token is split between pieces only when it is longer
+    /// than a piece.
+    Piece(&'a [u8], Part),
+    /// The line handed in pieces passed the limit of [`LongLines::Pieces`]: its last piece
+    /// ended at the last white space or comma before the limit, and the rest of the line is
+    /// skipped.
+    PiecesCut,
+    /// The start of a line longer than the limit of [`LongLines::Limit`], up to the last
+    /// white space or comma before the limit (so that no token is handed cut short, to be
+    /// taken for a shorter one); the rest of the line is skipped.
+    Cut(&'a [u8]),
+}
+
+/// Where to cut a line that passed its limit: after the last white space or comma of its
+/// first `limit` bytes (all of them when there is none: one token that long is no entry).
+fn cut_point(line: &[u8]) -> usize {
+    match memchr::memrchr3(b' ', b'\t', b',', line) {
+        Some(i) => i + 1,
+        None => line.len(),
+    }
+}
+
+/// Where a piece of a line handed in pieces ends: after its last white space or comma, so that
+/// a token is cut between pieces only when it is longer than a piece (and a line cut at its
+/// limit ends after a whole token); with none, before a `\r` at its end, which may be the
+/// start of the line's terminator.
+fn piece_end(bytes: &[u8]) -> usize {
+    match memchr::memrchr3(b' ', b'\t', b',', bytes) {
+        Some(i) => i + 1,
+        None => bytes.len() - usize::from(bytes.ends_with(b"\r")),
+    }
+}
+
+/// The line without the NULs a crash left before it.
+fn strip_nuls(line: &[u8]) -> &[u8] {
+    match line.iter().position(|&b| b != 0) {
+        Some(0) => line,
+        Some(start) => &line[start..],
+        None => &line[line.len()..],
+    }
+}
+
 /// Calls `f(line_number, line)` for every line of `reader`, line numbers from 1, without the
-/// line terminator (`\n` or `\r\n`). On an I/O error the lines before it have been handed over
-/// and the error is returned with the number of the line where reading stopped.
+/// line terminator (`\n` or `\r\n`); a line longer than [`MAX_LINE`] is handed cut (as
+/// [`LineChunk::Cut`] says) and counted in [`LineStats::long_lines`]. On an I/O error the lines
+/// before it have been handed over and the error is returned with the number of the line where
+/// reading stopped.
 pub fn for_each_line<F>(reader: &mut dyn Read, mut f: F) -> Result<LineStats, (io::Error, u64)>
 where
     F: FnMut(u64, &[u8]),
 {
+    read_lines(reader, LongLines::Limit(MAX_LINE), |n, chunk| match chunk {
+        LineChunk::Line(line) | LineChunk::Cut(line) | LineChunk::Piece(line, _) => f(n, line),
+        LineChunk::PiecesCut => {}
+    })
+}
+
+/// Hands `piece` of line `n`, read in pieces, on as `part`; or, when it takes the line past
+/// `limit`, its bytes up to the limit, ended after their last white space or comma, as the
+/// line's last piece, then [`LineChunk::PiecesCut`]. Returns whether the line was cut.
+fn hand_piece<F>(
+    f: &mut F,
+    n: u64,
+    streamed: &mut usize,
+    limit: usize,
+    piece: &[u8],
+    part: Part,
+) -> bool
+where
+    F: FnMut(u64, LineChunk<'_>),
+{
+    let room = limit.saturating_sub(*streamed);
+    if piece.len() <= room {
+        *streamed += piece.len();
+        if part == Part::Last || !piece.is_empty() {
+            f(n, LineChunk::Piece(piece, part));
+        }
+        return false;
+    }
+    let allowed = &piece[..room];
+    let end = memchr::memrchr3(b' ', b'\t', b',', allowed).map_or(0, |i| i + 1);
+    f(n, LineChunk::Piece(&allowed[..end], Part::Last));
+    f(n, LineChunk::PiecesCut);
+    true
+}
+
+/// Calls `f(line_number, chunk)` for every line of `reader` (see [`for_each_line`]), a line
+/// longer than [`MAX_LINE`] being handed as `long` says: in pieces ([`LineChunk::Piece`]), or
+/// whole; either way up to the format's limit, and cut beyond it ([`LineChunk::Cut`],
+/// [`LineChunk::PiecesCut`]; counted in [`LineStats::long_lines`]). Memory is bounded by the
+/// limit of a line read whole, or by twice [`MAX_LINE`] when lines are handed in pieces. On an
+/// I/O error, a line handed in pieces is closed with the bytes read of it ([`Part::Last`])
+/// before the error is returned.
+pub fn read_lines<F>(
+    reader: &mut dyn Read,
+    long: LongLines,
+    mut f: F,
+) -> Result<LineStats, (io::Error, u64)>
+where
+    F: FnMut(u64, LineChunk<'_>),
+{
+    /// What the walk is doing with the current line.
+    #[derive(PartialEq)]
+    enum State {
+        /// Gathering it.
+        Gathering,
+        /// It was cut: its rest is being skipped.
+        Skipping,
+        /// Its pieces are being handed over.
+        Streaming,
+    }
+    let (limit, pieces) = match long {
+        LongLines::Limit(limit) => (limit.max(1), false),
+        LongLines::Pieces(limit) => (limit.max(1), true),
+    };
     let mut stats = LineStats::default();
     let mut buf: Vec<u8> = vec![0; READ_SIZE];
     // buf[start..end] holds bytes not yet handed over.
     let mut start = 0usize;
     let mut end = 0usize;
-    // While true, the current line was cut and its rest is being skipped.
-    let mut skipping = false;
-    let mut emit = |line: &[u8], stats: &mut LineStats| {
-        stats.lines += 1;
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        // NULs where a crash lost a write: the text after them is the line.
-        let line = match line.iter().position(|&b| b != 0) {
-            Some(0) => line,
-            Some(start) => &line[start..],
-            None => &line[line.len()..],
-        };
-        f(stats.lines, line);
-    };
+    let mut state = State::Gathering;
+    // The bytes of the line being handed in pieces handed so far.
+    let mut streamed = 0usize;
+    let strip_cr = |line: &[u8]| -> usize { line.len() - usize::from(line.ends_with(b"\r")) };
     loop {
         // Hand over every complete line in the buffer.
         while let Some(pos) = memchr::memchr(b'\n', &buf[start..end]) {
-            if skipping {
-                skipping = false;
-            } else {
-                emit(&buf[start..start + pos], &mut stats);
+            let line = &buf[start..start + pos];
+            let line = &line[..strip_cr(line)];
+            match state {
+                State::Skipping => {}
+                State::Streaming => {
+                    if hand_piece(&mut f, stats.lines, &mut streamed, limit, line, Part::Last) {
+                        stats.long_lines += 1;
+                    }
+                }
+                State::Gathering if line.len() > limit => {
+                    // A line longer than the limit that arrived in one read.
+                    stats.lines += 1;
+                    stats.long_lines += 1;
+                    let line = strip_nuls(&line[..limit]);
+                    f(stats.lines, LineChunk::Cut(&line[..cut_point(line)]));
+                }
+                State::Gathering => {
+                    stats.lines += 1;
+                    f(stats.lines, LineChunk::Line(strip_nuls(line)));
+                }
             }
+            state = State::Gathering;
             start += pos + 1;
         }
         let pending = end - start;
-        if !skipping && pending >= MAX_LINE {
-            stats.long_lines += 1;
-            emit(&buf[start..start + MAX_LINE], &mut stats);
-            skipping = true;
+        match state {
+            State::Skipping => start = end,
+            State::Streaming => {
+                let upto = start + piece_end(&buf[start..end]);
+                let piece = &buf[start..upto];
+                if hand_piece(
+                    &mut f,
+                    stats.lines,
+                    &mut streamed,
+                    limit,
+                    piece,
+                    Part::Middle,
+                ) {
+                    stats.long_lines += 1;
+                    state = State::Skipping;
+                    start = end;
+                } else {
+                    start = upto;
+                }
+            }
+            State::Gathering if pending > limit => {
+                stats.lines += 1;
+                stats.long_lines += 1;
+                let line = strip_nuls(&buf[start..start + limit]);
+                f(stats.lines, LineChunk::Cut(&line[..cut_point(line)]));
+                state = State::Skipping;
+                start = end;
+            }
+            State::Gathering if pieces && pending >= MAX_LINE => {
+                stats.lines += 1;
+                let upto = start + piece_end(&buf[start..end]);
+                let first = strip_nuls(&buf[start..upto]);
+                streamed = first.len();
+                f(stats.lines, LineChunk::Piece(first, Part::First));
+                state = State::Streaming;
+                start = upto;
+            }
+            State::Gathering => {}
         }
-        if skipping {
-            start = end;
-        }
-        // Make room: move the partial line to the front, grow if it fills the buffer.
+        // Make room: move the partial line to the front, grow if it fills the buffer (never
+        // much beyond what the limit, or a piece, needs).
         if start > 0 {
             buf.copy_within(start..end, 0);
             end -= start;
             start = 0;
         }
         if end == buf.len() {
-            buf.resize(buf.len() * 2, 0);
+            // Only a line still gathered fills the buffer, and it is shorter than the limit
+            // (or than a first piece): room for one byte more tells whether it passes it.
+            let most = if pieces {
+                MAX_LINE.min(limit.saturating_add(1))
+            } else {
+                limit.saturating_add(1)
+            };
+            let grown = (buf.len() * 2).min(most).max(buf.len() + 1);
+            buf.resize(grown, 0);
         }
         let n = loop {
             match reader.read(&mut buf[end..]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err((e, stats.lines + 1)),
+                Err(e) => {
+                    if state == State::Streaming {
+                        let rest = &buf[start..end];
+                        hand_piece(&mut f, stats.lines, &mut streamed, limit, rest, Part::Last);
+                        return Err((e, stats.lines));
+                    }
+                    return Err((e, stats.lines + 1));
+                }
             }
         };
         if n == 0 {
-            if end > start && !skipping {
-                emit(&buf[start..end], &mut stats);
+            let rest = &buf[start..end];
+            match state {
+                State::Skipping => {}
+                State::Streaming => {
+                    let rest = &rest[..strip_cr(rest)];
+                    if hand_piece(&mut f, stats.lines, &mut streamed, limit, rest, Part::Last) {
+                        stats.long_lines += 1;
+                    }
+                }
+                State::Gathering if rest.is_empty() => {}
+                State::Gathering => {
+                    stats.lines += 1;
+                    f(
+                        stats.lines,
+                        LineChunk::Line(strip_nuls(&rest[..strip_cr(rest)])),
+                    );
+                }
             }
             return Ok(stats);
         }
@@ -121,6 +316,193 @@ mod tests {
                 long_lines: 1
             }
         );
+    }
+
+    /// A reader that gives at most `step` bytes a read, then fails when `fail` says.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+        fail: bool,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.data.is_empty() && self.fail {
+                return Err(io::Error::other("broken"));
+            }
+            let n = buf.len().min(self.step).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    /// Every line of `input` read in pieces, the pieces joined: (number, line, pieces).
+    fn pieces(input: &[u8], step: usize) -> (Vec<(u64, Vec<u8>, usize)>, LineStats) {
+        let mut out: Vec<(u64, Vec<u8>, usize)> = Vec::new();
+        let mut open = false;
+        let mut reader = Trickle {
+            data: input,
+            step,
+            fail: false,
+        };
+        let stats = read_lines(
+            &mut reader,
+            LongLines::Pieces(usize::MAX),
+            |n, chunk| match chunk {
+                LineChunk::Line(l) => {
+                    assert!(!open);
+                    out.push((n, l.to_vec(), 0));
+                }
+                LineChunk::Piece(p, part) => {
+                    assert_eq!(open, part != Part::First, "{part:?}");
+                    if part == Part::First {
+                        assert!(p.len() > MAX_LINE - 64, "{}", p.len());
+                        out.push((n, Vec::new(), 0));
+                    }
+                    let last = out.last_mut().unwrap();
+                    assert_eq!(last.0, n);
+                    last.1.extend_from_slice(p);
+                    last.2 += 1;
+                    open = part != Part::Last;
+                }
+                LineChunk::Cut(_) | LineChunk::PiecesCut => {
+                    panic!("no line is cut below its limit")
+                }
+            },
+        )
+        .unwrap();
+        assert!(!open);
+        (out, stats)
+    }
+
+    #[test]
+    fn long_lines_come_in_pieces_that_make_the_line() {
+        let mut long = Vec::new();
+        while long.len() < 3 * MAX_LINE + 12_345 {
+            long.extend_from_slice(b"104.16.0.1, ");
+        }
+        let mut input = b"short\r\n".to_vec();
+        input.extend_from_slice(&long);
+        input.extend_from_slice(b"\r\nnext\n");
+        input.extend_from_slice(&long);
+        // Reads of every size, so that a `\r` falls at the end of a read.
+        for step in [READ_SIZE, 4096, 1000, 12_347] {
+            let (lines, stats) = pieces(&input, step);
+            assert_eq!(lines.len(), 4, "{step}");
+            assert_eq!((lines[0].1.as_slice(), lines[0].2), (&b"short"[..], 0));
+            assert_eq!((lines[1].0, lines[1].1.len()), (2, long.len()));
+            assert!(lines[1].1 == long && lines[1].2 >= 3, "{step}");
+            assert_eq!(lines[2].1, b"next");
+            assert!(
+                lines[3].1 == long,
+                "a last line without its terminator, {step}"
+            );
+            assert_eq!(stats.lines, 4);
+        }
+        // A line of exactly the piece size and one below it come whole.
+        let input = [vec![b'x'; MAX_LINE - 1], b"\n".to_vec()].concat();
+        assert_eq!(pieces(&input, READ_SIZE).0[0].2, 0);
+    }
+
+    #[test]
+    fn a_read_error_closes_a_line_in_pieces() {
+        let input = vec![b'x'; MAX_LINE * 2];
+        let mut got = 0;
+        let mut last = false;
+        let mut reader = Trickle {
+            data: &input,
+            step: READ_SIZE,
+            fail: true,
+        };
+        let err = read_lines(&mut reader, LongLines::Pieces(usize::MAX), |n, chunk| {
+            assert_eq!(n, 1);
+            if let LineChunk::Piece(p, part) = chunk {
+                got += p.len();
+                last = part == Part::Last;
+            }
+        })
+        .unwrap_err();
+        assert_eq!((got, last, err.1), (input.len(), true, 1));
+    }
+
+    #[test]
+    fn lines_past_their_limit_are_cut_after_a_separator() {
+        for (limit, step) in [(100, READ_SIZE), (3 * READ_SIZE + 5, 5000)] {
+            let mut input = Vec::new();
+            while input.len() < limit * 3 {
+                input.extend_from_slice(b"104.16.0.12 ");
+            }
+            input.extend_from_slice(b"\n\0\0next\n");
+            let mut lines = Vec::new();
+            let mut reader = Trickle {
+                data: &input,
+                step,
+                fail: false,
+            };
+            let stats = read_lines(&mut reader, LongLines::Limit(limit), |n, chunk| {
+                lines.push((n, chunk_text(chunk)));
+            })
+            .unwrap();
+            assert_eq!(stats.long_lines, 1);
+            assert_eq!(lines.len(), 2);
+            let (kind, cut) = &lines[0].1;
+            assert_eq!(*kind, "cut");
+            assert!(
+                cut.len() <= limit && cut.len() > limit - 13,
+                "{}",
+                cut.len()
+            );
+            assert!(cut.ends_with(b"104.16.0.12 "));
+            assert_eq!(lines[1], (2, ("line", b"next".to_vec())));
+        }
+    }
+
+    #[test]
+    fn lines_in_pieces_past_their_limit_are_cut_after_a_separator() {
+        let limit = 2 * MAX_LINE + 7;
+        let mut input = Vec::new();
+        while input.len() < limit + MAX_LINE {
+            input.extend_from_slice(b"104.16.0.12 ");
+        }
+        input.extend_from_slice(b"\nnext\n");
+        for step in [READ_SIZE, 5000] {
+            let (mut got, mut cuts, mut after) = (0, 0, Vec::new());
+            let mut reader = Trickle {
+                data: &input,
+                step,
+                fail: false,
+            };
+            let stats = read_lines(
+                &mut reader,
+                LongLines::Pieces(limit),
+                |n, chunk| match chunk {
+                    LineChunk::Piece(p, part) => {
+                        assert_eq!((n, cuts), (1, 0));
+                        got += p.len();
+                        if part == Part::Last {
+                            assert!(p.is_empty() || p.ends_with(b" "), "no token is cut");
+                        }
+                    }
+                    LineChunk::PiecesCut => cuts += 1,
+                    LineChunk::Line(l) => after.push((n, l.to_vec())),
+                    LineChunk::Cut(_) => panic!("a line in pieces is not gathered"),
+                },
+            )
+            .unwrap();
+            assert_eq!((cuts, stats.long_lines), (1, 1));
+            assert!(got <= limit && got > limit - 13, "{got}");
+            assert_eq!(after, [(2, b"next".to_vec())]);
+        }
+    }
+
+    fn chunk_text(chunk: LineChunk<'_>) -> (&'static str, Vec<u8>) {
+        match chunk {
+            LineChunk::Line(l) => ("line", l.to_vec()),
+            LineChunk::Cut(l) => ("cut", l.to_vec()),
+            LineChunk::Piece(l, _) => ("piece", l.to_vec()),
+            LineChunk::PiecesCut => ("pieces cut", Vec::new()),
+        }
     }
 
     #[test]

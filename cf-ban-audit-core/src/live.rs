@@ -212,7 +212,8 @@ pub const SYSTEM_DIRS: &[&str] = &[
 /// How long one command may run.
 pub const TIME_LIMIT: Duration = Duration::from_secs(30);
 
-/// The most output read from one command.
+/// The most output read from one command (far above the 1.35 MB `fail2ban-client banned`
+/// prints for a jail of 79,000 bans); a longer output is a failed read, an error of the scan.
 pub const OUTPUT_CAP: u64 = 256 * 1024 * 1024;
 
 /// What running one command gave.
@@ -261,7 +262,8 @@ fn run_program<S: AsRef<std::ffi::OsStr>>(program: &Path, args: &[S]) -> LiveOut
     let mut stderr = child.stderr.take().expect("piped");
     let reader = std::thread::spawn(move || {
         let mut out = Vec::new();
-        let _ = (&mut stdout).take(OUTPUT_CAP).read_to_end(&mut out);
+        // One byte more than the cap tells an output cut at the cap.
+        let _ = (&mut stdout).take(OUTPUT_CAP + 1).read_to_end(&mut out);
         out
     });
     let err_reader = std::thread::spawn(move || {
@@ -288,6 +290,15 @@ fn run_program<S: AsRef<std::ffi::OsStr>>(program: &Path, args: &[S]) -> LiveOut
     };
     let out = reader.join().unwrap_or_default();
     let err = err_reader.join().unwrap_or_default();
+    if out.len() as u64 > OUTPUT_CAP {
+        // Cut at the cap (the program, its output no longer read, may have died of it): the
+        // bans after the cut are unknown, so the read failed, never a silent part of it.
+        return LiveOutput::Failed(format!(
+            "{} printed more than {} MiB, the most read from one command: not read",
+            program.display(),
+            OUTPUT_CAP >> 20
+        ));
+    }
     match status {
         Ok(s) if s.success() => LiveOutput::Output(out),
         Ok(s) => {

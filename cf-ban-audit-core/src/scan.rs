@@ -18,7 +18,7 @@ use crate::event::{BanEvent, Tool};
 use crate::formats::{
     is_sqlite, Format, FormatDescriptor, IncludeError, ParseCtx, Reader, Registry, Sink, Verdict,
 };
-use crate::lines::for_each_line;
+use crate::lines::{read_lines, LineChunk, LongLines, Part, MAX_LINE};
 use crate::live::{self, LiveOptions, LiveOutput, LIVE_SOURCES};
 use crate::open::Includes;
 use crate::ranges::RangeSet;
@@ -29,6 +29,31 @@ use crate::report::{
 
 /// How many bytes of a file detection looks at.
 const HEAD: usize = 8 * 1024;
+
+/// How much of a line read in pieces its events keep as their text (the report shows less).
+const HEAD_TEXT: usize = 1024;
+
+/// The most errors of records cut at their limit kept one by one per file; the rest are
+/// counted in one more.
+const MAX_CUTS: usize = 16;
+
+/// The error of a line cut at its format's limit.
+fn cut_message(format: Format, long: LongLines) -> String {
+    format!(
+        "line longer than {}, the most a {format} line may be: cut there, the rest of the line \
+         is not read (what stands before the cut is)",
+        size_text(long.limit())
+    )
+}
+
+/// A size as the errors say it: `1 MiB`, `64 MiB`, or bytes.
+fn size_text(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
 
 /// Configures and runs a scan.
 ///
@@ -62,6 +87,8 @@ pub struct Scanner {
     fail2ban_config: Option<PathBuf>,
     /// The most a compressed file of a given size may expand to.
     expansion_cap: fn(u64) -> u64,
+    /// A cap on every format's line limit (tests of the limits, without hundreds of MiB).
+    line_limit_cap: usize,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -117,6 +144,7 @@ impl Scanner {
             registry: None,
             fail2ban_config: None,
             expansion_cap: crate::decompress::expansion_cap,
+            line_limit_cap: usize::MAX,
         }
     }
 
@@ -149,6 +177,13 @@ impl Scanner {
     #[cfg(test)]
     pub(crate) fn expansion_cap(mut self, cap: fn(u64) -> u64) -> Scanner {
         self.expansion_cap = cap;
+        self
+    }
+
+    /// A cap on every format's line limit (tests of the limits, without hundreds of MiB).
+    #[cfg(test)]
+    pub(crate) fn line_limit_cap(mut self, cap: usize) -> Scanner {
+        self.line_limit_cap = cap;
         self
     }
 
@@ -527,6 +562,18 @@ impl Scanner {
         }
     }
 
+    /// How `format` takes lines longer than [`MAX_LINE`]: as its descriptor says.
+    fn long_lines(&self, format: Format) -> LongLines {
+        let long = self
+            .registry()
+            .get(format)
+            .map_or(LongLines::Limit(MAX_LINE), FormatDescriptor::long_lines);
+        match long {
+            LongLines::Limit(limit) => LongLines::Limit(limit.min(self.line_limit_cap)),
+            LongLines::Pieces(limit) => LongLines::Pieces(limit.min(self.line_limit_cap)),
+        }
+    }
+
     /// How `format` is read (every detected format has a descriptor).
     fn read_as(&self, format: Format) -> Option<Reader> {
         self.registry().get(format).map(FormatDescriptor::reader)
@@ -815,14 +862,33 @@ impl Scanner {
             events: 0,
             notes: Vec::new(),
             includes: Includes::default(),
+            cuts: Cuts::default(),
             whole_list: None,
         };
         let mut lines = 0;
         match self.read_as(format) {
             Some(Reader::Lines(make)) => {
                 let mut parser = make(&ctx);
-                let result = for_each_line(&mut input, |n, line| {
-                    parser.line(n, line, &mut LineSink::new(&mut sink, &ctx.path, n, line))
+                let long = self.long_lines(format);
+                // The head of the line being handed in pieces: the text its events keep.
+                let mut head = Vec::new();
+                let result = read_lines(&mut input, long, |n, chunk| match chunk {
+                    LineChunk::Line(line) => {
+                        parser.line(n, line, &mut LineSink::new(&mut sink, &ctx.path, n, line))
+                    }
+                    LineChunk::Piece(piece, part) => {
+                        if part == Part::First {
+                            head.clear();
+                            head.extend_from_slice(&piece[..piece.len().min(HEAD_TEXT)]);
+                        }
+                        let mut line_sink = LineSink::new(&mut sink, &ctx.path, n, &head);
+                        parser.piece(n, piece, part, &mut line_sink);
+                    }
+                    LineChunk::Cut(line) => {
+                        parser.line(n, line, &mut LineSink::new(&mut sink, &ctx.path, n, line));
+                        sink.cuts.add(n, cut_message(format, long));
+                    }
+                    LineChunk::PiecesCut => sink.cuts.add(n, cut_message(format, long)),
                 });
                 parser.finish(&mut sink);
                 match result {
@@ -867,8 +933,10 @@ impl Scanner {
             sink.note(CATCH_ALL_NOTE.to_string());
         }
         // A live read is covered by its source (see `live_covers`); a saved listing as of the
-        // file's last change (standard input: now). Not when the read failed part of the way.
-        if let Some(tool) = sink.whole_list.filter(|_| !live && sink.malformed == 0) {
+        // file's last change (standard input: now). Not when the read failed part of the way,
+        // or a record of it was cut.
+        let whole = !live && sink.malformed == 0 && sink.cuts.is_empty();
+        if let Some(tool) = sink.whole_list.filter(|_| whole) {
             sink.agg.saved_cover(crate::verdict::SavedCover {
                 tool,
                 format,
@@ -876,6 +944,9 @@ impl Scanner {
                 as_of: reference.min(now),
             });
         }
+        outcome
+            .errors
+            .extend(std::mem::take(&mut sink.cuts).errors(path));
         let mut stats = FileStats::new(path.display().to_string(), format);
         stats.lines = lines;
         stats.events = sink.events;
@@ -1091,6 +1162,55 @@ struct FileSink<'r> {
     includes: Includes,
     /// The input is the whole list of this tool's bans in force ([`Sink::whole_list`]).
     whole_list: Option<Tool>,
+    /// What could not be read whole ([`Sink::cut`], and lines cut at their limit): errors of
+    /// the scan.
+    cuts: Cuts,
+}
+
+/// Records cut at a limit, each an error of the scan: the first [`MAX_CUTS`] one by one, the
+/// rest counted (a hostile file may cut every line).
+#[derive(Default)]
+struct Cuts {
+    kept: Vec<(u64, String)>,
+    more: u64,
+    first_more: u64,
+}
+
+impl Cuts {
+    fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+
+    fn add(&mut self, line: u64, message: String) {
+        if self.kept.len() < MAX_CUTS {
+            self.kept.push((line, message));
+        } else {
+            if self.more == 0 {
+                self.first_more = line;
+            }
+            self.more += 1;
+        }
+    }
+
+    /// The errors, on `path`.
+    fn errors(self, path: &Path) -> impl Iterator<Item = Error> + '_ {
+        let more = (self.more > 0).then(|| Error::Line {
+            path: path.to_path_buf(),
+            line: self.first_more,
+            message: format!(
+                "{} more records cut at their limit, the first here: the rest of each is not read",
+                self.more
+            ),
+        });
+        self.kept
+            .into_iter()
+            .map(|(line, message)| Error::Line {
+                path: path.to_path_buf(),
+                line,
+                message,
+            })
+            .chain(more)
+    }
 }
 
 impl FileSink<'_> {
@@ -1136,6 +1256,10 @@ impl Sink for FileSink<'_> {
 
     fn include(&mut self, from: &Path, target: &Path) -> Result<Vec<u8>, IncludeError> {
         self.includes.open(from, target)
+    }
+
+    fn cut(&mut self, line: u64, message: String) {
+        self.cuts.add(line, message);
     }
 }
 
@@ -1190,6 +1314,10 @@ impl Sink for LineSink<'_, '_> {
 
     fn include(&mut self, from: &Path, target: &Path) -> Result<Vec<u8>, IncludeError> {
         self.sink.include(from, target)
+    }
+
+    fn cut(&mut self, line: u64, message: String) {
+        self.sink.cut(line, message)
     }
 }
 
@@ -1280,6 +1408,34 @@ impl<'r> FileOutcome<'r> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_in_pieces_past_its_limit_is_an_error_naming_the_file_and_line() {
+        // A blocklist on one line of 3 MiB, its format's limit capped at 2 MiB: the entries
+        // before the cut are read, the cut is an error, the line after it is read.
+        let mut text = b"104.16.0.1\n".to_vec();
+        while text.len() < 3 << 20 {
+            text.extend_from_slice(b"198.51.100.7 ");
+        }
+        text.extend_from_slice(b"104.16.0.2\n104.16.0.3\n");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blocklist.txt");
+        std::fs::write(&path, &text).unwrap();
+        let report = Scanner::new(crate::cloudflare::embedded())
+            .line_limit_cap(2 << 20)
+            .path(&path)
+            .scan();
+        assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+        let error = &report.errors[0].message;
+        assert!(error.contains("blocklist.txt"), "{error}");
+        assert!(
+            error.contains(":2: line longer than 2 MiB, the most a list line may be"),
+            "{error}"
+        );
+        let found: Vec<String> = report.findings.iter().map(|f| f.address_text()).collect();
+        assert_eq!(found, ["104.16.0.1", "104.16.0.3"]);
+        assert_eq!(report.files[0].malformed, 0, "no token is cut short");
+    }
 
     #[test]
     fn a_failed_live_read_is_an_error() {

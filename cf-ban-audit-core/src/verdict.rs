@@ -33,7 +33,7 @@
 //!   [`BanState::Challenge`] while it stands, by the same rules: in force (a warning, never an
 //!   all-clear), but not a ban in force ([`Finding::active`] is false).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDateTime};
@@ -344,15 +344,24 @@ pub(crate) fn findings(
         }
     }
     // Claims that name no scope join every finding of their tool for the address.
+    // The scopes of the groups of each (tool, address), so that a listing of 100,000 addresses
+    // is not read in time that grows with its square.
+    let mut scopes: HashMap<(Tool, IpNet), Vec<String>> = HashMap::new();
+    for (tool, scope, net) in groups.keys() {
+        scopes.entry((*tool, *net)).or_default().push(scope.clone());
+    }
     let mut ufw_chains: Vec<Claim> = Vec::new();
     for (tool, fallback, claim) in anywhere {
         let mut joined = false;
-        for ((t, scope, net), group) in groups.iter_mut() {
+        for scope in scopes.get(&(tool, claim.net)).into_iter().flatten() {
             // Only a finding (a group with a ban): an unban alone is no ban to join. A CrowdSec
             // deletion of captchas joins challenges, another one bans.
             let kind = claim.tool != Tool::Crowdsec
                 || scope.ends_with(CAPTCHA_SUFFIX) == (claim.scope == CAPTCHA_SUFFIX.trim_start());
-            if *t == tool && *net == claim.net && kind && is_finding(group) {
+            let Some(group) = groups.get_mut(&(tool, scope.clone(), claim.net)) else {
+                continue;
+            };
+            if kind && is_finding(group) {
                 group.push(claim.clone());
                 joined = true;
             }
@@ -367,10 +376,14 @@ pub(crate) fn findings(
                 None if claim.tool == tool => claim.scope.clone(),
                 None => Evidence::object_name(claim.tool, &claim.scope),
             };
-            groups
-                .entry((tool, scope, claim.net))
-                .or_default()
-                .push(claim);
+            let key = (tool, scope, claim.net);
+            if !groups.contains_key(&key) {
+                scopes
+                    .entry((tool, claim.net))
+                    .or_default()
+                    .push(key.1.clone());
+            }
+            groups.entry(key).or_default().push(claim);
         }
     }
     // A rule of ufw's chains with no ufw finding of its address is the rule of a ufw ban that
@@ -378,12 +391,15 @@ pub(crate) fn findings(
     // fail2ban finding, as it joins a ufw finding (one ban, one finding).
     for claim in ufw_chains {
         let mut joined = false;
-        for ((t, _, net), group) in groups.iter_mut() {
-            if *t == Tool::Fail2ban
-                && *net == claim.net
-                && is_finding(group)
-                && group.iter().any(|c| c.tool == Tool::Ufw)
-            {
+        for scope in scopes
+            .get(&(Tool::Fail2ban, claim.net))
+            .into_iter()
+            .flatten()
+        {
+            let Some(group) = groups.get_mut(&(Tool::Fail2ban, scope.clone(), claim.net)) else {
+                continue;
+            };
+            if is_finding(group) && group.iter().any(|c| c.tool == Tool::Ufw) {
                 group.push(claim.clone());
                 joined = true;
             }

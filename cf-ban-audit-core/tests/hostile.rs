@@ -1879,7 +1879,15 @@ fn child_single_64_mib_line() {
     println!("RESET={}", u8::from(reset));
     println!("DELTA_KIB={}", peak.saturating_sub(base));
     println!("MILLIS={}", took.as_millis());
-    assert_row(root, &before, &report, &[]);
+    // The line passes fail2ban's log's limit (1 MiB): cut, and an error naming its line.
+    assert_row(root, &before, &report, &[(&path, 1)]);
+    assert!(
+        report.errors[0]
+            .message
+            .ends_with("fail2ban.log.1:2: line longer than 1 MiB, the most a fail2ban-log line may be: cut there, the rest of the line is not read (what stands before the cut is)"),
+        "{:?}",
+        report.errors
+    );
     let f = report
         .findings
         .iter()
@@ -2301,10 +2309,16 @@ fn matrix_gzip_bomb_ends_with_bounded_memory() {
 fn bomb_is_cut_by_the_decompressed_size_cap() {
     let cap_mib = (cf_ban_audit_core::MIN_EXPANSION_CAP >> 20) as usize;
     let out = bomb_child("zeros:zstd", cap_mib + 16, Duration::from_secs(600));
+    // The bomb's one line of zeros passes the log's line limit (an error of its own), then
+    // the decompressed size passes the cap.
     assert_eq!(
         child_value(&out, "ERRORS"),
-        Some(1),
+        Some(2),
         "no error naming the bomb:\n{out}"
+    );
+    assert!(
+        out.contains("line longer than 1 MiB") && out.contains("a decompression bomb?"),
+        "{out}"
     );
     assert_eq!(child_value(&out, "HEAD_FOUND"), Some(1), "{out}");
     assert_eq!(

@@ -51,7 +51,8 @@ pub(crate) mod test_support;
 pub(crate) mod ufw;
 
 pub use registry::{
-    is_sqlite, Detection, FormatDescriptor, Membership, Reader, Registry, SyslogEntry, SyslogTag,
+    is_sqlite, Detection, FormatDescriptor, LongLines, Membership, Reader, Registry, SyslogEntry,
+    SyslogTag,
 };
 pub use sqlite::{Database, SqliteReader};
 
@@ -177,6 +178,14 @@ pub trait Sink {
     fn include(&mut self, _from: &Path, _target: &Path) -> Result<Vec<u8>, IncludeError> {
         Err(IncludeError::NotFollowed)
     }
+    /// Part of the input at `line` was not read because a record there passed a limit (an
+    /// entry larger than the format allows, a token longer than any real one): what came
+    /// before it still counts, but bans after the cut may be missed, so the scanner reports
+    /// it as an error naming the file and line, never as a malformed line alone. A sink that
+    /// keeps no errors (the default) counts it as malformed.
+    fn cut(&mut self, line: u64, message: String) {
+        self.malformed(line, message)
+    }
 }
 
 /// Why a file an input names was not read.
@@ -208,10 +217,46 @@ pub enum Verdict {
     Drop,
 }
 
+/// Where a piece of a long line stands in it ([`LineParser::piece`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The line's first piece, which holds its head: about its first
+    /// [`MAX_LINE`](crate::MAX_LINE) bytes.
+    First,
+    /// A piece after the first, and more follow.
+    Middle,
+    /// The line's last piece (possibly empty): the line has ended.
+    Last,
+}
+
 /// A parser fed one line at a time.
 pub trait LineParser: Send {
     /// Reads one line (without its terminator); `lineno` counts from 1.
     fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink);
+    /// Reads a piece of a line longer than [`MAX_LINE`](crate::MAX_LINE), for a format whose
+    /// descriptor reads long lines in pieces ([`LongLines::Pieces`]): the pieces of one line
+    /// come in order, all with the line's number, from a [`Part::First`] to a [`Part::Last`];
+    /// together they are the line (a line past the format's limit ends at the limit, after
+    /// its last white space or comma, and the scanner reports the cut). A token may be split
+    /// between two pieces. Lines no longer than `MAX_LINE` still come whole, to
+    /// [`LineParser::line`].
+    ///
+    /// The default, for a parser that reads no pieces, reads the first piece as the line, cut
+    /// after its last white space or comma, and reports the cut ([`Sink::cut`]).
+    fn piece(&mut self, lineno: u64, piece: &[u8], part: Part, sink: &mut dyn Sink) {
+        if part == Part::First {
+            let end = memchr::memrchr3(b' ', b'\t', b',', piece).map_or(piece.len(), |i| i + 1);
+            self.line(lineno, &piece[..end], sink);
+            sink.cut(
+                lineno,
+                format!(
+                    "line longer than {} bytes, which this format's reader does not read in \
+                     pieces: cut there, the rest of the line is not read",
+                    crate::MAX_LINE
+                ),
+            );
+        }
+    }
     /// The input has ended.
     fn finish(&mut self, _sink: &mut dyn Sink) {}
 }

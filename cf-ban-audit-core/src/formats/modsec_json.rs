@@ -14,7 +14,8 @@
 //! Each line is parsed as JSON (lines that are not valid UTF-8, such as v2's raw response
 //! bodies, are read with the bad bytes replaced), so request data inside strings can never
 //! pass for structure; repeated keys keep their last value. A line that is not a JSON object
-//! with a `transaction` object holding a client address is malformed.
+//! with a `transaction` object holding a client address is malformed. A line is read whole up
+//! to [`MAX_ENTRY`] (64 MiB); a longer one is cut, and that is an error of the scan.
 //!
 //! v2 entries are judged as the native ones are ([`super::modsec_audit`]): the first
 //! `Access denied` message decides, else `audit_data.action.intercepted`; the address is the
@@ -59,6 +60,11 @@ use super::grammar::time::parse_audit_time;
 use super::{Format, LineParser, ParseCtx, Sink};
 use crate::addr::{host_net, parse_ip};
 use crate::event::{Action, BanEvent, Location, Tool};
+
+/// The largest entry read: one line holds a whole transaction, request and response bodies
+/// included (12.5 MiB of request body by ModSecurity's default `SecRequestBodyLimit`, more
+/// once escaped in JSON). A longer line is cut, and that is an error of the scan.
+pub const MAX_ENTRY: usize = 64 << 20;
 
 /// Whether a line opens a JSON object whose first key is `transaction`.
 fn opens_transaction(line: &[u8]) -> bool {
@@ -421,6 +427,7 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
     "ModSecurity JSON audit log, v2 and v3",
     |ctx| Box::new(JsonAuditParser::new(ctx)),
 )
+.line_limit(MAX_ENTRY)
 .usual_paths(&[
     "/var/log/modsec_audit.json",
     "/var/log/nginx/modsec_audit.log",

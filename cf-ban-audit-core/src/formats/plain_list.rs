@@ -22,6 +22,10 @@
 //!
 //! [`detect`] is called last, for files no other format claimed: a file is a plain list when at
 //! least 90% of its non-blank, non-comment lines (and at least one) hold only addresses.
+//!
+//! A list may be one line (a blocklist exported space- or comma-separated): a line longer
+//! than [`MAX_LINE`](crate::MAX_LINE) is read in pieces, entry by entry, up to [`MAX_LIST_LINE`]
+//! (512 MiB: a longer line is cut there, and that is an error of the scan), a token that is no entry being malformed on its own instead of the whole line.
 
 use super::registry::{Detection, FormatDescriptor};
 use std::path::Path;
@@ -30,7 +34,8 @@ use std::sync::Arc;
 use ipnet::IpNet;
 
 use super::grammar::entry::entry_into;
-use super::{Format, LineParser, ParseCtx, Sink};
+use super::grammar::pieces::Tokens;
+use super::{Format, LineParser, ParseCtx, Part, Sink};
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::purpose::{purpose_from_name, Purpose};
 
@@ -45,9 +50,17 @@ const TOOL_WORDS: &[&str] = &["fail2ban", "f2b", "crowdsec", "jail"];
 pub fn detect(_path: &Path, head: &[u8]) -> Option<Format> {
     let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     let mut lines: Vec<&[u8]> = head.split(|&b| b == b'\n').collect();
-    // The head may end in the middle of a line: do not judge that piece.
-    if lines.len() > 1 && !head.ends_with(b"\n") {
-        lines.pop();
+    // The head may end in the middle of a line, and of a token: its whole tokens are judged
+    // (a list on one line longer than the head is still a list), never the token cut short.
+    if !head.ends_with(b"\n") {
+        if let Some(last) = lines.pop() {
+            match memchr::memrchr3(b' ', b'\t', b',', last) {
+                Some(i) => lines.push(&last[..i]),
+                // One token: the whole file when it is its only line.
+                None if lines.is_empty() => lines.push(last),
+                None => {}
+            }
+        }
     }
     let (mut entries, mut others) = (0usize, 0usize);
     for line in lines.into_iter().take(DETECT_LINES) {
@@ -153,6 +166,10 @@ pub struct PlainListParser {
     entries: u64,
     /// The entries of the current line (reused).
     nets: Vec<IpNet>,
+    /// The tokens of a long line read in pieces.
+    tokens: Tokens,
+    /// The rest of that line is a comment.
+    in_comment: bool,
 }
 
 impl PlainListParser {
@@ -169,6 +186,42 @@ impl PlainListParser {
             purpose: list_purpose(&ctx.path),
             entries: 0,
             nets: Vec::new(),
+            tokens: Tokens::default(),
+            in_comment: false,
+        }
+    }
+
+    /// The entries read from `line`, as events when the list bans.
+    fn entries(&mut self, lineno: u64, sink: &mut dyn Sink) {
+        self.entries += self.nets.len() as u64;
+        if self.purpose != Purpose::Ban {
+            return;
+        }
+        for &net in &self.nets {
+            sink.event(BanEvent::new(
+                net,
+                Tool::List,
+                Format::PlainList,
+                self.scope.clone(),
+                Action::Listed,
+                Location::new(self.path.clone(), lineno),
+            ));
+        }
+    }
+
+    /// One token of a long line: an entry, or a malformed token (the line's other entries
+    /// still count: a list on one line is not dropped whole for one bad token).
+    fn token(&mut self, lineno: u64, token: &[u8], cut: bool, sink: &mut dyn Sink) {
+        self.nets.clear();
+        if !cut && entry_into(token, &mut self.nets) {
+            self.entries(lineno, sink);
+        } else {
+            let shown = String::from_utf8_lossy(&token[..token.len().min(64)]);
+            let more = if token.len() > 64 || cut { "..." } else { "" };
+            sink.malformed(
+                lineno,
+                format!("not an address, CIDR or range: {shown:?}{more}"),
+            );
         }
     }
 }
@@ -184,22 +237,31 @@ impl LineParser for PlainListParser {
                     String::from_utf8_lossy(line.trim_ascii())
                 ),
             ),
-            Kind::Entries => {
-                self.entries += self.nets.len() as u64;
-                if self.purpose != Purpose::Ban {
-                    return;
-                }
-                for &net in &self.nets {
-                    sink.event(BanEvent::new(
-                        net,
-                        Tool::List,
-                        Format::PlainList,
-                        self.scope.clone(),
-                        Action::Listed,
-                        Location::new(self.path.clone(), lineno),
-                    ));
-                }
-            }
+            Kind::Entries => self.entries(lineno, sink),
+        }
+    }
+
+    fn piece(&mut self, lineno: u64, piece: &[u8], part: Part, sink: &mut dyn Sink) {
+        if part == Part::First {
+            self.tokens.clear();
+            self.in_comment = false;
+        }
+        let last = part == Part::Last;
+        if !self.in_comment {
+            let comment = memchr::memchr2(b'#', b';', piece);
+            let content = &piece[..comment.unwrap_or(piece.len())];
+            let mut tokens = std::mem::take(&mut self.tokens);
+            tokens.feed(
+                content,
+                last || comment.is_some(),
+                |b| b == b',' || b.is_ascii_whitespace(),
+                &mut |token, cut| self.token(lineno, token, cut, sink),
+            );
+            self.tokens = tokens;
+            self.in_comment = comment.is_some();
+        }
+        if last {
+            self.in_comment = false;
         }
     }
 
@@ -222,6 +284,10 @@ impl Format {
     pub const PlainList: Format = Format::builtin(34, "list");
 }
 
+/// The longest line of a list read: a blocklist exported on one line (15 bytes an address, so
+/// some 35 million); a longer line is cut there, and that is an error of the scan.
+pub const MAX_LIST_LINE: usize = 512 << 20;
+
 /// The plain list's descriptor: asked last, as any text with an address a line resembles a
 /// list.
 pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
@@ -230,6 +296,7 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
     "plain address list (ban list by name/place)",
     |ctx| Box::new(PlainListParser::new(ctx)),
 )
+.long_lines_in_pieces(MAX_LIST_LINE)
 .usual_paths(&["/etc/*blocklist*", "/etc/*banned*"])
 .detected_by(&[Detection::text(500, |path, head| {
     detect(path, head).is_some()

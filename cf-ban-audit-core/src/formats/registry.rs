@@ -94,6 +94,34 @@ pub enum Reader {
     Sqlite(SqliteReader),
 }
 
+/// How a format read as lines takes a line longer than [`MAX_LINE`](crate::MAX_LINE), and the
+/// longest line it reads: a limit far above what the real program writes, so that a line cut
+/// there is damage or an attack, and the cut is an error of the scan naming the file and line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LongLines {
+    /// Lines up to this many bytes are handed whole (memory for one such line is the cost); a
+    /// longer one is handed cut after its last white space or comma before the limit, the
+    /// rest of it skipped (the line's tokens before the cut still count). The default, at
+    /// [`MAX_LINE`](crate::MAX_LINE).
+    Limit(usize),
+    /// Lines longer than [`MAX_LINE`](crate::MAX_LINE) are handed in pieces
+    /// ([`LineParser::piece`](super::LineParser::piece)), up to this many bytes: no more memory
+    /// than a piece and what the parser keeps. A longer line ends at the last white space or
+    /// comma before the limit, the rest of it skipped. For formats whose long lines are lists
+    /// read token by token.
+    Pieces(usize),
+}
+
+impl LongLines {
+    /// The longest line read.
+    pub const fn limit(self) -> usize {
+        match self {
+            LongLines::Limit(bytes) | LongLines::Pieces(bytes) => bytes,
+        }
+    }
+}
+
 /// Whether the events of a format are members of a named set, whose purpose (ban or allow)
 /// the rules that use it decide ([`Sink::set_use`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,6 +232,7 @@ pub struct FormatDescriptor {
     description: &'static str,
     detect: &'static [Detection],
     read: Reader,
+    long_lines: LongLines,
     chunkable: bool,
     membership: Membership,
     syslog: &'static [SyslogTag],
@@ -235,6 +264,7 @@ impl FormatDescriptor {
             description,
             detect: &[],
             read,
+            long_lines: LongLines::Limit(crate::lines::MAX_LINE),
             chunkable: false,
             membership: Membership::None,
             syslog: &[],
@@ -251,6 +281,46 @@ impl FormatDescriptor {
     pub const fn usual_paths(mut self, paths: &'static [&'static str]) -> FormatDescriptor {
         self.usual_paths = paths;
         self
+    }
+
+    /// Lines up to `bytes` long are read whole (the default is
+    /// [`MAX_LINE`](crate::MAX_LINE)); a longer one is cut, and the cut is an error of the scan
+    /// ([`LongLines::Limit`]). For a format whose records are single lines larger than a MiB
+    /// that must be parsed whole (a JSON object a line).
+    ///
+    /// ```
+    /// use cf_ban_audit_core::formats::{FormatDescriptor, LineParser, LongLines, Sink};
+    /// use cf_ban_audit_core::{Format, Tool};
+    /// struct Never;
+    /// impl LineParser for Never {
+    ///     fn line(&mut self, _: u64, _: &[u8], _: &mut dyn Sink) {}
+    /// }
+    /// const BIG: FormatDescriptor =
+    ///     FormatDescriptor::new(Format::custom("big"), &[Tool::List], "big", |_| Box::new(Never))
+    ///         .line_limit(16 << 20);
+    /// assert_eq!(BIG.long_lines(), LongLines::Limit(16 << 20));
+    /// ```
+    pub const fn line_limit(mut self, bytes: usize) -> FormatDescriptor {
+        self.long_lines = LongLines::Limit(bytes);
+        self
+    }
+
+    /// Lines longer than [`MAX_LINE`](crate::MAX_LINE) are handed to the parser in pieces
+    /// ([`LongLines::Pieces`]), up to `bytes` (at least `MAX_LINE`): its
+    /// [`LineParser::piece`](super::LineParser::piece) reads them token by token; a longer line
+    /// is cut, and the cut is an error of the scan.
+    pub const fn long_lines_in_pieces(mut self, bytes: usize) -> FormatDescriptor {
+        assert!(
+            bytes >= crate::lines::MAX_LINE,
+            "a limit below the piece size"
+        );
+        self.long_lines = LongLines::Pieces(bytes);
+        self
+    }
+
+    /// How a line longer than [`MAX_LINE`](crate::MAX_LINE) is read.
+    pub const fn long_lines(&self) -> LongLines {
+        self.long_lines
     }
 
     /// The parser keeps no state from one line to the next, so a large file can be cut into

@@ -22,6 +22,8 @@ pub(crate) struct Collect {
     pub uses: Vec<(String, Verdict)>,
     /// The lists of sets and the sets they hold: (list, member).
     pub members: Vec<(String, String)>,
+    /// What could not be read whole: (line number, message).
+    pub cuts: Vec<(u64, String)>,
     /// The tool whose whole list of bans in force the input said it is.
     pub whole_list: Option<Tool>,
     /// The files included so far, opened as the scanner opens them.
@@ -57,6 +59,9 @@ impl Sink for Collect {
     fn include(&mut self, from: &Path, target: &Path) -> Result<Vec<u8>, IncludeError> {
         self.includes.open(from, target)
     }
+    fn cut(&mut self, line: u64, message: String) {
+        self.cuts.push((line, message));
+    }
 }
 
 /// The context of an input named `name`, read (and last written) at 2026-11-24T12:00:00.
@@ -82,6 +87,29 @@ pub(crate) fn run_lines(format: Format, name: &str, text: &str) -> Collect {
     }
     p.finish(&mut sink);
     sink
+}
+
+/// Reads `input` with `parser` as the scanner does for a format whose long lines are read as
+/// `long` says: lines, pieces of long lines, lines cut at their limit (each cut also reported
+/// to the sink, as the scanner reports it).
+pub(crate) fn feed_as(
+    parser: &mut dyn super::LineParser,
+    long: super::LongLines,
+    input: &[u8],
+    sink: &mut Collect,
+) {
+    use crate::lines::{read_lines, LineChunk};
+    read_lines(&mut &input[..], long, |n, chunk| match chunk {
+        LineChunk::Line(line) => parser.line(n, line, sink),
+        LineChunk::Piece(piece, part) => parser.piece(n, piece, part, sink),
+        LineChunk::Cut(line) => {
+            parser.line(n, line, sink);
+            sink.cut(n, "cut".into());
+        }
+        LineChunk::PiecesCut => sink.cut(n, "cut".into()),
+    })
+    .unwrap();
+    parser.finish(sink);
 }
 
 /// (address, tool, scope) of each event, in order: what most readers' tests compare.

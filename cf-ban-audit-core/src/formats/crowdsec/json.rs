@@ -11,7 +11,10 @@ use super::decision::{Decision, Emitter};
 use super::time::parse_time;
 use super::{IMPORT_DEFAULT_DURATION, MAX_ENTRY};
 use crate::event::{Action, BanEvent, Location, Tool};
-use crate::formats::{Format, LineParser, ParseCtx, Sink};
+use crate::formats::{Format, LineParser, ParseCtx, Part, Sink};
+
+/// The deepest nesting read (CrowdSec's alerts nest a few levels).
+const MAX_DEPTH: usize = 512;
 
 /// A container open in the JSON text.
 #[derive(Debug)]
@@ -88,6 +91,15 @@ impl CrowdsecJsonParser {
         }
     }
 
+    fn bytes(&mut self, bytes: &[u8], line: u64, sink: &mut dyn Sink) {
+        for &c in bytes {
+            self.byte(c, line, sink);
+            if self.failed {
+                return;
+            }
+        }
+    }
+
     fn fail(&mut self, line: u64, message: String, sink: &mut dyn Sink) {
         sink.malformed(line, message);
         self.failed = true;
@@ -148,6 +160,15 @@ impl CrowdsecJsonParser {
                         top.key.clear();
                     }
                 }
+            }
+            b'{' | b'[' if self.stack.len() >= MAX_DEPTH => {
+                // Deeper than CrowdSec writes: a stack that grows with the input, not read.
+                self.failed = true;
+                self.capture = None;
+                sink.cut(
+                    line,
+                    format!("CrowdSec JSON nested deeper than {MAX_DEPTH}: the rest is not read"),
+                );
             }
             b'{' | b'[' => self.open(c == b'{', line),
             b'}' | b']' => self.close(c == b'}', line, sink),
@@ -232,10 +253,11 @@ impl CrowdsecJsonParser {
     /// Reads one top-level entry.
     fn entry(&mut self, cap: Capture, sink: &mut dyn Sink) {
         if cap.too_big {
-            sink.malformed(
+            // A record cut at its limit: an error of the scan, the entries around it read.
+            sink.cut(
                 cap.line,
                 format!(
-                    "CrowdSec entry larger than {} MiB, skipped",
+                    "CrowdSec entry larger than {} MiB: not read, its decisions are missed",
                     MAX_ENTRY >> 20
                 ),
             );
@@ -403,10 +425,18 @@ impl LineParser for CrowdsecJsonParser {
         } else {
             line
         };
-        for &c in line {
-            self.byte(c, lineno, sink);
-            if self.failed {
-                return;
+        self.bytes(line, lineno, sink);
+    }
+
+    fn piece(&mut self, lineno: u64, piece: &[u8], part: Part, sink: &mut dyn Sink) {
+        // A stream saved on one line: its first piece begins the line as a line does, the
+        // others go on with it; each entry is still cut out and parsed on its own.
+        match part {
+            Part::First => self.line(lineno, piece, sink),
+            Part::Middle | Part::Last => {
+                if !self.failed {
+                    self.bytes(piece, lineno, sink);
+                }
             }
         }
     }

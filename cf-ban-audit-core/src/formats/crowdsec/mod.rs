@@ -103,8 +103,9 @@
 //! JSON is read in a streaming way: each top-level entry (an alert, or a decision) is cut out
 //! of the text as it arrives and parsed with `serde_json` on its own, so memory is bounded by
 //! the largest entry, not by the file, and each decision keeps its own line number. A line
-//! longer than [`crate::lines::MAX_LINE`] (a stream saved on a single line) is cut by the line
-//! reader: its entries up to the cut are read, the rest is reported as malformed.
+//! longer than [`crate::MAX_LINE`] (a stream saved on a single line) is read in pieces, so
+//! every entry of it is read whatever its length; an entry larger than 32 MiB, or JSON nested
+//! deeper than 512 levels, is not read, and that is an error of the scan.
 //!
 //! [`Action::Ban`]: crate::event::Action::Ban
 //! [`Action::Listed`]: crate::event::Action::Listed
@@ -213,6 +214,11 @@ impl Format {
     pub const CrowdsecBouncerLog: Format = Format::builtin(38, "crowdsec-firewall-bouncer-log");
 }
 
+/// The longest line of CrowdSec JSON read: a decision stream or `cscli decisions list -o json`
+/// saved on one line (some 250 bytes a decision, so 2 million decisions); a longer line is cut
+/// there, and that is an error of the scan.
+pub const MAX_JSON_LINE: usize = 512 << 20;
+
 /// CrowdSec JSON.
 pub(crate) const JSON: FormatDescriptor = FormatDescriptor::new(
     Format::CrowdsecJson,
@@ -220,6 +226,7 @@ pub(crate) const JSON: FormatDescriptor = FormatDescriptor::new(
     "CrowdSec decisions/alerts JSON",
     |ctx| Box::new(CrowdsecJsonParser::new(ctx)),
 )
+.long_lines_in_pieces(MAX_JSON_LINE)
 .usual_paths(&["(saved output of cscli decisions list -o json)"])
 .detected_by(&[Detection::text(230, |path, head| {
     detect(path, head) == Some(Format::CrowdsecJson)

@@ -4,36 +4,36 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use super::listed;
 use super::python_repr::{Stop, Walker};
-use super::{listed, MAX_BANNED_BYTES};
-use crate::formats::{Format, LineParser, ParseCtx, Sink};
-use crate::lines::MAX_LINE;
+#[cfg(doc)]
+use super::MAX_LIST_LINE;
+use crate::formats::{Format, LineParser, ParseCtx, Part, Sink};
 
 /// Whether the first bytes of a file are `fail2ban-client banned` output: a Python list of
 /// `{'jail': ['address', ...]}` dicts, a list of lists of jail names (`banned <ip>`), or `[]`.
 /// The whole head must have that shape (it may end inside it).
 pub fn looks_like_banned(head: &[u8]) -> bool {
-    let mut walker = Walker::new(head, 1);
-    match walker.walk(&mut |_, _, _| {}) {
+    let mut walker = Walker::new(1);
+    if walker.feed(head, &mut |_, _, _| {}).is_err() {
+        return false;
+    }
+    match walker.end() {
         Ok(documents) => documents > 0,
-        Err(Stop::End) => walker.reached,
-        Err(Stop::Syntax(..)) => false,
+        Err(_) => walker.reached,
     }
 }
 
 /// Parser of `fail2ban-client banned` output (see the [module documentation](super)). The
-/// lines are gathered (up to [`MAX_BANNED_BYTES`]) and read at the end; each event carries the
-/// line where its address stands. Addresses read before a fault in the input are kept, and the
-/// fault is reported as malformed.
+/// output is read as it comes, a line however long in pieces, keeping only the string being
+/// read: every address of a jail of 79,000 bans on one line (up to [`MAX_LIST_LINE`]). Each event
+/// carries the line where its address stands. Addresses read before a fault in the input are
+/// kept, and the fault is reported as malformed.
 pub struct BannedParser {
     path: Arc<Path>,
-    buf: Vec<u8>,
-    /// The number of the first line gathered.
-    first_line: Option<u64>,
-    /// A line the reader cut at [`MAX_LINE`].
-    cut_line: Option<u64>,
-    /// The line where [`MAX_BANNED_BYTES`] was reached.
-    full_at: Option<u64>,
+    walker: Walker,
+    /// The walk stopped at a fault (reported).
+    failed: bool,
 }
 
 impl BannedParser {
@@ -41,68 +41,52 @@ impl BannedParser {
     pub fn new(ctx: &ParseCtx) -> Self {
         BannedParser {
             path: ctx.path.clone(),
-            buf: Vec::new(),
-            first_line: None,
-            cut_line: None,
-            full_at: None,
+            walker: Walker::new(1),
+            failed: false,
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8], sink: &mut dyn Sink) {
+        if self.failed {
+            return;
+        }
+        let path = &self.path;
+        let result = self.walker.feed(bytes, &mut |jail, addr, line| {
+            listed(path, Format::Fail2banBanned, jail, addr, line, sink);
+        });
+        if let Err(Stop::Syntax(line, message)) = result {
+            self.failed = true;
+            sink.malformed(
+                line,
+                format!("fail2ban-banned: {message}; the rest is not read"),
+            );
         }
     }
 }
 
 impl LineParser for BannedParser {
-    fn line(&mut self, lineno: u64, line: &[u8], _sink: &mut dyn Sink) {
-        if self.full_at.is_some() {
-            return;
+    fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
+        self.walker.line = lineno;
+        self.feed(line, sink);
+        self.feed(b"\n", sink);
+    }
+
+    fn piece(&mut self, lineno: u64, piece: &[u8], part: Part, sink: &mut dyn Sink) {
+        if part == Part::First {
+            self.walker.line = lineno;
         }
-        if self.buf.len() + line.len() + 1 > MAX_BANNED_BYTES {
-            self.full_at = Some(lineno);
-            return;
+        self.feed(piece, sink);
+        if part == Part::Last {
+            self.feed(b"\n", sink);
         }
-        if self.first_line.is_none() {
-            self.first_line = Some(lineno);
-        } else {
-            self.buf.push(b'\n');
-        }
-        if line.len() >= MAX_LINE && self.cut_line.is_none() {
-            self.cut_line = Some(lineno);
-        }
-        self.buf.extend_from_slice(line);
     }
 
     fn finish(&mut self, sink: &mut dyn Sink) {
-        let buf = std::mem::take(&mut self.buf);
-        let first = self.first_line.unwrap_or(1);
-        let path = self.path.clone();
-        let mut walker = Walker::new(&buf, first);
-        let result = walker.walk(&mut |jail, addr, line| {
-            listed(&path, Format::Fail2banBanned, jail, addr, line, sink);
-        });
-        if let Some(line) = self.cut_line {
+        if !self.failed && self.walker.end().is_err() {
             sink.malformed(
-                line,
-                format!("fail2ban-banned: line longer than {MAX_LINE} bytes, cut: the addresses after the cut are not read"),
+                self.walker.line.saturating_sub(1).max(1),
+                "fail2ban-banned: the output ends inside a list".into(),
             );
-        }
-        if let Some(line) = self.full_at {
-            sink.malformed(
-                line,
-                format!("fail2ban-banned: output larger than {MAX_BANNED_BYTES} bytes: the rest is not read"),
-            );
-        }
-        match result {
-            Ok(_) => {}
-            Err(Stop::End) => {
-                if self.cut_line.is_none() && self.full_at.is_none() {
-                    sink.malformed(
-                        walker.line,
-                        "fail2ban-banned: the output ends inside a list".into(),
-                    );
-                }
-            }
-            Err(Stop::Syntax(line, message)) => sink.malformed(
-                line,
-                format!("fail2ban-banned: {message}; the rest is not read"),
-            ),
         }
     }
 }

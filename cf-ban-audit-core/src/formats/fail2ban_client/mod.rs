@@ -23,11 +23,17 @@
 //!   `|- Jail: NAME` item per jail. The parser reads the addresses of a `Banned IP list:` (or
 //!   `IP list:`) item inside the `Actions` branch of the jail named by the last
 //!   `Status for the jail:` header or `Jail:` item. Files holding several outputs one after
-//!   another are read as such.
+//!   another are read as such. A jail's list is one line however many bans it holds (1.1 MB
+//!   for 79,000 addresses): a line longer than [`MAX_LINE`](crate::MAX_LINE) is read in
+//!   pieces, address by address, up to [`MAX_LIST_LINE`] (512 MiB: a longer line is cut
+//!   there, and that is an error of the scan).
 //! - `fail2ban-client banned` prints the Python `repr` of a list of `{jail: [address, ...]}`
 //!   dicts: `[{'sshd': ['104.16.9.9', '192.0.2.5']}, {'nginx-http-auth': []}]`. It is read with
 //!   a small tokenizer for that subset of Python literals (quoted strings with their escapes,
 //!   lists, dicts; never `eval`), so text inside a quoted name is never taken for structure.
+//!   The tokenizer is fed as the output comes, a line longer than [`MAX_LINE`](crate::MAX_LINE)
+//!   in pieces, and keeps only the string it reads: however many bans a jail holds (its list
+//!   is one line), every one is read, with little memory (up to [`MAX_LIST_LINE`]).
 //!   `banned <ip> ...` prints a list of lists of jail names (`[['sshd'], []]`): it names no
 //!   address and gives no event.
 //! - `fail2ban-client get <JAIL> banip --with-time` prints one ban a line,
@@ -56,10 +62,6 @@ pub use ban_times::jail_from_name;
 pub use ban_times::{looks_like_ban_times, BanTimesParser, UNNAMED_JAIL};
 pub use banned::{looks_like_banned, BannedParser};
 pub use status::{looks_like_status, StatusParser};
-
-/// The most `fail2ban-client banned` output kept in memory; what follows is not read (and is
-/// reported as malformed).
-pub const MAX_BANNED_BYTES: usize = 64 << 20;
 
 /// The event of one listed address, or a malformed report when it is none.
 fn listed(
@@ -102,6 +104,11 @@ impl Format {
     pub const Fail2banBanTimes: Format = Format::builtin(5, "fail2ban-ban-times");
 }
 
+/// The longest line of `fail2ban-client` output read: a jail's whole list of bans is one line
+/// (1.35 MB for 79,000 bans), and 512 MiB holds some 30 million; a longer line is cut there,
+/// and that is an error of the scan.
+pub const MAX_LIST_LINE: usize = 512 << 20;
+
 /// `fail2ban-client status`.
 pub(crate) const STATUS: FormatDescriptor = FormatDescriptor::new(
     Format::Fail2banStatus,
@@ -109,6 +116,7 @@ pub(crate) const STATUS: FormatDescriptor = FormatDescriptor::new(
     "fail2ban-client status output (Banned IP list)",
     |ctx| Box::new(StatusParser::new(ctx)),
 )
+.long_lines_in_pieces(MAX_LIST_LINE)
 .usual_paths(&["(saved output of fail2ban-client status <jail>)"])
 .detected_by(&[Detection::text(100, |_, head| looks_like_status(head))]);
 
@@ -119,6 +127,7 @@ pub(crate) const BANNED: FormatDescriptor = FormatDescriptor::new(
     "fail2ban-client banned output (Python repr)",
     |ctx| Box::new(BannedParser::new(ctx)),
 )
+.long_lines_in_pieces(MAX_LIST_LINE)
 .usual_paths(&["(saved output of fail2ban-client banned)"])
 .detected_by(&[Detection::text(110, |_, head| looks_like_banned(head))]);
 

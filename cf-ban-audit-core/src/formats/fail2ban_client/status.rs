@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::listed;
-use crate::formats::{Format, LineParser, ParseCtx, Sink};
-use crate::lines::MAX_LINE;
+use crate::formats::grammar::pieces::Tokens;
+use crate::formats::{quote, Format, LineParser, ParseCtx, Part, Sink};
 
 /// The first two non-empty lines of `head`, trimmed.
 fn first_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -43,14 +43,20 @@ fn tree_item(line: &[u8]) -> Option<&[u8]> {
     line[i + 2..].strip_prefix(b" ")
 }
 
-/// `key:` then white space and the value, or `key:` at the end of the item.
+/// `key:` then white space and the value, or `key:` at the end of the item (the value's
+/// white space at its end is kept: a line read in pieces may go on after it).
 fn item_value<'a>(item: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     let rest = item.strip_prefix(key)?.strip_prefix(b":")?;
     match rest.first() {
         None => Some(rest),
-        Some(b) if b.is_ascii_whitespace() => Some(rest.trim_ascii()),
+        Some(b) if b.is_ascii_whitespace() => Some(rest.trim_ascii_start()),
         Some(_) => None,
     }
+}
+
+/// The separators of a `Banned IP list`.
+fn is_space(b: u8) -> bool {
+    b.is_ascii_whitespace()
 }
 
 /// Parser of `fail2ban-client status` output (see the [module documentation](super)).
@@ -60,6 +66,10 @@ pub struct StatusParser {
     jail: Option<Vec<u8>>,
     /// Inside the `Actions` branch of that jail.
     in_actions: bool,
+    /// Reading the `Banned IP list` of a line handed in pieces.
+    streaming: bool,
+    /// The addresses of that line, cut between pieces.
+    tokens: Tokens,
 }
 
 impl StatusParser {
@@ -69,6 +79,8 @@ impl StatusParser {
             path: ctx.path.clone(),
             jail: None,
             in_actions: false,
+            streaming: false,
+            tokens: Tokens::default(),
         }
     }
 
@@ -79,63 +91,110 @@ impl StatusParser {
     }
 }
 
-impl LineParser for StatusParser {
-    fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
-        let cut = line.len() >= MAX_LINE;
-        let line = line.trim_ascii_end();
-        let trimmed = line.trim_ascii_start();
+impl StatusParser {
+    /// Reads one line, or the first piece of a long one: the tree's state is followed, and
+    /// the text of a `Banned IP list` of a named jail's `Actions` is returned.
+    fn tree_line<'a>(
+        &mut self,
+        lineno: u64,
+        line: &'a [u8],
+        sink: &mut dyn Sink,
+    ) -> Option<&'a [u8]> {
+        let trimmed = line.trim_ascii();
         if let Some(name) = trimmed.strip_prefix(b"Status for the jail:") {
             self.set_jail(name);
-            return;
+            return None;
         }
         if trimmed == b"Status" {
             // The list of jails, or the head of `status --all`.
             self.jail = None;
             self.in_actions = false;
-            return;
+            return None;
         }
-        let Some(item) = tree_item(line) else { return };
+        let item = tree_item(line)?;
         if let Some(name) = item_value(item, b"Jail") {
             self.set_jail(name);
-        } else if item.eq_ignore_ascii_case(b"Actions") || item.eq_ignore_ascii_case(b"action") {
+        } else if item.trim_ascii_end().eq_ignore_ascii_case(b"Actions")
+            || item.trim_ascii_end().eq_ignore_ascii_case(b"action")
+        {
             self.in_actions = true;
-        } else if item.eq_ignore_ascii_case(b"Filter") {
+        } else if item.trim_ascii_end().eq_ignore_ascii_case(b"Filter") {
             self.in_actions = false;
         } else if let Some(list) =
             item_value(item, b"Banned IP list").or_else(|| item_value(item, b"IP list"))
         {
-            let Some(jail) = self.jail.as_deref().filter(|_| self.in_actions) else {
-                sink.malformed(
-                    lineno,
-                    "fail2ban-status: a Banned IP list outside the Actions of a named jail"
-                        .to_string(),
-                );
-                return;
-            };
-            let mut tokens: Vec<&[u8]> = list
-                .split(|b| b.is_ascii_whitespace())
-                .filter(|t| !t.is_empty())
-                .collect();
-            if cut {
-                // The reader cut the line: its last token may be part of an address.
-                tokens.pop();
-                sink.malformed(
-                    lineno,
-                    format!(
-                        "fail2ban-status: Banned IP list longer than {MAX_LINE} bytes, cut: the addresses after the cut are not read"
-                    ),
-                );
+            if self.jail.is_some() && self.in_actions {
+                return Some(list);
             }
-            for token in tokens {
-                listed(
-                    &self.path,
-                    Format::Fail2banStatus,
-                    jail,
-                    token,
-                    lineno,
-                    sink,
-                );
+            sink.malformed(
+                lineno,
+                "fail2ban-status: a Banned IP list outside the Actions of a named jail".to_string(),
+            );
+        }
+        None
+    }
+
+    /// One address of the jail's list (cut at the longest token kept: not an address).
+    fn address(&self, lineno: u64, token: &[u8], cut: bool, sink: &mut dyn Sink) {
+        let Some(jail) = self.jail.as_deref() else {
+            return;
+        };
+        if cut {
+            sink.malformed(
+                lineno,
+                format!(
+                    "fail2ban-status: jail {}: not an address: {}...",
+                    String::from_utf8_lossy(jail),
+                    quote(&token[..token.len().min(64)])
+                ),
+            );
+            return;
+        }
+        listed(
+            &self.path,
+            Format::Fail2banStatus,
+            jail,
+            token,
+            lineno,
+            sink,
+        );
+    }
+}
+
+impl LineParser for StatusParser {
+    fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
+        let Some(list) = self.tree_line(lineno, line, sink) else {
+            return;
+        };
+        for token in list.split(|&b| is_space(b)).filter(|t| !t.is_empty()) {
+            self.address(lineno, token, false, sink);
+        }
+    }
+
+    fn piece(&mut self, lineno: u64, piece: &[u8], part: Part, sink: &mut dyn Sink) {
+        let piece = match part {
+            Part::First => {
+                // The head of the line says what it is; only a jail's list is read on.
+                self.tokens.clear();
+                self.streaming = false;
+                match self.tree_line(lineno, piece, sink) {
+                    Some(list) => {
+                        self.streaming = true;
+                        list
+                    }
+                    None => return,
+                }
             }
+            _ if self.streaming => piece,
+            _ => return,
+        };
+        let mut tokens = std::mem::take(&mut self.tokens);
+        tokens.feed(piece, part == Part::Last, is_space, &mut |token, cut| {
+            self.address(lineno, token, cut, sink)
+        });
+        self.tokens = tokens;
+        if part == Part::Last {
+            self.streaming = false;
         }
     }
 }

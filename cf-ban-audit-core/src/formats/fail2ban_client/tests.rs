@@ -1,8 +1,8 @@
 //! Unit tests of the `fail2ban-client` output readers (`status`, `banned`), on literal inputs.
 
 use super::*;
-use crate::formats::test_support::{ctx, Collect};
-use crate::formats::LineParser;
+use crate::formats::test_support::{ctx, feed_as, Collect};
+use crate::formats::{LineParser, LongLines};
 use crate::lines::MAX_LINE;
 
 impl Collect {
@@ -21,10 +21,10 @@ impl Collect {
     }
 }
 
+/// Reads `input` as the scanner does: long lines in pieces.
 fn feed(parser: &mut dyn LineParser, input: &[u8]) -> Collect {
     let mut sink = Collect::default();
-    crate::lines::for_each_line(&mut &input[..], |n, l| parser.line(n, l, &mut sink)).unwrap();
-    parser.finish(&mut sink);
+    feed_as(parser, LongLines::Pieces(usize::MAX), input, &mut sink);
     sink
 }
 
@@ -189,18 +189,21 @@ fn status_invalid_utf8_and_garbage_never_panic() {
 }
 
 #[test]
-fn status_line_cut_by_the_reader_drops_its_last_token() {
+fn status_line_longer_than_a_piece_is_read_whole() {
     let mut text = b"Status for the jail: sshd\n`- Actions\n   `- Banned IP list:\t".to_vec();
-    while text.len() < MAX_LINE + 100 {
+    let mut n = 0;
+    while text.len() < 3 * MAX_LINE + 100 {
         text.extend_from_slice(b"2606:4700::abcd ");
+        n += 1;
     }
+    text.extend_from_slice(b"104.16.0.1 \r\n`- Filter\n");
     let got = feed(&mut StatusParser::new(&ctx("out.txt")), &text);
-    assert_eq!(got.malformed.len(), 1);
-    assert!(got
-        .events
+    assert!(got.malformed.is_empty() && got.cuts.is_empty());
+    assert_eq!(got.events.len(), n + 1);
+    assert!(got.events[..n]
         .iter()
-        .all(|e| e.net.to_string() == "2606:4700::abcd/128"));
-    assert!(got.events.len() > 60_000);
+        .all(|e| e.net.to_string() == "2606:4700::abcd/128" && e.location.line == 3));
+    assert_eq!(got.events[n].net.to_string(), "104.16.0.1/32");
 }
 
 #[test]
@@ -325,17 +328,23 @@ fn banned_garbage() {
 }
 
 #[test]
-fn banned_long_line_cut_by_the_reader() {
+fn banned_line_longer_than_a_piece_is_read_whole() {
     let mut text = b"[{'sshd': [".to_vec();
-    while text.len() < MAX_LINE + 100 {
+    let mut n = 0;
+    while text.len() < 3 * MAX_LINE + 100 {
         text.extend_from_slice(b"'2606:4700::abcd', ");
+        n += 1;
     }
-    text.extend_from_slice(b"'104.16.0.1']}]\n");
+    text.extend_from_slice(b"'104.16.0.1']}, {'recidive': ['104.16.0.2']}]\n");
     let got = banned(&text);
-    assert!(got.events.len() > 50_000);
-    assert!(got
-        .events
+    assert!(
+        got.malformed.is_empty() && got.cuts.is_empty(),
+        "{:?}",
+        got.malformed
+    );
+    assert_eq!(got.events.len(), n + 2);
+    assert!(got.events[..n]
         .iter()
         .all(|e| e.net.to_string() == "2606:4700::abcd/128"));
-    assert_eq!(got.malformed.len(), 1, "{:?}", got.malformed);
+    assert_eq!(got.triples()[n + 1], t("recidive", "104.16.0.2", 1));
 }

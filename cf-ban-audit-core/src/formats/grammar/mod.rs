@@ -11,6 +11,7 @@
 //! - [`modsec`]: ModSecurity's message grammar (the refusal, the rule-id tags, the
 //!   `[client X]` of its Apache error messages) and the verdict an entry's messages give;
 //! - [`entry`]: an address entry of a list (an address, a CIDR or an `a-b` range);
+//! - [`pieces`]: the whole tokens of a long line handed in pieces;
 //! - [`webconf`]: what the readers of Apache and nginx configuration share (the lines they
 //!   are detected by, the directories a file lies in, the lines only Apache has, the scope of
 //!   entries outside any named context).
@@ -21,6 +22,7 @@ pub(crate) mod entry;
 pub(crate) mod head;
 pub(crate) mod modsec;
 pub(crate) mod num;
+pub(crate) mod pieces;
 pub(crate) mod quote;
 pub(crate) mod syslog;
 pub(crate) mod time;

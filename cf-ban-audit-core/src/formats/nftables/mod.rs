@@ -34,6 +34,12 @@
 //!   a rule drops on that is not in the ruleset (an ipset named by a translation) is reported
 //!   to the sink as used ([`Sink::set_use`]).
 //!
+//! The text form is read token by token as it comes: a line longer than
+//! [`MAX_LINE`](crate::MAX_LINE) (a set of 100,000 elements listed on one line of 1.5 MB, as
+//! `nft list ruleset` prints a set without `flags interval`) is read in pieces, up to
+//! [`MAX_TEXT_LINE`] (512 MiB; a longer line is cut there, an error of the scan); the elements of the sets are held until the ruleset's end, when the rules
+//! after them decide what they are.
+//!
 //! Comments (`#`, outside quoted strings) and quoted strings (element and rule `comment "..."`,
 //! log prefixes) never give an address. `define NAME = value` and `$NAME` are expanded;
 //! `include` is not followed (a note says so: the included files are read as files of their
@@ -46,7 +52,7 @@ use crate::event::Tool;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{Format, LineParser, ParseCtx, Sink};
+use super::{Format, LineParser, ParseCtx, Part, Sink};
 
 mod json;
 mod model;
@@ -194,6 +200,11 @@ impl LineParser for NftRulesetParser {
         self.reader.line(lineno, line, sink);
     }
 
+    fn piece(&mut self, lineno: u64, piece: &[u8], part: Part, sink: &mut dyn Sink) {
+        self.last_line = lineno;
+        self.reader.piece(lineno, piece, part, sink);
+    }
+
     fn finish(&mut self, sink: &mut dyn Sink) {
         self.reader.finish(self.last_line, sink);
         let model = std::mem::take(&mut self.reader.model);
@@ -211,6 +222,10 @@ impl Format {
     pub const NftJson: Format = Format::builtin(20, "nftables-json");
 }
 
+/// The longest line of an nft ruleset read: a set's `elements = { ... }` is one line (1.5 MB for
+/// 100,000 addresses); a longer line is cut there, and that is an error of the scan.
+pub const MAX_TEXT_LINE: usize = 512 << 20;
+
 /// The ruleset text.
 pub(crate) const TEXT: FormatDescriptor = FormatDescriptor::new(
     Format::NftRuleset,
@@ -218,6 +233,7 @@ pub(crate) const TEXT: FormatDescriptor = FormatDescriptor::new(
     "nftables ruleset text: set elements and rules that drop/reject",
     |ctx| Box::new(NftRulesetParser::new(ctx)),
 )
+.long_lines_in_pieces(MAX_TEXT_LINE)
 .usual_paths(&["/etc/nftables.conf", "/etc/nftables.d"])
 .detected_by(&[Detection::text(270, |path, head| {
     detect(path, head) == Some(Format::NftRuleset)

@@ -12,13 +12,18 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 
 use crate::formats::nftables::model::{Obj, Ruleset};
-use crate::formats::Sink;
+use crate::formats::{Part, Sink};
 use statements::{object_spec, table_spec};
 
 pub(super) use rules::analyze_rule;
 pub(crate) use ruleset::read_ruleset;
 use ruleset::FullModel;
+use tokens::tokenize_part;
 pub(super) use tokens::{tokenize, Tok, Token};
+
+/// The longest token read from a line in pieces (a quoted comment of a set element is the
+/// longest nft writes); a longer one is not read, and that is an error of the scan.
+const MAX_TOKEN: usize = 1 << 20;
 
 /// The most tokens one statement may hold (a rule with a huge anonymous set); the rest of a
 /// longer statement is not read.
@@ -89,6 +94,10 @@ pub(super) struct TextReader {
     expanded: usize,
     /// The firewall model, when it is built too.
     pub full: Option<FullModel>,
+    /// The start of a token the last piece of a long line ended inside.
+    carry: Vec<u8>,
+    /// The rest of the long line being read is a comment.
+    in_comment: bool,
 }
 
 impl TextReader {
@@ -105,6 +114,8 @@ impl TextReader {
             scratch: Vec::new(),
             expanded: 0,
             full: None,
+            carry: Vec::new(),
+            in_comment: false,
         }
     }
 
@@ -121,6 +132,58 @@ impl TextReader {
             self.feed(t, sink, 0);
         }
         self.scratch = toks;
+    }
+
+    /// Reads a piece of a long line (a set's `elements = { ... }` of 100,000 addresses on one
+    /// line): its tokens are fed as they end, a token cut between two pieces kept until its
+    /// end comes, so the line is never held whole.
+    pub fn piece(&mut self, lineno: u64, piece: &[u8], part: Part, sink: &mut dyn Sink) {
+        let last = part == Part::Last;
+        if part == Part::First {
+            self.carry.clear();
+            self.in_comment = false;
+        }
+        if self.in_comment {
+            if last {
+                self.in_comment = false;
+                self.feed_token(
+                    Token {
+                        tok: Tok::Newline,
+                        line: lineno,
+                    },
+                    sink,
+                );
+            }
+            return;
+        }
+        let piece = match (part, lineno) {
+            (Part::First, 1) => piece.strip_prefix(b"\xef\xbb\xbf").unwrap_or(piece),
+            _ => piece,
+        };
+        self.carry.extend_from_slice(piece);
+        let mut toks = std::mem::take(&mut self.scratch);
+        toks.clear();
+        let progress = tokenize_part(&self.carry, lineno, &mut toks, last);
+        for t in toks.drain(..) {
+            self.feed(t, sink, 0);
+        }
+        self.scratch = toks;
+        if progress.comment {
+            self.carry.clear();
+            self.in_comment = !last;
+            return;
+        }
+        self.carry.drain(..progress.consumed);
+        if self.carry.len() > MAX_TOKEN {
+            sink.cut(
+                lineno,
+                format!(
+                    "a token longer than {} MiB: not read, the line is read on after it",
+                    MAX_TOKEN >> 20
+                ),
+            );
+            self.carry.clear();
+        }
     }
 
     /// The input has ended: what is still open is closed.
@@ -358,7 +421,8 @@ impl TextReader {
         }
         let stmt = std::mem::take(&mut self.stmt);
         if std::mem::take(&mut self.overflow) {
-            sink.malformed(
+            // A record cut at its limit: an error of the scan.
+            sink.cut(
                 stmt[0].line,
                 format!("statement longer than {MAX_STMT_TOKENS} tokens: not read"),
             );
