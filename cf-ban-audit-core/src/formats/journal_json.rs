@@ -35,7 +35,7 @@ use super::grammar::head;
 use super::prefilter::Prefilter;
 use super::registry::{Detection, FormatDescriptor, Registry, SyslogEntry, SyslogTag};
 use super::{Format, LineParser, ParseCtx, Sink};
-use crate::event::{Location, Tool};
+use crate::event::Location;
 
 // Format constants are named like enum variants, as they are used like them (in `match`
 // patterns among others).
@@ -48,14 +48,7 @@ impl Format {
 /// The journal JSON descriptor. The programs it reads are those whose syslog tags formats own.
 pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
     Format::JournalJson,
-    &[
-        Tool::Fail2ban,
-        Tool::ModEvasive,
-        Tool::Csf,
-        Tool::NginxLimit,
-        Tool::NginxDeny,
-        Tool::Modsecurity,
-    ],
+    super::syslog::SYSLOG_TOOLS,
     "journalctl -o json: the entries of fail2ban, mod_evasive, lfd and nginx, by their SYSLOG_IDENTIFIER",
     |ctx| Box::new(JournalJsonParser::new(ctx)),
 )

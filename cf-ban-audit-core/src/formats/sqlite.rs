@@ -39,6 +39,41 @@ pub(crate) fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bo
     .map(|n| n > 0)
 }
 
+/// The names of a table's columns.
+pub(crate) fn column_names(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
+    let names = stmt
+        .query_map([table], |row| row.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(names)
+}
+
+/// A column's name in a query, or `NULL` when the table lacks it (of `names`, any case).
+pub(crate) fn column<'a>(names: &[String], name: &'a str) -> &'a str {
+    if names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+        name
+    } else {
+        "NULL"
+    }
+}
+
+/// A message naming what failed (`what`) and why, in words; `writer` names the program that
+/// may hold the lock (`fail2ban`, `the Local API`).
+pub(crate) fn describe(what: &str, writer: &str, e: &rusqlite::Error) -> String {
+    let why = match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => "not an SQLite database".to_string(),
+        Some(ErrorCode::DatabaseCorrupt) => format!("the database is corrupt ({e})"),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
+            "the database stayed locked for more than {} s ({writer} writing to it?); try again",
+            SQLITE_BUSY_TIMEOUT.as_secs()
+        ),
+        Some(ErrorCode::CannotOpen) => format!("cannot open the file read-only ({e})"),
+        Some(ErrorCode::PermissionDenied) => format!("permission denied ({e})"),
+        _ => e.to_string(),
+    };
+    format!("{what}: {why}")
+}
+
 /// Whether an error means the owner holds a lock.
 pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(

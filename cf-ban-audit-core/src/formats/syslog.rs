@@ -145,17 +145,21 @@ impl Format {
     pub const Syslog: Format = Format::builtin(1, "syslog");
 }
 
+/// The tools whose lines syslog and the journal carry (the owners of the syslog tags the
+/// formats declare), read from `/var/log/syslog` and from `journalctl -o json` alike.
+pub(crate) const SYSLOG_TOOLS: &[Tool] = &[
+    Tool::Fail2ban,
+    Tool::ModEvasive,
+    Tool::Csf,
+    Tool::NginxLimit,
+    Tool::NginxDeny,
+    Tool::Modsecurity,
+];
+
 /// The syslog descriptor. The tags it reads are declared by the formats that own them.
 pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
     Format::Syslog,
-    &[
-        Tool::Fail2ban,
-        Tool::ModEvasive,
-        Tool::Csf,
-        Tool::NginxLimit,
-        Tool::NginxDeny,
-        Tool::Modsecurity,
-    ],
+    SYSLOG_TOOLS,
     "syslog/journal text: fail2ban, mod_evasive, lfd and nginx lines logged through syslog",
     |ctx| Box::new(SyslogParser::new(ctx)),
 )

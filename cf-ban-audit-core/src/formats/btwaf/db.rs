@@ -6,12 +6,12 @@ use std::path::Path;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::Connection;
 
 use super::{local, quote, scope, LOCALTIME, MAX_EPOCH};
 use crate::addr::{host_net, parse_ip};
 use crate::event::{Action, BanEvent, Location, Tool};
-use crate::formats::sqlite::{is_busy, table_exists, Database};
+use crate::formats::sqlite::{column, is_busy, table_exists, Database};
 use crate::formats::{Format, ParseCtx, Sink};
 
 /// Whether a SQLite file is btwaf's database (`totla_db.db` with a `blocking_ip` table): it
@@ -50,15 +50,6 @@ pub fn read_database(
     // Nothing was written; ending the transaction releases the shared lock at once.
     let _ = conn.execute_batch("ROLLBACK");
     result
-}
-
-/// A column's name in the query, or `NULL` when the table lacks it.
-fn column<'a>(names: &[String], name: &'a str) -> &'a str {
-    if names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
-        name
-    } else {
-        "NULL"
-    }
 }
 
 fn read_db(conn: &Connection, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), String> {
@@ -234,18 +225,7 @@ impl DbRow<'_> {
 
 /// A message naming what failed and why, in words.
 fn describe(what: &str, e: &rusqlite::Error) -> String {
-    let why = match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase) => "not an SQLite database".to_string(),
-        Some(ErrorCode::DatabaseCorrupt) => format!("the database is corrupt ({e})"),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
-            "the database stayed locked for more than {} s (btwaf writing to it?); try again",
-            crate::formats::sqlite::SQLITE_BUSY_TIMEOUT.as_secs()
-        ),
-        Some(ErrorCode::CannotOpen) => format!("cannot open the file read-only ({e})"),
-        Some(ErrorCode::PermissionDenied) => format!("permission denied ({e})"),
-        _ => e.to_string(),
-    };
-    format!("{what}: {why}")
+    crate::formats::sqlite::describe(what, "btwaf", e)
 }
 
 /// Worked examples of this module's items.

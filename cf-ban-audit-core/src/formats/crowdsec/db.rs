@@ -49,24 +49,15 @@ use std::path::Path;
 
 use chrono::{DateTime, Local, NaiveDateTime};
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::Connection;
 
 use super::decision::{Decision, Emitter};
 use crate::event::Action;
-use crate::formats::sqlite::{is_busy, table_exists, Database};
+use crate::formats::sqlite::{column, column_names, is_busy, table_exists, Database};
 use crate::formats::{quote, Format, ParseCtx, Sink};
 
 /// The columns of `decisions` a row cannot be read without.
 const NEEDED: [&str; 4] = ["value", "scope", "type", "until"];
-
-/// The column names of a table.
-fn column_names(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
-    let names = stmt
-        .query_map([table], |row| row.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
-    Ok(names)
-}
 
 /// Whether the file name is CrowdSec's (`crowdsec.db`, or a copy of it).
 fn named_crowdsec(path: &Path) -> bool {
@@ -120,15 +111,6 @@ pub fn read_database(
     let _ = conn.execute_batch("ROLLBACK");
     emit.notes(sink);
     result
-}
-
-/// A column's name in the query, or `NULL` when the table lacks it.
-fn column<'a>(names: &[String], name: &'a str) -> &'a str {
-    if names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
-        name
-    } else {
-        "NULL"
-    }
 }
 
 fn read(conn: &Connection, emit: &mut Emitter, sink: &mut dyn Sink) -> Result<(), String> {
@@ -260,19 +242,7 @@ pub(super) fn time(v: ValueRef<'_>) -> Option<NaiveDateTime> {
 
 /// A message naming what failed and why, in words.
 fn describe(what: &str, e: &rusqlite::Error) -> String {
-    let why = match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase) => "not an SQLite database".to_string(),
-        Some(ErrorCode::DatabaseCorrupt) => format!("the database is corrupt ({e})"),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
-            "the database stayed locked for more than {} s (the Local API writing to it?); try \
-             again",
-            crate::formats::sqlite::SQLITE_BUSY_TIMEOUT.as_secs()
-        ),
-        Some(ErrorCode::CannotOpen) => format!("cannot open the file read-only ({e})"),
-        Some(ErrorCode::PermissionDenied) => format!("permission denied ({e})"),
-        _ => e.to_string(),
-    };
-    format!("{what}: {why}")
+    crate::formats::sqlite::describe(what, "the Local API", e)
 }
 
 #[cfg(test)]

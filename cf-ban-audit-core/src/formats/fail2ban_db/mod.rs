@@ -37,7 +37,7 @@ use crate::event::Tool;
 use std::path::Path;
 
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::Connection;
 
 use super::sqlite::{is_busy, table_exists, Database};
 use super::{ParseCtx, Sink};
@@ -182,18 +182,10 @@ fn named_fail2ban(path: &Path) -> bool {
 
 /// A message naming what failed and why, in words.
 fn describe(what: &str, e: &rusqlite::Error) -> String {
-    let why = match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase) => "not an SQLite database".to_string(),
-        Some(ErrorCode::DatabaseCorrupt) => format!("the database is corrupt ({e})"),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
-            "the database stayed locked for more than {} s (fail2ban writing to it?); try again",
-            crate::formats::sqlite::SQLITE_BUSY_TIMEOUT.as_secs()
-        ),
-        Some(ErrorCode::CannotOpen) => format!("cannot open the file read-only ({e})"),
-        Some(ErrorCode::PermissionDenied) => format!("permission denied ({e})"),
-        _ => e.to_string(),
-    };
-    format!("fail2ban database: {what}: {why}")
+    format!(
+        "fail2ban database: {}",
+        crate::formats::sqlite::describe(what, "fail2ban", e)
+    )
 }
 
 // Format constants are named like enum variants, as they are used like them (in `match`
