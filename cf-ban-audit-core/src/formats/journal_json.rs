@@ -26,14 +26,13 @@
 //! the journal's `__REALTIME_TIMESTAMP` (all digits) and `MESSAGE` fields.
 
 use std::path::Path;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::grammar::head;
-use super::prefilter::Prefilter;
-use super::registry::{Detection, FormatDescriptor, Registry, SyslogEntry, SyslogTag};
+use super::registry::{Detection, FormatDescriptor, SyslogEntry};
 use super::{Format, LineParser, ParseCtx, Sink};
 use crate::event::Location;
 
@@ -125,24 +124,6 @@ fn detect(head: &[u8]) -> bool {
     head::mostly(own, total)
 }
 
-/// The syslog tags the formats own, and a prefilter of their words: built once from the
-/// registry.
-struct Tags {
-    tags: Vec<SyslogTag>,
-    words: Prefilter,
-}
-
-static TAGS: LazyLock<Tags> = LazyLock::new(|| {
-    let tags: Vec<SyslogTag> = Registry::builtin().syslog_tags().map(|(t, _)| *t).collect();
-    let mut words: Vec<&str> = tags.iter().map(|t| t.needle).collect();
-    words.sort_unstable();
-    words.dedup();
-    Tags {
-        words: Prefilter::new(&words),
-        tags,
-    }
-});
-
 /// The parser of the journal's JSON export.
 pub struct JournalJsonParser {
     path: Arc<Path>,
@@ -159,7 +140,7 @@ impl JournalJsonParser {
 
 impl LineParser for JournalJsonParser {
     fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
-        let tags = &*TAGS;
+        let tags = &*super::syslog::TAGS;
         // Cheap reject: only entries of the programs some format owns name one of them.
         let line = record(line);
         if line.is_empty() || !tags.words.matches(line) {

@@ -74,6 +74,21 @@ pub(crate) fn describe(what: &str, writer: &str, e: &rusqlite::Error) -> String 
     format!("{what}: {why}")
 }
 
+/// Runs `read` in one read transaction, so that every table is read as of one moment, and
+/// ends it at once: nothing was written, and ending it releases the shared lock. `describe`
+/// words an error starting it (see [`describe`]).
+pub(crate) fn in_read_transaction<T>(
+    conn: &Connection,
+    describe: impl Fn(&str, &rusqlite::Error) -> String,
+    read: impl FnOnce(&Connection) -> Result<T, String>,
+) -> Result<T, String> {
+    conn.execute_batch("BEGIN")
+        .map_err(|e| describe("cannot start a read transaction", &e))?;
+    let result = read(conn);
+    let _ = conn.execute_batch("ROLLBACK");
+    result
+}
+
 /// Whether an error means the owner holds a lock.
 pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(

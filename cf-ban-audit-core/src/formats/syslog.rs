@@ -93,12 +93,15 @@ impl SyslogParser {
 
 /// The syslog tags the formats own, and a prefilter of their words: built once from the
 /// registry.
-struct Tags {
-    tags: Vec<SyslogTag>,
-    words: Prefilter,
+pub(crate) struct Tags {
+    /// Every declared tag.
+    pub(crate) tags: Vec<SyslogTag>,
+    /// One automaton for the tags' words, to pass over lines none of them can own.
+    pub(crate) words: Prefilter,
 }
 
-static TAGS: LazyLock<Tags> = LazyLock::new(|| {
+/// The built-in formats' syslog tags (shared by syslog text and the journal's JSON).
+pub(crate) static TAGS: LazyLock<Tags> = LazyLock::new(|| {
     let tags: Vec<SyslogTag> = Registry::builtin().syslog_tags().map(|(t, _)| *t).collect();
     let mut words: Vec<&str> = tags.iter().map(|t| t.needle).collect();
     words.sort_unstable();

@@ -53,7 +53,9 @@ use rusqlite::Connection;
 
 use super::decision::{Decision, Emitter};
 use crate::event::Action;
-use crate::formats::sqlite::{column, column_names, is_busy, table_exists, Database};
+use crate::formats::sqlite::{
+    column, column_names, in_read_transaction, is_busy, table_exists, Database,
+};
 use crate::formats::{quote, Format, ParseCtx, Sink};
 
 /// The columns of `decisions` a row cannot be read without.
@@ -103,12 +105,12 @@ pub fn read_database(
 ) -> Result<(), String> {
     let fail = |message: String| format!("CrowdSec database: {message}");
     let conn = conn.map_err(|e| fail(describe("cannot open the database", &e)))?;
-    conn.execute_batch("BEGIN")
-        .map_err(|e| fail(describe("cannot start a read transaction", &e)))?;
     let mut emit = Emitter::new(ctx, Format::CrowdsecDb);
-    let result = read(conn, &mut emit, sink).map_err(fail);
-    // Nothing was written; ending the transaction releases the shared lock at once.
-    let _ = conn.execute_batch("ROLLBACK");
+    let result = in_read_transaction(
+        conn,
+        |what, e| fail(describe(what, e)),
+        |conn| read(conn, &mut emit, sink).map_err(fail),
+    );
     emit.notes(sink);
     result
 }

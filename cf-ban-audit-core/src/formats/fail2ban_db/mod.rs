@@ -39,7 +39,7 @@ use std::path::Path;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
-use super::sqlite::{is_busy, table_exists, Database};
+use super::sqlite::{in_read_transaction, is_busy, table_exists, Database};
 use super::{ParseCtx, Sink};
 use rows::{read_bans, read_bips};
 
@@ -72,15 +72,12 @@ pub fn read_database(
 ) -> Result<(), String> {
     let conn = conn.map_err(|e| describe("cannot open the database", &e))?;
     // One read transaction for everything: `bans` and `bips` are read as of one moment.
-    conn.execute_batch("BEGIN")
-        .map_err(|e| describe("cannot start a read transaction", &e))?;
-    let result = read(conn, ctx, sink).map_err(|f| match f {
-        Failure::Sql(what, e) => describe(what, &e),
-        Failure::Schema(message) => message,
-    });
-    // Nothing was written; ending the transaction releases the shared lock at once.
-    let _ = conn.execute_batch("ROLLBACK");
-    result
+    in_read_transaction(conn, describe, |conn| {
+        read(conn, ctx, sink).map_err(|f| match f {
+            Failure::Sql(what, e) => describe(what, &e),
+            Failure::Schema(message) => message,
+        })
+    })
 }
 
 /// What the schema holds.
