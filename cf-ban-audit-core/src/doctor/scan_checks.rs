@@ -1,0 +1,156 @@
+//! The checks made from a ban scan: bans of Cloudflare addresses, and whether the web
+//! server restores visitor addresses.
+
+use super::{Cause, Check, Doctor, DoctorReport, Status};
+use crate::report::DiagnosisKind;
+use crate::scan::Scanner;
+
+impl Doctor {
+    pub(super) fn scan_checks(&self, report: &mut DoctorReport) {
+        let paths = match (&self.scan, self.scan_default) {
+            (Some(p), _) => p.clone(),
+            (None, true) => crate::scan::existing_default_paths(),
+            (None, false) => return,
+        };
+        let mut scanner =
+            Scanner::new(self.ranges.clone()).ranges_source(self.ranges_source.clone());
+        for p in &paths {
+            scanner = scanner.path(p);
+        }
+        if self.scan_default && self.live_firewall {
+            scanner = scanner.live(true);
+            if let Some(socket) = &self.live_options.fail2ban_socket {
+                scanner = scanner.fail2ban_socket(socket);
+            }
+            if let Some(config) = &self.live_options.cscli_config {
+                scanner = scanner.cscli_config(config);
+            }
+        }
+        let scan = scanner.scan();
+        let mut unreadable: Vec<String> = scan.errors.iter().map(|e| e.message.clone()).collect();
+        let active: Vec<&crate::Finding> = scan.findings.iter().filter(|f| f.active).collect();
+        // Possibly in force: a ban no current source confirms and whose length nothing says.
+        let unconfirmed: Vec<&crate::Finding> = scan
+            .findings
+            .iter()
+            .filter(|f| f.state == crate::BanState::Unconfirmed)
+            .collect();
+        // CrowdSec captcha decisions in force: a ban where the bouncer has no captcha.
+        let challenges: Vec<&crate::Finding> = scan
+            .findings
+            .iter()
+            .filter(|f| f.state == crate::BanState::Challenge)
+            .collect();
+        let past = scan.findings.len() - active.len() - unconfirmed.len() - challenges.len();
+        let describe = |f: &&crate::Finding| {
+            let at = f
+                .locations
+                .last()
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default();
+            let why = f
+                .note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default();
+            format!(
+                "{} {} bans {} (Cloudflare {}){at}, {}{why}",
+                f.tool,
+                f.scope,
+                f.address_text(),
+                f.range,
+                f.state
+            )
+        };
+        let mut evidence: Vec<String> = active.iter().take(12).map(describe).collect();
+        if active.len() > 12 {
+            evidence.push(format!("... and {} more bans in force", active.len() - 12));
+        }
+        evidence.extend(unconfirmed.iter().take(6).map(describe));
+        if unconfirmed.len() > 6 {
+            evidence.push(format!(
+                "... and {} more bans possibly in force",
+                unconfirmed.len() - 6
+            ));
+        }
+        evidence.extend(challenges.iter().take(6).map(describe));
+        if challenges.len() > 6 {
+            evidence.push(format!(
+                "... and {} more challenges in force",
+                challenges.len() - 6
+            ));
+        }
+        evidence.push(format!(
+            "{} files read; {} bans of Cloudflare addresses in force, {} unconfirmed (possibly \
+             in force), {past} past; {} challenges in force",
+            scan.files.len(),
+            active.len(),
+            unconfirmed.len(),
+            challenges.len()
+        ));
+        let status = if !active.is_empty() {
+            Status::Fail
+        } else if !unconfirmed.is_empty()
+            || !challenges.is_empty()
+            || past > 0
+            || !unreadable.is_empty()
+        {
+            Status::Warn
+        } else {
+            Status::Ok
+        };
+        if !unreadable.is_empty() {
+            evidence.push(format!(
+                "{} paths could not be read (see unreadable)",
+                unreadable.len()
+            ));
+        }
+        let fix = if status == Status::Ok {
+            String::new()
+        } else {
+            let mut tools: Vec<String> = scan.findings.iter().map(|f| f.tool.to_string()).collect();
+            tools.sort();
+            tools.dedup();
+            format!(
+                "Lift the bans and keep them from coming back: add Cloudflare's ranges to each tool's \
+                 ignore list (`cf-ban-audit snippet fail2ban`, `csf`, `crowdsec`, ...), and unban \
+                 (fail2ban: `fail2ban-client unban ADDRESS`). `cf-ban-audit scan --active` lists every \
+                 ban{}.",
+                if tools.is_empty() { String::new() } else { format!("; tools involved: {}", tools.join(", ")) }
+            )
+        };
+        report.checks.push(Check {
+            cause: Cause::Bans,
+            port: None,
+            title: "bans of Cloudflare addresses".into(),
+            status,
+            evidence,
+            fix,
+        });
+        let mut real = Check {
+            cause: Cause::RealIp,
+            port: None,
+            title: "visitor addresses restored".into(),
+            status: Status::Ok,
+            evidence: vec!["no web-layer record of a Cloudflare address acting as a client".into()],
+            fix: String::new(),
+        };
+        let mut fixes = Vec::new();
+        for d in &scan.diagnoses {
+            match d.kind {
+                DiagnosisKind::RealIpNotRestored | DiagnosisKind::FirewallBansIneffective => {
+                    real.status = Status::Warn;
+                    real.evidence = d.evidence.clone();
+                    fixes.push(d.fix.clone());
+                }
+                DiagnosisKind::RealIpRestored if real.status == Status::Ok => {
+                    real.evidence = d.evidence.clone()
+                }
+                _ => {}
+            }
+        }
+        real.fix = fixes.join("\n");
+        report.checks.push(real);
+        report.unreadable.append(&mut unreadable);
+    }
+}
