@@ -322,6 +322,24 @@ impl<'r> Aggregator<'r> {
         self.evidence.set_member(list, member);
     }
 
+    /// Counts one access log record (see [`crate::formats::Sink::access_client`]).
+    pub fn access_client(
+        &mut self,
+        path: &Arc<Path>,
+        line: u64,
+        client: std::net::IpAddr,
+        status: u16,
+    ) {
+        self.evidence
+            .access
+            .record(path, line, client, status, self.ranges);
+    }
+
+    /// Records a web server's real-IP configuration.
+    pub fn realip_config(&mut self, config: crate::web_evidence::RealIpConfig) {
+        self.evidence.realip.push(config);
+    }
+
     /// The findings: one per (tool, scope, address) with at least one ban, in that order.
     /// `now` decides whether timed bans have expired.
     #[cfg(test)]

@@ -19,6 +19,7 @@ use crate::formats::{Format, Verdict};
 use crate::ranges::RangeSet;
 use crate::report::{Diagnosis, DiagnosisKind, Finding};
 use crate::snippet;
+use crate::web_evidence::{AccessLogs, RealIpConfig};
 
 /// How many examples a diagnosis quotes.
 const MAX_EXAMPLES: usize = 8;
@@ -37,6 +38,10 @@ pub struct Evidence {
     pub set_uses: BTreeMap<String, BTreeSet<Verdict>>,
     /// The lists of sets (ipset `list:set`) that hold each named set.
     pub set_lists: BTreeMap<String, BTreeSet<String>>,
+    /// The clients of each web server access log read.
+    pub access: AccessLogs,
+    /// The real-IP configurations of web servers read.
+    pub realip: Vec<RealIpConfig>,
 }
 
 impl Evidence {
@@ -74,6 +79,10 @@ impl Evidence {
         for (set, lists) in other.set_lists {
             self.set_lists.entry(set).or_default().extend(lists);
         }
+        self.access.merge(other.access);
+        self.realip.extend(other.realip);
+        self.realip.sort();
+        self.realip.dedup();
     }
 
     /// Adds `by` to the line numbers recorded for `path` (see [`crate::audit::Aggregator::shift_lines`]).
@@ -81,6 +90,12 @@ impl Evidence {
         for (loc, _, _) in &mut self.restored_examples {
             if *loc.path == *path {
                 loc.line += by;
+            }
+        }
+        self.access.shift_lines(path, by);
+        for cfg in &mut self.realip {
+            if *cfg.location.path == *path {
+                cfg.location.line += by;
             }
         }
     }

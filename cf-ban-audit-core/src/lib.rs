@@ -56,7 +56,9 @@ mod ranges;
 mod report;
 mod scan;
 pub mod snippet;
+
 mod verdict;
+pub mod web_evidence;
 
 pub use addr::parse_net;
 pub use decompress::MIN_EXPANSION_CAP;

@@ -1244,6 +1244,20 @@ impl Sink for FileSink<'_> {
         self.agg.set_member(list, member);
     }
 
+    fn access_client(
+        &mut self,
+        path: &Arc<Path>,
+        line: u64,
+        client: std::net::IpAddr,
+        status: u16,
+    ) {
+        self.agg.access_client(path, line, client, status);
+    }
+
+    fn realip_config(&mut self, config: crate::web_evidence::RealIpConfig) {
+        self.agg.realip_config(config);
+    }
+
     fn note(&mut self, text: String) {
         if self.notes.len() < 8 && !self.notes.contains(&text) {
             self.notes.push(text);
@@ -1302,6 +1316,20 @@ impl Sink for LineSink<'_, '_> {
 
     fn set_member(&mut self, list: &str, member: &str) {
         self.sink.set_member(list, member)
+    }
+
+    fn access_client(
+        &mut self,
+        path: &Arc<Path>,
+        line: u64,
+        client: std::net::IpAddr,
+        status: u16,
+    ) {
+        self.sink.access_client(path, line, client, status)
+    }
+
+    fn realip_config(&mut self, config: crate::web_evidence::RealIpConfig) {
+        self.sink.realip_config(config)
     }
 
     fn note(&mut self, text: String) {

@@ -163,6 +163,19 @@ pub trait Sink {
     /// The named list of sets (an ipset `list:set`) holds the set `member`: a rule that drops
     /// or accepts on the list does so on the member's addresses too.
     fn set_member(&mut self, _list: &str, _member: &str) {}
+    /// One record of a web server's access log (at `path`, line `line`): the client address
+    /// the server logged and the response status. Counted per log for the real-IP
+    /// diagnoses ([`crate::web_evidence::AccessStats`]); never a ban.
+    fn access_client(
+        &mut self,
+        _path: &Arc<Path>,
+        _line: u64,
+        _client: std::net::IpAddr,
+        _status: u16,
+    ) {
+    }
+    /// A web server's real-IP configuration, as a configuration file states it.
+    fn realip_config(&mut self, _config: crate::web_evidence::RealIpConfig) {}
     /// A remark about the file as a whole (such as "a list of unknown purpose"), shown with
     /// its statistics.
     fn note(&mut self, _text: String) {}
