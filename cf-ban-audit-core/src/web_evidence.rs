@@ -4,7 +4,7 @@
 //! Readers report them to their [`Sink`](crate::formats::Sink)
 //! ([`access_client`](crate::formats::Sink::access_client),
 //! [`realip_config`](crate::formats::Sink::realip_config)); the scan keeps them in its
-//! [`Evidence`](crate::diagnose::Evidence), per file, for the real-IP diagnoses.
+//! evidence, per file, for the real-IP diagnoses.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

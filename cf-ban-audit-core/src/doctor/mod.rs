@@ -13,7 +13,7 @@
 //!    connection from the first usable address of each Cloudflare range
 //!    (the iptables and nftables evaluators); what the evaluator cannot decide is `UNKNOWN`;
 //! 4. a security tool banned Cloudflare edges, or the web server does not restore visitor
-//!    addresses ([`Cause::Bans`], [`Cause::RealIp`], from a [`Scanner`] run);
+//!    addresses ([`Cause::Bans`], [`Cause::RealIp`], from a [`Scanner`](crate::Scanner) run);
 //! 5. the server ran out of resources ([`Cause::OpenFiles`], [`Cause::ListenQueue`],
 //!    [`Cause::Memory`]): warnings with numbers.
 //!
@@ -335,13 +335,13 @@ impl Doctor {
     }
 
     /// The ban scan's live read asks the fail2ban server at this socket (see
-    /// [`Scanner::fail2ban_socket`]).
+    /// [`Scanner::fail2ban_socket`](crate::Scanner::fail2ban_socket)).
     pub fn fail2ban_socket(mut self, path: impl AsRef<Path>) -> Doctor {
         self.live_options.fail2ban_socket = Some(path.as_ref().to_path_buf());
         self
     }
 
-    /// The ban scan's live read runs `cscli -c PATH` (see [`Scanner::cscli_config`]).
+    /// The ban scan's live read runs `cscli -c PATH` (see [`Scanner::cscli_config`](crate::Scanner::cscli_config)).
     pub fn cscli_config(mut self, path: impl AsRef<Path>) -> Doctor {
         self.live_options.cscli_config = Some(path.as_ref().to_path_buf());
         self
