@@ -227,6 +227,84 @@ fn fail2ban_chains_and_ipset_members_decide() {
     assert_eq!(d.verdict, Verdict::Reject, "both branches reject: {d:?}");
 }
 
+/// What the real fail2ban leaves after `banip` of one edge (fixtures/doctor/lab/
+/// make-per-address.sh): the ranges' first addresses get through, the banned edge does not.
+#[test]
+fn per_address_bans_of_fail2ban_fail_naming_the_edge_and_the_lift() {
+    for (name, doctor) in [
+        (
+            "iptables-multiport",
+            fixture_doctor("healthy")
+                .saved_iptables(rules("f2b-per-address-iptables.rules"))
+                .saved_ip6tables(rules("f2b-per-address-ip6tables.rules")),
+        ),
+        (
+            "nftables-multiport",
+            fixture_doctor("healthy").saved_nft(rules("f2b-per-address.nft")),
+        ),
+    ] {
+        let r = doctor.ports(&[80, 443]).run();
+        // Every range's representative is accepted: the old check said OK here.
+        let verdicts = fixture_doctor("healthy")
+            .saved_iptables(rules("f2b-per-address-iptables.rules"))
+            .firewall_verdicts(80);
+        assert!(verdicts
+            .iter()
+            .all(|v| v.decision.verdict == Verdict::Accept));
+        let f = check(&r, Cause::Firewall, Some(80));
+        assert_eq!(f.status, Status::Fail, "{name}: {f:#?}");
+        let addrs: Vec<String> = f.refused.iter().map(|x| x.address.to_string()).collect();
+        assert_eq!(addrs, ["173.245.49.12", "2606:4700:10::6816:1"], "{name}");
+        for x in &f.refused {
+            assert_eq!(x.verdict, Verdict::Reject, "{name}: {x:?}");
+            assert_eq!(
+                x.lift,
+                [vec![
+                    "fail2ban-client".to_string(),
+                    "set".into(),
+                    "nginx-botsearch".into(),
+                    "unbanip".into(),
+                    x.address.to_string()
+                ]],
+                "{name}: {x:?}"
+            );
+        }
+        assert!(
+            f.refused[0].by.contains("f2b"),
+            "{name}: {}",
+            f.refused[0].by
+        );
+        assert!(
+            has(f, "REJECT for Cloudflare address 173.245.49.12")
+                && has(
+                    f,
+                    "lift: `fail2ban-client set nginx-botsearch unbanip 173.245.49.12`"
+                ),
+            "{name}: {:#?}",
+            f.evidence
+        );
+        assert!(!f.fix.contains("delete rule"), "{name}: {}", f.fix);
+        // Port 443 is not in the jail's ports: nothing refused there.
+        let f = check(&r, Cause::Firewall, Some(443));
+        assert_eq!(f.status, Status::Ok, "{name}: {f:#?}");
+    }
+}
+
+/// An address planted in a rule's comment adds a probe, never a failure: the verdict is the
+/// evaluator's.
+#[test]
+fn an_address_in_a_comment_is_probed_but_does_not_fail() {
+    let rules = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m comment --comment \"173.245.49.12 banned\" -j ACCEPT\nCOMMIT\n";
+    let r = fixture_doctor("healthy")
+        .saved_iptables(rules)
+        .ports(&[80])
+        .run();
+    let f = check(&r, Cause::Firewall, Some(80));
+    assert_eq!(f.status, Status::Ok, "{f:#?}");
+    assert!(f.refused.is_empty());
+    assert!(has(f, "from 1 Cloudflare address(es)"), "{:#?}", f.evidence);
+}
+
 #[test]
 fn nft_base_chains_sets_and_undecided_rules() {
     let two = Doctor::new()
