@@ -290,6 +290,36 @@ fn per_address_bans_of_fail2ban_fail_naming_the_edge_and_the_lift() {
     }
 }
 
+/// fail2ban's `iptables-ipset` banaction: the lift is fail2ban's, and the element alone is
+/// `ipset del`, never the rule.
+#[test]
+fn an_edge_in_fail2bans_ipset_is_lifted_element_by_element() {
+    let r = fixture_doctor("healthy")
+        .saved_iptables("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m multiport --dports 80,443 -m set --match-set f2b-nginx-botsearch src -j REJECT --reject-with icmp-port-unreachable\nCOMMIT\n")
+        .saved_ipset("create f2b-nginx-botsearch hash:ip family inet hashsize 1024 maxelem 65536 timeout 3600\nadd f2b-nginx-botsearch 173.245.49.12 timeout 3500\nadd f2b-nginx-botsearch 203.0.113.7 timeout 3500\n")
+        .ports(&[443])
+        .run();
+    let f = check(&r, Cause::Firewall, Some(443));
+    assert_eq!(f.status, Status::Fail, "{f:#?}");
+    assert_eq!(f.refused.len(), 1, "{f:#?}");
+    let x = &f.refused[0];
+    assert_eq!(x.address.to_string(), "173.245.49.12");
+    assert_eq!(
+        x.direct,
+        [vec![
+            "ipset".to_string(),
+            "del".into(),
+            "f2b-nginx-botsearch".into(),
+            "173.245.49.12".into()
+        ]]
+    );
+    assert_eq!(
+        x.lift[0][..3],
+        ["fail2ban-client", "set", "nginx-botsearch"]
+    );
+    assert!(!f.fix.contains("-D INPUT"), "{}", f.fix);
+}
+
 /// An address planted in a rule's comment adds a probe, never a failure: the verdict is the
 /// evaluator's.
 #[test]
@@ -783,6 +813,24 @@ fn matrix() -> Vec<(&'static str, Rules, Verdict)> {
             "nft verdict map",
             Nft("table inet filter {\n chain input {\n  type filter hook input priority 0; policy accept;\n  ip saddr vmap { 104.16.0.0/13 : drop, 198.51.100.0/24 : accept }\n }\n}\n"),
             Verdict::Drop,
+        ),
+        (
+            "fail2ban iptables-multiport: the edge's own address in its chain",
+            Iptables("*filter\n:INPUT ACCEPT [0:0]\n:f2b-nginx-botsearch - [0:0]\n-A INPUT -p tcp -m multiport --dports 80,443 -j f2b-nginx-botsearch\n-A f2b-nginx-botsearch -s 104.16.0.1/32 -j REJECT --reject-with icmp-port-unreachable\n-A f2b-nginx-botsearch -j RETURN\nCOMMIT\n"),
+            Verdict::Reject,
+        ),
+        (
+            "fail2ban iptables-ipset: the edge's own address in its ipset",
+            IptablesWithIpset(
+                "create f2b-nginx-botsearch hash:ip family inet hashsize 1024 maxelem 65536 timeout 3600\nadd f2b-nginx-botsearch 104.16.0.1 timeout 3500\n",
+                "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m multiport --dports 80,443 -m set --match-set f2b-nginx-botsearch src -j REJECT --reject-with icmp-port-unreachable\nCOMMIT\n",
+            ),
+            Verdict::Reject,
+        ),
+        (
+            "fail2ban nftables-multiport: the edge's own address in its set",
+            Nft("table inet f2b-table {\n set addr-set-nginx-botsearch {\n  type ipv4_addr\n  elements = { 104.16.0.1 }\n }\n chain f2b-chain {\n  type filter hook input priority filter - 1; policy accept;\n  tcp dport { 80, 443 } ip saddr @addr-set-nginx-botsearch reject with icmp port-unreachable\n }\n}\n"),
+            Verdict::Reject,
         ),
         (
             "iptables accepts but an nft chain drops",
