@@ -34,6 +34,9 @@ macro_rules! soft_assert {
 }
 
 const JAIL: &str = "nginx-botsearch";
+/// The edge's Cloudflare IPv6 address, and the origin's.
+const EDGE_V6: &str = "2606:4700:10::6816:1";
+const ORIGIN_V6: &str = "2001:db8::10";
 /// The visitor behind Cloudflare, as the edge passes it in `CF-Connecting-IP`.
 const VISITOR: &str = "203.0.113.50";
 
@@ -42,6 +45,7 @@ const VISITOR: &str = "203.0.113.50";
 const SERVER: &str = r#"  INCLUDE
   server {
     listen 80;
+    listen [::]:80;
     server_name origin.test;
     root PREFIX/www;
     location / { }
@@ -128,8 +132,8 @@ fn run_argv_in(ns: &str, argv: &[String]) {
 
 /// Sends requests for `/wp-login.php` from the edge (with `extra` curl arguments) until
 /// fail2ban logs `want` for the jail; the log then.
-fn trip(topo: &Topology, f2b: &Fail2ban, extra: &[&str], want: &str) -> String {
-    let url = format!("http://{ORIGIN_V4}/wp-login.php");
+fn trip(topo: &Topology, f2b: &Fail2ban, host: &str, extra: &[&str], want: &str) -> String {
+    let url = format!("http://{host}/wp-login.php");
     for _ in 0..6 {
         let (rc, status, said) = topo.edge_curl(&url, extra);
         if rc == 0 {
@@ -163,6 +167,47 @@ fn lab(banaction: &str, firewall: &str) {
         .tempdir()
         .unwrap();
     lab.disable_cleanup(keep);
+    // IPv6 beside IPv4: the edge's Cloudflare address and a route to it from the origin.
+    topo.edge.exec(&[
+        "ip",
+        "-6",
+        "addr",
+        "add",
+        &format!("{EDGE_V6}/128"),
+        "dev",
+        "eth0",
+        "nodad",
+    ]);
+    topo.origin.exec(&[
+        "ip",
+        "-6",
+        "addr",
+        "add",
+        &format!("{ORIGIN_V6}/64"),
+        "dev",
+        "eth0",
+        "nodad",
+    ]);
+    topo.edge.exec(&[
+        "ip",
+        "-6",
+        "route",
+        "add",
+        &format!("{ORIGIN_V6}/128"),
+        "dev",
+        "eth0",
+        "src",
+        EDGE_V6,
+    ]);
+    topo.origin.exec(&[
+        "ip",
+        "-6",
+        "route",
+        "add",
+        &format!("{EDGE_V6}/128"),
+        "dev",
+        "eth0",
+    ]);
     let prefix = lab.path();
     std::fs::create_dir_all(prefix.join("www")).unwrap();
     std::fs::write(prefix.join("www/index.html"), "origin\n").unwrap();
@@ -174,8 +219,15 @@ fn lab(banaction: &str, firewall: &str) {
     let access_log = prefix.join("access.log");
     let origin = &topo.origin.0;
     let url = format!("http://{ORIGIN_V4}/");
-    let (rc, status, said) = topo.edge_curl(&url, &[]);
-    assert_eq!((rc, status.as_str()), (0, "200"), "{said}");
+    let url6 = format!("http://[{ORIGIN_V6}]/");
+    let host6 = format!("[{ORIGIN_V6}]");
+    for u in [&url, &url6] {
+        let up = wait_until(Duration::from_secs(5), || {
+            let (rc, status, said) = topo.edge_curl(u, &[]);
+            (rc == 0 && status == "200").then_some(said)
+        });
+        assert!(up.is_some(), "the edge reaches {u}");
+    }
 
     // 1. Before any ban: the access log alone shows the edge as the client.
     let access = said_in(
@@ -210,12 +262,24 @@ fn lab(banaction: &str, firewall: &str) {
         f2b.dir.path().display(),
         if keep { " (kept)" } else { "" }
     );
-    trip(&topo, &f2b, &[], &format!("[{JAIL}] Ban {EDGE_V4}"));
-    let refused = wait_until(Duration::from_secs(10), || {
-        let (rc, _, _) = topo.edge_curl(&url, &[]);
-        (rc == 7 || rc == 28).then_some(rc)
-    });
-    assert!(refused.is_some(), "the edge still connects after the ban");
+    trip(
+        &topo,
+        &f2b,
+        ORIGIN_V4,
+        &[],
+        &format!("[{JAIL}] Ban {EDGE_V4}"),
+    );
+    trip(&topo, &f2b, &host6, &[], &format!("[{JAIL}] Ban {EDGE_V6}"));
+    for u in [&url, &url6] {
+        let refused = wait_until(Duration::from_secs(10), || {
+            let (rc, _, _) = topo.edge_curl(u, &[]);
+            (rc == 7 || rc == 28).then_some(rc)
+        });
+        assert!(
+            refused.is_some(),
+            "the edge still connects to {u} after the ban"
+        );
+    }
 
     let socket = f2b.socket();
     let conf = f2b.conf();
@@ -239,15 +303,32 @@ fn lab(banaction: &str, firewall: &str) {
     assert_eq!(doctor.code, 1, "doctor FAILs");
     let fw = firewall_80(&doctor.json());
     assert_eq!(fw["status"], "fail", "{fw}");
-    let refusal = fw["refused"]
-        .as_array()
-        .and_then(|r| r.iter().find(|r| r["address"] == EDGE_V4).cloned())
-        .unwrap_or_else(|| panic!("the edge among the refused: {fw}"));
-    let by = refusal["by"].as_str().unwrap_or_default();
-    assert!(
-        by.contains("f2b-") || by.contains("addr-set-"),
-        "the fail2ban rule or set: {refusal}"
-    );
+    let mut lifts = Vec::new();
+    for edge in [EDGE_V4, EDGE_V6] {
+        let refusal = fw["refused"]
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["address"] == edge).cloned())
+            .unwrap_or_else(|| panic!("{edge} among the refused: {fw}"));
+        let by = refusal["by"].as_str().unwrap_or_default();
+        assert!(
+            by.contains("f2b-") || by.contains("addr-set-") || by.contains("addr6-set-"),
+            "the fail2ban rule or set: {refusal}"
+        );
+        let lift: Vec<String> = refusal["lift"][0]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|w| w.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(
+            lift.first().is_some_and(|p| p == "fail2ban-client")
+                && lift.ends_with(&["set".into(), JAIL.into(), "unbanip".into(), edge.into()]),
+            "the lift command: {refusal}"
+        );
+        lifts.push(lift);
+    }
     assert!(
         !fw["fix"]
             .as_str()
@@ -255,27 +336,18 @@ fn lab(banaction: &str, firewall: &str) {
             .contains("delete rule"),
         "never the whole rule: {fw}"
     );
-    let lift: Vec<String> = refusal["lift"][0]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|w| w.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    assert!(
-        lift.first().is_some_and(|p| p == "fail2ban-client")
-            && lift.ends_with(&["set".into(), JAIL.into(), "unbanip".into(), EDGE_V4.into()]),
-        "the lift command: {refusal}"
-    );
 
     // 3. The printed lift command ends the outage.
-    run_argv_in(origin, &lift);
-    let back = wait_until(Duration::from_secs(10), || {
-        let (rc, status, _) = topo.edge_curl(&url, &[]);
-        (rc == 0 && status == "200").then_some(())
-    });
-    assert!(back.is_some(), "the edge connects after the lift");
+    for lift in &lifts {
+        run_argv_in(origin, lift);
+    }
+    for u in [&url, &url6] {
+        let back = wait_until(Duration::from_secs(10), || {
+            let (rc, status, _) = topo.edge_curl(u, &[]);
+            (rc == 0 && status == "200").then_some(())
+        });
+        assert!(back.is_some(), "the edge connects to {u} after the lift");
+    }
     let doctor = said_in(origin, "doctor after the lift", &doctor_args);
     let fw = firewall_80(&doctor.json());
     assert_eq!(fw["status"], "ok", "{fw}");
@@ -314,6 +386,7 @@ fn lab(banaction: &str, firewall: &str) {
     trip(
         &topo,
         &f2b,
+        ORIGIN_V4,
         &["-H", &header],
         &format!("[{JAIL}] Ban {VISITOR}"),
     );
@@ -324,9 +397,25 @@ fn lab(banaction: &str, firewall: &str) {
         "the visitor's ban never matches the edge's packets: {said}"
     );
     // The edge itself (no header: nginx keeps the peer) is ignored.
-    trip(&topo, &f2b, &[], &format!("[{JAIL}] Ignore {EDGE_V4}"));
+    trip(
+        &topo,
+        &f2b,
+        ORIGIN_V4,
+        &[],
+        &format!("[{JAIL}] Ignore {EDGE_V4}"),
+    );
+    trip(
+        &topo,
+        &f2b,
+        &host6,
+        &[],
+        &format!("[{JAIL}] Ignore {EDGE_V6}"),
+    );
     let banned = stdout(&f2b.client(&["banned"]));
-    assert!(!banned.contains(EDGE_V4), "{banned}");
+    assert!(
+        !banned.contains(EDGE_V4) && !banned.contains(EDGE_V6),
+        "{banned}"
+    );
     let (rc, status, said) = topo.edge_curl(&url, &[]);
     assert_eq!((rc, status.as_str()), (0, "200"), "{said}");
 
