@@ -33,7 +33,17 @@
 //! seconds Proxy Write Timeout"; 525 "the SSL handshake between Cloudflare and the origin web
 //! server failed"; 526 "Cloudflare is unable to verify the SSL certificate on your origin
 //! server" in Full (strict). Those timeouts are [`Timeouts::default`]; tests shorten them.
-//! What Full (strict) trusts is in the `tls` module's documentation.
+//!
+//! Full (strict) accepts a certificate that is unexpired, issued by a publicly trusted CA or by
+//! Cloudflare's Origin CA, and names the hostname
+//! (developers.cloudflare.com/ssl/origin-configuration/ssl-modes/full-strict/). The probe
+//! trusts the Mozilla roots compiled into `webpki-roots` (a public store like Cloudflare's,
+//! independent of the machine's `/etc/ssl/certs`, whose private CAs Cloudflare never trusts),
+//! Cloudflare's Origin CA roots ([`ORIGIN_CA_PEM`], ECC and RSA, valid until 2029-08-15, as
+//! embedded in Cloudflare's `cloudflared`, `tlsconfig/cloudflare_ca.go`, and published as
+//! `origin_ca_ecc_root.pem` and `origin_ca_rsa_root.pem`), and what
+//! [`OriginProbe::ca_pem`] adds. rustls speaks TLS 1.2 and 1.3 only: an origin limited to
+//! older versions or ciphers gets 525 here though Cloudflare may still reach it.
 //!
 //! ```no_run
 //! use cf_ban_audit_core::probe::{OriginProbe, Outcome};
