@@ -8,6 +8,7 @@ mod fleet;
 mod jsonl;
 mod monitor;
 mod output;
+mod probe_cmd;
 mod render;
 mod update;
 
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Command::Snippet(a) => snippet_cmd(a),
         Command::Check(a) => check(a),
         Command::Doctor(a) => doctor_cmd::run(a),
+        Command::Probe(a) => probe_cmd::run(a),
         Command::Contains(a) => contains(a),
         Command::Merge(a) => merge(a),
         Command::Completions { shell } => {
