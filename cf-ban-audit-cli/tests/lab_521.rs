@@ -103,6 +103,30 @@ fn said_in(ns: &str, what: &str, args: &[&str]) -> Said {
     s
 }
 
+/// `probe` from the edge namespace, as Cloudflare's edge at `from` would connect to the
+/// origin's `origin` address on port 80: its JSON.
+fn probe(topo: &Topology, what: &str, origin: &str, from: &str) -> Value {
+    let said = said_in(
+        &topo.edge.0,
+        what,
+        &[
+            "probe",
+            "origin.test",
+            "--origin",
+            origin,
+            "--port",
+            "80",
+            "--from-edge",
+            from,
+            "--connect-timeout",
+            "3s",
+            "--format",
+            "json",
+        ],
+    );
+    said.json()
+}
+
 /// The firewall check of port 80 in a doctor's JSON.
 fn firewall_80(doctor: &Value) -> Value {
     doctor["checks"]
@@ -281,6 +305,11 @@ fn lab(banaction: &str, firewall: &str) {
         );
     }
 
+    for (origin, from) in [(ORIGIN_V4, EDGE_V4), (ORIGIN_V6, EDGE_V6)] {
+        let p = probe(&topo, "probe from the banned edge", origin, from);
+        assert_eq!(p["outcome"]["cloudflare"], 521, "probe says 521: {p}");
+    }
+
     let socket = f2b.socket();
     let conf = f2b.conf();
     let f2b_log = f2b.log();
@@ -351,6 +380,10 @@ fn lab(banaction: &str, firewall: &str) {
     let doctor = said_in(origin, "doctor after the lift", &doctor_args);
     let fw = firewall_80(&doctor.json());
     assert_eq!(fw["status"], "ok", "{fw}");
+    for (origin, from) in [(ORIGIN_V4, EDGE_V4), (ORIGIN_V6, EDGE_V6)] {
+        let p = probe(&topo, "probe after the lift", origin, from);
+        assert_eq!(p["outcome"]["http"], 200, "probe says 200: {p}");
+    }
 
     // 4. Prevention: ignoreip into jail.local, realip into nginx.
     let jail_file = conf.join("jail.local");
