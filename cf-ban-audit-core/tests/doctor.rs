@@ -392,6 +392,13 @@ fn bans_found_by_the_scan_fail() {
     assert_eq!(b.status, Status::Fail, "{b:#?}");
     assert!(has(b, "104.16.5.5"), "{b:#?}");
     assert!(b.fix.contains("snippet fail2ban"), "{}", b.fix);
+    // The ban's own lift command, not a generic one.
+    assert!(
+        b.fix
+            .contains("fail2ban-client set nginx-limit-req unbanip 104.16.5.5"),
+        "{}",
+        b.fix
+    );
     assert_eq!(check(&r, Cause::RealIp, None).status, Status::Ok);
     assert_eq!(exit_code(&r), 1);
 }

@@ -8,6 +8,9 @@ use super::{Cause, Check, Doctor, DoctorReport, Status};
 use crate::report::{DiagnosisKind, Report};
 use crate::scan::Scanner;
 
+/// The most lift commands the bans check's fix lists.
+const MAX_LIFTS_SHOWN: usize = 12;
+
 impl Doctor {
     /// Whether the scan is to be made (the bans and real-IP checks).
     pub(super) fn scans(&self) -> bool {
@@ -138,13 +141,32 @@ impl Doctor {
             let mut tools: Vec<String> = scan.findings.iter().map(|f| f.tool.to_string()).collect();
             tools.sort();
             tools.dedup();
-            format!(
+            let mut fix = format!(
                 "Lift the bans and keep them from coming back: add Cloudflare's ranges to each tool's \
-                 ignore list (`cf-ban-audit snippet fail2ban`, `csf`, `crowdsec`, ...), and unban \
-                 (fail2ban: `fail2ban-client unban ADDRESS`). `cf-ban-audit scan --active` lists every \
-                 ban{}.",
+                 ignore list (`cf-ban-audit snippet fail2ban`, `csf`, `crowdsec`, ...), and lift each ban in \
+                 force with its own command. `cf-ban-audit scan --active` lists every ban{}.",
                 if tools.is_empty() { String::new() } else { format!("; tools involved: {}", tools.join(", ")) }
-            )
+            );
+            let lifts: Vec<String> = active
+                .iter()
+                .chain(&unconfirmed)
+                .filter_map(|f| f.lift.as_ref())
+                .map(|argv| {
+                    let words: Vec<&str> = argv.iter().map(String::as_str).collect();
+                    crate::lift::shown(&words)
+                })
+                .collect();
+            for (i, l) in lifts.iter().take(MAX_LIFTS_SHOWN).enumerate() {
+                fix.push_str(if i == 0 { "\n" } else { "" });
+                fix.push_str(&format!("\n  {l}"));
+            }
+            if lifts.len() > MAX_LIFTS_SHOWN {
+                fix.push_str(&format!(
+                    "\n  ... and {} more (`cf-ban-audit scan --active --format json` has each finding's lift)",
+                    lifts.len() - MAX_LIFTS_SHOWN
+                ));
+            }
+            fix
         };
         report.checks.push(Check {
             cause: Cause::Bans,
