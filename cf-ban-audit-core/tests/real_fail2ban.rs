@@ -89,8 +89,9 @@ fn merged_fixture_is_idempotent_and_keeps_every_line() {
     let added = merged.lines().count() - before.lines().count();
     assert_eq!(
         added,
-        1 + 1 + 1 + 7,
-        "a marker line, a warning, 131.0.72.0/22 and 7 IPv6 ranges"
+        1 + 1 + 1 + 7 + 1 + 22,
+        "in [DEFAULT]: a marker line, a warning, 131.0.72.0/22 and 7 IPv6 ranges; \
+         in [postfix], which sets its own list: a marker line and every range"
     );
     assert!(
         merged.contains("\n# cf-ban-audit: warning: stale entry 199.27.128.0/21: "),
@@ -104,9 +105,9 @@ fn fixture_jail_with_its_own_list_is_named() {
         fail2ban::jails_overriding(&read("jail.local.before"), &cf()),
         ["postfix"]
     );
-    assert_eq!(
-        fail2ban::jails_overriding(&read("jail.local.expected"), &cf()),
-        ["postfix"]
+    assert!(
+        fail2ban::jails_overriding(&read("jail.local.expected"), &cf()).is_empty(),
+        "the merge extends [postfix]'s own list"
     );
 }
 
@@ -294,8 +295,9 @@ fn merged_fixture_loads_in_fail2ban() {
         got["nginx-limit-req"][..got["nginx-limit-req"].len() - 1],
         got["sshd"][..]
     );
-    // The jail with its own list still lacks Cloudflare: what jails_overriding reports.
-    assert_eq!(got["postfix"], ["127.0.0.1/8", "::1", "192.0.2.25"]);
+    // The jail with its own list keeps its entries, first, and has the ranges after them.
+    assert_eq!(got["postfix"][..3], ["127.0.0.1/8", "::1", "192.0.2.25"]);
+    assert_eq!(got["postfix"][3..], cf_strings()[..]);
 }
 
 #[test]
@@ -405,8 +407,9 @@ fn tricky_merges_load_in_fail2ban() {
 
 /// Reads pairs `N.in`/`N.out` with fail2ban's own parser class (raw values, no includes) and
 /// checks each merge whose input fail2ban accepts (after dropping a BOM): the output loads,
-/// every other option of every section is unchanged, the old `[DEFAULT]` `ignoreip` entries
-/// come first and in order, and the ranges are covered. Prints `checked N bad M`.
+/// every other option of every section is unchanged, the old entries of `[DEFAULT]`'s and of
+/// each jail's own `ignoreip` come first and in order, and the ranges are covered (in a jail
+/// whose list takes `[DEFAULT]`'s along, by `[DEFAULT]`'s). Prints `checked N bad M`.
 const PARSER_CHECK: &str = r#"
 import sys, os, re, ipaddress
 from fail2ban.client.configparserinc import SafeConfigParserWithIncludes as P
@@ -447,12 +450,27 @@ for name in sorted(f for f in os.listdir(d) if f.endswith('.in')):
         old, new = entries(d1.pop('ignoreip', None)), entries(d2.pop('ignoreip', None))
         s1 = {k: dict(v) for k, v in before._sections.items()}
         s2 = {k: dict(v) for k, v in after._sections.items()}
+        # Each jail's own ignoreip (not [INCLUDES]'s) is extended like [DEFAULT]'s, unless it
+        # takes [DEFAULT]'s along.
+        jails = []
+        for k in s1:
+            if k != 'INCLUDES' and 'ignoreip' in s1[k] and k in s2:
+                jails.append((k, entries(s1[k].pop('ignoreip')), s2[k].pop('ignoreip', None)))
         if d1 != d2 or s1 != s2:
             problem = 'other options changed'
         elif new[:len(old)] != old and not (not old and new[:2] == ['127.0.0.1/8', '::1']):
             problem = 'old entries not kept: %r -> %r' % (old, new)
         elif not all(covered(new, r) for r in ranges):
             problem = 'ranges not covered: %r' % new
+        for k, jold, jnew in jails:
+            if problem:
+                break
+            jnew = entries(jnew)
+            inherits = any(w.lower() in ('%(default/ignoreip)s', '%(known/ignoreip)s') for w in jold)
+            if jnew[:len(jold)] != jold:
+                problem = '[%s] old entries not kept: %r -> %r' % (k, jold, jnew)
+            elif not inherits and not all(covered(jnew, r) for r in ranges):
+                problem = '[%s] ranges not covered: %r' % (k, jnew)
     if problem:
         bad += 1
         if bad <= 5:
