@@ -130,21 +130,23 @@ pub(super) fn check(
         }
     }
     let mut checked_files: Vec<(String, Result<(), String>)> = Vec::new();
-    let mut command_ok = |jail: &JailSettings| -> bool {
+    // Whether a jail's command counts, and the ranges files it names.
+    let mut command_ok = |jail: &JailSettings| -> (bool, Vec<String>) {
         let Some(command) = jail
             .ignorecommand
             .as_deref()
             .filter(|_| jail.ignores_by_command_cloudflare())
         else {
-            return false;
+            return (false, Vec::new());
         };
         let mut ok = true;
-        for file in ranges_files(command) {
+        let files = ranges_files(command);
+        for file in files.iter().cloned() {
             let verdict = match checked_files.iter().find(|(f, _)| *f == file) {
                 Some((_, v)) => v.clone(),
                 None => {
                     let v = if !file.starts_with('/') {
-                        Err("not an absolute path (fail2ban-server runs the command from its own working directory)".to_string())
+                        Err(format!("{file}: not an absolute path (fail2ban-server runs the command from its own working directory)"))
                     } else {
                         read.map_or(Ok(()), |read| read(Path::new(&file)))
                     };
@@ -154,13 +156,23 @@ pub(super) fn check(
             };
             ok &= verdict.is_ok();
         }
-        ok
+        (ok, files)
     };
     let mut covered_by_command: Vec<String> = Vec::new();
+    let mut covering_files: Vec<String> = Vec::new();
     let mut judge = |jail: &JailSettings, name: &str, stock_command: bool| -> JailIgnore {
-        let by_command = !stock_command && command_ok(jail);
+        let (by_command, files) = if stock_command {
+            (false, Vec::new())
+        } else {
+            command_ok(jail)
+        };
         if by_command {
             covered_by_command.push(name.to_string());
+            for f in files {
+                if !covering_files.contains(&f) {
+                    covering_files.push(f);
+                }
+            }
         }
         let missing = if by_command {
             Vec::new()
@@ -217,7 +229,7 @@ pub(super) fn check(
                 )
             } else {
                 format!(
-                    "jail [{}] sets its own ignorecommand, which replaces [DEFAULT]'s and is not cf-ban-audit contains, and its ignoreip lacks {n} ranges",
+                    "jail [{}] sets its own ignorecommand, which replaces [DEFAULT]'s and does not cover the ranges, and its ignoreip lacks {n} of them",
                     j.name
                 )
             });
@@ -237,12 +249,10 @@ pub(super) fn check(
         let mut note = format!(
             "covered by ignorecommand: cf-ban-audit contains, which answers from the ranges in use at run time ({whom})"
         );
-        let named: Vec<&String> = checked_files.iter().map(|(f, _)| f).collect();
-        if !named.is_empty() {
-            let files: Vec<String> = named.iter().map(|f| f.to_string()).collect();
+        if !covering_files.is_empty() {
             note.push_str(&format!(
                 "; with the ranges file {} added to them",
-                files.join(", ")
+                covering_files.join(", ")
             ));
             if read.is_none() {
                 note.push_str(" (not read here)");
@@ -250,10 +260,10 @@ pub(super) fn check(
         }
         out.notes.push(note);
     }
-    for (file, verdict) in &checked_files {
+    for (_, verdict) in &checked_files {
         if let Err(why) = verdict {
             out.problems.push(format!(
-                "ignorecommand names the ranges file {file}: {why}; cf-ban-audit contains then fails (exit 2) and fail2ban ignores nothing by it"
+                "ignorecommand names a ranges file that cannot be read ({why}): cf-ban-audit contains then fails (exit 2) and fail2ban ignores nothing by it"
             ));
         }
     }
@@ -346,7 +356,7 @@ mod tests {
         assert!(
             r.problems
                 .iter()
-                .any(|p| p.contains("cf.txt: not an absolute path")),
+                .any(|p| p.contains("(cf.txt: not an absolute path")),
             "{r:?}"
         );
     }
@@ -359,7 +369,7 @@ mod tests {
         assert_eq!(r.missing.len(), 22);
         assert!(
             r.problems.iter().any(|p| p.starts_with(
-                "ignorecommand names the ranges file /nonexistent/cf.txt: No such file"
+                "ignorecommand names a ranges file that cannot be read (No such file"
             )),
             "{:?}",
             r.problems

@@ -472,12 +472,13 @@ pub(crate) fn has_section(text: &str, name: &str) -> bool {
 
 /// Whether a jail's `ignoreip` takes `[DEFAULT]`'s along: `%(default/ignoreip)s` (the merged
 /// `[DEFAULT]` value) or `%(known/ignoreip)s` (the value an earlier file gave the section,
-/// else `[DEFAULT]`'s), as fail2ban's `_map_section_options` resolves them.
+/// else `[DEFAULT]`'s), as fail2ban's `_map_section_options` resolves them. Only in lower
+/// case: fail2ban 1.0.2 stores `%(DEFAULT/ignoreip)s` under its own spelling but looks it up
+/// in lower case, and refuses the whole configuration ("Bad value substitution").
 pub(super) fn inherits_default(opt: &Opt) -> bool {
-    opt.pieces.iter().any(|p| {
-        let p = p.to_lowercase();
-        p.contains("%(default/ignoreip)s") || p.contains("%(known/ignoreip)s")
-    })
+    opt.pieces
+        .iter()
+        .any(|p| p.contains("%(default/ignoreip)s") || p.contains("%(known/ignoreip)s"))
 }
 
 impl Parsed<'_> {
@@ -971,11 +972,16 @@ mod tests {
                     [sshd]\nignoreip = 127.0.0.1/8 192.0.2.1\n\
                     [nginx-http-auth]\nenabled = true\n\
                     [nginx-limit-req]\nignoreip = %(known/ignoreip)s 198.51.100.0/24\n\
-                    [apache-auth]\nignoreip = %(DEFAULT/ignoreip)s\n\
+                    [apache-auth]\nignoreip = %(default/ignoreip)s\n\
+                    [apache-badbots]\nignoreip = %(DEFAULT/ignoreip)s\n\
                     [postfix]\nignoreip = 0.0.0.0/0\n  ::/0\n\
                     [INCLUDES]\nignoreip = x\n\
                     [dovecot]\nIgnoreIP: 104.16.0.0/13\n";
-        assert_eq!(jails_overriding(text, &cf()), ["sshd", "dovecot"]);
+        // `%(DEFAULT/ignoreip)s` is refused by fail2ban: it takes nothing along.
+        assert_eq!(
+            jails_overriding(text, &cf()),
+            ["sshd", "apache-badbots", "dovecot"]
+        );
         assert!(jails_overriding(text, &RangeSet::new()).is_empty());
         assert!(jails_overriding("", &cf()).is_empty());
     }

@@ -287,7 +287,7 @@ mod tests {
     use crate::cloudflare;
 
     /// jail.local inputs of every shape the merge meets (the file name, the text).
-    pub(crate) const INPUTS: &[(&str, &str)] = &[
+    const INPUTS: &[(&str, &str)] = &[
         ("jail.local", ""),
         ("jail.local", "[sshd]\nenabled = true\n"),
         ("jail.local", "[DEFAULT]\nignoreip = 127.0.0.1/8 ::1\n\n[sshd]\nenabled = true\n"),
