@@ -3,7 +3,7 @@
 //! (they cover addresses that are not Cloudflare's), and for fail2ban the jails whose own
 //! `ignoreip` replaces DEFAULT's without the ranges, and `#` comments inside `ignoreip`.
 //! A fail2ban `ignorecommand` that is cf-ban-audit's own `contains <ip>` counts as covering
-//! every range for the jails it applies to ([`fail2ban`](self::fail2ban) has the rules).
+//! every range for the jails it applies to (`check/fail2ban.rs` has the rules).
 
 mod fail2ban;
 

@@ -423,7 +423,7 @@ pub fn generate_with_source(ranges: &RangeSet, source: &str) -> String {
 ///
 /// A jail's `ignoreip` replaces `[DEFAULT]`'s, so these jails would still ban Cloudflare
 /// after a merge into `[DEFAULT]` only ([`MergeOptions::default_only`](super::MergeOptions));
-/// [`merge`] extends their lists too. A value that includes `%(default/ignoreip)s` or
+/// [`Target::merge`](super::Target::merge) extends their lists too. A value that includes `%(default/ignoreip)s` or
 /// `%(known/ignoreip)s` takes `[DEFAULT]`'s list along and is not reported.
 pub fn jails_overriding(existing: &str, ranges: &RangeSet) -> Vec<String> {
     let p = parse(existing.trim_start_matches('\u{feff}'));
