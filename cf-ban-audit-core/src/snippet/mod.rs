@@ -228,7 +228,7 @@ impl Target {
     /// // The jail's own list gets the ranges too, after its entries.
     /// assert!(all.contains("[sshd]\nignoreip = 192.0.2.1\n# cf-ban-audit: Cloudflare ranges"));
     /// assert!(all.ends_with("           2c0f:f248::/32\n"));
-    /// let default_only = MergeOptions { default_only: true, ..MergeOptions::default() };
+    /// let default_only = MergeOptions::default().default_only(true);
     /// let some = Target::Fail2ban.merge_with(jail, &cf, default_only).unwrap();
     /// assert!(some.ends_with("[sshd]\nignoreip = 192.0.2.1\n"));
     /// ```
