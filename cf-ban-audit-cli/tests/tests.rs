@@ -1,7 +1,7 @@
 //! End-to-end tests: the real binary run on fixtures and on trees made in a fresh temp dir.
 
+mod check_fail2ban;
 mod common;
-mod ignorecommand;
 mod output;
 
 use serde_json::Value;

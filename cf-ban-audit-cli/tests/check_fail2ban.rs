@@ -1,3 +1,5 @@
+//! `check` and `snippet fail2ban --existing` as fail2ban sees them.
+//!
 //! fail2ban's `ignorecommand = cf-ban-audit contains <ip>` with the real fail2ban: the server
 //! runs the built binary for each address a log line names (`server/filter.py`
 //! `_inIgnoreIPList`: exit 0 ignores, 1 does not, anything else is an error and does not
@@ -140,4 +142,70 @@ fn real_fail2ban_honours_cf_ban_audit_contains_and_check_agrees() {
     let ok = env.write("jail.local", &text[..cut]);
     let o = run(&["check", ok.to_str().unwrap()]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
+}
+
+/// `snippet fail2ban --existing` extends a jail's own list (saying so on stderr, exit 0) and
+/// `check` of the result is OK; `--default-only` leaves the jail alone and warns; a `jail.d`
+/// file gets no `[DEFAULT]` list.
+#[test]
+fn snippet_existing_covers_jails_with_their_own_list() {
+    let env = TestEnv::new();
+    let jail = env.write(
+        "jail.local",
+        "[DEFAULT]\nignoreip = 127.0.0.1/8\n\n[sshd]\nignoreip = 192.0.2.1 ; office\nport = 2222\n",
+    );
+    let o = run(&["snippet", "fail2ban", "--existing", jail.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("jail [sshd] sets its own ignoreip, which replaces [DEFAULT]'s: the ranges are added to it too"),
+        "{}",
+        stderr(&o)
+    );
+    let merged = stdout(&o);
+    assert!(
+        merged.contains("[sshd]\nignoreip = 192.0.2.1 ; office\n# cf-ban-audit: Cloudflare ranges"),
+        "{merged}"
+    );
+    let out = env.write("out/jail.local", &merged);
+    let o = run(&["check", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+
+    let o = run(&[
+        "snippet",
+        "fail2ban",
+        "--existing",
+        jail.to_str().unwrap(),
+        "--default-only",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning: "), "{}", stderr(&o));
+    assert!(stdout(&o).ends_with("[sshd]\nignoreip = 192.0.2.1 ; office\nport = 2222\n"));
+    let out = env.write("default-only/jail.local", stdout(&o));
+    let o = run(&["check", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("jail [sshd] sets its own ignoreip"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&[
+        "snippet",
+        "csf",
+        "--default-only",
+        "--existing",
+        jail.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+
+    let fragment = env.write("jail.d/web.local", "[nginx-http-auth]\nenabled = true\n");
+    let o = run(&[
+        "snippet",
+        "fail2ban",
+        "--existing",
+        fragment.to_str().unwrap(),
+    ]);
+    assert_eq!(stdout(&o), "[nginx-http-auth]\nenabled = true\n");
+    let o = run(&["check", fragment.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains("check that file too"), "{}", stdout(&o));
 }
