@@ -216,6 +216,10 @@ pub struct SnippetArgs {
     /// result, keeping everything it already has. The file is only read.
     #[arg(long, value_name = "FILE")]
     pub existing: Option<PathBuf>,
+    /// fail2ban: merge into the DEFAULT section's ignoreip only, not into the jails that set
+    /// their own (they are named on stderr and stay without the ranges).
+    #[arg(long, requires = "existing")]
+    pub default_only: bool,
     #[command(flatten)]
     pub ranges: RangeOpts,
 }
