@@ -1,7 +1,8 @@
 //! Each format's parser in MB/s: one generated file of each kind, scanned whole by the
-//! library (detection, streaming, parsing, aggregation), single-threaded.
+//! library (detection, streaming, parsing, aggregation), single-threaded. The access log is
+//! generated here (`gen-corpus` writes none): its records are evidence, never findings.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use cf_ban_audit_core::{cloudflare, Scanner};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -22,6 +23,7 @@ fn bench(c: &mut Criterion) {
         ("syslog", host.join("var/log/syslog")),
         ("plain-list", host.join("etc/blocklist/banned-ips.txt")),
         ("ipset", host.join("etc/iptables/ipsets")),
+        ("access-log", access_log(dir.path())),
     ];
     let cf = cloudflare::embedded();
     let mut group = c.benchmark_group("parse");
@@ -41,6 +43,43 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// An nginx access log in the predefined `combined` format (about 32 MB): edge and visitor
+/// clients over IPv4 and IPv6, the statuses a site answers, the request lines, referers and
+/// user agents of real traffic.
+fn access_log(dir: &Path) -> PathBuf {
+    use std::fmt::Write;
+    let clients = [
+        "173.245.49.12",
+        "203.0.113.50",
+        "2606:4700:10::6816:1",
+        "198.51.100.7",
+        "162.158.90.9",
+        "2001:db8:113::50",
+    ];
+    let statuses = [200, 200, 200, 304, 404, 403, 429, 503, 301, 200];
+    let mut log = String::with_capacity(34 << 20);
+    for i in 0..160_000usize {
+        let _ = writeln!(
+            log,
+            "{} - - [24/Nov/2026:{:02}:{:02}:{:02} +0000] \"GET /products/item-{}?page={} HTTP/1.1\" {} {} \
+             \"https://www.example.com/category/{}\" \"Mozilla/5.0 (X11; Linux x86_64; rv:120.0) \
+             Gecko/20100101 Firefox/120.0\"",
+            clients[i % clients.len()],
+            i / 3600 % 24,
+            i / 60 % 60,
+            i % 60,
+            i % 997,
+            i % 13,
+            statuses[i % statuses.len()],
+            1000 + i % 50_000,
+            i % 31,
+        );
+    }
+    let path = dir.join("access.log");
+    std::fs::write(&path, log).expect("access log");
+    path
 }
 
 criterion_group!(benches, bench);

@@ -7,7 +7,7 @@
 //! The tests that end in `_limit` document what the programs make impossible to tell apart:
 //! they assert what happens, so a change of behaviour is noticed.
 
-use cf_ban_audit_core::{cloudflare, BanState, Scanner, Tool};
+use cf_ban_audit_core::{cloudflare, BanState, Format, Scanner, Tool};
 use chrono::NaiveDateTime;
 
 /// (address, tool, scope, active), sorted.
@@ -704,4 +704,145 @@ fn modsecurity_rule_files_ban_only_what_their_rules_refuse() {
     assert_eq!(got, want);
     let forged = fixture("injection/modsecurity-rules/rules.conf");
     assert_eq!(scan(&[("rules.conf", &forged)]), vec![]);
+}
+
+/// The records an access log parser reports: (line, client, status).
+#[derive(Default)]
+struct AccessRecords(Vec<(u64, std::net::IpAddr, u16)>);
+
+impl cf_ban_audit_core::formats::Sink for AccessRecords {
+    fn event(&mut self, event: cf_ban_audit_core::BanEvent) {
+        panic!("an access log gave a ban event: {event:?}");
+    }
+    fn malformed(&mut self, line: u64, message: String) {
+        panic!("malformed line {line}: {message}");
+    }
+    fn access_client(
+        &mut self,
+        _path: &std::sync::Arc<std::path::Path>,
+        line: u64,
+        client: std::net::IpAddr,
+        status: u16,
+    ) {
+        self.0.push((line, client, status));
+    }
+}
+
+/// Reads `text` with the access log's own parser, as the scanner does.
+fn access_records(text: &str) -> Vec<(u64, std::net::IpAddr, u16)> {
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    let ctx = cf_ban_audit_core::formats::ParseCtx {
+        path: std::sync::Arc::from(std::path::Path::new("access.log")),
+        reference: now,
+        now,
+    };
+    let format = Format::from_name("access-log").unwrap();
+    let mut parser = format.descriptor().unwrap().line_parser(&ctx).unwrap();
+    let mut sink = AccessRecords::default();
+    for (i, line) in text.lines().enumerate() {
+        parser.line(i as u64 + 1, line.as_bytes(), &mut sink);
+    }
+    parser.finish(&mut sink);
+    sink.0
+}
+
+/// nginx (combined and `escape=json`) and Apache (combined) logs of requests by visitors only
+/// (real capture, fixtures/access-log/lab/make-fixtures.sh), whose request line, Referer,
+/// User-Agent and Basic-auth user name hold 173.245.49.12, whole forged records and JSON
+/// members with a 403: no ban, every record's client is the visitor, and no Cloudflare client
+/// or refusal is counted. The real logs of the same servers count the edge's.
+#[test]
+fn access_log_requests_headers_and_users_forge_no_cloudflare_client_or_refusal() {
+    let cf = cloudflare::embedded();
+    for path in [
+        "injection/access-log/nginx/access.log",
+        "injection/access-log/nginx/json_access.log",
+        "injection/access-log/apache2/access.log",
+    ] {
+        let text = fixture(path);
+        assert!(text.contains("173.245.49.12") && text.contains("403"));
+        assert_eq!(scan(&[("access.log", &text)]), vec![], "{path}");
+        let records = access_records(&text);
+        assert_eq!(records.len(), 12, "{path}");
+        assert!(
+            records
+                .iter()
+                .all(|(_, client, status)| !cf.contains(*client) && *status != 403),
+            "{path}: {records:?}"
+        );
+    }
+    let real = access_records(&fixture("access-log/nginx/access.log"));
+    let edge_refusals = real
+        .iter()
+        .filter(|(_, client, status)| cf.contains(*client) && [403, 429, 444, 503].contains(status))
+        .count();
+    assert_eq!(edge_refusals, 8);
+}
+
+/// One access log record in the head of fail2ban's log, nginx's error log or syslog changes
+/// neither their format nor their findings, and access logs beside them add no finding.
+#[test]
+fn access_logs_and_access_lines_change_no_other_log() {
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    let record =
+        "173.245.49.12 - - [24/Nov/2026:03:06:43 +0000] \"GET / HTTP/1.1\" 403 5 \"-\" \"-\"\n";
+    let logs = [
+        (
+            "fail2ban.log",
+            fixture("fail2ban/log/fail2ban-1.0.2-real.log"),
+        ),
+        ("error.log", fixture("nginx-error/limits-deny-error.log")),
+        ("syslog", fixture("fail2ban/log/journal-fail2ban.txt")),
+    ];
+    let report = |files: &[(&str, String)]| {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let report = Scanner::new(cloudflare::embedded())
+            .path(dir.path())
+            .now(now)
+            .threads(1)
+            .scan();
+        let formats: Vec<(String, String)> = report
+            .files
+            .iter()
+            .map(|f| {
+                let name = std::path::Path::new(&f.path).file_name().unwrap();
+                (name.to_string_lossy().into_owned(), f.format.to_string())
+            })
+            .collect();
+        let findings: Vec<_> = report
+            .findings
+            .iter()
+            .map(|f| (f.address_text(), f.tool, f.scope.clone(), f.state))
+            .collect();
+        (formats, findings)
+    };
+    let (formats, findings) = report(&logs);
+    assert!(!findings.is_empty());
+    // An access record as the second line of each.
+    let with_record: Vec<(&str, String)> = logs
+        .iter()
+        .map(|(name, text)| {
+            let (first, rest) = text.split_once('\n').unwrap();
+            (*name, format!("{first}\n{record}{rest}"))
+        })
+        .collect();
+    assert_eq!(report(&with_record), (formats.clone(), findings.clone()));
+    // Real access logs beside them.
+    let mut beside = logs.to_vec();
+    beside.push(("access.log", fixture("access-log/nginx/access.log")));
+    beside.push((
+        "other_vhosts_access.log",
+        fixture("access-log/apache2/other_vhosts_access.log"),
+    ));
+    let (beside_formats, beside_findings) = report(&beside);
+    assert_eq!(beside_findings, findings);
+    let access: Vec<_> = beside_formats
+        .iter()
+        .filter(|(_, f)| f == "access-log")
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(access, ["access.log", "other_vhosts_access.log"]);
 }

@@ -58,6 +58,8 @@ struct Recorder {
     malformed: u64,
     set_uses: u64,
     notes: u64,
+    /// The lines of the access log records reported.
+    access_lines: Vec<u64>,
 }
 
 impl Sink for Recorder {
@@ -72,6 +74,15 @@ impl Sink for Recorder {
     }
     fn note(&mut self, _text: String) {
         self.notes += 1;
+    }
+    fn access_client(
+        &mut self,
+        _path: &Arc<Path>,
+        line: u64,
+        _client: std::net::IpAddr,
+        _status: u16,
+    ) {
+        self.access_lines.push(line);
     }
 }
 
@@ -524,6 +535,12 @@ fn every_parser_survives(doc: &[u8], dir: &Path) -> Result<(), TestCaseError> {
                     e.location.line <= lines,
                     "{format}: event on line {} of {lines}",
                     e.location.line
+                );
+            }
+            for &line in &sink.access_lines {
+                prop_assert!(
+                    line <= lines,
+                    "{format}: access record on line {line} of {lines}"
                 );
             }
         }

@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::event::{BanEvent, Tool};
 pub use crate::format_id::Format;
 
+pub(crate) mod access_log;
 pub(crate) mod apache_conf;
 pub(crate) mod apache_error;
 pub(crate) mod bt_firewall;
@@ -101,6 +102,7 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &ip_route::DESCRIPTOR,
     &journal_json::DESCRIPTOR,
     &modsec_rules::DESCRIPTOR,
+    &access_log::DESCRIPTOR,
 ];
 
 /// Every built-in format, in display order.

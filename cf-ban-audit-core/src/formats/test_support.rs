@@ -24,6 +24,8 @@ pub(crate) struct Collect {
     pub members: Vec<(String, String)>,
     /// What could not be read whole: (line number, message).
     pub cuts: Vec<(u64, String)>,
+    /// The access log records: (line number, client, status).
+    pub access: Vec<(u64, std::net::IpAddr, u16)>,
     /// The tool whose whole list of bans in force the input said it is.
     pub whole_list: Option<Tool>,
     /// The files included so far, opened as the scanner opens them.
@@ -61,6 +63,15 @@ impl Sink for Collect {
     }
     fn cut(&mut self, line: u64, message: String) {
         self.cuts.push((line, message));
+    }
+    fn access_client(
+        &mut self,
+        _path: &Arc<Path>,
+        line: u64,
+        client: std::net::IpAddr,
+        status: u16,
+    ) {
+        self.access.push((line, client, status));
     }
 }
 
