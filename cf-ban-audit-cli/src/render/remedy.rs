@@ -176,7 +176,16 @@ pub(super) fn diagnoses(
 ) -> io::Result<()> {
     for d in &report.diagnoses {
         writeln!(out)?;
-        writeln!(out, "Diagnosis: {}", d.kind)?;
+        if d.subject.is_empty() {
+            writeln!(out, "Diagnosis: {}", d.kind)?;
+        } else {
+            writeln!(
+                out,
+                "Diagnosis: {} ({})",
+                d.kind,
+                fit::printable(&d.subject)
+            )?;
+        }
         for e in &d.evidence {
             prose(out, &fit::printable(e), width, "  - ", "    ")?;
         }
