@@ -272,8 +272,8 @@ impl PartialEq<&str> for DiagnosisKind {
 pub struct Diagnosis {
     /// What kind of problem.
     pub kind: DiagnosisKind,
-    /// What it is about: a web server (`nginx`), one of its files where files disagree
-    /// (`nginx: /var/log/nginx/access.log`), or a fail2ban jail. Empty in reports written
+    /// What it is about: a web server (`nginx`), the files that show it where the server's
+    /// files disagree (`nginx: /var/log/nginx/access.log`), or a fail2ban jail. Empty in reports written
     /// before diagnoses had subjects.
     #[serde(default)]
     pub subject: String,

@@ -1,6 +1,6 @@
 //! Diagnoses: what the findings and the web servers' evidence, taken together, say about the
 //! set-up. Each diagnosis names its subject: a web server (`nginx`, `apache`, `web server`
-//! when no file says which), one of its files where its files disagree, or a fail2ban jail.
+//! when no file says which), its files where its files disagree, or a fail2ban jail.
 //!
 //! - `real-ip-not-restored` (per web server, [`real_ip`]): the web server logs or passes on
 //!   Cloudflare's address instead of the visitor's, shown by (a) a web-layer tool (WAF, rate
@@ -12,8 +12,9 @@
 //!   found: nginx's realip module, Apache's mod_remoteip, btwaf's CDN mode.
 //! - `real-ip-restored`: a tool recorded a Cloudflare TCP peer next to a different client
 //!   address, a complete real-IP configuration, or an access log of visitors beside one.
-//!   Where one server's files disagree (old log records, a configuration not loaded), each
-//!   file gets its own diagnosis, so none contradicts another on the same subject.
+//!   Where one server's files disagree (old log records, a configuration not loaded), the
+//!   files that show Cloudflare's address and those that show visitors are two subjects, each
+//!   named, so no diagnosis contradicts another on the same subject.
 //! - `real-ip-forgeable`: the configuration trusts every address.
 //! - `firewall-bans-ineffective` (per fail2ban web jail, [`ineffective`]): visitor addresses
 //!   are restored and the jail bans visitors in the host firewall, where their packets never

@@ -292,42 +292,55 @@ pub(super) fn diagnose(
                 restored_fix,
             )),
             (false, false) => {
-                // The files disagree: one diagnosis per file, saying what each shows.
-                let mut files: Vec<&PathBuf> = e
-                    .not_restored
+                // The files disagree: the files that show Cloudflare's address are one
+                // subject, those that show visitors another, each diagnosis naming its files
+                // (a file that shows both counts with the first).
+                let mut not_files: Vec<&PathBuf> = e.not_restored.iter().map(|s| &s.file).collect();
+                not_files.sort();
+                not_files.dedup();
+                let yes: Vec<Seen> = e
+                    .restored
                     .iter()
-                    .chain(&e.restored)
-                    .map(|s| &s.file)
+                    .filter(|s| !not_files.contains(&&s.file))
+                    .cloned()
                     .collect();
-                files.sort();
-                files.dedup();
-                for file in files {
-                    let of = |v: &[Seen]| -> Vec<Seen> {
-                        v.iter().filter(|s| s.file == *file).cloned().collect()
-                    };
-                    let (not, yes) = (of(&e.not_restored), of(&e.restored));
-                    let subject = format!("{}: {}", server.name(), file.display());
-                    let d = if not.is_empty() {
-                        Diagnosis::new(
-                            DiagnosisKind::RealIpRestored,
-                            subject,
-                            lines(&yes, 0),
-                            restored_fix,
-                        )
-                    } else {
-                        Diagnosis::new(
-                            DiagnosisKind::RealIpNotRestored,
-                            subject,
-                            lines(&not, 0),
-                            &*fix,
-                        )
-                    };
-                    out.diagnoses.push(d);
+                let mut yes_files: Vec<&PathBuf> = yes.iter().map(|s| &s.file).collect();
+                yes_files.sort();
+                yes_files.dedup();
+                out.diagnoses.push(Diagnosis::new(
+                    DiagnosisKind::RealIpNotRestored,
+                    files_subject(server, &not_files),
+                    lines(&e.not_restored, 0),
+                    &*fix,
+                ));
+                if !yes.is_empty() {
+                    out.diagnoses.push(Diagnosis::new(
+                        DiagnosisKind::RealIpRestored,
+                        files_subject(server, &yes_files),
+                        lines(&yes, evidence.restored),
+                        restored_fix,
+                    ));
                 }
             }
         }
     }
     out
+}
+
+/// How many files a subject names before `and N more files`.
+const SUBJECT_FILES: usize = 3;
+
+/// `nginx: FILE, FILE and 4 more files`.
+fn files_subject(server: WebServer, files: &[&PathBuf]) -> String {
+    let mut names: Vec<String> = files
+        .iter()
+        .take(SUBJECT_FILES)
+        .map(|f| f.display().to_string())
+        .collect();
+    if files.len() > SUBJECT_FILES {
+        names.push(format!("and {} more files", files.len() - SUBJECT_FILES));
+    }
+    format!("{}: {}", server.name(), names.join(", "))
 }
 
 /// The evidence lines, at most [`MAX_EXAMPLES`], and how many records there are in all.

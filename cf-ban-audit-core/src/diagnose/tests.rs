@@ -242,7 +242,7 @@ fn d_subjects(d: &[Diagnosis]) -> Vec<&str> {
 }
 
 #[test]
-fn files_that_disagree_get_one_diagnosis_each() {
+fn files_that_disagree_are_named_apart() {
     let cf = crate::cloudflare::embedded();
     let mut ev = Evidence {
         access: access("/var/log/nginx/access.log", 5, 1, 200),
@@ -250,15 +250,29 @@ fn files_that_disagree_get_one_diagnosis_each() {
     };
     ev.realip.push(nginx_config(&cf));
     let d = diagnose(&[], &ev, &[], &[], &cf);
-    assert_eq!(kinds(&d), ["real-ip-restored", "real-ip-not-restored"]);
+    assert_eq!(kinds(&d), ["real-ip-not-restored", "real-ip-restored"]);
     assert_eq!(
         d_subjects(&d),
         [
-            "nginx: /etc/nginx/conf.d/cloudflare.conf",
-            "nginx: /var/log/nginx/access.log"
+            "nginx: /var/log/nginx/access.log",
+            "nginx: /etc/nginx/conf.d/cloudflare.conf"
         ]
     );
-    assert!(d[1].fix.contains("make sure it is loaded"), "{}", d[1].fix);
+    assert!(d[0].fix.contains("make sure it is loaded"), "{}", d[0].fix);
+    // Many files on one side are one diagnosis naming the first few.
+    let mut many = ev.clone();
+    for i in 0..4 {
+        let more = access(&format!("/var/log/nginx/site{i}.access.log"), 3, 0, 403);
+        many.access.merge(more);
+    }
+    let d = diagnose(&[], &many, &[], &[], &cf);
+    assert_eq!(kinds(&d), ["real-ip-not-restored", "real-ip-restored"]);
+    assert!(
+        d[0].subject.ends_with("and 2 more files"),
+        "{}",
+        d[0].subject
+    );
+    assert_eq!(d[0].evidence.len(), 5, "{:?}", d[0].evidence);
     // Once the log shows visitors, the server is restored, with both files as evidence.
     let mut ev = Evidence {
         access: access("/var/log/nginx/access.log", 1, 5, 200),
