@@ -179,12 +179,8 @@ pub(super) fn diagnoses(
         if d.subject.is_empty() {
             writeln!(out, "Diagnosis: {}", d.kind)?;
         } else {
-            writeln!(
-                out,
-                "Diagnosis: {} ({})",
-                d.kind,
-                fit::printable(&d.subject)
-            )?;
+            let head = format!("Diagnosis: {} ({})", d.kind, fit::printable(&d.subject));
+            prose(out, &head, width, "", "  ")?;
         }
         for e in &d.evidence {
             prose(out, &fit::printable(e), width, "  - ", "    ")?;
