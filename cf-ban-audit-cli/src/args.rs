@@ -47,6 +47,16 @@ pub enum Command {
         after_help = "Examples:\n  cf-ban-audit doctor\n  cf-ban-audit doctor --port 443 --format json\n  cf-ban-audit doctor --no-live --iptables rules.v4 --nft nftables.conf --ss ss.txt --no-scan"
     )]
     Doctor(crate::doctor_cmd::DoctorArgs),
+    /// Connect to the origin directly, as a Cloudflare edge would (bypassing Cloudflare, like a
+    /// hosts-file entry), and say what Cloudflare would show: 520 to 526, or the origin's own
+    /// answer. The first step when visitors see a Cloudflare 5xx.
+    ///
+    /// Exit status: 0 the origin answers 2xx or 3xx, 1 Cloudflare would show an error or the
+    /// origin answers 4xx or 5xx, 2 the probe could not run.
+    #[command(
+        after_help = "Examples:\n  cf-ban-audit probe www.example.com --origin 192.0.2.10\n  cf-ban-audit probe www.example.com --origin 192.0.2.10 --port 80\n  cf-ban-audit probe www.example.com --origin 192.0.2.10 --mode full --format json\n  cf-ban-audit probe www.example.com --origin 198.51.100.10 --from-edge 173.245.49.12"
+    )]
+    Probe(crate::probe_cmd::ProbeArgs),
     /// Print the range set in use, with its source and date; `ranges update` refreshes it.
     #[command(
         after_help = "Examples:\n  cf-ban-audit ranges\n  cf-ban-audit ranges update\n  cf-ban-audit ranges update --ranges-url https://mirror.example/client/v4/ips"
@@ -206,6 +216,10 @@ pub struct SnippetArgs {
     /// result, keeping everything it already has. The file is only read.
     #[arg(long, value_name = "FILE")]
     pub existing: Option<PathBuf>,
+    /// fail2ban: merge into the DEFAULT section's ignoreip only, not into the jails that set
+    /// their own (they are named on stderr and stay without the ranges).
+    #[arg(long, requires = "existing")]
+    pub default_only: bool,
     #[command(flatten)]
     pub ranges: RangeOpts,
 }

@@ -56,10 +56,16 @@ pub struct DoctorArgs {
     pub no_live: bool,
     #[command(flatten)]
     pub live_opts: crate::args::LiveOpts,
+    /// fail2ban's configuration directory (jail.conf, jail.local, jail.d) for the ban scan's
+    /// ban lengths, ignoreip and jails' log paths (default: /etc/fail2ban when the default
+    /// places are scanned).
+    #[arg(long, value_name = "DIR", env = "CF_BAN_AUDIT_FAIL2BAN_CONFIG")]
+    pub fail2ban_config: Option<PathBuf>,
     /// Skip the scan for bans and real-IP problems.
     #[arg(long, conflicts_with = "scan")]
     pub no_scan: bool,
-    /// Scan these paths for bans instead of the default locations (repeatable).
+    /// Scan these paths for bans instead of the default locations (repeatable); the live
+    /// state is still read unless --no-live or a saved firewall file is given.
     #[arg(long, value_name = "PATH")]
     pub scan: Vec<PathBuf>,
     /// The interface Cloudflare's packets arrive on (default: the default route's).
@@ -97,6 +103,9 @@ pub fn run(a: DoctorArgs) -> Result<u8, Failure> {
     }
     if let Some(config) = &a.live_opts.cscli_config {
         doctor = doctor.cscli_config(config);
+    }
+    if let Some(dir) = &a.fail2ban_config {
+        doctor = doctor.fail2ban_config(dir);
     }
     if let Some(pid) = a.net_pid {
         doctor = doctor.net_pid(pid);

@@ -8,6 +8,7 @@ mod fleet;
 mod jsonl;
 mod monitor;
 mod output;
+mod probe_cmd;
 mod render;
 mod update;
 
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Command::Snippet(a) => snippet_cmd(a),
         Command::Check(a) => check(a),
         Command::Doctor(a) => doctor_cmd::run(a),
+        Command::Probe(a) => probe_cmd::run(a),
         Command::Contains(a) => contains(a),
         Command::Merge(a) => merge(a),
         Command::Completions { shell } => {
@@ -336,24 +338,39 @@ fn snippet_cmd(a: SnippetArgs) -> Result<u8, Failure> {
                 .map_err(|e| Failure::Message(format!("{}: {e}", path.display())))?;
             let existing = String::from_utf8(bytes)
                 .map_err(|_| Failure::Message(format!("{}: not UTF-8 text", path.display())))?;
-            if a.target == Target::Fail2ban {
+            if a.default_only && a.target != Target::Fail2ban {
+                return Err(Failure::Message(
+                    "--default-only is for fail2ban only".to_string(),
+                ));
+            }
+            let options = snippet::MergeOptions::for_path(path).default_only(a.default_only);
+            if a.target == Target::Fail2ban && a.default_only {
                 for jail in snippet::jails_overriding(&existing, &ranges) {
                     say(&format!(
-                        "warning: {}: jail [{jail}] sets its own ignoreip, which replaces [DEFAULT]'s; add the Cloudflare ranges there too",
+                        "warning: {}: jail [{jail}] sets its own ignoreip, which replaces [DEFAULT]'s; add the Cloudflare ranges there too (or merge without --default-only)",
+                        path.display()
+                    ));
+                }
+            } else if a.target == Target::Fail2ban {
+                for jail in snippet::fail2ban_jails_extended(&existing, &ranges) {
+                    say(&format!(
+                        "note: {}: jail [{jail}] sets its own ignoreip, which replaces [DEFAULT]'s: the ranges are added to it too",
                         path.display()
                     ));
                 }
             }
             // Kept entries that need a look (the merged file names them in comments too).
-            for warning in a.target.merge_warnings(&existing, &ranges) {
+            for warning in a.target.merge_warnings_with(&existing, &ranges, options) {
                 say(&format!("warning: {}: {warning}", path.display()));
             }
-            a.target.merge(&existing, &ranges).ok_or_else(|| {
-                Failure::Message(format!(
-                    "--existing is not supported for {}: print the snippet and add it by hand",
-                    a.target.name()
-                ))
-            })?
+            a.target
+                .merge_with(&existing, &ranges, options)
+                .ok_or_else(|| {
+                    Failure::Message(format!(
+                        "--existing is not supported for {}: print the snippet and add it by hand",
+                        a.target.name()
+                    ))
+                })?
         }
     };
     let mut out = io::stdout().lock();

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real binary run on fixtures and on trees made in a fresh temp dir.
 
+mod check_fail2ban;
 mod common;
 mod output;
 

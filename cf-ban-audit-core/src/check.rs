@@ -2,6 +2,10 @@
 //! misses, which of its entries are no longer Cloudflare's (retired ranges) or over-broad
 //! (they cover addresses that are not Cloudflare's), and for fail2ban the jails whose own
 //! `ignoreip` replaces DEFAULT's without the ranges, and `#` comments inside `ignoreip`.
+//! A fail2ban `ignorecommand` that is cf-ban-audit's own `contains <ip>` counts as covering
+//! every range for the jails it applies to (`check/fail2ban.rs` has the rules).
+
+mod fail2ban;
 
 use std::path::Path;
 
@@ -12,7 +16,8 @@ use crate::addr::parse_net;
 use crate::cloudflare::RETIRED;
 use crate::error::Error;
 use crate::ranges::RangeSet;
-use crate::snippet::fail2ban;
+
+pub use self::fail2ban::JailIgnore;
 
 /// The kinds of allow/ignore list `check` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -61,6 +66,12 @@ pub struct CheckedFile {
     pub overbroad: Vec<String>,
     /// Other problems (fail2ban jails overriding DEFAULT, `#` inside `ignoreip`).
     pub problems: Vec<String>,
+    /// What is fine but worth knowing (such as coverage by fail2ban's `ignorecommand`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// fail2ban: `[DEFAULT]` and each jail of the file, with what covers the ranges.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub jails: Vec<JailIgnore>,
 }
 
 impl CheckedFile {
@@ -80,7 +91,12 @@ pub fn detect_kind(path: &Path, text: &str) -> ListKind {
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
     let has = |s: &str| text.contains(s);
-    if name.ends_with(".local") || name.ends_with(".conf") && has("ignoreip") || has("[DEFAULT]") {
+    let ignore_key = has("ignoreip") || has("ignorecommand");
+    if name.ends_with(".local")
+        || name.ends_with(".conf") && ignore_key
+        || has("[DEFAULT]")
+        || crate::snippet::is_jail_d_fragment(path)
+    {
         ListKind::Fail2ban
     } else if name.starts_with("csf.") {
         ListKind::Csf
@@ -115,7 +131,7 @@ pub fn detect_kind(path: &Path, text: &str) -> ListKind {
 fn entries(kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>) {
     let mut problems = Vec::new();
     let nets = match kind {
-        ListKind::Fail2ban => match fail2ban::default_ignoreip(text) {
+        ListKind::Fail2ban => match crate::snippet::fail2ban::default_ignoreip(text) {
             Some(words) => {
                 if let Some(i) = words.iter().position(|w| w.starts_with('#')) {
                     problems.push(format!(
@@ -125,13 +141,11 @@ fn entries(kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>) {
                 }
                 words
                     .iter()
-                    .filter_map(|w| fail2ban::ignoreip_entry(w))
+                    .filter_map(|w| crate::snippet::fail2ban::ignoreip_entry(w))
                     .collect()
             }
-            None => {
-                problems.push("no ignoreip in [DEFAULT]".to_string());
-                Vec::new()
-            }
+            // Whether that is a problem is `fail2ban::check`'s to say.
+            None => Vec::new(),
         },
         ListKind::Btwaf => btwaf_entries(text, &mut problems),
         // Read as lfd reads csf.ignore (and a plain list it may include): the first word of
@@ -224,11 +238,23 @@ fn btwaf_entries(text: &str, problems: &mut Vec<String>) -> Vec<IpNet> {
 /// assert_eq!(r.overbroad, ["104.16.0.0/12"]);
 /// assert!(r.has_gaps());
 /// ```
+///
+/// A fail2ban `ignorecommand` with a `--ranges` file counts without the file being read here
+/// ([`check_file`] reads it).
 pub fn check_text(path: &Path, text: &str, ranges: &RangeSet) -> CheckedFile {
+    check_with(path, text, ranges, None)
+}
+
+fn check_with(
+    path: &Path,
+    text: &str,
+    ranges: &RangeSet,
+    read: Option<fail2ban::RangesReader<'_>>,
+) -> CheckedFile {
     let kind = detect_kind(path, text);
     let (nets, mut problems) = entries(kind, text);
     let have: RangeSet = nets.iter().copied().collect();
-    let missing = ranges
+    let mut missing: Vec<String> = ranges
         .nets()
         .iter()
         .filter(|n| !have.covers(n))
@@ -250,12 +276,13 @@ pub fn check_text(path: &Path, text: &str, ranges: &RangeSet) -> CheckedFile {
             stale.push(net.to_string());
         }
     }
+    let (mut notes, mut jails) = (Vec::new(), Vec::new());
     if kind == ListKind::Fail2ban {
-        for jail in fail2ban::jails_overriding(text, ranges) {
-            problems.push(format!(
-                "jail [{jail}] sets its own ignoreip without every range: it replaces [DEFAULT]'s"
-            ));
-        }
+        let f2b = fail2ban::check(path, text, ranges, read);
+        missing = f2b.missing.iter().map(|n| n.to_string()).collect();
+        problems.extend(f2b.problems);
+        notes = f2b.notes;
+        jails = f2b.jails;
     }
     CheckedFile {
         path: path.display().to_string(),
@@ -265,6 +292,8 @@ pub fn check_text(path: &Path, text: &str, ranges: &RangeSet) -> CheckedFile {
         stale,
         overbroad,
         problems,
+        notes,
+        jails,
     }
 }
 
@@ -275,7 +304,12 @@ pub fn check_file(path: &Path, ranges: &RangeSet) -> Result<CheckedFile, Error> 
         source,
     })?;
     let text = String::from_utf8_lossy(&bytes);
-    Ok(check_text(path, &text, ranges))
+    let read_ranges = |file: &Path| -> Result<(), String> {
+        crate::cloudflare::build_ranges(&[file.to_path_buf()], false)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    Ok(check_with(path, &text, ranges, Some(&read_ranges)))
 }
 
 #[cfg(test)]
@@ -315,9 +349,11 @@ mod tests {
     #[test]
     fn fail2ban_traps() {
         let cf = embedded();
-        let merged = crate::snippet::fail2ban::merge(
+        let merged = crate::snippet::fail2ban::merge_with(
             "[DEFAULT]\nignoreip = 127.0.0.1/8 # office\n\n[sshd]\nignoreip = 10.0.0.0/8\n",
             &cf,
+            "test",
+            crate::snippet::MergeOptions::default().default_only(true),
         );
         let r = check_text(Path::new("jail.local"), &merged, &cf);
         assert!(r.missing.is_empty(), "{r:?}");

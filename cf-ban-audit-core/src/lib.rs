@@ -5,8 +5,9 @@
 //! The library reads logs, databases and ban lists, keeps Cloudflare's ranges as a
 //! [`RangeSet`] ([`cloudflare`]), joins the two into a [`Report`] of findings ([`Scanner`],
 //! or [`Scanner::scan_with`] to be told of each file and finding as the scan goes), and writes
-//! snippets ([`snippet::Target`]), checks existing allow lists ([`check`]) and diagnoses a 521
-//! ([`doctor::Doctor`]). It never prints and never exits: errors are values naming their file,
+//! snippets ([`snippet::Target`]), checks existing allow lists ([`check`]), diagnoses a 521
+//! ([`doctor::Doctor`]) and probes an origin from outside, as a Cloudflare edge would
+//! ([`probe::OriginProbe`]). It never prints and never exits: errors are values naming their file,
 //! and the exit status is the caller's to decide.
 //!
 //! The formats it reads are data: [`formats::BUILTIN`] lists one
@@ -51,6 +52,7 @@ mod lift;
 mod lines;
 mod live;
 mod open;
+pub mod probe;
 mod purpose;
 mod ranges;
 mod report;

@@ -79,6 +79,8 @@ pub struct Scanner {
     active_only: bool,
     now: Option<NaiveDateTime>,
     stdin: Option<StdinInput>,
+    /// Listings given as text, each with its label and format ([`Scanner::saved_input`]).
+    saved: Vec<(String, Format, Arc<Vec<u8>>)>,
     live: bool,
     live_options: LiveOptions,
     progress: Option<ProgressFn>,
@@ -137,6 +139,7 @@ impl Scanner {
             active_only: false,
             now: None,
             stdin: None,
+            saved: Vec::new(),
             live: false,
             live_options: LiveOptions::default(),
             progress: None,
@@ -301,6 +304,29 @@ impl Scanner {
         self
     }
 
+    /// Adds a listing already read into memory (a saved `iptables-save`, `ipset save` or
+    /// `nft list ruleset` the caller holds, or such a program's output it ran itself),
+    /// shown as `label` and read as `format`, as of the scan's time.
+    ///
+    /// ```
+    /// use cf_ban_audit_core::{cloudflare, Format, Scanner};
+    /// let rules = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 173.245.49.12/32 -j DROP\nCOMMIT\n";
+    /// let report = Scanner::new(cloudflare::embedded())
+    ///     .saved_input("saved iptables-save", Format::IptablesSave, rules.as_bytes().to_vec())
+    ///     .scan();
+    /// assert_eq!(report.findings[0].address_text(), "173.245.49.12");
+    /// assert_eq!(report.files[0].path, "saved iptables-save");
+    /// ```
+    pub fn saved_input(
+        mut self,
+        label: impl Into<String>,
+        format: Format,
+        bytes: Vec<u8>,
+    ) -> Scanner {
+        self.saved.push((label.into(), format, Arc::new(bytes)));
+        self
+    }
+
     /// Also read the live state: the output of `iptables-save`, `ip6tables-save`,
     /// `ipset save`, `nft list ruleset`, `fail2ban-client banned` and
     /// `cscli decisions list -a -o json`, where installed: fixed argument lists of programs in
@@ -455,6 +481,11 @@ impl Scanner {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(stdin) = &self.stdin {
             let input = self.scan_stdin(stdin, now);
+            input.tell(sink);
+            outcome.merge(input);
+        }
+        for (label, format, bytes) in &self.saved {
+            let input = self.scan_input(Path::new(label), &bytes[..], Some(*format), false, now);
             input.tell(sink);
             outcome.merge(input);
         }

@@ -227,6 +227,114 @@ fn fail2ban_chains_and_ipset_members_decide() {
     assert_eq!(d.verdict, Verdict::Reject, "both branches reject: {d:?}");
 }
 
+/// What the real fail2ban leaves after `banip` of one edge (fixtures/doctor/lab/
+/// make-per-address.sh): the ranges' first addresses get through, the banned edge does not.
+#[test]
+fn per_address_bans_of_fail2ban_fail_naming_the_edge_and_the_lift() {
+    for (name, doctor) in [
+        (
+            "iptables-multiport",
+            fixture_doctor("healthy")
+                .saved_iptables(rules("f2b-per-address-iptables.rules"))
+                .saved_ip6tables(rules("f2b-per-address-ip6tables.rules")),
+        ),
+        (
+            "nftables-multiport",
+            fixture_doctor("healthy").saved_nft(rules("f2b-per-address.nft")),
+        ),
+    ] {
+        let r = doctor.ports(&[80, 443]).run();
+        // Every range's representative is accepted: the old check said OK here.
+        let verdicts = fixture_doctor("healthy")
+            .saved_iptables(rules("f2b-per-address-iptables.rules"))
+            .firewall_verdicts(80);
+        assert!(verdicts
+            .iter()
+            .all(|v| v.decision.verdict == Verdict::Accept));
+        let f = check(&r, Cause::Firewall, Some(80));
+        assert_eq!(f.status, Status::Fail, "{name}: {f:#?}");
+        let addrs: Vec<String> = f.refused.iter().map(|x| x.address.to_string()).collect();
+        assert_eq!(addrs, ["173.245.49.12", "2606:4700:10::6816:1"], "{name}");
+        for x in &f.refused {
+            assert_eq!(x.verdict, Verdict::Reject, "{name}: {x:?}");
+            assert_eq!(
+                x.lift,
+                [vec![
+                    "fail2ban-client".to_string(),
+                    "set".into(),
+                    "nginx-botsearch".into(),
+                    "unbanip".into(),
+                    x.address.to_string()
+                ]],
+                "{name}: {x:?}"
+            );
+        }
+        assert!(
+            f.refused[0].by.contains("f2b"),
+            "{name}: {}",
+            f.refused[0].by
+        );
+        assert!(
+            has(f, "REJECT for Cloudflare address 173.245.49.12")
+                && has(
+                    f,
+                    "lift: `fail2ban-client set nginx-botsearch unbanip 173.245.49.12`"
+                ),
+            "{name}: {:#?}",
+            f.evidence
+        );
+        assert!(!f.fix.contains("delete rule"), "{name}: {}", f.fix);
+        // Port 443 is not in the jail's ports: nothing refused there.
+        let f = check(&r, Cause::Firewall, Some(443));
+        assert_eq!(f.status, Status::Ok, "{name}: {f:#?}");
+    }
+}
+
+/// fail2ban's `iptables-ipset` banaction: the lift is fail2ban's, and the element alone is
+/// `ipset del`, never the rule.
+#[test]
+fn an_edge_in_fail2bans_ipset_is_lifted_element_by_element() {
+    let r = fixture_doctor("healthy")
+        .saved_iptables("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m multiport --dports 80,443 -m set --match-set f2b-nginx-botsearch src -j REJECT --reject-with icmp-port-unreachable\nCOMMIT\n")
+        .saved_ipset("create f2b-nginx-botsearch hash:ip family inet hashsize 1024 maxelem 65536 timeout 3600\nadd f2b-nginx-botsearch 173.245.49.12 timeout 3500\nadd f2b-nginx-botsearch 203.0.113.7 timeout 3500\n")
+        .ports(&[443])
+        .run();
+    let f = check(&r, Cause::Firewall, Some(443));
+    assert_eq!(f.status, Status::Fail, "{f:#?}");
+    assert_eq!(f.refused.len(), 1, "{f:#?}");
+    let x = &f.refused[0];
+    assert_eq!(x.address.to_string(), "173.245.49.12");
+    assert_eq!(
+        x.direct,
+        [vec![
+            "ipset".to_string(),
+            "del".into(),
+            "f2b-nginx-botsearch".into(),
+            "173.245.49.12".into()
+        ]]
+    );
+    assert_eq!(
+        x.lift[0][..3],
+        ["fail2ban-client", "set", "nginx-botsearch"]
+    );
+    assert!(!f.fix.contains("-D INPUT"), "{}", f.fix);
+}
+
+/// An address planted in a rule's comment adds a probe, never a failure: the verdict is the
+/// evaluator's.
+#[test]
+fn an_address_in_a_comment_is_probed_but_does_not_fail() {
+    let rules = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m comment --comment \"173.245.49.12 banned\" -j ACCEPT\nCOMMIT\n";
+    let r = fixture_doctor("healthy")
+        .saved_iptables(rules)
+        .ports(&[80])
+        .run();
+    let f = check(&r, Cause::Firewall, Some(80));
+    assert_eq!(f.status, Status::Ok, "{f:#?}");
+    assert!(f.refused.is_empty());
+    assert!(has(f, "from 1 Cloudflare address(es)"), "{:#?}", f.evidence);
+}
+
 #[test]
 fn nft_base_chains_sets_and_undecided_rules() {
     let two = Doctor::new()
@@ -284,6 +392,13 @@ fn bans_found_by_the_scan_fail() {
     assert_eq!(b.status, Status::Fail, "{b:#?}");
     assert!(has(b, "104.16.5.5"), "{b:#?}");
     assert!(b.fix.contains("snippet fail2ban"), "{}", b.fix);
+    // The ban's own lift command, not a generic one.
+    assert!(
+        b.fix
+            .contains("fail2ban-client set nginx-limit-req unbanip 104.16.5.5"),
+        "{}",
+        b.fix
+    );
     // nginx-limit-req reads nginx's log: a Cloudflare address in it means nginx does not
     // restore visitor addresses (the cause of the ban), never `[ OK ]`.
     let real = check(&r, Cause::RealIp, None);
@@ -715,6 +830,24 @@ fn matrix() -> Vec<(&'static str, Rules, Verdict)> {
             "nft verdict map",
             Nft("table inet filter {\n chain input {\n  type filter hook input priority 0; policy accept;\n  ip saddr vmap { 104.16.0.0/13 : drop, 198.51.100.0/24 : accept }\n }\n}\n"),
             Verdict::Drop,
+        ),
+        (
+            "fail2ban iptables-multiport: the edge's own address in its chain",
+            Iptables("*filter\n:INPUT ACCEPT [0:0]\n:f2b-nginx-botsearch - [0:0]\n-A INPUT -p tcp -m multiport --dports 80,443 -j f2b-nginx-botsearch\n-A f2b-nginx-botsearch -s 104.16.0.1/32 -j REJECT --reject-with icmp-port-unreachable\n-A f2b-nginx-botsearch -j RETURN\nCOMMIT\n"),
+            Verdict::Reject,
+        ),
+        (
+            "fail2ban iptables-ipset: the edge's own address in its ipset",
+            IptablesWithIpset(
+                "create f2b-nginx-botsearch hash:ip family inet hashsize 1024 maxelem 65536 timeout 3600\nadd f2b-nginx-botsearch 104.16.0.1 timeout 3500\n",
+                "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp -m multiport --dports 80,443 -m set --match-set f2b-nginx-botsearch src -j REJECT --reject-with icmp-port-unreachable\nCOMMIT\n",
+            ),
+            Verdict::Reject,
+        ),
+        (
+            "fail2ban nftables-multiport: the edge's own address in its set",
+            Nft("table inet f2b-table {\n set addr-set-nginx-botsearch {\n  type ipv4_addr\n  elements = { 104.16.0.1 }\n }\n chain f2b-chain {\n  type filter hook input priority filter - 1; policy accept;\n  tcp dport { 80, 443 } ip saddr @addr-set-nginx-botsearch reject with icmp port-unreachable\n }\n}\n"),
+            Verdict::Reject,
         ),
         (
             "iptables accepts but an nft chain drops",

@@ -89,8 +89,9 @@ fn merged_fixture_is_idempotent_and_keeps_every_line() {
     let added = merged.lines().count() - before.lines().count();
     assert_eq!(
         added,
-        1 + 1 + 1 + 7,
-        "a marker line, a warning, 131.0.72.0/22 and 7 IPv6 ranges"
+        1 + 1 + 1 + 7 + 1 + 22,
+        "in [DEFAULT]: a marker line, a warning, 131.0.72.0/22 and 7 IPv6 ranges; \
+         in [postfix], which sets its own list: a marker line and every range"
     );
     assert!(
         merged.contains("\n# cf-ban-audit: warning: stale entry 199.27.128.0/21: "),
@@ -104,9 +105,9 @@ fn fixture_jail_with_its_own_list_is_named() {
         fail2ban::jails_overriding(&read("jail.local.before"), &cf()),
         ["postfix"]
     );
-    assert_eq!(
-        fail2ban::jails_overriding(&read("jail.local.expected"), &cf()),
-        ["postfix"]
+    assert!(
+        fail2ban::jails_overriding(&read("jail.local.expected"), &cf()).is_empty(),
+        "the merge extends [postfix]'s own list"
     );
 }
 
@@ -164,8 +165,25 @@ impl Fail2ban {
     /// Loads `jail_local` with `jails` enabled on a scratch log (polling backend) and returns
     /// the `addignoreip` entries fail2ban sets for each jail.
     fn ignoreip(&self, jail_local: &str, jails: &[&str]) -> BTreeMap<String, Vec<String>> {
+        self.load(jail_local, None, jails).0
+    }
+
+    /// [`Fail2ban::ignoreip`] with a `jail.d/NAME` file too (none when `None`), and each jail's
+    /// `ignorecommand` as the server would get it.
+    fn load(
+        &self,
+        jail_local: &str,
+        fragment: Option<(&str, &str)>,
+        jails: &[&str],
+    ) -> (BTreeMap<String, Vec<String>>, BTreeMap<String, String>) {
         let conf = self.conf();
         fs::write(conf.join("jail.local"), jail_local).unwrap();
+        for entry in fs::read_dir(conf.join("jail.d")).unwrap() {
+            fs::remove_file(entry.unwrap().path()).unwrap();
+        }
+        if let Some((name, text)) = fragment {
+            fs::write(conf.join("jail.d").join(name), text).unwrap();
+        }
         let log = self.dir.path().join("test.log");
         let mut enable = String::new();
         for jail in jails {
@@ -194,9 +212,10 @@ impl Fail2ban {
             out.status
         );
         let mut found = BTreeMap::new();
+        let mut commands = BTreeMap::new();
         for line in stdout.lines() {
             // ['set', 'sshd', 'addignoreip', '127.0.0.1/8', '::1', ...]
-            if !line.starts_with("['set', ") || !line.contains("'addignoreip'") {
+            if !line.starts_with("['set', ") {
                 continue;
             }
             let quoted: Vec<String> = line
@@ -205,8 +224,14 @@ impl Fail2ban {
                 .step_by(2)
                 .map(str::to_string)
                 .collect();
-            if let [_, jail, _, entries @ ..] = quoted.as_slice() {
-                found.insert(jail.clone(), entries.to_vec());
+            match quoted.as_slice() {
+                [_, jail, key, entries @ ..] if key == "addignoreip" => {
+                    found.insert(jail.clone(), entries.to_vec());
+                }
+                [_, jail, key, command] if key == "ignorecommand" => {
+                    commands.insert(jail.clone(), command.clone());
+                }
+                _ => {}
             }
         }
         for jail in jails {
@@ -215,7 +240,7 @@ impl Fail2ban {
                 "jail {jail} not loaded:\n{stdout}"
             );
         }
-        found
+        (found, commands)
     }
 }
 
@@ -294,8 +319,9 @@ fn merged_fixture_loads_in_fail2ban() {
         got["nginx-limit-req"][..got["nginx-limit-req"].len() - 1],
         got["sshd"][..]
     );
-    // The jail with its own list still lacks Cloudflare: what jails_overriding reports.
-    assert_eq!(got["postfix"], ["127.0.0.1/8", "::1", "192.0.2.25"]);
+    // The jail with its own list keeps its entries, first, and has the ranges after them.
+    assert_eq!(got["postfix"][..3], ["127.0.0.1/8", "::1", "192.0.2.25"]);
+    assert_eq!(got["postfix"][3..], cf_strings()[..]);
 }
 
 #[test]
@@ -405,8 +431,9 @@ fn tricky_merges_load_in_fail2ban() {
 
 /// Reads pairs `N.in`/`N.out` with fail2ban's own parser class (raw values, no includes) and
 /// checks each merge whose input fail2ban accepts (after dropping a BOM): the output loads,
-/// every other option of every section is unchanged, the old `[DEFAULT]` `ignoreip` entries
-/// come first and in order, and the ranges are covered. Prints `checked N bad M`.
+/// every other option of every section is unchanged, the old entries of `[DEFAULT]`'s and of
+/// each jail's own `ignoreip` come first and in order, and the ranges are covered (in a jail
+/// whose list takes `[DEFAULT]`'s along, by `[DEFAULT]`'s). Prints `checked N bad M`.
 const PARSER_CHECK: &str = r#"
 import sys, os, re, ipaddress
 from fail2ban.client.configparserinc import SafeConfigParserWithIncludes as P
@@ -447,12 +474,27 @@ for name in sorted(f for f in os.listdir(d) if f.endswith('.in')):
         old, new = entries(d1.pop('ignoreip', None)), entries(d2.pop('ignoreip', None))
         s1 = {k: dict(v) for k, v in before._sections.items()}
         s2 = {k: dict(v) for k, v in after._sections.items()}
+        # Each jail's own ignoreip (not [INCLUDES]'s) is extended like [DEFAULT]'s, unless it
+        # takes [DEFAULT]'s along.
+        jails = []
+        for k in s1:
+            if k != 'INCLUDES' and 'ignoreip' in s1[k] and k in s2:
+                jails.append((k, entries(s1[k].pop('ignoreip')), s2[k].pop('ignoreip', None)))
         if d1 != d2 or s1 != s2:
             problem = 'other options changed'
         elif new[:len(old)] != old and not (not old and new[:2] == ['127.0.0.1/8', '::1']):
             problem = 'old entries not kept: %r -> %r' % (old, new)
         elif not all(covered(new, r) for r in ranges):
             problem = 'ranges not covered: %r' % new
+        for k, jold, jnew in jails:
+            if problem:
+                break
+            jnew = entries(jnew)
+            inherits = any(w in ('%(default/ignoreip)s', '%(known/ignoreip)s') for w in jold)
+            if jnew[:len(jold)] != jold:
+                problem = '[%s] old entries not kept: %r -> %r' % (k, jold, jnew)
+            elif not inherits and not all(covered(jnew, r) for r in ranges):
+                problem = '[%s] ranges not covered: %r' % (k, jnew)
     if problem:
         bad += 1
         if bad <= 5:
@@ -576,4 +618,138 @@ fn merges_agree_with_fail2bans_own_parser() {
         matches!(numbers[..], [checked, 0] if checked >= 1000),
         "fail2ban's parser disagrees:\n{stdout}"
     );
+}
+
+/// `snippet fail2ban --existing` inputs of every shape: `[DEFAULT]` or not, with or without
+/// `ignoreip`, jails with their own list on one line or continued over several, comments
+/// (`;` inline, `#` lines inside a value), `%(known/ignoreip)s` and `%(default/ignoreip)s`,
+/// `ignorecommand`, CRLF, `jail.d` files. Sections are stock jails, so fail2ban can start them.
+const MERGE_INPUTS: &[(&str, &str)] = &[
+    ("jail.local", ""),
+    ("jail.local", "[sshd]\nenabled = true\n"),
+    (
+        "jail.local",
+        "[DEFAULT]\nignoreip = 127.0.0.1/8 ::1\n\n[sshd]\nenabled = true\n",
+    ),
+    (
+        "jail.local",
+        "[DEFAULT]\nignoreip = 127.0.0.1/8\n\n[sshd]\nignoreip = 127.0.0.1/8 192.0.2.1\nenabled = true\n",
+    ),
+    (
+        "jail.local",
+        "[nginx-http-auth]\nignoreip = 127.0.0.1/8\n           192.0.2.0/24\n    198.51.100.7\nmaxretry = 3\n",
+    ),
+    (
+        "jail.local",
+        "[DEFAULT]\nignoreip = 127.0.0.1/8 ; loopback\n# office\n    192.0.2.1 ; office\n\n\
+         [postfix]\nignoreip = 10.0.0.0/8 ; lan\n    # old\n    10.1.0.0/16\n\n[sshd]\nport = 2222\n",
+    ),
+    (
+        "jail.local",
+        "[DEFAULT]\nignoreip = 127.0.0.1/8\n[nginx-limit-req]\nignoreip = %(known/ignoreip)s 198.51.100.0/24\n\
+         [apache-auth]\nignoreip = %(default/ignoreip)s\n",
+    ),
+    (
+        "jail.local",
+        "[DEFAULT]\nignorecommand = /usr/local/bin/cf-ban-audit contains <ip>\n\n[sshd]\nignoreip = 192.0.2.1\n\n\
+         [recidive]\nignorecommand = /usr/local/bin/other <ip>\n",
+    ),
+    (
+        "jail.local",
+        "[DEFAULT]\r\nbantime = 1h\r\n[sshd]\r\nIgnoreIP:\t127.0.0.1/8,\t192.0.2.1",
+    ),
+    ("jail.local", "[sshd]\nignoreip =\nport = 2222\n"),
+    (
+        "jail.local",
+        "[DEFAULT]\n  bantime = 1h\n[sshd]\n  ignoreip = 173.245.48.0/20 103.21.244.0/22\n  enabled = true\n",
+    ),
+    (
+        "jail.d/web.local",
+        "[nginx-http-auth]\nignoreip = 192.0.2.1\n\n[nginx-botsearch]\nenabled = true\n",
+    ),
+    ("jail.d/defaults-debian.conf", "[sshd]\nenabled = true\n"),
+    (
+        "jail.d/own.local",
+        "[DEFAULT]\nignoreip = 127.0.0.1/8\n[sshd]\nignoreip = %(known/ignoreip)s 192.0.2.9\n[dovecot]\nignoreip = ::1\n",
+    ),
+];
+
+/// An `ignoreip` entry as check lists it: a network (an address as its host network), or
+/// `None` for a host name.
+fn as_net(entry: &str) -> Option<String> {
+    if let Ok(net) = entry.parse::<ipnet::IpNet>() {
+        return Some(net.trunc().to_string());
+    }
+    entry
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| ipnet::IpNet::from(ip).to_string())
+}
+
+/// Every output of `snippet fail2ban --existing` passes `check`, and the real fail2ban reads
+/// each jail's `ignoreip` (and `ignorecommand`) as check does: the same networks in the same
+/// order, the same host names, cf-ban-audit's `contains` where check counts it.
+#[test]
+fn check_of_every_merge_is_ok_and_fail2ban_reads_it_the_same() {
+    use cf_ban_audit_core::check;
+    use cf_ban_audit_core::snippet::{MergeOptions, Target};
+    let Some(f2b) = fail2ban() else { return };
+    let cf = cf();
+    for (name, input) in MERGE_INPUTS {
+        let path = Path::new("/etc/fail2ban").join(name);
+        let options = MergeOptions::for_path(&path);
+        let merged = Target::Fail2ban.merge_with(input, &cf, options).unwrap();
+        let r = check::check_text(&path, &merged, &cf);
+        assert!(!r.has_gaps(), "{name} {input:?} gave\n{merged}\n{r:#?}");
+        let jails: Vec<&str> = r
+            .jails
+            .iter()
+            .map(|j| j.name.as_str())
+            .filter(|n| *n != "DEFAULT")
+            .collect();
+        let enable: Vec<&str> = if jails.is_empty() {
+            vec!["sshd"]
+        } else {
+            jails.clone()
+        };
+        let (ignoreip, commands) = if options.fragment {
+            // jail.local's [DEFAULT] as check takes it for a jail.d file: every range.
+            let all: Vec<String> = cf_strings();
+            let jail_local = format!("[DEFAULT]\nignoreip = {}\n", all.join(" "));
+            let file = name.trim_start_matches("jail.d/");
+            f2b.load(&jail_local, Some((file, &merged)), &enable)
+        } else {
+            f2b.load(&merged, None, &enable)
+        };
+        let mut model = r.jails.clone();
+        if jails.is_empty() {
+            // Only [DEFAULT]: sshd has what [DEFAULT] has.
+            model.iter_mut().for_each(|j| j.name = "sshd".to_string());
+        }
+        for jail in model.iter().filter(|j| enable.contains(&j.name.as_str())) {
+            let got = ignoreip.get(&jail.name).cloned().unwrap_or_default();
+            let nets: Vec<String> = got.iter().filter_map(|e| as_net(e)).collect();
+            let hosts: Vec<String> = got
+                .iter()
+                .filter(|e| as_net(e).is_none())
+                .cloned()
+                .collect();
+            assert_eq!(nets, jail.ignoreip, "{name} [{}]:\n{merged}", jail.name);
+            assert_eq!(hosts, jail.ignore_hosts, "{name} [{}]", jail.name);
+            let command = commands.get(&jail.name);
+            if jail.ignorecommand_contains {
+                assert!(
+                    command.is_some_and(|c| c.contains("cf-ban-audit contains <ip>")),
+                    "{name} [{}]: {command:?}",
+                    jail.name
+                );
+            } else {
+                assert!(
+                    !command.is_some_and(|c| c.contains("cf-ban-audit")),
+                    "{name} [{}]: {command:?}",
+                    jail.name
+                );
+            }
+        }
+    }
 }

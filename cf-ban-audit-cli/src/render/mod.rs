@@ -104,6 +104,9 @@ pub fn check(
         for p in &r.problems {
             writeln!(out, "  {}", fit::printable(p))?;
         }
+        for note in &r.notes {
+            writeln!(out, "  {}", fit::printable(note))?;
+        }
     }
     Ok(())
 }

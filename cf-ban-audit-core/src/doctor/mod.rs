@@ -42,6 +42,7 @@ mod firewall_check;
 pub(crate) mod firewall_eval;
 pub(crate) mod nft_eval;
 pub(crate) mod proc;
+mod refusal;
 mod scan_checks;
 pub(crate) mod verdict;
 
@@ -56,6 +57,7 @@ use crate::ranges::RangeSet;
 
 pub use firewall_check::{representative, RangeVerdict};
 use proc::Listener;
+pub use refusal::Refusal;
 pub use verdict::{Decision, Probe, Verdict};
 
 /// The version of the JSON document.
@@ -128,6 +130,10 @@ pub struct Check {
     pub evidence: Vec<String>,
     /// What to do (empty when there is nothing to do).
     pub fix: String,
+    /// For the firewall check: each Cloudflare address a ban names that the firewall
+    /// refuses, with the refusing rule and the lift commands.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<Refusal>,
 }
 
 /// The result of a doctor run.
@@ -161,6 +167,7 @@ impl Check {
             status,
             evidence: Vec::new(),
             fix: String::new(),
+            refused: Vec::new(),
         }
     }
 }
@@ -235,6 +242,7 @@ pub struct Doctor {
     live_options: LiveOptions,
     scan: Option<Vec<PathBuf>>,
     scan_default: bool,
+    fail2ban_config: Option<PathBuf>,
     interface: Option<String>,
     destination: Option<IpAddr>,
 }
@@ -264,6 +272,7 @@ impl Doctor {
             live_options: LiveOptions::default(),
             scan: None,
             scan_default: true,
+            fail2ban_config: None,
             interface: None,
             destination: None,
         }
@@ -347,7 +356,16 @@ impl Doctor {
         self
     }
 
-    /// Scans these paths for bans instead of the default locations.
+    /// The ban scan reads fail2ban's configuration (jail.conf, jail.local, jail.d) in this
+    /// directory (see [`Scanner::fail2ban_config`](crate::Scanner::fail2ban_config)); by
+    /// default `/etc/fail2ban` when the default locations are scanned.
+    pub fn fail2ban_config(mut self, dir: impl AsRef<Path>) -> Doctor {
+        self.fail2ban_config = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Scans these paths for bans instead of the default locations (the live state is read
+    /// too, unless the firewall is given saved or [`Doctor::live_firewall`] is off).
     pub fn scan_paths(mut self, paths: Vec<PathBuf>) -> Doctor {
         self.scan = Some(paths);
         self.scan_default = false;
@@ -372,6 +390,15 @@ impl Doctor {
     pub fn destination(mut self, addr: IpAddr) -> Doctor {
         self.destination = Some(addr);
         self
+    }
+
+    /// Whether saved firewall listings were given (they describe their own host: nothing
+    /// of the firewall is read live then).
+    fn saved_firewall(&self) -> bool {
+        self.iptables.is_some()
+            || self.ip6tables.is_some()
+            || self.ipset.is_some()
+            || self.nft.is_some()
     }
 
     fn net_dir(&self) -> PathBuf {
@@ -439,10 +466,17 @@ impl Doctor {
             report.checks.push(self.listener_check(port, &listeners));
         }
         let firewall = self.firewall_inputs(&mut report.unreadable);
+        let scan = self.run_scan(&firewall);
+        let rules = firewall_check::Rules::parse(&firewall);
+        let named = refusal::Named::collect(&self.ranges, Some(&scan), &firewall.texts());
         for &port in &self.ports {
-            report.checks.push(self.firewall_check(port, &firewall));
+            report
+                .checks
+                .push(self.firewall_check(port, &firewall, &rules, &named));
         }
-        self.scan_checks(&mut report);
+        if self.scans() {
+            self.scan_checks(&scan, &mut report);
+        }
         report.checks.push(open_files_check(
             &self.proc_root,
             &servers,
@@ -545,6 +579,7 @@ impl Doctor {
             status,
             evidence,
             fix,
+            refused: Vec::new(),
         }
     }
 
@@ -557,6 +592,7 @@ impl Doctor {
             status: Status::Ok,
             evidence: Vec::new(),
             fix: String::new(),
+            refused: Vec::new(),
         };
         match std::fs::read_to_string(&path) {
             Ok(text) => {
@@ -603,6 +639,7 @@ impl Doctor {
             status: Status::Ok,
             evidence: Vec::new(),
             fix: String::new(),
+            refused: Vec::new(),
         };
         match std::fs::read_to_string(&path) {
             Ok(text) => {
@@ -738,6 +775,7 @@ fn web_server_check(servers: &[&proc::Process], listeners: &[Listener], ports: &
         status,
         evidence,
         fix,
+        refused: Vec::new(),
     }
 }
 
@@ -763,6 +801,7 @@ fn open_files_check(
         status: Status::Ok,
         evidence: Vec::new(),
         fix: String::new(),
+        refused: Vec::new(),
     };
     if pids.is_empty() {
         check

@@ -242,7 +242,7 @@ fn first_ok<'a>(
 
 /// A command written for a reason text: its words joined, each quoted for a POSIX shell when
 /// it needs it.
-fn shown(argv: &[&str]) -> String {
+pub(crate) fn shown(argv: &[&str]) -> String {
     argv.iter()
         .map(|w| {
             if !w.is_empty()

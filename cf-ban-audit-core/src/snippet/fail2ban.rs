@@ -1,8 +1,9 @@
 //! fail2ban: Cloudflare's ranges in `ignoreip`, the one place that stops fail2ban from banning
 //! them (a firewall `ACCEPT` loses to the chains fail2ban inserts first). [`generate`] writes a
-//! complete `jail.local` fragment; [`merge`] adds the missing ranges to the `[DEFAULT]`
-//! `ignoreip` of an existing `jail.local` and leaves every other byte of the file alone;
-//! [`jails_overriding`] names the jails whose own `ignoreip` replaces the `[DEFAULT]` one.
+//! complete `jail.local` fragment; [`merge`] (in `fail2ban_merge.rs`) adds the missing ranges
+//! to the `[DEFAULT]` `ignoreip` of an existing `jail.local` and to each jail's own one, and
+//! leaves every other byte of the file alone; [`jails_overriding`] names the jails whose own
+//! `ignoreip` replaces the `[DEFAULT]` one without the ranges.
 //!
 //! The reader follows fail2ban's parser (Python `configparser` as set up by fail2ban's
 //! `configparserinc.py`) line by line: sections are `[NAME]` (`DEFAULT` is case-sensitive),
@@ -25,16 +26,16 @@
 
 use ipnet::IpNet;
 
-use super::{entry_warnings, new_warning_lines, MergeWarning};
+pub use super::fail2ban_merge::{merge, merge_with};
 use crate::addr::{display_net, parse_ip, parse_net};
 use crate::cloudflare;
 use crate::ranges::RangeSet;
 
 /// The loopback entries fail2ban's own `jail.conf` suggests; kept first in a new `ignoreip`.
-const BASE_IGNOREIP: &str = "127.0.0.1/8 ::1";
+pub(super) const BASE_IGNOREIP: &str = "127.0.0.1/8 ::1";
 
 /// The key, as written by this module.
-const KEY: &str = "ignoreip = ";
+pub(super) const KEY: &str = "ignoreip = ";
 
 /// Whether Python's `str.isspace()` holds for a character (what `strip()` and `\s` use).
 fn is_py_space(c: char) -> bool {
@@ -46,15 +47,15 @@ fn py_trim(s: &str) -> &str {
 }
 
 /// The leading whitespace of a line.
-fn leading_ws(s: &str) -> &str {
+pub(super) fn leading_ws(s: &str) -> &str {
     &s[..s.len() - s.trim_start_matches(is_py_space).len()]
 }
 
 /// One line of the file and the line break that ended it (empty for a last line without one).
 #[derive(Debug, Clone, Copy)]
-struct Line<'a> {
-    text: &'a str,
-    eol: &'a str,
+pub(super) struct Line<'a> {
+    pub(super) text: &'a str,
+    pub(super) eol: &'a str,
 }
 
 /// Splits like Python's universal newlines: `\r\n`, `\n` and a lone `\r` end a line.
@@ -90,7 +91,7 @@ fn split_lines(s: &str) -> Vec<Line<'_>> {
 
 /// What a line is to fail2ban's parser.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     /// Empty or whitespace only.
     Blank,
     /// A whole-line `#`/`;` comment.
@@ -106,32 +107,32 @@ enum Kind {
 }
 
 #[derive(Debug)]
-struct Section {
-    name: String,
+pub(super) struct Section {
+    pub(super) name: String,
     /// The line of the header.
-    header: usize,
+    pub(super) header: usize,
 }
 
 #[derive(Debug)]
-struct Opt {
+pub(super) struct Opt {
     /// Index into [`Parsed::sections`] (an occurrence: a name may appear twice).
-    section: usize,
+    pub(super) section: usize,
     /// Lower-cased, as `optionxform` does.
-    name: String,
+    pub(super) name: String,
     /// The line of the key.
-    key: usize,
+    pub(super) key: usize,
     /// The byte offset of the `=`/`:` in the key line.
-    delim: usize,
+    pub(super) delim: usize,
     /// The last continuation line, or `key` when there is none.
-    last: usize,
+    pub(super) last: usize,
     /// The value's pieces, comments stripped: the rest of the key line, then each
     /// continuation line.
-    pieces: Vec<String>,
+    pub(super) pieces: Vec<String>,
 }
 
 impl Opt {
     /// The entries of the value, split like fail2ban's `splitwords` (`[\s,]+`).
-    fn entries(&self) -> impl Iterator<Item = &str> {
+    pub(super) fn entries(&self) -> impl Iterator<Item = &str> {
         self.pieces
             .iter()
             .flat_map(|p| p.split(|c: char| c == ',' || is_py_space(c)))
@@ -139,13 +140,13 @@ impl Opt {
     }
 
     /// The networks among the entries (hostnames, `file:` and `%(...)s` entries are skipped).
-    fn nets(&self) -> RangeSet {
+    pub(super) fn nets(&self) -> RangeSet {
         self.entries().filter_map(parse_entry).collect()
     }
 }
 
 /// An `ignoreip` entry as a network: an address, a CIDR, or `address/dotted-mask`.
-fn parse_entry(entry: &str) -> Option<IpNet> {
+pub(super) fn parse_entry(entry: &str) -> Option<IpNet> {
     if let Some(net) = parse_net(entry.as_bytes()) {
         return Some(net);
     }
@@ -178,11 +179,11 @@ pub fn ignoreip_entry(entry: &str) -> Option<IpNet> {
 
 /// A file as fail2ban reads it.
 #[derive(Debug)]
-struct Parsed<'a> {
-    lines: Vec<Line<'a>>,
-    kinds: Vec<Kind>,
-    sections: Vec<Section>,
-    options: Vec<Opt>,
+pub(super) struct Parsed<'a> {
+    pub(super) lines: Vec<Line<'a>>,
+    pub(super) kinds: Vec<Kind>,
+    pub(super) sections: Vec<Section>,
+    pub(super) options: Vec<Opt>,
 }
 
 /// Strips comments the way `configparser` does: `None` for a blank or comment-only line,
@@ -206,7 +207,7 @@ fn clean(text: &str) -> Option<&str> {
     (!value.is_empty()).then_some(value)
 }
 
-fn parse(text: &str) -> Parsed<'_> {
+pub(super) fn parse(text: &str) -> Parsed<'_> {
     let lines = split_lines(text);
     let mut kinds = Vec::with_capacity(lines.len());
     let mut sections: Vec<Section> = Vec::new();
@@ -289,7 +290,7 @@ impl Parsed<'_> {
     }
 
     /// The `ignoreip` of `[DEFAULT]` that fail2ban uses (the last one).
-    fn default_ignoreip(&self) -> Option<&Opt> {
+    pub(super) fn default_ignoreip(&self) -> Option<&Opt> {
         self.options
             .iter()
             .rev()
@@ -297,7 +298,7 @@ impl Parsed<'_> {
     }
 
     /// The leading whitespace of the first non-blank, non-comment line at or after `from`.
-    fn next_content_indent(&self, from: usize) -> &str {
+    pub(super) fn next_content_indent(&self, from: usize) -> &str {
         (from..self.lines.len())
             .find(|&i| !matches!(self.kinds[i], Kind::Blank | Kind::Comment))
             .map(|i| leading_ws(self.lines[i].text))
@@ -305,7 +306,7 @@ impl Parsed<'_> {
     }
 
     /// The first line break of the file, for the lines added to it.
-    fn eol(&self) -> &str {
+    pub(super) fn eol(&self) -> &str {
         self.lines
             .iter()
             .map(|l| l.eol)
@@ -315,7 +316,7 @@ impl Parsed<'_> {
 }
 
 /// The indentation that aligns continuation lines under the value of a key line.
-fn align_under_value(key_line: &str, delim: usize) -> String {
+pub(super) fn align_under_value(key_line: &str, delim: usize) -> String {
     let delim = delim.min(key_line.len());
     let after = key_line.get(delim + 1..).unwrap_or("");
     let ws = leading_ws(after);
@@ -332,7 +333,7 @@ fn align_under_value(key_line: &str, delim: usize) -> String {
 }
 
 /// A one-line description of a range set, for comments.
-fn describe(ranges: &RangeSet) -> String {
+pub(super) fn describe(ranges: &RangeSet) -> String {
     if *ranges == cloudflare::embedded() {
         format!(
             "Cloudflare's list of {}, etag {}",
@@ -351,7 +352,7 @@ fn one_line(s: &str) -> String {
         .collect()
 }
 
-fn marker(source: &str) -> String {
+pub(super) fn marker(source: &str) -> String {
     format!("# cf-ban-audit: Cloudflare ranges ({})", one_line(source))
 }
 
@@ -417,208 +418,88 @@ pub fn generate_with_source(ranges: &RangeSet, source: &str) -> String {
     out
 }
 
-/// An existing `jail.local` with the networks of `ranges` added to `[DEFAULT]`'s `ignoreip`.
-///
-/// Everything else stays byte for byte: every entry already there (hostnames, `file:`
-/// entries, retired ranges), other keys, sections, comments, blank lines, line breaks
-/// (`\r\n` stays `\r\n`) and a missing final line break. Only a leading UTF-8 byte order mark
-/// is dropped, because fail2ban rejects a file that starts with one.
-///
-/// * `[DEFAULT]` has `ignoreip`: the ranges not covered by its entries (a wider CIDR counts)
-///   are added as indented continuation lines right after the value's last line, under a
-///   `# cf-ban-audit: Cloudflare ranges (...)` comment line (fail2ban skips a comment line
-///   inside a value and the value goes on). Its stale and over-broad entries
-///   ([`Target::merge_warnings`](super::Target::merge_warnings)) are named in `# cf-ban-audit: warning: ...` comment lines at the
-///   same place, each once: a warning already in the file is not written again.
-/// * `[DEFAULT]` without `ignoreip`: `ignoreip = 127.0.0.1/8 ::1` and the ranges are added
-///   right after the section header.
-/// * No `[DEFAULT]` (note that `[default]` is another section to fail2ban): a `[DEFAULT]`
-///   section with them is added before the first section, after the file's leading comments.
-///
-/// An empty file gives [`generate`]'s fragment; an empty `ranges` leaves the file as it is.
-/// Merging again changes nothing: `merge(&merge(x, r), r) == merge(x, r)`.
-pub fn merge(existing: &str, ranges: &RangeSet) -> String {
-    merge_with_source(existing, ranges, &describe(ranges))
-}
-
-/// [`merge`], naming the source of the ranges in the comments it adds.
-pub fn merge_with_source(existing: &str, ranges: &RangeSet, source: &str) -> String {
-    let text = existing.trim_start_matches('\u{feff}');
-    if ranges.is_empty() {
-        return text.to_string();
-    }
-    if text.is_empty() {
-        return generate_with_source(ranges, source);
-    }
-    let parsed = parse(text);
-    let (at, added) = match plan(&parsed, ranges, source) {
-        Some(insert) => insert,
-        None => return text.to_string(),
-    };
-    assemble(&parsed, at, &added)
-}
-
-/// The stale and over-broad entries of `[DEFAULT]`'s `ignoreip`, the list [`merge`] extends
-/// and keeps (a jail's own `ignoreip` is [`jails_overriding`]'s business).
-pub(crate) fn merge_warnings(existing: &str, ranges: &RangeSet) -> Vec<MergeWarning> {
-    let p = parse(existing.trim_start_matches('\u{feff}'));
-    p.default_ignoreip()
-        .map(|opt| {
-            entry_warnings(
-                &opt.entries().filter_map(parse_entry).collect::<Vec<_>>(),
-                ranges,
-            )
-        })
-        .unwrap_or_default()
-}
-
-/// Where to insert which lines (without line breaks), or `None` when nothing is missing and
-/// every warning is in the file already.
-fn plan(p: &Parsed<'_>, ranges: &RangeSet, source: &str) -> Option<(usize, Vec<String>)> {
-    if let Some(opt) = p.default_ignoreip() {
-        let have = opt.nets();
-        let missing: Vec<&IpNet> = ranges.nets().iter().filter(|n| !have.covers(n)).collect();
-        let kept: Vec<IpNet> = opt.entries().filter_map(parse_entry).collect();
-        let text: String = p
-            .lines
-            .iter()
-            .map(|l| l.text)
-            .collect::<Vec<_>>()
-            .join("\n");
-        let warnings = new_warning_lines(&text, &entry_warnings(&kept, ranges));
-        if missing.is_empty() && warnings.is_empty() {
-            return None;
-        }
-        let indent = if opt.last > opt.key {
-            leading_ws(p.lines[opt.last].text).to_string()
-        } else {
-            align_under_value(p.lines[opt.key].text, opt.delim)
-        };
-        let mut lines = Vec::new();
-        if !missing.is_empty() {
-            lines.push(marker(source));
-        }
-        // Comment lines at column 0, like the marker: fail2ban skips them inside the value.
-        lines.extend(warnings);
-        lines.extend(
-            missing
-                .iter()
-                .map(|n| format!("{indent}{}", display_net(n))),
-        );
-        return Some((opt.last + 1, lines));
-    }
-    let new_key = |base: &str| {
-        let mut lines = vec![format!("{base}{KEY}{BASE_IGNOREIP}"), marker(source)];
-        let indent = format!("{base}{}", " ".repeat(KEY.len()));
-        lines.extend(
-            ranges
-                .nets()
-                .iter()
-                .map(|n| format!("{indent}{}", display_net(n))),
-        );
-        lines
-    };
-    if let Some(section) = p.sections.iter().find(|s| s.name == "DEFAULT") {
-        // Indent the key like the line that follows, so that line stays what it was.
-        let base = p.next_content_indent(section.header + 1).to_string();
-        return Some((section.header + 1, new_key(&base)));
-    }
-    let blank = |i: usize| p.kinds.get(i) == Some(&Kind::Blank);
-    let Some(first) = p.kinds.iter().position(|k| matches!(k, Kind::Section(_))) else {
-        // No section at all: append.
-        let mut lines = Vec::new();
-        if !p.lines.is_empty() && !blank(p.lines.len() - 1) {
-            lines.push(String::new());
-        }
-        lines.push("[DEFAULT]".to_string());
-        lines.extend(new_key(""));
-        return Some((p.lines.len(), lines));
-    };
-    // Comments right above the first header belong to it; insert above them when a blank
-    // line separates them from the file's leading comments.
-    let mut at = first;
-    while at > 0 && p.kinds[at - 1] == Kind::Comment {
-        at -= 1;
-    }
-    if !(at > 0 && blank(at - 1)) {
-        at = first;
-    }
-    let base = leading_ws(p.lines[first].text).to_string();
-    let mut lines = Vec::new();
-    if at > 0 && !blank(at - 1) {
-        lines.push(String::new());
-    }
-    lines.push(format!("{base}[DEFAULT]"));
-    lines.extend(new_key(&base));
-    lines.push(String::new());
-    Some((at, lines))
-}
-
-/// The file with `added` inserted before line `at`, each added line ended with the file's
-/// line break, and the end of the file (with or without a final line break) kept.
-fn assemble(p: &Parsed<'_>, at: usize, added: &[String]) -> String {
-    let eol = p.eol();
-    let mut lines: Vec<(&str, &str)> = Vec::with_capacity(p.lines.len() + added.len());
-    for (i, line) in p.lines.iter().enumerate() {
-        if i == at {
-            lines.extend(added.iter().map(|l| (l.as_str(), eol)));
-        }
-        lines.push((line.text, line.eol));
-    }
-    if at >= p.lines.len() {
-        lines.extend(added.iter().map(|l| (l.as_str(), eol)));
-    }
-    let ends_open = p.lines.last().is_some_and(|l| l.eol.is_empty());
-    let count = lines.len();
-    let mut out = String::new();
-    for (i, (text, line_eol)) in lines.into_iter().enumerate() {
-        out.push_str(text);
-        if i + 1 < count {
-            out.push_str(if line_eol.is_empty() { eol } else { line_eol });
-        } else if !ends_open {
-            out.push_str(line_eol);
-        }
-    }
-    out
-}
-
 /// The sections of `existing` other than `[DEFAULT]` that set their own `ignoreip` without
 /// covering every network of `ranges`, in file order.
 ///
 /// A jail's `ignoreip` replaces `[DEFAULT]`'s, so these jails would still ban Cloudflare
-/// after the merge ([`Target::merge`](super::Target::merge)). A value that includes `%(default/ignoreip)s` or `%(known/ignoreip)s`
-/// takes `[DEFAULT]`'s list along and is not reported.
+/// after a merge into `[DEFAULT]` only ([`MergeOptions::default_only`](super::MergeOptions));
+/// [`Target::merge`](super::Target::merge) extends their lists too. A value that includes `%(default/ignoreip)s` or
+/// `%(known/ignoreip)s` takes `[DEFAULT]`'s list along and is not reported.
 pub fn jails_overriding(existing: &str, ranges: &RangeSet) -> Vec<String> {
-    let text = existing.trim_start_matches('\u{feff}');
-    let p = parse(text);
-    // The last ignoreip of each section name (a later one replaces an earlier one).
-    let mut last: Vec<(&str, &Opt)> = Vec::new();
-    for opt in p.options.iter().filter(|o| o.name == "ignoreip") {
-        let Some(section) = p.sections.get(opt.section) else {
-            continue;
-        };
-        if section.name == "DEFAULT" || section.name == "INCLUDES" {
-            continue;
-        }
-        match last.iter_mut().find(|(name, _)| *name == section.name) {
-            Some(slot) => slot.1 = opt,
-            None => last.push((section.name.as_str(), opt)),
-        }
-    }
-    last.into_iter()
+    let p = parse(existing.trim_start_matches('\u{feff}'));
+    p.jail_ignoreips()
+        .into_iter()
+        .filter(|(_, opt)| !inherits_default(opt))
         .filter(|(_, opt)| {
-            let inherits = opt.pieces.iter().any(|p| {
-                let p = p.to_lowercase();
-                p.contains("%(default/ignoreip)s") || p.contains("%(known/ignoreip)s")
-            });
-            if inherits {
-                return false;
-            }
             let have = opt.nets();
             !ranges.nets().iter().all(|n| have.covers(n))
         })
         .map(|(name, _)| name.to_string())
         .collect()
+}
+
+/// The sections of a file (`DEFAULT` included) that set `key`, each once, in file order.
+pub(crate) fn sections_setting(text: &str, key: &str) -> Vec<String> {
+    let p = parse(text.trim_start_matches('\u{feff}'));
+    let mut out: Vec<String> = Vec::new();
+    for opt in p.options.iter().filter(|o| o.name == key) {
+        if let Some(section) = p.sections.get(opt.section) {
+            if !out.contains(&section.name) {
+                out.push(section.name.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The jails whose own `ignoreip` takes `[DEFAULT]`'s along ([`inherits_default`]).
+pub(crate) fn jails_inheriting(text: &str) -> Vec<String> {
+    let p = parse(text.trim_start_matches('\u{feff}'));
+    p.jail_ignoreips()
+        .into_iter()
+        .filter(|(_, opt)| inherits_default(opt))
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+/// Whether a file has a section of this name.
+pub(crate) fn has_section(text: &str, name: &str) -> bool {
+    parse(text.trim_start_matches('\u{feff}'))
+        .sections
+        .iter()
+        .any(|s| s.name == name)
+}
+
+/// Whether a jail's `ignoreip` takes `[DEFAULT]`'s along: `%(default/ignoreip)s` (the merged
+/// `[DEFAULT]` value) or `%(known/ignoreip)s` (the value an earlier file gave the section,
+/// else `[DEFAULT]`'s), as fail2ban's `_map_section_options` resolves them. Only in lower
+/// case: fail2ban 1.0.2 stores `%(DEFAULT/ignoreip)s` under its own spelling but looks it up
+/// in lower case, and refuses the whole configuration ("Bad value substitution").
+pub(super) fn inherits_default(opt: &Opt) -> bool {
+    opt.pieces
+        .iter()
+        .any(|p| p.contains("%(default/ignoreip)s") || p.contains("%(known/ignoreip)s"))
+}
+
+impl Parsed<'_> {
+    /// The last `ignoreip` of each section name other than `[DEFAULT]` and `[INCLUDES]` (a
+    /// later one replaces an earlier one), in the order the names first appear.
+    pub(super) fn jail_ignoreips(&self) -> Vec<(&str, &Opt)> {
+        let mut last: Vec<(&str, &Opt)> = Vec::new();
+        for opt in self.options.iter().filter(|o| o.name == "ignoreip") {
+            let Some(section) = self.sections.get(opt.section) else {
+                continue;
+            };
+            if section.name == "DEFAULT" || section.name == "INCLUDES" {
+                continue;
+            }
+            match last.iter_mut().find(|(name, _)| *name == section.name) {
+                Some(slot) => slot.1 = opt,
+                None => last.push((section.name.as_str(), opt)),
+            }
+        }
+        last
+    }
 }
 
 #[cfg(test)]
@@ -1063,9 +944,17 @@ mod tests {
             "[DEFAULT]\nbantime = 1h\n[sshd]\nenabled = true\n[DEFAULT]\nignoreip = 127.0.0.1/8\n";
         let after = merge(before, &set(&["104.16.0.0/13"]));
         assert!(after.ends_with("[DEFAULT]\nignoreip = 127.0.0.1/8\n# cf-ban-audit: Cloudflare ranges (a range list given to cf-ban-audit)\n           104.16.0.0/13\n"), "{after}");
-        // A jail's ignoreip is not touched.
+        // A jail's own ignoreip gets the ranges too, unless the merge is for [DEFAULT] only.
         let jail = "[DEFAULT]\nignoreip = 104.16.0.0/13\n[sshd]\nignoreip = 127.0.0.1/8\n";
-        assert_eq!(merge(jail, &set(&["104.16.0.0/13"])), jail);
+        assert_eq!(
+            merge(jail, &set(&["104.16.0.0/13"])),
+            format!("{jail}# cf-ban-audit: Cloudflare ranges (a range list given to cf-ban-audit)\n           104.16.0.0/13\n")
+        );
+        let default_only = super::super::MergeOptions::default().default_only(true);
+        assert_eq!(
+            merge_with(jail, &set(&["104.16.0.0/13"]), "x", default_only),
+            jail
+        );
     }
 
     #[test]
@@ -1083,11 +972,16 @@ mod tests {
                     [sshd]\nignoreip = 127.0.0.1/8 192.0.2.1\n\
                     [nginx-http-auth]\nenabled = true\n\
                     [nginx-limit-req]\nignoreip = %(known/ignoreip)s 198.51.100.0/24\n\
-                    [apache-auth]\nignoreip = %(DEFAULT/ignoreip)s\n\
+                    [apache-auth]\nignoreip = %(default/ignoreip)s\n\
+                    [apache-badbots]\nignoreip = %(DEFAULT/ignoreip)s\n\
                     [postfix]\nignoreip = 0.0.0.0/0\n  ::/0\n\
                     [INCLUDES]\nignoreip = x\n\
                     [dovecot]\nIgnoreIP: 104.16.0.0/13\n";
-        assert_eq!(jails_overriding(text, &cf()), ["sshd", "dovecot"]);
+        // `%(DEFAULT/ignoreip)s` is refused by fail2ban: it takes nothing along.
+        assert_eq!(
+            jails_overriding(text, &cf()),
+            ["sshd", "apache-badbots", "dovecot"]
+        );
         assert!(jails_overriding(text, &RangeSet::new()).is_empty());
         assert!(jails_overriding("", &cf()).is_empty());
     }

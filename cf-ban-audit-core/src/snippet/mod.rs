@@ -22,6 +22,7 @@ pub(crate) mod btwaf;
 pub(crate) mod crowdsec;
 pub(crate) mod csf;
 pub(crate) mod fail2ban;
+pub(crate) mod fail2ban_merge;
 pub(crate) mod firewalld;
 pub(crate) mod imunify360;
 pub(crate) mod ipset;
@@ -188,8 +189,18 @@ impl Target {
     /// assert!(warnings[1].starts_with("over-broad entry 104.0.0.0/8"));
     /// ```
     pub fn merge_warnings(self, existing: &str, ranges: &RangeSet) -> Vec<MergeWarning> {
+        self.merge_warnings_with(existing, ranges, MergeOptions::default())
+    }
+
+    /// [`Target::merge_warnings`] for a merge with these options.
+    pub fn merge_warnings_with(
+        self,
+        existing: &str,
+        ranges: &RangeSet,
+        options: MergeOptions,
+    ) -> Vec<MergeWarning> {
         match self {
-            Target::Fail2ban => fail2ban::merge_warnings(existing, ranges),
+            Target::Fail2ban => fail2ban_merge::merge_warnings(existing, ranges, options),
             Target::Csf => csf::read_list(existing, csf::READER).warnings(ranges),
             Target::Plain => csf::read_list(existing, plain::READER).warnings(ranges),
             Target::NginxRealip => nginx::realip_entries(existing).warnings(ranges),
@@ -201,8 +212,36 @@ impl Target {
     /// The existing file with the ranges merged in, keeping what it has; `None` when the
     /// target has no file form to merge into.
     pub fn merge(self, existing: &str, ranges: &RangeSet) -> Option<String> {
+        match self {
+            Target::Fail2ban => Some(fail2ban::merge(existing, ranges)),
+            _ => self.merge_with(existing, ranges, MergeOptions::default()),
+        }
+    }
+
+    /// [`Target::merge`] with options (which only fail2ban has so far).
+    ///
+    /// ```
+    /// use cf_ban_audit_core::{cloudflare, snippet::{MergeOptions, Target}};
+    /// let cf = cloudflare::embedded();
+    /// let jail = "[DEFAULT]\nignoreip = 127.0.0.1/8\n\n[sshd]\nignoreip = 192.0.2.1\n";
+    /// let all = Target::Fail2ban.merge(jail, &cf).unwrap();
+    /// // The jail's own list gets the ranges too, after its entries.
+    /// assert!(all.contains("[sshd]\nignoreip = 192.0.2.1\n# cf-ban-audit: Cloudflare ranges"));
+    /// assert!(all.ends_with("           2c0f:f248::/32\n"));
+    /// let default_only = MergeOptions::default().default_only(true);
+    /// let some = Target::Fail2ban.merge_with(jail, &cf, default_only).unwrap();
+    /// assert!(some.ends_with("[sshd]\nignoreip = 192.0.2.1\n"));
+    /// ```
+    pub fn merge_with(
+        self,
+        existing: &str,
+        ranges: &RangeSet,
+        options: MergeOptions,
+    ) -> Option<String> {
         Some(match self {
-            Target::Fail2ban => fail2ban::merge(existing, ranges),
+            Target::Fail2ban => {
+                fail2ban::merge_with(existing, ranges, &fail2ban::describe(ranges), options)
+            }
             Target::Csf => csf::merge(existing, ranges),
             Target::NginxRealip => nginx::merge_realip(existing, ranges),
             Target::Crowdsec => crowdsec::merge(existing, ranges),
@@ -210,6 +249,57 @@ impl Target {
             _ => return None,
         })
     }
+}
+
+/// How `--existing` merges; only fail2ban has options so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MergeOptions {
+    /// fail2ban: extend `[DEFAULT]`'s `ignoreip` only, not the own `ignoreip` of the jails
+    /// that set one (those jails then still lack the ranges: [`jails_overriding`]).
+    pub default_only: bool,
+    /// fail2ban: the file is a `jail.d/` fragment, read together with `jail.local`: no
+    /// `[DEFAULT]` `ignoreip` is added to it (one there would replace `jail.local`'s with all
+    /// its entries); one it has already is extended.
+    pub fragment: bool,
+}
+
+impl MergeOptions {
+    /// The options for merging into `path`: a fragment when it lies in a `jail.d` directory.
+    ///
+    /// ```
+    /// use cf_ban_audit_core::snippet::MergeOptions;
+    /// use std::path::Path;
+    /// assert!(MergeOptions::for_path(Path::new("/etc/fail2ban/jail.d/web.local")).fragment);
+    /// assert!(!MergeOptions::for_path(Path::new("/etc/fail2ban/jail.local")).fragment);
+    /// ```
+    pub fn for_path(path: &std::path::Path) -> MergeOptions {
+        MergeOptions {
+            default_only: false,
+            fragment: is_jail_d_fragment(path),
+        }
+    }
+
+    /// These options, merging into `[DEFAULT]` only when `yes`.
+    pub fn default_only(self, yes: bool) -> MergeOptions {
+        MergeOptions {
+            default_only: yes,
+            ..self
+        }
+    }
+}
+
+/// Whether `path` lies in a directory named `jail.d` (fail2ban reads it with `jail.local`).
+pub(crate) fn is_jail_d_fragment(path: &std::path::Path) -> bool {
+    path.parent()
+        .and_then(|d| d.file_name())
+        .is_some_and(|d| d == "jail.d")
+}
+
+/// The jails of a fail2ban file whose own `ignoreip` [`Target::merge`] extends with some of
+/// `ranges` (those that set one without all of them and do not take `[DEFAULT]`'s along).
+pub fn fail2ban_jails_extended(existing: &str, ranges: &RangeSet) -> Vec<String> {
+    fail2ban_merge::jails_extended(existing, ranges)
 }
 
 /// Something a merge with an existing file keeps that needs a look.
