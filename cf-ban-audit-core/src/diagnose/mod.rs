@@ -5,7 +5,9 @@
 //! - `real-ip-not-restored` (per web server, [`real_ip`]): the web server logs or passes on
 //!   Cloudflare's address instead of the visitor's, shown by (a) a web-layer tool (WAF, rate
 //!   limit, CC protection) that acted on a Cloudflare address; (b) a fail2ban jail on a web
-//!   server's log ([`web_jails`]) that banned a Cloudflare edge; (c) an access log whose
+//!   server's log ([`web_jails`]) that banned a Cloudflare edge (unless it banned only
+//!   visitors since its last ban of an edge: then its log names visitors since, and the
+//!   addresses are restored); (c) an access log whose
 //!   clients are mostly Cloudflare edges, with the requests refused to them (prevention: no
 //!   ban is needed yet); (d) a real-IP configuration that misses ranges or reads a header
 //!   Cloudflare does not set ([`realip_config`]). The fix is the snippet of the web server
@@ -29,6 +31,8 @@ mod web_jails;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use chrono::NaiveDateTime;
+
 use crate::event::{BanEvent, Location, Tool};
 use crate::formats::Format;
 use crate::formats::Verdict;
@@ -47,15 +51,26 @@ pub struct VisitorBans {
     pub events: u64,
     /// The first addresses, sorted.
     pub examples: BTreeSet<String>,
+    /// The earliest ban time read.
+    pub first: Option<NaiveDateTime>,
 }
 
 impl VisitorBans {
-    /// Counts a ban of `net`.
-    fn add(&mut self, net: String) {
+    /// Counts a ban of `net` at `time`.
+    fn add(&mut self, net: String, time: Option<NaiveDateTime>) {
         self.events += 1;
+        self.first = earliest(self.first, time);
         if self.examples.len() < MAX_VISITOR_EXAMPLES {
             self.examples.insert(net);
         }
+    }
+}
+
+/// The earlier of two times, either of which may be unknown.
+fn earliest(a: Option<NaiveDateTime>, b: Option<NaiveDateTime>) -> Option<NaiveDateTime> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -89,7 +104,7 @@ impl Evidence {
             self.visitor_bans
                 .entry(ev.scope.clone())
                 .or_default()
-                .add(crate::addr::display_net(&ev.net));
+                .add(crate::addr::display_net(&ev.net), ev.time);
         }
         if let Some(peer) = ev.peer {
             if ranges.contains(peer) && !ranges.overlaps(&ev.net) {
@@ -124,6 +139,7 @@ impl Evidence {
         for (jail, bans) in other.visitor_bans {
             let mine = self.visitor_bans.entry(jail).or_default();
             mine.events += bans.events;
+            mine.first = earliest(mine.first, bans.first);
             mine.examples.extend(bans.examples);
             while mine.examples.len() > MAX_VISITOR_EXAMPLES {
                 mine.examples.pop_last();

@@ -134,16 +134,25 @@ pub(super) fn diagnose(
             ),
         });
     }
-    // (b) a fail2ban jail on a web server's log banned a Cloudflare edge.
+    // (b) a fail2ban jail on a web server's log banned a Cloudflare edge; unless the same
+    // jail banned only visitors since its last ban of an edge: then the log names visitors
+    // since (realip was set up in between).
+    let mut web_jails: BTreeMap<String, (JailFacts, Vec<&Finding>)> = BTreeMap::new();
     for f in findings.iter().filter(|f| f.tool == Tool::Fail2ban) {
         let jail = jails
             .iter()
             .find(|j| j.name == f.scope)
             .cloned()
             .unwrap_or_else(|| JailFacts::named(&f.scope));
-        if !jail.is_web() {
-            continue;
+        if jail.is_web() {
+            web_jails
+                .entry(f.scope.clone())
+                .or_insert_with(|| (jail, Vec::new()))
+                .1
+                .push(f);
         }
+    }
+    for (jail, edges) in web_jails.values() {
         let reads = match &jail.logpath {
             Some(p) => format!(
                 " (logpath {})",
@@ -156,22 +165,50 @@ pub(super) fn diagnose(
             .as_deref()
             .and_then(|p| p.split_whitespace().next())
             .map(PathBuf::from)
-            .or_else(|| f.locations.last().map(|l| l.path.to_path_buf()))
+            .or_else(|| {
+                edges
+                    .first()
+                    .and_then(|f| f.locations.last())
+                    .map(|l| l.path.to_path_buf())
+            })
             .unwrap_or_default();
-        by.entry(jail.server())
-            .or_default()
-            .not_restored
-            .push(Seen {
-                file,
+        let e = by.entry(jail.server()).or_default();
+        let last_edge = edges.iter().filter_map(|f| f.last_seen).max();
+        let visitors = evidence.visitor_bans.get(&jail.name);
+        let since = visitors.and_then(|v| v.first);
+        if let (Some(edge), Some(since), Some(v)) = (last_edge, since, visitors) {
+            if since > edge {
+                let names: Vec<String> = edges.iter().map(|f| f.address_text()).collect();
+                let examples: Vec<&str> = v.examples.iter().map(String::as_str).collect();
+                e.restored.push(Seen {
+                    file,
+                    text: format!(
+                        "fail2ban jail {}{reads} banned Cloudflare edges ({}) until {edge}, and \
+                         only visitors ({}) since {since}: the log it reads names visitors since \
+                         then",
+                        jail.name,
+                        names.join(", "),
+                        examples.join(", "),
+                        edge = edge.format("%Y-%m-%d %H:%M:%S"),
+                        since = since.format("%Y-%m-%d %H:%M:%S"),
+                    ),
+                });
+                continue;
+            }
+        }
+        for f in edges {
+            e.not_restored.push(Seen {
+                file: file.clone(),
                 text: format!(
                     "fail2ban jail {}{reads} banned Cloudflare edge {} ({}){}: the log it reads \
-                 names the edge, not the visitor",
+                     names the edge, not the visitor",
                     jail.name,
                     f.address_text(),
                     f.range,
                     place(f)
                 ),
             });
+        }
     }
     // (c) access logs.
     let complete = |s: WebServer| configs.iter().any(|c| c.server == s && c.complete());
