@@ -99,9 +99,10 @@ pub fn merged_text(out: &mut dyn Write, merged: &Value) -> io::Result<()> {
     for d in merged["diagnoses"].as_array().into_iter().flatten() {
         writeln!(
             out,
-            "diagnosis on {}: {}",
+            "diagnosis on {}: {} ({})",
             field(&d["host"], ""),
-            field(&d["kind"], "")
+            field(&d["kind"], ""),
+            field(&d["subject"], "")
         )?;
     }
     Ok(())

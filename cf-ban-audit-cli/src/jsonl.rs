@@ -1,6 +1,7 @@
 //! `--format jsonl`: one JSON object a line, each with a `record` key, so that a stream
 //! consumer sees everything the report holds, failures included: `finding` (the finding's
-//! fields), `file` (a file with malformed lines or notes), `error`, `note`, and a last
+//! fields), `diagnosis` (kind, subject, evidence, fix), `file` (a file with malformed lines
+//! or notes), `error`, `note`, and a last
 //! `summary` with the counts (findings, active, unconfirmed, challenge, files, malformed,
 //! errors).
 
@@ -24,6 +25,9 @@ fn record(out: &mut dyn Write, kind: &str, value: Value) -> io::Result<()> {
 pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     for f in &report.findings {
         record(out, "finding", serde_json::to_value(f)?)?;
+    }
+    for d in &report.diagnoses {
+        record(out, "diagnosis", serde_json::to_value(d)?)?;
     }
     for f in report
         .files

@@ -120,8 +120,9 @@ pub fn prometheus(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     for d in &report.diagnoses {
         writeln!(
             out,
-            "cf_ban_audit_diagnoses{{kind=\"{}\"}} 1",
-            label(d.kind.as_str())
+            "cf_ban_audit_diagnoses{{kind=\"{}\",subject=\"{}\"}} 1",
+            label(d.kind.as_str()),
+            label(&d.subject)
         )?;
     }
     writeln!(

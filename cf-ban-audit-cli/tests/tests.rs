@@ -1724,3 +1724,43 @@ fn a_record_cut_at_its_limit_is_an_error_in_every_output() {
         stdout(&o)
     );
 }
+
+#[test]
+fn every_output_format_that_shows_diagnoses_names_their_subjects() {
+    let tree = "fixtures/diagnoses/restored";
+    let o = run(&["scan", "--format", "json", tree]);
+    let r = json(&o);
+    let subjects: Vec<(&str, &str)> = r["diagnoses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["kind"].as_str().unwrap(), d["subject"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            ("real-ip-restored", "nginx"),
+            ("firewall-bans-ineffective", "fail2ban jail nginx-botsearch")
+        ]
+    );
+    let text = stdout(&run(&["scan", tree]));
+    assert!(
+        text.contains("Diagnosis: firewall-bans-ineffective (fail2ban jail nginx-botsearch)"),
+        "{text}"
+    );
+    let lines = stdout(&run(&["scan", "--format", "jsonl", tree]));
+    let diagnoses: Vec<Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["record"] == "diagnosis")
+        .collect();
+    assert_eq!(diagnoses.len(), 2, "{lines}");
+    assert_eq!(diagnoses[1]["subject"], "fail2ban jail nginx-botsearch");
+    let metrics = stdout(&run(&["scan", "--format", "prometheus", tree]));
+    assert!(
+        metrics.contains(
+            "cf_ban_audit_diagnoses{kind=\"firewall-bans-ineffective\",subject=\"fail2ban jail nginx-botsearch\"} 1"
+        ),
+        "{metrics}"
+    );
+}

@@ -230,6 +230,9 @@ pub enum DiagnosisKind {
     /// `firewall-bans-ineffective`: visitor addresses are restored while a tool bans in the
     /// host firewall, where visitors' addresses never show.
     FirewallBansIneffective,
+    /// `real-ip-forgeable`: the web server takes the visitor address from `X-Forwarded-For`
+    /// sent by any address (`set_real_ip_from 0.0.0.0/0`): any client can forge its address.
+    RealIpForgeable,
 }
 
 impl DiagnosisKind {
@@ -239,6 +242,7 @@ impl DiagnosisKind {
             DiagnosisKind::RealIpNotRestored => "real-ip-not-restored",
             DiagnosisKind::RealIpRestored => "real-ip-restored",
             DiagnosisKind::FirewallBansIneffective => "firewall-bans-ineffective",
+            DiagnosisKind::RealIpForgeable => "real-ip-forgeable",
         }
     }
 }
@@ -268,6 +272,11 @@ impl PartialEq<&str> for DiagnosisKind {
 pub struct Diagnosis {
     /// What kind of problem.
     pub kind: DiagnosisKind,
+    /// What it is about: a web server (`nginx`), the files that show it where the server's
+    /// files disagree (`nginx: /var/log/nginx/access.log`), or a fail2ban jail. Empty in reports written
+    /// before diagnoses had subjects.
+    #[serde(default)]
+    pub subject: String,
     /// What was seen.
     pub evidence: Vec<String>,
     /// What to do.
@@ -275,10 +284,16 @@ pub struct Diagnosis {
 }
 
 impl Diagnosis {
-    /// A diagnosis of `kind` with its evidence and fix.
-    pub fn new(kind: DiagnosisKind, evidence: Vec<String>, fix: impl Into<String>) -> Diagnosis {
+    /// A diagnosis of `kind` about `subject`, with its evidence and fix.
+    pub fn new(
+        kind: DiagnosisKind,
+        subject: impl Into<String>,
+        evidence: Vec<String>,
+        fix: impl Into<String>,
+    ) -> Diagnosis {
         Diagnosis {
             kind,
+            subject: subject.into(),
             evidence,
             fix: fix.into(),
         }

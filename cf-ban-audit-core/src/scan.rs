@@ -506,7 +506,18 @@ impl Scanner {
         let mut findings = outcome
             .aggregator
             .findings_with(now, self.registry(), policy);
-        let diagnoses = crate::diagnose::diagnose(&findings, &evidence, &self.ranges);
+        let jail_facts = jails
+            .as_ref()
+            .map(crate::diagnose::JailFacts::from_config)
+            .unwrap_or_default();
+        let web_configs = crate::diagnose::web_config_files(&outcome.stats);
+        let diagnoses = crate::diagnose::diagnose(
+            &findings,
+            &evidence,
+            &jail_facts,
+            &web_configs,
+            &self.ranges,
+        );
         findings.retain(|f| {
             (!self.active_only || f.active)
                 && match (self.since, f.last_seen) {

@@ -191,6 +191,9 @@ pub struct RealIpConfig {
     pub trusted: Vec<IpNet>,
     /// `real_ip_recursive`, if set (nginx).
     pub recursive: Option<bool>,
+    /// Files of trusted sources named but not read here (Apache's `RemoteIPTrustedProxyList`,
+    /// `RemoteIPInternalProxyList`).
+    pub trusted_lists: Vec<String>,
 }
 
 impl RealIpConfig {
@@ -203,6 +206,7 @@ impl RealIpConfig {
             header: None,
             trusted: Vec::new(),
             recursive: None,
+            trusted_lists: Vec::new(),
         }
     }
 }

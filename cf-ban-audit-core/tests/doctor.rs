@@ -399,7 +399,17 @@ fn bans_found_by_the_scan_fail() {
         "{}",
         b.fix
     );
-    assert_eq!(check(&r, Cause::RealIp, None).status, Status::Ok);
+    // nginx-limit-req reads nginx's log: a Cloudflare address in it means nginx does not
+    // restore visitor addresses (the cause of the ban), never `[ OK ]`.
+    let real = check(&r, Cause::RealIp, None);
+    assert_eq!(real.status, Status::Warn, "{real:#?}");
+    assert!(has(real, "nginx-limit-req"), "{real:#?}");
+    assert!(has(real, "NOT restored"), "{real:#?}");
+    assert!(
+        real.fix.contains("real_ip_header CF-Connecting-IP"),
+        "{}",
+        real.fix
+    );
     assert_eq!(exit_code(&r), 1);
 }
 

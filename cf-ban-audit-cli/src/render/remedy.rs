@@ -176,7 +176,12 @@ pub(super) fn diagnoses(
 ) -> io::Result<()> {
     for d in &report.diagnoses {
         writeln!(out)?;
-        writeln!(out, "Diagnosis: {}", d.kind)?;
+        if d.subject.is_empty() {
+            writeln!(out, "Diagnosis: {}", d.kind)?;
+        } else {
+            let head = format!("Diagnosis: {} ({})", d.kind, fit::printable(&d.subject));
+            prose(out, &head, width, "", "  ")?;
+        }
         for e in &d.evidence {
             prose(out, &fit::printable(e), width, "  - ", "    ")?;
         }

@@ -177,31 +177,123 @@ impl Doctor {
             fix,
             refused: Vec::new(),
         });
-        let mut real = Check {
-            cause: Cause::RealIp,
-            port: None,
-            title: "visitor addresses restored".into(),
-            status: Status::Ok,
-            evidence: vec!["no web-layer record of a Cloudflare address acting as a client".into()],
-            fix: String::new(),
-            refused: Vec::new(),
+        report.checks.push(real_ip_check(&scan.diagnoses));
+        report.unreadable.append(&mut unreadable);
+    }
+}
+
+/// The real-IP check from the scan's diagnoses: WARN when any says visitor addresses are not
+/// restored (naming the web server or file, and that this is what makes tools ban
+/// Cloudflare), are forgeable, or are banned in vain in the host firewall (each its own
+/// evidence line); OK with the evidence of restored addresses otherwise.
+pub(super) fn real_ip_check(diagnoses: &[crate::report::Diagnosis]) -> Check {
+    let mut check = Check {
+        cause: Cause::RealIp,
+        port: None,
+        title: "visitor addresses restored".into(),
+        status: Status::Ok,
+        evidence: Vec::new(),
+        fix: String::new(),
+        refused: Vec::new(),
+    };
+    let mut fixes: Vec<String> = Vec::new();
+    let mut restored = Vec::new();
+    for d in diagnoses {
+        let subject = if d.subject.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", d.subject)
         };
-        let mut fixes = Vec::new();
-        for d in &scan.diagnoses {
-            match d.kind {
-                DiagnosisKind::RealIpNotRestored | DiagnosisKind::FirewallBansIneffective => {
-                    real.status = Status::Warn;
-                    real.evidence = d.evidence.clone();
-                    fixes.push(d.fix.clone());
-                }
-                DiagnosisKind::RealIpRestored if real.status == Status::Ok => {
-                    real.evidence = d.evidence.clone()
-                }
-                _ => {}
+        match d.kind {
+            DiagnosisKind::RealIpRestored => {
+                restored.extend(
+                    d.evidence
+                        .iter()
+                        .map(|e| format!("restored ({subject}{e})")),
+                );
+            }
+            DiagnosisKind::RealIpNotRestored => {
+                check.status = Status::Warn;
+                check.evidence.push(format!(
+                    "{subject}visitor addresses NOT restored: the web server logs Cloudflare's \
+                     address, so every tool reading its logs bans Cloudflare's edges (the 521)"
+                ));
+                check
+                    .evidence
+                    .extend(d.evidence.iter().map(|e| format!("  {e}")));
+                fixes.push(format!("# {}\n{}", d.subject, d.fix));
+            }
+            DiagnosisKind::RealIpForgeable => {
+                check.status = Status::Warn;
+                check.evidence.push(format!(
+                    "{subject}visitor addresses forgeable: {}",
+                    d.evidence.join("; ")
+                ));
+                fixes.push(d.fix.clone());
+            }
+            DiagnosisKind::FirewallBansIneffective => {
+                check.status = Status::Warn;
+                check.evidence.push(format!(
+                    "{subject}bans in the host firewall never match: {}",
+                    d.evidence.join("; ")
+                ));
+                fixes.push(format!("# {}\n{}", d.subject, d.fix));
             }
         }
-        real.fix = fixes.join("\n");
-        report.checks.push(real);
-        report.unreadable.append(&mut unreadable);
+    }
+    if check.status == Status::Ok && restored.is_empty() {
+        check.evidence.push(
+            "no evidence of Cloudflare's address in place of visitors' (no web-layer record, web \
+             jail ban, access log or real-IP configuration says so)"
+                .into(),
+        );
+    }
+    // Restored evidence stays, after the problems: it says where addresses are restored.
+    check.evidence.extend(restored);
+    check.fix = fixes.join("\n");
+    check
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Diagnosis;
+
+    #[test]
+    fn not_restored_anywhere_is_never_ok() {
+        let restored = Diagnosis::new(
+            DiagnosisKind::RealIpRestored,
+            "nginx: /etc/nginx/conf.d/cloudflare.conf",
+            vec!["nginx real-IP configuration trusts every range".into()],
+            "Nothing to fix",
+        );
+        let not = Diagnosis::new(
+            DiagnosisKind::RealIpNotRestored,
+            "nginx: /var/log/nginx/access.log",
+            vec!["/var/log/nginx/access.log: 5 of 6 clients are Cloudflare edges".into()],
+            "real_ip_header CF-Connecting-IP;",
+        );
+        let ok = real_ip_check(std::slice::from_ref(&restored));
+        assert_eq!(ok.status, Status::Ok);
+        assert!(
+            ok.evidence[0].contains("cloudflare.conf"),
+            "{:?}",
+            ok.evidence
+        );
+        let warn = real_ip_check(&[restored.clone(), not]);
+        assert_eq!(warn.status, Status::Warn);
+        assert!(warn.evidence[0].starts_with("nginx: /var/log/nginx/access.log: visitor"));
+        assert!(warn.evidence[0].contains("bans Cloudflare"));
+        assert!(warn.fix.contains("real_ip_header"));
+        let ineffective = Diagnosis::new(
+            DiagnosisKind::FirewallBansIneffective,
+            "fail2ban jail nginx-botsearch",
+            vec!["fail2ban jail nginx-botsearch bans with iptables-multiport".into()],
+            "nginx-block-map",
+        );
+        let warn = real_ip_check(&[restored, ineffective]);
+        assert_eq!(warn.status, Status::Warn);
+        assert!(warn.evidence[0].starts_with("fail2ban jail nginx-botsearch: bans"));
+        assert!(warn.evidence[1].starts_with("restored ("));
     }
 }

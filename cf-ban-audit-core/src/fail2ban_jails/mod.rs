@@ -105,6 +105,24 @@ pub(crate) struct JailSettings {
     pub(crate) ignorecommand: Option<String>,
     /// `ignoreself` (true unless set otherwise): the host's own addresses are ignored.
     pub(crate) ignoreself: bool,
+    /// What the jail reads, acts with and filters with: `logpath`, `action`, `banaction`,
+    /// `filter`, resolved (as written where a reference cannot be resolved).
+    pub(crate) web: JailWiring,
+}
+
+/// A jail's `logpath`, `action`, `banaction` and `filter`, for the real-IP diagnoses: each
+/// resolved with `%(...)s`, or as written where a reference points into files not read
+/// (`%(nginx_access_log)s` from `paths-*.conf`); `None` when unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct JailWiring {
+    /// `logpath`.
+    pub(crate) logpath: Option<String>,
+    /// `action` (jail.conf's default is `%(action_)s`: the `banaction` with its parameters).
+    pub(crate) action: Option<String>,
+    /// `banaction`.
+    pub(crate) banaction: Option<String>,
+    /// `filter`.
+    pub(crate) filter: Option<String>,
 }
 
 /// The jails of a fail2ban configuration.
@@ -257,7 +275,22 @@ impl Jail<'_> {
             .text("ignorecommand")
             .map(|(t, _)| t)
             .filter(|t| !t.is_empty());
+        let wired = |key: &str| {
+            self.ini
+                .get(self.name, key)
+                .map(|(value, raw)| match value {
+                    Ok(text) => text,
+                    Err(_) => raw.text.clone(),
+                })
+        };
+        let web = JailWiring {
+            logpath: wired("logpath"),
+            action: wired("action"),
+            banaction: wired("banaction"),
+            filter: wired("filter"),
+        };
         JailSettings {
+            web,
             name: self.name.to_string(),
             enabled,
             bantime,

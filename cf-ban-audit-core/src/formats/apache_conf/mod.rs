@@ -1,4 +1,5 @@
-//! Apache configuration that denies addresses: `Require not ip` / `Deny from`.
+//! Apache configuration that denies addresses: `Require not ip` / `Deny from`; and its
+//! real-IP directives (mod_remoteip).
 //!
 //! **Apache** ([`Format::ApacheConf`], tool [`Tool::ApacheDeny`]): 2.4 `Require not ip …`
 //! (mod_authz_host), `Require ip …` inside `<RequireNone>`, and 2.2 `Deny from …`
@@ -27,6 +28,15 @@
 //! Every event is an [`Action::Listed`] entry without time or end: it stands in the
 //! configuration. `Include` is not followed. nginx configuration is read by
 //! [`super::nginx_conf`].
+//!
+//! **Real-IP configuration** ([mod_remoteip](https://httpd.apache.org/docs/2.4/mod/mod_remoteip.html),
+//! `modules/metadata/mod_remoteip.c`): `RemoteIPHeader` (one header, `TAKE1`),
+//! `RemoteIPTrustedProxy` and `RemoteIPInternalProxy` (any number of addresses, read as
+//! `apr_ipsubnet_create` reads them; host names, resolved by Apache at start, are noted, not
+//! checked) and the file names of `RemoteIPTrustedProxyList`/`RemoteIPInternalProxyList`
+//! (named, not read: the reader never opens a file) are reported once per file that has any
+//! of them, through [`Sink::realip_config`](crate::formats::Sink::realip_config), for the
+//! real-IP diagnoses. A line holding one of them also makes a file Apache configuration.
 //!
 //! [`Tool::ApacheDeny`]: crate::event::Tool::ApacheDeny
 //! [`Action::Listed`]: crate::event::Action::Listed

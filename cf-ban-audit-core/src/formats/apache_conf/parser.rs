@@ -7,9 +7,10 @@ use std::sync::Arc;
 use ipnet::IpNet;
 
 use super::parse_apache_net;
-use crate::event::Tool;
+use crate::event::{Location, Tool};
 use crate::formats::grammar::webconf::{file_scope, listed, shown};
 use crate::formats::{Format, LineParser, ParseCtx, Sink};
+use crate::web_evidence::{RealIpConfig, WebServer};
 
 /// Sections that hold their own access configuration and name the scope.
 const APACHE_SCOPE_SECTIONS: &[&str] = &[
@@ -67,6 +68,8 @@ pub struct ApacheConfParser {
     /// The open sections; the first is the file itself.
     sections: Vec<Section>,
     allowed: u64,
+    /// The real-IP directives of the file (mod_remoteip), if any.
+    realip: Option<RealIpConfig>,
 }
 
 impl ApacheConfParser {
@@ -79,6 +82,50 @@ impl ApacheConfParser {
             continued_line: 0,
             sections: vec![Section::default()],
             allowed: 0,
+            realip: None,
+        }
+    }
+
+    /// The file's real-IP configuration so far, started at `line`.
+    fn realip_at(&mut self, line: u64) -> &mut RealIpConfig {
+        let path = self.path.clone();
+        self.realip
+            .get_or_insert_with(|| RealIpConfig::new(WebServer::Apache, Location { path, line }))
+    }
+
+    /// `RemoteIPHeader`, `RemoteIPTrustedProxy`, `RemoteIPInternalProxy` and their `…List`
+    /// forms (mod_remoteip); `directive` is lower case.
+    fn remoteip(&mut self, directive: &[u8], line: u64, args: &[Vec<u8>], sink: &mut dyn Sink) {
+        match directive {
+            b"remoteipheader" => {
+                let Some(header) = args.first() else {
+                    sink.malformed(line, "RemoteIPHeader without a header name".into());
+                    return;
+                };
+                let header = String::from_utf8_lossy(header).into_owned();
+                let cfg = self.realip_at(line);
+                cfg.location.line = line;
+                cfg.header = Some(header);
+            }
+            b"remoteiptrustedproxylist" | b"remoteipinternalproxylist" => {
+                for file in args {
+                    let file = String::from_utf8_lossy(file).into_owned();
+                    self.realip_at(line).trusted_lists.push(file);
+                }
+            }
+            _ => {
+                for word in args {
+                    match parse_apache_net(word) {
+                        Ok(Some(net)) => self.realip_at(line).trusted.push(net),
+                        Ok(None) => sink.note(format!(
+                            "line {line}: trusted proxy {} is a host name (Apache resolves it \
+                             at start): not checked",
+                            shown(word)
+                        )),
+                        Err(e) => sink.malformed(line, format!("RemoteIP proxy: {e}")),
+                    }
+                }
+            }
         }
     }
 
@@ -307,6 +354,14 @@ impl ApacheConfParser {
                     }
                 }
             }
+            d @ (b"remoteipheader"
+            | b"remoteiptrustedproxy"
+            | b"remoteipinternalproxy"
+            | b"remoteiptrustedproxylist"
+            | b"remoteipinternalproxylist") => {
+                let d = d.to_vec();
+                self.remoteip(&d, lineno, args, sink);
+            }
             b"order" => {
                 let order = lower(0);
                 let deny_first = match order.as_slice() {
@@ -395,6 +450,9 @@ impl LineParser for ApacheConfParser {
             self.close(sink);
         }
         self.close(sink);
+        if let Some(realip) = self.realip.take() {
+            sink.realip_config(realip);
+        }
         if self.allowed > 0 {
             sink.note(format!(
                 "{} Deny from entr(ies) skipped: Order Deny,Allow with an Allow from that lets the network in",

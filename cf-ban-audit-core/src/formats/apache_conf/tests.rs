@@ -194,3 +194,56 @@ fn cut_and_garbled_input_never_panics() {
         let _ = parse_apache_net(word.as_bytes());
     }
 }
+
+/// The real-IP configurations the reader reports, and its malformed lines.
+#[derive(Default)]
+struct RealIps {
+    configs: Vec<crate::web_evidence::RealIpConfig>,
+    malformed: Vec<u64>,
+}
+
+impl crate::formats::Sink for RealIps {
+    fn event(&mut self, _event: crate::event::BanEvent) {}
+    fn malformed(&mut self, line: u64, _message: String) {
+        self.malformed.push(line);
+    }
+    fn realip_config(&mut self, config: crate::web_evidence::RealIpConfig) {
+        self.configs.push(config);
+    }
+}
+
+#[test]
+fn remoteip_directives_are_reported_once_per_file() {
+    use crate::formats::LineParser;
+    let text = "<IfModule remoteip_module>\n# RemoteIPTrustedProxy 10.0.0.0/8\n\
+                RemoteIPHeader CF-Connecting-IP\nremoteiptrustedproxy 173.245.48.0/20 \\\n  \
+                103.21.244.0/22\nRemoteIPInternalProxy 10.1\nRemoteIPTrustedProxy edge.example\n\
+                RemoteIPTrustedProxyList conf/cloudflare.lst\nRemoteIPTrustedProxy 1.2.3.4/99\n\
+                </IfModule>\n";
+    let ctx = crate::formats::test_support::ctx("/etc/apache2/conf-enabled/remoteip.conf");
+    let mut p = ApacheConfParser::new(&ctx);
+    let mut sink = RealIps::default();
+    for (i, line) in text.split('\n').enumerate() {
+        p.line(i as u64 + 1, line.as_bytes(), &mut sink);
+    }
+    p.finish(&mut sink);
+    assert_eq!(sink.configs.len(), 1);
+    let c = &sink.configs[0];
+    assert_eq!(c.server, crate::web_evidence::WebServer::Apache);
+    assert_eq!(c.location.line, 3);
+    assert_eq!(c.header.as_deref(), Some("CF-Connecting-IP"));
+    let trusted: Vec<String> = c.trusted.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        trusted,
+        ["173.245.48.0/20", "103.21.244.0/22", "10.1.0.0/16"]
+    );
+    assert_eq!(c.trusted_lists, ["conf/cloudflare.lst"]);
+    assert_eq!(sink.malformed, [9]);
+    assert_eq!(
+        detect(
+            std::path::Path::new("/srv/conf/remoteip.conf"),
+            b"RemoteIPHeader CF-Connecting-IP\n"
+        ),
+        Some(Format::ApacheConf)
+    );
+}

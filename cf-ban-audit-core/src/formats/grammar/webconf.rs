@@ -92,6 +92,9 @@ fn apache_line(l: &[u8]) -> bool {
         [b"require", provider] => matches!(*provider, b"valid-user" | b"local"),
         [b"deny" | b"allow", b"from", _, ..] => true,
         [b"order", order] => matches!(*order, b"allow,deny" | b"deny,allow" | b"mutual-failure"),
+        // mod_remoteip's directives exist only in Apache.
+        [b"remoteipheader", _] => true,
+        [b"remoteiptrustedproxy" | b"remoteipinternalproxy", _, ..] => true,
         _ => false,
     }
 }

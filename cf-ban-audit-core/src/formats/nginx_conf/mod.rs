@@ -1,6 +1,6 @@
 //! nginx configuration that denies addresses: `deny` lines, `geo`/`map` blocklists that
 //! an `if` refuses requests on (see [`geo`] below for those), and `if ($remote_addr = X) {
-//! return 403; }` (see [`ifaddr`]).
+//! return 403; }` (see [`ifaddr`]); and its real-IP directives (ngx_http_realip_module).
 //!
 //! **nginx** ([`Format::NginxConf`], tool [`Tool::NginxDeny`]): `deny ADDRESS|CIDR;`
 //! (ngx_http_access_module, and ngx_stream_access_module in `stream {}`). The file is read
@@ -33,6 +33,15 @@
 //!
 //! Every event is an [`Action::Listed`] entry without time or end: it stands in the
 //! configuration. Apache configuration is read by [`super::apache_conf`].
+//!
+//! **Real-IP configuration** ([ngx_http_realip_module](https://nginx.org/en/docs/http/ngx_http_realip_module.html),
+//! `src/http/modules/ngx_http_realip_module.c`): the file's `set_real_ip_from ADDRESS|CIDR`
+//! (`unix:` and host names, which nginx resolves at start, are not checked: noted),
+//! `real_ip_header FIELD` and `real_ip_recursive on|off` (anything else is malformed, as
+//! nginx's flag slot refuses it) are reported once per file that has any of them, through
+//! [`Sink::realip_config`](crate::formats::Sink::realip_config), for the real-IP diagnoses.
+//! They are read with the same lexical rules, so a directive in a comment or a quoted string
+//! is never read.
 //!
 //! [`Tool::NginxDeny`]: crate::event::Tool::NginxDeny
 //! [`Action::Listed`]: crate::event::Action::Listed

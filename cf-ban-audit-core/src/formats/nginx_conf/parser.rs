@@ -10,9 +10,10 @@ use ipnet::IpNet;
 use super::geo::{return_refuses, Condition, List};
 use super::ifaddr::{self, AddressTest};
 use crate::addr::parse_net;
-use crate::event::Tool;
+use crate::event::{Location, Tool};
 use crate::formats::grammar::webconf::{file_scope, listed, shown};
 use crate::formats::{Format, LineParser, ParseCtx, Sink};
+use crate::web_evidence::{RealIpConfig, WebServer};
 
 /// Blocks in which `deny` is the access directive.
 const NGINX_ACCESS_BLOCKS: &[&[u8]] =
@@ -109,6 +110,8 @@ pub struct NginxConfParser {
     unused: u64,
     /// Blocks opened past [`MAX_DEPTH`] and not yet closed.
     too_deep: u64,
+    /// The real-IP directives of the file (ngx_http_realip_module), if any.
+    realip: Option<RealIpConfig>,
 }
 
 /// The deepest block nesting kept (real configurations nest a handful of levels).
@@ -131,6 +134,65 @@ impl NginxConfParser {
             shadowed: 0,
             unused: 0,
             too_deep: 0,
+            realip: None,
+        }
+    }
+
+    /// The file's real-IP configuration so far, started at `line`.
+    fn realip_at(&mut self, line: u64) -> &mut RealIpConfig {
+        let path = self.path.clone();
+        self.realip
+            .get_or_insert_with(|| RealIpConfig::new(WebServer::Nginx, Location { path, line }))
+    }
+
+    /// `set_real_ip_from`, `real_ip_header`, `real_ip_recursive` (ngx_http_realip_module).
+    fn realip_directive(&mut self, name: &[u8], line: u64, args: &[Word], sink: &mut dyn Sink) {
+        let [arg] = args else {
+            sink.malformed(
+                line,
+                format!(
+                    "nginx {} with {} arguments instead of one",
+                    String::from_utf8_lossy(name),
+                    args.len()
+                ),
+            );
+            return;
+        };
+        let text = arg.text.as_slice();
+        match name {
+            b"set_real_ip_from" => {
+                if text.starts_with(b"unix:") {
+                    return;
+                }
+                match parse_net(text) {
+                    Some(net) => self.realip_at(line).trusted.push(net),
+                    None => sink.note(format!(
+                        "line {line}: set_real_ip_from {} is a host name (nginx resolves it at \
+                         start): not checked",
+                        shown(text)
+                    )),
+                }
+            }
+            b"real_ip_header" => {
+                let header = String::from_utf8_lossy(text).into_owned();
+                let cfg = self.realip_at(line);
+                cfg.location.line = line;
+                cfg.header = Some(header);
+            }
+            _ => {
+                let on = match text.to_ascii_lowercase().as_slice() {
+                    b"on" => true,
+                    b"off" => false,
+                    _ => {
+                        sink.malformed(
+                            line,
+                            format!("nginx real_ip_recursive {}: not on or off", shown(text)),
+                        );
+                        return;
+                    }
+                };
+                self.realip_at(line).recursive = Some(on);
+            }
         }
     }
 
@@ -400,6 +462,10 @@ impl NginxConfParser {
                 }
             }
             b"deny" => self.deny(name.line, args, sink),
+            n @ (b"set_real_ip_from" | b"real_ip_header" | b"real_ip_recursive") => {
+                let n = n.to_vec();
+                self.realip_directive(&n, name.line, args, sink)
+            }
             _ => {}
         }
     }
@@ -472,6 +538,9 @@ impl LineParser for NginxConfParser {
         }
         while self.blocks.len() > 1 {
             self.close(sink);
+        }
+        if let Some(realip) = self.realip.take() {
+            sink.realip_config(realip);
         }
         if self.shadowed > 0 {
             sink.note(format!(

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::formats::test_support::{run_lines, Collect};
-use crate::formats::Verdict;
+use crate::formats::{LineParser, Sink, Verdict};
 
 /// The set uses a parser reported, sorted.
 fn sorted_uses(c: &Collect) -> Vec<(String, Verdict)> {
@@ -187,5 +187,56 @@ if ($nothing) { return 200 "ok"; }
             ("nginx $other".to_string(), Verdict::Accept),
             ("nginx $trusted".to_string(), Verdict::Accept),
         ]
+    );
+}
+
+/// The real-IP configurations a reader reports, and its malformed lines.
+#[derive(Default)]
+struct RealIps {
+    configs: Vec<crate::web_evidence::RealIpConfig>,
+    malformed: Vec<u64>,
+}
+
+impl Sink for RealIps {
+    fn event(&mut self, _event: crate::event::BanEvent) {}
+    fn malformed(&mut self, line: u64, _message: String) {
+        self.malformed.push(line);
+    }
+    fn realip_config(&mut self, config: crate::web_evidence::RealIpConfig) {
+        self.configs.push(config);
+    }
+}
+
+fn realip_of(name: &str, text: &str) -> RealIps {
+    let ctx = crate::formats::test_support::ctx(name);
+    let mut p = NginxConfParser::new(&ctx);
+    let mut sink = RealIps::default();
+    for (i, line) in text.split('\n').enumerate() {
+        p.line(i as u64 + 1, line.as_bytes(), &mut sink);
+    }
+    p.finish(&mut sink);
+    sink
+}
+
+#[test]
+fn realip_directives_are_reported_once_per_file() {
+    let text = "http {\n    # set_real_ip_from 10.0.0.0/8;\n    set_real_ip_from 173.245.48.0/20;\n    \
+                set_real_ip_from 2400:cb00::/32;\n    set_real_ip_from unix:;\n    \
+                set_real_ip_from edge.example;\n    log_format x 'set_real_ip_from 1.2.3.4;';\n    \
+                real_ip_header CF-Connecting-IP;\n    real_ip_recursive on;\n    real_ip_recursive maybe;\n}\n";
+    let got = realip_of("/etc/nginx/conf.d/cloudflare.conf", text);
+    assert_eq!(got.configs.len(), 1);
+    let c = &got.configs[0];
+    assert_eq!(c.server, crate::web_evidence::WebServer::Nginx);
+    assert_eq!(c.location.line, 8);
+    assert_eq!(c.header.as_deref(), Some("CF-Connecting-IP"));
+    assert_eq!(c.recursive, Some(true));
+    let trusted: Vec<String> = c.trusted.iter().map(ToString::to_string).collect();
+    assert_eq!(trusted, ["173.245.48.0/20", "2400:cb00::/32"]);
+    assert_eq!(got.malformed, [10]);
+    assert!(
+        realip_of("/etc/nginx/nginx.conf", "http {\n deny 1.2.3.4;\n}\n")
+            .configs
+            .is_empty()
     );
 }
