@@ -27,12 +27,6 @@ use serde_json::Value;
 
 use common::*;
 
-macro_rules! soft_assert {
-    ($cond:expr, $($arg:tt)*) => {
-        if !$cond { eprintln!("SOFT FAIL: {}", format!($($arg)*)); }
-    };
-}
-
 const JAIL: &str = "nginx-botsearch";
 /// The edge's Cloudflare IPv6 address, and the origin's.
 const EDGE_V6: &str = "2606:4700:10::6816:1";
@@ -125,6 +119,14 @@ fn probe(topo: &Topology, what: &str, origin: &str, from: &str) -> Value {
         ],
     );
     said.json()
+}
+
+/// The check of `cause` (without a port) in a doctor's JSON.
+fn check_of(doctor: &Value, cause: &str) -> Value {
+    doctor["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["cause"] == cause).cloned())
+        .unwrap_or_else(|| panic!("no {cause} check: {doctor}"))
 }
 
 /// The firewall check of port 80 in a doctor's JSON.
@@ -260,7 +262,7 @@ fn lab(banaction: &str, firewall: &str) {
         &["scan", "--format", "json", access_log.to_str().unwrap()],
     );
     let diagnoses = access.json()["diagnoses"].clone();
-    soft_assert!(
+    assert!(
         diagnoses
             .as_array()
             .is_some_and(|d| d.iter().any(|d| d["kind"] == "real-ip-not-restored"
@@ -330,6 +332,17 @@ fn lab(banaction: &str, firewall: &str) {
     ];
     let doctor = said_in(origin, "doctor while banned", &doctor_args);
     assert_eq!(doctor.code, 1, "doctor FAILs");
+    let real_ip = check_of(&doctor.json(), "real-ip");
+    assert_eq!(
+        real_ip["status"], "warn",
+        "visitor addresses not restored: {real_ip}"
+    );
+    assert!(
+        real_ip["fix"]
+            .as_str()
+            .is_some_and(|f| f.contains("real_ip_header CF-Connecting-IP")),
+        "the nginx realip snippet: {real_ip}"
+    );
     let fw = firewall_80(&doctor.json());
     assert_eq!(fw["status"], "fail", "{fw}");
     let mut lifts = Vec::new();
@@ -470,17 +483,29 @@ fn lab(banaction: &str, firewall: &str) {
             access_log.to_str().unwrap(),
         ],
     );
-    let kinds: Vec<String> = after.json()["diagnoses"]
+    let diagnoses = after.json()["diagnoses"]
         .as_array()
-        .map(|d| {
-            d.iter()
-                .filter_map(|d| d["kind"].as_str().map(String::from))
-                .collect()
-        })
+        .cloned()
         .unwrap_or_default();
-    soft_assert!(
-        kinds.iter().any(|k| k == "firewall-bans-ineffective"),
-        "firewall-bans-ineffective after realip: {kinds:?}"
+    let of = |kind: &str| diagnoses.iter().find(|d| d["kind"] == kind).cloned();
+    assert!(
+        of("real-ip-not-restored").is_none(),
+        "nothing says addresses are not restored any more: {diagnoses:?}"
+    );
+    assert!(
+        of("real-ip-restored").is_some(),
+        "real-ip-restored: {diagnoses:?}"
+    );
+    let ineffective = of("firewall-bans-ineffective")
+        .unwrap_or_else(|| panic!("firewall-bans-ineffective after realip: {diagnoses:?}"));
+    let fix = ineffective["fix"].as_str().unwrap_or_default();
+    assert!(
+        fix.contains("nginx-block-map") && fix.contains("cloudflare-token"),
+        "both fixes with their jail.local lines: {ineffective}"
+    );
+    assert!(
+        ineffective.to_string().contains(JAIL),
+        "names the jail: {ineffective}"
     );
     let doctor = said_in(origin, "doctor after the fix", &doctor_args);
     let fw = firewall_80(&doctor.json());
