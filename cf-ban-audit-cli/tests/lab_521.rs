@@ -174,25 +174,11 @@ fn trip(topo: &Topology, f2b: &Fail2ban, host: &str, extra: &[&str], want: &str)
 
 fn lab(banaction: &str, firewall: &str) {
     let what = format!("521 lab from both sides ({banaction})");
-    if require(
-        &what,
-        &["ip", "nginx", "fail2ban-client", "curl", firewall],
-        "apt-get install iproute2 nginx fail2ban curl iptables nftables",
-    )
-    .is_none()
-    {
-        return;
-    }
     let short = if firewall == "nft" { "n" } else { "i" };
-    let Some(topo) = Topology::new(&format!("l521{short}"), &[]) else {
+    let Some((topo, lab, keep)) = lab_start(&what, firewall, &format!("l521{short}"), "cfba-l521-")
+    else {
         return;
     };
-    let keep = std::env::var_os("CF_BAN_AUDIT_LAB_KEEP").is_some();
-    let mut lab = tempfile::Builder::new()
-        .prefix("cfba-l521-")
-        .tempdir()
-        .unwrap();
-    lab.disable_cleanup(keep);
     // IPv6 beside IPv4: the edge's Cloudflare address and a route to it from the origin.
     topo.edge.exec(&[
         "ip",

@@ -248,25 +248,11 @@ fn text(v: &Value) -> String {
 
 fn lab_521(banaction: &str, firewall: &str) {
     let what = format!("521 lab ({banaction})");
-    if require(
-        &what,
-        &["ip", "nginx", "fail2ban-client", "curl", firewall],
-        "apt-get install iproute2 nginx fail2ban curl iptables nftables",
-    )
-    .is_none()
-    {
-        return;
-    }
     let short = if firewall == "nft" { "nft" } else { "ipt" };
-    let Some(topo) = Topology::new(&format!("lab-{short}"), &[]) else {
+    let Some((topo, lab, keep)) = lab_start(&what, firewall, &format!("lab-{short}"), "cfba-lab-")
+    else {
         return;
     };
-    let keep = std::env::var_os("CF_BAN_AUDIT_LAB_KEEP").is_some();
-    let mut lab = tempfile::Builder::new()
-        .prefix("cfba-lab-")
-        .tempdir()
-        .unwrap();
-    lab.disable_cleanup(keep);
     let www = lab.path().join("www");
     std::fs::create_dir_all(www.join("private")).unwrap();
     std::fs::write(www.join("index.html"), "origin\n").unwrap();

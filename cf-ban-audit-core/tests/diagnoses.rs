@@ -88,35 +88,13 @@ fn every_tree_gives_its_expected_diagnoses() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// A program in `PATH`.
-fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
-/// Copies a directory tree.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_tree(&path, &target);
-        } else if path.is_file() {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
-
 /// The fixture's `jail.local` over the installed `jail.conf`, `paths-*.conf`, filters and
 /// actions, read by `fail2ban-client -d`: the log path and actions it gives each web jail are
 /// the ones `firewall-bans-ineffective` names, for the jail that bans in the firewall only.
 #[test]
 fn the_jails_named_are_wired_as_fail2ban_reads_them() {
     let client =
-        which("fail2ban-client").filter(|_| Path::new("/etc/fail2ban/jail.conf").is_file());
+        common::which("fail2ban-client").filter(|_| Path::new("/etc/fail2ban/jail.conf").is_file());
     let Some(client) = common::need(
         client,
         "fail2ban-client not installed (apt-get install fail2ban)",
@@ -128,7 +106,7 @@ fn the_jails_named_are_wired_as_fail2ban_reads_them() {
     let conf = tmp.path().join("fail2ban");
     std::fs::create_dir(&conf).unwrap();
     for name in ["filter.d", "action.d"] {
-        copy_tree(&Path::new("/etc/fail2ban").join(name), &conf.join(name));
+        common::copy_tree(&Path::new("/etc/fail2ban").join(name), &conf.join(name));
     }
     for entry in std::fs::read_dir("/etc/fail2ban").unwrap() {
         let path = entry.unwrap().path();

@@ -624,55 +624,13 @@ fn merges_agree_with_fail2bans_own_parser() {
 /// `ignoreip`, jails with their own list on one line or continued over several, comments
 /// (`;` inline, `#` lines inside a value), `%(known/ignoreip)s` and `%(default/ignoreip)s`,
 /// `ignorecommand`, CRLF, `jail.d` files. Sections are stock jails, so fail2ban can start them.
-const MERGE_INPUTS: &[(&str, &str)] = &[
-    ("jail.local", ""),
-    ("jail.local", "[sshd]\nenabled = true\n"),
-    (
-        "jail.local",
-        "[DEFAULT]\nignoreip = 127.0.0.1/8 ::1\n\n[sshd]\nenabled = true\n",
-    ),
-    (
-        "jail.local",
-        "[DEFAULT]\nignoreip = 127.0.0.1/8\n\n[sshd]\nignoreip = 127.0.0.1/8 192.0.2.1\nenabled = true\n",
-    ),
-    (
-        "jail.local",
-        "[nginx-http-auth]\nignoreip = 127.0.0.1/8\n           192.0.2.0/24\n    198.51.100.7\nmaxretry = 3\n",
-    ),
-    (
-        "jail.local",
-        "[DEFAULT]\nignoreip = 127.0.0.1/8 ; loopback\n# office\n    192.0.2.1 ; office\n\n\
-         [postfix]\nignoreip = 10.0.0.0/8 ; lan\n    # old\n    10.1.0.0/16\n\n[sshd]\nport = 2222\n",
-    ),
-    (
-        "jail.local",
-        "[DEFAULT]\nignoreip = 127.0.0.1/8\n[nginx-limit-req]\nignoreip = %(known/ignoreip)s 198.51.100.0/24\n\
-         [apache-auth]\nignoreip = %(default/ignoreip)s\n",
-    ),
-    (
-        "jail.local",
-        "[DEFAULT]\nignorecommand = /usr/local/bin/cf-ban-audit contains <ip>\n\n[sshd]\nignoreip = 192.0.2.1\n\n\
-         [recidive]\nignorecommand = /usr/local/bin/other <ip>\n",
-    ),
-    (
-        "jail.local",
-        "[DEFAULT]\r\nbantime = 1h\r\n[sshd]\r\nIgnoreIP:\t127.0.0.1/8,\t192.0.2.1",
-    ),
-    ("jail.local", "[sshd]\nignoreip =\nport = 2222\n"),
-    (
-        "jail.local",
-        "[DEFAULT]\n  bantime = 1h\n[sshd]\n  ignoreip = 173.245.48.0/20 103.21.244.0/22\n  enabled = true\n",
-    ),
-    (
-        "jail.d/web.local",
-        "[nginx-http-auth]\nignoreip = 192.0.2.1\n\n[nginx-botsearch]\nenabled = true\n",
-    ),
-    ("jail.d/defaults-debian.conf", "[sshd]\nenabled = true\n"),
-    (
-        "jail.d/own.local",
-        "[DEFAULT]\nignoreip = 127.0.0.1/8\n[sshd]\nignoreip = %(known/ignoreip)s 192.0.2.9\n[dovecot]\nignoreip = ::1\n",
-    ),
-];
+/// The inputs, shared with the merge's unit tests.
+const MERGE_INPUTS: &str = include_str!("../../fixtures/fail2ban/snippet/merge-inputs.json");
+
+/// [`MERGE_INPUTS`] as (file name, text) pairs.
+fn merge_inputs() -> Vec<(String, String)> {
+    serde_json::from_str(MERGE_INPUTS).unwrap()
+}
 
 /// An `ignoreip` entry as check lists it: a network (an address as its host network), or
 /// `None` for a host name.
@@ -695,7 +653,7 @@ fn check_of_every_merge_is_ok_and_fail2ban_reads_it_the_same() {
     use cf_ban_audit_core::snippet::{MergeOptions, Target};
     let Some(f2b) = fail2ban() else { return };
     let cf = cf();
-    for (name, input) in MERGE_INPUTS {
+    for (name, input) in &merge_inputs() {
         let path = Path::new("/etc/fail2ban").join(name);
         let options = MergeOptions::for_path(&path);
         let merged = Target::Fail2ban.merge_with(input, &cf, options).unwrap();

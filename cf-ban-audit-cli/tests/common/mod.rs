@@ -502,3 +502,25 @@ impl Drop for Nginx {
         }
     }
 }
+
+/// The 521 lab's start: root and the programs it needs (`firewall` among them), the
+/// [`Topology`] (`cfba-NAME-...`), and a directory `PREFIX-...` for its files, kept when
+/// `CF_BAN_AUDIT_LAB_KEEP` is set; `None` (with a SKIP notice, or a failure in CI) without
+/// them.
+pub fn lab_start(
+    what: &str,
+    firewall: &str,
+    name: &str,
+    prefix: &str,
+) -> Option<(Topology, tempfile::TempDir, bool)> {
+    require(
+        what,
+        &["ip", "nginx", "fail2ban-client", "curl", firewall],
+        "apt-get install iproute2 nginx fail2ban curl iptables nftables",
+    )?;
+    let topo = Topology::new(name, &[])?;
+    let keep = std::env::var_os("CF_BAN_AUDIT_LAB_KEEP").is_some();
+    let mut dir = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+    dir.disable_cleanup(keep);
+    Some((topo, dir, keep))
+}

@@ -426,16 +426,7 @@ pub fn generate_with_source(ranges: &RangeSet, source: &str) -> String {
 /// [`Target::merge`](super::Target::merge) extends their lists too. A value that includes `%(default/ignoreip)s` or
 /// `%(known/ignoreip)s` takes `[DEFAULT]`'s list along and is not reported.
 pub fn jails_overriding(existing: &str, ranges: &RangeSet) -> Vec<String> {
-    let p = parse(existing.trim_start_matches('\u{feff}'));
-    p.jail_ignoreips()
-        .into_iter()
-        .filter(|(_, opt)| !inherits_default(opt))
-        .filter(|(_, opt)| {
-            let have = opt.nets();
-            !ranges.nets().iter().all(|n| have.covers(n))
-        })
-        .map(|(name, _)| name.to_string())
-        .collect()
+    super::fail2ban_merge::jails_extended(existing, ranges)
 }
 
 /// The sections of a file (`DEFAULT` included) that set `key`, each once, in file order.
