@@ -242,6 +242,9 @@ fn formats_lists_every_fail2ban_source() {
     ] {
         assert!(out.contains(name), "{out}");
     }
+    // A format that bans nothing says it is evidence, not an empty tool column.
+    let access = out.lines().find(|l| l.starts_with("access-log ")).unwrap();
+    assert!(access.contains(" (evidence) "), "{access}");
 }
 
 #[test]

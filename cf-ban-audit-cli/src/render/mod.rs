@@ -136,11 +136,17 @@ pub fn formats(out: &mut dyn Write) -> io::Result<()> {
         .max(18);
     for d in Registry::builtin().formats() {
         let tools: Vec<&str> = d.tools().iter().map(|t| t.name()).collect();
+        // A format of no tool bans nothing: it is evidence for the diagnoses.
+        let tools = if tools.is_empty() {
+            "(evidence)".to_string()
+        } else {
+            tools.join(",")
+        };
         writeln!(
             out,
             "{:<width$} {:<10} {}  [{}]",
             d.format().name(),
-            tools.join(","),
+            tools,
             d.description(),
             d.paths().join(" ")
         )?;
