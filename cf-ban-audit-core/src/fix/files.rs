@@ -1,0 +1,394 @@
+//! Replacing a configuration file the way a fix run as root must (the second safety
+//! rule), and putting it back.
+//!
+//! - The file to replace must be a regular file named directly, never a symlink: root writing
+//!   through a link would replace whatever the link points at (`/etc/shadow`, a file of
+//!   another user), so a link is refused and the user names the file itself.
+//! - A backup of its bytes is made first, beside it (`NAME.cf-ban-audit.<stamp>`), with
+//!   `O_CREAT | O_EXCL | O_NOFOLLOW`: an existing file or a symlink planted at that name is an
+//!   error, never followed or overwritten, so a backup always holds what the fix replaced and
+//!   nothing else is ever written. It gets the original's owner and mode (the file may hold
+//!   secrets, and `undo` puts it back as it was) and is fsynced before anything else happens.
+//! - The new content goes to a temporary file in the same directory (so that the rename is
+//!   atomic: a reader or a reload sees the old file or the new one, never half of one),
+//!   created with `O_EXCL | O_NOFOLLOW` under a random name (a symlink planted there is never
+//!   followed; another name is tried), with the original's owner and mode, fsynced.
+//! - The tool's own check (`fail2ban-client -t`, `nginx -t`) reads the temporary file; when
+//!   it rejects it the temporary file and the backup are removed and the original is left
+//!   byte for byte as it was, with the check's words in the error.
+//! - Only then is it renamed over the original (refused when the original was replaced by
+//!   another file meanwhile) and the directory fsynced, so the rename survives a crash.
+
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use super::FixError;
+
+/// The tag between a file's name and the stamp of its backup.
+pub const BACKUP_TAG: &str = ".cf-ban-audit.";
+
+/// How many temporary names are tried before giving up.
+const TEMP_TRIES: usize = 16;
+
+/// Opening without following a symlink in the last component.
+const NOFOLLOW: i32 = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
+/// Opening without blocking (a FIFO swapped in for the file must not hang the fix).
+const NONBLOCK: i32 = rustix::fs::OFlags::NONBLOCK.bits() as i32;
+
+/// A configuration file replaced, and where its old bytes are kept.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Backup {
+    /// The file that was replaced.
+    pub path: PathBuf,
+    /// The copy of its old bytes, beside it.
+    pub backup: PathBuf,
+}
+
+/// The directory a path is in and its last component.
+fn dir_and_name(path: &Path) -> Result<(PathBuf, OsString), FixError> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| FixError::refused(path, "not the name of a file"))?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok((dir, name.to_os_string()))
+}
+
+/// Where the backup of `path` made with `stamp` goes: `NAME.cf-ban-audit.<stamp>` beside it.
+/// The stamp is letters, digits, `-`, `_` and `.` only (it becomes part of a file name).
+pub fn backup_path(path: &Path, stamp: &str) -> Result<PathBuf, FixError> {
+    let stamp_ok = !stamp.is_empty()
+        && !stamp.starts_with('.')
+        && stamp
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !stamp_ok {
+        return Err(FixError::refused(
+            path,
+            format!("{stamp:?} is not a stamp for a backup name (letters, digits, - _ .)"),
+        ));
+    }
+    let (dir, name) = dir_and_name(path)?;
+    let mut backup = name;
+    backup.push(BACKUP_TAG);
+    backup.push(stamp);
+    Ok(dir.join(backup))
+}
+
+/// Opens the regular file `path` for reading, refusing a symlink or anything but a regular
+/// file. Returns it with its metadata (from the open file).
+fn open_regular(path: &Path) -> Result<(File, Metadata), FixError> {
+    let link = fs::symlink_metadata(path).map_err(|e| FixError::io(path, e))?;
+    if link.file_type().is_symlink() {
+        return Err(FixError::refused(
+            path,
+            "is a symlink; a fix never writes through one: name the file it points to",
+        ));
+    }
+    if !link.file_type().is_file() {
+        return Err(FixError::refused(path, "not a regular file"));
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(NOFOLLOW | NONBLOCK)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(code) if code == rustix::io::Errno::LOOP.raw_os_error() => {
+                FixError::refused(path, "became a symlink")
+            }
+            _ => FixError::io(path, e),
+        })?;
+    let meta = file.metadata().map_err(|e| FixError::io(path, e))?;
+    if !meta.file_type().is_file() || (meta.dev(), meta.ino()) != (link.dev(), link.ino()) {
+        return Err(FixError::refused(path, "was replaced while being opened"));
+    }
+    Ok((file, meta))
+}
+
+/// Creates `path`, which must not exist (a symlink there is not followed), writable, mode
+/// 0600 until [`fill`] gives it its own.
+fn create_exclusive(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(NOFOLLOW)
+        .open(path)
+}
+
+/// Writes `bytes` to a new file, gives it the owner and mode of `like`, and fsyncs it.
+fn fill(file: &mut File, bytes: &[u8], like: &Metadata) -> io::Result<()> {
+    file.write_all(bytes)?;
+    let now = file.metadata()?;
+    if (now.uid(), now.gid()) != (like.uid(), like.gid()) {
+        std::os::unix::fs::fchown(&*file, Some(like.uid()), Some(like.gid()))?;
+    }
+    // After the chown, which clears set-id bits.
+    file.set_permissions(fs::Permissions::from_mode(like.mode() & 0o7777))?;
+    file.sync_all()
+}
+
+/// 16 random hex digits for a temporary name.
+pub(crate) fn random_suffix() -> String {
+    let mut buf = [0u8; 8];
+    if rustix::rand::getrandom(&mut buf, rustix::rand::GetRandomFlags::empty()).is_err() {
+        // No getrandom(2): SipHash with the standard library's random keys.
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default(),
+        );
+        buf = h.finish().to_le_bytes();
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes `bytes` to a new temporary file beside `path` (`.NAME.cf-ban-audit.<suffix>.tmp`,
+/// the suffix from `suffix`), owner and mode of `like`, fsynced. Returns its path.
+fn write_temporary(
+    path: &Path,
+    bytes: &[u8],
+    like: &Metadata,
+    suffix: &mut dyn FnMut() -> String,
+) -> Result<PathBuf, FixError> {
+    let (dir, name) = dir_and_name(path)?;
+    // Room for the rest within the 255 bytes of a name.
+    let name = OsStr::from_bytes(&name.as_bytes()[..name.len().min(200)]);
+    let mut last = None;
+    for _ in 0..TEMP_TRIES {
+        let mut temp_name = OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(BACKUP_TAG);
+        temp_name.push(suffix());
+        temp_name.push(".tmp");
+        let temp = dir.join(temp_name);
+        let mut file = match create_exclusive(&temp) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                last = Some(temp);
+                continue;
+            }
+            Err(e) => return Err(FixError::io(&temp, e)),
+        };
+        if let Err(e) = fill(&mut file, bytes, like) {
+            let _ = fs::remove_file(&temp);
+            return Err(FixError::io(&temp, e));
+        }
+        return Ok(temp);
+    }
+    Err(FixError::refused(
+        path,
+        format!(
+            "no temporary file could be created beside it ({} exists)",
+            last.unwrap_or_default().display()
+        ),
+    ))
+}
+
+/// Renames `temp` over `path` and fsyncs the directory; removes `temp` when the rename fails.
+fn rename_into(temp: &Path, path: &Path) -> Result<(), FixError> {
+    if let Err(e) = fs::rename(temp, path) {
+        let _ = fs::remove_file(temp);
+        return Err(FixError::io(path, e));
+    }
+    let (dir, _) = dir_and_name(path)?;
+    File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| FixError::io(dir, e))
+}
+
+/// Replaces `path` with `new`: first a backup beside it (`NAME.cf-ban-audit.<stamp>`, created
+/// `O_CREAT|O_EXCL|O_NOFOLLOW`, same owner and mode, fsynced; a planted symlink or any
+/// existing file at that name is an error, never followed or overwritten), then a temporary
+/// file in the same directory (`.NAME.cf-ban-audit.<random>.tmp`, `O_EXCL|O_NOFOLLOW`, owner
+/// and mode of the original, fsynced), then `validate(temp_path)` — the tool's own check of
+/// the new content; on `Err` the temporary file (and the backup) is removed, the original is
+/// untouched byte for byte, and [`FixError::Validation`] says why — then rename over `path`
+/// and fsync the directory. `path` itself must be a regular file, not a symlink (a symlink
+/// is [`FixError::Refused`]).
+pub fn replace_validated(
+    path: &Path,
+    new: &[u8],
+    stamp: &str,
+    validate: &mut dyn FnMut(&Path) -> Result<(), String>,
+) -> Result<Backup, FixError> {
+    replace_validated_with(path, new, stamp, validate, &mut random_suffix)
+}
+
+/// [`replace_validated`], the temporary names' suffixes from `suffix` (tests plant links at
+/// known names).
+pub(crate) fn replace_validated_with(
+    path: &Path,
+    new: &[u8],
+    stamp: &str,
+    validate: &mut dyn FnMut(&Path) -> Result<(), String>,
+    suffix: &mut dyn FnMut() -> String,
+) -> Result<Backup, FixError> {
+    let backup_at = backup_path(path, stamp)?;
+    let (mut original, meta) = open_regular(path)?;
+    let mut old = Vec::with_capacity(meta.len() as usize);
+    original
+        .read_to_end(&mut old)
+        .map_err(|e| FixError::io(path, e))?;
+
+    let mut backup = create_exclusive(&backup_at).map_err(|e| match e.kind() {
+        io::ErrorKind::AlreadyExists => FixError::refused(
+            &backup_at,
+            "a file or symlink is already at the backup's name; it was neither followed nor overwritten",
+        ),
+        _ => FixError::io(&backup_at, e),
+    })?;
+    if let Err(e) = fill(&mut backup, &old, &meta) {
+        let _ = fs::remove_file(&backup_at);
+        return Err(FixError::io(&backup_at, e));
+    }
+    drop(backup);
+    let undo_backup = || {
+        let _ = fs::remove_file(&backup_at);
+    };
+
+    let temp = match write_temporary(path, new, &meta, suffix) {
+        Ok(t) => t,
+        Err(e) => {
+            undo_backup();
+            return Err(e);
+        }
+    };
+    if let Err(why) = validate(&temp) {
+        let _ = fs::remove_file(&temp);
+        undo_backup();
+        return Err(FixError::Validation {
+            path: path.to_path_buf(),
+            why,
+        });
+    }
+    // The original must still be the file that was read and backed up.
+    let still = fs::symlink_metadata(path).map_err(|e| FixError::io(path, e));
+    if !matches!(&still, Ok(m) if (m.dev(), m.ino()) == (meta.dev(), meta.ino())) {
+        let _ = fs::remove_file(&temp);
+        undo_backup();
+        return Err(FixError::refused(
+            path,
+            "was replaced by another file during the fix; run it again",
+        ));
+    }
+    rename_into(&temp, path)?;
+    Ok(Backup {
+        path: path.to_path_buf(),
+        backup: backup_at,
+    })
+}
+
+/// Puts the backup's bytes back at `path` (atomically, the same way, no validation, owner
+/// and mode of the backup). The backup must be a regular file beside the path and named as
+/// [`backup_path`] names it (`NAME.cf-ban-audit.<stamp>`): a journal naming any other file is
+/// refused, so that no journal can make `undo` copy arbitrary bytes over a file.
+pub fn restore(backup: &Backup) -> Result<(), FixError> {
+    let (dir, name) = dir_and_name(&backup.path)?;
+    let (backup_dir, backup_name) = dir_and_name(&backup.backup)?;
+    let mut prefix = name.clone();
+    prefix.push(BACKUP_TAG);
+    let stamp = backup_name
+        .as_bytes()
+        .strip_prefix(prefix.as_bytes())
+        .and_then(|s| std::str::from_utf8(s).ok());
+    let beside = backup_dir == dir
+        && stamp.is_some_and(|s| backup_path(&backup.path, s).is_ok_and(|b| b == backup.backup));
+    if !beside {
+        return Err(FixError::refused(
+            &backup.backup,
+            format!(
+                "is not a backup of {} (NAME{BACKUP_TAG}<stamp> beside it)",
+                backup.path.display()
+            ),
+        ));
+    }
+    if fs::symlink_metadata(&backup.path).is_ok_and(|m| m.is_dir()) {
+        return Err(FixError::refused(&backup.path, "is a directory"));
+    }
+    let (mut file, meta) = open_regular(&backup.backup)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut bytes)
+        .map_err(|e| FixError::io(&backup.backup, e))?;
+    let temp = write_temporary(&backup.path, &bytes, &meta, &mut random_suffix)?;
+    rename_into(&temp, &backup.path)
+}
+
+/// A timestamp for backup names, from the clock: `20261203T174500Z`.
+pub fn stamp_now() -> String {
+    chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn replace_keeps_a_backup_and_the_mode_and_restore_puts_it_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jail.local");
+        fs::write(&path, "[DEFAULT]\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        let mut seen = None;
+        let backup = replace_validated(
+            &path,
+            b"[DEFAULT]\nignoreip = x\n",
+            "20261203T174500Z",
+            &mut |t: &Path| {
+                seen = Some(fs::read(t).unwrap());
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(seen.unwrap(), b"[DEFAULT]\nignoreip = x\n");
+        assert_eq!(
+            backup.backup,
+            dir.path().join("jail.local.cf-ban-audit.20261203T174500Z")
+        );
+        assert_eq!(fs::read(&path).unwrap(), b"[DEFAULT]\nignoreip = x\n");
+        assert_eq!(fs::read(&backup.backup).unwrap(), b"[DEFAULT]\n");
+        for p in [&path, &backup.backup] {
+            assert_eq!(fs::metadata(p).unwrap().mode() & 0o7777, 0o640);
+        }
+        assert_eq!(names(dir.path()).len(), 2);
+        restore(&backup).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"[DEFAULT]\n");
+        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, 0o640);
+        assert_eq!(names(dir.path()).len(), 2);
+    }
+
+    #[test]
+    fn a_rejected_file_is_left_byte_identical_and_nothing_is_left_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jail.local");
+        fs::write(&path, "old\n").unwrap();
+        let err = replace_validated(&path, b"new\n", "1", &mut |_: &Path| {
+            Err("bad line 2".into())
+        })
+        .unwrap_err();
+        assert!(
+            matches!(&err, FixError::Validation { why, .. } if why == "bad line 2"),
+            "{err}"
+        );
+        assert_eq!(fs::read(&path).unwrap(), b"old\n");
+        assert_eq!(names(dir.path()), ["jail.local"]);
+    }
+}

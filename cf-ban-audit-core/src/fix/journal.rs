@@ -1,0 +1,210 @@
+//! The journal of a fix (the third safety rule): every action recorded, one JSON
+//! object a line, with what was done and how to undo it, written and fsynced before the next
+//! action, so that a fix cut short (a crash, a killed terminal during an outage) still says
+//! what it changed. [`undo`] restores the backups of the configuration files it wrote, byte
+//! for byte, newest first; it re-adds nothing that banned: it restores configuration, not
+//! bans.
+//!
+//! The journal is created with `O_CREAT | O_EXCL | O_NOFOLLOW` and mode 0600 in a directory
+//! made 0700 (`/var/lib/cf-ban-audit/` by default): it names root's configuration files and
+//! drives `undo`, so no one else may read, plant or extend it. A journal read for `undo` must
+//! be a regular file that no other user can write, and each backup it names must sit beside
+//! its file under the backup's name ([`files::restore`] checks).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use super::files::{self, Backup};
+use super::FixError;
+
+/// Where journals go by default.
+pub const DEFAULT_DIR: &str = "/var/lib/cf-ban-audit";
+
+/// One step of a fix, as the journal keeps it (one JSON object a line).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct JournalEntry {
+    /// When (RFC 3339, UTC).
+    pub time: String,
+    /// What: `"lift"`, `"write"`, `"reload"`.
+    pub action: String,
+    /// The command run, if one was.
+    #[serde(default)]
+    pub argv: Option<Vec<String>>,
+    /// The file written and its backup, for a write.
+    #[serde(default)]
+    pub backup: Option<Backup>,
+    /// `"done"` or `"failed: ..."`.
+    pub outcome: String,
+    /// How to undo it, in words or a command.
+    pub undo: String,
+}
+
+impl JournalEntry {
+    /// An entry of now, without a command or a backup (set [`JournalEntry::argv`] and
+    /// [`JournalEntry::backup`] after).
+    pub fn new(action: &str, outcome: &str, undo: &str) -> JournalEntry {
+        JournalEntry {
+            time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            action: action.to_string(),
+            argv: None,
+            backup: None,
+            outcome: outcome.to_string(),
+            undo: undo.to_string(),
+        }
+    }
+}
+
+/// An open journal, one per fix run.
+#[derive(Debug)]
+pub struct Journal {
+    file: File,
+    path: PathBuf,
+}
+
+impl Journal {
+    /// Creates the journal file (`O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600; the directory —
+    /// default `/var/lib/cf-ban-audit` — created 0700 if missing); one journal per fix run.
+    pub fn create(path: &Path) -> Result<Journal, FixError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.exists() {
+                fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(|e| FixError::io(dir, e))?;
+            }
+        }
+        let file = OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(path)
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::AlreadyExists => FixError::refused(
+                    path,
+                    "already exists (a journal is never reused, and a symlink there is not followed)",
+                ),
+                _ => FixError::io(path, e),
+            })?;
+        Ok(Journal {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The default path: `/var/lib/cf-ban-audit/fix-<stamp>.jsonl`.
+    pub fn default_path(stamp: &str) -> PathBuf {
+        Path::new(DEFAULT_DIR).join(format!("fix-{stamp}.jsonl"))
+    }
+
+    /// Appends one entry and fsyncs.
+    pub fn record(&mut self, entry: &JournalEntry) -> Result<(), FixError> {
+        let mut line = serde_json::to_vec(entry).map_err(|e| FixError::io(&self.path, e.into()))?;
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| FixError::io(&self.path, e))
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Reads a journal: every entry, a malformed line an error naming the line. The journal must
+/// be a regular file (not a symlink) that only its owner, this user or root, can write.
+pub fn read(path: &Path) -> Result<Vec<JournalEntry>, FixError> {
+    let meta = fs::symlink_metadata(path).map_err(|e| FixError::io(path, e))?;
+    if !meta.file_type().is_file() {
+        return Err(FixError::refused(
+            path,
+            "a journal is a regular file, not a symlink or other",
+        ));
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if (meta.uid() != me && meta.uid() != 0) || meta.mode() & 0o022 != 0 {
+        return Err(FixError::refused(
+            path,
+            "another user could have written this journal (its owner or mode); undo trusts only the journal it wrote",
+        ));
+    }
+    let text = fs::read(path).map_err(|e| FixError::io(path, e))?;
+    let mut entries = Vec::new();
+    for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let entry = serde_json::from_slice(line).map_err(|e| {
+            FixError::refused(path, format!("line {}: not a journal entry: {e}", n + 1))
+        })?;
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
+/// Undoes a fix: restores every backup of a `"write"` entry whose outcome is `"done"`, newest
+/// first, byte-identical; re-adds nothing that banned (lifts are not undone: it restores
+/// configuration, not bans). Every backup is checked (present, a regular file, beside its
+/// file under its name) before any is restored. Returns the files restored.
+pub fn undo(path: &Path) -> Result<Vec<PathBuf>, FixError> {
+    let backups: Vec<Backup> = read(path)?
+        .into_iter()
+        .filter(|e| e.action == "write" && e.outcome == "done")
+        .filter_map(|e| e.backup)
+        .rev()
+        .collect();
+    for b in &backups {
+        let meta = fs::symlink_metadata(&b.backup).map_err(|e| FixError::io(&b.backup, e))?;
+        if !meta.file_type().is_file() {
+            return Err(FixError::refused(&b.backup, "a backup is a regular file"));
+        }
+    }
+    let mut restored = Vec::with_capacity(backups.len());
+    for b in &backups {
+        files::restore(b)?;
+        restored.push(b.path.clone());
+    }
+    Ok(restored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fix::files::replace_validated;
+
+    #[test]
+    fn undo_restores_two_files_written_twice_byte_identical() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("jail.local");
+        let b = dir.path().join("csf.ignore");
+        fs::write(&a, "a0\n").unwrap();
+        fs::write(&b, b"b0\n\xff").unwrap();
+        let journal_path = dir.path().join("journal").join("fix-1.jsonl");
+        let mut journal = Journal::create(&journal_path).unwrap();
+        let mut ok = |_: &Path| Ok(());
+        for (stamp, content) in [("1", "x1"), ("2", "x2")] {
+            for path in [&a, &b] {
+                let backup = replace_validated(path, content.as_bytes(), stamp, &mut ok).unwrap();
+                let mut entry = JournalEntry::new("write", "done", "restore the backup");
+                entry.backup = Some(backup);
+                journal.record(&entry).unwrap();
+            }
+        }
+        let mut lift = JournalEntry::new("lift", "done", "nothing: a lift is not undone");
+        lift.argv = Some(vec!["fail2ban-client".into(), "unban".into()]);
+        journal.record(&lift).unwrap();
+        assert_eq!(read(&journal_path).unwrap().len(), 5);
+        assert_eq!(fs::read(&a).unwrap(), b"x2");
+        let restored = undo(&journal_path).unwrap();
+        assert_eq!(restored, [b.clone(), a.clone(), b.clone(), a.clone()]);
+        assert_eq!(fs::read(&a).unwrap(), b"a0\n");
+        assert_eq!(fs::read(&b).unwrap(), b"b0\n\xff");
+        assert!(Journal::create(&journal_path).is_err());
+    }
+}
