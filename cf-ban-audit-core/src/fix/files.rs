@@ -152,14 +152,21 @@ pub(crate) fn random_suffix() -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes `bytes` to a new temporary file beside `path` (`.NAME.cf-ban-audit.<suffix>.tmp`,
-/// the suffix from `suffix`), owner and mode of `like`, fsynced. Returns its path.
-fn write_temporary(
+/// Creates a new, empty file beside `path` to replace it with: named
+/// `.NAME.cf-ban-audit.<16 random hex digits>.tmp` in the same directory (so that a rename
+/// over `path` is atomic), created with `O_CREAT | O_EXCL | O_NOFOLLOW` (a file or symlink
+/// planted at the name is never opened or followed: another random name is tried, up to 16),
+/// mode 0600 until its owner gives it its own. Returns it, open for writing, with its path.
+/// The command line's `-o FILE` writes through it too.
+pub fn create_temporary(path: &Path) -> Result<(File, PathBuf), FixError> {
+    create_temporary_with(path, &mut random_suffix)
+}
+
+/// [`create_temporary`], the names' random parts from `suffix`.
+fn create_temporary_with(
     path: &Path,
-    bytes: &[u8],
-    like: &Metadata,
     suffix: &mut dyn FnMut() -> String,
-) -> Result<PathBuf, FixError> {
+) -> Result<(File, PathBuf), FixError> {
     let (dir, name) = dir_and_name(path)?;
     // Room for the rest within the 255 bytes of a name.
     let name = OsStr::from_bytes(&name.as_bytes()[..name.len().min(200)]);
@@ -171,19 +178,11 @@ fn write_temporary(
         temp_name.push(suffix());
         temp_name.push(".tmp");
         let temp = dir.join(temp_name);
-        let mut file = match create_exclusive(&temp) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                last = Some(temp);
-                continue;
-            }
-            Err(e) => return Err(FixError::io(&temp, e)),
-        };
-        if let Err(e) = fill(&mut file, bytes, like) {
-            let _ = fs::remove_file(&temp);
-            return Err(FixError::io(&temp, e));
+        match create_exclusive(&temp) {
+            Ok(file) => return Ok((file, temp)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(temp),
+            Err(e) => return Err(FixError::io(&dir, e)),
         }
-        return Ok(temp);
     }
     Err(FixError::refused(
         path,
@@ -192,6 +191,22 @@ fn write_temporary(
             last.unwrap_or_default().display()
         ),
     ))
+}
+
+/// Writes `bytes` to a new temporary file beside `path` ([`create_temporary`], the random
+/// part from `suffix`), owner and mode of `like`, fsynced. Returns its path.
+fn write_temporary(
+    path: &Path,
+    bytes: &[u8],
+    like: &Metadata,
+    suffix: &mut dyn FnMut() -> String,
+) -> Result<PathBuf, FixError> {
+    let (mut file, temp) = create_temporary_with(path, suffix)?;
+    if let Err(e) = fill(&mut file, bytes, like) {
+        let _ = fs::remove_file(&temp);
+        return Err(FixError::io(&temp, e));
+    }
+    Ok(temp)
 }
 
 /// Renames `temp` over `path` and fsyncs the directory; removes `temp` when the rename fails.
