@@ -46,6 +46,7 @@ mod error;
 mod event;
 mod fail2ban_jails;
 mod firewall;
+pub mod fix;
 mod format_id;
 pub mod formats;
 mod lift;

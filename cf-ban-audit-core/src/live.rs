@@ -245,52 +245,11 @@ pub fn run(source: &LiveSource, options: &LiveOptions) -> LiveOutput {
 }
 
 fn run_program<S: AsRef<std::ffi::OsStr>>(program: &Path, args: &[S]) -> LiveOutput {
-    let mut child = match Command::new(program)
-        .args(args)
-        .env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
+    let captured = match capture(program, args, TIME_LIMIT, OUTPUT_CAP, 64 * 1024) {
         Ok(c) => c,
-        Err(e) => return LiveOutput::Failed(format!("could not run {}: {e}", program.display())),
+        Err(e) => return LiveOutput::Failed(e),
     };
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        // One byte more than the cap tells an output cut at the cap.
-        let _ = (&mut stdout).take(OUTPUT_CAP + 1).read_to_end(&mut out);
-        out
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut err = Vec::new();
-        let _ = (&mut stderr).take(64 * 1024).read_to_end(&mut err);
-        err
-    });
-    let start = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Ok(status),
-            Ok(None) if start.elapsed() > TIME_LIMIT => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break Err(format!(
-                    "{} took longer than {:?} and was stopped",
-                    program.display(),
-                    TIME_LIMIT
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => break Err(e.to_string()),
-        }
-    };
-    let out = reader.join().unwrap_or_default();
-    let err = err_reader.join().unwrap_or_default();
-    if out.len() as u64 > OUTPUT_CAP {
+    if captured.stdout_cut {
         // Cut at the cap (the program, its output no longer read, may have died of it): the
         // bans after the cut are unknown, so the read failed, never a silent part of it.
         return LiveOutput::Failed(format!(
@@ -299,15 +258,127 @@ fn run_program<S: AsRef<std::ffi::OsStr>>(program: &Path, args: &[S]) -> LiveOut
             OUTPUT_CAP >> 20
         ));
     }
-    match status {
-        Ok(s) if s.success() => LiveOutput::Output(out),
-        Ok(s) => {
-            let said = String::from_utf8_lossy(&err);
-            let said = said.lines().next().unwrap_or("").trim();
-            LiveOutput::Failed(format!("exited with {s}: {said}"))
-        }
-        Err(e) => LiveOutput::Failed(e),
+    if captured.status.success() {
+        LiveOutput::Output(captured.stdout)
+    } else {
+        let said = String::from_utf8_lossy(&captured.stderr);
+        let said = said.lines().next().unwrap_or("").trim();
+        LiveOutput::Failed(format!("exited with {}: {said}", captured.status))
     }
+}
+
+/// What a program run by [`capture`] gave.
+#[derive(Debug)]
+pub(crate) struct Captured {
+    /// How it ended.
+    pub status: std::process::ExitStatus,
+    /// Its standard output, at most the cap.
+    pub stdout: Vec<u8>,
+    /// Its standard error, at most its cap.
+    pub stderr: Vec<u8>,
+    /// Whether the standard output went past the cap (and was cut there).
+    pub stdout_cut: bool,
+}
+
+/// Runs `program` with `args` the way every command of the library runs: no shell, an empty
+/// environment but for `PATH` (the system directories) and `LC_ALL=C`, standard input
+/// closed, its own process group (killed whole when the time limit passes, so that a child it
+/// started cannot keep the pipes open), both outputs read at once up to their caps. A child
+/// it left behind holding its outputs is killed with the group when the time is up, and
+/// what was read is kept. Errs when it cannot be started, when it outlives `limit`, when its
+/// outputs stay open even after its group was killed, or when waiting fails.
+pub(crate) fn capture<S: AsRef<std::ffi::OsStr>>(
+    program: &Path,
+    args: &[S],
+    limit: Duration,
+    out_cap: u64,
+    err_cap: u64,
+) -> Result<Captured, String> {
+    use std::os::unix::process::CommandExt;
+    use std::sync::mpsc;
+
+    let mut child = Command::new(program)
+        .args(args)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("could not run {}: {e}", program.display()))?;
+    let group = rustix::process::Pid::from_child(&child);
+    let kill_group = || {
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    };
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let (out_tx, out_rx) = mpsc::channel();
+    let (err_tx, err_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        // One byte more than the cap tells an output cut at the cap.
+        let _ = (&mut stdout).take(out_cap + 1).read_to_end(&mut out);
+        let _ = out_tx.send(out);
+    });
+    std::thread::spawn(move || {
+        let mut err = Vec::new();
+        let _ = (&mut stderr).take(err_cap).read_to_end(&mut err);
+        let _ = err_tx.send(err);
+    });
+    let start = Instant::now();
+    let too_long = || {
+        format!(
+            "{} took longer than {:?} and was stopped",
+            program.display(),
+            limit
+        )
+    };
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if start.elapsed() > limit => {
+                kill_group();
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(too_long());
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => {
+                kill_group();
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e.to_string());
+            }
+        }
+    };
+    // The outputs end when every process holding the pipes is gone: a child left behind is
+    // given the rest of the time, then killed with its group (a reader left blocked by one
+    // that escaped the group ends when it does).
+    let left = |now: Instant| limit.saturating_sub(now.duration_since(start));
+    let wait_for = |rx: &mpsc::Receiver<Vec<u8>>| {
+        rx.recv_timeout(left(Instant::now())).or_else(|_| {
+            kill_group();
+            rx.recv_timeout(Duration::from_millis(200))
+        })
+    };
+    let (Ok(stdout), Ok(stderr)) = (wait_for(&out_rx), wait_for(&err_rx)) else {
+        return Err(format!(
+            "{} exited, but what it started kept its output open past {:?}",
+            program.display(),
+            limit
+        ));
+    };
+    let stdout_cut = stdout.len() as u64 > out_cap;
+    let mut stdout = stdout;
+    stdout.truncate(out_cap as usize);
+    Ok(Captured {
+        status,
+        stdout,
+        stderr,
+        stdout_cut,
+    })
 }
 
 #[cfg(test)]
