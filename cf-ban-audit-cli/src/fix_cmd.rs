@@ -287,13 +287,8 @@ fn write_result(
 ) -> io::Result<()> {
     writeln!(out, "\nApplied:")?;
     for (i, o) in outcomes.iter().enumerate() {
-        writeln!(
-            out,
-            "  {:>2}. {}: {}",
-            i + 1,
-            crate::escape::printable(&o.outcome),
-            describe(&o.step)
-        )?;
+        writeln!(out, "  {:>2}. {}", i + 1, describe(&o.step))?;
+        writeln!(out, "      {}", crate::escape::printable(&o.outcome))?;
     }
     writeln!(
         out,

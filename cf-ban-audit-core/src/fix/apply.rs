@@ -193,9 +193,16 @@ fn fail2ban_accepts(dir: &Path, new_jail_local: &Path) -> Result<(), String> {
         let error = text.lines().find(|l| l.contains("ERROR"));
         match (out.status.success(), error) {
             (true, None) => Ok(()),
+            // From `ERROR` on: the time and the logger before it say nothing.
             (_, Some(line)) => Err(format!(
                 "fail2ban rejects it: {}",
-                line.trim().chars().take(300).collect::<String>()
+                line[line.find("ERROR").unwrap_or(0)..]
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
             )),
             (false, None) => Err(format!(
                 "fail2ban rejects it: {} ({})",

@@ -158,6 +158,7 @@ pub fn plan(report: &Report, ranges: &RangeSet, options: &PlanOptions) -> Result
     let mut fail2ban_prevented = false;
     if let Some(dir) = &options.fail2ban_config {
         fail2ban_prevented = true;
+        left.extend(jail_d_overrides(dir));
         if let Some(write) = jail_local_step(dir, ranges)? {
             steps.push(write);
             steps.push(Step::Reload {
@@ -250,6 +251,46 @@ fn jail_local_step(dir: &Path, ranges: &RangeSet) -> Result<Option<Step>, String
         exists,
         content: merged,
     }))
+}
+
+/// The `jail.d` files that set an `ignoreip` of their own: fail2ban reads them after
+/// `jail.local`, so theirs replaces the merged one for their jails. `fix` does not write them
+/// yet: each is left for a person with the merge command.
+fn jail_d_overrides(dir: &Path) -> Vec<LeftForPerson> {
+    let Ok(entries) = std::fs::read_dir(dir.join("jail.d")) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "conf" || x == "local")
+                && std::fs::read(p).is_ok_and(|bytes| {
+                    String::from_utf8_lossy(&bytes).lines().any(|l| {
+                        l.split('=')
+                            .next()
+                            .is_some_and(|k| k.trim().eq_ignore_ascii_case("ignoreip"))
+                            && l.contains('=')
+                    })
+                })
+        })
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| LeftForPerson {
+            tool: Tool::Fail2ban,
+            scope: None,
+            address: None,
+            why: format!(
+                "{} sets its own ignoreip, read after jail.local: fix does not merge jail.d files yet",
+                p.display()
+            ),
+            command: Some(format!(
+                "cf-ban-audit snippet fail2ban --existing {}",
+                p.display()
+            )),
+        })
+        .collect()
 }
 
 /// `fail2ban-client [-c DIR] [-s SOCKET] reload`.
@@ -401,5 +442,25 @@ mod tests {
         std::fs::write(dir.path().join("jail.local"), content).unwrap();
         let again = plan(&report(Vec::new()), &cf, &options).unwrap();
         assert!(again.is_empty(), "{again:?}");
+        // A jail.d file with its own ignoreip: named for a person, not written.
+        std::fs::create_dir(dir.path().join("jail.d")).unwrap();
+        std::fs::write(
+            dir.path().join("jail.d/web.local"),
+            "[nginx]\nignoreip = 10.0.0.1\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("jail.d/other.local"),
+            "[sshd]\nenabled = true\n",
+        )
+        .unwrap();
+        let again = plan(&report(Vec::new()), &cf, &options).unwrap();
+        assert!(again.is_empty(), "{again:?}");
+        assert_eq!(again.left_for_person.len(), 1, "{again:?}");
+        assert!(again.left_for_person[0]
+            .command
+            .as_deref()
+            .unwrap()
+            .ends_with("jail.d/web.local"));
     }
 }
