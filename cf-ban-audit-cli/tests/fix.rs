@@ -1,6 +1,7 @@
 //! `cf-ban-audit fix` against a real fail2ban in a network namespace of its own: two jails on
 //! one log (`iptables-multiport` with its own `ignoreip`, `nftables-multiport`), each holding
-//! a Cloudflare edge and a documentation address. The plan changes nothing; `--apply --yes`
+//! a Cloudflare edge and a documentation address, beside an nft set and an ipset that hold one
+//! of each too. The plan changes nothing; `--apply --yes`
 //! lifts exactly the edge's bans, merges the ranges into `jail.local` (DEFAULT and the
 //! overriding jail), reloads fail2ban, which then ignores the edge, and the re-scan finds
 //! nothing in force; `--undo` restores `jail.local` byte-identical; a `jail.local` fail2ban
@@ -43,8 +44,21 @@ logpath = LOGPATH
 banaction = nftables-multiport
 ";
 
+/// A Cloudflare address and a documentation address in an nft set of the test's own.
+const NFT_RULESET: &str = "table inet cfba {
+    set blocklist {
+        type ipv4_addr
+        elements = { 104.16.5.5, 203.0.113.8 }
+    }
+    chain input {
+        type filter hook input priority 0; policy accept;
+        ip saddr @blocklist drop
+    }
+}
+";
+
 /// What `fix` must leave alone: the firewall, jail.local and fail2ban's bans.
-fn state(ns: &Netns, f2b: &Fail2ban) -> [String; 4] {
+fn state(ns: &Netns, f2b: &Fail2ban) -> [String; 5] {
     let text = |o: Output| String::from_utf8_lossy(&o.stdout).into_owned();
     let inside = |args: &[&str]| {
         text(
@@ -66,6 +80,7 @@ fn state(ns: &Netns, f2b: &Fail2ban) -> [String; 4] {
         inside(&["nft", "list", "ruleset"]),
         std::fs::read_to_string(f2b.conf().join("jail.local")).unwrap(),
         text(f2b.client(&["banned"])),
+        inside(&["ipset", "save"]),
     ]
 }
 
@@ -79,7 +94,7 @@ fn failed_login(from: &str) -> String {
 
 #[test]
 fn fix_lifts_the_edge_merges_jail_local_and_undoes() {
-    let Some(ns) = Netns::new("fix", &["fail2ban-client", "iptables", "nft"]) else {
+    let Some(ns) = Netns::new("fix", &["fail2ban-client", "iptables", "nft", "ipset"]) else {
         return;
     };
     let dir = TestEnv::new();
@@ -94,6 +109,23 @@ fn fix_lifts_the_edge_merges_jail_local_and_undoes() {
         let out = f2b.client(&["set", jail, "banip", EDGE_V4, DOC_V4]);
         assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     }
+    let ruleset = dir.write("cfba.nft", NFT_RULESET);
+    ns.exec(&["nft", "-f", ruleset.to_str().unwrap()]);
+    ns.exec(&["ipset", "create", "cfba-block", "hash:net"]);
+    ns.exec(&["ipset", "add", "cfba-block", "172.64.9.9"]);
+    ns.exec(&["ipset", "add", "cfba-block", "198.51.100.9"]);
+    ns.exec(&[
+        "iptables",
+        "-A",
+        "INPUT",
+        "-m",
+        "set",
+        "--match-set",
+        "cfba-block",
+        "src",
+        "-j",
+        "DROP",
+    ]);
     let conf = f2b.conf().display().to_string();
     let socket = f2b.socket().display().to_string();
     let empty = TestEnv::new();
@@ -131,7 +163,20 @@ fn fix_lifts_the_edge_merges_jail_local_and_undoes() {
         let lift = format!("-s {socket} set {jail} unbanip {EDGE_V4}");
         assert!(text.contains(&lift), "{lift}: {text}");
     }
-    assert!(!text.contains(DOC_V4), "{text}");
+    assert!(
+        text.contains("nft delete element inet cfba blocklist '{ 104.16.5.5 }'"),
+        "{text}"
+    );
+    assert!(text.contains("ipset del cfba-block 172.64.9.9"), "{text}");
+    for doc in [DOC_V4, "203.0.113.8", "198.51.100.9"] {
+        assert!(!text.contains(doc), "{doc}: {text}");
+    }
+    // Sets filled by hand: their allow list is a person's to add.
+    assert!(
+        text.contains("(run: cf-ban-audit snippet nftables)"),
+        "{text}"
+    );
+    assert!(text.contains("(run: cf-ban-audit snippet ipset)"), "{text}");
     assert!(
         text.contains("write   ") && text.contains("[DEFAULT], [ipt]"),
         "{text}"
@@ -142,7 +187,7 @@ fn fix_lifts_the_edge_merges_jail_local_and_undoes() {
     );
     let json = fix(&["--format", "json"]);
     let steps = json_of(&json)["plan"]["steps"].as_array().unwrap().len();
-    assert_eq!(steps, 4, "two lifts, the write, the reload");
+    assert_eq!(steps, 6, "four lifts, the write, the reload");
     // --apply without a terminal and without --yes: refused, nothing done.
     let refused = fix(&["--apply"]);
     assert_eq!(code(&refused), 2);
@@ -169,7 +214,7 @@ fn fix_lifts_the_edge_merges_jail_local_and_undoes() {
             .len(),
         0
     );
-    assert_eq!(result["verdict"]["lifted"].as_array().unwrap().len(), 2);
+    assert_eq!(result["verdict"]["lifted"].as_array().unwrap().len(), 4);
     let after = state(&ns, &f2b);
     assert!(
         !after[0].contains(EDGE_V4) && after[0].contains(DOC_V4),
@@ -180,6 +225,16 @@ fn fix_lifts_the_edge_merges_jail_local_and_undoes() {
         !after[1].contains(EDGE_V4) && after[1].contains(DOC_V4),
         "{}",
         after[1]
+    );
+    assert!(
+        !after[1].contains("104.16.5.5") && after[1].contains("203.0.113.8"),
+        "{}",
+        after[1]
+    );
+    assert!(
+        !after[4].contains("172.64.9.9") && after[4].contains("198.51.100.9"),
+        "{}",
+        after[4]
     );
     for jail in ["ipt", "nft"] {
         let banned = stdout(&f2b.client(&["get", jail, "banned"]));
@@ -205,7 +260,7 @@ fn fix_lifts_the_edge_merges_jail_local_and_undoes() {
         "{merged}"
     );
     let entries = std::fs::read_to_string(&journal).unwrap();
-    assert_eq!(entries.lines().count(), 4, "{entries}");
+    assert_eq!(entries.lines().count(), 6, "{entries}");
 
     // A new failure from the edge is ignored now: no new ban.
     let ban = format!("Ban {EDGE_V4}");

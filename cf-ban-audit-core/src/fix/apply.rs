@@ -358,3 +358,62 @@ fn step_tool(step: &Step) -> Tool {
         Step::WriteJailLocal { .. } => Tool::Fail2ban,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloudflare::embedded;
+    use crate::{Finding, Format, RangesInfo};
+
+    fn lift(address: &str) -> Step {
+        Step::Lift {
+            tool: Tool::Ipset,
+            scope: "s".into(),
+            address: address.into(),
+            range: "104.16.0.0/13".into(),
+            argv: vec!["ipset".into(), "del".into(), "s".into(), address.into()],
+        }
+    }
+
+    #[test]
+    fn the_verdict_follows_the_rescan_not_the_exit_status() {
+        let plan = Plan {
+            ranges: "cf".into(),
+            steps: vec![lift("104.16.0.1"), lift("104.16.0.2")],
+            left_for_person: Vec::new(),
+        };
+        // The first lift failed (gone already), the second said done but the ban stands.
+        let outcomes = vec![
+            StepOutcome {
+                step: plan.steps[0].clone(),
+                outcome: "failed: no such element".into(),
+            },
+            StepOutcome {
+                step: plan.steps[1].clone(),
+                outcome: "done".into(),
+            },
+        ];
+        let mut rescan = Report::new(
+            None,
+            chrono::NaiveDateTime::default(),
+            RangesInfo::new("cf", 1, 0),
+        );
+        let mut f = Finding::new(
+            "104.16.0.2/32".parse().unwrap(),
+            "104.16.0.0/13".parse().unwrap(),
+            Tool::Ipset,
+            Format::Ipset,
+            "s",
+        );
+        f.active = true;
+        rescan.findings.push(f);
+        let v = verdict(&plan, &outcomes, &rescan, &embedded());
+        assert_eq!(v.lifted.len(), 1);
+        assert_eq!(v.lifted[0].address, "104.16.0.1");
+        assert_eq!(v.still_in_force.len(), 1);
+        assert_eq!(v.still_in_force[0].address, "104.16.0.2");
+        assert!(!v.all_clear());
+        assert_eq!(v.left_for_person.len(), 1, "{v:?}");
+        assert!(v.left_for_person[0].why.starts_with("failed: "));
+    }
+}
