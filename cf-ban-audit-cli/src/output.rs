@@ -23,8 +23,6 @@ use std::path::{Component, Path, PathBuf};
 
 /// How many symlinks are followed before giving up (the kernel's limit).
 const MAX_LINKS: usize = 40;
-/// How many random temporary names are tried before giving up.
-const TEMP_TRIES: usize = 16;
 
 /// Where the bytes of a write go.
 #[derive(Debug, PartialEq, Eq)]
@@ -167,24 +165,6 @@ fn write_in_place(path: &Path, follow: bool, bytes: &[u8]) -> Result<(), String>
     file.flush().map_err(fail)
 }
 
-/// 16 random hex digits for a temporary name.
-fn random_suffix() -> String {
-    let mut buf = [0u8; 8];
-    if rustix::rand::getrandom(&mut buf, rustix::rand::GetRandomFlags::empty()).is_err() {
-        // No getrandom(2): SipHash with the standard library's random keys.
-        use std::hash::{BuildHasher, Hasher};
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default(),
-        );
-        buf = h.finish().to_le_bytes();
-    }
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The process's umask, as `/proc/self/status` says (0022 when it cannot be read).
 fn umask() -> u32 {
     fs::read_to_string("/proc/self/status")
@@ -198,41 +178,10 @@ fn umask() -> u32 {
 }
 
 /// Creates a new temporary file beside `path` under a random name that did not exist
-/// (`O_EXCL`), never through a symlink (`O_NOFOLLOW`), readable by its owner only.
+/// (`O_EXCL`), never through a symlink (`O_NOFOLLOW`), readable by its owner only: the
+/// library's, which `fix` writes configuration files through.
 fn create_temporary(path: &Path) -> Result<(File, PathBuf), String> {
-    let dir = parent(path);
-    let name = path
-        .file_name()
-        .ok_or_else(|| format!("{}: not a file name", path.display()))?;
-    // Room for the dot and the suffix within the 255 bytes of a name.
-    let name = {
-        use std::os::unix::ffi::OsStrExt;
-        let bytes = name.as_bytes();
-        std::ffi::OsStr::from_bytes(&bytes[..bytes.len().min(200)]).to_os_string()
-    };
-    let mut last = None;
-    for _ in 0..TEMP_TRIES {
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(&name);
-        temp_name.push(format!(".{}.tmp", random_suffix()));
-        let temp = dir.join(temp_name);
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-            .open(&temp)
-        {
-            Ok(file) => return Ok((file, temp)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
-            Err(e) => return Err(format!("{}: {e}", dir.display())),
-        }
-    }
-    Err(format!(
-        "{}: no temporary file could be created beside it: {}",
-        path.display(),
-        last.map(|e| e.to_string()).unwrap_or_default()
-    ))
+    cf_ban_audit_core::fix::files::create_temporary(path).map_err(|e| e.to_string())
 }
 
 /// Replaces `path` with a file holding `bytes`, through a temporary file and a rename.
@@ -330,8 +279,5 @@ mod tests {
             0o644 & !umask()
         );
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
-        // Random, different names.
-        assert_ne!(random_suffix(), random_suffix());
-        assert_eq!(random_suffix().len(), 16);
     }
 }

@@ -283,8 +283,10 @@ pub(crate) struct Captured {
 /// Runs `program` with `args` the way every command of the library runs: no shell, an empty
 /// environment but for `PATH` (the system directories) and `LC_ALL=C`, standard input
 /// closed, its own process group (killed whole when the time limit passes, so that a child it
-/// started cannot keep the pipes open), both outputs read at once up to their caps. Errs
-/// when it cannot be started, when it or its outputs outlive `limit`, or when waiting fails.
+/// started cannot keep the pipes open), both outputs read at once up to their caps. A child
+/// it left behind holding its outputs is killed with the group when the time is up, and
+/// what was read is kept. Errs when it cannot be started, when it outlives `limit`, when its
+/// outputs stay open even after its group was killed, or when waiting fails.
 pub(crate) fn capture<S: AsRef<std::ffi::OsStr>>(
     program: &Path,
     args: &[S],

@@ -152,14 +152,21 @@ pub(crate) fn random_suffix() -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes `bytes` to a new temporary file beside `path` (`.NAME.cf-ban-audit.<suffix>.tmp`,
-/// the suffix from `suffix`), owner and mode of `like`, fsynced. Returns its path.
-fn write_temporary(
+/// Creates a new, empty file beside `path` to replace it with: named
+/// `.NAME.cf-ban-audit.<16 random hex digits>.tmp` in the same directory (so that a rename
+/// over `path` is atomic), created with `O_CREAT | O_EXCL | O_NOFOLLOW` (a file or symlink
+/// planted at the name is never opened or followed: another random name is tried, up to 16),
+/// mode 0600 until its owner gives it its own. Returns it, open for writing, with its path.
+/// The command line's `-o FILE` writes through it too.
+pub fn create_temporary(path: &Path) -> Result<(File, PathBuf), FixError> {
+    create_temporary_with(path, &mut random_suffix)
+}
+
+/// [`create_temporary`], the names' random parts from `suffix`.
+fn create_temporary_with(
     path: &Path,
-    bytes: &[u8],
-    like: &Metadata,
     suffix: &mut dyn FnMut() -> String,
-) -> Result<PathBuf, FixError> {
+) -> Result<(File, PathBuf), FixError> {
     let (dir, name) = dir_and_name(path)?;
     // Room for the rest within the 255 bytes of a name.
     let name = OsStr::from_bytes(&name.as_bytes()[..name.len().min(200)]);
@@ -171,19 +178,11 @@ fn write_temporary(
         temp_name.push(suffix());
         temp_name.push(".tmp");
         let temp = dir.join(temp_name);
-        let mut file = match create_exclusive(&temp) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                last = Some(temp);
-                continue;
-            }
-            Err(e) => return Err(FixError::io(&temp, e)),
-        };
-        if let Err(e) = fill(&mut file, bytes, like) {
-            let _ = fs::remove_file(&temp);
-            return Err(FixError::io(&temp, e));
+        match create_exclusive(&temp) {
+            Ok(file) => return Ok((file, temp)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(temp),
+            Err(e) => return Err(FixError::io(&dir, e)),
         }
-        return Ok(temp);
     }
     Err(FixError::refused(
         path,
@@ -192,6 +191,22 @@ fn write_temporary(
             last.unwrap_or_default().display()
         ),
     ))
+}
+
+/// Writes `bytes` to a new temporary file beside `path` ([`create_temporary`], the random
+/// part from `suffix`), owner and mode of `like`, fsynced. Returns its path.
+fn write_temporary(
+    path: &Path,
+    bytes: &[u8],
+    like: &Metadata,
+    suffix: &mut dyn FnMut() -> String,
+) -> Result<PathBuf, FixError> {
+    let (mut file, temp) = create_temporary_with(path, suffix)?;
+    if let Err(e) = fill(&mut file, bytes, like) {
+        let _ = fs::remove_file(&temp);
+        return Err(FixError::io(&temp, e));
+    }
+    Ok(temp)
 }
 
 /// Renames `temp` over `path` and fsyncs the directory; removes `temp` when the rename fails.
@@ -288,11 +303,9 @@ pub(crate) fn replace_validated_with(
     })
 }
 
-/// Puts the backup's bytes back at `path` (atomically, the same way, no validation, owner
-/// and mode of the backup). The backup must be a regular file beside the path and named as
-/// [`backup_path`] names it (`NAME.cf-ban-audit.<stamp>`): a journal naming any other file is
-/// refused, so that no journal can make `undo` copy arbitrary bytes over a file.
-pub fn restore(backup: &Backup) -> Result<(), FixError> {
+/// Checks that `backup` names a backup of its file: beside it, named as [`backup_path`] names
+/// it, a regular file (not a symlink), and that the file is not a directory.
+pub(crate) fn check_backup(backup: &Backup) -> Result<(), FixError> {
     let (dir, name) = dir_and_name(&backup.path)?;
     let (backup_dir, backup_name) = dir_and_name(&backup.backup)?;
     let mut prefix = name.clone();
@@ -315,6 +328,22 @@ pub fn restore(backup: &Backup) -> Result<(), FixError> {
     if fs::symlink_metadata(&backup.path).is_ok_and(|m| m.is_dir()) {
         return Err(FixError::refused(&backup.path, "is a directory"));
     }
+    let meta = fs::symlink_metadata(&backup.backup).map_err(|e| FixError::io(&backup.backup, e))?;
+    if !meta.file_type().is_file() {
+        return Err(FixError::refused(
+            &backup.backup,
+            "a backup is a regular file, not a symlink or other",
+        ));
+    }
+    Ok(())
+}
+
+/// Puts the backup's bytes back at `path` (atomically, the same way, no validation, owner
+/// and mode of the backup). The backup must be a regular file beside the path and named as
+/// [`backup_path`] names it (`NAME.cf-ban-audit.<stamp>`): a journal naming any other file is
+/// refused, so that no journal can make `undo` copy arbitrary bytes over a file.
+pub fn restore(backup: &Backup) -> Result<(), FixError> {
+    check_backup(backup)?;
     let (mut file, meta) = open_regular(&backup.backup)?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.read_to_end(&mut bytes)
@@ -390,5 +419,194 @@ mod tests {
         );
         assert_eq!(fs::read(&path).unwrap(), b"old\n");
         assert_eq!(names(dir.path()), ["jail.local"]);
+    }
+
+    /// A directory holding `jail.local` ("old") and a file a planted link would lead to.
+    fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jail.local");
+        fs::write(&path, "old\n").unwrap();
+        let secret = dir.path().join("secret");
+        fs::write(&secret, "secret\n").unwrap();
+        (dir, path, secret)
+    }
+
+    fn fixed(suffixes: &[&str]) -> impl FnMut() -> String {
+        let mut list: Vec<String> = suffixes.iter().rev().map(|s| s.to_string()).collect();
+        let last = suffixes.last().unwrap().to_string();
+        move || list.pop().unwrap_or_else(|| last.clone())
+    }
+
+    #[test]
+    fn a_symlink_planted_at_the_backup_name_is_not_followed_and_the_fix_is_refused() {
+        let (dir, path, secret) = setup();
+        let planted = dir.path().join("jail.local.cf-ban-audit.S1");
+        std::os::unix::fs::symlink(&secret, &planted).unwrap();
+        let err = replace_validated(&path, b"new\n", "S1", &mut |_: &Path| Ok(())).unwrap_err();
+        assert!(
+            matches!(&err, FixError::Refused { path, .. } if *path == planted),
+            "{err}"
+        );
+        assert_eq!(fs::read(&secret).unwrap(), b"secret\n");
+        assert_eq!(fs::read(&path).unwrap(), b"old\n");
+        assert!(fs::symlink_metadata(&planted)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        // A dangling link too (O_CREAT would create its target).
+        let dangling = dir.path().join("jail.local.cf-ban-audit.S2");
+        std::os::unix::fs::symlink(dir.path().join("created"), &dangling).unwrap();
+        replace_validated(&path, b"new\n", "S2", &mut |_: &Path| Ok(())).unwrap_err();
+        assert!(!dir.path().join("created").exists());
+        // And a regular file is never overwritten.
+        let existing = dir.path().join("jail.local.cf-ban-audit.S3");
+        fs::write(&existing, "an older backup\n").unwrap();
+        replace_validated(&path, b"new\n", "S3", &mut |_: &Path| Ok(())).unwrap_err();
+        assert_eq!(fs::read(&existing).unwrap(), b"an older backup\n");
+        assert_eq!(fs::read(&path).unwrap(), b"old\n");
+        assert_eq!(
+            names(dir.path()),
+            [
+                "jail.local",
+                "jail.local.cf-ban-audit.S1",
+                "jail.local.cf-ban-audit.S2",
+                "jail.local.cf-ban-audit.S3",
+                "secret"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_symlink_planted_at_the_temporary_name_is_not_followed() {
+        let (dir, path, secret) = setup();
+        let planted = dir.path().join(".jail.local.cf-ban-audit.0000.tmp");
+        std::os::unix::fs::symlink(&secret, &planted).unwrap();
+        // Every name tried is taken: refused, the backup removed, nothing followed.
+        let err = replace_validated_with(
+            &path,
+            b"new\n",
+            "S",
+            &mut |_: &Path| Ok(()),
+            &mut fixed(&["0000"]),
+        )
+        .unwrap_err();
+        assert!(matches!(err, FixError::Refused { .. }), "{err}");
+        assert_eq!(fs::read(&secret).unwrap(), b"secret\n");
+        assert_eq!(fs::read(&path).unwrap(), b"old\n");
+        assert_eq!(
+            names(dir.path()),
+            [".jail.local.cf-ban-audit.0000.tmp", "jail.local", "secret"]
+        );
+        // Another name is tried: the fix goes on beside the link, which stays as it was.
+        let mut validated = None;
+        replace_validated_with(
+            &path,
+            b"new\n",
+            "S",
+            &mut |t: &Path| {
+                validated = Some(t.to_path_buf());
+                Ok(())
+            },
+            &mut fixed(&["0000", "0001"]),
+        )
+        .unwrap();
+        assert_eq!(
+            validated.unwrap(),
+            dir.path().join(".jail.local.cf-ban-audit.0001.tmp")
+        );
+        assert_eq!(fs::read(&secret).unwrap(), b"secret\n");
+        assert_eq!(fs::read(&path).unwrap(), b"new\n");
+        assert!(fs::symlink_metadata(&planted)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+
+    #[test]
+    fn the_temporary_file_is_beside_the_original_under_a_random_name() {
+        let (dir, path, _) = setup();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o604)).unwrap();
+        let mut seen = None;
+        replace_validated(&path, b"new\n", "S", &mut |t: &Path| {
+            seen = Some((t.to_path_buf(), fs::symlink_metadata(t).unwrap()));
+            Ok(())
+        })
+        .unwrap();
+        let (temp, meta) = seen.unwrap();
+        assert_eq!(temp.parent().unwrap(), dir.path());
+        let name = temp.file_name().unwrap().to_str().unwrap();
+        let random = name
+            .strip_prefix(".jail.local.cf-ban-audit.")
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .unwrap();
+        assert_eq!(random.len(), 16);
+        assert!(random.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(meta.mode() & 0o7777, 0o604);
+        assert!(!temp.exists());
+        assert_ne!(random_suffix(), random_suffix());
+    }
+
+    #[test]
+    fn a_symlink_directory_or_missing_file_is_refused() {
+        let (dir, path, secret) = setup();
+        let link = dir.path().join("link.local");
+        std::os::unix::fs::symlink(&secret, &link).unwrap();
+        let err = replace_validated(&link, b"new\n", "S", &mut |_: &Path| Ok(())).unwrap_err();
+        assert!(
+            matches!(&err, FixError::Refused { why, .. } if why.contains("symlink")),
+            "{err}"
+        );
+        assert_eq!(fs::read(&secret).unwrap(), b"secret\n");
+        let err = replace_validated(dir.path(), b"x", "S", &mut |_: &Path| Ok(())).unwrap_err();
+        assert!(matches!(err, FixError::Refused { .. }), "{err}");
+        let err = replace_validated(&dir.path().join("none"), b"x", "S", &mut |_: &Path| Ok(()))
+            .unwrap_err();
+        assert!(matches!(err, FixError::Io { .. }), "{err}");
+        assert_eq!(names(dir.path()), ["jail.local", "link.local", "secret"]);
+        let _ = path;
+    }
+
+    #[test]
+    fn a_stamp_is_part_of_a_name_only() {
+        let path = Path::new("/etc/fail2ban/jail.local");
+        assert_eq!(
+            backup_path(path, "20261203T174500Z").unwrap(),
+            Path::new("/etc/fail2ban/jail.local.cf-ban-audit.20261203T174500Z")
+        );
+        for bad in ["", "../x", "a/b", ".hidden", "a b", "a\nb"] {
+            assert!(backup_path(path, bad).is_err(), "{bad:?}");
+        }
+        let stamp = stamp_now();
+        assert_eq!(stamp.len(), 16, "{stamp}");
+        assert!(backup_path(path, &stamp).is_ok());
+    }
+
+    #[test]
+    fn restore_takes_only_a_backup_beside_its_file() {
+        let (dir, path, secret) = setup();
+        let other = tempfile::tempdir().unwrap();
+        let elsewhere = other.path().join("jail.local.cf-ban-audit.S");
+        fs::write(&elsewhere, "evil\n").unwrap();
+        let wrong_name = dir.path().join("secret.cf-ban-audit.S");
+        fs::write(&wrong_name, "evil\n").unwrap();
+        for backup in [elsewhere, wrong_name, secret.clone()] {
+            let b = Backup {
+                path: path.clone(),
+                backup,
+            };
+            assert!(
+                matches!(restore(&b), Err(FixError::Refused { .. })),
+                "{b:?}"
+            );
+        }
+        // A symlink at the backup's name is not read through.
+        let linked = dir.path().join("jail.local.cf-ban-audit.L");
+        std::os::unix::fs::symlink(&secret, &linked).unwrap();
+        let b = Backup {
+            path: path.clone(),
+            backup: linked,
+        };
+        assert!(matches!(restore(&b), Err(FixError::Refused { .. })));
+        assert_eq!(fs::read(&path).unwrap(), b"old\n");
     }
 }

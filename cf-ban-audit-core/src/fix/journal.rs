@@ -76,6 +76,15 @@ impl Journal {
                     .create(dir)
                     .map_err(|e| FixError::io(dir, e))?;
             }
+            let meta = fs::metadata(dir).map_err(|e| FixError::io(dir, e))?;
+            // Others who may rename in the directory could swap the journal for their own;
+            // a sticky directory (`/tmp`) lets them rename only their own files.
+            if meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0 {
+                return Err(FixError::refused(
+                    dir,
+                    "other users can write in this directory; a journal goes where only its owner can",
+                ));
+            }
         }
         let file = OpenOptions::new()
             .append(true)
@@ -160,10 +169,7 @@ pub fn undo(path: &Path) -> Result<Vec<PathBuf>, FixError> {
         .rev()
         .collect();
     for b in &backups {
-        let meta = fs::symlink_metadata(&b.backup).map_err(|e| FixError::io(&b.backup, e))?;
-        if !meta.file_type().is_file() {
-            return Err(FixError::refused(&b.backup, "a backup is a regular file"));
-        }
+        files::check_backup(b)?;
     }
     let mut restored = Vec::with_capacity(backups.len());
     for b in &backups {
@@ -177,6 +183,7 @@ pub fn undo(path: &Path) -> Result<Vec<PathBuf>, FixError> {
 mod tests {
     use super::*;
     use crate::fix::files::replace_validated;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn undo_restores_two_files_written_twice_byte_identical() {
@@ -206,5 +213,90 @@ mod tests {
         assert_eq!(fs::read(&a).unwrap(), b"a0\n");
         assert_eq!(fs::read(&b).unwrap(), b"b0\n\xff");
         assert!(Journal::create(&journal_path).is_err());
+    }
+
+    #[test]
+    fn a_journal_is_new_private_and_never_planted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state").join("fix-S.jsonl");
+        let journal = Journal::create(&path).unwrap();
+        assert_eq!(journal.path(), path);
+        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(path.parent().unwrap()).unwrap().mode() & 0o777,
+            0o700
+        );
+        // An existing file, a symlink to one, a dangling symlink: refused, nothing followed.
+        let target = dir.path().join("target");
+        fs::write(&target, "keep").unwrap();
+        let linked = dir.path().join("linked.jsonl");
+        std::os::unix::fs::symlink(&target, &linked).unwrap();
+        let dangling = dir.path().join("dangling.jsonl");
+        std::os::unix::fs::symlink(dir.path().join("made"), &dangling).unwrap();
+        for p in [&path, &linked, &dangling] {
+            let err = Journal::create(p).unwrap_err();
+            assert!(matches!(err, FixError::Refused { .. }), "{err}");
+        }
+        assert_eq!(fs::read(&target).unwrap(), b"keep");
+        assert!(!dir.path().join("made").exists());
+        // A directory others may rename in is refused.
+        let open_dir = dir.path().join("open");
+        fs::create_dir(&open_dir).unwrap();
+        fs::set_permissions(&open_dir, fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(Journal::create(&open_dir.join("j.jsonl")).is_err());
+        assert_eq!(
+            Journal::default_path("20261203T174500Z"),
+            Path::new("/var/lib/cf-ban-audit/fix-20261203T174500Z.jsonl")
+        );
+    }
+
+    #[test]
+    fn a_malformed_line_is_named_and_a_journal_others_can_write_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fix.jsonl");
+        let mut journal = Journal::create(&path).unwrap();
+        journal
+            .record(&JournalEntry::new("reload", "done", "nothing"))
+            .unwrap();
+        drop(journal);
+        let mut text = fs::read_to_string(&path).unwrap();
+        let entries = read(&path).unwrap();
+        assert_eq!(entries[0].action, "reload");
+        assert!(entries[0].time.ends_with('Z'), "{}", entries[0].time);
+        text.push_str("{\"time\": 1}\n");
+        fs::write(&path, text).unwrap();
+        let err = read(&path).unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
+        let err = read(&path).unwrap_err();
+        assert!(err.to_string().contains("another user"), "{err}");
+    }
+
+    #[test]
+    fn undo_restores_only_done_writes_and_checks_every_backup_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.conf");
+        fs::write(&a, "a0").unwrap();
+        let path = dir.path().join("fix.jsonl");
+        let mut journal = Journal::create(&path).unwrap();
+        let backup = replace_validated(&a, b"a1", "S", &mut |_: &Path| Ok(())).unwrap();
+        // A failed write named with a backup is not restored.
+        let mut failed = JournalEntry::new("write", "failed: rejected", "nothing");
+        failed.backup = Some(backup.clone());
+        journal.record(&failed).unwrap();
+        assert_eq!(undo(&path).unwrap(), Vec::<PathBuf>::new());
+        assert_eq!(fs::read(&a).unwrap(), b"a1");
+        // A done write, then one whose backup is not beside its file: nothing is restored.
+        let mut done = JournalEntry::new("write", "done", "restore");
+        done.backup = Some(backup);
+        journal.record(&done).unwrap();
+        let mut forged = JournalEntry::new("write", "done", "restore");
+        forged.backup = Some(Backup {
+            path: Path::new("/etc/passwd").into(),
+            backup: a.clone(),
+        });
+        journal.record(&forged).unwrap();
+        assert!(matches!(undo(&path), Err(FixError::Refused { .. })));
+        assert_eq!(fs::read(&a).unwrap(), b"a1");
     }
 }

@@ -17,6 +17,21 @@ pub const PROGRAM_DIRS: &[&str] = &["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 /// The most read of each of a program's outputs.
 pub const OUTPUT_CAP: u64 = 16 * 1024 * 1024;
 
+/// The most of a failed program's standard error kept in its error.
+const SAID_CAP: usize = 4096;
+
+/// The first `max` bytes of `text` (cut at a character), with `…` when cut.
+fn first_chars(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 /// Whether `name` is a program's bare file name: letters, digits, `.`, `_`, `+`, `-`, not
 /// beginning with `.` or `-` (a shell string such as `iptables -F` is not one).
 fn bare_name(name: &str) -> bool {
@@ -91,7 +106,7 @@ pub fn run_program(argv: &[String], timeout: Duration) -> Result<std::process::O
         return Err(fail(format!(
             "exited with {}: {}",
             captured.status,
-            said.trim()
+            first_chars(said.trim(), SAID_CAP)
         )));
     }
     Ok(std::process::Output {
@@ -164,5 +179,46 @@ mod tests {
             text.contains("broken config") && text.contains('3'),
             "{text}"
         );
+        let err = run_program(
+            &argv(&[
+                "sh",
+                "-c",
+                "head -c 100000 /dev/zero | tr '\\0' x >&2; exit 1",
+            ]),
+            Duration::from_secs(5),
+        )
+        .unwrap_err();
+        assert!(err.to_string().len() < SAID_CAP + 200);
+        assert_eq!(first_chars("ééé", 3), "é…");
+    }
+
+    #[test]
+    fn a_child_left_holding_the_output_is_killed_with_its_group() {
+        // The shell exits at once; its background sleep keeps the pipe open until the time
+        // is up, then is killed, and the shell's own output is what it printed.
+        let start = std::time::Instant::now();
+        let out = run_program(
+            &argv(&["sh", "-c", "sleep 30 & echo started"]),
+            Duration::from_millis(300),
+        )
+        .unwrap();
+        assert_eq!(out.stdout, b"started\n");
+        assert!(start.elapsed() < Duration::from_secs(5));
+        // Killed with its group on a timeout too: the outputs end at once.
+        let start = std::time::Instant::now();
+        let err = run_program(
+            &argv(&["sh", "-c", "sleep 30 & sleep 30"]),
+            Duration::from_millis(300),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("took longer"), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn an_absolute_path_in_the_system_directories_runs() {
+        assert_eq!(resolve_program("/bin/sh").unwrap(), Path::new("/bin/sh"));
+        assert!(resolve_program("sh").unwrap().is_absolute());
+        assert!(resolve_program("/bin/cf-ban-audit-no-such").is_err());
     }
 }
