@@ -18,6 +18,13 @@
 //!   byte for byte as it was, with the check's words in the error.
 //! - Only then is it renamed over the original (refused when the original was replaced by
 //!   another file meanwhile) and the directory fsynced, so the rename survives a crash.
+//! - A file the fix needs where there is none (a `jail.local` Debian does not ship) is made
+//!   the same way and linked into place only while the name is still free
+//!   ([`create_validated`]); undo removes it.
+//!
+//! Backups sit beside their files, as the issue asks: a directory a tool reads whole
+//! (`include sites-enabled/*;`) would read a backup there too, so a caller replaces a file in
+//! such a directory only where the tool's include pattern skips the backup's name.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, Metadata, OpenOptions};
@@ -215,10 +222,19 @@ fn rename_into(temp: &Path, path: &Path) -> Result<(), FixError> {
         let _ = fs::remove_file(temp);
         return Err(FixError::io(path, e));
     }
-    let (dir, _) = dir_and_name(path)?;
-    File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| FixError::io(dir, e))
+    sync_dir(path);
+    Ok(())
+}
+
+/// Fsyncs the directory `path` is in, so that a rename or link in it survives a crash. Once
+/// the name is in place the step is done (the journal must say so, with its backup), so a
+/// directory that cannot be synced is not an error of the step.
+fn sync_dir(path: &Path) {
+    if let Ok((dir, _)) = dir_and_name(path) {
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
 }
 
 /// Replaces `path` with `new`: first a backup beside it (`NAME.cf-ban-audit.<stamp>`, created
@@ -296,11 +312,84 @@ pub(crate) fn replace_validated_with(
             "was replaced by another file during the fix; run it again",
         ));
     }
-    rename_into(&temp, path)?;
+    if let Err(e) = rename_into(&temp, path) {
+        undo_backup();
+        return Err(e);
+    }
     Ok(Backup {
         path: path.to_path_buf(),
         backup: backup_at,
     })
+}
+
+/// Creates `path`, which must not exist (the fix's own file, such as a `jail.local` that
+/// Debian does not ship), with `new` and `mode`, owned by this user: written to a temporary
+/// file beside it ([`create_temporary`]) and fsynced, then `validate(temp_path)`, the tool's
+/// own check (on `Err` the temporary file is removed, nothing is created, and
+/// [`FixError::Validation`] says why), then linked into place only while the name is still
+/// free (`link(2)` never replaces a file or follows a symlink planted there meanwhile:
+/// [`FixError::Refused`]) and the directory fsynced. Undo removes it
+/// ([`JournalEntry::created`](super::journal::JournalEntry::created)).
+pub fn create_validated(
+    path: &Path,
+    new: &[u8],
+    mode: u32,
+    validate: &mut dyn FnMut(&Path) -> Result<(), String>,
+) -> Result<(), FixError> {
+    let taken = || {
+        FixError::refused(
+            path,
+            "already exists (a file or symlink); a new file is never written over one",
+        )
+    };
+    if fs::symlink_metadata(path).is_ok() {
+        return Err(taken());
+    }
+    let (mut file, temp) = create_temporary(path)?;
+    let filled = file
+        .write_all(new)
+        .and_then(|()| file.set_permissions(fs::Permissions::from_mode(mode & 0o7777)))
+        .and_then(|()| file.sync_all());
+    drop(file);
+    let remove_temp = || {
+        let _ = fs::remove_file(&temp);
+    };
+    if let Err(e) = filled {
+        remove_temp();
+        return Err(FixError::io(&temp, e));
+    }
+    if let Err(why) = validate(&temp) {
+        remove_temp();
+        return Err(FixError::Validation {
+            path: path.to_path_buf(),
+            why,
+        });
+    }
+    let linked = fs::hard_link(&temp, path);
+    remove_temp();
+    match linked {
+        Ok(()) => {
+            sync_dir(path);
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(taken()),
+        Err(e) => Err(FixError::io(path, e)),
+    }
+}
+
+/// Removes a file [`create_validated`] created, for undo: only a regular file (a symlink or
+/// anything else now at the name is refused, and left).
+pub fn remove_created(path: &Path) -> Result<(), FixError> {
+    let meta = fs::symlink_metadata(path).map_err(|e| FixError::io(path, e))?;
+    if !meta.file_type().is_file() {
+        return Err(FixError::refused(
+            path,
+            "is no longer a regular file; undo removes only the file the fix created",
+        ));
+    }
+    fs::remove_file(path).map_err(|e| FixError::io(path, e))?;
+    sync_dir(path);
+    Ok(())
 }
 
 /// Checks that `backup` names a backup of its file: beside it, named as [`backup_path`] names
@@ -608,5 +697,65 @@ mod tests {
         };
         assert!(matches!(restore(&b), Err(FixError::Refused { .. })));
         assert_eq!(fs::read(&path).unwrap(), b"old\n");
+    }
+
+    #[test]
+    fn a_new_file_is_created_only_where_there_is_none_and_only_when_accepted() {
+        let (dir, path, secret) = setup();
+        let new = dir.path().join("cloudflare.conf");
+        let err =
+            create_validated(&new, b"bad", 0o644, &mut |_: &Path| Err("no".into())).unwrap_err();
+        assert!(matches!(err, FixError::Validation { .. }), "{err}");
+        assert!(!new.exists());
+        create_validated(
+            &new,
+            b"set_real_ip_from 173.245.48.0/20;\n",
+            0o640,
+            &mut |t: &Path| {
+                assert_eq!(t.parent(), new.parent());
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            fs::read(&new).unwrap(),
+            b"set_real_ip_from 173.245.48.0/20;\n"
+        );
+        assert_eq!(fs::metadata(&new).unwrap().mode() & 0o7777, 0o640);
+        // An existing file or symlink is never written over.
+        let link = dir.path().join("link.conf");
+        std::os::unix::fs::symlink(&secret, &link).unwrap();
+        for taken in [&path, &new, &link] {
+            let err = create_validated(taken, b"x", 0o644, &mut |_: &Path| Ok(())).unwrap_err();
+            assert!(matches!(err, FixError::Refused { .. }), "{err}");
+        }
+        // Nor one planted while the tool checked the new file.
+        let late = dir.path().join("late.conf");
+        let err = create_validated(&late, b"x", 0o644, &mut |_: &Path| {
+            std::os::unix::fs::symlink(&secret, &late).unwrap();
+            Ok(())
+        })
+        .unwrap_err();
+        assert!(matches!(err, FixError::Refused { .. }), "{err}");
+        assert_eq!(fs::read(&secret).unwrap(), b"secret\n");
+        assert_eq!(fs::read(&path).unwrap(), b"old\n");
+        assert_eq!(
+            names(dir.path()),
+            [
+                "cloudflare.conf",
+                "jail.local",
+                "late.conf",
+                "link.conf",
+                "secret"
+            ]
+        );
+        // Undo removes the file, but never a symlink now at its name.
+        assert!(matches!(
+            remove_created(&link),
+            Err(FixError::Refused { .. })
+        ));
+        remove_created(&new).unwrap();
+        assert!(!new.exists());
+        assert_eq!(fs::read(&secret).unwrap(), b"secret\n");
     }
 }

@@ -2,8 +2,8 @@
 //! object a line, with what was done and how to undo it, written and fsynced before the next
 //! action, so that a fix cut short (a crash, a killed terminal during an outage) still says
 //! what it changed. [`undo`] restores the backups of the configuration files it wrote, byte
-//! for byte, newest first; it re-adds nothing that banned: it restores configuration, not
-//! bans.
+//! for byte, newest first, and removes the files it created; it re-adds nothing that banned:
+//! it restores configuration, not bans.
 //!
 //! The journal is created with `O_CREAT | O_EXCL | O_NOFOLLOW` and mode 0600 in a directory
 //! made 0700 (`/var/lib/cf-ban-audit/` by default): it names root's configuration files and
@@ -36,6 +36,10 @@ pub struct JournalEntry {
     /// The file written and its backup, for a write.
     #[serde(default)]
     pub backup: Option<Backup>,
+    /// The file a write created where there was none ([`files::create_validated`]); undo
+    /// removes it.
+    #[serde(default)]
+    pub created: Option<PathBuf>,
     /// `"done"` or `"failed: ..."`.
     pub outcome: String,
     /// How to undo it, in words or a command.
@@ -43,14 +47,15 @@ pub struct JournalEntry {
 }
 
 impl JournalEntry {
-    /// An entry of now, without a command or a backup (set [`JournalEntry::argv`] and
-    /// [`JournalEntry::backup`] after).
+    /// An entry of now, without a command, a backup or a created file (set
+    /// [`JournalEntry::argv`], [`JournalEntry::backup`] or [`JournalEntry::created`] after).
     pub fn new(action: &str, outcome: &str, undo: &str) -> JournalEntry {
         JournalEntry {
             time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             action: action.to_string(),
             argv: None,
             backup: None,
+            created: None,
             outcome: outcome.to_string(),
             undo: undo.to_string(),
         }
@@ -157,26 +162,51 @@ pub fn read(path: &Path) -> Result<Vec<JournalEntry>, FixError> {
     Ok(entries)
 }
 
+/// What undo does for one write.
+enum Step {
+    /// Put the backup back.
+    Restore(Backup),
+    /// Remove the file the fix created.
+    Remove(PathBuf),
+}
+
 /// Undoes a fix: restores every backup of a `"write"` entry whose outcome is `"done"`, newest
-/// first, byte-identical; re-adds nothing that banned (lifts are not undone: it restores
-/// configuration, not bans). Every backup is checked (present, a regular file, beside its
-/// file under its name) before any is restored. Returns the files restored.
+/// first, byte-identical, and removes every file such a write created; re-adds nothing that
+/// banned (lifts are not undone: it restores configuration, not bans). Every backup is
+/// checked (present, a regular file, beside its file under its name) before any is restored.
+/// A created file already gone is left so. Returns the files restored or removed.
 pub fn undo(path: &Path) -> Result<Vec<PathBuf>, FixError> {
-    let backups: Vec<Backup> = read(path)?
-        .into_iter()
-        .filter(|e| e.action == "write" && e.outcome == "done")
-        .filter_map(|e| e.backup)
-        .rev()
-        .collect();
-    for b in &backups {
-        files::check_backup(b)?;
+    let mut steps = Vec::new();
+    for entry in read(path)?.into_iter().rev() {
+        if entry.action != "write" || entry.outcome != "done" {
+            continue;
+        }
+        if let Some(backup) = entry.backup {
+            files::check_backup(&backup)?;
+            steps.push(Step::Restore(backup));
+        }
+        if let Some(created) = entry.created {
+            steps.push(Step::Remove(created));
+        }
     }
-    let mut restored = Vec::with_capacity(backups.len());
-    for b in &backups {
-        files::restore(b)?;
-        restored.push(b.path.clone());
+    let mut undone = Vec::with_capacity(steps.len());
+    for step in steps {
+        match step {
+            Step::Restore(backup) => {
+                files::restore(&backup)?;
+                undone.push(backup.path);
+            }
+            Step::Remove(created) => {
+                match fs::symlink_metadata(&created) {
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    _ => {}
+                }
+                files::remove_created(&created)?;
+                undone.push(created);
+            }
+        }
     }
-    Ok(restored)
+    Ok(undone)
 }
 
 #[cfg(test)]
@@ -298,5 +328,37 @@ mod tests {
         journal.record(&forged).unwrap();
         assert!(matches!(undo(&path), Err(FixError::Refused { .. })));
         assert_eq!(fs::read(&a).unwrap(), b"a1");
+    }
+
+    #[test]
+    fn undo_removes_a_created_file_after_restoring_its_later_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let created = dir.path().join("jail.local");
+        let path = dir.path().join("fix.jsonl");
+        let mut journal = Journal::create(&path).unwrap();
+        files::create_validated(&created, b"[DEFAULT]\n", 0o644, &mut |_: &Path| Ok(())).unwrap();
+        let mut entry = JournalEntry::new("write", "done", "remove the file");
+        entry.created = Some(created.clone());
+        journal.record(&entry).unwrap();
+        let backup =
+            replace_validated(&created, b"[DEFAULT]\nx\n", "S", &mut |_: &Path| Ok(())).unwrap();
+        let mut entry = JournalEntry::new("write", "done", "restore the backup");
+        entry.backup = Some(backup);
+        journal.record(&entry).unwrap();
+        assert_eq!(
+            read(&path).unwrap()[0].created.as_deref(),
+            Some(created.as_path())
+        );
+        assert_eq!(undo(&path).unwrap(), [created.clone(), created.clone()]);
+        assert!(!created.exists());
+        // Again: the same end, no file.
+        assert_eq!(undo(&path).unwrap(), [created.clone(), created.clone()]);
+        assert!(!created.exists());
+        // A created file already gone is left so.
+        let mut only = Journal::create(&dir.path().join("only.jsonl")).unwrap();
+        let mut entry = JournalEntry::new("write", "done", "remove the file");
+        entry.created = Some(created.clone());
+        only.record(&entry).unwrap();
+        assert_eq!(undo(only.path()).unwrap(), Vec::<PathBuf>::new());
     }
 }

@@ -11,7 +11,8 @@
 //!   must never pick up a half-written or rejected file during an outage.
 //! - [`journal`]: every action is recorded (JSON lines, under `/var/lib/cf-ban-audit/`) with
 //!   what was done and how to undo it, and [`journal::undo`] restores the backups byte for
-//!   byte. It restores configuration, never bans: nothing that banned is re-added.
+//!   byte, and removes the files it created. It restores configuration, never bans: nothing
+//!   that banned is re-added.
 //! - [`run`]: programs run with a fixed argument list, from the system directories, without a
 //!   shell, with a timeout; nothing read from a log becomes an argument except a parsed
 //!   address and a validated name (the caller's part).
