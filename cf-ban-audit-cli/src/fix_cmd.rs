@@ -216,10 +216,11 @@ fn describe(step: &Step) -> String {
             let mut sections = vec!["[DEFAULT]".to_string()];
             sections.extend(jails_extended.iter().map(|j| format!("[{j}]")));
             format!(
-                "write   {}{}: the Cloudflare ranges into ignoreip of {} (backup beside it, checked by fail2ban-client -d first)",
+                "write   {}{}: the Cloudflare ranges into ignoreip of {} ({}checked by fail2ban-client -d first)",
                 crate::escape::printable(&path.display().to_string()),
                 if *exists { "" } else { " (new)" },
-                crate::escape::printable(&sections.join(", "))
+                crate::escape::printable(&sections.join(", ")),
+                if *exists { "backup beside it, " } else { "" }
             )
         }
         Step::Reload { tool, argv } => format!("reload  {tool}: {}", words(argv)),
@@ -349,7 +350,7 @@ fn undo(journal_path: &Path) -> Result<u8, Failure> {
     for path in &restored {
         writeln!(
             out,
-            "Restored {} (reload the tool: fail2ban-client reload)",
+            "Restored {} (removed, when the fix had created it); reload the tool: fail2ban-client reload",
             crate::escape::printable(&path.display().to_string())
         )?;
     }

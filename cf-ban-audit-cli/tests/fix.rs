@@ -316,6 +316,20 @@ fn fix_lifts_the_edge_merges_jail_local_and_undoes() {
         "{said}"
     );
     no_leftovers(&jail_path);
+
+    // No jail.local at all: created with the ranges, and removed again by undo.
+    std::fs::remove_file(&jail_path).unwrap();
+    let journal3 = dir.path().join("journal3.jsonl").display().to_string();
+    let created = fix(&["--apply", "--yes", "--journal", &journal3]);
+    assert_eq!(code(&created), 0, "{}", stdout(&created));
+    let new = std::fs::read_to_string(&jail_path).unwrap();
+    assert!(
+        new.contains("[DEFAULT]") && new.contains("173.245.48.0/20"),
+        "{new}"
+    );
+    let undone = run_in(&ns.0, &["fix", "--undo", &journal3], &[]);
+    assert_eq!(code(&undone), 0, "{}", stderr(&undone));
+    assert!(!jail_path.exists());
 }
 
 /// No temporary file of a write left beside jail.local.

@@ -4,7 +4,7 @@
 //! - A lift runs its command with [`run_program`] (absolute path from the system
 //!   directories, no shell, 30 s timeout). A failed lift does not stop the others.
 //! - `jail.local` is replaced with [`replace_validated`] (backup beside it, atomic rename),
-//!   and only after fail2ban's own reading of the new file accepts it: the configuration
+//!   or created with [`create_validated`] when there is none, and only after fail2ban's own reading of the new file accepts it: the configuration
 //!   directory is copied to a private temporary directory with the new `jail.local`, and
 //!   `fail2ban-client -c TMPDIR -d` must exit 0 without an `ERROR` line. A rejected file
 //!   leaves `jail.local` byte-identical, and the reload that follows is skipped.
@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::files::{replace_validated, Backup};
+use super::files::{create_validated, replace_validated, Backup};
 use super::journal::{Journal, JournalEntry};
 use super::plan::{LeftForPerson, Plan, Step};
 use super::run::run_program;
@@ -71,18 +71,23 @@ pub fn apply(
                 content,
                 ..
             } => {
-                let (outcome, backup) = write_jail_local(path, *exists, content, stamp);
+                let (outcome, written) = write_jail_local(path, *exists, content, stamp);
                 written_ok = outcome == "done";
-                let undo = match &backup {
-                    Some(b) => format!(
+                let undo = match (&written.backup, &written.created) {
+                    (Some(b), _) => format!(
                         "cf-ban-audit fix --undo JOURNAL (restores {} from {})",
                         b.path.display(),
                         b.backup.display()
                     ),
-                    None => "nothing: the file was left as it was".to_string(),
+                    (None, Some(created)) => format!(
+                        "cf-ban-audit fix --undo JOURNAL (removes {}, which the fix created)",
+                        created.display()
+                    ),
+                    (None, None) => "nothing: the file was left as it was".to_string(),
                 };
                 let mut entry = JournalEntry::new("write", &outcome, &undo);
-                entry.backup = backup;
+                entry.backup = written.backup;
+                entry.created = written.created;
                 (outcome, Some(entry))
             }
             // Nothing ran: no journal entry.
@@ -138,34 +143,44 @@ fn first_words(stderr: &[u8], stdout: &[u8]) -> String {
         .unwrap_or_else(|| "no output".to_string())
 }
 
-/// Writes `jail.local` (creating an empty one first when `exists` is false, removed again if
-/// the new content is rejected), validated by fail2ban.
-fn write_jail_local(
-    path: &Path,
-    exists: bool,
-    content: &str,
-    stamp: &str,
-) -> (String, Option<Backup>) {
+/// What a write did: the backup of the file it replaced, or the file it created.
+#[derive(Default)]
+struct Written {
+    backup: Option<Backup>,
+    created: Option<PathBuf>,
+}
+
+/// Writes `jail.local`, validated by fail2ban: replaced after a backup when it `exists`, else
+/// created (mode 0644, as Debian ships fail2ban's files) only where there is still none.
+fn write_jail_local(path: &Path, exists: bool, content: &str, stamp: &str) -> (String, Written) {
     let Some(dir) = path.parent() else {
-        return (format!("failed: {}: no directory", path.display()), None);
+        return (
+            format!("failed: {}: no directory", path.display()),
+            Written::default(),
+        );
     };
-    if !exists {
-        let created = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path);
-        if let Err(e) = created {
-            return (format!("failed: {}: {e}", path.display()), None);
-        }
-    }
     let mut validate = |temp: &Path| fail2ban_accepts(dir, temp);
-    match replace_validated(path, content.as_bytes(), stamp, &mut validate) {
-        Ok(backup) => ("done".to_string(), Some(backup)),
-        Err(e) => {
-            if !exists {
-                let _ = fs::remove_file(path);
-            }
-            (format!("failed: {e}"), None)
+    if exists {
+        match replace_validated(path, content.as_bytes(), stamp, &mut validate) {
+            Ok(backup) => (
+                "done".to_string(),
+                Written {
+                    backup: Some(backup),
+                    created: None,
+                },
+            ),
+            Err(e) => (format!("failed: {e}"), Written::default()),
+        }
+    } else {
+        match create_validated(path, content.as_bytes(), 0o644, &mut validate) {
+            Ok(()) => (
+                "done".to_string(),
+                Written {
+                    backup: None,
+                    created: Some(path.to_path_buf()),
+                },
+            ),
+            Err(e) => (format!("failed: {e}"), Written::default()),
         }
     }
 }
