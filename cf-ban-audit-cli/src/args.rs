@@ -57,6 +57,17 @@ pub enum Command {
         after_help = "Examples:\n  cf-ban-audit probe www.example.com --origin 192.0.2.10\n  cf-ban-audit probe www.example.com --origin 192.0.2.10 --port 80\n  cf-ban-audit probe www.example.com --origin 192.0.2.10 --mode full --format json\n  cf-ban-audit probe www.example.com --origin 198.51.100.10 --from-edge 173.245.49.12"
     )]
     Probe(crate::probe_cmd::ProbeArgs),
+    /// End an outage and prevent the next one: scan with live state, then plan the lift of
+    /// every ban in force on a Cloudflare address (its own lift command) and the merge of the
+    /// ranges into fail2ban's jail.local with a reload; with --apply run it (journal, backups,
+    /// fail2ban's own check first) and re-scan.
+    ///
+    /// Exit status: 0 nothing left in force (or nothing to do), 1 bans or failed steps left,
+    /// 2 an error (also --apply without a terminal and without --yes).
+    #[command(
+        after_help = "Examples:\n  cf-ban-audit fix\n  cf-ban-audit fix --apply\n  cf-ban-audit fix --apply --yes --format json\n  cf-ban-audit fix --undo /var/lib/cf-ban-audit/fix-20261203T180000Z.jsonl"
+    )]
+    Fix(crate::fix_cmd::FixArgs),
     /// Print the range set in use, with its source and date; `ranges update` refreshes it.
     #[command(
         after_help = "Examples:\n  cf-ban-audit ranges\n  cf-ban-audit ranges update\n  cf-ban-audit ranges update --ranges-url https://mirror.example/client/v4/ips"

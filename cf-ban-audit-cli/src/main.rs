@@ -4,6 +4,7 @@
 mod args;
 mod doctor_cmd;
 mod escape;
+mod fix_cmd;
 mod fleet;
 mod jsonl;
 mod monitor;
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         Command::Check(a) => check(a),
         Command::Doctor(a) => doctor_cmd::run(a),
         Command::Probe(a) => probe_cmd::run(a),
+        Command::Fix(a) => fix_cmd::run(a),
         Command::Contains(a) => contains(a),
         Command::Merge(a) => merge(a),
         Command::Completions { shell } => {

@@ -21,7 +21,7 @@ pub fn json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
 }
 
 /// Quotes a word for a POSIX shell when it needs it.
-fn shell_word(s: &str) -> String {
+pub(crate) fn shell_word(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-/:@%+=,".contains(c))

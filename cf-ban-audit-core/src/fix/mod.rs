@@ -16,9 +16,13 @@
 //! - [`run`]: programs run with a fixed argument list, from the system directories, without a
 //!   shell, with a timeout; nothing read from a log becomes an argument except a parsed
 //!   address and a validated name (the caller's part).
+//! - [`plan`]: the steps of a fix, built from a scan's report; [`apply`]: running them, and
+//!   the verdict of the re-scan.
 
+pub mod apply;
 pub mod files;
 pub mod journal;
+pub mod plan;
 pub mod run;
 
 use std::path::PathBuf;

@@ -1,0 +1,359 @@
+//! `cf-ban-audit fix`: scan with live state, print the plan (lifts of the bans in force on
+//! Cloudflare addresses, the fail2ban `jail.local` merge and reload, what is left for a
+//! person), and with `--apply` run it, journal it and re-scan; `--undo JOURNAL` restores the
+//! configuration files a run replaced.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use cf_ban_audit_core::fix::apply::{self, StepOutcome, Verdict};
+use cf_ban_audit_core::fix::files::stamp_now;
+use cf_ban_audit_core::fix::journal::{self, Journal};
+use cf_ban_audit_core::fix::plan::{self, Plan, PlanOptions, Step};
+use cf_ban_audit_core::{RangeSet, Report, Scanner};
+use clap::Args;
+
+use crate::args::{CheckFormat, LiveOpts, RangeOpts};
+use crate::{say, Failure, ERROR, FOUND, OK};
+
+/// `fix`'s arguments.
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Files or directories to scan besides the live state. Default: /var/log and the known
+    /// ban-list and database locations.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Run the plan (without it nothing is changed). On a terminal it asks once; elsewhere
+    /// it needs --yes.
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: do not ask.
+    #[arg(long, requires = "apply")]
+    pub yes: bool,
+    /// With --apply: the journal to write (default /var/lib/cf-ban-audit/fix-STAMP.jsonl).
+    #[arg(long, value_name = "FILE", requires = "apply")]
+    pub journal: Option<PathBuf>,
+    /// Restore the configuration files a fix replaced, from the backups its journal names
+    /// (bans are not re-added).
+    #[arg(long, value_name = "JOURNAL", conflicts_with_all = ["apply", "paths"])]
+    pub undo: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// fail2ban's configuration directory (jail.conf, jail.d, jail.local), where jail.local
+    /// is merged (default /etc/fail2ban when it holds jail.conf).
+    #[arg(long, value_name = "DIR", env = "CF_BAN_AUDIT_FAIL2BAN_CONFIG")]
+    pub fail2ban_config: Option<PathBuf>,
+    #[command(flatten)]
+    pub live_opts: LiveOpts,
+    #[command(flatten)]
+    pub ranges: RangeOpts,
+}
+
+/// Runs `fix`.
+pub fn run(a: FixArgs) -> Result<u8, Failure> {
+    if let Some(journal) = &a.undo {
+        return undo(journal);
+    }
+    let (ranges, source) = crate::load_ranges(&a.ranges)?;
+    let options = plan_options(&a);
+    let report = scan(&a, ranges.clone(), source.clone());
+    let plan = plan::plan(&report, &ranges, &options).map_err(Failure::Message)?;
+    let mut out = io::stdout().lock();
+    if !a.apply {
+        match a.format {
+            CheckFormat::Text => {
+                write_plan(&mut out, &plan)?;
+                if !plan.is_empty() {
+                    writeln!(
+                        out,
+                        "\nNothing was changed: run again with --apply to do this."
+                    )?;
+                }
+            }
+            CheckFormat::Json => json(&mut out, &serde_json::json!({ "plan": plan }))?,
+        }
+        out.flush()?;
+        let in_force = report.findings.iter().any(|f| f.active);
+        return Ok(if !report.errors.is_empty() {
+            ERROR
+        } else if plan.is_empty() && !in_force {
+            OK
+        } else {
+            FOUND
+        });
+    }
+    if a.format == CheckFormat::Text {
+        write_plan(&mut out, &plan)?;
+        out.flush()?;
+    }
+    if plan.is_empty() {
+        if a.format == CheckFormat::Json {
+            json(
+                &mut out,
+                &serde_json::json!({ "plan": plan, "applied": [] }),
+            )?;
+        }
+        let in_force = report.findings.iter().any(|f| f.active);
+        return Ok(if in_force { FOUND } else { OK });
+    }
+    if !a.yes {
+        if !io::stdin().is_terminal() {
+            return Err(Failure::Message(
+                "--apply without a terminal to ask on: add --yes to apply without asking"
+                    .to_string(),
+            ));
+        }
+        eprint!("Apply these {} steps? [y/N] ", plan.steps.len());
+        let mut answer = String::new();
+        io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+            say("nothing was changed");
+            return Ok(FOUND);
+        }
+    }
+    let stamp = stamp_now();
+    let journal_path = a
+        .journal
+        .clone()
+        .unwrap_or_else(|| Journal::default_path(&stamp));
+    let mut journal =
+        Journal::create(&journal_path).map_err(|e| Failure::Message(e.to_string()))?;
+    let outcomes = apply::apply(&plan, &mut journal, &stamp)
+        .map_err(|e| Failure::Message(format!("the journal: {e}")))?;
+    let rescan = scan(&a, ranges.clone(), source);
+    let verdict = apply::verdict(&plan, &outcomes, &rescan, &ranges);
+    match a.format {
+        CheckFormat::Text => write_result(&mut out, &outcomes, &verdict, journal.path())?,
+        CheckFormat::Json => json(
+            &mut out,
+            &serde_json::json!({
+                "plan": plan,
+                "applied": outcomes,
+                "journal": journal.path(),
+                "verdict": verdict,
+            }),
+        )?,
+    }
+    out.flush()?;
+    let failed = outcomes.iter().any(|o| o.outcome.starts_with("failed"));
+    Ok(if !rescan.errors.is_empty() {
+        ERROR
+    } else if verdict.all_clear() && !failed {
+        OK
+    } else {
+        FOUND
+    })
+}
+
+/// Where fail2ban's configuration is: `--fail2ban-config`, else /etc/fail2ban when it holds
+/// jail.conf.
+fn plan_options(a: &FixArgs) -> PlanOptions {
+    let default = Path::new("/etc/fail2ban");
+    let mut options = PlanOptions::default();
+    options.fail2ban_config_named = a.fail2ban_config.is_some();
+    options.fail2ban_config = a
+        .fail2ban_config
+        .clone()
+        .or_else(|| default.join("jail.conf").is_file().then(|| default.into()));
+    options.fail2ban_socket = a.live_opts.fail2ban_socket.clone();
+    options
+}
+
+/// The scan with live state, as `scan --live` with the same options; its errors on stderr.
+fn scan(a: &FixArgs, ranges: RangeSet, source: String) -> Report {
+    let mut scanner = Scanner::new(ranges).ranges_source(source).live(true);
+    if let Some(socket) = &a.live_opts.fail2ban_socket {
+        scanner = scanner.fail2ban_socket(socket);
+    }
+    if let Some(config) = &a.live_opts.cscli_config {
+        scanner = scanner.cscli_config(config);
+    }
+    if let Some(dir) = plan_options(a).fail2ban_config {
+        scanner = scanner.fail2ban_config(dir);
+    }
+    let paths = if a.paths.is_empty() {
+        cf_ban_audit_core::existing_default_paths()
+    } else {
+        a.paths.clone()
+    };
+    for path in &paths {
+        scanner = scanner.path(path);
+    }
+    let report = scanner.scan();
+    for e in &report.errors {
+        say(&e.message);
+    }
+    report
+}
+
+/// A command as shell words, printable.
+fn words(argv: &[String]) -> String {
+    let line: Vec<String> = argv.iter().map(|w| crate::render::shell_word(w)).collect();
+    crate::escape::printable(&line.join(" "))
+}
+
+/// One line for a step.
+fn describe(step: &Step) -> String {
+    match step {
+        Step::Lift {
+            tool,
+            scope,
+            address,
+            argv,
+            ..
+        } => format!(
+            "lift    {tool} {} {address}: {}",
+            crate::escape::printable(scope),
+            words(argv)
+        ),
+        Step::WriteJailLocal {
+            path,
+            exists,
+            jails_extended,
+            ..
+        } => {
+            let mut sections = vec!["[DEFAULT]".to_string()];
+            sections.extend(jails_extended.iter().map(|j| format!("[{j}]")));
+            format!(
+                "write   {}{}: the Cloudflare ranges into ignoreip of {} ({}checked by fail2ban-client -d first)",
+                crate::escape::printable(&path.display().to_string()),
+                if *exists { "" } else { " (new)" },
+                crate::escape::printable(&sections.join(", ")),
+                if *exists { "backup beside it, " } else { "" }
+            )
+        }
+        Step::Reload { tool, argv } => format!("reload  {tool}: {}", words(argv)),
+        _ => String::new(),
+    }
+}
+
+/// The plan for people.
+fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    writeln!(
+        out,
+        "Plan ({} steps; ranges: {}):",
+        plan.steps.len(),
+        crate::escape::printable(&plan.ranges)
+    )?;
+    if plan.steps.is_empty() {
+        writeln!(out, "  nothing to do")?;
+    }
+    for (i, step) in plan.steps.iter().enumerate() {
+        writeln!(out, "  {:>2}. {}", i + 1, describe(step))?;
+        if let Step::WriteJailLocal { warnings, .. } = step {
+            for w in warnings {
+                writeln!(out, "      note: {}", crate::escape::printable(w))?;
+            }
+        }
+    }
+    write_left(out, &plan.left_for_person)
+}
+
+/// What is left for a person.
+fn write_left(
+    out: &mut dyn Write,
+    left: &[cf_ban_audit_core::fix::plan::LeftForPerson],
+) -> io::Result<()> {
+    if left.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "Left for a person:")?;
+    for l in left {
+        let what = match (&l.scope, &l.address) {
+            (Some(scope), Some(address)) => format!("{} {scope} {address}", l.tool),
+            _ => l.tool.to_string(),
+        };
+        let command = l
+            .command
+            .as_deref()
+            .map(|c| format!(" (run: {c})"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  - {}: {}{command}",
+            crate::escape::printable(&what),
+            crate::escape::printable(&l.why)
+        )?;
+    }
+    Ok(())
+}
+
+/// What was done and what the re-scan says.
+fn write_result(
+    out: &mut dyn Write,
+    outcomes: &[StepOutcome],
+    verdict: &Verdict,
+    journal: &Path,
+) -> io::Result<()> {
+    writeln!(out, "\nApplied:")?;
+    for (i, o) in outcomes.iter().enumerate() {
+        writeln!(out, "  {:>2}. {}", i + 1, describe(&o.step))?;
+        writeln!(out, "      {}", crate::escape::printable(&o.outcome))?;
+    }
+    writeln!(
+        out,
+        "Journal: {} (undo the configuration changes: cf-ban-audit fix --undo {0})",
+        crate::escape::printable(&journal.display().to_string())
+    )?;
+    writeln!(out, "\nAfter the fix (re-scan with live state):")?;
+    writeln!(out, "  bans lifted: {}", verdict.lifted.len())?;
+    for b in &verdict.lifted {
+        writeln!(
+            out,
+            "    {} {} {}",
+            b.tool,
+            crate::escape::printable(&b.scope),
+            b.address
+        )?;
+    }
+    writeln!(
+        out,
+        "  bans still in force: {}",
+        verdict.still_in_force.len()
+    )?;
+    for b in &verdict.still_in_force {
+        writeln!(
+            out,
+            "    {} {} {}",
+            b.tool,
+            crate::escape::printable(&b.scope),
+            b.address
+        )?;
+    }
+    for path in &verdict.now_ignore {
+        writeln!(
+            out,
+            "  now ignores Cloudflare: fail2ban ({})",
+            crate::escape::printable(path)
+        )?;
+    }
+    write_left(out, &verdict.left_for_person)
+}
+
+/// One JSON document.
+fn json(out: &mut dyn Write, value: &serde_json::Value) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
+}
+
+/// `--undo JOURNAL`: restores the backups; says which, and that the tools must reload.
+fn undo(journal_path: &Path) -> Result<u8, Failure> {
+    let restored = journal::undo(journal_path).map_err(|e| Failure::Message(e.to_string()))?;
+    let mut out = io::stdout().lock();
+    if restored.is_empty() {
+        writeln!(
+            out,
+            "Nothing to restore: the journal names no file written."
+        )?;
+    }
+    for path in &restored {
+        writeln!(
+            out,
+            "Restored {} (removed, when the fix had created it); reload the tool: fail2ban-client reload",
+            crate::escape::printable(&path.display().to_string())
+        )?;
+    }
+    out.flush()?;
+    Ok(OK)
+}

@@ -1,0 +1,434 @@
+//! Running a [`Plan`]: each step in order, each recorded in the journal with its outcome and
+//! how to undo it; and the verdict of the re-scan that follows.
+//!
+//! - A lift runs its command with [`run_program`] (absolute path from the system
+//!   directories, no shell, 30 s timeout). A failed lift does not stop the others.
+//! - `jail.local` is replaced with [`replace_validated`] (backup beside it, atomic rename),
+//!   or created with [`create_validated`] when there is none, and only after fail2ban's own reading of the new file accepts it: the configuration
+//!   directory is copied to a private temporary directory with the new `jail.local`, and
+//!   `fail2ban-client -c TMPDIR -d` must exit 0 without an `ERROR` line. A rejected file
+//!   leaves `jail.local` byte-identical, and the reload that follows is skipped.
+//! - The reload runs only after its write succeeded.
+
+use std::fs;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::files::{create_validated, replace_validated, Backup};
+use super::journal::{Journal, JournalEntry};
+use super::plan::{LeftForPerson, Plan, Step};
+use super::run::run_program;
+use crate::{check, RangeSet, Report, Tool};
+
+/// How long one program may run.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What became of one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct StepOutcome {
+    /// The step.
+    pub step: Step,
+    /// `done`, `failed: WHY` or `skipped: WHY`.
+    pub outcome: String,
+}
+
+impl StepOutcome {
+    /// Whether the step was done.
+    pub fn done(&self) -> bool {
+        self.outcome == "done"
+    }
+}
+
+/// Runs every step of `plan` in order, recording each in `journal`; `stamp` names the
+/// backups ([`super::files::stamp_now`]). Errors only when the journal cannot be written
+/// (then nothing more runs).
+pub fn apply(
+    plan: &Plan,
+    journal: &mut Journal,
+    stamp: &str,
+) -> Result<Vec<StepOutcome>, super::FixError> {
+    let mut outcomes = Vec::new();
+    let mut written_ok = true;
+    for step in &plan.steps {
+        let (outcome, entry) = match step {
+            Step::Lift { argv, .. } => {
+                let outcome = run(argv);
+                let mut entry = JournalEntry::new(
+                    "lift",
+                    &outcome,
+                    "nothing: a lifted ban is not re-added (the tool bans again if it must)",
+                );
+                entry.argv = Some(argv.clone());
+                (outcome, Some(entry))
+            }
+            Step::WriteJailLocal {
+                path,
+                exists,
+                content,
+                ..
+            } => {
+                let (outcome, written) = write_jail_local(path, *exists, content, stamp);
+                written_ok = outcome == "done";
+                let undo = match (&written.backup, &written.created) {
+                    (Some(b), _) => format!(
+                        "cf-ban-audit fix --undo JOURNAL (restores {} from {})",
+                        b.path.display(),
+                        b.backup.display()
+                    ),
+                    (None, Some(created)) => format!(
+                        "cf-ban-audit fix --undo JOURNAL (removes {}, which the fix created)",
+                        created.display()
+                    ),
+                    (None, None) => "nothing: the file was left as it was".to_string(),
+                };
+                let mut entry = JournalEntry::new("write", &outcome, &undo);
+                entry.backup = written.backup;
+                entry.created = written.created;
+                (outcome, Some(entry))
+            }
+            // Nothing ran: no journal entry.
+            Step::Reload { .. } if !written_ok => (
+                "skipped: the configuration was not written".to_string(),
+                None,
+            ),
+            Step::Reload { argv, .. } => {
+                let outcome = run(argv);
+                let mut entry = JournalEntry::new(
+                    "reload",
+                    &outcome,
+                    "reload again after the undo of the write",
+                );
+                entry.argv = Some(argv.clone());
+                (outcome, Some(entry))
+            }
+        };
+        if let Some(entry) = entry {
+            journal.record(&entry)?;
+        }
+        outcomes.push(StepOutcome {
+            step: step.clone(),
+            outcome,
+        });
+    }
+    Ok(outcomes)
+}
+
+/// Runs `argv`: `done`, or `failed: ` with the exit status and the program's words.
+fn run(argv: &[String]) -> String {
+    match run_program(argv, TIMEOUT) {
+        Ok(out) if out.status.success() => "done".to_string(),
+        Ok(out) => format!(
+            "failed: {} ({})",
+            out.status,
+            first_words(&out.stderr, &out.stdout)
+        ),
+        Err(e) => format!("failed: {e}"),
+    }
+}
+
+/// The first line of `stderr`, else of `stdout`, at most 200 characters.
+fn first_words(stderr: &[u8], stdout: &[u8]) -> String {
+    let text = |b: &[u8]| {
+        String::from_utf8_lossy(b)
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| l.trim().chars().take(200).collect::<String>())
+    };
+    text(stderr)
+        .or_else(|| text(stdout))
+        .unwrap_or_else(|| "no output".to_string())
+}
+
+/// What a write did: the backup of the file it replaced, or the file it created.
+#[derive(Default)]
+struct Written {
+    backup: Option<Backup>,
+    created: Option<PathBuf>,
+}
+
+/// Writes `jail.local`, validated by fail2ban: replaced after a backup when it `exists`, else
+/// created (mode 0644, as Debian ships fail2ban's files) only where there is still none.
+fn write_jail_local(path: &Path, exists: bool, content: &str, stamp: &str) -> (String, Written) {
+    let Some(dir) = path.parent() else {
+        return (
+            format!("failed: {}: no directory", path.display()),
+            Written::default(),
+        );
+    };
+    let mut validate = |temp: &Path| fail2ban_accepts(dir, temp);
+    if exists {
+        match replace_validated(path, content.as_bytes(), stamp, &mut validate) {
+            Ok(backup) => (
+                "done".to_string(),
+                Written {
+                    backup: Some(backup),
+                    created: None,
+                },
+            ),
+            Err(e) => (format!("failed: {e}"), Written::default()),
+        }
+    } else {
+        match create_validated(path, content.as_bytes(), 0o644, &mut validate) {
+            Ok(()) => (
+                "done".to_string(),
+                Written {
+                    backup: None,
+                    created: Some(path.to_path_buf()),
+                },
+            ),
+            Err(e) => (format!("failed: {e}"), Written::default()),
+        }
+    }
+}
+
+/// Whether fail2ban reads configuration directory `dir` with `new_jail_local` as its
+/// `jail.local`: `fail2ban-client -c COPY -d` on a private copy, exit 0 and no `ERROR`.
+fn fail2ban_accepts(dir: &Path, new_jail_local: &Path) -> Result<(), String> {
+    let copy = private_temp_dir().map_err(|e| format!("a temporary directory: {e}"))?;
+    let result = (|| {
+        copy_tree(dir, &copy).map_err(|e| format!("copying {}: {e}", dir.display()))?;
+        fs::copy(new_jail_local, copy.join("jail.local"))
+            .map_err(|e| format!("copying the new jail.local: {e}"))?;
+        let argv: Vec<String> = vec![
+            "fail2ban-client".into(),
+            "-c".into(),
+            copy.display().to_string(),
+            "-d".into(),
+        ];
+        let out = run_program(&argv, TIMEOUT).map_err(|e| e.to_string())?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let error = text.lines().find(|l| l.contains("ERROR"));
+        match (out.status.success(), error) {
+            (true, None) => Ok(()),
+            // From `ERROR` on: the time and the logger before it say nothing.
+            (_, Some(line)) => Err(format!(
+                "fail2ban rejects it: {}",
+                line[line.find("ERROR").unwrap_or(0)..]
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
+            )),
+            (false, None) => Err(format!(
+                "fail2ban rejects it: {} ({})",
+                out.status,
+                first_words(&out.stderr, &out.stdout)
+            )),
+        }
+    })();
+    let _ = fs::remove_dir_all(&copy);
+    result
+}
+
+/// A new directory of mode 0700 under the temporary directory (never an existing one).
+fn private_temp_dir() -> std::io::Result<PathBuf> {
+    let base = std::env::temp_dir();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let mut last = None;
+    for i in 0..16u32 {
+        let path = base.join(format!(
+            "cf-ban-audit-validate-{}-{nanos:x}-{i}",
+            std::process::id()
+        ));
+        match fs::DirBuilder::new().mode(0o700).create(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.expect("tried"))
+}
+
+/// Copies the tree `from` into the existing directory `to`: directories, regular files, and
+/// symlinks as symlinks (never followed).
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            fs::create_dir(&target)?;
+            copy_tree(&entry.path(), &target)?;
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(entry.path())?, &target)?;
+        } else if kind.is_file() {
+            fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// One ban, as the verdict names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct BanRef {
+    /// The tool.
+    pub tool: Tool,
+    /// Its jail, set, chain or rule.
+    pub scope: String,
+    /// The address.
+    pub address: String,
+}
+
+/// What the re-scan after a fix says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Verdict {
+    /// The bans a lift step was for that the re-scan no longer finds in force.
+    pub lifted: Vec<BanRef>,
+    /// Every ban of an address of the set still in force.
+    pub still_in_force: Vec<BanRef>,
+    /// The configuration files that now cover every range (`check` finds no gap).
+    pub now_ignore: Vec<String>,
+    /// What the plan left for a person, and every step that failed.
+    pub left_for_person: Vec<LeftForPerson>,
+}
+
+impl Verdict {
+    /// Whether nothing is left in force.
+    pub fn all_clear(&self) -> bool {
+        self.still_in_force.is_empty()
+    }
+}
+
+/// The verdict of `rescan`, the scan after `outcomes` of `plan`.
+pub fn verdict(
+    plan: &Plan,
+    outcomes: &[StepOutcome],
+    rescan: &Report,
+    ranges: &RangeSet,
+) -> Verdict {
+    let in_force: Vec<BanRef> = rescan
+        .findings
+        .iter()
+        .filter(|f| f.active)
+        .map(|f| BanRef {
+            tool: f.tool,
+            scope: f.scope.clone(),
+            address: f.address_text(),
+        })
+        .collect();
+    let mut lifted = Vec::new();
+    let mut now_ignore = Vec::new();
+    let mut left = plan.left_for_person.clone();
+    for o in outcomes {
+        match &o.step {
+            Step::Lift {
+                tool,
+                scope,
+                address,
+                ..
+            } => {
+                let ban = BanRef {
+                    tool: *tool,
+                    scope: scope.clone(),
+                    address: address.clone(),
+                };
+                if !in_force.contains(&ban) {
+                    lifted.push(ban);
+                }
+            }
+            Step::WriteJailLocal { path, .. } => {
+                let covered = check::check_file(path, ranges)
+                    .is_ok_and(|c| c.missing.is_empty() && c.problems.is_empty());
+                if o.done() && covered {
+                    now_ignore.push(path.display().to_string());
+                }
+            }
+            Step::Reload { .. } => {}
+        }
+        if o.outcome.starts_with("failed") {
+            left.push(LeftForPerson {
+                tool: step_tool(&o.step),
+                scope: None,
+                address: None,
+                why: o.outcome.clone(),
+                command: None,
+            });
+        }
+    }
+    Verdict {
+        lifted,
+        still_in_force: in_force,
+        now_ignore,
+        left_for_person: left,
+    }
+}
+
+fn step_tool(step: &Step) -> Tool {
+    match step {
+        Step::Lift { tool, .. } | Step::Reload { tool, .. } => *tool,
+        Step::WriteJailLocal { .. } => Tool::Fail2ban,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloudflare::embedded;
+    use crate::{Finding, Format, RangesInfo};
+
+    fn lift(address: &str) -> Step {
+        Step::Lift {
+            tool: Tool::Ipset,
+            scope: "s".into(),
+            address: address.into(),
+            range: "104.16.0.0/13".into(),
+            argv: vec!["ipset".into(), "del".into(), "s".into(), address.into()],
+        }
+    }
+
+    #[test]
+    fn the_verdict_follows_the_rescan_not_the_exit_status() {
+        let plan = Plan {
+            ranges: "cf".into(),
+            steps: vec![lift("104.16.0.1"), lift("104.16.0.2")],
+            left_for_person: Vec::new(),
+        };
+        // The first lift failed (gone already), the second said done but the ban stands.
+        let outcomes = vec![
+            StepOutcome {
+                step: plan.steps[0].clone(),
+                outcome: "failed: no such element".into(),
+            },
+            StepOutcome {
+                step: plan.steps[1].clone(),
+                outcome: "done".into(),
+            },
+        ];
+        let mut rescan = Report::new(
+            None,
+            chrono::NaiveDateTime::default(),
+            RangesInfo::new("cf", 1, 0),
+        );
+        let mut f = Finding::new(
+            "104.16.0.2/32".parse().unwrap(),
+            "104.16.0.0/13".parse().unwrap(),
+            Tool::Ipset,
+            Format::Ipset,
+            "s",
+        );
+        f.active = true;
+        rescan.findings.push(f);
+        let v = verdict(&plan, &outcomes, &rescan, &embedded());
+        assert_eq!(v.lifted.len(), 1);
+        assert_eq!(v.lifted[0].address, "104.16.0.1");
+        assert_eq!(v.still_in_force.len(), 1);
+        assert_eq!(v.still_in_force[0].address, "104.16.0.2");
+        assert!(!v.all_clear());
+        assert_eq!(v.left_for_person.len(), 1, "{v:?}");
+        assert!(v.left_for_person[0].why.starts_with("failed: "));
+    }
+}

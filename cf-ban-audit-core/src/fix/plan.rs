@@ -1,0 +1,466 @@
+//! The plan of `fix`: from the [`Report`] of a scan with live state, the steps that end the
+//! outage (lift each ban in force on an address of the range set, with the finding's own lift
+//! command) and prevent the next one (merge the ranges into fail2ban's `jail.local`, then
+//! reload fail2ban), and what is left for a person.
+//!
+//! Building a plan changes nothing: it reads the report and `jail.local`, nothing else. Every
+//! lift is re-checked here: the address lies inside the range set in use, and the command's
+//! program is one of [`LIFT_PROGRAMS`]; anything else is left for a person. Nothing in a plan
+//! adds a ban.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::check;
+use crate::snippet::{self, MergeOptions, Target};
+use crate::{Finding, RangeSet, Report, Tool};
+
+/// The programs a lift command may run (the lift commands of [`Finding::lift`]); a finding
+/// whose command names any other is left for a person.
+pub const LIFT_PROGRAMS: &[&str] = &[
+    "fail2ban-client",
+    "ipset",
+    "nft",
+    "iptables",
+    "ip6tables",
+    "ufw",
+    "firewall-cmd",
+    "cscli",
+    "csf",
+    "ip",
+];
+
+/// Where the tools `fix` drives sit, when not at their default places.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PlanOptions {
+    /// fail2ban's configuration directory (jail.conf, jail.local, jail.d); `None`: no
+    /// fail2ban prevention step is planned.
+    pub fail2ban_config: Option<PathBuf>,
+    /// Whether [`PlanOptions::fail2ban_config`] was named by the user (then the reload passes
+    /// it to `fail2ban-client -c`), rather than found at its default place.
+    pub fail2ban_config_named: bool,
+    /// The socket of the fail2ban server (`fail2ban-client -s`), when not the default.
+    pub fail2ban_socket: Option<PathBuf>,
+}
+
+/// A plan: the steps in the order they run, and what is left for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Plan {
+    /// The range set in use, as the report names it.
+    pub ranges: String,
+    /// The steps, in the order they run: lifts, then configuration writes, then reloads.
+    pub steps: Vec<Step>,
+    /// Bans and tools this plan does not handle, with why and what to do.
+    pub left_for_person: Vec<LeftForPerson>,
+}
+
+impl Plan {
+    /// Whether there is nothing to run.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Step {
+    /// Lift one ban in force with the finding's own command.
+    Lift {
+        /// The tool that holds the ban.
+        tool: Tool,
+        /// Its jail, set, chain or rule.
+        scope: String,
+        /// The banned address or network.
+        address: String,
+        /// The Cloudflare range it lies in.
+        range: String,
+        /// The command, program first (run without a shell).
+        argv: Vec<String>,
+    },
+    /// Write fail2ban's `jail.local` with the ranges merged in (created when missing).
+    WriteJailLocal {
+        /// The file.
+        path: PathBuf,
+        /// Whether it exists now (otherwise it is created).
+        exists: bool,
+        /// The jails whose own `ignoreip` gets the ranges too (besides `[DEFAULT]`).
+        jails_extended: Vec<String>,
+        /// What the merge keeps that needs a look (stale or over-broad entries).
+        warnings: Vec<String>,
+        /// The new content.
+        content: String,
+    },
+    /// Reload a tool so that it reads its new configuration.
+    Reload {
+        /// The tool.
+        tool: Tool,
+        /// The command, program first (run without a shell).
+        argv: Vec<String>,
+    },
+}
+
+/// A ban or tool the plan leaves to a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct LeftForPerson {
+    /// The tool.
+    pub tool: Tool,
+    /// The ban's scope, when this is about one ban.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The banned address, when this is about one ban.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Why `fix` does not do it.
+    pub why: String,
+    /// What to run instead, as shell words, when there is such a command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
+/// The plan for `report`, with the range set the scan used.
+///
+/// Errors name the file that could not be read (`jail.local`, present but unreadable).
+pub fn plan(report: &Report, ranges: &RangeSet, options: &PlanOptions) -> Result<Plan, String> {
+    let mut steps = Vec::new();
+    let mut left = Vec::new();
+    let mut tools_in_force: Vec<Tool> = Vec::new();
+    for f in report.findings.iter().filter(|f| f.active) {
+        if !tools_in_force.contains(&f.tool) {
+            tools_in_force.push(f.tool);
+        }
+        match lift_step(f, ranges) {
+            Ok(step) => steps.push(step),
+            Err(why) => left.push(LeftForPerson {
+                tool: f.tool,
+                scope: Some(f.scope.clone()),
+                address: Some(f.address_text()),
+                why,
+                command: None,
+            }),
+        }
+    }
+    // fail2ban's bans go first: its unban also removes the firewall entries its actions made.
+    steps.sort_by_key(|s| {
+        !matches!(
+            s,
+            Step::Lift {
+                tool: Tool::Fail2ban,
+                ..
+            }
+        )
+    });
+    let mut fail2ban_prevented = false;
+    if let Some(dir) = &options.fail2ban_config {
+        fail2ban_prevented = true;
+        left.extend(jail_d_overrides(dir));
+        if let Some(write) = jail_local_step(dir, ranges)? {
+            steps.push(write);
+            steps.push(Step::Reload {
+                tool: Tool::Fail2ban,
+                argv: fail2ban_reload(options),
+            });
+        }
+    }
+    for tool in tools_in_force {
+        if tool == Tool::Fail2ban && fail2ban_prevented {
+            continue;
+        }
+        let target = snippet_target(tool);
+        left.push(LeftForPerson {
+            tool,
+            scope: None,
+            address: None,
+            why: match (tool, target) {
+                (Tool::Fail2ban, _) => "fail2ban's configuration directory is not known: name it with --fail2ban-config DIR".to_string(),
+                (_, Some(_)) => format!("fix does not write {}'s allow list yet: add the ranges with the snippet", tool.name()),
+                (_, None) => format!("fix cannot prevent {}'s bans: stop what adds them", tool.name()),
+            },
+            command: target.map(|t| format!("cf-ban-audit snippet {}", t.name())),
+        });
+    }
+    Ok(Plan {
+        ranges: report.ranges.source.clone(),
+        steps,
+        left_for_person: left,
+    })
+}
+
+/// The lift step of a finding in force, or why it is left for a person.
+fn lift_step(f: &Finding, ranges: &RangeSet) -> Result<Step, String> {
+    if !ranges.covers(&f.address) {
+        return Err(format!(
+            "{} is not wholly inside the range set in use: lifting it would unban other addresses",
+            f.address_text()
+        ));
+    }
+    let Some(argv) = &f.lift else {
+        return Err(f
+            .lift_unavailable
+            .clone()
+            .unwrap_or_else(|| "no lift command is known for this ban".to_string()));
+    };
+    let program = argv.first().map(String::as_str).unwrap_or("");
+    if !LIFT_PROGRAMS.contains(&program) {
+        return Err(format!(
+            "the lift command runs {program:?}, which fix does not run"
+        ));
+    }
+    Ok(Step::Lift {
+        tool: f.tool,
+        scope: f.scope.clone(),
+        address: f.address_text(),
+        range: f.range.to_string(),
+        argv: argv.clone(),
+    })
+}
+
+/// The write of `DIR/jail.local` with the ranges merged in, or `None` when it covers them.
+fn jail_local_step(dir: &Path, ranges: &RangeSet) -> Result<Option<Step>, String> {
+    let path = dir.join("jail.local");
+    let (existing, exists) = match std::fs::read(&path) {
+        Ok(bytes) => (
+            String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))?,
+            true,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), false),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    let options = MergeOptions::for_path(&path);
+    let merged = Target::Fail2ban
+        .merge_with(&existing, ranges, options)
+        .expect("fail2ban merges");
+    let checked = check::check_text(&path, &existing, ranges);
+    let covered = checked.missing.is_empty() && checked.problems.is_empty();
+    if exists && (merged == existing || covered) {
+        return Ok(None);
+    }
+    Ok(Some(Step::WriteJailLocal {
+        jails_extended: snippet::fail2ban_jails_extended(&existing, ranges),
+        warnings: Target::Fail2ban
+            .merge_warnings_with(&existing, ranges, options)
+            .iter()
+            .map(|w| w.to_string())
+            .collect(),
+        path,
+        exists,
+        content: merged,
+    }))
+}
+
+/// The `jail.d` files that set an `ignoreip` of their own: fail2ban reads them after
+/// `jail.local`, so theirs replaces the merged one for their jails. `fix` does not write them
+/// yet: each is left for a person with the merge command.
+fn jail_d_overrides(dir: &Path) -> Vec<LeftForPerson> {
+    let Ok(entries) = std::fs::read_dir(dir.join("jail.d")) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "conf" || x == "local")
+                && std::fs::read(p).is_ok_and(|bytes| {
+                    String::from_utf8_lossy(&bytes).lines().any(|l| {
+                        l.split('=')
+                            .next()
+                            .is_some_and(|k| k.trim().eq_ignore_ascii_case("ignoreip"))
+                            && l.contains('=')
+                    })
+                })
+        })
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| LeftForPerson {
+            tool: Tool::Fail2ban,
+            scope: None,
+            address: None,
+            why: format!(
+                "{} sets its own ignoreip, read after jail.local: fix does not merge jail.d files yet",
+                p.display()
+            ),
+            command: Some(format!(
+                "cf-ban-audit snippet fail2ban --existing {}",
+                p.display()
+            )),
+        })
+        .collect()
+}
+
+/// `fail2ban-client [-c DIR] [-s SOCKET] reload`.
+fn fail2ban_reload(options: &PlanOptions) -> Vec<String> {
+    let mut argv = vec!["fail2ban-client".to_string()];
+    if let (true, Some(dir)) = (options.fail2ban_config_named, &options.fail2ban_config) {
+        argv.extend(["-c".to_string(), dir.display().to_string()]);
+    }
+    if let Some(socket) = &options.fail2ban_socket {
+        argv.extend(["-s".to_string(), socket.display().to_string()]);
+    }
+    argv.push("reload".to_string());
+    argv
+}
+
+/// The snippet that prevents a tool's bans, when there is one.
+fn snippet_target(tool: Tool) -> Option<Target> {
+    Some(match tool {
+        Tool::Fail2ban => Target::Fail2ban,
+        Tool::Csf => Target::Csf,
+        Tool::Crowdsec => Target::Crowdsec,
+        Tool::Btwaf => Target::Btwaf,
+        Tool::Modsecurity => Target::Modsecurity,
+        Tool::ModEvasive => Target::ModEvasive,
+        Tool::NginxLimit | Tool::NginxDeny => Target::NginxRealip,
+        Tool::ApacheDeny => Target::ApacheRemoteip,
+        Tool::Iptables => Target::Iptables,
+        Tool::Ipset => Target::Ipset,
+        Tool::Nftables => Target::Nftables,
+        Tool::Ufw => Target::Ufw,
+        Tool::Firewalld => Target::Firewalld,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloudflare::embedded;
+    use crate::{Format, RangesInfo};
+
+    fn report(findings: Vec<Finding>) -> Report {
+        let mut r = Report::new(
+            None,
+            chrono::NaiveDateTime::default(),
+            RangesInfo::new("cf", 1, 1),
+        );
+        r.findings = findings;
+        r
+    }
+
+    fn finding(addr: &str, tool: Tool, lift: Option<&[&str]>) -> Finding {
+        let cf = embedded();
+        let net: ipnet::IpNet = addr.parse().unwrap();
+        let range = cf.matching(&net).unwrap_or(net);
+        let mut f = Finding::new(net, range, tool, Format::Fail2banLog, "sshd");
+        f.active = true;
+        f.lift = lift.map(|a| a.iter().map(|w| w.to_string()).collect());
+        f
+    }
+
+    #[test]
+    fn lifts_only_whole_addresses_of_the_set_with_known_programs() {
+        let cf = embedded();
+        let r = report(vec![
+            finding(
+                "104.16.0.0/11",
+                Tool::Ipset,
+                Some(&["ipset", "del", "s", "104.16.0.0/11"]),
+            ),
+            finding(
+                "173.245.49.12/32",
+                Tool::Ipset,
+                Some(&["ipset", "del", "s", "173.245.49.12"]),
+            ),
+            finding("172.64.1.1/32", Tool::Ipset, Some(&["sh", "-c", "x"])),
+            finding(
+                "172.64.1.2/32",
+                Tool::Fail2ban,
+                Some(&["fail2ban-client", "set", "sshd", "unbanip", "172.64.1.2"]),
+            ),
+            finding("172.64.1.3/32", Tool::Btwaf, None),
+        ]);
+        let p = plan(&r, &cf, &PlanOptions::default()).unwrap();
+        let lifted: Vec<&str> = p
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Lift { address, .. } => Some(address.as_str()),
+                _ => None,
+            })
+            .collect();
+        // fail2ban first; the /11 is wider than 104.16.0.0/13 and 104.24.0.0/14.
+        assert_eq!(lifted, ["172.64.1.2", "173.245.49.12"]);
+        let left: Vec<Option<&str>> = p
+            .left_for_person
+            .iter()
+            .map(|l| l.address.as_deref())
+            .collect();
+        assert!(left.contains(&Some("104.16.0.0/11")), "{p:?}");
+        assert!(left.contains(&Some("172.64.1.1")), "{p:?}");
+        assert!(left.contains(&Some("172.64.1.3")), "{p:?}");
+        // No configuration directory: fail2ban left for a person with its snippet.
+        assert!(p.left_for_person.iter().any(|l| l.tool == Tool::Fail2ban
+            && l.command.as_deref() == Some("cf-ban-audit snippet fail2ban")));
+    }
+
+    #[test]
+    fn merges_jail_local_then_reloads_and_skips_a_covered_one() {
+        let cf = embedded();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("jail.local"),
+            "[sshd]\nignoreip = 192.0.2.1\n",
+        )
+        .unwrap();
+        let options = PlanOptions {
+            fail2ban_config: Some(dir.path().to_path_buf()),
+            fail2ban_config_named: true,
+            fail2ban_socket: Some("/run/f.sock".into()),
+        };
+        let p = plan(&report(Vec::new()), &cf, &options).unwrap();
+        let Step::WriteJailLocal {
+            content,
+            jails_extended,
+            exists,
+            ..
+        } = &p.steps[0]
+        else {
+            panic!("{p:?}");
+        };
+        assert!(*exists);
+        assert_eq!(jails_extended, &["sshd"]);
+        let Step::Reload { argv, .. } = &p.steps[1] else {
+            panic!("{p:?}");
+        };
+        let dir_text = dir.path().display().to_string();
+        assert_eq!(
+            argv,
+            &[
+                "fail2ban-client",
+                "-c",
+                &dir_text,
+                "-s",
+                "/run/f.sock",
+                "reload"
+            ]
+        );
+        std::fs::write(dir.path().join("jail.local"), content).unwrap();
+        let again = plan(&report(Vec::new()), &cf, &options).unwrap();
+        assert!(again.is_empty(), "{again:?}");
+        // A jail.d file with its own ignoreip: named for a person, not written.
+        std::fs::create_dir(dir.path().join("jail.d")).unwrap();
+        std::fs::write(
+            dir.path().join("jail.d/web.local"),
+            "[nginx]\nignoreip = 10.0.0.1\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("jail.d/other.local"),
+            "[sshd]\nenabled = true\n",
+        )
+        .unwrap();
+        let again = plan(&report(Vec::new()), &cf, &options).unwrap();
+        assert!(again.is_empty(), "{again:?}");
+        assert_eq!(again.left_for_person.len(), 1, "{again:?}");
+        assert!(again.left_for_person[0]
+            .command
+            .as_deref()
+            .unwrap()
+            .ends_with("jail.d/web.local"));
+    }
+}
