@@ -297,29 +297,20 @@ fn write_result(
         crate::escape::printable(&journal.display().to_string())
     )?;
     writeln!(out, "\nAfter the fix (re-scan with live state):")?;
-    writeln!(out, "  bans lifted: {}", verdict.lifted.len())?;
-    for b in &verdict.lifted {
-        writeln!(
-            out,
-            "    {} {} {}",
-            b.tool,
-            crate::escape::printable(&b.scope),
-            b.address
-        )?;
-    }
-    writeln!(
-        out,
-        "  bans still in force: {}",
-        verdict.still_in_force.len()
-    )?;
-    for b in &verdict.still_in_force {
-        writeln!(
-            out,
-            "    {} {} {}",
-            b.tool,
-            crate::escape::printable(&b.scope),
-            b.address
-        )?;
+    for (what, bans) in [
+        ("bans lifted", &verdict.lifted),
+        ("bans still in force", &verdict.still_in_force),
+    ] {
+        writeln!(out, "  {what}: {}", bans.len())?;
+        for b in bans {
+            writeln!(
+                out,
+                "    {} {} {}",
+                b.tool,
+                crate::escape::printable(&b.scope),
+                b.address
+            )?;
+        }
     }
     for path in &verdict.now_ignore {
         writeln!(

@@ -111,21 +111,7 @@ fn fix_lifts_the_edge_merges_jail_local_and_undoes() {
     }
     let ruleset = dir.write("cfba.nft", NFT_RULESET);
     ns.exec(&["nft", "-f", ruleset.to_str().unwrap()]);
-    ns.exec(&["ipset", "create", "cfba-block", "hash:net"]);
-    ns.exec(&["ipset", "add", "cfba-block", "172.64.9.9"]);
-    ns.exec(&["ipset", "add", "cfba-block", "198.51.100.9"]);
-    ns.exec(&[
-        "iptables",
-        "-A",
-        "INPUT",
-        "-m",
-        "set",
-        "--match-set",
-        "cfba-block",
-        "src",
-        "-j",
-        "DROP",
-    ]);
+    ns.ipset_drop("cfba-block", "hash:net", &["172.64.9.9", "198.51.100.9"]);
     let conf = f2b.conf().display().to_string();
     let socket = f2b.socket().display().to_string();
     let empty = TestEnv::new();

@@ -306,21 +306,7 @@ fn ipset_lift_deletes_one_entry() {
     let Some(ns) = Netns::new("lift-ipset", &["iptables", "ipset"]) else {
         return;
     };
-    ns.exec(&["ipset", "create", "blocklist", "hash:net"]);
-    ns.exec(&["ipset", "add", "blocklist", "104.16.5.5"]);
-    ns.exec(&["ipset", "add", "blocklist", "172.64.0.0/16"]);
-    ns.exec(&[
-        "iptables",
-        "-A",
-        "INPUT",
-        "-m",
-        "set",
-        "--match-set",
-        "blocklist",
-        "src",
-        "-j",
-        "DROP",
-    ]);
+    ns.ipset_drop("blocklist", "hash:net", &["104.16.5.5", "172.64.0.0/16"]);
     let empty = TestEnv::new();
     let scan = || scan(&ns.0, &["--source", "ipset"], &[empty.path()]);
     let exec = |argv: &[String]| run_argv(&ns, argv);

@@ -1110,21 +1110,7 @@ fn ipset_lift_command_removes_one_entry() {
     let Some(ns) = Netns::new("lift", &["iptables", "ipset"]) else {
         return;
     };
-    ns.exec(&["ipset", "create", "blocklist", "hash:ip"]);
-    ns.exec(&["ipset", "add", "blocklist", "172.64.9.9"]);
-    ns.exec(&["ipset", "add", "blocklist", "104.16.5.5"]);
-    ns.exec(&[
-        "iptables",
-        "-A",
-        "INPUT",
-        "-m",
-        "set",
-        "--match-set",
-        "blocklist",
-        "src",
-        "-j",
-        "DROP",
-    ]);
+    ns.ipset_drop("blocklist", "hash:ip", &["172.64.9.9", "104.16.5.5"]);
     let empty = TestEnv::new();
     let scan = || {
         let out = Command::new("ip")

@@ -524,3 +524,26 @@ pub fn lab_start(
     dir.disable_cleanup(keep);
     Some((topo, dir, keep))
 }
+
+impl Netns {
+    /// Creates ipset `set` of `kind` (`hash:ip`, `hash:net`) holding `members`, and an
+    /// iptables rule that drops what it holds.
+    pub fn ipset_drop(&self, set: &str, kind: &str, members: &[&str]) {
+        self.exec(&["ipset", "create", set, kind]);
+        for m in members {
+            self.exec(&["ipset", "add", set, m]);
+        }
+        self.exec(&[
+            "iptables",
+            "-A",
+            "INPUT",
+            "-m",
+            "set",
+            "--match-set",
+            set,
+            "src",
+            "-j",
+            "DROP",
+        ]);
+    }
+}
