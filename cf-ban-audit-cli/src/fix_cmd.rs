@@ -48,6 +48,10 @@ pub struct FixArgs {
     /// lists; csf.allow is not touched). No csf step when the directory does not exist.
     #[arg(long, value_name = "DIR", default_value = "/etc/csf")]
     pub csf_dir: PathBuf,
+    /// btwaf's directory, where rule/ip_white.json and rule/ip_white_v6.json are merged (the
+    /// panel's nginx reload makes btwaf read them). No btwaf step when it does not exist.
+    #[arg(long, value_name = "DIR", default_value = "/www/server/btwaf")]
+    pub btwaf_dir: PathBuf,
     #[command(flatten)]
     pub live_opts: LiveOpts,
     #[command(flatten)]
@@ -162,6 +166,7 @@ fn plan_options(a: &FixArgs) -> PlanOptions {
         .or_else(|| default.join("jail.conf").is_file().then(|| default.into()));
     options.fail2ban_socket = a.live_opts.fail2ban_socket.clone();
     options.csf_dir = Some(a.csf_dir.clone());
+    options.btwaf_dir = Some(a.btwaf_dir.clone());
     options
 }
 

@@ -12,6 +12,9 @@
 //!   check of its own, so the new file is read back as lfd reads it: it must hold every range
 //!   of the set, and every line in it that holds an address lfd does not load must have been
 //!   there before. Otherwise `csf.ignore` stays byte-identical and `csf -r` is skipped.
+//! - btwaf's `rule/ip_white.json` and `rule/ip_white_v6.json` likewise (mode 0644 when
+//!   created): the new file must be a JSON array of the pairs btwaf's loader reads, and load
+//!   every range of its family. nginx's reload, which makes btwaf read it, is left to the panel.
 //! - The reload runs only after its write succeeded.
 
 use std::fs;
@@ -25,6 +28,7 @@ use super::files::{create_validated, replace_validated, Backup};
 use super::journal::{Journal, JournalEntry};
 use super::plan::{LeftForPerson, Plan, Step};
 use super::run::run_program;
+use crate::snippet::btwaf;
 use crate::{check, RangeSet, Report, Tool};
 
 /// How long one program may run.
@@ -82,14 +86,21 @@ pub fn apply(
                 (outcome.clone(), Some(write_entry(&outcome, written)))
             }
             Step::WriteIgnoreList {
+                tool,
                 path,
                 exists,
                 content,
                 ..
             } => {
-                let mut validate = |temp: &Path| csf_ignore_covers(path, temp, ranges);
+                let v6 = path.ends_with(btwaf::IP_WHITE_V6);
+                let mut validate = |temp: &Path| match tool {
+                    Tool::Btwaf => btwaf_loads(temp, ranges, v6),
+                    _ => csf_ignore_covers(path, temp, ranges),
+                };
+                // csf ships its files 0600; the panel writes btwaf's 0644.
+                let mode = if *tool == Tool::Btwaf { 0o644 } else { 0o600 };
                 let (outcome, written) =
-                    write_validated(path, *exists, content, stamp, 0o600, &mut validate);
+                    write_validated(path, *exists, content, stamp, mode, &mut validate);
                 written_ok = outcome == "done";
                 (outcome.clone(), Some(write_entry(&outcome, written)))
             }
@@ -219,6 +230,14 @@ fn write_validated(
             Err(e) => (format!("failed: {e}"), Written::default()),
         }
     }
+}
+
+/// Whether btwaf's loader takes the new whitelist at `temp` (`v6`: `ip_white_v6.json`) and
+/// loads every range of its family from it (btwaf has no check of its own either).
+fn btwaf_loads(temp: &Path, ranges: &RangeSet, v6: bool) -> Result<(), String> {
+    let text = fs::read(temp).map_err(|e| format!("{}: {e}", temp.display()))?;
+    let text = String::from_utf8(text).map_err(|_| "not UTF-8 text".to_string())?;
+    btwaf::check_ip_white(&text, ranges, v6)
 }
 
 /// Whether the new `csf.ignore` at `temp` (to replace `path`) is one lfd reads every range of
@@ -409,8 +428,14 @@ pub fn verdict(
                 // A line of csf.ignore that lfd does not load was there before the fix
                 // (its validation allows no new one) and takes nothing away.
                 let ignore_list = matches!(o.step, Step::WriteIgnoreList { .. });
-                let covered = check::check_file(path, ranges)
-                    .is_ok_and(|c| c.missing.is_empty() && (ignore_list || c.problems.is_empty()));
+                let covered = if step_tool(&o.step) == Tool::Btwaf {
+                    // Each of btwaf's two files holds one family.
+                    btwaf_loads(path, ranges, path.ends_with(btwaf::IP_WHITE_V6)).is_ok()
+                } else {
+                    check::check_file(path, ranges).is_ok_and(|c| {
+                        c.missing.is_empty() && (ignore_list || c.problems.is_empty())
+                    })
+                };
                 if o.done() && covered {
                     now_ignore.push(path.display().to_string());
                 }
@@ -611,5 +636,57 @@ mod tests {
                 .iter()
                 .any(|n| n.contains(".cf-ban-audit.")));
         }
+    }
+
+    #[test]
+    fn btwaf_whitelists_are_merged_validated_and_undone_byte_identical() {
+        let cf = embedded();
+        let dir = tempfile::tempdir().unwrap();
+        let waf = dir.path().join("btwaf");
+        fs::create_dir_all(waf.join("rule")).unwrap();
+        let v4 = waf.join(btwaf::IP_WHITE);
+        let old = "[[3221225984,3221226239]]";
+        fs::write(&v4, old).unwrap();
+        let options = super::super::plan::PlanOptions {
+            btwaf_dir: Some(waf.clone()),
+            ..Default::default()
+        };
+        let report = Report::new(
+            None,
+            chrono::NaiveDateTime::default(),
+            RangesInfo::new("cf", 1, 0),
+        );
+        let plan = super::super::plan::plan(&report, &cf, &options).unwrap();
+        assert_eq!(plan.steps.len(), 2, "{plan:?}");
+        // A file btwaf's loader would not take is not written.
+        let mut bad = plan.clone();
+        if let Step::WriteIgnoreList { content, .. } = &mut bad.steps[0] {
+            *content = format!("[\"192.0.2.1\",{}", &content[1..]);
+        }
+        bad.steps.truncate(1);
+        let mut journal = Journal::create(&dir.path().join("bad.jsonl")).unwrap();
+        let outcomes = apply(&bad, &cf, &mut journal, "20261203T182500Z").unwrap();
+        assert!(outcomes[0].outcome.contains("item 1"), "{outcomes:?}");
+        assert_eq!(fs::read(&v4).unwrap(), old.as_bytes());
+        let journal_path = dir.path().join("fix.jsonl");
+        let mut journal = Journal::create(&journal_path).unwrap();
+        let outcomes = apply(&plan, &cf, &mut journal, "20261203T182600Z").unwrap();
+        assert!(outcomes.iter().all(|o| o.done()), "{outcomes:?}");
+        assert_eq!(verdict(&plan, &outcomes, &report, &cf).now_ignore.len(), 2);
+        let v6 = waf.join(btwaf::IP_WHITE_V6);
+        assert!(btwaf::check_ip_white(&fs::read_to_string(&v4).unwrap(), &cf, false).is_ok());
+        assert!(btwaf::check_ip_white(&fs::read_to_string(&v6).unwrap(), &cf, true).is_ok());
+        assert_eq!(
+            names(&waf.join("rule")),
+            [
+                "ip_white.json",
+                "ip_white.json.cf-ban-audit.20261203T182600Z",
+                "ip_white_v6.json"
+            ]
+        );
+        drop(journal);
+        super::super::journal::undo(&journal_path).unwrap();
+        assert_eq!(fs::read(&v4).unwrap(), old.as_bytes());
+        assert!(!v6.exists());
     }
 }

@@ -1,11 +1,11 @@
 //! The plan of `fix`: from the [`Report`] of a scan with live state, the steps that end the
 //! outage (lift each ban in force on an address of the range set, with the finding's own lift
 //! command) and prevent the next one (merge the ranges into fail2ban's `jail.local`, then
-//! reload fail2ban; merge them into csf's `csf.ignore`, then `csf -r`), and what is left for
-//! a person.
+//! reload fail2ban; merge them into csf's `csf.ignore`, then `csf -r`; merge them into btwaf's
+//! whitelists, whose nginx reload is left to the panel), and what is left for a person.
 //!
-//! Building a plan changes nothing: it reads the report, `jail.local` and `csf.ignore`,
-//! nothing else. Every
+//! Building a plan changes nothing: it reads the report, `jail.local`, `csf.ignore` and
+//! btwaf's whitelists, nothing else. Every
 //! lift is re-checked here: the address lies inside the range set in use, and the command's
 //! program is one of [`LIFT_PROGRAMS`]; anything else is left for a person. Nothing in a plan
 //! adds a ban.
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::check;
-use crate::snippet::{self, MergeOptions, Target};
+use crate::snippet::{self, btwaf, MergeOptions, Target};
 use crate::{Finding, RangeSet, Report, Tool};
 
 /// The programs a lift command may run (the lift commands of [`Finding::lift`]); a finding
@@ -48,6 +48,10 @@ pub struct PlanOptions {
     /// csf's configuration directory (`/etc/csf`), where `csf.ignore` is merged; `None`, or a
     /// directory that does not exist: no csf prevention step is planned.
     pub csf_dir: Option<PathBuf>,
+    /// btwaf's directory (`/www/server/btwaf`), where `rule/ip_white.json` and
+    /// `rule/ip_white_v6.json` are merged; `None`, or a directory that does not exist: no
+    /// btwaf prevention step is planned.
+    pub btwaf_dir: Option<PathBuf>,
 }
 
 /// A plan: the steps in the order they run, and what is left for a person.
@@ -101,7 +105,8 @@ pub enum Step {
         content: String,
     },
     /// Write a tool's own ignore list with the ranges merged in: csf's `csf.ignore` (lfd never
-    /// blocks an address it lists; `csf.allow` is not touched). Created when missing.
+    /// blocks an address it lists; `csf.allow` is not touched), btwaf's `rule/ip_white.json`
+    /// and `rule/ip_white_v6.json`. Created when missing.
     WriteIgnoreList {
         /// The tool that reads the list.
         tool: Tool,
@@ -210,8 +215,52 @@ pub fn plan(report: &Report, ranges: &RangeSet, options: &PlanOptions) -> Result
             }
         }
     }
+    let mut btwaf_prevented = false;
+    if let Some(dir) = options.btwaf_dir.as_deref().filter(|d| d.is_dir()) {
+        btwaf_prevented = true;
+        let mut written = false;
+        for (file, v6) in [(btwaf::IP_WHITE, false), (btwaf::IP_WHITE_V6, true)] {
+            let path = dir.join(file);
+            let (existing, exists) = read_text(&path)?;
+            match btwaf::merge_ip_white(&existing, ranges, v6) {
+                Some(merged) if merged == existing && exists => {}
+                Some(content) => {
+                    written = true;
+                    steps.push(Step::WriteIgnoreList {
+                        tool: Tool::Btwaf,
+                        path,
+                        exists,
+                        warnings: Vec::new(),
+                        content,
+                    });
+                }
+                None => left.push(LeftForPerson {
+                    tool: Tool::Btwaf,
+                    scope: None,
+                    address: None,
+                    why: format!(
+                        "{}: not a JSON array: fix does not merge into it",
+                        path.display()
+                    ),
+                    command: Some("cf-ban-audit snippet btwaf".to_string()),
+                }),
+            }
+        }
+        if written {
+            left.push(LeftForPerson {
+                tool: Tool::Btwaf,
+                scope: None,
+                address: None,
+                why: "btwaf reads its whitelist when nginx reloads: fix does not reload it (the panel does)".to_string(),
+                command: Some("nginx -s reload".to_string()),
+            });
+        }
+    }
     for tool in tools_in_force {
-        if (tool == Tool::Fail2ban && fail2ban_prevented) || (tool == Tool::Csf && csf_prevented) {
+        if (tool == Tool::Fail2ban && fail2ban_prevented)
+            || (tool == Tool::Csf && csf_prevented)
+            || (tool == Tool::Btwaf && btwaf_prevented)
+        {
             continue;
         }
         let target = snippet_target(tool);
@@ -490,6 +539,7 @@ mod tests {
             fail2ban_config_named: true,
             fail2ban_socket: Some("/run/f.sock".into()),
             csf_dir: None,
+            btwaf_dir: None,
         };
         let p = plan(&report(Vec::new()), &cf, &options).unwrap();
         let Step::WriteJailLocal {
@@ -638,5 +688,61 @@ mod tests {
             &p.steps[0],
             Step::WriteIgnoreList { exists: false, .. }
         ));
+    }
+
+    #[test]
+    fn merges_btwaf_whitelists_when_its_directory_exists_and_skips_covered_ones() {
+        let cf = embedded();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("rule")).unwrap();
+        let v4 = dir.path().join(btwaf::IP_WHITE);
+        std::fs::write(&v4, "[[3221225984,3221226239]]").unwrap();
+        let options = PlanOptions {
+            btwaf_dir: Some(dir.path().to_path_buf()),
+            ..PlanOptions::default()
+        };
+        let ban = finding("172.64.1.3/32", Tool::Btwaf, None);
+        let p = plan(&report(vec![ban.clone()]), &cf, &options).unwrap();
+        let writes: Vec<(&PathBuf, bool)> = p
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::WriteIgnoreList {
+                    tool: Tool::Btwaf,
+                    path,
+                    exists,
+                    content,
+                    ..
+                } => {
+                    let v6 = path.ends_with(btwaf::IP_WHITE_V6);
+                    assert!(btwaf::check_ip_white(content, &cf, v6).is_ok(), "{content}");
+                    Some((path, *exists))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            writes,
+            [(&v4, true), (&dir.path().join(btwaf::IP_WHITE_V6), false)]
+        );
+        // nginx's reload is a note for a person, never a step; btwaf's ban is lifted by nobody
+        // but is no longer named for a snippet.
+        assert!(!p.steps.iter().any(|s| matches!(s, Step::Reload { .. })));
+        let notes: Vec<Option<&str>> = p
+            .left_for_person
+            .iter()
+            .filter(|l| l.tool == Tool::Btwaf && l.address.is_none())
+            .map(|l| l.command.as_deref())
+            .collect();
+        assert_eq!(notes, [Some("nginx -s reload")], "{p:?}");
+        // Once both cover the ranges, nothing more is planned.
+        for step in &p.steps {
+            if let Step::WriteIgnoreList { path, content, .. } = step {
+                std::fs::write(path, content).unwrap();
+            }
+        }
+        let again = plan(&report(Vec::new()), &cf, &options).unwrap();
+        assert!(again.is_empty(), "{again:?}");
+        assert!(again.left_for_person.is_empty(), "{again:?}");
     }
 }
