@@ -44,6 +44,14 @@ pub struct FixArgs {
     /// is merged (default /etc/fail2ban when it holds jail.conf).
     #[arg(long, value_name = "DIR", env = "CF_BAN_AUDIT_FAIL2BAN_CONFIG")]
     pub fail2ban_config: Option<PathBuf>,
+    /// csf's configuration directory, where csf.ignore is merged (lfd never blocks what it
+    /// lists; csf.allow is not touched). No csf step when the directory does not exist.
+    #[arg(long, value_name = "DIR", default_value = "/etc/csf")]
+    pub csf_dir: PathBuf,
+    /// btwaf's directory, where rule/ip_white.json and rule/ip_white_v6.json are merged (the
+    /// panel's nginx reload makes btwaf read them). No btwaf step when it does not exist.
+    #[arg(long, value_name = "DIR", default_value = "/www/server/btwaf")]
+    pub btwaf_dir: PathBuf,
     #[command(flatten)]
     pub live_opts: LiveOpts,
     #[command(flatten)]
@@ -119,7 +127,7 @@ pub fn run(a: FixArgs) -> Result<u8, Failure> {
         .unwrap_or_else(|| Journal::default_path(&stamp));
     let mut journal =
         Journal::create(&journal_path).map_err(|e| Failure::Message(e.to_string()))?;
-    let outcomes = apply::apply(&plan, &mut journal, &stamp)
+    let outcomes = apply::apply(&plan, &ranges, &mut journal, &stamp)
         .map_err(|e| Failure::Message(format!("the journal: {e}")))?;
     let rescan = scan(&a, ranges.clone(), source);
     let verdict = apply::verdict(&plan, &outcomes, &rescan, &ranges);
@@ -157,6 +165,8 @@ fn plan_options(a: &FixArgs) -> PlanOptions {
         .clone()
         .or_else(|| default.join("jail.conf").is_file().then(|| default.into()));
     options.fail2ban_socket = a.live_opts.fail2ban_socket.clone();
+    options.csf_dir = Some(a.csf_dir.clone());
+    options.btwaf_dir = Some(a.btwaf_dir.clone());
     options
 }
 
@@ -223,6 +233,14 @@ fn describe(step: &Step) -> String {
                 if *exists { "backup beside it, " } else { "" }
             )
         }
+        Step::WriteIgnoreList {
+            tool, path, exists, ..
+        } => format!(
+            "write   {}{}: the Cloudflare ranges, so that {tool} never blocks them ({}read back as {tool} reads it first: {tool} has no check of its own)",
+            crate::escape::printable(&path.display().to_string()),
+            if *exists { "" } else { " (new)" },
+            if *exists { "backup beside it, " } else { "" }
+        ),
         Step::Reload { tool, argv } => format!("reload  {tool}: {}", words(argv)),
         _ => String::new(),
     }
@@ -241,7 +259,8 @@ fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     }
     for (i, step) in plan.steps.iter().enumerate() {
         writeln!(out, "  {:>2}. {}", i + 1, describe(step))?;
-        if let Step::WriteJailLocal { warnings, .. } = step {
+        if let Step::WriteJailLocal { warnings, .. } | Step::WriteIgnoreList { warnings, .. } = step
+        {
             for w in warnings {
                 writeln!(out, "      note: {}", crate::escape::printable(w))?;
             }

@@ -181,7 +181,7 @@ fn entries(kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>) {
 /// `[[[a,b,c,d],[a,b,c,d]],...]` or `[[start,end],...]`, `ip_white_v6.json` as
 /// `[["cidr","note"],...]` (it takes `v[1]` of each item: a bare `"cidr"` string loads
 /// nothing, a problem).
-fn btwaf_entries(text: &str, problems: &mut Vec<String>) -> Vec<IpNet> {
+pub(crate) fn btwaf_entries(text: &str, problems: &mut Vec<String>) -> Vec<IpNet> {
     let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(text)
     else {
         return Vec::new();

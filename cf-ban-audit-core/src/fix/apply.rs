@@ -8,6 +8,13 @@
 //!   directory is copied to a private temporary directory with the new `jail.local`, and
 //!   `fail2ban-client -c TMPDIR -d` must exit 0 without an `ERROR` line. A rejected file
 //!   leaves `jail.local` byte-identical, and the reload that follows is skipped.
+//! - `csf.ignore` is replaced the same way (created with mode 0600 when missing). csf has no
+//!   check of its own, so the new file is read back as lfd reads it: it must hold every range
+//!   of the set, and every line in it that holds an address lfd does not load must have been
+//!   there before. Otherwise `csf.ignore` stays byte-identical and `csf -r` is skipped.
+//! - btwaf's `rule/ip_white.json` and `rule/ip_white_v6.json` likewise (mode 0644 when
+//!   created): the new file must be a JSON array of the pairs btwaf's loader reads, and load
+//!   every range of its family. nginx's reload, which makes btwaf read it, is left to the panel.
 //! - The reload runs only after its write succeeded.
 
 use std::fs;
@@ -21,6 +28,7 @@ use super::files::{create_validated, replace_validated, Backup};
 use super::journal::{Journal, JournalEntry};
 use super::plan::{LeftForPerson, Plan, Step};
 use super::run::run_program;
+use crate::snippet::btwaf;
 use crate::{check, RangeSet, Report, Tool};
 
 /// How long one program may run.
@@ -44,10 +52,12 @@ impl StepOutcome {
 }
 
 /// Runs every step of `plan` in order, recording each in `journal`; `stamp` names the
-/// backups ([`super::files::stamp_now`]). Errors only when the journal cannot be written
-/// (then nothing more runs).
+/// backups ([`super::files::stamp_now`]), `ranges` is the range set the plan was built with
+/// (a new `csf.ignore` must cover it). Errors only when the journal cannot be written (then
+/// nothing more runs).
 pub fn apply(
     plan: &Plan,
+    ranges: &RangeSet,
     journal: &mut Journal,
     stamp: &str,
 ) -> Result<Vec<StepOutcome>, super::FixError> {
@@ -73,22 +83,26 @@ pub fn apply(
             } => {
                 let (outcome, written) = write_jail_local(path, *exists, content, stamp);
                 written_ok = outcome == "done";
-                let undo = match (&written.backup, &written.created) {
-                    (Some(b), _) => format!(
-                        "cf-ban-audit fix --undo JOURNAL (restores {} from {})",
-                        b.path.display(),
-                        b.backup.display()
-                    ),
-                    (None, Some(created)) => format!(
-                        "cf-ban-audit fix --undo JOURNAL (removes {}, which the fix created)",
-                        created.display()
-                    ),
-                    (None, None) => "nothing: the file was left as it was".to_string(),
+                (outcome.clone(), Some(write_entry(&outcome, written)))
+            }
+            Step::WriteIgnoreList {
+                tool,
+                path,
+                exists,
+                content,
+                ..
+            } => {
+                let v6 = path.ends_with(btwaf::IP_WHITE_V6);
+                let mut validate = |temp: &Path| match tool {
+                    Tool::Btwaf => btwaf_loads(temp, ranges, v6),
+                    _ => csf_ignore_covers(path, temp, ranges),
                 };
-                let mut entry = JournalEntry::new("write", &outcome, &undo);
-                entry.backup = written.backup;
-                entry.created = written.created;
-                (outcome, Some(entry))
+                // csf ships its files 0600; the panel writes btwaf's 0644.
+                let mode = if *tool == Tool::Btwaf { 0o644 } else { 0o600 };
+                let (outcome, written) =
+                    write_validated(path, *exists, content, stamp, mode, &mut validate);
+                written_ok = outcome == "done";
+                (outcome.clone(), Some(write_entry(&outcome, written)))
             }
             // Nothing ran: no journal entry.
             Step::Reload { .. } if !written_ok => (
@@ -143,6 +157,26 @@ fn first_words(stderr: &[u8], stdout: &[u8]) -> String {
         .unwrap_or_else(|| "no output".to_string())
 }
 
+/// The journal entry of a write: its backup or the file it created, and how to undo it.
+fn write_entry(outcome: &str, written: Written) -> JournalEntry {
+    let undo = match (&written.backup, &written.created) {
+        (Some(b), _) => format!(
+            "cf-ban-audit fix --undo JOURNAL (restores {} from {})",
+            b.path.display(),
+            b.backup.display()
+        ),
+        (None, Some(created)) => format!(
+            "cf-ban-audit fix --undo JOURNAL (removes {}, which the fix created)",
+            created.display()
+        ),
+        (None, None) => "nothing: the file was left as it was".to_string(),
+    };
+    let mut entry = JournalEntry::new("write", outcome, &undo);
+    entry.backup = written.backup;
+    entry.created = written.created;
+    entry
+}
+
 /// What a write did: the backup of the file it replaced, or the file it created.
 #[derive(Default)]
 struct Written {
@@ -160,8 +194,21 @@ fn write_jail_local(path: &Path, exists: bool, content: &str, stamp: &str) -> (S
         );
     };
     let mut validate = |temp: &Path| fail2ban_accepts(dir, temp);
+    write_validated(path, exists, content, stamp, 0o644, &mut validate)
+}
+
+/// Writes `path` once `validate` accepts the new content: replaced after a backup when it
+/// `exists`, else created with `mode` only where there is still none.
+fn write_validated(
+    path: &Path,
+    exists: bool,
+    content: &str,
+    stamp: &str,
+    mode: u32,
+    validate: &mut dyn FnMut(&Path) -> Result<(), String>,
+) -> (String, Written) {
     if exists {
-        match replace_validated(path, content.as_bytes(), stamp, &mut validate) {
+        match replace_validated(path, content.as_bytes(), stamp, validate) {
             Ok(backup) => (
                 "done".to_string(),
                 Written {
@@ -172,7 +219,7 @@ fn write_jail_local(path: &Path, exists: bool, content: &str, stamp: &str) -> (S
             Err(e) => (format!("failed: {e}"), Written::default()),
         }
     } else {
-        match create_validated(path, content.as_bytes(), 0o644, &mut validate) {
+        match create_validated(path, content.as_bytes(), mode, validate) {
             Ok(()) => (
                 "done".to_string(),
                 Written {
@@ -182,6 +229,43 @@ fn write_jail_local(path: &Path, exists: bool, content: &str, stamp: &str) -> (S
             ),
             Err(e) => (format!("failed: {e}"), Written::default()),
         }
+    }
+}
+
+/// Whether btwaf's loader takes the new whitelist at `temp` (`v6`: `ip_white_v6.json`) and
+/// loads every range of its family from it (btwaf has no check of its own either).
+fn btwaf_loads(temp: &Path, ranges: &RangeSet, v6: bool) -> Result<(), String> {
+    let text = fs::read(temp).map_err(|e| format!("{}: {e}", temp.display()))?;
+    let text = String::from_utf8(text).map_err(|_| "not UTF-8 text".to_string())?;
+    btwaf::check_ip_white(&text, ranges, v6)
+}
+
+/// Whether the new `csf.ignore` at `temp` (to replace `path`) is one lfd reads every range of
+/// `ranges` from, and every line of it that holds an address lfd does not load was in the old
+/// file already. csf has no check of its own (nothing like `fail2ban-client -d`): this reads
+/// the file back as lfd reads it.
+fn csf_ignore_covers(path: &Path, temp: &Path, ranges: &RangeSet) -> Result<(), String> {
+    let read = |p: &Path| -> Result<String, String> {
+        match fs::read(p) {
+            Ok(bytes) => {
+                String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", p.display()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && p == path => Ok(String::new()),
+            Err(e) => Err(format!("{}: {e}", p.display())),
+        }
+    };
+    let new = check::check_text(path, &read(temp)?, ranges);
+    if !new.missing.is_empty() {
+        return Err(format!(
+            "lfd would not read {} of the ranges from it (first {})",
+            new.missing.len(),
+            new.missing[0]
+        ));
+    }
+    let old = check::check_text(path, &read(path)?, ranges);
+    match new.problems.iter().find(|p| !old.problems.contains(p)) {
+        Some(problem) => Err(format!("a new line lfd does not read: {problem}")),
+        None => Ok(()),
     }
 }
 
@@ -340,9 +424,18 @@ pub fn verdict(
                     lifted.push(ban);
                 }
             }
-            Step::WriteJailLocal { path, .. } => {
-                let covered = check::check_file(path, ranges)
-                    .is_ok_and(|c| c.missing.is_empty() && c.problems.is_empty());
+            Step::WriteJailLocal { path, .. } | Step::WriteIgnoreList { path, .. } => {
+                // A line of csf.ignore that lfd does not load was there before the fix
+                // (its validation allows no new one) and takes nothing away.
+                let ignore_list = matches!(o.step, Step::WriteIgnoreList { .. });
+                let covered = if step_tool(&o.step) == Tool::Btwaf {
+                    // Each of btwaf's two files holds one family.
+                    btwaf_loads(path, ranges, path.ends_with(btwaf::IP_WHITE_V6)).is_ok()
+                } else {
+                    check::check_file(path, ranges).is_ok_and(|c| {
+                        c.missing.is_empty() && (ignore_list || c.problems.is_empty())
+                    })
+                };
                 if o.done() && covered {
                     now_ignore.push(path.display().to_string());
                 }
@@ -371,6 +464,7 @@ fn step_tool(step: &Step) -> Tool {
     match step {
         Step::Lift { tool, .. } | Step::Reload { tool, .. } => *tool,
         Step::WriteJailLocal { .. } => Tool::Fail2ban,
+        Step::WriteIgnoreList { tool, .. } => *tool,
     }
 }
 
@@ -430,5 +524,169 @@ mod tests {
         assert!(!v.all_clear());
         assert_eq!(v.left_for_person.len(), 1, "{v:?}");
         assert!(v.left_for_person[0].why.starts_with("failed: "));
+    }
+
+    /// The csf write of a plan for a csf directory holding `csf.ignore` with `old`.
+    fn csf_plan(dir: &Path, old: &str) -> Plan {
+        fs::write(dir.join("csf.ignore"), old).unwrap();
+        let options = super::super::plan::PlanOptions {
+            csf_dir: Some(dir.to_path_buf()),
+            ..Default::default()
+        };
+        let report = Report::new(
+            None,
+            chrono::NaiveDateTime::default(),
+            RangesInfo::new("cf", 1, 0),
+        );
+        let mut plan = super::super::plan::plan(&report, &embedded(), &options).unwrap();
+        // Only the write: a reload would run csf where it is installed.
+        plan.steps
+            .retain(|s| matches!(s, Step::WriteIgnoreList { .. }));
+        assert_eq!(plan.steps.len(), 1, "{plan:?}");
+        plan
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn csf_ignore_is_merged_with_a_backup_and_undone_byte_identical() {
+        let cf = embedded();
+        let dir = tempfile::tempdir().unwrap();
+        let etc = dir.path().join("csf");
+        fs::create_dir(&etc).unwrap();
+        fs::write(etc.join("csf.allow"), "192.0.2.2\n").unwrap();
+        let old = "# csf.ignore\n127.0.0.1\n192.0.2.1 # office\n103.22.200.0/22#x\n";
+        let plan = csf_plan(&etc, old);
+        let journal_path = dir.path().join("fix.jsonl");
+        let mut journal = Journal::create(&journal_path).unwrap();
+        let outcomes = apply(&plan, &cf, &mut journal, "20261203T182300Z").unwrap();
+        assert_eq!(outcomes[0].outcome, "done");
+        let ignore = etc.join("csf.ignore");
+        let new = fs::read_to_string(&ignore).unwrap();
+        assert!(new.starts_with(old), "{new}");
+        assert!(check::check_text(&ignore, &new, &cf).missing.is_empty());
+        assert_eq!(
+            fs::read_to_string(etc.join("csf.allow")).unwrap(),
+            "192.0.2.2\n"
+        );
+        assert_eq!(
+            names(&etc),
+            [
+                "csf.allow",
+                "csf.ignore",
+                "csf.ignore.cf-ban-audit.20261203T182300Z"
+            ]
+        );
+        let rescan = Report::new(
+            None,
+            chrono::NaiveDateTime::default(),
+            RangesInfo::new("cf", 1, 0),
+        );
+        let v = verdict(&plan, &outcomes, &rescan, &cf);
+        assert_eq!(v.now_ignore, [ignore.display().to_string()]);
+        drop(journal);
+        let undone = super::super::journal::undo(&journal_path).unwrap();
+        assert_eq!(undone, std::slice::from_ref(&ignore));
+        assert_eq!(fs::read(&ignore).unwrap(), old.as_bytes());
+    }
+
+    #[test]
+    fn a_csf_ignore_not_read_back_as_covering_is_left_byte_identical() {
+        let cf = embedded();
+        let dir = tempfile::tempdir().unwrap();
+        let old = "192.0.2.1 # office\n";
+        let good = csf_plan(dir.path(), old);
+        let Step::WriteIgnoreList { content, .. } = &good.steps[0] else {
+            unreachable!()
+        };
+        for (bad, why) in [
+            // A range lost: lfd would not read it.
+            (
+                content.replace("\n173.245.48.0/20 ", "\n#173.245.48.0/20 "),
+                "would not read 1",
+            ),
+            // All there, but a new line lfd does not load.
+            (
+                format!("{content}104.16.0.1#x\n"),
+                "a new line lfd does not read",
+            ),
+        ] {
+            let mut plan = good.clone();
+            let Step::WriteIgnoreList { content, .. } = &mut plan.steps[0] else {
+                unreachable!()
+            };
+            *content = bad;
+            let mut journal =
+                Journal::create(&dir.path().join(format!("j{}.jsonl", why.len()))).unwrap();
+            let outcomes = apply(&plan, &cf, &mut journal, "20261203T182400Z").unwrap();
+            assert!(outcomes[0].outcome.starts_with("failed: "), "{outcomes:?}");
+            assert!(outcomes[0].outcome.contains(why), "{outcomes:?}");
+            assert_eq!(
+                fs::read(dir.path().join("csf.ignore")).unwrap(),
+                old.as_bytes()
+            );
+            assert!(!names(dir.path())
+                .iter()
+                .any(|n| n.contains(".cf-ban-audit.")));
+        }
+    }
+
+    #[test]
+    fn btwaf_whitelists_are_merged_validated_and_undone_byte_identical() {
+        let cf = embedded();
+        let dir = tempfile::tempdir().unwrap();
+        let waf = dir.path().join("btwaf");
+        fs::create_dir_all(waf.join("rule")).unwrap();
+        let v4 = waf.join(btwaf::IP_WHITE);
+        let old = "[[3221225984,3221226239]]";
+        fs::write(&v4, old).unwrap();
+        let options = super::super::plan::PlanOptions {
+            btwaf_dir: Some(waf.clone()),
+            ..Default::default()
+        };
+        let report = Report::new(
+            None,
+            chrono::NaiveDateTime::default(),
+            RangesInfo::new("cf", 1, 0),
+        );
+        let plan = super::super::plan::plan(&report, &cf, &options).unwrap();
+        assert_eq!(plan.steps.len(), 2, "{plan:?}");
+        // A file btwaf's loader would not take is not written.
+        let mut bad = plan.clone();
+        if let Step::WriteIgnoreList { content, .. } = &mut bad.steps[0] {
+            *content = format!("[\"192.0.2.1\",{}", &content[1..]);
+        }
+        bad.steps.truncate(1);
+        let mut journal = Journal::create(&dir.path().join("bad.jsonl")).unwrap();
+        let outcomes = apply(&bad, &cf, &mut journal, "20261203T182500Z").unwrap();
+        assert!(outcomes[0].outcome.contains("item 1"), "{outcomes:?}");
+        assert_eq!(fs::read(&v4).unwrap(), old.as_bytes());
+        let journal_path = dir.path().join("fix.jsonl");
+        let mut journal = Journal::create(&journal_path).unwrap();
+        let outcomes = apply(&plan, &cf, &mut journal, "20261203T182600Z").unwrap();
+        assert!(outcomes.iter().all(|o| o.done()), "{outcomes:?}");
+        assert_eq!(verdict(&plan, &outcomes, &report, &cf).now_ignore.len(), 2);
+        let v6 = waf.join(btwaf::IP_WHITE_V6);
+        assert!(btwaf::check_ip_white(&fs::read_to_string(&v4).unwrap(), &cf, false).is_ok());
+        assert!(btwaf::check_ip_white(&fs::read_to_string(&v6).unwrap(), &cf, true).is_ok());
+        assert_eq!(
+            names(&waf.join("rule")),
+            [
+                "ip_white.json",
+                "ip_white.json.cf-ban-audit.20261203T182600Z",
+                "ip_white_v6.json"
+            ]
+        );
+        drop(journal);
+        super::super::journal::undo(&journal_path).unwrap();
+        assert_eq!(fs::read(&v4).unwrap(), old.as_bytes());
+        assert!(!v6.exists());
     }
 }

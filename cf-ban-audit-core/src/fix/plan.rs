@@ -1,9 +1,11 @@
 //! The plan of `fix`: from the [`Report`] of a scan with live state, the steps that end the
 //! outage (lift each ban in force on an address of the range set, with the finding's own lift
 //! command) and prevent the next one (merge the ranges into fail2ban's `jail.local`, then
-//! reload fail2ban), and what is left for a person.
+//! reload fail2ban; merge them into csf's `csf.ignore`, then `csf -r`; merge them into btwaf's
+//! whitelists, whose nginx reload is left to the panel), and what is left for a person.
 //!
-//! Building a plan changes nothing: it reads the report and `jail.local`, nothing else. Every
+//! Building a plan changes nothing: it reads the report, `jail.local`, `csf.ignore` and
+//! btwaf's whitelists, nothing else. Every
 //! lift is re-checked here: the address lies inside the range set in use, and the command's
 //! program is one of [`LIFT_PROGRAMS`]; anything else is left for a person. Nothing in a plan
 //! adds a ban.
@@ -13,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::check;
-use crate::snippet::{self, MergeOptions, Target};
+use crate::snippet::{self, btwaf, MergeOptions, Target};
 use crate::{Finding, RangeSet, Report, Tool};
 
 /// The programs a lift command may run (the lift commands of [`Finding::lift`]); a finding
@@ -43,6 +45,13 @@ pub struct PlanOptions {
     pub fail2ban_config_named: bool,
     /// The socket of the fail2ban server (`fail2ban-client -s`), when not the default.
     pub fail2ban_socket: Option<PathBuf>,
+    /// csf's configuration directory (`/etc/csf`), where `csf.ignore` is merged; `None`, or a
+    /// directory that does not exist: no csf prevention step is planned.
+    pub csf_dir: Option<PathBuf>,
+    /// btwaf's directory (`/www/server/btwaf`), where `rule/ip_white.json` and
+    /// `rule/ip_white_v6.json` are merged; `None`, or a directory that does not exist: no
+    /// btwaf prevention step is planned.
+    pub btwaf_dir: Option<PathBuf>,
 }
 
 /// A plan: the steps in the order they run, and what is left for a person.
@@ -91,6 +100,22 @@ pub enum Step {
         /// The jails whose own `ignoreip` gets the ranges too (besides `[DEFAULT]`).
         jails_extended: Vec<String>,
         /// What the merge keeps that needs a look (stale or over-broad entries).
+        warnings: Vec<String>,
+        /// The new content.
+        content: String,
+    },
+    /// Write a tool's own ignore list with the ranges merged in: csf's `csf.ignore` (lfd never
+    /// blocks an address it lists; `csf.allow` is not touched), btwaf's `rule/ip_white.json`
+    /// and `rule/ip_white_v6.json`. Created when missing.
+    WriteIgnoreList {
+        /// The tool that reads the list.
+        tool: Tool,
+        /// The file.
+        path: PathBuf,
+        /// Whether it exists now (otherwise it is created).
+        exists: bool,
+        /// What the merge keeps that needs a look (stale or over-broad entries, lines the
+        /// tool reads no address from).
         warnings: Vec<String>,
         /// The new content.
         content: String,
@@ -167,8 +192,75 @@ pub fn plan(report: &Report, ranges: &RangeSet, options: &PlanOptions) -> Result
             });
         }
     }
+    let mut csf_prevented = false;
+    if let Some(dir) = options.csf_dir.as_deref().filter(|d| d.is_dir()) {
+        csf_prevented = true;
+        if let Some(write) = csf_ignore_step(dir, ranges)? {
+            steps.push(write);
+            if Path::new(CSF_PROGRAM).is_file() {
+                steps.push(Step::Reload {
+                    tool: Tool::Csf,
+                    argv: vec!["csf".to_string(), "-r".to_string()],
+                });
+            } else {
+                left.push(LeftForPerson {
+                    tool: Tool::Csf,
+                    scope: None,
+                    address: None,
+                    why: format!(
+                        "{CSF_PROGRAM} is not there: after the write, reload csf where it runs"
+                    ),
+                    command: Some("csf -r".to_string()),
+                });
+            }
+        }
+    }
+    let mut btwaf_prevented = false;
+    if let Some(dir) = options.btwaf_dir.as_deref().filter(|d| d.is_dir()) {
+        btwaf_prevented = true;
+        let mut written = false;
+        for (file, v6) in [(btwaf::IP_WHITE, false), (btwaf::IP_WHITE_V6, true)] {
+            let path = dir.join(file);
+            let (existing, exists) = read_text(&path)?;
+            match btwaf::merge_ip_white(&existing, ranges, v6) {
+                Some(merged) if merged == existing && exists => {}
+                Some(content) => {
+                    written = true;
+                    steps.push(Step::WriteIgnoreList {
+                        tool: Tool::Btwaf,
+                        path,
+                        exists,
+                        warnings: Vec::new(),
+                        content,
+                    });
+                }
+                None => left.push(LeftForPerson {
+                    tool: Tool::Btwaf,
+                    scope: None,
+                    address: None,
+                    why: format!(
+                        "{}: not a JSON array: fix does not merge into it",
+                        path.display()
+                    ),
+                    command: Some("cf-ban-audit snippet btwaf".to_string()),
+                }),
+            }
+        }
+        if written {
+            left.push(LeftForPerson {
+                tool: Tool::Btwaf,
+                scope: None,
+                address: None,
+                why: "btwaf reads its whitelist when nginx reloads: fix does not reload it (the panel does)".to_string(),
+                command: Some("nginx -s reload".to_string()),
+            });
+        }
+    }
     for tool in tools_in_force {
-        if tool == Tool::Fail2ban && fail2ban_prevented {
+        if (tool == Tool::Fail2ban && fail2ban_prevented)
+            || (tool == Tool::Csf && csf_prevented)
+            || (tool == Tool::Btwaf && btwaf_prevented)
+        {
             continue;
         }
         let target = snippet_target(tool);
@@ -223,14 +315,7 @@ fn lift_step(f: &Finding, ranges: &RangeSet) -> Result<Step, String> {
 /// The write of `DIR/jail.local` with the ranges merged in, or `None` when it covers them.
 fn jail_local_step(dir: &Path, ranges: &RangeSet) -> Result<Option<Step>, String> {
     let path = dir.join("jail.local");
-    let (existing, exists) = match std::fs::read(&path) {
-        Ok(bytes) => (
-            String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))?,
-            true,
-        ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), false),
-        Err(e) => return Err(format!("{}: {e}", path.display())),
-    };
+    let (existing, exists) = read_text(&path)?;
     let options = MergeOptions::for_path(&path);
     let merged = Target::Fail2ban
         .merge_with(&existing, ranges, options)
@@ -251,6 +336,48 @@ fn jail_local_step(dir: &Path, ranges: &RangeSet) -> Result<Option<Step>, String
         exists,
         content: merged,
     }))
+}
+
+/// Where csf is installed; its reload is run only when it is there.
+const CSF_PROGRAM: &str = "/usr/sbin/csf";
+
+/// The write of `DIR/csf.ignore` with the ranges merged in, or `None` when lfd already reads
+/// every range from it.
+fn csf_ignore_step(dir: &Path, ranges: &RangeSet) -> Result<Option<Step>, String> {
+    let path = dir.join("csf.ignore");
+    let (existing, exists) = read_text(&path)?;
+    let merged = Target::Csf
+        .merge_with(&existing, ranges, MergeOptions::default())
+        .expect("csf merges");
+    let covered = check::check_text(&path, &existing, ranges)
+        .missing
+        .is_empty();
+    if exists && (merged == existing || covered) {
+        return Ok(None);
+    }
+    Ok(Some(Step::WriteIgnoreList {
+        tool: Tool::Csf,
+        warnings: Target::Csf
+            .merge_warnings(&existing, ranges)
+            .iter()
+            .map(|w| w.to_string())
+            .collect(),
+        path,
+        exists,
+        content: merged,
+    }))
+}
+
+/// A file's text and whether it exists (empty when it does not).
+fn read_text(path: &Path) -> Result<(String, bool), String> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok((
+            String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))?,
+            true,
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((String::new(), false)),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
 }
 
 /// The `jail.d` files that set an `ignoreip` of their own: fail2ban reads them after
@@ -411,6 +538,8 @@ mod tests {
             fail2ban_config: Some(dir.path().to_path_buf()),
             fail2ban_config_named: true,
             fail2ban_socket: Some("/run/f.sock".into()),
+            csf_dir: None,
+            btwaf_dir: None,
         };
         let p = plan(&report(Vec::new()), &cf, &options).unwrap();
         let Step::WriteJailLocal {
@@ -462,5 +591,158 @@ mod tests {
             .as_deref()
             .unwrap()
             .ends_with("jail.d/web.local"));
+    }
+
+    #[test]
+    fn merges_csf_ignore_when_its_directory_exists_and_skips_a_covered_one() {
+        let cf = embedded();
+        let dir = tempfile::tempdir().unwrap();
+        let options = PlanOptions {
+            csf_dir: Some(dir.path().join("absent")),
+            ..PlanOptions::default()
+        };
+        let csf_ban = finding(
+            "173.245.49.12/32",
+            Tool::Csf,
+            Some(&["csf", "-dr", "173.245.49.12"]),
+        );
+        // No csf directory: csf is left for a person with its snippet.
+        let p = plan(&report(vec![csf_ban.clone()]), &cf, &options).unwrap();
+        assert!(!p
+            .steps
+            .iter()
+            .any(|s| matches!(s, Step::WriteIgnoreList { .. })));
+        assert!(p.left_for_person.iter().any(
+            |l| l.tool == Tool::Csf && l.command.as_deref() == Some("cf-ban-audit snippet csf")
+        ));
+        let options = PlanOptions {
+            csf_dir: Some(dir.path().to_path_buf()),
+            ..PlanOptions::default()
+        };
+        let ignore = dir.path().join("csf.ignore");
+        std::fs::write(
+            &ignore,
+            "127.0.0.1
+192.0.2.1 # office
+",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("csf.allow"),
+            "192.0.2.2
+",
+        )
+        .unwrap();
+        let p = plan(&report(vec![csf_ban.clone()]), &cf, &options).unwrap();
+        let Some(Step::WriteIgnoreList {
+            tool,
+            path,
+            exists,
+            content,
+            ..
+        }) = p
+            .steps
+            .iter()
+            .find(|s| matches!(s, Step::WriteIgnoreList { .. }))
+        else {
+            panic!("{p:?}");
+        };
+        assert_eq!((*tool, path, *exists), (Tool::Csf, &ignore, true));
+        assert!(
+            content.starts_with("127.0.0.1\n192.0.2.1 # office\n"),
+            "{content}"
+        );
+        assert!(check::check_text(path, content, &cf).missing.is_empty());
+        // Reloaded where csf is installed, else named for a person; csf is prevented.
+        let csf_here = Path::new(CSF_PROGRAM).is_file();
+        assert_eq!(
+            p.steps.iter().any(|s| matches!(
+                s,
+                Step::Reload {
+                    tool: Tool::Csf,
+                    ..
+                }
+            )),
+            csf_here
+        );
+        let csf_left: Vec<Option<&str>> = p
+            .left_for_person
+            .iter()
+            .filter(|l| l.tool == Tool::Csf)
+            .map(|l| l.command.as_deref())
+            .collect();
+        if csf_here {
+            assert!(csf_left.is_empty(), "{p:?}");
+        } else {
+            assert_eq!(csf_left, [Some("csf -r")], "{p:?}");
+        }
+        // Once it covers the ranges, nothing more is planned for csf.
+        std::fs::write(&ignore, content).unwrap();
+        let again = plan(&report(Vec::new()), &cf, &options).unwrap();
+        assert!(again.is_empty(), "{again:?}");
+        assert!(again.left_for_person.is_empty(), "{again:?}");
+        // A missing csf.ignore in an existing directory is created.
+        std::fs::remove_file(&ignore).unwrap();
+        let p = plan(&report(Vec::new()), &cf, &options).unwrap();
+        assert!(matches!(
+            &p.steps[0],
+            Step::WriteIgnoreList { exists: false, .. }
+        ));
+    }
+
+    #[test]
+    fn merges_btwaf_whitelists_when_its_directory_exists_and_skips_covered_ones() {
+        let cf = embedded();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("rule")).unwrap();
+        let v4 = dir.path().join(btwaf::IP_WHITE);
+        std::fs::write(&v4, "[[3221225984,3221226239]]").unwrap();
+        let options = PlanOptions {
+            btwaf_dir: Some(dir.path().to_path_buf()),
+            ..PlanOptions::default()
+        };
+        let ban = finding("172.64.1.3/32", Tool::Btwaf, None);
+        let p = plan(&report(vec![ban.clone()]), &cf, &options).unwrap();
+        let writes: Vec<(&PathBuf, bool)> = p
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::WriteIgnoreList {
+                    tool: Tool::Btwaf,
+                    path,
+                    exists,
+                    content,
+                    ..
+                } => {
+                    let v6 = path.ends_with(btwaf::IP_WHITE_V6);
+                    assert!(btwaf::check_ip_white(content, &cf, v6).is_ok(), "{content}");
+                    Some((path, *exists))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            writes,
+            [(&v4, true), (&dir.path().join(btwaf::IP_WHITE_V6), false)]
+        );
+        // nginx's reload is a note for a person, never a step; btwaf's ban is lifted by nobody
+        // but is no longer named for a snippet.
+        assert!(!p.steps.iter().any(|s| matches!(s, Step::Reload { .. })));
+        let notes: Vec<Option<&str>> = p
+            .left_for_person
+            .iter()
+            .filter(|l| l.tool == Tool::Btwaf && l.address.is_none())
+            .map(|l| l.command.as_deref())
+            .collect();
+        assert_eq!(notes, [Some("nginx -s reload")], "{p:?}");
+        // Once both cover the ranges, nothing more is planned.
+        for step in &p.steps {
+            if let Step::WriteIgnoreList { path, content, .. } = step {
+                std::fs::write(path, content).unwrap();
+            }
+        }
+        let again = plan(&report(Vec::new()), &cf, &options).unwrap();
+        assert!(again.is_empty(), "{again:?}");
+        assert!(again.left_for_person.is_empty(), "{again:?}");
     }
 }

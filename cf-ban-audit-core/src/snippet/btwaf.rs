@@ -82,6 +82,110 @@ pub fn generate(ranges: &RangeSet) -> String {
     s
 }
 
+/// btwaf's IPv4 whitelist, under its directory (`/www/server/btwaf`).
+pub const IP_WHITE: &str = "rule/ip_white.json";
+
+/// btwaf's IPv6 whitelist, under its directory.
+pub const IP_WHITE_V6: &str = "rule/ip_white_v6.json";
+
+/// The ranges of one family: IPv6 for `ip_white_v6.json`, IPv4 for `ip_white.json`.
+fn family(ranges: &RangeSet, v6: bool) -> RangeSet {
+    if v6 {
+        ranges.v6_nets().copied().collect()
+    } else {
+        ranges.v4_nets().copied().collect()
+    }
+}
+
+/// Merges the ranges of one family into btwaf's whitelist JSON `existing` (`v6`: the items of
+/// `ip_white_v6.json`, `[cidr, note]`; else `ip_white.json` in the layout the file already
+/// uses, octets when any item has them, else integers), appending only what btwaf's loader
+/// does not load from it yet and keeping every item byte for byte. Empty text is an empty
+/// list. `None` when `existing` is not a JSON array (nothing may be written then).
+pub fn merge_ip_white(existing: &str, ranges: &RangeSet, v6: bool) -> Option<String> {
+    let body = existing.trim_end();
+    let items: Vec<serde_json::Value> = if body.is_empty() {
+        Vec::new()
+    } else {
+        serde_json::from_str(body).ok()?
+    };
+    let have: RangeSet = crate::check::btwaf_entries(body, &mut Vec::new())
+        .into_iter()
+        .collect();
+    let missing: Vec<IpNet> = family(ranges, v6)
+        .nets()
+        .iter()
+        .filter(|n| !have.covers(n))
+        .copied()
+        .collect();
+    if missing.is_empty() {
+        return Some(existing.to_string());
+    }
+    let octets = items.iter().any(|i| {
+        i.as_array()
+            .and_then(|p| p.first())
+            .is_some_and(|v| v.is_array())
+    });
+    let added: RangeSet = missing.into_iter().collect();
+    let new_items = if v6 {
+        ip_white_v6(&added)
+    } else if octets {
+        ip_white_octets(&added)
+    } else {
+        ip_white_integers(&added)
+    };
+    let new_items = &new_items[1..new_items.len() - 1];
+    if body.is_empty() {
+        return Some(format!("[{new_items}]"));
+    }
+    let open = body[..body.len() - 1].trim_end();
+    let comma = if items.is_empty() { "" } else { "," };
+    Some(format!(
+        "{open}{comma}{new_items}]{}",
+        &existing[body.len()..]
+    ))
+}
+
+/// Whether btwaf's loader takes `text` as its whitelist (`v6`: `ip_white_v6.json`) and loads
+/// every range of the family from it: a JSON array whose items are all pairs of the shape
+/// `init.lua` reads (`[cidr, note]` strings for IPv6; `[start, end]` as integers or as four
+/// octets for IPv4). Why not, otherwise.
+pub fn check_ip_white(text: &str, ranges: &RangeSet, v6: bool) -> Result<(), String> {
+    let items: Vec<serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| format!("not a JSON array: {e}"))?;
+    let bound = |v: &serde_json::Value| {
+        v.as_u64().is_some_and(|n| n <= u64::from(u32::MAX))
+            || v.as_array().is_some_and(|a| {
+                a.len() == 4 && a.iter().all(|o| o.as_u64().is_some_and(|o| o < 256))
+            })
+    };
+    for (i, item) in items.iter().enumerate() {
+        let shaped = item.as_array().is_some_and(|p| {
+            p.len() == 2
+                && if v6 {
+                    p.iter().all(|v| v.is_string())
+                } else {
+                    p.iter().all(bound)
+                }
+        });
+        if !shaped {
+            return Err(format!(
+                "item {} is not the [{}] pair btwaf's loader reads",
+                i + 1,
+                if v6 { "cidr, note" } else { "start, end" }
+            ));
+        }
+    }
+    let have: RangeSet = crate::check::btwaf_entries(text, &mut Vec::new())
+        .into_iter()
+        .collect();
+    let want = family(ranges, v6);
+    match want.nets().iter().find(|n| !have.covers(n)) {
+        Some(net) => Err(format!("btwaf's loader would not load {net} from it")),
+        None => Ok(()),
+    }
+}
+
 /// Worked examples of this module's items.
 #[cfg(test)]
 mod examples {
@@ -156,5 +260,37 @@ mod tests {
             .position(|l| l.starts_with("# /www/server/btwaf/rule/ip_white_v6.json"))
             .unwrap();
         assert_eq!(lines[at + 1], ip_white_v6(&cf));
+    }
+
+    #[test]
+    fn merge_appends_what_the_loader_lacks_in_the_file_s_own_layout() {
+        let cf = cloudflare::embedded();
+        // Empty: integers; a covered list is left alone; a second merge changes nothing.
+        let new = merge_ip_white("", &cf, false).unwrap();
+        assert_eq!(new, ip_white_integers(&cf));
+        assert!(check_ip_white(&new, &cf, false).is_ok());
+        assert_eq!(merge_ip_white(&new, &cf, false).unwrap(), new);
+        // Octets kept, the existing item byte for byte, the trailing newline too.
+        let old = "[[[192, 0, 2, 0], [192, 0, 2, 255]]]\n";
+        let new = merge_ip_white(old, &cf, false).unwrap();
+        assert!(
+            new.starts_with("[[[192, 0, 2, 0], [192, 0, 2, 255]],[[103,21,244,0],"),
+            "{new}"
+        );
+        assert!(new.ends_with("]]\n"));
+        assert!(check_ip_white(&new, &cf, false).is_ok());
+        assert!(check_ip_white(old, &cf, false).is_err());
+        // IPv6: [cidr, note]; an empty array gets no comma.
+        let new = merge_ip_white("[]", &cf, true).unwrap();
+        assert_eq!(new, ip_white_v6(&cf));
+        assert!(check_ip_white(&new, &cf, true).is_ok());
+        // Not JSON: nothing to merge into; a bare string item is not the loader's shape.
+        assert_eq!(merge_ip_white("{", &cf, false), None);
+        let flat = r#"["2400:cb00::/32"]"#;
+        assert!(
+            check_ip_white(&merge_ip_white(flat, &cf, true).unwrap(), &cf, true)
+                .unwrap_err()
+                .contains("item 1")
+        );
     }
 }
