@@ -319,7 +319,7 @@ fn jail_local_step(dir: &Path, ranges: &RangeSet) -> Result<Option<Step>, String
     let options = MergeOptions::for_path(&path);
     let merged = Target::Fail2ban
         .merge_with(&existing, ranges, options)
-        .expect("fail2ban merges");
+        .ok_or("fail2ban's jail.local cannot be merged")?;
     let checked = check::check_text(&path, &existing, ranges);
     let covered = checked.missing.is_empty() && checked.problems.is_empty();
     if exists && (merged == existing || covered) {
@@ -327,15 +327,25 @@ fn jail_local_step(dir: &Path, ranges: &RangeSet) -> Result<Option<Step>, String
     }
     Ok(Some(Step::WriteJailLocal {
         jails_extended: snippet::fail2ban_jails_extended(&existing, ranges),
-        warnings: Target::Fail2ban
-            .merge_warnings_with(&existing, ranges, options)
-            .iter()
-            .map(|w| w.to_string())
-            .collect(),
+        warnings: merge_warnings(Target::Fail2ban, &existing, ranges, options),
         path,
         exists,
         content: merged,
     }))
+}
+
+/// What a merge of `target` into `existing` keeps that needs a look, as text.
+fn merge_warnings(
+    target: Target,
+    existing: &str,
+    ranges: &RangeSet,
+    options: MergeOptions,
+) -> Vec<String> {
+    target
+        .merge_warnings_with(existing, ranges, options)
+        .iter()
+        .map(|w| w.to_string())
+        .collect()
 }
 
 /// Where csf is installed; its reload is run only when it is there.
@@ -348,7 +358,7 @@ fn csf_ignore_step(dir: &Path, ranges: &RangeSet) -> Result<Option<Step>, String
     let (existing, exists) = read_text(&path)?;
     let merged = Target::Csf
         .merge_with(&existing, ranges, MergeOptions::default())
-        .expect("csf merges");
+        .ok_or("csf.ignore cannot be merged")?;
     let covered = check::check_text(&path, &existing, ranges)
         .missing
         .is_empty();
@@ -357,11 +367,7 @@ fn csf_ignore_step(dir: &Path, ranges: &RangeSet) -> Result<Option<Step>, String
     }
     Ok(Some(Step::WriteIgnoreList {
         tool: Tool::Csf,
-        warnings: Target::Csf
-            .merge_warnings(&existing, ranges)
-            .iter()
-            .map(|w| w.to_string())
-            .collect(),
+        warnings: merge_warnings(Target::Csf, &existing, ranges, MergeOptions::default()),
         path,
         exists,
         content: merged,
