@@ -52,6 +52,17 @@ pub struct FixArgs {
     /// panel's nginx reload makes btwaf read them). No btwaf step when it does not exist.
     #[arg(long, value_name = "DIR", default_value = "/www/server/btwaf")]
     pub btwaf_dir: PathBuf,
+    /// nginx's main configuration file: where its realip configuration is added (in the
+    /// conf.d directory beside it) when visitor addresses are not restored, checked by
+    /// `nginx -t -c FILE` and reloaded with `nginx -c FILE -s reload` (default: the system's
+    /// nginx, /etc/nginx/nginx.conf).
+    #[arg(long, value_name = "FILE")]
+    pub nginx_conf: Option<PathBuf>,
+    /// Apache's main configuration file: where its mod_remoteip configuration is added when
+    /// visitor addresses are not restored, checked by `apache2ctl -f FILE -t` (default: the
+    /// system's Apache, /etc/apache2/apache2.conf).
+    #[arg(long, value_name = "FILE")]
+    pub apache_conf: Option<PathBuf>,
     #[command(flatten)]
     pub live_opts: LiveOpts,
     #[command(flatten)]
@@ -167,6 +178,9 @@ fn plan_options(a: &FixArgs) -> PlanOptions {
     options.fail2ban_socket = a.live_opts.fail2ban_socket.clone();
     options.csf_dir = Some(a.csf_dir.clone());
     options.btwaf_dir = Some(a.btwaf_dir.clone());
+    options.crowdsec_config = a.live_opts.cscli_config.clone();
+    options.nginx_conf = a.nginx_conf.clone();
+    options.apache_conf = a.apache_conf.clone();
     options
 }
 
@@ -241,6 +255,21 @@ fn describe(step: &Step) -> String {
             if *exists { "" } else { " (new)" },
             if *exists { "backup beside it, " } else { "" }
         ),
+        Step::WriteConfig {
+            tool,
+            path,
+            exists,
+            purpose,
+            check,
+            ..
+        } => format!(
+            "write   {}{}: {}, read by {tool} ({}checked by {} first)",
+            crate::escape::printable(&path.display().to_string()),
+            if *exists { "" } else { " (new)" },
+            crate::escape::printable(purpose),
+            if *exists { "backup beside it, " } else { "" },
+            words(check)
+        ),
         Step::Reload { tool, argv } => format!("reload  {tool}: {}", words(argv)),
         _ => String::new(),
     }
@@ -259,7 +288,9 @@ fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     }
     for (i, step) in plan.steps.iter().enumerate() {
         writeln!(out, "  {:>2}. {}", i + 1, describe(step))?;
-        if let Step::WriteJailLocal { warnings, .. } | Step::WriteIgnoreList { warnings, .. } = step
+        if let Step::WriteJailLocal { warnings, .. }
+        | Step::WriteIgnoreList { warnings, .. }
+        | Step::WriteConfig { warnings, .. } = step
         {
             for w in warnings {
                 writeln!(out, "      note: {}", crate::escape::printable(w))?;
@@ -331,11 +362,12 @@ fn write_result(
             )?;
         }
     }
-    for path in &verdict.now_ignore {
+    for i in &verdict.now_ignore {
         writeln!(
             out,
-            "  now ignores Cloudflare: fail2ban ({})",
-            crate::escape::printable(path)
+            "  now ignores Cloudflare: {} ({})",
+            i.tool,
+            crate::escape::printable(&i.path)
         )?;
     }
     write_left(out, &verdict.left_for_person)

@@ -294,10 +294,27 @@ pub(crate) fn capture<S: AsRef<std::ffi::OsStr>>(
     out_cap: u64,
     err_cap: u64,
 ) -> Result<Captured, String> {
+    capture_with(program, args, limit, (out_cap, err_cap), None)
+}
+
+/// What a child runs between `fork` and `exec` (see [`capture_with`]).
+pub(crate) type BeforeExec = Box<dyn FnMut() -> std::io::Result<()> + Send + Sync>;
+
+/// [`capture`], with `before_exec` run in the child between `fork` and `exec` (it must only
+/// make system calls: no allocation, no lock), for a program that must run in a namespace of
+/// its own. The caps are those of standard output and standard error.
+pub(crate) fn capture_with<S: AsRef<std::ffi::OsStr>>(
+    program: &Path,
+    args: &[S],
+    limit: Duration,
+    (out_cap, err_cap): (u64, u64),
+    before_exec: Option<BeforeExec>,
+) -> Result<Captured, String> {
     use std::os::unix::process::CommandExt;
     use std::sync::mpsc;
 
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .env_clear()
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
@@ -305,7 +322,14 @@ pub(crate) fn capture<S: AsRef<std::ffi::OsStr>>(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
+        .process_group(0);
+    if let Some(hook) = before_exec {
+        // SAFETY: the hook only makes system calls (its contract above).
+        unsafe {
+            command.pre_exec(hook);
+        }
+    }
+    let mut child = command
         .spawn()
         .map_err(|e| format!("could not run {}: {e}", program.display()))?;
     let group = rustix::process::Pid::from_child(&child);

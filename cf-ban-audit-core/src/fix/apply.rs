@@ -18,13 +18,13 @@
 //! - The reload runs only after its write succeeded.
 
 use std::fs;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
 
 use super::files::{create_validated, replace_validated, Backup};
+use super::in_place::{check_in_place, copy_tree, private_temp_dir};
 use super::journal::{Journal, JournalEntry};
 use super::plan::{LeftForPerson, Plan, Step};
 use super::run::run_program;
@@ -101,6 +101,21 @@ pub fn apply(
                 let mode = if *tool == Tool::Btwaf { 0o644 } else { 0o600 };
                 let (outcome, written) =
                     write_validated(path, *exists, content, stamp, mode, &mut validate);
+                written_ok = outcome == "done";
+                (outcome.clone(), Some(write_entry(&outcome, written)))
+            }
+            Step::WriteConfig {
+                path,
+                exists,
+                check,
+                check_names_file,
+                content,
+                ..
+            } => {
+                let mut validate =
+                    |temp: &Path| config_accepted(path, temp, check, *check_names_file);
+                let (outcome, written) =
+                    write_validated(path, *exists, content, stamp, 0o644, &mut validate);
                 written_ok = outcome == "done";
                 (outcome.clone(), Some(write_entry(&outcome, written)))
             }
@@ -232,6 +247,34 @@ fn write_validated(
     }
 }
 
+/// Whether the tool's own `check` accepts the configuration with `temp` in place of `path`
+/// (run in a private mount namespace, [`check_in_place`]); when `names_file`, the check's
+/// output (`nginx -T`, `apache2ctl -D DUMP_INCLUDES`) must name `path`, so that the tool is
+/// known to read it.
+fn config_accepted(
+    path: &Path,
+    temp: &Path,
+    check: &[String],
+    names_file: bool,
+) -> Result<(), String> {
+    let out = check_in_place(path, temp, check, TIMEOUT)?;
+    if names_file {
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if !said.contains(&path.display().to_string()) {
+            return Err(format!(
+                "{} does not read {}: no configuration it loads includes it",
+                check.join(" "),
+                path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Whether btwaf's loader takes the new whitelist at `temp` (`v6`: `ip_white_v6.json`) and
 /// loads every range of its family from it (btwaf has no check of its own either).
 fn btwaf_loads(temp: &Path, ranges: &RangeSet, v6: bool) -> Result<(), String> {
@@ -314,46 +357,6 @@ fn fail2ban_accepts(dir: &Path, new_jail_local: &Path) -> Result<(), String> {
     result
 }
 
-/// A new directory of mode 0700 under the temporary directory (never an existing one).
-fn private_temp_dir() -> std::io::Result<PathBuf> {
-    let base = std::env::temp_dir();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let mut last = None;
-    for i in 0..16u32 {
-        let path = base.join(format!(
-            "cf-ban-audit-validate-{}-{nanos:x}-{i}",
-            std::process::id()
-        ));
-        match fs::DirBuilder::new().mode(0o700).create(&path) {
-            Ok(()) => return Ok(path),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.expect("tried"))
-}
-
-/// Copies the tree `from` into the existing directory `to`: directories, regular files, and
-/// symlinks as symlinks (never followed).
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    for entry in fs::read_dir(from)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        let target = to.join(entry.file_name());
-        if kind.is_dir() {
-            fs::create_dir(&target)?;
-            copy_tree(&entry.path(), &target)?;
-        } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(fs::read_link(entry.path())?, &target)?;
-        } else if kind.is_file() {
-            fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
-}
-
 /// One ban, as the verdict names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -366,6 +369,16 @@ pub struct BanRef {
     pub address: String,
 }
 
+/// A configuration file that now keeps a tool from banning the ranges.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Ignoring {
+    /// The tool that reads it.
+    pub tool: Tool,
+    /// The file.
+    pub path: String,
+}
+
 /// What the re-scan after a fix says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -374,8 +387,9 @@ pub struct Verdict {
     pub lifted: Vec<BanRef>,
     /// Every ban of an address of the set still in force.
     pub still_in_force: Vec<BanRef>,
-    /// The configuration files that now cover every range (`check` finds no gap).
-    pub now_ignore: Vec<String>,
+    /// The configuration files written that now cover every range (`check` finds no gap, or
+    /// the tool's own check accepted them).
+    pub now_ignore: Vec<Ignoring>,
     /// What the plan left for a person, and every step that failed.
     pub left_for_person: Vec<LeftForPerson>,
 }
@@ -424,6 +438,15 @@ pub fn verdict(
                     lifted.push(ban);
                 }
             }
+            Step::WriteConfig { path, .. } => {
+                // Its check accepted it before it was put in place.
+                if o.done() {
+                    now_ignore.push(Ignoring {
+                        tool: step_tool(&o.step),
+                        path: path.display().to_string(),
+                    });
+                }
+            }
             Step::WriteJailLocal { path, .. } | Step::WriteIgnoreList { path, .. } => {
                 // A line of csf.ignore that lfd does not load was there before the fix
                 // (its validation allows no new one) and takes nothing away.
@@ -437,7 +460,10 @@ pub fn verdict(
                     })
                 };
                 if o.done() && covered {
-                    now_ignore.push(path.display().to_string());
+                    now_ignore.push(Ignoring {
+                        tool: step_tool(&o.step),
+                        path: path.display().to_string(),
+                    });
                 }
             }
             Step::Reload { .. } => {}
@@ -460,11 +486,12 @@ pub fn verdict(
     }
 }
 
+/// The tool a step is for.
 fn step_tool(step: &Step) -> Tool {
     match step {
         Step::Lift { tool, .. } | Step::Reload { tool, .. } => *tool,
         Step::WriteJailLocal { .. } => Tool::Fail2ban,
-        Step::WriteIgnoreList { tool, .. } => *tool,
+        Step::WriteIgnoreList { tool, .. } | Step::WriteConfig { tool, .. } => *tool,
     }
 }
 
@@ -590,7 +617,13 @@ mod tests {
             RangesInfo::new("cf", 1, 0),
         );
         let v = verdict(&plan, &outcomes, &rescan, &cf);
-        assert_eq!(v.now_ignore, [ignore.display().to_string()]);
+        assert_eq!(
+            v.now_ignore,
+            [Ignoring {
+                tool: Tool::Csf,
+                path: ignore.display().to_string()
+            }]
+        );
         drop(journal);
         let undone = super::super::journal::undo(&journal_path).unwrap();
         assert_eq!(undone, std::slice::from_ref(&ignore));

@@ -21,6 +21,7 @@
 
 pub mod apply;
 pub mod files;
+mod in_place;
 pub mod journal;
 pub mod plan;
 pub mod run;

@@ -52,6 +52,14 @@ pub struct PlanOptions {
     /// `rule/ip_white_v6.json` are merged; `None`, or a directory that does not exist: no
     /// btwaf prevention step is planned.
     pub btwaf_dir: Option<PathBuf>,
+    /// CrowdSec's `config.yaml` (`cscli -c`, `crowdsec -c`); `None`: `/etc/crowdsec/config.yaml`
+    /// when it exists.
+    pub crowdsec_config: Option<PathBuf>,
+    /// nginx's main configuration file (`nginx -c`), when not `/etc/nginx/nginx.conf`.
+    pub nginx_conf: Option<PathBuf>,
+    /// Apache's main configuration file (`apache2ctl -f`), when not
+    /// `/etc/apache2/apache2.conf`.
+    pub apache_conf: Option<PathBuf>,
 }
 
 /// A plan: the steps in the order they run, and what is left for a person.
@@ -116,6 +124,29 @@ pub enum Step {
         exists: bool,
         /// What the merge keeps that needs a look (stale or over-broad entries, lines the
         /// tool reads no address from).
+        warnings: Vec<String>,
+        /// The new content.
+        content: String,
+    },
+    /// Write a configuration file that the tool's own program checks (CrowdSec's whitelist
+    /// parser, nginx's or Apache's realip file): `check` runs with the new file in place in a
+    /// private mount namespace and must exit 0 before the file is put in place. Created (mode
+    /// 0644) when missing.
+    WriteConfig {
+        /// The tool that reads it.
+        tool: Tool,
+        /// The file.
+        path: PathBuf,
+        /// Whether it exists now (otherwise it is created).
+        exists: bool,
+        /// What it is for, in a few words ("the Cloudflare ranges as trusted proxies").
+        purpose: String,
+        /// The tool's check, program first (`nginx -T`, `crowdsec -c FILE -t`).
+        check: Vec<String>,
+        /// Whether the check prints every file the tool reads (`nginx -T`, `apache2ctl -t -D
+        /// DUMP_INCLUDES`): then it must name this file, or the tool would never read it.
+        check_names_file: bool,
+        /// What the write keeps or needs that needs a look.
         warnings: Vec<String>,
         /// The new content.
         content: String,
@@ -460,295 +491,5 @@ fn snippet_target(tool: Tool) -> Option<Target> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cloudflare::embedded;
-    use crate::{Format, RangesInfo};
-
-    fn report(findings: Vec<Finding>) -> Report {
-        let mut r = Report::new(
-            None,
-            chrono::NaiveDateTime::default(),
-            RangesInfo::new("cf", 1, 1),
-        );
-        r.findings = findings;
-        r
-    }
-
-    fn finding(addr: &str, tool: Tool, lift: Option<&[&str]>) -> Finding {
-        let cf = embedded();
-        let net: ipnet::IpNet = addr.parse().unwrap();
-        let range = cf.matching(&net).unwrap_or(net);
-        let mut f = Finding::new(net, range, tool, Format::Fail2banLog, "sshd");
-        f.active = true;
-        f.lift = lift.map(|a| a.iter().map(|w| w.to_string()).collect());
-        f
-    }
-
-    #[test]
-    fn lifts_only_whole_addresses_of_the_set_with_known_programs() {
-        let cf = embedded();
-        let r = report(vec![
-            finding(
-                "104.16.0.0/11",
-                Tool::Ipset,
-                Some(&["ipset", "del", "s", "104.16.0.0/11"]),
-            ),
-            finding(
-                "173.245.49.12/32",
-                Tool::Ipset,
-                Some(&["ipset", "del", "s", "173.245.49.12"]),
-            ),
-            finding("172.64.1.1/32", Tool::Ipset, Some(&["sh", "-c", "x"])),
-            finding(
-                "172.64.1.2/32",
-                Tool::Fail2ban,
-                Some(&["fail2ban-client", "set", "sshd", "unbanip", "172.64.1.2"]),
-            ),
-            finding("172.64.1.3/32", Tool::Btwaf, None),
-        ]);
-        let p = plan(&r, &cf, &PlanOptions::default()).unwrap();
-        let lifted: Vec<&str> = p
-            .steps
-            .iter()
-            .filter_map(|s| match s {
-                Step::Lift { address, .. } => Some(address.as_str()),
-                _ => None,
-            })
-            .collect();
-        // fail2ban first; the /11 is wider than 104.16.0.0/13 and 104.24.0.0/14.
-        assert_eq!(lifted, ["172.64.1.2", "173.245.49.12"]);
-        let left: Vec<Option<&str>> = p
-            .left_for_person
-            .iter()
-            .map(|l| l.address.as_deref())
-            .collect();
-        assert!(left.contains(&Some("104.16.0.0/11")), "{p:?}");
-        assert!(left.contains(&Some("172.64.1.1")), "{p:?}");
-        assert!(left.contains(&Some("172.64.1.3")), "{p:?}");
-        // No configuration directory: fail2ban left for a person with its snippet.
-        assert!(p.left_for_person.iter().any(|l| l.tool == Tool::Fail2ban
-            && l.command.as_deref() == Some("cf-ban-audit snippet fail2ban")));
-    }
-
-    #[test]
-    fn merges_jail_local_then_reloads_and_skips_a_covered_one() {
-        let cf = embedded();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("jail.local"),
-            "[sshd]\nignoreip = 192.0.2.1\n",
-        )
-        .unwrap();
-        let options = PlanOptions {
-            fail2ban_config: Some(dir.path().to_path_buf()),
-            fail2ban_config_named: true,
-            fail2ban_socket: Some("/run/f.sock".into()),
-            csf_dir: None,
-            btwaf_dir: None,
-        };
-        let p = plan(&report(Vec::new()), &cf, &options).unwrap();
-        let Step::WriteJailLocal {
-            content,
-            jails_extended,
-            exists,
-            ..
-        } = &p.steps[0]
-        else {
-            panic!("{p:?}");
-        };
-        assert!(*exists);
-        assert_eq!(jails_extended, &["sshd"]);
-        let Step::Reload { argv, .. } = &p.steps[1] else {
-            panic!("{p:?}");
-        };
-        let dir_text = dir.path().display().to_string();
-        assert_eq!(
-            argv,
-            &[
-                "fail2ban-client",
-                "-c",
-                &dir_text,
-                "-s",
-                "/run/f.sock",
-                "reload"
-            ]
-        );
-        std::fs::write(dir.path().join("jail.local"), content).unwrap();
-        let again = plan(&report(Vec::new()), &cf, &options).unwrap();
-        assert!(again.is_empty(), "{again:?}");
-        // A jail.d file with its own ignoreip: named for a person, not written.
-        std::fs::create_dir(dir.path().join("jail.d")).unwrap();
-        std::fs::write(
-            dir.path().join("jail.d/web.local"),
-            "[nginx]\nignoreip = 10.0.0.1\n",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("jail.d/other.local"),
-            "[sshd]\nenabled = true\n",
-        )
-        .unwrap();
-        let again = plan(&report(Vec::new()), &cf, &options).unwrap();
-        assert!(again.is_empty(), "{again:?}");
-        assert_eq!(again.left_for_person.len(), 1, "{again:?}");
-        assert!(again.left_for_person[0]
-            .command
-            .as_deref()
-            .unwrap()
-            .ends_with("jail.d/web.local"));
-    }
-
-    #[test]
-    fn merges_csf_ignore_when_its_directory_exists_and_skips_a_covered_one() {
-        let cf = embedded();
-        let dir = tempfile::tempdir().unwrap();
-        let options = PlanOptions {
-            csf_dir: Some(dir.path().join("absent")),
-            ..PlanOptions::default()
-        };
-        let csf_ban = finding(
-            "173.245.49.12/32",
-            Tool::Csf,
-            Some(&["csf", "-dr", "173.245.49.12"]),
-        );
-        // No csf directory: csf is left for a person with its snippet.
-        let p = plan(&report(vec![csf_ban.clone()]), &cf, &options).unwrap();
-        assert!(!p
-            .steps
-            .iter()
-            .any(|s| matches!(s, Step::WriteIgnoreList { .. })));
-        assert!(p.left_for_person.iter().any(
-            |l| l.tool == Tool::Csf && l.command.as_deref() == Some("cf-ban-audit snippet csf")
-        ));
-        let options = PlanOptions {
-            csf_dir: Some(dir.path().to_path_buf()),
-            ..PlanOptions::default()
-        };
-        let ignore = dir.path().join("csf.ignore");
-        std::fs::write(
-            &ignore,
-            "127.0.0.1
-192.0.2.1 # office
-",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("csf.allow"),
-            "192.0.2.2
-",
-        )
-        .unwrap();
-        let p = plan(&report(vec![csf_ban.clone()]), &cf, &options).unwrap();
-        let Some(Step::WriteIgnoreList {
-            tool,
-            path,
-            exists,
-            content,
-            ..
-        }) = p
-            .steps
-            .iter()
-            .find(|s| matches!(s, Step::WriteIgnoreList { .. }))
-        else {
-            panic!("{p:?}");
-        };
-        assert_eq!((*tool, path, *exists), (Tool::Csf, &ignore, true));
-        assert!(
-            content.starts_with("127.0.0.1\n192.0.2.1 # office\n"),
-            "{content}"
-        );
-        assert!(check::check_text(path, content, &cf).missing.is_empty());
-        // Reloaded where csf is installed, else named for a person; csf is prevented.
-        let csf_here = Path::new(CSF_PROGRAM).is_file();
-        assert_eq!(
-            p.steps.iter().any(|s| matches!(
-                s,
-                Step::Reload {
-                    tool: Tool::Csf,
-                    ..
-                }
-            )),
-            csf_here
-        );
-        let csf_left: Vec<Option<&str>> = p
-            .left_for_person
-            .iter()
-            .filter(|l| l.tool == Tool::Csf)
-            .map(|l| l.command.as_deref())
-            .collect();
-        if csf_here {
-            assert!(csf_left.is_empty(), "{p:?}");
-        } else {
-            assert_eq!(csf_left, [Some("csf -r")], "{p:?}");
-        }
-        // Once it covers the ranges, nothing more is planned for csf.
-        std::fs::write(&ignore, content).unwrap();
-        let again = plan(&report(Vec::new()), &cf, &options).unwrap();
-        assert!(again.is_empty(), "{again:?}");
-        assert!(again.left_for_person.is_empty(), "{again:?}");
-        // A missing csf.ignore in an existing directory is created.
-        std::fs::remove_file(&ignore).unwrap();
-        let p = plan(&report(Vec::new()), &cf, &options).unwrap();
-        assert!(matches!(
-            &p.steps[0],
-            Step::WriteIgnoreList { exists: false, .. }
-        ));
-    }
-
-    #[test]
-    fn merges_btwaf_whitelists_when_its_directory_exists_and_skips_covered_ones() {
-        let cf = embedded();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("rule")).unwrap();
-        let v4 = dir.path().join(btwaf::IP_WHITE);
-        std::fs::write(&v4, "[[3221225984,3221226239]]").unwrap();
-        let options = PlanOptions {
-            btwaf_dir: Some(dir.path().to_path_buf()),
-            ..PlanOptions::default()
-        };
-        let ban = finding("172.64.1.3/32", Tool::Btwaf, None);
-        let p = plan(&report(vec![ban.clone()]), &cf, &options).unwrap();
-        let writes: Vec<(&PathBuf, bool)> = p
-            .steps
-            .iter()
-            .filter_map(|s| match s {
-                Step::WriteIgnoreList {
-                    tool: Tool::Btwaf,
-                    path,
-                    exists,
-                    content,
-                    ..
-                } => {
-                    let v6 = path.ends_with(btwaf::IP_WHITE_V6);
-                    assert!(btwaf::check_ip_white(content, &cf, v6).is_ok(), "{content}");
-                    Some((path, *exists))
-                }
-                _ => None,
-            })
-            .collect();
-        assert_eq!(
-            writes,
-            [(&v4, true), (&dir.path().join(btwaf::IP_WHITE_V6), false)]
-        );
-        // nginx's reload is a note for a person, never a step; btwaf's ban is lifted by nobody
-        // but is no longer named for a snippet.
-        assert!(!p.steps.iter().any(|s| matches!(s, Step::Reload { .. })));
-        let notes: Vec<Option<&str>> = p
-            .left_for_person
-            .iter()
-            .filter(|l| l.tool == Tool::Btwaf && l.address.is_none())
-            .map(|l| l.command.as_deref())
-            .collect();
-        assert_eq!(notes, [Some("nginx -s reload")], "{p:?}");
-        // Once both cover the ranges, nothing more is planned.
-        for step in &p.steps {
-            if let Step::WriteIgnoreList { path, content, .. } = step {
-                std::fs::write(path, content).unwrap();
-            }
-        }
-        let again = plan(&report(Vec::new()), &cf, &options).unwrap();
-        assert!(again.is_empty(), "{again:?}");
-        assert!(again.left_for_person.is_empty(), "{again:?}");
-    }
-}
+#[path = "plan_tests.rs"]
+mod tests;

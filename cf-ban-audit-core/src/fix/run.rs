@@ -85,6 +85,16 @@ pub fn resolve_program(argv0: &str) -> Result<PathBuf, String> {
 /// ([`FixError::Program`]) when not found, on the timeout, on output past the cap, or on a
 /// non-zero exit (with its standard error).
 pub fn run_program(argv: &[String], timeout: Duration) -> Result<std::process::Output, FixError> {
+    run_program_with(argv, timeout, None)
+}
+
+/// [`run_program`], with `before_exec` run in the child before the program starts (see
+/// [`crate::live::capture_with`]).
+pub(crate) fn run_program_with(
+    argv: &[String],
+    timeout: Duration,
+    before_exec: Option<crate::live::BeforeExec>,
+) -> Result<std::process::Output, FixError> {
     let fail = |why: String| FixError::Program {
         argv: argv.to_vec(),
         why,
@@ -93,8 +103,14 @@ pub fn run_program(argv: &[String], timeout: Duration) -> Result<std::process::O
         return Err(fail("no program to run".to_string()));
     };
     let program = resolve_program(argv0).map_err(fail)?;
-    let captured = crate::live::capture(&program, &argv[1..], timeout, OUTPUT_CAP, OUTPUT_CAP)
-        .map_err(fail)?;
+    let captured = crate::live::capture_with(
+        &program,
+        &argv[1..],
+        timeout,
+        (OUTPUT_CAP, OUTPUT_CAP),
+        before_exec,
+    )
+    .map_err(fail)?;
     if captured.stdout_cut {
         return Err(fail(format!(
             "printed more than {} MiB, the most read",
