@@ -93,14 +93,8 @@ pub fn run(a: FixArgs) -> Result<u8, Failure> {
             CheckFormat::Json => json(&mut out, &serde_json::json!({ "plan": plan }))?,
         }
         out.flush()?;
-        let in_force = report.findings.iter().any(|f| f.active);
-        return Ok(if !report.errors.is_empty() {
-            ERROR
-        } else if plan.is_empty() && !in_force {
-            OK
-        } else {
-            FOUND
-        });
+        let clear = plan.is_empty() && !report.findings.iter().any(|f| f.active);
+        return Ok(status(&report, &plan, clear));
     }
     if a.format == CheckFormat::Text {
         write_plan(&mut out, &plan)?;
@@ -113,8 +107,8 @@ pub fn run(a: FixArgs) -> Result<u8, Failure> {
                 &serde_json::json!({ "plan": plan, "applied": [] }),
             )?;
         }
-        let in_force = report.findings.iter().any(|f| f.active);
-        return Ok(if in_force { FOUND } else { OK });
+        let clear = !report.findings.iter().any(|f| f.active);
+        return Ok(status(&report, &plan, clear));
     }
     if !a.yes {
         if !io::stdin().is_terminal() {
@@ -156,13 +150,25 @@ pub fn run(a: FixArgs) -> Result<u8, Failure> {
     }
     out.flush()?;
     let failed = outcomes.iter().any(|o| o.outcome.starts_with("failed"));
-    Ok(if !rescan.errors.is_empty() {
+    let clear = verdict.all_clear() && !failed;
+    Ok(if rescan.errors.is_empty() {
+        status(&report, &plan, clear)
+    } else {
         ERROR
-    } else if verdict.all_clear() && !failed {
+    })
+}
+
+/// The exit status: 2 when the scan met an error (a ban may hide behind it), 1 when a ban is
+/// in force or possibly so (an unconfirmed one the plan leaves for a person), else 0.
+fn status(report: &Report, plan: &Plan, clear: bool) -> u8 {
+    let possibly_in_force = plan.left_for_person.iter().any(|l| l.address.is_some());
+    if !report.errors.is_empty() {
+        ERROR
+    } else if clear && !possibly_in_force {
         OK
     } else {
         FOUND
-    })
+    }
 }
 
 /// Where fail2ban's configuration is: `--fail2ban-config`, else /etc/fail2ban when it holds
@@ -234,10 +240,14 @@ fn describe(step: &Step) -> String {
         Step::WriteJailLocal {
             path,
             exists,
+            extends_default,
             jails_extended,
             ..
         } => {
-            let mut sections = vec!["[DEFAULT]".to_string()];
+            let mut sections = Vec::new();
+            if *extends_default {
+                sections.push("[DEFAULT]".to_string());
+            }
             sections.extend(jails_extended.iter().map(|j| format!("[{j}]")));
             format!(
                 "write   {}{}: the Cloudflare ranges into ignoreip of {} ({}checked by fail2ban-client -d first)",
@@ -297,7 +307,25 @@ fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             }
         }
     }
-    write_left(out, &plan.left_for_person)
+    write_left(out, &plan.left_for_person)?;
+    write_errors(out, "The scan", &plan.scan_errors)
+}
+
+/// A scan's errors: a ban behind one of them is in no list above.
+fn write_errors(out: &mut dyn Write, which: &str, errors: &[String]) -> io::Result<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{which} met {} error{}; a ban behind one is in no list above:",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    )?;
+    for e in errors {
+        writeln!(out, "  - {}", crate::escape::printable(e))?;
+    }
+    Ok(())
 }
 
 /// What is left for a person.
@@ -370,7 +398,8 @@ fn write_result(
             crate::escape::printable(&i.path)
         )?;
     }
-    write_left(out, &verdict.left_for_person)
+    write_left(out, &verdict.left_for_person)?;
+    write_errors(out, "The re-scan", &verdict.scan_errors)
 }
 
 /// One JSON document.

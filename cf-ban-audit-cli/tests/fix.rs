@@ -1,10 +1,11 @@
 //! `cf-ban-audit fix` against a real fail2ban in a network namespace of its own: two jails on
-//! one log (`iptables-multiport` with its own `ignoreip`, `nftables-multiport`), each holding
+//! one log (`iptables-multiport` with its own `ignoreip` in `jail.local`, `nftables-multiport`
+//! with its own in a `jail.d` fragment), each holding
 //! a Cloudflare edge and a documentation address, beside an nft set and an ipset that hold one
 //! of each too. The plan changes nothing; `--apply --yes`
 //! lifts exactly the edge's bans, merges the ranges into `jail.local` (DEFAULT and the
-//! overriding jail), reloads fail2ban, which then ignores the edge, and the re-scan finds
-//! nothing in force; `--undo` restores `jail.local` byte-identical; a `jail.local` fail2ban
+//! overriding jail) and into the fragment, reloads fail2ban, which then ignores the edge, and the re-scan finds
+//! nothing in force; `--undo` restores both files byte-identical; a `jail.local` fail2ban
 //! rejects is left byte-identical. Without root or the programs it prints `SKIP:` (with `CI`
 //! set it fails instead).
 
@@ -20,7 +21,7 @@ use common::*;
 /// The documentation address banned beside the edge (never lifted).
 const DOC_V4: &str = "203.0.113.7";
 
-/// The jails: `ipt` overrides DEFAULT's ignoreip, `nft` takes DEFAULT's.
+/// The jails: `ipt` overrides DEFAULT's ignoreip here, `nft` in a `jail.d` fragment.
 const JAIL_LOCAL: &str = "[DEFAULT]
 backend = polling
 ignoreip = 127.0.0.1/8 ::1
@@ -43,6 +44,9 @@ port = ssh
 logpath = LOGPATH
 banaction = nftables-multiport
 ";
+
+/// A `jail.d` fragment, read after `jail.local`: the `nft` jail's own `ignoreip` is this one.
+const NFT_FRAGMENT: &str = "[nft]\nignoreip = 127.0.0.1/8 198.51.100.1\n";
 
 /// A Cloudflare address and a documentation address in an nft set of the test's own.
 const NFT_RULESET: &str = "table inet cfba {
@@ -100,7 +104,8 @@ fn fix_lifts_the_edge_merges_jail_local_and_undoes() {
     let dir = TestEnv::new();
     let log = dir.write("auth.log", "");
     let jail_local = JAIL_LOCAL.replace("LOGPATH", &log.display().to_string());
-    let Some(f2b) = Fail2ban::start_in("fix", &ns.0, Fail2banDb::Memory, &["ipt", "nft"], |_| {
+    let Some(f2b) = Fail2ban::start_in("fix", &ns.0, Fail2banDb::Memory, &["ipt", "nft"], |t| {
+        std::fs::write(t.join("conf/jail.d/nft.local"), NFT_FRAGMENT).unwrap();
         jail_local.clone()
     }) else {
         return;
@@ -136,7 +141,8 @@ fn fix_lifts_the_edge_merges_jail_local_and_undoes() {
         out
     };
 
-    // The plan: every ban of the edge, the write and the reload; nothing changes.
+    // The plan: every ban of the edge, the writes and the reload; nothing changes.
+    let fragment = f2b.conf().join("jail.d/nft.local");
     let before = state(&ns, &f2b);
     assert!(
         before[0].contains(EDGE_V4) && before[1].contains(EDGE_V4),
@@ -171,9 +177,14 @@ fn fix_lifts_the_edge_merges_jail_local_and_undoes() {
         text.contains(&format!("fail2ban-client -c {conf} -s {socket} reload")),
         "{text}"
     );
+    let fragment_write = format!(
+        "{}: the Cloudflare ranges into ignoreip of [nft] (",
+        fragment.display()
+    );
+    assert!(text.contains(&fragment_write), "{text}");
     let json = fix(&["--format", "json"]);
     let steps = json_of(&json)["plan"]["steps"].as_array().unwrap().len();
-    assert_eq!(steps, 6, "four lifts, the write, the reload");
+    assert_eq!(steps, 7, "four lifts, two writes, the reload");
     // --apply without a terminal and without --yes: refused, nothing done.
     let refused = fix(&["--apply"]);
     assert_eq!(code(&refused), 2);
@@ -245,8 +256,15 @@ fn fix_lifts_the_edge_merges_jail_local_and_undoes() {
         ipt.contains("192.0.2.1") && ipt.contains("173.245.48.0/20"),
         "{merged}"
     );
+    let merged_fragment = std::fs::read_to_string(&fragment).unwrap();
+    assert!(
+        merged_fragment.starts_with("[nft]\nignoreip = 127.0.0.1/8 198.51.100.1")
+            && merged_fragment.contains("173.245.48.0/20")
+            && !merged_fragment.contains("[DEFAULT]"),
+        "{merged_fragment}"
+    );
     let entries = std::fs::read_to_string(&journal).unwrap();
-    assert_eq!(entries.lines().count(), 6, "{entries}");
+    assert_eq!(entries.lines().count(), 7, "{entries}");
 
     // A new failure from the edge is ignored now: no new ban.
     let ban = format!("Ban {EDGE_V4}");
@@ -279,6 +297,8 @@ fn fix_lifts_the_edge_merges_jail_local_and_undoes() {
         std::fs::read_to_string(f2b.conf().join("jail.local")).unwrap(),
         before[2]
     );
+    assert_eq!(std::fs::read_to_string(&fragment).unwrap(), NFT_FRAGMENT);
+    no_leftovers(&fragment);
 
     // A jail.local that fail2ban rejects is left as it is, and fix says why.
     let broken = format!(

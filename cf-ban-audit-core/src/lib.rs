@@ -68,6 +68,7 @@ pub use decompress::MIN_EXPANSION_CAP;
 pub use error::Error;
 pub use event::{Action, BanEvent, Location, Tool, MAX_SPEC};
 pub use format_id::Format;
+pub use lift::{shell_word, shell_words};
 pub use lines::MAX_LINE;
 pub use purpose::Purpose;
 pub use ranges::RangeSet;

@@ -22,14 +22,7 @@ pub fn json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
 
 /// Quotes a word for a POSIX shell when it needs it.
 pub(crate) fn shell_word(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-/:@%+=,".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
+    cf_ban_audit_core::shell_word(s)
 }
 
 /// A progress bar on standard error that stays hidden for scans shorter than a moment.

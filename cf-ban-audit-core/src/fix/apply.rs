@@ -3,11 +3,15 @@
 //!
 //! - A lift runs its command with [`run_program`] (absolute path from the system
 //!   directories, no shell, 30 s timeout). A failed lift does not stop the others.
-//! - `jail.local` is replaced with [`replace_validated`] (backup beside it, atomic rename),
-//!   or created with [`create_validated`] when there is none, and only after fail2ban's own reading of the new file accepts it: the configuration
-//!   directory is copied to a private temporary directory with the new `jail.local`, and
-//!   `fail2ban-client -c TMPDIR -d` must exit 0 without an `ERROR` line. A rejected file
-//!   leaves `jail.local` byte-identical, and the reload that follows is skipped.
+//! - `jail.local`, and each `jail.d` fragment with an `ignoreip` of its own, is replaced
+//!   with [`replace_validated`] (backup beside it, atomic rename), or created with
+//!   [`create_validated`] when there is none, and only after fail2ban's own reading of the
+//!   new file accepts it: the configuration directory is copied to a private temporary
+//!   directory with the new file in its place, and `fail2ban-client -c TMPDIR -d` must exit 0
+//!   without an `ERROR` line. A rejected file is left byte-identical.
+//! - A configuration file that the tool's own program checks (`Step::WriteConfig`) is put in
+//!   place only after that check accepts it with the new file bind-mounted in place in a
+//!   private mount namespace (`in_place`).
 //! - `csf.ignore` is replaced the same way (created with mode 0600 when missing). csf has no
 //!   check of its own, so the new file is read back as lfd reads it: it must hold every range
 //!   of the set, and every line in it that holds an address lfd does not load must have been
@@ -15,7 +19,9 @@
 //! - btwaf's `rule/ip_white.json` and `rule/ip_white_v6.json` likewise (mode 0644 when
 //!   created): the new file must be a JSON array of the pairs btwaf's loader reads, and load
 //!   every range of its family. nginx's reload, which makes btwaf read it, is left to the panel.
-//! - The reload runs only after its write succeeded.
+//! - A tool is reloaded only when at least one of its files was written; a rejected file is
+//!   left as it was, and the others of the same tool (jail.local, a `jail.d` fragment) are
+//!   each checked with the files already written in place.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -62,7 +68,8 @@ pub fn apply(
     stamp: &str,
 ) -> Result<Vec<StepOutcome>, super::FixError> {
     let mut outcomes = Vec::new();
-    let mut written_ok = true;
+    // The tools with a configuration file written: only those are reloaded.
+    let mut written: Vec<Tool> = Vec::new();
     for step in &plan.steps {
         let (outcome, entry) = match step {
             Step::Lift { argv, .. } => {
@@ -81,9 +88,11 @@ pub fn apply(
                 content,
                 ..
             } => {
-                let (outcome, written) = write_jail_local(path, *exists, content, stamp);
-                written_ok = outcome == "done";
-                (outcome.clone(), Some(write_entry(&outcome, written)))
+                let (outcome, done) = write_jail_local(path, *exists, content, stamp);
+                if outcome == "done" {
+                    written.push(Tool::Fail2ban);
+                }
+                (outcome.clone(), Some(write_entry(&outcome, done)))
             }
             Step::WriteIgnoreList {
                 tool,
@@ -99,12 +108,15 @@ pub fn apply(
                 };
                 // csf ships its files 0600; the panel writes btwaf's 0644.
                 let mode = if *tool == Tool::Btwaf { 0o644 } else { 0o600 };
-                let (outcome, written) =
+                let (outcome, done) =
                     write_validated(path, *exists, content, stamp, mode, &mut validate);
-                written_ok = outcome == "done";
-                (outcome.clone(), Some(write_entry(&outcome, written)))
+                if outcome == "done" {
+                    written.push(*tool);
+                }
+                (outcome.clone(), Some(write_entry(&outcome, done)))
             }
             Step::WriteConfig {
+                tool,
                 path,
                 exists,
                 check,
@@ -114,13 +126,15 @@ pub fn apply(
             } => {
                 let mut validate =
                     |temp: &Path| config_accepted(path, temp, check, *check_names_file);
-                let (outcome, written) =
+                let (outcome, done) =
                     write_validated(path, *exists, content, stamp, 0o644, &mut validate);
-                written_ok = outcome == "done";
-                (outcome.clone(), Some(write_entry(&outcome, written)))
+                if outcome == "done" {
+                    written.push(*tool);
+                }
+                (outcome.clone(), Some(write_entry(&outcome, done)))
             }
             // Nothing ran: no journal entry.
-            Step::Reload { .. } if !written_ok => (
+            Step::Reload { tool, .. } if !written.contains(tool) => (
                 "skipped: the configuration was not written".to_string(),
                 None,
             ),
@@ -202,13 +216,25 @@ struct Written {
 /// Writes `jail.local`, validated by fail2ban: replaced after a backup when it `exists`, else
 /// created (mode 0644, as Debian ships fail2ban's files) only where there is still none.
 fn write_jail_local(path: &Path, exists: bool, content: &str, stamp: &str) -> (String, Written) {
-    let Some(dir) = path.parent() else {
+    // The configuration directory: a fragment's is the one above `jail.d`.
+    let levels = if crate::snippet::is_jail_d_fragment(path) {
+        2
+    } else {
+        1
+    };
+    let Some(dir) = path.ancestors().nth(levels) else {
         return (
             format!("failed: {}: no directory", path.display()),
             Written::default(),
         );
     };
-    let mut validate = |temp: &Path| fail2ban_accepts(dir, temp);
+    let Ok(relative) = path.strip_prefix(dir) else {
+        return (
+            format!("failed: {}: not in {}", path.display(), dir.display()),
+            Written::default(),
+        );
+    };
+    let mut validate = |temp: &Path| fail2ban_accepts(dir, relative, temp);
     write_validated(path, exists, content, stamp, 0o644, &mut validate)
 }
 
@@ -312,14 +338,17 @@ fn csf_ignore_covers(path: &Path, temp: &Path, ranges: &RangeSet) -> Result<(), 
     }
 }
 
-/// Whether fail2ban reads configuration directory `dir` with `new_jail_local` as its
-/// `jail.local`: `fail2ban-client -c COPY -d` on a private copy, exit 0 and no `ERROR`.
-fn fail2ban_accepts(dir: &Path, new_jail_local: &Path) -> Result<(), String> {
+/// Whether fail2ban reads configuration directory `dir` with `new` as its file `relative`
+/// (`jail.local`, `jail.d/web.local`): `fail2ban-client -c COPY -d` on a private copy, exit
+/// 0 and no `ERROR`.
+fn fail2ban_accepts(dir: &Path, relative: &Path, new: &Path) -> Result<(), String> {
     let copy = private_temp_dir().map_err(|e| format!("a temporary directory: {e}"))?;
     let result = (|| {
         copy_tree(dir, &copy).map_err(|e| format!("copying {}: {e}", dir.display()))?;
-        fs::copy(new_jail_local, copy.join("jail.local"))
-            .map_err(|e| format!("copying the new jail.local: {e}"))?;
+        // The temporary file beside the original was copied too, under a name fail2ban
+        // does not read (`.NAME.cf-ban-audit.*.tmp`).
+        fs::copy(new, copy.join(relative))
+            .map_err(|e| format!("copying the new {}: {e}", relative.display()))?;
         let argv: Vec<String> = vec![
             "fail2ban-client".into(),
             "-c".into(),
@@ -392,12 +421,15 @@ pub struct Verdict {
     pub now_ignore: Vec<Ignoring>,
     /// What the plan left for a person, and every step that failed.
     pub left_for_person: Vec<LeftForPerson>,
+    /// The errors of the re-scan (an unreadable file, a failed live read): a ban behind one
+    /// of them is in neither list, so the verdict is not an all-clear.
+    pub scan_errors: Vec<String>,
 }
 
 impl Verdict {
-    /// Whether nothing is left in force.
+    /// Whether nothing is left in force, as far as a re-scan without errors can tell.
     pub fn all_clear(&self) -> bool {
-        self.still_in_force.is_empty()
+        self.still_in_force.is_empty() && self.scan_errors.is_empty()
     }
 }
 
@@ -483,6 +515,7 @@ pub fn verdict(
         still_in_force: in_force,
         now_ignore,
         left_for_person: left,
+        scan_errors: rescan.errors.iter().map(|e| e.message.clone()).collect(),
     }
 }
 
@@ -517,6 +550,7 @@ mod tests {
             ranges: "cf".into(),
             steps: vec![lift("104.16.0.1"), lift("104.16.0.2")],
             left_for_person: Vec::new(),
+            scan_errors: Vec::new(),
         };
         // The first lift failed (gone already), the second said done but the ban stands.
         let outcomes = vec![
@@ -551,6 +585,19 @@ mod tests {
         assert!(!v.all_clear());
         assert_eq!(v.left_for_person.len(), 1, "{v:?}");
         assert!(v.left_for_person[0].why.starts_with("failed: "));
+        // A re-scan with an error is never an all-clear, even with nothing in force.
+        rescan.findings.clear();
+        assert!(verdict(&plan, &outcomes, &rescan, &embedded()).all_clear());
+        rescan.errors.push(crate::ErrorEntry::new(
+            None,
+            "fail2ban-client: could not reach the server",
+        ));
+        let v = verdict(&plan, &outcomes, &rescan, &embedded());
+        assert!(!v.all_clear());
+        assert_eq!(
+            v.scan_errors,
+            ["fail2ban-client: could not reach the server"]
+        );
     }
 
     /// The csf write of a plan for a csf directory holding `csf.ignore` with `old`.

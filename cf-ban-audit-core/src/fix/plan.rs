@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::check;
-use crate::snippet::{self, btwaf, MergeOptions, Target};
-use crate::{Finding, RangeSet, Report, Tool};
+use crate::snippet::{btwaf, MergeOptions, Target};
+use crate::{BanState, Finding, RangeSet, Report, Tool};
 
 /// The programs a lift command may run (the lift commands of [`Finding::lift`]); a finding
 /// whose command names any other is left for a person.
@@ -72,6 +72,9 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Bans and tools this plan does not handle, with why and what to do.
     pub left_for_person: Vec<LeftForPerson>,
+    /// The errors of the scan the plan was built from (an unreadable file, a failed live
+    /// read): a ban behind one of them is in no step, so the plan may be incomplete.
+    pub scan_errors: Vec<String>,
 }
 
 impl Plan {
@@ -99,13 +102,19 @@ pub enum Step {
         /// The command, program first (run without a shell).
         argv: Vec<String>,
     },
-    /// Write fail2ban's `jail.local` with the ranges merged in (created when missing).
+    /// Write a fail2ban jail file with the ranges merged in: `jail.local` (created when
+    /// missing), or a `jail.d` fragment that sets an `ignoreip` of its own (read after
+    /// `jail.local`, so its value wins for its jails; only the `ignoreip` lines it has are
+    /// extended, no `[DEFAULT]` one is added).
     WriteJailLocal {
         /// The file.
         path: PathBuf,
         /// Whether it exists now (otherwise it is created).
         exists: bool,
-        /// The jails whose own `ignoreip` gets the ranges too (besides `[DEFAULT]`).
+        /// Whether `[DEFAULT]`'s `ignoreip` gets the ranges (always in `jail.local`; in a
+        /// fragment only when it sets one).
+        extends_default: bool,
+        /// The jails whose own `ignoreip` gets the ranges too.
         jails_extended: Vec<String>,
         /// What the merge keeps that needs a look (stale or over-broad entries).
         warnings: Vec<String>,
@@ -201,6 +210,24 @@ pub fn plan(report: &Report, ranges: &RangeSet, options: &PlanOptions) -> Result
             }),
         }
     }
+    // A ban no current source confirms may be in force: never lifted blindly (its lift fails
+    // where it is not), named for a person with its command.
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| !f.active && f.state == BanState::Unconfirmed)
+    {
+        left.push(LeftForPerson {
+            tool: f.tool,
+            scope: Some(f.scope.clone()),
+            address: Some(f.address_text()),
+            why: format!(
+                "possibly in force ({}): no live read confirms it; check, and lift it if it is",
+                f.note.as_deref().unwrap_or("unconfirmed")
+            ),
+            command: f.lift.as_deref().map(crate::shell_words),
+        });
+    }
     // fail2ban's bans go first: its unban also removes the firewall entries its actions made.
     steps.sort_by_key(|s| {
         !matches!(
@@ -214,14 +241,7 @@ pub fn plan(report: &Report, ranges: &RangeSet, options: &PlanOptions) -> Result
     let mut fail2ban_prevented = false;
     if let Some(dir) = &options.fail2ban_config {
         fail2ban_prevented = true;
-        left.extend(jail_d_overrides(dir));
-        if let Some(write) = jail_local_step(dir, ranges)? {
-            steps.push(write);
-            steps.push(Step::Reload {
-                tool: Tool::Fail2ban,
-                argv: fail2ban_reload(options),
-            });
-        }
+        steps.extend(super::fail2ban::steps(dir, ranges, options)?);
     }
     let mut csf_prevented = false;
     if let Some(dir) = options.csf_dir.as_deref().filter(|d| d.is_dir()) {
@@ -311,6 +331,7 @@ pub fn plan(report: &Report, ranges: &RangeSet, options: &PlanOptions) -> Result
         ranges: report.ranges.source.clone(),
         steps,
         left_for_person: left,
+        scan_errors: report.errors.iter().map(|e| e.message.clone()).collect(),
     })
 }
 
@@ -343,30 +364,8 @@ fn lift_step(f: &Finding, ranges: &RangeSet) -> Result<Step, String> {
     })
 }
 
-/// The write of `DIR/jail.local` with the ranges merged in, or `None` when it covers them.
-fn jail_local_step(dir: &Path, ranges: &RangeSet) -> Result<Option<Step>, String> {
-    let path = dir.join("jail.local");
-    let (existing, exists) = read_text(&path)?;
-    let options = MergeOptions::for_path(&path);
-    let merged = Target::Fail2ban
-        .merge_with(&existing, ranges, options)
-        .ok_or("fail2ban's jail.local cannot be merged")?;
-    let checked = check::check_text(&path, &existing, ranges);
-    let covered = checked.missing.is_empty() && checked.problems.is_empty();
-    if exists && (merged == existing || covered) {
-        return Ok(None);
-    }
-    Ok(Some(Step::WriteJailLocal {
-        jails_extended: snippet::fail2ban_jails_extended(&existing, ranges),
-        warnings: merge_warnings(Target::Fail2ban, &existing, ranges, options),
-        path,
-        exists,
-        content: merged,
-    }))
-}
-
 /// What a merge of `target` into `existing` keeps that needs a look, as text.
-fn merge_warnings(
+pub(super) fn merge_warnings(
     target: Target,
     existing: &str,
     ranges: &RangeSet,
@@ -406,7 +405,7 @@ fn csf_ignore_step(dir: &Path, ranges: &RangeSet) -> Result<Option<Step>, String
 }
 
 /// A file's text and whether it exists (empty when it does not).
-fn read_text(path: &Path) -> Result<(String, bool), String> {
+pub(super) fn read_text(path: &Path) -> Result<(String, bool), String> {
     match std::fs::read(path) {
         Ok(bytes) => Ok((
             String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))?,
@@ -415,59 +414,6 @@ fn read_text(path: &Path) -> Result<(String, bool), String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((String::new(), false)),
         Err(e) => Err(format!("{}: {e}", path.display())),
     }
-}
-
-/// The `jail.d` files that set an `ignoreip` of their own: fail2ban reads them after
-/// `jail.local`, so theirs replaces the merged one for their jails. `fix` does not write them
-/// yet: each is left for a person with the merge command.
-fn jail_d_overrides(dir: &Path) -> Vec<LeftForPerson> {
-    let Ok(entries) = std::fs::read_dir(dir.join("jail.d")) else {
-        return Vec::new();
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|x| x == "conf" || x == "local")
-                && std::fs::read(p).is_ok_and(|bytes| {
-                    String::from_utf8_lossy(&bytes).lines().any(|l| {
-                        l.split('=')
-                            .next()
-                            .is_some_and(|k| k.trim().eq_ignore_ascii_case("ignoreip"))
-                            && l.contains('=')
-                    })
-                })
-        })
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|p| LeftForPerson {
-            tool: Tool::Fail2ban,
-            scope: None,
-            address: None,
-            why: format!(
-                "{} sets its own ignoreip, read after jail.local: fix does not merge jail.d files yet",
-                p.display()
-            ),
-            command: Some(format!(
-                "cf-ban-audit snippet fail2ban --existing {}",
-                p.display()
-            )),
-        })
-        .collect()
-}
-
-/// `fail2ban-client [-c DIR] [-s SOCKET] reload`.
-fn fail2ban_reload(options: &PlanOptions) -> Vec<String> {
-    let mut argv = vec!["fail2ban-client".to_string()];
-    if let (true, Some(dir)) = (options.fail2ban_config_named, &options.fail2ban_config) {
-        argv.extend(["-c".to_string(), dir.display().to_string()]);
-    }
-    if let Some(socket) = &options.fail2ban_socket {
-        argv.extend(["-s".to_string(), socket.display().to_string()]);
-    }
-    argv.push("reload".to_string());
-    argv
 }
 
 /// The snippet that prevents a tool's bans, when there is one.

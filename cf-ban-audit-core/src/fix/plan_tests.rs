@@ -115,26 +115,69 @@ fn merges_jail_local_then_reloads_and_skips_a_covered_one() {
     std::fs::write(dir.path().join("jail.local"), content).unwrap();
     let again = plan(&report(Vec::new()), &cf, &options).unwrap();
     assert!(again.is_empty(), "{again:?}");
-    // A jail.d file with its own ignoreip: named for a person, not written.
+    // A jail.d fragment with its own ignoreip: its ignoreip extended (no [DEFAULT] added),
+    // before the one reload; a fragment without one is not touched.
     std::fs::create_dir(dir.path().join("jail.d")).unwrap();
-    std::fs::write(
-        dir.path().join("jail.d/web.local"),
-        "[nginx]\nignoreip = 10.0.0.1\n",
-    )
-    .unwrap();
+    let fragment = dir.path().join("jail.d/web.local");
+    std::fs::write(&fragment, "[nginx]\nignoreip = 10.0.0.1\n").unwrap();
     std::fs::write(
         dir.path().join("jail.d/other.local"),
         "[sshd]\nenabled = true\n",
     )
     .unwrap();
     let again = plan(&report(Vec::new()), &cf, &options).unwrap();
-    assert!(again.is_empty(), "{again:?}");
-    assert_eq!(again.left_for_person.len(), 1, "{again:?}");
-    assert!(again.left_for_person[0]
-        .command
-        .as_deref()
-        .unwrap()
-        .ends_with("jail.d/web.local"));
+    assert_eq!(again.steps.len(), 2, "{again:?}");
+    let Step::WriteJailLocal {
+        path,
+        content,
+        jails_extended,
+        ..
+    } = &again.steps[0]
+    else {
+        panic!("{again:?}");
+    };
+    assert_eq!(path, &fragment);
+    assert_eq!(jails_extended, &["nginx"]);
+    assert!(!content.contains("[DEFAULT]"), "{content}");
+    assert!(
+        content.contains("10.0.0.1") && content.contains("173.245.48.0/20"),
+        "{content}"
+    );
+    assert!(matches!(again.steps[1], Step::Reload { .. }));
+    assert!(again.left_for_person.is_empty(), "{again:?}");
+    std::fs::write(&fragment, content).unwrap();
+    assert!(plan(&report(Vec::new()), &cf, &options).unwrap().is_empty());
+}
+
+#[test]
+fn an_unconfirmed_ban_is_left_for_a_person_with_its_command_and_errors_are_kept() {
+    let cf = embedded();
+    let mut f = finding(
+        "172.64.1.2/32",
+        Tool::Fail2ban,
+        Some(&["fail2ban-client", "set", "sshd", "unbanip", "172.64.1.2"]),
+    );
+    f.active = false;
+    f.state = BanState::Unconfirmed;
+    f.note = Some("banned 3 h ago, length unknown".to_string());
+    let mut r = report(vec![f]);
+    r.errors.push(crate::ErrorEntry::new(
+        None,
+        "/var/log/x: permission denied",
+    ));
+    let p = plan(&r, &cf, &PlanOptions::default()).unwrap();
+    assert!(p.steps.is_empty(), "never lifted blindly: {p:?}");
+    let left = p
+        .left_for_person
+        .iter()
+        .find(|l| l.address.as_deref() == Some("172.64.1.2"))
+        .expect("named for a person");
+    assert!(left.why.contains("length unknown"), "{left:?}");
+    assert_eq!(
+        left.command.as_deref(),
+        Some("fail2ban-client set sshd unbanip 172.64.1.2")
+    );
+    assert_eq!(p.scan_errors, ["/var/log/x: permission denied"]);
 }
 
 #[test]

@@ -16,6 +16,28 @@ mod manual;
 mod nft;
 mod ufw;
 
+/// `word` as a shell reads it back as one argument: bare when it holds only characters no
+/// shell treats specially, else in single quotes.
+pub fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:@%+=,".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// A command as one line a shell reads back as the same argument list.
+pub fn shell_words(argv: &[String]) -> String {
+    argv.iter()
+        .map(|w| shell_word(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 impl Finding {
     /// The command (program and arguments) that lifts exactly this ban, or why none is given.
     /// Never a command that removes a rule, set or list entry holding other addresses too.
