@@ -117,12 +117,15 @@ pub fn run(a: FixArgs) -> Result<u8, Failure> {
                     .to_string(),
             ));
         }
-        eprint!("Apply these {} steps? [y/N] ", plan.steps.len());
+        match plan.steps.len() {
+            1 => eprint!("Apply this step? [y/N] "),
+            n => eprint!("Apply these {n} steps? [y/N] "),
+        }
         let mut answer = String::new();
         io::stdin().lock().read_line(&mut answer)?;
         if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
             say("nothing was changed");
-            return Ok(FOUND);
+            return Ok(status(&report, &plan, false));
         }
     }
     let stamp = stamp_now();
@@ -421,9 +424,26 @@ fn undo(journal_path: &Path) -> Result<u8, Failure> {
     for path in &restored {
         writeln!(
             out,
-            "Restored {} (removed, when the fix had created it); reload the tool: fail2ban-client reload",
+            "Restored {} (removed, when the fix had created it)",
             crate::escape::printable(&path.display().to_string())
         )?;
+    }
+    // The tools read their files again only when reloaded: the reloads the fix ran.
+    let mut reloads: Vec<Vec<String>> = Vec::new();
+    for entry in journal::read(journal_path).map_err(|e| Failure::Message(e.to_string()))? {
+        if let (true, Some(argv)) = (entry.action == "reload", entry.argv) {
+            if !reloads.contains(&argv) {
+                reloads.push(argv);
+            }
+        }
+    }
+    if !restored.is_empty() {
+        for argv in &reloads {
+            writeln!(out, "Reload again: {}", words(argv))?;
+        }
+        if reloads.is_empty() {
+            writeln!(out, "Reload each tool whose file was restored.")?;
+        }
     }
     out.flush()?;
     Ok(OK)

@@ -31,7 +31,7 @@ use serde::Serialize;
 
 use super::files::{create_validated, replace_validated, Backup};
 use super::in_place::{check_in_place, copy_tree, private_temp_dir};
-use super::journal::{Journal, JournalEntry};
+use super::journal::{sha256, Journal, JournalEntry};
 use super::plan::{LeftForPerson, Plan, Step};
 use super::run::run_program;
 use crate::snippet::btwaf;
@@ -92,7 +92,7 @@ pub fn apply(
                 if outcome == "done" {
                     written.push(Tool::Fail2ban);
                 }
-                (outcome.clone(), Some(write_entry(&outcome, done)))
+                (outcome.clone(), Some(write_entry(&outcome, done, content)))
             }
             Step::WriteIgnoreList {
                 tool,
@@ -113,7 +113,7 @@ pub fn apply(
                 if outcome == "done" {
                     written.push(*tool);
                 }
-                (outcome.clone(), Some(write_entry(&outcome, done)))
+                (outcome.clone(), Some(write_entry(&outcome, done, content)))
             }
             Step::WriteConfig {
                 tool,
@@ -131,7 +131,7 @@ pub fn apply(
                 if outcome == "done" {
                     written.push(*tool);
                 }
-                (outcome.clone(), Some(write_entry(&outcome, done)))
+                (outcome.clone(), Some(write_entry(&outcome, done, content)))
             }
             // Nothing ran: no journal entry.
             Step::Reload { tool, .. } if !written.contains(tool) => (
@@ -187,7 +187,7 @@ fn first_words(stderr: &[u8], stdout: &[u8]) -> String {
 }
 
 /// The journal entry of a write: its backup or the file it created, and how to undo it.
-fn write_entry(outcome: &str, written: Written) -> JournalEntry {
+fn write_entry(outcome: &str, written: Written, content: &str) -> JournalEntry {
     let undo = match (&written.backup, &written.created) {
         (Some(b), _) => format!(
             "cf-ban-audit fix --undo JOURNAL (restores {} from {})",
@@ -201,6 +201,15 @@ fn write_entry(outcome: &str, written: Written) -> JournalEntry {
         (None, None) => "nothing: the file was left as it was".to_string(),
     };
     let mut entry = JournalEntry::new("write", outcome, &undo);
+    if written.backup.is_some() || written.created.is_some() {
+        // The backup is a byte-identical copy of the file before.
+        entry.before_sha256 = written
+            .backup
+            .as_ref()
+            .and_then(|b| fs::read(&b.backup).ok())
+            .map(|bytes| sha256(&bytes));
+        entry.after_sha256 = Some(sha256(content.as_bytes()));
+    }
     entry.backup = written.backup;
     entry.created = written.created;
     entry

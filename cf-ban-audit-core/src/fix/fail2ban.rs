@@ -10,22 +10,42 @@
 
 use std::path::{Path, PathBuf};
 
-use super::plan::{merge_warnings, read_text, PlanOptions, Step};
+use super::plan::{merge_warnings, read_text, LeftForPerson, PlanOptions, Step};
 use crate::check;
 use crate::snippet::{self, MergeOptions, Target};
 use crate::{RangeSet, Tool};
 
 /// The steps for fail2ban's configuration directory `dir`: the writes of `jail.local` and of
 /// the `jail.d` fragments whose `ignoreip` lacks ranges, then one reload; none when every file
-/// covers them.
+/// covers them. Errs (a note for a person) when `dir` is not fail2ban's configuration
+/// directory or a file of it cannot be read or merged.
 pub(super) fn steps(
     dir: &Path,
     ranges: &RangeSet,
     options: &PlanOptions,
-) -> Result<Vec<Step>, String> {
+) -> Result<Vec<Step>, LeftForPerson> {
+    if !dir.join("jail.conf").is_file() && !dir.join("jail.local").is_file() {
+        return Err(LeftForPerson {
+            tool: Tool::Fail2ban,
+            scope: None,
+            address: None,
+            why: format!(
+                "{}: no jail.conf or jail.local, not fail2ban's configuration directory: name it with --fail2ban-config DIR",
+                dir.display()
+            ),
+            command: Some("cf-ban-audit snippet fail2ban".to_string()),
+        });
+    }
     let mut steps = Vec::new();
     for path in std::iter::once(dir.join("jail.local")).chain(fragments_with_ignoreip(dir)) {
-        if let Some(write) = write_step(&path, ranges)? {
+        let write = write_step(&path, ranges).map_err(|why| LeftForPerson {
+            tool: Tool::Fail2ban,
+            scope: None,
+            address: None,
+            why,
+            command: Some("cf-ban-audit snippet fail2ban".to_string()),
+        })?;
+        if let Some(write) = write {
             steps.push(write);
         }
     }

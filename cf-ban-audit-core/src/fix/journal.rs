@@ -5,6 +5,11 @@
 //! for byte, newest first, and removes the files it created; it re-adds nothing that banned:
 //! it restores configuration, not bans.
 //!
+//! Each write's entry holds the SHA-256 of the file before and after it. [`undo`] first
+//! checks that every file still holds what the fix wrote (and, for a file written twice,
+//! that the chain of writes is unbroken); when one was changed since, it restores nothing and
+//! says which: restoring the backup would silently throw that change away.
+//!
 //! The journal is created with `O_CREAT | O_EXCL | O_NOFOLLOW` and mode 0600 in a directory
 //! made 0700 (`/var/lib/cf-ban-audit/` by default): it names root's configuration files and
 //! drives `undo`, so no one else may read, plant or extend it. A journal read for `undo` must
@@ -40,6 +45,13 @@ pub struct JournalEntry {
     /// removes it.
     #[serde(default)]
     pub created: Option<PathBuf>,
+    /// For a write: the SHA-256 (hex) of the file before it (none for a file it created).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_sha256: Option<String>,
+    /// For a write: the SHA-256 (hex) of what it wrote. [`undo`] restores nothing unless the
+    /// file still holds exactly that: a change made since would be lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_sha256: Option<String>,
     /// `"done"` or `"failed: ..."`.
     pub outcome: String,
     /// How to undo it, in words or a command.
@@ -56,6 +68,8 @@ impl JournalEntry {
             argv: None,
             backup: None,
             created: None,
+            before_sha256: None,
+            after_sha256: None,
             outcome: outcome.to_string(),
             undo: undo.to_string(),
         }
@@ -177,9 +191,34 @@ enum Step {
 /// A created file already gone is left so. Returns the files restored or removed.
 pub fn undo(path: &Path) -> Result<Vec<PathBuf>, FixError> {
     let mut steps = Vec::new();
+    // What each file must hold now for the next (older) entry to be undone: the newest
+    // entry's `after`, then each entry's `before` for the one before it.
+    let mut expected: Vec<(PathBuf, Option<String>)> = Vec::new();
     for entry in read(path)?.into_iter().rev() {
         if entry.action != "write" || entry.outcome != "done" {
             continue;
+        }
+        let file = entry
+            .backup
+            .as_ref()
+            .map(|b| b.path.clone())
+            .or_else(|| entry.created.clone());
+        if let (Some(file), Some(after)) = (file, &entry.after_sha256) {
+            let now = match expected.iter().position(|(p, _)| *p == file) {
+                Some(i) => expected.remove(i).1,
+                None => sha256_of(&file)?,
+            };
+            if now.as_deref() != Some(after.as_str()) {
+                return Err(FixError::refused(
+                    &file,
+                    format!(
+                        "changed since the fix wrote it (its SHA-256 is {}, the fix wrote {after}): undo would lose that change, so nothing was restored; {}",
+                        now.as_deref().unwrap_or("none: it is gone"),
+                        entry.undo
+                    ),
+                ));
+            }
+            expected.push((file, entry.before_sha256.clone()));
         }
         if let Some(backup) = entry.backup {
             files::check_backup(&backup)?;
@@ -207,6 +246,30 @@ pub fn undo(path: &Path) -> Result<Vec<PathBuf>, FixError> {
         }
     }
     Ok(undone)
+}
+
+/// The SHA-256 of `bytes`, as lowercase hex.
+pub(crate) fn sha256(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The SHA-256 of the file at `path`, `None` when there is none (never following a symlink).
+fn sha256_of(path: &Path) -> Result<Option<String>, FixError> {
+    match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(FixError::io(path, e)),
+        Ok(m) if !m.file_type().is_file() => {
+            return Err(FixError::refused(path, "not a regular file any more"))
+        }
+        Ok(_) => {}
+    }
+    fs::read(path)
+        .map(|bytes| Some(sha256(&bytes)))
+        .map_err(|e| FixError::io(path, e))
 }
 
 #[cfg(test)]
@@ -243,6 +306,40 @@ mod tests {
         assert_eq!(fs::read(&a).unwrap(), b"a0\n");
         assert_eq!(fs::read(&b).unwrap(), b"b0\n\xff");
         assert!(Journal::create(&journal_path).is_err());
+    }
+
+    #[test]
+    fn undo_restores_nothing_when_a_file_changed_since_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("jail.local");
+        let b = dir.path().join("csf.ignore");
+        fs::write(&a, "a0\n").unwrap();
+        fs::write(&b, "b0\n").unwrap();
+        let journal_path = dir.path().join("fix.jsonl");
+        let mut journal = Journal::create(&journal_path).unwrap();
+        let mut ok = |_: &Path| Ok(());
+        for (stamp, content) in [("1", "x1"), ("2", "x2")] {
+            for path in [&a, &b] {
+                let before = sha256(&fs::read(path).unwrap());
+                let backup = replace_validated(path, content.as_bytes(), stamp, &mut ok).unwrap();
+                let mut entry = JournalEntry::new("write", "done", "restore the backup");
+                entry.backup = Some(backup);
+                entry.before_sha256 = Some(before);
+                entry.after_sha256 = Some(sha256(content.as_bytes()));
+                journal.record(&entry).unwrap();
+            }
+        }
+        // Someone edits csf.ignore after the fix: undo refuses before restoring anything.
+        fs::write(&b, "x2\n192.0.2.9\n").unwrap();
+        let err = undo(&journal_path).unwrap_err().to_string();
+        assert!(err.contains("changed since the fix wrote it"), "{err}");
+        assert_eq!(fs::read(&a).unwrap(), b"x2");
+        assert_eq!(fs::read(&b).unwrap(), b"x2\n192.0.2.9\n");
+        // Put back as the fix left it: the whole chain is undone, byte-identical.
+        fs::write(&b, "x2").unwrap();
+        assert_eq!(undo(&journal_path).unwrap().len(), 4);
+        assert_eq!(fs::read(&a).unwrap(), b"a0\n");
+        assert_eq!(fs::read(&b).unwrap(), b"b0\n");
     }
 
     #[test]

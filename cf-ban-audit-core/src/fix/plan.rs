@@ -240,8 +240,13 @@ pub fn plan(report: &Report, ranges: &RangeSet, options: &PlanOptions) -> Result
     });
     let mut fail2ban_prevented = false;
     if let Some(dir) = &options.fail2ban_config {
-        fail2ban_prevented = true;
-        steps.extend(super::fail2ban::steps(dir, ranges, options)?);
+        match super::fail2ban::steps(dir, ranges, options) {
+            Ok(fail2ban) => {
+                fail2ban_prevented = true;
+                steps.extend(fail2ban);
+            }
+            Err(note) => left.push(note),
+        }
     }
     let mut csf_prevented = false;
     if let Some(dir) = options.csf_dir.as_deref().filter(|d| d.is_dir()) {
