@@ -258,8 +258,12 @@ pub struct ContainsArgs {
 pub struct CheckArgs {
     /// The lists to check (jail.local, csf.ignore, nginx/Apache conf, ModSecurity rules, ipset,
     /// nftables, firewalld ipset XML, CrowdSec whitelist YAML, btwaf ip_white.json, plain lists).
-    #[arg(value_name = "FILE", required = true)]
+    #[arg(value_name = "FILE", required_unless_present = "fail2ban_config")]
     pub files: Vec<PathBuf>,
+    /// fail2ban's configuration directory: check its jail.local and every jail.d fragment
+    /// (*.conf, then *.local, as fail2ban reads them) besides the FILEs.
+    #[arg(long, value_name = "DIR", env = "CF_BAN_AUDIT_FAIL2BAN_CONFIG")]
+    pub fail2ban_config: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,

@@ -385,7 +385,17 @@ fn check(a: CheckArgs) -> Result<u8, Failure> {
     let (ranges, source) = load_ranges(&a.ranges)?;
     let mut results = Vec::new();
     let mut errors = 0;
-    for path in &a.files {
+    let mut files = a.files.clone();
+    if let Some(dir) = &a.fail2ban_config {
+        match cf_ban_audit_core::check::fail2ban_files(dir) {
+            Ok(found) => files.extend(found),
+            Err(e) => {
+                say(&e.to_string());
+                errors += 1;
+            }
+        }
+    }
+    for path in &files {
         match cf_ban_audit_core::check::check_file(path, &ranges) {
             Ok(r) => results.push(r),
             Err(e) => {

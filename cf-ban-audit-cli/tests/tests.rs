@@ -1753,3 +1753,60 @@ fn every_output_format_that_shows_diagnoses_names_their_subjects() {
         "{metrics}"
     );
 }
+
+#[test]
+fn check_fail2ban_config_judges_jail_local_and_every_jail_d_fragment() {
+    let env = TestEnv::new();
+    let dir = env.path().join("fail2ban");
+    std::fs::create_dir_all(dir.join("jail.d")).unwrap();
+    let snippet = stdout(&run(&["snippet", "fail2ban"]));
+    std::fs::write(dir.join("jail.conf"), "").unwrap();
+    std::fs::write(dir.join("jail.local"), &snippet).unwrap();
+    std::fs::write(
+        dir.join("jail.d/web.local"),
+        "[nginx-botsearch]\nignoreip = 127.0.0.1/8\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("jail.d/a.conf"), "[sshd]\nenabled = true\n").unwrap();
+    let dir_text = dir.display().to_string();
+    let out = run(&["check", "--fail2ban-config", &dir_text, "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let files: Vec<String> = json(&out)["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    // jail.local, then jail.d's *.conf before its *.local, as fail2ban reads them.
+    assert_eq!(
+        files,
+        [
+            format!("{dir_text}/jail.local"),
+            format!("{dir_text}/jail.d/a.conf"),
+            format!("{dir_text}/jail.d/web.local"),
+        ]
+    );
+    let text = stdout(&run(&["check", "--fail2ban-config", &dir_text]));
+    assert!(
+        text.contains("jail [nginx-botsearch] sets its own ignoreip without every range"),
+        "{text}"
+    );
+    // Merged with the snippet, the directory passes.
+    let merged = run(&[
+        "snippet",
+        "fail2ban",
+        "--existing",
+        &format!("{dir_text}/jail.d/web.local"),
+    ]);
+    std::fs::write(dir.join("jail.d/web.local"), stdout(&merged)).unwrap();
+    let out = run(&["check", "--fail2ban-config", &dir_text]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    // Not fail2ban's directory: an error naming it.
+    let out = run(&[
+        "check",
+        "--fail2ban-config",
+        &env.path().display().to_string(),
+    ]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("not fail2ban's configuration directory"));
+}

@@ -297,6 +297,49 @@ fn check_with(
     }
 }
 
+/// The files of fail2ban's configuration directory `dir` that `check` judges: `jail.local`,
+/// then the `jail.d` fragments, `*.conf` before `*.local`, each in name order (the order
+/// fail2ban reads them after `jail.conf`, which is the package's and never edited). Symlinks
+/// and other non-files in `jail.d` are left out. Errs when `dir` holds neither `jail.conf`
+/// nor `jail.local` (not a fail2ban configuration directory) or `jail.d` cannot be listed.
+pub fn fail2ban_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, Error> {
+    let jail_local = dir.join("jail.local");
+    if !dir.join("jail.conf").is_file() && !jail_local.is_file() {
+        return Err(Error::Io {
+            path: dir.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no jail.conf or jail.local: not fail2ban's configuration directory",
+            ),
+        });
+    }
+    let mut files = Vec::new();
+    if jail_local.is_file() {
+        files.push(jail_local);
+    }
+    let jail_d = dir.join("jail.d");
+    let entries = match std::fs::read_dir(&jail_d) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(files),
+        Err(source) => {
+            return Err(Error::Io {
+                path: jail_d,
+                source,
+            })
+        }
+    };
+    let mut fragments: Vec<std::path::PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "conf" || x == "local")
+                && std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file())
+        })
+        .collect();
+    fragments.sort_by_key(|p| (p.extension().is_some_and(|x| x == "local"), p.clone()));
+    files.extend(fragments);
+    Ok(files)
+}
+
 /// Reads and checks one file.
 pub fn check_file(path: &Path, ranges: &RangeSet) -> Result<CheckedFile, Error> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io {

@@ -36,15 +36,17 @@ pub(super) fn steps(
             command: Some("cf-ban-audit snippet fail2ban".to_string()),
         });
     }
+    let fail2ban_left = |why: String| LeftForPerson {
+        tool: Tool::Fail2ban,
+        scope: None,
+        address: None,
+        why,
+        command: Some("cf-ban-audit snippet fail2ban".to_string()),
+    };
+    let fragments = fragments_with_ignoreip(dir).map_err(fail2ban_left)?;
     let mut steps = Vec::new();
-    for path in std::iter::once(dir.join("jail.local")).chain(fragments_with_ignoreip(dir)) {
-        let write = write_step(&path, ranges).map_err(|why| LeftForPerson {
-            tool: Tool::Fail2ban,
-            scope: None,
-            address: None,
-            why,
-            command: Some("cf-ban-audit snippet fail2ban".to_string()),
-        })?;
+    for path in std::iter::once(dir.join("jail.local")).chain(fragments) {
+        let write = write_step(&path, ranges).map_err(fail2ban_left)?;
         if let Some(write) = write {
             steps.push(write);
         }
@@ -100,27 +102,19 @@ fn is_ignoreip_line(line: &str) -> bool {
         .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("ignoreip"))
 }
 
-/// The `jail.d` files (`*.conf`, `*.local`, in fail2ban's reading order) with an `ignoreip`
-/// line of their own.
-fn fragments_with_ignoreip(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir.join("jail.d")) else {
-        return Vec::new();
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|x| x == "conf" || x == "local")
-                && std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file())
-                && std::fs::read(p).is_ok_and(|bytes| {
-                    String::from_utf8_lossy(&bytes)
-                        .lines()
-                        .any(is_ignoreip_line)
-                })
-        })
-        .collect();
-    // `*.conf` before `*.local`, each in name order, as fail2ban reads them.
-    paths.sort_by_key(|p| (p.extension().is_some_and(|x| x == "local"), p.clone()));
-    paths
+/// The `jail.d` fragments (in fail2ban's reading order) with an `ignoreip` line of their own.
+fn fragments_with_ignoreip(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for path in check::fail2ban_files(dir).map_err(|e| e.to_string())? {
+        if !snippet::is_jail_d_fragment(&path) {
+            continue;
+        }
+        let (text, _) = read_text(&path)?;
+        if text.lines().any(is_ignoreip_line) {
+            out.push(path);
+        }
+    }
+    Ok(out)
 }
 
 /// `fail2ban-client [-c DIR] [-s SOCKET] reload`.
