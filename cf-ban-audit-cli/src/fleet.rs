@@ -23,7 +23,7 @@ pub fn merge_reports(reports: &[(String, Report)]) -> Value {
     for (path, r) in reports {
         let host = r.host.clone().unwrap_or_else(|| path.clone());
         hosts.push(json!({
-            "host": host, "report": path, "scanned_at": r.scanned_at,
+            "host": host, "report": path, "scanned_at": cf_ban_audit_core::rfc3339(&r.scanned_at),
             "findings": r.findings.len(),
             "files": r.files.len(),
             "errors": r.errors.len(),

@@ -3,17 +3,20 @@
 //! fields), `diagnosis` (kind, subject, evidence, fix), `file` (a file with malformed lines
 //! or notes), `error`, `note`, and a last
 //! `summary` with the counts (findings, active, unconfirmed, challenge, files, malformed,
-//! errors).
+//! errors). Every line also carries the scan's `host` and `scanned_at`.
 
 use std::io::{self, Write};
 
 use cf_ban_audit_core::{BanState, Report};
 use serde_json::{json, Value};
 
-/// One line: `value`'s fields after `"record": kind`.
-fn record(out: &mut dyn Write, kind: &str, value: Value) -> io::Result<()> {
+/// One line: `"record": kind`, the scan's `host` and `scanned_at`, then `value`'s fields.
+fn record(out: &mut dyn Write, scan: &Value, kind: &str, value: Value) -> io::Result<()> {
     let mut line = serde_json::Map::new();
     line.insert("record".into(), Value::from(kind));
+    if let Value::Object(fields) = scan {
+        line.extend(fields.clone());
+    }
     if let Value::Object(fields) = value {
         line.extend(fields);
     }
@@ -21,8 +24,14 @@ fn record(out: &mut dyn Write, kind: &str, value: Value) -> io::Result<()> {
     writeln!(out)
 }
 
-/// Writes the report as JSON lines.
+/// Writes the report as JSON lines; each line names the host and the time of the scan, so
+/// that lines of many hosts in one stream stay apart.
 pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let scan = json!({
+        "host": report.host,
+        "scanned_at": cf_ban_audit_core::rfc3339(&report.scanned_at),
+    });
+    let record = |out: &mut dyn Write, kind: &str, value: Value| record(out, &scan, kind, value);
     for f in &report.findings {
         record(out, "finding", serde_json::to_value(f)?)?;
     }

@@ -63,12 +63,18 @@ pub struct Finding {
     /// when every source agrees.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflict: Option<String>,
-    /// The first ban event, in the host's local time, when known.
+    /// The first ban event, in the host's local time, when known (RFC 3339 in UTC in JSON).
+    #[serde(default, with = "text::opt_time")]
     pub first_seen: Option<NaiveDateTime>,
-    /// The last ban event, in the host's local time, when known.
+    /// The last ban event, in the host's local time, when known (RFC 3339 in UTC in JSON).
+    #[serde(default, with = "text::opt_time")]
     pub last_seen: Option<NaiveDateTime>,
-    /// When the ban ends, when the source says.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// When the ban ends, when the source says (RFC 3339 in UTC in JSON).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "text::opt_time"
+    )]
     pub expires: Option<NaiveDateTime>,
     /// How many ban events were read (bans, restored bans, `already banned`, list entries).
     pub events: u64,
@@ -424,6 +430,17 @@ impl RangesInfo {
     }
 }
 
+/// A time of the host's clock (local, as reports hold times) as the JSON report writes it:
+/// RFC 3339 in UTC, with `Z`.
+///
+/// ```
+/// let t = chrono::NaiveDate::from_ymd_opt(2026, 12, 3).unwrap().and_hms_opt(14, 18, 20).unwrap();
+/// assert!(cf_ban_audit_core::rfc3339(&t).ends_with('Z'));
+/// ```
+pub fn rfc3339(t: &NaiveDateTime) -> String {
+    text::time::write(t)
+}
+
 /// The result of a scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -432,7 +449,8 @@ pub struct Report {
     pub version: u32,
     /// The host the scan ran on (for merging reports of a fleet).
     pub host: Option<String>,
-    /// When the scan ran, in the host's local time.
+    /// When the scan ran, in the host's local time (RFC 3339 in UTC in JSON: `…Z`).
+    #[serde(with = "text::time")]
     pub scanned_at: NaiveDateTime,
     /// The ranges used.
     pub ranges: RangesInfo,

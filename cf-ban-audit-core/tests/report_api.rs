@@ -210,3 +210,50 @@ fn findings_are_told_once_final() {
     });
     assert_eq!(in_force, ["104.16.0.1"]);
 }
+
+/// `report.schema.json` names every tool, state and diagnosis the library writes, and the
+/// report still reads back from JSON an older version wrote (times without an offset).
+#[test]
+fn the_schema_names_every_tool_state_and_kind() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("../report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let names = |def: &str| -> Vec<String> {
+        schema["$defs"][def]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    let tools: Vec<String> = cf_ban_audit_core::Tool::ALL
+        .iter()
+        .map(|t| t.name().to_string())
+        .collect();
+    assert_eq!(names("tool"), tools);
+    for state in [
+        BanState::Active,
+        BanState::Expired,
+        BanState::Lifted,
+        BanState::Unconfirmed,
+        BanState::Denied,
+        BanState::Challenge,
+        BanState::Unknown,
+    ] {
+        assert!(names("state").contains(&state.as_str().to_string()), "{state:?}");
+    }
+    let kinds = schema["$defs"]["diagnosis"]["properties"]["kind"]["enum"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(kinds, 4);
+    // A report of before times had offsets reads back, as local times.
+    let old = r#"{"version":1,"host":"web1","scanned_at":"2026-11-01T10:00:00",
+        "ranges":{"source":"cf","v4":1,"v6":0},"findings":[],"diagnoses":[],"files":[],
+        "skipped_files":0,"errors":[],"notes":[]}"#;
+    let report: Report = serde_json::from_str(old).unwrap();
+    assert_eq!(report.scanned_at.to_string(), "2026-11-01 10:00:00");
+    let written = serde_json::to_value(&report).unwrap();
+    assert!(written["scanned_at"].as_str().unwrap().ends_with('Z'));
+}

@@ -60,11 +60,19 @@ pub struct Evidence {
     pub action: String,
     /// Where the ban stands by this source alone.
     pub state: BanState,
-    /// When the entry was written, when the source says.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// When the entry was written, when the source says (RFC 3339 in UTC in JSON).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "super::text::opt_time"
+    )]
     pub time: Option<NaiveDateTime>,
-    /// When the ban ends, by this source.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// When the ban ends, by this source (RFC 3339 in UTC in JSON).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "super::text::opt_time"
+    )]
     pub expires: Option<NaiveDateTime>,
     /// How many ban entries this source holds for the ban.
     pub events: u64,

@@ -147,3 +147,87 @@ pub(super) mod error_kind {
         }
     }
 }
+
+/// A time of the host's clock (a `NaiveDateTime` in local time, as the logs and the scan use
+/// it), written as RFC 3339 in UTC with `Z` (`2026-12-03T14:18:20Z`), so that reports of hosts
+/// in different time zones compare and merge, and a report says the same whatever `TZ` the
+/// scan ran under. Read back from RFC 3339 with any offset (converted to local time), or from
+/// a report written before times had an offset (taken as local time).
+pub(super) mod time {
+    use chrono::{DateTime, Local, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&write(t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDateTime, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        read(&text).ok_or_else(|| D::Error::custom(format!("not an RFC 3339 time: {text:?}")))
+    }
+
+    /// `t`, a local time, as RFC 3339 in UTC. A local time the clock skipped (a daylight
+    /// saving gap) is written as if it were UTC; one it passed twice, at its first passing.
+    pub(crate) fn write(t: &NaiveDateTime) -> String {
+        let utc: DateTime<Utc> = match Local.from_local_datetime(t).earliest() {
+            Some(local) => local.with_timezone(&Utc),
+            None => t.and_utc(),
+        };
+        utc.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    }
+
+    /// The inverse of [`write`]: RFC 3339 with any offset, or a time without one (local).
+    pub(crate) fn read(text: &str) -> Option<NaiveDateTime> {
+        if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+            return Some(t.with_timezone(&Local).naive_local());
+        }
+        text.parse::<NaiveDateTime>().ok()
+    }
+}
+
+/// [`time`] for an optional time.
+pub(super) mod opt_time {
+    use chrono::NaiveDateTime;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&super::time::write(t)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDateTime>, D::Error> {
+        let Some(text) = <Option<std::borrow::Cow<'de, str>>>::deserialize(d)? else {
+            return Ok(None);
+        };
+        super::time::read(&text)
+            .map(Some)
+            .ok_or_else(|| D::Error::custom(format!("not an RFC 3339 time: {text:?}")))
+    }
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::time;
+    use chrono::NaiveDateTime;
+
+    #[test]
+    fn times_are_written_in_utc_and_read_back_from_any_offset() {
+        let t: NaiveDateTime = "2026-12-03T14:18:20".parse().unwrap();
+        let written = time::write(&t);
+        assert!(written.ends_with('Z'), "{written}");
+        assert_eq!(time::read(&written), Some(t));
+        // An old report's time without an offset is local time, as it was written.
+        assert_eq!(time::read("2026-12-03T14:18:20"), Some(t));
+        // The same instant with another offset reads back as the same local time.
+        let utc = chrono::DateTime::parse_from_rfc3339(&written).unwrap();
+        let plus_one = utc
+            .with_timezone(&chrono::FixedOffset::east_opt(3600).unwrap())
+            .to_rfc3339();
+        assert_eq!(time::read(&plus_one), Some(t));
+        assert_eq!(time::read("yesterday"), None);
+    }
+}
