@@ -183,3 +183,35 @@ fn apache_gets_mod_remoteip_loaded_and_checked_by_dump_includes() {
     assert_eq!(argv, &["apache2ctl", "-f", m.as_str(), "-k", "graceful"]);
     assert!(warnings[0].contains("which web server"), "{warnings:?}");
 }
+
+#[test]
+fn a_planned_realip_file_is_the_prevention_of_the_servers_own_bans() {
+    let cf = embedded();
+    let (_dir, main) = tree("nginx.conf", "conf.d");
+    let mut r = report(&[(NOT, "nginx", "e")]);
+    let mut f = crate::Finding::new(
+        "173.245.49.12/32".parse().unwrap(),
+        "173.245.48.0/20".parse().unwrap(),
+        Tool::NginxLimit,
+        crate::Format::NginxError,
+        "zone",
+    );
+    f.active = true;
+    r.findings.push(f);
+    let p = super::super::plan::plan(&r, &cf, &nginx_options(&main)).unwrap();
+    assert!(p.steps.iter().any(|s| matches!(
+        s,
+        Step::WriteConfig {
+            tool: Tool::NginxLimit,
+            ..
+        }
+    )));
+    // The ban itself (no lift command) is left; no "add the snippet" beside the write.
+    assert!(
+        p.left_for_person
+            .iter()
+            .all(|l| l.address.is_some() && l.command.is_none()),
+        "{:?}",
+        p.left_for_person
+    );
+}
