@@ -48,8 +48,9 @@ fn last_client(log: &Path) -> Option<String> {
 /// The topology, fail2ban ignoring the ranges, and a directory of the server's own whose
 /// name says which server it is (as /var/log/nginx does).
 struct Lab {
-    topo: Topology,
+    // Dropped in this order: fail2ban stops inside its namespace before the namespace goes.
     f2b: Fail2ban,
+    topo: Topology,
     dir: tempfile::TempDir,
     elsewhere: TestEnv,
 }
