@@ -39,6 +39,7 @@ use crate::formats::Verdict;
 use crate::ranges::RangeSet;
 use crate::report::{Diagnosis, DiagnosisKind, Finding};
 use crate::web_evidence::{AccessLogs, RealIpConfig, WebServer};
+pub(crate) use real_ip::CONFIG_COMPLETE;
 pub(crate) use web_jails::JailFacts;
 
 /// How many example addresses of one jail's visitor bans are kept.

@@ -21,6 +21,11 @@ struct Seen {
     text: String,
 }
 
+/// How a `real-ip-restored` diagnosis says a server's real-IP configuration is complete
+/// (after `SERVER real-IP configuration (FILES) `): `fix` writes none beside it.
+pub(crate) const CONFIG_COMPLETE: &str =
+    "trusts every Cloudflare range with a header Cloudflare sets";
+
 /// What the evidence of one web server says.
 #[derive(Debug, Default)]
 struct ServerEvidence {
@@ -248,8 +253,7 @@ pub(super) fn diagnose(
             e.restored.push(Seen {
                 file,
                 text: format!(
-                    "{} real-IP configuration ({}) trusts every Cloudflare range with a header \
-                     Cloudflare sets",
+                    "{} real-IP configuration ({}) {CONFIG_COMPLETE}",
                     c.server.name(),
                     c.files()
                 ),

@@ -16,8 +16,8 @@
 //! - [`run`]: programs run with a fixed argument list, from the system directories, without a
 //!   shell, with a timeout; nothing read from a log becomes an argument except a parsed
 //!   address and a validated name (the caller's part).
-//! - [`plan`]: the steps of a fix, built from a scan's report; [`apply`]: running them, and
-//!   the verdict of the re-scan.
+//! - [`plan`]: the steps of a fix, built from a scan's report (with [`realip`]: nginx's or
+//!   Apache's real-IP configuration); [`apply`]: running them, and the verdict of the re-scan.
 
 pub mod apply;
 mod fail2ban;
@@ -25,6 +25,7 @@ pub mod files;
 mod in_place;
 pub mod journal;
 pub mod plan;
+pub mod realip;
 pub mod run;
 
 use std::path::PathBuf;

@@ -2,10 +2,12 @@
 //! outage (lift each ban in force on an address of the range set, with the finding's own lift
 //! command) and prevent the next one (merge the ranges into fail2ban's `jail.local`, then
 //! reload fail2ban; merge them into csf's `csf.ignore`, then `csf -r`; merge them into btwaf's
-//! whitelists, whose nginx reload is left to the panel), and what is left for a person.
+//! whitelists, whose nginx reload is left to the panel; add nginx's or Apache's real-IP
+//! configuration where the scan diagnoses that visitor addresses are not restored, then reload
+//! the server, [`super::realip`]), and what is left for a person.
 //!
-//! Building a plan changes nothing: it reads the report, `jail.local`, `csf.ignore` and
-//! btwaf's whitelists, nothing else. Every
+//! Building a plan changes nothing: it reads the report, `jail.local`, `csf.ignore`,
+//! btwaf's whitelists and the real-IP files, nothing else. Every
 //! lift is re-checked here: the address lies inside the range set in use, and the command's
 //! program is one of [`LIFT_PROGRAMS`]; anything else is left for a person. Nothing in a plan
 //! adds a ban.
@@ -312,7 +314,20 @@ pub fn plan(report: &Report, ranges: &RangeSet, options: &PlanOptions) -> Result
             });
         }
     }
+    let (realip, realip_left) = super::realip::realip_steps(report, options, ranges)?;
+    let realip_prevented: Vec<Tool> = realip
+        .iter()
+        .filter_map(|s| match s {
+            Step::WriteConfig { tool, .. } => Some(*tool),
+            _ => None,
+        })
+        .collect();
+    steps.extend(realip);
+    left.extend(realip_left);
     for tool in tools_in_force {
+        if realip_prevented.contains(&tool) {
+            continue;
+        }
         if (tool == Tool::Fail2ban && fail2ban_prevented)
             || (tool == Tool::Csf && csf_prevented)
             || (tool == Tool::Btwaf && btwaf_prevented)
