@@ -2,10 +2,13 @@
 //! outage (lift each ban in force on an address of the range set, with the finding's own lift
 //! command) and prevent the next one (merge the ranges into fail2ban's `jail.local`, then
 //! reload fail2ban; merge them into csf's `csf.ignore`, then `csf -r`; merge them into btwaf's
-//! whitelists, whose nginx reload is left to the panel), and what is left for a person.
+//! whitelists, whose nginx reload is left to the panel; add them to CrowdSec's allowlist, or
+//! write its parser whitelist and reload it, [`super::crowdsec`]), and what is left for a
+//! person.
 //!
-//! Building a plan changes nothing: it reads the report, `jail.local`, `csf.ignore` and
-//! btwaf's whitelists, nothing else. Every
+//! Building a plan changes nothing: it reads the report, `jail.local`, `csf.ignore`, btwaf's
+//! whitelists, CrowdSec's `config.yaml` and enrich stage, and runs `cscli allowlists --help`,
+//! `list` and `inspect` (read-only listings), nothing else. Every
 //! lift is re-checked here: the address lies inside the range set in use, and the command's
 //! program is one of [`LIFT_PROGRAMS`]; anything else is left for a person. Nothing in a plan
 //! adds a ban.
@@ -151,6 +154,18 @@ pub enum Step {
         /// The new content.
         content: String,
     },
+    /// Run a tool's own command that makes it allow the ranges, where the tool keeps its allow
+    /// list itself (CrowdSec 1.6.6 and later: `cscli allowlists create` and `add`). Nothing to
+    /// write or reload; `fix --undo` does not run `undo` (it restores files): the journal
+    /// names it for a person.
+    Allow {
+        /// The tool.
+        tool: Tool,
+        /// The command, program first (run without a shell).
+        argv: Vec<String>,
+        /// The command that undoes it (`cscli allowlists delete` or `remove`).
+        undo: Vec<String>,
+    },
     /// Reload a tool so that it reads its new configuration.
     Reload {
         /// The tool.
@@ -287,10 +302,16 @@ pub fn plan(report: &Report, ranges: &RangeSet, options: &PlanOptions) -> Result
             });
         }
     }
+    // CrowdSec: its own steps say what is left (a reload, a console-managed list).
+    let crowdsec_prevented = super::crowdsec::config_in_use(options).is_some();
+    let (crowdsec, crowdsec_left) = super::crowdsec::crowdsec_steps(options, ranges)?;
+    steps.extend(crowdsec);
+    left.extend(crowdsec_left);
     for tool in tools_in_force {
         if (tool == Tool::Fail2ban && fail2ban_prevented)
             || (tool == Tool::Csf && csf_prevented)
             || (tool == Tool::Btwaf && btwaf_prevented)
+            || (tool == Tool::Crowdsec && crowdsec_prevented)
         {
             continue;
         }
@@ -366,7 +387,7 @@ fn jail_local_step(dir: &Path, ranges: &RangeSet) -> Result<Option<Step>, String
 }
 
 /// What a merge of `target` into `existing` keeps that needs a look, as text.
-fn merge_warnings(
+pub(super) fn merge_warnings(
     target: Target,
     existing: &str,
     ranges: &RangeSet,
@@ -406,7 +427,7 @@ fn csf_ignore_step(dir: &Path, ranges: &RangeSet) -> Result<Option<Step>, String
 }
 
 /// A file's text and whether it exists (empty when it does not).
-fn read_text(path: &Path) -> Result<(String, bool), String> {
+pub(super) fn read_text(path: &Path) -> Result<(String, bool), String> {
     match std::fs::read(path) {
         Ok(bytes) => Ok((
             String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))?,
