@@ -11,7 +11,7 @@
 //! - Otherwise (CrowdSec 1.4.6 in Debian 12): a parser whitelist in the enrich stage,
 //!   `<config_dir>/parsers/s02-enrich/cf-ban-audit-cloudflare.yaml`, the format of the hub's
 //!   `crowdsecurity/whitelists` (`whitelist:` with `reason:` and a `cidr:` list, read by
-//!   `pkg/parser/whitelist.go`), its content the snippet's ([`snippet::crowdsec`]). CrowdSec
+//!   `pkg/parser/whitelist.go`), its content that of `cf-ban-audit snippet crowdsec`. CrowdSec
 //!   drops every event from a whitelisted source before any scenario sees it. The file is
 //!   checked by `crowdsec -c CONFIG -t` with the new file in place (`-t` loads every parser, and
 //!   rejects a file it cannot decode or a `cidr` it cannot parse, exit 1), and read only when

@@ -20,7 +20,7 @@
 //!   the verdict of the re-scan.
 
 pub mod apply;
-mod crowdsec;
+pub mod crowdsec;
 pub mod files;
 mod in_place;
 pub mod journal;
