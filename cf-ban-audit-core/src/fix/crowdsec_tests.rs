@@ -263,3 +263,37 @@ fn the_allowlist_is_created_then_filled_with_what_it_lacks() {
         ["cscli", "-c", "./-odd.yaml", "x"]
     );
 }
+
+#[test]
+fn a_done_allowlist_add_is_what_makes_crowdsec_ignore_the_ranges() {
+    use super::super::apply::{verdict, StepOutcome};
+    use super::super::plan::Plan;
+    let cf = embedded();
+    let (steps, _) = allowlist_steps(Path::new("/etc/crowdsec/config.yaml"), None, &cf);
+    let plan = Plan {
+        ranges: "cf".into(),
+        steps: steps.clone(),
+        left_for_person: Vec::new(),
+    };
+    let outcomes: Vec<StepOutcome> = steps
+        .iter()
+        .map(|s| StepOutcome {
+            step: s.clone(),
+            outcome: "done".into(),
+        })
+        .collect();
+    let rescan = crate::Report::new(
+        None,
+        chrono::NaiveDateTime::default(),
+        crate::RangesInfo::new("cf", 1, 0),
+    );
+    let v = verdict(&plan, &outcomes, &rescan, &cf);
+    assert_eq!(v.now_ignore.len(), 1, "{v:?}");
+    assert_eq!(v.now_ignore[0].path, "allowlist cloudflare");
+    // A failed add: nothing ignores, and it is left for a person.
+    let mut failed = outcomes.clone();
+    failed[1].outcome = "failed: exit status: 1".into();
+    let v = verdict(&plan, &failed, &rescan, &cf);
+    assert!(v.now_ignore.is_empty());
+    assert_eq!(v.left_for_person.len(), 1);
+}
