@@ -283,6 +283,7 @@ fn describe(step: &Step) -> String {
             if *exists { "backup beside it, " } else { "" },
             words(check)
         ),
+        Step::Allow { tool, argv, .. } => format!("allow   {tool}: {}", words(argv)),
         Step::Reload { tool, argv } => format!("reload  {tool}: {}", words(argv)),
         _ => String::new(),
     }

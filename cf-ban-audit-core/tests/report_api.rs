@@ -241,7 +241,10 @@ fn the_schema_names_every_tool_state_and_kind() {
         BanState::Challenge,
         BanState::Unknown,
     ] {
-        assert!(names("state").contains(&state.as_str().to_string()), "{state:?}");
+        assert!(
+            names("state").contains(&state.as_str().to_string()),
+            "{state:?}"
+        );
     }
     let kinds = schema["$defs"]["diagnosis"]["properties"]["kind"]["enum"]
         .as_array()

@@ -117,7 +117,7 @@ pub(super) fn advice(out: &mut dyn Write, report: &Report, width: Option<usize>)
                 None,
             ),
             Tool::Crowdsec => (
-                "lift with cscli decisions delete --ip IP (or --range CIDR) and allowlist \
+                "lift with cscli decisions delete --ip IP --contained (or --range CIDR) and allowlist \
                  Cloudflare (cscli allowlists, or a parser whitelist)",
                 None,
             ),

@@ -19,6 +19,9 @@
 //! - btwaf's `rule/ip_white.json` and `rule/ip_white_v6.json` likewise (mode 0644 when
 //!   created): the new file must be a JSON array of the pairs btwaf's loader reads, and load
 //!   every range of its family. nginx's reload, which makes btwaf read it, is left to the panel.
+//! - CrowdSec's parser whitelist is written as a checked configuration file (`crowdsec -c
+//!   CONFIG -t` with the new file in place); its allowlist commands (`cscli allowlists create`,
+//!   `add`) run like lifts, each journaled with the command that undoes it.
 //! - A tool is reloaded only when at least one of its files was written; a rejected file is
 //!   left as it was, and the others of the same tool (jail.local, a `jail.d` fragment) are
 //!   each checked with the files already written in place.
@@ -132,6 +135,13 @@ pub fn apply(
                     written.push(*tool);
                 }
                 (outcome.clone(), Some(write_entry(&outcome, done, content)))
+            }
+            Step::Allow { argv, undo, .. } => {
+                let outcome = run(argv);
+                let undo = format!("run: {} (fix --undo restores files only)", undo.join(" "));
+                let mut entry = JournalEntry::new("allow", &outcome, &undo);
+                entry.argv = Some(argv.clone());
+                (outcome, Some(entry))
             }
             // Nothing ran: no journal entry.
             Step::Reload { tool, .. } if !written.contains(tool) => (
@@ -413,7 +423,7 @@ pub struct BanRef {
 pub struct Ignoring {
     /// The tool that reads it.
     pub tool: Tool,
-    /// The file.
+    /// The file (`allowlist cloudflare` for CrowdSec's allowlist).
     pub path: String,
 }
 
@@ -507,6 +517,15 @@ pub fn verdict(
                     });
                 }
             }
+            Step::Allow { tool, argv, .. } => {
+                // The list holds the ranges once their `add` is done.
+                if o.done() && argv.iter().any(|w| w == "add") {
+                    now_ignore.push(Ignoring {
+                        tool: *tool,
+                        path: format!("allowlist {}", super::crowdsec::ALLOWLIST),
+                    });
+                }
+            }
             Step::Reload { .. } => {}
         }
         if o.outcome.starts_with("failed") {
@@ -531,7 +550,7 @@ pub fn verdict(
 /// The tool a step is for.
 fn step_tool(step: &Step) -> Tool {
     match step {
-        Step::Lift { tool, .. } | Step::Reload { tool, .. } => *tool,
+        Step::Lift { tool, .. } | Step::Reload { tool, .. } | Step::Allow { tool, .. } => *tool,
         Step::WriteJailLocal { .. } => Tool::Fail2ban,
         Step::WriteIgnoreList { tool, .. } | Step::WriteConfig { tool, .. } => *tool,
     }

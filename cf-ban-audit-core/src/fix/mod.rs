@@ -20,6 +20,7 @@
 //!   Apache's real-IP configuration); [`apply`]: running them, and the verdict of the re-scan.
 
 pub mod apply;
+pub mod crowdsec;
 mod fail2ban;
 pub mod files;
 mod in_place;

@@ -2,12 +2,15 @@
 //! outage (lift each ban in force on an address of the range set, with the finding's own lift
 //! command) and prevent the next one (merge the ranges into fail2ban's `jail.local`, then
 //! reload fail2ban; merge them into csf's `csf.ignore`, then `csf -r`; merge them into btwaf's
-//! whitelists, whose nginx reload is left to the panel; add nginx's or Apache's real-IP
-//! configuration where the scan diagnoses that visitor addresses are not restored, then reload
-//! the server, [`super::realip`]), and what is left for a person.
+//! whitelists, whose nginx reload is left to the panel; add them to CrowdSec's allowlist, or
+//! write its parser whitelist and reload it, [`super::crowdsec`]; add nginx's or Apache's
+//! real-IP configuration where the scan diagnoses that visitor addresses are not restored,
+//! then reload the server, [`super::realip`]), and what is left for a person.
 //!
-//! Building a plan changes nothing: it reads the report, `jail.local`, `csf.ignore`,
-//! btwaf's whitelists and the real-IP files, nothing else. Every
+//! Building a plan changes nothing: it reads the report, `jail.local` and the `jail.d`
+//! fragments, `csf.ignore`, btwaf's whitelists, CrowdSec's `config.yaml` and enrich stage, the
+//! real-IP files, and runs `cscli allowlists --help`, `list` and `inspect` (read-only
+//! listings), nothing else. Every
 //! lift is re-checked here: the address lies inside the range set in use, and the command's
 //! program is one of [`LIFT_PROGRAMS`]; anything else is left for a person. Nothing in a plan
 //! adds a ban.
@@ -161,6 +164,18 @@ pub enum Step {
         warnings: Vec<String>,
         /// The new content.
         content: String,
+    },
+    /// Run a tool's own command that makes it allow the ranges, where the tool keeps its allow
+    /// list itself (CrowdSec 1.6.6 and later: `cscli allowlists create` and `add`). Nothing to
+    /// write or reload; `fix --undo` does not run `undo` (it restores files): the journal
+    /// names it for a person.
+    Allow {
+        /// The tool.
+        tool: Tool,
+        /// The command, program first (run without a shell).
+        argv: Vec<String>,
+        /// The command that undoes it (`cscli allowlists delete` or `remove`).
+        undo: Vec<String>,
     },
     /// Reload a tool so that it reads its new configuration.
     Reload {
@@ -324,6 +339,11 @@ pub fn plan(report: &Report, ranges: &RangeSet, options: &PlanOptions) -> Result
         .collect();
     steps.extend(realip);
     left.extend(realip_left);
+    // CrowdSec: its own steps say what is left (a reload, a console-managed list).
+    let crowdsec_prevented = super::crowdsec::config_in_use(options).is_some();
+    let (crowdsec, crowdsec_left) = super::crowdsec::crowdsec_steps(options, ranges)?;
+    steps.extend(crowdsec);
+    left.extend(crowdsec_left);
     for tool in tools_in_force {
         if realip_prevented.contains(&tool) {
             continue;
@@ -331,6 +351,7 @@ pub fn plan(report: &Report, ranges: &RangeSet, options: &PlanOptions) -> Result
         if (tool == Tool::Fail2ban && fail2ban_prevented)
             || (tool == Tool::Csf && csf_prevented)
             || (tool == Tool::Btwaf && btwaf_prevented)
+            || (tool == Tool::Crowdsec && crowdsec_prevented)
         {
             continue;
         }

@@ -45,9 +45,12 @@ impl Finding {
     /// - fail2ban: `fail2ban-client set JAIL unbanip ADDR`, or `fail2ban-client unban ADDR`
     ///   when the source did not name the jail; with `-s SOCKET` first when the scan asked the
     ///   server on that socket (`--fail2ban-socket`).
-    /// - CrowdSec: `cscli decisions delete --ip ADDR` (`--range CIDR` for a network): the
-    ///   decisions on that address only; with `-c CONFIG` first when the scan used it
-    ///   (`--cscli-config`).
+    /// - CrowdSec: `cscli decisions delete --ip ADDR --contained` (`--range CIDR` for a
+    ///   network): the decisions on that address (inside that network) only; with `-c CONFIG`
+    ///   first when the scan used it (`--cscli-config`). Without `--contained` the Local API
+    ///   deletes every decision that *contains* the address too (`SoftDeleteDecisionsWithFilter`,
+    ///   `contains` true by default, 1.4.6 and later), such as a `/8` range decision that bans
+    ///   far more than Cloudflare.
     /// - CSF: `csf -dr ADDR` for a permanent block (`csf.deny`), `csf -trd ADDR` for a temporary
     ///   one (`csf.tempban`, an lfd block with an end).
     /// - ipset: `ipset del SET ENTRY`: the one entry, never the set.
@@ -123,7 +126,13 @@ impl Finding {
                 };
                 let mut argv = argv(&["cscli"]);
                 argv.extend(live_option(self, "cscli")?);
-                argv.extend(words(&["decisions", "delete", flag, &address]));
+                argv.extend(words(&[
+                    "decisions",
+                    "delete",
+                    flag,
+                    &address,
+                    "--contained",
+                ]));
                 Ok(argv)
             }
             Tool::Csf => {
@@ -407,7 +416,8 @@ mod tests {
                 "decisions",
                 "delete",
                 "--ip",
-                "104.16.0.1"
+                "104.16.0.1",
+                "--contained"
             ]
         );
         c.evidence[0].location = Location::new(
@@ -423,11 +433,21 @@ mod tests {
             finding(Tool::Crowdsec, "crowdsecurity/http-probing")
                 .lift()
                 .unwrap(),
-            ["cscli", "decisions", "delete", "--ip", "104.16.0.1"]
+            [
+                "cscli",
+                "decisions",
+                "delete",
+                "--ip",
+                "104.16.0.1",
+                "--contained"
+            ]
         );
         let mut range = finding(Tool::Crowdsec, "manual");
         range.address = "104.16.0.0/24".parse().unwrap();
-        assert_eq!(range.lift().unwrap()[3..], ["--range", "104.16.0.0/24"]);
+        assert_eq!(
+            range.lift().unwrap()[3..],
+            ["--range", "104.16.0.0/24", "--contained"]
+        );
         assert_eq!(
             finding(Tool::Csf, "csf.deny").lift().unwrap(),
             ["csf", "-dr", "104.16.0.1"]
