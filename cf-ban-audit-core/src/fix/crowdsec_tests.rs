@@ -274,6 +274,7 @@ fn a_done_allowlist_add_is_what_makes_crowdsec_ignore_the_ranges() {
         ranges: "cf".into(),
         steps: steps.clone(),
         left_for_person: Vec::new(),
+        scan_errors: Vec::new(),
     };
     let outcomes: Vec<StepOutcome> = steps
         .iter()
