@@ -432,10 +432,16 @@ fn undo(journal_path: &Path) -> Result<u8, Failure> {
     // The tools read their files again only when reloaded: the reloads the fix ran.
     let mut reloads: Vec<Vec<String>> = Vec::new();
     for entry in journal::read(journal_path).map_err(|e| Failure::Message(e.to_string()))? {
-        if let (true, Some(argv)) = (entry.action == "reload", entry.argv) {
-            if !reloads.contains(&argv) {
-                reloads.push(argv);
+        if let (true, Some(argv)) = (entry.action == "reload", &entry.argv) {
+            if !reloads.contains(argv) {
+                reloads.push(argv.clone());
             }
+        }
+        if let (true, Some(argv)) = (
+            entry.action == "allow" && entry.outcome == "done",
+            &entry.undo_argv,
+        ) {
+            writeln!(out, "Took back: {}", words(argv))?;
         }
     }
     if !restored.is_empty() {

@@ -52,6 +52,10 @@ pub struct JournalEntry {
     /// file still holds exactly that: a change made since would be lost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_sha256: Option<String>,
+    /// For an `"allow"` entry: the command that takes the allowance back (`cscli allowlists
+    /// remove ...`), which [`undo`] runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo_argv: Option<Vec<String>>,
     /// `"done"` or `"failed: ..."`.
     pub outcome: String,
     /// How to undo it, in words or a command.
@@ -70,6 +74,7 @@ impl JournalEntry {
             created: None,
             before_sha256: None,
             after_sha256: None,
+            undo_argv: None,
             outcome: outcome.to_string(),
             undo: undo.to_string(),
         }
@@ -176,25 +181,51 @@ pub fn read(path: &Path) -> Result<Vec<JournalEntry>, FixError> {
     Ok(entries)
 }
 
-/// What undo does for one write.
+/// What undo does for one entry.
 enum Step {
     /// Put the backup back.
     Restore(Backup),
     /// Remove the file the fix created.
     Remove(PathBuf),
+    /// Take back what a tool was told to allow (an `"allow"` entry's command).
+    Run(Vec<String>),
 }
+
+/// The programs an `"allow"` entry's undo may run.
+const UNDO_PROGRAMS: &[&str] = &["cscli"];
 
 /// Undoes a fix: restores every backup of a `"write"` entry whose outcome is `"done"`, newest
 /// first, byte-identical, and removes every file such a write created; re-adds nothing that
 /// banned (lifts are not undone: it restores configuration, not bans). Every backup is
 /// checked (present, a regular file, beside its file under its name) before any is restored.
-/// A created file already gone is left so. Returns the files restored or removed.
+/// A created file already gone is left so. What a done `"allow"` entry allowed is taken back
+/// with its recorded command (`cscli allowlists remove`, only `cscli`, run as
+/// [`super::run::run_program`] runs programs), in the same newest-first order. Returns the
+/// files restored or removed.
 pub fn undo(path: &Path) -> Result<Vec<PathBuf>, FixError> {
     let mut steps = Vec::new();
     // What each file must hold now for the next (older) entry to be undone: the newest
     // entry's `after`, then each entry's `before` for the one before it.
     let mut expected: Vec<(PathBuf, Option<String>)> = Vec::new();
     for entry in read(path)?.into_iter().rev() {
+        if entry.action == "allow" && entry.outcome == "done" {
+            if let Some(argv) = entry.undo_argv {
+                if !argv
+                    .first()
+                    .is_some_and(|p| UNDO_PROGRAMS.contains(&p.as_str()))
+                {
+                    return Err(FixError::refused(
+                        path,
+                        format!(
+                            "an undo command that runs {:?}, which undo does not run",
+                            argv.first()
+                        ),
+                    ));
+                }
+                steps.push(Step::Run(argv));
+            }
+            continue;
+        }
         if entry.action != "write" || entry.outcome != "done" {
             continue;
         }
@@ -242,6 +273,9 @@ pub fn undo(path: &Path) -> Result<Vec<PathBuf>, FixError> {
                 }
                 files::remove_created(&created)?;
                 undone.push(created);
+            }
+            Step::Run(argv) => {
+                super::run::run_program(&argv, super::apply::TIMEOUT)?;
             }
         }
     }
@@ -340,6 +374,46 @@ mod tests {
         assert_eq!(undo(&journal_path).unwrap().len(), 4);
         assert_eq!(fs::read(&a).unwrap(), b"a0\n");
         assert_eq!(fs::read(&b).unwrap(), b"b0\n");
+    }
+
+    #[test]
+    fn undo_takes_back_an_allowance_with_its_recorded_command_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let allow = |undo: &[&str]| {
+            let mut entry = JournalEntry::new("allow", "done", "take it back");
+            entry.argv = Some(vec!["cscli".into(), "allowlists".into(), "add".into()]);
+            entry.undo_argv = Some(undo.iter().map(|w| w.to_string()).collect());
+            entry
+        };
+        // Only cscli is run: a journal naming another program is refused before anything.
+        let path = dir.path().join("shell.jsonl");
+        let mut journal = Journal::create(&path).unwrap();
+        journal.record(&allow(&["sh", "-c", "rm -rf /"])).unwrap();
+        let err = undo(&path).unwrap_err().to_string();
+        assert!(err.contains("which undo does not run"), "{err}");
+        // cscli's own command is run (here it is not installed, and undo says so).
+        let path = dir.path().join("cscli.jsonl");
+        let mut journal = Journal::create(&path).unwrap();
+        journal
+            .record(&allow(&[
+                "cscli",
+                "allowlists",
+                "remove",
+                "cloudflare",
+                "173.245.48.0/20",
+            ]))
+            .unwrap();
+        match undo(&path) {
+            Ok(files) => assert!(files.is_empty()),
+            Err(e) => assert!(e.to_string().starts_with("cscli allowlists remove"), "{e}"),
+        }
+        // A failed allowance is not taken back.
+        let path = dir.path().join("failed.jsonl");
+        let mut journal = Journal::create(&path).unwrap();
+        let mut failed = allow(&["sh", "-c", "exit 1"]);
+        failed.outcome = "failed: exit status: 1".into();
+        journal.record(&failed).unwrap();
+        assert!(undo(&path).unwrap().is_empty());
     }
 
     #[test]

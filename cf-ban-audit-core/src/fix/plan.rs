@@ -167,8 +167,7 @@ pub enum Step {
     },
     /// Run a tool's own command that makes it allow the ranges, where the tool keeps its allow
     /// list itself (CrowdSec 1.6.6 and later: `cscli allowlists create` and `add`). Nothing to
-    /// write or reload; `fix --undo` does not run `undo` (it restores files): the journal
-    /// names it for a person.
+    /// write or reload; the journal keeps `undo`, which `fix --undo` runs.
     Allow {
         /// The tool.
         tool: Tool,
