@@ -148,8 +148,15 @@ pub struct ScanArgs {
     /// Only findings seen since WHEN: an RFC 3339 time, a date (2026-11-01) or a duration (7d, 12h, 30m, 2w).
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
-    /// Only these tool families, comma separated (e.g. fail2ban).
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    /// Only these tool families, comma separated (e.g. fail2ban,modsecurity: the tools
+    /// `cf-ban-audit formats` names).
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        value_parser = ToolNames,
+        hide_possible_values = true
+    )]
     pub source: Vec<String>,
     /// Only findings still in force.
     #[arg(long)]
@@ -163,7 +170,12 @@ pub struct ScanArgs {
     /// fail2ban's configuration directory (jail.conf, jail.d, jail.local), for each jail's
     /// ban length and ignore list (default: the one such directory among the scanned files,
     /// or /etc/fail2ban when scanning the default places).
-    #[arg(long, value_name = "DIR", env = "CF_BAN_AUDIT_FAIL2BAN_CONFIG")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "CF_BAN_AUDIT_FAIL2BAN_CONFIG",
+        value_hint = clap::ValueHint::DirPath
+    )]
     pub fail2ban_config: Option<PathBuf>,
     /// Write the report to FILE instead of standard output: a regular file is replaced
     /// atomically (a temporary file beside it, renamed when complete; a symlink is followed,
@@ -262,7 +274,12 @@ pub struct CheckArgs {
     pub files: Vec<PathBuf>,
     /// fail2ban's configuration directory: check its jail.local and every jail.d fragment
     /// (*.conf, then *.local, as fail2ban reads them) besides the FILEs.
-    #[arg(long, value_name = "DIR", env = "CF_BAN_AUDIT_FAIL2BAN_CONFIG")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "CF_BAN_AUDIT_FAIL2BAN_CONFIG",
+        value_hint = clap::ValueHint::DirPath
+    )]
     pub fail2ban_config: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
@@ -297,6 +314,40 @@ pub enum RangesAction {
         #[arg(long, value_name = "URL")]
         ranges_url: Option<String>,
     },
+}
+
+/// The whole command line, as clap sees it (for completions and manual pages).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+/// `--source`'s names: any text (the command names the tools it does not know, and takes
+/// names with spaces around them), with the tool names as possible values for shell
+/// completion (help does not list them: `formats` names the tools).
+#[derive(Clone, Debug)]
+struct ToolNames;
+
+impl TypedValueParser for ToolNames {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            cf_ban_audit_core::Tool::ALL
+                .iter()
+                .map(|t| clap::builder::PossibleValue::new(t.name())),
+        ))
+    }
 }
 
 /// The snippet targets, by name.

@@ -2,6 +2,7 @@
 //! `render/`; nothing else.
 
 mod args;
+mod completions;
 mod doctor_cmd;
 mod escape;
 mod fix_cmd;
@@ -41,9 +42,11 @@ fn main() -> ExitCode {
         Command::Contains(a) => contains(a),
         Command::Merge(a) => merge(a),
         Command::Completions { shell } => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "cf-ban-audit", &mut io::stdout().lock());
-            Ok(OK)
+            let mut out = io::stdout().lock();
+            completions::write(shell, args::command(), &mut out)
+                .and_then(|()| out.flush())
+                .map(|()| OK)
+                .map_err(Into::into)
         }
         Command::Man => man(),
         Command::Ranges(a) => match a.action {
