@@ -7,10 +7,17 @@ use chrono::{Duration, NaiveDateTime};
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Finds bans of Cloudflare edge addresses (the cause of Cloudflare Error 521) in the logs and
-/// ban lists of origin security tools, and writes the snippets that prevent them.
+/// Find the bans of Cloudflare addresses that cause Cloudflare Error 521, and prevent them.
+///
+/// Behind Cloudflare every visitor reaches the origin from a Cloudflare edge address, so the
+/// origin's security tools (fail2ban, CrowdSec, ModSecurity, nginx and Apache limits, csf,
+/// iptables, nftables, ipset, ufw, firewalld, BT-Panel) end up banning Cloudflare itself, and
+/// whole regions see a 521. cf-ban-audit reads their logs, ban lists, databases and live state,
+/// reports every ban of a Cloudflare address with the tool, rule and file line that made it and
+/// whether it is still in force, prints the command that lifts it, and writes the ignore/allow
+/// snippets that stop it from happening again.
 #[derive(Debug, Parser)]
-#[command(name = "cf-ban-audit", version, about, long_about = None)]
+#[command(name = "cf-ban-audit", version = version())]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -319,6 +326,18 @@ pub enum RangesAction {
 /// The whole command line, as clap sees it (for completions and manual pages).
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
+}
+
+/// `--version`: the crate's version and the date of the embedded Cloudflare range list.
+fn version() -> &'static str {
+    static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "{} (embedded Cloudflare ranges of {})",
+            env!("CARGO_PKG_VERSION"),
+            cf_ban_audit_core::cloudflare::SNAPSHOT_DATE
+        )
+    });
+    VERSION.as_str()
 }
 
 /// `--source`'s names: any text (the command names the tools it does not know, and takes
