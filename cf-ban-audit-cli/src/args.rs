@@ -94,11 +94,16 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff).
+    /// Print the manual page (roff), or write every page to a directory.
     #[command(
-        after_help = "Example:\n  cf-ban-audit man > /usr/local/share/man/man1/cf-ban-audit.1"
+        after_help = "Examples:\n  cf-ban-audit man > /usr/local/share/man/man1/cf-ban-audit.1\n  cf-ban-audit man --dir /usr/local/share/man/man1"
     )]
-    Man,
+    Man {
+        /// Write cf-ban-audit.1 and a page for each command (cf-ban-audit-scan.1, ...) into DIR
+        /// (made if missing) instead of printing cf-ban-audit.1.
+        #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+        dir: Option<PathBuf>,
+    },
     /// Exit 0 when every ADDRESS lies in the range set in use, 1 otherwise: for fail2ban's
     /// `ignorecommand = /usr/local/bin/cf-ban-audit contains <ip>`.
     #[command(
