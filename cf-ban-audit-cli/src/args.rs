@@ -7,10 +7,17 @@ use chrono::{Duration, NaiveDateTime};
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Finds bans of Cloudflare edge addresses (the cause of Cloudflare Error 521) in the logs and
-/// ban lists of origin security tools, and writes the snippets that prevent them.
+/// Find the bans of Cloudflare addresses that cause Cloudflare Error 521, and prevent them.
+///
+/// Behind Cloudflare every visitor reaches the origin from a Cloudflare edge address, so the
+/// origin's security tools (fail2ban, CrowdSec, ModSecurity, nginx and Apache limits, csf,
+/// iptables, nftables, ipset, ufw, firewalld, BT-Panel) end up banning Cloudflare itself, and
+/// whole regions see a 521. cf-ban-audit reads their logs, ban lists, databases and live state,
+/// reports every ban of a Cloudflare address with the tool, rule and file line that made it and
+/// whether it is still in force, prints the command that lifts it, and writes the ignore/allow
+/// snippets that stop it from happening again.
 #[derive(Debug, Parser)]
-#[command(name = "cf-ban-audit", version, about, long_about = None)]
+#[command(name = "cf-ban-audit", version = version())]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -87,11 +94,16 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff).
+    /// Print the manual page (roff), or write every page to a directory.
     #[command(
-        after_help = "Example:\n  cf-ban-audit man > /usr/local/share/man/man1/cf-ban-audit.1"
+        after_help = "Examples:\n  cf-ban-audit man > /usr/local/share/man/man1/cf-ban-audit.1\n  cf-ban-audit man --dir /usr/local/share/man/man1"
     )]
-    Man,
+    Man {
+        /// Write cf-ban-audit.1 and a page for each command (cf-ban-audit-scan.1, ...) into DIR
+        /// (made if missing) instead of printing cf-ban-audit.1.
+        #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+        dir: Option<PathBuf>,
+    },
     /// Exit 0 when every ADDRESS lies in the range set in use, 1 otherwise: for fail2ban's
     /// `ignorecommand = /usr/local/bin/cf-ban-audit contains <ip>`.
     #[command(
@@ -148,8 +160,15 @@ pub struct ScanArgs {
     /// Only findings seen since WHEN: an RFC 3339 time, a date (2026-11-01) or a duration (7d, 12h, 30m, 2w).
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
-    /// Only these tool families, comma separated (e.g. fail2ban).
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    /// Only these tool families, comma separated (e.g. fail2ban,modsecurity: the tools
+    /// `cf-ban-audit formats` names).
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        value_parser = ToolNames,
+        hide_possible_values = true
+    )]
     pub source: Vec<String>,
     /// Only findings still in force.
     #[arg(long)]
@@ -163,7 +182,12 @@ pub struct ScanArgs {
     /// fail2ban's configuration directory (jail.conf, jail.d, jail.local), for each jail's
     /// ban length and ignore list (default: the one such directory among the scanned files,
     /// or /etc/fail2ban when scanning the default places).
-    #[arg(long, value_name = "DIR", env = "CF_BAN_AUDIT_FAIL2BAN_CONFIG")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "CF_BAN_AUDIT_FAIL2BAN_CONFIG",
+        value_hint = clap::ValueHint::DirPath
+    )]
     pub fail2ban_config: Option<PathBuf>,
     /// Write the report to FILE instead of standard output: a regular file is replaced
     /// atomically (a temporary file beside it, renamed when complete; a symlink is followed,
@@ -262,7 +286,12 @@ pub struct CheckArgs {
     pub files: Vec<PathBuf>,
     /// fail2ban's configuration directory: check its jail.local and every jail.d fragment
     /// (*.conf, then *.local, as fail2ban reads them) besides the FILEs.
-    #[arg(long, value_name = "DIR", env = "CF_BAN_AUDIT_FAIL2BAN_CONFIG")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "CF_BAN_AUDIT_FAIL2BAN_CONFIG",
+        value_hint = clap::ValueHint::DirPath
+    )]
     pub fail2ban_config: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
@@ -297,6 +326,52 @@ pub enum RangesAction {
         #[arg(long, value_name = "URL")]
         ranges_url: Option<String>,
     },
+}
+
+/// The whole command line, as clap sees it (for completions and manual pages).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+/// `--version`: the crate's version and the date of the embedded Cloudflare range list.
+fn version() -> &'static str {
+    static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "{} (embedded Cloudflare ranges of {})",
+            env!("CARGO_PKG_VERSION"),
+            cf_ban_audit_core::cloudflare::SNAPSHOT_DATE
+        )
+    });
+    VERSION.as_str()
+}
+
+/// `--source`'s names: any text (the command names the tools it does not know, and takes
+/// names with spaces around them), with the tool names as possible values for shell
+/// completion (help does not list them: `formats` names the tools).
+#[derive(Clone, Debug)]
+struct ToolNames;
+
+impl TypedValueParser for ToolNames {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            cf_ban_audit_core::Tool::ALL
+                .iter()
+                .map(|t| clap::builder::PossibleValue::new(t.name())),
+        ))
+    }
 }
 
 /// The snippet targets, by name.

@@ -2,11 +2,13 @@
 //! `render/`; nothing else.
 
 mod args;
+mod completions;
 mod doctor_cmd;
 mod escape;
 mod fix_cmd;
 mod fleet;
 mod jsonl;
+mod man;
 mod monitor;
 mod output;
 mod probe_cmd;
@@ -41,11 +43,13 @@ fn main() -> ExitCode {
         Command::Contains(a) => contains(a),
         Command::Merge(a) => merge(a),
         Command::Completions { shell } => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "cf-ban-audit", &mut io::stdout().lock());
-            Ok(OK)
+            let mut out = io::stdout().lock();
+            completions::write(shell, args::command(), &mut out)
+                .and_then(|()| out.flush())
+                .map(|()| OK)
+                .map_err(Into::into)
         }
-        Command::Man => man(),
+        Command::Man { dir } => man(dir.as_deref()),
         Command::Ranges(a) => match a.action {
             None => ranges(&a.ranges),
             Some(args::RangesAction::Update { ranges_url }) => ranges_update(ranges_url.as_deref()),
@@ -465,17 +469,16 @@ fn merge(a: MergeArgs) -> Result<u8, Failure> {
     Ok(if findings { FOUND } else { OK })
 }
 
-/// The manual page, with `.TH` first (clap_mangen puts a string definition before it).
-fn man() -> Result<u8, Failure> {
-    let mut page = Vec::new();
-    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page)?;
-    let text = String::from_utf8_lossy(&page);
-    let (title, rest): (Vec<&str>, Vec<&str>) = text.lines().partition(|l| l.starts_with(".TH "));
-    let mut out = io::stdout().lock();
-    for line in title.into_iter().chain(rest) {
-        writeln!(out, "{line}")?;
+/// The manual page on standard output, or every page written into `dir`.
+fn man(dir: Option<&std::path::Path>) -> Result<u8, Failure> {
+    match dir {
+        Some(dir) => man::write_to(args::command(), dir)?,
+        None => {
+            let mut out = io::stdout().lock();
+            man::print_main(args::command(), &mut out)?;
+            out.flush()?;
+        }
     }
-    out.flush()?;
     Ok(OK)
 }
 

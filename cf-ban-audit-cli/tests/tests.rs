@@ -828,7 +828,7 @@ fn completions_and_man_page() {
     }
     let man = stdout(&run(&["man"]));
     assert!(
-        man.starts_with(".TH cf-ban-audit 1"),
+        man.starts_with(".TH CF-BAN-AUDIT 1"),
         "{}",
         &man[..80.min(man.len())]
     );
