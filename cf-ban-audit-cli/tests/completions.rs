@@ -26,7 +26,9 @@ fn shell_present(shell: &str) -> bool {
     if std::env::var_os("CI").is_some() {
         panic!("required in CI: {shell} (apt-get install {shell})");
     }
-    eprintln!("SKIP: {shell} completion test: needs {shell} (apt-get install {shell})");
+    skip(&format!(
+        "{shell} completion test: needs {shell} (apt-get install {shell})"
+    ));
     false
 }
 

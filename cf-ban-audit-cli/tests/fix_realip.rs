@@ -316,7 +316,7 @@ fn fix_adds_apache_remoteip_checked_by_apache2ctl_reloads_and_undoes() {
             std::env::var_os("CI").is_none(),
             "required in CI: mod_remoteip"
         );
-        eprintln!("SKIP: fix Apache remoteip: needs mod_remoteip (apt-get install apache2)");
+        skip("fix Apache remoteip: needs mod_remoteip (apt-get install apache2)");
         return;
     }
     let prefix = lab.prefix();

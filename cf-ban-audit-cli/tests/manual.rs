@@ -56,7 +56,9 @@ fn present(program: &str, package: &str) -> bool {
     if std::env::var_os("CI").is_some() {
         panic!("required in CI: {program} (apt-get install {package})");
     }
-    eprintln!("SKIP: manual page check: needs {program} (apt-get install {package})");
+    skip(&format!(
+        "manual page check: needs {program} (apt-get install {package})"
+    ));
     false
 }
 

@@ -119,7 +119,7 @@ fn as_root(what: &str) -> bool {
     if std::env::var_os("CI").is_some() {
         panic!("required in CI: {what}: needs root");
     }
-    eprintln!("SKIP: {what}: needs root");
+    skip(&format!("{what}: needs root"));
     false
 }
 
@@ -519,7 +519,7 @@ fn roots_cache_owned_by_nobody_is_refused() {
         if std::env::var_os("CI").is_some() {
             panic!("required in CI: unshare (util-linux)");
         }
-        eprintln!("SKIP: root's cache: needs unshare (util-linux)");
+        skip("root's cache: needs unshare (util-linux)");
         return;
     }
     let env = TestEnv::new();

@@ -25,7 +25,9 @@ fn validate(docs: &[Value], line: bool) -> Option<Vec<String>> {
             std::env::var_os("CI").is_none(),
             "required in CI: {python} with jsonschema (apt-get install python3-jsonschema)"
         );
-        eprintln!("SKIP: report schema: needs {python} with jsonschema (apt-get install python3-jsonschema)");
+        skip(&format!(
+            "report schema: needs {python} with jsonschema (apt-get install python3-jsonschema)"
+        ));
         return None;
     }
     let script = r##"

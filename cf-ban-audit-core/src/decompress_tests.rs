@@ -123,7 +123,7 @@ fn fixtures_read_as_the_real_programs_read_them() {
                 std::env::var_os("CI").is_none(),
                 "{program} is not installed (the CI installs it)"
             );
-            eprintln!("SKIP: {program} is not installed");
+            crate::test_skip(&format!("{program} is not installed"));
             continue;
         };
         assert_eq!(text(name), real, "{name}");

@@ -78,3 +78,11 @@ pub use report::{
     MalformedLine, RangesInfo, Report, ReportSink, MAX_MALFORMED_SAMPLES, REPORT_VERSION,
 };
 pub use scan::{existing_default_paths, ProgressFn, Scanner, CHUNK_MIN, DEFAULT_PATHS};
+
+/// Prints `SKIP: notice` on standard error past the test harness's capture, so that `cargo
+/// test` shows a unit test's skipped check without `--nocapture`.
+#[cfg(test)]
+pub(crate) fn test_skip(notice: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIP: {notice}");
+}

@@ -1293,12 +1293,11 @@ fn every_line_parser_is_linear_in_lines() {
                 continue;
             }
             let t4 = timed(format, &large, dir.path());
-            if superlinear(t1, t4)
-                && superlinear(
-                    t1.min(timed(format, &small, dir.path())),
-                    t4.min(timed(format, &large, dir.path())),
-                )
-            {
+            // A machine under load stretches one run: only the best of three counts.
+            let best = |first: Duration, doc: &[u8]| {
+                (0..2).fold(first, |t, _| t.min(timed(format, doc, dir.path())))
+            };
+            if superlinear(t1, t4) && superlinear(best(t1, &small), best(t4, &large)) {
                 slow.push(format!(
                     "{format}: lines of {pattern:?}: 1500 lines {t1:?}, 6000 lines {t4:?} (superlinear)"
                 ));
@@ -1663,7 +1662,7 @@ fn matrix_fifo_socket_and_device_are_never_opened() {
         .status()
         .is_ok_and(|s| s.success());
     if !have_device {
-        eprintln!("SKIP (device node): mknod needs root; FIFO and socket still tested");
+        common::skip("device node: mknod needs root; FIFO and socket still tested");
     }
     let before = snapshot(root);
     // Walked into, and given as roots of their own.

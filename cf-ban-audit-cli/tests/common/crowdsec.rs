@@ -78,7 +78,7 @@ impl Crowdsec {
             if std::env::var_os("CI").is_some() {
                 panic!("required in CI: CrowdSec: {why}");
             }
-            eprintln!("SKIP: CrowdSec test: {why}");
+            super::skip(&format!("CrowdSec test: {why}"));
             return None;
         }
         let dir = tempfile::tempdir().unwrap();

@@ -107,7 +107,7 @@ impl Netns {
             if std::env::var_os("CI").is_some() {
                 panic!("required in CI: {why}");
             }
-            eprintln!("SKIP: {name} namespace test: {why}");
+            skip(&format!("{name} namespace test: {why}"));
             return None;
         }
         let ns = Netns(format!("cfba-{name}-{}", std::process::id()));
@@ -137,6 +137,13 @@ impl Drop for Netns {
     fn drop(&mut self) {
         let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
     }
+}
+
+/// Prints `SKIP: notice` on standard error past the test harness's capture (it captures
+/// `eprintln!` only), so that `cargo test` shows every skipped check without `--nocapture`.
+pub fn skip(notice: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIP: {notice}");
 }
 
 pub fn is_root() -> bool {
@@ -268,7 +275,7 @@ pub fn require(what: &str, programs: &[&str], install: &str) -> Option<()> {
     if std::env::var_os("CI").is_some() {
         panic!("required in CI: {what}: {why}");
     }
-    eprintln!("SKIP: {what}: {why}");
+    skip(&format!("{what}: {why}"));
     None
 }
 

@@ -914,7 +914,7 @@ fn need<T>(what: Option<T>, notice: &str) -> Option<T> {
         if std::env::var_os("CI").is_some() {
             panic!("required in CI: {notice}");
         }
-        eprintln!("SKIP: {notice}");
+        crate::test_skip(notice);
     }
     what
 }

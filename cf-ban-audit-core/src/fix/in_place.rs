@@ -149,7 +149,7 @@ mod tests {
     fn the_check_sees_the_new_file_and_nothing_else_does() {
         if !root() {
             assert!(std::env::var_os("CI").is_none(), "CI runs as root");
-            eprintln!("SKIP: mount namespaces need root");
+            crate::test_skip("mount namespaces need root");
             return;
         }
         let dir = tempfile::tempdir().unwrap();

@@ -28,6 +28,13 @@ pub fn in_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty())
 }
 
+/// Prints `SKIP: notice` on standard error past the test harness's capture (it captures
+/// `eprintln!` only), so that `cargo test` shows every skipped check without `--nocapture`.
+pub fn skip(notice: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIP: {notice}");
+}
+
 /// Skips (returns `None` with a printed notice) when something the test needs is missing,
 /// and fails instead when running in CI.
 pub fn need<T>(what: Option<T>, notice: &str) -> Option<T> {
@@ -35,7 +42,7 @@ pub fn need<T>(what: Option<T>, notice: &str) -> Option<T> {
         if in_ci() {
             panic!("required in CI: {notice}");
         }
-        eprintln!("SKIP: {notice}");
+        skip(notice);
     }
     what
 }
