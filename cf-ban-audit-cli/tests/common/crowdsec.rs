@@ -1,5 +1,5 @@
-//! A real CrowdSec 1.4.6 for the tests, never installed on the host: Debian's .deb (left in
-//! apt's cache by `.ci/run`, which downloads it only) unpacked with `dpkg-deb -x` into a private
+//! A real CrowdSec 1.4.6 for the tests, never installed on the host: Debian's .deb (put in
+//! `/var/cache/cf-ban-audit-lab` by `.ci/run`, which downloads it only) unpacked with `dpkg-deb -x` into a private
 //! root, run with a private `config.yaml` (no Central API, its Local API on 127.0.0.1 inside
 //! the test's network namespace, a sqlite database and every file in a temporary directory),
 //! as LAB.md's CrowdSec section and `fixtures/crowdsec/lab/make-crowdsec-fixtures.sh` run it.
@@ -15,26 +15,29 @@ use std::time::Duration;
 
 use super::{have, is_root, root, wait_until, Netns, NO_CACHE};
 
-/// Where `.ci/run` leaves the package: apt's cache (`apt-get install --download-only`).
-const APT_CACHE: &str = "/var/cache/apt/archives";
+/// Where `.ci/run` leaves the package (`apt-get download` there: apt's own cache is emptied
+/// after every dpkg run on images with Docker's `docker-clean` hook), then apt's cache.
+const PACKAGE_DIRS: &[&str] = &["/var/cache/cf-ban-audit-lab", "/var/cache/apt/archives"];
 
 /// The package's file, named by `CF_BAN_AUDIT_CROWDSEC_DEB`, else the newest `crowdsec_*.deb`
-/// in apt's cache.
+/// in [`PACKAGE_DIRS`].
 pub fn crowdsec_deb() -> Option<PathBuf> {
     if let Some(deb) = std::env::var_os("CF_BAN_AUDIT_CROWDSEC_DEB") {
         return Some(PathBuf::from(deb)).filter(|p| p.is_file());
     }
-    let mut debs: Vec<PathBuf> = std::fs::read_dir(APT_CACHE)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("crowdsec_") && n.ends_with(".deb"))
-        })
-        .collect();
-    debs.sort();
-    debs.pop()
+    PACKAGE_DIRS.iter().find_map(|dir| {
+        let mut debs: Vec<PathBuf> = std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("crowdsec_") && n.ends_with(".deb"))
+            })
+            .collect();
+        debs.sort();
+        debs.pop()
+    })
 }
 
 /// A CrowdSec Local API running in a network namespace, stopped when dropped.
@@ -70,8 +73,9 @@ impl Crowdsec {
             }
             if deb.is_none() {
                 needs.push(format!(
-                    "CrowdSec's .deb in {APT_CACHE} or CF_BAN_AUDIT_CROWDSEC_DEB (apt-get \
-                     install --download-only crowdsec; it is never installed)"
+                    "CrowdSec's .deb in {PACKAGE_DIRS:?} or CF_BAN_AUDIT_CROWDSEC_DEB (cd \
+                     /var/cache/cf-ban-audit-lab && apt-get download crowdsec; it is never \
+                     installed)"
                 ));
             }
             let why = format!("needs {}", needs.join(" and "));
