@@ -1392,7 +1392,7 @@ fn states_say_how_long_and_conflicts_are_shown() {
     );
     let text = scan("times");
     assert!(
-        text.contains("  ACTIVE until 2045-09-24 03:06  104.16.9.9  "),
+        text.contains("  ACTIVE until 2045-09-24T03:06:42Z  104.16.9.9  "),
         "{text}"
     );
     // A saved fail2ban listing holds the ban but says nothing of its end: no "permanent".

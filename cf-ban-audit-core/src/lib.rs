@@ -72,7 +72,7 @@ pub use lift::{shell_word, shell_words};
 pub use lines::MAX_LINE;
 pub use purpose::Purpose;
 pub use ranges::RangeSet;
-pub use report::rfc3339;
+pub use report::{rfc3339, rfc3339_seconds};
 pub use report::{
     Authority, BanState, Diagnosis, DiagnosisKind, ErrorEntry, Evidence, FileStats, Finding,
     MalformedLine, RangesInfo, Report, ReportSink, MAX_MALFORMED_SAMPLES, REPORT_VERSION,

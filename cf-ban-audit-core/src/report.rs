@@ -441,6 +441,11 @@ pub fn rfc3339(t: &NaiveDateTime) -> String {
     text::time::write(t)
 }
 
+/// [`rfc3339`] to the second, as the text outputs write times (`2026-12-03T14:18:20Z`).
+pub fn rfc3339_seconds(t: &NaiveDateTime) -> String {
+    text::time::write_seconds(t)
+}
+
 /// The result of a scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]

@@ -247,7 +247,7 @@ fn reading(out: &mut dyn Write, report: &Report, width: Option<usize>) -> io::Re
 /// The finding's STATE cell: the word, and the end or age of the ban; and whether its note
 /// is said there (else it is a footnote).
 fn state_cell(f: &Finding) -> (String, Option<String>, bool) {
-    let time = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M").to_string();
+    let time = |t: chrono::NaiveDateTime| cf_ban_audit_core::rfc3339_seconds(&t);
     match f.state {
         BanState::Active => {
             // Timed-ban tools say how long or nothing; a rule or list entry stands until
@@ -378,7 +378,7 @@ fn tool_table(
             },
             last_seen: f
                 .last_seen
-                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .map(|t| cf_ban_audit_core::rfc3339_seconds(&t))
                 .unwrap_or_else(|| "-".into()),
             sources: sources(f),
             path: fit::printable(&path),

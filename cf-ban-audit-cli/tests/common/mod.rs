@@ -55,6 +55,8 @@ pub fn run_with(args: &[&str], stdin: Option<&[u8]>, cache: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cf-ban-audit"))
         .args(args)
         .env("CF_BAN_AUDIT_CACHE", cache)
+        // Times are written in UTC from the host's local time: the same on every machine.
+        .env("TZ", "UTC")
         .current_dir(root())
         .stdin(if stdin.is_some() {
             Stdio::piped()

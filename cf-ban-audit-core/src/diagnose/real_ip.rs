@@ -194,8 +194,8 @@ pub(super) fn diagnose(
                         jail.name,
                         names.join(", "),
                         examples.join(", "),
-                        edge = edge.format("%Y-%m-%d %H:%M:%S"),
-                        since = since.format("%Y-%m-%d %H:%M:%S"),
+                        edge = crate::rfc3339_seconds(&edge),
+                        since = crate::rfc3339_seconds(&since),
                     ),
                 });
                 continue;

@@ -170,11 +170,20 @@ pub(super) mod time {
     /// `t`, a local time, as RFC 3339 in UTC. A local time the clock skipped (a daylight
     /// saving gap) is written as if it were UTC; one it passed twice, at its first passing.
     pub(crate) fn write(t: &NaiveDateTime) -> String {
-        let utc: DateTime<Utc> = match Local.from_local_datetime(t).earliest() {
+        utc(t).to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    }
+
+    /// `t`, a local time, in UTC.
+    fn utc(t: &NaiveDateTime) -> DateTime<Utc> {
+        match Local.from_local_datetime(t).earliest() {
             Some(local) => local.with_timezone(&Utc),
             None => t.and_utc(),
-        };
-        utc.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+        }
+    }
+
+    /// [`write`] to the second, for people (`2026-12-03T14:18:20Z`).
+    pub(crate) fn write_seconds(t: &NaiveDateTime) -> String {
+        utc(t).to_rfc3339_opts(SecondsFormat::Secs, true)
     }
 
     /// The inverse of [`write`]: RFC 3339 with any offset, or a time without one (local).
