@@ -1,0 +1,15 @@
+//! Output for monitoring: node_exporter textfile metrics ([`prometheus`]) and a
+//! Nagios/Icinga plugin status line ([`nagios`]).
+
+mod nagios;
+mod prometheus;
+
+pub use nagios::nagios;
+pub use prometheus::prometheus;
+
+use cf_ban_audit_core::Report;
+
+/// Lines of all files that looked like entries but could not be read.
+pub fn malformed(report: &Report) -> u64 {
+    report.files.iter().map(|f| f.malformed).sum()
+}
