@@ -20,6 +20,10 @@ for section in NAME SYNOPSIS "EXIT STATUS" ENVIRONMENT FILES EXAMPLES "SEE ALSO"
     grep -q "^$section" <<<"$page" || fail "man cf-ban-audit has no $section"
 done
 man -w cf-ban-audit-scan >/dev/null
+for unit in cf-ban-audit.service cf-ban-audit-live.service cf-ban-audit.timer \
+    cf-ban-audit-ranges.service cf-ban-audit-ranges.timer; do
+    [ -f "/lib/systemd/system/$unit" ] || fail "no /lib/systemd/system/$unit"
+done
 
 # bash completion, from the installed file, in an interactive bash.
 complete_words() {
