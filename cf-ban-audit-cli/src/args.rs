@@ -173,6 +173,10 @@ pub struct ScanArgs {
     /// Only findings still in force.
     #[arg(long)]
     pub active: bool,
+    /// The host name the report carries (default: the machine's), for `merge` across a fleet
+    /// whose machines share a name.
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub host: Option<String>,
     /// Number of threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
@@ -264,6 +268,9 @@ pub struct MergeArgs {
     /// JSON reports written by `scan --format json`.
     #[arg(value_name = "REPORT", required = true)]
     pub reports: Vec<PathBuf>,
+    /// Only findings still in force.
+    #[arg(long)]
+    pub active: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,

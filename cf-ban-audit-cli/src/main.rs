@@ -258,7 +258,10 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
         let bar = bar.clone();
         scanner = scanner.on_progress(move |done, total| render::progress(&bar, done, total));
     }
-    let report = scanner.scan();
+    let mut report = scanner.scan();
+    if let Some(host) = &a.host {
+        report.host = Some(host.clone());
+    }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -455,7 +458,7 @@ fn merge(a: MergeArgs) -> Result<u8, Failure> {
             .map_err(|e| Failure::Message(format!("{}: not a JSON report: {e}", path.display())))?;
         reports.push((path.display().to_string(), report));
     }
-    let merged = fleet::merge_reports(&reports);
+    let merged = fleet::merge_reports(&reports, a.active).map_err(Failure::Message)?;
     let mut out = io::stdout().lock();
     match a.format {
         args::CheckFormat::Json => {

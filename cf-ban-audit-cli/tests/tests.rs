@@ -1810,3 +1810,95 @@ fn check_fail2ban_config_judges_jail_local_and_every_jail_d_fragment() {
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("not fail2ban's configuration directory"));
 }
+
+#[test]
+fn merge_rejects_a_report_twice_keeps_each_hosts_newest_and_filters_in_force() {
+    let env = TestEnv::new();
+    // A ban and its unban (past), and a standing ban (unconfirmed: no length known).
+    env.write(
+        "a/fail2ban.log",
+        "2026-11-24 03:06:43,833 fail2ban.actions        [1]: NOTICE  [sshd] Ban 104.16.9.9\n\
+         2026-11-24 03:16:43,833 fail2ban.actions        [1]: NOTICE  [sshd] Unban 104.16.9.9\n",
+    );
+    env.write("b/fail2ban.log", BAN_LINE);
+    let scan = |dir: &str, host: &str, name: &str| {
+        let o = run(&[
+            "scan",
+            "--format",
+            "json",
+            "--host",
+            host,
+            env.path().join(dir).to_str().unwrap(),
+        ]);
+        assert_eq!(json(&o)["host"], host, "scan --host names the report");
+        env.write(name, &o.stdout)
+    };
+    let old = scan("a", "web1", "web1-old.json");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let new = scan("b", "web1", "web1-new.json");
+    let other = scan("a", "web2", "web2.json");
+    let p = |p: &std::path::PathBuf| p.to_str().unwrap().to_string();
+
+    // The same report twice: an error naming both, nothing merged.
+    let twice = run(&["merge", &p(&new), &p(&new)]);
+    assert_eq!(code(&twice), 2);
+    assert!(
+        stderr(&twice).contains("the same report as"),
+        "{}",
+        stderr(&twice)
+    );
+
+    // Two scans of web1: the newest is web1's state, the older one is named superseded.
+    let o = run(&["merge", "--format", "json", &p(&old), &p(&new), &p(&other)]);
+    let m = json(&o);
+    let superseded: Vec<bool> = m["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["superseded"].as_bool().unwrap())
+        .collect();
+    assert_eq!(superseded, [true, false, false]);
+    let found: Vec<(String, String)> = m["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["host"].as_str().unwrap().into(),
+                f["address"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("web2".to_string(), "104.16.9.9".to_string()),
+            ("web1".into(), "172.64.155.20".into())
+        ]
+    );
+    assert_eq!(m["notes"].as_array().unwrap().len(), 1);
+
+    // --active: only what is in force (web2's ban was lifted).
+    let o = run(&[
+        "merge",
+        "--active",
+        "--format",
+        "json",
+        &p(&new),
+        &p(&other),
+    ]);
+    let m = json(&o);
+    let states: Vec<&str> = m["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["state"].as_str().unwrap())
+        .collect();
+    assert!(states.iter().all(|s| *s == "active"), "{states:?}");
+    // The text names each finding's state and sources.
+    let text = stdout(&run(&["merge", &p(&new), &p(&other)]));
+    assert!(
+        text.contains("lifted ") && text.contains("fail2ban-log"),
+        "{text}"
+    );
+}

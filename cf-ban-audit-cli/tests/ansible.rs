@@ -1,5 +1,8 @@
-//! README's Ansible playbook for `fix` (`contrib/ansible/fix-521.yml`), run by the real
-//! `ansible-playbook` against a real fail2ban in a network namespace of its own, with a
+//! README's Ansible playbooks, run by the real `ansible-playbook` against localhost (connection
+//! local). `contrib/ansible/scan.yml` scans, fetches the report, merges it on the controller
+//! and keeps a fix plan, without a failed host although the scan finds bans (exit 1).
+//! `contrib/ansible/fix-521.yml` runs against a real fail2ban in a network namespace of its
+//! own, with a
 //! Cloudflare edge and a documentation address banned: `--check` saves the plan and changes
 //! nothing; a plain run lifts the edge's ban only, merges `jail.local`, reports `changed`, and
 //! saves the verdict. Without root or the programs it prints `SKIP:` (with `CI` set it fails
@@ -136,4 +139,98 @@ fn the_playbook_plans_in_check_mode_and_fixes_otherwise() {
         .contains("173.245.48.0/20"));
     let journal = result["journal"].as_str().unwrap().to_string();
     std::fs::remove_file(journal).unwrap();
+}
+
+/// `ansible-playbook` with private state, the inventory `localhost` (connection local).
+fn playbook(dir: &std::path::Path, name: &str, vars: &serde_json::Value, extra: &[&str]) -> Output {
+    let vars_file = dir.join(format!("{name}.vars.json"));
+    std::fs::write(&vars_file, vars.to_string()).unwrap();
+    let inventory = dir.join("hosts");
+    std::fs::write(
+        &inventory,
+        "localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n",
+    )
+    .unwrap();
+    let home = dir.join("ansible-home");
+    let out = Command::new("ansible-playbook")
+        .arg("-i")
+        .arg(&inventory)
+        .arg(root().join("contrib/ansible").join(name))
+        .arg("-e")
+        .arg(format!("@{}", vars_file.display()))
+        .args(extra)
+        .env("CF_BAN_AUDIT_CACHE", NO_CACHE)
+        .env("ANSIBLE_HOME", &home)
+        .env("ANSIBLE_LOCAL_TEMP", home.join("tmp"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    eprintln!(
+        "ansible-playbook {name} {extra:?}:\n{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    out
+}
+
+#[test]
+fn the_scan_playbook_fetches_and_merges_a_report_with_findings_without_failing() {
+    if require(
+        "the scan playbook",
+        &["ansible-playbook"],
+        "apt-get install ansible-core",
+    )
+    .is_none()
+    {
+        return;
+    }
+    let dir = TestEnv::new();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::copy(
+        root().join("fixtures/fail2ban/log/fail2ban-1.0.log"),
+        logs.join("fail2ban.log"),
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let remote = dir.path().join("remote");
+    let empty = dir.path().join("no-fail2ban");
+    std::fs::create_dir(&empty).unwrap();
+    let vars = serde_json::json!({
+        "target": "localhost",
+        "cf_ban_audit_become": false,
+        "cf_ban_audit": env!("CARGO_BIN_EXE_cf-ban-audit"),
+        "cf_ban_audit_local": env!("CARGO_BIN_EXE_cf-ban-audit"),
+        "cf_ban_audit_live": false,
+        "cf_ban_audit_paths": [logs],
+        "report_dir": reports,
+        "remote_dir": remote,
+        "fix_plan": true,
+    });
+    let out = playbook(dir.path(), "scan.yml", &vars, &[]);
+    assert_eq!(code(&out), 0);
+    let said = stdout(&out);
+    assert!(said.contains("failed=0"), "{said}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("localhost.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["host"], "localhost");
+    assert!(!report["findings"].as_array().unwrap().is_empty());
+    let merged: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("merged.json")).unwrap())
+            .unwrap();
+    assert_eq!(merged["hosts"].as_array().unwrap().len(), 1);
+    let findings = merged["findings"].as_array().unwrap();
+    assert!(!findings.is_empty() && findings.iter().all(|f| f["host"] == "localhost"));
+    assert!(reports.join("localhost-fix-plan.json").is_file());
+    let mode = std::fs::metadata(&remote).unwrap().permissions();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        mode.mode() & 0o777,
+        0o700,
+        "the report's directory is root-only"
+    );
 }
