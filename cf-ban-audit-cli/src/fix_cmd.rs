@@ -269,14 +269,13 @@ fn describe(step: &Step) -> String {
             if *exists { "backup beside it, " } else { "" }
         ),
         Step::WriteConfig {
-            tool,
             path,
             exists,
             purpose,
             check,
             ..
         } => format!(
-            "write   {}{}: {}, read by {tool} ({}checked by {} first)",
+            "write   {}{}: {} ({}checked by {} first)",
             crate::escape::printable(&path.display().to_string()),
             if *exists { "" } else { " (new)" },
             crate::escape::printable(purpose),
@@ -395,12 +394,20 @@ fn write_result(
         }
     }
     for i in &verdict.now_ignore {
-        writeln!(
-            out,
-            "  now ignores Cloudflare: {} ({})",
-            i.tool,
-            crate::escape::printable(&i.path)
-        )?;
+        match &i.purpose {
+            Some(purpose) => writeln!(
+                out,
+                "  now configured: {} ({})",
+                crate::escape::printable(purpose),
+                crate::escape::printable(&i.path)
+            )?,
+            None => writeln!(
+                out,
+                "  now ignores Cloudflare: {} ({})",
+                i.tool,
+                crate::escape::printable(&i.path)
+            )?,
+        }
     }
     write_left(out, &verdict.left_for_person)?;
     write_errors(out, "The re-scan", &verdict.scan_errors)

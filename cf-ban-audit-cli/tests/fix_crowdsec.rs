@@ -112,7 +112,7 @@ fn fix_lifts_crowdsecs_edge_decisions_writes_its_whitelist_and_undoes() {
     }
     assert!(
         text.contains(&format!(
-            "write   {} (new): the Cloudflare ranges as a parser whitelist",
+            "write   {} (new): the Cloudflare ranges as CrowdSec's parser whitelist",
             whitelist.display()
         )) && text.contains(&format!("checked by crowdsec -c {config} -t first")),
         "{text}"

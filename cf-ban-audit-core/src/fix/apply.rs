@@ -429,6 +429,10 @@ pub struct Ignoring {
     pub tool: Tool,
     /// The file (`allowlist cloudflare` for CrowdSec's allowlist).
     pub path: String,
+    /// What a file written by the tool's own check does, as the step said it (a web server's
+    /// real-IP configuration restores visitor addresses rather than ignoring the ranges).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
 }
 
 /// What the re-scan after a fix says.
@@ -493,12 +497,13 @@ pub fn verdict(
                     lifted.push(ban);
                 }
             }
-            Step::WriteConfig { path, .. } => {
+            Step::WriteConfig { path, purpose, .. } => {
                 // Its check accepted it before it was put in place.
                 if o.done() {
                     now_ignore.push(Ignoring {
                         tool: step_tool(&o.step),
                         path: path.display().to_string(),
+                        purpose: Some(purpose.clone()),
                     });
                 }
             }
@@ -518,6 +523,7 @@ pub fn verdict(
                     now_ignore.push(Ignoring {
                         tool: step_tool(&o.step),
                         path: path.display().to_string(),
+                        purpose: None,
                     });
                 }
             }
@@ -527,6 +533,7 @@ pub fn verdict(
                     now_ignore.push(Ignoring {
                         tool: *tool,
                         path: format!("allowlist {}", super::crowdsec::ALLOWLIST),
+                        purpose: None,
                     });
                 }
             }

@@ -138,7 +138,8 @@ fn csf_ignore_is_merged_with_a_backup_and_undone_byte_identical() {
         v.now_ignore,
         [Ignoring {
             tool: Tool::Csf,
-            path: ignore.display().to_string()
+            path: ignore.display().to_string(),
+            purpose: None,
         }]
     );
     drop(journal);

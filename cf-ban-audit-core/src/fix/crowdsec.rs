@@ -295,7 +295,7 @@ fn whitelist_steps(
         path,
         exists,
         purpose:
-            "the Cloudflare ranges as a parser whitelist (their events never reach a scenario)"
+            "the Cloudflare ranges as CrowdSec's parser whitelist (their events never reach a scenario)"
                 .to_string(),
         check: vec![
             "crowdsec".to_string(),
