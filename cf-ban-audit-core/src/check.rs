@@ -254,12 +254,7 @@ fn check_with(
     let kind = detect_kind(path, text);
     let (nets, mut problems) = entries(kind, text);
     let have: RangeSet = nets.iter().copied().collect();
-    let mut missing: Vec<String> = ranges
-        .nets()
-        .iter()
-        .filter(|n| !have.covers(n))
-        .map(|n| n.to_string())
-        .collect();
+    let mut missing: Vec<String> = ranges.missing_from(&have).map(|n| n.to_string()).collect();
     let retired: RangeSet = RETIRED
         .iter()
         .filter_map(|r| r.parse::<IpNet>().ok())

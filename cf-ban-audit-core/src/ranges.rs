@@ -328,6 +328,20 @@ impl RangeSet {
         RangeSet::from_intervals(self.v4.difference(&other.v4), self.v6.difference(&other.v6))
     }
 
+    /// The networks of [`RangeSet::nets`] that `have` does not wholly cover: what an allow list
+    /// holding `have` still lacks.
+    ///
+    /// ```
+    /// use cf_ban_audit_core::RangeSet;
+    /// let set: RangeSet = ["104.16.0.0/13", "172.64.0.0/13"].iter().map(|n| n.parse().unwrap()).collect();
+    /// let have: RangeSet = ["104.16.0.0/12"].iter().map(|n| n.parse().unwrap()).collect();
+    /// let missing: Vec<String> = set.missing_from(&have).map(|n| n.to_string()).collect();
+    /// assert_eq!(missing, ["172.64.0.0/13"]);
+    /// ```
+    pub fn missing_from<'a>(&'a self, have: &'a RangeSet) -> impl Iterator<Item = &'a IpNet> + 'a {
+        self.nets().iter().filter(move |n| !have.covers(n))
+    }
+
     /// The minimal CIDR list that covers exactly the set: IPv4 first, each family sorted.
     pub fn nets(&self) -> &[IpNet] {
         &self.nets

@@ -192,12 +192,7 @@ fn allowlist_steps(
 ) -> (Vec<Step>, Vec<LeftForPerson>) {
     let mut steps = Vec::new();
     let have: RangeSet = held.iter().flat_map(|h| h.nets.iter().copied()).collect();
-    let missing: Vec<String> = ranges
-        .nets()
-        .iter()
-        .filter(|n| !have.covers(n))
-        .map(|n| n.to_string())
-        .collect();
+    let missing: Vec<String> = ranges.missing_from(&have).map(|n| n.to_string()).collect();
     if missing.is_empty() {
         return (steps, Vec::new());
     }

@@ -112,12 +112,7 @@ pub fn merge_ip_white(existing: &str, ranges: &RangeSet, v6: bool) -> Option<Str
     let have: RangeSet = crate::check::btwaf_entries(body, &mut Vec::new())
         .into_iter()
         .collect();
-    let missing: Vec<IpNet> = family(ranges, v6)
-        .nets()
-        .iter()
-        .filter(|n| !have.covers(n))
-        .copied()
-        .collect();
+    let missing: Vec<IpNet> = family(ranges, v6).missing_from(&have).copied().collect();
     if missing.is_empty() {
         return Some(existing.to_string());
     }

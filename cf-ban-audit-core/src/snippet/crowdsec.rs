@@ -74,12 +74,7 @@ fn merge_items(existing: &str, ranges: &RangeSet) -> String {
         .iter()
         .position(|l| l.trim_start().starts_with("cidr:"));
     let have = entries(existing).have();
-    let missing: Vec<String> = ranges
-        .nets()
-        .iter()
-        .filter(|n| !have.covers(n))
-        .map(|n| n.to_string())
-        .collect();
+    let missing: Vec<String> = ranges.missing_from(&have).map(|n| n.to_string()).collect();
     if missing.is_empty() {
         return existing.to_string();
     }

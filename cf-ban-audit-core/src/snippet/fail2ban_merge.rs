@@ -165,7 +165,7 @@ fn extend_list(
     written: &mut Vec<String>,
 ) -> Option<(usize, Vec<String>)> {
     let have = opt.nets();
-    let missing: Vec<&IpNet> = ranges.nets().iter().filter(|n| !have.covers(n)).collect();
+    let missing: Vec<&IpNet> = ranges.missing_from(&have).collect();
     let kept: Vec<IpNet> = opt.entries().filter_map(parse_entry).collect();
     let warnings: Vec<String> = new_warning_lines(text, &entry_warnings(&kept, ranges))
         .into_iter()

@@ -434,7 +434,7 @@ pub(crate) fn merge_list(
     marker: &str,
 ) -> String {
     let have = kept.have();
-    let missing: Vec<_> = ranges.nets().iter().filter(|n| !have.covers(n)).collect();
+    let missing: Vec<_> = ranges.missing_from(&have).collect();
     let warnings = new_warning_lines(existing, &kept.warnings(ranges));
     let mut out = existing.to_string();
     if missing.is_empty() && warnings.is_empty() {
