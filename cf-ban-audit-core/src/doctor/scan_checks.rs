@@ -30,8 +30,14 @@ impl Doctor {
         let mut scanner =
             Scanner::new(self.ranges.clone()).ranges_source(self.ranges_source.clone());
         for p in &paths {
-            scanner = scanner.path(p);
+            // The default places' unreadable parts are notes (what root would add).
+            scanner = if self.scan.is_none() {
+                scanner.default_path(p)
+            } else {
+                scanner.path(p)
+            };
         }
+        scanner = scanner.excludes(self.scan_exclude.clone());
         let default_config = Path::new("/etc/fail2ban");
         let config = self.fail2ban_config.clone().or_else(|| {
             (self.scan_default && default_config.join("jail.conf").is_file())
