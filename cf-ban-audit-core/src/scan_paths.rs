@@ -67,12 +67,13 @@ fn build(patterns: &[String]) -> Result<GlobSet, globset::Error> {
     set.build()
 }
 
+/// How the note that replaces a permission error on a default place begins (the path
+/// follows).
+pub(crate) const UNREADABLE_NOTE: &str = "not readable as this user: run as root to read ";
+
 /// The note that replaces a permission error on a default place: what root would add.
 pub(crate) fn unreadable_note(path: &Path) -> String {
-    format!(
-        "not readable as this user: run as root to read {}",
-        path.display()
-    )
+    format!("{UNREADABLE_NOTE}{}", path.display())
 }
 
 /// Whether `path` lies in a default place (`defaults`) and in no place named (`named`): its

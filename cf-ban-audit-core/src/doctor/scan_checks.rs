@@ -185,6 +185,13 @@ impl Doctor {
         });
         report.checks.push(real_ip_check(&scan.diagnoses));
         report.unreadable.append(&mut unreadable);
+        // What only root may read in the default places: not an error of the scan, but what
+        // a run as root would add.
+        let denied = scan.notes.iter().filter_map(|n| {
+            n.strip_prefix(crate::scan_paths::UNREADABLE_NOTE)
+                .map(|path| format!("{path}: permission denied"))
+        });
+        report.unreadable.extend(denied);
     }
 }
 
