@@ -221,6 +221,34 @@ pub struct ScanArgs {
     pub live: bool,
     #[command(flatten)]
     pub live_opts: LiveOpts,
+    #[command(flatten)]
+    pub config_opts: ConfigOpts,
+}
+
+/// The configuration file, and what a scan leaves out.
+#[derive(Debug, Args)]
+pub struct ConfigOpts {
+    /// Read the settings from FILE (TOML: ranges, paths, exclude, since, fail2ban_socket,
+    /// cscli_config, fail2ban_config, labels) instead of /etc/cf-ban-audit/config.toml, which
+    /// is read when it exists. Options on the command line override the file's values, and
+    /// add to its lists.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "CF_BAN_AUDIT_CONFIG",
+        value_hint = clap::ValueHint::FilePath
+    )]
+    pub config: Option<PathBuf>,
+    /// Leave out the files and directories that match GLOB (repeatable): they are not opened,
+    /// nor a directory listed. Without `/` GLOB matches names (`*.gz`, `journal`); with `/`
+    /// the whole path as the scan reaches it (`/var/log/journal`, `/var/log/**/*.1`). `*`
+    /// and `?` stop at `/`, `**` crosses directories, `[a-z]`, `[!a-z]` and `{a,b}` as in a
+    /// shell.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// The configuration's places to scan besides the default ones (not an option).
+    #[arg(skip)]
+    pub paths: Vec<PathBuf>,
 }
 
 /// Where the live read finds the ban tools' servers, when not in their default places.

@@ -56,6 +56,8 @@ pub struct DoctorArgs {
     pub no_live: bool,
     #[command(flatten)]
     pub live_opts: crate::args::LiveOpts,
+    #[command(flatten)]
+    pub config_opts: crate::args::ConfigOpts,
     /// fail2ban's configuration directory (jail.conf, jail.local, jail.d) for the ban scan's
     /// ban lengths, ignoreip and jails' log paths (default: /etc/fail2ban when the default
     /// places are scanned).
@@ -86,7 +88,14 @@ pub enum DoctorFormat {
 }
 
 /// Runs `doctor`: exit status 0 all OK (warnings allowed), 1 any FAIL, 2 errors.
-pub fn run(a: DoctorArgs) -> Result<u8, Failure> {
+pub fn run(mut a: DoctorArgs) -> Result<u8, Failure> {
+    let config = crate::config::load(a.config_opts.config.as_deref()).map_err(Failure::Message)?;
+    config.fill(
+        &mut a.ranges,
+        &mut a.live_opts,
+        &mut a.fail2ban_config,
+        &mut a.config_opts,
+    );
     let (ranges, source) = crate::load_ranges(&a.ranges)?;
     let read = |p: &PathBuf| -> Result<String, Failure> {
         let bytes =
@@ -129,6 +138,9 @@ pub fn run(a: DoctorArgs) -> Result<u8, Failure> {
         doctor = doctor.no_scan();
     } else if !a.scan.is_empty() {
         doctor = doctor.scan_paths(a.scan.clone());
+    }
+    for pattern in &a.config_opts.exclude {
+        doctor = doctor.exclude(pattern).map_err(Failure::Message)?;
     }
     if let Some(i) = &a.interface {
         doctor = doctor.interface(i.clone());

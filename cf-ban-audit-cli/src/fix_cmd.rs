@@ -67,16 +67,25 @@ pub struct FixArgs {
     pub live_opts: LiveOpts,
     #[command(flatten)]
     pub ranges: RangeOpts,
+    #[command(flatten)]
+    pub config_opts: crate::args::ConfigOpts,
 }
 
 /// Runs `fix`.
-pub fn run(a: FixArgs) -> Result<u8, Failure> {
+pub fn run(mut a: FixArgs) -> Result<u8, Failure> {
     if let Some(journal) = &a.undo {
         return undo(journal);
     }
+    let config = crate::config::load(a.config_opts.config.as_deref()).map_err(Failure::Message)?;
+    config.fill(
+        &mut a.ranges,
+        &mut a.live_opts,
+        &mut a.fail2ban_config,
+        &mut a.config_opts,
+    );
     let (ranges, source) = crate::load_ranges(&a.ranges)?;
     let options = plan_options(&a);
-    let report = scan(&a, ranges.clone(), source.clone());
+    let report = scan(&a, ranges.clone(), source.clone())?;
     let plan = plan::plan(&report, &ranges, &options).map_err(Failure::Message)?;
     let mut out = io::stdout().lock();
     if !a.apply {
@@ -137,7 +146,7 @@ pub fn run(a: FixArgs) -> Result<u8, Failure> {
         Journal::create(&journal_path).map_err(|e| Failure::Message(e.to_string()))?;
     let outcomes = apply::apply(&plan, &ranges, &mut journal, &stamp)
         .map_err(|e| Failure::Message(format!("the journal: {e}")))?;
-    let rescan = scan(&a, ranges.clone(), source);
+    let rescan = scan(&a, ranges.clone(), source)?;
     let verdict = apply::verdict(&plan, &outcomes, &rescan, &ranges);
     match a.format {
         CheckFormat::Text => write_result(&mut out, &outcomes, &verdict, journal.path())?,
@@ -194,7 +203,7 @@ fn plan_options(a: &FixArgs) -> PlanOptions {
 }
 
 /// The scan with live state, as `scan --live` with the same options; its errors on stderr.
-fn scan(a: &FixArgs, ranges: RangeSet, source: String) -> Report {
+fn scan(a: &FixArgs, ranges: RangeSet, source: String) -> Result<Report, Failure> {
     let mut scanner = Scanner::new(ranges).ranges_source(source).live(true);
     if let Some(socket) = &a.live_opts.fail2ban_socket {
         scanner = scanner.fail2ban_socket(socket);
@@ -205,19 +214,27 @@ fn scan(a: &FixArgs, ranges: RangeSet, source: String) -> Report {
     if let Some(dir) = plan_options(a).fail2ban_config {
         scanner = scanner.fail2ban_config(dir);
     }
-    let paths = if a.paths.is_empty() {
-        cf_ban_audit_core::existing_default_paths()
-    } else {
-        a.paths.clone()
-    };
-    for path in &paths {
+    for pattern in &a.config_opts.exclude {
+        scanner = scanner.exclude(pattern).map_err(Failure::Message)?;
+    }
+    if a.paths.is_empty() {
+        // As scan: the default places' unreadable parts are notes, the configuration's
+        // places are named.
+        for path in cf_ban_audit_core::existing_default_paths() {
+            scanner = scanner.default_path(path);
+        }
+        for path in &a.config_opts.paths {
+            scanner = scanner.path(path);
+        }
+    }
+    for path in &a.paths {
         scanner = scanner.path(path);
     }
     let report = scanner.scan();
     for e in &report.errors {
         say(&e.message);
     }
-    report
+    Ok(report)
 }
 
 /// A command as shell words, printable.

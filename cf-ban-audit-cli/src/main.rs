@@ -3,6 +3,7 @@
 
 mod args;
 mod completions;
+mod config;
 mod doctor_cmd;
 mod escape;
 mod fix_cmd;
@@ -197,7 +198,15 @@ fn ranges_update(url: Option<&str>) -> Result<u8, Failure> {
     Ok(OK)
 }
 
-fn scan(a: ScanArgs) -> Result<u8, Failure> {
+fn scan(mut a: ScanArgs) -> Result<u8, Failure> {
+    let config = config::load(a.config_opts.config.as_deref()).map_err(Failure::Message)?;
+    config.fill(
+        &mut a.ranges,
+        &mut a.live_opts,
+        &mut a.fail2ban_config,
+        &mut a.config_opts,
+    );
+    a.since = config.since(a.since);
     let (ranges, source) = load_ranges(&a.ranges)?;
     let mut scanner = Scanner::new(ranges)
         .ranges_source(source)
@@ -231,6 +240,9 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
         }
         scanner = scanner.sources(&tools);
     }
+    for pattern in &a.config_opts.exclude {
+        scanner = scanner.exclude(pattern).map_err(Failure::Message)?;
+    }
     let default_config = std::path::Path::new("/etc/fail2ban");
     let config = a.fail2ban_config.clone().or_else(|| {
         // Scanning the default places: fail2ban's configuration is at its default place.
@@ -240,12 +252,17 @@ fn scan(a: ScanArgs) -> Result<u8, Failure> {
     if let Some(dir) = config {
         scanner = scanner.fail2ban_config(dir);
     }
-    let paths = if a.paths.is_empty() {
-        cf_ban_audit_core::existing_default_paths()
-    } else {
-        a.paths
-    };
-    for path in &paths {
+    if a.paths.is_empty() {
+        // The default places, whose unreadable parts are notes (root would read them), and
+        // the configuration's places, which the user named.
+        for path in cf_ban_audit_core::existing_default_paths() {
+            scanner = scanner.default_path(path);
+        }
+        for path in &a.config_opts.paths {
+            scanner = scanner.path(path);
+        }
+    }
+    for path in &a.paths {
         if path.as_os_str() == "-" {
             // Streamed, never held whole; read once however often `-` is given.
             scanner = scanner.stdin(io::stdin());

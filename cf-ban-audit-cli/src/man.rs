@@ -76,6 +76,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("CF_BAN_AUDIT_FAIL2BAN_CONFIG", "fail2ban's configuration directory: the default of --fail2ban-config."),
     ("CF_BAN_AUDIT_FAIL2BAN_SOCKET", "The fail2ban server's socket for the live read: the default of --fail2ban-socket."),
     ("CF_BAN_AUDIT_CSCLI_CONFIG", "CrowdSec's configuration for the live read (cscli -c): the default of --cscli-config."),
+    ("CF_BAN_AUDIT_CONFIG", "The configuration file: the default of --config (see FILES)."),
 ];
 
 /// The README's usage examples (its "Usage" block; a test keeps the two the same).
@@ -467,6 +468,21 @@ fn files(roff: &mut Roff) {
         roman(" (directory made mode 0700): what was done and how to undo it ("),
         bold("fix --undo"),
         roman(")."),
+    ]);
+    roff.control("TP", []);
+    roff.text([italic(crate::config::DEFAULT_CONFIG)]);
+    roff.text([
+        roman("The configuration (TOML), read by "),
+        bold("scan"),
+        roman(", "),
+        bold("doctor"),
+        roman(" and "),
+        bold("fix"),
+        roman(
+            " when it exists: ranges, paths, exclude, since, fail2ban_socket, cscli_config, \
+             fail2ban_config and labels; options on the command line override it. An unknown key \
+             is an error.",
+        ),
     ]);
     roff.control("TP", []);
     roff.text([italic("/etc/fail2ban")]);

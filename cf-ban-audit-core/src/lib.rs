@@ -58,6 +58,7 @@ mod purpose;
 mod ranges;
 mod report;
 mod scan;
+mod scan_paths;
 pub mod snippet;
 
 mod verdict;

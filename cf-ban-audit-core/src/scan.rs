@@ -26,6 +26,7 @@ use crate::report::{
     ErrorEntry, FileStats, MalformedLine, RangesInfo, Report, ReportSink, MAX_MALFORMED_SAMPLES,
     REPORT_VERSION,
 };
+use crate::scan_paths::{quiet_denied, unreadable_note, Excludes};
 
 /// How many bytes of a file detection looks at.
 const HEAD: usize = 8 * 1024;
@@ -72,6 +73,10 @@ pub struct Scanner {
     ranges: RangeSet,
     ranges_source: String,
     paths: Vec<PathBuf>,
+    /// The default places among `paths` ([`Scanner::default_path`]).
+    default_roots: Vec<PathBuf>,
+    /// What the walk leaves out ([`Scanner::exclude`]).
+    excludes: Excludes,
     threads: Option<usize>,
     follow_links: bool,
     since: Option<NaiveDateTime>,
@@ -132,6 +137,8 @@ impl Scanner {
             ranges,
             ranges_source: String::from("given ranges"),
             paths: Vec::new(),
+            default_roots: Vec::new(),
+            excludes: Excludes::default(),
             threads: None,
             follow_links: false,
             since: None,
@@ -272,6 +279,61 @@ impl Scanner {
     pub fn path(mut self, path: impl AsRef<Path>) -> Scanner {
         self.paths.push(path.as_ref().to_path_buf());
         self
+    }
+
+    /// Adds a default place to scan (one of [`existing_default_paths`]): as [`Scanner::path`],
+    /// except that what in it cannot be read for want of permission (`/var/log/btmp`,
+    /// `/var/log/private` to a user in group `adm`) is a note saying that root would read it,
+    /// not an error. Within a path given with [`Scanner::path`] it stays an error.
+    ///
+    /// ```
+    /// use cf_ban_audit_core::{cloudflare, Scanner};
+    /// let report = Scanner::new(cloudflare::embedded()).default_path("/nonexistent").scan();
+    /// // Only a permission error is quiet: a missing place is still an error.
+    /// assert_eq!(report.errors.len(), 1);
+    /// ```
+    pub fn default_path(mut self, path: impl AsRef<Path>) -> Scanner {
+        self.default_roots.push(path.as_ref().to_path_buf());
+        self.path(path)
+    }
+
+    /// Leaves out the files and directories that match a glob: they are not opened (a
+    /// directory is not listed). A pattern without `/` is matched against each name (`*.gz`,
+    /// `journal`), one with `/` against the whole path as the walk reaches it, which starts
+    /// with the path given (`/var/log/journal`, `/var/log/**/*.1`). `*` and `?` stop at `/`,
+    /// `**` crosses directories, `[abc]`, `[!a-z]` and `{a,b}` as in a shell, `\` escapes.
+    /// A malformed pattern is refused with a message that quotes it.
+    ///
+    /// ```
+    /// use cf_ban_audit_core::{cloudflare, Scanner};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let line = "2026-11-24 03:06:43,833 fail2ban.actions [1]: NOTICE  [sshd] Ban 104.16.0.1\n";
+    /// std::fs::write(dir.path().join("fail2ban.log.1"), line).unwrap();
+    /// let report = Scanner::new(cloudflare::embedded())
+    ///     .path(dir.path())
+    ///     .exclude("*.1")
+    ///     .unwrap()
+    ///     .scan();
+    /// assert!(report.findings.is_empty() && report.files.is_empty());
+    /// ```
+    pub fn exclude(mut self, pattern: &str) -> Result<Scanner, String> {
+        self.excludes.add(pattern)?;
+        Ok(self)
+    }
+
+    /// Replaces the exclude globs (the doctor's, checked as it took them).
+    pub(crate) fn excludes(mut self, excludes: Excludes) -> Scanner {
+        self.excludes = excludes;
+        self
+    }
+
+    /// The paths given with [`Scanner::path`], not as default places.
+    fn named_roots(&self) -> Vec<PathBuf> {
+        self.paths
+            .iter()
+            .filter(|p| !self.default_roots.contains(p))
+            .cloned()
+            .collect()
     }
 
     /// Adds bytes read from standard input (shown as `-`); their format is detected from content.
@@ -440,9 +502,23 @@ impl Scanner {
         let mut errors: Vec<Error> = Vec::new();
         let mut files: Vec<PathBuf> = Vec::new();
         let mut skipped = 0u64;
+        let named = self.named_roots();
+        let mut denied_notes = Vec::new();
         for root in &self.paths {
             self.walk(root, &mut files, &mut errors, &mut skipped);
         }
+        // Permission errors in the default places only (a place the user named stays an
+        // error): what root would add.
+        errors.retain(|e| match e.path() {
+            Some(path)
+                if e.io_kind() == Some(std::io::ErrorKind::PermissionDenied)
+                    && quiet_denied(path, &self.default_roots, &named) =>
+            {
+                denied_notes.push(unreadable_note(path));
+                false
+            }
+            _ => true,
+        });
         files.sort();
         files.dedup();
         for e in &errors {
@@ -456,7 +532,10 @@ impl Scanner {
         let done = std::sync::atomic::AtomicUsize::new(0);
         let run = || {
             files.par_iter().for_each(|path| {
-                let outcome = self.scan_file(path, now);
+                let mut outcome = self.scan_file(path, now);
+                if quiet_denied(path, &self.default_roots, &named) {
+                    outcome.quiet_denied();
+                }
                 let mut total = total
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -495,10 +574,14 @@ impl Scanner {
             outcome.merge(live);
         }
         errors.extend(outcome.errors);
+        denied_notes.extend(outcome.denied_notes);
         skipped += outcome.skipped;
         let evidence = outcome.aggregator.evidence().clone();
         let mut notes = Vec::new();
         let jails = self.jail_config(&files, &mut errors, &mut notes);
+        denied_notes.sort();
+        denied_notes.dedup();
+        notes.extend(denied_notes);
         let policy: &dyn crate::verdict::Policy = match &jails {
             Some(jails) => jails,
             None => &crate::verdict::NoPolicy,
@@ -556,9 +639,15 @@ impl Scanner {
         errors: &mut Vec<Error>,
         skipped: &mut u64,
     ) {
+        if self.excludes.matches(root) {
+            return;
+        }
         let walker = WalkDir::new(root)
             .follow_links(self.follow_links)
-            .follow_root_links(true);
+            .follow_root_links(true)
+            .into_iter()
+            // An excluded directory is not listed, an excluded file not opened.
+            .filter_entry(|e| !self.excludes.matches(e.path()));
         for entry in walker {
             match entry {
                 Ok(entry) => {
@@ -1435,6 +1524,8 @@ struct FileOutcome<'r> {
     aggregator: Aggregator<'r>,
     stats: Vec<FileStats>,
     errors: Vec<Error>,
+    /// The notes that replace permission errors in default places.
+    denied_notes: Vec<String>,
     skipped: u64,
 }
 
@@ -1444,8 +1535,21 @@ impl<'r> FileOutcome<'r> {
             aggregator: Aggregator::new(ranges, 0),
             stats: Vec::new(),
             errors: Vec::new(),
+            denied_notes: Vec::new(),
             skipped: 0,
         }
+    }
+
+    /// Turns this outcome's permission errors into notes (a file in a default place).
+    fn quiet_denied(&mut self) {
+        let notes = &mut self.denied_notes;
+        self.errors.retain(|e| match e.path() {
+            Some(path) if e.io_kind() == Some(std::io::ErrorKind::PermissionDenied) => {
+                notes.push(unreadable_note(path));
+                false
+            }
+            _ => true,
+        });
     }
 
     /// This outcome with an I/O error on `path` added (the file could not be read on).
@@ -1471,6 +1575,7 @@ impl<'r> FileOutcome<'r> {
         self.aggregator.merge(other.aggregator);
         self.stats.extend(other.stats);
         self.errors.extend(other.errors);
+        self.denied_notes.extend(other.denied_notes);
         self.skipped += other.skipped;
     }
 }

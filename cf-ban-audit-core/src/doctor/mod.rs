@@ -243,6 +243,8 @@ pub struct Doctor {
     scan: Option<Vec<PathBuf>>,
     scan_default: bool,
     fail2ban_config: Option<PathBuf>,
+    /// The ban scan's exclude globs ([`Doctor::exclude`]).
+    scan_exclude: crate::scan_paths::Excludes,
     interface: Option<String>,
     destination: Option<IpAddr>,
 }
@@ -273,6 +275,7 @@ impl Doctor {
             scan: None,
             scan_default: true,
             fail2ban_config: None,
+            scan_exclude: Default::default(),
             interface: None,
             destination: None,
         }
@@ -370,6 +373,13 @@ impl Doctor {
         self.scan = Some(paths);
         self.scan_default = false;
         self
+    }
+
+    /// The ban scan leaves out what matches this glob (see
+    /// [`Scanner::exclude`](crate::Scanner::exclude)); a malformed pattern is refused.
+    pub fn exclude(mut self, pattern: &str) -> Result<Doctor, String> {
+        self.scan_exclude.add(pattern)?;
+        Ok(self)
     }
 
     /// Skips the bans and real-IP checks.

@@ -30,8 +30,14 @@ impl Doctor {
         let mut scanner =
             Scanner::new(self.ranges.clone()).ranges_source(self.ranges_source.clone());
         for p in &paths {
-            scanner = scanner.path(p);
+            // The default places' unreadable parts are notes (what root would add).
+            scanner = if self.scan.is_none() {
+                scanner.default_path(p)
+            } else {
+                scanner.path(p)
+            };
         }
+        scanner = scanner.excludes(self.scan_exclude.clone());
         let default_config = Path::new("/etc/fail2ban");
         let config = self.fail2ban_config.clone().or_else(|| {
             (self.scan_default && default_config.join("jail.conf").is_file())
@@ -179,6 +185,13 @@ impl Doctor {
         });
         report.checks.push(real_ip_check(&scan.diagnoses));
         report.unreadable.append(&mut unreadable);
+        // What only root may read in the default places: not an error of the scan, but what
+        // a run as root would add.
+        let denied = scan.notes.iter().filter_map(|n| {
+            n.strip_prefix(crate::scan_paths::UNREADABLE_NOTE)
+                .map(|path| format!("{path}: permission denied"))
+        });
+        report.unreadable.extend(denied);
     }
 }
 
