@@ -204,6 +204,40 @@ fn every_family_has_samples_at_zero_on_a_clean_scan() {
 }
 
 #[test]
+fn the_range_list_age_is_the_fetch_time_of_the_cache_in_use() {
+    let env = TestEnv::new();
+    let cache = env.write(
+        "ips.json",
+        r#"{"result":{"ipv4_cidrs":["173.245.48.0/20"],"ipv6_cidrs":["2400:cb00::/32"],"etag":"e"},"success":true}"#,
+    );
+    let fetched = std::time::UNIX_EPOCH + Duration::from_secs(1_767_225_600); // 2026-01-01
+    std::fs::File::options()
+        .write(true)
+        .open(&cache)
+        .unwrap()
+        .set_modified(fetched)
+        .unwrap();
+    let logs = env.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let args = ["scan", "--format", "prometheus", logs.to_str().unwrap()];
+    let o = common::run_with(&args, None, cache.to_str().unwrap());
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let all = samples(&stdout(&o));
+    let scanned = all["cf_ban_audit_last_scan_timestamp_seconds"][0].1;
+    let age = all["cf_ban_audit_ranges_age_seconds"][0].1;
+    assert_eq!(scanned - age, 1_767_225_600.0);
+    // --no-cloudflare with a --ranges file: that file's modification time.
+    let mut args = args.to_vec();
+    args.extend(["--no-cloudflare", "--ranges", cache.to_str().unwrap()]);
+    let all = samples(&stdout(&run(&args)));
+    let scanned = all["cf_ban_audit_last_scan_timestamp_seconds"][0].1;
+    assert_eq!(
+        scanned - all["cf_ban_audit_ranges_age_seconds"][0].1,
+        1_767_225_600.0
+    );
+}
+
+#[test]
 fn scopes_are_cut_and_capped_with_the_rest_under_other() {
     let env = TestEnv::new();
     let log = many_jails(&env);
