@@ -221,6 +221,17 @@ pub struct ScanArgs {
     pub live: bool,
     #[command(flatten)]
     pub live_opts: LiveOpts,
+    /// With --format prometheus: add the label NAME="VALUE" to every sample (repeatable), so
+    /// that the files of several scans can share one collector directory. NAME is a
+    /// Prometheus label name other than the metrics' own (tool, scope, kind, subject, path,
+    /// format, version).
+    #[arg(
+        long = "label",
+        value_name = "NAME=VALUE",
+        value_parser = crate::monitor::parse_label,
+        help_heading = "Prometheus"
+    )]
+    pub labels: Vec<(String, String)>,
     #[command(flatten)]
     pub config_opts: ConfigOpts,
 }

@@ -90,13 +90,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
             .map_err(|m| located(text, path, pattern.span().start, &m))?;
     }
     for name in config.labels.keys() {
-        if !label_name(name.get_ref()) {
-            let message = format!(
-                "label name {:?}: Prometheus takes [a-zA-Z_][a-zA-Z0-9_]*, not starting with __",
-                name.get_ref()
-            );
-            return Err(located(text, path, name.span().start, &message));
-        }
+        // The same rule as `--label`: a Prometheus label name, not one the metrics use.
+        crate::monitor::parse_label(&format!("{}=", name.get_ref()))
+            .map_err(|m| located(text, path, name.span().start, &format!("label {m}")))?;
     }
     let dir = path.parent().unwrap_or(Path::new("."));
     let relative = |p: &mut PathBuf| {
@@ -135,16 +131,6 @@ fn located(text: &str, path: &Path, at: usize, message: &str) -> String {
     }
 }
 
-/// Whether `name` is a label name Prometheus accepts for a user's label.
-fn label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !name.starts_with("__")
-}
-
 impl Config {
     /// Fills what the command line left unset from the file, and puts the file's lists
     /// before the command line's; the file's places go to `opts.paths`.
@@ -168,6 +154,18 @@ impl Config {
         if fail2ban_config.is_none() {
             fail2ban_config.clone_from(&self.fail2ban_config);
         }
+    }
+
+    /// Adds the file's labels to `given` (`--label`), except the names given there: the
+    /// file's first, each name once.
+    pub fn labels(&self, given: &mut Vec<(String, String)>) {
+        let file = self
+            .labels
+            .iter()
+            .map(|(k, v)| (k.get_ref().clone(), v.clone()))
+            .filter(|(k, _)| !given.iter().any(|(g, _)| g == k))
+            .collect::<Vec<_>>();
+        given.splice(0..0, file);
     }
 
     /// `--since` when given, else the file's.
@@ -232,8 +230,23 @@ mod tests {
             e.starts_with("/etc/cf-ban-audit/config.toml:2: key bad-name: "),
             "{e}"
         );
+        let e = parsed("[labels]\ntool = \"x\"\n").unwrap_err();
+        assert!(
+            e.starts_with("/etc/cf-ban-audit/config.toml:2: key tool: label ")
+                && e.contains("the metrics use this label themselves"),
+            "{e}"
+        );
         let e = parsed("since = \"7d\n").unwrap_err();
         assert!(e.starts_with("/etc/cf-ban-audit/config.toml:1: "), "{e}");
+    }
+
+    #[test]
+    fn a_label_on_the_command_line_overrides_the_files() {
+        let c = parsed("labels = { site = \"fra1\", role = \"web\" }\n").unwrap();
+        let mut given = vec![("site".to_string(), "ams2".to_string())];
+        c.labels(&mut given);
+        let given: Vec<(&str, &str)> = given.iter().map(|(k, v)| (&**k, &**v)).collect();
+        assert_eq!(given, [("role", "web"), ("site", "ams2")]);
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod update;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
+use std::time::{Instant, SystemTime};
 
 use cf_ban_audit_core::snippet::Target;
 use cf_ban_audit_core::{cloudflare, snippet, BanState, Scanner, Tool};
@@ -102,18 +103,38 @@ impl From<cf_ban_audit_core::Error> for Failure {
 /// The ranges a command uses: the cached Cloudflare list (`ranges update`) when there is a
 /// trusted one, else the embedded list, plus every `--ranges` file.
 fn load_ranges(opts: &RangeOpts) -> Result<(cf_ban_audit_core::RangeSet, String), Failure> {
+    load_ranges_dated(opts).map(|(set, source, _)| (set, source))
+}
+
+/// [`load_ranges`], with when the list in use was published or fetched: the embedded
+/// snapshot's date, the cache's fetch time, or with `--no-cloudflare` the oldest `--ranges`
+/// file's modification time (for the metrics' range-list age).
+fn load_ranges_dated(
+    opts: &RangeOpts,
+) -> Result<(cf_ban_audit_core::RangeSet, String, Option<SystemTime>), Failure> {
     let (cached, note) = if opts.no_cloudflare {
         (None, None)
     } else {
         read_cache()
     };
-    let Some((nets, label)) = cached else {
+    let Some((nets, label, fetched)) = cached else {
         let (set, source) = cloudflare::build_ranges(&opts.ranges, !opts.no_cloudflare)?;
         let source = match note {
             Some(note) => format!("{source} ({note})"),
             None => source,
         };
-        return Ok((set, source));
+        let time = if opts.no_cloudflare {
+            opts.ranges
+                .iter()
+                .filter_map(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok())
+                .min()
+        } else {
+            chrono::NaiveDate::parse_from_str(cloudflare::SNAPSHOT_DATE, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| SystemTime::from(t.and_utc()))
+        };
+        return Ok((set, source, time));
     };
     let mut set: cf_ban_audit_core::RangeSet = nets.into_iter().collect();
     let mut source = label;
@@ -122,13 +143,18 @@ fn load_ranges(opts: &RangeOpts) -> Result<(cf_ban_audit_core::RangeSet, String)
         set = set.union(&extra);
         source = format!("{source} + {extra_source}");
     }
-    Ok((set, source))
+    Ok((set, source, fetched))
 }
 
 /// The cached list, if there is a valid and trusted one; a broken or untrusted cache is
 /// reported on standard error and ignored. Without a place for a cache, the note that says
 /// so (for the report's range source).
-fn read_cache() -> (Option<(Vec<ipnet::IpNet>, String)>, Option<String>) {
+/// The fetch time comes with the list.
+#[allow(clippy::type_complexity)]
+fn read_cache() -> (
+    Option<(Vec<ipnet::IpNet>, String, Option<SystemTime>)>,
+    Option<String>,
+) {
     let (bytes, path, modified) = match update::read_cache() {
         update::CacheRead::Found {
             bytes,
@@ -158,7 +184,7 @@ fn read_cache() -> (Option<(Vec<ipnet::IpNet>, String)>, Option<String>) {
                 .map(|e| format!(", etag {e}"))
                 .unwrap_or_default();
             let label = format!("cloudflare fetched {when}{etag} (cache {})", path.display());
-            (Some((loaded.nets, label)), None)
+            (Some((loaded.nets, label, modified)), None)
         }
         Err(e) => {
             say(&format!("warning: ignoring the range cache: {e}"));
@@ -199,6 +225,7 @@ fn ranges_update(url: Option<&str>) -> Result<u8, Failure> {
 }
 
 fn scan(mut a: ScanArgs) -> Result<u8, Failure> {
+    let started = Instant::now();
     let config = config::load(a.config_opts.config.as_deref()).map_err(Failure::Message)?;
     config.fill(
         &mut a.ranges,
@@ -207,7 +234,8 @@ fn scan(mut a: ScanArgs) -> Result<u8, Failure> {
         &mut a.config_opts,
     );
     a.since = config.since(a.since);
-    let (ranges, source) = load_ranges(&a.ranges)?;
+    config.labels(&mut a.labels);
+    let (ranges, source, ranges_time) = load_ranges_dated(&a.ranges)?;
     let mut scanner = Scanner::new(ranges)
         .ranges_source(source)
         .follow_links(a.follow_links)
@@ -312,12 +340,25 @@ fn scan(mut a: ScanArgs) -> Result<u8, Failure> {
         }
         args::OutputFormat::Json => render::json(out, &report)?,
         args::OutputFormat::Jsonl => jsonl::write(out, &report)?,
-        args::OutputFormat::Prometheus => monitor::prometheus(out, &report)?,
+        args::OutputFormat::Prometheus => {
+            let opts = monitor::PromOptions {
+                labels: a.labels.clone(),
+                duration: started.elapsed(),
+                ranges_time,
+            };
+            monitor::prometheus(out, &report, &opts)?
+        }
         args::OutputFormat::Nagios => nagios = Some(monitor::nagios(out, &report)?),
     }
     out.flush()?;
     if let Some(path) = &a.output {
-        output::write_file(path, &buffer).map_err(Failure::Message)?;
+        // Metrics are for node_exporter, which runs as another user: a new file is 0644
+        // whatever the umask (an existing one keeps the mode its owner gave it).
+        let written = match a.format {
+            args::OutputFormat::Prometheus => output::write_file_new_mode(path, &buffer, 0o644),
+            _ => output::write_file(path, &buffer),
+        };
+        written.map_err(Failure::Message)?;
     }
     if let Some(code) = nagios {
         return Ok(code);

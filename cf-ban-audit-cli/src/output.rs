@@ -151,6 +151,15 @@ pub fn write_file_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(
     }
 }
 
+/// [`write_file`], a new file getting `mode` whatever the umask (a replaced file keeps its
+/// own permission bits): metrics that node_exporter, another user, must read.
+pub fn write_file_new_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
+    match resolve(path)? {
+        Destination::InPlace { path, follow } => write_in_place(&path, follow, bytes),
+        Destination::Replace { path, mode: old } => replace(&path, old.or(Some(mode)), bytes),
+    }
+}
+
 /// Opens an existing device, FIFO or descriptor for writing (appending, as `>>` does, so a
 /// descriptor that is a file the shell opened keeps what is in it) and writes.
 fn write_in_place(path: &Path, follow: bool, bytes: &[u8]) -> Result<(), String> {

@@ -1,11 +1,11 @@
-//! Output for monitoring: node_exporter textfile metrics ([`prometheus`]) and a
-//! Nagios/Icinga plugin status line ([`nagios`]).
+//! Output for monitoring: node_exporter textfile metrics ([`prometheus()`]) and a
+//! Nagios/Icinga plugin status line ([`nagios()`]).
 
 mod nagios;
 mod prometheus;
 
 pub use nagios::nagios;
-pub use prometheus::prometheus;
+pub use prometheus::{parse_label, prometheus, PromOptions};
 
 use cf_ban_audit_core::Report;
 
