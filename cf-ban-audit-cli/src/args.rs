@@ -217,6 +217,9 @@ pub struct ScanArgs {
     pub live: bool,
     #[command(flatten)]
     pub live_opts: LiveOpts,
+    /// The Nagios plugin's options (-w, -c, -t, --past-since).
+    #[command(flatten)]
+    pub nagios: crate::monitor::nagios::NagiosArgs,
 }
 
 /// Where the live read finds the ban tools' servers, when not in their default places.
