@@ -232,6 +232,9 @@ pub struct ScanArgs {
         help_heading = "Prometheus"
     )]
     pub labels: Vec<(String, String)>,
+    /// The Nagios plugin's options (-w, -c, -t, --past-since).
+    #[command(flatten)]
+    pub nagios: crate::monitor::nagios::NagiosArgs,
     #[command(flatten)]
     pub config_opts: ConfigOpts,
 }

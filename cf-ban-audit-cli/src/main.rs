@@ -25,6 +25,7 @@ use cf_ban_audit_core::{cloudflare, snippet, BanState, Scanner, Tool};
 use clap::Parser;
 
 use args::{CheckArgs, Cli, Command, ContainsArgs, MergeArgs, RangeOpts, ScanArgs, SnippetArgs};
+use monitor::nagios;
 
 /// Exit status: no ban in force (past bans only, or none).
 const OK: u8 = 0;
@@ -34,7 +35,18 @@ const FOUND: u8 = 1;
 const ERROR: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&argv) {
+        Ok(cli) => cli,
+        // A Nagios plugin's usage error is an UNKNOWN status line on stdout, exit 3.
+        Err(e) if nagios::requested(&argv) && e.use_stderr() => {
+            return ExitCode::from(nagios::usage_error(&e));
+        }
+        Err(e) => e.exit(),
+    };
+    if matches!(&cli.command, Command::Scan(a) if a.format == args::OutputFormat::Nagios) {
+        nagios::enter();
+    }
     let result = match cli.command {
         Command::Scan(a) => scan(a),
         Command::Snippet(a) => snippet_cmd(a),
@@ -63,6 +75,10 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(Failure::BrokenPipe) => ExitCode::from(OK),
+        Err(Failure::Message(m)) if nagios::active() => {
+            let mut out = io::stdout().lock();
+            ExitCode::from(nagios::unknown(&mut out, &m, &nagios::taken()).unwrap_or(3))
+        }
         Err(Failure::Message(m)) => {
             say(&m);
             ExitCode::from(ERROR)
@@ -73,6 +89,10 @@ fn main() -> ExitCode {
 /// One line on standard error, after the program's name, its control and bidirectional
 /// characters escaped: messages name files and quote what was read.
 pub(crate) fn say(message: &str) {
+    // A Nagios plugin writes nothing on standard error: the message goes into its long output.
+    if nagios::hold(message) {
+        return;
+    }
     eprintln!("cf-ban-audit: {}", escape::printable(message));
 }
 
@@ -225,7 +245,20 @@ fn ranges_update(url: Option<&str>) -> Result<u8, Failure> {
 }
 
 fn scan(mut a: ScanArgs) -> Result<u8, Failure> {
+    if let Some(seconds) = a.nagios.timeout {
+        nagios::watchdog(seconds);
+    }
     let started = Instant::now();
+    let is_nagios = a.format == args::OutputFormat::Nagios;
+    if a.nagios.given() && !is_nagios {
+        return Err(Failure::Message(
+            "-w/--warning, -c/--critical and --past-since are for --format nagios".to_string(),
+        ));
+    }
+    let check = is_nagios
+        .then(|| nagios::Check::new(&a.nagios, chrono::Local::now().naive_local()))
+        .transpose()
+        .map_err(Failure::Message)?;
     let config = config::load(a.config_opts.config.as_deref()).map_err(Failure::Message)?;
     config.fill(
         &mut a.ranges,
@@ -298,7 +331,7 @@ fn scan(mut a: ScanArgs) -> Result<u8, Failure> {
             scanner = scanner.path(path);
         }
     }
-    let bar = (!a.quiet && io::stderr().is_terminal()).then(render::progress_bar);
+    let bar = (!a.quiet && !is_nagios && io::stderr().is_terminal()).then(render::progress_bar);
     if let Some(bar) = &bar {
         let bar = bar.clone();
         scanner = scanner.on_progress(move |done, total| render::progress(&bar, done, total));
@@ -310,9 +343,58 @@ fn scan(mut a: ScanArgs) -> Result<u8, Failure> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    for e in &report.errors {
-        say(&e.message);
+    let elapsed = started.elapsed();
+    // The report is complete: the timeout no longer ends the run.
+    nagios::finish();
+    if !is_nagios {
+        for e in &report.errors {
+            say(&e.message);
+        }
     }
+    // 1 only for a ban in force or possibly so, or a challenge in force (a ban where the
+    // bouncer has no captcha): a lifted or expired ban is no alarm.
+    let in_force = report.findings.iter().any(|f| {
+        matches!(
+            f.state,
+            BanState::Active | BanState::Unconfirmed | BanState::Challenge
+        )
+    });
+    let mut code = if !report.errors.is_empty() {
+        ERROR
+    } else if in_force {
+        FOUND
+    } else {
+        OK
+    };
+    // The plugin's status line, written whole below; its exit status replaces the scan's.
+    let mut plugin_text = Vec::new();
+    if let Some(mut check) = check {
+        check.elapsed = Some(elapsed);
+        check.messages = nagios::taken();
+        code = monitor::nagios(&mut plugin_text, &report, &check)?;
+    }
+    let prom = monitor::PromOptions {
+        labels: a.labels.clone(),
+        duration: elapsed,
+        ranges_time,
+    };
+    match write_report(&a, &report, &plugin_text, &prom) {
+        // A reader that went away (`scan | head -1`) does not change what was found.
+        Err(Failure::BrokenPipe) => Ok(code),
+        Err(e) => Err(e),
+        Ok(()) => Ok(code),
+    }
+}
+
+/// Writes the scan's report in its format to standard output or `--output` (`plugin_text`
+/// is the Nagios status line and long output, already made; `prom` what the metrics say
+/// beyond the report).
+fn write_report(
+    a: &ScanArgs,
+    report: &cf_ban_audit_core::Report,
+    plugin_text: &[u8],
+    prom: &monitor::PromOptions,
+) -> Result<(), Failure> {
     let mut buffer = Vec::new();
     let mut stdout = io::stdout().lock();
     let out: &mut dyn Write = if a.output.is_some() {
@@ -327,7 +409,6 @@ fn scan(mut a: ScanArgs) -> Result<u8, Failure> {
             io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let mut nagios = None;
     match a.format {
         // `-q` and `-o` do not mix (the arguments refuse it): quiet means no report at all.
         _ if a.quiet => {}
@@ -336,19 +417,12 @@ fn scan(mut a: ScanArgs) -> Result<u8, Failure> {
                 color: color && a.output.is_none(),
                 width: (!a.wide).then(|| text_width(a.output.is_none())),
             };
-            render::text(out, &report, &opts)?
+            render::text(out, report, &opts)?
         }
-        args::OutputFormat::Json => render::json(out, &report)?,
-        args::OutputFormat::Jsonl => jsonl::write(out, &report)?,
-        args::OutputFormat::Prometheus => {
-            let opts = monitor::PromOptions {
-                labels: a.labels.clone(),
-                duration: started.elapsed(),
-                ranges_time,
-            };
-            monitor::prometheus(out, &report, &opts)?
-        }
-        args::OutputFormat::Nagios => nagios = Some(monitor::nagios(out, &report)?),
+        args::OutputFormat::Json => render::json(out, report)?,
+        args::OutputFormat::Jsonl => jsonl::write(out, report)?,
+        args::OutputFormat::Prometheus => monitor::prometheus(out, report, prom)?,
+        args::OutputFormat::Nagios => out.write_all(plugin_text)?,
     }
     out.flush()?;
     if let Some(path) = &a.output {
@@ -360,24 +434,7 @@ fn scan(mut a: ScanArgs) -> Result<u8, Failure> {
         };
         written.map_err(Failure::Message)?;
     }
-    if let Some(code) = nagios {
-        return Ok(code);
-    }
-    // 1 only for a ban in force or possibly so, or a challenge in force (a ban where the
-    // bouncer has no captcha): a lifted or expired ban is no alarm.
-    let in_force = report.findings.iter().any(|f| {
-        matches!(
-            f.state,
-            BanState::Active | BanState::Unconfirmed | BanState::Challenge
-        )
-    });
-    Ok(if !report.errors.is_empty() {
-        ERROR
-    } else if in_force {
-        FOUND
-    } else {
-        OK
-    })
+    Ok(())
 }
 
 /// The width the text report fits: `COLUMNS` when set, else the terminal's when the report

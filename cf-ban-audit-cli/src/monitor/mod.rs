@@ -1,7 +1,7 @@
 //! Output for monitoring: node_exporter textfile metrics ([`prometheus()`]) and a
 //! Nagios/Icinga plugin status line ([`nagios()`]).
 
-mod nagios;
+pub mod nagios;
 mod prometheus;
 
 pub use nagios::nagios;
