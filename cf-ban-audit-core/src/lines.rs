@@ -9,6 +9,7 @@
 
 use std::io::{self, Read};
 
+use crate::formats::prefilter::Prefilter;
 pub use crate::formats::{LongLines, Part};
 
 /// The longest line handed to a parser whole unless its format states a limit of its own
@@ -129,6 +130,90 @@ where
     true
 }
 
+/// Hands over a complete line gathered whole: cut at `limit` when longer (and counted).
+fn hand_line<F>(f: &mut F, stats: &mut LineStats, line: &[u8], limit: usize)
+where
+    F: FnMut(u64, LineChunk<'_>),
+{
+    let line = &line[..line.len() - usize::from(line.ends_with(b"\r"))];
+    stats.lines += 1;
+    if line.len() > limit {
+        stats.long_lines += 1;
+        let line = strip_nuls(&line[..limit]);
+        f(stats.lines, LineChunk::Cut(&line[..cut_point(line)]));
+    } else {
+        f(stats.lines, LineChunk::Line(strip_nuls(line)));
+    }
+}
+
+/// Counts the complete lines of `lines`, none holding a word, handing over only those longer
+/// than `limit` (cut, as every line that long is).
+fn skip_lines<F>(f: &mut F, stats: &mut LineStats, lines: &[u8], limit: usize)
+where
+    F: FnMut(u64, LineChunk<'_>),
+{
+    if lines.len() <= limit {
+        // No line can be too long: count them at memchr's speed.
+        stats.lines += memchr::memchr_iter(b'\n', lines).count() as u64;
+        return;
+    }
+    let mut from = 0;
+    for nl in memchr::memchr_iter(b'\n', lines) {
+        let line = &lines[from..nl];
+        let len = line.len() - usize::from(line.ends_with(b"\r"));
+        if len > limit {
+            hand_line(f, stats, line, limit);
+        } else {
+            stats.lines += 1;
+        }
+        from = nl + 1;
+    }
+}
+
+/// Searches the complete lines at the start of `bytes` (up to its last line feed) for
+/// `words`, handing over each line holding one, and every line longer than `limit`; returns
+/// how many bytes it took (the partial line after them is left) and how many lines held a
+/// word.
+fn search_region<F>(
+    words: &Prefilter,
+    bytes: &[u8],
+    limit: usize,
+    stats: &mut LineStats,
+    f: &mut F,
+) -> (usize, u64)
+where
+    F: FnMut(u64, LineChunk<'_>),
+{
+    let Some(last) = memchr::memrchr(b'\n', bytes) else {
+        return (0, 0);
+    };
+    let region = &bytes[..=last];
+    let mut pos = 0;
+    let mut hits = 0;
+    while pos < region.len() {
+        let Some(hit) = words.find(&region[pos..]).map(|i| pos + i) else {
+            skip_lines(f, stats, &region[pos..], limit);
+            break;
+        };
+        let line_start = memchr::memrchr(b'\n', &region[pos..hit]).map_or(pos, |i| pos + i + 1);
+        skip_lines(f, stats, &region[pos..line_start], limit);
+        // The region ends with a line feed, after the hit.
+        let line_end = hit + memchr::memchr(b'\n', &region[hit..]).unwrap_or(region.len() - hit);
+        hand_line(f, stats, &region[line_start..line_end], limit);
+        hits += 1;
+        pos = line_end + 1;
+    }
+    (region.len(), hits)
+}
+
+/// How long a file whose searched lines were dense in words is read line by line before it
+/// is searched again: where most lines hold a word, looking for each costs more than reading
+/// every line.
+const DENSE_STRETCH: usize = 4 * READ_SIZE;
+
+/// The share of lines holding a word (one in this many) above which a stretch is dense.
+const DENSE_ONE_IN: u64 = 8;
+
 /// Calls `f(line_number, chunk)` for every line of `reader` (see [`for_each_line`]), a line
 /// longer than [`MAX_LINE`] being handed as `long` says: in pieces ([`LineChunk::Piece`]), or
 /// whole; either way up to the format's limit, and cut beyond it ([`LineChunk::Cut`],
@@ -139,6 +224,24 @@ where
 pub fn read_lines<F>(
     reader: &mut dyn Read,
     long: LongLines,
+    f: F,
+) -> Result<LineStats, (io::Error, u64)>
+where
+    F: FnMut(u64, LineChunk<'_>),
+{
+    search_lines(reader, long, None, f)
+}
+
+/// [`read_lines`], but with `words`, for a parser that reads only the lines holding one of
+/// them, hands over only those lines (and, as ever, every line cut at the limit): each
+/// buffer is searched for the words whole, as grep does, and only around a hit are line ends
+/// looked for; the lines between hits are only counted. The line numbers, the counts and
+/// what reaches a parser that ignores the other lines are those of [`read_lines`]. Lines
+/// handed in pieces ([`LongLines::Pieces`]) are read line by line.
+pub(crate) fn search_lines<F>(
+    reader: &mut dyn Read,
+    long: LongLines,
+    words: Option<&Prefilter>,
     mut f: F,
 ) -> Result<LineStats, (io::Error, u64)>
 where
@@ -167,7 +270,24 @@ where
     // The bytes of the line being handed in pieces handed so far.
     let mut streamed = 0usize;
     let strip_cr = |line: &[u8]| -> usize { line.len() - usize::from(line.ends_with(b"\r")) };
+    let words = words.filter(|_| !pieces);
+    // Bytes still to read line by line after a dense stretch, before searching again.
+    let per_line = std::cell::Cell::new(0usize);
+    let search = |start: &mut usize, buf: &[u8], end, stats: &mut LineStats, f: &mut F| {
+        let (Some(words), 0) = (words, per_line.get()) else {
+            return;
+        };
+        let before = stats.lines;
+        let (taken, hits) = search_region(words, &buf[*start..end], limit, stats, f);
+        *start += taken;
+        if (stats.lines - before) >= 64 && hits * DENSE_ONE_IN >= stats.lines - before {
+            per_line.set(DENSE_STRETCH);
+        }
+    };
     loop {
+        if state == State::Gathering {
+            search(&mut start, &buf, end, &mut stats, &mut f);
+        }
         // Hand over every complete line in the buffer.
         while let Some(pos) = memchr::memchr(b'\n', &buf[start..end]) {
             let line = &buf[start..start + pos];
@@ -193,6 +313,7 @@ where
             }
             state = State::Gathering;
             start += pos + 1;
+            search(&mut start, &buf, end, &mut stats, &mut f);
         }
         let pending = end - start;
         match state {
@@ -277,6 +398,8 @@ where
                     }
                 }
                 State::Gathering if rest.is_empty() => {}
+                // Searching: a last line holding no word is only counted.
+                State::Gathering if words.is_some_and(|w| !w.matches(rest)) => stats.lines += 1,
                 State::Gathering => {
                     stats.lines += 1;
                     f(
@@ -288,6 +411,7 @@ where
             return Ok(stats);
         }
         end += n;
+        per_line.set(per_line.get().saturating_sub(n));
     }
 }
 
@@ -553,3 +677,7 @@ mod examples {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "lines_search_tests.rs"]
+mod search_tests;

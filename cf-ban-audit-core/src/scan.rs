@@ -18,7 +18,7 @@ use crate::event::{BanEvent, Tool};
 use crate::formats::{
     is_sqlite, Format, FormatDescriptor, IncludeError, ParseCtx, Reader, Registry, Sink, Verdict,
 };
-use crate::lines::{read_lines, LineChunk, LongLines, Part, MAX_LINE};
+use crate::lines::{search_lines, LineChunk, LongLines, Part, MAX_LINE};
 use crate::live::{self, LiveOptions, LiveOutput, LIVE_SOURCES};
 use crate::open::Includes;
 use crate::ranges::RangeSet;
@@ -96,6 +96,9 @@ pub struct Scanner {
     expansion_cap: fn(u64) -> u64,
     /// A cap on every format's line limit (tests of the limits, without hundreds of MiB).
     line_limit_cap: usize,
+    /// Whether formats that read only lines holding their words are read by searching whole
+    /// buffers (the default) rather than line by line.
+    buffer_search: bool,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -155,6 +158,7 @@ impl Scanner {
             fail2ban_config: None,
             expansion_cap: crate::decompress::expansion_cap,
             line_limit_cap: usize::MAX,
+            buffer_search: true,
         }
     }
 
@@ -439,6 +443,16 @@ impl Scanner {
     /// The number of threads (default: one per core).
     pub fn threads(mut self, n: usize) -> Scanner {
         self.threads = Some(n.max(1));
+        self
+    }
+
+    /// Whether a format whose parser reads only the lines holding some words (nginx's and
+    /// Apache's error logs, CrowdSec's logs, syslog) is read by searching each buffer whole
+    /// for those words, handing over only the lines that hold one (default: yes), or line by
+    /// line. The report is the same either way; line by line is there to compare against,
+    /// in tests and benchmarks.
+    pub fn buffer_search(mut self, yes: bool) -> Scanner {
+        self.buffer_search = yes;
         self
     }
 
@@ -1003,7 +1017,12 @@ impl Scanner {
                 let long = self.long_lines(format);
                 // The head of the line being handed in pieces: the text its events keep.
                 let mut head = Vec::new();
-                let result = read_lines(&mut input, long, |n, chunk| match chunk {
+                let words = self
+                    .registry()
+                    .get(format)
+                    .and_then(FormatDescriptor::search_words)
+                    .filter(|_| self.buffer_search);
+                let result = search_lines(&mut input, long, words, |n, chunk| match chunk {
                     LineChunk::Line(line) => {
                         parser.line(n, line, &mut LineSink::new(&mut sink, &ctx.path, n, line))
                     }

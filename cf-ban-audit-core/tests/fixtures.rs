@@ -176,6 +176,31 @@ fn sequential_and_parallel_scans_agree() {
     assert!(!one.findings.is_empty());
 }
 
+/// The buffer search (nginx's and Apache's error logs, CrowdSec's logs, syslog, the journal)
+/// and the line-by-line reading give the same report, line numbers, counts, malformed lines
+/// and notes included: over every fixture and the tree written by the real programs, with the
+/// Cloudflare ranges and with every address (so that every event is a finding).
+#[test]
+fn buffer_search_and_line_by_line_reading_agree() {
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    let realtree = common::fixtures().join("realtree/tree");
+    for ranges in [cloudflare::embedded(), common::everything()] {
+        for root in [common::fixtures(), realtree.clone()] {
+            let scan = |search: bool| {
+                Scanner::new(ranges.clone())
+                    .path(&root)
+                    .now(now)
+                    .threads(2)
+                    .buffer_search(search)
+                    .scan()
+            };
+            let searched = scan(true);
+            assert_eq!(searched, scan(false), "{}", root.display());
+            assert!(!searched.findings.is_empty());
+        }
+    }
+}
+
 /// One large log cut into chunks read in parallel gives the same report as one sequential read,
 /// line numbers included.
 #[test]

@@ -548,11 +548,14 @@ impl ApacheErrorParser {
     }
 }
 
+/// The words of ModSecurity's lines and the refusals (mod_evasive, access control): a line
+/// holding none is no refusal.
+static WORDS: LazyLock<Prefilter> =
+    LazyLock::new(|| Prefilter::new(&["ModSecurity:", "client denied"]));
+
 impl LineParser for ApacheErrorParser {
     fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
         // Cheap reject: only ModSecurity's lines and the refusals (mod_evasive, access control).
-        static WORDS: LazyLock<Prefilter> =
-            LazyLock::new(|| Prefilter::new(&["ModSecurity:", "client denied"]));
         if !WORDS.matches(line) {
             return;
         }
@@ -614,7 +617,8 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
 .usual_paths(&["/var/log/apache2/error.log", "/var/log/httpd/error_log"])
 .detected_by(&[Detection::text(330, |path, head| {
     detect(path, head).is_some()
-})]);
+})])
+.searched_for(|| &WORDS);
 
 #[cfg(test)]
 mod tests {

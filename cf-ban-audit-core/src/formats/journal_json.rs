@@ -51,7 +51,8 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
     "journalctl -o json: the entries of fail2ban, mod_evasive, lfd and nginx, by their SYSLOG_IDENTIFIER",
     |ctx| Box::new(JournalJsonParser::new(ctx)),
 )
-.detected_by(&[Detection::text(395, |_, head| detect(head))]);
+.detected_by(&[Detection::text(395, |_, head| detect(head))])
+.searched_for(|| &super::syslog::TAGS.words);
 
 /// A journal field's value as `journalctl -o json` writes it.
 #[derive(Debug, Deserialize)]

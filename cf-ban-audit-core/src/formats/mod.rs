@@ -43,7 +43,7 @@ pub(crate) mod nftables;
 pub(crate) mod nginx_conf;
 pub(crate) mod nginx_error;
 pub(crate) mod plain_list;
-mod prefilter;
+pub(crate) mod prefilter;
 mod registry;
 pub(crate) mod sqlite;
 pub(crate) mod syslog;

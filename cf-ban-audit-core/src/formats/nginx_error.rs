@@ -383,12 +383,13 @@ impl NginxErrorParser {
     }
 }
 
+/// The words of the messages read here: a line holding none is no refusal.
+static WORDS: LazyLock<Prefilter> =
+    LazyLock::new(|| Prefilter::new(&["limiting ", "access forbidden", "ModSecurity: Access"]));
+
 impl LineParser for NginxErrorParser {
     fn line(&mut self, lineno: u64, line: &[u8], sink: &mut dyn Sink) {
         // Cheap reject: only the messages read here.
-        static WORDS: LazyLock<Prefilter> = LazyLock::new(|| {
-            Prefilter::new(&["limiting ", "access forbidden", "ModSecurity: Access"])
-        });
         if !WORDS.matches(line) {
             return;
         }
@@ -423,7 +424,8 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
 })])
 .syslog_tags(&[SyslogTag::exact(b"nginx", " nginx", |e, sink| {
     syslog_message(e.message, e.format, e.location.clone(), sink)
-})]);
+})])
+.searched_for(|| &WORDS);
 
 #[cfg(test)]
 mod tests {

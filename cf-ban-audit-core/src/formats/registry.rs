@@ -236,6 +236,7 @@ pub struct FormatDescriptor {
     chunkable: bool,
     membership: Membership,
     syslog: &'static [SyslogTag],
+    search: Option<fn() -> &'static super::prefilter::Prefilter>,
 }
 
 impl FormatDescriptor {
@@ -268,6 +269,7 @@ impl FormatDescriptor {
             chunkable: false,
             membership: Membership::None,
             syslog: &[],
+            search: None,
         }
     }
 
@@ -340,6 +342,22 @@ impl FormatDescriptor {
     pub const fn syslog_tags(mut self, tags: &'static [SyslogTag]) -> FormatDescriptor {
         self.syslog = tags;
         self
+    }
+
+    /// The parser reads only the lines holding one of the words `words` gives (and checks
+    /// that itself): the scanner then searches whole buffers for them and hands over only
+    /// those lines ([`crate::lines`]'s buffer search), skipping the others at memory speed.
+    pub(crate) const fn searched_for(
+        mut self,
+        words: fn() -> &'static super::prefilter::Prefilter,
+    ) -> FormatDescriptor {
+        self.search = Some(words);
+        self
+    }
+
+    /// The words the format's parser reads lines for, when it says ([`Self::searched_for`]).
+    pub(crate) fn search_words(&self) -> Option<&'static super::prefilter::Prefilter> {
+        self.search.map(|words| words())
     }
 
     /// The format described.

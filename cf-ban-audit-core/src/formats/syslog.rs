@@ -174,4 +174,5 @@ pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
 .detected_by(&[Detection::text(410, |_, head| {
     head_layout(head::record_lines(head)).is_some()
 })])
-.chunkable();
+.chunkable()
+.searched_for(|| &TAGS.words);

@@ -45,7 +45,8 @@ use crate::formats::prefilter::Prefilter;
 use crate::formats::{quote, Format, LineParser, ParseCtx, Sink};
 
 /// What a decision deletion line holds.
-static WORDS: LazyLock<Prefilter> = LazyLock::new(|| Prefilter::new(&["DELETE /v1/decisions"]));
+pub(super) static WORDS: LazyLock<Prefilter> =
+    LazyLock::new(|| Prefilter::new(&["DELETE /v1/decisions"]));
 
 /// One request as gin's logger in the Local API writes it; every part as written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -78,7 +78,7 @@ use crate::formats::{quote, Format, LineParser, ParseCtx, Sink};
 
 /// What every decision line holds (the scope, in the cases CrowdSec writes), and what a
 /// deletion line holds.
-static WORDS: LazyLock<Prefilter> = LazyLock::new(|| {
+pub(super) static WORDS: LazyLock<Prefilter> = LazyLock::new(|| {
     Prefilter::new(&[
         "on Ip ",
         "on Range ",

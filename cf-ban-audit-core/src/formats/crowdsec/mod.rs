@@ -254,7 +254,8 @@ pub(crate) const LOG: FormatDescriptor = FormatDescriptor::new(
 .usual_paths(&["/var/log/crowdsec.log"])
 .detected_by(&[Detection::text(230, |path, head| {
     detect(path, head) == Some(Format::CrowdsecLog)
-})]);
+})])
+.searched_for(|| &log::WORDS);
 
 /// `crowdsec_api.log`.
 pub(crate) const API_LOG: FormatDescriptor = FormatDescriptor::new(
@@ -266,7 +267,8 @@ pub(crate) const API_LOG: FormatDescriptor = FormatDescriptor::new(
 .usual_paths(&["/var/log/crowdsec_api.log"])
 .detected_by(&[Detection::text(229, |path, head| {
     detect(path, head) == Some(Format::CrowdsecApiLog)
-})]);
+})])
+.searched_for(|| &api_log::WORDS);
 
 /// The `cscli decisions list` and `cscli alerts list` tables.
 pub(crate) const TABLE: FormatDescriptor = FormatDescriptor::new(

@@ -1,0 +1,205 @@
+//! [`search_lines`] against [`read_lines`] with the same words checked line by line: the same
+//! lines reach the parser, with the same numbers, and the same counts, whatever the input's
+//! line ends, NULs, long lines and read sizes.
+
+use super::*;
+
+/// What a walk handed over, owned.
+#[derive(Debug, PartialEq, Eq)]
+enum Handed {
+    Line(u64, Vec<u8>),
+    Cut(u64, Vec<u8>),
+}
+
+/// A reader that returns at most `step` bytes a read, so that lines straddle reads.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+const WORDS: &[&str] = &["limiting ", "access forbidden", "Ban"];
+
+/// The lines a parser checking `WORDS` itself reads, walking every line.
+fn line_by_line(input: &[u8], limit: usize, step: usize) -> (Vec<Handed>, LineStats) {
+    let words = Prefilter::new(WORDS);
+    let mut out = Vec::new();
+    let mut reader = Trickle { data: input, step };
+    let stats = read_lines(
+        &mut reader,
+        LongLines::Limit(limit),
+        |n, chunk| match chunk {
+            LineChunk::Line(l) if words.matches(l) => out.push(Handed::Line(n, l.to_vec())),
+            LineChunk::Line(_) => {}
+            LineChunk::Cut(l) => out.push(Handed::Cut(n, l.to_vec())),
+            other => panic!("{other:?}"),
+        },
+    )
+    .unwrap();
+    (out, stats)
+}
+
+/// The lines the buffer search hands over that hold a word (a dense stretch is read line by
+/// line, every line handed), and every cut line.
+fn searched(input: &[u8], limit: usize, step: usize) -> (Vec<Handed>, LineStats) {
+    let words = Prefilter::new(WORDS);
+    let keep = Prefilter::new(WORDS);
+    let mut out = Vec::new();
+    let mut reader = Trickle { data: input, step };
+    let stats = search_lines(
+        &mut reader,
+        LongLines::Limit(limit),
+        Some(&words),
+        |n, chunk| match chunk {
+            LineChunk::Line(l) if keep.matches(l) => out.push(Handed::Line(n, l.to_vec())),
+            LineChunk::Line(_) => {}
+            LineChunk::Cut(l) => out.push(Handed::Cut(n, l.to_vec())),
+            other => panic!("{other:?}"),
+        },
+    )
+    .unwrap();
+    (out, stats)
+}
+
+/// A small deterministic generator (xorshift), so a failure can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> usize {
+        (self.next() % n) as usize
+    }
+}
+
+/// Lines of every kind: empty, plain, holding a word (at the start, the end, past the
+/// limit), CRLF, leading NULs, long ones with and without a word, a last line with no end.
+fn input(rng: &mut Rng, limit: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for _ in 0..rng.below(60) {
+        let mut line = Vec::new();
+        if rng.below(8) == 0 {
+            line.extend_from_slice(b"\0\0");
+        }
+        let filler = rng.below(limit as u64 * 2 + 2);
+        for i in 0..filler {
+            line.push(if i % 7 == 6 {
+                b' '
+            } else {
+                b'a' + (i % 26) as u8
+            });
+        }
+        match rng.below(6) {
+            0 => line.splice(0..0, b"Ban ".iter().copied()).for_each(drop),
+            1 => line.extend_from_slice(b" limiting requests"),
+            2 => {
+                let at = rng.below(line.len() as u64 + 1);
+                line.splice(at..at, b"access forbidden".iter().copied())
+                    .for_each(drop);
+            }
+            _ => {}
+        }
+        out.extend_from_slice(&line);
+        if rng.below(5) == 0 {
+            out.push(b'\r');
+        }
+        out.push(b'\n');
+    }
+    match rng.below(3) {
+        0 => out.extend_from_slice(b"Ban at the end, no line feed"),
+        1 => out.extend_from_slice(b"no word at the end\r"),
+        _ => {}
+    }
+    out
+}
+
+#[test]
+fn the_buffer_search_hands_what_a_line_by_line_reader_keeps() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for round in 0..400 {
+        let limit = [8, 20, 64, 300][round % 4];
+        let data = input(&mut rng, limit);
+        for step in [1, 3, 17, 4096, usize::MAX] {
+            assert_eq!(
+                searched(&data, limit, step),
+                line_by_line(&data, limit, step),
+                "round {round}, limit {limit}, step {step}: {:?}",
+                String::from_utf8_lossy(&data)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_dense_stretch_is_read_line_by_line_then_searched_again() {
+    // Dense: every line holds a word for a stretch, then a sparse tail.
+    let mut data = Vec::new();
+    for i in 0..40_000 {
+        data.extend_from_slice(format!("{i} Ban 192.0.2.1\n").as_bytes());
+    }
+    for i in 0..200_000 {
+        let word = if i % 1000 == 0 { "limiting " } else { "quiet" };
+        data.extend_from_slice(format!("{i} {word} line\n").as_bytes());
+    }
+    for step in [4096, usize::MAX] {
+        let (a, sa) = searched(&data, MAX_LINE, step);
+        let (b, sb) = line_by_line(&data, MAX_LINE, step);
+        assert_eq!(sa, sb);
+        assert_eq!(a.len(), 40_000 + 200);
+        assert!(a == b);
+    }
+    // Every line of the dense stretch reaches the callback; the sparse tail's quiet lines
+    // do not, once it is searched again.
+    let words = Prefilter::new(WORDS);
+    let mut handed = 0u64;
+    search_lines(
+        &mut &data[..],
+        LongLines::Limit(MAX_LINE),
+        Some(&words),
+        |_, _| handed += 1,
+    )
+    .unwrap();
+    assert!(handed < 120_000, "{handed}");
+}
+
+#[test]
+fn lines_without_a_word_are_counted_not_handed() {
+    let data = b"one\ntwo Ban x\r\nthree\n\0\0limiting z\nfour";
+    let (handed, stats) = searched(data, MAX_LINE, usize::MAX);
+    assert_eq!(
+        handed,
+        [
+            Handed::Line(2, b"two Ban x".to_vec()),
+            Handed::Line(4, b"limiting z".to_vec()),
+        ]
+    );
+    assert_eq!(stats.lines, 5);
+    assert_eq!(stats.long_lines, 0);
+}
+
+#[test]
+fn a_long_line_is_handed_cut_with_or_without_a_word() {
+    let data = b"short\nabcdefgh ijklmnop qrstuvwx\nBan abcdefgh ijklmnop\n";
+    let (handed, stats) = searched(data, 12, usize::MAX);
+    assert_eq!(
+        handed,
+        [
+            Handed::Cut(2, b"abcdefgh ".to_vec()),
+            Handed::Cut(3, b"Ban ".to_vec()),
+        ]
+    );
+    assert_eq!(stats.long_lines, 2);
+}
