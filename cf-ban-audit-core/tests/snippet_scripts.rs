@@ -65,6 +65,8 @@ fn scripts_pass_sh_syntax_check() {
         Target::Imunify360,
         Target::Iptables,
         Target::Ufw,
+        Target::GcpFirewall,
+        Target::AzureNsg,
     ] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.sh");
