@@ -221,3 +221,315 @@ fn whole_gcp_with(entry: Value) -> String {
         "priority": 1000, "allowed": [entry], "sourceRanges": ["0.0.0.0/0"]}])
     .to_string()
 }
+
+/// `snippet TARGET` as the binary prints it.
+fn snippet(target: &str) -> String {
+    let o = run(&["snippet", target]);
+    assert_eq!(code(&o), 0, "{target}: {}", stderr(&o));
+    stdout(&o)
+}
+
+fn fixture(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(cloud_dir().join(name)).unwrap()).unwrap()
+}
+
+/// `check` of an export: exit 0 and every range reaching 80 and 443.
+fn assert_ok(env: &TestEnv, name: &str, doc: &Value) {
+    let path = env.write(name, serde_json::to_string_pretty(doc).unwrap());
+    let (status, got) = check_json(&path);
+    assert_eq!(status, 0, "{name}: {got:#}");
+    assert!(got["cloud"]["refused"].as_array().unwrap().is_empty());
+    assert!(got["cloud"]["unresolved"].as_array().unwrap().is_empty());
+}
+
+/// Words of a POSIX shell line with `"..."` and `'...'` quoting (no escapes, no expansions:
+/// the snippets' lines need no more).
+fn shell_split(line: &str) -> Vec<String> {
+    let (mut words, mut cur, mut quote, mut any) = (Vec::new(), String::new(), None, false);
+    for c in line.chars() {
+        match (quote, c) {
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                any = true;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (None, c) if c.is_whitespace() => {
+                if any {
+                    words.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            (_, c) => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(cur);
+    }
+    words
+}
+
+/// The values of each `--flag=value` or `--flag value...` of a command line (a flag's values
+/// run to the next flag).
+fn flags(words: &[String]) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for w in words {
+        if let Some(flag) = w.strip_prefix("--") {
+            match flag.split_once('=') {
+                Some((k, v)) => out.push((k.to_string(), vec![v.to_string()])),
+                None => out.push((flag.to_string(), Vec::new())),
+            }
+        } else if let Some(last) = out.last_mut() {
+            last.1.push(w.clone());
+        }
+    }
+    out
+}
+
+fn flag<'a>(f: &'a [(String, Vec<String>)], name: &str) -> &'a [String] {
+    &f.iter()
+        .find(|(k, _)| k == name)
+        .unwrap_or_else(|| panic!("no --{name} in {f:?}"))
+        .1
+}
+
+/// Issue #21's Done-when: the office-only group plus the permissions `snippet aws-sg` prints
+/// (as `authorize-security-group-ingress --ip-permissions` adds them) is OK, whether read as
+/// the group or, one rule per source, as the group's rules.
+#[test]
+fn the_aws_sg_snippet_added_to_the_office_group_is_ok() {
+    let env = TestEnv::new();
+    let permissions: Value = serde_json::from_str(&snippet("aws-sg")).unwrap();
+    let mut sg = fixture("aws-office-443.json");
+    let perms = sg["SecurityGroups"][0]["IpPermissions"]
+        .as_array_mut()
+        .unwrap();
+    for p in permissions.as_array().unwrap() {
+        let mut p = p.clone();
+        for key in [
+            "IpRanges",
+            "Ipv6Ranges",
+            "PrefixListIds",
+            "UserIdGroupPairs",
+        ] {
+            p.as_object_mut()
+                .unwrap()
+                .entry(key)
+                .or_insert_with(|| json!([]));
+        }
+        perms.push(p);
+    }
+    assert_ok(&env, "sg.json", &sg);
+}
+
+/// The resources of `snippet terraform-aws`, as `describe-security-group-rules` lists what
+/// they create, added to the office-only group's rules: OK.
+#[test]
+fn the_terraform_aws_snippet_added_to_the_office_group_is_ok() {
+    let env = TestEnv::new();
+    let tf = snippet("terraform-aws");
+    let mut doc = fixture("aws-rules-office-443.json");
+    let rules = doc["SecurityGroupRules"].as_array_mut().unwrap();
+    let mut added = 0;
+    for block in tf
+        .split("\nresource \"aws_vpc_security_group_ingress_rule\" ")
+        .skip(1)
+    {
+        let body = &block[..block.find("\n}").unwrap()];
+        let attr = |key: &str| -> Option<String> {
+            body.lines().find_map(|l| {
+                let (k, v) = l.split_once('=')?;
+                (k.trim() == key).then(|| v.trim().trim_matches('"').to_string())
+            })
+        };
+        assert_eq!(
+            attr("security_group_id").unwrap(),
+            "var.cloudflare_security_group_id"
+        );
+        assert_eq!(attr("ip_protocol").unwrap(), "tcp");
+        let port: u16 = attr("from_port").unwrap().parse().unwrap();
+        assert_eq!(attr("to_port").unwrap(), port.to_string());
+        let mut rule = json!({"SecurityGroupRuleId": format!("sgr-tf{added}"),
+            "GroupId": "sg-0a1b2c3d4e5f60718", "IsEgress": false, "IpProtocol": "tcp",
+            "FromPort": port, "ToPort": port});
+        match (attr("cidr_ipv4"), attr("cidr_ipv6")) {
+            (Some(v4), None) => rule["CidrIpv4"] = json!(v4),
+            (None, Some(v6)) => rule["CidrIpv6"] = json!(v6),
+            other => panic!("one of cidr_ipv4 and cidr_ipv6: {other:?}"),
+        }
+        rules.push(rule);
+        added += 1;
+    }
+    assert_eq!(added, 44);
+    assert_ok(&env, "rules.json", &doc);
+}
+
+/// The rules `snippet gcp-firewall`'s lines create, as the listing shows them, added to the
+/// export with a DENY of 0.0.0.0/0 on 80 at priority 900: their priority 100 decides first.
+#[test]
+fn the_gcp_firewall_snippet_added_to_the_deny_80_export_is_ok() {
+    let env = TestEnv::new();
+    let mut doc = fixture("gcp-deny-80.json");
+    let network = doc[0]["network"].clone();
+    let rules = doc.as_array_mut().unwrap();
+    let script = snippet("gcp-firewall");
+    let mut added = 0;
+    for line in script.lines().filter(|l| l.starts_with("gcloud ")) {
+        let words = shell_split(line);
+        assert_eq!(
+            words[..4],
+            ["gcloud", "compute", "firewall-rules", "create"]
+        );
+        let f = flags(&words[5..]);
+        assert_eq!(flag(&f, "direction"), ["INGRESS"]);
+        assert_eq!(flag(&f, "action"), ["ALLOW"]);
+        let allowed: Vec<Value> = flag(&f, "rules")[0]
+            .split(',')
+            .map(|r| {
+                let (proto, port) = r.split_once(':').unwrap();
+                json!({"IPProtocol": proto, "ports": [port]})
+            })
+            .collect();
+        let sources: Vec<&str> = flag(&f, "source-ranges")[0].split(',').collect();
+        rules.push(
+            json!({"name": words[4], "network": network, "direction": "INGRESS",
+            "priority": flag(&f, "priority")[0].parse::<u32>().unwrap(), "disabled": false,
+            "kind": "compute#firewall", "allowed": allowed, "sourceRanges": sources,
+            "description": flag(&f, "description")[0]}),
+        );
+        added += 1;
+    }
+    assert_eq!(added, 2);
+    assert_ok(&env, "fw.json", &doc);
+}
+
+/// The rules `snippet azure-nsg`'s lines create, as `az network nsg rule list` shows them,
+/// added to the export whose Cloudflare allow sits below a deny: priorities 100 and 101 decide
+/// first.
+#[test]
+fn the_azure_nsg_snippet_added_to_the_deny_above_allow_export_is_ok() {
+    let env = TestEnv::new();
+    let mut doc = fixture("azure-deny-above-allow.json");
+    let rules = doc.as_array_mut().unwrap();
+    let script = snippet("azure-nsg");
+    let mut added = 0;
+    for line in script.lines().filter(|l| l.starts_with("az ")) {
+        let words = shell_split(line);
+        assert_eq!(words[..5], ["az", "network", "nsg", "rule", "create"]);
+        let f = flags(&words[5..]);
+        for (key, value) in [
+            ("direction", "Inbound"),
+            ("access", "Allow"),
+            ("protocol", "Tcp"),
+            ("source-port-ranges", "*"),
+            ("destination-address-prefixes", "*"),
+        ] {
+            assert_eq!(flag(&f, key), [value], "{line}");
+        }
+        rules.push(json!({"name": flag(&f, "name")[0], "priority": flag(&f, "priority")[0].parse::<u32>().unwrap(),
+            "access": "Allow", "direction": "Inbound", "protocol": "Tcp",
+            "sourceAddressPrefix": null, "sourceAddressPrefixes": flag(&f, "source-address-prefixes"),
+            "sourcePortRange": "*", "sourcePortRanges": [], "destinationAddressPrefix": "*",
+            "destinationAddressPrefixes": [], "destinationPortRange": null,
+            "destinationPortRanges": flag(&f, "destination-port-ranges"),
+            "description": flag(&f, "description")[0]}));
+        added += 1;
+    }
+    assert_eq!(added, 2);
+    assert_ok(&env, "nsg.json", &doc);
+}
+
+/// The aws-sg JSON passes botocore's parameter validator against the EC2 model's
+/// `AuthorizeSecurityGroupIngress` input (what the AWS CLI runs before it sends a request).
+#[test]
+fn the_aws_sg_snippet_passes_botocores_parameter_validator() {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import botocore"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        let why =
+            "aws-sg validation: needs python3 and botocore (apt-get install python3-botocore)";
+        if std::env::var_os("CI").is_some() {
+            panic!("required in CI: {why}");
+        }
+        skip(why);
+        return;
+    }
+    let env = TestEnv::new();
+    let json_path = env.write("perms.json", snippet("aws-sg"));
+    let script = r#"
+import json, sys
+import botocore.session
+from botocore.validate import ParamValidator
+model = botocore.session.get_session().get_service_model("ec2")
+shape = model.operation_model("AuthorizeSecurityGroupIngress").input_shape
+params = {"GroupId": "sg-0a1b2c3d4e5f60718", "IpPermissions": json.load(open(sys.argv[1]))}
+report = ParamValidator().validate(params, shape)
+if report.has_errors():
+    print(report.generate_report())
+    sys.exit(1)
+# A wrong key must fail: the validator is really checking.
+bad = dict(params, IpPermissions=[dict(params["IpPermissions"][0], CidrIpv4="1.2.3.0/24")])
+sys.exit(0 if ParamValidator().validate(bad, shape).has_errors() else 2)
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, json_path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The Terraform snippet, and its commented data-source variant uncommented, parse as HCL
+/// and are laid out as `terraform fmt` lays them out. Terraform is not a Debian package, so
+/// without it this check prints a SKIP line, in CI too.
+#[test]
+fn the_terraform_aws_snippet_is_terraform_fmt_clean() {
+    let terraform = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("terraform"))
+            .find(|t| t.is_file())
+    });
+    let Some(terraform) = terraform else {
+        skip("terraform-aws layout: needs terraform on PATH (not a Debian package)");
+        return;
+    };
+    let env = TestEnv::new();
+    let tf = snippet("terraform-aws");
+    let variant: String = tf
+        .lines()
+        .skip_while(|l| !l.starts_with("# data \"cloudflare_ip_ranges\""))
+        .take_while(|l| !l.starts_with("# With provider v4"))
+        .map(|l| {
+            format!(
+                "{}\n",
+                l.strip_prefix("# ").unwrap_or(l.trim_start_matches('#'))
+            )
+        })
+        .collect();
+    assert!(variant.contains("ipv4_cidrs"), "{variant}");
+    for (name, text) in [
+        ("cloudflare.tf", tf.as_str()),
+        ("variant.tf", variant.as_str()),
+    ] {
+        let path = env.write(name, text);
+        let out = std::process::Command::new(&terraform)
+            .args(["fmt", "-check", "-diff", "-no-color"])
+            .arg(&path)
+            .env("TF_CLI_CONFIG_FILE", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}{}\n{text}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
