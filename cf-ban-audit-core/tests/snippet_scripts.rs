@@ -67,6 +67,8 @@ fn scripts_pass_sh_syntax_check() {
         Target::Ufw,
         Target::GcpFirewall,
         Target::AzureNsg,
+        Target::AlibabaSg,
+        Target::TencentSg,
     ] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.sh");

@@ -17,6 +17,7 @@ use ipnet::IpNet;
 use crate::cloudflare;
 use crate::ranges::RangeSet;
 
+pub(crate) mod alibaba_sg;
 pub(crate) mod apache;
 pub(crate) mod aws_sg;
 pub(crate) mod azure_nsg;
@@ -35,6 +36,7 @@ pub(crate) mod modsecurity;
 pub(crate) mod nftables;
 pub(crate) mod nginx;
 pub(crate) mod plain;
+pub(crate) mod tencent_sg;
 pub(crate) mod terraform_aws;
 pub(crate) mod ufw;
 
@@ -89,6 +91,12 @@ pub enum Target {
     GcpFirewall,
     /// Azure `az network nsg rule create` lines (TCP 80 and 443, priorities 100 and 101).
     AzureNsg,
+    /// Alibaba Cloud `aliyun ecs AuthorizeSecurityGroup` calls, one per range and port
+    /// (priority 1).
+    AlibabaSg,
+    /// Tencent Cloud `tccli vpc CreateSecurityGroupPolicies` with a policy per range and port,
+    /// inserted before the group's first.
+    TencentSg,
 }
 
 impl Target {
@@ -115,6 +123,8 @@ impl Target {
         Target::TerraformAws,
         Target::GcpFirewall,
         Target::AzureNsg,
+        Target::AlibabaSg,
+        Target::TencentSg,
     ];
 
     /// The name used on the command line (`fail2ban`, `nginx-realip`, ...).
@@ -141,6 +151,8 @@ impl Target {
             Target::TerraformAws => "terraform-aws",
             Target::GcpFirewall => "gcp-firewall",
             Target::AzureNsg => "azure-nsg",
+            Target::AlibabaSg => "alibaba-sg",
+            Target::TencentSg => "tencent-sg",
         }
     }
 
@@ -186,6 +198,8 @@ impl Target {
             Target::TerraformAws => terraform_aws::generate(ranges),
             Target::GcpFirewall => gcp_firewall::generate(ranges),
             Target::AzureNsg => azure_nsg::generate(ranges),
+            Target::AlibabaSg => alibaba_sg::generate(ranges),
+            Target::TencentSg => tencent_sg::generate(ranges),
         }
     }
 
