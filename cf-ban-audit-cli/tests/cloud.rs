@@ -533,3 +533,83 @@ fn the_terraform_aws_snippet_is_terraform_fmt_clean() {
         );
     }
 }
+
+/// The rules `snippet alibaba-sg`'s calls create, as DescribeSecurityGroupAttribute lists
+/// them: added to the group whose Drop of 80 ties at priority 1, the Drop still wins on 80
+/// (a drop wins a tie, and nothing outranks priority 1) and nothing else is refused; without
+/// that Drop, OK.
+#[test]
+fn the_alibaba_sg_snippet_is_ok_unless_a_drop_ties_with_it() {
+    let env = TestEnv::new();
+    let mut doc = fixture("alibaba-drop-80.json");
+    let mut added = Vec::new();
+    for line in snippet("alibaba-sg")
+        .lines()
+        .filter(|l| l.starts_with("aliyun "))
+    {
+        let line = line.split(" || ").next().unwrap();
+        let words = shell_split(line);
+        assert_eq!(words[..3], ["aliyun", "ecs", "AuthorizeSecurityGroup"]);
+        let f = flags(&words[3..]);
+        let one = |k: &str| flag(&f, &format!("Permissions.1.{k}"))[0].clone();
+        assert_eq!(
+            (one("IpProtocol"), one("Policy")),
+            ("tcp".into(), "accept".into())
+        );
+        let v6 = f.iter().any(|(k, _)| k == "Permissions.1.Ipv6SourceCidrIp");
+        let source = |k: &str| {
+            if v6 == (k == "Ipv6SourceCidrIp") {
+                one(k)
+            } else {
+                String::new()
+            }
+        };
+        added.push(json!({"SourceGroupId": "", "Policy": "Accept", "Description": one("Description"),
+            "Priority": one("Priority").parse::<u32>().unwrap(), "Direction": "ingress",
+            "PortRange": one("PortRange"), "IpProtocol": "TCP", "SourcePrefixListId": "",
+            "SourceCidrIp": source("SourceCidrIp"), "Ipv6SourceCidrIp": source("Ipv6SourceCidrIp")}));
+    }
+    assert_eq!(added.len(), 44);
+    let perms = doc["Permissions"]["Permission"].as_array_mut().unwrap();
+    perms.extend(added);
+    let path = env.write("with-drop.json", doc.to_string());
+    let (status, got) = check_json(&path);
+    assert_eq!(status, 1);
+    assert_eq!(
+        actual_ranges(&got["cloud"]["refused"], 80, "sgr-bp10000000000000a2"),
+        expected_ranges(&json!("v4"))
+    );
+    assert_eq!(got["cloud"]["refused"].as_array().unwrap().len(), 15);
+    let perms = doc["Permissions"]["Permission"].as_array_mut().unwrap();
+    perms.retain(|p| p["Policy"] != "Drop");
+    assert_ok(&env, "without-drop.json", &doc);
+}
+
+/// The policies of `snippet tencent-sg`, inserted before the group's first (PolicyIndex 0):
+/// the group that drops all IPv4 after its 443 rule lets every range in.
+#[test]
+fn the_tencent_sg_snippet_inserted_first_is_ok() {
+    let env = TestEnv::new();
+    let script = snippet("tencent-sg");
+    let line = script.lines().find(|l| l.starts_with("tccli ")).unwrap();
+    let words = shell_split(line);
+    assert_eq!(words[..3], ["tccli", "vpc", "CreateSecurityGroupPolicies"]);
+    let f = flags(&words[3..]);
+    let set: Value = serde_json::from_str(&flag(&f, "SecurityGroupPolicySet")[0]).unwrap();
+    let new = set["Ingress"].as_array().unwrap();
+    assert_eq!(new.len(), 44);
+    assert!(new.iter().all(|p| p["PolicyIndex"] == 0));
+    let mut doc = fixture("tencent-drop-after-443.json");
+    let ingress = doc["SecurityGroupPolicySet"]["Ingress"]
+        .as_array_mut()
+        .unwrap();
+    for p in ingress.iter_mut() {
+        p["PolicyIndex"] = json!(p["PolicyIndex"].as_u64().unwrap() + 44);
+    }
+    for (i, p) in new.iter().enumerate() {
+        let mut p = p.clone();
+        p["PolicyIndex"] = json!(i);
+        ingress.push(p);
+    }
+    assert_ok(&env, "sg.json", &doc);
+}
