@@ -335,3 +335,69 @@ fn damaged_exports_are_errors_and_other_json_is_not_cloud() {
         assert!(check_bytes(other, &cf).is_none());
     }
 }
+
+/// Every value of every export in `fixtures/cloud` replaced, one at a time, by a value of
+/// each other JSON kind, and every export cut at many places: a verdict or an error, never a
+/// panic.
+#[test]
+fn hostile_values_never_panic() {
+    fn paths(v: &serde_json::Value, at: Vec<String>, out: &mut Vec<Vec<String>>) {
+        out.push(at.clone());
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, c) in o {
+                    let mut p = at.clone();
+                    p.push(k.clone());
+                    paths(c, p, out);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, c) in a.iter().enumerate().take(3) {
+                    let mut p = at.clone();
+                    p.push(i.to_string());
+                    paths(c, p, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    fn at<'a>(v: &'a mut serde_json::Value, path: &[String]) -> &'a mut serde_json::Value {
+        path.iter().fold(v, |v, k| match v {
+            serde_json::Value::Array(a) => &mut a[k.parse::<usize>().unwrap()],
+            _ => &mut v[k.as_str()],
+        })
+    }
+    let cf = embedded();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cloud");
+    let replacements = [
+        json!(null),
+        json!(-1),
+        json!(1e300),
+        json!(""),
+        json!("-1/-1"),
+        json!("80-8O"),
+        json!([]),
+        json!({}),
+        json!(true),
+    ];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().ends_with(".check.json") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        for cut in (0..bytes.len()).step_by(89) {
+            let _ = check_bytes(&bytes[..cut], &cf);
+        }
+        let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let mut all = Vec::new();
+        paths(&doc, Vec::new(), &mut all);
+        for p in all.iter().filter(|p| !p.is_empty()) {
+            for r in &replacements {
+                let mut d = doc.clone();
+                *at(&mut d, p) = r.clone();
+                let _ = check_bytes(d.to_string().as_bytes(), &cf);
+            }
+        }
+    }
+}
