@@ -38,11 +38,13 @@ pub enum Command {
     )]
     Snippet(SnippetArgs),
     /// Audit existing allow/ignore lists: the ranges they miss, entries that are not
-    /// Cloudflare's any more, over-broad entries, fail2ban jails that override DEFAULT.
+    /// Cloudflare's any more, over-broad entries, fail2ban jails that override DEFAULT. Cloud
+    /// security group exports (AWS, GCP, Azure, Alibaba Cloud, Tencent Cloud JSON): which
+    /// ranges each TCP port 80 and 443 refuses, and by which rule.
     ///
     /// Exit status: 0 every file covers the ranges, 1 gaps, 2 an error.
     #[command(
-        after_help = "Examples:\n  cf-ban-audit check /etc/fail2ban/jail.local /etc/csf/csf.ignore\n  cf-ban-audit check --format json /etc/nginx/conf.d/cloudflare.conf"
+        after_help = "Examples:\n  cf-ban-audit check /etc/fail2ban/jail.local /etc/csf/csf.ignore\n  cf-ban-audit check --format json /etc/nginx/conf.d/cloudflare.conf\n  aws ec2 describe-security-groups --group-ids sg-0123 > sg.json && cf-ban-audit check sg.json"
     )]
     Check(CheckArgs),
     /// Check every cause of a Cloudflare 521 the origin can see: web server, listeners,
@@ -330,7 +332,11 @@ pub struct ContainsArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The lists to check (jail.local, csf.ignore, nginx/Apache conf, ModSecurity rules, ipset,
-    /// nftables, firewalld ipset XML, CrowdSec whitelist YAML, btwaf ip_white.json, plain lists).
+    /// nftables, firewalld ipset XML, CrowdSec whitelist YAML, btwaf ip_white.json, plain lists)
+    /// and cloud security group exports (aws ec2 describe-security-groups or
+    /// describe-security-group-rules, gcloud compute firewall-rules list --format=json, az
+    /// network nsg rule list -o json, aliyun ecs DescribeSecurityGroupAttribute, tccli vpc
+    /// DescribeSecurityGroupPolicies).
     #[arg(value_name = "FILE", required_unless_present = "fail2ban_config")]
     pub files: Vec<PathBuf>,
     /// fail2ban's configuration directory: check its jail.local and every jail.d fragment

@@ -170,6 +170,13 @@ fn drop_rule_is_522_and_no_route_is_523() {
     assert_eq!(v["from"], EDGE_V4);
     assert_eq!(v["connect"]["result"], "timeout");
     assert!(v["fix"].as_str().unwrap().contains("DROP"), "{v}");
+    assert!(
+        v["fix"]
+            .as_str()
+            .unwrap()
+            .contains("cloud security group drops what it does not allow"),
+        "{v}"
+    );
     // From the origin's own address the rule does not match: nothing listens, so refused.
     let o = probe_in(&ns, &args);
     assert_eq!(outcome(&o), "cloudflare 521");

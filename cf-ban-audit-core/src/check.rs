@@ -4,6 +4,10 @@
 //! `ignoreip` replaces DEFAULT's without the ranges, and `#` comments inside `ignoreip`.
 //! A fail2ban `ignorecommand` that is cf-ban-audit's own `contains <ip>` counts as covering
 //! every range for the jails it applies to (`check/fail2ban.rs` has the rules).
+//!
+//! A cloud vendor's security group export (AWS, GCP, Azure, Alibaba Cloud, Tencent Cloud) is
+//! told by its JSON structure and judged by that vendor's rules: which ranges reach TCP 80
+//! and 443 and which rule refuses the others ([`CloudCheck`], in [`CheckedFile::cloud`]).
 
 mod fail2ban;
 
@@ -18,6 +22,7 @@ use crate::error::Error;
 use crate::ranges::RangeSet;
 
 pub use self::fail2ban::JailIgnore;
+pub use crate::cloud::{CloudCheck, Refusal, Unresolved, Vendor, PORTS};
 
 /// The kinds of allow/ignore list `check` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -46,6 +51,31 @@ pub enum ListKind {
     Btwaf,
     /// One address or CIDR a line.
     Plain,
+    /// AWS `describe-security-groups` JSON.
+    AwsSecurityGroups,
+    /// AWS `describe-security-group-rules` JSON.
+    AwsSecurityGroupRules,
+    /// GCP `gcloud compute firewall-rules list --format=json`.
+    GcpFirewall,
+    /// Azure `az network nsg rule list -o json` (or `az network nsg show`).
+    AzureNsg,
+    /// Alibaba Cloud `DescribeSecurityGroupAttribute` JSON.
+    AlibabaSecurityGroup,
+    /// Tencent Cloud `DescribeSecurityGroupPolicies` JSON.
+    TencentSecurityGroup,
+}
+
+impl From<Vendor> for ListKind {
+    fn from(v: Vendor) -> ListKind {
+        match v {
+            Vendor::AwsSecurityGroups => ListKind::AwsSecurityGroups,
+            Vendor::AwsSecurityGroupRules => ListKind::AwsSecurityGroupRules,
+            Vendor::GcpFirewall => ListKind::GcpFirewall,
+            Vendor::AzureNsg => ListKind::AzureNsg,
+            Vendor::AlibabaSecurityGroup => ListKind::AlibabaSecurityGroup,
+            Vendor::TencentSecurityGroup => ListKind::TencentSecurityGroup,
+        }
+    }
 }
 
 /// What `check` found in one file.
@@ -72,6 +102,10 @@ pub struct CheckedFile {
     /// fail2ban: `[DEFAULT]` and each jail of the file, with what covers the ranges.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub jails: Vec<JailIgnore>,
+    /// A cloud security group export: what reaches TCP 80 and 443, what is refused by which
+    /// rule, what could not be resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<CloudCheck>,
 }
 
 impl CheckedFile {
@@ -80,7 +114,8 @@ impl CheckedFile {
         !(self.missing.is_empty()
             && self.stale.is_empty()
             && self.overbroad.is_empty()
-            && self.problems.is_empty())
+            && self.problems.is_empty()
+            && self.cloud.as_ref().is_none_or(CloudCheck::is_ok))
     }
 }
 
@@ -241,8 +276,83 @@ pub(crate) fn btwaf_entries(text: &str, problems: &mut Vec<String>) -> Vec<IpNet
 ///
 /// A fail2ban `ignorecommand` with a `--ranges` file counts without the file being read here
 /// ([`check_file`] reads it).
+///
+/// A cloud security group export is judged by its vendor's rules; one that cannot be read
+/// gives a file whose one problem is what is wrong with it ([`check_file`] returns that as an
+/// error).
 pub fn check_text(path: &Path, text: &str, ranges: &RangeSet) -> CheckedFile {
-    check_with(path, text, ranges, None)
+    match check_cloud(path, text.as_bytes(), ranges) {
+        Some(Ok(file)) => file,
+        Some(Err(e)) => CheckedFile {
+            path: path.display().to_string(),
+            kind: ListKind::Plain,
+            entries: 0,
+            missing: Vec::new(),
+            stale: Vec::new(),
+            overbroad: Vec::new(),
+            problems: vec![e.to_string()],
+            notes: Vec::new(),
+            jails: Vec::new(),
+            cloud: None,
+        },
+        None => check_with(path, text, ranges, None),
+    }
+}
+
+/// Checks a cloud security group export: `None` when `bytes` is none (told by the JSON
+/// document's structure, never by one value), else the verdict for every range of `ranges`
+/// on TCP 80 and 443, or an error naming the file when the export is damaged. Ranges refused
+/// on some port are also its [`CheckedFile::missing`].
+///
+/// ```
+/// use cf_ban_audit_core::{check, cloudflare};
+/// use std::path::Path;
+/// let sg = r#"{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [
+///     {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+///      "IpRanges": [{"CidrIp": "203.0.113.0/24", "Description": "office"}],
+///      "Ipv6Ranges": [], "PrefixListIds": [], "UserIdGroupPairs": []}]}]}"#;
+/// let cf = cloudflare::embedded();
+/// let r = check::check_cloud(Path::new("sg.json"), sg.as_bytes(), &cf).unwrap().unwrap();
+/// let cloud = r.cloud.as_ref().unwrap();
+/// assert_eq!(cloud.refused.len(), 2 * 22);
+/// assert!(cloud.refused.iter().all(|x| x.rule.starts_with("no rule allows")));
+/// assert_eq!(r.missing.len(), 22);
+/// ```
+pub fn check_cloud(
+    path: &Path,
+    bytes: &[u8],
+    ranges: &RangeSet,
+) -> Option<Result<CheckedFile, Error>> {
+    let result = crate::cloud::check_bytes(bytes, ranges)?;
+    Some(
+        result
+            .map(|cloud| {
+                let mut missing: Vec<String> = Vec::new();
+                for r in &cloud.refused {
+                    if !missing.contains(&r.range) {
+                        missing.push(r.range.clone());
+                    }
+                }
+                let order = |n: &String| ranges.nets().iter().position(|r| r.to_string() == *n);
+                missing.sort_by_key(order);
+                CheckedFile {
+                    path: path.display().to_string(),
+                    kind: cloud.vendor.into(),
+                    entries: cloud.rules,
+                    missing,
+                    stale: Vec::new(),
+                    overbroad: Vec::new(),
+                    problems: Vec::new(),
+                    notes: Vec::new(),
+                    jails: Vec::new(),
+                    cloud: Some(cloud),
+                }
+            })
+            .map_err(|message| Error::File {
+                path: path.to_path_buf(),
+                message,
+            }),
+    )
 }
 
 fn check_with(
@@ -289,6 +399,7 @@ fn check_with(
         problems,
         notes,
         jails,
+        cloud: None,
     }
 }
 
@@ -341,6 +452,9 @@ pub fn check_file(path: &Path, ranges: &RangeSet) -> Result<CheckedFile, Error> 
         path: path.to_path_buf(),
         source,
     })?;
+    if let Some(result) = check_cloud(path, &bytes, ranges) {
+        return result;
+    }
     let text = String::from_utf8_lossy(&bytes);
     let read_ranges = |file: &Path| -> Result<(), String> {
         crate::cloudflare::build_ranges(&[file.to_path_buf()], false)

@@ -38,6 +38,7 @@
 mod addr;
 mod audit;
 pub mod check;
+mod cloud;
 pub mod cloudflare;
 mod decompress;
 mod diagnose;

@@ -65,6 +65,10 @@ fn scripts_pass_sh_syntax_check() {
         Target::Imunify360,
         Target::Iptables,
         Target::Ufw,
+        Target::GcpFirewall,
+        Target::AzureNsg,
+        Target::AlibabaSg,
+        Target::TencentSg,
     ] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.sh");

@@ -63,6 +63,10 @@ pub fn check(
     writeln!(out, "Ranges: {}", fit::printable(source))?;
     for r in results {
         writeln!(out)?;
+        if let Some(cloud) = &r.cloud {
+            cloud_check(out, r, cloud)?;
+            continue;
+        }
         let verdict = if r.has_gaps() { "NEEDS WORK" } else { "OK" };
         let kind = serde_json::to_value(r.kind).ok();
         let kind = kind.as_ref().and_then(|k| k.as_str()).unwrap_or("list");
@@ -102,6 +106,94 @@ pub fn check(
         }
     }
     Ok(())
+}
+
+/// One cloud export's verdict: per port and rule, the ranges it refuses (a part of a range
+/// in brackets after it), then what could not be resolved, then the notes.
+fn cloud_check(
+    out: &mut dyn Write,
+    r: &cf_ban_audit_core::check::CheckedFile,
+    cloud: &cf_ban_audit_core::check::CloudCheck,
+) -> io::Result<()> {
+    let verdict = if !cloud.refused.is_empty() {
+        "REFUSED"
+    } else if !cloud.unresolved.is_empty() {
+        "UNRESOLVED"
+    } else {
+        "OK"
+    };
+    let ports: Vec<String> = cloud.ports.iter().map(|p| p.to_string()).collect();
+    writeln!(
+        out,
+        "{} ({}, {} rules evaluated on TCP): {verdict}",
+        fit::printable(&r.path),
+        cloud.vendor,
+        cloud.rules
+    )?;
+    let part = |range: &str, nets: &[String]| {
+        if nets.len() == 1 && nets[0] == range {
+            range.to_string()
+        } else {
+            format!("{range} [{}]", nets.join(" "))
+        }
+    };
+    if verdict == "OK" {
+        writeln!(out, "  every range reaches TCP {}", ports.join(" and "))?;
+    }
+    // Grouped by (port, rule), in the order first met.
+    let groups = grouped(
+        cloud
+            .refused
+            .iter()
+            .map(|x| ((x.port, x.rule.as_str()), part(&x.range, &x.nets))),
+    );
+    for ((port, rule), ranges) in &groups {
+        writeln!(
+            out,
+            "  refused on {port}/tcp by {}: {} range{}: {}",
+            fit::printable(rule),
+            ranges.len(),
+            if ranges.len() == 1 { "" } else { "s" },
+            fit::printable(&ranges.join(" "))
+        )?;
+    }
+    let unresolved = grouped(cloud.unresolved.iter().map(|x| {
+        let key = (
+            x.port,
+            x.rule.as_str(),
+            x.why.as_str(),
+            x.otherwise.as_str(),
+        );
+        (key, part(&x.range, &x.nets))
+    }));
+    for ((port, rule, why, otherwise), ranges) in &unresolved {
+        writeln!(
+            out,
+            "  unresolved on {port}/tcp: {} range{} depend on {} ({}); otherwise {}: {}",
+            ranges.len(),
+            if ranges.len() == 1 { "" } else { "s" },
+            fit::printable(rule),
+            fit::printable(why),
+            fit::printable(otherwise),
+            fit::printable(&ranges.join(" "))
+        )?;
+    }
+    for note in &cloud.notes {
+        writeln!(out, "  note: {}", fit::printable(note))?;
+    }
+    Ok(())
+}
+
+/// The items of each key together, keys in the order first met.
+fn grouped<K: PartialEq>(items: impl Iterator<Item = (K, String)>) -> Vec<(K, Vec<String>)> {
+    let mut out: Vec<(K, Vec<String>)> = Vec::new();
+    for (key, item) in items {
+        match out.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(item),
+            None => out.push((key, vec![item])),
+        }
+    }
+    out
 }
 
 /// The range set in use.

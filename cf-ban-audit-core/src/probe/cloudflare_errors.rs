@@ -2,6 +2,20 @@
 //! (developers.cloudflare.com/support/troubleshooting/http-status-codes/cloudflare-5xx-errors/,
 //! one page per error), with the fix the probe gives for each.
 
+/// The commands that export a cloud security group's rules for `cf-ban-audit check`, one per
+/// vendor (a literal, for `concat!`).
+macro_rules! cloud_exports {
+    () => {
+        "`aws ec2 describe-security-groups --group-ids sg-... > sg.json && cf-ban-audit check \
+         sg.json` (GCP: `gcloud compute firewall-rules list --format=json > fw.json`; Azure: \
+         `az network nsg rule list -g RG --nsg-name NSG -o json > nsg.json`; Alibaba Cloud: \
+         `aliyun ecs DescribeSecurityGroupAttribute --SecurityGroupId sg-... > sg.json`; \
+         Tencent Cloud: `tccli vpc DescribeSecurityGroupPolicies --SecurityGroupId sg-... > \
+         sg.json`; then `cf-ban-audit check` the file): it names the Cloudflare ranges the \
+         group refuses on 80 and 443 and the rule that refuses them"
+    };
+}
+
 /// One Cloudflare error: its code, its name, what it means and what to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CloudflareError {
@@ -33,23 +47,34 @@ pub const ERRORS: &[CloudflareError] = &[
         name: "Web server is down",
         meaning: "The origin refused the connection (an RST): nothing listens on the port, or a \
                   firewall rejects Cloudflare's addresses.",
-        fix: "Check that the web server runs and listens on this port on a public address, and \
-              that the origin's firewall and ban tools do not reject Cloudflare's ranges: run \
-              `cf-ban-audit doctor` on the origin (firewall verdict per Cloudflare address, \
-              listeners) and `cf-ban-audit scan --active` (bans of Cloudflare addresses in \
-              force, with the command that lifts each).",
+        fix: concat!(
+            "Check that the web server runs and listens on this port on a public address, and \
+             that the origin's firewall and ban tools do not reject Cloudflare's ranges: run \
+             `cf-ban-audit doctor` on the origin (firewall verdict per Cloudflare address, \
+             listeners) and `cf-ban-audit scan --active` (bans of Cloudflare addresses in \
+             force, with the command that lifts each). On a cloud server, check the cloud \
+             security group in front of it too (most drop what they do not allow, which \
+             Cloudflare shows as 522, but a load balancer or firewall in front may refuse): ",
+            cloud_exports!(),
+            "."
+        ),
     },
     CloudflareError {
         code: 522,
         name: "Connection timed out",
         meaning: "The origin did not answer Cloudflare's SYN with a SYN+ACK within 19 seconds \
                   (or did not acknowledge the request within 90 seconds once connected).",
-        fix: "Packets from Cloudflare are dropped silently: look for DROP rules (iptables, \
-              nftables, fail2ban or CrowdSec banactions with DROP), a cloud security group or \
-              network ACL that does not allow all Cloudflare ranges, rate limiting of \
-              connections, a wrong origin address in the DNS record, or an overloaded origin \
-              (full SYN backlog). `cf-ban-audit doctor` evaluates the firewall for Cloudflare's \
-              addresses.",
+        fix: concat!(
+            "Packets from Cloudflare are dropped silently: look for DROP rules (iptables, \
+             nftables, fail2ban or CrowdSec banactions with DROP), a cloud security group or \
+             network ACL that does not allow all Cloudflare ranges, rate limiting of \
+             connections, a wrong origin address in the DNS record, or an overloaded origin \
+             (full SYN backlog). `cf-ban-audit doctor` evaluates the firewall for Cloudflare's \
+             addresses. A cloud security group drops what it does not allow, unseen from the \
+             server: export its rules and check them, ",
+            cloud_exports!(),
+            "."
+        ),
     },
     CloudflareError {
         code: 523,
@@ -107,5 +132,23 @@ mod tests {
         assert_eq!(codes, [520, 521, 522, 523, 524, 525, 526]);
         assert!(lookup(521).unwrap().fix.contains("cf-ban-audit doctor"));
         assert!(lookup(500).is_none());
+    }
+
+    /// 521 and 522 name the cloud security group and the `check` of its export.
+    #[test]
+    fn refusals_and_timeouts_name_the_cloud_security_group() {
+        for code in [521, 522] {
+            let fix = lookup(code).unwrap().fix;
+            for needle in [
+                "cloud security group",
+                "aws ec2 describe-security-groups --group-ids sg-... > sg.json && cf-ban-audit check sg.json",
+                "gcloud compute firewall-rules list --format=json",
+                "az network nsg rule list",
+                "DescribeSecurityGroupAttribute",
+                "DescribeSecurityGroupPolicies",
+            ] {
+                assert!(fix.contains(needle), "{code}: {needle}: {fix}");
+            }
+        }
     }
 }

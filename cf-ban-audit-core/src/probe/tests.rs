@@ -79,6 +79,7 @@ fn refused_is_521() {
     assert_eq!(r.outcome, Outcome::Cloudflare(521));
     assert_eq!(r.name, "Web server is down");
     assert!(r.fix.contains("cf-ban-audit scan --active"), "{}", r.fix);
+    assert!(r.fix.contains("cf-ban-audit check sg.json"), "{}", r.fix);
     assert_eq!(r.connect.result, "refused");
     assert!(r.http.is_none() && r.tls.is_none());
 }

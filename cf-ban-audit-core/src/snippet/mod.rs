@@ -17,13 +17,17 @@ use ipnet::IpNet;
 use crate::cloudflare;
 use crate::ranges::RangeSet;
 
+pub(crate) mod alibaba_sg;
 pub(crate) mod apache;
+pub(crate) mod aws_sg;
+pub(crate) mod azure_nsg;
 pub(crate) mod btwaf;
 pub(crate) mod crowdsec;
 pub(crate) mod csf;
 pub(crate) mod fail2ban;
 pub(crate) mod fail2ban_merge;
 pub(crate) mod firewalld;
+pub(crate) mod gcp_firewall;
 pub(crate) mod imunify360;
 pub(crate) mod ipset;
 pub(crate) mod iptables;
@@ -32,6 +36,8 @@ pub(crate) mod modsecurity;
 pub(crate) mod nftables;
 pub(crate) mod nginx;
 pub(crate) mod plain;
+pub(crate) mod tencent_sg;
+pub(crate) mod terraform_aws;
 pub(crate) mod ufw;
 
 pub use fail2ban::jails_overriding;
@@ -75,6 +81,22 @@ pub enum Target {
     Imunify360,
     /// One CIDR a line.
     Plain,
+    /// AWS security group: the `--ip-permissions` JSON of `aws ec2
+    /// authorize-security-group-ingress` (TCP 80 and 443, IPv4 and IPv6, described).
+    AwsSg,
+    /// Terraform `aws_vpc_security_group_ingress_rule` resources, one per range and port, and
+    /// the `cloudflare_ip_ranges` data-source variant (provider v4 and v5 names), commented.
+    TerraformAws,
+    /// GCP `gcloud compute firewall-rules create` lines (TCP 80 and 443, priority 100).
+    GcpFirewall,
+    /// Azure `az network nsg rule create` lines (TCP 80 and 443, priorities 100 and 101).
+    AzureNsg,
+    /// Alibaba Cloud `aliyun ecs AuthorizeSecurityGroup` calls, one per range and port
+    /// (priority 1).
+    AlibabaSg,
+    /// Tencent Cloud `tccli vpc CreateSecurityGroupPolicies` with a policy per range and port,
+    /// inserted before the group's first.
+    TencentSg,
 }
 
 impl Target {
@@ -97,6 +119,12 @@ impl Target {
         Target::Btwaf,
         Target::Imunify360,
         Target::Plain,
+        Target::AwsSg,
+        Target::TerraformAws,
+        Target::GcpFirewall,
+        Target::AzureNsg,
+        Target::AlibabaSg,
+        Target::TencentSg,
     ];
 
     /// The name used on the command line (`fail2ban`, `nginx-realip`, ...).
@@ -119,6 +147,12 @@ impl Target {
             Target::Btwaf => "btwaf",
             Target::Imunify360 => "imunify360",
             Target::Plain => "plain",
+            Target::AwsSg => "aws-sg",
+            Target::TerraformAws => "terraform-aws",
+            Target::GcpFirewall => "gcp-firewall",
+            Target::AzureNsg => "azure-nsg",
+            Target::AlibabaSg => "alibaba-sg",
+            Target::TencentSg => "tencent-sg",
         }
     }
 
@@ -160,6 +194,12 @@ impl Target {
             Target::Btwaf => btwaf::generate(ranges),
             Target::Imunify360 => imunify360::generate(ranges),
             Target::Plain => plain::generate(ranges),
+            Target::AwsSg => aws_sg::generate(ranges),
+            Target::TerraformAws => terraform_aws::generate(ranges),
+            Target::GcpFirewall => gcp_firewall::generate(ranges),
+            Target::AzureNsg => azure_nsg::generate(ranges),
+            Target::AlibabaSg => alibaba_sg::generate(ranges),
+            Target::TencentSg => tencent_sg::generate(ranges),
         }
     }
 
