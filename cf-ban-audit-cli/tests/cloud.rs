@@ -333,16 +333,22 @@ fn the_terraform_aws_snippet_added_to_the_office_group_is_ok() {
     let mut doc = fixture("aws-rules-office-443.json");
     let rules = doc["SecurityGroupRules"].as_array_mut().unwrap();
     let mut added = 0;
-    for block in tf
-        .split("\nresource \"aws_vpc_security_group_ingress_rule\" ")
-        .skip(1)
-    {
-        let body = &block[..block.find("\n}").unwrap()];
+    let body = hcl::parse(&tf).unwrap_or_else(|e| panic!("not HCL: {e}\n{tf}"));
+    let resources = body.blocks().filter(|b| {
+        b.identifier() == "resource"
+            && b.labels().first().map(|l| l.as_str()) == Some("aws_vpc_security_group_ingress_rule")
+    });
+    for block in resources {
+        // Each attribute as Terraform would read it: a string's value, else the expression.
         let attr = |key: &str| -> Option<String> {
-            body.lines().find_map(|l| {
-                let (k, v) = l.split_once('=')?;
-                (k.trim() == key).then(|| v.trim().trim_matches('"').to_string())
-            })
+            block
+                .body()
+                .attributes()
+                .find(|a| a.key() == key)
+                .map(|a| match a.expr() {
+                    hcl::Expression::String(s) => s.clone(),
+                    other => hcl::format::to_string(other).unwrap(),
+                })
         };
         assert_eq!(
             attr("security_group_id").unwrap(),
@@ -486,6 +492,54 @@ sys.exit(0 if ParamValidator().validate(bad, shape).has_errors() else 2)
     );
 }
 
+/// The commented `cloudflare_ip_ranges` variant of the Terraform snippet, uncommented.
+fn data_source_variant(tf: &str) -> String {
+    let variant: String = tf
+        .lines()
+        .skip_while(|l| !l.starts_with("# data \"cloudflare_ip_ranges\""))
+        .take_while(|l| !l.starts_with("# With provider v4"))
+        .map(|l| {
+            format!(
+                "{}\n",
+                l.strip_prefix("# ").unwrap_or(l.trim_start_matches('#'))
+            )
+        })
+        .collect();
+    assert!(variant.contains("ipv4_cidrs"), "{variant}");
+    variant
+}
+
+/// The data-source variant parses as HCL: a `cloudflare_ip_ranges` data block and the rule
+/// resources that read it (the HCL parser of the hcl-rs crate, always; `terraform fmt`
+/// below where Terraform is installed).
+#[test]
+fn the_terraform_data_source_variant_is_hcl() {
+    let variant = data_source_variant(&snippet("terraform-aws"));
+    let body = hcl::parse(&variant).unwrap_or_else(|e| panic!("not HCL: {e}\n{variant}"));
+    let labels = |b: &hcl::Block| {
+        b.labels()
+            .iter()
+            .map(|l| l.as_str().to_string())
+            .collect::<Vec<_>>()
+    };
+    let blocks: Vec<(String, Vec<String>)> = body
+        .blocks()
+        .map(|b| (b.identifier().to_string(), labels(b)))
+        .collect();
+    assert!(
+        blocks
+            .iter()
+            .any(|(id, l)| id == "data"
+                && l.first().map(String::as_str) == Some("cloudflare_ip_ranges")),
+        "{blocks:?}"
+    );
+    assert!(
+        blocks.iter().any(|(id, l)| id == "resource"
+            && l.first().map(String::as_str) == Some("aws_vpc_security_group_ingress_rule")),
+        "{blocks:?}"
+    );
+}
+
 /// The Terraform snippet, and its commented data-source variant uncommented, parse as HCL
 /// and are laid out as `terraform fmt` lays them out. Terraform is not a Debian package, so
 /// without it this check prints a SKIP line, in CI too.
@@ -502,18 +556,7 @@ fn the_terraform_aws_snippet_is_terraform_fmt_clean() {
     };
     let env = TestEnv::new();
     let tf = snippet("terraform-aws");
-    let variant: String = tf
-        .lines()
-        .skip_while(|l| !l.starts_with("# data \"cloudflare_ip_ranges\""))
-        .take_while(|l| !l.starts_with("# With provider v4"))
-        .map(|l| {
-            format!(
-                "{}\n",
-                l.strip_prefix("# ").unwrap_or(l.trim_start_matches('#'))
-            )
-        })
-        .collect();
-    assert!(variant.contains("ipv4_cidrs"), "{variant}");
+    let variant = data_source_variant(&tf);
     for (name, text) in [
         ("cloudflare.tf", tf.as_str()),
         ("variant.tf", variant.as_str()),
