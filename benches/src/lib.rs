@@ -4,7 +4,9 @@
 //! that makes up the bulk of a real machine's data (fail2ban.log, nginx and Apache error logs,
 //! ModSecurity audit logs, syslog, plain ban lists, ipset saves) plus the small ban lists of
 //! the other tools, with Cloudflare and decoy addresses, and returns the ground truth: every
-//! (tool, address) that a correct scan reports. The same seed gives the same bytes.
+//! (tool, address) that a correct scan reports. The same seed gives the same bytes. That is the
+//! `dense` profile (a quarter of the lines are events); [`generate_web_host`] writes the
+//! `web-host` profile, where events are rare among access logs and noise.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -12,6 +14,12 @@ use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::Path;
+
+mod web_host;
+
+/// The `web-host` profile's generator (see the module): mostly access logs and noise, few
+/// events, as a busy Cloudflare-fronted web host's logs are.
+pub use web_host::generate as generate_web_host;
 
 /// A small, fast, seeded generator (xorshift64*), so corpora are reproducible.
 pub struct Rng(u64);

@@ -5,15 +5,12 @@ use std::collections::BTreeSet;
 
 use cf_ban_audit_core::{cloudflare, Scanner};
 
-#[test]
-fn a_seeded_corpus_gives_exactly_its_truth() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("corpus");
-    let truth = cf_ban_audit_benches::generate(&out, 8, 2, 42).unwrap();
-    let report = Scanner::new(cloudflare::embedded()).path(&out).scan();
+/// The (tool, address) pairs a scan of `out` finds, each source as it named its tool.
+fn found(out: &std::path::Path) -> BTreeSet<(String, String)> {
+    let report = Scanner::new(cloudflare::embedded()).path(out).scan();
     assert!(report.errors.is_empty(), "{:#?}", report.errors);
     // Each source as it named its tool: a fail2ban ban's `f2b-*` ipset is ipset's word.
-    let got: BTreeSet<(String, String)> = report
+    report
         .findings
         .iter()
         .flat_map(|f| {
@@ -27,7 +24,15 @@ fn a_seeded_corpus_gives_exactly_its_truth() {
                 (tool.to_string(), f.address_text())
             })
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_seeded_corpus_gives_exactly_its_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("corpus");
+    let truth = cf_ban_audit_benches::generate(&out, 8, 2, 42).unwrap();
+    let got = found(&out);
     let missing: Vec<_> = truth.difference(&got).collect();
     let extra: Vec<_> = got.difference(&truth).collect();
     assert!(
@@ -36,4 +41,27 @@ fn a_seeded_corpus_gives_exactly_its_truth() {
     );
     let tools: BTreeSet<&str> = truth.iter().map(|(t, _)| t.as_str()).collect();
     assert!(tools.len() >= 10, "every format in play: {tools:?}");
+}
+
+/// The `web-host` profile too: its access logs (combined, JSON, rotated, gzipped) give no
+/// finding, its rare bans all of theirs.
+#[test]
+fn a_seeded_web_host_corpus_gives_exactly_its_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("corpus");
+    let truth = cf_ban_audit_benches::generate_web_host(&out, 8, 2, 42).unwrap();
+    let got = found(&out);
+    let missing: Vec<_> = truth.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&truth).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}\nunexpected {extra:?}"
+    );
+    let tools: BTreeSet<&str> = truth.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        tools,
+        ["fail2ban", "ipset", "list", "nginx-limit"]
+            .into_iter()
+            .collect()
+    );
 }
