@@ -5,6 +5,10 @@ use std::net::IpAddr;
 
 use memchr::memmem;
 
+/// `] "`, which ends the time and opens the request: its searcher built once, not each line.
+static TIME_END: std::sync::LazyLock<memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memmem::Finder::new(b"] \""));
+
 use crate::addr::{normalize_ip, parse_ip};
 
 /// What one line of an access log is.
@@ -106,7 +110,7 @@ fn clf(line: &[u8]) -> Option<(Record, Layout, &[u8])> {
     // The user holds no raw quote (nginx escapes it as `\x22`, Apache as `\"`; Apache writes
     // an empty one as `""`, followed by a space, not `] "`), so the first `] "` closes the
     // time and opens the request.
-    let open = memmem::find(rest, b"] \"")?;
+    let open = TIME_END.find(rest)?;
     let time_start = memchr::memrchr(b'[', &rest[..open])?;
     let time = &rest[time_start..=open];
     let request = &rest[open + 3..];
