@@ -50,6 +50,9 @@ pub const ZSTD_WINDOW_LOG_MAX: u32 = 27;
 /// The size of each read from a layer's input.
 const READ_SIZE: usize = 256 * 1024;
 
+/// A read of at least this many bytes, with nothing buffered, bypasses the buffer.
+const DIRECT_READ: usize = 16 * 1024;
+
 /// How many bytes tell a compression (bzip2: `BZh`, a level, a block's magic).
 const MAGIC_LEN: usize = 10;
 
@@ -333,8 +336,10 @@ impl BufRead for Input {
 
 impl Read for Input {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        // A read at least as large as the buffer, with nothing buffered, goes straight through.
-        if self.pos == self.end && self.pending.is_none() && out.len() >= self.buf.len() {
+        // A large read, with nothing buffered, goes straight through: the line walk asks for
+        // what is left of its own buffer after a partial line, a little less than ours, and
+        // going through ours would copy every byte twice.
+        if self.pos == self.end && self.pending.is_none() && out.len() >= DIRECT_READ {
             let n = self.inner.read(out)?;
             self.consumed.fetch_add(n as u64, Ordering::Relaxed);
             return Ok(n);
