@@ -28,6 +28,7 @@ pub(crate) mod fail2ban;
 pub(crate) mod fail2ban_merge;
 pub(crate) mod firewalld;
 pub(crate) mod gcp_firewall;
+pub(crate) mod hestia;
 pub(crate) mod imunify360;
 pub(crate) mod ipset;
 pub(crate) mod iptables;
@@ -79,6 +80,9 @@ pub enum Target {
     Btwaf,
     /// `imunify360-agent ip-list local add --purpose white` commands, each on its own.
     Imunify360,
+    /// HestiaCP/VestaCP `v-add-firewall-rule ACCEPT CIDR 80,443 TCP Cloudflare` commands and
+    /// `excludes.conf` lines (IPv4 only: Hestia does not filter IPv6).
+    Hestia,
     /// One CIDR a line.
     Plain,
     /// AWS security group: the `--ip-permissions` JSON of `aws ec2
@@ -118,6 +122,7 @@ impl Target {
         Target::Firewalld,
         Target::Btwaf,
         Target::Imunify360,
+        Target::Hestia,
         Target::Plain,
         Target::AwsSg,
         Target::TerraformAws,
@@ -146,6 +151,7 @@ impl Target {
             Target::Firewalld => "firewalld",
             Target::Btwaf => "btwaf",
             Target::Imunify360 => "imunify360",
+            Target::Hestia => "hestia",
             Target::Plain => "plain",
             Target::AwsSg => "aws-sg",
             Target::TerraformAws => "terraform-aws",
@@ -193,6 +199,7 @@ impl Target {
             Target::Firewalld => firewalld::generate(ranges),
             Target::Btwaf => btwaf::generate(ranges),
             Target::Imunify360 => imunify360::generate(ranges),
+            Target::Hestia => hestia::generate(ranges),
             Target::Plain => plain::generate(ranges),
             Target::AwsSg => aws_sg::generate(ranges),
             Target::TerraformAws => terraform_aws::generate(ranges),
