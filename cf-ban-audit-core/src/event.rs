@@ -43,6 +43,8 @@ pub enum Tool {
     Firewalld,
     /// BT-Panel / aaPanel system firewall rules.
     BtFirewall,
+    /// HestiaCP / VestaCP firewall ban list (`banlist.conf`, `v-list-firewall-ban`).
+    Hestia,
     /// CrowdSec decisions.
     Crowdsec,
     /// A plain list of addresses whose name or place says it is a ban list.
@@ -69,6 +71,7 @@ impl Tool {
         Tool::Ufw,
         Tool::Firewalld,
         Tool::BtFirewall,
+        Tool::Hestia,
         Tool::Crowdsec,
         Tool::List,
         Tool::Route,
@@ -91,6 +94,7 @@ impl Tool {
             Tool::Ufw => "ufw",
             Tool::Firewalld => "firewalld",
             Tool::BtFirewall => "bt-firewall",
+            Tool::Hestia => "hestia",
             Tool::Crowdsec => "crowdsec",
             Tool::List => "list",
             Tool::Route => "route",
@@ -125,6 +129,7 @@ impl Tool {
             Tool::Ufw => "rule",
             Tool::Firewalld => "zone/ipset",
             Tool::BtFirewall => "rule",
+            Tool::Hestia => "chain",
             Tool::Crowdsec => "scenario",
             Tool::List => "list",
             Tool::Route => "type",

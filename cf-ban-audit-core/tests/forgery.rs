@@ -846,3 +846,60 @@ fn access_logs_and_access_lines_change_no_other_log() {
         .collect();
     assert_eq!(access, ["access.log", "other_vhosts_access.log"]);
 }
+
+/// HestiaCP's and VestaCP's ban lists (issue #21): the fixtures' Cloudflare bans are in force
+/// in their `fail2ban-CHAIN`, each lifted by the panel's own `v-delete-firewall-ban IP CHAIN`
+/// (Vesta's under a `vesta` directory); the forged twins, whose Cloudflare addresses stand only
+/// in other values or as another entry's key, ban nothing, and each bad line is named with its
+/// file and line.
+#[test]
+fn hestia_ban_lists_lift_by_chain_and_forged_values_ban_nothing() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    let scan = |dir: &str| {
+        Scanner::new(cloudflare::embedded())
+            .path(root.join(dir))
+            .now(now)
+            .threads(1)
+            .scan()
+    };
+    let report = scan("hestia");
+    let mut lifts: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| {
+            assert_eq!((f.tool, f.state), (Tool::Hestia, BanState::Active));
+            f.lift().unwrap().join(" ")
+        })
+        .collect();
+    lifts.sort();
+    assert_eq!(
+        lifts,
+        [
+            "/usr/local/hestia/bin/v-delete-firewall-ban 104.23.240.18 WEB",
+            "/usr/local/hestia/bin/v-delete-firewall-ban 108.162.200.0/24 WEB",
+            "/usr/local/hestia/bin/v-delete-firewall-ban 162.158.90.14 RECIDIVE",
+            "/usr/local/hestia/bin/v-delete-firewall-ban 162.158.90.14 WEB",
+            "/usr/local/hestia/bin/v-delete-firewall-ban 172.70.34.5 RECIDIVE",
+            "/usr/local/vesta/bin/v-delete-firewall-ban 141.101.76.12 WEB",
+            "/usr/local/vesta/bin/v-delete-firewall-ban 188.114.97.3 WEB",
+        ]
+    );
+    let vesta = report
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("vesta/data/firewall/banlist.conf"))
+        .unwrap();
+    assert_eq!(vesta.format, Format::HestiaBanlist);
+    let bad: Vec<u64> = vesta.malformed_samples.iter().map(|m| m.line).collect();
+    assert_eq!(bad, [2, 4]);
+
+    let forged = scan("injection/hestia");
+    assert!(forged.findings.is_empty(), "{:?}", forged.findings);
+    let formats: Vec<Format> = forged.files.iter().map(|f| f.format).collect();
+    assert_eq!(formats, [Format::HestiaBanlist, Format::HestiaBanJson]);
+    let json = &forged.files[1];
+    assert_eq!(json.malformed_samples.len(), 1);
+    assert_eq!(json.malformed_samples[0].line, 3);
+    assert!(json.malformed_samples[0].message.contains("\"104.16.0.1\""));
+}

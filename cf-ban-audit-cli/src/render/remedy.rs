@@ -121,6 +121,13 @@ pub(super) fn advice(out: &mut dyn Write, report: &Report, width: Option<usize>)
                  Cloudflare (cscli allowlists, or a parser whitelist)",
                 None,
             ),
+            Tool::Hestia => (
+                "lift with v-delete-firewall-ban IP CHAIN; keep fail2ban from banning \
+                 Cloudflare (ignoreip in jail.local: cf-ban-audit snippet fail2ban; Hestia's \
+                 excludes.conf matches single addresses exactly, not ranges) and restore \
+                 visitor addresses; cf-ban-audit snippet hestia allows the ranges on 80,443",
+                None,
+            ),
             Tool::Route => (
                 "delete the route (ip route del TYPE ADDRESS) and fix the ignore list of the \
                  ban tool that added it (fail2ban's route action: ignoreip)",

@@ -30,6 +30,7 @@ pub(crate) mod fail2ban_db;
 pub(crate) mod fail2ban_log;
 pub(crate) mod firewalld;
 pub(crate) mod grammar;
+pub(crate) mod hestia;
 pub(crate) mod hosts_deny;
 pub(crate) mod ip_route;
 pub(crate) mod ipset;
@@ -103,6 +104,8 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &journal_json::DESCRIPTOR,
     &modsec_rules::DESCRIPTOR,
     &access_log::DESCRIPTOR,
+    &hestia::BANLIST,
+    &hestia::BAN_JSON,
 ];
 
 /// Every built-in format, in display order.

@@ -7,6 +7,7 @@ use crate::event::Tool;
 use crate::format_id::Format;
 use crate::formats::csf::{DENY_SCOPE, TEMPBAN_SCOPE};
 use crate::formats::fail2ban_client::UNNAMED_JAIL;
+use crate::formats::hestia::CHAIN_PREFIX as HESTIA_CHAIN_PREFIX;
 use crate::live::LIVE_SOURCES;
 use crate::report::{Authority, Evidence, Finding};
 
@@ -82,6 +83,10 @@ impl Finding {
     ///   when it was read from the XML under `/etc/firewalld`.
     /// - routes: `ip route del TYPE ADDR` (`table T` after it for a route outside `main`), the
     ///   one route fail2ban's `route` action or an administrator added.
+    /// - HestiaCP / VestaCP ban list: `/usr/local/hestia/bin/v-delete-firewall-ban ADDR CHAIN`
+    ///   (`/usr/local/vesta/bin/…` when the ban was read under a directory `vesta`), CHAIN
+    ///   being the ban list's chain (`WEB` for the scope `fail2ban-WEB`): it removes the entry
+    ///   from `banlist.conf` and the rule from the running chain.
     /// - BT panel firewall and btwaf: no command (the panel has no command line for it): the
     ///   reason says where in the panel to remove the rule or unblock the address.
     /// - nginx `deny`, Apache `Require not ip`, `hosts.deny` and plain lists: no command (the
@@ -150,6 +155,7 @@ impl Finding {
             Tool::Ufw => ufw::lift(self),
             Tool::Firewalld => firewalld::lift(self),
             Tool::Route => route_lift(self, &address),
+            Tool::Hestia => hestia_lift(self, &address),
             Tool::BtFirewall
             | Tool::Btwaf
             | Tool::NginxDeny
@@ -160,6 +166,30 @@ impl Finding {
             | Tool::ModEvasive => Err(manual::reason(self)),
         }
     }
+}
+
+/// `v-delete-firewall-ban ADDR CHAIN` for a Hestia (or Vesta) ban list entry whose scope is
+/// `fail2ban-CHAIN`.
+fn hestia_lift(f: &Finding, address: &str) -> Result<Vec<String>, String> {
+    let Some(chain) = f.scope.strip_prefix(HESTIA_CHAIN_PREFIX) else {
+        return Err(format!(
+            "{:?} is not a chain of Hestia's ban list (fail2ban-CHAIN)",
+            f.scope
+        ));
+    };
+    let chain = name(chain, "the chain name")?;
+    let vesta = own(f, &[Format::HestiaBanlist, Format::HestiaBanJson]).any(|e| {
+        e.location
+            .path
+            .components()
+            .any(|c| c.as_os_str() == "vesta")
+    });
+    let program = if vesta {
+        "/usr/local/vesta/bin/v-delete-firewall-ban"
+    } else {
+        "/usr/local/hestia/bin/v-delete-firewall-ban"
+    };
+    Ok(argv(&[program, address, chain]))
 }
 
 /// `ip route del TYPE ADDR [table T]` for a route whose scope is `TYPE` or `TYPE table T`.
@@ -340,6 +370,41 @@ mod tests {
         f.format = e.format;
         f.evidence = vec![e];
         f
+    }
+
+    #[test]
+    fn a_hestia_ban_is_lifted_by_its_chain_with_the_panel_s_program() {
+        let e = |path: &str| evidence(Format::HestiaBanlist, Authority::Saved, path, 2, None, None);
+        let f = with(
+            "104.16.0.1",
+            Tool::Hestia,
+            "fail2ban-WEB",
+            e("/usr/local/hestia/data/firewall/banlist.conf"),
+        );
+        assert_eq!(
+            f.lift().unwrap(),
+            [
+                "/usr/local/hestia/bin/v-delete-firewall-ban",
+                "104.16.0.1",
+                "WEB"
+            ]
+        );
+        let f = with(
+            "172.64.0.0/13",
+            Tool::Hestia,
+            "fail2ban-RECIDIVE",
+            e("/usr/local/vesta/data/firewall/banlist.conf"),
+        );
+        assert_eq!(
+            f.lift().unwrap(),
+            [
+                "/usr/local/vesta/bin/v-delete-firewall-ban",
+                "172.64.0.0/13",
+                "RECIDIVE"
+            ]
+        );
+        assert!(finding(Tool::Hestia, "WEB").lift().is_err());
+        assert!(finding(Tool::Hestia, "fail2ban--x").lift().is_err());
     }
 
     #[test]
