@@ -22,6 +22,7 @@ pub(crate) mod apache;
 pub(crate) mod aws_sg;
 pub(crate) mod azure_nsg;
 pub(crate) mod btwaf;
+pub(crate) mod cphulk;
 pub(crate) mod crowdsec;
 pub(crate) mod csf;
 pub(crate) mod fail2ban;
@@ -83,6 +84,8 @@ pub enum Target {
     /// HestiaCP/VestaCP `v-add-firewall-rule ACCEPT CIDR 80,443 TCP Cloudflare` commands and
     /// `excludes.conf` lines (IPv4 only: Hestia does not filter IPv6).
     Hestia,
+    /// cPanel cPHulk `whmapi1 create_cphulk_record list_name=white` commands, each on its own.
+    Cphulk,
     /// One CIDR a line.
     Plain,
     /// AWS security group: the `--ip-permissions` JSON of `aws ec2
@@ -123,6 +126,7 @@ impl Target {
         Target::Btwaf,
         Target::Imunify360,
         Target::Hestia,
+        Target::Cphulk,
         Target::Plain,
         Target::AwsSg,
         Target::TerraformAws,
@@ -152,6 +156,7 @@ impl Target {
             Target::Btwaf => "btwaf",
             Target::Imunify360 => "imunify360",
             Target::Hestia => "hestia",
+            Target::Cphulk => "cphulk",
             Target::Plain => "plain",
             Target::AwsSg => "aws-sg",
             Target::TerraformAws => "terraform-aws",
@@ -200,6 +205,7 @@ impl Target {
             Target::Btwaf => btwaf::generate(ranges),
             Target::Imunify360 => imunify360::generate(ranges),
             Target::Hestia => hestia::generate(ranges),
+            Target::Cphulk => cphulk::generate(ranges),
             Target::Plain => plain::generate(ranges),
             Target::AwsSg => aws_sg::generate(ranges),
             Target::TerraformAws => terraform_aws::generate(ranges),
