@@ -45,6 +45,8 @@ pub enum Tool {
     BtFirewall,
     /// HestiaCP / VestaCP firewall ban list (`banlist.conf`, `v-list-firewall-ban`).
     Hestia,
+    /// cPanel cPHulk's black list (`whmapi1 read_cphulk_records`).
+    Cphulk,
     /// CrowdSec decisions.
     Crowdsec,
     /// A plain list of addresses whose name or place says it is a ban list.
@@ -72,6 +74,7 @@ impl Tool {
         Tool::Firewalld,
         Tool::BtFirewall,
         Tool::Hestia,
+        Tool::Cphulk,
         Tool::Crowdsec,
         Tool::List,
         Tool::Route,
@@ -95,6 +98,7 @@ impl Tool {
             Tool::Firewalld => "firewalld",
             Tool::BtFirewall => "bt-firewall",
             Tool::Hestia => "hestia",
+            Tool::Cphulk => "cphulk",
             Tool::Crowdsec => "crowdsec",
             Tool::List => "list",
             Tool::Route => "route",
@@ -130,6 +134,7 @@ impl Tool {
             Tool::Firewalld => "zone/ipset",
             Tool::BtFirewall => "rule",
             Tool::Hestia => "chain",
+            Tool::Cphulk => "list",
             Tool::Crowdsec => "scenario",
             Tool::List => "list",
             Tool::Route => "type",

@@ -903,3 +903,52 @@ fn hestia_ban_lists_lift_by_chain_and_forged_values_ban_nothing() {
     assert_eq!(json.malformed_samples[0].line, 3);
     assert!(json.malformed_samples[0].message.contains("\"104.16.0.1\""));
 }
+
+/// cPHulk's black list (issue #21): its keys are bans in force, each lifted with
+/// `whmapi1 delete_cphulk_record` of the record as written (none for a range record that
+/// holds more than the ban); the white list and the forged twin, whose Cloudflare addresses
+/// stand only in comments, `requester_ip` or a key that is no address, ban nothing.
+#[test]
+fn cphulk_black_list_lifts_its_records_and_forged_text_bans_nothing() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    let scan = |path: &str| {
+        Scanner::new(cloudflare::embedded())
+            .path(root.join(path))
+            .now(now)
+            .threads(1)
+            .scan()
+    };
+    let report = scan("cphulk");
+    let mut lifts: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| {
+            assert_eq!((f.tool, f.state), (Tool::Cphulk, BanState::Active));
+            match f.lift() {
+                Ok(argv) => argv.join(" "),
+                Err(why) => format!("{}: {why}", f.address_text()),
+            }
+        })
+        .collect();
+    lifts.sort();
+    assert_eq!(lifts.len(), 4);
+    assert!(lifts[0].starts_with("108.162.210.1: the black list record 108.162.210.1-108.162.210.2 holds other addresses too"));
+    assert_eq!(
+        lifts[2..],
+        [
+            "whmapi1 delete_cphulk_record list_name=black ip=162.158.79.23",
+            "whmapi1 delete_cphulk_record list_name=black ip=172.68.10.0/24",
+        ]
+    );
+    let forged = scan("injection/cphulk");
+    assert!(forged.findings.is_empty(), "{:?}", forged.findings);
+    assert_eq!(forged.files.len(), 1);
+    assert_eq!(forged.files[0].format, Format::CphulkRecords);
+    let bad: Vec<u64> = forged.files[0]
+        .malformed_samples
+        .iter()
+        .map(|m| m.line)
+        .collect();
+    assert_eq!(bad, [6]);
+}

@@ -128,6 +128,12 @@ pub(super) fn advice(out: &mut dyn Write, report: &Report, width: Option<usize>)
                  visitor addresses; cf-ban-audit snippet hestia allows the ranges on 80,443",
                 None,
             ),
+            Tool::Cphulk => (
+                "lift with whmapi1 delete_cphulk_record list_name=black ip=IP, white-list \
+                 Cloudflare's ranges (cf-ban-audit snippet cphulk) and restore visitor \
+                 addresses, so logins through proxied hostnames show visitors",
+                None,
+            ),
             Tool::Route => (
                 "delete the route (ip route del TYPE ADDRESS) and fix the ignore list of the \
                  ban tool that added it (fail2ban's route action: ignoreip)",

@@ -23,6 +23,7 @@ pub(crate) mod apache_conf;
 pub(crate) mod apache_error;
 pub(crate) mod bt_firewall;
 pub(crate) mod btwaf;
+pub(crate) mod cphulk;
 pub(crate) mod crowdsec;
 pub(crate) mod csf;
 pub(crate) mod fail2ban_client;
@@ -106,6 +107,7 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &access_log::DESCRIPTOR,
     &hestia::BANLIST,
     &hestia::BAN_JSON,
+    &cphulk::RECORDS,
 ];
 
 /// Every built-in format, in display order.

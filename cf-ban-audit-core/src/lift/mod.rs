@@ -87,6 +87,9 @@ impl Finding {
     ///   (`/usr/local/vesta/bin/…` when the ban was read under a directory `vesta`), CHAIN
     ///   being the ban list's chain (`WEB` for the scope `fail2ban-WEB`): it removes the entry
     ///   from `banlist.conf` and the rule from the running chain.
+    /// - cPHulk: `whmapi1 delete_cphulk_record list_name=black ip=ADDR`, the record as the
+    ///   listing wrote it; none for a range record that holds other addresses too (the
+    ///   reason gives the command that deletes it whole).
     /// - BT panel firewall and btwaf: no command (the panel has no command line for it): the
     ///   reason says where in the panel to remove the rule or unblock the address.
     /// - nginx `deny`, Apache `Require not ip`, `hosts.deny` and plain lists: no command (the
@@ -156,6 +159,7 @@ impl Finding {
             Tool::Firewalld => firewalld::lift(self),
             Tool::Route => route_lift(self, &address),
             Tool::Hestia => hestia_lift(self, &address),
+            Tool::Cphulk => cphulk_lift(self, &address),
             Tool::BtFirewall
             | Tool::Btwaf
             | Tool::NginxDeny
@@ -190,6 +194,33 @@ fn hestia_lift(f: &Finding, address: &str) -> Result<Vec<String>, String> {
         "/usr/local/hestia/bin/v-delete-firewall-ban"
     };
     Ok(argv(&[program, address, chain]))
+}
+
+/// `whmapi1 delete_cphulk_record list_name=black ip=RECORD` when the black list's record is
+/// this address or network, as written in the listing ([`Evidence::spec`]).
+fn cphulk_lift(f: &Finding, address: &str) -> Result<Vec<String>, String> {
+    let record = own(f, &[Format::CphulkRecords])
+        .find_map(|e| e.spec.as_deref())
+        .unwrap_or(address);
+    if !passable(record) || record.starts_with('-') {
+        return Err(format!(
+            "the record {record:?} holds characters that cannot be passed safely"
+        ));
+    }
+    let ip = format!("ip={record}");
+    let command = [
+        "whmapi1",
+        "delete_cphulk_record",
+        "list_name=black",
+        ip.as_str(),
+    ];
+    if crate::addr::parse_net(record.as_bytes()) != Some(f.address) {
+        return Err(format!(
+            "the black list record {record} holds other addresses too: `{}` deletes it whole",
+            shell_words(&argv(&command))
+        ));
+    }
+    Ok(argv(&command))
 }
 
 /// `ip route del TYPE ADDR [table T]` for a route whose scope is `TYPE` or `TYPE table T`.
@@ -404,6 +435,41 @@ mod tests {
             ]
         );
         assert!(finding(Tool::Hestia, "WEB").lift().is_err());
+    }
+
+    #[test]
+    fn a_cphulk_record_is_deleted_only_when_it_is_this_ban() {
+        let e = |spec: &str| {
+            evidence(
+                Format::CphulkRecords,
+                Authority::Saved,
+                "black.json",
+                4,
+                Some(spec),
+                None,
+            )
+        };
+        let f = with("104.16.0.1", Tool::Cphulk, "black", e("104.16.0.1"));
+        assert_eq!(
+            f.lift().unwrap(),
+            [
+                "whmapi1",
+                "delete_cphulk_record",
+                "list_name=black",
+                "ip=104.16.0.1"
+            ]
+        );
+        let f = with(
+            "162.158.0.2/31",
+            Tool::Cphulk,
+            "black",
+            e("162.158.0.1-162.158.0.6"),
+        );
+        let why = f.lift().unwrap_err();
+        assert!(
+            why.contains("ip=162.158.0.1-162.158.0.6` deletes it whole"),
+            "{why}"
+        );
         assert!(finding(Tool::Hestia, "fail2ban--x").lift().is_err());
     }
 
