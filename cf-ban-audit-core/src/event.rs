@@ -47,6 +47,8 @@ pub enum Tool {
     Hestia,
     /// cPanel cPHulk's black list (`whmapi1 read_cphulk_records`).
     Cphulk,
+    /// Imunify360's drop list (`imunify360-agent ip-list local list --purpose drop`).
+    Imunify360,
     /// CrowdSec decisions.
     Crowdsec,
     /// A plain list of addresses whose name or place says it is a ban list.
@@ -75,6 +77,7 @@ impl Tool {
         Tool::BtFirewall,
         Tool::Hestia,
         Tool::Cphulk,
+        Tool::Imunify360,
         Tool::Crowdsec,
         Tool::List,
         Tool::Route,
@@ -99,6 +102,7 @@ impl Tool {
             Tool::BtFirewall => "bt-firewall",
             Tool::Hestia => "hestia",
             Tool::Cphulk => "cphulk",
+            Tool::Imunify360 => "imunify360",
             Tool::Crowdsec => "crowdsec",
             Tool::List => "list",
             Tool::Route => "route",
@@ -135,6 +139,7 @@ impl Tool {
             Tool::BtFirewall => "rule",
             Tool::Hestia => "chain",
             Tool::Cphulk => "list",
+            Tool::Imunify360 => "list",
             Tool::Crowdsec => "scenario",
             Tool::List => "list",
             Tool::Route => "type",

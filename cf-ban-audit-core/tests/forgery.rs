@@ -952,3 +952,45 @@ fn cphulk_black_list_lifts_its_records_and_forged_text_bans_nothing() {
         .collect();
     assert_eq!(bad, [6]);
 }
+
+/// Imunify360's drop list (issue #21): table rows are read from their right end and must
+/// match their own NETMASK and NETWORK_ADDRESS, so that a comment holding a row's tail, or a
+/// row whose numbers are another address's, bans nothing; bans are lifted with
+/// `imunify360-agent ip-list local delete --purpose drop`.
+#[test]
+fn imunify360_rows_are_read_from_the_right_and_forged_comments_ban_nothing() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    let scan = |path: &str| {
+        Scanner::new(cloudflare::embedded())
+            .path(root.join(path))
+            .now(now)
+            .threads(1)
+            .scan()
+    };
+    let report = scan("imunify360");
+    let mut lifts: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.state == BanState::Active)
+        .map(|f| f.lift().unwrap().join(" "))
+        .collect();
+    lifts.sort();
+    assert_eq!(
+        lifts,
+        [
+            "imunify360-agent ip-list local delete --purpose drop 104.16.0.1",
+            "imunify360-agent ip-list local delete --purpose drop 162.158.44.7",
+            "imunify360-agent ip-list local delete --purpose drop 172.69.0.0/24",
+        ]
+    );
+    let forged = scan("injection/imunify360");
+    assert!(forged.findings.is_empty(), "{:?}", forged.findings);
+    assert_eq!(forged.files[0].format, Format::Imunify360Table);
+    let bad: Vec<u64> = forged.files[0]
+        .malformed_samples
+        .iter()
+        .map(|m| m.line)
+        .collect();
+    assert_eq!(bad, [3]);
+}

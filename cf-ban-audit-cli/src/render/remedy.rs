@@ -134,6 +134,12 @@ pub(super) fn advice(out: &mut dyn Write, report: &Report, width: Option<usize>)
                  addresses, so logins through proxied hostnames show visitors",
                 None,
             ),
+            Tool::Imunify360 => (
+                "lift with imunify360-agent ip-list local delete --purpose drop IP, white-list \
+                 Cloudflare's ranges (cf-ban-audit snippet imunify360) and let Imunify360 read \
+                 visitor addresses from CF-Connecting-IP (WEBSHIELD known_proxies_support)",
+                None,
+            ),
             Tool::Route => (
                 "delete the route (ip route del TYPE ADDRESS) and fix the ignore list of the \
                  ban tool that added it (fail2ban's route action: ignoreip)",

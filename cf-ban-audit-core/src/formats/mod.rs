@@ -33,6 +33,7 @@ pub(crate) mod firewalld;
 pub(crate) mod grammar;
 pub(crate) mod hestia;
 pub(crate) mod hosts_deny;
+pub(crate) mod imunify360;
 pub(crate) mod ip_route;
 pub(crate) mod ipset;
 pub(crate) mod iptables;
@@ -108,6 +109,8 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &hestia::BANLIST,
     &hestia::BAN_JSON,
     &cphulk::RECORDS,
+    &imunify360::TABLE,
+    &imunify360::JSON,
 ];
 
 /// Every built-in format, in display order.

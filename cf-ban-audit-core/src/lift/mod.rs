@@ -90,6 +90,7 @@ impl Finding {
     /// - cPHulk: `whmapi1 delete_cphulk_record list_name=black ip=ADDR`, the record as the
     ///   listing wrote it; none for a range record that holds other addresses too (the
     ///   reason gives the command that deletes it whole).
+    /// - Imunify360: `imunify360-agent ip-list local delete --purpose drop ADDR`.
     /// - BT panel firewall and btwaf: no command (the panel has no command line for it): the
     ///   reason says where in the panel to remove the rule or unblock the address.
     /// - nginx `deny`, Apache `Require not ip`, `hosts.deny` and plain lists: no command (the
@@ -160,6 +161,15 @@ impl Finding {
             Tool::Route => route_lift(self, &address),
             Tool::Hestia => hestia_lift(self, &address),
             Tool::Cphulk => cphulk_lift(self, &address),
+            Tool::Imunify360 => Ok(argv(&[
+                "imunify360-agent",
+                "ip-list",
+                "local",
+                "delete",
+                "--purpose",
+                "drop",
+                &address,
+            ])),
             Tool::BtFirewall
             | Tool::Btwaf
             | Tool::NginxDeny
