@@ -15,8 +15,9 @@
 //! create calls say ranges come back in; the listing's own form of ranges is not verified,
 //! so anything else is a malformed entry, named, never guessed). On the black list
 //! ([`Format::CphulkRecords`], `list_name` `black`) each is an [`Action::Listed`] event of
-//! [`Tool::Cphulk`] with scope `black`: cPHulk refuses every login from it (cPanel, WHM,
-//! webmail, mail, FTP, SSH through its PAM module) for as long as it is listed. A range is
+//! [`Tool::Cphulk`] with scope `black`: cPHulk refuses logins from it to the services it
+//! protects for as long as it is listed (and, with "Block IP addresses at the firewall
+//! level", drops it on every port in the `cphulk` iptables chain). A range is
 //! reported as its CIDR blocks, each with the record as written ([`BanEvent::spec`]). The
 //! white list (`list_name` `white`) bans nothing: the file is noted as such. The response's
 //! `requester_ip` is the caller's own address, never a ban.
