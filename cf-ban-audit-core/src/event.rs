@@ -43,6 +43,12 @@ pub enum Tool {
     Firewalld,
     /// BT-Panel / aaPanel system firewall rules.
     BtFirewall,
+    /// HestiaCP / VestaCP firewall ban list (`banlist.conf`, `v-list-firewall-ban`).
+    Hestia,
+    /// cPanel cPHulk's black list (`whmapi1 read_cphulk_records`).
+    Cphulk,
+    /// Imunify360's drop list (`imunify360-agent ip-list local list --purpose drop`).
+    Imunify360,
     /// CrowdSec decisions.
     Crowdsec,
     /// A plain list of addresses whose name or place says it is a ban list.
@@ -69,6 +75,9 @@ impl Tool {
         Tool::Ufw,
         Tool::Firewalld,
         Tool::BtFirewall,
+        Tool::Hestia,
+        Tool::Cphulk,
+        Tool::Imunify360,
         Tool::Crowdsec,
         Tool::List,
         Tool::Route,
@@ -91,6 +100,9 @@ impl Tool {
             Tool::Ufw => "ufw",
             Tool::Firewalld => "firewalld",
             Tool::BtFirewall => "bt-firewall",
+            Tool::Hestia => "hestia",
+            Tool::Cphulk => "cphulk",
+            Tool::Imunify360 => "imunify360",
             Tool::Crowdsec => "crowdsec",
             Tool::List => "list",
             Tool::Route => "route",
@@ -125,6 +137,9 @@ impl Tool {
             Tool::Ufw => "rule",
             Tool::Firewalld => "zone/ipset",
             Tool::BtFirewall => "rule",
+            Tool::Hestia => "chain",
+            Tool::Cphulk => "list",
+            Tool::Imunify360 => "list",
             Tool::Crowdsec => "scenario",
             Tool::List => "list",
             Tool::Route => "type",

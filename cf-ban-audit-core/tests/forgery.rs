@@ -846,3 +846,151 @@ fn access_logs_and_access_lines_change_no_other_log() {
         .collect();
     assert_eq!(access, ["access.log", "other_vhosts_access.log"]);
 }
+
+/// HestiaCP's and VestaCP's ban lists (issue #21): the fixtures' Cloudflare bans are in force
+/// in their `fail2ban-CHAIN`, each lifted by the panel's own `v-delete-firewall-ban IP CHAIN`
+/// (Vesta's under a `vesta` directory); the forged twins, whose Cloudflare addresses stand only
+/// in other values or as another entry's key, ban nothing, and each bad line is named with its
+/// file and line.
+#[test]
+fn hestia_ban_lists_lift_by_chain_and_forged_values_ban_nothing() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    let scan = |dir: &str| {
+        Scanner::new(cloudflare::embedded())
+            .path(root.join(dir))
+            .now(now)
+            .threads(1)
+            .scan()
+    };
+    let report = scan("hestia");
+    let mut lifts: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| {
+            assert_eq!((f.tool, f.state), (Tool::Hestia, BanState::Active));
+            f.lift().unwrap().join(" ")
+        })
+        .collect();
+    lifts.sort();
+    assert_eq!(
+        lifts,
+        [
+            "/usr/local/hestia/bin/v-delete-firewall-ban 104.23.240.18 WEB",
+            "/usr/local/hestia/bin/v-delete-firewall-ban 108.162.200.0/24 WEB",
+            "/usr/local/hestia/bin/v-delete-firewall-ban 162.158.90.14 RECIDIVE",
+            "/usr/local/hestia/bin/v-delete-firewall-ban 162.158.90.14 WEB",
+            "/usr/local/hestia/bin/v-delete-firewall-ban 172.70.34.5 RECIDIVE",
+            "/usr/local/vesta/bin/v-delete-firewall-ban 141.101.76.12 WEB",
+            "/usr/local/vesta/bin/v-delete-firewall-ban 188.114.97.3 WEB",
+        ]
+    );
+    let vesta = report
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("vesta/data/firewall/banlist.conf"))
+        .unwrap();
+    assert_eq!(vesta.format, Format::HestiaBanlist);
+    let bad: Vec<u64> = vesta.malformed_samples.iter().map(|m| m.line).collect();
+    assert_eq!(bad, [2, 4]);
+
+    let forged = scan("injection/hestia");
+    assert!(forged.findings.is_empty(), "{:?}", forged.findings);
+    let formats: Vec<Format> = forged.files.iter().map(|f| f.format).collect();
+    assert_eq!(formats, [Format::HestiaBanlist, Format::HestiaBanJson]);
+    let json = &forged.files[1];
+    assert_eq!(json.malformed_samples.len(), 1);
+    assert_eq!(json.malformed_samples[0].line, 3);
+    assert!(json.malformed_samples[0].message.contains("\"104.16.0.1\""));
+}
+
+/// cPHulk's black list (issue #21): its keys are bans in force, each lifted with
+/// `whmapi1 delete_cphulk_record` of the record as written (none for a range record that
+/// holds more than the ban); the white list and the forged twin, whose Cloudflare addresses
+/// stand only in comments, `requester_ip` or a key that is no address, ban nothing.
+#[test]
+fn cphulk_black_list_lifts_its_records_and_forged_text_bans_nothing() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    let scan = |path: &str| {
+        Scanner::new(cloudflare::embedded())
+            .path(root.join(path))
+            .now(now)
+            .threads(1)
+            .scan()
+    };
+    let report = scan("cphulk");
+    let mut lifts: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| {
+            assert_eq!((f.tool, f.state), (Tool::Cphulk, BanState::Active));
+            match f.lift() {
+                Ok(argv) => argv.join(" "),
+                Err(why) => format!("{}: {why}", f.address_text()),
+            }
+        })
+        .collect();
+    lifts.sort();
+    assert_eq!(lifts.len(), 4);
+    assert!(lifts[0].starts_with("108.162.210.1: the black list record 108.162.210.1-108.162.210.2 holds other addresses too"));
+    assert_eq!(
+        lifts[2..],
+        [
+            "whmapi1 delete_cphulk_record list_name=black ip=162.158.79.23",
+            "whmapi1 delete_cphulk_record list_name=black ip=172.68.10.0/24",
+        ]
+    );
+    let forged = scan("injection/cphulk");
+    assert!(forged.findings.is_empty(), "{:?}", forged.findings);
+    assert_eq!(forged.files.len(), 1);
+    assert_eq!(forged.files[0].format, Format::CphulkRecords);
+    let bad: Vec<u64> = forged.files[0]
+        .malformed_samples
+        .iter()
+        .map(|m| m.line)
+        .collect();
+    assert_eq!(bad, [6]);
+}
+
+/// Imunify360's drop list (issue #21): table rows are read from their right end and must
+/// match their own NETMASK and NETWORK_ADDRESS, so that a comment holding a row's tail, or a
+/// row whose numbers are another address's, bans nothing; bans are lifted with
+/// `imunify360-agent ip-list local delete --purpose drop`.
+#[test]
+fn imunify360_rows_are_read_from_the_right_and_forged_comments_ban_nothing() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    let scan = |path: &str| {
+        Scanner::new(cloudflare::embedded())
+            .path(root.join(path))
+            .now(now)
+            .threads(1)
+            .scan()
+    };
+    let report = scan("imunify360");
+    let mut lifts: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.state == BanState::Active)
+        .map(|f| f.lift().unwrap().join(" "))
+        .collect();
+    lifts.sort();
+    assert_eq!(
+        lifts,
+        [
+            "imunify360-agent ip-list local delete --purpose drop 104.16.0.1",
+            "imunify360-agent ip-list local delete --purpose drop 162.158.44.7",
+            "imunify360-agent ip-list local delete --purpose drop 172.69.0.0/24",
+        ]
+    );
+    let forged = scan("injection/imunify360");
+    assert!(forged.findings.is_empty(), "{:?}", forged.findings);
+    assert_eq!(forged.files[0].format, Format::Imunify360Table);
+    let bad: Vec<u64> = forged.files[0]
+        .malformed_samples
+        .iter()
+        .map(|m| m.line)
+        .collect();
+    assert_eq!(bad, [3]);
+}

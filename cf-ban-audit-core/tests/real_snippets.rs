@@ -485,6 +485,16 @@ fn every_target_holds_every_range_in_its_encoding() {
             Target::Btwaf => {
                 assert!(s.contains("[2918526976,2918531071]") && s.contains("\"2c0f:f248::/32\""))
             }
+            // Hestia's firewall filters IPv4 only: every IPv4 range, no IPv6 one.
+            Target::Hestia => {
+                for net in cf.nets() {
+                    assert_eq!(
+                        s.contains(&net.to_string()),
+                        net.addr().is_ipv4(),
+                        "hestia: {net}"
+                    );
+                }
+            }
             _ => {
                 for net in cf.nets() {
                     assert!(

@@ -121,6 +121,25 @@ pub(super) fn advice(out: &mut dyn Write, report: &Report, width: Option<usize>)
                  Cloudflare (cscli allowlists, or a parser whitelist)",
                 None,
             ),
+            Tool::Hestia => (
+                "lift with v-delete-firewall-ban IP CHAIN; keep fail2ban from banning \
+                 Cloudflare (ignoreip in jail.local: cf-ban-audit snippet fail2ban; Hestia's \
+                 excludes.conf matches single addresses exactly, not ranges) and restore \
+                 visitor addresses; cf-ban-audit snippet hestia allows the ranges on 80,443",
+                None,
+            ),
+            Tool::Cphulk => (
+                "lift with whmapi1 delete_cphulk_record list_name=black ip=IP, white-list \
+                 Cloudflare's ranges (cf-ban-audit snippet cphulk) and restore visitor \
+                 addresses, so logins through proxied hostnames show visitors",
+                None,
+            ),
+            Tool::Imunify360 => (
+                "lift with imunify360-agent ip-list local delete --purpose drop IP, white-list \
+                 Cloudflare's ranges (cf-ban-audit snippet imunify360) and let Imunify360 read \
+                 visitor addresses from CF-Connecting-IP (WEBSHIELD known_proxies_support)",
+                None,
+            ),
             Tool::Route => (
                 "delete the route (ip route del TYPE ADDRESS) and fix the ignore list of the \
                  ban tool that added it (fail2ban's route action: ignoreip)",

@@ -23,6 +23,7 @@ pub(crate) mod apache_conf;
 pub(crate) mod apache_error;
 pub(crate) mod bt_firewall;
 pub(crate) mod btwaf;
+pub(crate) mod cphulk;
 pub(crate) mod crowdsec;
 pub(crate) mod csf;
 pub(crate) mod fail2ban_client;
@@ -30,7 +31,9 @@ pub(crate) mod fail2ban_db;
 pub(crate) mod fail2ban_log;
 pub(crate) mod firewalld;
 pub(crate) mod grammar;
+pub(crate) mod hestia;
 pub(crate) mod hosts_deny;
+pub(crate) mod imunify360;
 pub(crate) mod ip_route;
 pub(crate) mod ipset;
 pub(crate) mod iptables;
@@ -103,6 +106,11 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &journal_json::DESCRIPTOR,
     &modsec_rules::DESCRIPTOR,
     &access_log::DESCRIPTOR,
+    &hestia::BANLIST,
+    &hestia::BAN_JSON,
+    &cphulk::RECORDS,
+    &imunify360::TABLE,
+    &imunify360::JSON,
 ];
 
 /// Every built-in format, in display order.

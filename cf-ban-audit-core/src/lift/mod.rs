@@ -7,6 +7,7 @@ use crate::event::Tool;
 use crate::format_id::Format;
 use crate::formats::csf::{DENY_SCOPE, TEMPBAN_SCOPE};
 use crate::formats::fail2ban_client::UNNAMED_JAIL;
+use crate::formats::hestia::CHAIN_PREFIX as HESTIA_CHAIN_PREFIX;
 use crate::live::LIVE_SOURCES;
 use crate::report::{Authority, Evidence, Finding};
 
@@ -82,6 +83,14 @@ impl Finding {
     ///   when it was read from the XML under `/etc/firewalld`.
     /// - routes: `ip route del TYPE ADDR` (`table T` after it for a route outside `main`), the
     ///   one route fail2ban's `route` action or an administrator added.
+    /// - HestiaCP / VestaCP ban list: `/usr/local/hestia/bin/v-delete-firewall-ban ADDR CHAIN`
+    ///   (`/usr/local/vesta/bin/…` when the ban was read under a directory `vesta`), CHAIN
+    ///   being the ban list's chain (`WEB` for the scope `fail2ban-WEB`): it removes the entry
+    ///   from `banlist.conf` and the rule from the running chain.
+    /// - cPHulk: `whmapi1 delete_cphulk_record list_name=black ip=ADDR`, the record as the
+    ///   listing wrote it; none for a range record that holds other addresses too (the
+    ///   reason gives the command that deletes it whole).
+    /// - Imunify360: `imunify360-agent ip-list local delete --purpose drop ADDR`.
     /// - BT panel firewall and btwaf: no command (the panel has no command line for it): the
     ///   reason says where in the panel to remove the rule or unblock the address.
     /// - nginx `deny`, Apache `Require not ip`, `hosts.deny` and plain lists: no command (the
@@ -150,6 +159,17 @@ impl Finding {
             Tool::Ufw => ufw::lift(self),
             Tool::Firewalld => firewalld::lift(self),
             Tool::Route => route_lift(self, &address),
+            Tool::Hestia => hestia_lift(self, &address),
+            Tool::Cphulk => cphulk_lift(self, &address),
+            Tool::Imunify360 => Ok(argv(&[
+                "imunify360-agent",
+                "ip-list",
+                "local",
+                "delete",
+                "--purpose",
+                "drop",
+                &address,
+            ])),
             Tool::BtFirewall
             | Tool::Btwaf
             | Tool::NginxDeny
@@ -160,6 +180,57 @@ impl Finding {
             | Tool::ModEvasive => Err(manual::reason(self)),
         }
     }
+}
+
+/// `v-delete-firewall-ban ADDR CHAIN` for a Hestia (or Vesta) ban list entry whose scope is
+/// `fail2ban-CHAIN`.
+fn hestia_lift(f: &Finding, address: &str) -> Result<Vec<String>, String> {
+    let Some(chain) = f.scope.strip_prefix(HESTIA_CHAIN_PREFIX) else {
+        return Err(format!(
+            "{:?} is not a chain of Hestia's ban list (fail2ban-CHAIN)",
+            f.scope
+        ));
+    };
+    let chain = name(chain, "the chain name")?;
+    let vesta = own(f, &[Format::HestiaBanlist, Format::HestiaBanJson]).any(|e| {
+        e.location
+            .path
+            .components()
+            .any(|c| c.as_os_str() == "vesta")
+    });
+    let program = if vesta {
+        "/usr/local/vesta/bin/v-delete-firewall-ban"
+    } else {
+        "/usr/local/hestia/bin/v-delete-firewall-ban"
+    };
+    Ok(argv(&[program, address, chain]))
+}
+
+/// `whmapi1 delete_cphulk_record list_name=black ip=RECORD` when the black list's record is
+/// this address or network, as written in the listing ([`Evidence::spec`]).
+fn cphulk_lift(f: &Finding, address: &str) -> Result<Vec<String>, String> {
+    let record = own(f, &[Format::CphulkRecords])
+        .find_map(|e| e.spec.as_deref())
+        .unwrap_or(address);
+    if !passable(record) || record.starts_with('-') {
+        return Err(format!(
+            "the record {record:?} holds characters that cannot be passed safely"
+        ));
+    }
+    let ip = format!("ip={record}");
+    let command = [
+        "whmapi1",
+        "delete_cphulk_record",
+        "list_name=black",
+        ip.as_str(),
+    ];
+    if crate::addr::parse_net(record.as_bytes()) != Some(f.address) {
+        return Err(format!(
+            "the black list record {record} holds other addresses too: `{}` deletes it whole",
+            shell_words(&argv(&command))
+        ));
+    }
+    Ok(argv(&command))
 }
 
 /// `ip route del TYPE ADDR [table T]` for a route whose scope is `TYPE` or `TYPE table T`.
@@ -340,6 +411,76 @@ mod tests {
         f.format = e.format;
         f.evidence = vec![e];
         f
+    }
+
+    #[test]
+    fn a_hestia_ban_is_lifted_by_its_chain_with_the_panel_s_program() {
+        let e = |path: &str| evidence(Format::HestiaBanlist, Authority::Saved, path, 2, None, None);
+        let f = with(
+            "104.16.0.1",
+            Tool::Hestia,
+            "fail2ban-WEB",
+            e("/usr/local/hestia/data/firewall/banlist.conf"),
+        );
+        assert_eq!(
+            f.lift().unwrap(),
+            [
+                "/usr/local/hestia/bin/v-delete-firewall-ban",
+                "104.16.0.1",
+                "WEB"
+            ]
+        );
+        let f = with(
+            "172.64.0.0/13",
+            Tool::Hestia,
+            "fail2ban-RECIDIVE",
+            e("/usr/local/vesta/data/firewall/banlist.conf"),
+        );
+        assert_eq!(
+            f.lift().unwrap(),
+            [
+                "/usr/local/vesta/bin/v-delete-firewall-ban",
+                "172.64.0.0/13",
+                "RECIDIVE"
+            ]
+        );
+        assert!(finding(Tool::Hestia, "WEB").lift().is_err());
+    }
+
+    #[test]
+    fn a_cphulk_record_is_deleted_only_when_it_is_this_ban() {
+        let e = |spec: &str| {
+            evidence(
+                Format::CphulkRecords,
+                Authority::Saved,
+                "black.json",
+                4,
+                Some(spec),
+                None,
+            )
+        };
+        let f = with("104.16.0.1", Tool::Cphulk, "black", e("104.16.0.1"));
+        assert_eq!(
+            f.lift().unwrap(),
+            [
+                "whmapi1",
+                "delete_cphulk_record",
+                "list_name=black",
+                "ip=104.16.0.1"
+            ]
+        );
+        let f = with(
+            "162.158.0.2/31",
+            Tool::Cphulk,
+            "black",
+            e("162.158.0.1-162.158.0.6"),
+        );
+        let why = f.lift().unwrap_err();
+        assert!(
+            why.contains("ip=162.158.0.1-162.158.0.6` deletes it whole"),
+            "{why}"
+        );
+        assert!(finding(Tool::Hestia, "fail2ban--x").lift().is_err());
     }
 
     #[test]

@@ -22,12 +22,14 @@ pub(crate) mod apache;
 pub(crate) mod aws_sg;
 pub(crate) mod azure_nsg;
 pub(crate) mod btwaf;
+pub(crate) mod cphulk;
 pub(crate) mod crowdsec;
 pub(crate) mod csf;
 pub(crate) mod fail2ban;
 pub(crate) mod fail2ban_merge;
 pub(crate) mod firewalld;
 pub(crate) mod gcp_firewall;
+pub(crate) mod hestia;
 pub(crate) mod imunify360;
 pub(crate) mod ipset;
 pub(crate) mod iptables;
@@ -79,6 +81,11 @@ pub enum Target {
     Btwaf,
     /// `imunify360-agent ip-list local add --purpose white` commands, each on its own.
     Imunify360,
+    /// HestiaCP/VestaCP `v-add-firewall-rule ACCEPT CIDR 80,443 TCP Cloudflare` commands and
+    /// `excludes.conf` lines (IPv4 only: Hestia does not filter IPv6).
+    Hestia,
+    /// cPanel cPHulk `whmapi1 create_cphulk_record list_name=white` commands, each on its own.
+    Cphulk,
     /// One CIDR a line.
     Plain,
     /// AWS security group: the `--ip-permissions` JSON of `aws ec2
@@ -118,6 +125,8 @@ impl Target {
         Target::Firewalld,
         Target::Btwaf,
         Target::Imunify360,
+        Target::Hestia,
+        Target::Cphulk,
         Target::Plain,
         Target::AwsSg,
         Target::TerraformAws,
@@ -146,6 +155,8 @@ impl Target {
             Target::Firewalld => "firewalld",
             Target::Btwaf => "btwaf",
             Target::Imunify360 => "imunify360",
+            Target::Hestia => "hestia",
+            Target::Cphulk => "cphulk",
             Target::Plain => "plain",
             Target::AwsSg => "aws-sg",
             Target::TerraformAws => "terraform-aws",
@@ -193,6 +204,8 @@ impl Target {
             Target::Firewalld => firewalld::generate(ranges),
             Target::Btwaf => btwaf::generate(ranges),
             Target::Imunify360 => imunify360::generate(ranges),
+            Target::Hestia => hestia::generate(ranges),
+            Target::Cphulk => cphulk::generate(ranges),
             Target::Plain => plain::generate(ranges),
             Target::AwsSg => aws_sg::generate(ranges),
             Target::TerraformAws => terraform_aws::generate(ranges),
