@@ -163,6 +163,47 @@ fn fill(path: &Path, budget: u64, mut line: impl FnMut(&mut String)) -> io::Resu
     w.flush()
 }
 
+/// A plain ban list (`etc/blocklist/banned-ips.txt`) and an ipset save with a fail2ban set
+/// (`etc/iptables/ipsets`, IPv4 only, each address once), about `budget` bytes each, with
+/// Cloudflare's addresses in `cf_percent` percent of the entries, each told to `t`.
+fn ban_lists(
+    root: &Path,
+    budget: u64,
+    pools: &Pools,
+    rng: &mut Rng,
+    cf_percent: u64,
+    t: &mut impl FnMut(&str, &str),
+) -> io::Result<()> {
+    fill(&root.join("etc/blocklist/banned-ips.txt"), budget, |b| {
+        let (cf, a) = pools.addr(rng, cf_percent);
+        if cf {
+            t("list", a);
+        }
+        let _ = writeln!(b, "{a}");
+    })?;
+    let mut w = writer(&root.join("etc/iptables/ipsets"))?;
+    writeln!(
+        w,
+        "create f2b-sshd hash:ip family inet hashsize 1024 maxelem 1000000 timeout 0"
+    )?;
+    let mut written = 0u64;
+    let mut seen = BTreeSet::new();
+    while written < budget {
+        let (cf, a) = pools.addr(rng, cf_percent);
+        if a.contains(':') || !seen.insert(a.to_string()) {
+            written += 16;
+            continue;
+        }
+        if cf {
+            t("ipset", a);
+        }
+        let line = format!("add f2b-sshd {a} timeout 0\n");
+        written += line.len() as u64;
+        w.write_all(line.as_bytes())?;
+    }
+    w.flush()
+}
+
 const JAILS: &[&str] = &[
     "sshd",
     "nginx-http-auth",
@@ -336,40 +377,8 @@ pub fn generate(out: &Path, size_mb: u64, hosts: u32, seed: u64) -> io::Result<T
                 }
             }
         })?;
-        // A plain ban list.
-        fill(
-            &root.join("etc/blocklist/banned-ips.txt"),
-            per_host * 5 / 200,
-            |b| {
-                let (cf, a) = pools.addr(&mut rng, 2);
-                if cf {
-                    t("list", a);
-                }
-                let _ = writeln!(b, "{a}");
-            },
-        )?;
-        // ipset save with fail2ban sets.
-        let mut w = writer(&root.join("etc/iptables/ipsets"))?;
-        writeln!(
-            w,
-            "create f2b-sshd hash:ip family inet hashsize 1024 maxelem 1000000 timeout 0"
-        )?;
-        let mut written = 0u64;
-        let mut seen = BTreeSet::new();
-        while written < per_host * 5 / 200 {
-            let (cf, a) = pools.addr(&mut rng, 2);
-            if a.contains(':') || !seen.insert(a.to_string()) {
-                written += 16;
-                continue;
-            }
-            if cf {
-                t("ipset", a);
-            }
-            let line = format!("add f2b-sshd {a} timeout 0\n");
-            written += line.len() as u64;
-            w.write_all(line.as_bytes())?;
-        }
-        w.flush()?;
+        // A plain ban list and an ipset save with a fail2ban set.
+        ban_lists(&root, per_host * 5 / 200, &pools, &mut rng, 2, &mut t)?;
         // Small ban lists of the other tools, a few Cloudflare entries each.
         let (_, cf1) = pools.addr(&mut Rng::new(seed ^ u64::from(h) ^ 1), 100);
         let (_, cf2) = pools.addr(&mut Rng::new(seed ^ u64::from(h) ^ 2), 100);

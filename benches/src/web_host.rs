@@ -11,7 +11,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::{fill, writer, Clock, Pools, Rng, Truth};
+use crate::{fill, Clock, Pools, Rng, Truth};
 
 /// The request paths of the access logs.
 const PATHS: &[&str] = &[
@@ -36,29 +36,31 @@ const AGENTS: &[&str] = &[
 
 const STATUSES: &[u16] = &[200, 200, 200, 200, 200, 304, 304, 301, 404, 403, 499, 502];
 
-/// One access-log record in nginx's `combined` format.
-fn combined(b: &mut String, rng: &mut Rng, clock: &Clock, client: &str) {
-    let (d, hh, mm, ss) = clock.parts();
+/// What a request was: its path, status, user agent and body size.
+fn request(rng: &mut Rng) -> (&'static str, u16, &'static str, u64) {
     let path = PATHS[rng.below(PATHS.len() as u64) as usize];
     let status = STATUSES[rng.below(STATUSES.len() as u64) as usize];
     let agent = AGENTS[rng.below(AGENTS.len() as u64) as usize];
+    (path, status, agent, rng.below(90_000) + 200)
+}
+
+/// One access-log record in nginx's `combined` format.
+fn combined(b: &mut String, rng: &mut Rng, clock: &Clock, client: &str) {
+    let (d, hh, mm, ss) = clock.parts();
+    let (path, status, agent, size) = request(rng);
     let _ = writeln!(
         b,
-        "{client} - - [{d:02}/Nov/2026:{hh:02}:{mm:02}:{ss:02} +0000] \"GET {path} HTTP/1.1\" {status} {} \"https://www.example.com/\" \"{agent}\"",
-        rng.below(90_000) + 200,
+        "{client} - - [{d:02}/Nov/2026:{hh:02}:{mm:02}:{ss:02} +0000] \"GET {path} HTTP/1.1\" {status} {size} \"https://www.example.com/\" \"{agent}\"",
     );
 }
 
 /// One access-log record as `log_format json escape=json` writes it.
 fn json(b: &mut String, rng: &mut Rng, clock: &Clock, client: &str) {
     let (d, hh, mm, ss) = clock.parts();
-    let path = PATHS[rng.below(PATHS.len() as u64) as usize];
-    let status = STATUSES[rng.below(STATUSES.len() as u64) as usize];
-    let agent = AGENTS[rng.below(AGENTS.len() as u64) as usize];
+    let (path, status, agent, size) = request(rng);
     let _ = writeln!(
         b,
-        "{{\"time\":\"2026-11-{d:02}T{hh:02}:{mm:02}:{ss:02}+00:00\",\"remote_addr\":\"{client}\",\"request\":\"GET {path} HTTP/2.0\",\"status\":{status},\"body_bytes_sent\":{},\"http_user_agent\":\"{agent}\",\"request_time\":0.0{}}}",
-        rng.below(90_000) + 200,
+        "{{\"time\":\"2026-11-{d:02}T{hh:02}:{mm:02}:{ss:02}+00:00\",\"remote_addr\":\"{client}\",\"request\":\"GET {path} HTTP/2.0\",\"status\":{status},\"body_bytes_sent\":{size},\"http_user_agent\":\"{agent}\",\"request_time\":0.0{}}}",
         rng.below(99),
     );
 }
@@ -161,38 +163,7 @@ pub fn generate(out: &Path, size_mb: u64, hosts: u32, seed: u64) -> io::Result<T
             })?;
         }
         // A ban list and an ipset save (about 1% each).
-        fill(
-            &root.join("etc/blocklist/banned-ips.txt"),
-            per_host / 100,
-            |b| {
-                let (cf, a) = pools.addr(&mut rng, 1);
-                if cf {
-                    t("list", a);
-                }
-                let _ = writeln!(b, "{a}");
-            },
-        )?;
-        let mut w = writer(&root.join("etc/iptables/ipsets"))?;
-        writeln!(
-            w,
-            "create f2b-sshd hash:ip family inet hashsize 1024 maxelem 1000000 timeout 0"
-        )?;
-        let mut seen = std::collections::BTreeSet::new();
-        let mut written = 0u64;
-        while written < per_host / 100 {
-            let (cf, a) = pools.addr(&mut rng, 1);
-            if a.contains(':') || !seen.insert(a.to_string()) {
-                written += 16;
-                continue;
-            }
-            if cf {
-                t("ipset", a);
-            }
-            let line = format!("add f2b-sshd {a} timeout 0\n");
-            written += line.len() as u64;
-            w.write_all(line.as_bytes())?;
-        }
-        w.flush()?;
+        crate::ban_lists(&root, per_host / 100, &pools, &mut rng, 1, &mut t)?;
     }
     Ok(truth)
 }

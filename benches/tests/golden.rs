@@ -27,18 +27,22 @@ fn found(out: &std::path::Path) -> BTreeSet<(String, String)> {
         .collect()
 }
 
+/// The scan found exactly the truth: nothing missing, nothing extra.
+fn assert_exactly(truth: &BTreeSet<(String, String)>, got: &BTreeSet<(String, String)>) {
+    let missing: Vec<_> = truth.difference(got).collect();
+    let extra: Vec<_> = got.difference(truth).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}\nunexpected {extra:?}"
+    );
+}
+
 #[test]
 fn a_seeded_corpus_gives_exactly_its_truth() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("corpus");
     let truth = cf_ban_audit_benches::generate(&out, 8, 2, 42).unwrap();
-    let got = found(&out);
-    let missing: Vec<_> = truth.difference(&got).collect();
-    let extra: Vec<_> = got.difference(&truth).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "missing {missing:?}\nunexpected {extra:?}"
-    );
+    assert_exactly(&truth, &found(&out));
     let tools: BTreeSet<&str> = truth.iter().map(|(t, _)| t.as_str()).collect();
     assert!(tools.len() >= 10, "every format in play: {tools:?}");
 }
@@ -50,13 +54,7 @@ fn a_seeded_web_host_corpus_gives_exactly_its_truth() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("corpus");
     let truth = cf_ban_audit_benches::generate_web_host(&out, 8, 2, 42).unwrap();
-    let got = found(&out);
-    let missing: Vec<_> = truth.difference(&got).collect();
-    let extra: Vec<_> = got.difference(&truth).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "missing {missing:?}\nunexpected {extra:?}"
-    );
+    assert_exactly(&truth, &found(&out));
     let tools: BTreeSet<&str> = truth.iter().map(|(t, _)| t.as_str()).collect();
     assert_eq!(
         tools,

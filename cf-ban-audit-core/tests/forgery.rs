@@ -10,6 +10,17 @@
 use cf_ban_audit_core::{cloudflare, BanState, Format, Scanner, Tool};
 use chrono::NaiveDateTime;
 
+/// The report of a scan of `fixtures/DIR` (a directory or a file), as of the fixtures' time.
+fn scan_fixtures(dir: &str) -> cf_ban_audit_core::Report {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
+    Scanner::new(cloudflare::embedded())
+        .path(root.join(dir))
+        .now(now)
+        .threads(1)
+        .scan()
+}
+
 /// (address, tool, scope, active), sorted.
 type Found = Vec<(String, Tool, String, bool)>;
 
@@ -854,15 +865,7 @@ fn access_logs_and_access_lines_change_no_other_log() {
 /// file and line.
 #[test]
 fn hestia_ban_lists_lift_by_chain_and_forged_values_ban_nothing() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
-    let scan = |dir: &str| {
-        Scanner::new(cloudflare::embedded())
-            .path(root.join(dir))
-            .now(now)
-            .threads(1)
-            .scan()
-    };
+    let scan = scan_fixtures;
     let report = scan("hestia");
     let mut lifts: Vec<String> = report
         .findings
@@ -910,15 +913,7 @@ fn hestia_ban_lists_lift_by_chain_and_forged_values_ban_nothing() {
 /// stand only in comments, `requester_ip` or a key that is no address, ban nothing.
 #[test]
 fn cphulk_black_list_lifts_its_records_and_forged_text_bans_nothing() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
-    let scan = |path: &str| {
-        Scanner::new(cloudflare::embedded())
-            .path(root.join(path))
-            .now(now)
-            .threads(1)
-            .scan()
-    };
+    let scan = scan_fixtures;
     let report = scan("cphulk");
     let mut lifts: Vec<String> = report
         .findings
@@ -959,15 +954,7 @@ fn cphulk_black_list_lifts_its_records_and_forged_text_bans_nothing() {
 /// `imunify360-agent ip-list local delete --purpose drop`.
 #[test]
 fn imunify360_rows_are_read_from_the_right_and_forged_comments_ban_nothing() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-    let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
-    let scan = |path: &str| {
-        Scanner::new(cloudflare::embedded())
-            .path(root.join(path))
-            .now(now)
-            .threads(1)
-            .scan()
-    };
+    let scan = scan_fixtures;
     let report = scan("imunify360");
     let mut lifts: Vec<String> = report
         .findings
