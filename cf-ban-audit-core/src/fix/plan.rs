@@ -361,6 +361,7 @@ pub fn plan(report: &Report, ranges: &RangeSet, options: &PlanOptions) -> Result
             address: None,
             why: match (tool, target) {
                 (Tool::Fail2ban, _) => "fail2ban's configuration directory is not known: name it with --fail2ban-config DIR".to_string(),
+                (Tool::Hestia, _) => "Hestia's bans come from fail2ban's hestia action: add the ranges to fail2ban's ignoreip (fix merges it when it knows fail2ban's configuration: --fail2ban-config DIR)".to_string(),
                 (_, Some(_)) => format!("fix does not write {}'s allow list yet: add the ranges with the snippet", tool.name()),
                 (_, None) => format!("fix cannot prevent {}'s bans: stop what adds them", tool.name()),
             },
@@ -472,6 +473,12 @@ fn snippet_target(tool: Tool) -> Option<Target> {
         Tool::Nftables => Target::Nftables,
         Tool::Ufw => Target::Ufw,
         Tool::Firewalld => Target::Firewalld,
+        // Their white lists are checked before their black lists.
+        Tool::Cphulk => Target::Cphulk,
+        Tool::Imunify360 => Target::Imunify360,
+        // Hestia's bans are fail2ban's, through its hestia action: fail2ban's ignoreip
+        // prevents them (Hestia's own ACCEPT rules come after its fail2ban chains).
+        Tool::Hestia => Target::Fail2ban,
         _ => return None,
     })
 }

@@ -70,6 +70,79 @@ fn lifts_only_whole_addresses_of_the_set_with_known_programs() {
         && l.command.as_deref() == Some("cf-ban-audit snippet fail2ban")));
 }
 
+/// The panels' bans are left for a person with the panel's own lift command (fix runs none
+/// of their programs) and the snippet that prevents them: cPHulk's and Imunify360's white
+/// lists, and for Hestia fail2ban's ignoreip, whose hestia action makes its bans.
+#[test]
+fn panel_bans_are_left_for_a_person_with_the_snippet_that_prevents_them() {
+    let cf = embedded();
+    let r = report(vec![
+        finding(
+            "172.64.1.4/32",
+            Tool::Hestia,
+            Some(&[
+                "/usr/local/hestia/bin/v-delete-firewall-ban",
+                "172.64.1.4",
+                "WEB",
+            ]),
+        ),
+        finding(
+            "172.64.1.5/32",
+            Tool::Cphulk,
+            Some(&[
+                "whmapi1",
+                "delete_cphulk_record",
+                "list_name=black",
+                "ip=172.64.1.5",
+            ]),
+        ),
+        finding(
+            "172.64.1.6/32",
+            Tool::Imunify360,
+            Some(&[
+                "imunify360-agent",
+                "ip-list",
+                "local",
+                "delete",
+                "--purpose",
+                "drop",
+                "172.64.1.6",
+            ]),
+        ),
+    ]);
+    let p = plan(&r, &cf, &PlanOptions::default()).unwrap();
+    assert!(
+        !p.steps.iter().any(|s| matches!(s, Step::Lift { .. })),
+        "{p:?}"
+    );
+    let prevention = |tool: Tool| {
+        p.left_for_person
+            .iter()
+            .find(|l| l.tool == tool && l.address.is_none())
+            .and_then(|l| l.command.clone())
+    };
+    assert_eq!(
+        prevention(Tool::Cphulk).as_deref(),
+        Some("cf-ban-audit snippet cphulk")
+    );
+    assert_eq!(
+        prevention(Tool::Imunify360).as_deref(),
+        Some("cf-ban-audit snippet imunify360")
+    );
+    assert_eq!(
+        prevention(Tool::Hestia).as_deref(),
+        Some("cf-ban-audit snippet fail2ban")
+    );
+    for address in ["172.64.1.4", "172.64.1.5", "172.64.1.6"] {
+        assert!(
+            p.left_for_person
+                .iter()
+                .any(|l| l.address.as_deref() == Some(address)),
+            "{address}: {p:?}"
+        );
+    }
+}
+
 #[test]
 fn merges_jail_local_then_reloads_and_skips_a_covered_one() {
     let cf = embedded();
