@@ -63,6 +63,9 @@ pub enum ListKind {
     AlibabaSecurityGroup,
     /// Tencent Cloud `DescribeSecurityGroupPolicies` JSON.
     TencentSecurityGroup,
+    /// cPanel cPHulk's `whmapi1 --output=json read_cphulk_records` response: its white list
+    /// (`list_name=white`) allows, any other list allows nothing.
+    Cphulk,
 }
 
 impl From<Vendor> for ListKind {
@@ -155,6 +158,8 @@ pub fn detect_kind(path: &Path, text: &str) -> ListKind {
         ListKind::Firewalld
     } else if has("whitelist:") || has("cidr:") {
         ListKind::Crowdsec
+    } else if crate::formats::cphulk::detect(path, text.as_bytes()) {
+        ListKind::Cphulk
     } else if text.trim_start().starts_with('[') && name.ends_with(".json") {
         ListKind::Btwaf
     } else {
@@ -183,6 +188,7 @@ fn entries(kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>) {
             None => Vec::new(),
         },
         ListKind::Btwaf => btwaf_entries(text, &mut problems),
+        ListKind::Cphulk => cphulk_white_entries(text, &mut problems),
         // Read as lfd reads csf.ignore (and a plain list it may include): the first word of
         // each line, lines holding `Include` skipped; a line whose address lfd does not load
         // covers nothing.
@@ -256,6 +262,44 @@ pub(crate) fn btwaf_entries(text: &str, problems: &mut Vec<String>) -> Vec<IpNet
         if let (Some(lo), Some(hi)) = (bound(&pair[0]), bound(&pair[1])) {
             let (lo, hi) = (std::net::Ipv4Addr::from(lo), std::net::Ipv4Addr::from(hi));
             out.extend(crate::addr::range_nets(lo.into(), hi.into()).unwrap_or_default());
+        }
+    }
+    out
+}
+
+/// The entries of cPHulk's white list (the keys of `data.ips_in_list`: addresses, CIDRs,
+/// ranges `a-b`); a black list, or a response that names no list, covers nothing.
+fn cphulk_white_entries(text: &str, problems: &mut Vec<String>) -> Vec<IpNet> {
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            problems.push(format!("not a read_cphulk_records JSON response: {e}"));
+            return Vec::new();
+        }
+    };
+    match value.pointer("/data/list_name").and_then(|v| v.as_str()) {
+        Some("white") => {}
+        other => {
+            problems.push(format!(
+                "cPHulk's {} list, not its white list (whmapi1 --output=json read_cphulk_records list_name=white): it allows nothing",
+                other.unwrap_or("unnamed")
+            ));
+            return Vec::new();
+        }
+    }
+    let Some(list) = value
+        .pointer("/data/ips_in_list")
+        .and_then(|v| v.as_object())
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for key in list.keys() {
+        match crate::formats::grammar::entry::parse_entry(key.trim().as_bytes()) {
+            Some(nets) => out.extend(nets),
+            None => problems.push(format!(
+                "{key:?} covers nothing: not an address, CIDR or range a-b"
+            )),
         }
     }
     out
@@ -544,6 +588,51 @@ mod tests {
         assert!(
             r.problems.iter().any(|p| p.contains("covers nothing")),
             "{r:?}"
+        );
+    }
+
+    /// cPHulk's white list, as `whmapi1 --output=json read_cphulk_records list_name=white`
+    /// prints it: the records `snippet cphulk` creates cover every range; one range short is
+    /// named; the black list, or a bad key, covers nothing.
+    #[test]
+    fn cphulk_white_list_from_the_snippet_covers_every_range() {
+        let cf = crate::cloudflare::embedded();
+        let response = |list: &str, keys: &[String]| {
+            let ips: serde_json::Map<String, serde_json::Value> = keys
+                .iter()
+                .map(|k| (k.clone(), serde_json::Value::from("Cloudflare")))
+                .collect();
+            serde_json::json!({
+                "data": {"ips_in_list": ips, "list_name": list, "requester_ip": "104.16.0.1"},
+                "metadata": {"command": "read_cphulk_records", "reason": "OK", "result": 1, "version": 1}
+            })
+            .to_string()
+        };
+        let snippet = crate::snippet::cphulk::generate(&cf);
+        let keys: Vec<String> = snippet
+            .lines()
+            .filter(|l| l.starts_with("whmapi1 create_cphulk_record list_name=white "))
+            .filter_map(|l| l.split(" ip=").nth(1))
+            .map(|rest| rest.split_whitespace().next().unwrap().to_string())
+            .collect();
+        assert_eq!(keys.len(), cf.nets().len());
+        let path = Path::new("cphulk-white.json");
+        let r = check_text(path, &response("white", &keys), &cf);
+        assert_eq!(r.kind, ListKind::Cphulk);
+        assert!(!r.has_gaps(), "{r:?}");
+        let short = check_text(path, &response("white", &keys[1..]), &cf);
+        assert_eq!(short.missing, [keys[0].clone()]);
+        let black = check_text(path, &response("black", &keys), &cf);
+        assert_eq!(black.entries, 0);
+        assert!(black.problems[0].contains("black list"), "{black:?}");
+        let mut bad = keys.clone();
+        bad.push("cloudflare.com".to_string());
+        let bad = check_text(path, &response("white", &bad), &cf);
+        assert!(
+            bad.problems
+                .iter()
+                .any(|p| p.contains("\"cloudflare.com\" covers nothing")),
+            "{bad:?}"
         );
     }
 }
