@@ -923,6 +923,20 @@ fn quiet_and_color() {
     assert!(!stdout(&o).contains('\x1b'), "not a terminal: no colour");
 }
 
+/// The (host, address) of each finding of a `merge --format json` output, in its order.
+fn host_addresses(m: &serde_json::Value) -> Vec<(String, String)> {
+    m["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["host"].as_str().unwrap().into(),
+                f["address"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
 #[test]
 fn merge_combines_hosts() {
     let env = TestEnv::new();
@@ -954,17 +968,7 @@ fn merge_combines_hosts() {
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let m = json(&o);
     assert_eq!(m["hosts"].as_array().unwrap().len(), 2);
-    let found: Vec<(String, String)> = m["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["host"].as_str().unwrap().into(),
-                f["address"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
+    let found = host_addresses(&m);
     assert_eq!(
         found,
         [
@@ -1861,17 +1865,7 @@ fn merge_rejects_a_report_twice_keeps_each_hosts_newest_and_filters_in_force() {
         .map(|h| h["superseded"].as_bool().unwrap())
         .collect();
     assert_eq!(superseded, [true, false, false]);
-    let found: Vec<(String, String)> = m["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["host"].as_str().unwrap().into(),
-                f["address"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
+    let found = host_addresses(&m);
     assert_eq!(
         found,
         [

@@ -69,21 +69,7 @@ fn searched(input: &[u8], limit: usize, step: usize) -> (Vec<Handed>, LineStats)
     (out, stats)
 }
 
-/// A small deterministic generator (xorshift), so a failure can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> usize {
-        (self.next() % n) as usize
-    }
-}
+use crate::formats::test_support::Rng;
 
 /// Lines of every kind: empty, plain, holding a word (at the start, the end, past the
 /// limit), CRLF, leading NULs, long ones with and without a word, a last line with no end.
@@ -94,7 +80,7 @@ fn input(rng: &mut Rng, limit: usize) -> Vec<u8> {
         if rng.below(8) == 0 {
             line.extend_from_slice(b"\0\0");
         }
-        let filler = rng.below(limit as u64 * 2 + 2);
+        let filler = rng.below(limit * 2 + 2);
         for i in 0..filler {
             line.push(if i % 7 == 6 {
                 b' '
@@ -106,7 +92,7 @@ fn input(rng: &mut Rng, limit: usize) -> Vec<u8> {
             0 => line.splice(0..0, b"Ban ".iter().copied()).for_each(drop),
             1 => line.extend_from_slice(b" limiting requests"),
             2 => {
-                let at = rng.below(line.len() as u64 + 1);
+                let at = rng.below(line.len() + 1);
                 line.splice(at..at, b"access forbidden".iter().copied())
                     .for_each(drop);
             }

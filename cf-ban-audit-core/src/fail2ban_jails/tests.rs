@@ -779,23 +779,7 @@ fn cf_ban_audits_own_ignorecommand_is_recognised() {
     }
 }
 
-/// A small deterministic generator (xorshift) for the hostile-input loop.
-struct Rng(u64);
-
-impl Rng {
-    /// The next 64 bits.
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// A number in `0..n`.
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use crate::formats::test_support::Rng;
 
 #[test]
 fn no_input_panics() {

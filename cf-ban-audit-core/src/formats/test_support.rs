@@ -130,3 +130,22 @@ pub(crate) fn addr_tool_scope(c: &Collect) -> Vec<(String, Tool, String)> {
         .map(|e| (e.net.addr().to_string(), e.tool, e.scope.clone()))
         .collect()
 }
+
+/// A small deterministic generator (xorshift), for tests that walk generated inputs: a failure
+/// can be replayed from its seed.
+pub(crate) struct Rng(pub(crate) u64);
+
+impl Rng {
+    /// The next 64 bits.
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `0..n`.
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
