@@ -509,6 +509,79 @@ fn data_source_variant(tf: &str) -> String {
     variant
 }
 
+/// The commented managed-prefix-list variant of the Terraform snippet, uncommented.
+fn prefix_list_variant(tf: &str) -> String {
+    let variant: String = tf
+        .lines()
+        .skip_while(|l| !l.starts_with("# Variant: one managed prefix list"))
+        .skip_while(|l| !l.starts_with("# resource"))
+        .map(|l| {
+            format!(
+                "{}\n",
+                l.strip_prefix("# ").unwrap_or(l.trim_start_matches('#'))
+            )
+        })
+        .collect();
+    assert!(variant.contains("aws_ec2_managed_prefix_list"), "{tf}");
+    variant
+}
+
+/// The prefix-list variant parses as HCL: per address family, one list whose entries are
+/// exactly Cloudflare's ranges of that family and whose `max_entries` is their number, and
+/// one rule resource for ports 80 and 443 that references it.
+#[test]
+fn the_terraform_prefix_list_variant_holds_every_range() {
+    let variant = prefix_list_variant(&snippet("terraform-aws"));
+    let body = hcl::parse(&variant).unwrap_or_else(|e| panic!("not HCL: {e}\n{variant}"));
+    let text = |e: &hcl::Expression| match e {
+        hcl::Expression::String(s) => s.clone(),
+        other => hcl::format::to_string(other).unwrap(),
+    };
+    let attr = |b: &hcl::Block, key: &str| {
+        b.body()
+            .attributes()
+            .find(|a| a.key() == key)
+            .map(|a| text(a.expr()))
+            .unwrap_or_else(|| panic!("no {key} in {b:?}"))
+    };
+    let ranges = cf_ban_audit_core::cloudflare::embedded();
+    let mut cidrs = Vec::new();
+    let mut referenced = Vec::new();
+    for block in body.blocks() {
+        let labels: Vec<&str> = block.labels().iter().map(|l| l.as_str()).collect();
+        match labels[..] {
+            ["aws_ec2_managed_prefix_list", name] => {
+                let entries: Vec<String> = block
+                    .body()
+                    .blocks()
+                    .filter(|b| b.identifier() == "entry")
+                    .map(|b| attr(b, "cidr"))
+                    .collect();
+                assert_eq!(attr(block, "max_entries"), entries.len().to_string());
+                let family = if name.ends_with("v4") { "IPv4" } else { "IPv6" };
+                assert_eq!(attr(block, "address_family"), family);
+                cidrs.extend(entries);
+            }
+            ["aws_vpc_security_group_ingress_rule", _] => {
+                let ports: String = attr(block, "for_each").split_whitespace().collect();
+                assert_eq!(ports, "{http=80https=443}");
+                assert_eq!(attr(block, "from_port"), "each.value");
+                referenced.push(attr(block, "prefix_list_id"));
+            }
+            _ => panic!("unexpected block {labels:?}"),
+        }
+    }
+    let want: Vec<String> = ranges.nets().iter().map(|n| n.to_string()).collect();
+    assert_eq!(cidrs, want);
+    assert_eq!(
+        referenced,
+        [
+            "aws_ec2_managed_prefix_list.cloudflare_v4.id",
+            "aws_ec2_managed_prefix_list.cloudflare_v6.id"
+        ]
+    );
+}
+
 /// The data-source variant parses as HCL: a `cloudflare_ip_ranges` data block and the rule
 /// resources that read it (the HCL parser of the hcl-rs crate, always; `terraform fmt`
 /// below where Terraform is installed).
@@ -540,7 +613,7 @@ fn the_terraform_data_source_variant_is_hcl() {
     );
 }
 
-/// The Terraform snippet, and its commented data-source variant uncommented, parse as HCL
+/// The Terraform snippet, and its commented variants uncommented, parse as HCL
 /// and are laid out as `terraform fmt` lays them out. Terraform is not a Debian package, so
 /// without it this check prints a SKIP line, in CI too.
 #[test]
@@ -557,9 +630,11 @@ fn the_terraform_aws_snippet_is_terraform_fmt_clean() {
     let env = TestEnv::new();
     let tf = snippet("terraform-aws");
     let variant = data_source_variant(&tf);
+    let prefix_lists = prefix_list_variant(&tf);
     for (name, text) in [
         ("cloudflare.tf", tf.as_str()),
         ("variant.tf", variant.as_str()),
+        ("prefix_lists.tf", prefix_lists.as_str()),
     ] {
         let path = env.write(name, text);
         let out = std::process::Command::new(&terraform)

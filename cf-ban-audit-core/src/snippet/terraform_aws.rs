@@ -4,7 +4,9 @@
 //! the variant that takes the ranges from Cloudflare's provider at plan time with the
 //! `cloudflare_ip_ranges` data source, whose attributes changed names between provider v4
 //! (`ipv4_cidr_blocks`, `ipv6_cidr_blocks`) and v5 (`ipv4_cidrs`, `ipv6_cidrs`) (§6 B5).
-//! Laid out as `terraform fmt` lays it out.
+//! Last, commented, the variant with one managed prefix list (`aws_ec2_managed_prefix_list`)
+//! per address family, referenced by one rule per port (`prefix_list_id`). Laid out as
+//! `terraform fmt` lays it out.
 
 use std::fmt::Write;
 
@@ -86,7 +88,62 @@ pub fn generate(ranges: &RangeSet) -> String {
          # With provider v4: ipv4_cidr_blocks and ipv6_cidr_blocks in place of ipv4_cidrs and\n\
          # ipv6_cidrs.\n",
     );
+    prefix_list_variant(&mut s, ranges);
     s
+}
+
+/// The commented variant with one managed prefix list per address family, each referenced by
+/// one rule per port. AWS counts a referenced list as its `max_entries` rules of the group's
+/// quota, so `max_entries` is the number of ranges and no more.
+fn prefix_list_variant(s: &mut String, ranges: &RangeSet) {
+    s.push_str(
+        "\n# Variant: one managed prefix list per address family, referenced by one rule per port\n\
+         # (a referenced list counts as max_entries rules of the group's quota). When Cloudflare's\n\
+         # ranges change, edit the entries. check names a rule whose source is a prefix list as\n\
+         # unresolved (an export holds its id, not its entries): list them with\n\
+         #   aws ec2 get-managed-prefix-list-entries --prefix-list-id pl-...\n",
+    );
+    for (family, suffix, nets) in [
+        ("IPv4", "v4", ranges.v4_nets().collect::<Vec<_>>()),
+        ("IPv6", "v6", ranges.v6_nets().collect()),
+    ] {
+        if nets.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            s,
+            "#\n\
+             # resource \"aws_ec2_managed_prefix_list\" \"cloudflare_{suffix}\" {{\n\
+             #   name           = \"cloudflare-{suffix}\"\n\
+             #   address_family = \"{family}\"\n\
+             #   max_entries    = {}\n",
+            nets.len()
+        );
+        for net in &nets {
+            let _ = write!(
+                s,
+                "#\n\
+                 #   entry {{\n\
+                 #     cidr        = \"{net}\"\n\
+                 #     description = \"Cloudflare\"\n\
+                 #   }}\n"
+            );
+        }
+        let _ = write!(
+            s,
+            "# }}\n\
+             #\n\
+             # resource \"aws_vpc_security_group_ingress_rule\" \"cloudflare_{suffix}_prefix_list\" {{\n\
+             #   for_each          = {{ http = 80, https = 443 }}\n\
+             #   security_group_id = var.cloudflare_security_group_id\n\
+             #   prefix_list_id    = aws_ec2_managed_prefix_list.cloudflare_{suffix}.id\n\
+             #   ip_protocol       = \"tcp\"\n\
+             #   from_port         = each.value\n\
+             #   to_port           = each.value\n\
+             #   description       = \"Cloudflare\"\n\
+             # }}\n"
+        );
+    }
 }
 
 /// Worked examples of this module's items.
@@ -102,5 +159,7 @@ mod examples {
         ));
         assert_eq!(s.matches("\nresource ").count(), 44);
         assert!(s.contains("ipv4_cidrs") && s.contains("ipv4_cidr_blocks"));
+        assert!(s.contains("#   address_family = \"IPv4\"\n#   max_entries    = 15\n"));
+        assert!(s.contains("#   address_family = \"IPv6\"\n#   max_entries    = 7\n"));
     }
 }
