@@ -261,6 +261,16 @@ fn owner(claim: &Claim) -> (Tool, Option<String>) {
 
 type BanKey = (Tool, String, IpNet);
 
+/// Pushes onto a vector that most often holds one item (the claims of one ban: one source
+/// or a few): it grows one item at a time up to four, and only then doubling, so the claims
+/// of a scan are not held in vectors four times their size.
+fn push_small<T>(v: &mut Vec<T>, item: T) {
+    if v.len() < 4 {
+        v.reserve_exact(1);
+    }
+    v.push(item);
+}
+
 /// Joins the claims into findings, one per (tool, scope, address), sorted by those.
 pub(crate) fn findings(
     claims: Vec<Claim>,
@@ -313,10 +323,9 @@ pub(crate) fn findings(
             {
                 iptables_nft.push(claim)
             }
-            (tool, Some(scope)) => groups
-                .entry((tool, scope, claim.net))
-                .or_default()
-                .push(claim),
+            (tool, Some(scope)) => {
+                push_small(groups.entry((tool, scope, claim.net)).or_default(), claim)
+            }
         }
     }
     // A chain of an iptables-nft table is the iptables chain of that name, when iptables
@@ -329,7 +338,7 @@ pub(crate) fn findings(
         } else {
             (Tool::Nftables, claim.scope.clone(), claim.net)
         };
-        groups.entry(key).or_default().push(claim);
+        push_small(groups.entry(key).or_default(), claim);
     }
     // A fail2ban object is named after the action's `name`, the jail's name unless the jail
     // sets another (`iptables-ipset[name=modsec]` for the `apache-modsecurity` jail, as ipset
@@ -338,7 +347,7 @@ pub(crate) fn findings(
     for (tool, jail, claim) in named {
         let key = (tool, jail, claim.net);
         if groups.get(&key).is_some_and(|g| is_finding(g)) {
-            groups.entry(key).or_default().push(claim);
+            push_small(groups.entry(key).or_default(), claim);
         } else {
             anywhere.push((tool, Some(key.1), claim));
         }
@@ -362,7 +371,7 @@ pub(crate) fn findings(
                 continue;
             };
             if kind && is_finding(group) {
-                group.push(claim.clone());
+                push_small(group, claim.clone());
                 joined = true;
             }
         }
@@ -383,7 +392,7 @@ pub(crate) fn findings(
                     .or_default()
                     .push(key.1.clone());
             }
-            groups.entry(key).or_default().push(claim);
+            push_small(groups.entry(key).or_default(), claim);
         }
     }
     // A rule of ufw's chains with no ufw finding of its address is the rule of a ufw ban that
@@ -400,7 +409,7 @@ pub(crate) fn findings(
                 continue;
             };
             if is_finding(group) && group.iter().any(|c| c.tool == Tool::Ufw) {
-                group.push(claim.clone());
+                push_small(group, claim.clone());
                 joined = true;
             }
         }
