@@ -254,6 +254,18 @@ impl<'r> Aggregator<'r> {
         }
     }
 
+    /// Whether [`Aggregator::add_read`] would keep nothing of an event of `tool` on `net`
+    /// without a peer but its count: not on every address, no Cloudflare address, and not
+    /// a fail2ban ban (whose visitor addresses the diagnoses count).
+    pub fn counts_only(&self, net: &IpNet, tool: Tool) -> bool {
+        tool != Tool::Fail2ban && net.prefix_len() != 0 && !self.ranges.overlaps(net)
+    }
+
+    /// Counts an event of which [`Aggregator::counts_only`] said nothing else is kept.
+    pub fn count(&mut self) {
+        self.events += 1;
+    }
+
     /// Adds `by` to every line number recorded for `path`: the events of a chunk of a split
     /// file were numbered from the chunk's start.
     pub fn shift_lines(&mut self, path: &Path, by: u64) {

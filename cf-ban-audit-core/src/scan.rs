@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Local, NaiveDateTime};
+use ipnet::IpNet;
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
@@ -1378,6 +1379,17 @@ impl Sink for FileSink<'_> {
         self.event_read(event, None)
     }
 
+    fn entry(&mut self, net: IpNet, tool: Tool, build: &mut dyn FnMut() -> BanEvent) {
+        if self.agg.counts_only(&net, tool) {
+            self.events += 1;
+            if self.sources.is_none_or(|tools| tools.contains(&tool)) {
+                self.agg.count();
+            }
+        } else {
+            self.event(build())
+        }
+    }
+
     fn malformed(&mut self, line: u64, message: String) {
         self.malformed += 1;
         if self.malformed_samples.len() < MAX_MALFORMED_SAMPLES {
@@ -1454,6 +1466,14 @@ impl Sink for LineSink<'_, '_> {
         let here = event.location.line == self.lineno && *event.location.path == *self.path;
         let line = here.then_some(self.line);
         self.sink.event_read(event, line)
+    }
+
+    fn entry(&mut self, net: IpNet, tool: Tool, build: &mut dyn FnMut() -> BanEvent) {
+        if self.sink.agg.counts_only(&net, tool) {
+            self.sink.entry(net, tool, build)
+        } else {
+            self.event(build())
+        }
     }
 
     fn malformed(&mut self, line: u64, message: String) {

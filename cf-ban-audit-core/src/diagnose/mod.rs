@@ -32,6 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use chrono::NaiveDateTime;
+use ipnet::IpNet;
 
 use crate::event::{BanEvent, Location, Tool};
 use crate::formats::Format;
@@ -58,11 +59,11 @@ pub struct VisitorBans {
 
 impl VisitorBans {
     /// Counts a ban of `net` at `time`.
-    fn add(&mut self, net: String, time: Option<NaiveDateTime>) {
+    fn add(&mut self, net: &IpNet, time: Option<NaiveDateTime>) {
         self.events += 1;
         self.first = earliest(self.first, time);
         if self.examples.len() < MAX_VISITOR_EXAMPLES {
-            self.examples.insert(net);
+            self.examples.insert(crate::addr::display_net(net));
         }
     }
 }
@@ -102,10 +103,12 @@ impl Evidence {
     /// Looks at one event before it is filtered by the ranges.
     pub fn observe(&mut self, ev: &BanEvent, ranges: &RangeSet) {
         if ev.action.is_ban() && ev.tool == Tool::Fail2ban && !ranges.overlaps(&ev.net) {
-            self.visitor_bans
-                .entry(ev.scope.clone())
-                .or_default()
-                .add(crate::addr::display_net(&ev.net), ev.time);
+            // Looked up before it is inserted: a jail's name is copied once, not per ban.
+            let bans = match self.visitor_bans.get_mut(ev.scope.as_str()) {
+                Some(bans) => bans,
+                None => self.visitor_bans.entry(ev.scope.clone()).or_default(),
+            };
+            bans.add(&ev.net, ev.time);
         }
         if let Some(peer) = ev.peer {
             if ranges.contains(peer) && !ranges.overlaps(&ev.net) {

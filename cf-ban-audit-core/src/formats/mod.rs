@@ -13,6 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
+use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::event::{BanEvent, Tool};
@@ -163,6 +164,15 @@ pub struct ParseCtx {
 pub trait Sink {
     /// One event.
     fn event(&mut self, event: BanEvent);
+    /// One event of `tool` on `net` that has no [`BanEvent::peer`], made by `build` only if
+    /// the sink keeps more of it than its count: a list's entry, read by the million from
+    /// large lists where most are no address of the scan's ranges. `build` must return an
+    /// event on `net` of `tool`. The default builds it and hands it to [`Sink::event`].
+    fn entry(&mut self, net: IpNet, tool: Tool, build: &mut dyn FnMut() -> BanEvent) {
+        let event = build();
+        debug_assert!(event.net == net && event.tool == tool && event.peer.is_none());
+        self.event(event)
+    }
     /// A line that looked like an entry of the format but could not be read (counted, reported
     /// in the file's statistics, never fatal).
     fn malformed(&mut self, line: u64, message: String);

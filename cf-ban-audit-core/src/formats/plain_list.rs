@@ -198,14 +198,16 @@ impl PlainListParser {
             return;
         }
         for &net in &self.nets {
-            sink.event(BanEvent::new(
-                net,
-                Tool::List,
-                Format::PlainList,
-                self.scope.clone(),
-                Action::Listed,
-                Location::new(self.path.clone(), lineno),
-            ));
+            sink.entry(net, Tool::List, &mut || {
+                BanEvent::new(
+                    net,
+                    Tool::List,
+                    Format::PlainList,
+                    self.scope.clone(),
+                    Action::Listed,
+                    Location::new(self.path.clone(), lineno),
+                )
+            });
         }
     }
 
