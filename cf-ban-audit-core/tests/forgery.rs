@@ -981,3 +981,49 @@ fn imunify360_rows_are_read_from_the_right_and_forged_comments_ban_nothing() {
         .collect();
     assert_eq!(bad, [3]);
 }
+
+/// The BT / aaPanel firewall's database (issue #21): drop rows of `firewall_ip`,
+/// `firewall_new` and the legacy `firewall` are bans, each lifted by hand in the panel with
+/// the rule as written; the forged twin, whose Cloudflare addresses stand only in `brief`,
+/// `ps` and `domain`, in accept rules and in drops of the `OUTPUT` chain, bans nothing.
+#[test]
+fn bt_firewall_db_reads_drop_rows_and_forged_remarks_ban_nothing() {
+    let report = scan_fixtures("bt-firewall-db");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.files[0].format, Format::BtFirewallDb);
+    let range = report
+        .findings
+        .iter()
+        .find(|f| f.address_text() == "162.158.10.2/31")
+        .unwrap();
+    assert_eq!(
+        (range.tool, range.state),
+        (Tool::BtFirewall, BanState::Active)
+    );
+    let why = range.lift().unwrap_err();
+    assert!(
+        why.contains("IP rules: remove the rule that blocks 162.158.10.2/31 (written 162.158.10.1-162.158.10.6"),
+        "{why}"
+    );
+    let port = report
+        .findings
+        .iter()
+        .find(|f| f.address_text() == "172.64.80.1")
+        .unwrap();
+    assert!(port.lift().unwrap_err().contains("Port rules"));
+
+    let forged = scan_fixtures("injection/bt-firewall-db");
+    assert!(forged.findings.is_empty(), "{:?}", forged.findings);
+    assert!(forged.errors.is_empty(), "{:?}", forged.errors);
+    assert_eq!(forged.files.len(), 1);
+    assert_eq!(forged.files[0].format, Format::BtFirewallDb);
+    assert_eq!(forged.files[0].malformed, 0);
+    assert!(
+        forged.files[0]
+            .notes
+            .iter()
+            .any(|n| n.starts_with("2 drop rule(s) in the OUTPUT chain")),
+        "{:?}",
+        forged.files[0].notes
+    );
+}

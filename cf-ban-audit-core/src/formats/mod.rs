@@ -111,6 +111,7 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &cphulk::RECORDS,
     &imunify360::TABLE,
     &imunify360::JSON,
+    &bt_firewall::DB,
 ];
 
 /// Every built-in format, in display order.
