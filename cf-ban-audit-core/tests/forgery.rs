@@ -1027,3 +1027,51 @@ fn bt_firewall_db_reads_drop_rows_and_forged_remarks_ban_nothing() {
         forged.files[0].notes
     );
 }
+
+/// cPHulk's database (issue #21): black list records (16-byte `ip2bin16` addresses) are
+/// lifted with `whmapi1 delete_cphulk_record` of the record as whmapi1 names it (none for a
+/// range record that holds more than the ban), login history blocks with `whmapi1
+/// flush_cphulk_login_history_for_ips`; the forged twin, whose Cloudflare addresses stand
+/// only in comments, user names, notes and services, or in rows that block no address, bans
+/// nothing.
+#[test]
+fn cphulk_db_lifts_its_records_and_blocks_and_forged_text_bans_nothing() {
+    let report = scan_fixtures("cphulk-db");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.files[0].format, Format::CphulkDb);
+    let mut lifts: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| {
+            assert_eq!(f.tool, Tool::Cphulk);
+            match f.lift() {
+                Ok(argv) => argv.join(" "),
+                Err(why) => format!("{}: {why}", f.address_text()),
+            }
+        })
+        .collect();
+    lifts.sort();
+    assert_eq!(lifts.len(), 7, "{lifts:?}");
+    assert!(lifts[0].starts_with("108.162.210.1: the black list record 108.162.210.1-108.162.210.2 holds other addresses too"), "{}", lifts[0]);
+    assert_eq!(
+        lifts[2..],
+        [
+            "whmapi1 delete_cphulk_record list_name=black ip=104.16.0.1",
+            "whmapi1 delete_cphulk_record list_name=black ip=172.68.10.0/24",
+            "whmapi1 delete_cphulk_record list_name=black ip=2400:cb00:2049::1",
+            "whmapi1 flush_cphulk_login_history_for_ips ip=162.158.79.23",
+            "whmapi1 flush_cphulk_login_history_for_ips ip=172.71.1.1",
+        ]
+    );
+    assert!(report.files[0]
+        .notes
+        .iter()
+        .any(|n| n.starts_with("1 range(s) of cPHulk's country black list")));
+
+    let forged = scan_fixtures("injection/cphulk-db");
+    assert!(forged.findings.is_empty(), "{:?}", forged.findings);
+    assert!(forged.errors.is_empty(), "{:?}", forged.errors);
+    assert_eq!(forged.files.len(), 1);
+    assert_eq!(forged.files[0].format, Format::CphulkDb);
+    assert_eq!(forged.files[0].malformed, 0);
+}

@@ -112,6 +112,7 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &imunify360::TABLE,
     &imunify360::JSON,
     &bt_firewall::DB,
+    &cphulk::DB,
 ];
 
 /// Every built-in format, in display order.
