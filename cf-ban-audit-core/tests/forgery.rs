@@ -1075,3 +1075,46 @@ fn cphulk_db_lifts_its_records_and_blocks_and_forged_text_bans_nothing() {
     assert_eq!(forged.files[0].format, Format::CphulkDb);
     assert_eq!(forged.files[0].malformed, 0);
 }
+
+/// cPHulk's `cphulk` iptables chain (issue #21): its drops are cPHulk's bans until their
+/// `--datestop`, lifted with `whmapi1 flush_cphulk_login_history_for_ips`; the forged twin,
+/// whose Cloudflare addresses stand in a comment holding a whole cPHulk rule, an ACCEPT rule,
+/// a negated source and a destination, bans nothing.
+#[test]
+fn cphulk_chain_rules_end_at_their_datestop_and_forged_rules_ban_nothing() {
+    let report = scan_fixtures("cphulk-iptables");
+    let mut got: Vec<(String, BanState, String)> = report
+        .findings
+        .iter()
+        .map(|f| {
+            assert_eq!((f.tool, f.scope.as_str()), (Tool::Cphulk, "cphulk"));
+            (f.address_text(), f.state, f.lift().unwrap().join(" "))
+        })
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        got,
+        [
+            (
+                "162.158.79.23".to_string(),
+                BanState::Active,
+                "whmapi1 flush_cphulk_login_history_for_ips ip=162.158.79.23".to_string()
+            ),
+            (
+                "172.71.1.1".to_string(),
+                BanState::Expired,
+                "whmapi1 flush_cphulk_login_history_for_ips ip=172.71.1.1".to_string()
+            ),
+            (
+                "2400:cb00:2049::1".to_string(),
+                BanState::Active,
+                "whmapi1 flush_cphulk_login_history_for_ips ip=2400:cb00:2049::1".to_string()
+            ),
+        ]
+    );
+    let forged = scan_fixtures("injection/cphulk-iptables");
+    assert!(forged.findings.is_empty(), "{:?}", forged.findings);
+    assert_eq!(forged.files.len(), 1);
+    assert_eq!(forged.files[0].format, Format::IptablesSave);
+    assert_eq!(forged.files[0].malformed, 0);
+}

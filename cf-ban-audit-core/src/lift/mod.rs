@@ -209,11 +209,12 @@ fn hestia_lift(f: &Finding, address: &str) -> Result<Vec<String>, String> {
 /// `whmapi1 delete_cphulk_record list_name=black ip=RECORD` when the black list's record is
 /// this address or network, as written in the listing or named from the database
 /// ([`Evidence::spec`]); `whmapi1 flush_cphulk_login_history_for_ips ip=ADDRESS` for a block
-/// of cPHulk's login history (scopes `brute` and `excessive-brute`), which also removes the
-/// address's rules of the `cphulk` iptables chain.
+/// of cPHulk's login history (scopes `brute` and `excessive-brute`) or a rule of its
+/// `cphulk` iptables chain: that call removes both.
 fn cphulk_lift(f: &Finding, address: &str) -> Result<Vec<String>, String> {
     use crate::formats::cphulk::db::{BRUTE_SCOPE, EXCESSIVE_BRUTE_SCOPE};
-    if f.scope == BRUTE_SCOPE || f.scope == EXCESSIVE_BRUTE_SCOPE {
+    use crate::formats::iptables::CPHULK_CHAIN;
+    if [BRUTE_SCOPE, EXCESSIVE_BRUTE_SCOPE, CPHULK_CHAIN].contains(&f.scope.as_str()) {
         let ip = format!("ip={address}");
         return all_passable(argv(&[
             "whmapi1",
@@ -506,6 +507,10 @@ mod tests {
                 .lift()
                 .unwrap()[3],
             "ip=172.68.10.0/24"
+        );
+        assert_eq!(
+            finding(Tool::Cphulk, "cphulk").lift().unwrap()[1],
+            "flush_cphulk_login_history_for_ips"
         );
         assert_eq!(
             finding(Tool::Cphulk, "excessive-brute").lift().unwrap(),
