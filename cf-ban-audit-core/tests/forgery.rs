@@ -981,3 +981,140 @@ fn imunify360_rows_are_read_from_the_right_and_forged_comments_ban_nothing() {
         .collect();
     assert_eq!(bad, [3]);
 }
+
+/// The BT / aaPanel firewall's database (issue #21): drop rows of `firewall_ip`,
+/// `firewall_new` and the legacy `firewall` are bans, each lifted by hand in the panel with
+/// the rule as written; the forged twin, whose Cloudflare addresses stand only in `brief`,
+/// `ps` and `domain`, in accept rules and in drops of the `OUTPUT` chain, bans nothing.
+#[test]
+fn bt_firewall_db_reads_drop_rows_and_forged_remarks_ban_nothing() {
+    let report = scan_fixtures("bt-firewall-db");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.files[0].format, Format::BtFirewallDb);
+    let range = report
+        .findings
+        .iter()
+        .find(|f| f.address_text() == "162.158.10.2/31")
+        .unwrap();
+    assert_eq!(
+        (range.tool, range.state),
+        (Tool::BtFirewall, BanState::Active)
+    );
+    let why = range.lift().unwrap_err();
+    assert!(
+        why.contains("IP rules: remove the rule that blocks 162.158.10.2/31 (written 162.158.10.1-162.158.10.6"),
+        "{why}"
+    );
+    let port = report
+        .findings
+        .iter()
+        .find(|f| f.address_text() == "172.64.80.1")
+        .unwrap();
+    assert!(port.lift().unwrap_err().contains("Port rules"));
+
+    let forged = scan_fixtures("injection/bt-firewall-db");
+    assert!(forged.findings.is_empty(), "{:?}", forged.findings);
+    assert!(forged.errors.is_empty(), "{:?}", forged.errors);
+    assert_eq!(forged.files.len(), 1);
+    assert_eq!(forged.files[0].format, Format::BtFirewallDb);
+    assert_eq!(forged.files[0].malformed, 0);
+    assert!(
+        forged.files[0]
+            .notes
+            .iter()
+            .any(|n| n.starts_with("2 drop rule(s) in the OUTPUT chain")),
+        "{:?}",
+        forged.files[0].notes
+    );
+}
+
+/// cPHulk's database (issue #21): black list records (16-byte `ip2bin16` addresses) are
+/// lifted with `whmapi1 delete_cphulk_record` of the record as whmapi1 names it (none for a
+/// range record that holds more than the ban), login history blocks with `whmapi1
+/// flush_cphulk_login_history_for_ips`; the forged twin, whose Cloudflare addresses stand
+/// only in comments, user names, notes and services, or in rows that block no address, bans
+/// nothing.
+#[test]
+fn cphulk_db_lifts_its_records_and_blocks_and_forged_text_bans_nothing() {
+    let report = scan_fixtures("cphulk-db");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.files[0].format, Format::CphulkDb);
+    let mut lifts: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| {
+            assert_eq!(f.tool, Tool::Cphulk);
+            match f.lift() {
+                Ok(argv) => argv.join(" "),
+                Err(why) => format!("{}: {why}", f.address_text()),
+            }
+        })
+        .collect();
+    lifts.sort();
+    assert_eq!(lifts.len(), 7, "{lifts:?}");
+    assert!(lifts[0].starts_with("108.162.210.1: the black list record 108.162.210.1-108.162.210.2 holds other addresses too"), "{}", lifts[0]);
+    assert_eq!(
+        lifts[2..],
+        [
+            "whmapi1 delete_cphulk_record list_name=black ip=104.16.0.1",
+            "whmapi1 delete_cphulk_record list_name=black ip=172.68.10.0/24",
+            "whmapi1 delete_cphulk_record list_name=black ip=2400:cb00:2049::1",
+            "whmapi1 flush_cphulk_login_history_for_ips ip=162.158.79.23",
+            "whmapi1 flush_cphulk_login_history_for_ips ip=172.71.1.1",
+        ]
+    );
+    assert!(report.files[0]
+        .notes
+        .iter()
+        .any(|n| n.starts_with("1 range(s) of cPHulk's country black list")));
+
+    let forged = scan_fixtures("injection/cphulk-db");
+    assert!(forged.findings.is_empty(), "{:?}", forged.findings);
+    assert!(forged.errors.is_empty(), "{:?}", forged.errors);
+    assert_eq!(forged.files.len(), 1);
+    assert_eq!(forged.files[0].format, Format::CphulkDb);
+    assert_eq!(forged.files[0].malformed, 0);
+}
+
+/// cPHulk's `cphulk` iptables chain (issue #21): its drops are cPHulk's bans until their
+/// `--datestop`, lifted with `whmapi1 flush_cphulk_login_history_for_ips`; the forged twin,
+/// whose Cloudflare addresses stand in a comment holding a whole cPHulk rule, an ACCEPT rule,
+/// a negated source and a destination, bans nothing.
+#[test]
+fn cphulk_chain_rules_end_at_their_datestop_and_forged_rules_ban_nothing() {
+    let report = scan_fixtures("cphulk-iptables");
+    let mut got: Vec<(String, BanState, String)> = report
+        .findings
+        .iter()
+        .map(|f| {
+            assert_eq!((f.tool, f.scope.as_str()), (Tool::Cphulk, "cphulk"));
+            (f.address_text(), f.state, f.lift().unwrap().join(" "))
+        })
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        got,
+        [
+            (
+                "162.158.79.23".to_string(),
+                BanState::Active,
+                "whmapi1 flush_cphulk_login_history_for_ips ip=162.158.79.23".to_string()
+            ),
+            (
+                "172.71.1.1".to_string(),
+                BanState::Expired,
+                "whmapi1 flush_cphulk_login_history_for_ips ip=172.71.1.1".to_string()
+            ),
+            (
+                "2400:cb00:2049::1".to_string(),
+                BanState::Active,
+                "whmapi1 flush_cphulk_login_history_for_ips ip=2400:cb00:2049::1".to_string()
+            ),
+        ]
+    );
+    let forged = scan_fixtures("injection/cphulk-iptables");
+    assert!(forged.findings.is_empty(), "{:?}", forged.findings);
+    assert_eq!(forged.files.len(), 1);
+    assert_eq!(forged.files[0].format, Format::IptablesSave);
+    assert_eq!(forged.files[0].malformed, 0);
+}

@@ -129,7 +129,8 @@ pub(super) fn advice(out: &mut dyn Write, report: &Report, width: Option<usize>)
                 None,
             ),
             Tool::Cphulk => (
-                "lift with whmapi1 delete_cphulk_record list_name=black ip=IP, white-list \
+                "lift with whmapi1 delete_cphulk_record list_name=black ip=IP (a login-history \
+                 block: whmapi1 flush_cphulk_login_history_for_ips ip=IP), white-list \
                  Cloudflare's ranges (cf-ban-audit snippet cphulk) and restore visitor \
                  addresses, so logins through proxied hostnames show visitors",
                 None,

@@ -112,6 +112,8 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &cphulk::RECORDS,
     &imunify360::TABLE,
     &imunify360::JSON,
+    &bt_firewall::DB,
+    &cphulk::DB,
 ];
 
 /// Every built-in format, in display order.

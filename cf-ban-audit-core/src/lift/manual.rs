@@ -33,7 +33,12 @@ pub(super) fn reason(f: &Finding) -> String {
             format!(
                 "BT panel → Security → Firewall → {tab}: remove {rule} that blocks \
                  {address}{written}{}",
-                places(f, &[Format::BtFirewall], " (read at ", ")")
+                places(
+                    f,
+                    &[Format::BtFirewall, Format::BtFirewallDb],
+                    " (read at ",
+                    ")"
+                )
             )
         }
         Tool::Btwaf => format!(
@@ -120,16 +125,17 @@ fn places(f: &Finding, formats: &[Format], before: &str, after: &str) -> String 
     format!("{before}{text}{after}")
 }
 
-/// The `address` of the panel rule, as written, from a line of the export read as the
-/// evidence's text.
+/// The `address` of the panel rule, as written: the database row's (kept as the evidence's
+/// spec), or from a line of the export read as the evidence's text.
 fn panel_address(f: &Finding) -> Option<String> {
-    f.evidence
-        .iter()
-        .filter(|e| e.format == Format::BtFirewall)
-        .find_map(|e| {
+    f.evidence.iter().find_map(|e| match e.format {
+        Format::BtFirewallDb => e.spec.clone(),
+        Format::BtFirewall => {
             let v: serde_json::Value = serde_json::from_str(e.text.as_deref()?).ok()?;
             Some(v.get("address")?.as_str()?.to_string())
-        })
+        }
+        _ => None,
+    })
 }
 
 #[cfg(test)]

@@ -207,9 +207,22 @@ fn hestia_lift(f: &Finding, address: &str) -> Result<Vec<String>, String> {
 }
 
 /// `whmapi1 delete_cphulk_record list_name=black ip=RECORD` when the black list's record is
-/// this address or network, as written in the listing ([`Evidence::spec`]).
+/// this address or network, as written in the listing or named from the database
+/// ([`Evidence::spec`]); `whmapi1 flush_cphulk_login_history_for_ips ip=ADDRESS` for a block
+/// of cPHulk's login history (scopes `brute` and `excessive-brute`) or a rule of its
+/// `cphulk` iptables chain: that call removes both.
 fn cphulk_lift(f: &Finding, address: &str) -> Result<Vec<String>, String> {
-    let record = own(f, &[Format::CphulkRecords])
+    use crate::formats::cphulk::db::{BRUTE_SCOPE, EXCESSIVE_BRUTE_SCOPE};
+    use crate::formats::iptables::CPHULK_CHAIN;
+    if [BRUTE_SCOPE, EXCESSIVE_BRUTE_SCOPE, CPHULK_CHAIN].contains(&f.scope.as_str()) {
+        let ip = format!("ip={address}");
+        return all_passable(argv(&[
+            "whmapi1",
+            "flush_cphulk_login_history_for_ips",
+            &ip,
+        ]));
+    }
+    let record = own(f, &[Format::CphulkRecords, Format::CphulkDb])
         .find_map(|e| e.spec.as_deref())
         .unwrap_or(address);
     if !passable(record) || record.starts_with('-') {
@@ -481,6 +494,32 @@ mod tests {
             "{why}"
         );
         assert!(finding(Tool::Hestia, "fail2ban--x").lift().is_err());
+        let db = evidence(
+            Format::CphulkDb,
+            Authority::Database,
+            "cphulk.sqlite",
+            0,
+            Some("172.68.10.0/24"),
+            None,
+        );
+        assert_eq!(
+            with("172.68.10.0/24", Tool::Cphulk, "black", db)
+                .lift()
+                .unwrap()[3],
+            "ip=172.68.10.0/24"
+        );
+        assert_eq!(
+            finding(Tool::Cphulk, "cphulk").lift().unwrap()[1],
+            "flush_cphulk_login_history_for_ips"
+        );
+        assert_eq!(
+            finding(Tool::Cphulk, "excessive-brute").lift().unwrap(),
+            [
+                "whmapi1",
+                "flush_cphulk_login_history_for_ips",
+                "ip=104.16.0.1"
+            ]
+        );
     }
 
     #[test]

@@ -62,6 +62,11 @@ const BUILTIN_TARGETS: &[&str] = &[
     "ROUTE",
 ];
 
+/// The chain cPHulk fills when it blocks at the firewall level
+/// (`Cpanel::IpTables::TempBan::add_temp_block`, on the chain `cphulk`): `-A cphulk -s
+/// ADDR/32 -m state --state NEW -m time --datestop T --utc -j DROP`.
+pub const CPHULK_CHAIN: &str = "cphulk";
+
 /// A set match on the source: `-m set [!] --match-set NAME src[,...]`.
 #[derive(Debug, Clone)]
 pub(super) struct SetMatch {
@@ -86,6 +91,9 @@ pub(super) struct Rule {
     /// The rule as its table's `iptables` command adds it (`-t filter -A INPUT ...`), for the
     /// save forms (see [`crate::Evidence::spec`]).
     pub(super) spec: Option<String>,
+    /// The time (host local time) after which the rule matches nothing: `-m time
+    /// --datestop`, as cPHulk's temporary blocks use it.
+    pub(super) datestop: Option<chrono::NaiveDateTime>,
 }
 
 #[derive(Debug)]
@@ -293,18 +301,25 @@ impl IptablesParser {
                     };
                     match verdict {
                         Some(Verdict::Drop) => {
+                            // cPHulk's own chain: its blocks are cPHulk's, lifted its way.
+                            let tool = if chain.name == CPHULK_CHAIN {
+                                Tool::Cphulk
+                            } else {
+                                Tool::Iptables
+                            };
                             for net in &rule.sources {
                                 bans += 1;
                                 sink.event(
                                     BanEvent::new(
                                         *net,
-                                        Tool::Iptables,
+                                        tool,
                                         Format::IptablesSave,
                                         chain.name.clone(),
                                         Action::Listed,
                                         Location::new(self.path.clone(), rule.line),
                                     )
-                                    .spec(rule.spec.clone()),
+                                    .spec(rule.spec.clone())
+                                    .until(rule.datestop),
                                 );
                             }
                             for set in &rule.sets {

@@ -38,6 +38,16 @@
 //! the state, so the rules of chains that nothing jumps to are still read; the file's statistics
 //! note such chains.
 //!
+//! A rule with `-m time --datestop T` matches nothing after `T` (UTC, unless `--kerneltz`;
+//! a `--timestop` gives the time of day, as older iptables render cPanel's `--datestop`): its
+//! events end then. The rules of the chain `cphulk` are cPanel cPHulk's temporary blocks
+//! (`-A cphulk -s 10.215.217.79/32 -m state --state NEW -m time --datestop
+//! 2014-10-28T01:30:08 --utc -j DROP`, `asmrdevelop/cpanel` `Cpanel/IpTables/TempBan.pm`
+//! `add_temp_block` and its comments; see `../shared/FORMATS.md` §6 A3): their events are
+//! [`Tool::Cphulk`]'s, lifted the cPanel way.
+//! Those rules say nothing about how cPHulk lists the address (black list, brute force): the
+//! scope stays the chain.
+//!
 //! Rules matching a set (`-m set --match-set NAME src`) report how they use it through
 //! [`Sink::set_use`]: [`Verdict::Drop`] when they drop (a ban set such as fail2ban's
 //! `f2b-modsec` or CrowdSec's `crowdsec-blacklists-0`), [`Verdict::Accept`] when they accept
@@ -56,6 +66,7 @@ mod table;
 
 use super::registry::{Detection, FormatDescriptor};
 use crate::event::Tool;
+pub use chains::CPHULK_CHAIN;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;

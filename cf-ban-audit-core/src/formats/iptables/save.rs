@@ -261,6 +261,10 @@ fn reduce(typed: &model::Rule, lineno: u64, sink: &mut dyn Sink) -> Rule {
                 "-c" | "--set-counters" | "--comment" | "-j" | "--jump" | "-g" | "--goto" => {}
                 _ => rule.conditional = true,
             },
+            MatchKind::UnknownModule { name, options } if name == "time" && !negated => {
+                rule.conditional = true;
+                rule.datestop = datestop(options);
+            }
             MatchKind::Module(name) | MatchKind::UnknownModule { name, .. } => {
                 if name != "comment" {
                     rule.conditional = true;
@@ -272,6 +276,37 @@ fn reduce(typed: &model::Rule, lineno: u64, sink: &mut dyn Sink) -> Rule {
         }
     }
     rule
+}
+
+/// The end of a `-m time` match's dates, in host local time: `--datestop`'s date with the
+/// time of `--timestop` when there is one, else `--datestop`'s own time (midnight when it has
+/// none), as cPanel's `Cpanel::IpTables::TempBan::expire_time_based_rules` reads the three
+/// renderings iptables versions give of the one `--datestop` it sets; in UTC unless
+/// `--kerneltz` says the kernel's time zone (xt_time's default is UTC). None without a
+/// readable `--datestop`.
+fn datestop(options: &[String]) -> Option<chrono::NaiveDateTime> {
+    use chrono::{Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+    let value = |key: &str| {
+        let at = options.iter().position(|o| o == key)?;
+        options.get(at + 1).map(String::as_str)
+    };
+    let stop = value("--datestop")?;
+    let (date, time) = stop.split_once('T').unwrap_or((stop, "00:00:00"));
+    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+    let time = NaiveTime::parse_from_str(value("--timestop").unwrap_or(time), "%H:%M:%S").ok()?;
+    let stop = NaiveDateTime::new(date, time);
+    if options
+        .iter()
+        .any(|o| o == "--kerneltz" || o == "--localtz")
+    {
+        Some(stop)
+    } else {
+        Some(
+            Utc.from_utc_datetime(&stop)
+                .with_timezone(&Local)
+                .naive_local(),
+        )
+    }
 }
 
 /// Worked examples of this module's items.

@@ -360,3 +360,65 @@ fn legacy_and_nft_headers_tell_the_tables_apart() {
         assert_eq!(rs.nf_tables, nf_tables, "{header}");
     }
 }
+
+#[test]
+fn cphulk_chain_rules_are_cphulks_and_end_at_their_datestop() {
+    use chrono::{Local, NaiveDateTime, TimeZone, Utc};
+    let c = run("*filter\n:INPUT ACCEPT [0:0]\n:cphulk - [0:0]\n:f2b-sshd - [0:0]\n\
+                 -A INPUT -j cphulk\n-A INPUT -j f2b-sshd\n\
+                 -A cphulk -s 104.16.0.1/32 -m state --state NEW -m time --datestop 2026-11-25T09:00:00 --utc -j DROP\n\
+                 -A cphulk -s 104.16.0.2/32 -m time --datestop 2026-11-25T09:00:00 --kerneltz -j DROP\n\
+                 -A cphulk -s 104.16.0.3/32 -m comment --comment \"-m time --datestop 2020-01-01T00:00:00\" -j DROP\n\
+                 -A cphulk -s 104.16.0.4/32 -j ACCEPT\n\
+                 -A cphulk -s 104.16.0.6/32 -m time --datestop 2026-11-25 --timestop 01:30:08 --utc -j DROP\n\
+                 -A cphulk -s 104.16.0.7/32 -m time --timestart 00:00:00 --timestop 01:30:08 --datestop 2026-11-25T00:00:00 --utc -j DROP\n\
+                 -A f2b-sshd -s 104.16.0.5/32 -m time --datestop 2026-11-20T09:00:00 -j REJECT\n\
+                 COMMIT\n");
+    let utc = |t: &str| {
+        let t = NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").unwrap();
+        Utc.from_utc_datetime(&t)
+            .with_timezone(&Local)
+            .naive_local()
+    };
+    let got: Vec<(Tool, String, String, Option<NaiveDateTime>)> = c
+        .events
+        .iter()
+        .map(|e| (e.tool, e.scope.clone(), e.net.to_string(), e.expires))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                Tool::Cphulk,
+                "cphulk".into(),
+                "104.16.0.1/32".into(),
+                Some(utc("2026-11-25T09:00:00"))
+            ),
+            (
+                Tool::Cphulk,
+                "cphulk".into(),
+                "104.16.0.2/32".into(),
+                Some("2026-11-25T09:00:00".parse().unwrap())
+            ),
+            (Tool::Cphulk, "cphulk".into(), "104.16.0.3/32".into(), None),
+            (
+                Tool::Cphulk,
+                "cphulk".into(),
+                "104.16.0.6/32".into(),
+                Some(utc("2026-11-25T01:30:08"))
+            ),
+            (
+                Tool::Cphulk,
+                "cphulk".into(),
+                "104.16.0.7/32".into(),
+                Some(utc("2026-11-25T01:30:08"))
+            ),
+            (
+                Tool::Iptables,
+                "f2b-sshd".into(),
+                "104.16.0.5/32".into(),
+                Some(utc("2026-11-20T09:00:00"))
+            ),
+        ]
+    );
+}

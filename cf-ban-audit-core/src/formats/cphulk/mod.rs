@@ -22,10 +22,10 @@
 //! white list (`list_name` `white`) bans nothing: the file is noted as such. The response's
 //! `requester_ip` is the caller's own address, never a ban.
 //!
-//! Only the JSON output is read: whmapi1's default output is YAML, whose layout is not
-//! verified (`--output=json` or `--output=jsonpretty` gives JSON). The database
-//! `/var/cpanel/hulkd/cphulk.sqlite` (`ip_lists`, addresses as 16-byte binary strings whose
-//! exact encoding is not verified) is not read.
+//! Of whmapi1's output only JSON is read: its default output is YAML, whose layout is not
+//! verified (`--output=json` or `--output=jsonpretty` gives JSON). cPHulk's database
+//! `/var/cpanel/hulkd/cphulk.sqlite` (the black list, and the address blocks of its login
+//! history) is read by [`db`].
 //!
 //! [`BanEvent::spec`]: crate::event::BanEvent::spec
 
@@ -35,9 +35,13 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::grammar::entry::parse_entry;
-use super::registry::{Detection, FormatDescriptor};
+use super::registry::{Detection, FormatDescriptor, Reader};
 use super::{Format, LineParser, ParseCtx, Sink};
 use crate::event::{Action, BanEvent, Location, Tool};
+
+pub mod db;
+
+pub use db::{looks_like_db, read_database};
 
 /// The most a response may hold before it is refused.
 const MAX_DOCUMENT: usize = 32 << 20;
@@ -51,6 +55,8 @@ pub const BLACK_SCOPE: &str = "black";
 impl Format {
     /// cPanel cPHulk `whmapi1 --output=json read_cphulk_records` response.
     pub const CphulkRecords: Format = Format::builtin(45, "cphulk-records");
+    /// cPanel cPHulk's SQLite database `cphulk.sqlite` (black list, address blocks).
+    pub const CphulkDb: Format = Format::builtin(49, "cphulk-db");
 }
 
 /// The `"ips_in_list"` key followed by `:` and an object.
@@ -230,6 +236,16 @@ pub(crate) const RECORDS: FormatDescriptor = FormatDescriptor::new(
     |ctx| Box::new(CphulkRecordsParser::new(ctx)),
 )
 .detected_by(&[Detection::text(237, detect)]);
+
+/// cPHulk's database.
+pub(crate) const DB: FormatDescriptor = FormatDescriptor::read_as(
+    Format::CphulkDb,
+    &[Tool::Cphulk],
+    "cPanel cPHulk cphulk.sqlite (ip_lists black list, login_track address blocks)",
+    Reader::Sqlite(read_database),
+)
+.usual_paths(&["/var/cpanel/hulkd/cphulk.sqlite"])
+.detected_by(&[Detection::sqlite(114, looks_like_db)]);
 
 #[cfg(test)]
 mod tests {

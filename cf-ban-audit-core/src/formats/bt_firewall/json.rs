@@ -1,47 +1,24 @@
-//! The BT-Panel (Baota) / aaPanel system firewall's rules, as the panel exports and imports
-//! them (`safeModel/firewallModel.py`, `export_rules` / `import_rules` / `hand_import_rules`).
-//!
-//! The panel keeps its rules in the SQLite database `/www/server/panel/data/default.db`:
-//! table `firewall_ip` (`id, types, address, brief, addtime`, newer panels add `sid, domain`)
-//! for address rules, `firewall_new` (`id, protocol, ports, types, address, brief, addtime`)
-//! for port rules, and applies them through ufw, firewalld or iptables. "Export" writes the
-//! rows to `/www/server/panel/data/firewall/ip.json` (and `port.json`) as one JSON object a
-//! line; "import" reads that, a JSON array, or a single object. Those files are read here (the
-//! database itself is not):
+//! The panel's exported rules (`export_rules` / `import_rules` / `hand_import_rules`): one JSON
+//! object a line, a JSON array, a single object, or `{"data": [...]}`:
 //!
 //! ```text
 //! {"id": 3, "types": "drop", "address": "203.0.113.7", "brief": "scanner", "addtime": "2026-11-20 10:00:00"}
 //! [{"id":1,"types":"drop","address":"1.2.3.4","brief":"…","addtime":"2026-11-20 10:00:00","sid":0,"domain":""}]
 //! ```
 //!
-//! A rule with `types` `drop` (or `reject`) bans its `address`: an address, a CIDR, an IPv6
-//! address, or a range `a-b` (which the panel turns into an ipset; here it becomes its minimal
-//! CIDR blocks, see [`super::plain_list::range_nets`]). Each is an [`Action::Listed`] event
-//! with scope `ip_rule` (or `port_rule` for a port rule with a source address) and the rule's
-//! `addtime` as its time. `accept` rules are allow rules and give nothing; port rules without
-//! an address close a port to everyone and name no banned source.
-//!
-//! `brief` is the admin's remark and is never read for addresses.
+//! Each object is a [`Rule`] (see the [module documentation](super)).
 
-use super::registry::{Detection, FormatDescriptor};
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
-use super::grammar::entry::parse_entry;
-use super::grammar::time::parse_asctime;
-use super::{Format, LineParser, ParseCtx, Sink};
-use crate::event::{Action, BanEvent, Location, Tool};
+use super::{other_chain_note, Outcome, Rule};
+use crate::event::Location;
+use crate::formats::{Format, LineParser, ParseCtx, Sink};
 
 /// The most a whole (not one-object-a-line) document may hold before it is refused.
 const MAX_DOCUMENT: usize = 32 << 20;
-
-/// The scope of address rules.
-pub const IP_RULE_SCOPE: &str = "ip_rule";
-/// The scope of port rules that name a source address.
-pub const PORT_RULE_SCOPE: &str = "port_rule";
 
 /// Whether a JSON object is a panel firewall rule: `types` is `accept`, `drop` or `reject`,
 /// `address` is a string, and `addtime` or `brief` is there.
@@ -121,6 +98,8 @@ enum Mode {
 pub struct BtFirewallParser {
     path: Arc<Path>,
     mode: Mode,
+    /// Drop rules of the `OUTPUT` chain seen.
+    other_chain: usize,
 }
 
 impl BtFirewallParser {
@@ -129,6 +108,7 @@ impl BtFirewallParser {
         BtFirewallParser {
             path: ctx.path.clone(),
             mode: Mode::Start,
+            other_chain: 0,
         }
     }
 
@@ -137,7 +117,7 @@ impl BtFirewallParser {
     }
 
     /// Handles every rule of a parsed value, the `n`-th at `lines(n)`.
-    fn value(&self, value: &Value, lines: &dyn Fn(usize) -> u64, sink: &mut dyn Sink) {
+    fn value(&mut self, value: &Value, lines: &dyn Fn(usize) -> u64, sink: &mut dyn Sink) {
         let items: Vec<&Value> = match value {
             Value::Array(items) => items.iter().collect(),
             Value::Object(obj) => match obj.get("data") {
@@ -149,7 +129,11 @@ impl BtFirewallParser {
         for (n, item) in items.into_iter().enumerate() {
             let line = lines(n);
             match item.as_object() {
-                Some(obj) => rule(obj, self.location(line), sink),
+                Some(obj) => {
+                    if rule(obj, self.location(line), sink) == Outcome::OtherChain {
+                        self.other_chain += 1;
+                    }
+                }
                 None => sink.malformed(line, "not a firewall rule object".into()),
             }
         }
@@ -173,66 +157,16 @@ fn address_key_lines(text: &[u8], first_line: u64) -> Vec<u64> {
 }
 
 /// One rule object: an event per banned network.
-fn rule(obj: &Map<String, Value>, location: Location, sink: &mut dyn Sink) {
-    let (Some(types), Some(address)) = (
-        obj.get("types").and_then(Value::as_str),
-        obj.get("address").and_then(Value::as_str),
-    ) else {
-        sink.malformed(location.line, "a rule without types or address".into());
-        return;
-    };
-    if !matches!(
-        types.to_ascii_lowercase().as_str(),
-        "drop" | "reject" | "deny"
-    ) {
-        return;
+fn rule(obj: &Map<String, Value>, location: Location, sink: &mut dyn Sink) -> Outcome {
+    let text = |key: &str| obj.get(key).and_then(Value::as_str);
+    Rule {
+        types: text("types"),
+        address: text("address"),
+        ports: text("ports").is_some_and(|p| !p.trim().is_empty()),
+        chain: text("chain"),
+        addtime: text("addtime"),
     }
-    let ports = obj
-        .get("ports")
-        .and_then(Value::as_str)
-        .is_some_and(|p| !p.trim().is_empty());
-    let scope = if ports {
-        PORT_RULE_SCOPE
-    } else {
-        IP_RULE_SCOPE
-    };
-    let address = address.trim();
-    if address.is_empty() {
-        if !ports {
-            sink.malformed(location.line, "a drop rule without an address".into());
-        }
-        return;
-    }
-    let time = obj.get("addtime").and_then(Value::as_str).and_then(addtime);
-    for part in address.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let Some(nets) = parse_entry(part.as_bytes()) else {
-            sink.malformed(
-                location.line,
-                format!("not an address, CIDR or range: {part:?}"),
-            );
-            continue;
-        };
-        for net in nets {
-            sink.event(
-                BanEvent::new(
-                    net,
-                    Tool::BtFirewall,
-                    Format::BtFirewall,
-                    scope,
-                    Action::Listed,
-                    location.clone(),
-                )
-                .at(time),
-            );
-        }
-    }
-}
-
-/// The panel's `addtime`: `%Y-%m-%d %X`.
-fn addtime(text: &str) -> Option<NaiveDateTime> {
-    let text = text.trim();
-    let (time, n) = parse_asctime(text.as_bytes())?;
-    (n == text.len()).then_some(time)
+    .events(Format::BtFirewall, &location, "", false, sink)
 }
 
 impl LineParser for BtFirewallParser {
@@ -303,28 +237,11 @@ impl LineParser for BtFirewallParser {
             )),
             Mode::Start | Mode::Lines => {}
         }
+        if self.other_chain > 0 {
+            sink.note(other_chain_note(self.other_chain));
+        }
     }
 }
-
-// Format constants are named like enum variants, as they are used like them (in `match`
-// patterns among others).
-#[allow(non_upper_case_globals)]
-impl Format {
-    /// BT-Panel / aaPanel system firewall rule JSON (`types: drop`).
-    pub const BtFirewall: Format = Format::builtin(26, "bt-firewall");
-}
-
-/// The BT firewall descriptor.
-pub(crate) const DESCRIPTOR: FormatDescriptor = FormatDescriptor::new(
-    Format::BtFirewall,
-    &[Tool::BtFirewall],
-    "BT-Panel firewall exported rule JSON",
-    |ctx| Box::new(BtFirewallParser::new(ctx)),
-)
-.usual_paths(&["/www/server/panel/data/firewall"])
-.detected_by(&[Detection::text(240, |path, head| {
-    detect(path, head).is_some()
-})]);
 
 #[cfg(test)]
 mod tests {
@@ -393,6 +310,26 @@ mod tests {
         assert_eq!(wrapped.events.len(), 1);
         let broken = run("[\n{\"types\": \"drop\",");
         assert_eq!(broken.malformed_lines(), [1]);
+    }
+
+    #[test]
+    fn output_chain_rules_refuse_no_visitor() {
+        let c = run(concat!(
+            r#"{"id": 2, "types": "drop", "address": "104.16.0.9", "brief": "", "addtime": "", "chain": "OUTPUT"}"#,
+            "\n",
+            r#"{"id": 1, "types": "drop", "address": "104.16.0.8", "brief": "", "addtime": "", "chain": ""}"#,
+            "\n",
+            r#"{"id": 0, "types": "drop", "address": "104.16.0.7", "brief": "", "addtime": "", "chain": "INPUT"}"#,
+        ));
+        assert_eq!(
+            nets(&c),
+            [
+                ("104.16.0.8/32".into(), "ip_rule".into(), 2),
+                ("104.16.0.7/32".into(), "ip_rule".into(), 3),
+            ]
+        );
+        assert_eq!(c.notes.len(), 1, "{:?}", c.notes);
+        assert!(c.notes[0].starts_with("1 drop rule(s) in the OUTPUT chain"));
     }
 
     #[test]
