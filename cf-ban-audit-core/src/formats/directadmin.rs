@@ -27,8 +27,8 @@
 //! Detection weighs the whole head of the file, never one line: `ip_blacklist` by its name
 //! and every line; the hook list by every line being `IP=dateblocked=EPOCH` (a structure
 //! no other list has), or by its name `blocked_ips.txt` with every line of the hook form,
-//! dated or bare. The skip list `brute_skip.list` (`IP=` lines) and `ip_whitelist` allow:
-//! they are not read as bans.
+//! dated or bare. The lists that allow (`ip_whitelist`, the skip list `brute_skip.list` of
+//! `IP=` lines, `/root/exempt_ips.txt`) are never taken for one, by their names.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -55,6 +55,10 @@ const BLACKLIST_NAME: &str = "ip_blacklist";
 
 /// The file name of the hook list.
 const HOOK_NAME: &str = "blocked_ips.txt";
+
+/// Words of the names of the lists that allow: DA's `ip_whitelist`, the hooks' skip list
+/// `brute_skip.list` and `/root/exempt_ips.txt`, an administrator's copies of them.
+const ALLOW_NAME_WORDS: &[&str] = &["white", "allow", "skip", "exempt", "trust", "ignore"];
 
 /// What follows the address on a dated hook line, before the seconds.
 const DATED: &[u8] = b"=dateblocked=";
@@ -119,8 +123,13 @@ fn is_blacklist(path: &Path) -> bool {
 /// whose every non-blank line starts with an address (followed by `=`, white space or the
 /// end); a file whose every line is `IP=dateblocked=EPOCH`; or a file named
 /// `blocked_ips.txt` whose every line is `IP` or `IP=dateblocked=EPOCH`. An empty file is
-/// none of them.
+/// none of them, nor a file whose name says it allows (`ip_whitelist`, `brute_skip.list`,
+/// `exempt_ips.txt`: the skip list's line form is not verified, and may look alike).
 pub fn detect(path: &Path, head: &[u8]) -> bool {
+    let name = super::lower_file_name(path);
+    if ALLOW_NAME_WORDS.iter().any(|w| name.contains(w)) {
+        return false;
+    }
     let lines = head_lines(head);
     if lines.is_empty() {
         return false;
@@ -279,6 +288,14 @@ mod tests {
         assert!(!detect(black, b"104.16.0.0/24\n"));
         assert!(!detect(black, b"\n\n"));
         assert!(!detect(hook, b"104.16.0.1=dateblocked=\n"));
+        for allow in [
+            "brute_skip.list",
+            "ip_whitelist",
+            "exempt_ips.txt",
+            "whitelist_ips",
+        ] {
+            assert!(!detect(Path::new(allow), HOOK.as_bytes()), "{allow}");
+        }
     }
 
     #[test]

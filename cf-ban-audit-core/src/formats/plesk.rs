@@ -62,10 +62,10 @@ fn read_line(line: &[u8]) -> Option<(std::net::IpAddr, &str)> {
 /// Decides whether a file is `plesk bin ip_ban --banned` output: every non-blank line of
 /// its head (the last left out when the head cut it) is `<address> <jail>`, and its name
 /// holds `plesk` or `ip_ban`, or a jail is one of Plesk's own (`plesk-…`). Never a file
-/// named `hosts`.
+/// named `hosts`, nor one whose name says it allows (`plesk-trusted.txt`).
 pub fn detect(path: &Path, head: &[u8]) -> bool {
     let name = super::lower_file_name(path);
-    if name == "hosts" {
+    if name == "hosts" || ["trust", "white", "allow"].iter().any(|w| name.contains(w)) {
         return false;
     }
     let mut lines: Vec<&[u8]> = head.split(|&b| b == b'\n').collect();
@@ -204,5 +204,6 @@ mod tests {
         let one_odd = format!("{BANNED}104.16.0.7 plesk-apache # note\n");
         assert!(!detect(any, one_odd.as_bytes()));
         assert!(!detect(Path::new("plesk.txt"), b"\n"));
+        assert!(!detect(Path::new("plesk-trusted.txt"), BANNED.as_bytes()));
     }
 }
