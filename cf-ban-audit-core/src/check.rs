@@ -10,6 +10,7 @@
 //! and 443 and which rule refuses the others ([`CloudCheck`], in [`CheckedFile::cloud`]).
 
 mod fail2ban;
+mod panels;
 
 use std::path::Path;
 
@@ -66,6 +67,13 @@ pub enum ListKind {
     /// cPanel cPHulk's `whmapi1 --output=json read_cphulk_records` response: its white list
     /// (`list_name=white`) allows, any other list allows nothing.
     Cphulk,
+    /// DirectAdmin's `ip_whitelist` (told by its name): one address or CIDR a line, read
+    /// strictly (its line format is not documented).
+    Directadmin,
+    /// Plesk's `plesk bin ip_ban --trusted` output (told by a name holding `trusted` and
+    /// `plesk` or `ip_ban`): one address or CIDR a line, read strictly (its layout is not
+    /// verified).
+    PleskTrusted,
 }
 
 impl From<Vendor> for ListKind {
@@ -136,6 +144,10 @@ pub fn detect_kind(path: &Path, text: &str) -> ListKind {
         || crate::snippet::is_jail_d_fragment(path)
     {
         ListKind::Fail2ban
+    } else if name == "ip_whitelist" {
+        ListKind::Directadmin
+    } else if name.contains("trusted") && (name.contains("plesk") || name.contains("ip_ban")) {
+        ListKind::PleskTrusted
     } else if name.starts_with("csf.") {
         ListKind::Csf
     } else if has("set_real_ip_from")
@@ -189,6 +201,16 @@ fn entries(kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>) {
         },
         ListKind::Btwaf => btwaf_entries(text, &mut problems),
         ListKind::Cphulk => cphulk_white_entries(text, &mut problems),
+        ListKind::Directadmin => panels::strict_entries(
+            text,
+            "DirectAdmin's ip_whitelist is read as one address or CIDR a line",
+            &mut problems,
+        ),
+        ListKind::PleskTrusted => panels::strict_entries(
+            text,
+            "Plesk's trusted list is read as one address or CIDR a line",
+            &mut problems,
+        ),
         // Read as lfd reads csf.ignore (and a plain list it may include): the first word of
         // each line, lines holding `Include` skipped; a line whose address lfd does not load
         // covers nothing.

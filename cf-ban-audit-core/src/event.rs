@@ -49,6 +49,11 @@ pub enum Tool {
     Cphulk,
     /// Imunify360's drop list (`imunify360-agent ip-list local list --purpose drop`).
     Imunify360,
+    /// DirectAdmin's block lists: the Brute Force Monitor hook list (`/root/blocked_ips.txt`)
+    /// and DA's own `ip_blacklist`.
+    Directadmin,
+    /// Plesk's Fail2Ban bans (`plesk bin ip_ban --banned`).
+    Plesk,
     /// CrowdSec decisions.
     Crowdsec,
     /// A plain list of addresses whose name or place says it is a ban list.
@@ -78,6 +83,8 @@ impl Tool {
         Tool::Hestia,
         Tool::Cphulk,
         Tool::Imunify360,
+        Tool::Directadmin,
+        Tool::Plesk,
         Tool::Crowdsec,
         Tool::List,
         Tool::Route,
@@ -103,6 +110,8 @@ impl Tool {
             Tool::Hestia => "hestia",
             Tool::Cphulk => "cphulk",
             Tool::Imunify360 => "imunify360",
+            Tool::Directadmin => "directadmin",
+            Tool::Plesk => "plesk",
             Tool::Crowdsec => "crowdsec",
             Tool::List => "list",
             Tool::Route => "route",
@@ -140,6 +149,8 @@ impl Tool {
             Tool::Hestia => "chain",
             Tool::Cphulk => "list",
             Tool::Imunify360 => "list",
+            Tool::Directadmin => "list",
+            Tool::Plesk => "jail",
             Tool::Crowdsec => "scenario",
             Tool::List => "list",
             Tool::Route => "type",

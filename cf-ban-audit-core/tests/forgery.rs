@@ -1118,3 +1118,97 @@ fn cphulk_chain_rules_end_at_their_datestop_and_forged_rules_ban_nothing() {
     assert_eq!(forged.files[0].format, Format::IptablesSave);
     assert_eq!(forged.files[0].malformed, 0);
 }
+
+/// DirectAdmin's block lists (issue #21): the BFM hook list's blocks are lifted with the
+/// `unblock_ip.sh` hook, `ip_blacklist`'s by removing the line (no command: it gates only the
+/// DA login); in the forged twins Cloudflare addresses stand only after a line's address or
+/// in its date, which the hook list never holds (so that file is no known format) and
+/// `ip_blacklist` never reads.
+#[test]
+fn directadmin_lists_read_only_the_leading_address_and_forged_tails_ban_nothing() {
+    let report = scan_fixtures("directadmin");
+    let mut lifts: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| {
+            assert_eq!((f.tool, f.state), (Tool::Directadmin, BanState::Active));
+            match f.lift() {
+                Ok(argv) => argv.join(" "),
+                Err(why) => format!("{}: {why}", f.address_text()),
+            }
+        })
+        .collect();
+    lifts.sort();
+    assert_eq!(lifts.len(), 5);
+    assert!(
+        lifts[0].starts_with("104.23.9.1: edit line 2 of ")
+            && lifts[0].contains("data/admin/ip_blacklist and remove the line of 104.23.9.1")
+            && lifts[0].contains("only the DirectAdmin login on port 2222"),
+        "{}",
+        lifts[0]
+    );
+    assert!(lifts[1].starts_with("108.162.193.5: edit line 5 of "));
+    assert_eq!(
+        lifts[2..],
+        [
+            "env ip=162.158.88.14 /usr/local/directadmin/scripts/custom/unblock_ip.sh",
+            "env ip=172.71.4.9 /usr/local/directadmin/scripts/custom/unblock_ip.sh",
+            "env ip=2400:cb00:2049::17 /usr/local/directadmin/scripts/custom/unblock_ip.sh",
+        ]
+    );
+    let forged = scan_fixtures("injection/directadmin");
+    assert!(forged.findings.is_empty(), "{:?}", forged.findings);
+    let read: Vec<(String, Format, usize)> = forged
+        .files
+        .iter()
+        .map(|f| {
+            (
+                f.path.rsplit('/').next().unwrap().to_string(),
+                f.format,
+                f.malformed_samples.len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        read,
+        [("ip_blacklist".to_string(), Format::DirectadminBlocklist, 0)]
+    );
+}
+
+/// Plesk's `ip_ban --banned` output (issue #21; layout not verified): each `<IP> <jail>` line
+/// is lifted with `plesk bin ip_ban --unban IP,jail`; a Cloudflare address in the jail field
+/// bans nothing, and a file of other shapes (a third field, the jail first) is no known
+/// format.
+#[test]
+fn plesk_bans_lift_by_address_and_jail_and_forged_fields_ban_nothing() {
+    let report = scan_fixtures("plesk");
+    let mut lifts: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| {
+            assert_eq!((f.tool, f.state), (Tool::Plesk, BanState::Active));
+            f.lift().unwrap().join(" ")
+        })
+        .collect();
+    lifts.sort();
+    assert_eq!(
+        lifts,
+        [
+            "plesk bin ip_ban --unban 104.26.0.40,ssh",
+            "plesk bin ip_ban --unban 141.101.76.12,plesk-modsecurity",
+            "plesk bin ip_ban --unban 172.68.33.6,plesk-apache-badbot",
+            "plesk bin ip_ban --unban 2a06:98c0:3600::103,recidive",
+        ]
+    );
+    let forged = scan_fixtures("injection/plesk");
+    assert!(forged.findings.is_empty(), "{:?}", forged.findings);
+    let read: Vec<(String, Format)> = forged
+        .files
+        .iter()
+        .map(|f| (f.path.rsplit('/').next().unwrap().to_string(), f.format))
+        .collect();
+    assert_eq!(
+        read,
+        [("ip_ban-banned.txt".to_string(), Format::PleskBanned)]
+    );
+}

@@ -141,6 +141,19 @@ pub(super) fn advice(out: &mut dyn Write, report: &Report, width: Option<usize>)
                  visitor addresses from CF-Connecting-IP (WEBSHIELD known_proxies_support)",
                 None,
             ),
+            Tool::Directadmin => (
+                "lift a BFM hook block with ip=IP /usr/local/directadmin/scripts/custom/unblock_ip.sh \
+                 (an ip_blacklist entry: remove its line; that list refuses only the DirectAdmin \
+                 login on 2222), add Cloudflare's ranges to DirectAdmin's ip_whitelist \
+                 (cf-ban-audit snippet directadmin) and restore visitor addresses",
+                None,
+            ),
+            Tool::Plesk => (
+                "lift with plesk bin ip_ban --unban IP,JAIL, add Cloudflare's ranges to Plesk's \
+                 trusted addresses (cf-ban-audit snippet plesk) and restore visitor addresses, \
+                 so Plesk's jails ban visitors, not Cloudflare",
+                None,
+            ),
             Tool::Route => (
                 "delete the route (ip route del TYPE ADDRESS) and fix the ignore list of the \
                  ban tool that added it (fail2ban's route action: ignoreip)",

@@ -473,9 +473,12 @@ fn snippet_target(tool: Tool) -> Option<Target> {
         Tool::Nftables => Target::Nftables,
         Tool::Ufw => Target::Ufw,
         Tool::Firewalld => Target::Firewalld,
-        // Their white lists are checked before their black lists.
+        // Their white lists are checked before their black lists (DirectAdmin's ip_whitelist:
+        // "never become blocked"; Plesk's trusted addresses, which its jails do not ban).
         Tool::Cphulk => Target::Cphulk,
         Tool::Imunify360 => Target::Imunify360,
+        Tool::Directadmin => Target::Directadmin,
+        Tool::Plesk => Target::Plesk,
         // Hestia's bans are fail2ban's, through its hestia action: fail2ban's ignoreip
         // prevents them (Hestia's own ACCEPT rules come after its fail2ban chains).
         Tool::Hestia => Target::Fail2ban,

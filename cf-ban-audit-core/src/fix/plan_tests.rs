@@ -143,6 +143,66 @@ fn panel_bans_are_left_for_a_person_with_the_snippet_that_prevents_them() {
     }
 }
 
+/// DirectAdmin's and Plesk's bans are left for a person too, with their lift (the
+/// `unblock_ip.sh` hook, `plesk bin ip_ban --unban`, which fix does not run; none for
+/// DirectAdmin's own `ip_blacklist`) and the snippet of their allow list.
+#[test]
+fn directadmin_and_plesk_bans_are_left_with_their_allow_list_snippet() {
+    let cf = embedded();
+    let mut blacklisted = finding("172.64.1.9/32", Tool::Directadmin, None);
+    blacklisted.lift_unavailable = Some("edit ip_blacklist".to_string());
+    let r = report(vec![
+        finding(
+            "172.64.1.7/32",
+            Tool::Directadmin,
+            Some(&[
+                "env",
+                "ip=172.64.1.7",
+                "/usr/local/directadmin/scripts/custom/unblock_ip.sh",
+            ]),
+        ),
+        blacklisted,
+        finding(
+            "172.64.1.8/32",
+            Tool::Plesk,
+            Some(&[
+                "plesk",
+                "bin",
+                "ip_ban",
+                "--unban",
+                "172.64.1.8,plesk-apache",
+            ]),
+        ),
+    ]);
+    let p = plan(&r, &cf, &PlanOptions::default()).unwrap();
+    assert!(
+        !p.steps.iter().any(|s| matches!(s, Step::Lift { .. })),
+        "{p:?}"
+    );
+    let prevention = |tool: Tool| {
+        p.left_for_person
+            .iter()
+            .find(|l| l.tool == tool && l.address.is_none())
+            .and_then(|l| l.command.clone())
+    };
+    assert_eq!(
+        prevention(Tool::Directadmin).as_deref(),
+        Some("cf-ban-audit snippet directadmin")
+    );
+    assert_eq!(
+        prevention(Tool::Plesk).as_deref(),
+        Some("cf-ban-audit snippet plesk")
+    );
+    for address in ["172.64.1.7", "172.64.1.8", "172.64.1.9"] {
+        assert!(
+            p.left_for_person
+                .iter()
+                .any(|l| l.address.as_deref() == Some(address)),
+            "{address}: {p:?}"
+        );
+    }
+}
+
 #[test]
 fn merges_jail_local_then_reloads_and_skips_a_covered_one() {
     let cf = embedded();

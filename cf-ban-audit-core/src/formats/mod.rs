@@ -27,6 +27,7 @@ pub(crate) mod btwaf;
 pub(crate) mod cphulk;
 pub(crate) mod crowdsec;
 pub(crate) mod csf;
+pub(crate) mod directadmin;
 pub(crate) mod fail2ban_client;
 pub(crate) mod fail2ban_db;
 pub(crate) mod fail2ban_log;
@@ -47,6 +48,7 @@ pub(crate) mod nftables;
 pub(crate) mod nginx_conf;
 pub(crate) mod nginx_error;
 pub(crate) mod plain_list;
+pub(crate) mod plesk;
 pub(crate) mod prefilter;
 mod registry;
 pub(crate) mod sqlite;
@@ -114,6 +116,8 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &imunify360::JSON,
     &bt_firewall::DB,
     &cphulk::DB,
+    &directadmin::DESCRIPTOR,
+    &plesk::DESCRIPTOR,
 ];
 
 /// Every built-in format, in display order.

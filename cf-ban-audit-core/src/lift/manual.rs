@@ -41,6 +41,18 @@ pub(super) fn reason(f: &Finding) -> String {
                 )
             )
         }
+        Tool::Directadmin => {
+            let at = places(f, &[Format::DirectadminBlocklist], "", "");
+            let at = if at.is_empty() {
+                "ip_blacklist".to_string()
+            } else {
+                at
+            };
+            format!(
+                "edit {at} and remove the line of {address} (DirectAdmin's own ip_blacklist \
+                 refuses only the DirectAdmin login on port 2222, not the sites)"
+            )
+        }
         Tool::Btwaf => format!(
             "BT panel → WAF (Nginx firewall) → blocked IPs: unblock {address} (the \
              block also ends by itself when its time is up)"

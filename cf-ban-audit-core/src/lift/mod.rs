@@ -91,6 +91,13 @@ impl Finding {
     ///   listing wrote it; none for a range record that holds other addresses too (the
     ///   reason gives the command that deletes it whole).
     /// - Imunify360: `imunify360-agent ip-list local delete --purpose drop ADDR`.
+    /// - DirectAdmin's BFM hook list (scope `bfm-hook`): `env ip=ADDR
+    ///   /usr/local/directadmin/scripts/custom/unblock_ip.sh`, the hook DirectAdmin runs to
+    ///   unblock: it removes the line from `/root/blocked_ips.txt` and the firewall's block
+    ///   (poralix's hook: `csf -dr` and `csf -trd`). DA's own `ip_blacklist`: no command: the
+    ///   reason says to remove the address's line from the file (DirectAdmin's documentation),
+    ///   and that the list refuses only the DirectAdmin login on port 2222.
+    /// - Plesk: `plesk bin ip_ban --unban IP,JAIL`.
     /// - BT panel firewall and btwaf: no command (the panel has no command line for it): the
     ///   reason says where in the panel to remove the rule or unblock the address.
     /// - nginx `deny`, Apache `Require not ip`, `hosts.deny` and plain lists: no command (the
@@ -170,7 +177,35 @@ impl Finding {
                 "drop",
                 &address,
             ])),
+            Tool::Directadmin if self.scope == crate::formats::directadmin::HOOK_SCOPE => {
+                Ok(argv(&[
+                    "env",
+                    &format!("ip={address}"),
+                    crate::formats::directadmin::UNBLOCK_HOOK,
+                ]))
+            }
+            Tool::Plesk => {
+                let jail = name(&self.scope, "the jail name")?;
+                if jail.contains(',') {
+                    return Err(format!(
+                        "the jail name {jail:?} holds a comma, which --unban reads as the end of the address"
+                    ));
+                }
+                if self.address.prefix_len() != self.address.max_prefix_len() {
+                    return Err(format!(
+                        "{address} is a network: Plesk's jails ban single addresses"
+                    ));
+                }
+                Ok(argv(&[
+                    "plesk",
+                    "bin",
+                    "ip_ban",
+                    "--unban",
+                    &format!("{address},{jail}"),
+                ]))
+            }
             Tool::BtFirewall
+            | Tool::Directadmin
             | Tool::Btwaf
             | Tool::NginxDeny
             | Tool::ApacheDeny
@@ -458,6 +493,79 @@ mod tests {
             ]
         );
         assert!(finding(Tool::Hestia, "WEB").lift().is_err());
+    }
+
+    #[test]
+    fn directadmin_s_hook_list_is_lifted_by_its_unblock_hook_and_ip_blacklist_by_hand() {
+        let e = |path: &str| {
+            evidence(
+                Format::DirectadminBlocklist,
+                Authority::Saved,
+                path,
+                3,
+                None,
+                None,
+            )
+        };
+        let f = with(
+            "104.16.0.1",
+            Tool::Directadmin,
+            "bfm-hook",
+            e("/root/blocked_ips.txt"),
+        );
+        assert_eq!(
+            f.lift().unwrap(),
+            [
+                "env",
+                "ip=104.16.0.1",
+                "/usr/local/directadmin/scripts/custom/unblock_ip.sh"
+            ]
+        );
+        let f = with(
+            "104.16.0.1",
+            Tool::Directadmin,
+            "ip_blacklist",
+            e("/usr/local/directadmin/data/admin/ip_blacklist"),
+        );
+        let why = f.lift().unwrap_err();
+        assert!(
+            why.starts_with(
+                "edit line 3 of /usr/local/directadmin/data/admin/ip_blacklist and remove the \
+                 line of 104.16.0.1"
+            ) && why.contains("only the DirectAdmin login on port 2222"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_plesk_ban_is_lifted_by_address_and_jail() {
+        let e = evidence(
+            Format::PleskBanned,
+            Authority::Saved,
+            "banned.txt",
+            1,
+            None,
+            None,
+        );
+        let f = with("104.16.0.1", Tool::Plesk, "plesk-apache", e.clone());
+        assert_eq!(
+            f.lift().unwrap(),
+            [
+                "plesk",
+                "bin",
+                "ip_ban",
+                "--unban",
+                "104.16.0.1,plesk-apache"
+            ]
+        );
+        let f = with("2a06:98c0::1", Tool::Plesk, "recidive", e.clone());
+        assert_eq!(f.lift().unwrap()[4], "2a06:98c0::1,recidive");
+        for jail in ["-x", "a,b", "a\nb"] {
+            assert!(with("104.16.0.1", Tool::Plesk, jail, e.clone())
+                .lift()
+                .is_err());
+        }
+        assert!(with("104.16.0.0/24", Tool::Plesk, "ssh", e).lift().is_err());
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub(crate) mod btwaf;
 pub(crate) mod cphulk;
 pub(crate) mod crowdsec;
 pub(crate) mod csf;
+pub(crate) mod directadmin;
 pub(crate) mod fail2ban;
 pub(crate) mod fail2ban_merge;
 pub(crate) mod firewalld;
@@ -38,6 +39,7 @@ pub(crate) mod modsecurity;
 pub(crate) mod nftables;
 pub(crate) mod nginx;
 pub(crate) mod plain;
+pub(crate) mod plesk;
 pub(crate) mod tencent_sg;
 pub(crate) mod terraform_aws;
 pub(crate) mod ufw;
@@ -86,6 +88,11 @@ pub enum Target {
     Hestia,
     /// cPanel cPHulk `whmapi1 create_cphulk_record list_name=white` commands, each on its own.
     Cphulk,
+    /// DirectAdmin: an `sh` script that appends each range, a line each, to the Brute Force
+    /// Monitor's `ip_whitelist`.
+    Directadmin,
+    /// Plesk `plesk bin ip_ban --add-trusted` commands, each on its own.
+    Plesk,
     /// One CIDR a line.
     Plain,
     /// AWS security group: the `--ip-permissions` JSON of `aws ec2
@@ -127,6 +134,8 @@ impl Target {
         Target::Imunify360,
         Target::Hestia,
         Target::Cphulk,
+        Target::Directadmin,
+        Target::Plesk,
         Target::Plain,
         Target::AwsSg,
         Target::TerraformAws,
@@ -157,6 +166,8 @@ impl Target {
             Target::Imunify360 => "imunify360",
             Target::Hestia => "hestia",
             Target::Cphulk => "cphulk",
+            Target::Directadmin => "directadmin",
+            Target::Plesk => "plesk",
             Target::Plain => "plain",
             Target::AwsSg => "aws-sg",
             Target::TerraformAws => "terraform-aws",
@@ -206,6 +217,8 @@ impl Target {
             Target::Imunify360 => imunify360::generate(ranges),
             Target::Hestia => hestia::generate(ranges),
             Target::Cphulk => cphulk::generate(ranges),
+            Target::Directadmin => directadmin::generate(ranges),
+            Target::Plesk => plesk::generate(ranges),
             Target::Plain => plain::generate(ranges),
             Target::AwsSg => aws_sg::generate(ranges),
             Target::TerraformAws => terraform_aws::generate(ranges),
