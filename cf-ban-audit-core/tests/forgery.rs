@@ -900,11 +900,44 @@ fn hestia_ban_lists_lift_by_chain_and_forged_values_ban_nothing() {
     let forged = scan("injection/hestia");
     assert!(forged.findings.is_empty(), "{:?}", forged.findings);
     let formats: Vec<Format> = forged.files.iter().map(|f| f.format).collect();
-    assert_eq!(formats, [Format::HestiaBanlist, Format::HestiaBanJson]);
-    let json = &forged.files[1];
+    assert_eq!(
+        formats,
+        [
+            Format::HestiaBanlist,
+            Format::HestiaBanListing,
+            Format::HestiaBanListing,
+            Format::HestiaBanJson
+        ]
+    );
+    let json = &forged.files[3];
     assert_eq!(json.malformed_samples.len(), 1);
     assert_eq!(json.malformed_samples[0].line, 3);
     assert!(json.malformed_samples[0].message.contains("\"104.16.0.1\""));
+    // The listings' shifted rows are named, line by line.
+    let bad = |i: usize| -> Vec<u64> {
+        forged.files[i]
+            .malformed_samples
+            .iter()
+            .map(|m| m.line)
+            .collect()
+    };
+    assert_eq!(bad(1), [4, 5, 6]);
+    assert_eq!(bad(2), [3, 4, 5, 6]);
+    // The shell, csv and plain listings of the real ban list are read as it is.
+    let listed: Vec<&str> = report
+        .files
+        .iter()
+        .filter(|f| f.format == Format::HestiaBanListing)
+        .map(|f| f.path.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "v-list-firewall-ban-plain.txt",
+            "v-list-firewall-ban-shell.txt",
+            "v-list-firewall-ban.csv"
+        ]
+    );
 }
 
 /// cPHulk's black list (issue #21): its keys are bans in force, each lifted with

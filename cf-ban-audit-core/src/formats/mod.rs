@@ -111,6 +111,7 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &cphulk::RECORDS,
     &imunify360::TABLE,
     &imunify360::JSON,
+    &hestia::BAN_LISTING,
 ];
 
 /// Every built-in format, in display order.
