@@ -984,7 +984,9 @@ fn cphulk_black_list_lifts_its_records_and_forged_text_bans_nothing() {
 /// Imunify360's drop list (issue #21): table rows are read from their right end and must
 /// match their own NETMASK and NETWORK_ADDRESS, so that a comment holding a row's tail, or a
 /// row whose numbers are another address's, bans nothing; bans are lifted with
-/// `imunify360-agent ip-list local delete --purpose drop`.
+/// `imunify360-agent ip-list local delete --purpose drop` (the legacy table's with
+/// `blacklist ip delete`); an external list file's entry and a block of `console.log` have
+/// no command, and the reason says what to do. Their forged twins ban nothing.
 #[test]
 fn imunify360_rows_are_read_from_the_right_and_forged_comments_ban_nothing() {
     let scan = scan_fixtures;
@@ -993,24 +995,54 @@ fn imunify360_rows_are_read_from_the_right_and_forged_comments_ban_nothing() {
         .findings
         .iter()
         .filter(|f| f.state == BanState::Active)
-        .map(|f| f.lift().unwrap().join(" "))
+        .map(|f| match f.lift() {
+            Ok(argv) => argv.join(" "),
+            Err(why) => format!("{} {}: {why}", f.address_text(), f.scope),
+        })
         .collect();
     lifts.sort();
+    let file = |name: &str| {
+        report
+            .files
+            .iter()
+            .find(|f| f.path.ends_with(name))
+            .unwrap()
+            .path
+            .clone()
+    };
     assert_eq!(
         lifts,
         [
-            "imunify360-agent ip-list local delete --purpose drop 104.16.0.1",
-            "imunify360-agent ip-list local delete --purpose drop 162.158.44.7",
-            "imunify360-agent ip-list local delete --purpose drop 172.69.0.0/24",
+            format!(
+                "103.21.244.9 blacklist-file: an entry of an external black list file ({}:5): \
+                 delete that line, then run imunify360-agent reload-lists",
+                file("blacklist/bad-actors.txt")
+            ),
+            format!(
+                "108.162.215.0/24 blacklist-file: an entry of an external black list file ({}:3): \
+                 delete that line, then run imunify360-agent reload-lists",
+                file("blacklist/bad-actors.txt")
+            ),
+            "172.64.33.5 blocked: console.log does not say which list holds the block: \
+             imunify360-agent ip-list local list --by-ip 172.64.33.5 names it; delete it with \
+             imunify360-agent ip-list local delete --purpose PURPOSE 172.64.33.5"
+                .to_string(),
+            "imunify360-agent blacklist ip delete 141.101.99.7".to_string(),
+            "imunify360-agent blacklist ip delete 172.67.12.0/24".to_string(),
+            "imunify360-agent ip-list local delete --purpose drop 104.16.0.1".to_string(),
+            "imunify360-agent ip-list local delete --purpose drop 162.158.44.7".to_string(),
+            "imunify360-agent ip-list local delete --purpose drop 172.69.0.0/24".to_string(),
         ]
     );
     let forged = scan("injection/imunify360");
     assert!(forged.findings.is_empty(), "{:?}", forged.findings);
-    assert_eq!(forged.files[0].format, Format::Imunify360Table);
-    let bad: Vec<u64> = forged.files[0]
-        .malformed_samples
-        .iter()
-        .map(|m| m.line)
-        .collect();
-    assert_eq!(bad, [3]);
+    let bad = |format: Format| -> Vec<u64> {
+        let f = forged.files.iter().find(|f| f.format == format).unwrap();
+        f.malformed_samples.iter().map(|m| m.line).collect()
+    };
+    assert_eq!(bad(Format::Imunify360Table), [3]);
+    assert_eq!(bad(Format::Imunify360LegacyTable), [3, 4]);
+    assert_eq!(bad(Format::Imunify360ListFile), [2, 3, 4]);
+    // The block whose expiration is not its time plus its seconds.
+    assert_eq!(bad(Format::Imunify360ConsoleLog), [10]);
 }

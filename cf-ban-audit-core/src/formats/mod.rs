@@ -112,6 +112,9 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &imunify360::TABLE,
     &imunify360::JSON,
     &hestia::BAN_LISTING,
+    &imunify360::LEGACY,
+    &imunify360::LIST_FILE,
+    &imunify360::CONSOLE_LOG,
 ];
 
 /// Every built-in format, in display order.

@@ -77,7 +77,8 @@ fn row_fields(shape: Shape, line: &[u8]) -> Result<[&[u8]; 4], String> {
     let fields: [&[u8]; 4] = match (shape, fields.as_slice()) {
         (_, [ip, chain, time, date]) => [ip, chain, time, date],
         (Shape::Shell, [ip, chain]) => [ip, chain, b"", b""],
-        _ => return Err(format!(
+        _ => {
+            return Err(format!(
             "not a v-list-firewall-ban {} row: {} fields where IP, CHAIN, TIME and DATE are four",
             match shape {
                 Shape::Shell => "shell",
@@ -85,7 +86,8 @@ fn row_fields(shape: Shape, line: &[u8]) -> Result<[&[u8]; 4], String> {
                 Shape::Plain => "plain",
             },
             fields.len()
-        )),
+        ))
+        }
     };
     if !time_field_ok(fields[2], false) || !time_field_ok(fields[3], true) {
         return Err(format!(
