@@ -66,6 +66,14 @@ pub enum ListKind {
     /// cPanel cPHulk's `whmapi1 --output=json read_cphulk_records` response: its white list
     /// (`list_name=white`) allows, any other list allows nothing.
     Cphulk,
+    /// HestiaCP/VestaCP `data/firewall/rules.conf`, judged as `v-update-firewall` builds the
+    /// chain (IPv4 only).
+    HestiaFirewall,
+    /// HestiaCP/VestaCP `data/firewall/excludes.conf`, matched exactly (`grep "^$ip$"`).
+    HestiaExcludes,
+    /// Imunify360's white list: `imunify360-agent ip-list local list --purpose white` (table
+    /// or `--json`) or `/etc/imunify360/whitelist/*.txt`.
+    Imunify360,
 }
 
 impl From<Vendor> for ListKind {
@@ -77,6 +85,7 @@ impl From<Vendor> for ListKind {
             Vendor::AzureNsg => ListKind::AzureNsg,
             Vendor::AlibabaSecurityGroup => ListKind::AlibabaSecurityGroup,
             Vendor::TencentSecurityGroup => ListKind::TencentSecurityGroup,
+            Vendor::HestiaFirewall => ListKind::HestiaFirewall,
         }
     }
 }
@@ -136,6 +145,10 @@ pub fn detect_kind(path: &Path, text: &str) -> ListKind {
         || crate::snippet::is_jail_d_fragment(path)
     {
         ListKind::Fail2ban
+    } else if name == "excludes.conf" {
+        ListKind::HestiaExcludes
+    } else if crate::formats::imunify360::is_white_source(path, text) {
+        ListKind::Imunify360
     } else if name.starts_with("csf.") {
         ListKind::Csf
     } else if has("set_real_ip_from")
@@ -168,9 +181,16 @@ pub fn detect_kind(path: &Path, text: &str) -> ListKind {
 }
 
 /// The address entries of a list of this kind.
-fn entries(kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>) {
+fn entries(path: &Path, kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>) {
     let mut problems = Vec::new();
     let nets = match kind {
+        ListKind::Imunify360 => {
+            let (nets, found) =
+                crate::formats::imunify360::white_list(path, text).unwrap_or_default();
+            problems.extend(found);
+            nets
+        }
+        ListKind::HestiaExcludes => hestia_excludes(text, &mut problems),
         ListKind::Fail2ban => match crate::snippet::fail2ban::default_ignoreip(text) {
             Some(words) => {
                 if let Some(i) = words.iter().position(|w| w.starts_with('#')) {
@@ -262,6 +282,30 @@ pub(crate) fn btwaf_entries(text: &str, problems: &mut Vec<String>) -> Vec<IpNet
         if let (Some(lo), Some(hi)) = (bound(&pair[0]), bound(&pair[1])) {
             let (lo, hi) = (std::net::Ipv4Addr::from(lo), std::net::Ipv4Addr::from(hi));
             out.extend(crate::addr::range_nets(lo.into(), hi.into()).unwrap_or_default());
+        }
+    }
+    out
+}
+
+/// The lines of Hestia's `excludes.conf`: an IPv4 address or CIDR a line (`ipv4_cidr`), each
+/// matched exactly; any other line covers nothing.
+fn hestia_excludes(text: &str, problems: &mut Vec<String>) -> Vec<IpNet> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        match parse_net(line.as_bytes()).filter(|net| net.addr().is_ipv4()) {
+            // grep "^$ip$" compares text: the line must be written as the ban would be.
+            Some(net) if net.to_string() == line || format!("{}/32", line) == net.to_string() => {
+                out.push(net)
+            }
+            _ => problems.push(format!(
+                "line {} {line:?} covers nothing: excludes.conf is matched exactly against an \
+                 IPv4 address or CIDR as v-add-firewall-ban writes it",
+                n + 1
+            )),
         }
     }
     out
@@ -367,7 +411,11 @@ pub fn check_cloud(
     bytes: &[u8],
     ranges: &RangeSet,
 ) -> Option<Result<CheckedFile, Error>> {
-    let result = crate::cloud::check_bytes(bytes, ranges)?;
+    let result = crate::cloud::check_bytes(bytes, ranges).or_else(|| {
+        std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|text| crate::cloud::check_hestia(path, text, ranges))
+    })?;
     Some(
         result
             .map(|cloud| {
@@ -406,9 +454,21 @@ fn check_with(
     read: Option<fail2ban::RangesReader<'_>>,
 ) -> CheckedFile {
     let kind = detect_kind(path, text);
-    let (nets, mut problems) = entries(kind, text);
-    let have: RangeSet = nets.iter().copied().collect();
-    let mut missing: Vec<String> = ranges.missing_from(&have).map(|n| n.to_string()).collect();
+    let (nets, mut problems) = entries(path, kind, text);
+    // excludes.conf keeps away a ban only of exactly its line: an address line covers that
+    // address, a CIDR line none of the addresses fail2ban bans one by one.
+    let have: RangeSet = nets
+        .iter()
+        .filter(|n| kind != ListKind::HestiaExcludes || n.prefix_len() == n.max_prefix_len())
+        .copied()
+        .collect();
+    let mut missing: Vec<String> = ranges
+        .missing_from(&have)
+        // Hestia bans IPv4 only (v-add-firewall-ban takes an ipv4_cidr): its excludes need
+        // no IPv6 range.
+        .filter(|n| kind != ListKind::HestiaExcludes || n.addr().is_ipv4())
+        .map(|n| n.to_string())
+        .collect();
     let retired: RangeSet = RETIRED
         .iter()
         .filter_map(|r| r.parse::<IpNet>().ok())
@@ -426,6 +486,26 @@ fn check_with(
         }
     }
     let (mut notes, mut jails) = (Vec::new(), Vec::new());
+    if kind == ListKind::HestiaExcludes {
+        let listed: Vec<String> = nets
+            .iter()
+            .filter(|n| n.prefix_len() < n.max_prefix_len() && ranges.overlaps(n))
+            .map(IpNet::to_string)
+            .collect();
+        notes.push(
+            "excludes.conf is matched exactly (v-add-firewall-ban: grep \"^$ip$\"): a CIDR line \
+             keeps away only a ban of that same CIDR, not of its addresses, which fail2ban bans \
+             one by one, so a range listed there still counts as missing; keep Cloudflare out of \
+             fail2ban's bans with its ignoreip (cf-ban-audit snippet fail2ban)"
+                .to_string(),
+        );
+        if !listed.is_empty() {
+            notes.push(format!(
+                "listed as CIDRs (no protection for their addresses): {}",
+                listed.join(" ")
+            ));
+        }
+    }
     if kind == ListKind::Fail2ban {
         let f2b = fail2ban::check(path, text, ranges, read);
         missing = f2b.missing.iter().map(|n| n.to_string()).collect();

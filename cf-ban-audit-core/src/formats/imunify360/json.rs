@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{entry_event, is_item, items, Entry, MAX_DOCUMENT};
+use super::{entry_event, is_item, items, Entry, DROP_LISTS, MAX_DOCUMENT};
 use crate::event::Location;
 use crate::formats::{Format, LineParser, ParseCtx, Sink};
 
@@ -14,6 +14,8 @@ use crate::formats::{Format, LineParser, ParseCtx, Sink};
 /// item a line.
 pub struct JsonParser {
     path: Arc<Path>,
+    /// The lists whose entries are read.
+    lists: &'static [&'static str],
     lines: Vec<(u64, Vec<u8>)>,
     size: usize,
     too_large: bool,
@@ -24,10 +26,19 @@ impl JsonParser {
     pub fn new(ctx: &ParseCtx) -> Self {
         JsonParser {
             path: ctx.path.clone(),
+            lists: DROP_LISTS,
             lines: Vec::new(),
             size: 0,
             too_large: false,
         }
+    }
+
+    /// A parser that reads the entries of `lists` instead of the drop list's (as `check`
+    /// reads the white list).
+    pub(crate) fn with_lists(ctx: &ParseCtx, lists: &'static [&'static str]) -> Self {
+        let mut p = Self::new(ctx);
+        p.lists = lists;
+        p
     }
 
     fn item(&self, value: &Value, line: u64, sink: &mut dyn Sink) {
@@ -62,6 +73,7 @@ impl JsonParser {
             expiration: &expiration,
         };
         match entry_event(
+            self.lists,
             &entry,
             Format::Imunify360Json,
             Location::new(self.path.clone(), line),

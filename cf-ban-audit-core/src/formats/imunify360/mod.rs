@@ -44,6 +44,7 @@ mod files;
 mod json;
 mod legacy;
 mod table;
+mod white;
 
 use std::path::Path;
 
@@ -61,12 +62,19 @@ pub use files::{detect_list_file, ListFileParser};
 pub use json::JsonParser;
 pub use legacy::{detect_legacy, LegacyParser};
 pub use table::TableParser;
+pub(crate) use white::{is_white_source, white_list};
 
 /// The most a JSON document may hold before it is refused.
 const MAX_DOCUMENT: usize = 32 << 20;
 
 /// The scope of drop list entries.
 pub const DROP_SCOPE: &str = "drop";
+
+/// The lists (by `PURPOSE`, or the legacy `listname`, in lower case) whose entries are bans.
+pub(crate) const DROP_LISTS: &[&str] = &["drop", "black"];
+
+/// The lists whose entries are allowed.
+pub(crate) const WHITE_LISTS: &[&str] = &["white"];
 
 /// The scope of the entries of the external black list files (`/etc/imunify360/blacklist/*.txt`).
 pub const FILE_SCOPE: &str = "blacklist-file";
@@ -199,12 +207,13 @@ fn consistent(net: IpNet, netmask: &str, network: &str) -> bool {
 
 /// The event of one entry (`None` for an entry of another list), or why it is malformed.
 fn entry_event(
+    lists: &[&str],
     e: &Entry<'_>,
     format: Format,
     location: Location,
 ) -> Result<Option<BanEvent>, String> {
     let list = e.list.to_ascii_lowercase();
-    if !matches!(list.as_str(), "drop" | "black") {
+    if !lists.contains(&list.as_str()) {
         return Ok(None);
     }
     let net = parse_net(e.ip.as_bytes())

@@ -4,13 +4,15 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{entry_event, header, Entry, DEFAULT_LIMIT, NEEDED};
+use super::{entry_event, header, Entry, DEFAULT_LIMIT, DROP_LISTS, NEEDED};
 use crate::event::Location;
 use crate::formats::{Format, LineParser, ParseCtx, Sink};
 
 /// The parser of the table.
 pub struct TableParser {
     path: Arc<Path>,
+    /// The lists whose entries are read.
+    lists: &'static [&'static str],
     /// Where the columns stand, once the header is read.
     columns: Option<Columns>,
     rows: usize,
@@ -31,9 +33,18 @@ impl TableParser {
     pub fn new(ctx: &ParseCtx) -> Self {
         TableParser {
             path: ctx.path.clone(),
+            lists: DROP_LISTS,
             columns: None,
             rows: 0,
         }
+    }
+
+    /// A parser that reads the entries of `lists` instead of the drop list's (as `check`
+    /// reads the white list).
+    pub(crate) fn with_lists(ctx: &ParseCtx, lists: &'static [&'static str]) -> Self {
+        let mut p = Self::new(ctx);
+        p.lists = lists;
+        p
     }
 }
 
@@ -86,6 +97,7 @@ impl LineParser for TableParser {
             expiration,
         };
         match entry_event(
+            self.lists,
             &entry,
             Format::Imunify360Table,
             Location::new(self.path.clone(), lineno),
