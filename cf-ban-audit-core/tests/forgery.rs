@@ -904,12 +904,13 @@ fn hestia_ban_lists_lift_by_chain_and_forged_values_ban_nothing() {
         formats,
         [
             Format::HestiaBanlist,
+            Format::IptablesSave,
             Format::HestiaBanListing,
             Format::HestiaBanListing,
             Format::HestiaBanJson
         ]
     );
-    let json = &forged.files[3];
+    let json = &forged.files[4];
     assert_eq!(json.malformed_samples.len(), 1);
     assert_eq!(json.malformed_samples[0].line, 3);
     assert!(json.malformed_samples[0].message.contains("\"104.16.0.1\""));
@@ -921,8 +922,8 @@ fn hestia_ban_lists_lift_by_chain_and_forged_values_ban_nothing() {
             .map(|m| m.line)
             .collect()
     };
-    assert_eq!(bad(1), [4, 5, 6]);
-    assert_eq!(bad(2), [3, 4, 5, 6]);
+    assert_eq!(bad(2), [4, 5, 6]);
+    assert_eq!(bad(3), [3, 4, 5, 6]);
     // The shell, csv and plain listings of the real ban list are read as it is.
     let listed: Vec<&str> = report
         .files
@@ -938,6 +939,64 @@ fn hestia_ban_lists_lift_by_chain_and_forged_values_ban_nothing() {
             "v-list-firewall-ban.csv"
         ]
     );
+}
+
+/// Hestia's fail2ban chains in iptables (issue #21): a rule of `fail2ban-CHAIN` (CHAIN upper
+/// case, as Hestia makes it) is the running copy of a ban list entry, one finding with it,
+/// lifted with `v-delete-firewall-ban IP CHAIN`; alone, it is Hestia's ban all the same;
+/// RECIDIVE's notes that it drops every port.
+#[test]
+fn hestia_chains_in_iptables_join_the_ban_list() {
+    let report = scan_fixtures("hestia-iptables/with-banlist");
+    let got: Vec<(String, Vec<Format>, String)> = report
+        .findings
+        .iter()
+        .map(|f| {
+            assert_eq!((f.tool, f.state), (Tool::Hestia, BanState::Active));
+            let mut formats: Vec<Format> = f.evidence.iter().map(|e| e.format).collect();
+            formats.dedup();
+            (f.address_text(), formats, f.lift().unwrap().join(" "))
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "172.70.34.5".to_string(),
+                vec![Format::HestiaBanlist, Format::IptablesSave],
+                "/usr/local/hestia/bin/v-delete-firewall-ban 172.70.34.5 RECIDIVE".to_string()
+            ),
+            (
+                "104.23.240.18".to_string(),
+                vec![Format::IptablesSave],
+                "/usr/local/hestia/bin/v-delete-firewall-ban 104.23.240.18 WEB".to_string()
+            ),
+            (
+                "162.158.90.14".to_string(),
+                vec![Format::HestiaBanlist, Format::IptablesSave],
+                "/usr/local/hestia/bin/v-delete-firewall-ban 162.158.90.14 WEB".to_string()
+            ),
+        ]
+    );
+    assert!(report.findings[0]
+        .note
+        .as_deref()
+        .is_some_and(|n| n.contains("every port")));
+    let alone = scan_fixtures("hestia-iptables/iptables-save-only.txt");
+    assert_eq!(alone.findings.len(), 3);
+    assert!(alone.findings.iter().all(|f| f.tool == Tool::Hestia));
+    // Old fail2ban's own lower-case chain stays iptables'.
+    let dir = tempfile::tempdir().unwrap();
+    let save = dir.path().join("iptables-save.txt");
+    std::fs::write(
+        &save,
+        "*filter\n:INPUT ACCEPT [0:0]\n:fail2ban-ssh - [0:0]\n-A INPUT -p tcp -j fail2ban-ssh\n\
+         -A fail2ban-ssh -s 104.16.0.1/32 -j DROP\n-A fail2ban-ssh -j RETURN\nCOMMIT\n",
+    )
+    .unwrap();
+    let old = Scanner::new(cloudflare::embedded()).path(&save).scan();
+    assert_eq!(old.findings.len(), 1);
+    assert_eq!(old.findings[0].tool, Tool::Iptables);
 }
 
 /// cPHulk's black list (issue #21): its keys are bans in force, each lifted with
