@@ -10,6 +10,7 @@
 //! and 443 and which rule refuses the others ([`CloudCheck`], in [`CheckedFile::cloud`]).
 
 mod fail2ban;
+mod panels;
 
 use std::path::Path;
 
@@ -190,7 +191,7 @@ fn entries(path: &Path, kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>)
             problems.extend(found);
             nets
         }
-        ListKind::HestiaExcludes => hestia_excludes(text, &mut problems),
+        ListKind::HestiaExcludes => panels::hestia_excludes(text, &mut problems),
         ListKind::Fail2ban => match crate::snippet::fail2ban::default_ignoreip(text) {
             Some(words) => {
                 if let Some(i) = words.iter().position(|w| w.starts_with('#')) {
@@ -208,7 +209,7 @@ fn entries(path: &Path, kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>)
             None => Vec::new(),
         },
         ListKind::Btwaf => btwaf_entries(text, &mut problems),
-        ListKind::Cphulk => cphulk_white_entries(text, &mut problems),
+        ListKind::Cphulk => panels::cphulk_white_entries(text, &mut problems),
         // Read as lfd reads csf.ignore (and a plain list it may include): the first word of
         // each line, lines holding `Include` skipped; a line whose address lfd does not load
         // covers nothing.
@@ -282,68 +283,6 @@ pub(crate) fn btwaf_entries(text: &str, problems: &mut Vec<String>) -> Vec<IpNet
         if let (Some(lo), Some(hi)) = (bound(&pair[0]), bound(&pair[1])) {
             let (lo, hi) = (std::net::Ipv4Addr::from(lo), std::net::Ipv4Addr::from(hi));
             out.extend(crate::addr::range_nets(lo.into(), hi.into()).unwrap_or_default());
-        }
-    }
-    out
-}
-
-/// The lines of Hestia's `excludes.conf`: an IPv4 address or CIDR a line (`ipv4_cidr`), each
-/// matched exactly; any other line covers nothing.
-fn hestia_excludes(text: &str, problems: &mut Vec<String>) -> Vec<IpNet> {
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.is_empty() {
-            continue;
-        }
-        match parse_net(line.as_bytes()).filter(|net| net.addr().is_ipv4()) {
-            // grep "^$ip$" compares text: the line must be written as the ban would be.
-            Some(net) if net.to_string() == line || format!("{}/32", line) == net.to_string() => {
-                out.push(net)
-            }
-            _ => problems.push(format!(
-                "line {} {line:?} covers nothing: excludes.conf is matched exactly against an \
-                 IPv4 address or CIDR as v-add-firewall-ban writes it",
-                n + 1
-            )),
-        }
-    }
-    out
-}
-
-/// The entries of cPHulk's white list (the keys of `data.ips_in_list`: addresses, CIDRs,
-/// ranges `a-b`); a black list, or a response that names no list, covers nothing.
-fn cphulk_white_entries(text: &str, problems: &mut Vec<String>) -> Vec<IpNet> {
-    let value: serde_json::Value = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(e) => {
-            problems.push(format!("not a read_cphulk_records JSON response: {e}"));
-            return Vec::new();
-        }
-    };
-    match value.pointer("/data/list_name").and_then(|v| v.as_str()) {
-        Some("white") => {}
-        other => {
-            problems.push(format!(
-                "cPHulk's {} list, not its white list (whmapi1 --output=json read_cphulk_records list_name=white): it allows nothing",
-                other.unwrap_or("unnamed")
-            ));
-            return Vec::new();
-        }
-    }
-    let Some(list) = value
-        .pointer("/data/ips_in_list")
-        .and_then(|v| v.as_object())
-    else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for key in list.keys() {
-        match crate::formats::grammar::entry::parse_entry(key.trim().as_bytes()) {
-            Some(nets) => out.extend(nets),
-            None => problems.push(format!(
-                "{key:?} covers nothing: not an address, CIDR or range a-b"
-            )),
         }
     }
     out
@@ -487,24 +426,7 @@ fn check_with(
     }
     let (mut notes, mut jails) = (Vec::new(), Vec::new());
     if kind == ListKind::HestiaExcludes {
-        let listed: Vec<String> = nets
-            .iter()
-            .filter(|n| n.prefix_len() < n.max_prefix_len() && ranges.overlaps(n))
-            .map(IpNet::to_string)
-            .collect();
-        notes.push(
-            "excludes.conf is matched exactly (v-add-firewall-ban: grep \"^$ip$\"): a CIDR line \
-             keeps away only a ban of that same CIDR, not of its addresses, which fail2ban bans \
-             one by one, so a range listed there still counts as missing; keep Cloudflare out of \
-             fail2ban's bans with its ignoreip (cf-ban-audit snippet fail2ban)"
-                .to_string(),
-        );
-        if !listed.is_empty() {
-            notes.push(format!(
-                "listed as CIDRs (no protection for their addresses): {}",
-                listed.join(" ")
-            ));
-        }
+        notes = panels::hestia_excludes_notes(&nets, ranges);
     }
     if kind == ListKind::Fail2ban {
         let f2b = fail2ban::check(path, text, ranges, read);

@@ -1,0 +1,94 @@
+//! The hosting panels' allow lists that `check` reads as plain entries: cPHulk's white list
+//! (`whmapi1 --output=json read_cphulk_records list_name=white`) and Hestia's `excludes.conf`.
+
+use ipnet::IpNet;
+
+use crate::addr::parse_net;
+use crate::ranges::RangeSet;
+
+/// The lines of Hestia's `excludes.conf`: an IPv4 address or CIDR a line (`ipv4_cidr`), each
+/// matched exactly; any other line covers nothing.
+pub(super) fn hestia_excludes(text: &str, problems: &mut Vec<String>) -> Vec<IpNet> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        match parse_net(line.as_bytes()).filter(|net| net.addr().is_ipv4()) {
+            // grep "^$ip$" compares text: the line must be written as the ban would be.
+            Some(net) if net.to_string() == line || format!("{}/32", line) == net.to_string() => {
+                out.push(net)
+            }
+            _ => problems.push(format!(
+                "line {} {line:?} covers nothing: excludes.conf is matched exactly against an \
+                 IPv4 address or CIDR as v-add-firewall-ban writes it",
+                n + 1
+            )),
+        }
+    }
+    out
+}
+
+/// What `check` says of an `excludes.conf` whatever it lists: it is matched exactly, so its
+/// CIDR lines protect none of their addresses, which it names.
+pub(super) fn hestia_excludes_notes(nets: &[IpNet], ranges: &RangeSet) -> Vec<String> {
+    let mut notes = Vec::new();
+    let listed: Vec<String> = nets
+        .iter()
+        .filter(|n| n.prefix_len() < n.max_prefix_len() && ranges.overlaps(n))
+        .map(IpNet::to_string)
+        .collect();
+    notes.push(
+        "excludes.conf is matched exactly (v-add-firewall-ban: grep \"^$ip$\"): a CIDR line \
+         keeps away only a ban of that same CIDR, not of its addresses, which fail2ban bans \
+         one by one, so a range listed there still counts as missing; keep Cloudflare out of \
+         fail2ban's bans with its ignoreip (cf-ban-audit snippet fail2ban)"
+            .to_string(),
+    );
+    if !listed.is_empty() {
+        notes.push(format!(
+            "listed as CIDRs (no protection for their addresses): {}",
+            listed.join(" ")
+        ));
+    }
+    notes
+}
+
+/// The entries of cPHulk's white list (the keys of `data.ips_in_list`: addresses, CIDRs,
+/// ranges `a-b`); a black list, or a response that names no list, covers nothing.
+pub(super) fn cphulk_white_entries(text: &str, problems: &mut Vec<String>) -> Vec<IpNet> {
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            problems.push(format!("not a read_cphulk_records JSON response: {e}"));
+            return Vec::new();
+        }
+    };
+    match value.pointer("/data/list_name").and_then(|v| v.as_str()) {
+        Some("white") => {}
+        other => {
+            problems.push(format!(
+                "cPHulk's {} list, not its white list (whmapi1 --output=json read_cphulk_records list_name=white): it allows nothing",
+                other.unwrap_or("unnamed")
+            ));
+            return Vec::new();
+        }
+    }
+    let Some(list) = value
+        .pointer("/data/ips_in_list")
+        .and_then(|v| v.as_object())
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for key in list.keys() {
+        match crate::formats::grammar::entry::parse_entry(key.trim().as_bytes()) {
+            Some(nets) => out.extend(nets),
+            None => problems.push(format!(
+                "{key:?} covers nothing: not an address, CIDR or range a-b"
+            )),
+        }
+    }
+    out
+}
