@@ -16,8 +16,12 @@ pub(super) fn hestia_excludes(text: &str, problems: &mut Vec<String>) -> Vec<IpN
             continue;
         }
         match parse_net(line.as_bytes()).filter(|net| net.addr().is_ipv4()) {
-            // grep "^$ip$" compares text: the line must be written as the ban would be.
-            Some(net) if net.to_string() == line || format!("{}/32", line) == net.to_string() => {
+            // grep "^$ip$" compares text, and fail2ban passes a bare address: an address
+            // line is matched as written, a CIDR line (never /32) as its network.
+            Some(net)
+                if net.addr().to_string() == line
+                    || (net.prefix_len() < 32 && net.to_string() == line) =>
+            {
                 out.push(net)
             }
             _ => problems.push(format!(
@@ -91,4 +95,22 @@ pub(super) fn cphulk_white_entries(text: &str, problems: &mut Vec<String>) -> Ve
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines as `grep "^$ip$"` meets them: an address, a network as written; a `/32`, a
+    /// host part in a CIDR, a comment or IPv6 keep nothing away.
+    #[test]
+    fn excludes_lines_are_matched_as_written() {
+        let mut problems = Vec::new();
+        let text = "104.16.0.1\n104.16.0.0/13\n104.16.0.2/32\n104.16.0.3/13\n104.16.0.4 # x\n2606:4700::1\n";
+        let nets = hestia_excludes(text, &mut problems);
+        let got: Vec<String> = nets.iter().map(IpNet::to_string).collect();
+        assert_eq!(got, ["104.16.0.1/32", "104.16.0.0/13"]);
+        let lines: Vec<&str> = problems.iter().map(|p| &p[..7]).collect();
+        assert_eq!(lines, ["line 3 ", "line 4 ", "line 5 ", "line 6 "]);
+    }
 }

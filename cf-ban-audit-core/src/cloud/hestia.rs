@@ -138,3 +138,58 @@ pub(crate) fn policy(text: &str) -> Result<Policy, String> {
         notes,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(text: &str) -> Vec<String> {
+        policy(text)
+            .unwrap()
+            .rules
+            .into_iter()
+            .map(|r| r.label)
+            .collect()
+    }
+
+    #[test]
+    fn highest_rule_first_suspended_and_other_protocols_out() {
+        let text = "RULE='9' ACTION='ACCEPT' PROTOCOL='TCP' PORT='80,443' IP='0.0.0.0/0' SUSPENDED='no'\n\
+            RULE='10' ACTION='DROP' PROTOCOL='TCP' PORT='8000-8100' IP='104.16.0.0/13' SUSPENDED='no'\n\
+            RULE='11' ACTION='REJECT' PROTOCOL='TCP' PORT='0' IP='104.24.0.0/14' SUSPENDED='yes'\n\
+            RULE='12' ACTION='DROP' PROTOCOL='UDP' PORT='443' IP='0.0.0.0/0' SUSPENDED='no'\n\
+            RULE='2' ACTION='ACCEPT' PROTOCOL='TCP' PORT='22:23' IP='ipset:office' SUSPENDED='no'\n";
+        assert!(detect(text));
+        assert_eq!(
+            labels(text),
+            [
+                "RULE 10 (DROP TCP 8000-8100 from 104.16.0.0/13)",
+                "RULE 9 (ACCEPT TCP 80,443 from 0.0.0.0/0)",
+                "RULE 2 (ACCEPT TCP 22-23 from ipset:office)",
+            ]
+        );
+        let p = policy(text).unwrap();
+        assert!(matches!(p.rules[2].source, Source::Unknown(_)));
+        assert!(p.notes.iter().any(|n| n.contains("2 rule(s)")));
+    }
+
+    #[test]
+    fn a_rule_that_cannot_be_read_is_an_error_naming_its_line() {
+        for bad in [
+            "RULE='9' ACTION='ALLOW' PORT='80' IP='0.0.0.0/0'",
+            "RULE='x' ACTION='ACCEPT' PORT='80' IP='0.0.0.0/0'",
+            "RULE='9' ACTION='ACCEPT' PORT='80-' IP='0.0.0.0/0'",
+            "RULE='9' ACTION='ACCEPT' PORT='80' IP='my office'",
+            "RULE='9' ACTION='ACCEPT' PORT='80' IP='0.0.0.0/0' RULE='10'",
+        ] {
+            let text = format!("\n{bad}\n");
+            let e = policy(&text).unwrap_err();
+            assert!(e.starts_with("line 2: "), "{bad}: {e}");
+        }
+        // Other KEY='value' files are not rules.conf.
+        assert!(!detect(
+            "IP='104.16.0.1' CHAIN='WEB' TIME='14:02:11' DATE='2025-03-09'\n"
+        ));
+        assert!(!detect(""));
+    }
+}
