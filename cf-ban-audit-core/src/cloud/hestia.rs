@@ -9,7 +9,8 @@
 //! `serghey-rodin/vesta`; FORMATS.md §6 A1): after the server's own addresses, loopback and
 //! established connections, the fail2ban chains' jumps (whose bans come first: `scan` reads
 //! them), the rules are appended sorted `sort -r -n` by `RULE`, so the highest number is
-//! matched first; a rule with `SUSPENDED='yes'` is left out; `PORT='0'` is every port, a list
+//! matched first; a rule is applied only with `SUSPENDED='no'` (any other value, or none,
+//! leaves it out); `PORT='0'` is every port, a list
 //! `80,443` and a range `a-b` (or `a:b`) are multiport; `PROTOCOL` other than `TCP` does not
 //! match the web ports; then the chain's policy is `DROP`. `IP='ipset:NAME'` matches the
 //! members of a named list that `rules.conf` does not hold: unresolved, never guessed. The
@@ -48,7 +49,8 @@ fn rule(line: &str) -> Result<Option<(u64, Rule)>, String> {
     let number: u64 = get("RULE")
         .and_then(|n| n.parse().ok())
         .ok_or("RULE is not a number")?;
-    if get("SUSPENDED").as_deref() == Some("yes") {
+    // `if [ "$SUSPENDED" = 'no' ]`: a rule without it, or with another value, is left out.
+    if get("SUSPENDED").as_deref() != Some("no") {
         return Ok(None);
     }
     let access = match get("ACTION").as_deref() {
@@ -128,7 +130,7 @@ pub(crate) fn policy(text: &str) -> Result<Policy, String> {
     ];
     if suspended > 0 {
         notes.push(format!(
-            "{suspended} rule(s) suspended or not TCP, left out as v-update-firewall leaves them"
+            "{suspended} rule(s) not SUSPENDED='no' or not TCP, left out as v-update-firewall leaves them"
         ));
     }
     Ok(Policy {
@@ -158,7 +160,8 @@ mod tests {
             RULE='10' ACTION='DROP' PROTOCOL='TCP' PORT='8000-8100' IP='104.16.0.0/13' SUSPENDED='no'\n\
             RULE='11' ACTION='REJECT' PROTOCOL='TCP' PORT='0' IP='104.24.0.0/14' SUSPENDED='yes'\n\
             RULE='12' ACTION='DROP' PROTOCOL='UDP' PORT='443' IP='0.0.0.0/0' SUSPENDED='no'\n\
-            RULE='2' ACTION='ACCEPT' PROTOCOL='TCP' PORT='22:23' IP='ipset:office' SUSPENDED='no'\n";
+            RULE='2' ACTION='ACCEPT' PROTOCOL='TCP' PORT='22:23' IP='ipset:office' SUSPENDED='no'\n\
+            RULE='3' ACTION='ACCEPT' PROTOCOL='TCP' PORT='80' IP='104.16.0.0/13'\n";
         assert!(detect(text));
         assert_eq!(
             labels(text),
@@ -170,16 +173,16 @@ mod tests {
         );
         let p = policy(text).unwrap();
         assert!(matches!(p.rules[2].source, Source::Unknown(_)));
-        assert!(p.notes.iter().any(|n| n.contains("2 rule(s)")));
+        assert!(p.notes.iter().any(|n| n.contains("3 rule(s)")));
     }
 
     #[test]
     fn a_rule_that_cannot_be_read_is_an_error_naming_its_line() {
         for bad in [
-            "RULE='9' ACTION='ALLOW' PORT='80' IP='0.0.0.0/0'",
-            "RULE='x' ACTION='ACCEPT' PORT='80' IP='0.0.0.0/0'",
-            "RULE='9' ACTION='ACCEPT' PORT='80-' IP='0.0.0.0/0'",
-            "RULE='9' ACTION='ACCEPT' PORT='80' IP='my office'",
+            "RULE='9' ACTION='ALLOW' PORT='80' IP='0.0.0.0/0' SUSPENDED='no'",
+            "RULE='x' ACTION='ACCEPT' PORT='80' IP='0.0.0.0/0' SUSPENDED='no'",
+            "RULE='9' ACTION='ACCEPT' PORT='80-' IP='0.0.0.0/0' SUSPENDED='no'",
+            "RULE='9' ACTION='ACCEPT' PORT='80' IP='my office' SUSPENDED='no'",
             "RULE='9' ACTION='ACCEPT' PORT='80' IP='0.0.0.0/0' RULE='10'",
         ] {
             let text = format!("\n{bad}\n");
