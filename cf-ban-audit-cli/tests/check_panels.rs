@@ -159,6 +159,7 @@ fn imunify360_white_list_gaps_are_named() {
     assert_eq!((status, file["kind"].as_str()), (1, Some("imunify360")));
     assert_eq!(file["missing"], serde_json::json!(["131.0.72.0/22"]));
     assert_eq!(file["stale"], serde_json::json!(["199.27.128.0/21"]));
+    assert!(file["notes"].to_string().contains("Blocked ports"));
     // The ip-list table: a range on the drop list (and named in a white row's comment) is
     // not white; no IPv6 range is listed.
     let (status, file) = check_json(&fixture("ip-list-white.txt"));

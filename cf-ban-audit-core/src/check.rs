@@ -428,6 +428,14 @@ fn check_with(
     if kind == ListKind::HestiaExcludes {
         notes = panels::hestia_excludes_notes(&nets, ranges);
     }
+    if kind == ListKind::Imunify360 {
+        notes.push(
+            "Imunify360's white list beats its black list but does not override its Blocked \
+             ports policy (docs: External Black/Whitelist Management): 80 and 443 must not be \
+             blocked ports"
+                .to_string(),
+        );
+    }
     if kind == ListKind::Fail2ban {
         let f2b = fail2ban::check(path, text, ranges, read);
         missing = f2b.missing.iter().map(|n| n.to_string()).collect();
