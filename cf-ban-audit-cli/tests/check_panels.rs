@@ -137,7 +137,7 @@ fn hestia_rules_from_the_snippet_are_ok() {
 
 #[test]
 fn hestia_excludes_match_exactly_so_ranges_protect_nothing() {
-    let (status, file) = check_json(&fixture("excludes.conf"));
+    let (status, file) = check_json(&fixture("hestia-excludes/data/firewall/excludes.conf"));
     assert_eq!(
         (status, file["kind"].as_str()),
         (1, Some("hestia-excludes"))

@@ -146,7 +146,14 @@ pub fn detect_kind(path: &Path, text: &str) -> ListKind {
         || crate::snippet::is_jail_d_fragment(path)
     {
         ListKind::Fail2ban
-    } else if name == "excludes.conf" {
+    } else if path.ends_with("data/firewall/excludes.conf")
+        || name == "excludes.conf"
+            && text.lines().filter(|l| !l.trim().is_empty()).count() > 0
+            && text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .all(|l| parse_net(l.trim().as_bytes()).is_some())
+    {
         ListKind::HestiaExcludes
     } else if crate::formats::imunify360::is_white_source(path, text) {
         ListKind::Imunify360

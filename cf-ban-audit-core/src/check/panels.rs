@@ -113,4 +113,25 @@ mod tests {
         let lines: Vec<&str> = problems.iter().map(|p| &p[..7]).collect();
         assert_eq!(lines, ["line 3 ", "line 4 ", "line 5 ", "line 6 "]);
     }
+
+    /// Told by its place, or by its name with an address on every line.
+    #[test]
+    fn excludes_are_told_by_place_or_by_name_and_content() {
+        use crate::check::{detect_kind, ListKind};
+        use std::path::Path;
+        let kind = |p: &str, t: &str| detect_kind(Path::new(p), t);
+        assert_eq!(
+            kind("/usr/local/hestia/data/firewall/excludes.conf", "x # y\n"),
+            ListKind::HestiaExcludes
+        );
+        assert_eq!(
+            kind("/tmp/excludes.conf", "104.16.0.1\n"),
+            ListKind::HestiaExcludes
+        );
+        assert_ne!(
+            kind("/tmp/excludes.conf", "path /var\n"),
+            ListKind::HestiaExcludes
+        );
+        assert_ne!(kind("/tmp/excludes.conf", ""), ListKind::HestiaExcludes);
+    }
 }
