@@ -173,3 +173,43 @@ fn imunify360_white_list_gaps_are_named() {
     assert_eq!(file["missing"].as_array().unwrap().len(), 22);
     assert!(file["problems"].to_string().contains("allows nothing"));
 }
+
+/// The entries `snippet imunify360` adds, as `ip-list local list --purpose white --json`
+/// would list them: every range, IPv4 and IPv6, is covered.
+#[test]
+fn imunify360_white_list_from_the_snippet_is_ok() {
+    let snippet = stdout(&run(&["snippet", "imunify360"]));
+    let mut items = Vec::new();
+    for line in snippet.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.first() != Some(&"imunify360-agent") {
+            continue;
+        }
+        if let Some(at) = words.windows(2).position(|w| w == ["--purpose", "white"]) {
+            let net: ipnet::IpNet = words[at + 2].parse().unwrap();
+            let (mask, network) = match net {
+                ipnet::IpNet::V4(n) => (
+                    u128::from(u32::from(n.netmask())),
+                    u128::from(u32::from(n.network())),
+                ),
+                ipnet::IpNet::V6(n) => (u128::from(n.netmask()), u128::from(n.network())),
+            };
+            items.push(serde_json::json!({
+                "ip": net.to_string(), "purpose": "white", "comment": "Cloudflare",
+                "ctime": 1764000000, "expiration": 0, "netmask": mask.to_string(),
+                "network_address": network.to_string(), "scope": "local",
+                "version": if net.addr().is_ipv4() { 4 } else { 6 },
+            }));
+        }
+    }
+    assert_eq!(items.len(), 22, "{snippet}");
+    let env = TestEnv::new();
+    let path = env.write("white.json", serde_json::to_string(&items).unwrap());
+    let (status, file) = check_json(&path);
+    assert_eq!(
+        (status, file["kind"].as_str()),
+        (0, Some("imunify360")),
+        "{file:#}"
+    );
+    assert_eq!(file["entries"], 22);
+}
