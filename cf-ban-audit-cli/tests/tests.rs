@@ -1,6 +1,7 @@
 //! End-to-end tests: the real binary run on fixtures and on trees made in a fresh temp dir.
 
 mod check_fail2ban;
+mod check_panels;
 mod common;
 mod output;
 

@@ -74,6 +74,14 @@ pub enum ListKind {
     /// `plesk` or `ip_ban`): one address or CIDR a line, read strictly (its layout is not
     /// verified).
     PleskTrusted,
+    /// HestiaCP/VestaCP `data/firewall/rules.conf`, judged as `v-update-firewall` builds the
+    /// chain (IPv4 only).
+    HestiaFirewall,
+    /// HestiaCP/VestaCP `data/firewall/excludes.conf`, matched exactly (`grep "^$ip$"`).
+    HestiaExcludes,
+    /// Imunify360's white list: `imunify360-agent ip-list local list --purpose white` (table
+    /// or `--json`) or `/etc/imunify360/whitelist/*.txt`.
+    Imunify360,
 }
 
 impl From<Vendor> for ListKind {
@@ -85,6 +93,7 @@ impl From<Vendor> for ListKind {
             Vendor::AzureNsg => ListKind::AzureNsg,
             Vendor::AlibabaSecurityGroup => ListKind::AlibabaSecurityGroup,
             Vendor::TencentSecurityGroup => ListKind::TencentSecurityGroup,
+            Vendor::HestiaFirewall => ListKind::HestiaFirewall,
         }
     }
 }
@@ -148,6 +157,17 @@ pub fn detect_kind(path: &Path, text: &str) -> ListKind {
         ListKind::Directadmin
     } else if name.contains("trusted") && (name.contains("plesk") || name.contains("ip_ban")) {
         ListKind::PleskTrusted
+    } else if path.ends_with("data/firewall/excludes.conf")
+        || name == "excludes.conf"
+            && text.lines().filter(|l| !l.trim().is_empty()).count() > 0
+            && text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .all(|l| parse_net(l.trim().as_bytes()).is_some())
+    {
+        ListKind::HestiaExcludes
+    } else if crate::formats::imunify360::is_white_source(path, text) {
+        ListKind::Imunify360
     } else if name.starts_with("csf.") {
         ListKind::Csf
     } else if has("set_real_ip_from")
@@ -180,9 +200,16 @@ pub fn detect_kind(path: &Path, text: &str) -> ListKind {
 }
 
 /// The address entries of a list of this kind.
-fn entries(kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>) {
+fn entries(path: &Path, kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>) {
     let mut problems = Vec::new();
     let nets = match kind {
+        ListKind::Imunify360 => {
+            let (nets, found) =
+                crate::formats::imunify360::white_list(path, text).unwrap_or_default();
+            problems.extend(found);
+            nets
+        }
+        ListKind::HestiaExcludes => panels::hestia_excludes(text, &mut problems),
         ListKind::Fail2ban => match crate::snippet::fail2ban::default_ignoreip(text) {
             Some(words) => {
                 if let Some(i) = words.iter().position(|w| w.starts_with('#')) {
@@ -200,7 +227,7 @@ fn entries(kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>) {
             None => Vec::new(),
         },
         ListKind::Btwaf => btwaf_entries(text, &mut problems),
-        ListKind::Cphulk => cphulk_white_entries(text, &mut problems),
+        ListKind::Cphulk => panels::cphulk_white_entries(text, &mut problems),
         ListKind::Directadmin => panels::strict_entries(
             text,
             "DirectAdmin's ip_whitelist is read as one address or CIDR a line",
@@ -289,44 +316,6 @@ pub(crate) fn btwaf_entries(text: &str, problems: &mut Vec<String>) -> Vec<IpNet
     out
 }
 
-/// The entries of cPHulk's white list (the keys of `data.ips_in_list`: addresses, CIDRs,
-/// ranges `a-b`); a black list, or a response that names no list, covers nothing.
-fn cphulk_white_entries(text: &str, problems: &mut Vec<String>) -> Vec<IpNet> {
-    let value: serde_json::Value = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(e) => {
-            problems.push(format!("not a read_cphulk_records JSON response: {e}"));
-            return Vec::new();
-        }
-    };
-    match value.pointer("/data/list_name").and_then(|v| v.as_str()) {
-        Some("white") => {}
-        other => {
-            problems.push(format!(
-                "cPHulk's {} list, not its white list (whmapi1 --output=json read_cphulk_records list_name=white): it allows nothing",
-                other.unwrap_or("unnamed")
-            ));
-            return Vec::new();
-        }
-    }
-    let Some(list) = value
-        .pointer("/data/ips_in_list")
-        .and_then(|v| v.as_object())
-    else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for key in list.keys() {
-        match crate::formats::grammar::entry::parse_entry(key.trim().as_bytes()) {
-            Some(nets) => out.extend(nets),
-            None => problems.push(format!(
-                "{key:?} covers nothing: not an address, CIDR or range a-b"
-            )),
-        }
-    }
-    out
-}
-
 /// Checks one list's text against the ranges.
 ///
 /// ```
@@ -389,7 +378,11 @@ pub fn check_cloud(
     bytes: &[u8],
     ranges: &RangeSet,
 ) -> Option<Result<CheckedFile, Error>> {
-    let result = crate::cloud::check_bytes(bytes, ranges)?;
+    let result = crate::cloud::check_bytes(bytes, ranges).or_else(|| {
+        std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|text| crate::cloud::check_hestia(path, text, ranges))
+    })?;
     Some(
         result
             .map(|cloud| {
@@ -428,9 +421,21 @@ fn check_with(
     read: Option<fail2ban::RangesReader<'_>>,
 ) -> CheckedFile {
     let kind = detect_kind(path, text);
-    let (nets, mut problems) = entries(kind, text);
-    let have: RangeSet = nets.iter().copied().collect();
-    let mut missing: Vec<String> = ranges.missing_from(&have).map(|n| n.to_string()).collect();
+    let (nets, mut problems) = entries(path, kind, text);
+    // excludes.conf keeps away a ban only of exactly its line: an address line covers that
+    // address, a CIDR line none of the addresses fail2ban bans one by one.
+    let have: RangeSet = nets
+        .iter()
+        .filter(|n| kind != ListKind::HestiaExcludes || n.prefix_len() == n.max_prefix_len())
+        .copied()
+        .collect();
+    let mut missing: Vec<String> = ranges
+        .missing_from(&have)
+        // Hestia bans IPv4 only (v-add-firewall-ban takes an ipv4_cidr): its excludes need
+        // no IPv6 range.
+        .filter(|n| kind != ListKind::HestiaExcludes || n.addr().is_ipv4())
+        .map(|n| n.to_string())
+        .collect();
     let retired: RangeSet = RETIRED
         .iter()
         .filter_map(|r| r.parse::<IpNet>().ok())
@@ -448,6 +453,17 @@ fn check_with(
         }
     }
     let (mut notes, mut jails) = (Vec::new(), Vec::new());
+    if kind == ListKind::HestiaExcludes {
+        notes = panels::hestia_excludes_notes(&nets, ranges);
+    }
+    if kind == ListKind::Imunify360 {
+        notes.push(
+            "Imunify360's white list beats its black list but does not override its Blocked \
+             ports policy (docs: External Black/Whitelist Management): 80 and 443 must not be \
+             blocked ports"
+                .to_string(),
+        );
+    }
     if kind == ListKind::Fail2ban {
         let f2b = fail2ban::check(path, text, ranges, read);
         missing = f2b.missing.iter().map(|n| n.to_string()).collect();

@@ -170,6 +170,23 @@ fn is_ufw_chain(chain: &str) -> bool {
     chain.starts_with("ufw-") || chain.starts_with("ufw6-")
 }
 
+/// Whether an iptables chain is one of HestiaCP's (VestaCP's) ban list chains:
+/// `fail2ban-CHAIN` with CHAIN as `v-add-firewall-chain` makes it, upper case (`WEB`, `SSH`,
+/// `RECIDIVE`, ...). fail2ban's own chains are `f2b-JAIL` (and were `fail2ban-name`, in lower
+/// case, before 0.9): those stay fail2ban's or iptables'. A rule there is the running copy of
+/// a `banlist.conf` entry (`v-update-firewall` rebuilds the chain from it): one ban with it,
+/// lifted by the panel's `v-delete-firewall-ban`, which deletes both.
+fn is_hestia_chain(chain: &str) -> bool {
+    chain
+        .strip_prefix(crate::formats::hestia::CHAIN_PREFIX)
+        .is_some_and(|c| {
+            c.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+                && c.bytes().all(|b| {
+                    b.is_ascii_uppercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.')
+                })
+        })
+}
+
 /// Whether a CrowdSec claim's scope names no scenario: a deletion of every decision of an
 /// address (empty), or of every captcha (`(captcha)`), which joins every finding of the
 /// address of that kind.
@@ -187,6 +204,9 @@ fn owner(claim: &Claim) -> (Tool, Option<String>) {
         Tool::Iptables => {
             if let Some(jail) = scope.strip_prefix("f2b-").filter(|j| !j.is_empty()) {
                 return fail2ban(jail);
+            }
+            if is_hestia_chain(scope) {
+                return (Tool::Hestia, Some(scope.to_string()));
             }
             if CSF_OBJECTS.contains(&scope) {
                 return (Tool::Csf, None);
@@ -235,6 +255,9 @@ fn owner(claim: &Claim) -> (Tool, Option<String>) {
             if IPTABLES_TABLES.contains(&table) {
                 if let Some(jail) = name.strip_prefix("f2b-").filter(|j| !j.is_empty()) {
                     return fail2ban(jail);
+                }
+                if is_hestia_chain(name) {
+                    return (Tool::Hestia, Some(name.to_string()));
                 }
                 if CSF_OBJECTS.contains(&name) {
                     return (Tool::Csf, None);
@@ -653,6 +676,12 @@ fn verdict(
                  next restart"
             ));
         }
+    }
+    if tool == Tool::Hestia && scope == "fail2ban-RECIDIVE" && note.is_none() {
+        note = Some(
+            "Hestia's RECIDIVE chain drops every port of this address, not only 80 and 443"
+                .to_string(),
+        );
     }
     let conflict = conflict(&claims, winner, state);
     let range = ranges.matching(&net).unwrap_or(net);

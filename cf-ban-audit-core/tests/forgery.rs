@@ -900,11 +900,103 @@ fn hestia_ban_lists_lift_by_chain_and_forged_values_ban_nothing() {
     let forged = scan("injection/hestia");
     assert!(forged.findings.is_empty(), "{:?}", forged.findings);
     let formats: Vec<Format> = forged.files.iter().map(|f| f.format).collect();
-    assert_eq!(formats, [Format::HestiaBanlist, Format::HestiaBanJson]);
-    let json = &forged.files[1];
+    assert_eq!(
+        formats,
+        [
+            Format::HestiaBanlist,
+            Format::IptablesSave,
+            Format::HestiaBanListing,
+            Format::HestiaBanListing,
+            Format::HestiaBanJson
+        ]
+    );
+    let json = &forged.files[4];
     assert_eq!(json.malformed_samples.len(), 1);
     assert_eq!(json.malformed_samples[0].line, 3);
     assert!(json.malformed_samples[0].message.contains("\"104.16.0.1\""));
+    // The listings' shifted rows are named, line by line.
+    let bad = |i: usize| -> Vec<u64> {
+        forged.files[i]
+            .malformed_samples
+            .iter()
+            .map(|m| m.line)
+            .collect()
+    };
+    assert_eq!(bad(2), [4, 5, 6]);
+    assert_eq!(bad(3), [3, 4, 5, 6]);
+    // The shell, csv and plain listings of the real ban list are read as it is.
+    let listed: Vec<&str> = report
+        .files
+        .iter()
+        .filter(|f| f.format == Format::HestiaBanListing)
+        .map(|f| f.path.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "v-list-firewall-ban-plain.txt",
+            "v-list-firewall-ban-shell.txt",
+            "v-list-firewall-ban.csv"
+        ]
+    );
+}
+
+/// Hestia's fail2ban chains in iptables (issue #21): a rule of `fail2ban-CHAIN` (CHAIN upper
+/// case, as Hestia makes it) is the running copy of a ban list entry, one finding with it,
+/// lifted with `v-delete-firewall-ban IP CHAIN`; alone, it is Hestia's ban all the same;
+/// RECIDIVE's notes that it drops every port.
+#[test]
+fn hestia_chains_in_iptables_join_the_ban_list() {
+    let report = scan_fixtures("hestia-iptables/with-banlist");
+    let got: Vec<(String, Vec<Format>, String)> = report
+        .findings
+        .iter()
+        .map(|f| {
+            assert_eq!((f.tool, f.state), (Tool::Hestia, BanState::Active));
+            let mut formats: Vec<Format> = f.evidence.iter().map(|e| e.format).collect();
+            formats.dedup();
+            (f.address_text(), formats, f.lift().unwrap().join(" "))
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "172.70.34.5".to_string(),
+                vec![Format::HestiaBanlist, Format::IptablesSave],
+                "/usr/local/hestia/bin/v-delete-firewall-ban 172.70.34.5 RECIDIVE".to_string()
+            ),
+            (
+                "104.23.240.18".to_string(),
+                vec![Format::IptablesSave],
+                "/usr/local/hestia/bin/v-delete-firewall-ban 104.23.240.18 WEB".to_string()
+            ),
+            (
+                "162.158.90.14".to_string(),
+                vec![Format::HestiaBanlist, Format::IptablesSave],
+                "/usr/local/hestia/bin/v-delete-firewall-ban 162.158.90.14 WEB".to_string()
+            ),
+        ]
+    );
+    assert!(report.findings[0]
+        .note
+        .as_deref()
+        .is_some_and(|n| n.contains("every port")));
+    let alone = scan_fixtures("hestia-iptables/iptables-save-only.txt");
+    assert_eq!(alone.findings.len(), 3);
+    assert!(alone.findings.iter().all(|f| f.tool == Tool::Hestia));
+    // Old fail2ban's own lower-case chain stays iptables'.
+    let dir = tempfile::tempdir().unwrap();
+    let save = dir.path().join("iptables-save.txt");
+    std::fs::write(
+        &save,
+        "*filter\n:INPUT ACCEPT [0:0]\n:fail2ban-ssh - [0:0]\n-A INPUT -p tcp -j fail2ban-ssh\n\
+         -A fail2ban-ssh -s 104.16.0.1/32 -j DROP\n-A fail2ban-ssh -j RETURN\nCOMMIT\n",
+    )
+    .unwrap();
+    let old = Scanner::new(cloudflare::embedded()).path(&save).scan();
+    assert_eq!(old.findings.len(), 1);
+    assert_eq!(old.findings[0].tool, Tool::Iptables);
 }
 
 /// cPHulk's black list (issue #21): its keys are bans in force, each lifted with
@@ -951,7 +1043,9 @@ fn cphulk_black_list_lifts_its_records_and_forged_text_bans_nothing() {
 /// Imunify360's drop list (issue #21): table rows are read from their right end and must
 /// match their own NETMASK and NETWORK_ADDRESS, so that a comment holding a row's tail, or a
 /// row whose numbers are another address's, bans nothing; bans are lifted with
-/// `imunify360-agent ip-list local delete --purpose drop`.
+/// `imunify360-agent ip-list local delete --purpose drop` (the legacy table's with
+/// `blacklist ip delete`); an external list file's entry and a block of `console.log` have
+/// no command, and the reason says what to do. Their forged twins ban nothing.
 #[test]
 fn imunify360_rows_are_read_from_the_right_and_forged_comments_ban_nothing() {
     let scan = scan_fixtures;
@@ -960,26 +1054,56 @@ fn imunify360_rows_are_read_from_the_right_and_forged_comments_ban_nothing() {
         .findings
         .iter()
         .filter(|f| f.state == BanState::Active)
-        .map(|f| f.lift().unwrap().join(" "))
+        .map(|f| match f.lift() {
+            Ok(argv) => argv.join(" "),
+            Err(why) => format!("{} {}: {why}", f.address_text(), f.scope),
+        })
         .collect();
     lifts.sort();
+    let file = |name: &str| {
+        report
+            .files
+            .iter()
+            .find(|f| f.path.ends_with(name))
+            .unwrap()
+            .path
+            .clone()
+    };
     assert_eq!(
         lifts,
         [
-            "imunify360-agent ip-list local delete --purpose drop 104.16.0.1",
-            "imunify360-agent ip-list local delete --purpose drop 162.158.44.7",
-            "imunify360-agent ip-list local delete --purpose drop 172.69.0.0/24",
+            format!(
+                "103.21.244.9 blacklist-file: an entry of an external black list file ({}:5): \
+                 delete that line, then run imunify360-agent reload-lists",
+                file("blacklist/bad-actors.txt")
+            ),
+            format!(
+                "108.162.215.0/24 blacklist-file: an entry of an external black list file ({}:3): \
+                 delete that line, then run imunify360-agent reload-lists",
+                file("blacklist/bad-actors.txt")
+            ),
+            "172.64.33.5 blocked: console.log does not say which list holds the block: \
+             imunify360-agent ip-list local list --by-ip 172.64.33.5 names it; delete it with \
+             imunify360-agent ip-list local delete --purpose PURPOSE 172.64.33.5"
+                .to_string(),
+            "imunify360-agent blacklist ip delete 141.101.99.7".to_string(),
+            "imunify360-agent blacklist ip delete 172.67.12.0/24".to_string(),
+            "imunify360-agent ip-list local delete --purpose drop 104.16.0.1".to_string(),
+            "imunify360-agent ip-list local delete --purpose drop 162.158.44.7".to_string(),
+            "imunify360-agent ip-list local delete --purpose drop 172.69.0.0/24".to_string(),
         ]
     );
     let forged = scan("injection/imunify360");
     assert!(forged.findings.is_empty(), "{:?}", forged.findings);
-    assert_eq!(forged.files[0].format, Format::Imunify360Table);
-    let bad: Vec<u64> = forged.files[0]
-        .malformed_samples
-        .iter()
-        .map(|m| m.line)
-        .collect();
-    assert_eq!(bad, [3]);
+    let bad = |format: Format| -> Vec<u64> {
+        let f = forged.files.iter().find(|f| f.format == format).unwrap();
+        f.malformed_samples.iter().map(|m| m.line).collect()
+    };
+    assert_eq!(bad(Format::Imunify360Table), [3]);
+    assert_eq!(bad(Format::Imunify360LegacyTable), [3, 4]);
+    assert_eq!(bad(Format::Imunify360ListFile), [2, 3, 4]);
+    // The block whose expiration is not its time plus its seconds.
+    assert_eq!(bad(Format::Imunify360ConsoleLog), [10]);
 }
 
 /// The BT / aaPanel firewall's database (issue #21): drop rows of `firewall_ip`,

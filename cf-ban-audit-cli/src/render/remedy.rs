@@ -136,9 +136,11 @@ pub(super) fn advice(out: &mut dyn Write, report: &Report, width: Option<usize>)
                 None,
             ),
             Tool::Imunify360 => (
-                "lift with imunify360-agent ip-list local delete --purpose drop IP, white-list \
-                 Cloudflare's ranges (cf-ban-audit snippet imunify360) and let Imunify360 read \
-                 visitor addresses from CF-Connecting-IP (WEBSHIELD known_proxies_support)",
+                "lift with imunify360-agent ip-list local delete --purpose drop IP (a line of \
+                 /etc/imunify360/blacklist/*.txt: delete it, then imunify360-agent \
+                 reload-lists), white-list Cloudflare's ranges (cf-ban-audit snippet \
+                 imunify360) and let Imunify360 read visitor addresses from CF-Connecting-IP \
+                 (WEBSHIELD known_proxies_support)",
                 None,
             ),
             Tool::Directadmin => (

@@ -26,6 +26,7 @@ mod alibaba;
 mod aws;
 mod azure;
 mod gcp;
+mod hestia;
 mod json;
 mod tencent;
 
@@ -56,6 +57,9 @@ pub enum Vendor {
     AlibabaSecurityGroup,
     /// Tencent Cloud `tccli vpc DescribeSecurityGroupPolicies`.
     TencentSecurityGroup,
+    /// HestiaCP/VestaCP's firewall rules, `data/firewall/rules.conf` (not a cloud's, judged
+    /// the same way: IPv4 only, as Hestia filters).
+    HestiaFirewall,
 }
 
 impl Vendor {
@@ -68,6 +72,7 @@ impl Vendor {
             Vendor::AzureNsg => "azure-nsg",
             Vendor::AlibabaSecurityGroup => "alibaba-security-group",
             Vendor::TencentSecurityGroup => "tencent-security-group",
+            Vendor::HestiaFirewall => "hestia-firewall",
         }
     }
 }
@@ -346,11 +351,31 @@ pub(crate) fn check_bytes(bytes: &[u8], ranges: &RangeSet) -> Option<Result<Clou
         Vendor::AzureNsg => azure::policy(&doc),
         Vendor::AlibabaSecurityGroup => alibaba::policy(&doc),
         Vendor::TencentSecurityGroup => tencent::policy(&doc),
+        Vendor::HestiaFirewall => Err("rules.conf is text, not JSON".to_string()),
     };
     Some(
         policy
             .map(|p| evaluate(&p, ranges))
             .map_err(|e| format!("{} export: {e}", vendor.name())),
+    )
+}
+
+/// Reads Hestia's `rules.conf` (told by its place, `…/data/firewall/rules.conf`, or by every
+/// line being a rule): `None` when `text` is none, else the check of the IPv4 ranges of
+/// `ranges` (Hestia filters IPv4 only), or what is wrong with the file.
+pub(crate) fn check_hestia(
+    path: &std::path::Path,
+    text: &str,
+    ranges: &RangeSet,
+) -> Option<Result<CloudCheck, String>> {
+    if !path.ends_with("data/firewall/rules.conf") && !hestia::detect(text) {
+        return None;
+    }
+    let v4 = intersect(ranges, &all_v4());
+    Some(
+        hestia::policy(text)
+            .map(|p| evaluate(&p, &v4))
+            .map_err(|e| format!("{} rules: {e}", Vendor::HestiaFirewall.name())),
     )
 }
 

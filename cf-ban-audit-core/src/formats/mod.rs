@@ -118,6 +118,10 @@ pub const BUILTIN: &[&FormatDescriptor] = &[
     &cphulk::DB,
     &directadmin::DESCRIPTOR,
     &plesk::DESCRIPTOR,
+    &hestia::BAN_LISTING,
+    &imunify360::LEGACY,
+    &imunify360::LIST_FILE,
+    &imunify360::CONSOLE_LOG,
 ];
 
 /// Every built-in format, in display order.

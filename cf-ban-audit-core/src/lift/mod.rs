@@ -90,7 +90,12 @@ impl Finding {
     /// - cPHulk: `whmapi1 delete_cphulk_record list_name=black ip=ADDR`, the record as the
     ///   listing wrote it; none for a range record that holds other addresses too (the
     ///   reason gives the command that deletes it whole).
-    /// - Imunify360: `imunify360-agent ip-list local delete --purpose drop ADDR`.
+    /// - Imunify360: `imunify360-agent ip-list local delete --purpose drop ADDR`; for a ban
+    ///   read only from the legacy `blacklist ip list` table, the legacy `imunify360-agent
+    ///   blacklist ip delete ADDR`; none for a line of an external black list file (the
+    ///   reason names the file and line to delete, then `imunify360-agent reload-lists`), nor
+    ///   for a block read from `console.log` alone (the log does not say which list holds it:
+    ///   the reason gives the command that says).
     /// - DirectAdmin's BFM hook list (scope `bfm-hook`): `env ip=ADDR
     ///   /usr/local/directadmin/scripts/custom/unblock_ip.sh`, the hook DirectAdmin runs to
     ///   unblock: it removes the line from `/root/blocked_ips.txt` and the firewall's block
@@ -168,15 +173,7 @@ impl Finding {
             Tool::Route => route_lift(self, &address),
             Tool::Hestia => hestia_lift(self, &address),
             Tool::Cphulk => cphulk_lift(self, &address),
-            Tool::Imunify360 => Ok(argv(&[
-                "imunify360-agent",
-                "ip-list",
-                "local",
-                "delete",
-                "--purpose",
-                "drop",
-                &address,
-            ])),
+            Tool::Imunify360 => imunify360_lift(self, &address),
             Tool::Directadmin if self.scope == crate::formats::directadmin::HOOK_SCOPE => {
                 Ok(argv(&[
                     "env",
@@ -227,7 +224,15 @@ fn hestia_lift(f: &Finding, address: &str) -> Result<Vec<String>, String> {
         ));
     };
     let chain = name(chain, "the chain name")?;
-    let vesta = own(f, &[Format::HestiaBanlist, Format::HestiaBanJson]).any(|e| {
+    let vesta = own(
+        f,
+        &[
+            Format::HestiaBanlist,
+            Format::HestiaBanJson,
+            Format::HestiaBanListing,
+        ],
+    )
+    .any(|e| {
         e.location
             .path
             .components()
@@ -239,6 +244,45 @@ fn hestia_lift(f: &Finding, address: &str) -> Result<Vec<String>, String> {
         "/usr/local/hestia/bin/v-delete-firewall-ban"
     };
     Ok(argv(&[program, address, chain]))
+}
+
+/// Imunify360's lift by where the ban was read (see [`Finding::lift`]).
+fn imunify360_lift(f: &Finding, address: &str) -> Result<Vec<String>, String> {
+    use crate::formats::imunify360::{FILE_SCOPE, LOG_SCOPE};
+    if f.scope == FILE_SCOPE {
+        let at = own(f, &[Format::Imunify360ListFile])
+            .map(|e| format!("{}:{}", e.location.path.display(), e.location.line))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(format!(
+            "an entry of an external black list file ({at}): delete that line, then run \
+             imunify360-agent reload-lists"
+        ));
+    }
+    if f.scope == LOG_SCOPE {
+        return Err(format!(
+            "console.log does not say which list holds the block: imunify360-agent ip-list \
+             local list --by-ip {address} names it; delete it with imunify360-agent ip-list \
+             local delete --purpose PURPOSE {address}"
+        ));
+    }
+    let legacy_only = own(f, &[Format::Imunify360Table, Format::Imunify360Json])
+        .next()
+        .is_none()
+        && own(f, &[Format::Imunify360LegacyTable]).next().is_some();
+    Ok(if legacy_only {
+        argv(&["imunify360-agent", "blacklist", "ip", "delete", address])
+    } else {
+        argv(&[
+            "imunify360-agent",
+            "ip-list",
+            "local",
+            "delete",
+            "--purpose",
+            "drop",
+            address,
+        ])
+    })
 }
 
 /// `whmapi1 delete_cphulk_record list_name=black ip=RECORD` when the black list's record is
