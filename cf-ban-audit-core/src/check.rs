@@ -199,6 +199,32 @@ pub fn detect_kind(path: &Path, text: &str) -> ListKind {
     }
 }
 
+/// Why a list read as plain entries (csf's files, plain lists) is a ban list, whose entries
+/// allow nothing: csf's deny lists by their names, a plain list whose name or place says it
+/// bans, and a file the scan reads as a ban source of another format (a panel's block list,
+/// whose lines may look like a plain list's). `None` for an allow list or one of unknown
+/// purpose, which `check` was given as the allow list.
+fn ban_list(path: &Path, kind: ListKind, text: &str) -> Option<String> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    if kind == ListKind::Csf {
+        return matches!(name.as_str(), "csf.deny" | "csf.tempban")
+            .then(|| format!("{name} is csf's list of blocked addresses"));
+    }
+    if crate::formats::plain_list::list_purpose(path) == crate::purpose::Purpose::Ban {
+        return Some("its name or place says it bans".to_string());
+    }
+    let head = &text.as_bytes()[..text.len().min(8192)];
+    match crate::formats::Registry::builtin().detect(path, head) {
+        Some(format) if format != crate::formats::Format::PlainList => {
+            Some(format!("the scan reads it as {format}, a source of bans"))
+        }
+        _ => None,
+    }
+}
+
 /// The address entries of a list of this kind.
 fn entries(path: &Path, kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>) {
     let mut problems = Vec::new();
@@ -241,6 +267,13 @@ fn entries(path: &Path, kind: ListKind, text: &str) -> (Vec<IpNet>, Vec<String>)
         // Read as lfd reads csf.ignore (and a plain list it may include): the first word of
         // each line, lines holding `Include` skipped; a line whose address lfd does not load
         // covers nothing.
+        ListKind::Csf | ListKind::Plain if ban_list(path, kind, text).is_some() => {
+            let why = ban_list(path, kind, text).unwrap_or_default();
+            problems.push(format!(
+                "a ban list, not an allow list ({why}): it allows nothing"
+            ));
+            Vec::new()
+        }
         ListKind::Csf | ListKind::Plain => {
             let kept = crate::snippet::csf::read_list(text, "lfd");
             for unread in &kept.unread {
@@ -627,6 +660,39 @@ mod tests {
             r.problems.iter().any(|p| p.contains("covers nothing")),
             "{r:?}"
         );
+    }
+
+    /// A ban list given to `check` as the allow list allows nothing, whatever it holds:
+    /// csf's deny list, a plain list whose name says it bans, a panel's block list; an allow
+    /// list or one of unknown purpose with the same lines covers them.
+    #[test]
+    fn a_ban_list_given_as_the_allow_list_allows_nothing() {
+        let cf = embedded();
+        let every: String = cf.nets().iter().map(|n| format!("{n}\n")).collect();
+        let dated: String = cf
+            .nets()
+            .iter()
+            .filter(|n| n.prefix_len() == n.max_prefix_len())
+            .map(|n| format!("{}=dateblocked=1741526531\n", n.addr()))
+            .chain(["104.16.0.1=dateblocked=1741526531\n".to_string()])
+            .collect();
+        for (path, text) in [
+            ("/etc/csf/csf.deny", every.as_str()),
+            ("/var/lib/csf/csf.tempban", every.as_str()),
+            ("/etc/blocklist/banned-ips.txt", every.as_str()),
+            ("/root/blocked_ips.txt", dated.as_str()),
+        ] {
+            let r = check_text(Path::new(path), text, &cf);
+            assert_eq!(r.missing.len(), cf.nets().len(), "{path}: {r:?}");
+            assert!(
+                r.problems.len() == 1 && r.problems[0].starts_with("a ban list, not an allow list"),
+                "{path}: {r:?}"
+            );
+        }
+        for path in ["/etc/csf/csf.allow", "/etc/cloudflare-ips.txt", "allow.txt"] {
+            let r = check_text(Path::new(path), &every, &cf);
+            assert!(!r.has_gaps(), "{path}: {r:?}");
+        }
     }
 
     /// cPHulk's white list, as `whmapi1 --output=json read_cphulk_records list_name=white`
