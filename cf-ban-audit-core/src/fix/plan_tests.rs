@@ -75,7 +75,6 @@ fn lifts_only_whole_addresses_of_the_set_with_known_programs() {
 /// lists, and for Hestia fail2ban's ignoreip, whose hestia action makes its bans.
 #[test]
 fn panel_bans_are_left_for_a_person_with_the_snippet_that_prevents_them() {
-    let cf = embedded();
     let r = report(vec![
         finding(
             "172.64.1.4/32",
@@ -110,34 +109,43 @@ fn panel_bans_are_left_for_a_person_with_the_snippet_that_prevents_them() {
             ]),
         ),
     ]);
-    let p = plan(&r, &cf, &PlanOptions::default()).unwrap();
+    assert_left_for_person(
+        &r,
+        &[
+            (Tool::Cphulk, "cphulk"),
+            (Tool::Imunify360, "imunify360"),
+            (Tool::Hestia, "fail2ban"),
+        ],
+        &["172.64.1.4", "172.64.1.5", "172.64.1.6"],
+    );
+}
+
+/// The plan of `r` lifts nothing itself and leaves every ban to a person: each address of
+/// `addresses` with its lift, and for each tool the snippet (`cf-ban-audit snippet NAME`)
+/// that prevents its bans.
+fn assert_left_for_person(r: &Report, snippets: &[(Tool, &str)], addresses: &[&str]) {
+    let p = plan(r, &embedded(), &PlanOptions::default()).unwrap();
     assert!(
         !p.steps.iter().any(|s| matches!(s, Step::Lift { .. })),
         "{p:?}"
     );
-    let prevention = |tool: Tool| {
-        p.left_for_person
+    for (tool, name) in snippets {
+        let prevention = p
+            .left_for_person
             .iter()
-            .find(|l| l.tool == tool && l.address.is_none())
-            .and_then(|l| l.command.clone())
-    };
-    assert_eq!(
-        prevention(Tool::Cphulk).as_deref(),
-        Some("cf-ban-audit snippet cphulk")
-    );
-    assert_eq!(
-        prevention(Tool::Imunify360).as_deref(),
-        Some("cf-ban-audit snippet imunify360")
-    );
-    assert_eq!(
-        prevention(Tool::Hestia).as_deref(),
-        Some("cf-ban-audit snippet fail2ban")
-    );
-    for address in ["172.64.1.4", "172.64.1.5", "172.64.1.6"] {
+            .find(|l| l.tool == *tool && l.address.is_none())
+            .and_then(|l| l.command.clone());
+        assert_eq!(
+            prevention,
+            Some(format!("cf-ban-audit snippet {name}")),
+            "{tool:?}"
+        );
+    }
+    for address in addresses {
         assert!(
             p.left_for_person
                 .iter()
-                .any(|l| l.address.as_deref() == Some(address)),
+                .any(|l| l.address.as_deref() == Some(*address)),
             "{address}: {p:?}"
         );
     }
@@ -148,7 +156,6 @@ fn panel_bans_are_left_for_a_person_with_the_snippet_that_prevents_them() {
 /// DirectAdmin's own `ip_blacklist`) and the snippet of their allow list.
 #[test]
 fn directadmin_and_plesk_bans_are_left_with_their_allow_list_snippet() {
-    let cf = embedded();
     let mut blacklisted = finding("172.64.1.9/32", Tool::Directadmin, None);
     blacklisted.lift_unavailable = Some("edit ip_blacklist".to_string());
     let r = report(vec![
@@ -174,33 +181,11 @@ fn directadmin_and_plesk_bans_are_left_with_their_allow_list_snippet() {
             ]),
         ),
     ]);
-    let p = plan(&r, &cf, &PlanOptions::default()).unwrap();
-    assert!(
-        !p.steps.iter().any(|s| matches!(s, Step::Lift { .. })),
-        "{p:?}"
+    assert_left_for_person(
+        &r,
+        &[(Tool::Directadmin, "directadmin"), (Tool::Plesk, "plesk")],
+        &["172.64.1.7", "172.64.1.8", "172.64.1.9"],
     );
-    let prevention = |tool: Tool| {
-        p.left_for_person
-            .iter()
-            .find(|l| l.tool == tool && l.address.is_none())
-            .and_then(|l| l.command.clone())
-    };
-    assert_eq!(
-        prevention(Tool::Directadmin).as_deref(),
-        Some("cf-ban-audit snippet directadmin")
-    );
-    assert_eq!(
-        prevention(Tool::Plesk).as_deref(),
-        Some("cf-ban-audit snippet plesk")
-    );
-    for address in ["172.64.1.7", "172.64.1.8", "172.64.1.9"] {
-        assert!(
-            p.left_for_person
-                .iter()
-                .any(|l| l.address.as_deref() == Some(address)),
-            "{address}: {p:?}"
-        );
-    }
 }
 
 #[test]

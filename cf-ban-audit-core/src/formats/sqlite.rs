@@ -89,6 +89,25 @@ pub(crate) fn in_read_transaction<T>(
     result
 }
 
+/// The frame of a database reader: the connection the scanner opened (or why it could not),
+/// read by `read` in one read transaction (see [`in_read_transaction`]), every error said as
+/// `"{program} database: …"` and worded by [`describe`] with `writer` as the program that may
+/// hold the lock.
+pub(crate) fn read_opened<T>(
+    program: &str,
+    writer: &str,
+    conn: Result<&Connection, rusqlite::Error>,
+    read: impl FnOnce(&Connection) -> Result<T, String>,
+) -> Result<T, String> {
+    let fail = |message: String| format!("{program} database: {message}");
+    let conn = conn.map_err(|e| fail(describe("cannot open the database", writer, &e)))?;
+    in_read_transaction(
+        conn,
+        |what, e| fail(describe(what, writer, e)),
+        |conn| read(conn).map_err(fail),
+    )
+}
+
 /// Whether an error means the owner holds a lock.
 pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(

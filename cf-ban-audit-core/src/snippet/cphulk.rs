@@ -32,15 +32,14 @@ pub fn generate(ranges: &RangeSet) -> String {
             "whmapi1 create_cphulk_record list_name=white ip={net} comment=Cloudflare >/dev/null || failed=\"$failed {net}\""
         );
     }
-    let _ = write!(
-        s,
-        "if [ -n \"$failed\" ]; then\n\
-         \x20   echo \"cphulk: these ranges were not added (see the errors above):$failed\" >&2\n\
-         \x20   exit 1\n\
-         fi\n\
-         echo \"cphulk: all {} ranges added to the white list\"\n",
-        ranges.nets().len()
-    );
+    s.push_str(&super::failed_tail(
+        "cphulk",
+        "these ranges were not added (see the errors above)",
+        &format!(
+            "all {n} ranges added to the white list",
+            n = ranges.nets().len()
+        ),
+    ));
     s
 }
 

@@ -40,15 +40,11 @@ pub fn generate(ranges: &RangeSet) -> String {
     for net in ranges.nets() {
         let _ = writeln!(s, "add {net}");
     }
-    let _ = write!(
-        s,
-        "if [ -n \"$failed\" ]; then\n\
-         \x20   echo \"directadmin: these ranges were not added to $f:$failed\" >&2\n\
-         \x20   exit 1\n\
-         fi\n\
-         echo \"directadmin: all {} ranges are in $f\"\n",
-        ranges.nets().len()
-    );
+    s.push_str(&super::failed_tail(
+        "directadmin",
+        "these ranges were not added to $f",
+        &format!("all {n} ranges are in $f", n = ranges.nets().len()),
+    ));
     s
 }
 

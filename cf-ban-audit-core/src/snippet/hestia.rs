@@ -51,15 +51,14 @@ pub fn generate(ranges: &RangeSet) -> String {
             "grep -qxF {net} \"$excludes\" 2>/dev/null || echo {net} >> \"$excludes\" || failed=\"$failed excludes:{net}\""
         );
     }
-    let _ = write!(
-        s,
-        "if [ -n \"$failed\" ]; then\n\
-         \x20   echo \"hestia: these were not added (see the errors above):$failed\" >&2\n\
-         \x20   exit 1\n\
-         fi\n\
-         echo \"hestia: {} IPv4 ranges allowed on 80,443 and listed in $excludes\"\n",
-        v4.len()
-    );
+    s.push_str(&super::failed_tail(
+        "hestia",
+        "these were not added (see the errors above)",
+        &format!(
+            "{n} IPv4 ranges allowed on 80,443 and listed in $excludes",
+            n = v4.len()
+        ),
+    ));
     s
 }
 

@@ -29,15 +29,14 @@ pub fn generate(ranges: &RangeSet) -> String {
             "imunify360-agent ip-list local add --purpose white {net} --comment \"Cloudflare\" || failed=\"$failed {net}\""
         );
     }
-    let _ = write!(
-        s,
-        "if [ -n \"$failed\" ]; then\n\
-         \x20   echo \"imunify360: these ranges were not added (see the errors above):$failed\" >&2\n\
-         \x20   exit 1\n\
-         fi\n\
-         echo \"imunify360: all {} ranges added to the white list\"\n",
-        ranges.nets().len()
-    );
+    s.push_str(&super::failed_tail(
+        "imunify360",
+        "these ranges were not added (see the errors above)",
+        &format!(
+            "all {n} ranges added to the white list",
+            n = ranges.nets().len()
+        ),
+    ));
     s
 }
 

@@ -522,3 +522,13 @@ pub(crate) fn merge_list(
     }
     out
 }
+
+/// The end of a script whose steps each add what they could not do to `$failed`: it names
+/// them on standard error after `not_added` and exits 1, or prints `done`; both lines start
+/// with the snippet's name, `tool`.
+pub(crate) fn failed_tail(tool: &str, not_added: &str, done: &str) -> String {
+    format!(
+        "if [ -n \"$failed\" ]; then\n    echo \"{tool}: {not_added}:$failed\" >&2\n    \
+         exit 1\nfi\necho \"{tool}: {done}\"\n"
+    )
+}

@@ -31,15 +31,14 @@ pub fn generate(ranges: &RangeSet) -> String {
             "plesk bin ip_ban --add-trusted {net} || failed=\"$failed {net}\""
         );
     }
-    let _ = write!(
-        s,
-        "if [ -n \"$failed\" ]; then\n\
-         \x20   echo \"plesk: these ranges were not added (see the errors above):$failed\" >&2\n\
-         \x20   exit 1\n\
-         fi\n\
-         echo \"plesk: all {} ranges added to the trusted addresses\"\n",
-        ranges.nets().len()
-    );
+    s.push_str(&super::failed_tail(
+        "plesk",
+        "these ranges were not added (see the errors above)",
+        &format!(
+            "all {n} ranges added to the trusted addresses",
+            n = ranges.nets().len()
+        ),
+    ));
     s
 }
 

@@ -12,9 +12,7 @@ use rusqlite::Connection;
 use super::{other_chain_note, Outcome, Rule};
 use crate::event::Location;
 use crate::formats::grammar::entry::parse_entry;
-use crate::formats::sqlite::{
-    column, column_names, in_read_transaction, is_busy, table_exists, Database,
-};
+use crate::formats::sqlite::{column, column_names, is_busy, read_opened, table_exists, Database};
 use crate::formats::{Format, ParseCtx, Sink};
 
 /// A table of the panel's firewall and the columns that make it one.
@@ -87,13 +85,9 @@ pub fn read_database(
     ctx: &ParseCtx,
     sink: &mut dyn Sink,
 ) -> Result<(), String> {
-    let fail = |message: String| format!("BT panel database: {message}");
-    let conn = conn.map_err(|e| fail(describe("cannot open the database", &e)))?;
-    in_read_transaction(
-        conn,
-        |what, e| fail(describe(what, e)),
-        |conn| read_db(conn, ctx, sink).map_err(fail),
-    )
+    read_opened("BT panel", "the BT panel", conn, |conn| {
+        read_db(conn, ctx, sink)
+    })
 }
 
 fn read_db(conn: &Connection, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), String> {

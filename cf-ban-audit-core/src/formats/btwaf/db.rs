@@ -11,7 +11,7 @@ use rusqlite::Connection;
 use super::{local, quote, scope, LOCALTIME, MAX_EPOCH};
 use crate::addr::{host_net, parse_ip};
 use crate::event::{Action, BanEvent, Location, Tool};
-use crate::formats::sqlite::{column, in_read_transaction, is_busy, table_exists, Database};
+use crate::formats::sqlite::{column, is_busy, read_opened, table_exists, Database};
 use crate::formats::{Format, ParseCtx, Sink};
 
 /// Whether a SQLite file is btwaf's database (`totla_db.db` with a `blocking_ip` table): it
@@ -42,13 +42,7 @@ pub fn read_database(
     ctx: &ParseCtx,
     sink: &mut dyn Sink,
 ) -> Result<(), String> {
-    let fail = |message: String| format!("btwaf database: {message}");
-    let conn = conn.map_err(|e| fail(describe("cannot open the database", &e)))?;
-    in_read_transaction(
-        conn,
-        |what, e| fail(describe(what, e)),
-        |conn| read_db(conn, ctx, sink).map_err(fail),
-    )
+    read_opened("btwaf", "btwaf", conn, |conn| read_db(conn, ctx, sink))
 }
 
 fn read_db(conn: &Connection, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), String> {

@@ -45,7 +45,7 @@ use super::BLACK_SCOPE;
 use crate::addr::{host_net, normalize_ip, range_nets};
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::formats::quote;
-use crate::formats::sqlite::{column_names, in_read_transaction, is_busy, table_exists, Database};
+use crate::formats::sqlite::{column_names, is_busy, read_opened, table_exists, Database};
 use crate::formats::{Format, ParseCtx, Sink};
 
 /// The scope of a login_track block of `TYPE` -3 (excessive brute force, one day).
@@ -109,13 +109,7 @@ pub fn read_database(
     ctx: &ParseCtx,
     sink: &mut dyn Sink,
 ) -> Result<(), String> {
-    let fail = |message: String| format!("cPHulk database: {message}");
-    let conn = conn.map_err(|e| fail(describe("cannot open the database", &e)))?;
-    in_read_transaction(
-        conn,
-        |what, e| fail(describe(what, e)),
-        |conn| read_db(conn, ctx, sink).map_err(fail),
-    )
+    read_opened("cPHulk", "cphulkd", conn, |conn| read_db(conn, ctx, sink))
 }
 
 fn read_db(conn: &Connection, ctx: &ParseCtx, sink: &mut dyn Sink) -> Result<(), String> {

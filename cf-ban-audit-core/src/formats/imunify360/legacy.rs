@@ -19,7 +19,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{DEFAULT_LIMIT, DROP_SCOPE};
+use super::{note_if_cut, DROP_SCOPE};
 use crate::addr::parse_net;
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::formats::{Format, LineParser, ParseCtx, Sink};
@@ -112,12 +112,7 @@ impl LineParser for LegacyParser {
     }
 
     fn finish(&mut self, sink: &mut dyn Sink) {
-        if self.rows == DEFAULT_LIMIT {
-            sink.note(format!(
-                "{DEFAULT_LIMIT} rows, as many as imunify360-agent lists by default: the list \
-                 may hold more (list it with --limit)"
-            ));
-        }
+        note_if_cut(self.rows, sink);
     }
 }
 

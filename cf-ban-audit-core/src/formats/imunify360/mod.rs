@@ -53,7 +53,7 @@ use ipnet::IpNet;
 use serde_json::{Map, Value};
 
 use super::registry::{Detection, FormatDescriptor};
-use super::Format;
+use super::{Format, Sink};
 use crate::addr::parse_net;
 use crate::event::{Action, BanEvent, Location, Tool};
 
@@ -84,6 +84,17 @@ pub const LOG_SCOPE: &str = "blocked";
 
 /// The rows `list` prints unless `--limit` says otherwise.
 const DEFAULT_LIMIT: usize = 100;
+
+/// A table of exactly [`DEFAULT_LIMIT`] rows may be a listing `imunify360-agent` cut there:
+/// a note says so.
+fn note_if_cut(rows: usize, sink: &mut dyn Sink) {
+    if rows == DEFAULT_LIMIT {
+        sink.note(format!(
+            "{DEFAULT_LIMIT} rows, as many as imunify360-agent lists by default: the list may \
+             hold more (list it with --limit)"
+        ));
+    }
+}
 
 // Format constants are named like enum variants, as they are used like them (in `match`
 // patterns among others).

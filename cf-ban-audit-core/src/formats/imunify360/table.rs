@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{entry_event, header, Entry, DEFAULT_LIMIT, DROP_LISTS, NEEDED};
+use super::{entry_event, header, note_if_cut, Entry, DROP_LISTS, NEEDED};
 use crate::event::Location;
 use crate::formats::{Format, LineParser, ParseCtx, Sink};
 
@@ -109,12 +109,7 @@ impl LineParser for TableParser {
     }
 
     fn finish(&mut self, sink: &mut dyn Sink) {
-        if self.rows == DEFAULT_LIMIT {
-            sink.note(format!(
-                "{DEFAULT_LIMIT} rows, as many as imunify360-agent lists by default: the list \
-                 may hold more (list it with --limit)"
-            ));
-        }
+        note_if_cut(self.rows, sink);
     }
 }
 
