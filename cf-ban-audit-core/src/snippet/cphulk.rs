@@ -8,8 +8,6 @@
 //! Each call runs on its own: one that fails does not stop the others; the script names the
 //! failed ranges at the end and exits 1.
 
-use std::fmt::Write;
-
 use crate::ranges::RangeSet;
 
 /// The `sh` script.
@@ -27,9 +25,10 @@ pub fn generate(ranges: &RangeSet) -> String {
          failed=\"\"\n",
     );
     for net in ranges.nets() {
-        let _ = writeln!(
-            s,
-            "whmapi1 create_cphulk_record list_name=white ip={net} comment=Cloudflare >/dev/null || failed=\"$failed {net}\""
+        super::or_failed(
+            &mut s,
+            &format!("whmapi1 create_cphulk_record list_name=white ip={net} comment=Cloudflare >/dev/null"),
+            net,
         );
     }
     s.push_str(&super::failed_tail(

@@ -15,8 +15,6 @@
 //! Each command runs on its own: one that fails does not stop the others; the script names
 //! the failed ranges at the end and exits 1.
 
-use std::fmt::Write;
-
 use crate::ranges::RangeSet;
 
 /// The `sh` script.
@@ -40,15 +38,17 @@ pub fn generate(ranges: &RangeSet) -> String {
     );
     let v4: Vec<_> = ranges.v4_nets().collect();
     for net in &v4 {
-        let _ = writeln!(
-            s,
-            "\"$HESTIA/bin/v-add-firewall-rule\" ACCEPT {net} 80,443 TCP Cloudflare || failed=\"$failed {net}\""
+        super::or_failed(
+            &mut s,
+            &format!("\"$HESTIA/bin/v-add-firewall-rule\" ACCEPT {net} 80,443 TCP Cloudflare"),
+            net,
         );
     }
     for net in &v4 {
-        let _ = writeln!(
-            s,
-            "grep -qxF {net} \"$excludes\" 2>/dev/null || echo {net} >> \"$excludes\" || failed=\"$failed excludes:{net}\""
+        super::or_failed(
+            &mut s,
+            &format!("grep -qxF {net} \"$excludes\" 2>/dev/null || echo {net} >> \"$excludes\""),
+            format!("excludes:{net}"),
         );
     }
     s.push_str(&super::failed_tail(

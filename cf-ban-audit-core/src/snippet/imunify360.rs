@@ -6,8 +6,6 @@
 //! Each add runs on its own: one that fails (the range is already listed, the agent refuses
 //! it) does not stop the others; the script names the failed ones at the end and exits 1.
 
-use std::fmt::Write;
-
 use crate::ranges::RangeSet;
 
 /// The `sh` script.
@@ -24,9 +22,12 @@ pub fn generate(ranges: &RangeSet) -> String {
          failed=\"\"\n",
     );
     for net in ranges.nets() {
-        let _ = writeln!(
-            s,
-            "imunify360-agent ip-list local add --purpose white {net} --comment \"Cloudflare\" || failed=\"$failed {net}\""
+        super::or_failed(
+            &mut s,
+            &format!(
+                "imunify360-agent ip-list local add --purpose white {net} --comment \"Cloudflare\""
+            ),
+            net,
         );
     }
     s.push_str(&super::failed_tail(

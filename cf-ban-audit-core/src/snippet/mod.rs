@@ -523,6 +523,12 @@ pub(crate) fn merge_list(
     out
 }
 
+/// One step of a script that goes on when it fails: `command`, and on failure `item` added
+/// to `$failed`, which [`failed_tail`] names at the end.
+pub(crate) fn or_failed(s: &mut String, command: &str, item: impl std::fmt::Display) {
+    s.push_str(&format!("{command} || failed=\"$failed {item}\"\n"));
+}
+
 /// The end of a script whose steps each add what they could not do to `$failed`: it names
 /// them on standard error after `not_added` and exits 1, or prints `done`; both lines start
 /// with the snippet's name, `tool`.

@@ -8,8 +8,6 @@
 //! script names the failed ranges at the end and exits 1. The documentation's example adds
 //! one address; that the list takes a CIDR range is not verified by it (the script says so).
 
-use std::fmt::Write;
-
 use crate::ranges::RangeSet;
 
 /// The `sh` script.
@@ -26,9 +24,10 @@ pub fn generate(ranges: &RangeSet) -> String {
          failed=\"\"\n",
     );
     for net in ranges.nets() {
-        let _ = writeln!(
-            s,
-            "plesk bin ip_ban --add-trusted {net} || failed=\"$failed {net}\""
+        super::or_failed(
+            &mut s,
+            &format!("plesk bin ip_ban --add-trusted {net}"),
+            net,
         );
     }
     s.push_str(&super::failed_tail(
