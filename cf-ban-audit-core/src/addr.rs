@@ -49,7 +49,8 @@ pub fn parse_ip(token: &[u8]) -> Option<IpAddr> {
     if token.is_empty() || token.len() > MAX_TOKEN {
         return None;
     }
-    if memchr::memchr(b':', token).is_none() {
+    // Tokens are short: a plain loop beats a call into memchr.
+    if !token.contains(&b':') {
         return parse_ipv4(token).map(IpAddr::V4);
     }
     // The standard parser accepts exactly the textual forms; it never panics.
@@ -60,27 +61,32 @@ pub fn parse_ip(token: &[u8]) -> Option<IpAddr> {
 /// Dotted-quad IPv4 from bytes, by the standard library's rules (four decimal octets of at
 /// most 255, no leading zeros, nothing else), without going through `str`: it is the hot
 /// path of every parser.
-fn parse_ipv4(token: &[u8]) -> Option<Ipv4Addr> {
+pub(crate) fn parse_ipv4(token: &[u8]) -> Option<Ipv4Addr> {
+    if !(7..=15).contains(&token.len()) {
+        return None;
+    }
     let mut octets = [0u8; 4];
-    let mut parts = token.split(|&b| b == b'.');
-    for octet in &mut octets {
-        let part = parts.next()?;
-        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
-            return None;
-        }
-        let mut value = 0u16;
-        for &b in part {
-            if !b.is_ascii_digit() {
+    let mut i = 0;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if token.get(i) != Some(&b'.') {
                 return None;
             }
-            value = value * 10 + u16::from(b - b'0');
+            i += 1;
+        }
+        let start = i;
+        let mut value = 0u16;
+        while i < token.len() && i - start < 3 && token[i].is_ascii_digit() {
+            value = value * 10 + u16::from(token[i] - b'0');
+            i += 1;
+        }
+        let digits = i - start;
+        if digits == 0 || (digits > 1 && token[start] == b'0') {
+            return None;
         }
         *octet = u8::try_from(value).ok()?;
     }
-    if parts.next().is_some() {
-        return None;
-    }
-    Some(Ipv4Addr::from(octets))
+    (i == token.len()).then(|| Ipv4Addr::from(octets))
 }
 
 /// Parses an address or a CIDR from bytes into a normalised network.
@@ -95,7 +101,10 @@ fn parse_ipv4(token: &[u8]) -> Option<Ipv4Addr> {
 /// assert!(parse_net(b"104.16.5.5/33").is_none());
 /// ```
 pub fn parse_net(token: &[u8]) -> Option<IpNet> {
-    match memchr::memchr(b'/', token) {
+    if token.len() > MAX_TOKEN {
+        return None;
+    }
+    match token.iter().position(|&b| b == b'/') {
         None => parse_ip(token).map(host_net),
         Some(slash) => {
             let ip = parse_ip(&token[..slash])?;

@@ -225,6 +225,27 @@ pub struct RangeSet {
     v6: Intervals<u128>,
     /// The minimal CIDR cover of the intervals, IPv4 first, each family sorted.
     nets: Vec<IpNet>,
+    /// The first bytes the intervals reach, IPv4 and IPv6: most addresses a scan reads are
+    /// none of the set's, and one bit tells so before any search.
+    v4_first: FirstBytes,
+    v6_first: FirstBytes,
+}
+
+/// A set of 256 first bytes (of an address).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+struct FirstBytes([u64; 4]);
+
+impl FirstBytes {
+    /// The first bytes from `lo` to `hi`, inclusive.
+    fn add(&mut self, lo: u8, hi: u8) {
+        for b in lo..=hi {
+            self.0[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
+    }
+
+    fn has(self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+    }
 }
 
 impl RangeSet {
@@ -244,7 +265,21 @@ impl RangeSet {
         nets.extend(v6.to_blocks().into_iter().map(|(start, len)| {
             IpNet::V6(Ipv6Net::new(Ipv6Addr::from(start), len).expect("valid prefix"))
         }));
-        RangeSet { v4, v6, nets }
+        let mut v4_first = FirstBytes::default();
+        for &(lo, hi) in &v4.0 {
+            v4_first.add((lo >> 24) as u8, (hi >> 24) as u8);
+        }
+        let mut v6_first = FirstBytes::default();
+        for &(lo, hi) in &v6.0 {
+            v6_first.add((lo >> 120) as u8, (hi >> 120) as u8);
+        }
+        RangeSet {
+            v4,
+            v6,
+            nets,
+            v4_first,
+            v6_first,
+        }
     }
 
     /// Whether the set holds an address.
@@ -257,6 +292,31 @@ impl RangeSet {
 
     /// Whether any address of `net` is in the set (a CIDR ban that hits a range).
     pub fn overlaps(&self, net: &IpNet) -> bool {
+        // The common case first: an IPv4 network within one first byte, or an IPv6 one
+        // outside the mapped block within one first byte, that no range reaches.
+        match net {
+            IpNet::V4(n) => {
+                let (lo, hi) = v4_bounds(n);
+                let first = (lo >> 24) as u8;
+                if first == (hi >> 24) as u8 && !self.v4_first.has(first) {
+                    return false;
+                }
+                return self.v4.overlaps(lo, hi);
+            }
+            IpNet::V6(n) => {
+                let (lo, hi) = v6_bounds(n);
+                let first = (lo >> 120) as u8;
+                // The mapped block (::ffff:0:0/96) starts with a zero byte.
+                if first != 0 && first == (hi >> 120) as u8 && !self.v6_first.has(first) {
+                    return false;
+                }
+            }
+        }
+        self.overlaps_parts(net)
+    }
+
+    /// [`RangeSet::overlaps`] without its shortcuts.
+    fn overlaps_parts(&self, net: &IpNet) -> bool {
         let parts = Parts::of(net);
         parts.v4.is_some_and(|(lo, hi)| self.v4.overlaps(lo, hi))
             || parts
@@ -491,6 +551,40 @@ mod tests {
         );
         assert_eq!(a.union(&b), a);
         assert!(b.difference(&a).is_empty());
+    }
+
+    proptest::proptest! {
+        /// The shortcuts of `overlaps` (one bit per first byte, IPv4 read directly) answer
+        /// as the intervals do, for networks of every width in and around the ranges.
+        #[test]
+        fn overlaps_agrees_with_the_intervals(
+            extra in proptest::collection::vec((proptest::num::u32::ANY, 0u8..=32), 0..4),
+            v4 in proptest::collection::vec((proptest::sample::select(vec![0u8, 45, 103, 104, 108, 162, 172, 173, 255]), proptest::num::u32::ANY, 0u8..=32), 1..32),
+            v6 in proptest::collection::vec((proptest::sample::select(vec![0u8, 0x20, 0x24, 0x26, 0x2a, 0xff]), proptest::num::u128::ANY, 0u8..=128), 1..32),
+            mapped in proptest::collection::vec((proptest::num::u32::ANY, 96u8..=128), 0..4),
+        ) {
+            let mut nets: Vec<IpNet> = crate::cloudflare::embedded().nets().to_vec();
+            nets.extend(extra.iter().map(|&(a, len)| IpNet::V4(Ipv4Net::new(Ipv4Addr::from(a), len).unwrap())));
+            let s: RangeSet = nets.into_iter().collect();
+            let tests = v4
+                .iter()
+                .map(|&(first, rest, len)| {
+                    let a = (u32::from(first) << 24) | (rest & 0x00ff_ffff);
+                    IpNet::V4(Ipv4Net::new(Ipv4Addr::from(a), len).unwrap())
+                })
+                .chain(v6.iter().map(|&(first, rest, len)| {
+                    let a = (u128::from(first) << 120) | (rest >> 8);
+                    IpNet::V6(Ipv6Net::new(Ipv6Addr::from(a), len).unwrap())
+                }))
+                .chain(mapped.iter().map(|&(a, len)| {
+                    let ip = Ipv4Addr::from(a).to_ipv6_mapped();
+                    IpNet::V6(Ipv6Net::new(ip, len).unwrap())
+                }));
+            for net in tests {
+                proptest::prop_assert_eq!(s.overlaps(&net), s.overlaps_parts(&net), "{}", net);
+                proptest::prop_assert_eq!(s.overlaps(&net), s.matching(&net).is_some(), "{}", net);
+            }
+        }
     }
 
     #[test]

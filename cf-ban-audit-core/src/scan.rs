@@ -1365,6 +1365,15 @@ impl Cuts {
 }
 
 impl FileSink<'_> {
+    /// One entry of which [`crate::audit::Aggregator::counts_only`] said only its count is
+    /// kept.
+    fn count_entry(&mut self, tool: Tool) {
+        self.events += 1;
+        if self.sources.is_none_or(|tools| tools.contains(&tool)) {
+            self.agg.count();
+        }
+    }
+
     /// One event, read from `line` when it was read from one line.
     fn event_read(&mut self, event: BanEvent, line: Option<&[u8]>) {
         self.events += 1;
@@ -1381,10 +1390,7 @@ impl Sink for FileSink<'_> {
 
     fn entry(&mut self, net: IpNet, tool: Tool, build: &mut dyn FnMut() -> BanEvent) {
         if self.agg.counts_only(&net, tool) {
-            self.events += 1;
-            if self.sources.is_none_or(|tools| tools.contains(&tool)) {
-                self.agg.count();
-            }
+            self.count_entry(tool);
         } else {
             self.event(build())
         }
@@ -1470,7 +1476,7 @@ impl Sink for LineSink<'_, '_> {
 
     fn entry(&mut self, net: IpNet, tool: Tool, build: &mut dyn FnMut() -> BanEvent) {
         if self.sink.agg.counts_only(&net, tool) {
-            self.sink.entry(net, tool, build)
+            self.sink.count_entry(tool)
         } else {
             self.event(build())
         }

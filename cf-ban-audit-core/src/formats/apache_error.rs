@@ -584,18 +584,25 @@ impl LineParser for ApacheErrorParser {
                 (client, Tool::ApacheDeny, module.to_string(), None)
             }
         };
-        sink.event(
+        let net = host_net(net);
+        let mut scope = Some(scope);
+        let mut build = || {
             BanEvent::new(
-                host_net(net),
+                net,
                 tool,
                 Format::ApacheError,
-                scope,
+                scope.take().unwrap_or_default(),
                 Action::Deny,
                 Location::new(self.path.clone(), lineno),
             )
             .at(l.time)
-            .peer(peer),
-        );
+            .peer(peer)
+        };
+        // An event with a peer is evidence of restored addresses whatever its address.
+        match peer {
+            None => sink.entry(net, tool, &mut build),
+            Some(_) => sink.event(build()),
+        }
     }
 }
 

@@ -175,8 +175,8 @@ pub trait Sink {
     /// One event.
     fn event(&mut self, event: BanEvent);
     /// One event of `tool` on `net` that has no [`BanEvent::peer`], made by `build` only if
-    /// the sink keeps more of it than its count: a list's entry, read by the million from
-    /// large lists where most are no address of the scan's ranges. `build` must return an
+    /// the sink keeps more of it than its count: a list's entry, or a log's refusal, read by
+    /// the million where most are of no address of the scan's ranges. `build` must return an
     /// event on `net` of `tool`. The default builds it and hands it to [`Sink::event`].
     fn entry(&mut self, net: IpNet, tool: Tool, build: &mut dyn FnMut() -> BanEvent) {
         let event = build();

@@ -320,29 +320,24 @@ pub fn line_event(l: &NginxLine<'_>, format: Format, location: Location, sink: &
             return;
         }
     };
-    let (client, tool, scope) = match refusal {
-        Refusal::Limit { zone, client } => (
-            client,
-            Tool::NginxLimit,
-            String::from_utf8_lossy(zone).into_owned(),
-        ),
-        Refusal::Forbidden { server, client } => (
-            client,
-            Tool::NginxDeny,
+    // The scope's text is made only for an event the sink keeps (see `Sink::entry`).
+    let (client, tool, scope): (_, _, &dyn Fn() -> String) = match refusal {
+        Refusal::Limit { zone, client } => (client, Tool::NginxLimit, &move || {
+            String::from_utf8_lossy(zone).into_owned()
+        }),
+        Refusal::Forbidden { server, client } => (client, Tool::NginxDeny, &move || {
             if server.is_empty() {
                 UNNAMED_SERVER.to_string()
             } else {
                 String::from_utf8_lossy(server).into_owned()
-            },
-        ),
-        Refusal::Modsecurity { client, rule } => (
-            client,
-            Tool::Modsecurity,
+            }
+        }),
+        Refusal::Modsecurity { client, rule } => (client, Tool::Modsecurity, &move || {
             rule.map_or_else(
                 || UNKNOWN_RULE.to_string(),
                 |r| String::from_utf8_lossy(r).into_owned(),
-            ),
-        ),
+            )
+        }),
     };
     // Connections over a UNIX-domain socket have no address.
     if client.starts_with(b"unix:") {
@@ -358,7 +353,10 @@ pub fn line_event(l: &NginxLine<'_>, format: Format, location: Location, sink: &
         );
         return;
     };
-    sink.event(BanEvent::new(host_net(ip), tool, format, scope, Action::Deny, location).at(l.time));
+    let net = host_net(ip);
+    sink.entry(net, tool, &mut || {
+        BanEvent::new(net, tool, format, scope(), Action::Deny, location.clone()).at(l.time)
+    });
 }
 
 /// Reads a journal or syslog message whose tag is nginx's (the nginx line, with its own

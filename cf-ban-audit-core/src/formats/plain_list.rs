@@ -137,11 +137,18 @@ enum Kind {
 /// [`parse_line`] into a vector the caller clears and reuses: no allocation per line.
 fn line_into(line: &[u8], nets: &mut Vec<IpNet>) -> Kind {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
+    nets.clear();
+    // Most lines of a large list are one bare IPv4 address: read it in one pass.
+    if line.len() <= 15 {
+        if let Some(ip) = crate::addr::parse_ipv4(line) {
+            nets.push(IpNet::V4(ipnet::Ipv4Net::from(ip)));
+            return Kind::Entries;
+        }
+    }
     let content = match memchr::memchr2(b'#', b';', line) {
         Some(i) => &line[..i],
         None => line,
     };
-    nets.clear();
     for token in content
         .split(|&b| b == b',' || b.is_ascii_whitespace())
         .filter(|t| !t.is_empty())

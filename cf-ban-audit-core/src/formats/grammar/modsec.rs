@@ -211,9 +211,11 @@ impl Verdict {
         };
         let net = self.disruptive_client.or(self.client).unwrap_or(recorded);
         let peer = (net != recorded).then_some(recorded);
-        sink.event(
+        let net = host_net(net);
+        let mut build = || {
+            let (scope, location) = (scope.clone(), location.clone());
             BanEvent::new(
-                host_net(net),
+                net,
                 Tool::Modsecurity,
                 format,
                 scope,
@@ -221,8 +223,13 @@ impl Verdict {
                 location,
             )
             .at(time)
-            .peer(peer),
-        );
+            .peer(peer)
+        };
+        // An event with a peer is evidence of restored addresses whatever its address.
+        match peer {
+            None => sink.entry(net, Tool::Modsecurity, &mut build),
+            Some(_) => sink.event(build()),
+        }
     }
 }
 

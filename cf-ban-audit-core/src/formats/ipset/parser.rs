@@ -47,19 +47,17 @@ impl IpsetParser {
     }
 
     fn set_mut(&mut self, name: &[u8], kind: Kind) -> &mut SetState {
-        let seq = self.next_seq;
-        let state = self
-            .sets
-            .entry(name.to_vec())
-            .or_insert_with(|| SetState::new(seq, kind));
-        if state.seq == seq {
+        // Looked up first: a member line names a set that is there (no copy of its name).
+        if !self.sets.contains_key(name) {
+            self.sets
+                .insert(name.to_vec(), SetState::new(self.next_seq, kind));
             self.next_seq += 1;
         }
-        state
+        self.sets.get_mut(name).expect("inserted above")
     }
 
     /// `create NAME TYPE options` (and `Type:` + `Header:` of a listing).
-    fn create(&mut self, name: &[u8], kind_name: &[u8], options: &[Token]) {
+    fn create(&mut self, name: &[u8], kind_name: &[u8], options: &[Token<'_>]) {
         let kind = type_kind(kind_name).unwrap_or(Kind::Unknown);
         let state = self.set_mut(name, kind);
         state.kind = kind;
@@ -72,7 +70,7 @@ impl IpsetParser {
         &mut self,
         lineno: u64,
         set: &[u8],
-        tokens: &[Token],
+        tokens: &[Token<'_>],
         remove: bool,
         sink: &mut dyn Sink,
     ) {
@@ -86,9 +84,9 @@ impl IpsetParser {
         let state = self.set_mut(set, Kind::Unknown);
         if is_list_type(&state.type_name) {
             // The members of a `list:set` are set names.
-            state.list.retain(|s| *s != elem.text);
+            state.list.retain(|s| **s != *elem.text);
             if !remove {
-                state.list.push(elem.text.clone());
+                state.list.push(elem.text.to_vec());
             }
             return;
         }
@@ -105,7 +103,7 @@ impl IpsetParser {
                 i += 1;
                 continue;
             }
-            match opt.text.as_slice() {
+            match &*opt.text {
                 b"nomatch" => nomatch = true,
                 b"timeout" => {
                     match options.get(i + 1).and_then(|t| parse_seconds(&t.text)) {
@@ -185,8 +183,11 @@ impl IpsetParser {
             sink.malformed(lineno, "ipset: a quote is not closed".to_string());
             return;
         };
-        let first = tokens[0].text.as_slice();
-        if tokens[0].quoted {
+        let Some(head) = tokens.first() else {
+            return;
+        };
+        let first = &*head.text;
+        if head.quoted {
             sink.malformed(lineno, format!("ipset: not a command: {}", quote(trimmed)));
             return;
         }
@@ -196,7 +197,7 @@ impl IpsetParser {
                 self.in_members = false;
                 match tokens.get(1) {
                     Some(name) if tokens.len() == 2 => {
-                        let name = name.text.clone();
+                        let name = name.text.to_vec();
                         self.set_mut(&name, Kind::Unknown);
                         self.listing = Some(name);
                     }
@@ -214,7 +215,7 @@ impl IpsetParser {
                 self.in_members = false;
                 if let Some(name) = self.listing.clone() {
                     if first == b"Type:" {
-                        let kind_name = tokens.get(1).map(|t| t.text.clone()).unwrap_or_default();
+                        let kind_name = tokens.get(1).map(|t| t.text.to_vec()).unwrap_or_default();
                         self.create(&name, &kind_name, &[]);
                     } else {
                         let state = self.set_mut(&name, Kind::Unknown);
@@ -241,26 +242,24 @@ impl IpsetParser {
             return;
         }
         // Restore commands; `-exist` / `-!` may stand anywhere.
-        let args: Vec<Token> = tokens
-            .into_iter()
-            .filter(|t| t.quoted || !matches!(t.text.as_slice(), b"-exist" | b"-!"))
-            .collect();
-        let name = |i: usize| args.get(i).map(|t| t.text.clone());
+        let mut args = tokens;
+        args.retain(|t| t.quoted || !matches!(&*t.text, b"-exist" | b"-!"));
+        let name = |i: usize| args.get(i).map(|t| &*t.text);
         let Some(command) = args.first() else {
             return;
         };
-        match command.text.as_slice() {
+        match &*command.text {
             b"create" | b"-N" | b"--create" | b"n" => match (name(1), name(2)) {
-                (Some(set), Some(kind)) => self.create(&set, &kind, &args[3..]),
+                (Some(set), Some(kind)) => self.create(set, kind, &args[3..]),
                 _ => sink.malformed(
                     lineno,
                     format!("ipset: create without a name and type: {}", quote(trimmed)),
                 ),
             },
             b"add" | b"-A" | b"--add" | b"a" | b"del" | b"-D" | b"--del" | b"d" => {
-                let remove = matches!(command.text.as_slice(), b"del" | b"-D" | b"--del" | b"d");
+                let remove = matches!(&*command.text, b"del" | b"-D" | b"--del" | b"d");
                 match name(1) {
-                    Some(set) => self.member(lineno, &set, &args[2..], remove, sink),
+                    Some(set) => self.member(lineno, set, &args[2..], remove, sink),
                     None => sink.malformed(
                         lineno,
                         format!("ipset: a member without a set: {}", quote(trimmed)),
@@ -269,7 +268,7 @@ impl IpsetParser {
             }
             b"flush" | b"-F" | b"--flush" => match name(1) {
                 Some(set) => {
-                    if let Some(state) = self.sets.get_mut(&set) {
+                    if let Some(state) = self.sets.get_mut(set) {
                         state.flush();
                     }
                 }
@@ -277,14 +276,14 @@ impl IpsetParser {
             },
             b"destroy" | b"-X" | b"--destroy" | b"x" => match name(1) {
                 Some(set) => {
-                    self.sets.remove(&set);
+                    self.sets.remove(set);
                 }
                 None => self.sets.clear(),
             },
             b"rename" | b"-E" | b"--rename" | b"e" => match (name(1), name(2)) {
                 (Some(from), Some(to)) => {
-                    if let Some(state) = self.sets.remove(&from) {
-                        self.sets.insert(to, state);
+                    if let Some(state) = self.sets.remove(from) {
+                        self.sets.insert(to.to_vec(), state);
                     }
                 }
                 _ => sink.malformed(
@@ -294,9 +293,9 @@ impl IpsetParser {
             },
             b"swap" | b"-W" | b"--swap" | b"w" => match (name(1), name(2)) {
                 (Some(a), Some(b)) => {
-                    if let (Some(x), Some(y)) = (self.sets.remove(&a), self.sets.remove(&b)) {
-                        self.sets.insert(a, y);
-                        self.sets.insert(b, x);
+                    if let (Some(x), Some(y)) = (self.sets.remove(a), self.sets.remove(b)) {
+                        self.sets.insert(a.to_vec(), y);
+                        self.sets.insert(b.to_vec(), x);
                     }
                 }
                 _ => sink.malformed(
@@ -386,11 +385,11 @@ fn is_list_header(line: &[u8]) -> bool {
 }
 
 /// Reads the create options that matter: `netmask N` (`--netmask N` in ipset 4.x).
-fn apply_header(state: &mut SetState, options: &[Token]) {
+fn apply_header(state: &mut SetState, options: &[Token<'_>]) {
     let mut i = 0;
     while i < options.len() {
         let opt = &options[i];
-        if !opt.quoted && matches!(opt.text.as_slice(), b"netmask" | b"--netmask") {
+        if !opt.quoted && matches!(&*opt.text, b"netmask" | b"--netmask") {
             state.netmask = options
                 .get(i + 1)
                 .and_then(|t| std::str::from_utf8(&t.text).ok())
@@ -463,7 +462,7 @@ impl LineParser for IpsetParser {
                 state.members.into_iter().collect();
             members.sort_by_key(|(net, (line, _))| (*line, *net));
             for (net, (line, expires)) in members {
-                sink.event(
+                sink.entry(net, Tool::Ipset, &mut || {
                     BanEvent::new(
                         net,
                         Tool::Ipset,
@@ -472,8 +471,8 @@ impl LineParser for IpsetParser {
                         Action::Listed,
                         Location::new(self.path.clone(), line),
                     )
-                    .until(expires),
-                );
+                    .until(expires)
+                });
             }
         }
     }
