@@ -53,9 +53,69 @@ pub fn parse_ip(token: &[u8]) -> Option<IpAddr> {
     if !token.contains(&b':') {
         return parse_ipv4(token).map(IpAddr::V4);
     }
-    // The standard parser accepts exactly the textual forms; it never panics.
+    if !token.contains(&b'.') {
+        return parse_ipv6_hex(token).map(IpAddr::V6);
+    }
+    // With an IPv4 tail: the standard parser accepts exactly the textual forms; it never
+    // panics.
     let text = std::str::from_utf8(token).ok()?;
     text.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
+}
+
+/// IPv6 of hexadecimal groups only (no IPv4 tail), by the standard library's rules (one to
+/// four digits a group, eight groups or fewer around one `::` that stands for at least one),
+/// in one pass over the bytes: the standard parser tries an IPv4 tail at every group.
+fn parse_ipv6_hex(token: &[u8]) -> Option<Ipv6Addr> {
+    let mut groups = [0u16; 8];
+    // Groups before the `::`, and after it.
+    let (mut head, mut tail) = (0usize, 0usize);
+    let mut gap = false;
+    let mut i = 0;
+    if token.starts_with(b"::") {
+        gap = true;
+        i = 2;
+    }
+    while i < token.len() {
+        let start = i;
+        let mut value = 0u16;
+        while i < token.len() && i - start < 4 {
+            let Some(digit) = char::from(token[i]).to_digit(16) else {
+                break;
+            };
+            value = (value << 4) | digit as u16;
+            i += 1;
+        }
+        if i == start || head + tail == 8 {
+            return None;
+        }
+        groups[head + tail] = value;
+        if gap {
+            tail += 1;
+        } else {
+            head += 1;
+        }
+        if i == token.len() {
+            break;
+        }
+        if token[i] != b':' || i + 1 == token.len() {
+            return None;
+        }
+        i += 1;
+        if token[i] == b':' {
+            if gap {
+                return None;
+            }
+            gap = true;
+            i += 1;
+        }
+    }
+    if gap && head + tail > 7 || !gap && head != 8 {
+        return None;
+    }
+    // The groups after the gap go to the end.
+    groups.copy_within(head..head + tail, 8 - tail);
+    groups[head..8 - tail].fill(0);
+    Some(Ipv6Addr::from(groups))
 }
 
 /// Dotted-quad IPv4 from bytes, by the standard library's rules (four decimal octets of at
@@ -234,6 +294,40 @@ mod tests {
         fn ipv4_bytes_agree_with_std(token in "[0-9.]{0,17}|[0-9a-f.x+ -]{0,12}|(0|00|1|25[0-9]|2[0-9]{2}|[0-9]{1,4})(\\.(0|00|1|25[0-9]|2[0-9]{2}|[0-9]{1,4})){2,4}") {
             let std = token.parse::<Ipv4Addr>().ok();
             proptest::prop_assert_eq!(parse_ipv4(token.as_bytes()), std, "{:?}", token);
+        }
+
+        /// The byte parser of IPv6 accepts exactly what the standard library's does.
+        #[test]
+        fn ipv6_bytes_agree_with_std(token in "[0-9a-fA-F:]{0,41}|(:|::)?([0-9a-f]{0,5}(:|::)){0,9}[0-9a-fA-F]{0,5}(:|::)?|[0-9a-f:]{0,30}\\.[0-9.]{0,12}") {
+            let std = token.parse::<Ipv6Addr>().ok().map(IpAddr::V6);
+            let std = std.filter(|_| token.len() <= MAX_TOKEN);
+            proptest::prop_assert_eq!(super::parse_ip(token.as_bytes()).filter(IpAddr::is_ipv6), std, "{:?}", token);
+        }
+
+        /// Every count of groups, with a `::` anywhere or none.
+        #[test]
+        fn ipv6_groups_agree_with_std(groups in proptest::collection::vec("[0-9a-fA-F]{1,5}", 0..=9), gap in proptest::option::of(0usize..10)) {
+            let mut token = String::new();
+            for (i, g) in groups.iter().enumerate() {
+                if gap == Some(i) {
+                    token.push_str("::");
+                } else if i > 0 {
+                    token.push(':');
+                }
+                token.push_str(g);
+            }
+            if gap.is_some_and(|g| g >= groups.len()) {
+                token.push_str("::");
+            }
+            let std = token.parse::<Ipv6Addr>().ok().map(IpAddr::V6);
+            let std = std.filter(|_| token.len() <= MAX_TOKEN);
+            proptest::prop_assert_eq!(super::parse_ip(token.as_bytes()).filter(IpAddr::is_ipv6), std, "{:?}", token);
+        }
+
+        #[test]
+        fn ipv6_any_bytes_never_panic(bytes in proptest::collection::vec(proptest::sample::select(b"0123456789abcdefABCDEF:.x ".to_vec()), 0..64)) {
+            let std = std::str::from_utf8(&bytes).ok().and_then(|t| t.parse::<Ipv6Addr>().ok()).filter(|_| bytes.len() <= MAX_TOKEN);
+            proptest::prop_assert_eq!(super::parse_ip(&bytes).filter(IpAddr::is_ipv6), std.map(IpAddr::V6));
         }
 
         #[test]

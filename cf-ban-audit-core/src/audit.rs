@@ -222,7 +222,22 @@ impl<'r> Aggregator<'r> {
         );
         let is_ban = ev.action.is_ban();
         let time = if is_ban { ev.time } else { None };
-        let text = line.map(|l| printable_line(l, MAX_TEXT).into_boxed_str());
+        let key = Key {
+            tool: ev.tool,
+            scope: ev.scope,
+            net: ev.net,
+            format: ev.format,
+            live: self.live,
+        };
+        let known = self.map.get_mut(&key);
+        // The line's text is made only when it would be kept: the event is the key's first,
+        // or comes after its last (see `Aggregate::merge`).
+        let kept = known
+            .as_ref()
+            .is_none_or(|agg| (&order, line.is_some()) > (&agg.last.0, agg.last.3.is_some()));
+        let text = line
+            .filter(|_| kept)
+            .map(|l| printable_line(l, MAX_TEXT).into_boxed_str());
         let fresh = Aggregate {
             first_seen: time,
             last_seen: time,
@@ -239,14 +254,7 @@ impl<'r> Aggregator<'r> {
             as_of: self.as_of,
             locations: if is_ban { vec![order] } else { Vec::new() },
         };
-        let key = Key {
-            tool: ev.tool,
-            scope: ev.scope,
-            net: ev.net,
-            format: ev.format,
-            live: self.live,
-        };
-        match self.map.get_mut(&key) {
+        match known {
             Some(agg) => agg.merge(fresh),
             None => {
                 self.map.insert(key, fresh);

@@ -1449,13 +1449,13 @@ impl Sink for FileSink<'_> {
 /// text as their evidence.
 struct LineSink<'a, 'r> {
     sink: &'a mut FileSink<'r>,
-    path: &'a Path,
+    path: &'a Arc<Path>,
     lineno: u64,
     line: &'a [u8],
 }
 
 impl<'a, 'r> LineSink<'a, 'r> {
-    fn new(sink: &'a mut FileSink<'r>, path: &'a Path, lineno: u64, line: &'a [u8]) -> Self {
+    fn new(sink: &'a mut FileSink<'r>, path: &'a Arc<Path>, lineno: u64, line: &'a [u8]) -> Self {
         LineSink {
             sink,
             path,
@@ -1469,7 +1469,9 @@ impl Sink for LineSink<'_, '_> {
     fn event(&mut self, event: BanEvent) {
         // Only an event of this very line (not of an included file, not of an earlier
         // line of a record) keeps its text.
-        let here = event.location.line == self.lineno && *event.location.path == *self.path;
+        let here = event.location.line == self.lineno
+            && (Arc::ptr_eq(&event.location.path, self.path)
+                || *event.location.path == **self.path);
         let line = here.then_some(self.line);
         self.sink.event_read(event, line)
     }

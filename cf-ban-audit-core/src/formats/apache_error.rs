@@ -374,7 +374,9 @@ fn tag_len(s: &[u8]) -> Option<usize> {
 /// The message of ModSecurity's own lines cut where Apache appends the request's `Referer`,
 /// which no one escapes.
 fn without_referer(msg: &[u8]) -> &[u8] {
-    match memchr::memmem::find(msg, b"\"], referer: ") {
+    static REFERER: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"\"], referer: "));
+    match REFERER.find(msg) {
         Some(at) => &msg[..at + 2],
         None => msg,
     }

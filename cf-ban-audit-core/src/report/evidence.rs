@@ -141,6 +141,16 @@ impl Evidence {
 /// Text of a line fit for a report: invalid UTF-8 replaced, control characters escaped as
 /// `\xNN`, at most `max` characters (an ellipsis marks a cut).
 pub(crate) fn printable_line(bytes: &[u8], max: usize) -> String {
+    // Most lines are printable ASCII: copied as they are, a character a byte.
+    let trimmed = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
+    if trimmed.len() <= max && !trimmed.ends_with(b"\n") {
+        if let Ok(text) = std::str::from_utf8(trimmed) {
+            if text.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+                return text.to_owned();
+            }
+        }
+    }
     let text = String::from_utf8_lossy(bytes);
     let text = text.trim_end_matches(['\r', '\n']);
     let mut out = String::with_capacity(text.len().min(max + 8));
@@ -170,5 +180,9 @@ mod tests {
         );
         assert_eq!(printable_line(b"abcdef", 3), "abc…");
         assert_eq!(printable_line(b"a\xffb", 10), "a\u{fffd}b");
+        assert_eq!(printable_line(b"plain line\n", 10), "plain line");
+        assert_eq!(printable_line(b"plain line\r\n", 9), "plain lin…");
+        assert_eq!(printable_line(b"two\n\r\n", 9), "two");
+        assert_eq!(printable_line(b"tab\there", 9), "tab\\x09here");
     }
 }

@@ -6,8 +6,10 @@
 //! of [`modsec_audit`](crate::formats::modsec_audit) say how each piece is anchored.
 
 use std::net::IpAddr;
+use std::sync::LazyLock;
 
 use chrono::NaiveDateTime;
+use memchr::memmem::{Finder, FinderRev};
 
 use super::num::digits;
 use crate::addr::{host_net, parse_ip};
@@ -62,14 +64,18 @@ fn tag_value<'a>(msg: &'a [u8], at: usize, name: &[u8]) -> Option<&'a [u8]> {
 /// that follow the id (`msg`, `data`) and in the URI of `Apache-Error:` copies, so no attacker
 /// text can form a later tag.
 pub fn rule_id_v2(msg: &[u8]) -> Option<&[u8]> {
-    memchr::memmem::rfind_iter(msg, b"[id \"").find_map(|at| tag_value(msg, at, b"id"))
+    static ID_TAG: LazyLock<FinderRev<'static>> = LazyLock::new(|| FinderRev::new(b"[id \""));
+    ID_TAG
+        .rfind_iter(msg)
+        .find_map(|at| tag_value(msg, at, b"id"))
 }
 
 /// The rule id of a v3 message: the id of the first complete
 /// `[file "..."] [line "N"] [id "N"]` run (libmodsecurity writes `_details` in that order after
 /// the matched text; `-1`, a message without a rule, gives none).
 pub fn rule_id_v3(msg: &[u8]) -> Option<&[u8]> {
-    for at in memchr::memmem::find_iter(msg, b"[file \"") {
+    static FILE_TAG: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"[file \""));
+    for at in FILE_TAG.find_iter(msg) {
         let rest = &msg[at + 7..];
         let Some(end) = memchr::memchr(b'"', rest) else {
             continue;
