@@ -9,6 +9,7 @@
 //! of one ban are joined into one finding by [`crate::verdict`].
 
 use std::cmp::Reverse;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -229,12 +230,17 @@ impl<'r> Aggregator<'r> {
             format: ev.format,
             live: self.live,
         };
-        let known = self.map.get_mut(&key);
+        // One lookup: a new key is inserted where it was looked for.
+        let slot = self.map.entry(key);
         // The line's text is made only when it would be kept: the event is the key's first,
         // or comes after its last (see `Aggregate::merge`).
-        let kept = known
-            .as_ref()
-            .is_none_or(|agg| (&order, line.is_some()) > (&agg.last.0, agg.last.3.is_some()));
+        let kept = match &slot {
+            Entry::Occupied(known) => {
+                let agg = known.get();
+                (&order, line.is_some()) > (&agg.last.0, agg.last.3.is_some())
+            }
+            Entry::Vacant(_) => true,
+        };
         let text = line
             .filter(|_| kept)
             .map(|l| printable_line(l, MAX_TEXT).into_boxed_str());
@@ -254,10 +260,10 @@ impl<'r> Aggregator<'r> {
             as_of: self.as_of,
             locations: if is_ban { vec![order] } else { Vec::new() },
         };
-        match known {
-            Some(agg) => agg.merge(fresh),
-            None => {
-                self.map.insert(key, fresh);
+        match slot {
+            Entry::Occupied(known) => known.into_mut().merge(fresh),
+            Entry::Vacant(new) => {
+                new.insert(fresh);
             }
         }
     }
@@ -318,10 +324,10 @@ impl<'r> Aggregator<'r> {
             std::mem::swap(&mut self.map, &mut other);
         }
         for (key, agg) in other {
-            match self.map.get_mut(&key) {
-                Some(mine) => mine.merge(agg),
-                None => {
-                    self.map.insert(key, agg);
+            match self.map.entry(key) {
+                Entry::Occupied(mine) => mine.into_mut().merge(agg),
+                Entry::Vacant(new) => {
+                    new.insert(agg);
                 }
             }
         }
