@@ -190,8 +190,9 @@ where
     let region = &bytes[..=last];
     let mut pos = 0;
     let mut hits = 0;
+    let mut search = words.search(region);
     while pos < region.len() {
-        let Some(hit) = words.find(&region[pos..]).map(|i| pos + i) else {
+        let Some(hit) = search.find_from(pos) else {
             skip_lines(f, stats, &region[pos..], limit);
             break;
         };
