@@ -41,6 +41,11 @@ struct Key {
     live: bool,
 }
 
+/// The map of the sources seen. Its keys hold what a log line wrote (addresses, scopes), so
+/// its hasher is seeded at random (foldhash: much faster than the standard library's SipHash
+/// on keys this short, and still not to be flooded by keys chosen without knowing the seed).
+type KeyMap = HashMap<Key, Aggregate, foldhash::fast::RandomState>;
+
 /// The position of an event in the replay order.
 type Order = (Option<NaiveDateTime>, Reverse<u32>, Arc<Path>, u64);
 
@@ -135,7 +140,7 @@ impl Aggregate {
 pub struct Aggregator<'r> {
     ranges: &'r RangeSet,
     rank: u32,
-    map: HashMap<Key, Aggregate>,
+    map: KeyMap,
     events: u64,
     hits: u64,
     evidence: Evidence,
@@ -158,7 +163,7 @@ impl<'r> Aggregator<'r> {
         Aggregator {
             ranges,
             rank,
-            map: HashMap::new(),
+            map: KeyMap::default(),
             events: 0,
             hits: 0,
             evidence: Evidence::default(),
@@ -392,7 +397,7 @@ impl<'r> Aggregator<'r> {
 
 /// What each source says: its events replayed in order.
 fn claims(
-    map: HashMap<Key, Aggregate>,
+    map: KeyMap,
     evidence: &Evidence,
     now: NaiveDateTime,
     registry: &Registry,
