@@ -396,12 +396,7 @@ impl<'r> Aggregator<'r> {
 }
 
 /// What each source says: its events replayed in order.
-fn claims(
-    map: KeyMap,
-    evidence: &Evidence,
-    now: NaiveDateTime,
-    registry: &Registry,
-) -> Vec<Claim> {
+fn claims(map: KeyMap, evidence: &Evidence, now: NaiveDateTime, registry: &Registry) -> Vec<Claim> {
     // Unbans that name no scope (lfd's "temporary block removed", CrowdSec's deletion of a
     // decision by the console) lift the address in every scope of the same tool and format,
     // when they come after the scope's last event: a challenge's unban lifts challenges only,

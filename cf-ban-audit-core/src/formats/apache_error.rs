@@ -293,7 +293,9 @@ pub fn tag_address(token: &[u8], with_port: bool, like: Option<IpAddr>) -> Optio
         }
         return parse_ip(&inner[..close]);
     }
-    let whole = parse_ip(token);
+    // One colon is an IPv4 address and a port: no IPv6 address has fewer than two.
+    let colons = memchr::memchr_iter(b':', token).take(2).count();
+    let whole = if colons == 1 { None } else { parse_ip(token) };
     let stripped = memchr::memrchr(b':', token).and_then(|colon| {
         let port = &token[colon + 1..];
         (port.len() <= 5 && digits(port).is_some())
@@ -384,7 +386,7 @@ fn without_referer(msg: &[u8]) -> &[u8] {
 
 /// What a line says, when it is an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub enum Refusal<'a> {
     /// ModSecurity refused the request of `client` under the rule `rule` (`None`: not named);
     /// `peer` is Apache's tag when it names another address.
     Modsecurity {
@@ -392,8 +394,8 @@ pub enum Refusal {
         client: IpAddr,
         /// Apache's tag, when it differs.
         peer: Option<IpAddr>,
-        /// The rule id.
-        rule: Option<String>,
+        /// The rule id, as written.
+        rule: Option<&'a [u8]>,
     },
     /// mod_evasive refused the request of `client`.
     ModEvasive {
@@ -421,7 +423,7 @@ const DENIED: &[u8] = b"client denied by server configuration";
 
 /// Reads what a parsed line says: `Ok(Some(_))` for a refusal, `Ok(None)` for any other line,
 /// `Err(reason)` for a refusal whose client cannot be read.
-pub fn refusal_of(l: &ErrorLine<'_>) -> Result<Option<Refusal>, String> {
+pub fn refusal_of<'a>(l: &ErrorLine<'a>) -> Result<Option<Refusal<'a>>, String> {
     let module = l.module.unwrap_or(b"");
     if let Some(msg) = l.message.strip_prefix(b"ModSecurity:") {
         // ModSecurity's lines name it (`security2`), or no module at all (Apache 2.2, and
@@ -432,8 +434,7 @@ pub fn refusal_of(l: &ErrorLine<'_>) -> Result<Option<Refusal>, String> {
         if refusal(skip_leading_tags(msg)) != Some(true) {
             return Ok(None);
         }
-        let rule =
-            rule_id_v2(without_referer(msg)).map(|id| String::from_utf8_lossy(id).into_owned());
+        let rule = rule_id_v2(without_referer(msg));
         let (client, peer) = modsecurity_client(l)?;
         return Ok(Some(Refusal::Modsecurity { client, peer, rule }));
     }
@@ -564,36 +565,35 @@ impl LineParser for ApacheErrorParser {
         let Some(l) = parse_line(line).or_else(|| parse_syslog_line(line, self.reference)) else {
             return;
         };
-        let (net, tool, scope, peer) = match refusal_of(&l) {
+        let refusal = match refusal_of(&l) {
             Ok(None) => return,
             Err(message) => {
                 sink.malformed(lineno, message);
                 return;
             }
-            Ok(Some(Refusal::Modsecurity { client, peer, rule })) => (
-                client,
-                Tool::Modsecurity,
-                rule.unwrap_or_else(|| UNKNOWN_RULE.to_string()),
-                peer,
+            Ok(Some(refusal)) => refusal,
+        };
+        let (net, tool, peer) = match refusal {
+            Refusal::Modsecurity { client, peer, .. } => (client, Tool::Modsecurity, peer),
+            Refusal::ModEvasive { client } => (client, Tool::ModEvasive, None),
+            Refusal::Authz { client, .. } => (client, Tool::ApacheDeny, None),
+        };
+        // The scope's text is made only for an event that is kept (see `Sink::entry`).
+        let scope = || match refusal {
+            Refusal::Modsecurity { rule, .. } => rule.map_or_else(
+                || UNKNOWN_RULE.to_string(),
+                |id| String::from_utf8_lossy(id).into_owned(),
             ),
-            Ok(Some(Refusal::ModEvasive { client })) => (
-                client,
-                Tool::ModEvasive,
-                MOD_EVASIVE_SCOPE.to_string(),
-                None,
-            ),
-            Ok(Some(Refusal::Authz { client, module })) => {
-                (client, Tool::ApacheDeny, module.to_string(), None)
-            }
+            Refusal::ModEvasive { .. } => MOD_EVASIVE_SCOPE.to_string(),
+            Refusal::Authz { module, .. } => module.to_string(),
         };
         let net = host_net(net);
-        let mut scope = Some(scope);
         let mut build = || {
             BanEvent::new(
                 net,
                 tool,
                 Format::ApacheError,
-                scope.take().unwrap_or_default(),
+                scope(),
                 Action::Deny,
                 Location::new(self.path.clone(), lineno),
             )
@@ -903,8 +903,8 @@ mod examples {
             panic!()
         };
         assert_eq!(
-            (client.to_string(), peer, rule.as_deref()),
-            ("104.16.0.2".into(), None, Some("500000"))
+            (client.to_string(), peer, rule),
+            ("104.16.0.2".into(), None, Some(&b"500000"[..]))
         );
     }
 
