@@ -545,8 +545,17 @@ impl Scanner {
         // rayon splits the work.
         let total = std::sync::Mutex::new((FileOutcome::empty(&self.ranges), &mut *sink));
         let done = std::sync::atomic::AtomicUsize::new(0);
+        // With more than one thread, the largest files first: the last to be read are then
+        // small ones, and no thread waits long at the end for another to finish a large file.
+        // One thread reads them in path order. (The report is the same in any order.)
+        let mut queue: Vec<&PathBuf> = files.iter().collect();
+        if self.parallel() {
+            queue.sort_by_cached_key(|path| {
+                std::cmp::Reverse(std::fs::metadata(path).map_or(0, |m| m.len()))
+            });
+        }
         let run = || {
-            files.par_iter().for_each(|path| {
+            queue.par_iter().with_max_len(1).for_each(|path| {
                 let mut outcome = self.scan_file(path, now);
                 if quiet_denied(path, &self.default_roots, &named) {
                     outcome.quiet_denied();
