@@ -1478,9 +1478,8 @@ impl Sink for LineSink<'_, '_> {
     fn event(&mut self, event: BanEvent) {
         // Only an event of this very line (not of an included file, not of an earlier
         // line of a record) keeps its text.
-        let here = event.location.line == self.lineno
-            && (Arc::ptr_eq(&event.location.path, self.path)
-                || *event.location.path == **self.path);
+        // (`Arc`'s equality compares the pointers first.)
+        let here = event.location.line == self.lineno && event.location.path == *self.path;
         let line = here.then_some(self.line);
         self.sink.event_read(event, line)
     }

@@ -139,11 +139,9 @@ fn line_into(line: &[u8], nets: &mut Vec<IpNet>) -> Kind {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     nets.clear();
     // Most lines of a large list are one bare IPv4 address: read it in one pass.
-    if line.len() <= 15 {
-        if let Some(ip) = crate::addr::parse_ipv4(line) {
-            nets.push(IpNet::V4(ipnet::Ipv4Net::from(ip)));
-            return Kind::Entries;
-        }
+    if let Some(ip) = crate::addr::parse_ipv4(line) {
+        nets.push(IpNet::V4(ipnet::Ipv4Net::from(ip)));
+        return Kind::Entries;
     }
     let content = match memchr::memchr2(b'#', b';', line) {
         Some(i) => &line[..i],
