@@ -60,6 +60,7 @@ mod ranges;
 mod report;
 mod scan;
 mod scan_paths;
+mod scan_queue;
 pub mod snippet;
 
 mod verdict;

@@ -545,30 +545,42 @@ impl Scanner {
         // rayon splits the work.
         let total = std::sync::Mutex::new((FileOutcome::empty(&self.ranges), &mut *sink));
         let done = std::sync::atomic::AtomicUsize::new(0);
-        // With more than one thread, the largest files first: the last to be read are then
-        // small ones, and no thread waits long at the end for another to finish a large file.
-        // One thread reads them in path order. (The report is the same in any order.)
-        let mut queue: Vec<&PathBuf> = files.iter().collect();
-        if self.parallel() {
-            queue.sort_by_cached_key(|path| {
-                std::cmp::Reverse(std::fs::metadata(path).map_or(0, |m| m.len()))
-            });
-        }
+        // Largest first with more than one thread, and read ahead (see `scan_queue`).
+        let queue = crate::scan_queue::Queue::new(&files, self.parallel());
+        let threads = self.threads.unwrap_or_else(rayon::current_num_threads);
+        let joined = |n: usize| {
+            if let Some(progress) = &self.progress {
+                let done = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+                progress(done, files.len());
+            }
+        };
         let run = || {
-            queue.par_iter().with_max_len(1).for_each(|path| {
-                let mut outcome = self.scan_file(path, now);
-                if quiet_denied(path, &self.default_roots, &named) {
-                    outcome.quiet_denied();
+            queue.run(threads, |files| {
+                // A file's outcome joins the total when the total is free; while another
+                // thread is joining one, this thread reads on and joins both later.
+                let mut pending = Vec::new();
+                for path in files {
+                    let mut outcome = self.scan_file(path, now);
+                    if quiet_denied(path, &self.default_roots, &named) {
+                        outcome.quiet_denied();
+                    }
+                    pending.push(outcome);
+                    let free = match total.try_lock() {
+                        Ok(total) => Some(total),
+                        Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                        Err(std::sync::TryLockError::WouldBlock) => None,
+                    };
+                    if let Some(mut total) = free {
+                        let (total, sink) = &mut *total;
+                        joined(join_pending(total, &mut **sink, &mut pending));
+                    }
                 }
-                let mut total = total
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                outcome.tell(&mut *total.1);
-                total.0.merge(outcome);
-                drop(total);
-                if let Some(progress) = &self.progress {
-                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    progress(n, files.len());
+                if !pending.is_empty() {
+                    let mut total = total
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let (total, sink) = &mut *total;
+                    joined(join_pending(total, &mut **sink, &mut pending));
                 }
             })
         };
@@ -1165,6 +1177,20 @@ fn default_candidates() -> Vec<PathBuf> {
         }
     }
     paths
+}
+
+/// Tells `sink` of each of the `pending` outcomes and joins them to `total`; returns how many.
+fn join_pending<'r, S: ReportSink + ?Sized>(
+    total: &mut FileOutcome<'r>,
+    sink: &mut S,
+    pending: &mut Vec<FileOutcome<'r>>,
+) -> usize {
+    let n = pending.len();
+    for outcome in pending.drain(..) {
+        outcome.tell(sink);
+        total.merge(outcome);
+    }
+    n
 }
 
 /// Files at least this large (uncompressed, of a line-independent format) are read in chunks.
