@@ -1,13 +1,15 @@
 //! Whether each web server restores visitor addresses, from every evidence that shows it, as
 //! one diagnosis per web server, or one per file where its files disagree.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::net::IpAddr;
+use std::path::Path;
 
 use super::realip_config::ConfigCheck;
 use super::web_jails::JailFacts;
 use super::{Evidence, MAX_EXAMPLES};
-use crate::event::Tool;
+use crate::event::{Location, Tool};
 use crate::formats::Format;
 use crate::ranges::RangeSet;
 use crate::report::{Diagnosis, DiagnosisKind, Finding};
@@ -15,10 +17,65 @@ use crate::snippet;
 use crate::web_evidence::{AccessStats, WebServer};
 
 /// One piece of evidence: the file that shows it and what it shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Seen {
-    file: PathBuf,
-    text: String,
+#[derive(Debug, Clone)]
+struct Seen<'a> {
+    file: Cow<'a, Path>,
+    said: Said<'a>,
+}
+
+/// What a piece of evidence shows. Evidence that comes one per finding is put in words only
+/// when it is among the [`MAX_EXAMPLES`] shown: a scan of many findings would otherwise make
+/// a sentence for each.
+#[derive(Debug, Clone)]
+enum Said<'a> {
+    /// A web-layer tool acted on a Cloudflare address.
+    Acted(&'a Finding),
+    /// A fail2ban jail on a web server's log banned a Cloudflare edge.
+    JailBanned(&'a JailFacts, &'a Finding),
+    /// A record with a Cloudflare peer beside a visitor client.
+    Peer(&'a Location, &'a IpAddr, &'a str),
+    /// Anything else, in words.
+    Text(String),
+}
+
+impl Said<'_> {
+    /// The evidence in words.
+    fn text(&self) -> String {
+        match self {
+            Said::Acted(f) => format!(
+                "{} {} acted on Cloudflare address {} ({}){}",
+                f.tool,
+                f.scope,
+                f.address_text(),
+                f.range,
+                place(f)
+            ),
+            Said::JailBanned(jail, f) => format!(
+                "fail2ban jail {}{} banned Cloudflare edge {} ({}){}: the log it reads names the \
+                 edge, not the visitor",
+                jail.name,
+                jail_reads(jail),
+                f.address_text(),
+                f.range,
+                place(f)
+            ),
+            Said::Peer(loc, peer, client) => {
+                format!("{loc}: Cloudflare peer {peer}, client {client}")
+            }
+            Said::Text(text) => text.clone(),
+        }
+    }
+}
+
+/// Which log a web jail reads, as ` (logpath FILES)`.
+fn jail_reads(jail: &JailFacts) -> String {
+    match &jail.logpath {
+        Some(p) => format!(
+            " (logpath {})",
+            p.split_whitespace().collect::<Vec<_>>().join(" ")
+        ),
+        None => " (a web jail by its name)".into(),
+    }
 }
 
 /// How a `real-ip-restored` diagnosis says a server's real-IP configuration is complete
@@ -28,11 +85,11 @@ pub(crate) const CONFIG_COMPLETE: &str =
 
 /// What the evidence of one web server says.
 #[derive(Debug, Default)]
-struct ServerEvidence {
+struct ServerEvidence<'a> {
     /// Shows the web server logs (or passes on) Cloudflare's address.
-    not_restored: Vec<Seen>,
+    not_restored: Vec<Seen<'a>>,
     /// Shows visitor addresses are restored.
-    restored: Vec<Seen>,
+    restored: Vec<Seen<'a>>,
     /// A btwaf record is among the evidence (its CDN mode is part of the fix).
     btwaf: bool,
 }
@@ -113,6 +170,8 @@ pub(super) fn diagnose(
     web_configs: &[(WebServer, String)],
     ranges: &RangeSet,
 ) -> RealIp {
+    // The web jails that banned Cloudflare edges, with those bans (see (b)).
+    let mut web_jails: BTreeMap<String, (JailFacts, Vec<&Finding>)> = BTreeMap::new();
     let mut by: BTreeMap<WebServer, ServerEvidence> = BTreeMap::new();
     // (a) a web-layer tool acted on a Cloudflare address.
     for f in findings.iter().filter(|f| {
@@ -127,22 +186,13 @@ pub(super) fn diagnose(
             file: f
                 .locations
                 .last()
-                .map(|l| l.path.to_path_buf())
-                .unwrap_or_default(),
-            text: format!(
-                "{} {} acted on Cloudflare address {} ({}){}",
-                f.tool,
-                f.scope,
-                f.address_text(),
-                f.range,
-                place(f)
-            ),
+                .map_or(Cow::Borrowed(Path::new("")), |l| Cow::Borrowed(&*l.path)),
+            said: Said::Acted(f),
         });
     }
     // (b) a fail2ban jail on a web server's log banned a Cloudflare edge; unless the same
     // jail banned only visitors since its last ban of an edge: then the log names visitors
     // since (realip was set up in between).
-    let mut web_jails: BTreeMap<String, (JailFacts, Vec<&Finding>)> = BTreeMap::new();
     for f in findings.iter().filter(|f| f.tool == Tool::Fail2ban) {
         let jail = jails
             .iter()
@@ -158,25 +208,18 @@ pub(super) fn diagnose(
         }
     }
     for (jail, edges) in web_jails.values() {
-        let reads = match &jail.logpath {
-            Some(p) => format!(
-                " (logpath {})",
-                p.split_whitespace().collect::<Vec<_>>().join(" ")
-            ),
-            None => " (a web jail by its name)".into(),
-        };
-        let file = jail
+        let file: Cow<Path> = jail
             .logpath
             .as_deref()
             .and_then(|p| p.split_whitespace().next())
-            .map(PathBuf::from)
+            .map(Path::new)
             .or_else(|| {
                 edges
                     .first()
                     .and_then(|f| f.locations.last())
-                    .map(|l| l.path.to_path_buf())
+                    .map(|l| &*l.path)
             })
-            .unwrap_or_default();
+            .map_or(Cow::Borrowed(Path::new("")), Cow::Borrowed);
         let e = by.entry(jail.server()).or_default();
         let last_edge = edges.iter().filter_map(|f| f.last_seen).max();
         let visitors = evidence.visitor_bans.get(&jail.name);
@@ -187,16 +230,17 @@ pub(super) fn diagnose(
                 let examples: Vec<&str> = v.examples.iter().map(String::as_str).collect();
                 e.restored.push(Seen {
                     file,
-                    text: format!(
+                    said: Said::Text(format!(
                         "fail2ban jail {}{reads} banned Cloudflare edges ({}) until {edge}, and \
                          only visitors ({}) since {since}: the log it reads names visitors since \
                          then",
                         jail.name,
                         names.join(", "),
                         examples.join(", "),
+                        reads = jail_reads(jail),
                         edge = crate::rfc3339_seconds(&edge),
                         since = crate::rfc3339_seconds(&since),
-                    ),
+                    )),
                 });
                 continue;
             }
@@ -204,14 +248,7 @@ pub(super) fn diagnose(
         for f in edges {
             e.not_restored.push(Seen {
                 file: file.clone(),
-                text: format!(
-                    "fail2ban jail {}{reads} banned Cloudflare edge {} ({}){}: the log it reads \
-                     names the edge, not the visitor",
-                    jail.name,
-                    f.address_text(),
-                    f.range,
-                    place(f)
-                ),
+                said: Said::JailBanned(jail, f),
             });
         }
     }
@@ -220,13 +257,13 @@ pub(super) fn diagnose(
     for (path, stats) in &evidence.access.logs {
         if stats.mostly_cloudflare() {
             by.entry(stats.server).or_default().not_restored.push(Seen {
-                file: path.to_path_buf(),
-                text: access_text(path, stats, true),
+                file: Cow::Borrowed(path),
+                said: Said::Text(access_text(path, stats, true)),
             });
         } else if stats.records > 0 && complete(stats.server) {
             by.entry(stats.server).or_default().restored.push(Seen {
-                file: path.to_path_buf(),
-                text: access_text(path, stats, false),
+                file: Cow::Borrowed(path),
+                said: Said::Text(access_text(path, stats, false)),
             });
         }
     }
@@ -235,28 +272,27 @@ pub(super) fn diagnose(
         let file = c
             .places
             .first()
-            .map(|l| l.path.to_path_buf())
-            .unwrap_or_default();
+            .map_or(Cow::Borrowed(Path::new("")), |l| Cow::Borrowed(&*l.path));
         let e = by.entry(c.server).or_default();
         if !c.problems.is_empty() {
             for p in &c.problems {
                 e.not_restored.push(Seen {
                     file: file.clone(),
-                    text: format!(
+                    said: Said::Text(format!(
                         "{} real-IP configuration ({}): {p}",
                         c.server.name(),
                         c.files()
-                    ),
+                    )),
                 });
             }
         } else if c.complete() {
             e.restored.push(Seen {
                 file,
-                text: format!(
+                said: Said::Text(format!(
                     "{} real-IP configuration ({}) {CONFIG_COMPLETE}",
                     c.server.name(),
                     c.files()
-                ),
+                )),
             });
         }
     }
@@ -266,8 +302,8 @@ pub(super) fn diagnose(
             .or_default()
             .restored
             .push(Seen {
-                file: loc.path.to_path_buf(),
-                text: format!("{loc}: Cloudflare peer {peer}, client {client}"),
+                file: Cow::Borrowed(&*loc.path),
+                said: Said::Peer(loc, peer, client),
             });
     }
     // Evidence of no known server goes to the one known server, when there is one.
@@ -304,13 +340,13 @@ pub(super) fn diagnose(
             let mut list: Vec<&str> = silent.iter().take(MAX_EXAMPLES).copied().collect();
             list.dedup();
             e.not_restored.push(Seen {
-                file: PathBuf::from(silent[0]),
-                text: format!(
+                file: Cow::Borrowed(Path::new(silent[0])),
+                said: Said::Text(format!(
                     "no real-IP directive in the {} configuration read ({} files: {})",
                     server.name(),
                     silent.len(),
                     list.join(", ")
-                ),
+                )),
             });
         }
         if !e.restored.is_empty() {
@@ -336,16 +372,16 @@ pub(super) fn diagnose(
                 // The files disagree: the files that show Cloudflare's address are one
                 // subject, those that show visitors another, each diagnosis naming its files
                 // (a file that shows both counts with the first).
-                let mut not_files: Vec<&PathBuf> = e.not_restored.iter().map(|s| &s.file).collect();
+                let mut not_files: Vec<&Path> = e.not_restored.iter().map(|s| &*s.file).collect();
                 not_files.sort();
                 not_files.dedup();
                 let yes: Vec<Seen> = e
                     .restored
                     .iter()
-                    .filter(|s| !not_files.contains(&&s.file))
+                    .filter(|s| !not_files.contains(&&*s.file))
                     .cloned()
                     .collect();
-                let mut yes_files: Vec<&PathBuf> = yes.iter().map(|s| &s.file).collect();
+                let mut yes_files: Vec<&Path> = yes.iter().map(|s| &*s.file).collect();
                 yes_files.sort();
                 yes_files.dedup();
                 out.diagnoses.push(Diagnosis::new(
@@ -372,7 +408,7 @@ pub(super) fn diagnose(
 const SUBJECT_FILES: usize = 3;
 
 /// `nginx: FILE, FILE and 4 more files`.
-fn files_subject(server: WebServer, files: &[&PathBuf]) -> String {
+fn files_subject(server: WebServer, files: &[&Path]) -> String {
     let mut names: Vec<String> = files
         .iter()
         .take(SUBJECT_FILES)
@@ -389,13 +425,12 @@ fn lines(seen: &[Seen], restored_records: u64) -> Vec<String> {
     let mut lines: Vec<String> = seen
         .iter()
         .take(MAX_EXAMPLES)
-        .map(|s| s.text.clone())
+        .map(|s| s.said.text())
         .collect();
     if seen.len() > MAX_EXAMPLES {
         lines.push(format!("... and {} more", seen.len() - MAX_EXAMPLES));
     }
-    if restored_records > seen.len() as u64
-        && seen.iter().any(|s| s.text.contains("Cloudflare peer"))
+    if restored_records > seen.len() as u64 && seen.iter().any(|s| matches!(s.said, Said::Peer(..)))
     {
         lines.push(format!(
             "{restored_records} records with a Cloudflare peer and a visitor client in all"
@@ -435,4 +470,38 @@ fn not_restored_fix(server: WebServer, btwaf: bool, configured: bool, ranges: &R
         );
     }
     fix
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_lines_shown_are_put_in_words_and_peers_are_counted_in_all() {
+        let loc = Location::new(Path::new("/var/log/apache2/modsec_audit.log"), 7);
+        let peer: IpAddr = "104.16.0.1".parse().unwrap();
+        let seen = |said| Seen {
+            file: Cow::Borrowed(Path::new("/var/log/apache2/modsec_audit.log")),
+            said,
+        };
+        let mut all: Vec<Seen> = (0..MAX_EXAMPLES + 2)
+            .map(|i| seen(Said::Text(format!("record {i}"))))
+            .collect();
+        let shown = lines(&all, 40);
+        assert_eq!(shown.len(), MAX_EXAMPLES + 1);
+        assert_eq!(shown[MAX_EXAMPLES], "... and 2 more");
+        // No record with a Cloudflare peer among them: no count of such records.
+        assert!(shown.iter().all(|l| !l.contains("in all")));
+
+        all.insert(0, seen(Said::Peer(&loc, &peer, "198.51.100.7")));
+        let shown = lines(&all, 40);
+        assert_eq!(
+            shown[0],
+            "/var/log/apache2/modsec_audit.log:7: Cloudflare peer 104.16.0.1, client 198.51.100.7"
+        );
+        assert_eq!(
+            shown.last().unwrap(),
+            "40 records with a Cloudflare peer and a visitor client in all"
+        );
+    }
 }
