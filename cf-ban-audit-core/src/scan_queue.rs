@@ -10,18 +10,18 @@
 //! the disk has nothing else to do. On a warm cache the advice only finds the pages there, at
 //! a system call per 256 KiB.
 //!
-//! The advice only reads: nothing is written to a scanned file, and only regular files are
-//! opened for it (a FIFO's `open` could block). A file the helper cannot open or advise is
-//! simply not read ahead; its reader reports what goes wrong.
+//! The advice only reads: nothing is written to a scanned file. Only regular files are opened
+//! for it, and without waiting (`O_NONBLOCK`: a file replaced by a FIFO since the walk cannot
+//! hold the helper up). A file the helper cannot open or advise is simply not read ahead; its
+//! reader reports what goes wrong.
 
-use std::fs::File;
 use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// How far, in bytes, the files asked for run ahead of the last file a thread has started.
-pub(crate) const READ_AHEAD: u64 = 128 * 1024 * 1024;
+const READ_AHEAD: u64 = 128 * 1024 * 1024;
 
 /// The scan's files in the order they are read, shared by its threads.
 pub(crate) struct Queue<'a> {
@@ -147,12 +147,17 @@ impl Drop for Stop<'_> {
 /// Linux reads at most the file's read-ahead window (`read_ahead_kb`, 128 KiB by default,
 /// doubled by `POSIX_FADV_SEQUENTIAL`) for each `POSIX_FADV_WILLNEED`, whatever length it is
 /// given, so the advice goes in steps of [`ADVICE_STEP`]. On a warm cache each step only
-/// finds its pages there. (Testing first whether a file is in memory, with a read of a byte
-/// that may not wait, made cold scans slower: such a read of a byte not in memory starts a
-/// read of its own.)
+/// finds its pages there. (Testing first whether a file is in memory made cold scans slower,
+/// both with a read of a byte that may not wait, which starts a read of its own when the byte
+/// is not there, and with `mincore`.)
 fn advise(path: &Path, len: NonZeroU64) {
-    use rustix::fs::{fadvise, Advice};
-    let Ok(file) = File::open(path) else {
+    use rustix::fs::{fadvise, Advice, OFlags};
+    use std::os::unix::fs::OpenOptionsExt;
+    let Ok(file) = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+    else {
         return;
     };
     let _ = fadvise(&file, 0, None, Advice::Sequential);
@@ -232,6 +237,22 @@ mod tests {
             })
         }));
         assert!(run.is_err());
+    }
+
+    #[test]
+    fn a_file_replaced_by_a_fifo_does_not_hold_the_helper_up() {
+        use rustix::fs::{mknodat, FileType, Mode, CWD};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fail2ban.log");
+        std::fs::write(&path, b"queued as a regular file").unwrap();
+        let files = vec![path.clone()];
+        let queue = Queue::new(&files, false);
+        std::fs::remove_file(&path).unwrap();
+        mknodat(CWD, &path, FileType::Fifo, Mode::RUSR | Mode::WUSR, 0).unwrap();
+        // Opening the FIFO to read would wait for a writer; the helper must not.
+        queue.run(1, |files| {
+            assert_eq!(files.count(), 1);
+        });
     }
 
     #[test]
