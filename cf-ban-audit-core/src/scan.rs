@@ -1,6 +1,6 @@
 //! [`Scanner`]: walks paths, detects the format of each file, reads the files in parallel
-//! (one rayon task per file, each with its own aggregator, merged once at the end), and
-//! returns a [`Report`]. Nothing is ever written to the scanned files; FIFOs, sockets and
+//! (each with its own aggregator, joined to the scan's when the file ends; `scan_queue` says
+//! in what order, and reads ahead of it), and returns a [`Report`]. Nothing is ever written to the scanned files; FIFOs, sockets and
 //! devices found by the walk are never opened.
 
 use std::io::{Cursor, Read};
@@ -540,14 +540,14 @@ impl Scanner {
             sink.error(&ErrorEntry::from(e));
         }
 
-        // One scan-wide outcome that each file's outcome joins as soon as the file is read:
-        // memory holds the scan's findings once plus those of the files in flight, however
-        // rayon splits the work.
+        // One scan-wide outcome that each file's outcome joins when the file is read (or, if
+        // another thread is joining its own then, after the thread's next file): memory holds
+        // the scan's findings once plus those of the files in flight.
         let total = std::sync::Mutex::new((FileOutcome::empty(&self.ranges), &mut *sink));
         let done = std::sync::atomic::AtomicUsize::new(0);
         // Largest first with more than one thread, and read ahead (see `scan_queue`).
-        let queue = crate::scan_queue::Queue::new(&files, self.parallel());
         let threads = self.threads.unwrap_or_else(rayon::current_num_threads);
+        let queue = crate::scan_queue::Queue::new(&files, threads > 1);
         let joined = |n: usize| {
             if let Some(progress) = &self.progress {
                 let done = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
