@@ -54,6 +54,10 @@ use std::path::Path;
 use chrono::NaiveDateTime;
 use ipnet::IpNet;
 
+/// The maps of a dump hold what it names (set names, members): seeded at random like the
+/// scan's own map (foldhash, far cheaper than SipHash on keys this short).
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 use super::Format;
 use crate::addr::{parse_ip, parse_net, range_nets};
 
@@ -151,11 +155,11 @@ struct SetState {
     /// `netmask N`: bare members stand for their /N.
     netmask: Option<u8>,
     /// Member network → (line, expiry).
-    members: HashMap<IpNet, (u64, Option<NaiveDateTime>)>,
+    members: Map<IpNet, (u64, Option<NaiveDateTime>)>,
     /// The type as written (`hash:ip`, `list:set`), for the firewall model.
     type_name: Vec<u8>,
     /// `nomatch` member network → line: exceptions, never bans; kept for the firewall model.
-    exceptions: HashMap<IpNet, u64>,
+    exceptions: Map<IpNet, u64>,
     /// The member sets of a `list:set`.
     list: Vec<Vec<u8>>,
 }
@@ -166,9 +170,9 @@ impl SetState {
             seq,
             kind,
             netmask: None,
-            members: HashMap::new(),
+            members: Map::default(),
             type_name: Vec::new(),
-            exceptions: HashMap::new(),
+            exceptions: Map::default(),
             list: Vec::new(),
         }
     }

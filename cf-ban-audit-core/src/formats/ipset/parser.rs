@@ -1,7 +1,6 @@
 //! The parser of `ipset save` / `ipset list` output: the commands and blocks applied in
 //! order, so that the members read are those the sets hold at the end of the file.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -9,7 +8,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use ipnet::IpNet;
 
 use super::tokens::{tokenize, Token};
-use super::{parse_nets, type_kind, Kind, SetState, MAX_CONTINUED};
+use super::{parse_nets, type_kind, Kind, Map, SetState, MAX_CONTINUED};
 use crate::addr::normalize_net;
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::firewall::ipset::{Ipset, Ipsets, SetMember};
@@ -20,7 +19,7 @@ pub struct IpsetParser {
     path: Arc<Path>,
     /// When the dump was written: remaining timeouts count from then.
     written: NaiveDateTime,
-    sets: HashMap<Vec<u8>, SetState>,
+    sets: Map<Vec<u8>, SetState>,
     next_seq: u64,
     /// `ipset list`: the set being listed, and whether its members are being read.
     listing: Option<Vec<u8>>,
@@ -37,7 +36,7 @@ impl IpsetParser {
         IpsetParser {
             path: ctx.path.clone(),
             written: ctx.reference,
-            sets: HashMap::new(),
+            sets: Map::default(),
             next_seq: 0,
             listing: None,
             in_members: false,
@@ -460,7 +459,8 @@ impl LineParser for IpsetParser {
             let scope = String::from_utf8_lossy(&name).into_owned();
             let mut members: Vec<(IpNet, (u64, Option<NaiveDateTime>))> =
                 state.members.into_iter().collect();
-            members.sort_by_key(|(net, (line, _))| (*line, *net));
+            // Distinct keys (a set holds a network once): the unstable sort gives the same order.
+            members.sort_unstable_by_key(|(net, (line, _))| (*line, *net));
             for (net, (line, expires)) in members {
                 sink.entry(net, Tool::Ipset, &mut || {
                     BanEvent::new(
