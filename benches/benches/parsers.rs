@@ -85,7 +85,8 @@ fn access_log(dir: &Path) -> PathBuf {
 /// The two ways of reading a format whose parser reads only the lines holding its words:
 /// searching whole buffers for the words (the default) and walking every line. Over the
 /// generated error logs and syslog (dense: a quarter of the lines are events) and over an nginx
-/// error log as a busy site writes it (one refusal in a hundred lines).
+/// error log as a busy site writes it (one refusal in a hundred lines). The plain list's
+/// `buffer-search` is its reading in runs of lines (the whole lines of each read at once).
 fn reading_modes(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("corpus");
@@ -95,6 +96,7 @@ fn reading_modes(c: &mut Criterion) {
         ("nginx-error", host.join("var/log/nginx/error.log")),
         ("apache-error", host.join("var/log/apache2/error.log")),
         ("syslog", host.join("var/log/syslog")),
+        ("plain-list", host.join("etc/blocklist/banned-ips.txt")),
         ("nginx-error-noisy", noisy_nginx_error(dir.path())),
     ];
     let cf = cloudflare::embedded();

@@ -125,28 +125,39 @@ pub(crate) fn parse_ipv4(token: &[u8]) -> Option<Ipv4Addr> {
     if !(7..=15).contains(&token.len()) {
         return None;
     }
+    match parse_ipv4_prefix(token) {
+        Some((ip, len)) if len == token.len() => Some(ip),
+        _ => None,
+    }
+}
+
+/// The dotted-quad IPv4 address at the start of `bytes`, read as [`parse_ipv4`] reads a
+/// token, and its length: the fourth octet ends at its third digit or at the first byte that
+/// is not one. Whether what follows ends the token is the caller's to check (a fourth digit
+/// there means no address).
+pub(crate) fn parse_ipv4_prefix(bytes: &[u8]) -> Option<(Ipv4Addr, usize)> {
     let mut octets = [0u8; 4];
     let mut i = 0;
     for (k, octet) in octets.iter_mut().enumerate() {
         if k > 0 {
-            if token.get(i) != Some(&b'.') {
+            if bytes.get(i) != Some(&b'.') {
                 return None;
             }
             i += 1;
         }
         let start = i;
         let mut value = 0u16;
-        while i < token.len() && i - start < 3 && token[i].is_ascii_digit() {
-            value = value * 10 + u16::from(token[i] - b'0');
+        while i < bytes.len() && i - start < 3 && bytes[i].is_ascii_digit() {
+            value = value * 10 + u16::from(bytes[i] - b'0');
             i += 1;
         }
         let digits = i - start;
-        if digits == 0 || (digits > 1 && token[start] == b'0') {
+        if digits == 0 || (digits > 1 && bytes[start] == b'0') {
             return None;
         }
         *octet = u8::try_from(value).ok()?;
     }
-    (i == token.len()).then(|| Ipv4Addr::from(octets))
+    Some((Ipv4Addr::from(octets), i))
 }
 
 /// Parses an address or a CIDR from bytes into a normalised network.

@@ -55,6 +55,57 @@ pub enum LineChunk<'a> {
     /// white space or comma before the limit (so that no token is handed cut short, to be
     /// taken for a shorter one); the rest of the line is skipped.
     Cut(&'a [u8]),
+    /// Whole lines, each ended by its line feed, none longer than the limit, the first
+    /// numbered as handed: only for a walk that asks for runs of lines ([`Walk::Blocks`]).
+    /// Their `\r` and leading NULs are still there ([`block_lines`] takes them off).
+    Lines(&'a [u8]),
+}
+
+/// How [`search_lines`] hands the lines over.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Walk<'a> {
+    /// Every line, one at a time.
+    Lines,
+    /// Only the lines holding one of the words (and every line cut at its limit).
+    Search(&'a Prefilter),
+    /// Every line, the whole lines of each read at once ([`LineChunk::Lines`]), for a parser
+    /// whose own loop over them costs less than a call a line.
+    Blocks,
+}
+
+/// The lines of a [`LineChunk::Lines`] block, numbered from `first`, each as a line walk hands
+/// it: without its line feed and a `\r` before it, and without the NULs a crash left at its
+/// start.
+pub(crate) fn block_lines(first: u64, block: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
+    let mut from = 0;
+    memchr::memchr_iter(b'\n', block)
+        .zip(first..)
+        .map(move |(nl, n)| {
+            let line = &block[from..nl];
+            from = nl + 1;
+            (n, block_line(line))
+        })
+}
+
+/// A line of a [`LineChunk::Lines`] block, taken without its line feed, as a line walk hands
+/// it: without a `\r` at its end and the NULs a crash left at its start.
+pub(crate) fn block_line(line: &[u8]) -> &[u8] {
+    strip_nuls(line.strip_suffix(b"\r").unwrap_or(line))
+}
+
+/// How many line feeds `bytes` holds: 64 bytes at a time, counted in a byte, a loop the
+/// compiler turns into vector compares.
+fn count_lines(bytes: &[u8]) -> u64 {
+    let mut chunks = bytes.chunks_exact(64);
+    let mut total = 0;
+    for chunk in &mut chunks {
+        let mut n = 0u8;
+        for &b in chunk {
+            n += u8::from(b == b'\n');
+        }
+        total += u64::from(n);
+    }
+    total + chunks.remainder().iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// Where to cut a line that passed its limit: after the last white space or comma of its
@@ -97,6 +148,7 @@ where
 {
     read_lines(reader, LongLines::Limit(MAX_LINE), |n, chunk| match chunk {
         LineChunk::Line(line) | LineChunk::Cut(line) | LineChunk::Piece(line, _) => f(n, line),
+        LineChunk::Lines(block) => block_lines(n, block).for_each(|(n, line)| f(n, line)),
         LineChunk::PiecesCut => {}
     })
 }
@@ -230,19 +282,24 @@ pub fn read_lines<F>(
 where
     F: FnMut(u64, LineChunk<'_>),
 {
-    search_lines(reader, long, None, f)
+    search_lines(reader, long, Walk::Lines, f)
 }
 
-/// [`read_lines`], but with `words`, for a parser that reads only the lines holding one of
-/// them, hands over only those lines (and, as ever, every line cut at the limit): each
-/// buffer is searched for the words whole, as grep does, and only around a hit are line ends
-/// looked for; the lines between hits are only counted. The line numbers, the counts and
-/// what reaches a parser that ignores the other lines are those of [`read_lines`]. Lines
-/// handed in pieces ([`LongLines::Pieces`]) are read line by line.
+/// [`read_lines`], but walking as `walk` says.
+///
+/// - [`Walk::Search`], for a parser that reads only the lines holding one of the words, hands
+///   over only those lines (and, as ever, every line cut at the limit): each buffer is
+///   searched for the words whole, as grep does, and only around a hit are line ends looked
+///   for; the lines between hits are only counted. The line numbers, the counts and what
+///   reaches a parser that ignores the other lines are those of [`read_lines`]. Lines handed
+///   in pieces ([`LongLines::Pieces`]) are read line by line.
+/// - [`Walk::Blocks`] hands the whole lines of each read at once ([`LineChunk::Lines`]) when
+///   none can pass the limit, and counts them here; what is left (a line still gathered, a
+///   long line's pieces, the last line without its end) goes as [`read_lines`] hands it.
 pub(crate) fn search_lines<F>(
     reader: &mut dyn Read,
     long: LongLines,
-    words: Option<&Prefilter>,
+    walk: Walk<'_>,
     mut f: F,
 ) -> Result<LineStats, (io::Error, u64)>
 where
@@ -271,7 +328,11 @@ where
     // The bytes of the line being handed in pieces handed so far.
     let mut streamed = 0usize;
     let strip_cr = |line: &[u8]| -> usize { line.len() - usize::from(line.ends_with(b"\r")) };
-    let words = words.filter(|_| !pieces);
+    let words = match walk {
+        Walk::Search(words) if !pieces => Some(words),
+        _ => None,
+    };
+    let blocks = matches!(walk, Walk::Blocks);
     // Bytes still to read line by line after a dense stretch, before searching again.
     let per_line = std::cell::Cell::new(0usize);
     let search = |start: &mut usize, buf: &[u8], end, stats: &mut LineStats, f: &mut F| {
@@ -288,6 +349,17 @@ where
     loop {
         if state == State::Gathering {
             search(&mut start, &buf, end, &mut stats, &mut f);
+        }
+        if blocks && state == State::Gathering {
+            if let Some(last) = memchr::memrchr(b'\n', &buf[start..end]) {
+                let block = &buf[start..=start + last];
+                // A block never holds a line past the limit: such a line goes alone, cut.
+                if block.len() <= limit {
+                    f(stats.lines + 1, LineChunk::Lines(block));
+                    stats.lines += count_lines(block);
+                    start += last + 1;
+                }
+            }
         }
         // Hand over every complete line in the buffer.
         while let Some(pos) = memchr::memchr(b'\n', &buf[start..end]) {
@@ -479,6 +551,7 @@ mod tests {
                     assert!(!open);
                     out.push((n, l.to_vec(), 0));
                 }
+                LineChunk::Lines(_) => unreachable!("read_lines hands no runs of lines"),
                 LineChunk::Piece(p, part) => {
                     assert_eq!(open, part != Part::First, "{part:?}");
                     if part == Part::First {
@@ -612,6 +685,7 @@ mod tests {
                     LineChunk::PiecesCut => cuts += 1,
                     LineChunk::Line(l) => after.push((n, l.to_vec())),
                     LineChunk::Cut(_) => panic!("a line in pieces is not gathered"),
+                    LineChunk::Lines(_) => unreachable!("read_lines hands no runs of lines"),
                 },
             )
             .unwrap();
@@ -626,6 +700,7 @@ mod tests {
             LineChunk::Line(l) => ("line", l.to_vec()),
             LineChunk::Cut(l) => ("cut", l.to_vec()),
             LineChunk::Piece(l, _) => ("piece", l.to_vec()),
+            LineChunk::Lines(l) => ("lines", l.to_vec()),
             LineChunk::PiecesCut => ("pieces cut", Vec::new()),
         }
     }

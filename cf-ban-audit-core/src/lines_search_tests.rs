@@ -57,7 +57,7 @@ fn searched(input: &[u8], limit: usize, step: usize) -> (Vec<Handed>, LineStats)
     let stats = search_lines(
         &mut reader,
         LongLines::Limit(limit),
-        Some(&words),
+        Walk::Search(&words),
         |n, chunk| match chunk {
             LineChunk::Line(l) if keep.matches(l) => out.push(Handed::Line(n, l.to_vec())),
             LineChunk::Line(_) => {}
@@ -154,7 +154,7 @@ fn a_dense_stretch_is_read_line_by_line_then_searched_again() {
     search_lines(
         &mut &data[..],
         LongLines::Limit(MAX_LINE),
-        Some(&words),
+        Walk::Search(&words),
         |_, _| handed += 1,
     )
     .unwrap();
@@ -188,4 +188,100 @@ fn a_long_line_is_handed_cut_with_or_without_a_word() {
         ]
     );
     assert_eq!(stats.long_lines, 2);
+}
+
+/// What [`Walk::Blocks`] hands over, each run of lines split into its lines as
+/// [`block_lines`] gives them.
+fn in_blocks(
+    input: &[u8],
+    long: LongLines,
+    step: usize,
+) -> (Vec<(u64, String, Vec<u8>)>, LineStats) {
+    let mut out = Vec::new();
+    let mut runs = 0;
+    let mut reader = Trickle { data: input, step };
+    let stats = search_lines(&mut reader, long, Walk::Blocks, |n, chunk| match chunk {
+        LineChunk::Lines(block) => {
+            assert!(
+                block.ends_with(b"\n"),
+                "a run ends with its last line's end"
+            );
+            runs += 1;
+            out.extend(block_lines(n, block).map(|(n, l)| (n, "line".into(), l.to_vec())));
+        }
+        other => out.push((n, kind(other), chunk_bytes(other))),
+    })
+    .unwrap();
+    assert!(
+        input.len() < 4 * READ_SIZE || runs > 0,
+        "large inputs are read in runs"
+    );
+    (out, stats)
+}
+
+/// What [`read_lines`] hands over, in the form of [`in_blocks`].
+fn one_by_one(
+    input: &[u8],
+    long: LongLines,
+    step: usize,
+) -> (Vec<(u64, String, Vec<u8>)>, LineStats) {
+    let mut out = Vec::new();
+    let mut reader = Trickle { data: input, step };
+    let stats = read_lines(&mut reader, long, |n, chunk| {
+        out.push((n, kind(chunk), chunk_bytes(chunk)))
+    })
+    .unwrap();
+    (out, stats)
+}
+
+fn kind(chunk: LineChunk<'_>) -> String {
+    match chunk {
+        LineChunk::Line(_) => "line".into(),
+        other => format!("{other:?}").chars().take(5).collect(),
+    }
+}
+
+fn chunk_bytes(chunk: LineChunk<'_>) -> Vec<u8> {
+    match chunk {
+        LineChunk::Line(l) | LineChunk::Cut(l) | LineChunk::Piece(l, _) | LineChunk::Lines(l) => {
+            l.to_vec()
+        }
+        LineChunk::PiecesCut => Vec::new(),
+    }
+}
+
+/// The lines read in runs ([`Walk::Blocks`]) are the lines read one by one, with the same
+/// numbers and counts, whatever the line ends, NULs, long lines and read sizes.
+#[test]
+fn runs_of_lines_are_the_lines_read_one_by_one() {
+    let mut rng = Rng(0x0123_4567_89ab_cdef);
+    for round in 0..400 {
+        let limit = [8, 20, 64, 300][round % 4];
+        let data = input(&mut rng, limit);
+        for long in [LongLines::Limit(limit), LongLines::Pieces(limit)] {
+            for step in [1, 3, 17, 4096, usize::MAX] {
+                assert_eq!(
+                    in_blocks(&data, long, step),
+                    one_by_one(&data, long, step),
+                    "round {round}, {long:?}, step {step}: {:?}",
+                    String::from_utf8_lossy(&data)
+                );
+            }
+        }
+    }
+    // Larger than a read, with a line longer than a piece among short ones.
+    let mut data = Vec::new();
+    for i in 0..300_000 {
+        data.extend_from_slice(format!("192.0.2.{}\r\n", i % 256).as_bytes());
+        if i == 150_000 {
+            data.extend_from_slice(&b"198.51.100.1 ".repeat(MAX_LINE / 8));
+            data.push(b'\n');
+        }
+    }
+    for step in [4096, usize::MAX] {
+        let long = LongLines::Pieces(usize::MAX);
+        let (a, sa) = in_blocks(&data, long, step);
+        assert_eq!(sa.lines, 300_001);
+        assert!((a, sa) == one_by_one(&data, long, step));
+    }
 }

@@ -17,9 +17,10 @@ use crate::decompress::{read_head, Failing};
 use crate::error::Error;
 use crate::event::{BanEvent, Tool};
 use crate::formats::{
-    is_sqlite, Format, FormatDescriptor, IncludeError, ParseCtx, Reader, Registry, Sink, Verdict,
+    is_sqlite, BlockSink, Format, FormatDescriptor, IncludeError, ParseCtx, Reader, Registry, Sink,
+    Verdict,
 };
-use crate::lines::{search_lines, LineChunk, LongLines, Part, MAX_LINE};
+use crate::lines::{search_lines, LineChunk, LongLines, Part, Walk, MAX_LINE};
 use crate::live::{self, LiveOptions, LiveOutput, LIVE_SOURCES};
 use crate::open::Includes;
 use crate::ranges::RangeSet;
@@ -98,7 +99,7 @@ pub struct Scanner {
     /// A cap on every format's line limit (tests of the limits, without hundreds of MiB).
     line_limit_cap: usize,
     /// Whether formats that read only lines holding their words are read by searching whole
-    /// buffers (the default) rather than line by line.
+    /// buffers, and plain lists in runs of lines (the default), rather than line by line.
     buffer_search: bool,
 }
 
@@ -449,9 +450,10 @@ impl Scanner {
 
     /// Whether a format whose parser reads only the lines holding some words (nginx's and
     /// Apache's error logs, CrowdSec's logs, syslog) is read by searching each buffer whole
-    /// for those words, handing over only the lines that hold one (default: yes), or line by
-    /// line. The report is the same either way; line by line is there to compare against,
-    /// in tests and benchmarks.
+    /// for those words, handing over only the lines that hold one, and a format whose parser
+    /// reads runs of lines (plain lists) by handing it the whole lines of each read at once
+    /// (default: yes); or line by line. The report is the same either way; line by line is
+    /// there to compare against, in tests and benchmarks.
     pub fn buffer_search(mut self, yes: bool) -> Scanner {
         self.buffer_search = yes;
         self
@@ -1044,10 +1046,23 @@ impl Scanner {
                     .get(format)
                     .and_then(FormatDescriptor::search_words)
                     .filter(|_| self.buffer_search);
-                let result = search_lines(&mut input, long, words, |n, chunk| match chunk {
+                let walk = match words {
+                    _ if parser.reads_blocks() && self.buffer_search => Walk::Blocks,
+                    Some(words) => Walk::Search(words),
+                    None => Walk::Lines,
+                };
+                let result = search_lines(&mut input, long, walk, |n, chunk| match chunk {
                     LineChunk::Line(line) => {
                         parser.line(n, line, &mut LineSink::new(&mut sink, &ctx.path, n, line))
                     }
+                    LineChunk::Lines(block) => parser.block(
+                        n,
+                        block,
+                        &mut BlockLines {
+                            sink: &mut sink,
+                            path: &ctx.path,
+                        },
+                    ),
                     LineChunk::Piece(piece, part) => {
                         if part == Part::First {
                             head.clear();
@@ -1497,6 +1512,26 @@ impl<'a, 'r> LineSink<'a, 'r> {
             lineno,
             line,
         }
+    }
+}
+
+/// A [`FileSink`] lent, line by line, to a parser reading a run of lines at once.
+struct BlockLines<'a, 'r> {
+    sink: &'a mut FileSink<'r>,
+    path: &'a Arc<Path>,
+}
+
+impl BlockSink for BlockLines<'_, '_> {
+    fn count_entry(&mut self, net: &IpNet, tool: Tool) -> bool {
+        let only = self.sink.agg.counts_only(net, tool);
+        if only {
+            self.sink.count_entry(tool);
+        }
+        only
+    }
+
+    fn line(&mut self, lineno: u64, line: &[u8], read: &mut dyn FnMut(&mut dyn Sink)) {
+        read(&mut LineSink::new(self.sink, self.path, lineno, line))
     }
 }
 

@@ -300,6 +300,34 @@ pub trait LineParser: Send {
             );
         }
     }
+    /// Whether the parser reads runs of whole lines at once ([`LineParser::block`]): a format
+    /// of millions of short lines whose own loop over them costs less than a call a line.
+    fn reads_blocks(&self) -> bool {
+        false
+    }
+    /// Reads `block`, whole lines each ended by a line feed (none longer than the format's
+    /// limit), the first numbered `first`, for a parser that [reads
+    /// blocks](LineParser::reads_blocks). Each line is to be read as [`LineParser::line`] reads
+    /// it: without its line feed, a `\r` before it, and NULs at its start. An entry that
+    /// [`BlockSink::count_entry`] counts needs nothing more; anything else a line gives goes to
+    /// the sink [`BlockSink::line`] lends for that line.
+    ///
+    /// The default hands each line to [`LineParser::line`].
+    fn block(&mut self, first: u64, block: &[u8], lines: &mut dyn BlockSink) {
+        for (n, line) in crate::lines::block_lines(first, block) {
+            lines.line(n, line, &mut |sink| self.line(n, line, sink));
+        }
+    }
     /// The input has ended.
     fn finish(&mut self, _sink: &mut dyn Sink) {}
+}
+
+/// Where a parser reading a run of lines at once ([`LineParser::block`]) puts what it reads.
+pub trait BlockSink {
+    /// An entry of `tool` on `net` with no [`BanEvent::peer`], as [`Sink::entry`] takes it:
+    /// counted, and `true`, when the scan keeps nothing of it but its count; else `false`, with
+    /// nothing counted, and the entry is to go to its line's sink ([`BlockSink::line`]).
+    fn count_entry(&mut self, net: &IpNet, tool: Tool) -> bool;
+    /// Calls `read` with the sink of line `lineno`, whose text is `line`.
+    fn line(&mut self, lineno: u64, line: &[u8], read: &mut dyn FnMut(&mut dyn Sink));
 }

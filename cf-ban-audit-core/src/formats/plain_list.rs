@@ -33,9 +33,11 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
+use crate::addr::parse_net;
+
 use super::grammar::entry::entry_into;
 use super::grammar::pieces::Tokens;
-use super::{Format, LineParser, ParseCtx, Part, Sink};
+use super::{BlockSink, Format, LineParser, ParseCtx, Part, Sink};
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::purpose::{purpose_from_name, Purpose};
 
@@ -248,6 +250,47 @@ impl LineParser for PlainListParser {
         }
     }
 
+    fn reads_blocks(&self) -> bool {
+        true
+    }
+
+    fn block(&mut self, first: u64, block: &[u8], lines: &mut dyn BlockSink) {
+        let ban = self.purpose == Purpose::Ban;
+        let mut n = first;
+        let mut at = 0;
+        while at < block.len() {
+            let rest = &block[at..];
+            // Most lines of a large list are one bare IPv4 address: read it and the line's end
+            // in one pass, and count it when the scan keeps nothing else of it.
+            if let Some((ip, len)) = crate::addr::parse_ipv4_prefix(rest) {
+                let end = match rest.get(len..) {
+                    Some([b'\n', ..]) => Some(len + 1),
+                    Some([b'\r', b'\n', ..]) => Some(len + 2),
+                    _ => None,
+                };
+                let net = IpNet::V4(ip.into());
+                if let Some(end) = end.filter(|_| !ban || lines.count_entry(&net, Tool::List)) {
+                    self.entries += 1;
+                    at += end;
+                    n += 1;
+                    continue;
+                }
+            }
+            // Every line of a block ends with a line feed.
+            let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+            let line = crate::lines::block_line(&rest[..end]);
+            // A line that is one address or CIDR (of IPv6, say) is that one entry, as `line`
+            // reads it: such a token holds no separator and no comment. Anything else, or an
+            // entry the scan keeps, is read as a line.
+            match parse_net(line) {
+                Some(net) if !ban || lines.count_entry(&net, Tool::List) => self.entries += 1,
+                _ => lines.line(n, line, &mut |sink| self.line(n, line, sink)),
+            }
+            at += end + 1;
+            n += 1;
+        }
+    }
+
     fn piece(&mut self, lineno: u64, piece: &[u8], part: Part, sink: &mut dyn Sink) {
         if part == Part::First {
             self.tokens.clear();
@@ -428,6 +471,113 @@ mod tests {
         let ignore = run("/etc/fail2ban/f2b-ignoreip.list", "104.16.0.1\n");
         assert!(ignore.events.is_empty());
         assert_eq!(ignore.notes, ["allow list: 1 entries"]);
+    }
+
+    /// A random list: bare addresses of both families (some Cloudflare's), near misses
+    /// (leading zeros, four digits, 256), CIDRs, ranges, several entries a line, comments,
+    /// blank lines, host names, CRLF, NULs at a line's start, and a last line with no end.
+    fn random_list(rng: &mut crate::formats::test_support::Rng) -> Vec<u8> {
+        let mut out = Vec::new();
+        for _ in 0..rng.below(400) {
+            let (a, b) = (rng.below(256), rng.below(256));
+            let line = match rng.below(16) {
+                0..=5 => format!("{}.{}.{}.{}", [45, 104, 80][rng.below(3)], 16 + a % 8, b, a),
+                6 => format!("2001:db8:{a:x}::{b:x}"),
+                7 => format!("2606:4700:{a:x}::{b:x}"),
+                8 => format!("0{a}.1.2.3"),
+                9 => format!("104.{}.{b}.{a}", [16, 256, 1000][rng.below(3)]),
+                10 => format!("104.16.{a}.0/{}", 16 + b % 20),
+                11 => format!("104.16.0.{a} - 104.16.1.{b}"),
+                12 => format!("  45.1.2.{a}, 104.16.3.{b} # two"),
+                13 => format!("104.16.9.{a}#no space"),
+                14 => ["", "# a comment", ";", "host.example", "   "][rng.below(5)].to_string(),
+                _ => format!("::ffff:104.16.{a}.{b}"),
+            };
+            if rng.below(10) == 0 {
+                out.extend_from_slice(b"\0\0");
+            }
+            out.extend_from_slice(line.as_bytes());
+            out.extend_from_slice(if rng.below(6) == 0 { b"\r\n" } else { b"\n" });
+        }
+        if rng.below(3) == 0 {
+            out.extend_from_slice(b"104.16.7.7");
+        }
+        out
+    }
+
+    /// Read in runs of lines ([`LineParser::block`], each line's bare address counted without
+    /// a call a line), a list gives what it gives read line by line: the same events kept, the
+    /// others counted, the same malformed lines and notes, whatever the reads' sizes.
+    #[test]
+    fn blocks_read_as_lines_do() {
+        use crate::formats::test_support::{feed_as, feed_blocks, Rng};
+        use crate::formats::LongLines;
+        fn counted(net: &IpNet) -> bool {
+            let cloudflare: [IpNet; 2] = [
+                "104.16.0.0/13".parse().unwrap(),
+                "2606:4700::/32".parse().unwrap(),
+            ];
+            !cloudflare
+                .iter()
+                .any(|c| c.contains(net) || net.contains(c))
+        }
+        let seen = |c: &Collect| -> Vec<(IpNet, u64, String)> {
+            c.events
+                .iter()
+                .filter(|e| !counted(&e.net))
+                .map(|e| (e.net, e.location.line, e.scope.clone()))
+                .collect()
+        };
+        let long = LongLines::Pieces(MAX_LIST_LINE);
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let (mut kept, mut fast) = (0, 0);
+        for round in 0..300 {
+            let mut data = random_list(&mut rng);
+            if round == 7 {
+                // One line longer than a piece, then more lines.
+                let long_line = "45.1.2.3 104.16.0.1 ".repeat(crate::MAX_LINE / 10);
+                data.extend_from_slice(format!("\n{long_line}\n104.16.0.9\n").as_bytes());
+            }
+            for path in ["/etc/nginx/banned-ips.txt", "/srv/lists/ips.txt"] {
+                let mut by_line = Collect::default();
+                feed_as(
+                    &mut PlainListParser::new(&ctx(path)),
+                    long,
+                    &data,
+                    &mut by_line,
+                );
+                let ban = path.contains("banned");
+                // (Reads of a byte or a few, where the data is small.)
+                let steps: &[usize] = if data.len() < 1 << 16 {
+                    &[1, 7, 4096, usize::MAX]
+                } else {
+                    &[4096, usize::MAX]
+                };
+                for &step in steps {
+                    let mut by_block = Collect::default();
+                    let mut parser = PlainListParser::new(&ctx(path));
+                    let count = feed_blocks(&mut parser, long, &data, step, counted, &mut by_block);
+                    let what = format!("round {round}, {path}, step {step}");
+                    assert_eq!(seen(&by_block), seen(&by_line), "{what}");
+                    // The entries counted, and those of lines read whole (which the test's
+                    // sink collects), are all the others.
+                    let others = |c: &Collect| c.events.iter().filter(|e| counted(&e.net)).count();
+                    assert_eq!(
+                        count + others(&by_block) as u64,
+                        others(&by_line) as u64,
+                        "{what}"
+                    );
+                    fast += count;
+                    assert_eq!(by_block.malformed, by_line.malformed, "{what}");
+                    assert_eq!(by_block.cuts, by_line.cuts, "{what}");
+                    assert_eq!(by_block.notes, by_line.notes, "{what}");
+                    kept += usize::from(ban) * by_block.events.len();
+                }
+            }
+        }
+        // The lists did hold Cloudflare addresses, kept as events, and others, counted
+        // without a line's sink.
+        assert!(kept > 1000 && fast > 1000, "{kept} {fast}");
     }
 }
 

@@ -117,10 +117,75 @@ pub(crate) fn feed_as(
             parser.line(n, line, sink);
             sink.cut(n, "cut".into());
         }
+        LineChunk::Lines(_) => unreachable!("read_lines hands no runs of lines"),
         LineChunk::PiecesCut => sink.cut(n, "cut".into()),
     })
     .unwrap();
     parser.finish(sink);
+}
+
+/// Reads `input` with `parser` as the scanner does for a parser that [reads
+/// blocks](super::LineParser::reads_blocks): the whole lines of each read of at most `step`
+/// bytes at once, the rest as [`feed_as`] hands it. An entry on a network `counted` holds is
+/// only counted, as the scan counts an entry outside its ranges; returns how many were.
+pub(crate) fn feed_blocks(
+    parser: &mut dyn super::LineParser,
+    long: super::LongLines,
+    input: &[u8],
+    step: usize,
+    counted: fn(&ipnet::IpNet) -> bool,
+    sink: &mut Collect,
+) -> u64 {
+    use crate::lines::{search_lines, LineChunk, Walk};
+    /// A reader of at most `step` bytes a read, so that lines straddle reads.
+    struct Steps<'a>(&'a [u8], usize);
+    impl std::io::Read for Steps<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    /// The block sink of the test: counts what `counted` holds, collects the rest.
+    struct Blocks<'a> {
+        sink: &'a mut Collect,
+        counted: fn(&ipnet::IpNet) -> bool,
+        count: u64,
+    }
+    impl super::BlockSink for Blocks<'_> {
+        fn count_entry(&mut self, net: &ipnet::IpNet, _tool: Tool) -> bool {
+            let only = (self.counted)(net);
+            self.count += u64::from(only);
+            only
+        }
+        fn line(&mut self, _lineno: u64, _line: &[u8], read: &mut dyn FnMut(&mut dyn Sink)) {
+            read(self.sink)
+        }
+    }
+    let mut blocks = Blocks {
+        sink,
+        counted,
+        count: 0,
+    };
+    search_lines(
+        &mut Steps(input, step),
+        long,
+        Walk::Blocks,
+        |n, chunk| match chunk {
+            LineChunk::Lines(block) => parser.block(n, block, &mut blocks),
+            LineChunk::Line(line) => parser.line(n, line, blocks.sink),
+            LineChunk::Piece(piece, part) => parser.piece(n, piece, part, blocks.sink),
+            LineChunk::Cut(line) => {
+                parser.line(n, line, blocks.sink);
+                blocks.sink.cut(n, "cut".into());
+            }
+            LineChunk::PiecesCut => blocks.sink.cut(n, "cut".into()),
+        },
+    )
+    .unwrap();
+    parser.finish(blocks.sink);
+    blocks.count
 }
 
 /// (address, tool, scope) of each event, in order: what most readers' tests compare.
