@@ -293,9 +293,10 @@ where
 ///   for; the lines between hits are only counted. The line numbers, the counts and what
 ///   reaches a parser that ignores the other lines are those of [`read_lines`]. Lines handed
 ///   in pieces ([`LongLines::Pieces`]) are read line by line.
-/// - [`Walk::Blocks`] hands the whole lines of each read at once ([`LineChunk::Lines`]) when
-///   none can pass the limit, and counts them here; what is left (a line still gathered, a
-///   long line's pieces, the last line without its end) goes as [`read_lines`] hands it.
+/// - [`Walk::Blocks`] hands the whole lines of each read at once ([`LineChunk::Lines`]), as
+///   many as lie within the limit's reach of the first, and counts them here; what is left (a
+///   line still gathered, a line past the limit, a long line's pieces, the last line without
+///   its end) goes as [`read_lines`] hands it.
 pub(crate) fn search_lines<F>(
     reader: &mut dyn Read,
     long: LongLines,
@@ -350,19 +351,22 @@ where
         if state == State::Gathering {
             search(&mut start, &buf, end, &mut stats, &mut f);
         }
-        if blocks && state == State::Gathering {
-            if let Some(last) = memchr::memrchr(b'\n', &buf[start..end]) {
-                let block = &buf[start..=start + last];
-                // A block never holds a line past the limit: such a line goes alone, cut.
-                if block.len() <= limit {
+        // Hand over every complete line in the buffer.
+        loop {
+            if blocks && state == State::Gathering {
+                // The lines within the limit's reach, none of which can pass it, at once; a
+                // line past it goes alone, cut, below.
+                let reach = end.min(start.saturating_add(limit));
+                if let Some(last) = memchr::memrchr(b'\n', &buf[start..reach]) {
+                    let block = &buf[start..=start + last];
                     f(stats.lines + 1, LineChunk::Lines(block));
                     stats.lines += count_lines(block);
                     start += last + 1;
                 }
             }
-        }
-        // Hand over every complete line in the buffer.
-        while let Some(pos) = memchr::memchr(b'\n', &buf[start..end]) {
+            let Some(pos) = memchr::memchr(b'\n', &buf[start..end]) else {
+                break;
+            };
             let line = &buf[start..start + pos];
             let line = &line[..strip_cr(line)];
             match state {

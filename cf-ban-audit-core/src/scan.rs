@@ -99,7 +99,7 @@ pub struct Scanner {
     /// A cap on every format's line limit (tests of the limits, without hundreds of MiB).
     line_limit_cap: usize,
     /// Whether formats that read only lines holding their words are read by searching whole
-    /// buffers, and plain lists in runs of lines (the default), rather than line by line.
+    /// buffers, and the others in runs of lines (the default), rather than line by line.
     buffer_search: bool,
 }
 
@@ -450,9 +450,10 @@ impl Scanner {
 
     /// Whether a format whose parser reads only the lines holding some words (nginx's and
     /// Apache's error logs, CrowdSec's logs, syslog) is read by searching each buffer whole
-    /// for those words, handing over only the lines that hold one, and a format whose parser
-    /// reads runs of lines (plain lists) by handing it the whole lines of each read at once
-    /// (default: yes); or line by line. The report is the same either way; line by line is
+    /// for those words, handing over only the lines that hold one, and any other format read
+    /// in lines by handing its parser the whole lines of each read at once
+    /// ([`LineParser::block`](crate::formats::LineParser::block)) (default: yes); or line by
+    /// line. The report is the same either way; line by line is
     /// there to compare against, in tests and benchmarks.
     pub fn buffer_search(mut self, yes: bool) -> Scanner {
         self.buffer_search = yes;
@@ -1047,8 +1048,8 @@ impl Scanner {
                     .and_then(FormatDescriptor::search_words)
                     .filter(|_| self.buffer_search);
                 let walk = match words {
-                    _ if parser.reads_blocks() && self.buffer_search => Walk::Blocks,
                     Some(words) => Walk::Search(words),
+                    None if self.buffer_search => Walk::Blocks,
                     None => Walk::Lines,
                 };
                 let result = search_lines(&mut input, long, walk, |n, chunk| match chunk {

@@ -300,19 +300,15 @@ pub trait LineParser: Send {
             );
         }
     }
-    /// Whether the parser reads runs of whole lines at once ([`LineParser::block`]): a format
-    /// of millions of short lines whose own loop over them costs less than a call a line.
-    fn reads_blocks(&self) -> bool {
-        false
-    }
     /// Reads `block`, whole lines each ended by a line feed (none longer than the format's
-    /// limit), the first numbered `first`, for a parser that [reads
-    /// blocks](LineParser::reads_blocks). Each line is to be read as [`LineParser::line`] reads
-    /// it: without its line feed, a `\r` before it, and NULs at its start. An entry that
-    /// [`BlockSink::count_entry`] counts needs nothing more; anything else a line gives goes to
-    /// the sink [`BlockSink::line`] lends for that line.
+    /// limit), the first numbered `first`: the scanner hands the lines of a format that reads
+    /// every line so, the whole lines of each read at once. Each line is to be read as
+    /// [`LineParser::line`] reads it: without its line feed, a `\r` before it, and NULs at its
+    /// start. An entry that [`BlockSink::count_entry`] counts needs nothing more; anything
+    /// else a line gives goes to the sink [`BlockSink::line`] lends for that line.
     ///
-    /// The default hands each line to [`LineParser::line`].
+    /// The default hands each line to [`LineParser::line`]; a format of millions of short
+    /// lines (a plain list) reads them in a loop of its own, with no call a line.
     fn block(&mut self, first: u64, block: &[u8], lines: &mut dyn BlockSink) {
         for (n, line) in crate::lines::block_lines(first, block) {
             lines.line(n, line, &mut |sink| self.line(n, line, sink));

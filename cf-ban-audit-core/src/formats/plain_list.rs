@@ -250,10 +250,6 @@ impl LineParser for PlainListParser {
         }
     }
 
-    fn reads_blocks(&self) -> bool {
-        true
-    }
-
     fn block(&mut self, first: u64, block: &[u8], lines: &mut dyn BlockSink) {
         let ban = self.purpose == Purpose::Ban;
         let mut n = first;
