@@ -177,10 +177,10 @@ fn sequential_and_parallel_scans_agree() {
 }
 
 /// The buffer search (nginx's and Apache's error logs, CrowdSec's logs, syslog, the journal)
-/// and the runs of lines (plain lists) give the same report as the line-by-line reading, line
-/// numbers, counts, malformed lines and notes included: over every fixture and the tree
-/// written by the real programs, with the Cloudflare ranges and with every address (so that
-/// every event is a finding).
+/// and the runs of lines (every other format read in lines) give the same report as the
+/// line-by-line reading, line numbers, counts, malformed lines and notes included: over every
+/// fixture and the tree written by the real programs, with the Cloudflare ranges and with
+/// every address (so that every event is a finding).
 #[test]
 fn buffer_search_and_line_by_line_reading_agree() {
     let now: NaiveDateTime = "2026-11-24T12:00:00".parse().unwrap();
