@@ -56,7 +56,8 @@ pub enum LineChunk<'a> {
     /// taken for a shorter one); the rest of the line is skipped.
     Cut(&'a [u8]),
     /// Whole lines, each ended by its line feed, none longer than the limit, the first
-    /// numbered as handed: only for a walk that asks for runs of lines ([`Walk::Blocks`]).
+    /// numbered as handed: only for a walk that asks for runs of lines ([`Walk::Blocks`]), or
+    /// in the dense stretches of a search ([`Walk::Search`]).
     /// Their `\r` and leading NULs are still there ([`block_lines`] takes them off).
     Lines(&'a [u8]),
 }
@@ -66,7 +67,8 @@ pub enum LineChunk<'a> {
 pub(crate) enum Walk<'a> {
     /// Every line, one at a time.
     Lines,
-    /// Only the lines holding one of the words (and every line cut at its limit).
+    /// Only the lines holding one of the words (and every line cut at its limit); in a
+    /// stretch dense in words, every line, in runs ([`LineChunk::Lines`]).
     Search(&'a Prefilter),
     /// Every line, the whole lines of each read at once ([`LineChunk::Lines`]), for a parser
     /// whose own loop over them costs less than a call a line.
@@ -259,9 +261,9 @@ where
     (region.len(), hits)
 }
 
-/// How long a file whose searched lines were dense in words is read line by line before it
-/// is searched again: where most lines hold a word, looking for each costs more than reading
-/// every line.
+/// How long a file whose searched lines were dense in words is read whole (every line handed,
+/// in runs) before it is searched again: where most lines hold a word, looking for each costs
+/// more than reading every line.
 const DENSE_STRETCH: usize = 4 * READ_SIZE;
 
 /// The share of lines holding a word (one in this many) above which a stretch is dense.
@@ -291,8 +293,10 @@ where
 ///   over only those lines (and, as ever, every line cut at the limit): each buffer is
 ///   searched for the words whole, as grep does, and only around a hit are line ends looked
 ///   for; the lines between hits are only counted. The line numbers, the counts and what
-///   reaches a parser that ignores the other lines are those of [`read_lines`]. Lines handed
-///   in pieces ([`LongLines::Pieces`]) are read line by line.
+///   reaches a parser that ignores the other lines are those of [`read_lines`]. Where most
+///   lines hold a word, looking for each costs more than reading them all: such a stretch is
+///   handed whole, in runs of lines. Lines handed in pieces ([`LongLines::Pieces`]) are read
+///   line by line.
 /// - [`Walk::Blocks`] hands the whole lines of each read at once ([`LineChunk::Lines`]), as
 ///   many as lie within the limit's reach of the first, and counts them here; what is left (a
 ///   line still gathered, a line past the limit, a long line's pieces, the last line without
@@ -353,7 +357,9 @@ where
         }
         // Hand over every complete line in the buffer.
         loop {
-            if blocks && state == State::Gathering {
+            // A dense stretch of a search hands every line too: in runs, as blocks are.
+            let runs = blocks || (words.is_some() && per_line.get() > 0);
+            if runs && state == State::Gathering {
                 // The lines within the limit's reach, none of which can pass it, at once; a
                 // line past it goes alone, cut, below.
                 let reach = end.min(start.saturating_add(limit));
