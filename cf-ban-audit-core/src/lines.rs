@@ -57,8 +57,8 @@ pub enum LineChunk<'a> {
     Cut(&'a [u8]),
     /// Whole lines, each ended by its line feed, none longer than the limit, the first
     /// numbered as handed: only for a walk that asks for runs of lines ([`Walk::Blocks`]), or
-    /// in the dense stretches of a search ([`Walk::Search`]).
-    /// Their `\r` and leading NULs are still there ([`block_lines`] takes them off).
+    /// in the dense stretches of a search ([`Walk::Search`]). Their `\r` and leading NULs are
+    /// still there ([`block_lines`] takes them off).
     Lines(&'a [u8]),
 }
 
@@ -70,8 +70,8 @@ pub(crate) enum Walk<'a> {
     /// Only the lines holding one of the words (and every line cut at its limit); in a
     /// stretch dense in words, every line, in runs ([`LineChunk::Lines`]).
     Search(&'a Prefilter),
-    /// Every line, the whole lines of each read at once ([`LineChunk::Lines`]), for a parser
-    /// whose own loop over them costs less than a call a line.
+    /// Every line, the whole lines of each read at once ([`LineChunk::Lines`]): one call a
+    /// read rather than one a line.
     Blocks,
 }
 

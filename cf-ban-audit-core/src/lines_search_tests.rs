@@ -204,13 +204,12 @@ fn a_long_line_is_handed_cut_with_or_without_a_word() {
     assert_eq!(stats.long_lines, 2);
 }
 
+/// What a walk handed over, as (line number, kind, bytes), and its counts.
+type Walked = (Vec<(u64, String, Vec<u8>)>, LineStats);
+
 /// What [`Walk::Blocks`] hands over, each run of lines split into its lines as
 /// [`block_lines`] gives them.
-fn in_blocks(
-    input: &[u8],
-    long: LongLines,
-    step: usize,
-) -> (Vec<(u64, String, Vec<u8>)>, LineStats) {
+fn in_blocks(input: &[u8], long: LongLines, step: usize) -> Walked {
     let mut out = Vec::new();
     let mut runs = 0;
     let mut reader = Trickle { data: input, step };
@@ -234,11 +233,7 @@ fn in_blocks(
 }
 
 /// What [`read_lines`] hands over, in the form of [`in_blocks`].
-fn one_by_one(
-    input: &[u8],
-    long: LongLines,
-    step: usize,
-) -> (Vec<(u64, String, Vec<u8>)>, LineStats) {
+fn one_by_one(input: &[u8], long: LongLines, step: usize) -> Walked {
     let mut out = Vec::new();
     let mut reader = Trickle { data: input, step };
     let stats = read_lines(&mut reader, long, |n, chunk| {

@@ -453,8 +453,8 @@ impl Scanner {
     /// for those words, handing over only the lines that hold one, and any other format read
     /// in lines by handing its parser the whole lines of each read at once
     /// ([`LineParser::block`](crate::formats::LineParser::block)) (default: yes); or line by
-    /// line. The report is the same either way; line by line is
-    /// there to compare against, in tests and benchmarks.
+    /// line. The report is the same either way; line by line is there to compare against, in
+    /// tests and benchmarks.
     pub fn buffer_search(mut self, yes: bool) -> Scanner {
         self.buffer_search = yes;
         self

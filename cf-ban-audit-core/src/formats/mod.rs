@@ -301,8 +301,9 @@ pub trait LineParser: Send {
         }
     }
     /// Reads `block`, whole lines each ended by a line feed (none longer than the format's
-    /// limit), the first numbered `first`: the scanner hands the lines of a format that reads
-    /// every line so, the whole lines of each read at once. Each line is to be read as
+    /// limit), the first numbered `first`: the scanner hands lines so, the whole lines of each
+    /// read at once, for a format that searches no words, and in a search's stretches where
+    /// most lines hold a word. Each line is to be read as
     /// [`LineParser::line`] reads it: without its line feed, a `\r` before it, and NULs at its
     /// start. An entry that [`BlockSink::count_entry`] counts needs nothing more; anything
     /// else a line gives goes to the sink [`BlockSink::line`] lends for that line.

@@ -33,11 +33,10 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
-use crate::addr::parse_net;
-
 use super::grammar::entry::entry_into;
 use super::grammar::pieces::Tokens;
 use super::{BlockSink, Format, LineParser, ParseCtx, Part, Sink};
+use crate::addr::parse_net;
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::purpose::{purpose_from_name, Purpose};
 
