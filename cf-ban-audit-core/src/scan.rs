@@ -1,7 +1,7 @@
 //! [`Scanner`]: walks paths, detects the format of each file, reads the files in parallel
 //! (each with its own aggregator, joined to the scan's when the file ends; `scan_queue` says
-//! in what order, and reads ahead of it), and returns a [`Report`]. Nothing is ever written to the scanned files; FIFOs, sockets and
-//! devices found by the walk are never opened.
+//! in what order, and reads ahead of it), and returns a [`Report`]. Nothing is ever written
+//! to the scanned files; FIFOs, sockets and devices found by the walk are never opened.
 
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
@@ -1416,13 +1416,17 @@ impl Cuts {
 }
 
 impl FileSink<'_> {
-    /// One entry of which [`crate::audit::Aggregator::counts_only`] said only its count is
-    /// kept.
-    fn count_entry(&mut self, tool: Tool) {
+    /// Counts an entry of `tool` on `net` with no peer when the scan keeps nothing else of it
+    /// ([`crate::audit::Aggregator::counts_only`]); returns whether it did.
+    fn count_only(&mut self, net: &IpNet, tool: Tool) -> bool {
+        if !self.agg.counts_only(net, tool) {
+            return false;
+        }
         self.events += 1;
         if self.sources.is_none_or(|tools| tools.contains(&tool)) {
             self.agg.count();
         }
+        true
     }
 
     /// One event, read from `line` when it was read from one line.
@@ -1440,9 +1444,7 @@ impl Sink for FileSink<'_> {
     }
 
     fn entry(&mut self, net: IpNet, tool: Tool, build: &mut dyn FnMut() -> BanEvent) {
-        if self.agg.counts_only(&net, tool) {
-            self.count_entry(tool);
-        } else {
+        if !self.count_only(&net, tool) {
             self.event(build())
         }
     }
@@ -1524,11 +1526,7 @@ struct BlockLines<'a, 'r> {
 
 impl BlockSink for BlockLines<'_, '_> {
     fn count_entry(&mut self, net: &IpNet, tool: Tool) -> bool {
-        let only = self.sink.agg.counts_only(net, tool);
-        if only {
-            self.sink.count_entry(tool);
-        }
-        only
+        self.sink.count_only(net, tool)
     }
 
     fn line(&mut self, lineno: u64, line: &[u8], read: &mut dyn FnMut(&mut dyn Sink)) {
@@ -1547,9 +1545,7 @@ impl Sink for LineSink<'_, '_> {
     }
 
     fn entry(&mut self, net: IpNet, tool: Tool, build: &mut dyn FnMut() -> BanEvent) {
-        if self.sink.agg.counts_only(&net, tool) {
-            self.sink.count_entry(tool)
-        } else {
+        if !self.sink.count_only(&net, tool) {
             self.event(build())
         }
     }

@@ -36,7 +36,7 @@ use ipnet::IpNet;
 use super::grammar::entry::entry_into;
 use super::grammar::pieces::Tokens;
 use super::{BlockSink, Format, LineParser, ParseCtx, Part, Sink};
-use crate::addr::parse_net;
+use crate::addr::{parse_ipv4_prefix, parse_net};
 use crate::event::{Action, BanEvent, Location, Tool};
 use crate::purpose::{purpose_from_name, Purpose};
 
@@ -256,32 +256,30 @@ impl LineParser for PlainListParser {
         while at < block.len() {
             let rest = &block[at..];
             // Most lines of a large list are one bare IPv4 address: read it and the line's end
-            // in one pass, and count it when the scan keeps nothing else of it.
-            if let Some((ip, len)) = crate::addr::parse_ipv4_prefix(rest) {
-                let end = match rest.get(len..) {
-                    Some([b'\n', ..]) => Some(len + 1),
-                    Some([b'\r', b'\n', ..]) => Some(len + 2),
-                    _ => None,
-                };
-                let net = IpNet::V4(ip.into());
-                if let Some(end) = end.filter(|_| !ban || lines.count_entry(&net, Tool::List)) {
-                    self.entries += 1;
-                    at += end;
-                    n += 1;
-                    continue;
+            // in one pass.
+            let bare_v4 = parse_ipv4_prefix(rest).and_then(|(ip, len)| match &rest[len..] {
+                [b'\n', ..] => Some((ip, len, len + 1)),
+                [b'\r', b'\n', ..] => Some((ip, len, len + 2)),
+                _ => None,
+            });
+            let (line, next, net) = match bare_v4 {
+                Some((ip, len, next)) => (&rest[..len], next, Some(IpNet::V4(ip.into()))),
+                None => {
+                    // Every line of a block ends with a line feed.
+                    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+                    let line = crate::lines::block_line(&rest[..end]);
+                    // A line that is one address or CIDR (of IPv6, say) is that one entry, as
+                    // `line` reads it: such a token holds no separator and no comment.
+                    (line, end + 1, parse_net(line))
                 }
-            }
-            // Every line of a block ends with a line feed.
-            let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-            let line = crate::lines::block_line(&rest[..end]);
-            // A line that is one address or CIDR (of IPv6, say) is that one entry, as `line`
-            // reads it: such a token holds no separator and no comment. Anything else, or an
-            // entry the scan keeps, is read as a line.
-            match parse_net(line) {
+            };
+            // Counted when the scan keeps nothing else of it; anything else, or an entry the
+            // scan keeps, is read as a line.
+            match net {
                 Some(net) if !ban || lines.count_entry(&net, Tool::List) => self.entries += 1,
                 _ => lines.line(n, line, &mut |sink| self.line(n, line, sink)),
             }
-            at += end + 1;
+            at += next;
             n += 1;
         }
     }
