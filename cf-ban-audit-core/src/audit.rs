@@ -285,6 +285,29 @@ impl<'r> Aggregator<'r> {
         self.events += 1;
     }
 
+    /// Whether [`Aggregator::add_read`] would keep nothing of a fail2ban jail's ban or unban
+    /// on `net` without a peer but its count and, for a ban, the jail's count of visitor bans
+    /// ([`Evidence::visitor_ban`]): not on every address, no address of the ranges.
+    pub fn jail_counts_only(&self, net: &IpNet) -> bool {
+        net.prefix_len() != 0 && !self.ranges.overlaps(net)
+    }
+
+    /// Counts a fail2ban jail's `action` on `net` at `time` of which
+    /// [`Aggregator::jail_counts_only`] said nothing else is kept: the event and, for a ban,
+    /// one more visitor ban of the jail.
+    pub fn count_jail(
+        &mut self,
+        jail: &str,
+        net: &IpNet,
+        action: Action,
+        time: Option<NaiveDateTime>,
+    ) {
+        self.events += 1;
+        if action.is_ban() {
+            self.evidence.visitor_ban(jail, net, time);
+        }
+    }
+
     /// Adds `by` to every line number recorded for `path`: the events of a chunk of a split
     /// file were numbered from the chunk's start.
     pub fn shift_lines(&mut self, path: &Path, by: u64) {

@@ -15,7 +15,7 @@ use walkdir::WalkDir;
 use crate::audit::Aggregator;
 use crate::decompress::{read_head, Failing};
 use crate::error::Error;
-use crate::event::{BanEvent, Tool};
+use crate::event::{Action, BanEvent, Tool};
 use crate::formats::{
     is_sqlite, BlockSink, Format, FormatDescriptor, IncludeError, ParseCtx, Reader, Registry, Sink,
     Verdict,
@@ -453,8 +453,10 @@ impl Scanner {
     /// for those words, handing over only the lines that hold one, and any other format read
     /// in lines by handing its parser the whole lines of each read at once
     /// ([`LineParser::block`](crate::formats::LineParser::block)) (default: yes); or line by
-    /// line. The report is the same either way; line by line is there to compare against, in
-    /// tests and benchmarks.
+    /// line. Line by line, every fail2ban ban and unban is built as an event, even where only
+    /// its count is kept ([`Sink::jail_entry`](crate::formats::Sink::jail_entry)). The report
+    /// is the same either way; line by line is there to compare against, in tests and
+    /// benchmarks.
     pub fn buffer_search(mut self, yes: bool) -> Scanner {
         self.buffer_search = yes;
         self
@@ -1034,6 +1036,7 @@ impl Scanner {
             includes: Includes::default(),
             cuts: Cuts::default(),
             whole_list: None,
+            jail_counts: self.buffer_search,
         };
         let mut lines = 0;
         match self.read_as(format) {
@@ -1367,6 +1370,10 @@ struct FileSink<'r> {
     /// What could not be read whole ([`Sink::cut`], and lines cut at their limit): errors of
     /// the scan.
     cuts: Cuts,
+    /// fail2ban's events that the scan keeps only counts of are counted without being built
+    /// ([`Sink::jail_entry`]); not when reading line by line ([`Scanner::buffer_search`]), which
+    /// builds every event, to compare against.
+    jail_counts: bool,
 }
 
 /// Records cut at a limit, each an error of the scan: the first [`MAX_CUTS`] one by one, the
@@ -1429,6 +1436,29 @@ impl FileSink<'_> {
         true
     }
 
+    /// Counts a fail2ban jail's `action` on `net` at `time` when the scan keeps nothing else
+    /// of it but, for a ban, the jail's count of visitor bans
+    /// ([`crate::audit::Aggregator::jail_counts_only`]); returns whether it did.
+    fn jail_count_only(
+        &mut self,
+        net: &IpNet,
+        jail: &str,
+        action: Action,
+        time: Option<NaiveDateTime>,
+    ) -> bool {
+        if !self.jail_counts || !self.agg.jail_counts_only(net) {
+            return false;
+        }
+        self.events += 1;
+        if self
+            .sources
+            .is_none_or(|tools| tools.contains(&Tool::Fail2ban))
+        {
+            self.agg.count_jail(jail, net, action, time);
+        }
+        true
+    }
+
     /// One event, read from `line` when it was read from one line.
     fn event_read(&mut self, event: BanEvent, line: Option<&[u8]>) {
         self.events += 1;
@@ -1445,6 +1475,19 @@ impl Sink for FileSink<'_> {
 
     fn entry(&mut self, net: IpNet, tool: Tool, build: &mut dyn FnMut() -> BanEvent) {
         if !self.count_only(&net, tool) {
+            self.event(build())
+        }
+    }
+
+    fn jail_entry(
+        &mut self,
+        net: IpNet,
+        jail: &str,
+        action: Action,
+        time: Option<NaiveDateTime>,
+        build: &mut dyn FnMut() -> BanEvent,
+    ) {
+        if !self.jail_count_only(&net, jail, action, time) {
             self.event(build())
         }
     }
@@ -1546,6 +1589,19 @@ impl Sink for LineSink<'_, '_> {
 
     fn entry(&mut self, net: IpNet, tool: Tool, build: &mut dyn FnMut() -> BanEvent) {
         if !self.sink.count_only(&net, tool) {
+            self.event(build())
+        }
+    }
+
+    fn jail_entry(
+        &mut self,
+        net: IpNet,
+        jail: &str,
+        action: Action,
+        time: Option<NaiveDateTime>,
+        build: &mut dyn FnMut() -> BanEvent,
+    ) {
+        if !self.sink.jail_count_only(&net, jail, action, time) {
             self.event(build())
         }
     }

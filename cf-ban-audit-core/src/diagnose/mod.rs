@@ -103,12 +103,7 @@ impl Evidence {
     /// Looks at one event before it is filtered by the ranges.
     pub fn observe(&mut self, ev: &BanEvent, ranges: &RangeSet) {
         if ev.action.is_ban() && ev.tool == Tool::Fail2ban && !ranges.overlaps(&ev.net) {
-            // Looked up before it is inserted: a jail's name is copied once, not per ban.
-            let bans = match self.visitor_bans.get_mut(ev.scope.as_str()) {
-                Some(bans) => bans,
-                None => self.visitor_bans.entry(ev.scope.clone()).or_default(),
-            };
-            bans.add(&ev.net, ev.time);
+            self.visitor_ban(&ev.scope, &ev.net, ev.time);
         }
         if let Some(peer) = ev.peer {
             if ranges.contains(peer) && !ranges.overlaps(&ev.net) {
@@ -122,6 +117,17 @@ impl Evidence {
                 }
             }
         }
+    }
+
+    /// Counts a ban of a visitor (non-Cloudflare) address `net` by the fail2ban jail `jail`
+    /// at `time` (what [`Evidence::observe`] counts of such a ban).
+    pub fn visitor_ban(&mut self, jail: &str, net: &IpNet, time: Option<NaiveDateTime>) {
+        // Looked up before it is inserted: a jail's name is copied once, not per ban.
+        let bans = match self.visitor_bans.get_mut(jail) {
+            Some(bans) => bans,
+            None => self.visitor_bans.entry(jail.to_string()).or_default(),
+        };
+        bans.add(net, time);
     }
 
     /// Adds what another collector saw.

@@ -290,18 +290,19 @@ pub(crate) fn message_event(
         );
         return;
     };
-    sink.event(
+    let jail = String::from_utf8_lossy(m.jail);
+    sink.jail_entry(net, &jail, action, time, &mut || {
         BanEvent::new(
             net,
             Tool::Fail2ban,
             format,
-            String::from_utf8_lossy(m.jail),
+            jail.as_ref(),
             action,
-            location,
+            location.clone(),
         )
         .at(time)
-        .until(m.until),
-    );
+        .until(m.until)
+    });
 }
 
 /// The parser of fail2ban's own log file. Lines in the syslog or journal form (a log that

@@ -16,7 +16,7 @@ use chrono::NaiveDateTime;
 use ipnet::IpNet;
 use serde::Serialize;
 
-use crate::event::{BanEvent, Tool};
+use crate::event::{Action, BanEvent, Tool};
 pub use crate::format_id::Format;
 
 pub(crate) mod access_log;
@@ -181,6 +181,31 @@ pub trait Sink {
     fn entry(&mut self, net: IpNet, tool: Tool, build: &mut dyn FnMut() -> BanEvent) {
         let event = build();
         debug_assert!(event.net == net && event.tool == tool && event.peer.is_none());
+        self.event(event)
+    }
+    /// A fail2ban jail's `action` (a ban or an unban) of `net` at `time`, with no
+    /// [`BanEvent::peer`], made by `build` only if the sink keeps more of it than its count
+    /// and, for a ban, the jail's count of bans of visitor addresses: fail2ban's log holds
+    /// them by the hundred thousand, most of no address of the scan's ranges. `build` must
+    /// return fail2ban's event on `net` in `jail` with `action` at `time`. The default builds
+    /// it and hands it to [`Sink::event`].
+    fn jail_entry(
+        &mut self,
+        net: IpNet,
+        jail: &str,
+        action: Action,
+        time: Option<NaiveDateTime>,
+        build: &mut dyn FnMut() -> BanEvent,
+    ) {
+        let event = build();
+        debug_assert!(
+            event.net == net
+                && event.tool == Tool::Fail2ban
+                && event.scope == jail
+                && event.action == action
+                && event.time == time
+                && event.peer.is_none()
+        );
         self.event(event)
     }
     /// A line that looked like an entry of the format but could not be read (counted, reported
