@@ -453,10 +453,11 @@ impl Scanner {
     /// for those words, handing over only the lines that hold one, and any other format read
     /// in lines by handing its parser the whole lines of each read at once
     /// ([`LineParser::block`](crate::formats::LineParser::block)) (default: yes); or line by
-    /// line. Line by line, every fail2ban ban and unban is built as an event, even where only
-    /// its count is kept ([`Sink::jail_entry`](crate::formats::Sink::jail_entry)). The report
-    /// is the same either way; line by line is there to compare against, in tests and
-    /// benchmarks.
+    /// line. Line by line, every fail2ban ban and unban, and every entry a ModSecurity audit
+    /// log holds back, is built as an event, even where only its count is kept
+    /// ([`Sink::jail_entry`](crate::formats::Sink::jail_entry),
+    /// [`Sink::only_counts`](crate::formats::Sink::only_counts)). The report is the same
+    /// either way; line by line is there to compare against, in tests and benchmarks.
     pub fn buffer_search(mut self, yes: bool) -> Scanner {
         self.buffer_search = yes;
         self
@@ -1036,7 +1037,7 @@ impl Scanner {
             includes: Includes::default(),
             cuts: Cuts::default(),
             whole_list: None,
-            jail_counts: self.buffer_search,
+            lean: self.buffer_search,
         };
         let mut lines = 0;
         match self.read_as(format) {
@@ -1370,10 +1371,11 @@ struct FileSink<'r> {
     /// What could not be read whole ([`Sink::cut`], and lines cut at their limit): errors of
     /// the scan.
     cuts: Cuts,
-    /// fail2ban's events that the scan keeps only counts of are counted without being built
-    /// ([`Sink::jail_entry`]); not when reading line by line ([`Scanner::buffer_search`]), which
-    /// builds every event, to compare against.
-    jail_counts: bool,
+    /// Events the scan keeps only counts of are counted without being built where the parser
+    /// asks the sink first: fail2ban's bans and unbans ([`Sink::jail_entry`]), a ModSecurity
+    /// audit log's entries held back ([`Sink::only_counts`]). Not when reading line by line
+    /// ([`Scanner::buffer_search`]), which builds every such event, to compare against.
+    lean: bool,
 }
 
 /// Records cut at a limit, each an error of the scan: the first [`MAX_CUTS`] one by one, the
@@ -1446,7 +1448,7 @@ impl FileSink<'_> {
         action: Action,
         time: Option<NaiveDateTime>,
     ) -> bool {
-        if !self.jail_counts || !self.agg.jail_counts_only(net) {
+        if !self.lean || !self.agg.jail_counts_only(net) {
             return false;
         }
         self.events += 1;
@@ -1477,6 +1479,18 @@ impl Sink for FileSink<'_> {
         if !self.count_only(&net, tool) {
             self.event(build())
         }
+    }
+
+    fn only_counts(&self, net: &IpNet, tool: Tool) -> bool {
+        self.lean && self.agg.counts_only(net, tool)
+    }
+
+    fn count_held(&mut self, net: IpNet, tool: Tool) {
+        let counted = self.count_only(&net, tool);
+        debug_assert!(
+            counted,
+            "an entry held back is counted as it would have been"
+        );
     }
 
     fn jail_entry(
@@ -1591,6 +1605,14 @@ impl Sink for LineSink<'_, '_> {
         if !self.sink.count_only(&net, tool) {
             self.event(build())
         }
+    }
+
+    fn only_counts(&self, net: &IpNet, tool: Tool) -> bool {
+        self.sink.only_counts(net, tool)
+    }
+
+    fn count_held(&mut self, net: IpNet, tool: Tool) {
+        self.sink.count_held(net, tool)
     }
 
     fn jail_entry(

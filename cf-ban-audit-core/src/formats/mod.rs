@@ -183,6 +183,17 @@ pub trait Sink {
         debug_assert!(event.net == net && event.tool == tool && event.peer.is_none());
         self.event(event)
     }
+    /// Whether [`Sink::entry`] would keep nothing of an entry of `tool` on `net` but its
+    /// count; the same answer for the same entry throughout an input, and nothing counted
+    /// yet. A parser that holds entries back until it knows whether they are real (a
+    /// ModSecurity audit log's) keeps only the count of those, and
+    /// hands it on with [`Sink::count_held`] once they are. The default: no.
+    fn only_counts(&self, _net: &IpNet, _tool: Tool) -> bool {
+        false
+    }
+    /// Counts an entry of `tool` on `net` that was held back, of which [`Sink::only_counts`]
+    /// said the sink keeps nothing else. The default (a sink that never says so): nothing.
+    fn count_held(&mut self, _net: IpNet, _tool: Tool) {}
     /// A fail2ban jail's `action` (a ban or an unban) of `net` at `time`, with no
     /// [`BanEvent::peer`], made by `build` only if the sink keeps more of it than its count
     /// and, for a ban, the jail's count of bans of visitor addresses: fail2ban's log holds

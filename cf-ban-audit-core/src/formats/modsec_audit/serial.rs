@@ -17,7 +17,8 @@
 //! default), the interrupted entry was cut, and the held entries are real. An entry cut inside
 //! a body section is counted as malformed and says nothing: what follows its body may be
 //! anything the body held; so does an entry read while another is interrupted, if it is cut
-//! short itself.
+//! short itself. A held entry of which the sink keeps only the count ([`Sink::only_counts`]:
+//! most are of no address of the scan's ranges) is held as that count, not built as an event.
 //!
 //! # A file that starts inside an entry
 //!
@@ -48,9 +49,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
+use ipnet::IpNet;
 
 use super::sections::{parse_boundary, parse_section_a, Boundary};
-use crate::event::{BanEvent, Location};
+use crate::event::{BanEvent, Location, Tool};
 use crate::formats::grammar::modsec::{Dialect, Verdict};
 use crate::formats::{Format, LineParser, ParseCtx, Sink};
 
@@ -144,16 +146,53 @@ impl Entry {
 #[derive(Default)]
 struct Held {
     events: Vec<BanEvent>,
+    /// The entries the sink only counts ([`Sink::only_counts`]): no event is built for them.
+    counted: Vec<(IpNet, Tool)>,
     malformed: Vec<(u64, String)>,
 }
 
-impl Sink for Held {
+/// Where what is read goes: the sink, or the innermost hold, which asks the sink which entries
+/// it only counts.
+enum Out<'s> {
+    Sink(&'s mut dyn Sink),
+    Held(&'s mut Held, &'s dyn Sink),
+}
+
+impl Sink for Out<'_> {
     fn event(&mut self, event: BanEvent) {
-        self.events.push(event);
+        match self {
+            Out::Sink(sink) => sink.event(event),
+            Out::Held(held, _) => held.events.push(event),
+        }
+    }
+
+    fn entry(&mut self, net: IpNet, tool: Tool, build: &mut dyn FnMut() -> BanEvent) {
+        match self {
+            Out::Sink(sink) => sink.entry(net, tool, build),
+            Out::Held(held, sink) if sink.only_counts(&net, tool) => held.counted.push((net, tool)),
+            Out::Held(held, _) => held.events.push(build()),
+        }
+    }
+
+    fn only_counts(&self, net: &IpNet, tool: Tool) -> bool {
+        match self {
+            Out::Sink(sink) => sink.only_counts(net, tool),
+            Out::Held(_, sink) => sink.only_counts(net, tool),
+        }
+    }
+
+    fn count_held(&mut self, net: IpNet, tool: Tool) {
+        match self {
+            Out::Sink(sink) => sink.count_held(net, tool),
+            Out::Held(held, _) => held.counted.push((net, tool)),
+        }
     }
 
     fn malformed(&mut self, line: u64, message: String) {
-        self.malformed.push((line, message));
+        match self {
+            Out::Sink(sink) => sink.malformed(line, message),
+            Out::Held(held, _) => held.malformed.push((line, message)),
+        }
     }
 }
 
@@ -199,10 +238,10 @@ impl AuditLogParser {
     }
 
     /// Where what is read goes: the innermost hold, or the sink.
-    fn out<'s>(holds: &'s mut [Interrupted], sink: &'s mut dyn Sink) -> &'s mut dyn Sink {
+    fn out<'s>(holds: &'s mut [Interrupted], sink: &'s mut dyn Sink) -> Out<'s> {
         match holds.last_mut() {
-            Some(i) => &mut i.held,
-            None => sink,
+            Some(i) => Out::Held(&mut i.held, sink),
+            None => Out::Sink(sink),
         }
     }
 
@@ -220,7 +259,13 @@ impl AuditLogParser {
             // held back as at the start of a file, this entry's report with it.
             self.hold(Hold::Start(e.line));
         }
-        report(&self.path, e, cut, quiet, Self::out(&mut self.holds, sink));
+        report(
+            &self.path,
+            e,
+            cut,
+            quiet,
+            &mut Self::out(&mut self.holds, sink),
+        );
     }
 
     /// Holds the entries read from now on back, for `hold`.
@@ -238,8 +283,7 @@ impl AuditLogParser {
     fn release(&mut self, cut: Cut, sink: &mut dyn Sink) {
         while let Some(i) = self.holds.pop() {
             // What the innermost hold held belongs to the hold around it, if any.
-            let out = Self::out(&mut self.holds, sink);
-            let_go(&self.path, i, cut, out);
+            let_go(&self.path, i, cut, &mut Self::out(&mut self.holds, sink));
         }
     }
 
@@ -386,6 +430,9 @@ fn let_go(path: &Arc<Path>, i: Interrupted, cut: Cut, out: &mut dyn Sink) {
     }
     for e in i.held.events {
         out.event(e);
+    }
+    for (net, tool) in i.held.counted {
+        out.count_held(net, tool);
     }
     for (line, message) in i.held.malformed {
         out.malformed(line, message);
