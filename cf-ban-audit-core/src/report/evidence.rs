@@ -144,13 +144,28 @@ pub(crate) fn printable_line(bytes: &[u8], max: usize) -> String {
     // Most lines are printable ASCII: copied as they are, a character a byte.
     let trimmed = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
+    let printable = |text: &[u8]| text.iter().all(|b| (b' '..=b'~').contains(b));
     if trimmed.len() <= max && !trimmed.ends_with(b"\n") {
-        if let Ok(text) = std::str::from_utf8(trimmed) {
-            if text.bytes().all(|b| (b' '..=b'~').contains(&b)) {
-                return text.to_owned();
+        if printable(trimmed) {
+            return String::from_utf8_lossy(trimmed).into_owned();
+        }
+    } else if let Some((head, rest)) = trimmed.split_at_checked(max) {
+        // A longer line (an Apache or nginx line of ModSecurity's) whose first `max` bytes
+        // are printable ASCII: those, and the ellipsis when anything but line ends follows.
+        if printable(head) {
+            let mut out = String::with_capacity(max + '…'.len_utf8());
+            out.push_str(&String::from_utf8_lossy(head));
+            if rest.iter().any(|&b| b != b'\r' && b != b'\n') {
+                out.push('…');
             }
+            return out;
         }
     }
+    printable_slow(bytes, max)
+}
+
+/// [`printable_line`] character by character.
+fn printable_slow(bytes: &[u8], max: usize) -> String {
     let text = String::from_utf8_lossy(bytes);
     let text = text.trim_end_matches(['\r', '\n']);
     let mut out = String::with_capacity(text.len().min(max + 8));
@@ -184,5 +199,36 @@ mod tests {
         assert_eq!(printable_line(b"plain line\r\n", 9), "plain lin…");
         assert_eq!(printable_line(b"two\n\r\n", 9), "two");
         assert_eq!(printable_line(b"tab\there", 9), "tab\\x09here");
+    }
+
+    /// The quick paths give what reading character by character gives.
+    #[test]
+    fn quick_paths_agree_with_the_slow_one() {
+        let mut rng = crate::formats::test_support::Rng(0x9e37_79b9_7f4a_7c15);
+        let pieces: [&[u8]; 9] = [
+            b"a",
+            b"Z~ ",
+            b"\r",
+            b"\n",
+            b"\t",
+            b"\x1b",
+            b"\xc3\xa9",
+            b"\xff",
+            b"x",
+        ];
+        let mut quick = 0;
+        for round in 0..20_000 {
+            let max = [1, 3, 8, 240][round % 4];
+            let mut line = Vec::new();
+            for _ in 0..rng.below(2 * max + 8) {
+                // Mostly printable ASCII, as real lines are.
+                let i = rng.below(40);
+                line.extend_from_slice(pieces[if i < 31 { i % 2 * 8 } else { i - 31 }]);
+            }
+            let got = printable_line(&line, max);
+            assert_eq!(got, printable_slow(&line, max), "{line:?} {max}");
+            quick += usize::from(line.len() > max && !got.contains('\\'));
+        }
+        assert!(quick > 1000, "{quick}");
     }
 }
