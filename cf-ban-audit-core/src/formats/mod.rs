@@ -186,8 +186,8 @@ pub trait Sink {
     /// Whether [`Sink::entry`] would keep nothing of an entry of `tool` on `net` but its
     /// count; the same answer for the same entry throughout an input, and nothing counted
     /// yet. A parser that holds entries back until it knows whether they are real (a
-    /// ModSecurity audit log's) keeps only the count of those, and
-    /// hands it on with [`Sink::count_held`] once they are. The default: no.
+    /// ModSecurity audit log's) keeps only the count of those, and hands it on with
+    /// [`Sink::count_held`] once they are. The default: no.
     fn only_counts(&self, _net: &IpNet, _tool: Tool) -> bool {
         false
     }
