@@ -2,8 +2,8 @@
 # Whole-process comparison on a generated corpus: cf-ban-audit scan (2 threads and 1) against
 # `rg -c` of the events' keywords over the same files, `wc -l`, and the admin's grep | grepcidr
 # pipeline, with hyperfine; the same cold (page cache dropped before each run) against `cat`
-# where the machine lets root drop it; peak memory with GNU time; and first the scan's results
-# checked against the corpus's ground truth.
+# where the machine lets root drop it; peak memory with GNU time; first the scan's results
+# checked against the corpus's ground truth, and last issue #20's targets, each said met or not.
 #
 #   benches/compare.sh [SIZE_MB=1024] [HOSTS=16] [PROFILE=dense]
 #
@@ -53,8 +53,9 @@ sys.exit(1 if missing or extra else 0)
 PY
 
 # 2. Time, warm page cache.
+rm -f "$RESULTS.times.json" "$RESULTS.cold.json"
 cat $ALL > /dev/null
-hyperfine -N --warmup 1 --runs 5 --export-markdown "$RESULTS.times.md" \
+hyperfine -N --warmup 1 --runs 5 --export-markdown "$RESULTS.times.md" --export-json "$RESULTS.times.json" \
     -n "cf-ban-audit scan (2 threads)" "$BIN scan -q -j2 $OUT" \
     -n "cf-ban-audit scan -j1" "$BIN scan -q -j1 $OUT" \
     -n "rg -c -z keywords (2 threads)" "sh -c \"rg -j2 -c -z $KEYWORDS $ALL > /dev/null; true\"" \
@@ -66,7 +67,7 @@ cat "$RESULTS.times.md"
 # 3. Time, cold page cache: only where root may drop it.
 if [ -w /proc/sys/vm/drop_caches ] && (sync && echo 3 > /proc/sys/vm/drop_caches) 2>/dev/null; then
     hyperfine -N --runs 3 --prepare "sh -c 'sync; echo 3 > /proc/sys/vm/drop_caches'" \
-        --export-markdown "$RESULTS.cold.md" \
+        --export-markdown "$RESULTS.cold.md" --export-json "$RESULTS.cold.json" \
         -n "cat (cold)" "sh -c \"cat $ALL > /dev/null\"" \
         -n "cf-ban-audit scan (cold, 2 threads)" "$BIN scan -q -j2 $OUT" \
         -i
@@ -76,8 +77,38 @@ else
 fi
 
 # 4. Peak memory.
+rm -f "$RESULTS.rss"
 for j in 2 1; do
-    /usr/bin/time -f "peak RSS: %M KiB (scan -j$j of all, %e s)" $BIN scan -q -j$j "$OUT" || true
+    /usr/bin/time -o "$RESULTS.rss" -a -f "%M" $BIN scan -q -j$j "$OUT" || true
+    echo "peak RSS: $(tail -1 "$RESULTS.rss") KiB (scan -j$j of all)"
 done
+
+# 5. Issue #20's targets, from the runs above (means): on the dense profile the two-thread scan
+# at most 3x `rg -c` and one thread at least 1.5 GB/s; on the web-host profile at most 2x `rg -c`;
+# cold at most 1.15x `cat`; peak RSS at most 64 MiB.
+python3 - "$PROFILE" "$BYTES" "$RESULTS" <<'PY'
+import json, os, sys
+profile, size, results = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def means(path):
+    if not os.path.exists(path):
+        return {}
+    return {r["command"]: r["mean"] for r in json.load(open(path))["results"]}
+warm, cold = means(results + ".times.json"), means(results + ".cold.json")
+def line(what, value, limit, ok):
+    print(f"target: {what}: {value} (limit {limit}): {'met' if ok else 'NOT met'}")
+ratio = warm["cf-ban-audit scan (2 threads)"] / warm["rg -c -z keywords (2 threads)"]
+limit = 3.0 if profile == "dense" else 2.0
+line("scan -j2 / rg -c", f"{ratio:.2f}x", f"{limit:g}x", ratio <= limit)
+if profile == "dense":
+    rate = size / warm["cf-ban-audit scan -j1"] / 1e9
+    line("scan -j1", f"{rate:.2f} GB/s", "at least 1.5 GB/s", rate >= 1.5)
+if cold:
+    ratio = cold["cf-ban-audit scan (cold, 2 threads)"] / cold["cat (cold)"]
+    line("cold scan / cold cat", f"{ratio:.2f}x", "1.15x", ratio <= 1.15)
+else:
+    print("target: cold scan / cold cat: not measured here")
+peak = max(int(l) for l in open(results + ".rss") if l.strip().isdigit()) / 1024
+line("peak RSS", f"{peak:.0f} MiB", "64 MiB", peak <= 64)
+PY
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -f "$CF"
