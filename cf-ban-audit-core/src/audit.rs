@@ -277,7 +277,7 @@ impl<'r> Aggregator<'r> {
     /// without a peer but its count: not on every address, no Cloudflare address, and not
     /// a fail2ban ban (whose visitor addresses the diagnoses count).
     pub fn counts_only(&self, net: &IpNet, tool: Tool) -> bool {
-        tool != Tool::Fail2ban && net.prefix_len() != 0 && !self.ranges.overlaps(net)
+        tool != Tool::Fail2ban && self.jail_counts_only(net)
     }
 
     /// Counts an event of which [`Aggregator::counts_only`] said nothing else is kept.
