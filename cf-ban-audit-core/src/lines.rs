@@ -419,7 +419,9 @@ where
                     start = upto;
                 }
             }
-            State::Gathering if pending > limit => {
+            // A `\r` at the end may be the start of the line's terminator: the line passes its
+            // limit only once it is longer without it, whatever the reads' sizes.
+            State::Gathering if strip_cr(&buf[start..end]) > limit => {
                 stats.lines += 1;
                 stats.long_lines += 1;
                 let line = strip_nuls(&buf[start..start + limit]);

@@ -117,16 +117,50 @@ fn input(rng: &mut Rng, limit: usize) -> Vec<u8> {
     out
 }
 
+/// What [`line_by_line`] should give, from the input split at its line feeds: each line
+/// without a `\r` before its end and the NULs before its start, cut after its last separator
+/// within the limit when longer, and kept when it holds a word or was cut.
+fn model(input: &[u8], limit: usize) -> (Vec<Handed>, LineStats) {
+    let words = Prefilter::new(WORDS);
+    let mut out = Vec::new();
+    let mut stats = LineStats::default();
+    let body = input.strip_suffix(b"\n").unwrap_or(input);
+    if input.is_empty() {
+        return (out, stats);
+    }
+    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+        let n = i as u64 + 1;
+        stats.lines = n;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.len() > limit {
+            stats.long_lines += 1;
+            let head = strip_nuls(&line[..limit]);
+            out.push(Handed::Cut(n, head[..cut_point(head)].to_vec()));
+        } else if words.matches(strip_nuls(line)) {
+            out.push(Handed::Line(n, strip_nuls(line).to_vec()));
+        }
+    }
+    (out, stats)
+}
+
 #[test]
 fn the_buffer_search_hands_what_a_line_by_line_reader_keeps() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for round in 0..400 {
         let limit = [8, 20, 64, 300][round % 4];
         let data = input(&mut rng, limit);
+        let expected = model(&data, limit);
         for step in [1, 3, 17, 4096, usize::MAX] {
+            let walked = line_by_line(&data, limit, step);
+            assert_eq!(
+                walked,
+                expected,
+                "round {round}, limit {limit}, step {step}, the model: {:?}",
+                String::from_utf8_lossy(&data)
+            );
             assert_eq!(
                 searched(&data, limit, step),
-                line_by_line(&data, limit, step),
+                walked,
                 "round {round}, limit {limit}, step {step}: {:?}",
                 String::from_utf8_lossy(&data)
             );
