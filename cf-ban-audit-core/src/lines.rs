@@ -110,6 +110,34 @@ fn count_lines(bytes: &[u8]) -> u64 {
     total + chunks.remainder().iter().filter(|&&b| b == b'\n').count() as u64
 }
 
+/// The first line feed of `bytes`.
+fn first_line_feed(bytes: &[u8]) -> Option<usize> {
+    examined(bytes.len());
+    memchr::memchr(b'\n', bytes)
+}
+
+/// The last line feed of `bytes`.
+fn last_line_feed(bytes: &[u8]) -> Option<usize> {
+    examined(bytes.len());
+    memchr::memrchr(b'\n', bytes)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The bytes this thread's line walks have looked through for line feeds, for the test
+    /// that a walk looks at each byte a bounded number of times however small its reads.
+    static EXAMINED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts `n` bytes looked through for line feeds (in tests only).
+#[inline(always)]
+fn examined(n: usize) {
+    #[cfg(test)]
+    EXAMINED.with(|c| c.set(c.get() + n as u64));
+    #[cfg(not(test))]
+    let _ = n;
+}
+
 /// Where to cut a line that passed its limit: after the last white space or comma of its
 /// first `limit` bytes (all of them when there is none: one token that long is no entry).
 fn cut_point(line: &[u8]) -> usize {
@@ -206,6 +234,7 @@ fn skip_lines<F>(f: &mut F, stats: &mut LineStats, lines: &[u8], limit: usize)
 where
     F: FnMut(u64, LineChunk<'_>),
 {
+    examined(lines.len());
     if lines.len() <= limit {
         // No line can be too long: count them at memchr's speed.
         stats.lines += memchr::memchr_iter(b'\n', lines).count() as u64;
@@ -227,10 +256,11 @@ where
 /// Searches the complete lines at the start of `bytes` (up to its last line feed) for
 /// `words`, handing over each line holding one, and every line longer than `limit`; returns
 /// how many bytes it took (the partial line after them is left) and how many lines held a
-/// word.
+/// word. Its first `clean` bytes are known to hold no line feed.
 fn search_region<F>(
     words: &Prefilter,
     bytes: &[u8],
+    clean: usize,
     limit: usize,
     stats: &mut LineStats,
     f: &mut F,
@@ -238,7 +268,7 @@ fn search_region<F>(
 where
     F: FnMut(u64, LineChunk<'_>),
 {
-    let Some(last) = memchr::memrchr(b'\n', bytes) else {
+    let Some(last) = last_line_feed(&bytes[clean..]).map(|i| clean + i) else {
         return (0, 0);
     };
     let region = &bytes[..=last];
@@ -250,10 +280,10 @@ where
             skip_lines(f, stats, &region[pos..], limit);
             break;
         };
-        let line_start = memchr::memrchr(b'\n', &region[pos..hit]).map_or(pos, |i| pos + i + 1);
+        let line_start = last_line_feed(&region[pos..hit]).map_or(pos, |i| pos + i + 1);
         skip_lines(f, stats, &region[pos..line_start], limit);
         // The region ends with a line feed, after the hit.
-        let line_end = hit + memchr::memchr(b'\n', &region[hit..]).unwrap_or(region.len() - hit);
+        let line_end = hit + first_line_feed(&region[hit..]).unwrap_or(region.len() - hit);
         hand_line(f, stats, &region[line_start..line_end], limit);
         hits += 1;
         pos = line_end + 1;
@@ -329,6 +359,9 @@ where
     // buf[start..end] holds bytes not yet handed over.
     let mut start = 0usize;
     let mut end = 0usize;
+    // buf[start..clean], when `clean` is past `start`, was looked through and holds no line
+    // feed: a line longer than a read is looked through once, not once a read.
+    let mut clean = 0usize;
     let mut state = State::Gathering;
     // The bytes of the line being handed in pieces handed so far.
     let mut streamed = 0usize;
@@ -340,20 +373,22 @@ where
     let blocks = matches!(walk, Walk::Blocks);
     // Bytes still to read line by line after a dense stretch, before searching again.
     let per_line = std::cell::Cell::new(0usize);
-    let search = |start: &mut usize, buf: &[u8], end, stats: &mut LineStats, f: &mut F| {
-        let (Some(words), 0) = (words, per_line.get()) else {
-            return;
+    let search =
+        |start: &mut usize, buf: &[u8], clean: usize, end, stats: &mut LineStats, f: &mut F| {
+            let (Some(words), 0) = (words, per_line.get()) else {
+                return;
+            };
+            let before = stats.lines;
+            let clean = clean.saturating_sub(*start);
+            let (taken, hits) = search_region(words, &buf[*start..end], clean, limit, stats, f);
+            *start += taken;
+            if (stats.lines - before) >= 64 && hits * DENSE_ONE_IN >= stats.lines - before {
+                per_line.set(DENSE_STRETCH);
+            }
         };
-        let before = stats.lines;
-        let (taken, hits) = search_region(words, &buf[*start..end], limit, stats, f);
-        *start += taken;
-        if (stats.lines - before) >= 64 && hits * DENSE_ONE_IN >= stats.lines - before {
-            per_line.set(DENSE_STRETCH);
-        }
-    };
     loop {
         if state == State::Gathering {
-            search(&mut start, &buf, end, &mut stats, &mut f);
+            search(&mut start, &buf, clean, end, &mut stats, &mut f);
         }
         // Hand over every complete line in the buffer.
         loop {
@@ -363,14 +398,17 @@ where
                 // The lines within the limit's reach, none of which can pass it, at once; a
                 // line past it goes alone, cut, below.
                 let reach = end.min(start.saturating_add(limit));
-                if let Some(last) = memchr::memrchr(b'\n', &buf[start..reach]) {
+                let from = clean.clamp(start, reach);
+                if let Some(last) = last_line_feed(&buf[from..reach]).map(|i| from - start + i) {
                     let block = &buf[start..=start + last];
                     f(stats.lines + 1, LineChunk::Lines(block));
                     stats.lines += count_lines(block);
                     start += last + 1;
                 }
             }
-            let Some(pos) = memchr::memchr(b'\n', &buf[start..end]) else {
+            let from = clean.max(start);
+            let Some(pos) = first_line_feed(&buf[from..end]).map(|i| from - start + i) else {
+                clean = end;
                 break;
             };
             let line = &buf[start..start + pos];
@@ -396,7 +434,7 @@ where
             }
             state = State::Gathering;
             start += pos + 1;
-            search(&mut start, &buf, end, &mut stats, &mut f);
+            search(&mut start, &buf, clean, end, &mut stats, &mut f);
         }
         let pending = end - start;
         match state {
@@ -445,6 +483,7 @@ where
         if start > 0 {
             buf.copy_within(start..end, 0);
             end -= start;
+            clean = clean.saturating_sub(start);
             start = 0;
         }
         if end == buf.len() {
@@ -714,6 +753,46 @@ mod tests {
             LineChunk::Piece(l, _) => ("piece", l.to_vec()),
             LineChunk::Lines(l) => ("lines", l.to_vec()),
             LineChunk::PiecesCut => ("pieces cut", Vec::new()),
+        }
+    }
+
+    /// A line far longer than a read, arriving a few bytes a read (a pipe from a slow
+    /// writer), is not looked through for its end again at each read: each walk looks at every
+    /// byte a few times (a search three: for the last line feed of a read, for the next one,
+    /// and for the end of a line holding a word), whatever the reads' size. Looking again
+    /// from the line's start at each read made it 773,903,734 bytes for these 307,229.
+    #[test]
+    fn a_long_line_in_small_reads_is_not_looked_through_at_each_read() {
+        let words = Prefilter::new(&["Ban"]);
+        let mut input = b"Ban 1.2.3.4\n".to_vec();
+        input.extend(b"a Ban of ".iter().cycle().take(300 << 10));
+        input.extend(b"\nBan 5.6.7.8\nlast".iter());
+        let walks = [
+            ("lines", Walk::Lines),
+            ("blocks", Walk::Blocks),
+            ("search", Walk::Search(&words)),
+        ];
+        for (name, walk) in walks {
+            for long in [LongLines::Limit(1 << 20), LongLines::Pieces(1 << 20)] {
+                let mut reader = Trickle {
+                    data: &input,
+                    step: 61,
+                    fail: false,
+                };
+                let before = EXAMINED.with(|c| c.get());
+                let mut lines = 0;
+                let stats = search_lines(&mut reader, long, walk, |_, chunk| {
+                    lines += u64::from(!matches!(chunk, LineChunk::Piece(_, Part::Middle)));
+                })
+                .unwrap();
+                let looked = EXAMINED.with(|c| c.get()) - before;
+                assert_eq!(stats.lines, 4, "{name} {long:?}");
+                assert!(
+                    looked <= 4 * input.len() as u64,
+                    "{name} {long:?}: {looked} bytes looked through for {} read",
+                    input.len()
+                );
+            }
         }
     }
 
