@@ -360,7 +360,7 @@ where
     let mut start = 0usize;
     let mut end = 0usize;
     // buf[start..clean], when `clean` is past `start`, was looked through and holds no line
-    // feed: a line longer than a read is looked through once, not once a read.
+    // feed: a line longer than a read is not looked through again from its start at each read.
     let mut clean = 0usize;
     let mut state = State::Gathering;
     // The bytes of the line being handed in pieces handed so far.
@@ -780,11 +780,7 @@ mod tests {
                     fail: false,
                 };
                 let before = EXAMINED.with(|c| c.get());
-                let mut lines = 0;
-                let stats = search_lines(&mut reader, long, walk, |_, chunk| {
-                    lines += u64::from(!matches!(chunk, LineChunk::Piece(_, Part::Middle)));
-                })
-                .unwrap();
+                let stats = search_lines(&mut reader, long, walk, |_, _| {}).unwrap();
                 let looked = EXAMINED.with(|c| c.get()) - before;
                 assert_eq!(stats.lines, 4, "{name} {long:?}");
                 assert!(

@@ -124,10 +124,10 @@ fn model(input: &[u8], limit: usize) -> (Vec<Handed>, LineStats) {
     let words = Prefilter::new(WORDS);
     let mut out = Vec::new();
     let mut stats = LineStats::default();
-    let body = input.strip_suffix(b"\n").unwrap_or(input);
     if input.is_empty() {
         return (out, stats);
     }
+    let body = input.strip_suffix(b"\n").unwrap_or(input);
     for (i, line) in body.split(|&b| b == b'\n').enumerate() {
         let n = i as u64 + 1;
         stats.lines = n;
